@@ -1,0 +1,36 @@
+"""Entry point for doit. Logic lives in tasks/; this file only wires it up.
+
+Run `doit list` to see every task. Environment-bound tasks take `env=<name>`.
+"""
+from __future__ import annotations
+
+import signal
+from typing import NoReturn
+
+from doit import get_var
+
+from tasks.check_tasks import task_validate  # noqa: F401
+from tasks.paths import BUILD
+from tasks.render_tasks import task_render  # noqa: F401
+
+# One dependency database per environment, so switching environments back and forth
+# never invalidates another environment's up-to-date state.
+_STATE = BUILD / "state"
+_STATE.mkdir(parents=True, exist_ok=True)
+
+DOIT_CONFIG = {
+    "default_tasks": ["render", "validate"],
+    "backend": "json",
+    "dep_file": str(_STATE / f"{get_var('env', 'local')}.json"),
+    "check_file_uptodate": "md5",
+    "verbosity": 2,
+}
+
+
+def _sigterm(signum: int, frame: object) -> NoReturn:
+    # doit saves its database in a `finally` and never records an interrupted task;
+    # turning SIGTERM into KeyboardInterrupt gives CI cancellations the same path as Ctrl-C.
+    raise KeyboardInterrupt
+
+
+signal.signal(signal.SIGTERM, _sigterm)

@@ -1,0 +1,76 @@
+"""The one user-facing error type, and how it is shown.
+
+Expected failures (bad config, a missing tool, a daemon that is down) raise a
+StackError carrying a fix. Anything else is a bug and keeps its traceback.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from doit.exceptions import TaskFailed
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class StackError(Exception):
+    """A failure the user can fix. `str()` is the whole message, fix included."""
+
+    def __init__(self, message: str, *, fix: str | None = None) -> None:
+        self.message = message
+        self.fix = fix
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        return self.message if not self.fix else f"{self.message}\nFix: {self.fix}"
+
+
+class ConfigError(StackError):
+    """Bad configuration, located by file, key path and line (cfgv-style trail)."""
+
+    def __init__(
+        self, file: str, keypath: str, line: int | None, problem: str, *, fix: str | None = None
+    ) -> None:
+        self.file = file
+        self.keypath = keypath
+        self.line = line
+        self.problem = problem
+        where = f"==> File {file}" + (f", line {line}" if line else "")
+        trail = f"{where}\n==> At {keypath or '(top level)'}\n=====> {problem}"
+        super().__init__(trail, fix=fix)
+
+
+class ToolError(StackError):
+    """An external program failed: the command, its exit code and its stderr tail."""
+
+    def __init__(
+        self, cmd: list[str], code: int, stderr: str, *, fix: str | None = None, stdout: str = ""
+    ) -> None:
+        self.cmd = cmd
+        self.code = code
+        self.stderr = stderr
+        self.stdout = stdout
+        tail = "\n".join((stderr or stdout).strip().splitlines()[-20:])
+        msg = f"command failed (exit {code}): {' '.join(cmd)}"
+        if tail:
+            msg += "\n" + "\n".join("    " + line for line in tail.splitlines())
+        super().__init__(msg, fix=fix)
+
+
+def user_errors(func: F) -> F:
+    """Turn a StackError raised by a doit python-action into a clean task failure.
+
+    doit prints a traceback for exceptions; for expected failures the message is the
+    interface, so it is returned as TaskFailed (which doit shows without a traceback
+    and never records as done).
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except StackError as exc:
+            return TaskFailed(exc.render())
+
+    return wrapper  # type: ignore[return-value]

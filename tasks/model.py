@@ -1,0 +1,117 @@
+"""The typed, immutable configuration every later stage reads."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+Scalar = str | int | bool
+
+
+@dataclass(frozen=True)
+class Port:
+    name: str
+    port: int
+    publish: int | None
+
+
+@dataclass(frozen=True)
+class Health:
+    port: int
+    path: str
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    kind: str  # "deployment" (long-running) or "job" (runs once)
+    command: tuple[str, ...]
+    replicas: int
+    ports: tuple[Port, ...]
+    health: Health | None
+    env: dict[str, Scalar]
+    uses: tuple[str, ...]
+    optional_uses: tuple[str, ...]
+    requests: dict[str, str]
+    limits: dict[str, str]
+
+    @property
+    def env_prefix(self) -> str:
+        """Stem for per-service variables, e.g. SESSION_AGENT for session-agent."""
+        return self.name.upper().replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Database:
+    name: str
+    image: str
+    build: str | None  # a Dockerfile folder when we build the image ourselves
+    port: int
+    env_var: str
+    placement: str  # compose | cluster | external | disabled
+    endpoint: str  # host:port as seen by the services of this environment
+    replica_set: str | None
+    cluster: dict[str, Any] | None
+    publish: int | None
+    command: tuple[str, ...]
+    healthcheck: tuple[str, ...]
+    data_dir: str | None
+    env: dict[str, Scalar]
+    secret_env: dict[str, str]  # container variable -> secret name
+
+
+@dataclass(frozen=True)
+class Images:
+    prefix: str
+    base: str  # "pull" or "debootstrap"
+    base_image: str
+    builder_dockerfile: str
+    builder_context: str
+    service_dockerfile: str
+    suite: str
+    uid: int
+
+
+@dataclass(frozen=True)
+class Minikube:
+    profile: str
+    driver: str
+    cpus: int
+    memory: int
+    disk: str
+    addons: tuple[str, ...]
+    image_strategy: str  # "docker-env" or "image-load"
+
+
+@dataclass(frozen=True)
+class Config:
+    env: str | None  # None: the shared stack alone (what k8s/base is rendered from)
+    project: str
+    namespace: str
+    network: str
+    kubernetes_version: str
+    runtime: str
+    images: Images
+    services: dict[str, Service]  # enabled services only, in file order
+    databases: dict[str, Database]  # every database, with its placement here
+    secrets: tuple[str, ...]
+    config: dict[str, Scalar]
+    components: tuple[str, ...]
+    host_address: str
+    minikube: Minikube
+    cloud: dict[str, Any] | None
+    hooks: dict[str, tuple[str, ...]]
+    timeouts: dict[str, int]
+    sources: tuple[Path, ...] = field(default_factory=tuple)
+
+    def image_ref(self, service: str) -> str:
+        return f"{self.images.prefix}/{service}"
+
+    def deployments(self) -> list[Service]:
+        return [s for s in self.services.values() if s.kind == "deployment"]
+
+    def jobs(self) -> list[Service]:
+        return [s for s in self.services.values() if s.kind == "job"]
+
+    def placed(self, where: str) -> list[Database]:
+        return [d for d in self.databases.values() if d.placement == where]

@@ -1,0 +1,93 @@
+"""The restricted Pod Security Standard, plus our own container hygiene, as a check.
+
+kubernetes-validate proves manifests are well-formed; it does not judge security.
+The API server enforces the profile only at admission (too late for CI), so every
+rendered overlay is checked here, offline, rule by rule as the standard words them.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+POD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "Pod", "CronJob"}
+LONG_RUNNING = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"}
+ALLOWED_VOLUMES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral",
+                   "persistentVolumeClaim", "projected", "secret"}
+SECRETISH = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY", re.I)
+
+
+def pod_spec(obj: dict[str, Any]) -> dict[str, Any] | None:
+    kind = obj.get("kind")
+    if kind == "Pod":
+        return obj.get("spec", {})
+    if kind == "CronJob":
+        return obj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    if kind in POD_KINDS:
+        return obj["spec"]["template"]["spec"]
+    return None
+
+
+def violations(objects: Iterable[dict[str, Any]]) -> list[str]:
+    out: list[str] = []
+    for obj in objects:
+        if not obj:
+            continue
+        name = f"{obj.get('kind')}/{obj.get('metadata', {}).get('name')}"
+        if obj.get("kind") == "ConfigMap":
+            out += [f"{name}: key {key} looks like a secret; put it in a Secret"
+                    for key in obj.get("data", {}) if SECRETISH.search(key)]
+        spec = pod_spec(obj)
+        if spec is not None:
+            out += [f"{name}: {problem}" for problem in _pod(spec, long_running=obj["kind"] in LONG_RUNNING)]
+    return out
+
+
+def _pod(spec: dict[str, Any], *, long_running: bool) -> list[str]:
+    bad: list[str] = []
+    psc = spec.get("securityContext", {})
+    for field in ("hostNetwork", "hostPID", "hostIPC"):
+        if spec.get(field):
+            bad.append(f"{field} must not be true")
+    if spec.get("automountServiceAccountToken") is not False:
+        bad.append("automountServiceAccountToken must be false")
+    if psc.get("runAsUser") == 0:
+        bad.append("pod runAsUser must not be 0")
+    for volume in spec.get("volumes", []):
+        kinds = set(volume) - {"name"}
+        if not kinds <= ALLOWED_VOLUMES:
+            bad.append(f"volume {volume['name']} uses {', '.join(sorted(kinds - ALLOWED_VOLUMES))}")
+    containers = spec.get("containers", []) + spec.get("initContainers", [])
+    for c in containers:
+        csc = c.get("securityContext", {})
+        where = f"container {c['name']}"
+        if not (csc.get("runAsNonRoot", psc.get("runAsNonRoot")) is True):
+            bad.append(f"{where}: runAsNonRoot must be true")
+        if csc.get("runAsUser", psc.get("runAsUser", 0)) == 0:
+            bad.append(f"{where}: runAsUser must be a non-zero UID")
+        seccomp = csc.get("seccompProfile", psc.get("seccompProfile", {})).get("type")
+        if seccomp not in ("RuntimeDefault", "Localhost"):
+            bad.append(f"{where}: seccompProfile.type must be RuntimeDefault or Localhost")
+        if csc.get("privileged"):
+            bad.append(f"{where}: privileged must not be true")
+        if csc.get("allowPrivilegeEscalation") is not False:
+            bad.append(f"{where}: allowPrivilegeEscalation must be false")
+        caps = csc.get("capabilities", {})
+        if "ALL" not in caps.get("drop", []):
+            bad.append(f"{where}: capabilities.drop must include ALL")
+        if set(caps.get("add", [])) - {"NET_BIND_SERVICE"}:
+            bad.append(f"{where}: only NET_BIND_SERVICE may be added to capabilities")
+        if csc.get("readOnlyRootFilesystem") is not True:
+            bad.append(f"{where}: readOnlyRootFilesystem must be true")
+        if any(p.get("hostPort") for p in c.get("ports", [])):
+            bad.append(f"{where}: hostPort is not allowed")
+        res = c.get("resources", {})
+        for part in ("requests", "limits"):
+            for key in ("cpu", "memory"):
+                if key not in res.get(part, {}):
+                    bad.append(f"{where}: resources.{part}.{key} is missing")
+        if long_running and c in spec.get("containers", []):
+            for probe in ("livenessProbe", "readinessProbe"):
+                if probe not in c:
+                    bad.append(f"{where}: {probe} is missing")
+    return bad

@@ -1,0 +1,222 @@
+"""Pure rendering: Config -> {path: text}, through Jinja templates.
+
+Nothing here touches the network or a daemon. Output is byte-stable: every mapping
+is sorted or in file order, and nothing time- or build-dependent is rendered (image
+tags are injected at deploy time). Writing is separate and atomic (see `write_all`).
+"""
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+from collections.abc import Iterable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from tasks.model import Config, Database, Service
+
+HEADER = "Generated from templates/{template} by `doit render`. Do not edit."
+
+
+@functools.cache
+def _jinja(templates: Path) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True}
+    return env
+
+
+def header_text(template: str) -> str:
+    return HEADER.format(template=template)
+
+
+def _render(template: str, **context: Any) -> str:
+    # Templates come from the project being rendered (doit runs in its root).
+    text = _jinja(Path.cwd() / "templates").get_template(template).render(
+        header="# " + header_text(template), header_text=header_text(template), **context
+    )
+    # One trailing newline, never blank lines at the end: stable diffs.
+    return text.rstrip("\n") + "\n"
+
+
+def cpus(quantity: str) -> str:
+    """Kubernetes CPU quantity -> Compose `cpus` ('500m' -> '0.5')."""
+    value = Decimal(quantity[:-1]) / 1000 if quantity.endswith("m") else Decimal(quantity)
+    return format(value.normalize(), "f")
+
+
+def memory(quantity: str) -> str:
+    """Kubernetes memory quantity -> Compose byte value ('256Mi' -> '256m')."""
+    for suffix, unit in (("Ki", "k"), ("Mi", "m"), ("Gi", "g"), ("K", "k"), ("M", "m"), ("G", "g")):
+        if quantity.endswith(suffix):
+            return quantity[: -len(suffix)] + unit
+    return quantity
+
+
+def endpoints(cfg: Config) -> dict[str, str]:
+    return {db.env_var: db.endpoint for db in cfg.databases.values() if db.placement != "disabled"}
+
+
+def config_data(cfg: Config) -> dict[str, Any]:
+    return {**cfg.config, **endpoints(cfg)}
+
+
+# --- Kubernetes -------------------------------------------------------------------
+
+def cluster_capable(cfg: Config) -> list[Database]:
+    """Databases that may run in a cluster; MongoDB and Redis never have this block."""
+    return [db for db in cfg.databases.values() if db.cluster]
+
+
+def k8s_base(stack: Config) -> dict[str, str]:
+    out: dict[str, str] = {
+        "namespace.yaml": _render("k8s/base/namespace.yaml.j2", cfg=stack),
+        "configmap.yaml": _render("k8s/base/configmap.yaml.j2", cfg=stack, data=config_data(stack)),
+    }
+    for svc in stack.services.values():
+        template = "k8s/base/deployment.yaml.j2" if svc.kind == "deployment" else "k8s/base/job.yaml.j2"
+        out[f"{svc.name}.yaml"] = _render(template, cfg=stack, svc=svc)
+    for db in cluster_capable(stack):
+        out[f"{db.name}.yaml"] = _render("k8s/base/statefulset.yaml.j2", cfg=stack, db=db)
+    allowed = [(s.name, [p.port for p in s.ports], any(p.publish for p in s.ports))
+               for s in stack.deployments() if s.ports]
+    allowed += [(db.name, [db.port], False) for db in cluster_capable(stack)]
+    out["networkpolicy.yaml"] = _render("k8s/base/networkpolicy.yaml.j2", cfg=stack, allowed=allowed)
+    out["kustomization.yaml"] = _render("k8s/base/kustomization.yaml.j2", cfg=stack, resources=sorted(out))
+    return {f"k8s/base/{name}": text for name, text in out.items()}
+
+
+def exposed(cfg: Config) -> list[tuple[Service, Any]]:
+    return [(s, p) for s in cfg.deployments() for p in s.ports if p.publish]
+
+
+def k8s_components(stack: Config) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, files in (("ingress", {"ingress.yaml": "ingress.yaml.j2"}),
+                        ("hpa", {"hpa.yaml": "hpa.yaml.j2"})):
+        folder = f"k8s/components/{name}"
+        for target, template in files.items():
+            out[f"{folder}/{target}"] = _render(f"{folder}/{template}", cfg=stack, exposed=exposed(stack))
+        out[f"{folder}/kustomization.yaml"] = _render(
+            "k8s/components/kustomization.yaml.j2", cfg=stack, resources=sorted(files))
+        out[f"{folder}/README.md"] = _render(f"{folder}/README.md.j2", cfg=stack)
+    return out
+
+
+def k8s_overlay(cfg: Config, stack: Config) -> dict[str, str]:
+    assert cfg.env is not None
+    folder = f"k8s/overlays/{cfg.env}"
+    files: dict[str, str] = {
+        f"configmap-{cfg.env}.yaml": _render("k8s/overlay/configmap.patch.yaml.j2", cfg=cfg,
+                                             data=config_data(cfg)),
+    }
+    for svc in cfg.deployments():
+        if svc.replicas != stack.services[svc.name].replicas:
+            files[f"scale-{svc.name}.patch.yaml"] = _render("k8s/overlay/scale.patch.yaml.j2", cfg=cfg, svc=svc)
+    for db in cluster_capable(cfg):
+        if db.placement != "cluster":
+            objects = [("StatefulSet", "apps/v1", db.name), ("Service", "v1", db.name),
+                       ("NetworkPolicy", "networking.k8s.io/v1", f"allow-{db.name}")]
+            files[f"delete-{db.name}.patch.yaml"] = _render(
+                "k8s/overlay/delete.patch.yaml.j2", cfg=cfg, objects=objects,
+                reason=f"{db.name} is {db.placement} in this environment, not in the cluster.")
+    for name, svc in stack.services.items():
+        if name not in cfg.services:
+            kind, api = ("Deployment", "apps/v1") if svc.kind == "deployment" else ("Job", "batch/v1")
+            objects = [(kind, api, name)]
+            if svc.ports:
+                objects += [("Service", "v1", name), ("NetworkPolicy", "networking.k8s.io/v1", f"allow-{name}")]
+            files[f"delete-{name}.patch.yaml"] = _render(
+                "k8s/overlay/delete.patch.yaml.j2", cfg=cfg, objects=objects,
+                reason=f"{name} is disabled in this environment.")
+    registry = (cfg.cloud or {}).get("registry", "")
+    files["kustomization.yaml"] = _render(
+        "k8s/overlay/kustomization.yaml.j2", cfg=cfg, patches=sorted(files), registry=registry,
+        images=[cfg.image_ref(s) for s in cfg.services])
+    return {f"{folder}/{name}": text for name, text in files.items()}
+
+
+# --- Docker Compose ---------------------------------------------------------------
+
+def image_var(name: str) -> str:
+    """Variable through which `doit compose_up` passes a built image's content tag."""
+    return name.upper().replace("-", "_") + "_IMAGE"
+
+
+def compose(cfg: Config) -> dict[str, str]:
+    assert cfg.env is not None
+    folder = f"compose/{cfg.env}"
+    example = f"{folder}/.env.example"
+
+    def secret_ref(secret: str) -> str:
+        return f'"${{{secret}:?{secret} is not set; see {example}}}"'
+
+    def db_image(db: Database) -> str:
+        return f'"${{{image_var(db.name)}:-{db.image}:latest}}"' if db.build else db.image
+
+    def environment(svc: Service) -> dict[str, Any]:
+        return {**config_data(cfg), **svc.env}
+
+    common = dict(cfg=cfg, project_name=f"{cfg.project}-{cfg.env}", secret_ref=secret_ref)
+    return {
+        f"{folder}/docker-compose-db.yml": _render(
+            "compose/docker-compose-db.yml.j2", dbs=cfg.placed("compose"), image=db_image, **common),
+        f"{folder}/docker-compose-services.yml": _render(
+            "compose/docker-compose-services.yml.j2", services=list(cfg.services.values()),
+            environment=environment, cpus=cpus, memory=memory, **common),
+        example: _render("compose/env.example.j2", cfg=cfg),
+    }
+
+
+# --- Terraform --------------------------------------------------------------------
+
+def terraform(cfg: Config) -> dict[str, str]:
+    assert cfg.env is not None and cfg.cloud is not None
+    folder = f"terraform/environments/{cfg.env}"
+    cloud = {"endpoint_private": False, **cfg.cloud}
+    return {
+        f"{folder}/{name}": _render(f"terraform/{name}.j2", env=cfg.env, project=cfg.project, cloud=cloud)
+        for name in ("terraform.tfvars", "backend.hcl")
+    }
+
+
+# --- Writing ------------------------------------------------------------------------
+
+def write_all(outputs: dict[str, str], root: Path, *, prune: Iterable[str] = ()) -> list[str]:
+    """Write every output atomically; return the paths whose bytes changed.
+
+    Called only after everything rendered, so a template or config error leaves the
+    tree untouched. Unchanged files are not rewritten. In `prune` folders, generated
+    files (they carry our header) that are no longer produced are removed.
+    """
+    changed = []
+    for rel, text in sorted(outputs.items()):
+        path = root / rel
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        changed.append(rel)
+    for folder in prune:
+        for path in sorted((root / folder).rglob("*")):
+            rel = path.relative_to(root).as_posix()
+            if path.is_file() and rel not in outputs and "by `doit render`" in path.read_text(errors="replace")[:300]:
+                path.unlink()
+                changed.append(rel)
+    return changed

@@ -1,0 +1,94 @@
+"""doit tasks: render environments/ through templates/ into k8s/, compose/, terraform/."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from tasks import config, render
+from tasks.errors import user_errors
+from tasks.model import Config
+from tasks.paths import PY_SOURCES, files_under, root
+
+STACK = f"{config.ENV_DIR}/{config.STACK_FILE}"
+
+
+def _env_path(env: str) -> str:
+    return f"{config.ENV_DIR}/{env}.yaml"
+
+
+@user_errors
+def _check_all() -> None:
+    """Load every environment: one bad file stops the run before anything is written."""
+    for env in [None, *config.environments(root())]:
+        config.load(env, root())
+
+
+def _writer(produce: Callable[[], dict[str, str]], prune: tuple[str, ...] = ()) -> Callable[[], None]:
+    @user_errors
+    def action() -> None:
+        outputs = produce()  # everything renders in memory first: all or nothing
+        for path in render.write_all(outputs, root(), prune=prune):
+            print(f"  wrote {path}")
+    return action
+
+
+def _targets(produce: Callable[[], dict[str, str]]) -> list[str]:
+    try:
+        return sorted(produce())
+    except Exception:  # a broken config is reported by render:config, not at load time
+        return []
+
+
+def _task(name: str, doc: str, produce: Callable[[], dict[str, str]], deps: list[str],
+          templates: str, prune: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {
+        "name": name,
+        "doc": doc,
+        "actions": [_writer(produce, prune)],
+        "file_dep": sorted({*deps, *files_under(f"templates/{templates}"), *PY_SOURCES}),
+        "targets": _targets(produce),
+        "task_dep": ["render:config"],
+        "clean": True,
+    }
+
+
+def task_render() -> Iterator[dict[str, Any]]:
+    """Render Compose files, Kustomize base/overlays and Terraform inputs from environments/."""
+    envs = config.environments(root())
+
+    def stack() -> Config:
+        return config.load(None, root())
+
+    yield {
+        "name": "config",
+        "doc": "Validate every environment file (nothing is written if one is wrong).",
+        "actions": [_check_all],
+        "file_dep": [STACK, *map(_env_path, envs), *PY_SOURCES],
+    }
+    yield _task("k8s-base", "Kustomize base: one file per workload.",
+                lambda: render.k8s_base(stack()), [STACK], "k8s/base", ("k8s/base",))
+    yield _task("k8s-components", "Kustomize components (ingress, hpa).",
+                lambda: render.k8s_components(stack()), [STACK], "k8s/components", ("k8s/components",))
+    for env in envs:
+        def load(env: str = env) -> Config:
+            return config.load(env, root())
+        runtime = _runtime(env)
+        deps = [STACK, _env_path(env)]
+        yield _task(f"compose-{env}", f"Compose files for {env}.",
+                    lambda load=load: render.compose(load()), deps, "compose", (f"compose/{env}",))
+        if runtime.get("kubernetes"):
+            yield _task(f"k8s-{env}", f"Kustomize overlay for {env}.",
+                        lambda load=load: render.k8s_overlay(load(), stack()), deps, "k8s/overlay",
+                        (f"k8s/overlays/{env}",))
+        if runtime.get("cloud"):
+            yield _task(f"terraform-{env}", f"Terraform inputs for {env}.",
+                        lambda load=load: render.terraform(load()), deps, "terraform")
+
+
+def _runtime(env: str) -> dict[str, bool]:
+    """Which artifacts an environment gets; a broken file falls back to none (render:config reports it)."""
+    try:
+        cfg = config.load(env, root())
+    except Exception:
+        return {}
+    return {"kubernetes": cfg.runtime == "kubernetes", "cloud": cfg.cloud is not None}

