@@ -1,0 +1,104 @@
+"""RabbitMQ adapter (pika, from Debian's python3-pika), imported lazily."""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from .config import Endpoint
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any]], None]
+"""Processes one message. ValueError/TypeError: malformed, dropped; any other
+exception: requeued."""
+
+
+class Broker(Protocol):
+    def declare(self, queue: str) -> None: ...
+
+    def publish(self, queue: str, message: dict[str, Any]) -> None: ...
+
+
+class PikaBroker:
+    """One blocking connection, shared under a lock by HTTP request threads."""
+
+    def __init__(self, endpoint: Endpoint, user: str, password: str) -> None:
+        self._endpoint, self._user, self._password = endpoint, user, password
+        self._lock = threading.Lock()
+        self._connection: Any = None
+        self._channel: Any = None
+
+    def _open(self) -> Any:
+        import pika  # type: ignore[import-not-found, unused-ignore]  # lazy: images only
+
+        if self._connection is None or self._connection.is_closed:
+            params = pika.ConnectionParameters(
+                host=self._endpoint.host, port=self._endpoint.port,
+                credentials=pika.PlainCredentials(self._user, self._password),
+                heartbeat=30, connection_attempts=1)
+            self._connection = pika.BlockingConnection(params)
+            self._channel = self._connection.channel()
+        return self._channel
+
+    def declare(self, queue: str) -> None:
+        with self._lock:
+            self._open().queue_declare(queue=queue, durable=True)
+
+    def publish(self, queue: str, message: dict[str, Any]) -> None:
+        import pika  # type: ignore[import-not-found, unused-ignore]
+
+        body = json.dumps(message).encode()
+        props = pika.BasicProperties(content_type="application/json", delivery_mode=2)
+        with self._lock:
+            try:
+                self._open().basic_publish(exchange="", routing_key=queue, body=body,
+                                           properties=props)
+            except Exception:  # noqa: BLE001 (pika raises many types; retried once)
+                # The connection may have dropped while idle: reconnect once.
+                self.close_locked()
+                self._open().basic_publish(exchange="", routing_key=queue, body=body,
+                                           properties=props)
+
+    def consume(self, queue: str, handler: Handler, prefetch: int = 10) -> None:
+        """Block, feeding each message of `queue` to `handler`; ack after success."""
+        channel = self._open()
+        channel.queue_declare(queue=queue, durable=True)
+        channel.basic_qos(prefetch_count=prefetch)
+
+        def on_message(ch: Any, method: Any, _props: Any, body: bytes) -> None:
+            try:
+                message = json.loads(body)
+            except ValueError:
+                # Poison message: requeueing would loop forever.
+                log.error("dropping non-JSON message on %s", queue)
+                ch.basic_reject(delivery_tag=method.delivery_tag, requeue=False)
+                return
+            try:
+                handler(message)
+            except (ValueError, TypeError) as exc:
+                log.error("dropping invalid message on %s: %s", queue, exc)
+                ch.basic_reject(delivery_tag=method.delivery_tag, requeue=False)
+                return
+            except Exception:
+                log.exception("handler failed; requeueing")
+                ch.basic_nack(delivery_tag=method.delivery_tag, requeue=True)
+                raise
+            ch.basic_ack(delivery_tag=method.delivery_tag)
+
+        channel.basic_consume(queue=queue, on_message_callback=on_message)
+        channel.start_consuming()
+
+    def close_locked(self) -> None:
+        try:
+            if self._connection is not None and self._connection.is_open:
+                self._connection.close()
+        except Exception as exc:  # noqa: BLE001 (closing a broken connection may fail)
+            log.debug("ignoring error on close: %s", exc)
+        self._connection = self._channel = None
+
+    def close(self) -> None:
+        with self._lock:
+            self.close_locked()

@@ -1,0 +1,65 @@
+"""engine: consumes "events", advances thread state in Redis, forwards to "persistence"."""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .common import logs, rabbit, redis_store, web
+from .common.config import Settings
+from .common.probes import tcp_probe
+from .common.threads import (
+    EVENTS_QUEUE,
+    PERSISTENCE_QUEUE,
+    ThreadState,
+    ThreadStore,
+    apply_event,
+    parse_event,
+)
+
+log = logging.getLogger(__name__)
+RECONNECT_DELAY = 5.0
+
+
+def handle_event(message: Any, store: ThreadStore, broker: rabbit.Broker,
+                 now: Callable[[], float] = time.time) -> ThreadState:
+    """One event in, new state stored and forwarded. ValueError/TypeError: drop the message."""
+    event = parse_event(message)
+    state = apply_event(store.get(event.thread_id), event, now())
+    # Store before forwarding: if forwarding fails the message is redelivered and
+    # counted twice, which a demo tolerates; losing the state update would not be.
+    store.put(state)
+    broker.publish(PERSISTENCE_QUEUE, state)
+    log.info("thread %s: %s -> %s (%d events)", event.thread_id, event.type,
+             state["status"], state["event_count"])
+    return state
+
+
+def main() -> None:
+    settings = Settings.from_env()
+    logs.setup("engine", settings.log_level)
+    redis_at, rabbit_at = settings.require("redis"), settings.require("rabbitmq")
+    store = redis_store.RedisThreadStore(redis_store.connect(redis_at))
+    web.serve_in_background(
+        web.health_app({"redis": store.ping, "rabbitmq": tcp_probe(rabbit_at)}),
+        settings.health_port)
+    # Separate connections: the consumer blocks its own, publishing uses another.
+    publisher = rabbit.PikaBroker(rabbit_at, settings.rabbitmq_user, settings.rabbitmq_password)
+    def on_message(message: Any) -> None:
+        handle_event(message, store, publisher)
+
+    while True:  # health stays served (503) while dependencies are away
+        consumer = rabbit.PikaBroker(rabbit_at, settings.rabbitmq_user,
+                                     settings.rabbitmq_password)
+        try:
+            consumer.consume(EVENTS_QUEUE, on_message)
+        except Exception as exc:  # noqa: BLE001 (any loss of the broker: reconnect)
+            log.warning("consumer stopped (%s); reconnecting in %.0fs", exc, RECONNECT_DELAY)
+        finally:
+            consumer.close()
+        time.sleep(RECONNECT_DELAY)
+
+
+if __name__ == "__main__":
+    main()

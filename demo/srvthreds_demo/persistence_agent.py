@@ -1,0 +1,54 @@
+"""persistence-agent: consumes "persistence", upserts each thread into MongoDB."""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Protocol
+
+from .common import logs, mongo, rabbit, web
+from .common.config import Settings
+from .common.probes import tcp_probe
+from .common.threads import PERSISTENCE_QUEUE, ThreadState
+
+log = logging.getLogger(__name__)
+RECONNECT_DELAY = 5.0
+
+
+class Repository(Protocol):
+    def upsert(self, state: ThreadState) -> None: ...
+
+
+def handle_state(message: Any, repo: Repository) -> ThreadState:
+    """Persist one thread state. TypeError: malformed, drop the message."""
+    if not isinstance(message, dict) or not isinstance(message.get("thread_id"), str):
+        raise TypeError("state must be an object with a string thread_id")
+    repo.upsert(message)
+    log.info("persisted thread %s (%s events)", message["thread_id"], message.get("event_count"))
+    return message
+
+
+def main() -> None:
+    settings = Settings.from_env()
+    logs.setup("persistence-agent", settings.log_level)
+    mongo_at, rabbit_at = settings.require("mongo"), settings.require("rabbitmq")
+    repo = mongo.MongoThreadRepository(mongo.connect(mongo_at, settings.mongo_db))
+    web.serve_in_background(
+        web.health_app({"mongodb": repo.ping, "rabbitmq": tcp_probe(rabbit_at)}),
+        settings.health_port)
+    def on_message(message: Any) -> None:
+        handle_state(message, repo)
+
+    while True:
+        consumer = rabbit.PikaBroker(rabbit_at, settings.rabbitmq_user,
+                                     settings.rabbitmq_password)
+        try:
+            consumer.consume(PERSISTENCE_QUEUE, on_message)
+        except Exception as exc:  # noqa: BLE001 (any loss of the broker: reconnect)
+            log.warning("consumer stopped (%s); reconnecting in %.0fs", exc, RECONNECT_DELAY)
+        finally:
+            consumer.close()
+        time.sleep(RECONNECT_DELAY)
+
+
+if __name__ == "__main__":
+    main()

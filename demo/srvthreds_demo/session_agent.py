@@ -1,0 +1,61 @@
+"""session-agent: the HTTP front door. Accepts events, shows thread state.
+
+POST /events        {"thread_id", "type", "data"} -> queued on "events" (202)
+GET  /threads/<id>  current state from Redis (404 if none)
+GET  /healthz       200 if Redis and RabbitMQ are reachable, else 503
+"""
+from __future__ import annotations
+
+import logging
+
+from .common import logs, rabbit, redis_store, web
+from .common.config import Settings
+from .common.probes import Probe, tcp_probe
+from .common.threads import EVENTS_QUEUE, ThreadStore, parse_event
+
+log = logging.getLogger(__name__)
+THREADS_PREFIX = "/threads/"
+
+
+def make_app(broker: rabbit.Broker, store: ThreadStore, probes: dict[str, Probe]) -> web.App:
+    def app(method: str, path: str, body: bytes) -> web.Response:
+        if method == "GET" and path == "/healthz":
+            return web.health(probes)
+        if method == "POST" and path == "/events":
+            try:
+                event = parse_event(body)
+            except (ValueError, TypeError) as exc:
+                return 400, {"error": str(exc)}
+            try:
+                broker.publish(EVENTS_QUEUE, event.to_dict())
+            except Exception as exc:  # noqa: BLE001 (broker down: tell the client 503)
+                log.error("publish failed: %s", exc)
+                return 503, {"error": "event queue unavailable"}
+            return 202, {"accepted": True, "thread_id": event.thread_id}
+        if method == "GET" and path.startswith(THREADS_PREFIX):
+            thread_id = path[len(THREADS_PREFIX):]
+            if not thread_id or "/" in thread_id:
+                return 404, {"error": "not found"}
+            state = store.get(thread_id)
+            if state is None:
+                return 404, {"error": "no such thread", "thread_id": thread_id}
+            return 200, state
+        return 404, {"error": "not found"}
+
+    return app
+
+
+def main() -> None:
+    settings = Settings.from_env()
+    logs.setup("session-agent", settings.log_level)
+    redis_at, rabbit_at = settings.require("redis"), settings.require("rabbitmq")
+    store = redis_store.RedisThreadStore(redis_store.connect(redis_at))
+    broker = rabbit.PikaBroker(rabbit_at, settings.rabbitmq_user, settings.rabbitmq_password)
+    probes = {"redis": store.ping, "rabbitmq": tcp_probe(rabbit_at)}
+    server = web.make_server(make_app(broker, store, probes), settings.port)
+    log.info("listening on :%d (redis %s, rabbitmq %s)", settings.port, redis_at, rabbit_at)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

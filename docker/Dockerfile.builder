@@ -1,0 +1,39 @@
+# Builder: runs the demo's unit tests against Debian's packaged libraries and lays
+# out what the service images copy. Build context: demo/.
+#
+#   /out/shared/                   code every service uses (srvthreds_demo/common, ...)
+#   /out/services/<service>/       that service's one module, e.g. services/engine/
+#
+# Service images copy only these directories, never the builder's own layers, so a
+# change here that leaves /out unchanged (a test, a comment) leaves them unchanged.
+ARG BASE_IMAGE=debian:bookworm-slim
+FROM ${BASE_IMAGE}
+
+# Versions are those of the Debian release the base image tracks; pinning exact
+# Debian revisions would break as soon as a security update supersedes them.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+        python3 python3-pytest python3-pika python3-redis python3-pymongo \
+    && rm -rf /var/lib/apt/lists/*
+
+# No .pyc files: they would land in /out and embed timestamps.
+ENV PYTHONDONTWRITEBYTECODE=1
+WORKDIR /src
+COPY . .
+RUN python3 -m pytest -q -p no:cacheprovider tests
+
+# One directory per service, named as in stack.yaml (session-agent), holding its
+# module (session_agent.py). --preserve=mode drops timestamps and ownership, so
+# the copied files differ only when their content does.
+RUN set -eu; \
+    pkg=srvthreds_demo; \
+    mkdir -p "/out/shared/$pkg"; \
+    cp -r --preserve=mode "$pkg/common" "$pkg/__init__.py" "$pkg/__main__.py" "/out/shared/$pkg/"; \
+    for pair in engine:engine session-agent:session_agent \
+                persistence-agent:persistence_agent bootstrap:bootstrap; do \
+        service=${pair%%:*}; module=${pair#*:}; \
+        mkdir -p "/out/services/$service/$pkg"; \
+        cp --preserve=mode "$pkg/$module.py" "/out/services/$service/$pkg/"; \
+    done; \
+    find /out -name __pycache__ -prune -exec rm -rf {} +

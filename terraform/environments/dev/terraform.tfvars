@@ -1,0 +1,15 @@
+# Generated from templates/terraform/terraform.tfvars.j2 by `doit render`. Do not edit.
+# Inputs of terraform/environments/dev from the `cloud:` block of environments/dev.yaml.
+# Secrets are never rendered here: set TF_VAR_<name> (see variables.tf).
+
+cluster_name        = "srvthreds-dev"
+endpoint_private    = false
+environment         = "dev"
+node_desired_size   = 2
+node_instance_types = ["t3.medium"]
+node_max_size       = 3
+node_min_size       = 1
+project             = "srvthreds"
+region              = "us-west-2"
+registry            = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
+vpc_cidr            = "10.10.0.0/16"

@@ -1,0 +1,169 @@
+################################################################################
+# Rendered into terraform.tfvars from the `cloud:` block of environments/<env>.yaml.
+################################################################################
+
+variable "project" {
+  type        = string
+  description = "Project name used as a prefix and tag, for example `srvthreds`. Lowercase letters, digits and hyphens."
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,23}$", var.project))
+    error_message = "The `project` must be 1 to 24 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "environment" {
+  type        = string
+  description = "Environment name. Allowed values: `dev`, `staging`, `prod`."
+
+  validation {
+    condition     = contains(["dev", "staging", "prod"], var.environment)
+    error_message = "The `environment` must be one of `dev`, `staging` or `prod`."
+  }
+}
+
+variable "region" {
+  type        = string
+  description = "AWS region of every resource, for example `us-west-2`."
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
+    error_message = "The `region` must be an AWS region name such as `us-west-2`."
+  }
+}
+
+variable "cluster_name" {
+  type        = string
+  description = "Name of the EKS cluster, for example `srvthreds-dev`."
+}
+
+variable "registry" {
+  type        = string
+  description = "ECR registry host the cluster pulls images from (`<account>.dkr.ecr.<region>.amazonaws.com`); must be in `region`."
+
+  validation {
+    condition     = can(regex("^[0-9]{12}\\.dkr\\.ecr\\.[a-z0-9-]+\\.amazonaws\\.com$", var.registry))
+    error_message = "The `registry` must be an ECR registry host of the form `<12-digit account>.dkr.ecr.<region>.amazonaws.com`."
+  }
+}
+
+variable "vpc_cidr" {
+  type        = string
+  description = "IPv4 CIDR block of the VPC, for example `10.10.0.0/16`."
+}
+
+variable "node_instance_types" {
+  type        = list(string)
+  description = "EC2 instance types of the default managed node group, for example `[\"t3.medium\"]`; at least one."
+
+  validation {
+    condition     = length(var.node_instance_types) > 0
+    error_message = "The `node_instance_types` must list at least one EC2 instance type."
+  }
+}
+
+variable "node_min_size" {
+  type        = number
+  description = "Minimum number of nodes in the default node group; 0 or more and at most `node_desired_size`."
+}
+
+variable "node_max_size" {
+  type        = number
+  description = "Maximum number of nodes in the default node group; at least 1 and at least `node_desired_size`."
+}
+
+variable "node_desired_size" {
+  type        = number
+  description = "Initial number of nodes in the default node group, between `node_min_size` and `node_max_size`."
+}
+
+variable "endpoint_private" {
+  type        = bool
+  description = "Allowed values: `true` (Kubernetes API reachable only from inside the VPC) or `false` (public endpoint as well)."
+  default     = false
+}
+
+################################################################################
+# Not rendered: set by the operator or CI. Secrets only through TF_VAR_<name>.
+################################################################################
+
+variable "az_suffixes" {
+  type        = list(string)
+  description = "Zone letters appended to `region` to pick the availability zones, for example `[\"a\", \"b\", \"c\"]`; 2 to 6 distinct letters."
+  default     = ["a", "b", "c"]
+
+  validation {
+    condition     = length(var.az_suffixes) >= 2 && length(var.az_suffixes) <= 6 && alltrue([for s in var.az_suffixes : can(regex("^[a-z]$", s))])
+    error_message = "The `az_suffixes` must list 2 to 6 single lowercase letters."
+  }
+}
+
+variable "endpoint_public_access_cidrs" {
+  type        = list(string)
+  description = "IPv4 CIDR blocks allowed to reach the public Kubernetes API endpoint when `endpoint_private` is `false`."
+  default     = ["0.0.0.0/0"]
+}
+
+variable "mongodbatlas_public_key" {
+  type        = string
+  description = "MongoDB Atlas programmatic API public key; set `TF_VAR_mongodbatlas_public_key`."
+  sensitive   = true
+}
+
+variable "mongodbatlas_private_key" {
+  type        = string
+  description = "MongoDB Atlas programmatic API private key; set `TF_VAR_mongodbatlas_private_key`."
+  sensitive   = true
+}
+
+variable "atlas_org_id" {
+  type        = string
+  description = "MongoDB Atlas organization ID (24 hexadecimal characters); set `TF_VAR_atlas_org_id`."
+}
+
+variable "mongodb_instance_size" {
+  type        = string
+  description = "Atlas tier of the replica-set members. Allowed values: `M10`, `M20`, `M30`, `M40`, `M50`, `M60`, `M80`."
+  default     = "M10"
+}
+
+variable "mongodb_username" {
+  type        = string
+  description = "Name of the application MongoDB user."
+  default     = "srvthreds"
+}
+
+variable "mongodb_password" {
+  type        = string
+  description = "Password of the application MongoDB user (at least 12 characters); set `TF_VAR_mongodb_password`."
+  sensitive   = true
+}
+
+variable "rediscloud_api_key" {
+  type        = string
+  description = "Redis Cloud account API key; set `TF_VAR_rediscloud_api_key`."
+  sensitive   = true
+}
+
+variable "rediscloud_secret_key" {
+  type        = string
+  description = "Redis Cloud user API secret key; set `TF_VAR_rediscloud_secret_key`."
+  sensitive   = true
+}
+
+variable "rediscloud_payment_method_id" {
+  type        = string
+  description = "Redis Cloud payment method (card) ID to bill the subscription; set `TF_VAR_rediscloud_payment_method_id`."
+}
+
+variable "redis_password" {
+  type        = string
+  description = "Password of the Redis database's default user (at least 12 characters); set `TF_VAR_redis_password`."
+  sensitive   = true
+}
+
+variable "redis_deployment_cidr" {
+  type        = string
+  description = "Private /24 IPv4 CIDR Redis Cloud deploys into; must not overlap `vpc_cidr`."
+  default     = "192.168.10.0/24"
+}

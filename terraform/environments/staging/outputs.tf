@@ -1,0 +1,49 @@
+output "vpc_id" {
+  description = "ID of the VPC."
+  value       = module.networking.vpc_id
+}
+
+output "private_subnet_ids" {
+  description = "IDs of the private subnets."
+  value       = module.networking.private_subnet_ids
+}
+
+output "egress_ips" {
+  description = "NAT egress addresses (as /32) allowed by Atlas and Redis Cloud."
+  value       = local.egress_ips
+}
+
+output "cluster_name" {
+  description = "Name of the EKS cluster."
+  value       = module.eks.cluster_name
+}
+
+output "cluster_endpoint" {
+  description = "URL of the Kubernetes API server."
+  value       = module.eks.cluster_endpoint
+}
+
+output "oidc_provider_arn" {
+  description = "ARN of the IAM OIDC provider for IRSA."
+  value       = module.eks.oidc_provider_arn
+}
+
+output "registry" {
+  description = "ECR registry host images are pulled from."
+  value       = var.registry
+
+  precondition {
+    condition     = strcontains(var.registry, ".dkr.ecr.${var.region}.")
+    error_message = "The `registry` must be an ECR registry in `region`; cross-region pulls are not configured."
+  }
+}
+
+output "mongodb_connection_string" {
+  description = "SRV connection string of the Atlas cluster (no credentials)."
+  value       = module.mongodb_atlas.connection_string
+}
+
+output "redis_public_endpoint" {
+  description = "Public `host:port` endpoint of the Redis Cloud database (TLS)."
+  value       = module.redis_cloud.public_endpoint
+}

@@ -1,0 +1,73 @@
+"""Fixtures shared by the test modules."""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+COPIED = ["dodo.py", "tasks", "environments", "templates", "k8s", "compose", "terraform", "docker", "demo"]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A scratch copy of the project (sources and committed output, no build state)."""
+    dest = tmp_path / "project"
+    dest.mkdir()
+    for name in COPIED:
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", ".terraform"))
+        elif src.exists():
+            shutil.copy2(src, dest / name)
+    return dest
+
+
+def snapshot(root: Path, *folders: str) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes()
+            for folder in folders for p in sorted((root / folder).rglob("*")) if p.is_file()}
+
+
+class DoitRun:
+    def __init__(self, code: int, out: str) -> None:
+        self.code = code
+        self.out = out
+
+    def executed(self) -> list[str]:
+        """Tasks doit ran (it prints '.  name' for executed and '-- name' for up-to-date)."""
+        return [line[3:].strip() for line in self.out.splitlines() if line.startswith(".  ")]
+
+
+def run_doit(project: Path, *args: str, command: str = "run") -> DoitRun:
+    """Run `doit <command> args` in-process on `project`, as a user would from its root."""
+    from doit.doit_cmd import DoitMain
+
+    out = io.StringIO()
+    # doit's reporter writes to the stdout it saw at import; send it to a file instead.
+    report = project / ".build" / "doit-report.txt"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    argv = [command, "-f", str(project / "dodo.py")]
+    if command == "run":
+        argv += ["--output-file", str(report)]
+    old = Path.cwd()
+    sys.modules.pop("dodo", None)  # doit imports dodo.py by module name; load this copy's
+    try:
+        os.chdir(project)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            code = DoitMain().run([*argv, *args])
+    finally:
+        os.chdir(old)
+    text = report.read_text() if report.exists() else ""
+    report.unlink(missing_ok=True)
+    return DoitRun(code, text + out.getvalue())
+
+
+@pytest.fixture
+def doit() -> Iterator[type[DoitRun]]:
+    yield DoitRun

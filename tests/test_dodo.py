@@ -1,0 +1,54 @@
+"""doit pipelines run in-process on a copy of the project: incremental and all-or-nothing."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.fixtures import run_doit, snapshot
+
+
+def test_render_twice_executes_nothing_the_second_time(project: Path) -> None:
+    first = run_doit(project, "render")
+    assert first.code == 0, first.out
+    second = run_doit(project, "render")
+    assert second.code == 0
+    assert second.executed() == []
+
+
+def test_editing_one_environment_rerenders_only_its_outputs(project: Path) -> None:
+    assert run_doit(project, "render").code == 0
+    path = project / "environments" / "staging.yaml"
+    path.write_text(path.read_text().replace("NODE_ENV: staging", "NODE_ENV: staging2"))
+    again = run_doit(project, "render")
+    assert again.code == 0
+    assert sorted(again.executed()) == ["render:compose-staging", "render:config",
+                                        "render:k8s-staging", "render:terraform-staging"]
+    assert 'NODE_ENV: "staging2"' in (project / "k8s/overlays/staging/configmap-staging.yaml").read_text()
+
+
+def test_editing_one_template_rerenders_only_its_outputs(project: Path) -> None:
+    assert run_doit(project, "render").code == 0
+    template = project / "templates" / "k8s" / "base" / "namespace.yaml.j2"
+    template.write_text(template.read_text() + "    team: platform\n")
+    again = run_doit(project, "render")
+    assert again.executed() == ["render:k8s-base"]
+
+
+def test_bad_config_fails_and_writes_nothing(project: Path) -> None:
+    assert run_doit(project, "render").code == 0
+    before = snapshot(project, "k8s", "compose")
+    stack = project / "environments" / "stack.yaml"
+    # A valid change to the stack (would re-render everything) plus a wrong type in one env.
+    stack.write_text(stack.read_text().replace("LOG_LEVEL: info", "LOG_LEVEL: warn"))
+    prod = project / "environments" / "prod.yaml"
+    prod.write_text(prod.read_text().replace("engine: {replicas: 3}", "engine: {replicas: three}"))
+    result = run_doit(project, "render")
+    assert result.code != 0
+    assert "environments/prod.yaml" in result.out and "services.engine.replicas" in result.out
+    assert "expected int, got str" in result.out
+    assert "Traceback" not in result.out
+    assert snapshot(project, "k8s", "compose") == before
+
+
+def test_unknown_environment_on_the_command_line(project: Path) -> None:
+    result = run_doit(project, "render", "env=prd")
+    assert result.code == 0  # render covers every environment; env only picks the state file

@@ -1,0 +1,85 @@
+"""Rendering: byte-stable, headed, secret-free, and atomic."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tasks import config, render
+from tests.fixtures import REPO
+
+
+def all_outputs(root: Path) -> dict[str, str]:
+    stack = config.load(None, root)
+    out = {**render.k8s_base(stack), **render.k8s_components(stack)}
+    for env in config.environments(root):
+        cfg = config.load(env, root)
+        out.update(render.compose(cfg))
+        if cfg.runtime == "kubernetes":
+            out.update(render.k8s_overlay(cfg, stack))
+        if cfg.cloud:
+            out.update(render.terraform(cfg))
+    return out
+
+
+@pytest.fixture
+def outputs(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    monkeypatch.chdir(REPO)
+    return all_outputs(REPO)
+
+
+def test_rendering_twice_is_byte_identical(outputs: dict[str, str]) -> None:
+    assert all_outputs(REPO) == outputs
+
+
+def test_committed_output_is_up_to_date(outputs: dict[str, str]) -> None:
+    stale = [p for p, text in outputs.items() if (REPO / p).read_text() != text]
+    assert stale == [], "run `doit render` and commit the result"
+
+
+def test_every_generated_file_names_its_template(outputs: dict[str, str]) -> None:
+    for path, text in outputs.items():
+        first = text.splitlines()[0]
+        assert "Generated from templates/" in first and "`doit render`" in first, path
+        template = first.split("templates/")[1].split(" ")[0]
+        assert (REPO / "templates" / template).is_file(), path
+
+
+def test_no_secret_value_is_rendered(outputs: dict[str, str]) -> None:
+    for path, text in outputs.items():
+        assert "RABBITMQ_PASSWORD=" not in text or path.endswith(".env.example"), path
+        if path.endswith(".env.example"):
+            assert "RABBITMQ_PASSWORD=change-me" in text
+
+
+def test_compose_units() -> None:
+    assert render.cpus("500m") == "0.5"
+    assert render.cpus("2") == "2"
+    assert render.memory("256Mi") == "256m"
+    assert render.memory("1Gi") == "1g"
+
+
+def test_offline_compose_has_no_mongodb_and_no_persistence_agent(outputs: dict[str, str]) -> None:
+    db = outputs["compose/offline/docker-compose-db.yml"]
+    services = outputs["compose/offline/docker-compose-services.yml"]
+    assert "mongodb" not in db and "redis:" in db and "${REDIS_IMAGE:-srvthreds/redis-offline:latest}" in db
+    assert "persistence-agent" not in services and "MONGO_HOST" not in services
+
+
+def test_local_compose_initialises_the_mongodb_replica_set(outputs: dict[str, str]) -> None:
+    db = outputs["compose/local/docker-compose-db.yml"]
+    assert "rs.initiate" in db and '"--replSet", "rs0"' in db
+
+
+def test_write_all_is_all_or_nothing_and_skips_unchanged(tmp_path: Path) -> None:
+    assert render.write_all({"a/x.txt": "1\n", "b/y.txt": "2\n"}, tmp_path) == ["a/x.txt", "b/y.txt"]
+    assert render.write_all({"a/x.txt": "1\n", "b/y.txt": "2\n"}, tmp_path) == []
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_write_all_prunes_only_generated_files(tmp_path: Path) -> None:
+    (tmp_path / "k").mkdir()
+    (tmp_path / "k" / "old.yaml").write_text("# Generated from templates/x by `doit render`. Do not edit.\n")
+    (tmp_path / "k" / "mine.yaml").write_text("hand-written\n")
+    render.write_all({"k/new.yaml": "x\n"}, tmp_path, prune=["k"])
+    assert sorted(p.name for p in (tmp_path / "k").iterdir()) == ["mine.yaml", "new.yaml"]
