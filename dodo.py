@@ -10,8 +10,12 @@ from typing import NoReturn
 from doit import get_var
 
 from tasks.check_tasks import task_validate  # noqa: F401
+from tasks.compose_tasks import task_compose  # noqa: F401
+from tasks.image_tasks import task_base_image, task_builder_image, task_images  # noqa: F401
 from tasks.paths import BUILD
 from tasks.render_tasks import task_render  # noqa: F401
+from tasks.terraform_tasks import task_tf_apply, task_tf_fmt, task_tf_plan, task_tf_validate  # noqa: F401
+from tasks.cloud_tasks import task_checkov, task_kubeconfig, task_push, task_registry_login  # noqa: F401
 
 # One dependency database per environment, so switching environments back and forth
 # never invalidates another environment's up-to-date state.

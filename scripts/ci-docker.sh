@@ -16,7 +16,7 @@ log() { printf 'ci-docker: %s\n' "$*" >&2; }
 
 daemon_up() { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }
 
-if daemon_up; then
+if daemon_up && command -v debootstrap >/dev/null 2>&1; then
     log "docker daemon already reachable"
     exit 0
 fi
@@ -36,6 +36,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if daemon_up; then
+    log "docker daemon already reachable"
+    exit 0
 fi
 
 # Another dockerd may be starting (a previous run of this script): only start one

@@ -6,6 +6,7 @@ point at the right file and line), then the merged result is cross-checked.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -144,6 +145,23 @@ def check_env_name(name: str, root: Path) -> None:
 
 def load(env: str | None, root: Path) -> Config:
     """The merged, validated configuration of one environment (None: the stack alone)."""
+    files = [root / ENV_DIR / STACK_FILE] + ([env_file(env, root)] if env else [])
+    # Task creators ask for the same environments many times per run; a file's
+    # identity (mtime, size) keys the cache so an edit is always seen.
+    key = tuple((str(f), *_stat(f)) for f in files)
+    return _load_cached(env, root, key)
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    try:
+        st = path.stat()
+    except OSError:
+        return (0, -1)
+    return (st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _load_cached(env: str | None, root: Path, key: tuple[tuple[str, int, int], ...]) -> Config:
     stack_path = root / ENV_DIR / STACK_FILE
     stack = load_yaml(stack_path, f"{ENV_DIR}/{STACK_FILE}")
     s.validate(stack, TOP, enforce_required=True)

@@ -71,3 +71,26 @@ def run_doit(project: Path, *args: str, command: str = "run") -> DoitRun:
 @pytest.fixture
 def doit() -> Iterator[type[DoitRun]]:
     yield DoitRun
+
+
+@pytest.fixture(scope="session")
+def docker_daemon() -> None:
+    """Skip (a failure under CI=true, see conftest) when no Docker daemon answers."""
+    from tasks import tools
+    from tasks.errors import StackError
+
+    try:
+        tools.run("docker", "info", "--format", "{{.ServerVersion}}", timeout=20)
+    except StackError as exc:
+        pytest.skip(f"no reachable Docker daemon: {exc.message}")
+
+
+def copy_build_state(project: Path, env: str, *names: str) -> None:
+    """Reuse images recorded by an earlier run (e.g. the debootstrap base) in a copy."""
+    src = REPO / ".build" / env / "images"
+    dest = project / ".build" / env / "images"
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        for suffix in (".iid", ".ref"):
+            if (src / f"{name}{suffix}").exists():
+                shutil.copy2(src / f"{name}{suffix}", dest / f"{name}{suffix}")
