@@ -44,7 +44,7 @@ def _check_compose(files: list[str]) -> None:
 
 
 def task_validate() -> Iterator[dict[str, Any]]:
-    """Check every artifact offline: kustomize + strict schemas + restricted profile, compose, hadolint."""
+    """Check everything offline: kustomize + strict schemas + restricted profile, compose, hadolint, terraform, checkov."""
     stack = config.load(None, root())
     for env in config.environments(root()):
         try:
@@ -71,6 +71,14 @@ def task_validate() -> Iterator[dict[str, Any]]:
             "file_dep": files + [f"compose/{env}/.env.example"],
             "task_dep": ["render"],
         }
+    # Terraform formatting/structure and checkov live in their own tasks (tasks/terraform_tasks.py,
+    # tasks/cloud_tasks.py); `doit validate` runs them too.
+    yield {
+        "name": "cloud",
+        "doc": "terraform fmt, tf_validate (says what it could not check) and checkov.",
+        "actions": None,
+        "task_dep": ["tf_fmt", "tf_validate", "checkov"],
+    }
     dockerfiles = [p for p in files_under("docker") if Path(p).name.startswith("Dockerfile")]
     if dockerfiles:
         yield {

@@ -11,9 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from doit import get_var
-
-from tasks import config, docker_images, images
+from tasks import config, docker_images, images, paths
 from tasks.errors import StackError, user_errors
 from tasks.model import Config
 from tasks.paths import files_under, root
@@ -26,7 +24,7 @@ def _no_env() -> Mapping[str, str]:
 
 
 def selected_env() -> str:
-    return get_var("env", "local")
+    return paths.selected_env()
 
 
 def image_names(cfg: Config) -> list[str]:
@@ -56,11 +54,16 @@ def generate(cfg: Config, *, basename: str = "images", docker_env: DockerEnv = _
     def recorded(name: str) -> str:
         return ref(name).read_text().strip()
 
-    base_deps: list[str] = []
-    base_arg: Callable[[], str] = lambda: cfg.images.base_image  # noqa: E731
+    offline_base = cfg.images.base == "debootstrap"
+    base_deps = [str(ref("base"))] if offline_base else []
+
+    def base_arg() -> str:
+        # The debootstrap base is referenced by its recorded content tag.
+        return recorded("base") if offline_base else cfg.images.base_image
+
     tasks: list[dict[str, Any]] = []
     deps = list(task_dep or [])
-    if cfg.images.base == "debootstrap":
+    if offline_base:
         repo = f"{cfg.images.prefix}/base"
 
         @user_errors
@@ -73,8 +76,6 @@ def generate(cfg: Config, *, basename: str = "images", docker_env: DockerEnv = _
             # debootstrap output is never byte-identical, so only a missing image rebuilds it.
             "uptodate": [current("base")],
         })
-        base_deps = [str(ref("base"))]
-        base_arg = lambda: recorded("base")  # noqa: E731
 
     def build_task(name: str, *, dockerfile: str, context: str, inputs: list[str],
                    args: Callable[[], dict[str, str]], repo: str, doc: str) -> dict[str, Any]:
@@ -94,14 +95,16 @@ def generate(cfg: Config, *, basename: str = "images", docker_env: DockerEnv = _
         "builder", dockerfile=cfg.images.builder_dockerfile, context=context,
         inputs=files_under(context), args=lambda: {"BASE_IMAGE": base_arg()},
         repo=f"{cfg.images.prefix}/builder", doc="Shared builder image: builds and tests the app once."))
+    def service_args(name: str, health: str) -> Callable[[], dict[str, str]]:
+        # Read at run time: the builder's tag is known only once it has been built.
+        return lambda: {"BASE_IMAGE": base_arg(), "BUILDER_IMAGE": recorded("builder"),
+                        "SERVICE": name, "HEALTH_PORT": health}
+
     for svc in cfg.services.values():
-        health = str(svc.health.port) if svc.health else ""
         tasks.append(build_task(
             svc.name, dockerfile=cfg.images.service_dockerfile, context=context,
             inputs=[str(ref("builder"))],
-            args=lambda svc=svc, health=health: {
-                "BASE_IMAGE": base_arg(), "BUILDER_IMAGE": recorded("builder"),
-                "SERVICE": svc.name, "HEALTH_PORT": health},
+            args=service_args(svc.name, str(svc.health.port) if svc.health else ""),
             repo=cfg.image_ref(svc.name), doc=f"Service image for {svc.name} (copies from the builder)."))
     for db in cfg.databases.values():
         if db.build and db.placement != "disabled":
@@ -131,7 +134,8 @@ def task_images() -> Iterator[dict[str, Any]]:
     except StackError as exc:
         yield config_failure(exc)
         return
-    yield from generate(cfg)
+    # The environment's pre_build hooks (tasks/compose_tasks.py) run before any build.
+    yield from generate(cfg, task_dep=["_compose_pre_build"] if cfg.hooks["pre_build"] else [])
 
 
 def task_builder_image() -> dict[str, Any]:

@@ -14,18 +14,19 @@ POD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "Pod
 LONG_RUNNING = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"}
 ALLOWED_VOLUMES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral",
                    "persistentVolumeClaim", "projected", "secret"}
-SECRETISH = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY", re.I)
+SECRETISH = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY", re.IGNORECASE)
 
 
 def pod_spec(obj: dict[str, Any]) -> dict[str, Any] | None:
     kind = obj.get("kind")
+    spec: dict[str, Any] | None = None
     if kind == "Pod":
-        return obj.get("spec", {})
-    if kind == "CronJob":
-        return obj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
-    if kind in POD_KINDS:
-        return obj["spec"]["template"]["spec"]
-    return None
+        spec = obj.get("spec", {})
+    elif kind == "CronJob":
+        spec = obj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    elif kind in POD_KINDS:
+        spec = obj["spec"]["template"]["spec"]
+    return spec
 
 
 def violations(objects: Iterable[dict[str, Any]]) -> list[str]:

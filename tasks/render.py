@@ -166,7 +166,7 @@ def compose(cfg: Config) -> dict[str, str]:
     def environment(svc: Service) -> dict[str, Any]:
         return {**config_data(cfg), **svc.env}
 
-    common = dict(cfg=cfg, project_name=f"{cfg.project}-{cfg.env}", secret_ref=secret_ref)
+    common = {"cfg": cfg, "project_name": f"{cfg.project}-{cfg.env}", "secret_ref": secret_ref}
     return {
         f"{folder}/docker-compose-db.yml": _render(
             "compose/docker-compose-db.yml.j2", dbs=cfg.placed("compose"), image=db_image, **common),

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
+import jinja2
+
 from tasks import config, render
-from tasks.errors import user_errors
+from tasks.errors import StackError, user_errors
 from tasks.model import Config
 from tasks.paths import PY_SOURCES, files_under, root
 
@@ -35,7 +38,7 @@ def _writer(produce: Callable[[], dict[str, str]], prune: tuple[str, ...] = ()) 
 def _targets(produce: Callable[[], dict[str, str]]) -> list[str]:
     try:
         return sorted(produce())
-    except Exception:  # a broken config is reported by render:config, not at load time
+    except (StackError, jinja2.TemplateError):  # reported by render:config / the action itself
         return []
 
 
@@ -70,25 +73,36 @@ def task_render() -> Iterator[dict[str, Any]]:
     yield _task("k8s-components", "Kustomize components (ingress, hpa).",
                 lambda: render.k8s_components(stack()), [STACK], "k8s/components", ("k8s/components",))
     for env in envs:
-        def load(env: str = env) -> Config:
-            return config.load(env, root())
         runtime = _runtime(env)
         deps = [STACK, _env_path(env)]
         yield _task(f"compose-{env}", f"Compose files for {env}.",
-                    lambda load=load: render.compose(load()), deps, "compose", (f"compose/{env}",))
+                    partial(_compose, env), deps, "compose", (f"compose/{env}",))
         if runtime.get("kubernetes"):
             yield _task(f"k8s-{env}", f"Kustomize overlay for {env}.",
-                        lambda load=load: render.k8s_overlay(load(), stack()), deps, "k8s/overlay",
-                        (f"k8s/overlays/{env}",))
+                        partial(_overlay, env), deps, "k8s/overlay", (f"k8s/overlays/{env}",))
         if runtime.get("cloud"):
             yield _task(f"terraform-{env}", f"Terraform inputs for {env}.",
-                        lambda load=load: render.terraform(load()), deps, "terraform")
+                        partial(_terraform, env), deps, "terraform")
+
+
+# Producers: each loads its configuration when called, so a task built at load time
+# still renders from the files as they are when it runs.
+def _compose(env: str) -> dict[str, str]:
+    return render.compose(config.load(env, root()))
+
+
+def _overlay(env: str) -> dict[str, str]:
+    return render.k8s_overlay(config.load(env, root()), config.load(None, root()))
+
+
+def _terraform(env: str) -> dict[str, str]:
+    return render.terraform(config.load(env, root()))
 
 
 def _runtime(env: str) -> dict[str, bool]:
     """Which artifacts an environment gets; a broken file falls back to none (render:config reports it)."""
     try:
         cfg = config.load(env, root())
-    except Exception:
+    except StackError:
         return {}
     return {"kubernetes": cfg.runtime == "kubernetes", "cloud": cfg.cloud is not None}

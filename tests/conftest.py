@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-pytest_plugins = ["tests.fixtures"]
+pytest_plugins = ["tests.fixtures", "tests.fakes.fixtures"]
 
 
 @pytest.hookimpl(hookwrapper=True)

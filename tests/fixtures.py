@@ -60,7 +60,10 @@ def run_doit(project: Path, *args: str, command: str = "run") -> DoitRun:
     try:
         os.chdir(project)
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-            code = DoitMain().run([*argv, *args])
+            try:
+                code = DoitMain().run([*argv, *args])
+            except SystemExit as exc:  # dodo.py exits early on a bad env=
+                code = int(exc.code or 0)
     finally:
         os.chdir(old)
     text = report.read_text() if report.exists() else ""

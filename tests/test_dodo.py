@@ -51,4 +51,5 @@ def test_bad_config_fails_and_writes_nothing(project: Path) -> None:
 
 def test_unknown_environment_on_the_command_line(project: Path) -> None:
     result = run_doit(project, "render", "env=prd")
-    assert result.code == 0  # render covers every environment; env only picks the state file
+    assert result.code == 2
+    assert "unknown environment 'prd'" in result.out and "did you mean 'prod'?" in result.out

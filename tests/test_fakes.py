@@ -19,7 +19,6 @@ import pytest
 from tests.fakes.cluster import FakeCluster
 
 # Registers the `fake_cluster` fixture (a no-op if conftest.py already lists this plugin).
-pytest_plugins = ["tests.fakes.fixtures"]
 
 PROFILE = "srvthreds"
 NS = "srv"

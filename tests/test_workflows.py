@@ -1,0 +1,127 @@
+"""GitHub workflows: they parse, call only doit tasks that exist, and never hold a secret."""
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.fixtures import run_doit
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = ROOT / ".github" / "workflows"
+FILES = sorted(WORKFLOWS.glob("*.yml"))
+
+# Tasks the deploy workflow calls that other work provides; remove a name once its task lands
+# (the xfail below is strict, so a landed task fails the suite until it is removed here).
+
+# Actions a workflow may use: setup only, pinned to a major version.
+ALLOWED_ACTIONS = {"actions/checkout@v4", "actions/setup-python@v5"}
+
+AWS_KEY_ID = re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")
+SECRET_NAME = re.compile(r"KEY|SECRET|TOKEN|PASSWORD|CREDENTIAL", re.IGNORECASE)
+SECRET_REF = re.compile(r"^\$\{\{\s*secrets\.[A-Z0-9_]+\s*\}\}$")
+
+
+def _load(path: Path) -> dict[Any, Any]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _steps(doc: dict[Any, Any]) -> list[dict[str, Any]]:
+    return [step for job in doc["jobs"].values() for step in job.get("steps", [])]
+
+
+def _env_choices(doc: dict[Any, Any]) -> list[str]:
+    # PyYAML reads the key `on` as True (YAML 1.1 boolean).
+    trigger = doc.get("on", doc.get(True)) or {}
+    inputs = (trigger.get("workflow_dispatch") or {}).get("inputs", {}) if isinstance(trigger, dict) else {}
+    return list(inputs.get("environment", {}).get("options", [])) or ["dev"]
+
+
+def doit_tasks(run: str, envs: list[str]) -> set[str]:
+    """Task names a `run:` script passes to doit, for every environment the input allows."""
+    names: set[str] = set()
+    for env in envs:
+        text = run.replace('"$STACK_ENV"', env).replace("$STACK_ENV", env)
+        for line in text.splitlines():
+            words = shlex.split(line, comments=True)
+            while "doit" in words:
+                words = words[words.index("doit") + 1:]
+                for word in words:
+                    if word in ("&&", "||", ";", "|", "doit"):
+                        break
+                    if not word.startswith("-") and "=" not in word:
+                        names.add(word)
+    return names
+
+
+def _called() -> set[str]:
+    names: set[str] = set()
+    for path in FILES:
+        doc = _load(path)
+        for step in _steps(doc):
+            if "run" in step:
+                names |= doit_tasks(step["run"], _env_choices(doc))
+    return names
+
+
+@pytest.fixture
+def task_names(project: Path) -> set[str]:
+    """Every task and subtask name, as `doit list --all --quiet` prints them."""
+    result = run_doit(project, "--all", "--quiet", command="list")
+    assert result.code == 0, result.out
+    return {line.split()[0] for line in result.out.splitlines() if line.strip()}
+
+
+def test_there_are_ci_and_deploy_workflows() -> None:
+    assert {p.name for p in FILES} >= {"ci.yml", "deploy.yml"}
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_workflow_parses_and_uses_only_allowed_actions(path: Path) -> None:
+    doc = _load(path)
+    assert doc["jobs"], path
+    for step in _steps(doc):
+        assert "uses" in step or "run" in step, step
+        if "uses" in step:
+            assert step["uses"] in ALLOWED_ACTIONS, f"{path.name}: unexpected action {step['uses']}"
+
+
+def test_doit_task_parser() -> None:
+    run = 'PATH="$PATH:x" doit validate tf_fmt env=dev --verbosity 2\ndoit push:"$STACK_ENV" env="$STACK_ENV"'
+    assert doit_tasks(run, ["dev", "prod"]) == {"validate", "tf_fmt", "2", "push:dev", "push:prod"}
+
+
+def test_every_called_task_exists(task_names: set[str]) -> None:
+    called = set(_called())
+    assert called, "no doit task found in the workflows"
+    assert not called - task_names, f"workflows call unknown doit tasks: {sorted(called - task_names)}"
+
+
+def test_deploy_steps_only_call_doit() -> None:
+    doc = _load(WORKFLOWS / "deploy.yml")
+    runs = [step["run"].strip() for step in _steps(doc) if "run" in step]
+    install = [r for r in runs if r.startswith("pip install")]
+    assert install == ["pip install -e '.[tools]'"]
+    for run in set(runs) - set(install):
+        assert run.startswith("doit ") and "\n" not in run and not re.search(r"[;&|`]|\$\(", run), run
+    assert _env_choices(doc) == ["dev", "staging", "prod"]
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_secrets_are_referenced_never_inlined(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert not AWS_KEY_ID.search(text), f"{path.name} holds what looks like an AWS access key ID"
+    doc = _load(path)
+    envs = [doc.get("env", {})] + [job.get("env", {}) for job in doc["jobs"].values()]
+    envs += [step.get("env", {}) for step in _steps(doc)]
+    for env in envs:
+        for name, value in env.items():
+            if SECRET_NAME.search(name):
+                assert SECRET_REF.match(str(value)), f"{path.name}: {name} must be a ${{{{ secrets.X }}}} reference"
+    for step in _steps(doc):
+        # Expressions spliced into a script are an injection risk; pass them via env.
+        assert "${{" not in step.get("run", ""), f"{path.name}: expression inside run: {step['run']!r}"
