@@ -68,6 +68,12 @@ def generate(cfg: Config, *, basename: str = "images", docker_env: DockerEnv = _
 
         @user_errors
         def make_base() -> None:
+            # Even when forced (`doit -a`): a new debootstrap is never byte-identical and
+            # would move every tag downstream, so a base the daemon still has is kept.
+            # To make a fresh one, remove .build/<env>/<basename>/base.* first.
+            if current("base")():
+                print(f"[base] keeping {recorded('base')}", flush=True)
+                return
             docker_images.debootstrap_base("base", suite=cfg.images.suite, repo=repo, iid=iid("base"),
                                            ref=ref("base"), docker_env=docker_env())
         tasks.append({

@@ -9,12 +9,10 @@ from __future__ import annotations
 import functools
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-
-import jinja2
 
 from tasks.model import Config, Database, Service
 
@@ -22,7 +20,9 @@ HEADER = "Generated from templates/{template} by `doit render`. Do not edit."
 
 
 @functools.cache
-def _jinja(templates: Path) -> jinja2.Environment:
+def _jinja(templates: Path) -> Any:
+    import jinja2  # only when something renders: most doit runs never do
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates),
         undefined=jinja2.StrictUndefined,
@@ -39,9 +39,23 @@ def header_text(template: str) -> str:
     return HEADER.format(template=template)
 
 
-def _render(template: str, **context: Any) -> str:
+# Outputs are path -> thunk: knowing what a task writes (its doit targets) must not
+# cost rendering every template each time doit loads.
+Outputs = dict[str, Callable[[], str]]
+
+
+def texts(outputs: Outputs) -> dict[str, str]:
+    """Render every output (all of them before anything is written)."""
+    return {path: produce() for path, produce in outputs.items()}
+
+
+def _render(template: str, **context: Any) -> Callable[[], str]:
+    return functools.partial(_render_now, template, context)
+
+
+def _render_now(template: str, context: dict[str, Any]) -> str:
     # Templates come from the project being rendered (doit runs in its root).
-    text = _jinja(Path.cwd() / "templates").get_template(template).render(
+    text: str = _jinja(Path.cwd() / "templates").get_template(template).render(
         header="# " + header_text(template), header_text=header_text(template), **context
     )
     # One trailing newline, never blank lines at the end: stable diffs.
@@ -77,8 +91,8 @@ def cluster_capable(cfg: Config) -> list[Database]:
     return [db for db in cfg.databases.values() if db.cluster]
 
 
-def k8s_base(stack: Config) -> dict[str, str]:
-    out: dict[str, str] = {
+def k8s_base(stack: Config) -> Outputs:
+    out: Outputs = {
         "namespace.yaml": _render("k8s/base/namespace.yaml.j2", cfg=stack),
         "configmap.yaml": _render("k8s/base/configmap.yaml.j2", cfg=stack, data=config_data(stack)),
     }
@@ -99,8 +113,8 @@ def exposed(cfg: Config) -> list[tuple[Service, Any]]:
     return [(s, p) for s in cfg.deployments() for p in s.ports if p.publish]
 
 
-def k8s_components(stack: Config) -> dict[str, str]:
-    out: dict[str, str] = {}
+def k8s_components(stack: Config) -> Outputs:
+    out: Outputs = {}
     for name, files in (("ingress", {"ingress.yaml": "ingress.yaml.j2"}),
                         ("hpa", {"hpa.yaml": "hpa.yaml.j2"})):
         folder = f"k8s/components/{name}"
@@ -112,10 +126,10 @@ def k8s_components(stack: Config) -> dict[str, str]:
     return out
 
 
-def k8s_overlay(cfg: Config, stack: Config) -> dict[str, str]:
+def k8s_overlay(cfg: Config, stack: Config) -> Outputs:
     assert cfg.env is not None
     folder = f"k8s/overlays/{cfg.env}"
-    files: dict[str, str] = {
+    files: Outputs = {
         f"configmap-{cfg.env}.yaml": _render("k8s/overlay/configmap.patch.yaml.j2", cfg=cfg,
                                              data=config_data(cfg)),
     }
@@ -152,7 +166,7 @@ def image_var(name: str) -> str:
     return name.upper().replace("-", "_") + "_IMAGE"
 
 
-def compose(cfg: Config) -> dict[str, str]:
+def compose(cfg: Config) -> Outputs:
     assert cfg.env is not None
     folder = f"compose/{cfg.env}"
     example = f"{folder}/.env.example"
@@ -179,7 +193,7 @@ def compose(cfg: Config) -> dict[str, str]:
 
 # --- Terraform --------------------------------------------------------------------
 
-def terraform(cfg: Config) -> dict[str, str]:
+def terraform(cfg: Config) -> Outputs:
     assert cfg.env is not None and cfg.cloud is not None
     folder = f"terraform/environments/{cfg.env}"
     cloud = {"endpoint_private": False, **cfg.cloud}

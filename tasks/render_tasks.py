@@ -5,8 +5,6 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
-import jinja2
-
 from tasks import config, render
 from tasks.errors import StackError, user_errors
 from tasks.model import Config
@@ -26,23 +24,23 @@ def _check_all() -> None:
         config.load(env, root())
 
 
-def _writer(produce: Callable[[], dict[str, str]], prune: tuple[str, ...] = ()) -> Callable[[], None]:
+def _writer(produce: Callable[[], render.Outputs], prune: tuple[str, ...] = ()) -> Callable[[], None]:
     @user_errors
     def action() -> None:
-        outputs = produce()  # everything renders in memory first: all or nothing
+        outputs = render.texts(produce())  # everything renders in memory first: all or nothing
         for path in render.write_all(outputs, root(), prune=prune):
             print(f"  wrote {path}")
     return action
 
 
-def _targets(produce: Callable[[], dict[str, str]]) -> list[str]:
+def _targets(produce: Callable[[], render.Outputs]) -> list[str]:
     try:
         return sorted(produce())
-    except (StackError, jinja2.TemplateError):  # reported by render:config / the action itself
+    except StackError:  # reported by render:config, without failing `doit list`
         return []
 
 
-def _task(name: str, doc: str, produce: Callable[[], dict[str, str]], deps: list[str],
+def _task(name: str, doc: str, produce: Callable[[], render.Outputs], deps: list[str],
           templates: str, prune: tuple[str, ...] = ()) -> dict[str, Any]:
     return {
         "name": name,
@@ -87,15 +85,15 @@ def task_render() -> Iterator[dict[str, Any]]:
 
 # Producers: each loads its configuration when called, so a task built at load time
 # still renders from the files as they are when it runs.
-def _compose(env: str) -> dict[str, str]:
+def _compose(env: str) -> render.Outputs:
     return render.compose(config.load(env, root()))
 
 
-def _overlay(env: str) -> dict[str, str]:
+def _overlay(env: str) -> render.Outputs:
     return render.k8s_overlay(config.load(env, root()), config.load(None, root()))
 
 
-def _terraform(env: str) -> dict[str, str]:
+def _terraform(env: str) -> render.Outputs:
     return render.terraform(config.load(env, root()))
 
 

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import sh
-
 from tasks.errors import StackError, ToolError
 
 INSTALL_HINTS = {
@@ -90,6 +88,8 @@ def run(
     `prefix` streams each output line as it arrives (e.g. "[engine] ..."), for long
     steps such as image builds; `env` is added to (not replacing) the environment.
     """
+    import sh  # imported on first use: a no-op doit run starts no program at all
+
     exe = require(program)
     cmd = [program, *args]
     full_env = {**os.environ, "PATH": search_path(), **(env or {})}
@@ -142,6 +142,8 @@ def failure(cmd: Sequence[str], result: Result) -> ToolError:
 
 def run_foreground(program: str, *args: str, env: Mapping[str, str] | None = None) -> int:
     """Hand the terminal to a long-running program (port-forward, log tails)."""
+    import sh
+
     exe = require(program)
     try:
         sh.Command(exe)(*args, _fg=True, _env={**os.environ, "PATH": search_path(), **(env or {})})

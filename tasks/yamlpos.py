@@ -1,6 +1,7 @@
 """YAML loading that remembers where every key came from (file and line)."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,14 +37,25 @@ def dotted(path: KeyPath) -> str:
     return out
 
 
+# libyaml's parser keeps line marks and is several times faster than the pure-Python one.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_yaml(path: Path, display: str) -> Located:
     """Parse one file; malformed YAML and duplicate keys become ConfigErrors."""
     try:
-        text = path.read_text(encoding="utf-8")
+        stat = path.stat()
     except FileNotFoundError:
         raise ConfigError(display, "", None, "file not found", fix=f"create {display}") from None
+    # Every environment merges stack.yaml: parse each file once per edit, not per environment.
+    return _parse(path, display, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse(path: Path, display: str, mtime_ns: int, size: int) -> Located:
+    text = path.read_text(encoding="utf-8")
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         raise ConfigError(

@@ -11,7 +11,7 @@ from tests.fixtures import REPO
 
 def all_outputs(root: Path) -> dict[str, str]:
     stack = config.load(None, root)
-    out = {**render.k8s_base(stack), **render.k8s_components(stack)}
+    out: render.Outputs = {**render.k8s_base(stack), **render.k8s_components(stack)}
     for env in config.environments(root):
         cfg = config.load(env, root)
         out.update(render.compose(cfg))
@@ -19,7 +19,7 @@ def all_outputs(root: Path) -> dict[str, str]:
             out.update(render.k8s_overlay(cfg, stack))
         if cfg.cloud:
             out.update(render.terraform(cfg))
-    return out
+    return render.texts(out)
 
 
 @pytest.fixture

@@ -93,6 +93,10 @@ def test_second_run_builds_nothing_and_one_service_change_moves_one_tag(
     assert before == {n: built[n] + "\n" for n in CFG.services}  # same content, same tag
     again = run_doit(project, "images", f"env={ENV}")
     assert again.code == 0 and again.executed() == []
+    # Forced: every build runs again (the base is kept), and the same content keeps its tags.
+    forced = run_doit(project, "-a", "images", f"env={ENV}")
+    assert forced.code == 0 and "images:engine" in forced.executed()
+    assert {n: (project / images.ref_file(ENV, n)).read_text() for n in CFG.services} == before
     engine = project / "demo" / "srvthreds_demo" / "engine.py"
     engine.write_text(engine.read_text() + "\n# a change to engine only\n")
     third = run_doit(project, "images", f"env={ENV}")
