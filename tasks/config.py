@@ -70,12 +70,14 @@ CLOUD = s.Fields(
     {
         "region": s.STR, "cluster_name": s.NAME, "registry": s.STR, "vpc_cidr": s.STR,
         "node_instance_types": s.STRS, "endpoint_private": s.BOOL,
+        "mongodb_instance_size": s.Scalar((str,), s.one_of("M10", "M20", "M30", "M40", "M50", "M60", "M80")),
+        "redis_deployment_cidr": s.STR,
         "node_count": s.Fields({"min": s.INT, "max": s.INT, "desired": s.INT},
                                frozenset({"min", "max", "desired"})),
         "state": s.Fields({"bucket": s.STR, "lock_table": s.STR}, frozenset({"bucket", "lock_table"})),
     },
     frozenset({"region", "cluster_name", "registry", "vpc_cidr", "node_instance_types",
-               "node_count", "state"}),
+               "node_count", "state", "mongodb_instance_size", "redis_deployment_cidr"}),
 )
 TOP = s.Fields(
     {

@@ -197,10 +197,12 @@ def terraform(cfg: Config) -> Outputs:
     assert cfg.env is not None and cfg.cloud is not None
     folder = f"terraform/environments/{cfg.env}"
     cloud = {"endpoint_private": False, **cfg.cloud}
-    return {
-        f"{folder}/{name}": _render(f"terraform/{name}.j2", env=cfg.env, project=cfg.project, cloud=cloud)
-        for name in ("terraform.tfvars", "backend.hcl")
-    }
+    inputs = {f"{folder}/{name}": _render(f"terraform/{name}.j2", env=cfg.env, project=cfg.project, cloud=cloud)
+              for name in ("terraform.tfvars", "backend.hcl")}
+    # Every environment root is the same thin caller of the modules; only its inputs differ.
+    roots = {f"{folder}/{name}": _render(f"terraform/root/{name}.j2")
+             for name in ("main.tf", "outputs.tf", "variables.tf", "versions.tf")}
+    return {**inputs, **roots}
 
 
 # --- Writing ------------------------------------------------------------------------

@@ -26,7 +26,7 @@ def _image(cluster: FakeCluster, name: str) -> str:
 
 
 @pytest.fixture
-def dev(project: Path, fake_cluster: FakeCluster, tmp_path: Path) -> FakeCluster:  # noqa: F811
+def dev(project: Path, fake_cluster: FakeCluster, tmp_path: Path) -> FakeCluster:
     assert fake_cluster.bin_dir is not None
     install_docker(fake_cluster.bin_dir, tmp_path / "fake-docker")
     cluster = FakeCluster(fake_cluster.state_dir, profile="srvthreds-dev")
@@ -68,7 +68,7 @@ def test_new_tag_rolls_out_and_failure_rolls_back(project: Path, dev: FakeCluste
     assert _image(dev, "engine") == good
 
 
-def test_unreachable_cluster_fails_cleanly(project: Path, fake_cluster: FakeCluster,  # noqa: F811
+def test_unreachable_cluster_fails_cleanly(project: Path, fake_cluster: FakeCluster,
                                            tmp_path: Path) -> None:
     assert fake_cluster.bin_dir is not None
     install_docker(fake_cluster.bin_dir, tmp_path / "fake-docker")

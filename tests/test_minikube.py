@@ -53,7 +53,7 @@ def _stack(project: Path, cluster: FakeCluster, tmp_path: Path, monkeypatch: pyt
 
 
 @pytest.fixture
-def stack(project: Path, fake_cluster: FakeCluster, tmp_path: Path,  # noqa: F811
+def stack(project: Path, fake_cluster: FakeCluster, tmp_path: Path,
           monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     yield _stack(project, fake_cluster, tmp_path, monkeypatch, "image-load")
 
@@ -185,7 +185,7 @@ def test_job_failure_shows_logs(stack: Stack) -> None:
     assert stack.up().code == 0
 
 
-def test_docker_env_builds_into_minikube_daemon(project: Path, fake_cluster: FakeCluster,  # noqa: F811
+def test_docker_env_builds_into_minikube_daemon(project: Path, fake_cluster: FakeCluster,
                                                 tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     s = _stack(project, fake_cluster, tmp_path, monkeypatch, "docker-env")
     result = s.up()

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import sys
-import re
 from pathlib import Path
 from typing import Any
 
@@ -180,7 +180,8 @@ def test_tf_validate_reports_structural_problems(project: Path) -> None:
     pytest.importorskip("hcl2")
     variables = project / "terraform/modules/redis-cloud/variables.tf"
     variables.write_text(variables.read_text() + '\nvariable "undocumented" {\n  type = string\n}\n')
-    main = project / "terraform/environments/dev/main.tf"
+    # Environment roots are rendered from one template: a bad module call goes in there.
+    main = project / "templates/terraform/root/main.tf.j2"
     main.write_text(main.read_text().replace("module \"networking\" {", "module \"networking\" {\n  bogus_input = 1", 1))
     result = run_doit(project, "tf_validate")
     assert result.code != 0

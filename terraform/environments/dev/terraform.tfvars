@@ -2,14 +2,16 @@
 # Inputs of terraform/environments/dev from the `cloud:` block of environments/dev.yaml.
 # Secrets are never rendered here: set TF_VAR_<name> (see variables.tf).
 
-cluster_name        = "srvthreds-dev"
-endpoint_private    = false
-environment         = "dev"
-node_desired_size   = 2
-node_instance_types = ["t3.medium"]
-node_max_size       = 3
-node_min_size       = 1
-project             = "srvthreds"
-region              = "us-west-2"
-registry            = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
-vpc_cidr            = "10.10.0.0/16"
+cluster_name          = "srvthreds-dev"
+endpoint_private      = false
+environment           = "dev"
+mongodb_instance_size = "M10"
+node_desired_size     = 2
+node_instance_types   = ["t3.medium"]
+node_max_size         = 3
+node_min_size         = 1
+project               = "srvthreds"
+redis_deployment_cidr = "192.168.10.0/24"
+region                = "us-west-2"
+registry              = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
+vpc_cidr              = "10.10.0.0/16"

@@ -1,3 +1,4 @@
+# Generated from templates/terraform/root/main.tf.j2 by `doit render`. Do not edit.
 provider "aws" {
   region = var.region
 

@@ -2,14 +2,16 @@
 # Inputs of terraform/environments/prod from the `cloud:` block of environments/prod.yaml.
 # Secrets are never rendered here: set TF_VAR_<name> (see variables.tf).
 
-cluster_name        = "srvthreds-prod"
-endpoint_private    = true
-environment         = "prod"
-node_desired_size   = 3
-node_instance_types = ["m5.large"]
-node_max_size       = 6
-node_min_size       = 3
-project             = "srvthreds"
-region              = "us-west-2"
-registry            = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
-vpc_cidr            = "10.30.0.0/16"
+cluster_name          = "srvthreds-prod"
+endpoint_private      = true
+environment           = "prod"
+mongodb_instance_size = "M30"
+node_desired_size     = 3
+node_instance_types   = ["m5.large"]
+node_max_size         = 6
+node_min_size         = 3
+project               = "srvthreds"
+redis_deployment_cidr = "192.168.30.0/24"
+region                = "us-west-2"
+registry              = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
+vpc_cidr              = "10.30.0.0/16"

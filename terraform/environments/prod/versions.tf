@@ -1,3 +1,4 @@
+# Generated from templates/terraform/root/versions.tf.j2 by `doit render`. Do not edit.
 terraform {
   required_version = ">= 1.6.0"
 

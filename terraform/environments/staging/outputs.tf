@@ -1,3 +1,4 @@
+# Generated from templates/terraform/root/outputs.tf.j2 by `doit render`. Do not edit.
 output "vpc_id" {
   description = "ID of the VPC."
   value       = module.networking.vpc_id

@@ -1,3 +1,4 @@
+# Generated from templates/terraform/root/variables.tf.j2 by `doit render`. Do not edit.
 ################################################################################
 # Rendered into terraform.tfvars from the `cloud:` block of environments/<env>.yaml.
 ################################################################################
@@ -123,8 +124,7 @@ variable "atlas_org_id" {
 
 variable "mongodb_instance_size" {
   type        = string
-  description = "Atlas tier of the replica-set members. Allowed values: `M10`, `M20`, `M30`, `M40`, `M50`, `M60`, `M80`."
-  default     = "M10"
+  description = "Atlas tier of the replica-set members (from `cloud.mongodb_instance_size` in environments/<env>.yaml). Allowed values: `M10`, `M20`, `M30`, `M40`, `M50`, `M60`, `M80`."
 }
 
 variable "mongodb_username" {
@@ -164,6 +164,5 @@ variable "redis_password" {
 
 variable "redis_deployment_cidr" {
   type        = string
-  description = "Private /24 IPv4 CIDR Redis Cloud deploys into; must not overlap `vpc_cidr`."
-  default     = "192.168.20.0/24"
+  description = "Private /24 IPv4 CIDR Redis Cloud deploys into (from `cloud.redis_deployment_cidr`); must not overlap `vpc_cidr`."
 }
