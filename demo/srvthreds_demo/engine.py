@@ -19,7 +19,6 @@ from .common.threads import (
 )
 
 log = logging.getLogger(__name__)
-RECONNECT_DELAY = 5.0
 
 
 def handle_event(message: Any, store: ThreadStore, broker: rabbit.Broker,
@@ -46,19 +45,8 @@ def main() -> None:
         settings.health_port)
     # Separate connections: the consumer blocks its own, publishing uses another.
     publisher = rabbit.PikaBroker(rabbit_at, settings.rabbitmq_user, settings.rabbitmq_password)
-    def on_message(message: Any) -> None:
-        handle_event(message, store, publisher)
-
-    while True:  # health stays served (503) while dependencies are away
-        consumer = rabbit.PikaBroker(rabbit_at, settings.rabbitmq_user,
-                                     settings.rabbitmq_password)
-        try:
-            consumer.consume(EVENTS_QUEUE, on_message)
-        except Exception as exc:  # noqa: BLE001 (any loss of the broker: reconnect)
-            log.warning("consumer stopped (%s); reconnecting in %.0fs", exc, RECONNECT_DELAY)
-        finally:
-            consumer.close()
-        time.sleep(RECONNECT_DELAY)
+    rabbit.consume_forever(rabbit_at, settings.rabbitmq_user, settings.rabbitmq_password, EVENTS_QUEUE,
+                           lambda message: handle_event(message, store, publisher))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any, Protocol
 
 from .common import logs, mongo, rabbit, web
@@ -11,7 +10,6 @@ from .common.probes import tcp_probe
 from .common.threads import PERSISTENCE_QUEUE, ThreadState
 
 log = logging.getLogger(__name__)
-RECONNECT_DELAY = 5.0
 
 
 class Repository(Protocol):
@@ -35,19 +33,8 @@ def main() -> None:
     web.serve_in_background(
         web.health_app({"mongodb": repo.ping, "rabbitmq": tcp_probe(rabbit_at)}),
         settings.health_port)
-    def on_message(message: Any) -> None:
-        handle_state(message, repo)
-
-    while True:
-        consumer = rabbit.PikaBroker(rabbit_at, settings.rabbitmq_user,
-                                     settings.rabbitmq_password)
-        try:
-            consumer.consume(PERSISTENCE_QUEUE, on_message)
-        except Exception as exc:  # noqa: BLE001 (any loss of the broker: reconnect)
-            log.warning("consumer stopped (%s); reconnecting in %.0fs", exc, RECONNECT_DELAY)
-        finally:
-            consumer.close()
-        time.sleep(RECONNECT_DELAY)
+    rabbit.consume_forever(rabbit_at, settings.rabbitmq_user, settings.rabbitmq_password,
+                           PERSISTENCE_QUEUE, lambda message: handle_state(message, repo))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -102,3 +103,23 @@ class PikaBroker:
     def close(self) -> None:
         with self._lock:
             self.close_locked()
+
+
+RECONNECT_DELAY = 5.0
+
+
+def consume_forever(at: Endpoint, user: str, password: str, queue: str,
+                    on_message: Callable[[Any], None]) -> None:
+    """Consume `queue` for good, reconnecting after any loss of the broker.
+
+    The caller's health endpoint keeps answering (503) while the broker is away.
+    """
+    while True:
+        consumer = PikaBroker(at, user, password)
+        try:
+            consumer.consume(queue, on_message)
+        except Exception as exc:  # noqa: BLE001 (any loss of the broker: reconnect)
+            log.warning("consumer stopped (%s); reconnecting in %.0fs", exc, RECONNECT_DELAY)
+        finally:
+            consumer.close()
+        time.sleep(RECONNECT_DELAY)
