@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tasks import compose as cops
 from tasks import compose_tasks as ct
 from tests.fixtures import DoitRun, run_doit
 
@@ -293,19 +294,19 @@ def test_unknown_environment_is_a_clean_error(stack: Path) -> None:
 def test_failing_picks_the_broken_service_not_the_ones_still_starting() -> None:
     rows = [{"Service": "redis", "State": "running", "Health": "starting"},
             {"Service": "rabbitmq", "State": "restarting", "Health": ""}]
-    assert ct.failing(rows, ["redis", "rabbitmq"]) == ["rabbitmq"]
+    assert cops.failing(rows, ["redis", "rabbitmq"]) == ["rabbitmq"]
     # A timeout: nothing broken, the slow one is named.
-    assert ct.failing(rows[:1], ["redis"]) == ["redis"]
+    assert cops.failing(rows[:1], ["redis"]) == ["redis"]
     # A container that was never created (e.g. its port was taken) counts as broken.
-    assert ct.failing([], ["session-agent"]) == ["session-agent"]
+    assert cops.failing([], ["session-agent"]) == ["session-agent"]
 
 
 def test_parse_ps_treats_unhealthy_as_not_running() -> None:
-    states = ct.parse_ps("redis\trunning\tUp 2 minutes (healthy)\nengine\trunning\tUp 1 minute (unhealthy)\n")
+    states = cops.parse_ps("redis\trunning\tUp 2 minutes (healthy)\nengine\trunning\tUp 1 minute (unhealthy)\n")
     assert states == {"redis": "running", "engine": "unhealthy"}
 
 
 def test_compose_ps_json_both_formats() -> None:
-    assert ct.parse_compose_ps('[{"Service": "a"}]') == [{"Service": "a"}]
-    assert ct.parse_compose_ps('{"Service": "a"}\n{"Service": "b"}\n') == [{"Service": "a"}, {"Service": "b"}]
-    assert ct.parse_compose_ps("") == []
+    assert cops.parse_compose_ps('[{"Service": "a"}]') == [{"Service": "a"}]
+    assert cops.parse_compose_ps('{"Service": "a"}\n{"Service": "b"}\n') == [{"Service": "a"}, {"Service": "b"}]
+    assert cops.parse_compose_ps("") == []

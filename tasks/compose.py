@@ -1,0 +1,357 @@
+"""Docker Compose operations for one environment's stack: what it is made of, running
+`docker-compose` through the tools door, live state, failure reports and the actions.
+
+tasks/compose_tasks.py turns these into doit tasks.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets as secrets_module
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from doit import get_var
+
+from tasks import config, images, paths, render, tools
+from tasks.errors import StackError, ToolError
+from tasks.model import Config
+from tasks.paths import root
+
+LOG_TAIL = 20
+
+
+# --- What one environment's stack is made of ---------------------------------------
+
+@dataclass(frozen=True)
+class Stack:
+    """The compose view of one environment: files, names and what each step starts."""
+
+    cfg: Config
+
+    @property
+    def env(self) -> str:
+        assert self.cfg.env is not None
+        return self.cfg.env
+
+    @property
+    def folder(self) -> str:
+        return f"compose/{self.env}"
+
+    @property
+    def files(self) -> list[str]:
+        return [f"{self.folder}/docker-compose-db.yml", f"{self.folder}/docker-compose-services.yml"]
+
+    @property
+    def env_file(self) -> str:
+        return f"{self.folder}/.env"
+
+    @property
+    def project(self) -> str:
+        # Same name the renderer writes into both files (`name:`); docker labels use it.
+        return f"{self.cfg.project}-{self.env}"
+
+    def dbs(self) -> list[str]:
+        return [db.name for db in self.cfg.placed("compose")]
+
+    def services(self) -> list[str]:
+        # Under runtime kubernetes the services run in the cluster; Compose only hosts databases.
+        if self.cfg.runtime != "compose":
+            return []
+        return [svc.name for svc in self.cfg.deployments()]
+
+    def jobs(self) -> list[str]:
+        return [job.name for job in self.cfg.jobs()] if self.cfg.runtime == "compose" else []
+
+    def built(self, names: list[str]) -> list[str]:
+        """The subset of `names` whose image we build (the rest are pulled by Compose)."""
+        ours = {*self.cfg.services, *(d.name for d in self.cfg.databases.values() if d.build)}
+        return [n for n in names if n in ours]
+
+    def all_built(self) -> list[str]:
+        return self.built([*self.dbs(), *self.services(), *self.jobs()])
+
+    def ref_files(self, names: list[str]) -> list[str]:
+        return [str(images.ref_file(self.env, n)) for n in self.built(names)]
+
+    def compose_args(self) -> list[str]:
+        args = ["--project-directory", self.folder]
+        for path in self.files:
+            args += ["-f", path]
+        return args + ["--env-file", self.env_file]
+
+
+def selected_env() -> str:
+    return paths.selected_env()
+
+
+def load_stack() -> Stack:
+    """The selected environment, validated (unknown name: a clear error with a suggestion)."""
+    env = selected_env()
+    config.check_env_name(env, root())
+    return Stack(config.load(env, root()))
+
+
+# --- Running compose -----------------------------------------------------------------
+
+def image_env(stack: Stack, names: list[str], *, required: bool) -> dict[str, str]:
+    """NAME_IMAGE=<content ref> for every built image; `required`: a missing .ref is an error."""
+    wanted = stack.all_built()
+    found = images.refs(stack.env, wanted)
+    missing = [n for n in stack.built(names) if n not in found]
+    if required and missing:
+        raise StackError(f"no image built for {', '.join(missing)} in environment {stack.env}",
+                         fix=f"run `doit images env={stack.env}` (or `doit compose_up env={stack.env}`)")
+    # Pass every ref we know, not only the ones being started: Compose then sees one
+    # consistent project and recreates exactly the containers whose image changed.
+    return {render.image_var(name): ref for name, ref in found.items()}
+
+
+def compose(stack: Stack, *args: str, check: bool = True, prefix: str | None = None,
+            timeout: float | None = None, required: list[str] | None = None) -> tools.Result:
+    env = image_env(stack, required or [], required=required is not None)
+    return tools.run("docker-compose", *stack.compose_args(), *args, env=env, check=check,
+                     prefix=prefix, timeout=timeout)
+
+
+# --- Liveness (the cheap half of "up to date") ---------------------------------------
+
+@dataclass
+class Live:
+    """What is running for the project, asked once per doit run and forgotten after changes."""
+
+    project: str
+    _cache: dict[str, str] | None = field(default=None, repr=False)
+
+    def states(self) -> dict[str, str] | None:
+        """service -> "running"/"unhealthy"/...; None when the daemon cannot be asked."""
+        if self._cache is None:
+            result = tools.run(
+                "docker", "ps", "-a", "--filter", f"label=com.docker.compose.project={self.project}",
+                "--format", '{{.Label "com.docker.compose.service"}}\t{{.State}}\t{{.Status}}',
+                check=False)
+            if result.code != 0:
+                return None
+            self._cache = parse_ps(result.stdout)
+        return self._cache
+
+    def forget(self) -> None:
+        self._cache = None
+
+    def running(self, names: list[str]) -> bool:
+        states = self.states()
+        return states is not None and all(states.get(n) == "running" for n in names)
+
+
+def parse_ps(text: str) -> dict[str, str]:
+    """`docker ps` lines -> service state; an unhealthy container does not count as running."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        parts = line.split("\t")
+        if len(parts) < 3 or not parts[0]:
+            continue
+        service, state, status = parts[0], parts[1], parts[2]
+        if state == "running" and "(unhealthy)" in status:
+            state = "unhealthy"
+        # With several containers per service (replicas, one-off runs), any bad one wins.
+        if out.get(service, "running") == "running":
+            out[service] = state
+    return out
+
+
+def volume_ids(stack: Stack) -> str | None:
+    """Identity of the data volumes (name + creation time): it changes when they are wiped."""
+    names = data_volumes(stack)
+    if not names:
+        return ""
+    result = tools.run("docker", "volume", "inspect", "--format", "{{.Name}} {{.CreatedAt}}", *names,
+                       check=False)
+    return result.stdout.strip() if result.code == 0 else None
+
+
+def data_volumes(stack: Stack) -> list[str]:
+    try:
+        doc = yaml.safe_load(Path(stack.files[0]).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return []
+    return sorted(f"{stack.project}_{name}" for name in (doc.get("volumes") or {}))
+
+
+# --- Failures: name the service, show its last log lines ------------------------------
+
+def explain(stack: Stack, names: list[str], error: ToolError) -> StackError:
+    """Turn a failed `up`/`run` into: which service, why (tools' fix), its last log lines."""
+    result = compose(stack, "ps", "-a", "--format", "json", *names, check=False)
+    if result.code != 0:
+        return error  # the daemon itself is the problem; tools already said so
+    bad = failing(parse_compose_ps(result.stdout), names)
+    if not bad:
+        return error
+    parts = [(f"{', '.join(bad)} failed to start or become healthy (environment {stack.env}): "
+              f"{reason(error)}")]
+    for name in bad:
+        logs = compose(stack, "logs", "--no-color", "--tail", str(LOG_TAIL), name, check=False)
+        text = (logs.stdout + logs.stderr).strip() or "(no output)"
+        parts.append(f"--- last {LOG_TAIL} log lines of {name} ---\n{text}")
+    fix = error.fix or (f"read the logs above; `doit compose_logs env={stack.env}` shows all of them, "
+                        f"`doit compose_ps env={stack.env}` the state")
+    return StackError("\n".join(parts), fix=fix)
+
+
+def reason(error: ToolError) -> str:
+    """Compose's own last words, without its progress lines ("Container x Started")."""
+    lines = [line.strip() for line in (error.stderr + error.stdout).splitlines() if line.strip()]
+    words = [line for line in lines if not PROGRESS.match(line)]
+    return (words or lines or [f"exit {error.code}"])[-1]
+
+
+PROGRESS = re.compile(r"^(Container|Network|Volume|Image)\s+\S+\s+(Creat|Start|Stop|Remov|Wait|Health|Recreat|Running|Pull)")
+
+
+def parse_compose_ps(text: str) -> list[dict[str, Any]]:
+    """`docker-compose ps --format json`: one object per line (v2.21+) or one array (older)."""
+    text = text.strip()
+    if not text:
+        return []
+    if text.startswith("["):
+        return list(json.loads(text))
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def failing(rows: list[dict[str, Any]], names: list[str]) -> list[str]:
+    """The services among `names` to blame: broken ones, else (a timeout) the not-yet-healthy.
+
+    `--wait` gives up as soon as one container fails; the others may still be starting,
+    and blaming them too would hide the culprit.
+    """
+    state: dict[str, str] = {}
+    for row in rows:
+        service = row.get("Service", "")
+        if row.get("State") != "running" or row.get("Health", "") == "unhealthy":
+            verdict = "broken"
+        elif row.get("Health", "") == "starting":
+            verdict = "starting"
+        else:
+            verdict = "ok"
+        if state.get(service, "ok") == "ok" or verdict == "broken":
+            state[service] = verdict
+    broken = [n for n in names if state.get(n, "broken") == "broken"]
+    return broken or [n for n in names if state.get(n) == "starting"]
+
+
+# --- Actions -------------------------------------------------------------------------
+
+def ensure_env_file(stack: Stack) -> None:
+    """Create compose/<env>/.env (mode 600) with random secrets; only add missing names."""
+    path = Path(stack.env_file)
+    wanted = list(stack.cfg.secrets)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: never overwrite a file that appeared meanwhile; 0o600 from the first byte.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(f"# Created by `doit compose_up env={stack.env}`: random secrets. Git-ignored.\n")
+            handle.writelines(f"{name}={new_secret()}\n" for name in wanted)
+        print(f"  created {path} (mode 600) with random values for: {', '.join(wanted) or '(none)'}")
+        warn_old_volumes(stack)
+        return
+    missing = [n for n in wanted if n not in env_names(path)]
+    if missing:
+        with path.open("a", encoding="utf-8") as handle:
+            handle.writelines(f"{name}={new_secret()}\n" for name in missing)
+        print(f"  added random values for {', '.join(missing)} to {path} (existing values kept)")
+
+
+def warn_old_volumes(stack: Stack) -> None:
+    # Databases keep the credentials they were first started with, in their volumes.
+    result = tools.run("docker", "volume", "ls", "-q", "--filter",
+                       f"label=com.docker.compose.project={stack.project}", check=False)
+    if result.code == 0 and result.stdout.strip():
+        print(f"  WARNING: data volumes of {stack.project} exist from before this .env; a database "
+              f"that refuses the new secrets needs `doit compose_down env={stack.env} wipe=1`")
+
+
+def new_secret() -> str:
+    return secrets_module.token_urlsafe(24)
+
+
+def env_names(path: Path) -> set[str]:
+    names = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            names.add(line.split("=", 1)[0].removeprefix("export ").strip())
+    return names
+
+
+def env_values(path: Path, names: tuple[str, ...]) -> list[str]:
+    values = []
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() in names and value.strip():
+                values.append(value.strip().strip("'\""))
+    return values
+
+
+def redact(text: str, values: list[str]) -> str:
+    for value in sorted(values, key=len, reverse=True):
+        text = text.replace(value, "********")
+    return text
+
+
+def up(stack: Stack, live: Live, names: list[str], what: str) -> None:
+    live.forget()  # whatever happens next, the cached `docker ps` is stale
+    if not names:
+        print(f"  no {what} run in Compose for environment {stack.env}")
+        return
+    timeout = stack.cfg.timeouts["healthy"]
+    try:
+        compose(stack, "up", "-d", "--wait", "--wait-timeout", str(timeout), *names,
+                prefix="compose", required=names, timeout=timeout + 120)
+    except ToolError as exc:
+        raise explain(stack, names, exc) from None
+    print(f"  {what} healthy: {', '.join(names)}")
+
+
+def run_job(stack: Stack, live: Live, job: str) -> None:
+    live.forget()
+    # The job's compose profile is named after it; `run` activates it for this one service.
+    timeout = stack.cfg.timeouts["healthy"]
+    try:
+        compose(stack, "run", "--rm", "-T", job, prefix=job, required=[job], timeout=timeout + 120)
+    except ToolError as exc:
+        tail = "\n".join((exc.stdout + exc.stderr).strip().splitlines()[-LOG_TAIL:])
+        raise StackError(f"{job} failed in environment {stack.env} (exit {exc.code}); last lines:\n{tail}",
+                         fix=exc.fix or f"fix the cause, then `doit bootstrap env={stack.env}` runs it again") from None
+    print(f"  {job} done")
+
+
+def run_hooks(stack: Stack, stage: str) -> None:
+    for command in stack.cfg.hooks[stage]:
+        print(f"  {stage}: {command}")
+        tools.run("sh", "-c", command, prefix=stage)
+
+
+def down(stack: Stack, live: Live) -> None:
+    live.forget()
+    wipe = get_var("wipe", "0") not in ("", "0", "false", "no")
+    args = ["down", "--remove-orphans"] + (["--volumes"] if wipe else [])
+    compose(stack, *args, prefix="compose")
+    print(f"  {stack.project} stopped" + ("; data volumes deleted" if wipe else "; data volumes kept"))
+
+
+def show(stack: Stack, *args: str) -> None:
+    result = compose(stack, *args)
+    print(result.stdout, end="")
+    if result.stderr.strip():
+        print(result.stderr, end="")
+
+
+def show_config(stack: Stack) -> None:
+    text = compose(stack, "config").stdout
+    # `config` interpolates the .env: mask every secret value before printing.
+    print(redact(text, env_values(Path(stack.env_file), stack.cfg.secrets)), end="")
