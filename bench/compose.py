@@ -22,24 +22,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.fixtures import COPIED  # the same copy the tests use
+from tests.fixtures import copy_build_state, copy_project  # the same copy the tests use
 
 
 def scratch_copy(env: str) -> Path:
-    dest = Path(tempfile.mkdtemp(prefix="stackbuild-bench-")) / "project"
-    dest.mkdir()
-    for name in COPIED:
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", ".terraform", ".env"))
-        elif src.exists():
-            shutil.copy2(src, dest / name)
-    # Reuse the repository's debootstrap base (only rebuilt when missing).
-    images = REPO / ".build" / env / "images"
-    for suffix in (".iid", ".ref"):
-        if (images / f"base{suffix}").exists():
-            (dest / ".build" / env / "images").mkdir(parents=True, exist_ok=True)
-            shutil.copy2(images / f"base{suffix}", dest / ".build" / env / "images" / f"base{suffix}")
+    dest = copy_project(Path(tempfile.mkdtemp(prefix="stackbuild-bench-")) / "project")
+    copy_build_state(dest, env, "base")  # the debootstrap base is only rebuilt when missing
     return dest
 
 

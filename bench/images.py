@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-COPIED = ["dodo.py", "tasks", "environments", "templates", "k8s", "compose", "docker", "demo"]
+sys.path.insert(0, str(REPO))
+from tests.fixtures import copy_build_state, copy_project
 
 
 def doit(project: Path, *args: str) -> float:
@@ -38,18 +39,9 @@ def main() -> None:
     opts = parser.parse_args()
     env = f"env={opts.env}"
     work = Path(tempfile.mkdtemp(prefix="bench-images-"))
-    project = work / "project"
-    project.mkdir()
-    for name in COPIED:
-        src = REPO / name
-        (shutil.copytree if src.is_dir() else shutil.copy2)(src, project / name)
+    project = copy_project(work / "project")
     # The debootstrap base is never byte-identical, so reuse the repository's one.
-    state = project / ".build" / opts.env / "images"
-    state.mkdir(parents=True)
-    for suffix in (".iid", ".ref"):
-        src = REPO / ".build" / opts.env / "images" / f"base{suffix}"
-        if src.exists():
-            shutil.copy2(src, state / src.name)
+    copy_build_state(project, opts.env, "base")
     rows: list[tuple[str, list[float], int]] = []
 
     def case(label: str, prepare: object, *args: str) -> None:

@@ -19,21 +19,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.fakes.cluster import FakeCluster
 from tests.fakes.fixtures import fake_env, install_fakes
-from tests.fixtures import COPIED, REPO, run_doit
+from tests.fixtures import copy_project, run_doit
 from tests.minikube_support import install_docker, write_test_env
 
 
 def main(n: int) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="stackbuild-bench-"))
     try:
-        project = tmp / "project"
-        project.mkdir()
-        for name in COPIED:
-            src = REPO / name
-            if src.is_dir():
-                shutil.copytree(src, project / name, ignore=shutil.ignore_patterns("__pycache__"))
-            else:
-                shutil.copy2(src, project / name)
+        project = copy_project(tmp / "project")
         env = write_test_env(project)
         bin_dir = install_fakes(tmp / "bin")
         install_docker(bin_dir, tmp / "docker")

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from doit import get_var
 
-from tasks import config, images, paths, render, tools
+from tasks import config, envfile, images, paths, render, tools
 from tasks.errors import StackError, ToolError
 from tasks.model import Config
 from tasks.paths import root
@@ -279,22 +279,11 @@ def new_secret() -> str:
 
 
 def env_names(path: Path) -> set[str]:
-    names = set()
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if line and not line.startswith("#") and "=" in line:
-            names.add(line.split("=", 1)[0].removeprefix("export ").strip())
-    return names
+    return set(envfile.read(path))
 
 
 def env_values(path: Path, names: tuple[str, ...]) -> list[str]:
-    values = []
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            key, _, value = line.partition("=")
-            if key.strip() in names and value.strip():
-                values.append(value.strip().strip("'\""))
-    return values
+    return [value for key, value in envfile.read(path).items() if key in names and value]
 
 
 def redact(text: str, values: list[str]) -> str:

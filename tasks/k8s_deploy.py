@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from tasks import tools
+from tasks import envfile, tools
 from tasks.errors import StackError, ToolError
 from tasks.model import Config
 from tasks.paths import BUILD
@@ -101,16 +101,6 @@ def _dump(docs: list[Doc]) -> str:
 # --------------------------------------------------------------------------- secrets
 
 
-def _env_file_values(path: Path) -> dict[str, str]:
-    values: dict[str, str] = {}
-    if path.exists():
-        for line in path.read_text().splitlines():
-            if "=" in line and not line.lstrip().startswith("#"):
-                key, value = line.split("=", 1)
-                values[key.strip()] = value.strip().strip('"').strip("'")
-    return values
-
-
 def secret_values(cfg: Config, t: Target, generate: bool) -> dict[str, str] | None:
     """Values for `<project>-secrets`: compose/<env>/.env first, else random ones kept in
     .build/<env>/deploy/secrets.env (git-ignored). None: not managed here (cloud secrets
@@ -118,13 +108,13 @@ def secret_values(cfg: Config, t: Target, generate: bool) -> dict[str, str] | No
     wanted = list(cfg.secrets)
     if not wanted:
         return None
-    given = _env_file_values(Path("compose") / t.env / ".env")
+    given = envfile.read(Path("compose") / t.env / ".env")
     if all(k in given for k in wanted):
         return {k: given[k] for k in wanted}
     if not generate:
         return None
     store = t.state / "secrets.env"
-    kept = _env_file_values(store)
+    kept = envfile.read(store)
     values = {k: given.get(k) or kept.get(k) or pysecrets.token_urlsafe(24) for k in wanted}
     _write(store, "".join(f"{k}={v}\n" for k, v in values.items() if k not in given), mode=0o600)
     return values

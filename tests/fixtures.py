@@ -15,18 +15,22 @@ REPO = Path(__file__).resolve().parent.parent
 COPIED = ["dodo.py", "tasks", "environments", "templates", "k8s", "compose", "terraform", "docker", "demo"]
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A scratch copy of the project (sources and committed output, no build state)."""
-    dest = tmp_path / "project"
-    dest.mkdir()
+def copy_project(dest: Path) -> Path:
+    """Copy the project's sources and committed output to `dest` (no build state, no secrets)."""
+    dest.mkdir(parents=True)
     for name in COPIED:
         src = REPO / name
         if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", ".terraform"))
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", ".terraform", ".env"))
         elif src.exists():
             shutil.copy2(src, dest / name)
     return dest
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A scratch copy of the project (sources and committed output, no build state)."""
+    return copy_project(tmp_path / "project")
 
 
 def snapshot(root: Path, *folders: str) -> dict[str, bytes]:

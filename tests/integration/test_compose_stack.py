@@ -7,7 +7,6 @@ Needs host ports 3000, 6379 and 5672 free. The stack comes up once per module.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ import pytest
 import testinfra
 
 from tasks import tools
-from tests.fixtures import COPIED, REPO, copy_build_state
+from tests.fixtures import copy_build_state, copy_project
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.usefixtures("docker_daemon")]
 ENV = "offline"
@@ -70,14 +69,7 @@ def project(tmp_path_factory: pytest.TempPathFactory, docker_daemon: None) -> It
         # Never touch someone's stack; its volumes also hold other credentials than ours.
         pytest.fail(f"{PROJECT} already has containers or volumes; "
                     f"run `doit compose_down env={ENV} wipe=1` first")
-    dest = tmp_path_factory.mktemp("compose") / "project"
-    dest.mkdir()
-    for name in COPIED:
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", ".terraform", ".env"))
-        elif src.exists():
-            shutil.copy2(src, dest / name)
+    dest = copy_project(tmp_path_factory.mktemp("compose") / "project")
     # The debootstrap base is only rebuilt when missing: reuse the repository's.
     copy_build_state(dest, ENV, "base")
     up = doit(dest, "compose_up")
