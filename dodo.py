@@ -1,54 +1,44 @@
 """Entry point for doit. Logic lives in tasks/; this file only wires it up.
 
-Run `doit list` to see every task. Environment-bound tasks take `env=<name>`.
+Run `doit list` to see every task. The run is resolved once (tasks/run.py): the
+environment, its configuration (or a clean error, exit 78), declared options and a
+lock so that two runs in one checkout never collide. Every creator gets that `Run`.
 """
 from __future__ import annotations
 
-import signal
 import sys
 from pathlib import Path
-from typing import NoReturn
 
-from doit import get_var
+from tasks import (
+    check_tasks,
+    cloud_tasks,
+    compose_tasks,
+    deploy_tasks,
+    image_tasks,
+    minikube_tasks,
+    render_tasks,
+    terraform_tasks,
+)
+from tasks.run import start
 
-from tasks import config
-from tasks.check_tasks import task_validate  # noqa: F401
-from tasks.cloud_tasks import task_checkov, task_kubeconfig, task_push, task_registry_login  # noqa: F401
-from tasks.compose_tasks import task_compose  # noqa: F401
-from tasks.deploy_tasks import task_deploy, task_rollback, task_smoke  # noqa: F401
-from tasks.errors import StackError
-from tasks.image_tasks import task_base_image, task_builder_image, task_images  # noqa: F401
-from tasks.minikube_tasks import task_minikube  # noqa: F401
-from tasks.paths import BUILD, selected_env
-from tasks.render_tasks import task_render  # noqa: F401
-from tasks.terraform_tasks import task_tf_apply, task_tf_fmt, task_tf_plan, task_tf_validate  # noqa: F401
+RUN = start(sys.argv[1:], Path.cwd())
+DOIT_CONFIG = RUN.doit_config()
 
-# An unknown env= is reported once, before any task is built, with a "did you mean".
-if get_var("env") is not None:
-    try:
-        config.check_env_name(get_var("env"), Path.cwd())
-    except StackError as exc:
-        print(f"ERROR: {exc.render()}", file=sys.stderr)
-        raise SystemExit(2) from None
-
-# One dependency database per environment, so switching environments back and forth
-# never invalidates another environment's up-to-date state.
-_STATE = BUILD / "state"
-_STATE.mkdir(parents=True, exist_ok=True)
-
-DOIT_CONFIG = {
-    "default_tasks": ["render", "validate"],
-    "backend": "json",
-    "dep_file": str(_STATE / f"{selected_env()}.json"),
-    "check_file_uptodate": "md5",
-    "verbosity": 2,
-}
-
-
-def _sigterm(signum: int, frame: object) -> NoReturn:
-    # doit saves its database in a `finally` and never records an interrupted task;
-    # turning SIGTERM into KeyboardInterrupt gives CI cancellations the same path as Ctrl-C.
-    raise KeyboardInterrupt
-
-
-signal.signal(signal.SIGTERM, _sigterm)
+task_render = RUN.bind(render_tasks.task_render)
+task_validate = RUN.bind(check_tasks.task_validate)
+task_base_image = RUN.bind(image_tasks.task_base_image)
+task_builder_image = RUN.bind(image_tasks.task_builder_image)
+task_images = RUN.bind(image_tasks.task_images)
+task_compose = RUN.bind(compose_tasks.task_compose)
+task_minikube = RUN.bind(minikube_tasks.task_minikube)
+task_tf_fmt = RUN.bind(terraform_tasks.task_tf_fmt)
+task_tf_validate = RUN.bind(terraform_tasks.task_tf_validate)
+task_tf_plan = RUN.bind(terraform_tasks.task_tf_plan)
+task_tf_apply = RUN.bind(terraform_tasks.task_tf_apply)
+task_kubeconfig = RUN.bind(cloud_tasks.task_kubeconfig)
+task_registry_login = RUN.bind(cloud_tasks.task_registry_login)
+task_push = RUN.bind(cloud_tasks.task_push)
+task_checkov = RUN.bind(cloud_tasks.task_checkov)
+task_deploy = RUN.bind(deploy_tasks.task_deploy)
+task_smoke = RUN.bind(deploy_tasks.task_smoke)
+task_rollback = RUN.bind(deploy_tasks.task_rollback)

@@ -1,41 +1,46 @@
 """doit tasks: `doit validate` checks every artifact offline with real tools."""
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
+from doit.tools import config_changed
 
-from tasks import config, policy, tools
+from tasks import policy, state, tools
 from tasks.errors import StackError, user_errors
-from tasks.paths import BUILD, files_under, root
+from tasks.paths import files_under
+from tasks.run import Run
 
-MANIFESTS = BUILD / "manifests"
 
-
-@user_errors
-def _check_overlay(env: str, version: str, out: str) -> None:
+def check_overlay(env: str, version: str, out: str) -> None:
     built = tools.run("kubectl", "kustomize", f"k8s/overlays/{env}").stdout
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(out + ".tmp")
-    tmp.write_text(built, encoding="utf-8")
-    # --strict rejects unknown fields; the version is pinned in environments/stack.yaml.
-    tools.run("kubernetes-validate", "--strict", "--quiet", "-k", version, str(tmp))
-    problems = policy.violations(yaml.safe_load_all(built))
-    if problems:
-        tmp.unlink()
-        raise StackError(
-            f"k8s/overlays/{env} breaks the restricted Pod Security Standard:\n"
-            + "\n".join(f"  - {p}" for p in problems),
-            fix="fix the templates under templates/k8s/ and run `doit render`",
-        )
-    tmp.replace(out)  # the built manifest exists only once every check passed
+    target = Path(out)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # A unique name: two runs (or two environments) never validate each other's file.
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(built)
+        # --strict rejects unknown fields; the version is pinned in environments/stack.yaml.
+        tools.run("kubernetes-validate", "--strict", "--quiet", "-k", version, tmp)
+        problems = policy.violations(yaml.safe_load_all(built))
+        if problems:
+            raise StackError(
+                f"k8s/overlays/{env} breaks the restricted Pod Security Standard:\n"
+                + "\n".join(f"  - {p}" for p in problems),
+                fix="fix the templates under templates/k8s/ and run `doit render`",
+            )
+        os.replace(tmp, target)  # the built manifest exists only once every check passed
+    finally:
+        Path(tmp).unlink(missing_ok=True)
     print(f"  k8s/overlays/{env}: schema {version} strict OK, restricted profile OK")
 
 
-@user_errors
-def _check_compose(files: list[str]) -> None:
+def check_compose(files: list[str]) -> None:
     for path in files:
         folder = Path(path).parent
         # Secrets must be set for `config`; the committed example has placeholders.
@@ -43,22 +48,28 @@ def _check_compose(files: list[str]) -> None:
         print(f"  {path}: OK")
 
 
-def task_validate() -> Iterator[dict[str, Any]]:
+def hadolint(dockerfiles: list[str]) -> None:
+    print(tools.run("hadolint", *dockerfiles).stdout or "  hadolint OK")
+
+
+def task_validate(run: Run) -> Iterator[dict[str, Any]]:
     """Check everything offline: kustomize + strict schemas + restricted profile, compose, hadolint, terraform, checkov."""
-    stack = config.load(None, root())
-    for env in config.environments(root()):
-        try:
-            cfg = config.load(env, root())
-        except StackError:
-            continue  # render:config reports it
+    stack = run.try_config(None)
+    version = stack.kubernetes_version if not isinstance(stack, StackError) else ""
+    for env in run.envs:
+        cfg = run.try_config(env)
+        if isinstance(cfg, StackError):
+            continue  # render reports it (and the run stopped before this if validate needs it)
         if cfg.runtime == "kubernetes":
-            out = str(MANIFESTS / f"{env}.yaml")
+            out = str(state.manifests(env))
             yield {
                 "name": f"k8s-{env}",
                 "doc": f"kubectl kustomize k8s/overlays/{env}, strict schema, restricted profile.",
-                "actions": [(_check_overlay, [env, stack.kubernetes_version, out])],
+                "actions": [(user_errors(check_overlay), [env, version, out])],
                 "file_dep": files_under("k8s/base", "k8s/components", f"k8s/overlays/{env}")
                 + ["tasks/policy.py"],
+                # The schema version is a value, not a file: changing it validates again.
+                "uptodate": [config_changed({"kubernetes_version": version})],
                 "targets": [out],
                 "task_dep": ["render"],
                 "clean": True,
@@ -67,7 +78,7 @@ def task_validate() -> Iterator[dict[str, Any]]:
         yield {
             "name": f"compose-{env}",
             "doc": f"docker compose config -q on compose/{env}/*.yml.",
-            "actions": [(_check_compose, [files])],
+            "actions": [(user_errors(check_compose), [files])],
             "file_dep": files + [f"compose/{env}/.env.example"],
             "task_dep": ["render"],
         }
@@ -84,6 +95,6 @@ def task_validate() -> Iterator[dict[str, Any]]:
         yield {
             "name": "dockerfiles",
             "doc": "hadolint on every Dockerfile.",
-            "actions": [(user_errors(lambda: print(tools.run("hadolint", *dockerfiles).stdout or "  hadolint OK")), [])],
+            "actions": [(user_errors(hadolint), [dockerfiles])],
             "file_dep": dockerfiles,
         }

@@ -13,14 +13,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tasks import config, tools
+from tasks import config, state, tools
+from tasks.creators import failing
 from tasks.errors import StackError, user_errors
-from tasks.images import state_dir
+from tasks.images import ref_file, state_dir
 from tasks.model import Config
-from tasks.paths import BUILD, root
-from tasks.terraform_tasks import cloud_envs
+from tasks.paths import BUILD
+from tasks.run import Run
+from tasks.terraform_tasks import TERRAFORM, tf_files
 
-MANIFESTS = BUILD / "manifests"
 CHECKOV_CONFIG = Path(".checkov.yaml")
 CHECKOV_MODE = BUILD / "checkov" / "mode"
 CHECKOV_SKIPPED = (
@@ -30,18 +31,20 @@ CHECKOV_SKIPPED = (
 
 
 def _cloud(env: str) -> dict[str, Any]:
-    cfg: Config = config.load(env, root())
+    cfg: Config = config.load(env, Path.cwd())
     if cfg.cloud is None:
         raise StackError(f"environment {env!r} has no `cloud:` block", fix=f"add one to environments/{env}.yaml")
     return cfg.cloud
 
 
+def cloud_envs(run: Run) -> Iterator[str | dict[str, Any]]:
+    """Each cloud environment's name; a broken one as a failing subtask (never vanishes)."""
+    for env, got in run.cloud_envs():
+        yield failing(got, name=env) if isinstance(got, StackError) else env
+
+
 def push_dir(env: str) -> Path:
     return BUILD / env / "push"
-
-
-def ref_files(env: str) -> list[str]:
-    return sorted(p.as_posix() for p in state_dir(env).glob("*.ref"))
 
 
 # --------------------------------------------------------------------------- kubeconfig / login
@@ -55,9 +58,12 @@ def _kubeconfig(env: str) -> None:
     print(f"  kubectl context {name} points at EKS cluster {name} ({cloud['region']})")
 
 
-def task_kubeconfig() -> Iterator[dict[str, Any]]:
+def task_kubeconfig(run: Run) -> Iterator[dict[str, Any]]:
     """aws eks update-kubeconfig for each cloud environment's cluster."""
-    for env in cloud_envs():
+    for env in cloud_envs(run):
+        if isinstance(env, dict):
+            yield env
+            continue
         yield {"name": env, "doc": f"Point kubectl at the EKS cluster of {env}.",
                "actions": [(_kubeconfig, [env])], "uptodate": [False], "verbosity": 2}
 
@@ -75,9 +81,12 @@ def _login(env: str) -> None:
     print(f"  logged in to {registry}")
 
 
-def task_registry_login() -> Iterator[dict[str, Any]]:
+def task_registry_login(run: Run) -> Iterator[dict[str, Any]]:
     """docker login to each cloud environment's registry (ECR through the AWS CLI)."""
-    for env in cloud_envs():
+    for env in cloud_envs(run):
+        if isinstance(env, dict):
+            yield env
+            continue
         yield {"name": env, "doc": f"docker login to the registry of {env}.",
                "actions": [(_login, [env])], "uptodate": [False], "verbosity": 2}
 
@@ -86,17 +95,16 @@ def task_registry_login() -> Iterator[dict[str, Any]]:
 
 
 @user_errors
-def _push(env: str) -> None:
+def _push(env: str, names: list[str]) -> None:
     registry = _cloud(env)["registry"].rstrip("/")
-    refs = ref_files(env)
-    if not refs:
-        raise StackError(f"no built images recorded in {state_dir(env)}/*.ref",
-                         fix=f"build the images for {env} first")
+    missing = [n for n in names if not ref_file(env, n).exists()]
+    if missing or not names:
+        raise StackError(f"no built image recorded for {', '.join(missing) or 'any service'} "
+                         f"in {state_dir(env)}/", fix=f"run `doit images env={env}` first")
     out = push_dir(env)
     out.mkdir(parents=True, exist_ok=True)
-    for path in refs:
-        name = Path(path).stem
-        ref = Path(path).read_text().strip()
+    for name in names:
+        ref = ref_file(env, name).read_text().strip()
         remote = f"{registry}/{ref}"
         if tools.run("docker", "manifest", "inspect", remote, check=False).code == 0:
             print(f"  {remote}: already in the registry")
@@ -104,21 +112,24 @@ def _push(env: str) -> None:
             tools.run("docker", "tag", ref, remote)
             tools.run("docker", "push", remote, prefix=name)
             print(f"  {remote}: pushed")
-        (out / f"{name}.ref").write_text(remote + "\n")
+        state.write_atomic(out / f"{name}.ref", remote + "\n")
 
 
-def task_push() -> Iterator[dict[str, Any]]:
-    """Tag each built image as <registry>/<ref> and push the ones the registry lacks."""
-    for env in cloud_envs():
-        refs = ref_files(env)
+def task_push(run: Run) -> Iterator[dict[str, Any]]:
+    """Push the images an environment's cluster runs (building stale ones first), if the registry lacks them."""
+    for env in cloud_envs(run):
+        if isinstance(env, dict):
+            yield env
+            continue
+        names = run.config(env).cluster_images()
+        refs = [str(ref_file(env, n)) for n in names]
         yield {
             "name": env,
-            "doc": f"Push the images of .build/{env}/images/*.ref to the registry of {env}.",
-            "actions": [(_push, [env])],
+            "doc": f"Push the images of {env} (.build/{env}/images/*.ref) to its registry.",
+            "actions": [(_push, [env, names])],
+            # The .ref files are `images:<name>` targets: doit builds what is stale first.
             "file_dep": refs,
             "targets": [str(push_dir(env) / Path(p).name) for p in refs],
-            # No refs yet: always run, so the user hears why nothing was pushed.
-            "uptodate": [bool(refs)],
             "verbosity": 2,
         }
 
@@ -157,11 +168,11 @@ def documented_skips(text: str) -> dict[str, str]:
     return skips
 
 
-def checkov_envs() -> list[str]:
+def checkov_envs(run: Run) -> list[str]:
     """Cloud environments whose overlays `validate` builds into .build/manifests/<env>.yaml."""
     out = []
-    for env in cloud_envs():
-        if config.load(env, root()).runtime == "kubernetes":
+    for env, got in run.cloud_envs():
+        if not isinstance(got, StackError) and got.runtime == "kubernetes":
             out.append(env)
     return out
 
@@ -185,7 +196,7 @@ def _checkov(envs: list[str]) -> None:
     scans = [["-d", "terraform", "--framework", "terraform", *common]]
     if envs:
         scans.append(["--framework", "kubernetes", *common, "-f",
-                      *[str(MANIFESTS / f"{env}.yaml") for env in envs]])
+                      *[str(state.manifests(env)) for env in envs]])
     failures = []
     for args in scans:
         started = time.monotonic()
@@ -208,14 +219,12 @@ def _checkov_ran() -> bool:
     return CHECKOV_MODE.exists() and CHECKOV_MODE.read_text().strip() == "ran"
 
 
-def task_checkov() -> dict[str, Any]:
+def task_checkov(run: Run) -> dict[str, Any]:
     """checkov over terraform/ and the rendered cloud overlays (skips only those documented in .checkov.yaml)."""
-    from tasks.terraform_tasks import TERRAFORM, tf_files
-
-    envs = checkov_envs()
+    envs = checkov_envs(run)
     return {
         "actions": [(_checkov, [envs])],
-        "file_dep": [*tf_files(TERRAFORM), *[str(MANIFESTS / f"{env}.yaml") for env in envs],
+        "file_dep": [*tf_files(TERRAFORM), *[str(state.manifests(env)) for env in envs],
                      *([str(CHECKOV_CONFIG)] if CHECKOV_CONFIG.exists() else [])],
         # validate:k8s-<env> writes the manifests only after they pass its own checks.
         "task_dep": [f"validate:k8s-{env}" for env in envs],

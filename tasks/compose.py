@@ -14,12 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from doit import get_var
 
-from tasks import config, envfile, images, paths, render, tools
+from tasks import envfile, images, render, tools
 from tasks.errors import StackError, ToolError
 from tasks.model import Config
-from tasks.paths import root
 
 LOG_TAIL = 20
 
@@ -82,17 +80,6 @@ class Stack:
         for path in self.files:
             args += ["-f", path]
         return args + ["--env-file", self.env_file]
-
-
-def selected_env() -> str:
-    return paths.selected_env()
-
-
-def load_stack() -> Stack:
-    """The selected environment, validated (unknown name: a clear error with a suggestion)."""
-    env = selected_env()
-    config.check_env_name(env, root())
-    return Stack(config.load(env, root()))
 
 
 # --- Running compose -----------------------------------------------------------------
@@ -325,9 +312,8 @@ def run_hooks(stack: Stack, stage: str) -> None:
         tools.run("sh", "-c", command, prefix=stage)
 
 
-def down(stack: Stack, live: Live) -> None:
+def down(stack: Stack, live: Live, wipe: bool = False) -> None:
     live.forget()
-    wipe = get_var("wipe", "0") not in ("", "0", "false", "no")
     args = ["down", "--remove-orphans"] + (["--volumes"] if wipe else [])
     compose(stack, *args, prefix="compose")
     print(f"  {stack.project} stopped" + ("; data volumes deleted" if wipe else "; data volumes kept"))

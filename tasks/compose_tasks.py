@@ -21,13 +21,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from tasks import catalog
 from tasks.compose import (
     Live,
     Stack,
     down,
     ensure_env_file,
     env_names,
-    load_stack,
     run_hooks,
     run_job,
     show,
@@ -35,7 +35,9 @@ from tasks.compose import (
     up,
     volume_ids,
 )
+from tasks.creators import failing_family
 from tasks.errors import StackError, user_errors
+from tasks.run import Run
 
 TaskDict = dict[str, Any]
 
@@ -148,7 +150,7 @@ def stack_tasks(stack: Stack) -> Iterator[TaskDict]:
                   ["compose_up_dbs"])
     yield bootstrap_task(stack, live)
     yield full_up_task(stack)
-    yield always("compose_down", "Stop and remove the stack; data volumes are kept unless wipe=1.",
+    yield always("compose_down", "Stop and remove the stack; data volumes are kept unless --wipe.",
                  down, stack, live)
     yield always("compose_ps", "Show the stack's containers and their state.", show, stack, "ps", "-a")
     yield always("compose_logs", "Show the logs of every container of the stack.",
@@ -157,24 +159,15 @@ def stack_tasks(stack: Stack) -> Iterator[TaskDict]:
                  show_config, stack, needs_env=True)
 
 
-def failing_tasks(exc: StackError) -> Iterator[TaskDict]:
-    """A bad env= must not break `doit list`: every public task fails with the clean message."""
-    @user_errors
-    def fail() -> None:
-        raise exc
-    for name in PUBLIC:
-        if name not in ALIASES:
-            yield {"basename": name, "doc": "Configuration error (run it to see).", "actions": [fail]}
-
-
-def task_compose() -> Iterator[TaskDict]:
+def task_compose(run: Run) -> Iterator[TaskDict]:
     """Run the stack with Docker Compose: compose_up, compose_down, compose_ps, ... (env=<name>)."""
     # One creator for every task (doit's `basename`), so they share one Stack and one Live.
-    try:
-        stack = load_stack()
-    except StackError as exc:
-        yield from failing_tasks(exc)
+    cfg = run.try_config(run.env_for("compose_up"))
+    if isinstance(cfg, StackError):
+        yield from failing_family([n for n in PUBLIC if n not in ALIASES], cfg)
     else:
-        yield from stack_tasks(stack)
+        for task in stack_tasks(Stack(cfg)):
+            basename = task["basename"]
+            yield {**task, "params": run.params(basename)} if basename in catalog.TASKS else task
     for old, new in ALIASES.items():
         yield {"basename": old, "doc": f"alias of {new} (old CLI name).", "actions": None, "task_dep": [new]}

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import difflib
 import functools
+import ipaddress
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,9 @@ def _at_least(n: int) -> s.Check:
     return lambda v: None if v >= n else (f"{v} is less than {n}", f"use {n} or more")
 
 
+# Kubernetes keeps replicas as int32; a value this large is a typo, not a plan.
+MAX_REPLICAS = 10_000
+NODES = s.Scalar((int,), s.between(0, 1000))
 VALUE = s.Scalar((str, int, bool))
 ENV_MAP = s.MapOf(VALUE, _env_var)
 RESOURCES = s.Fields(
@@ -43,10 +48,11 @@ SERVICE = s.Fields(
     {
         "kind": s.Scalar((str,), s.one_of("deployment", "job")),
         "command": s.ListOf(s.STR),
-        "replicas": s.Scalar((int,), _at_least(0)),
+        # Kubernetes stores replicas as int32; far beyond any laptop or cluster we target.
+        "replicas": s.Scalar((int,), s.between(0, MAX_REPLICAS)),
         "ports": s.ListOf(s.Fields({"name": s.NAME, "port": s.PORT, "publish": s.PORT},
                                    frozenset({"name", "port"}))),
-        "health": s.Fields({"port": s.PORT, "path": s.STR}, frozenset({"port", "path"})),
+        "health": s.Fields({"port": s.PORT, "path": s.URL_PATH}, frozenset({"port", "path"})),
         "env": ENV_MAP,
         "uses": s.STRS,
         "optional_uses": s.STRS,
@@ -57,8 +63,8 @@ SERVICE = s.Fields(
 )
 DATABASE = s.Fields(
     {
-        "image": s.STR, "build": s.STR, "port": s.PORT, "publish": s.PORT, "replica_set": s.STR,
-        "command": s.STRS, "healthcheck": s.STRS, "data_dir": s.STR, "env": ENV_MAP,
+        "image": s.IMAGE_REF, "build": s.REL_PATH, "port": s.PORT, "publish": s.PORT, "replica_set": s.NAME,
+        "command": s.STRS, "healthcheck": s.STRS, "data_dir": s.ABS_PATH, "env": ENV_MAP,
         "secret_env": s.MapOf(s.Scalar((str,), _env_var), _env_var),
         "env_var": s.Scalar((str,), _env_var),
         "cluster": s.Fields({"storage": s.Scalar((str,), s.quantity(s.MEMORY, "'1Gi'")),
@@ -68,45 +74,53 @@ DATABASE = s.Fields(
 )
 CLOUD = s.Fields(
     {
-        "region": s.STR, "cluster_name": s.NAME, "registry": s.STR, "vpc_cidr": s.STR,
-        "node_instance_types": s.STRS, "endpoint_private": s.BOOL,
+        "region": s.typed(r"[a-z]{2}(?:-[a-z]+)+-[0-9]", "AWS region", "'us-west-2'"),
+        "cluster_name": s.NAME, "registry": s.IMAGE_REPO, "vpc_cidr": s.CIDR,
+        "node_instance_types": s.ListOf(s.typed(r"[a-z0-9-]+\.[a-z0-9]+", "EC2 instance type", "'m5.large'")),
+        "endpoint_private": s.BOOL,
         "mongodb_instance_size": s.Scalar((str,), s.one_of("M10", "M20", "M30", "M40", "M50", "M60", "M80")),
-        "redis_deployment_cidr": s.STR,
-        "node_count": s.Fields({"min": s.INT, "max": s.INT, "desired": s.INT},
+        "redis_deployment_cidr": s.CIDR,
+        "node_count": s.Fields({"min": NODES, "max": NODES, "desired": NODES},
                                frozenset({"min", "max", "desired"})),
-        "state": s.Fields({"bucket": s.STR, "lock_table": s.STR}, frozenset({"bucket", "lock_table"})),
+        "state": s.Fields({"bucket": s.typed(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "S3 bucket name", "'myapp-tfstate'"),
+                           "lock_table": s.typed(r"[A-Za-z0-9_.-]{3,255}", "DynamoDB table name", "'myapp-tflock'")},
+                          frozenset({"bucket", "lock_table"})),
     },
     frozenset({"region", "cluster_name", "registry", "vpc_cidr", "node_instance_types",
                "node_count", "state", "mongodb_instance_size", "redis_deployment_cidr"}),
 )
 TOP = s.Fields(
     {
-        "project": s.NAME, "namespace": s.NAME, "network": s.STR, "kubernetes_version": s.STR,
+        "project": s.NAME, "namespace": s.NAME, "network": s.DOCKER_NAME, "kubernetes_version": s.K8S_VERSION,
         "images": s.Fields({
-            "prefix": s.STR, "base": s.Scalar((str,), s.one_of("pull", "debootstrap")),
-            "base_image": s.STR, "suite": s.STR, "service_dockerfile": s.STR,
-            "uid": s.Scalar((int,), _at_least(1)),
-            "builder": s.Fields({"dockerfile": s.STR, "context": s.STR},
+            "prefix": s.IMAGE_REPO, "base": s.Scalar((str,), s.one_of("pull", "debootstrap")),
+            "base_image": s.IMAGE_REF, "suite": s.typed(r"[a-z]+", "Debian suite", "'bookworm'"),
+            "service_dockerfile": s.REL_PATH,
+            "uid": s.Scalar((int,), s.between(1, 2**31 - 1)),
+            "builder": s.Fields({"dockerfile": s.REL_PATH, "context": s.REL_PATH},
                                 frozenset({"dockerfile", "context"})),
         }),
         "services": s.MapOf(SERVICE, s.dns_label),
         "secrets": s.ListOf(s.Scalar((str,), _env_var)),
         "databases": s.MapOf(DATABASE, s.dns_label),
         "minikube": s.Fields({
-            "profile": s.NAME, "driver": s.STR, "cpus": s.Scalar((int,), _at_least(1)),
-            "memory": s.Scalar((int,), _at_least(1024)), "disk": s.STR, "addons": s.STRS,
+            "profile": s.NAME, "driver": s.NAME, "cpus": s.Scalar((int,), s.between(1, 256)),
+            "memory": s.Scalar((int,), _at_least(1024)),
+            "disk": s.typed(r"[0-9]+[kmgtKMGT]?[bB]?", "disk size", "'20g'"), "addons": s.ListOf(s.NAME),
             "image_strategy": s.Scalar((str,), s.one_of("docker-env", "image-load")),
         }),
         "runtime": s.Scalar((str,), s.one_of("compose", "kubernetes")),
+        # A protected environment is changed by a mutating cloud task only with confirm=<env> (or in CI).
+        "protected": s.BOOL,
         "placement": s.MapOf(s.Scalar((str,), s.one_of("compose", "cluster", "external", "disabled"))),
-        "endpoints": s.MapOf(s.STR),
+        "endpoints": s.MapOf(s.ENDPOINT),
         "disabled_services": s.STRS,
         "config": ENV_MAP,
         "components": s.ListOf(s.Scalar((str,), s.one_of("ingress", "hpa"))),
-        "host_address": s.STR,
+        "host_address": s.HOSTNAME,
         "hooks": s.Fields({"pre_build": s.STRS, "post_build": s.STRS}),
-        "timeouts": s.Fields({"rollout": s.Scalar((int,), _at_least(1)),
-                              "healthy": s.Scalar((int,), _at_least(1))}),
+        "timeouts": s.Fields({"rollout": s.Scalar((int,), s.between(1, 86400)),
+                              "healthy": s.Scalar((int,), s.between(1, 86400))}),
         "cloud": CLOUD,
     },
     frozenset({"project", "namespace", "network", "images", "services", "databases"}),
@@ -210,6 +224,12 @@ class _Where:
 
 def _build(env: str | None, m: dict[str, Any], docs: list[Located], sources: tuple[Path, ...]) -> Config:
     where = _Where(docs)
+    # An environment file may add a service, a database or a cloud block of its own:
+    # what is required is checked once the files are merged.
+    if missing := s.first_missing(m, TOP):
+        path, key = missing
+        raise where.error(path, f"missing required key {key!r}",
+                          f"add `{key}:` under {dotted(path) or 'the top level'}")
     dbs_raw: dict[str, Any] = m["databases"]
     placement: dict[str, str] = m.get("placement", {})
     endpoints: dict[str, str] = m.get("endpoints", {})
@@ -292,11 +312,13 @@ def _build(env: str | None, m: dict[str, Any], docs: list[Located], sources: tup
             requests={k: str(v) for k, v in raw["resources"]["requests"].items()},
             limits={k: str(v) for k, v in raw["resources"]["limits"].items()},
         )
+    _cross_check(where, m, services, databases)
     img = m["images"]
     mk = m["minikube"]
     hooks = m.get("hooks", {})
     return Config(
         env=env, project=m["project"], namespace=m["namespace"], network=m["network"],
+        protected=bool(m.get("protected", False)),
         kubernetes_version=m["kubernetes_version"], runtime=runtime,
         images=Images(prefix=img["prefix"], base=img["base"], base_image=img["base_image"],
                       builder_dockerfile=img["builder"]["dockerfile"],
@@ -313,3 +335,88 @@ def _build(env: str | None, m: dict[str, Any], docs: list[Located], sources: tup
         hooks={k: tuple(hooks.get(k, [])) for k in ("pre_build", "post_build")},
         timeouts=dict(m["timeouts"]), sources=sources,
     )
+
+
+# --- Cross-field rules: what each file may say alone, but not together -------------
+
+_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+
+
+def cpu_millis(value: str) -> Decimal:
+    return Decimal(value[:-1]) if value.endswith("m") else Decimal(value) * 1000
+
+
+def memory_bytes(value: str) -> int:
+    for suffix in sorted(_UNITS, key=len, reverse=True):
+        if value.endswith(suffix):
+            return int(value[: -len(suffix)]) * _UNITS[suffix]
+    return int(value)
+
+
+def _cross_check(where: _Where, m: dict[str, Any], services: dict[str, Service],
+                 databases: dict[str, Database]) -> None:
+    for name in m["services"]:
+        if name in m["databases"]:
+            raise where.error(("services", name), f"{name!r} names both a service and a database",
+                              "rename one: each becomes a container, a Kubernetes object and a host name")
+    for key in ("secrets", "disabled_services"):
+        _no_repeats(where, (key,), m.get(key, []))
+    host_ports: dict[int, str] = {}
+
+    def publish(port: int, path: KeyPath) -> None:
+        if port in host_ports:
+            raise where.error(path, f"host port {port} is already published by {host_ports[port]}",
+                              "give each published port its own number")
+        host_ports[port] = dotted(path)
+
+    for svc in services.values():
+        raw = m["services"][svc.name]
+        for key in ("uses", "optional_uses"):
+            _no_repeats(where, ("services", svc.name, key), raw.get(key, []))
+        seen_ports: dict[int, int] = {}
+        seen_names: dict[str, int] = {}
+        for i, p in enumerate(svc.ports):
+            at = ("services", svc.name, "ports", i)
+            if p.port in seen_ports:
+                raise where.error(at + ("port",), f"port {p.port} is listed twice (also ports[{seen_ports[p.port]}])",
+                                  "remove the duplicate entry")
+            if p.name in seen_names:
+                raise where.error(at + ("name",), f"port name {p.name!r} is used twice (also ports[{seen_names[p.name]}])",
+                                  "give each port its own name")
+            seen_ports[p.port], seen_names[p.name] = i, i
+            if p.publish:
+                publish(p.publish, at + ("publish",))
+        for res in ("cpu", "memory"):
+            req, lim = svc.requests[res], svc.limits[res]
+            measure = cpu_millis if res == "cpu" else memory_bytes
+            if measure(req) > measure(lim):
+                raise where.error(("services", svc.name, "resources", "requests", res),
+                                  f"the {res} request {req} is above the limit {lim}",
+                                  f"lower requests.{res} or raise limits.{res}")
+    for db in databases.values():
+        if db.placement == "compose" and db.publish:
+            publish(db.publish, ("databases", db.name, "publish"))
+        if db.placement == "cluster" and not db.data_dir:
+            raise where.error(("databases", db.name), f"{db.name} runs in the cluster but has no data_dir",
+                              "add `data_dir: /path/of/its/data` (the volume is mounted there)")
+    cloud = m.get("cloud")
+    if cloud:
+        count = cloud["node_count"]
+        if not count["min"] <= count["desired"] <= count["max"]:
+            raise where.error(("cloud", "node_count"),
+                              f"node_count needs min <= desired <= max, got min {count['min']}, "
+                              f"desired {count['desired']}, max {count['max']}",
+                              "fix the three numbers")
+        vpc = ipaddress.ip_network(cloud["vpc_cidr"])
+        redis_net = ipaddress.ip_network(cloud["redis_deployment_cidr"])
+        if vpc.overlaps(redis_net):
+            raise where.error(("cloud", "redis_deployment_cidr"),
+                              f"{redis_net} overlaps the VPC {vpc}", "choose a block outside vpc_cidr")
+
+
+def _no_repeats(where: _Where, path: KeyPath, items: list[Any]) -> None:
+    seen: set[Any] = set()
+    for i, item in enumerate(items):
+        if item in seen:
+            raise where.error(path + (i,), f"{item!r} is listed twice", "remove the duplicate")
+        seen.add(item)

@@ -12,23 +12,22 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tasks import config, images, tools
+from tasks import images, tools
 from tasks import k8s_deploy as kd
+from tasks.creators import failing
 from tasks.errors import StackError, user_errors
 from tasks.model import Config
-from tasks.paths import files_under, root
+from tasks.paths import files_under
+from tasks.run import Run
 
 
-def cloud_envs() -> list[Config]:
-    out = []
-    for env in config.environments(root()):
-        try:
-            cfg = config.load(env, root())
-        except StackError:
-            continue  # render:config reports it
-        if cfg.cloud is not None and cfg.runtime == "kubernetes":
-            out.append(cfg)
-    return out
+def cloud_envs(run: Run) -> Iterator[Config | dict[str, Any]]:
+    """Each cloud Kubernetes environment's config; a broken one as a failing subtask."""
+    for env, got in run.cloud_envs():
+        if isinstance(got, StackError):
+            yield failing(got, name=env)
+        elif got.runtime == "kubernetes":
+            yield got
 
 
 def target(cfg: Config) -> kd.Target:
@@ -73,9 +72,12 @@ def current(cfg: Config) -> bool:
     return kd.apply_current(t, ns) and all(kd.job_current(t, j.name, ns) for j in cfg.jobs())
 
 
-def task_deploy() -> Iterator[dict[str, Any]]:
+def task_deploy(run: Run) -> Iterator[dict[str, Any]]:
     """Deploy a cloud environment: pinned images, rollout wait, rollback on failure, smoke check."""
-    for cfg in cloud_envs():
+    for cfg in cloud_envs(run):
+        if isinstance(cfg, dict):
+            yield cfg
+            continue
         assert cfg.env is not None
         t = target(cfg)
         refs = [str(images.ref_file(cfg.env, n)) for n in image_names(cfg)]
@@ -94,18 +96,24 @@ def task_deploy() -> Iterator[dict[str, Any]]:
         }
 
 
-def task_smoke() -> Iterator[dict[str, Any]]:
+def task_smoke(run: Run) -> Iterator[dict[str, Any]]:
     """Smoke-check a cloud environment (read-only): every Deployment rolled out and ready."""
-    for cfg in cloud_envs():
+    for cfg in cloud_envs(run):
+        if isinstance(cfg, dict):
+            yield cfg
+            continue
         names = [d.name for d in cfg.deployments()]
         yield {"name": cfg.env, "doc": f"Smoke-check {cfg.env}.",
                "actions": [user_errors(lambda cfg=cfg, names=names: kd.smoke(target(cfg), names))],
                "uptodate": [False], "verbosity": 2}
 
 
-def task_rollback() -> Iterator[dict[str, Any]]:
+def task_rollback(run: Run) -> Iterator[dict[str, Any]]:
     """Roll every Deployment of a cloud environment back to its previous revision."""
-    for cfg in cloud_envs():
+    for cfg in cloud_envs(run):
+        if isinstance(cfg, dict):
+            yield cfg
+            continue
         names = [d.name for d in cfg.deployments()]
         yield {"name": cfg.env, "doc": f"Roll {cfg.env} back one revision.",
                "actions": [user_errors(lambda cfg=cfg, names=names: kd.rollback(target(cfg), names))],

@@ -11,20 +11,18 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from tasks import config, docker_images, images, paths
+from tasks import docker_images, images
+from tasks.creators import failing
 from tasks.errors import StackError, user_errors
 from tasks.model import Config
-from tasks.paths import files_under, root
+from tasks.paths import files_under
+from tasks.run import Run
 
 DockerEnv = Callable[[], Mapping[str, str]]
 
 
 def _no_env() -> Mapping[str, str]:
     return {}
-
-
-def selected_env() -> str:
-    return paths.selected_env()
 
 
 def image_names(cfg: Config) -> list[str]:
@@ -121,38 +119,27 @@ def generate(cfg: Config, *, basename: str = "images", docker_env: DockerEnv = _
     return tasks
 
 
-def _load() -> Config:
-    return config.load(selected_env(), root())
-
-
-def config_failure(exc: Exception) -> dict[str, Any]:
-    """A broken config must not crash `doit list`; the task fails with the clean message."""
-    @user_errors
-    def fail() -> None:
-        raise exc
-    return {"name": "config", "doc": "Configuration error (run it to see).", "actions": [fail]}
-
-
-def task_images() -> Iterator[dict[str, Any]]:
+def task_images(run: Run) -> Iterator[dict[str, Any]]:
     """Build the builder and every service image (content-addressed tags) for env=<name>."""
-    try:
-        cfg = _load()
-    except StackError as exc:
-        yield config_failure(exc)
+    cfg = run.try_config(run.env_for("images"))
+    if isinstance(cfg, StackError):
+        yield failing(cfg, name="config")
         return
     # The environment's pre_build hooks (tasks/compose_tasks.py) run before any build.
     yield from generate(cfg, task_dep=["_compose_pre_build"] if cfg.hooks["pre_build"] else [])
 
 
-def task_builder_image() -> dict[str, Any]:
+def task_builder_image(run: Run) -> dict[str, Any]:
     """Build only the shared builder image (and its base) for env=<name>."""
+    cfg = run.try_config(run.env_for("builder_image"))
+    if isinstance(cfg, StackError):
+        return failing(cfg)  # `images:builder` does not exist: say why, not "no such task"
     return {"actions": None, "task_dep": ["images:builder"]}
 
 
-def task_base_image() -> dict[str, Any]:
+def task_base_image(run: Run) -> dict[str, Any]:
     """Make the base image with debootstrap, when the environment asks for it (images.base)."""
-    try:
-        offline = _load().images.base == "debootstrap"
-    except StackError:
-        offline = False  # task_images reports the error
-    return {"actions": None, "task_dep": ["images:base"] if offline else []}
+    cfg = run.try_config(run.env_for("base_image"))
+    if isinstance(cfg, StackError):
+        return failing(cfg)
+    return {"actions": None, "task_dep": ["images:base"] if cfg.images.base == "debootstrap" else []}

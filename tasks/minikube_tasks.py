@@ -20,15 +20,15 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, TypeVar
 
-from doit import get_var
-
-from tasks import config, images, tools
+from tasks import catalog, images, tools
 from tasks import k8s_deploy as kd
 from tasks import minikube as mk
+from tasks.creators import failing_family
 from tasks.errors import StackError, user_errors
 from tasks.image_tasks import generate
 from tasks.model import Config
-from tasks.paths import BUILD, files_under, root
+from tasks.paths import BUILD, files_under
+from tasks.run import Run
 
 DEFAULT_ENV = "minikube"
 # Images built for (or loaded into) Minikube have their own state folder, so the
@@ -40,14 +40,8 @@ PUBLIC = ("minikube_up", "minikube_start", "minikube_images", "minikube_apply", 
 T = TypeVar("T")
 
 
-def selected_env() -> str:
-    # This family's default is its own environment (paths.selected_env agrees when a
-    # Minikube task is requested, so the host databases come from the same environment).
-    return str(get_var("env", DEFAULT_ENV))
-
-
-def load() -> Config:
-    cfg = config.load(selected_env(), root())
+def load(run: Run) -> Config:
+    cfg = run.config(run.env_for("minikube_up"))
     if cfg.runtime != "kubernetes" or cfg.cloud is not None:
         raise StackError(f"environment {cfg.env!r} is not a local Kubernetes environment "
                          f"(runtime: {cfg.runtime}{', cloud' if cfg.cloud else ''})",
@@ -326,8 +320,7 @@ def _ops(cfg: Config, live: Live) -> Iterator[dict[str, Any]]:
     p = cfg.minikube.profile
 
     @user_errors
-    def logs() -> None:
-        tail = get_var("tail", "50")
+    def logs(tail: int = 50) -> None:
         res = kd.kubectl(t, "logs", "-l", f"app.kubernetes.io/part-of={cfg.project}", f"--tail={tail}", "--prefix")
         print(res.stdout, end="")
 
@@ -342,9 +335,9 @@ def _ops(cfg: Config, live: Live) -> Iterator[dict[str, Any]]:
         print(f"  cluster {p} deleted")
 
     @user_errors
-    def forward() -> None:
+    def forward(service: str = "") -> None:
         published = _published(cfg)
-        wanted = get_var("service", published[0][0] if published else "")
+        wanted = service or (published[0][0] if published else "")
         match = [x for x in published if x[0] == wanted]
         if not match:
             raise StackError(f"no service with a published port named {wanted!r}",
@@ -366,23 +359,24 @@ def _ops(cfg: Config, live: Live) -> Iterator[dict[str, Any]]:
            "actions": [forward], "verbosity": 2, "uptodate": [False]}
 
 
-def _broken(exc: StackError) -> Iterator[dict[str, Any]]:
-    """A bad config or a non-Kubernetes env must not crash `doit list`: every public task
-    exists and fails with the clean message."""
-    @user_errors
-    def fail() -> None:
-        raise exc
-    for name in PUBLIC:
-        yield {"basename": name, "doc": "Minikube task (configuration error: run it to see).", "actions": [fail]}
-
-
-def task_minikube() -> Iterator[dict[str, Any]]:
+def task_minikube(run: Run) -> Iterator[dict[str, Any]]:
     """Minikube family (minikube_up, minikube_status, ...); env defaults to minikube."""
     try:
-        cfg = load()
+        cfg = load(run)
     except StackError as exc:
-        yield from _broken(exc)
+        # A bad config or a non-Kubernetes env must not break `doit list`: every public
+        # task exists and fails with the clean message.
+        yield from failing_family(PUBLIC, exc)
         return
+    for task in _family(cfg):
+        basename = task.get("basename", "")
+        yield {**task, "params": run.params(basename)} if catalog.TASKS.get(basename, _NONE).options else task
+
+
+_NONE = catalog.Entry(catalog.Scope.NONE)
+
+
+def _family(cfg: Config) -> Iterator[dict[str, Any]]:
     live = Live(cfg, kd.Target.of(cfg, cfg.minikube.profile))
     yield _start(cfg)
     yield from _images(cfg, live)

@@ -89,6 +89,7 @@ class Config:
     project: str
     namespace: str
     network: str
+    protected: bool
     kubernetes_version: str
     runtime: str
     images: Images
@@ -112,6 +113,11 @@ class Config:
 
     def jobs(self) -> list[Service]:
         return [s for s in self.services.values() if s.kind == "job"]
+
+    def cluster_images(self) -> list[str]:
+        """The images a cluster runs from our builds: services, and the databases placed in it
+        that we build. (The builder and base only feed other builds: never pushed or pulled.)"""
+        return [*self.services, *(d.name for d in self.placed("cluster") if d.build)]
 
     def placed(self, where: str) -> list[Database]:
         return [d for d in self.databases.values() if d.placement == where]

@@ -1,17 +1,19 @@
-"""Where things live. doit runs every task creator and action in the project root."""
+"""Where source things live. doit runs every task creator and action in the project root.
+
+Build state (`.build/`) belongs to tasks/state.py; BUILD is re-exported for the
+modules that name their own state folders.
+"""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-from doit import get_var
+from tasks.state import BUILD
 
-# All state that is not source: doit's databases, image IDs, deploy-time files, logs.
-# Git-ignored; deleting it is always safe.
-BUILD = Path(".build")
+__all__ = ["BUILD", "PY_SOURCES", "files_under", "root"]
+
 # The code rendering depends on: a change here re-renders, a change elsewhere does not.
 PY_SOURCES = [f"tasks/{name}.py" for name in
-              ("config", "errors", "model", "render", "render_tasks", "schema", "yamlpos")]
+              ("config", "errors", "model", "render", "render_tasks", "schema", "state", "yamlpos")]
 
 
 def root() -> Path:
@@ -19,28 +21,15 @@ def root() -> Path:
 
 
 def files_under(*folders: str) -> list[str]:
-    """Every file below the folders, as sorted relative paths (a folder can't be a file_dep)."""
+    """Every file below the folders, as sorted relative paths (a folder can't be a file_dep).
+
+    In-flight temp files of a concurrent run (tasks/state.write_atomic) are not inputs.
+    """
     out: list[str] = []
     for folder in folders:
-        out += [p.as_posix() for p in Path(folder).rglob("*") if p.is_file()]
+        out += [p.as_posix() for p in Path(folder).rglob("*") if p.is_file() and not _temp(p)]
     return sorted(out)
 
 
-# Task families whose natural environment is not `local`.
-FAMILY_DEFAULTS = {"minikube": "minikube", "k8s_minikube": "minikube", "port_forward": "minikube"}
-
-
-def selected_env() -> str:
-    """The environment of this run: `env=<name>`, else the requested tasks' family default.
-
-    One answer for every task module, so `doit minikube_up` starts the minikube
-    environment's host databases, not the local ones.
-    """
-    given = get_var("env")
-    if given:
-        return str(given)
-    for arg in sys.argv[1:]:
-        for prefix, env in FAMILY_DEFAULTS.items():
-            if arg.startswith(prefix):
-                return env
-    return "local"
+def _temp(path: Path) -> bool:
+    return path.name.startswith(".") and path.name.endswith(".tmp")

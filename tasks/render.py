@@ -7,13 +7,14 @@ tags are injected at deploy time). Writing is separate and atomic (see `write_al
 from __future__ import annotations
 
 import functools
-import os
-import tempfile
+import re
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from tasks import state
+from tasks.errors import StackError
 from tasks.model import Config, Database, Service
 
 HEADER = "Generated from templates/{template} by `doit render`. Do not edit."
@@ -21,18 +22,41 @@ HEADER = "Generated from templates/{template} by `doit render`. Do not edit."
 
 @functools.cache
 def _jinja(templates: Path) -> Any:
-    import jinja2  # only when something renders: most doit runs never do
+    # Only when something renders: most doit runs never do.
+    import jinja2
+    import jinja2.sandbox
+    from markupsafe import Markup
 
-    env = jinja2.Environment(
+    def finalize(value: Any) -> Any:
+        """Every `{{ value }}` passes here. Strings were typed at the config boundary; this
+        is the last guard: a line break in a value would add keys to the rendered YAML."""
+        if isinstance(value, Markup):  # macro output, tojson: already well-formed text
+            return value
+        text = str(value)
+        if _BREAK.search(text):
+            raise TemplateValueError(f"value {text[:60]!r} contains a line break or control character")
+        # Markup: autoescape (on, so macros return Markup) must not HTML-escape plain values.
+        return Markup(text)
+
+    # Sandboxed: a template may read the config, never reach Python internals.
+    env = jinja2.sandbox.SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(templates),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        autoescape=False,
+        autoescape=True,
+        finalize=finalize,
     )
     env.policies["json.dumps_kwargs"] = {"sort_keys": True}
     return env
+
+
+_BREAK = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]|\n(?!\s*$)")
+
+
+class TemplateValueError(Exception):
+    """A value that must not be emitted into a template (see `_jinja.finalize`)."""
 
 
 def header_text(template: str) -> str:
@@ -54,12 +78,38 @@ def _render(template: str, **context: Any) -> Callable[[], str]:
 
 
 def _render_now(template: str, context: dict[str, Any]) -> str:
+    import jinja2
+
     # Templates come from the project being rendered (doit runs in its root).
-    text: str = _jinja(Path.cwd() / "templates").get_template(template).render(
-        header="# " + header_text(template), header_text=header_text(template), **context
-    )
+    try:
+        text: str = _jinja(Path.cwd() / "templates").get_template(template).render(
+            header="# " + header_text(template), header_text=header_text(template), **context
+        )
+    except jinja2.TemplateNotFound as exc:
+        raise StackError(f"templates/{exc.name}: template not found (needed for {template})",
+                         fix="restore it (`git checkout -- templates/`) or fix the include") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise StackError(f"templates/{exc.name or template}, line {exc.lineno}: {exc.message}",
+                         fix="fix the template syntax at that line") from None
+    except (jinja2.TemplateError, TemplateValueError) as exc:
+        name, line = _template_line(exc, template)
+        raise StackError(f"templates/{name}, line {line}: {exc}",
+                         fix="fix the template, or the value in environments/ that it prints") from None
     # One trailing newline, never blank lines at the end: stable diffs.
     return text.rstrip("\n") + "\n"
+
+
+def _template_line(exc: BaseException, template: str) -> tuple[str, int | str]:
+    """Where a render error happened: Jinja maps template lines into its tracebacks."""
+    found: tuple[str, int | str] = (template, "?")
+    tb = exc.__traceback__
+    root = str(Path.cwd() / "templates") + "/"
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.startswith(root):
+            found = (filename.removeprefix(root), tb.tb_lineno)
+        tb = tb.tb_next
+    return found
 
 
 def cpus(quantity: str) -> str:
@@ -178,7 +228,8 @@ def compose(cfg: Config) -> Outputs:
         return f'"${{{image_var(db.name)}:-{db.image}:latest}}"' if db.build else db.image
 
     def environment(svc: Service) -> dict[str, Any]:
-        return {**config_data(cfg), **svc.env}
+        # Compose interpolates `$` in values; `$$` is its escape for a literal dollar.
+        return {k: str(v).replace("$", "$$") for k, v in {**config_data(cfg), **svc.env}.items()}
 
     common = {"cfg": cfg, "project_name": f"{cfg.project}-{cfg.env}", "secret_ref": secret_ref}
     return {
@@ -207,32 +258,46 @@ def terraform(cfg: Config) -> Outputs:
 
 # --- Writing ------------------------------------------------------------------------
 
-def write_all(outputs: dict[str, str], root: Path, *, prune: Iterable[str] = ()) -> list[str]:
-    """Write every output atomically; return the paths whose bytes changed.
+def parse_check(outputs: dict[str, str]) -> None:
+    """Every YAML output must parse: the last guard before anything is written."""
+    import yaml
 
-    Called only after everything rendered, so a template or config error leaves the
-    tree untouched. Unchanged files are not rewritten. In `prune` folders, generated
-    files (they carry our header) that are no longer produced are removed.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    for rel, text in sorted(outputs.items()):
+        if not rel.endswith((".yaml", ".yml")):
+            continue
+        try:
+            for _ in yaml.load_all(text, Loader=loader):
+                pass
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f", line {mark.line + 1}" if mark else ""
+            raise StackError(f"rendering produced invalid YAML in {rel}{where}: {getattr(exc, 'problem', exc)}",
+                             fix="fix the template that writes it (its header names it), or the value it prints"
+                             ) from None
+
+
+def write_all(outputs: dict[str, str], root: Path, *, prune: Iterable[str] = ()) -> list[str]:
+    """Write every output atomically; return the paths whose bytes changed (or were removed).
+
+    Called only after everything rendered and parsed, so a template or config error
+    leaves the tree untouched. Unchanged files are not rewritten. In `prune` folders,
+    generated files (they carry our header) that are no longer produced are removed.
     """
     changed = []
     for rel, text in sorted(outputs.items()):
         path = root / rel
         if path.exists() and path.read_text(encoding="utf-8") == text:
             continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        state.write_atomic(path, text)
         changed.append(rel)
     for folder in prune:
         for path in sorted((root / folder).rglob("*")):
             rel = path.relative_to(root).as_posix()
-            if path.is_file() and rel not in outputs and "by `doit render`" in path.read_text(errors="replace")[:300]:
+            # Another run's temp file is in flight, not stale output: never touch it.
+            if not path.is_file() or state.is_temp(path) or rel in outputs:
+                continue
+            if "by `doit render`" in path.read_text(errors="replace")[:300]:
                 path.unlink()
                 changed.append(rel)
     return changed

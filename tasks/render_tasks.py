@@ -1,106 +1,169 @@
-"""doit tasks: render environments/ through templates/ into k8s/, compose/, terraform/."""
+"""doit tasks: render environments/ through templates/ into k8s/, compose/, terraform/.
+
+All or nothing: whichever render subtask runs first renders and parses the output of
+every environment whose file loads (about 0.1 s), once per run; each subtask then writes
+only its own files. So a template error stops every subtask before the first write,
+while one broken environment file only stops the subtasks that read it.
+"""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from tasks import config, render
+from tasks.creators import failing
 from tasks.errors import StackError, user_errors
 from tasks.model import Config
-from tasks.paths import PY_SOURCES, files_under, root
+from tasks.paths import PY_SOURCES, files_under
+from tasks.run import Run
 
 STACK = f"{config.ENV_DIR}/{config.STACK_FILE}"
+Produce = Callable[[Path], render.Outputs]
 
 
 def _env_path(env: str) -> str:
     return f"{config.ENV_DIR}/{env}.yaml"
 
 
-@user_errors
-def _check_all() -> None:
-    """Load every environment: one bad file stops the run before anything is written."""
-    for env in [None, *config.environments(root())]:
-        config.load(env, root())
+def check_all(root: Path) -> None:
+    """Load every environment: a bad file stops `doit render` before anything is written."""
+    errors = []
+    for env in [None, *config.environments(root)]:
+        try:
+            config.load(env, root)
+        except StackError as exc:
+            errors.append(exc.render())
+    if errors:
+        raise StackError("\n".join(dict.fromkeys(errors)))
 
 
-def _writer(produce: Callable[[], render.Outputs], prune: tuple[str, ...] = ()) -> Callable[[], None]:
-    @user_errors
-    def action() -> None:
-        outputs = render.texts(produce())  # everything renders in memory first: all or nothing
-        for path in render.write_all(outputs, root(), prune=prune):
-            print(f"  wrote {path}")
-    return action
+# --- producers: each loads its configuration when called, so a task built at load
+# time still renders from the files as they are when it runs.
+
+def stack_base(root: Path) -> render.Outputs:
+    return render.k8s_base(config.load(None, root))
 
 
-def _targets(produce: Callable[[], render.Outputs]) -> list[str]:
+def stack_components(root: Path) -> render.Outputs:
+    return render.k8s_components(config.load(None, root))
+
+
+def env_compose(env: str, root: Path) -> render.Outputs:
+    return render.compose(config.load(env, root))
+
+
+def env_overlay(env: str, root: Path) -> render.Outputs:
+    return render.k8s_overlay(config.load(env, root), config.load(None, root))
+
+
+def env_terraform(env: str, root: Path) -> render.Outputs:
+    return render.terraform(config.load(env, root))
+
+
+def producers(root: Path) -> list[Produce]:
+    """Every producer whose configuration loads (what one run renders before writing)."""
+    out: list[Produce] = [stack_base, stack_components]
+    for env in config.environments(root):
+        try:
+            cfg = config.load(env, root)
+        except StackError:
+            continue  # its own subtasks report it
+        out += _env_producers(env, cfg)
+    return out
+
+
+def _env_producers(env: str, cfg: Config) -> list[Produce]:
+    out: list[Produce] = [partial(env_compose, env)]
+    if cfg.runtime == "kubernetes":
+        out.append(partial(env_overlay, env))
+    if cfg.cloud is not None:
+        out.append(partial(env_terraform, env))
+    return out
+
+
+_RENDERED: dict[tuple[Any, ...], dict[str, str]] = {}
+
+
+def rendered(root: Path) -> dict[str, str]:
+    """Every output of every loadable environment, rendered and parsed, once per input state."""
+    key = _inputs_key(root)
+    if key not in _RENDERED:
+        outputs: render.Outputs = {}
+        for produce in producers(root):
+            outputs.update(produce(root))
+        texts = render.texts(outputs)
+        render.parse_check(texts)
+        _RENDERED.clear()
+        _RENDERED[key] = texts
+    return _RENDERED[key]
+
+
+def _inputs_key(root: Path) -> tuple[Any, ...]:
+    files = [*sorted((root / config.ENV_DIR).glob("*.yaml")), *sorted((root / "templates").rglob("*"))]
+    stats = []
+    for path in files:
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        stats.append((str(path), st.st_mtime_ns, st.st_size))
+    return (str(root), *stats)
+
+
+def write(produce: Produce, prune: tuple[str, ...], root: Path) -> None:
+    """Write this subtask's files, from the run's all-environments render."""
+    mine = produce(root)  # raises this subtask's own configuration error, if any
+    everything = rendered(root)
+    outputs = {path: everything[path] for path in mine}
+    for path in render.write_all(outputs, root, prune=prune):
+        print(f"  {'wrote' if (root / path).exists() else 'removed'} {path}")
+
+
+def _targets(run: Run, produce: Produce) -> list[str]:
     try:
-        return sorted(produce())
-    except StackError:  # reported by render:config, without failing `doit list`
+        return sorted(produce(run.root))
+    except StackError:  # the subtask reports it when run
         return []
 
 
-def _task(name: str, doc: str, produce: Callable[[], render.Outputs], deps: list[str],
-          templates: str, prune: tuple[str, ...] = ()) -> dict[str, Any]:
+def _task(run: Run, name: str, doc: str, produce: Produce, deps: list[str],
+          prune: tuple[str, ...] = ()) -> dict[str, Any]:
     return {
         "name": name,
         "doc": doc,
-        "actions": [_writer(produce, prune)],
-        "file_dep": sorted({*deps, *files_under(f"templates/{templates}"), *PY_SOURCES}),
-        "targets": _targets(produce),
-        "task_dep": ["render:config"],
+        "actions": [(user_errors(write), [produce, prune, run.root])],
+        # Every template: a subtask's write depends on all of them rendering (all or nothing).
+        "file_dep": sorted({*deps, *files_under("templates"), *PY_SOURCES}),
+        "targets": _targets(run, produce),
         "clean": True,
     }
 
 
-def task_render() -> Iterator[dict[str, Any]]:
+def task_render(run: Run) -> Iterator[dict[str, Any]]:
     """Render Compose files, Kustomize base/overlays and Terraform inputs from environments/."""
-    envs = config.environments(root())
-
-    def stack() -> Config:
-        return config.load(None, root())
-
     yield {
         "name": "config",
         "doc": "Validate every environment file (nothing is written if one is wrong).",
-        "actions": [_check_all],
-        "file_dep": [STACK, *map(_env_path, envs), *PY_SOURCES],
+        "actions": [(user_errors(check_all), [run.root])],
+        "file_dep": [STACK, *map(_env_path, run.envs), *PY_SOURCES],
     }
-    yield _task("k8s-base", "Kustomize base: one file per workload.",
-                lambda: render.k8s_base(stack()), [STACK], "k8s/base", ("k8s/base",))
-    yield _task("k8s-components", "Kustomize components (ingress, hpa).",
-                lambda: render.k8s_components(stack()), [STACK], "k8s/components", ("k8s/components",))
-    for env in envs:
-        runtime = _runtime(env)
+    yield _task(run, "k8s-base", "Kustomize base: one file per workload.", stack_base, [STACK], ("k8s/base",))
+    yield _task(run, "k8s-components", "Kustomize components (ingress, hpa).", stack_components, [STACK],
+                ("k8s/components",))
+    for env in run.envs:
         deps = [STACK, _env_path(env)]
-        yield _task(f"compose-{env}", f"Compose files for {env}.",
-                    partial(_compose, env), deps, "compose", (f"compose/{env}",))
-        if runtime.get("kubernetes"):
-            yield _task(f"k8s-{env}", f"Kustomize overlay for {env}.",
-                        partial(_overlay, env), deps, "k8s/overlay", (f"k8s/overlays/{env}",))
-        if runtime.get("cloud"):
-            yield _task(f"terraform-{env}", f"Terraform inputs for {env}.",
-                        partial(_terraform, env), deps, "terraform")
-
-
-# Producers: each loads its configuration when called, so a task built at load time
-# still renders from the files as they are when it runs.
-def _compose(env: str) -> render.Outputs:
-    return render.compose(config.load(env, root()))
-
-
-def _overlay(env: str) -> render.Outputs:
-    return render.k8s_overlay(config.load(env, root()), config.load(None, root()))
-
-
-def _terraform(env: str) -> render.Outputs:
-    return render.terraform(config.load(env, root()))
-
-
-def _runtime(env: str) -> dict[str, bool]:
-    """Which artifacts an environment gets; a broken file falls back to none (render:config reports it)."""
-    try:
-        cfg = config.load(env, root())
-    except StackError:
-        return {}
-    return {"kubernetes": cfg.runtime == "kubernetes", "cloud": cfg.cloud is not None}
+        got = run.try_config(env)
+        if isinstance(got, StackError):
+            # Never vanish: `doit render:compose-<env>` fails with the file's own error.
+            yield failing(got, name=f"compose-{env}")
+            continue
+        yield _task(run, f"compose-{env}", f"Compose files for {env}.", partial(env_compose, env), deps,
+                    (f"compose/{env}",))
+        if got.runtime == "kubernetes":
+            yield _task(run, f"k8s-{env}", f"Kustomize overlay for {env}.", partial(env_overlay, env), deps,
+                        (f"k8s/overlays/{env}",))
+        if got.cloud is not None:
+            yield _task(run, f"terraform-{env}", f"Terraform inputs for {env}.", partial(env_terraform, env),
+                        deps)

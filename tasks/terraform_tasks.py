@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from doit import get_var
-
-from tasks import config, tfcheck, tools
+from tasks import tfcheck, tools
+from tasks.creators import failing
 from tasks.errors import StackError, user_errors
-from tasks.paths import BUILD, root
+from tasks.paths import BUILD
+from tasks.run import Run
 
 TERRAFORM = Path("terraform")
 PLUGIN_DIR_VAR = "STACKBUILD_TF_PLUGIN_DIR"
@@ -37,23 +37,17 @@ def tf_files(*folders: Path) -> list[str]:
     return sorted(out)
 
 
-def cloud_envs() -> list[str]:
-    """Environments with a `cloud:` block; a broken file is skipped (render:config reports it)."""
-    out = []
-    for env in config.environments(root()):
-        try:
-            if config.load(env, root()).cloud is not None:
-                out.append(env)
-        except StackError:
-            continue
-    return out
+def cloud_envs(run: Run) -> Iterator[str | dict[str, Any]]:
+    """Each cloud environment's name; a broken one as a failing subtask (never vanishes)."""
+    for env, got in run.cloud_envs():
+        yield failing(got, name=env) if isinstance(got, StackError) else env
 
 
 # --------------------------------------------------------------------------- fmt
 
 
 @user_errors
-def _fmt(fix: bool) -> None:
+def _fmt(fix: bool = False) -> None:
     if fix:
         written = tools.terraform("fmt", "-recursive", "-list=true", str(TERRAFORM), cwd=".").stdout.split()
         print("\n".join(f"  formatted {p}" for p in written) or "  terraform fmt: nothing to change")
@@ -70,11 +64,12 @@ def _fmt(fix: bool) -> None:
     print("  terraform fmt -check -recursive terraform: OK")
 
 
-def task_tf_fmt() -> dict[str, Any]:
-    """terraform fmt -check -recursive terraform (`fix=1` rewrites the files instead)."""
-    fix = get_var("fix", "") not in ("", "0", "false", "no")
+def task_tf_fmt(run: Run) -> dict[str, Any]:
+    """terraform fmt -check -recursive terraform (`--fix` rewrites the files instead)."""
+    fix = bool(run.option("tf_fmt", "fix"))
     return {
-        "actions": [(_fmt, [fix])],
+        "actions": [_fmt],
+        "params": run.params("tf_fmt"),
         "file_dep": tf_files(TERRAFORM),
         # A fix run changes files; it always runs and never marks the check as passed.
         "uptodate": [not fix],
@@ -142,7 +137,7 @@ def _validated_fully() -> bool:
     return MODE_FILE.exists() and MODE_FILE.read_text().strip() == "full"
 
 
-def task_tf_validate() -> dict[str, Any]:
+def task_tf_validate(run: Run) -> dict[str, Any]:
     """Validate terraform/: structural checks always, `terraform validate` with a provider mirror."""
     return {
         "actions": [_validate],
@@ -209,9 +204,12 @@ def _plan(env: str) -> None:
     print(f"  saved {plan}; apply exactly this plan with `doit tf_apply:{env}`")
 
 
-def task_tf_plan() -> Iterator[dict[str, Any]]:
+def task_tf_plan(run: Run) -> Iterator[dict[str, Any]]:
     """terraform plan for each cloud environment, saved to .build/<env>/terraform/plan.tfplan."""
-    for env in cloud_envs():
+    for env in cloud_envs(run):
+        if isinstance(env, dict):
+            yield env
+            continue
         yield {
             "name": env,
             "doc": f"terraform init + plan -out for terraform/environments/{env}.",
@@ -243,9 +241,12 @@ def _apply(env: str) -> None:
     recorded.unlink()
 
 
-def task_tf_apply() -> Iterator[dict[str, Any]]:
+def task_tf_apply(run: Run) -> Iterator[dict[str, Any]]:
     """terraform apply of exactly the saved plan of each cloud environment (refuses a stale plan)."""
-    for env in cloud_envs():
+    for env in cloud_envs(run):
+        if isinstance(env, dict):
+            yield env
+            continue
         yield {
             "name": env,
             "doc": f"Apply .build/{env}/terraform/plan.tfplan (made by `doit tf_plan:{env}`).",

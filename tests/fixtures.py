@@ -59,17 +59,25 @@ def run_doit(project: Path, *args: str, command: str = "run") -> DoitRun:
     argv = [command, "-f", str(project / "dodo.py")]
     if command == "run":
         argv += ["--output-file", str(report)]
-    old = Path.cwd()
+    old, old_argv = Path.cwd(), sys.argv
     sys.modules.pop("dodo", None)  # doit imports dodo.py by module name; load this copy's
     try:
         os.chdir(project)
+        # dodo.py resolves the run from argv, as it does under the real `doit` command.
+        sys.argv = ["doit", *argv, *args]
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
             try:
                 code = DoitMain().run([*argv, *args])
-            except SystemExit as exc:  # dodo.py exits early on a bad env=
+            except SystemExit as exc:  # dodo.py exits early on a usage or configuration error
                 code = int(exc.code or 0)
     finally:
+        sys.argv = old_argv
         os.chdir(old)
+        from tasks import docker_images, state
+
+        # What a real run keeps in memory ends with its process.
+        state.release_lock()
+        docker_images._present.cache_clear()
     text = report.read_text() if report.exists() else ""
     report.unlink(missing_ok=True)
     return DoitRun(code, text + out.getvalue())

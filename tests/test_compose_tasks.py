@@ -75,7 +75,7 @@ from tasks import config as _config, image_tasks as _image_tasks, images as _ima
 
 def task_images():
     """Stub build: writes .ref files; tags come from fake-tags.json."""
-    env = get_var("env", "local")
+    env = RUN.env_for("images")
     cfg = _config.load(env, _Path.cwd())
     tags_file = _Path("fake-tags.json")
     tags = _json.loads(tags_file.read_text()) if tags_file.exists() else {}

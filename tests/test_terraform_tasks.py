@@ -201,6 +201,16 @@ with open(os.environ["FAKE_LOG"], "a") as log:
     log.write(json.dumps([name, *args] + ([{{"stdin": stdin}}] if stdin else [])) + "\\n")
 if name == "aws" and args[:2] == ["ecr", "get-login-password"]:
     print("s3cr3t-token")
+if name == "docker" and args[:1] == ["build"]:
+    import hashlib
+    iid = args[args.index("--iidfile") + 1]
+    salted = " ".join(args) + os.environ.get("FAKE_SALT", "")
+    open(iid, "w").write("sha256:" + hashlib.sha256(salted.encode()).hexdigest())
+if name == "docker" and args[:2] == ["image", "ls"]:
+    # The daemon holds every image recorded under .build/ (so they are up to date).
+    import glob
+    for ref in glob.glob(".build/*/images/*.ref"):
+        print(open(ref[:-4] + ".iid").read().strip(), open(ref).read().strip())
 if name == "docker" and args[:2] == ["manifest", "inspect"]:
     present = os.environ.get("FAKE_PRESENT", "").split(",")
     sys.exit(0 if any(args[2].endswith("/" + ref) for ref in present if ref) else 1)
@@ -256,6 +266,7 @@ def _write_refs(project: Path, env: str, refs: dict[str, str]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name, ref in refs.items():
         (folder / f"{name}.ref").write_text(ref + "\n")
+        (folder / f"{name}.iid").write_text(f"sha256:{ref.rsplit(':', 1)[1]}\n")
 
 
 def test_push_skips_images_already_in_the_registry(fakes: Path, in_project: Path,
@@ -263,7 +274,7 @@ def test_push_skips_images_already_in_the_registry(fakes: Path, in_project: Path
     _write_refs(in_project, "staging", {"engine": "srvthreds/engine:1a2b3c4d5e6f",
                                         "bootstrap": "srvthreds/bootstrap:0f0f0f0f0f0f"})
     monkeypatch.setenv("FAKE_PRESENT", "srvthreds/bootstrap:0f0f0f0f0f0f")
-    assert cloud_tasks._push("staging") is None
+    assert cloud_tasks._push("staging", ["bootstrap", "engine"]) is None
     reg = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
     assert _calls(fakes) == [
         ["docker", "manifest", "inspect", f"{reg}/srvthreds/bootstrap:0f0f0f0f0f0f"],
@@ -276,18 +287,25 @@ def test_push_skips_images_already_in_the_registry(fakes: Path, in_project: Path
     assert (pushed / "bootstrap.ref").read_text().strip() == f"{reg}/srvthreds/bootstrap:0f0f0f0f0f0f"
 
 
-def test_push_via_doit_is_incremental(fakes: Path, in_project: Path) -> None:
-    _write_refs(in_project, "dev", {"engine": "srvthreds/engine:1a2b3c4d5e6f"})
-    assert run_doit(in_project, "push:dev").code == 0
-    assert [c[1] for c in _calls(fakes)] == ["manifest", "tag", "push"]
+def test_push_via_doit_is_incremental(fakes: Path, in_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # push:dev pushes dev's images, so it builds them first when they are stale (fake docker here).
+    result = run_doit(in_project, "push:dev")
+    assert result.code == 0, result.out
+    engine = (in_project / ".build/dev/images/engine.ref").read_text().strip()
+    reg = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
+    pushed = [c for c in _calls(fakes) if c[1] == "push"]
+    assert [f"{reg}/{engine}"] in [c[2:] for c in pushed]
+    assert not any("builder" in c[2] for c in pushed)  # only what runs in the cluster is pushed
     assert "push:dev" not in run_doit(in_project, "push:dev").executed()  # same content: nothing to do
-    _write_refs(in_project, "dev", {"engine": "srvthreds/engine:999999999999"})
-    assert "push:dev" in run_doit(in_project, "push:dev").executed()
+    (in_project / "demo/srvthreds_demo/engine.py").write_text("# changed\n", encoding="utf-8")
+    monkeypatch.setenv("FAKE_SALT", "new content")  # the fake's builds now yield new image IDs
+    again = run_doit(in_project, "push:dev")
+    assert "images:engine" in again.executed() and "push:dev" in again.executed()
 
 
 def test_push_without_built_images_says_so(fakes: Path) -> None:
-    failed = cloud_tasks._push("prod")
-    assert "no built images recorded" in str(failed)
+    failed = cloud_tasks._push("prod", ["engine"])
+    assert "no built image recorded for engine" in str(failed)
     assert _calls(fakes) == []
 
 

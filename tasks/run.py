@@ -1,0 +1,356 @@
+"""Resolve the run once: environment, configuration (or its error), options, lock.
+
+`dodo.py` calls `start(argv, root)` and hands the resulting `Run` to every task
+creator; nothing below reads argv or doit's `get_var`. One rule decides the
+environment (see `Run.env_for`), and every configuration file the requested tasks
+need is loaded here, so a broken file is reported once, as file, line, key and fix,
+before any task is built or run (exit 78), whatever the command, `doit list` included.
+"""
+from __future__ import annotations
+
+import difflib
+import functools
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+from tasks import catalog, config, exits, state
+from tasks.catalog import Scope
+from tasks.errors import StackError
+from tasks.exits import UsageError
+from tasks.model import Config
+
+COMMANDS = {"run", "list", "info", "help", "clean", "forget", "ignore", "dumpdb", "strace", "auto",
+            "tabcompletion", "reset-dep"}
+# Commands that only read: they never wait for (or take) the run lock.
+READ_ONLY = {"list", "info", "help", "dumpdb", "tabcompletion"}
+# doit's own options that take a value as the next word (`-v 2`, `--reporter json`).
+VALUE_OPTIONS = {"-f", "--file", "-d", "--dir", "--db-file", "--backend", "--check_file_uptodate",
+                 "--codec-cls", "-v", "--verbosity", "-r", "--reporter", "-o", "--output-file", "-n",
+                 "--process", "-P", "--parallel-type", "--failure-verbosity", "--template", "--sort"}
+DEFAULT_TASKS = ["render", "validate"]
+T = TypeVar("T")
+
+
+@dataclass
+class Run:
+    """Everything a task creator may know about this run."""
+
+    root: Path
+    command: str
+    words: list[str]  # the requested task names (and targets), as typed
+    vars: dict[str, str]  # key=value words
+    env: str  # the run's own environment: its doit database, and the default of env-bound families
+    envs: list[str]  # every environment with a file under environments/
+    inferred: bool = False  # env came from the requested tasks, not from env= or a default
+    _configs: dict[str | None, Config | StackError] = field(default_factory=dict)
+
+    # -- configuration ---------------------------------------------------------------
+
+    def config(self, env: str | None) -> Config:
+        """One environment's merged config (None: the stack alone); raises its StackError."""
+        got = self.try_config(env)
+        if isinstance(got, StackError):
+            raise got
+        return got
+
+    def try_config(self, env: str | None) -> Config | StackError:
+        if env not in self._configs:
+            try:
+                self._configs[env] = config.load(env, self.root)
+            except StackError as exc:
+                self._configs[env] = exc
+        return self._configs[env]
+
+    def env_for(self, basename: str) -> str:
+        """The environment of an env-bound task: `env=` if given; else the one the requested
+        tasks imply (`doit minikube_up` starts the minikube environment's host databases);
+        else the family's own default."""
+        if "env" in self.vars or self.inferred:
+            return self.env
+        return catalog.TASKS[basename].default_env
+
+    def cloud_envs(self) -> list[tuple[str, Config | StackError]]:
+        """Environments a cloud family makes subtasks for: those with a `cloud:` block, and
+        every broken one (its subtasks must fail with the error, never vanish)."""
+        out: list[tuple[str, Config | StackError]] = []
+        for env in self.envs:
+            got = self.try_config(env)
+            if isinstance(got, StackError) or got.cloud is not None:
+                out.append((env, got))
+        return out
+
+    # -- options -----------------------------------------------------------------------
+
+    def params(self, basename: str) -> list[dict[str, object]]:
+        return catalog.params(basename, self.vars)
+
+    def option(self, basename: str, name: str) -> Any:
+        """An option's value when a creator needs it at load time (actions get it as a param)."""
+        opt = next(o for o in catalog.TASKS[basename].options if o.name == name)
+        return catalog.parse(opt, self.vars[name]) if name in self.vars else opt.default
+
+    # -- doit ----------------------------------------------------------------------------
+
+    def doit_config(self) -> dict[str, Any]:
+        dep = state.dep_file(self.env)
+        dep.parent.mkdir(parents=True, exist_ok=True)
+        return {"default_tasks": DEFAULT_TASKS, "backend": "json", "dep_file": str(dep),
+                "check_file_uptodate": "md5", "verbosity": 2}
+
+    def bind(self, creator: Callable[[Run], T]) -> Callable[[], T]:
+        """A zero-argument task creator for dodo.py (doit calls creators without arguments)."""
+        @functools.wraps(creator)
+        def bound() -> T:
+            return creator(self)
+        return bound
+
+
+# --------------------------------------------------------------------------- resolving
+
+
+def split_argv(argv: list[str]) -> tuple[str, list[str], dict[str, str]]:
+    """(command, task words, key=value vars), the way doit reads its command line."""
+    command = "run"
+    words: list[str] = []
+    given: dict[str, str] = {}
+    valued = {f"--{o.name}" for o in catalog.options().values() if o.kind is not bool}
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg.startswith("-"):
+            skip = "=" not in arg and (arg in VALUE_OPTIONS or arg in valued)
+            continue
+        if "=" in arg:
+            key, value = arg.split("=", 1)
+            given[key] = value
+            continue
+        if not words and command == "run" and arg in COMMANDS:
+            command = arg
+            continue
+        words.append(arg)
+    return command, words, given
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}? " if close else ""
+
+
+def _is_target(word: str) -> bool:
+    # doit also accepts a file it can build (`doit k8s/base/namespace.yaml`).
+    return "/" in word or "." in word.split(":")[0]
+
+
+def resolve(argv: list[str], root: Path) -> Run:
+    """Decide everything about this run; raise UsageError or the first ConfigError found."""
+    command, words, given = split_argv(argv)
+    envs = config.environments(root)
+    _check_vars(given)
+    tasks = [w for w in words if not _is_target(w)] if command not in ("help", "dumpdb") else \
+        [w for w in words if w.split(":")[0] in catalog.TASKS]
+    if command == "run" and not words:
+        tasks = list(DEFAULT_TASKS)
+    for word in tasks:
+        _check_word(word, envs)
+    named = _named_envs(tasks)
+    _check_mutating(tasks, given, root, envs)
+    env, inferred = _choose_env(tasks, named, given)
+    if "env" in given:
+        config.check_env_name(given["env"], root)
+    run = Run(root=root, command=command, words=words, vars=given, env=env, envs=envs, inferred=inferred)
+    errors = _load_needed(run, tasks)
+    if errors:
+        raise errors[0] if len(errors) == 1 else _Several(errors)
+    _check_protected(run, tasks, named)
+    return run
+
+
+class _Several(StackError):
+    def __init__(self, errors: list[StackError]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(e.render() for e in errors))
+
+
+def _check_vars(given: dict[str, str]) -> None:
+    options = catalog.options()
+    for key, value in given.items():
+        if key in catalog.RUN_VARS:
+            continue
+        if key not in options:
+            known = sorted({*catalog.RUN_VARS, *options})
+            raise UsageError(f"unknown option {key}={value}",
+                             fix=f"{_suggest(key, known)}known options: {', '.join(known)} "
+                                 "(`doit help <task>` lists a task's options)")
+        try:
+            catalog.parse(options[key], value)
+        except ValueError as exc:
+            raise UsageError(f"{key}={value} is not a valid value for {key}", fix=str(exc)) from None
+
+
+def _check_word(word: str, envs: list[str]) -> None:
+    base, _, sub = word.partition(":")
+    if base.startswith("_"):
+        return  # internal steps may be run by hand; doit checks they exist
+    if base not in catalog.TASKS:
+        raise UsageError(f"unknown task {word!r}",
+                         fix=f"{_suggest(base, [*catalog.TASKS, *COMMANDS])}`doit list` shows every task")
+    if sub and catalog.TASKS[base].scope is Scope.NAMED and sub not in envs:
+        raise UsageError(f"unknown environment {sub!r} in {word!r}",
+                         fix=f"{_suggest(sub, envs)}environments: {', '.join(envs)}")
+
+
+def _named_envs(tasks: list[str]) -> list[str]:
+    out: list[str] = []
+    for word in tasks:
+        base, _, sub = word.partition(":")
+        if sub and base in catalog.TASKS and catalog.TASKS[base].scope is Scope.NAMED and sub not in out:
+            out.append(sub)
+    return out
+
+
+def _cloud_choices(root: Path, envs: list[str]) -> list[str]:
+    out = []
+    for env in envs:
+        try:
+            if config.load(env, root).cloud is not None:
+                out.append(env)
+        except StackError:
+            out.append(env)  # broken: it may be a cloud environment, and the user should hear of it
+    return out
+
+
+def _check_mutating(tasks: list[str], given: dict[str, str], root: Path, envs: list[str]) -> None:
+    mutated: list[str] = []
+    for word in tasks:
+        base, _, sub = word.partition(":")
+        entry = catalog.TASKS.get(base)
+        if entry is None or not entry.mutating:
+            continue
+        if not sub:
+            raise UsageError(
+                f"`{base}` changes a cloud environment, so it acts on exactly one, named in the task",
+                fix=f"run `doit {base}:<env>`; cloud environments: {', '.join(_cloud_choices(root, envs))}")
+        if sub not in mutated:
+            mutated.append(sub)
+    if len(mutated) > 1:
+        raise UsageError(f"one run may change one cloud environment; this one names {', '.join(mutated)}",
+                         fix="run one command per environment")
+    if mutated and "env" in given and given["env"] != mutated[0]:
+        raise UsageError(f"env={given['env']} contradicts the environment in the task name ({mutated[0]})",
+                         fix="leave env= out: a cloud task's environment is its name")
+
+
+def _choose_env(tasks: list[str], named: list[str], given: dict[str, str]) -> tuple[str, bool]:
+    if "env" in given:
+        return given["env"], False
+    if named:
+        return named[0], True
+    for word in tasks:
+        entry = catalog.TASKS.get(word.partition(":")[0])
+        if entry is not None and entry.scope is Scope.SELECTED and entry.default_env != "local":
+            return entry.default_env, True
+    return "local", False
+
+
+def _load_needed(run: Run, tasks: list[str]) -> list[StackError]:
+    """Load what the requested tasks read; every broken file is one error, reported once."""
+    if run.command in ("help", "dumpdb") and not tasks:
+        return []
+    wanted: list[str | None] = [None]
+    everything = run.command in ("list", "tabcompletion") or (
+        run.command in ("clean", "forget", "ignore", "reset-dep") and not tasks)
+    for word in tasks:
+        base, _, sub = word.partition(":")
+        entry = catalog.TASKS.get(base)
+        if entry is None:
+            continue
+        if entry.scope is Scope.ALL or (entry.scope is Scope.NAMED and not sub):
+            everything = True
+        elif entry.scope is Scope.NAMED:
+            wanted.append(sub)
+        elif entry.scope is Scope.SELECTED:
+            wanted.append(run.env_for(base))
+    if everything:
+        wanted += run.envs
+    errors: list[StackError] = []
+    seen: set[str] = set()
+    stack = run.try_config(None)
+    if isinstance(stack, StackError):
+        return [stack]  # every environment merges it: one report, not one per environment
+    for env in dict.fromkeys(wanted):
+        got = run.try_config(env)
+        if isinstance(got, StackError) and got.render() not in seen:
+            seen.add(got.render())
+            errors.append(got)
+    return errors
+
+
+def _check_protected(run: Run, tasks: list[str], named: list[str]) -> None:
+    for word in tasks:
+        base, _, sub = word.partition(":")
+        entry = catalog.TASKS.get(base)
+        if entry is None or not entry.mutating or not sub:
+            continue
+        if run.config(sub).protected and os.environ.get("CI") != "true" and run.vars.get("confirm") != sub:
+            raise UsageError(f"{sub} is a protected environment: `{word}` changes it",
+                             fix=f"if you mean it, run `doit {word} confirm={sub}` (CI runs need no confirmation)")
+
+
+# --------------------------------------------------------------------------- starting
+
+
+def start(argv: list[str], root: Path) -> Run:
+    """What dodo.py calls: resolve (or report and exit), then make the run safe to execute."""
+    try:
+        run = resolve(argv, root)
+    except _Several as exc:
+        exits.fatal(*exc.errors)
+    except StackError as exc:
+        exits.fatal(exc)
+    signal.signal(signal.SIGTERM, _sigterm)
+    _install_atomic_db()
+    if run.command not in READ_ONLY:
+        try:
+            state.acquire_lock(" ".join(["doit", *argv]), waiting=_say_waiting)
+        except KeyboardInterrupt:
+            exits.interrupted()
+    note = state.repair_dep_file(state.dep_file(run.env))
+    if note:
+        print(f"NOTE: {note}", file=sys.stderr, flush=True)
+    return run
+
+
+def _say_waiting(holder: str) -> None:
+    if holder.startswith("done"):
+        print(f"  {holder}", file=sys.stderr, flush=True)
+    else:
+        print(f"Another run holds this checkout: waiting for {holder} to finish (Ctrl-C to give up)...",
+              file=sys.stderr, flush=True)
+
+
+def _sigterm(signum: int, frame: object) -> NoReturn:
+    # doit saves its database in a `finally` and never records an interrupted task;
+    # turning SIGTERM into KeyboardInterrupt gives CI cancellations the same path as Ctrl-C.
+    raise KeyboardInterrupt
+
+
+def _install_atomic_db() -> None:
+    """doit 0.37 writes its JSON database in place, so a kill mid-write truncates it:
+    route its `dump` through `state.write_atomic` (one class attribute, set once)."""
+    from doit.dependency import JsonDB
+
+    if getattr(JsonDB.dump, "stackbuild", False):
+        return
+
+    def dump(self: Any) -> None:
+        state.write_atomic(Path(self.name), self.codec.encode(self._db))
+
+    dump.stackbuild = True  # type: ignore[attr-defined]
+    JsonDB.dump = dump

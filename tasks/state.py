@@ -1,0 +1,141 @@
+"""The one owner of build state on disk: `.build/` paths, atomic writes, the run lock,
+and the safety of doit's own dependency database.
+
+Everything that is not source lives under `.build/` (git-ignored); deleting it is
+always safe, the next run rebuilds what is needed.
+"""
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+# Relative: doit runs every task creator and action in the project root.
+BUILD = Path(".build")
+
+
+def dep_file(env: str) -> Path:
+    """doit's database for one environment: switching environments never invalidates another."""
+    return BUILD / "state" / f"{env}.json"
+
+
+def lock_file() -> Path:
+    return BUILD / "run.lock"
+
+
+def logs_dir() -> Path:
+    return BUILD / "logs"
+
+
+def manifests(env: str) -> Path:
+    """The overlay as `validate` built and checked it (read by checkov)."""
+    return BUILD / "manifests" / f"{env}.yaml"
+
+
+# --------------------------------------------------------------------------- writes
+
+
+def write_atomic(path: Path, data: str | bytes, *, mode: int = 0o644) -> None:
+    """Write through a unique temp file in the same folder, then rename over `path`.
+
+    A reader (or a second run) sees the old bytes or the new ones, never a mix; the
+    temp file has `mode` from its first byte (mkstemp creates it 0600), so a secret
+    is never readable by others, not even for a moment.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def is_temp(path: Path) -> bool:
+    """A `write_atomic` temp file (maybe another run's, in flight): never prune or read it."""
+    return path.name.startswith(".") and path.name.endswith(".tmp")
+
+
+# --------------------------------------------------------------------------- the run lock
+
+_HELD: dict[str, int] = {}
+
+
+def acquire_lock(describe: str, *, waiting: Callable[[str], None]) -> None:
+    """One run at a time per checkout: wait for the holder, saying who it is.
+
+    flock is released by the kernel when the holder exits, however it exits, so a
+    killed run never leaves a stale lock. Held until this process ends; re-entrant
+    within one process (tests run doit several times in-process).
+    """
+    path = lock_file()
+    key = str(path.resolve())
+    if key in _HELD:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno not in (errno.EAGAIN, errno.EACCES):
+            os.close(fd)
+            raise
+        holder = os.pread(fd, 400, 0).decode("utf-8", "replace").strip() or "another run"
+        waiting(holder)
+        started = time.monotonic()
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(fd)
+            raise
+        waiting(f"done waiting after {time.monotonic() - started:.1f} s")
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"pid {os.getpid()} (`{describe}`)\n".encode(), 0)
+    _HELD[key] = fd
+
+
+def release_lock() -> None:
+    """Give the lock back (for callers that run doit several times in one process)."""
+    for key, fd in list(_HELD.items()):
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+        os.close(fd)
+        del _HELD[key]
+
+
+# --------------------------------------------------------------------------- doit's database
+
+
+def repair_dep_file(path: Path) -> str | None:
+    """A dependency file damaged by a kill (truncated JSON) would block every later run.
+
+    It is moved aside; doit then starts a fresh one, which means every task is checked
+    again (nothing is lost but time). Returns the message to show, None when it is fine.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    try:
+        if isinstance(json.loads(text), dict):
+            return None
+    except ValueError:
+        pass
+    damaged = path.with_name(path.name + ".damaged")
+    os.replace(path, damaged)
+    return (f"the dependency database {path} was damaged (an interrupted run?); it was moved to "
+            f"{damaged.name} and is rebuilt now: every task is checked again")

@@ -1,0 +1,433 @@
+"""A corpus of realistic mistakes: every one gets one clean error and changes nothing.
+
+Each case edits one file of a pristine project copy, runs a real `doit` command on it,
+and checks what the user sees and what is left behind:
+  - a non-zero exit (78 for configuration errors, 1 for a failing render task);
+  - the file, the key path and the line (configuration errors) or the template and line;
+  - no Python traceback;
+  - every generated tree (k8s/, compose/, terraform/) byte-identical;
+  - no temp file left behind;
+  - no hang (each run is bounded by an alarm).
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+import pytest
+
+from tests.fixtures import copy_project, run_doit, snapshot
+
+GENERATED = ("k8s", "compose", "terraform")
+Edit = Callable[[Path], None]
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    file: str  # relative to the project root
+    edit: Edit
+    at: str | None  # expected "==> At <key path>" (None: not a config error)
+    text: str  # expected in the message
+    needle: str | None = None  # the line is the first line of the edited file containing it
+    cmd: tuple[str, ...] = ("render",)
+    code: int = 78
+    line: int | None = None  # an explicit line (when there is no needle)
+    extra: tuple[str, ...] = field(default_factory=tuple)
+
+
+def replace(old: str, new: str, count: int = 1) -> Callable[[str], Edit]:
+    def for_file(rel: str) -> Edit:
+        def edit(root: Path) -> None:
+            path = root / rel
+            text = path.read_text()
+            assert old in text, f"{old!r} not in {rel}"
+            path.write_text(text.replace(old, new, count))
+        return edit
+    return for_file
+
+
+def append(extra: str) -> Callable[[str], Edit]:
+    def for_file(rel: str) -> Edit:
+        def edit(root: Path) -> None:
+            path = root / rel
+            path.write_text(path.read_text() + extra)
+        return edit
+    return for_file
+
+
+def write(data: str | bytes) -> Callable[[str], Edit]:
+    def for_file(rel: str) -> Edit:
+        def edit(root: Path) -> None:
+            path = root / rel
+            path.write_bytes(data.encode() if isinstance(data, str) else data)
+        return edit
+    return for_file
+
+
+def special(kind: str) -> Callable[[str], Edit]:
+    def for_file(rel: str) -> Edit:
+        def edit(root: Path) -> None:
+            path = root / rel
+            path.unlink()
+            if kind == "fifo":
+                os.mkfifo(path)
+            elif kind == "dir":
+                path.mkdir()
+        return edit
+    return for_file
+
+
+S, L, P, D, M, O = (f"environments/{n}.yaml" for n in ("stack", "local", "prod", "dev", "minikube", "offline"))
+BOMB = "".join(f"{k}: &{k} [{', '.join([f'*{p}'] * 9) if p else ', '.join(['lol'] * 9)}]\n"
+               for k, p in zip("abcdefg", ["", "a", "b", "c", "d", "e", "f"]))
+CLOUD_ENVS = "dev, prod, staging"
+
+
+def c(id: str, file: str, how: Callable[[str], Edit], at: str | None, text: str, needle: str | None = None,
+      **kw: object) -> Case:
+    return Case(id, file, how(file), at, text, needle, **kw)  # type: ignore[arg-type]
+
+
+CASES = [
+    # --- the file itself -------------------------------------------------------------
+    c("malformed", S, append("services: [\n"), "(top level)", "malformed YAML", line=1000),
+    c("tab-indent", S, replace("  engine:\n", "\tengine:\n"), "(top level)", "malformed YAML", "\tengine"),
+    c("empty-stack", S, write(""), "(top level)", "missing required key 'databases'", line=1),
+    c("deleted-stack", S, special("delete"), "(top level)", "file not found"),
+    c("stack-is-dir", S, special("dir"), "(top level)", "is a directory, not a file"),
+    c("local-is-fifo", L, special("fifo"), "(top level)", "is not a regular file", cmd=("compose_up",)),
+    c("not-utf8", S, append("# caf\xe9\n".encode("latin-1").decode("latin-1")), None, "", line=None),
+    c("nul-byte", S, append("x: a\x00b\n"), "(top level)", "control character U+0000", "\x00"),
+    c("bell-char", L, append("config: {A: \x07}\n"), "(top level)", "control character U+0007", "\x07"),
+    c("alias-bomb", L, append(BOMB), "e", "aliases expand to more than", "e: &e"),
+    c("self-alias", L, append("config: &a {A: *a}\n"), "config.A", "refers to the node that contains it", "&a"),
+    c("python-name", L, append("host_address: !!python/name:os.system\n"), "host_address", "'!!python/name:os.system' is not allowed",
+      "python/name"),
+    c("python-object", L, append("hooks: !!python/object:os.system {}\n"), "hooks", "!!python/object:os.system",
+      "python/object"),
+    c("binary-tag", L, append("host_address: !!binary aGVsbG8=\n"), "host_address", "'!!binary' is not allowed",
+      "binary"),
+    c("custom-tag", L, append("host_address: !Ref db\n"), "host_address", "'!Ref' is not allowed", "!Ref"),
+    c("merge-key", L, append("x: &x {A: b}\nconfig: {<<: *x}\n"), "config", "merge keys (<<) are not supported",
+      "<<"),
+    c("dup-key-stack", S, replace("namespace: srvthreds\n", "namespace: srvthreds\nproject: again\n"), "project",
+      "duplicate key 'project'", "project: again"),
+    c("dup-key-local", L, append("runtime: compose\n"), "runtime", "duplicate key 'runtime'", line=4),
+    c("huge-file", L, append("#" + "x" * 300_000 + "\n"), "(top level)", "environment files are limited to"),
+    c("stack-is-list", S, write("- a\n- b\n"), "(top level)", "expected a mapping, got list", line=1),
+    c("local-is-scalar", L, write("hello\n"), "(top level)", "expected a mapping, got str", line=1),
+    c("complex-key", L, append("? [a, b]\n: c\n"), "(top level)", "keys must be plain strings", "? [a"),
+    c("malformed-dev", D, append("config: {A: [}\n"), "(top level)", "malformed YAML", "config: {A: [}",
+      cmd=("deploy:dev",)),
+    c("unknown-key-prod", P, append("zzz: 1\n"), "zzz", "unknown key 'zzz'", "zzz", cmd=("deploy:prod",)),
+    c("typo-key", S, replace("namespace: srvthreds", "namspace: srvthreds"), "namspace",
+      "did you mean 'namespace'?", "namspace"),
+    # --- types and typed strings ---------------------------------------------------------
+    c("replicas-str", P, replace("engine: {replicas: 3}", "engine: {replicas: three}"), "services.engine.replicas",
+      "expected int, got str", "three"),
+    c("replicas-bool", P, replace("engine: {replicas: 3}", "engine: {replicas: yes}"), "services.engine.replicas",
+      "expected int, got bool", "replicas: yes"),
+    c("replicas-negative", P, replace("engine: {replicas: 3}", "engine: {replicas: -1}"),
+      "services.engine.replicas", "-1 is not between 0 and 10000", "replicas: -1"),
+    c("replicas-huge", P, replace("engine: {replicas: 3}", "engine: {replicas: 1000000000}"),
+      "services.engine.replicas", "is not between 0 and 10000", "1000000000"),
+    c("port-str", S, replace("{name: http, port: 3000", "{name: http, port: web"),
+      "services.session-agent.ports[0].port", "expected int, got str", "port: web"),
+    c("port-high", S, replace("{name: http, port: 3000", "{name: http, port: 70000"),
+      "services.session-agent.ports[0].port", "port 70000 is out of range", "70000"),
+    c("port-zero", S, replace("health: {port: 8080, path: /healthz}", "health: {port: 0, path: /healthz}"),
+      "services.engine.health.port", "port 0 is out of range", "port: 0"),
+    c("publish-high", S, replace("publish: 3000}", "publish: 99999}"), "services.session-agent.ports[0].publish",
+      "out of range", "99999"),
+    c("health-no-slash", S, replace("health: {port: 3000, path: /healthz}", "health: {port: 3000, path: healthz}"),
+      "services.session-agent.health.path", "is not a valid URL path", "path: healthz}"),
+    c("health-newline", S, replace("health: {port: 3000, path: /healthz}",
+                                   'health: {port: 3000, path: "/healthz\\nhost: evil"}'),
+      "services.session-agent.health.path", "line break", "evil"),
+    c("health-quote", S, replace("health: {port: 3000, path: /healthz}",
+                                 "health: {port: 3000, path: \"/h'+__import__('os')+'\"}"),
+      "services.session-agent.health.path", "is not a valid URL path", "__import__"),
+    c("network-newline", S, replace("network: srvthreds-net", 'network: "net\\n  evil: 1"'), "network",
+      "line break", "evil"),
+    c("network-space", S, replace("network: srvthreds-net", "network: my net"), "network",
+      "is not a valid Docker network name", "my net"),
+    c("image-interp", S, replace("image: redis:7.2-bookworm", "image: ${REDIS}"), "databases.redis.image",
+      "is not a valid image reference", "${REDIS}"),
+    c("image-space", S, replace("image: redis:7.2-bookworm", "image: redis 7"), "databases.redis.image",
+      "is not a valid image reference", "redis 7"),
+    c("base-image-interp", S, replace("base_image: debian:bookworm-slim", "base_image: ${BASE}"),
+      "images.base_image", "is not a valid image reference", "${BASE}"),
+    c("prefix-upper", S, replace("prefix: srvthreds", "prefix: SrvThreds"), "images.prefix",
+      "is not a valid image repository", "SrvThreds"),
+    c("uid-zero", S, replace("uid: 10001", "uid: 0"), "images.uid", "0 is not between 1", "uid: 0"),
+    c("uid-str", S, replace("uid: 10001", "uid: root"), "images.uid", "expected int, got str", "uid: root"),
+    c("k8s-version-banana", S, replace('kubernetes_version: "1.33.0"', "kubernetes_version: banana"),
+      "kubernetes_version", "'banana' is not a valid Kubernetes version", "banana"),
+    c("k8s-version-old", S, replace('kubernetes_version: "1.33.0"', 'kubernetes_version: "1.10.0"'),
+      "kubernetes_version", "is not a valid Kubernetes version (1.25.0 to 1.37.x)", "1.10.0"),
+    c("k8s-version-float", S, replace('kubernetes_version: "1.33.0"', "kubernetes_version: 1.33"),
+      "kubernetes_version", "expected str, got float", "1.33"),
+    c("kind-cron", S, replace("    kind: job", "    kind: cronjob"), "services.bootstrap.kind",
+      "'cronjob' is not one of deployment, job", "cronjob"),
+    c("command-str", S, replace("command: [python3, -m, srvthreds_demo.engine]", "command: python3 -m engine"),
+      "services.engine.command", "expected a list, got str", "python3 -m engine"),
+    c("command-item-map", S, replace("command: [python3, -m, srvthreds_demo.engine]", "command: [{a: b}]"),
+      "services.engine.command[0]", "expected str, got mapping", "{a: b}"),
+    c("env-name-bad", S, replace("env: {LOG_LEVEL: info}", "env: {1BAD: info}"), "services.engine.env.1BAD",
+      "'1BAD' is not a valid environment variable name", "1BAD"),
+    c("env-value-list", S, replace("env: {LOG_LEVEL: info}", "env: {LOG_LEVEL: [a]}"),
+      "services.engine.env.LOG_LEVEL", "expected str or int or bool, got list", "LOG_LEVEL: [a]"),
+    c("cpu-words", S, replace("limits: {cpu: 500m, memory: 256Mi}", "limits: {cpu: lots, memory: 256Mi}"),
+      "services.engine.resources.limits.cpu", "'lots' is not a valid resource quantity", "lots"),
+    c("cpu-too-fine", S, replace("requests: {cpu: 100m, memory: 64Mi}", "requests: {cpu: 0.0001, memory: 64Mi}"),
+      "services.engine.resources.requests.cpu", "not a valid resource quantity", "0.0001"),
+    c("cpu-half-milli", S, replace("requests: {cpu: 100m, memory: 64Mi}", "requests: {cpu: 0.5m, memory: 64Mi}"),
+      "services.engine.resources.requests.cpu", "not a valid resource quantity", "0.5m"),
+    c("memory-gb", S, replace("limits: {cpu: 500m, memory: 256Mi}", "limits: {cpu: 500m, memory: 1GB}"),
+      "services.engine.resources.limits.memory", "'1GB' is not a valid resource quantity", "1GB"),
+    c("cpu-request-over-limit", S, replace("requests: {cpu: 100m, memory: 64Mi}",
+                                           "requests: {cpu: 2, memory: 64Mi}"),
+      "services.engine.resources.requests.cpu", "the cpu request 2 is above the limit 500m", "cpu: 2,"),
+    c("memory-request-over-limit", S, replace("requests: {cpu: 100m, memory: 64Mi}",
+                                              "requests: {cpu: 100m, memory: 1Gi}"),
+      "services.engine.resources.requests.memory", "the memory request 1Gi is above the limit 256Mi", "1Gi"),
+    c("limits-missing", S, replace("      limits: {cpu: 500m, memory: 256Mi}\n", "", 1),
+      "services.engine.resources", "missing required key 'limits'", "    resources:"),
+    c("secret-name-bad", S, replace("  - RABBITMQ_PASSWORD", "  - rabbit-password"), "secrets[0]",
+      "is not a valid environment variable name", "rabbit-password"),
+    c("secret-dup", S, replace("  - RABBITMQ_PASSWORD", "  - RABBITMQ_PASSWORD\n  - RABBITMQ_PASSWORD"),
+      "secrets[1]", "'RABBITMQ_PASSWORD' is listed twice", line=None),
+    c("data-dir-relative", S, replace("data_dir: /data\n", "data_dir: data\n"), "databases.redis.data_dir",
+      "is not a valid absolute path", "data_dir: data"),
+    c("build-dotdot", O, replace("build: docker/redis", "build: ../redis"), "databases.redis.build",
+      "is not a valid relative path", "../redis", cmd=("compose_up", "env=offline")),
+    c("db-port-str", S, replace("port: 6379", "port: redis"), "databases.redis.port", "expected int, got str",
+      "port: redis"),
+    c("db-env-var-bad", S, replace("env_var: REDIS_HOST", "env_var: redis-host"), "databases.redis.env_var",
+      "is not a valid environment variable name", "redis-host"),
+    c("secret-undeclared", S, replace("secret_env: {RABBITMQ_DEFAULT_PASS: RABBITMQ_PASSWORD}",
+                                      "secret_env: {RABBITMQ_DEFAULT_PASS: OTHER}"),
+      "databases.rabbitmq.secret_env.RABBITMQ_DEFAULT_PASS", "undeclared secret 'OTHER'", "OTHER"),
+    c("storage-words", S, replace("cluster: {storage: 1Gi, uid: 999}", "cluster: {storage: lots, uid: 999}"),
+      "databases.rabbitmq.cluster.storage", "not a valid resource quantity", "storage: lots"),
+    c("minikube-cpus-zero", S, replace("  cpus: 4", "  cpus: 0"), "minikube.cpus", "0 is not between 1 and 256",
+      "cpus: 0", cmd=("minikube_up",)),
+    c("minikube-memory-small", S, replace("  memory: 8192", "  memory: 512"), "minikube.memory",
+      "512 is less than 1024", "memory: 512", cmd=("minikube_up",)),
+    c("minikube-strategy-typo", S, replace("image_strategy: docker-env", "image_strategy: docker_env"),
+      "minikube.image_strategy", "did you mean 'docker-env'?", "docker_env", cmd=("minikube_up",)),
+    c("minikube-disk", S, replace("disk: 20g", "disk: big"), "minikube.disk", "is not a valid disk size",
+      "disk: big"),
+    c("minikube-addon-space", S, replace("addons: [ingress,", "addons: [ingress nginx,"), "minikube.addons[0]",
+      "is not a valid DNS-1123 label", "ingress nginx"),
+    c("project-upper", S, replace("project: srvthreds", "project: SrvThreds"), "project",
+      "'SrvThreds' is not a valid DNS-1123 label", "SrvThreds"),
+    c("namespace-underscore", S, replace("namespace: srvthreds", "namespace: srv_threds"), "namespace",
+      "is not a valid DNS-1123 label", "srv_threds"),
+    # --- what files may not say together ---------------------------------------------------
+    c("runtime-banana", L, replace("runtime: compose", "runtime: banana"), "runtime",
+      "'banana' is not one of compose, kubernetes", "banana", cmd=("compose_up",)),
+    c("placement-unknown-db", L, replace("rabbitmq: compose}", "rabbitmq: compose, postgres: compose}"),
+      "placement.postgres", "unknown database 'postgres'", "postgres", cmd=("compose_up",)),
+    c("placement-typo", L, replace("redis: compose,", "redis: compse,"), "placement.redis",
+      "did you mean 'compose'?", "compse", cmd=("compose_up",)),
+    c("placement-missing", L, replace(" redis: compose,", ""), "placement", "database 'redis' has no placement",
+      "placement:", cmd=("compose_up",)),
+    c("mongo-in-cluster", M, replace("mongodb: compose", "mongodb: cluster"), "placement.mongodb",
+      "mongodb cannot be placed in the cluster", "mongodb: cluster", cmd=("minikube_up",)),
+    c("cluster-under-compose", L, replace("rabbitmq: compose}", "rabbitmq: cluster}"), "placement.rabbitmq",
+      "placed in a cluster, but runtime is compose", "rabbitmq: cluster", cmd=("compose_up",)),
+    c("external-without-endpoint", P, replace("  redis: redis-prod.example.redis-cloud.com:6379\n", ""),
+      "endpoints", "redis is external but has no endpoint", "endpoints:", cmd=("deploy:prod",)),
+    c("endpoint-unknown-db", P, replace("endpoints:\n", "endpoints:\n  postgres: pg:5432\n"),
+      "endpoints.postgres", "unknown database 'postgres'", "postgres", cmd=("deploy:prod",)),
+    c("endpoint-space", P, replace("rabbitmq: prod.example.cloudamqp.com:5672", "rabbitmq: prod example:5672"),
+      "endpoints.rabbitmq", "is not a valid endpoint", "prod example", cmd=("deploy:prod",)),
+    c("disabled-typo", O, replace("disabled_services: [persistence-agent]",
+                                  "disabled_services: [persistance-agent]"),
+      "disabled_services[0]", "did you mean 'persistence-agent'?", "persistance", cmd=("images", "env=offline")),
+    c("disabled-dup", O, replace("disabled_services: [persistence-agent]",
+                                 "disabled_services: [persistence-agent, persistence-agent]"),
+      "disabled_services[1]", "is listed twice", "disabled_services", cmd=("images", "env=offline")),
+    c("needs-disabled-db", L, replace("redis: compose,", "redis: disabled,"), "disabled_services",
+      "needs redis, which is disabled here", line=None, cmd=("compose_up",)),
+    c("uses-unknown-db", S, replace("uses: [rabbitmq, redis]", "uses: [rabbitmq, postgres]"),
+      "services.engine.uses[1]", "unknown database 'postgres'", "postgres"),
+    c("deployment-no-health", S, replace("    health: {port: 8080, path: /healthz}\n", "", 1), "services.engine",
+      "deployment 'engine' has no health endpoint", "  engine:"),
+    c("port-dup-number", S, replace("- {name: http, port: 3000, publish: 3000}",
+                                    "- {name: http, port: 3000, publish: 3000}\n      - {name: admin, port: 3000}"),
+      "services.session-agent.ports[1].port", "port 3000 is listed twice", "name: admin"),
+    c("port-dup-name", S, replace("- {name: http, port: 3000, publish: 3000}",
+                                  "- {name: http, port: 3000, publish: 3000}\n      - {name: http, port: 3001}"),
+      "services.session-agent.ports[1].name", "port name 'http' is used twice", "port: 3001"),
+    c("publish-twice-services", S, replace("    health: {port: 8080, path: /healthz}\n",
+                                           "    ports: [{name: http, port: 8080, publish: 3000}]\n"
+                                           "    health: {port: 8080, path: /healthz}\n", 1),
+      "services.session-agent.ports[0].publish", "host port 3000 is already published by services.engine",
+      "- {name: http, port: 3000, publish: 3000}"),
+    c("publish-service-and-db", S, replace("publish: 3000}", "publish: 6379}"), "databases.redis.publish",
+      "host port 6379 is already published by services.session-agent.ports[0].publish", "    publish: 6379"),
+    c("service-named-like-db", L, append("services:\n  redis: {kind: job, command: [x],"
+                                         " resources: {requests: {cpu: 1m, memory: 1Mi},"
+                                         " limits: {cpu: 1m, memory: 1Mi}}}\n"),
+      "services.redis", "'redis' names both a service and a database", "redis: {kind", cmd=("compose_up",)),
+    c("new-service-incomplete", L, append("services:\n  worker: {kind: job}\n"), "services.worker",
+      "missing required key 'command'", "worker", cmd=("compose_up",)),
+    c("new-db-incomplete", L, append("databases:\n  postgres: {port: 5432}\n"), "databases.postgres",
+      "missing required key 'env_var'", "postgres", cmd=("compose_up",)),
+    c("node-count-min-max", P, replace("node_count: {min: 3, max: 6, desired: 3}",
+                                       "node_count: {min: 7, max: 6, desired: 3}"),
+      "cloud.node_count", "needs min <= desired <= max", "min: 7", cmd=("deploy:prod",)),
+    c("node-count-desired", D, replace("node_count: {min: 1, max: 3, desired: 2}",
+                                       "node_count: {min: 1, max: 3, desired: 9}"),
+      "cloud.node_count", "desired 9", "desired: 9", cmd=("deploy:dev",)),
+    c("vpc-not-cidr", P, replace("vpc_cidr: 10.30.0.0/16", "vpc_cidr: not-a-cidr"), "cloud.vpc_cidr",
+      "'not-a-cidr' is not a valid IPv4 CIDR block", "not-a-cidr", cmd=("deploy:prod",)),
+    c("vpc-host-bits", P, replace("vpc_cidr: 10.30.0.0/16", "vpc_cidr: 10.30.0.1/16"), "cloud.vpc_cidr",
+      "has host bits set", "10.30.0.1/16", cmd=("tf_plan:prod",)),
+    c("redis-overlaps-vpc", P, replace("redis_deployment_cidr: 192.168.30.0/24", "redis_deployment_cidr: 10.30.5.0/24"),
+      "cloud.redis_deployment_cidr", "overlaps the VPC 10.30.0.0/16", "10.30.5.0", cmd=("tf_plan:prod",)),
+    c("region-bad", P, replace("region: us-west-2", "region: Oregon"), "cloud.region",
+      "'Oregon' is not a valid AWS region", "Oregon", cmd=("deploy:prod",)),
+    c("cluster-name-upper", P, replace("cluster_name: srvthreds-prod", "cluster_name: SrvThreds-Prod"),
+      "cloud.cluster_name", "is not a valid DNS-1123 label", "SrvThreds-Prod", cmd=("deploy:prod",)),
+    c("instance-type-bad", P, replace("node_instance_types: [m5.large]", "node_instance_types: [large]"),
+      "cloud.node_instance_types[0]", "is not a valid EC2 instance type", "[large]", cmd=("deploy:prod",)),
+    c("bucket-bad", P, replace("bucket: srvthreds-tfstate-prod", "bucket: Srv_State"), "cloud.state.bucket",
+      "is not a valid S3 bucket name", "Srv_State", cmd=("tf_plan:prod",)),
+    c("cloud-state-missing", D, replace("  state: {bucket: srvthreds-tfstate-dev, lock_table: srvthreds-tflock-dev}\n",
+                                        ""), "cloud", "missing required key 'state'", "cloud:",
+      cmd=("deploy:dev",)),
+    c("timeout-zero", L, append("timeouts: {rollout: 0}\n"), "timeouts.rollout", "0 is not between 1 and 86400",
+      "rollout: 0", cmd=("compose_up",)),
+    c("hooks-not-list", L, append("hooks: {pre_build: make}\n"), "hooks.pre_build", "expected a list, got str",
+      "pre_build", cmd=("compose_up",)),
+    c("component-unknown", M, replace("components: [ingress]", "components: [grafana]"), "components[0]",
+      "'grafana' is not one of ingress, hpa", "grafana", cmd=("minikube_up",)),
+    c("host-address-space", M, replace("host_address: host.minikube.internal", "host_address: my host"),
+      "host_address", "is not a valid host name", "my host", cmd=("minikube_up",)),
+    c("protected-str", P, replace("protected: true", "protected: yes please"), "protected",
+      "expected bool, got str", "yes please", cmd=("deploy:prod",)),
+    c("config-key-bad", L, append("config: {bad-key: 1}\n"), "config.bad-key",
+      "is not a valid environment variable name", "bad-key", cmd=("compose_up",)),
+    c("config-value-newline", L, append('config: {A: "x\\ny: 1"}\n'), "config.A", "line break", "config:",
+      cmd=("compose_up",)),
+    # --- every command reports it the same way ---------------------------------------------
+    c("list-broken-prod", P, replace("engine: {replicas: 3}", "engine: {replicas: 3.5}"),
+      "services.engine.replicas", "expected int, got float", "3.5", cmd=("list",)),
+    c("default-broken-stack", S, replace("replicas: 1\n", "replicas: many\n"), "services.engine.replicas",
+      "expected int, got str", "many", cmd=()),
+    c("images-broken-local", L, replace("runtime: compose", "runtime: 7"), "runtime", "expected str, got int",
+      "runtime: 7", cmd=("images",)),
+    c("builder-broken-local", L, replace("runtime: compose", "runtime: 7"), "runtime", "expected str, got int",
+      "runtime: 7", cmd=("builder_image",)),
+    c("info-broken-local", L, replace("runtime: compose", "runtime: 7"), "runtime", "expected str, got int",
+      "runtime: 7", cmd=("info", "compose_up")),
+    c("env-var-broken-test", "environments/test.yaml", append("zzz: 1\n"), "zzz", "unknown key 'zzz'", "zzz",
+      cmd=("compose_up", "env=test")),
+    # --- templates ------------------------------------------------------------------------
+    c("template-syntax", "templates/k8s/base/namespace.yaml.j2", append("{% if %}\n"), None,
+      "templates/k8s/base/namespace.yaml.j2, line", code=1, extra=("Fix: fix the template syntax",)),
+    c("template-undefined", "templates/compose/env.example.j2", append("{{ nosuch }}\n"), None,
+      "templates/compose/env.example.j2, line", code=1, extra=("'nosuch' is undefined",)),
+    c("template-missing", "templates/k8s/base/job.yaml.j2", special("delete"), None,
+      "templates/k8s/base/job.yaml.j2: template not found", code=1),
+    c("template-bad-yaml", "templates/k8s/base/namespace.yaml.j2", append("bad: [unclosed\n"), None,
+      "rendering produced invalid YAML in k8s/base/namespace.yaml", code=1),
+    c("template-bad-include", "templates/k8s/base/deployment.yaml.j2",
+      replace('{% import "k8s/base/_pod.j2"', '{% import "k8s/base/_nope.j2"'), None,
+      "templates/k8s/base/_nope.j2: template not found", code=1),
+    c("template-python-escape", "templates/k8s/base/namespace.yaml.j2",
+      append("{{ cfg.__class__.__mro__ }}\n"), None, "templates/k8s/base/namespace.yaml.j2, line", code=1),
+]
+
+# The not-UTF-8 case needs raw bytes; replace its placeholder edit.
+CASES = [
+    Case("not-utf8", S, lambda root: (root / S).write_bytes((root / S).read_bytes() + b"# caf\xe9\n"),
+         "(top level)", "is not UTF-8 text (byte 0xe9)", line=None) if case.id == "not-utf8" else case
+    for case in CASES
+]
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One pristine copy, rendered once; each case edits it and restores it."""
+    root = copy_project(tmp_path_factory.mktemp("corpus") / "project")
+    assert run_doit(root, "render").code == 0
+    yield root
+
+
+def _timeout(signum: int, frame: FrameType | None) -> None:
+    raise TimeoutError("the command hung")
+
+
+def _temps(root: Path) -> list[str]:
+    return [p.relative_to(root).as_posix() for p in root.rglob("*")
+            if p.name.endswith(".tmp") and ".build/checkov" not in p.as_posix()]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_bad_input_gets_one_clean_error_and_changes_nothing(base: Path, case: Case) -> None:
+    target = base / case.file
+    saved = target.read_bytes() if target.is_file() else None
+    before = snapshot(base, *GENERATED)
+    try:
+        case.edit(base)
+        edited = target.read_text(errors="replace") if target.is_file() and not target.is_fifo() else ""
+        old = signal.signal(signal.SIGALRM, _timeout)
+        signal.alarm(20)
+        try:
+            result = run_doit(base, *case.cmd)
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, old)
+        out = result.out
+        assert result.code == case.code, out
+        assert "Traceback" not in out, out
+        assert case.text in out, out
+        for text in case.extra:
+            assert text in out, out
+        if case.at is not None:
+            assert f"==> File {case.file}" in out, out
+            assert f"==> At {case.at}\n" in out, out
+            assert out.count("==> File") == 1, f"reported more than once:\n{out}"
+            line = case.line
+            if case.needle is not None:
+                line = next(i for i, text in enumerate(edited.splitlines(), 1) if case.needle in text)
+            if line == 1000:  # "the last line": where a truncated document ends
+                line = len(edited.splitlines()) + 1
+            if line is not None:
+                assert re.search(rf"==> File {re.escape(case.file)}, line {line}\n", out), out
+        assert snapshot(base, *GENERATED) == before
+        assert _temps(base) == []
+    finally:
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists() or target.is_fifo():
+            target.unlink()
+        if saved is not None:
+            target.write_bytes(saved)
+
+
+def test_the_corpus_is_large_enough() -> None:
+    assert len(CASES) >= 100
+    assert len({case.id for case in CASES}) == len(CASES)
+
+
+def test_tasks_that_do_not_read_a_broken_file_keep_working(project: Path) -> None:
+    prod = project / P
+    prod.write_text(prod.read_text() + "zzz: 1\n")
+    fmt = run_doit(project, "tf_fmt")
+    assert fmt.code == 0, fmt.out
+    help_ = run_doit(project, "compose_down", command="help")
+    assert help_.code == 0 and "--wipe" in help_.out, help_.out
+    listed = run_doit(project, command="list")
+    assert listed.code == 78 and "environments/prod.yaml" in listed.out
