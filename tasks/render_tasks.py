@@ -7,6 +7,7 @@ while one broken environment file only stops the subtasks that read it.
 """
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
@@ -121,6 +122,23 @@ def write(produce: Produce, prune: tuple[str, ...], root: Path) -> None:
         print(f"  {'wrote' if (root / path).exists() else 'removed'} {path}")
 
 
+def _digest(paths: list[str]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        try:
+            digest.update(path.encode() + b"\0" + Path(path).read_bytes() + b"\0")
+        except OSError:
+            digest.update(path.encode() + b"\0missing\0")
+    return digest.hexdigest()
+
+
+def outputs_unchanged(task: Any, values: dict[str, Any]) -> bool:
+    """Up to date only if the files on disk are the ones this task last wrote: a run killed
+    mid-write (or a hand edit) leaves other bytes, which doit alone would not notice."""
+    task.value_savers.append(lambda: {"outputs": _digest(task.targets)})
+    return bool(values.get("outputs")) and values.get("outputs") == _digest(task.targets)
+
+
 def _targets(run: Run, produce: Produce) -> list[str]:
     try:
         return sorted(produce(run.root))
@@ -137,6 +155,7 @@ def _task(run: Run, name: str, doc: str, produce: Produce, deps: list[str],
         # Every template: a subtask's write depends on all of them rendering (all or nothing).
         "file_dep": sorted({*deps, *files_under("templates"), *PY_SOURCES}),
         "targets": _targets(run, produce),
+        "uptodate": [outputs_unchanged],
         "clean": True,
     }
 

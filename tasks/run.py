@@ -11,14 +11,13 @@ from __future__ import annotations
 import difflib
 import functools
 import os
-import signal
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 
-from tasks import catalog, config, exits, state
+from tasks import catalog, config, exits, interrupts, state
 from tasks.catalog import Scope
 from tasks.errors import StackError
 from tasks.exits import UsageError
@@ -163,7 +162,10 @@ def resolve(argv: list[str], root: Path) -> Run:
     _check_mutating(tasks, given, root, envs)
     env, inferred = _choose_env(tasks, named, given)
     if "env" in given:
-        config.check_env_name(given["env"], root)
+        try:
+            config.check_env_name(given["env"], root)
+        except StackError as exc:
+            raise UsageError(exc.message, fix=exc.fix) from None
     run = Run(root=root, command=command, words=words, vars=given, env=env, envs=envs, inferred=inferred)
     errors = _load_needed(run, tasks)
     if errors:
@@ -314,13 +316,15 @@ def start(argv: list[str], root: Path) -> Run:
         exits.fatal(*exc.errors)
     except StackError as exc:
         exits.fatal(exc)
-    signal.signal(signal.SIGTERM, _sigterm)
+    interrupts.install()  # again: idempotent, and dodo.py may not have called it
     _install_atomic_db()
     if run.command not in READ_ONLY:
         try:
             state.acquire_lock(" ".join(["doit", *argv]), waiting=_say_waiting)
         except KeyboardInterrupt:
             exits.interrupted()
+        state.sweep_temps(root, ("k8s", "compose", "terraform", str(state.BUILD / "state"),
+                                 str(state.BUILD / "manifests")))
     note = state.repair_dep_file(state.dep_file(run.env))
     if note:
         print(f"NOTE: {note}", file=sys.stderr, flush=True)
@@ -333,12 +337,6 @@ def _say_waiting(holder: str) -> None:
     else:
         print(f"Another run holds this checkout: waiting for {holder} to finish (Ctrl-C to give up)...",
               file=sys.stderr, flush=True)
-
-
-def _sigterm(signum: int, frame: object) -> NoReturn:
-    # doit saves its database in a `finally` and never records an interrupted task;
-    # turning SIGTERM into KeyboardInterrupt gives CI cancellations the same path as Ctrl-C.
-    raise KeyboardInterrupt
 
 
 def _install_atomic_db() -> None:

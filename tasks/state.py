@@ -68,6 +68,18 @@ def is_temp(path: Path) -> bool:
     return path.name.startswith(".") and path.name.endswith(".tmp")
 
 
+def sweep_temps(root: Path, folders: tuple[str, ...]) -> list[str]:
+    """Remove temp files a killed run left (SIGKILL allows no cleanup). Only safe while
+    holding the run lock: then no other run has a write in flight."""
+    removed = []
+    for folder in folders:
+        for path in (root / folder).rglob(".*.tmp"):
+            if path.is_file() and is_temp(path):
+                path.unlink(missing_ok=True)
+                removed.append(path.relative_to(root).as_posix())
+    return removed
+
+
 # --------------------------------------------------------------------------- the run lock
 
 _HELD: dict[str, int] = {}
