@@ -174,12 +174,17 @@ def _type_name(value: Any) -> str:
     return {dict: "mapping", list: "list", type(None): "nothing"}.get(type(value), type(value).__name__)
 
 
+_EXAMPLES = {int: "a whole number (e.g. 3)", str: "text (quote it if it looks like a number: \"1.0\")",
+             bool: "true or false", float: "a number"}
+
+
 def _walk(doc: Located, value: Any, spec: Spec, path: KeyPath, req: bool) -> None:
     if isinstance(spec, Scalar):
         # bool is an int in Python; YAML `yes` must not pass as a replica count.
         ok = isinstance(value, spec.types) and not (isinstance(value, bool) and bool not in spec.types)
         if not ok:
-            raise _fail(doc, path, f"expected {spec.name()}, got {_type_name(value)} ({value!r})")
+            raise _fail(doc, path, f"expected {spec.name()}, got {_type_name(value)} ({value!r})",
+                        "write " + " or ".join(_EXAMPLES.get(t, t.__name__) for t in spec.types))
         if isinstance(value, str) and (bad := safe_text(value)):
             raise _fail(doc, path, *bad)
         if spec.check and (bad := spec.check(value)):
@@ -187,12 +192,13 @@ def _walk(doc: Located, value: Any, spec: Spec, path: KeyPath, req: bool) -> Non
         return
     if isinstance(spec, ListOf):
         if not isinstance(value, list):
-            raise _fail(doc, path, f"expected a list, got {_type_name(value)}")
+            raise _fail(doc, path, f"expected a list, got {_type_name(value)}", "write a list: [a, b]")
         for i, item in enumerate(value):
             _walk(doc, item, spec.item, path + (i,), req)
         return
     if not isinstance(value, dict):
-        raise _fail(doc, path, f"expected a mapping, got {_type_name(value)} ({value!r})")
+        raise _fail(doc, path, f"expected a mapping, got {_type_name(value)} ({value!r})",
+                    "write a mapping: `key: value` lines, or {key: value}")
     if isinstance(spec, MapOf):
         for key, item in value.items():
             if spec.key_check and (bad := spec.key_check(key)):

@@ -58,7 +58,8 @@ def test_wrong_type(envs: Path) -> None:
     assert str(err) == (
         f"==> File environments/prod.yaml, line {line_of(envs, 'prod.yaml', 'three')}\n"
         "==> At services.engine.replicas\n"
-        "=====> expected int, got str ('three')"
+        "=====> expected int, got str ('three')\n"
+        "Fix: write a whole number (e.g. 3)"
     )
 
 

@@ -59,3 +59,30 @@ def test_unknown_environment_on_the_command_line(project: Path) -> None:
     result = run_doit(project, "render", "env=prd")
     assert result.code == 64
     assert "unknown environment 'prd'" in result.out and "did you mean 'prod'?" in result.out
+
+
+def test_a_template_error_after_a_valid_edit_writes_nothing(project: Path) -> None:
+    """The stack edit would rewrite k8s/base and compose/, but a broken compose template
+    stops every render step before the first write."""
+    assert run_doit(project, "render").code == 0
+    before = snapshot(project, "k8s", "compose", "terraform")
+    stack = project / "environments" / "stack.yaml"
+    stack.write_text(stack.read_text().replace("LOG_LEVEL: info", "LOG_LEVEL: warn"))
+    template = project / "templates/compose/docker-compose-services.yml.j2"
+    template.write_text(template.read_text() + "{{ cfg.no_such_field }}\n")
+    result = run_doit(project, "render")
+    assert result.code == 1
+    assert "templates/compose/docker-compose-services.yml.j2, line" in result.out
+    assert "Traceback" not in result.out
+    assert snapshot(project, "k8s", "compose", "terraform") == before
+
+
+def test_changing_the_kubernetes_version_validates_again(project: Path) -> None:
+    assert run_doit(project, "validate:k8s-minikube").code == 0
+    assert run_doit(project, "validate:k8s-minikube").executed() == []
+    stack = project / "environments" / "stack.yaml"
+    stack.write_text(stack.read_text().replace('kubernetes_version: "1.33.0"', 'kubernetes_version: "1.32.0"'))
+    again = run_doit(project, "validate:k8s-minikube")
+    assert again.code == 0, again.out
+    assert "validate:k8s-minikube" in again.executed()
+    assert "schema 1.32.0 strict OK" in again.out

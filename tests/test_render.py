@@ -1,11 +1,13 @@
 """Rendering: byte-stable, headed, secret-free, and atomic."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from tasks import config, render
+from tasks.errors import StackError
 from tests.fixtures import REPO
 
 
@@ -71,7 +73,7 @@ def test_local_compose_initialises_the_mongodb_replica_set(outputs: dict[str, st
     assert "rs.initiate" in db and '"--replSet", "rs0"' in db
 
 
-def test_write_all_is_all_or_nothing_and_skips_unchanged(tmp_path: Path) -> None:
+def test_write_all_skips_unchanged_files_and_leaves_no_temp(tmp_path: Path) -> None:
     assert render.write_all({"a/x.txt": "1\n", "b/y.txt": "2\n"}, tmp_path) == ["a/x.txt", "b/y.txt"]
     assert render.write_all({"a/x.txt": "1\n", "b/y.txt": "2\n"}, tmp_path) == []
     assert not list(tmp_path.rglob("*.tmp"))
@@ -83,3 +85,40 @@ def test_write_all_prunes_only_generated_files(tmp_path: Path) -> None:
     (tmp_path / "k" / "mine.yaml").write_text("hand-written\n")
     render.write_all({"k/new.yaml": "x\n"}, tmp_path, prune=["k"])
     assert sorted(p.name for p in (tmp_path / "k").iterdir()) == ["mine.yaml", "new.yaml"]
+
+
+def test_a_value_with_a_line_break_never_reaches_a_template(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The config boundary refuses such values; this is the guard behind it, in every template.
+    monkeypatch.chdir(project)
+    render._jinja.cache_clear()
+    template = project / "templates/k8s/base/namespace.yaml.j2"
+    template.write_text(template.read_text() + "x: {{ evil }}\n")
+    with pytest.raises(StackError, match=r"templates/k8s/base/namespace.yaml.j2, line \d+: .*line break"):
+        render._render_now("k8s/base/namespace.yaml.j2", {"cfg": config.load(None, project),
+                                                          "evil": "a\nhost: injected"})
+    render._jinja.cache_clear()
+
+
+def test_templates_are_sandboxed(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(project)
+    render._jinja.cache_clear()
+    template = project / "templates/k8s/base/namespace.yaml.j2"
+    template.write_text(template.read_text() + "{{ cfg.__class__.__init__.__globals__ }}\n")
+    with pytest.raises(StackError, match="unsafe"):
+        render._render_now("k8s/base/namespace.yaml.j2", {"cfg": config.load(None, project)})
+    render._jinja.cache_clear()
+
+
+def test_compose_escapes_dollar_signs_in_values(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(project)
+    cfg = config.load("local", project)
+    texts = render.texts(render.compose(replace(cfg, config={**cfg.config, "PRICE": "5$ or ${HOME}"})))
+    assert 'PRICE: "5$$ or $${HOME}"' in texts["compose/local/docker-compose-services.yml"]
+
+
+def test_write_all_never_prunes_another_runs_temp_file(tmp_path: Path) -> None:
+    (tmp_path / "k").mkdir()
+    in_flight = tmp_path / "k" / ".new.yaml.abc123.tmp"
+    in_flight.write_text("# Generated from templates/x by `doit render`. Do not edit.\n")
+    render.write_all({"k/new.yaml": "x\n"}, tmp_path, prune=["k"])
+    assert in_flight.exists()
