@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ pytest_plugins = ["tests.fixtures", "tests.fakes.fixtures"]
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    outcome = yield
+    outcome: Any = yield
     report = outcome.get_result()
     if (os.environ.get("CI") == "true" and report.skipped and not hasattr(report, "wasxfail")
             and item.get_closest_marker("minikube") is None):

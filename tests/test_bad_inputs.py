@@ -350,9 +350,13 @@ CASES = [
 ]
 
 # The not-UTF-8 case needs raw bytes; replace its placeholder edit.
+def _latin1(root: Path) -> None:
+    (root / S).write_bytes((root / S).read_bytes() + b"# caf\xe9\n")
+
+
 CASES = [
-    Case("not-utf8", S, lambda root: (root / S).write_bytes((root / S).read_bytes() + b"# caf\xe9\n"),
-         "(top level)", "is not UTF-8 text (byte 0xe9)", line=None) if case.id == "not-utf8" else case
+    Case("not-utf8", S, _latin1, "(top level)", "is not UTF-8 text (byte 0xe9)", line=None)
+    if case.id == "not-utf8" else case
     for case in CASES
 ]
 

@@ -144,8 +144,10 @@ def test_a_mutating_cloud_task_never_touches_a_second_environment(project: Path,
 
 def doit(project: Path, *args: str, **kw: object) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONHASHSEED": str(kw.pop("seed", "random"))}
-    return subprocess.Popen([sys.executable, "-m", "doit", *args], cwd=project, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kw)  # type: ignore[call-overload]
+    proc: subprocess.Popen[str] = subprocess.Popen(  # type: ignore[call-overload]
+        [sys.executable, "-m", "doit", *args], cwd=project, env=env, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kw)
+    return proc
 
 
 def edit_stack(project: Path, level: str) -> None:

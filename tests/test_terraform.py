@@ -44,7 +44,8 @@ def _ids(paths: list[Path]) -> list[str]:
 
 
 def _env_yaml(env: str) -> dict[str, Any]:
-    return yaml.safe_load((ROOT / "environments" / f"{env}.yaml").read_text(encoding="utf-8"))
+    data: dict[str, Any] = yaml.safe_load((ROOT / "environments" / f"{env}.yaml").read_text(encoding="utf-8"))
+    return data
 
 
 TF_DIRS = _tf_dirs()
@@ -219,7 +220,7 @@ def _render(template: str, **context: Any) -> str:
         keep_trailing_newline=True,
         autoescape=False,
     )
-    return environment.get_template(template).render(**context)
+    return str(environment.get_template(template).render(**context))
 
 
 def _context(env: str) -> dict[str, Any]:

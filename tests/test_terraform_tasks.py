@@ -247,7 +247,7 @@ def test_kubeconfig_without_aws_gives_the_install_hint(in_project: Path, tmp_pat
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setattr(tools, "which", lambda program: None)
-    monkeypatch.setattr(tools.shutil, "which", lambda *a, **k: None)
+    monkeypatch.setattr("tasks.tools.shutil.which", lambda *a, **k: None)
     failed = cloud_tasks._kubeconfig("dev")
     assert "`aws` is not installed" in str(failed) and tools.INSTALL_HINTS["aws"] in str(failed)
 

@@ -27,7 +27,8 @@ SECRET_REF = re.compile(r"^\$\{\{\s*secrets\.[A-Z0-9_]+\s*\}\}$")
 
 
 def _load(path: Path) -> dict[Any, Any]:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    data: dict[Any, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data
 
 
 def _steps(doc: dict[Any, Any]) -> list[dict[str, Any]]:
