@@ -38,6 +38,8 @@ from tasks.compose import (
 from tasks.errors import StackError, user_errors
 
 TaskDict = dict[str, Any]
+# Docker and docker-compose are checked (tasks/doctor_tasks.py) before anything starts.
+PREFLIGHT = "_preflight:compose"
 
 
 # --- Tasks ---------------------------------------------------------------------------
@@ -73,7 +75,7 @@ def up_task(stack: Stack, live: Live, basename: str, names: list[str], what: str
         "doc": doc,
         "actions": [action(up, stack, live, names, what)],
         "file_dep": inputs(stack, names),
-        "task_dep": ["_compose_env", *images_for(stack, names), *after_build(stack), *after],
+        "task_dep": [PREFLIGHT, "_compose_env", *images_for(stack, names), *after_build(stack), *after],
         # Inputs unchanged (file_dep) is not enough: the containers must also be running.
         "uptodate": [lambda: live.running(names)],
     }
@@ -94,7 +96,7 @@ def bootstrap_task(stack: Stack, live: Live) -> TaskDict:
         "actions": [action(run_job, stack, live, job) for job in jobs],
         "file_dep": inputs(stack, jobs),
         # After the services (the order of compose_up): doit only orders through task_dep.
-        "task_dep": ["_compose_env", *images_for(stack, jobs), *after_build(stack), "compose_up_dbs",
+        "task_dep": [PREFLIGHT, "_compose_env", *images_for(stack, jobs), *after_build(stack), "compose_up_dbs",
                      "compose_up_services"],
         "uptodate": [volumes_unchanged],
     }
@@ -120,7 +122,7 @@ def after_build(stack: Stack) -> list[str]:
 def full_up_task(stack: Stack) -> TaskDict:
     # pre_build hooks come first: every image task depends on them (tasks/image_tasks.py),
     # and compose_up names them too, so the order reads here as it runs.
-    steps = [*(["_compose_pre_build"] if stack.cfg.hooks["pre_build"] else []), "images", *after_build(stack)]
+    steps = [PREFLIGHT, *(["_compose_pre_build"] if stack.cfg.hooks["pre_build"] else []), "images", *after_build(stack)]
     return {"basename": "compose_up",
             "doc": "Build images, start databases, then services, then bootstrap (env=<name>).",
             "actions": None, "task_dep": [*steps, "compose_up_dbs", "compose_up_services", "bootstrap"]}

@@ -140,8 +140,10 @@ def task_images() -> Iterator[dict[str, Any]]:
     except StackError as exc:
         yield config_failure(exc)
         return
-    # The environment's pre_build hooks (tasks/compose_tasks.py) run before any build.
-    yield from generate(cfg, task_dep=["_compose_pre_build"] if cfg.hooks["pre_build"] else [])
+    # The preflight (tasks/doctor_tasks.py) stops a run that cannot finish before any build
+    # starts; the environment's pre_build hooks (tasks/compose_tasks.py) run before any build.
+    pre = ["_compose_pre_build"] if cfg.hooks["pre_build"] else []
+    yield from generate(cfg, task_dep=["_preflight:images", *pre])
 
 
 def task_builder_image() -> dict[str, Any]:

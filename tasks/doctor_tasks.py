@@ -1,0 +1,90 @@
+"""doit tasks: `doit doctor` (the whole table) and the hidden preflights before long steps.
+
+The preflights (`_preflight:images`, `_preflight:compose`) are task_deps of the image
+builds and the Compose up steps: they run the few checks that step needs (well under
+a second) and stop the run with one sentence and its fix before debootstrap, a build
+or `compose up` starts.
+"""
+from __future__ import annotations
+
+import sys
+from functools import partial
+from collections.abc import Iterator
+from typing import Any
+
+from doit.exceptions import TaskFailed
+
+from tasks import config, doctor, paths, term, tools
+from tasks.errors import StackError
+from tasks.model import Config
+from tasks.paths import root
+
+
+def _load() -> Config | StackError:
+    try:
+        return config.load(paths.selected_env(), root())
+    except StackError as exc:
+        return exc
+
+
+def sentence(check: doctor.Check) -> str:
+    """One line: what is missing and the fix (the daemon's sentence already is both)."""
+    if check.key == "docker" and check.found == "daemon not reachable":
+        return check.fix
+    return f"{check.label} is missing here ({check.found}): {check.fix.rstrip('.')}."
+
+
+def preflight(keys: tuple[str, ...]) -> TaskFailed | None:
+    for key in keys:
+        check = doctor.CHECKS[key]()
+        if not check.ok:
+            return TaskFailed(sentence(check))
+    return None
+
+
+def images_needs(cfg: Config | StackError) -> tuple[str, ...]:
+    offline = isinstance(cfg, Config) and cfg.images.base == "debootstrap"
+    # root/debootstrap first: it is the check that saves the most time when it fails.
+    return ("debootstrap", "docker") if offline else ("docker",)
+
+
+def task__preflight() -> Iterator[dict[str, Any]]:
+    """Cheap checks before long steps (hidden; `doit doctor` shows them all)."""
+    cfg = _load()
+    for name, keys in (("images", images_needs(cfg)), ("compose", ("docker", "compose"))):
+        yield {"name": name, "doc": f"Preflight before {name}: {', '.join(keys)}.",
+               "actions": [(preflight, [keys])], "uptodate": [False]}
+
+
+def own_stack_running(cfg: Config) -> bool:
+    result = tools.run("docker", "ps", "-q", "--filter",
+                       f"label=com.docker.compose.project={cfg.project}-{cfg.env}", check=False,
+                       timeout=doctor.QUICK) if tools.which("docker") else None
+    return result is not None and result.code == 0 and bool(result.stdout.strip())
+
+
+def run_doctor() -> TaskFailed | None:
+    cfg = _load()
+    checks = [make() for make in doctor.CHECKS.values()]
+    selected: list[str] = []
+    if isinstance(cfg, Config):
+        checks.append(doctor.ports(cfg, own_stack_running=partial(own_stack_running, cfg)))
+        selected = doctor.workflows_of(cfg)
+    paint = term.painter(sys.stdout)
+    print(doctor.table(checks, selected, paint=paint))
+    if isinstance(cfg, StackError):
+        return TaskFailed(cfg.render())
+    needed = {key for workflow in selected for key in doctor.NEEDS[workflow]}
+    gaps = doctor.missing(checks, needed)
+    env = cfg.env
+    print(f"\n(* = used by environment {env}: {', '.join(selected)})")
+    if gaps:
+        return TaskFailed(f"environment {env} cannot run here yet:\n"
+                          + "\n".join(f"  - {sentence(c)}" for c in gaps))
+    print(paint(f"environment {env}: everything it needs is here", "green"))
+    return None
+
+
+def task_doctor() -> dict[str, Any]:
+    """What this machine has and what each workflow needs; fails only on what env=<name> needs."""
+    return {"actions": [run_doctor], "uptodate": [False], "verbosity": 2}
