@@ -1,0 +1,49 @@
+"""The summary table, skipped checks in the console and JSON reporters."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+from tasks import reporter
+from tasks.reporter import Row
+from tests.fixtures import run_doit
+
+
+def test_summary_table_has_task_result_seconds_and_totals() -> None:
+    text = reporter.summary([Row("images:engine", "ran", 12.34), Row("render:k8s-base", "up to date"),
+                             Row("checkov", "skipped", 0.1, "checkov is not installed"),
+                             Row("compose_up_dbs", "failed", 3.0)])
+    assert text.splitlines() == [
+        "task             result                              seconds",
+        "images:engine    ran                                    12.3",
+        "render:k8s-base  up to date",
+        "checkov          skipped (checkov is not installed)      0.1",
+        "compose_up_dbs   failed                                  3.0",
+        "1 ran, 1 up to date, 1 skipped, 1 failed; 15.4 s",
+    ]
+
+
+def test_skip_reason_is_read_from_the_skipped_line() -> None:
+    task = SimpleNamespace(actions=[SimpleNamespace(out="  ok\n  SKIPPED: no mirror here\n"),
+                                    SimpleNamespace(out=None)])
+    assert reporter.skip_reason(task) == "no mirror here"
+    assert reporter.skip_reason(SimpleNamespace(actions=[SimpleNamespace(out="all good\n")])) is None
+
+
+def test_console_run_ends_with_the_summary(project: Path) -> None:
+    assert run_doit(project, "render").code == 0
+    again = run_doit(project, "render")
+    lines = again.out.splitlines()
+    assert ["render:k8s-base", "up", "to", "date"] in [line.split() for line in lines]
+    assert lines[-1].startswith("0 ran, ") and " up to date, 0 failed; " in lines[-1]
+
+
+def test_json_reporter_says_skipped_for_a_skipped_check(project: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("STACKBUILD_TF_PLUGIN_DIR", raising=False)
+    result = run_doit(project, "--reporter", "json", "tf_validate")
+    assert result.code == 0, result.out
+    data = json.loads(result.out[result.out.index("{"):])
+    task = next(t for t in data["tasks"] if t["name"] == "tf_validate")
+    assert task["result"] == "skipped"
+    assert task["reason"].startswith("provider schema validation")
