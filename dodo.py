@@ -15,14 +15,14 @@ from tasks import config
 from tasks.check_tasks import task_validate  # noqa: F401
 from tasks.cloud_tasks import task_checkov, task_kubeconfig, task_push, task_registry_login  # noqa: F401
 from tasks.compose_tasks import task_compose  # noqa: F401
-from tasks.doctor_tasks import task__preflight, task_doctor  # noqa: F401
 from tasks.deploy_tasks import task_deploy, task_rollback, task_smoke  # noqa: F401
+from tasks.doctor_tasks import task__preflight, task_doctor  # noqa: F401
 from tasks.errors import StackError
 from tasks.image_tasks import task_base_image, task_builder_image, task_images  # noqa: F401
 from tasks.minikube_tasks import task_minikube  # noqa: F401
 from tasks.paths import BUILD, selected_env
-from tasks.reporter import SummaryReporter
 from tasks.render_tasks import task_render  # noqa: F401
+from tasks.reporter import SummaryReporter
 from tasks.terraform_tasks import task_tf_apply, task_tf_fmt, task_tf_plan, task_tf_validate  # noqa: F401
 
 # An unknown env= is reported once, before any task is built, with a "did you mean".

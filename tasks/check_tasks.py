@@ -43,6 +43,11 @@ def _check_compose(files: list[str]) -> None:
         print(f"  {path}: OK")
 
 
+@user_errors
+def _hadolint(dockerfiles: list[str]) -> None:
+    print(tools.run("hadolint", *dockerfiles).stdout or "  hadolint OK")
+
+
 def task_validate() -> Iterator[dict[str, Any]]:
     """Check everything offline: kustomize + strict schemas + restricted profile, compose, hadolint, terraform, checkov."""
     stack = config.load(None, root())
@@ -84,6 +89,6 @@ def task_validate() -> Iterator[dict[str, Any]]:
         yield {
             "name": "dockerfiles",
             "doc": "hadolint on every Dockerfile.",
-            "actions": [(user_errors(lambda: print(tools.run("hadolint", *dockerfiles).stdout or "  hadolint OK")), [])],
+            "actions": [(_hadolint, [dockerfiles])],
             "file_dep": dockerfiles,
         }

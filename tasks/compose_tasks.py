@@ -57,14 +57,22 @@ def inputs(stack: Stack, names: list[str]) -> list[str]:
     return [*stack.files, stack.env_file, *stack.ref_files(names)]
 
 
-def env_task(stack: Stack) -> TaskDict:
+def env_file_complete(stack: Stack) -> bool:
     path = Path(stack.env_file)
+    return path.exists() and set(stack.cfg.secrets) <= env_names(path)
+
+
+def containers_running(live: Live, names: list[str]) -> bool:
+    return live.running(names)
+
+
+def env_task(stack: Stack) -> TaskDict:
     return {
         "basename": "_compose_env",
         "doc": "Create compose/<env>/.env with random secrets if missing (never overwritten).",
         "actions": [action(ensure_env_file, stack)],
         "targets": [stack.env_file],
-        "uptodate": [lambda: path.exists() and set(stack.cfg.secrets) <= env_names(path)],
+        "uptodate": [(env_file_complete, [stack])],
     }
 
 
@@ -77,7 +85,7 @@ def up_task(stack: Stack, live: Live, basename: str, names: list[str], what: str
         "file_dep": inputs(stack, names),
         "task_dep": [PREFLIGHT, "_compose_env", *images_for(stack, names), *after_build(stack), *after],
         # Inputs unchanged (file_dep) is not enough: the containers must also be running.
-        "uptodate": [lambda: live.running(names)],
+        "uptodate": [(containers_running, [live, names])],
     }
 
 

@@ -72,6 +72,13 @@ def compose() -> Check:
                  tools.INSTALL_HINTS["docker-compose"])
 
 
+def compose_installed() -> Check:
+    """The preflight's version: present on PATH is enough (no extra process before every up)."""
+    path = tools.which("docker-compose")
+    return Check("compose", "docker-compose", path is not None, "installed" if path else "not installed",
+                 tools.INSTALL_HINTS["docker-compose"])
+
+
 def kubectl() -> Check:
     version, why = _version("kubectl", "version", "--client")
     return Check("kubectl", "kubectl (kustomize)", version is not None,
@@ -153,6 +160,9 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "minikube": ("python", "docker", "kubectl", "minikube", "disk", "ports"),
     "cloud": ("python", "docker", "kubectl", "terraform", "aws"),
 }
+
+# Preflights run before every long step: the cheapest check that still tells the truth.
+PREFLIGHT: dict[str, Callable[[], Check]] = {"compose": compose_installed}
 
 CHECKS: dict[str, Callable[[], Check]] = {
     "python": python, "docker": docker, "compose": compose, "debootstrap": offline_root,

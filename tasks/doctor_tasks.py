@@ -8,8 +8,8 @@ or `compose up` starts.
 from __future__ import annotations
 
 import sys
-from functools import partial
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from doit.exceptions import TaskFailed
@@ -36,7 +36,7 @@ def sentence(check: doctor.Check) -> str:
 
 def preflight(keys: tuple[str, ...]) -> TaskFailed | None:
     for key in keys:
-        check = doctor.CHECKS[key]()
+        check = doctor.PREFLIGHT.get(key, doctor.CHECKS[key])()
         if not check.ok:
             return TaskFailed(sentence(check))
     return None

@@ -24,13 +24,11 @@ def _check_all() -> None:
         config.load(env, root())
 
 
-def _writer(produce: Callable[[], render.Outputs], prune: tuple[str, ...] = ()) -> Callable[[], None]:
-    @user_errors
-    def action() -> None:
-        outputs = render.texts(produce())  # everything renders in memory first: all or nothing
-        for path in render.write_all(outputs, root(), prune=prune):
-            print(f"  wrote {path}")
-    return action
+@user_errors
+def _write(produce: Callable[[], render.Outputs], prune: tuple[str, ...] = ()) -> None:
+    outputs = render.texts(produce())  # everything renders in memory first: all or nothing
+    for path in render.write_all(outputs, root(), prune=prune):
+        print(f"  wrote {path}")
 
 
 def _targets(produce: Callable[[], render.Outputs]) -> list[str]:
@@ -45,7 +43,7 @@ def _task(name: str, doc: str, produce: Callable[[], render.Outputs], deps: list
     return {
         "name": name,
         "doc": doc,
-        "actions": [_writer(produce, prune)],
+        "actions": [(_write, [produce, prune])],
         "file_dep": sorted({*deps, *files_under(f"templates/{templates}"), *PY_SOURCES}),
         "targets": _targets(produce),
         "task_dep": ["render:config"],
@@ -67,9 +65,9 @@ def task_render() -> Iterator[dict[str, Any]]:
         "file_dep": [STACK, *map(_env_path, envs), *PY_SOURCES],
     }
     yield _task("k8s-base", "Kustomize base: one file per workload.",
-                lambda: render.k8s_base(stack()), [STACK], "k8s/base", ("k8s/base",))
+                _k8s_base, [STACK], "k8s/base", ("k8s/base",))
     yield _task("k8s-components", "Kustomize components (ingress, hpa).",
-                lambda: render.k8s_components(stack()), [STACK], "k8s/components", ("k8s/components",))
+                _k8s_components, [STACK], "k8s/components", ("k8s/components",))
     for env in envs:
         runtime = _runtime(env)
         deps = [STACK, _env_path(env)]
@@ -85,6 +83,14 @@ def task_render() -> Iterator[dict[str, Any]]:
 
 # Producers: each loads its configuration when called, so a task built at load time
 # still renders from the files as they are when it runs.
+def _k8s_base() -> render.Outputs:
+    return render.k8s_base(config.load(None, root()))
+
+
+def _k8s_components() -> render.Outputs:
+    return render.k8s_components(config.load(None, root()))
+
+
 def _compose(env: str) -> render.Outputs:
     return render.compose(config.load(env, root()))
 

@@ -11,11 +11,12 @@ loop) can print the same one.
 """
 from __future__ import annotations
 
+import io
 import json
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from doit.exceptions import BaseFail, TaskError
 from doit.reporter import ConsoleReporter, JsonReporter
@@ -142,9 +143,10 @@ class SkipAwareJsonReporter(JsonReporter):  # type: ignore[misc]
         self.reasons[task.name] = reason
 
     def complete_run(self) -> None:
-        log_out = sys.stdout.getvalue()
+        # doit's JsonReporter swapped both streams for StringIO buffers in __init__.
+        log_out = cast(io.StringIO, sys.stdout).getvalue()
         sys.stdout = self._old_out
-        log_err = sys.stderr.getvalue()
+        log_err = cast(io.StringIO, sys.stderr).getvalue()
         sys.stderr = self._old_err
         if self.errors:
             log_err += "\n".join(self.errors)

@@ -13,7 +13,7 @@ def use_colour(stream: TextIO) -> bool:
     return is_tty(stream) and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 
-def painter(stream: TextIO) -> "Paint":
+def painter(stream: TextIO) -> Paint:
     return Paint(use_colour(stream))
 
 
