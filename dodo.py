@@ -21,6 +21,7 @@ from tasks.errors import StackError
 from tasks.image_tasks import task_base_image, task_builder_image, task_images  # noqa: F401
 from tasks.minikube_tasks import task_minikube  # noqa: F401
 from tasks.paths import BUILD, selected_env
+from tasks.prune import task_images_prune  # noqa: F401
 from tasks.render_tasks import task_render  # noqa: F401
 from tasks.reporter import SummaryReporter
 from tasks.terraform_tasks import task_tf_apply, task_tf_fmt, task_tf_plan, task_tf_validate  # noqa: F401

@@ -40,8 +40,12 @@ def push_dir(env: str) -> Path:
     return BUILD / env / "push"
 
 
+# Build-only images: nothing in a cluster runs them, so they never go to the registry.
+NOT_PUSHED = frozenset({"base", "builder"})
+
+
 def ref_files(env: str) -> list[str]:
-    return sorted(p.as_posix() for p in state_dir(env).glob("*.ref"))
+    return sorted(p.as_posix() for p in state_dir(env).glob("*.ref") if p.stem not in NOT_PUSHED)
 
 
 # --------------------------------------------------------------------------- kubeconfig / login

@@ -51,7 +51,8 @@ def images_needs(cfg: Config | StackError) -> tuple[str, ...]:
 def task__preflight() -> Iterator[dict[str, Any]]:
     """Cheap checks before long steps (hidden; `doit doctor` shows them all)."""
     cfg = _load()
-    for name, keys in (("images", images_needs(cfg)), ("compose", ("docker", "compose"))):
+    for name, keys in (("images", images_needs(cfg)), ("compose", ("docker", "compose")),
+                       ("docker", ("docker",))):
         yield {"name": name, "doc": f"Preflight before {name}: {', '.join(keys)}.",
                "actions": [(preflight, [keys])], "uptodate": [False]}
 
