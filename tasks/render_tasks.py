@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
-from tasks import config, render
+from tasks import config, placement, render
 from tasks.errors import StackError, user_errors
 from tasks.model import Config
 from tasks.paths import PY_SOURCES, files_under, root
@@ -79,6 +79,8 @@ def task_render() -> Iterator[dict[str, Any]]:
         if runtime.get("cloud"):
             yield _task(f"terraform-{env}", f"Terraform inputs for {env}.",
                         partial(_terraform, env), deps, "terraform")
+    yield _task("docs-placement", "docs/placement.md: where each database runs, per environment.",
+                partial(_placement, envs), [STACK, *map(_env_path, envs), "tasks/placement.py"], "docs")
 
 
 # Producers: each loads its configuration when called, so a task built at load time
@@ -101,6 +103,14 @@ def _overlay(env: str) -> render.Outputs:
 
 def _terraform(env: str) -> render.Outputs:
     return render.terraform(config.load(env, root()))
+
+
+def _placement(envs: list[str]) -> render.Outputs:
+    return {placement.PATH: partial(_placement_text, envs)}
+
+
+def _placement_text(envs: list[str]) -> str:
+    return placement.markdown([config.load(env, root()) for env in envs])
 
 
 def _runtime(env: str) -> dict[str, bool]:
