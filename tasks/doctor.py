@@ -150,7 +150,8 @@ def ports(cfg: Config, *, own_stack_running: Callable[[], bool]) -> Check:
     if own_stack_running():
         # Our own running stack holds them: compose_up will find it up to date, not collide.
         return Check("ports", label, True, f"{', '.join(map(str, busy))} held by this stack")
-    return Check("ports", label, False, f"in use: {', '.join(map(str, busy))}", tools.PORT_IN_USE)
+    return Check("ports", label, False, f"in use: {', '.join(map(str, busy))}",
+                 f"stop what holds them, or change `publish:` in environments/{cfg.env}.yaml")
 
 
 # Which checks each workflow needs (the ports check is added for the selected environment).

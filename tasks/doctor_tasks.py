@@ -31,6 +31,8 @@ def sentence(check: doctor.Check) -> str:
     """One line: what is missing and the fix (the daemon's sentence already is both)."""
     if check.key == "docker" and check.found == "daemon not reachable":
         return check.fix
+    if check.key == "ports":
+        return f"Host ports {check.found}: {check.fix}."
     return f"{check.label} is missing here ({check.found}): {check.fix.rstrip('.')}."
 
 

@@ -89,6 +89,7 @@ def test_port_in_use_is_reported_unless_our_stack_holds_it(machine: Path) -> Non
             pass  # something else holds it already: just as good for this test
         busy = doctor.ports(cfg, own_stack_running=lambda: False)
         assert not busy.ok and str(port) in busy.found
+        assert busy.fix == "stop what holds them, or change `publish:` in environments/local.yaml"
         assert doctor.ports(cfg, own_stack_running=lambda: True).ok
     finally:
         holder.close()
@@ -115,3 +116,12 @@ def test_preflight_for_offline_images_checks_root_and_debootstrap_first(machine:
     assert failed is not None
     assert failed.get_msg().strip() == ("debootstrap + root is missing here (debootstrap not installed): "
                                         "install it (Debian: `apt-get install debootstrap`).")
+
+
+def test_busy_port_sentence_names_the_environment_file() -> None:
+    from tasks import doctor_tasks
+
+    check = doctor.Check("ports", "free host ports (local)", False, "in use: 3000",
+                         "stop what holds them, or change `publish:` in environments/local.yaml")
+    assert doctor_tasks.sentence(check) == ("Host ports in use: 3000: stop what holds them, or change "
+                                            "`publish:` in environments/local.yaml.")
