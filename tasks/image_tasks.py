@@ -178,6 +178,12 @@ def task_images() -> Iterator[dict[str, Any]]:
 
 def task_builder_image() -> dict[str, Any]:
     """Build only the shared builder image (and its base) for env=<name>."""
+    try:
+        _load()
+    except StackError:
+        # task_images then has only images:config, which reports the error; depending on a
+        # missing images:builder would stop every doit command, `doit list` included.
+        return {"actions": None, "task_dep": ["images:config"]}
     return {"actions": None, "task_dep": ["images:builder"]}
 
 

@@ -17,7 +17,7 @@ DOCS = [REPO / "README.md", REPO / "CHANGELOG.md", REPO / "terraform/environment
 SAFE = {"list", "help", "info", "doctor", "render", "validate", "tf_fmt", "tf_validate", "checkov"}
 DOIT_COMMANDS = {"list", "help", "info"}
 PLACEHOLDER = re.compile(r"<|>|\bENV\b|\bX\b|\.\.\.|\[|\||\$")
-FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.DOTALL | re.MULTILINE)
 INLINE = re.compile(r"`((?:\.venv/bin/)?doit\b[^`]*)`")
 
 
@@ -41,6 +41,8 @@ def runnable(command: str) -> bool:
         return False
     words = [w for w in shlex.split(command)[1:] if not w.startswith("-") and "=" not in w]
     words = [w for w in words if w != "json"]  # the value of --reporter
+    if words == ["info"]:
+        return False  # a name in prose ("`doit info` names ..."), not a command
     return not words or words[0].split(":")[0] in SAFE
 
 

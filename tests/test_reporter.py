@@ -1,6 +1,7 @@
 """The summary table, skipped checks in the console and JSON reporters."""
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from types import SimpleNamespace
@@ -47,3 +48,28 @@ def test_json_reporter_says_skipped_for_a_skipped_check(project: Path, monkeypat
     task = next(t for t in data["tasks"] if t["name"] == "tf_validate")
     assert task["result"] == "skipped"
     assert task["reason"].startswith("provider schema validation")
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colours_only_on_a_terminal_and_never_with_no_color(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tasks import term
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    assert term.painter(Tty())("ok", "green") == "\x1b[32mok\x1b[0m"
+    assert term.painter(io.StringIO())("ok", "green") == "ok"
+    monkeypatch.setenv("NO_COLOR", "")
+    assert term.painter(Tty())("ok", "green") == "ok"
+
+
+def test_failed_task_shows_its_message_without_doits_header(project: Path) -> None:
+    env = project / "environments" / "local.yaml"
+    env.write_text(env.read_text().replace("runtime: compose", "runtime: 3"))
+    result = run_doit(project, "render:config")
+    assert result.code != 0
+    assert "TaskFailed - taskid" not in result.out
+    assert "FAILED render:config\n==> File environments/local.yaml" in result.out
