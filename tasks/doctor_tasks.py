@@ -14,7 +14,7 @@ from typing import Any
 
 from doit.exceptions import TaskFailed
 
-from tasks import config, doctor, paths, term, tools
+from tasks import config, docker_images, doctor, images, paths, term, tools
 from tasks.errors import StackError
 from tasks.model import Config
 from tasks.paths import root
@@ -44,18 +44,31 @@ def preflight(keys: tuple[str, ...]) -> TaskFailed | None:
     return None
 
 
+def base_built(cfg: Config) -> bool:
+    """An offline base the daemon still has is kept (image_tasks.make_base): no debootstrap."""
+    base = images.state_dir(cfg.env or "local") / "base"
+    return docker_images.is_current(base.with_suffix(".iid"), base.with_suffix(".ref"), {})
+
+
 def images_needs(cfg: Config | StackError) -> tuple[str, ...]:
-    offline = isinstance(cfg, Config) and cfg.images.base == "debootstrap"
-    # root/debootstrap first: it is the check that saves the most time when it fails.
-    return ("debootstrap", "docker") if offline else ("docker",)
+    """Docker always; for an offline base that must still be made, debootstrap and root."""
+    if not isinstance(cfg, Config) or cfg.images.base != "debootstrap" or base_built(cfg):
+        return ("docker",)
+    return ("docker", "debootstrap")
+
+
+def preflight_images(cfg: Config | StackError) -> TaskFailed | None:
+    # Docker first: whether the base is built can only be asked of a running daemon.
+    return preflight(("docker",)) or preflight(images_needs(cfg))
 
 
 def task__preflight() -> Iterator[dict[str, Any]]:
     """Cheap checks before long steps (hidden; `doit doctor` shows them all)."""
     cfg = _load()
-    for name, keys in (("images", images_needs(cfg)), ("compose", ("docker", "compose")),
-                       ("docker", ("docker",))):
-        yield {"name": name, "doc": f"Preflight before {name}: {', '.join(keys)}.",
+    yield {"name": "images", "doc": "Preflight before image builds: docker (debootstrap, root: offline base).",
+           "actions": [(preflight_images, [cfg])], "uptodate": [False]}
+    for name, keys in (("compose", ("docker", "compose")), ("docker", ("docker",))):
+        yield {"name": name, "doc": f"Preflight before {name} steps: {', '.join(keys)}.",
                "actions": [(preflight, [keys])], "uptodate": [False]}
 
 
@@ -78,9 +91,12 @@ def run_doctor() -> TaskFailed | None:
     if isinstance(cfg, StackError):
         return TaskFailed(cfg.render())
     needed = {key for workflow in selected for key in doctor.NEEDS[workflow]}
-    gaps = doctor.missing(checks, needed)
     env = cfg.env
     print(f"\n(* = used by environment {env}: {', '.join(selected)})")
+    if "offline" in selected and "debootstrap" not in images_needs(cfg):
+        needed.discard("debootstrap")
+        print("(debootstrap and root are not needed now: the offline base image is built and kept)")
+    gaps = doctor.missing(checks, needed)
     if gaps:
         return TaskFailed(f"environment {env} cannot run here yet:\n"
                           + "\n".join(f"  - {sentence(c)}" for c in gaps))

@@ -105,17 +105,30 @@ def test_workflows_follow_the_environment() -> None:
     assert doctor.workflows_of(config.load("prod", REPO)) == ["cloud"]
 
 
-def test_preflight_for_offline_images_checks_root_and_debootstrap_first(machine: Path) -> None:
-    from tasks import config, doctor_tasks
+def test_offline_preflight_needs_debootstrap_only_while_the_base_is_not_built(
+        machine: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tasks import config, docker_images, doctor_tasks
     from tests.fixtures import REPO
 
-    assert doctor_tasks.images_needs(config.load("offline", REPO)) == ("debootstrap", "docker")
+    monkeypatch.chdir(tmp_path)
+    offline = config.load("offline", REPO)
     assert doctor_tasks.images_needs(config.load("local", REPO)) == ("docker",)
+    assert doctor_tasks.images_needs(offline) == ("docker", "debootstrap")
     # No debootstrap on this PATH: one sentence with the fix.
-    failed = doctor_tasks.preflight(("debootstrap", "docker"))
+    failed = doctor_tasks.preflight_images(offline)
     assert failed is not None
     assert failed.get_msg().strip() == ("debootstrap + root is missing here (debootstrap not installed): "
                                         "install it (Debian: `apt-get install debootstrap`).")
+    # Once the daemon has the recorded base, it is kept: no debootstrap, no root needed.
+    folder = tmp_path / ".build" / "offline" / "images"
+    folder.mkdir(parents=True)
+    (folder / "base.iid").write_text("sha256:b1\n")
+    (folder / "base.ref").write_text("srvthreds/base:b1\n")
+    fake(machine, "docker", 'case "$1" in version) echo 24.0.7;; image) echo "sha256:b1 srvthreds/base:b1";; esac\n')
+    docker_images._present.cache_clear()
+    assert doctor_tasks.images_needs(offline) == ("docker",)
+    assert doctor_tasks.preflight_images(offline) is None
+    docker_images._present.cache_clear()
 
 
 def test_busy_port_sentence_names_the_environment_file() -> None:
