@@ -105,7 +105,8 @@ def test_troubleshooting_quotes_every_known_failure() -> None:
 def test_one_checkov_install_instruction_the_one_ci_uses() -> None:
     pin = re.search(r"pip install[^\n]*('checkov==[0-9.]+')", (REPO / ".ci/run").read_text()).group(1)
     assert pin in (REPO / ".github/workflows/ci.yml").read_text()
-    assert pin in tools.CHECKOV_INSTALL
+    assert pin in tools.CHECKOV_INSTALL and pin in tools.INSTALL_HINTS["checkov"]
+    assert "[security]" not in tools.INSTALL_HINTS["checkov"]
     for path in DOCS:
         text = path.read_text(encoding="utf-8")
         installs = re.findall(r"(?:pip|pipx) install[^\n`]*checkov[^\n`]*", text)
