@@ -45,19 +45,21 @@ def skip_reason(task: Any) -> str | None:
     return None
 
 
-def summary(rows: list[Row], paint: Paint | None = None) -> str:
-    """task | result | seconds, then one line of totals."""
+def summary(rows: list[Row], paint: Paint | None = None, *, show_uptodate: bool = True) -> str:
+    """task | result | seconds, then one line of totals (up-to-date rows only counted
+    when `show_uptodate` is False: after a long run they would bury what happened)."""
     colour = paint or Paint(False)
     heads = ("task", "result", "seconds")
+    shown = [r for r in rows if show_uptodate or r.result != "up to date"]
     cells = [(r.task, r.result + (f" ({_short(r.reason)})" if r.reason else ""),
-              "" if r.seconds is None else f"{r.seconds:.1f}") for r in rows]
+              "" if r.seconds is None else f"{r.seconds:.1f}") for r in shown]
     width = [max(len(c[i]) for c in [heads, *cells]) for i in range(3)]
 
     def line(c: tuple[str, str, str]) -> str:
         return f"{c[0].ljust(width[0])}  {c[1].ljust(width[1])}  {c[2].rjust(width[2])}".rstrip()
 
-    out = [line(heads)]
-    out += [colour(line(c), COLOURS.get(r.result, "")) for r, c in zip(rows, cells)]
+    out = [line(heads)] if shown else []
+    out += [colour(line(c), COLOURS.get(r.result, "")) for r, c in zip(shown, cells)]
     counts = {k: sum(1 for r in rows if r.result == k) for k in COLOURS}
     total = sum(r.seconds or 0.0 for r in rows)
     out.append(", ".join(f"{n} {k}" for k, n in counts.items() if n or k in ("ran", "failed"))
@@ -122,7 +124,7 @@ class SummaryReporter(ConsoleReporter):  # type: ignore[misc]
         rows = list(self.rows.values())
         # One task needs no table; a run stopped by a preflight has no rows at all.
         if len(rows) > 1:
-            self.write("\n" + summary(rows, self.paint) + "\n")
+            self.write("\n" + summary(rows, self.paint, show_uptodate=False) + "\n")
 
 
 class SkipAwareJsonReporter(JsonReporter):  # type: ignore[misc]

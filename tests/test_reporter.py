@@ -32,12 +32,22 @@ def test_skip_reason_is_read_from_the_skipped_line() -> None:
     assert reporter.skip_reason(SimpleNamespace(actions=[SimpleNamespace(out="all good\n")])) is None
 
 
+def test_up_to_date_rows_can_be_counted_only() -> None:
+    text = reporter.summary([Row("a", "ran", 1.0), Row("b", "up to date")], show_uptodate=False)
+    assert text.splitlines() == ["task  result  seconds", "a     ran         1.0", "1 ran, 1 up to date, 0 failed; 1.0 s"]
+    assert reporter.summary([Row("b", "up to date"), Row("c", "up to date")], show_uptodate=False) == \
+        "0 ran, 2 up to date, 0 failed; 0.0 s"
+
+
 def test_console_run_ends_with_the_summary(project: Path) -> None:
+    first = run_doit(project, "render:compose-dev", "render:compose-local")
+    assert [line.split()[:2] for line in first.out.splitlines()[-5:]] == [
+        ["task", "result"], ["render:config", "ran"], ["render:compose-dev", "ran"],
+        ["render:compose-local", "ran"], ["3", "ran,"]]
+    assert first.out.splitlines()[-1].startswith("3 ran, 0 failed; ")
     assert run_doit(project, "render").code == 0
     again = run_doit(project, "render")
-    lines = again.out.splitlines()
-    assert ["render:k8s-base", "up", "to", "date"] in [line.split() for line in lines]
-    assert lines[-1].startswith("0 ran, ") and " up to date, 0 failed; " in lines[-1]
+    assert again.out.splitlines()[-1] == "0 ran, 17 up to date, 0 failed; 0.0 s"
 
 
 def test_json_reporter_says_skipped_for_a_skipped_check(project: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
