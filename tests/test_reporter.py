@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -47,7 +48,7 @@ def test_console_run_ends_with_the_summary(project: Path) -> None:
     assert first.out.splitlines()[-1].startswith("3 ran, 0 failed; ")
     assert run_doit(project, "render").code == 0
     again = run_doit(project, "render")
-    assert again.out.splitlines()[-1] == "0 ran, 17 up to date, 0 failed; 0.0 s"
+    assert re.fullmatch(r"0 ran, \d+ up to date, 0 failed; 0\.0 s", again.out.splitlines()[-1])
 
 
 def test_json_reporter_says_skipped_for_a_skipped_check(project: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
