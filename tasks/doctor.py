@@ -61,8 +61,10 @@ def docker() -> Check:
         return Check("docker", "Docker daemon", False, "docker CLI not installed", tools.INSTALL_HINTS["docker"])
     version, why = _version("docker", "version", "--format", "{{.Server.Version}}")
     if version is None:
-        found = "daemon not reachable" if tools.DAEMON_DOWN in why or "daemon" in why else why
-        return Check("docker", "Docker daemon", False, found, tools.daemon_down_sentence())
+        if "permission denied" in why:
+            return Check("docker", "Docker daemon", False, "permission denied", tools.PERMISSION_DENIED)
+        # Down, hung (a timeout) or pointed elsewhere: the same sentence as a failed call.
+        return Check("docker", "Docker daemon", False, "daemon not reachable", tools.daemon_down_sentence())
     return Check("docker", "Docker daemon", True, f"server {version}")
 
 

@@ -29,8 +29,8 @@ def _load() -> Config | StackError:
 
 def sentence(check: doctor.Check) -> str:
     """One line: what is missing and the fix (the daemon's sentence already is both)."""
-    if check.key == "docker" and check.found == "daemon not reachable":
-        return check.fix
+    if check.key == "docker" and check.found in ("daemon not reachable", "permission denied"):
+        return check.fix  # already one sentence with its fix
     if check.key == "ports":
         return f"Host ports {check.found}: {check.fix}."
     return f"{check.label} is missing here ({check.found}): {check.fix.rstrip('.')}."

@@ -50,11 +50,12 @@ def daemon_down_sentence() -> str:
     return DAEMON_DOWN_FIX.replace("reachable:", f"reachable at {host}:") if host else DAEMON_DOWN_FIX
 
 
+PERMISSION_DENIED = "You may not use the Docker daemon: add your user to the `docker` group, or run as root."
+
 # Known stderr signatures that mean "not our bug": mapped to one clear sentence.
 KNOWN_FAILURES: list[tuple[str, str]] = [
     (DAEMON_DOWN, DAEMON_DOWN_FIX),
-    ("permission denied while trying to connect to the Docker daemon",
-     "You may not use the Docker daemon: add your user to the `docker` group, or run as root."),
+    ("permission denied while trying to connect to the Docker daemon", PERMISSION_DENIED),
     ("port is already allocated", PORT_IN_USE),
     ("address already in use", PORT_IN_USE),
     ("The connection to the server",

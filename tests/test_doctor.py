@@ -138,3 +138,13 @@ def test_busy_port_sentence_names_the_environment_file() -> None:
                          "stop what holds them, or change `publish:` in environments/local.yaml")
     assert doctor_tasks.sentence(check) == ("Host ports in use: 3000: stop what holds them, or change "
                                             "`publish:` in environments/local.yaml.")
+
+
+def test_permission_denied_is_not_called_a_down_daemon(project: Path, machine: Path) -> None:
+    fake(machine, "docker", 'echo "permission denied while trying to connect to the Docker daemon socket at '
+         'unix:///var/run/docker.sock" >&2; exit 1\n')
+    result = run_doit(project, "doctor", "env=dev")
+    assert result.code != 0
+    assert "Docker daemon             MISSING  permission denied" in result.out
+    assert ("  - You may not use the Docker daemon: add your user to the `docker` group, or run as root."
+            in result.out.splitlines())
