@@ -1,7 +1,7 @@
 """doit tasks: `doit doctor` (the whole table) and the hidden preflights before long steps.
 
-The preflights (`_preflight:images`, `_preflight:compose`) are task_deps of the image
-builds and the Compose up steps: they run the few checks that step needs (well under
+The preflights (`_preflight:images`, `_preflight:compose`, `_preflight:docker`) are
+task_deps of the image builds, the Compose up steps and images_prune: they run the few checks that step needs (well under
 a second) and stop the run with one sentence and its fix before debootstrap, a build
 or `compose up` starts.
 """
