@@ -9,26 +9,37 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from tasks import interrupts
+
+interrupts.install()  # before the task modules load: Ctrl-C is never a traceback
+
 from tasks import (
     check_tasks,
     cloud_tasks,
     compose_tasks,
     deploy_tasks,
+    doctor_tasks,
     image_tasks,
     minikube_tasks,
+    prune,
     render_tasks,
     terraform_tasks,
 )
+from tasks.reporter import SummaryReporter
 from tasks.run import start
 
 RUN = start(sys.argv[1:], Path.cwd())
-DOIT_CONFIG = RUN.doit_config()
+# Summary table and clean failures (tasks/reporter.py).
+DOIT_CONFIG = {**RUN.doit_config(), "reporter": SummaryReporter}
 
 task_render = RUN.bind(render_tasks.task_render)
 task_validate = RUN.bind(check_tasks.task_validate)
+task_doctor = RUN.bind(doctor_tasks.task_doctor)
+task__preflight = RUN.bind(doctor_tasks.task__preflight)
 task_base_image = RUN.bind(image_tasks.task_base_image)
 task_builder_image = RUN.bind(image_tasks.task_builder_image)
 task_images = RUN.bind(image_tasks.task_images)
+task_images_prune = RUN.bind(prune.task_images_prune)
 task_compose = RUN.bind(compose_tasks.task_compose)
 task_minikube = RUN.bind(minikube_tasks.task_minikube)
 task_tf_fmt = RUN.bind(terraform_tasks.task_tf_fmt)

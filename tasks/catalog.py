@@ -40,6 +40,7 @@ MINIKUBE_ENV = "minikube"
 WIPE = Option("wipe", bool, False, "also delete the data volumes")
 FIX = Option("fix", bool, False, "rewrite the files instead of checking them")
 TAIL = Option("tail", int, 50, "how many log lines per pod")
+KEEP = Option("keep", int, 3, "content tags to keep per image repository")
 SERVICE = Option("service", str, "", "the service to forward (default: the first with a published port)")
 
 _SELECTED = Entry(Scope.SELECTED)
@@ -58,6 +59,8 @@ TASKS: dict[str, Entry] = {
     "images": _SELECTED,
     "builder_image": _SELECTED,
     "base_image": _SELECTED,
+    "images_prune": Entry(Scope.SELECTED, options=(KEEP,)),
+    "doctor": _SELECTED,
     # compose (phase 1)
     "compose_up": _SELECTED,
     "compose_up_dbs": _SELECTED,

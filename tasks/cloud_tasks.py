@@ -24,10 +24,7 @@ from tasks.terraform_tasks import TERRAFORM, tf_files
 
 CHECKOV_CONFIG = Path(".checkov.yaml")
 CHECKOV_MODE = BUILD / "checkov" / "mode"
-CHECKOV_SKIPPED = (
-    "SKIPPED: checkov is not installed (install it in its own venv: `python -m venv .build/checkov && "
-    ".build/checkov/bin/pip install checkov`, then put .build/checkov/bin at the END of PATH)"
-)
+CHECKOV_SKIPPED = f"SKIPPED: checkov is not installed (install it in its own venv: {tools.CHECKOV_INSTALL})"
 
 
 def _cloud(env: str) -> dict[str, Any]:
@@ -181,8 +178,7 @@ def checkov_envs(run: Run) -> list[str]:
 def _checkov(envs: list[str]) -> None:
     if tools.which("checkov") is None:
         if os.environ.get("CI", "").lower() == "true":
-            raise StackError("checkov is not installed, and CI must run it",
-                             fix="install it in its own venv and put its bin folder at the END of PATH")
+            raise StackError("checkov is not installed, and CI must run it", fix=tools.CHECKOV_INSTALL)
         print("!" * 100 + f"\n  {CHECKOV_SKIPPED}\n" + "!" * 100)
         CHECKOV_MODE.parent.mkdir(parents=True, exist_ok=True)
         CHECKOV_MODE.write_text("skipped\n")
@@ -208,8 +204,9 @@ def _checkov(envs: list[str]) -> None:
             failures.append(result.stdout.strip() or result.stderr.strip())
     if failures:
         raise StackError("checkov found problems:\n" + "\n\n".join(failures),
-                         fix="fix the finding; if it is safe by design, add it to skip-check in "
-                             ".checkov.yaml with a reason (or a checkov.io/skip annotation in templates/k8s/)")
+                         fix="fix the finding; if it is safe by design, suppress it on the resource with "
+                             "its reason (a checkov.io/skipN annotation in templates/k8s/, a "
+                             "#checkov:skip= comment in Terraform); see docs/cloud.md")
     CHECKOV_MODE.parent.mkdir(parents=True, exist_ok=True)
     CHECKOV_MODE.write_text("ran\n")
 

@@ -287,7 +287,7 @@ def up(stack: Stack, live: Live, names: list[str], what: str) -> None:
     timeout = stack.cfg.timeouts["healthy"]
     try:
         compose(stack, "up", "-d", "--wait", "--wait-timeout", str(timeout), *names,
-                prefix="compose", required=names, timeout=timeout + 120)
+                prefix=f"compose-{what}", required=names, timeout=timeout + 120)
     except ToolError as exc:
         raise explain(stack, names, exc) from None
     print(f"  {what} healthy: {', '.join(names)}")
@@ -315,7 +315,7 @@ def run_hooks(stack: Stack, stage: str) -> None:
 def down(stack: Stack, live: Live, wipe: bool = False) -> None:
     live.forget()
     args = ["down", "--remove-orphans"] + (["--volumes"] if wipe else [])
-    compose(stack, *args, prefix="compose")
+    compose(stack, *args, prefix="compose-down")
     print(f"  {stack.project} stopped" + ("; data volumes deleted" if wipe else "; data volumes kept"))
 
 

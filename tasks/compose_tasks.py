@@ -40,6 +40,8 @@ from tasks.errors import StackError, user_errors
 from tasks.run import Run
 
 TaskDict = dict[str, Any]
+# Docker and docker-compose are checked (tasks/doctor_tasks.py) before anything starts.
+PREFLIGHT = "_preflight:compose"
 
 
 # --- Tasks ---------------------------------------------------------------------------
@@ -57,14 +59,22 @@ def inputs(stack: Stack, names: list[str]) -> list[str]:
     return [*stack.files, stack.env_file, *stack.ref_files(names)]
 
 
-def env_task(stack: Stack) -> TaskDict:
+def env_file_complete(stack: Stack) -> bool:
     path = Path(stack.env_file)
+    return path.exists() and set(stack.cfg.secrets) <= env_names(path)
+
+
+def containers_running(live: Live, names: list[str]) -> bool:
+    return live.running(names)
+
+
+def env_task(stack: Stack) -> TaskDict:
     return {
         "basename": "_compose_env",
         "doc": "Create compose/<env>/.env with random secrets if missing (never overwritten).",
         "actions": [action(ensure_env_file, stack)],
         "targets": [stack.env_file],
-        "uptodate": [lambda: path.exists() and set(stack.cfg.secrets) <= env_names(path)],
+        "uptodate": [(env_file_complete, [stack])],
     }
 
 
@@ -75,9 +85,9 @@ def up_task(stack: Stack, live: Live, basename: str, names: list[str], what: str
         "doc": doc,
         "actions": [action(up, stack, live, names, what)],
         "file_dep": inputs(stack, names),
-        "task_dep": ["_compose_env", *images_for(stack, names), *after_build(stack), *after],
+        "task_dep": [PREFLIGHT, "_compose_env", *images_for(stack, names), *after_build(stack), *after],
         # Inputs unchanged (file_dep) is not enough: the containers must also be running.
-        "uptodate": [lambda: live.running(names)],
+        "uptodate": [(containers_running, [live, names])],
     }
 
 
@@ -96,7 +106,7 @@ def bootstrap_task(stack: Stack, live: Live) -> TaskDict:
         "actions": [action(run_job, stack, live, job) for job in jobs],
         "file_dep": inputs(stack, jobs),
         # After the services (the order of compose_up): doit only orders through task_dep.
-        "task_dep": ["_compose_env", *images_for(stack, jobs), *after_build(stack), "compose_up_dbs",
+        "task_dep": [PREFLIGHT, "_compose_env", *images_for(stack, jobs), *after_build(stack), "compose_up_dbs",
                      "compose_up_services"],
         "uptodate": [volumes_unchanged],
     }
@@ -122,7 +132,7 @@ def after_build(stack: Stack) -> list[str]:
 def full_up_task(stack: Stack) -> TaskDict:
     # pre_build hooks come first: every image task depends on them (tasks/image_tasks.py),
     # and compose_up names them too, so the order reads here as it runs.
-    steps = [*(["_compose_pre_build"] if stack.cfg.hooks["pre_build"] else []), "images", *after_build(stack)]
+    steps = [PREFLIGHT, *(["_compose_pre_build"] if stack.cfg.hooks["pre_build"] else []), "images", *after_build(stack)]
     return {"basename": "compose_up",
             "doc": "Build images, start databases, then services, then bootstrap (env=<name>).",
             "actions": None, "task_dep": [*steps, "compose_up_dbs", "compose_up_services", "bootstrap"]}

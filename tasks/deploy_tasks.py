@@ -9,6 +9,7 @@ task: a cloud deploy is one decision, and a no-op is one read of the Namespace.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +60,16 @@ def deploy(cfg: Config) -> None:
     ns = kd.live_namespace(t)  # the apply may have created it: jobs are keyed by its UID
     for job in cfg.jobs():
         if not kd.job_current(t, job.name, ns):
-            kd.run_job(t, job.name, lambda: kd.namespace_uid(t))
+            kd.run_job(t, job.name, partial(kd.namespace_uid, t))
     kd.smoke(t, [d.name for d in cfg.deployments()])
+
+
+def smoke(cfg: Config, names: list[str]) -> None:
+    kd.smoke(target(cfg), names)
+
+
+def rollback(cfg: Config, names: list[str]) -> None:
+    kd.rollback(target(cfg), names)
 
 
 def current(cfg: Config) -> bool:
@@ -85,12 +94,12 @@ def task_deploy(run: Run) -> Iterator[dict[str, Any]]:
         yield {
             "name": cfg.env,
             "doc": f"Deploy {cfg.env} to {t.context} (images from {cfg.cloud['registry'] if cfg.cloud else ''}).",
-            "actions": [user_errors(lambda cfg=cfg: deploy(cfg))],
+            "actions": [(user_errors(deploy), [cfg])],
             # Only refs that exist: a missing one is reported by the action with its fix.
             "file_dep": [*(r for r in refs if Path(r).exists()),
                          *files_under("k8s/base", "k8s/components", str(t.overlay)),
                          *([str(env_file)] if env_file.exists() else [])],
-            "uptodate": [lambda cfg=cfg: current(cfg)],
+            "uptodate": [(current, [cfg])],
             "task_dep": [f"push:{cfg.env}"],  # the registry must hold what we pin
             "verbosity": 2,
         }
@@ -104,7 +113,7 @@ def task_smoke(run: Run) -> Iterator[dict[str, Any]]:
             continue
         names = [d.name for d in cfg.deployments()]
         yield {"name": cfg.env, "doc": f"Smoke-check {cfg.env}.",
-               "actions": [user_errors(lambda cfg=cfg, names=names: kd.smoke(target(cfg), names))],
+               "actions": [(user_errors(smoke), [cfg, names])],
                "uptodate": [False], "verbosity": 2}
 
 
@@ -116,5 +125,5 @@ def task_rollback(run: Run) -> Iterator[dict[str, Any]]:
             continue
         names = [d.name for d in cfg.deployments()]
         yield {"name": cfg.env, "doc": f"Roll {cfg.env} back one revision.",
-               "actions": [user_errors(lambda cfg=cfg, names=names: kd.rollback(target(cfg), names))],
+               "actions": [(user_errors(rollback), [cfg, names])],
                "uptodate": [False], "verbosity": 2}

@@ -25,10 +25,19 @@ def _present(docker_env: tuple[tuple[str, str], ...]) -> set[tuple[str, str]]:
 
 
 def is_current(iid: Path, ref: Path, docker_env: Mapping[str, str]) -> bool:
-    """True when we built this image before AND the daemon still has it under its tag."""
+    """True when we built this image before AND the daemon still has it under its tag.
+
+    Runs as a doit `uptodate` check, outside any action: an exception here would be a
+    traceback. A daemon that cannot answer means "not current": the build action then
+    runs and fails with the one clean sentence (tools.DaemonDown).
+    """
     if not (iid.exists() and ref.exists()):
         return False
-    return (iid.read_text().strip(), ref.read_text().strip()) in present(docker_env)
+    try:
+        listing = present(docker_env)
+    except StackError:
+        return False
+    return (iid.read_text().strip(), ref.read_text().strip()) in listing
 
 
 def build(name: str, *, dockerfile: str, context: str, args: Mapping[str, str], repo: str,

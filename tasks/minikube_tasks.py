@@ -14,8 +14,10 @@ kubernetes-runtime environment without a cloud block).
 """
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator
+from functools import partial
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,7 +28,7 @@ from tasks import minikube as mk
 from tasks.creators import failing_family
 from tasks.errors import StackError, user_errors
 from tasks.image_tasks import generate
-from tasks.model import Config
+from tasks.model import Config, Minikube
 from tasks.paths import BUILD, files_under
 from tasks.run import Run
 
@@ -88,6 +90,7 @@ class Live:
 def _check(fn: Callable[[], bool]) -> Callable[[], bool]:
     """An uptodate check never crashes doit: any failure means "not done" and the action
     then reports it properly (missing tool -> install hint, cluster down -> fix)."""
+    @functools.wraps(fn)  # `doit info` then names the check, not this wrapper
     def check() -> bool:
         try:
             return bool(fn())
@@ -126,6 +129,18 @@ def _env_arg(cfg: Config) -> str:
 # --------------------------------------------------------------------------- pipeline
 
 
+def cluster_ready(m: Minikube) -> bool:
+    return bool(mk.running(m.profile) and not mk.missing_addons(m))
+
+
+def applied(t: kd.Target, live: Live) -> bool:
+    return bool(kd.apply_current(t, live.namespace()))
+
+
+def nothing_pending(t: kd.Target) -> bool:
+    return not (t.state / "pending.json").exists()
+
+
 def _start(cfg: Config) -> dict[str, Any]:
     m = cfg.minikube
 
@@ -144,7 +159,7 @@ def _start(cfg: Config) -> dict[str, Any]:
 
     return {"basename": "minikube_start", "doc": "Start the Minikube cluster and enable its addons (if needed).",
             "actions": [start], "verbosity": 2,
-            "uptodate": [_check(lambda: mk.running(m.profile) and not mk.missing_addons(m))]}
+            "uptodate": [_check(partial(cluster_ready, m))]}
 
 
 def _images(cfg: Config, live: Live) -> Iterator[dict[str, Any]]:
@@ -215,16 +230,16 @@ def _apply(cfg: Config, live: Live, images_step: str) -> dict[str, Any]:
                          *([str(env_file)] if env_file.exists() else [])],
             # Rendering first: editing environments/<env>.yaml and running minikube_up is enough.
             "task_dep": ["minikube_start", *dbs, images_step, *render_steps(t.env)],
-            "uptodate": [_check(lambda: kd.apply_current(t, live.namespace()))]}
+            "uptodate": [_check(partial(applied, t, live))]}
 
 
 def _rollout(cfg: Config, live: Live) -> dict[str, Any]:
     t = live.target
     return {"basename": "minikube_rollout",
             "doc": "Wait for changed deployments; roll back and show why on failure.",
-            "actions": [user_errors(lambda: kd.rollout(t))], "verbosity": 2,
+            "actions": [(user_errors(kd.rollout), [t])], "verbosity": 2,
             "task_dep": ["minikube_apply"],
-            "uptodate": [lambda: not (t.state / "pending.json").exists()]}
+            "uptodate": [(nothing_pending, [t])]}
 
 
 def _jobs(cfg: Config, live: Live) -> Iterator[dict[str, Any]]:
@@ -235,7 +250,7 @@ def _jobs(cfg: Config, live: Live) -> Iterator[dict[str, Any]]:
             return kd.job_current(t, name, live.namespace())
         yield {"basename": "minikube_job", "name": job.name,
                "doc": f"Run job {job.name} again when its image, config or secret changed.",
-               "actions": [user_errors(lambda name=job.name: kd.run_job(t, name, live.namespace_uid))],
+               "actions": [(user_errors(kd.run_job), [t, job.name, live.namespace_uid])],
                "task_dep": ["minikube_rollout"], "verbosity": 2,
                "uptodate": [_check(done)]}
 

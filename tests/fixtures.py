@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-COPIED = ["dodo.py", "tasks", "environments", "templates", "k8s", "compose", "terraform", "docker", "demo"]
+COPIED = ["dodo.py", "pyproject.toml", "tasks", "environments", "templates", "k8s", "compose", "terraform", "docker", "demo"]
 
 
 def copy_project(dest: Path) -> Path:

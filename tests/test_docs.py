@@ -1,0 +1,156 @@
+"""The docs stay true: their command examples that need no daemon or cluster run on a
+scratch copy of the project, and the facts they quote match the code that has them."""
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from tasks import tools
+from tests.fixtures import REPO, copy_project, run_doit
+
+DOCS = [REPO / "README.md", REPO / "CHANGELOG.md", REPO / "terraform/environments/README.md",
+        *sorted((REPO / "docs").glob("*.md"))]
+# What may run here: no daemon, no cluster, no cloud account.
+SAFE = {"list", "help", "info", "doctor", "render", "validate", "tf_fmt", "tf_validate", "checkov"}
+DOIT_COMMANDS = {"list", "help", "info"}
+PLACEHOLDER = re.compile(r"<|>|\bENV\b|\bX\b|\.\.\.|\[|\||\$")
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.DOTALL | re.MULTILINE)
+INLINE = re.compile(r"`((?:\.venv/bin/)?doit\b[^`]*)`")
+
+
+def examples(text: str) -> list[str]:
+    """Every `doit ...` command line in shell blocks and inline code."""
+    found = []
+    for lang, body in FENCE.findall(text):
+        if lang in ("sh", "bash", "shell", ""):
+            found += [line for line in body.splitlines()]
+    found += INLINE.findall(text)
+    out = []
+    for line in found:
+        line = line.split("#", 1)[0].strip().removeprefix(".venv/bin/")
+        if re.match(r"^doit(\s|$)", line):
+            out.append(line)
+    return out
+
+
+def runnable(command: str) -> bool:
+    if PLACEHOLDER.search(command):
+        return False
+    words = [w for w in shlex.split(command)[1:] if not w.startswith("-") and "=" not in w]
+    words = [w for w in words if w != "json"]  # the value of --reporter
+    if words == ["info"]:
+        return False  # a name in prose ("`doit info` names ..."), not a command
+    return not words or words[0].split(":")[0] in SAFE
+
+
+def all_examples() -> list[str]:
+    return sorted({c for path in DOCS for c in examples(path.read_text(encoding="utf-8")) if runnable(c)})
+
+
+def test_examples_are_found() -> None:
+    found = all_examples()
+    for must in ("doit", "doit doctor", "doit list", "doit render", "doit help images_prune"):
+        assert must in found, found
+    assert len(found) >= 8
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_project(tmp_path_factory.mktemp("docs") / "project")
+
+
+@pytest.mark.parametrize("command", all_examples())
+def test_example_runs(command: str, scratch: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As on a developer's machine: checkov and provider schemas may be missing (they skip).
+    monkeypatch.delenv("CI", raising=False)
+    args = shlex.split(command)[1:]
+    sub = args[0] if args and args[0] in DOIT_COMMANDS else "run"
+    result = run_doit(scratch, *(args[1:] if sub != "run" else args), command=sub)
+    assert "Traceback" not in result.out, result.out
+    if sub == "info":
+        assert result.code in (0, 1) and "status" in result.out, result.out  # 1: it would run
+    elif args[:1] == ["doctor"]:
+        # Whether this machine has everything is not the docs' business; the table is.
+        assert result.code in (0, 1), result.out
+        assert any(line.split()[:3] == ["check", "status", "found"] for line in result.out.splitlines()
+                   if line.strip()), result.out
+    else:
+        assert result.code == 0, result.out
+
+
+def test_readme_doctor_output_has_the_rows_doctor_prints(scratch: Path) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = next(body for lang, body in FENCE.findall(readme) if "Docker daemon" in body and lang == "text")
+    shown = [line.split("  ")[0] for line in block.splitlines()[2:] if line and not line.startswith("(")]
+    real = run_doit(scratch, "doctor").out.splitlines()
+    start = next(i for i, line in enumerate(real) if line.startswith("check "))
+    printed = [line.split("  ")[0] for line in real[start + 2:] if line.strip()][:len(shown) - 1]
+    assert shown[:-1] == printed
+    assert block.splitlines()[0].split() == real[start].split()
+
+
+def normal(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_troubleshooting_quotes_every_known_failure() -> None:
+    readme = normal((REPO / "README.md").read_text(encoding="utf-8"))
+    for _, sentence in tools.KNOWN_FAILURES:
+        assert normal(sentence) in readme, sentence
+
+
+def test_one_checkov_install_instruction_the_one_ci_uses() -> None:
+    found = re.search(r"pip install[^\n]*('checkov==[0-9.]+')", (REPO / ".ci/run").read_text())
+    assert found is not None
+    pin = found.group(1)
+    assert pin in (REPO / ".github/workflows/ci.yml").read_text()
+    assert pin in tools.CHECKOV_INSTALL and pin in tools.INSTALL_HINTS["checkov"]
+    assert "[security]" not in tools.INSTALL_HINTS["checkov"]
+    for path in DOCS:
+        text = path.read_text(encoding="utf-8")
+        installs = re.findall(r"(?:pip|pipx) install[^\n`]*checkov[^\n`]*", text)
+        assert all(pin in line for line in installs), (path.name, installs)
+        assert "[security]" not in text, path.name
+
+
+def test_cloud_tasks_are_not_said_to_follow_env() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "the environment is in the" in readme and "`doit deploy:dev`" in readme
+    assert "no `terraform` binary" in normal((REPO / "docs/cloud.md").read_text())
+    block = (REPO / "terraform/environments/README.md").read_text().split("```sh")[1].split("```")[0]
+    assert [line.split()[0] for line in block.splitlines() if line.strip()] == ["doit", "doit"]
+
+
+MERMAID = re.compile(r"```mermaid\n(.*?)```", re.DOTALL)
+LABEL = re.compile(r'\["([^"]*)"\]')
+TASK_WORD = re.compile(r"^_?[a-z][a-z0-9_]*(?::[A-Za-z0-9*._-]+)?$")
+
+
+def task_names(project: Path, env: str) -> list[str]:
+    result = run_doit(project, "--all", "--private", f"env={env}", command="list")
+    assert result.code == 0, result.out
+    return [line.split()[0] for line in result.out.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize(("doc", "env"), [("docs/compose.md", "offline"), ("docs/minikube.md", "minikube"),
+                                          ("docs/cloud.md", "dev")])
+def test_task_graph_pictures_name_tasks_that_exist(doc: str, env: str, scratch: Path) -> None:
+    text = (REPO / doc).read_text(encoding="utf-8")
+    named = set()
+    for block in MERMAID.findall(text):
+        for label in LABEL.findall(block):
+            for word in re.split(r"<br/>|[\s,()]+", label.replace("ENV", env)):
+                if TASK_WORD.match(word) and ("_" in word or ":" in word):
+                    named.add(word)
+    assert len(named) >= 5, named
+    names = task_names(scratch, env)
+    # Some steps exist only with some settings (hooks, image-load): those must at least be
+    # task names the code creates.
+    source = "".join(p.read_text(encoding="utf-8") for p in (REPO / "tasks").glob("*_tasks.py"))
+    missing = [w for w in sorted(named)
+               if not (w in names or (w.endswith("*") and any(n.startswith(w[:-1]) for n in names))
+                       or f'"{w}"' in source)]
+    assert missing == [], f"{doc} draws tasks that do not exist: {missing}"

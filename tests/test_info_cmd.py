@@ -1,0 +1,46 @@
+"""`doit info` names actions and checks (no lambdas, no addresses) and the real reason to run."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from doit.action import PythonAction
+from doit.loader import load_tasks
+
+from tasks.info_cmd import describe, describe_action
+from tests.fixtures import run_doit
+
+
+def test_info_names_the_action_and_the_checks(project: Path) -> None:
+    result = run_doit(project, "images:engine", command="info")
+    assert " at 0x" not in result.out
+    assert ("actions    :\n - build_image(Config(local), Image(engine), 'docker/Dockerfile.service', 'demo', "
+            "'srvthreds/engine', 'engine', '8080', _no_env)\n") in result.out
+    assert " * The following uptodate checks say it must run:\n    - image_in_daemon(Image(engine), _no_env)" \
+        in result.out
+
+
+def test_a_source_edit_is_the_service_images_own_reason_to_rebuild(project: Path) -> None:
+    # The engine image copies from the builder; a source edit rebuilds the builder, then it.
+    result = run_doit(project, "images:engine", command="info")
+    changed = result.out.split("The following file dependencies have changed:")[1].split(" * ")[0]
+    assert "demo/srvthreds_demo/engine.py" in changed
+
+
+def test_no_task_runs_or_checks_a_lambda(project: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(project)
+    named = []
+    for env in ("local", "offline", "minikube", "dev"):
+        # dodo.py resolves the run from argv, as under the real `doit list env=<env>`.
+        monkeypatch.setattr("sys.argv", ["doit", "list", f"env={env}"])
+        spec = importlib.util.spec_from_file_location("dodo_under_test", project / "dodo.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        for task in load_tasks(vars(module)):
+            for action in task.actions:
+                if isinstance(action, PythonAction):
+                    named.append((task.name, describe_action(action)))
+            named += [(task.name, describe(u, a, k)) for u, a, k in task.uptodate if callable(u)]
+    assert len(named) > 50
+    assert [n for n in named if "<lambda>" in n[1] or "wrapper(" in n[1]] == []

@@ -1,0 +1,75 @@
+"""Collapsed tool output: a counter and the last line, the full log under .build/logs/."""
+from __future__ import annotations
+
+import io
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from tasks import progress, tools
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture(autouse=True)
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("STACKBUILD_VERBOSE", raising=False)
+
+
+def test_plain_stream_gets_one_closing_line_and_the_log_has_everything() -> None:
+    out = io.StringIO()
+    sink = progress.Collapsed("engine", stream=out)
+    for i in range(50):
+        sink(f"step {i}\n")
+    sink.close(ok=True)
+    assert out.getvalue() == "[engine] done (50 lines, full log: .build/logs/engine.log)\n"
+    assert Path(".build/logs/engine.log").read_text().splitlines()[-1] == "step 49"
+
+
+def test_plain_stream_prints_progress_now_and_then(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(progress, "PLAIN_EVERY", 0.0)
+    out = io.StringIO()
+    sink = progress.Collapsed("base", stream=out)
+    sink("I: Retrieving Release\n")
+    assert out.getvalue() == "[base] 1 lines so far: I: Retrieving Release\n"
+    sink.close(ok=True)
+
+
+def test_terminal_redraws_one_line_with_count_and_last_line() -> None:
+    out = Tty()
+    sink = progress.Collapsed("engine", stream=out)
+    sink("Step 1/2\n")
+    sink("Step 2/2\n")
+    assert out.getvalue().endswith("\r\x1b[K[engine] 2 lines: Step 2/2")
+    sink.close(ok=False)
+    assert out.getvalue().endswith("\r\x1b[K[engine] FAILED (2 lines, full log: .build/logs/engine.log)\n")
+
+
+def test_verbose_shows_every_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STACKBUILD_VERBOSE", "1")
+    out = io.StringIO()
+    sink = progress.Collapsed("engine", stream=out)
+    sink("a\n")
+    sink("b\n")
+    sink.close(ok=True)
+    assert out.getvalue() == "[engine] a\n[engine] b\n"
+
+
+def test_streamed_tool_output_is_collapsed_and_logged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "docker").write_text('#!/bin/sh\nfor i in $(seq 1 200); do echo "line $i"; done\n')
+    (bin_dir / "docker").chmod(0o755)
+    monkeypatch.setenv("PATH", os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent), "/usr/bin", "/bin"]))
+    result = tools.run("docker", "build", ".", prefix="engine")
+    assert result.stdout.count("\n") == 200
+    shown = capsys.readouterr().out
+    assert shown == "[engine] done (200 lines, full log: .build/logs/engine.log)\n"
+    assert len(Path(".build/logs/engine.log").read_text().splitlines()) == 200
