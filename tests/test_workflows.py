@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.fixtures import run_doit
+from tasks.errors import StackError
+from tasks.run import resolve, split_argv
+from tests.fixtures import REPO, run_doit
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -42,21 +44,27 @@ def _env_choices(doc: dict[Any, Any]) -> list[str]:
     return list(inputs.get("environment", {}).get("options", [])) or ["dev"]
 
 
-def doit_tasks(run: str, envs: list[str]) -> set[str]:
-    """Task names a `run:` script passes to doit, for every environment the input allows."""
-    names: set[str] = set()
+def doit_calls(run: str, envs: list[str]) -> list[list[str]]:
+    """Each doit command line of a `run:` script, for every environment the input allows."""
+    calls: list[list[str]] = []
     for env in envs:
         text = run.replace('"$STACK_ENV"', env).replace("$STACK_ENV", env)
         for line in text.splitlines():
             words = shlex.split(line, comments=True)
             while "doit" in words:
                 words = words[words.index("doit") + 1:]
+                argv = []
                 for word in words:
                     if word in ("&&", "||", ";", "|", "doit"):
                         break
-                    if not word.startswith("-") and "=" not in word:
-                        names.add(word)
-    return names
+                    argv.append(word)
+                calls.append(argv)
+    return calls
+
+
+def doit_tasks(run: str, envs: list[str]) -> set[str]:
+    """Task names a `run:` script passes to doit, read by the product's own parser."""
+    return {word for argv in doit_calls(run, envs) for word in split_argv(argv)[1]}
 
 
 def _called() -> set[str]:
@@ -93,7 +101,21 @@ def test_workflow_parses_and_uses_only_allowed_actions(path: Path) -> None:
 
 def test_doit_task_parser() -> None:
     run = 'PATH="$PATH:x" doit validate tf_fmt env=dev --verbosity 2\ndoit push:"$STACK_ENV" env="$STACK_ENV"'
-    assert doit_tasks(run, ["dev", "prod"]) == {"validate", "tf_fmt", "2", "push:dev", "push:prod"}
+    assert doit_tasks(run, ["dev", "prod"]) == {"validate", "tf_fmt", "push:dev", "push:prod"}
+
+
+def test_every_workflow_command_line_resolves(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What CI types is accepted by the run resolver: known tasks and options, and a
+    mutating cloud command that names exactly one environment."""
+    monkeypatch.setenv("CI", "true")
+    for path in FILES:
+        doc = _load(path)
+        for step in _steps(doc):
+            for argv in doit_calls(step.get("run", ""), _env_choices(doc)):
+                try:
+                    resolve(argv, REPO)
+                except StackError as exc:
+                    raise AssertionError(f"{path.name}: `doit {' '.join(argv)}`: {exc.render()}") from None
 
 
 def test_every_called_task_exists(task_names: set[str]) -> None:
