@@ -15,7 +15,7 @@ from typing import Any
 
 from tasks import config, tools
 from tasks.errors import StackError, user_errors
-from tasks.images import state_dir
+from tasks.images import pushed, state_dir
 from tasks.model import Config
 from tasks.paths import BUILD, root
 from tasks.terraform_tasks import cloud_envs
@@ -41,7 +41,13 @@ def push_dir(env: str) -> Path:
 
 
 def ref_files(env: str) -> list[str]:
-    return sorted(p.as_posix() for p in state_dir(env).glob("*.ref"))
+    """The recorded refs of the images the cluster runs (the builder's is never pushed:
+    it has no ECR repository, see tasks/images.pushed)."""
+    try:
+        names = set(pushed(config.load(env, root())))
+    except StackError:
+        return []
+    return sorted(p.as_posix() for p in state_dir(env).glob("*.ref") if p.stem in names)
 
 
 # --------------------------------------------------------------------------- kubeconfig / login

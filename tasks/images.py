@@ -10,8 +10,12 @@ daemon; other daemons (Minikube's) get their own folder.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tasks.paths import BUILD
+
+if TYPE_CHECKING:
+    from tasks.model import Config
 
 TAG_LENGTH = 12
 
@@ -40,4 +44,13 @@ def refs(env: str, names: list[str], basename: str = "images") -> dict[str, str]
         path = ref_file(env, name, basename)
         if path.exists():
             out[name] = path.read_text().strip()
+    return out
+
+
+def pushed(cfg: Config) -> dict[str, str]:
+    """name -> repository of every image a cloud cluster runs, hence pushed and given an ECR
+    repository: the services, and locally built databases placed in the cluster. The builder
+    (and a debootstrapped base) only feed other builds: never pushed, no repository."""
+    out = {name: cfg.image_ref(name) for name in cfg.services}
+    out.update({db.name: db.image for db in cfg.databases.values() if db.build and db.placement == "cluster"})
     return out

@@ -156,7 +156,7 @@ def test_tf_validate_falls_back_and_says_what_was_skipped(project: Path, monkeyp
     monkeypatch.delenv("STACKBUILD_TF_PLUGIN_DIR", raising=False)
     result = run_doit(project, "tf_validate")
     assert result.code == 0, result.out
-    assert "structural checks (python-hcl2) of 7 directories: OK" in result.out
+    assert "structural checks (python-hcl2) of 9 directories: OK" in result.out
     assert PLAN_SKIP in result.out and "STACKBUILD_TF_PLUGIN_DIR is not set" in result.out
     # Never a silent pass: a fallback run is not recorded as done, so it runs and warns again.
     again = run_doit(project, "tf_validate")
@@ -175,7 +175,7 @@ def test_tf_validate_names_each_directory_and_its_missing_provider(project: Path
     assert ("SKIPPED terraform validate terraform/environments/dev: provider RedisLabs/rediscloud, "
             "hashicorp/aws, hashicorp/tls, mongodb/mongodbatlas not in the mirror") in result.out
     assert "terraform validate terraform/" not in result.out.replace("SKIPPED terraform validate terraform/", "")
-    assert "0 directories validated, 7 NOT validated" in result.out
+    assert "0 directories validated, 9 NOT validated" in result.out
     again = run_doit(project, "tf_validate")
     assert "tf_validate" in again.executed(), "a partial validation was recorded as up to date"
 
