@@ -187,7 +187,7 @@ def _validate() -> None:
         raise StackError("terraform validate failed:\n" + "\n".join(f"{n}:\n{e}" for n, e in outcome.failed.items()),
                          fix="fix the Terraform sources under terraform/ (rendered roots: templates/terraform/)")
     if outcome.skipped:
-        print(f"  {len(outcome.validated)} directories validated, {len(outcome.skipped)} NOT validated "
+        print(f"  terraform validate: {len(outcome.validated)} validated, {len(outcome.skipped)} NOT validated "
               f"(add the named providers to {PLUGIN_DIR_VAR}); this run is not recorded as up to date")
         return
     # Only a run that validated every directory is recorded as up to date.

@@ -175,7 +175,7 @@ def test_tf_validate_names_each_directory_and_its_missing_provider(project: Path
     assert ("SKIPPED terraform validate terraform/environments/dev: provider RedisLabs/rediscloud, "
             "hashicorp/aws, hashicorp/tls, mongodb/mongodbatlas not in the mirror") in result.out
     assert "terraform validate terraform/" not in result.out.replace("SKIPPED terraform validate terraform/", "")
-    assert "0 directories validated, 9 NOT validated" in result.out
+    assert "terraform validate: 0 validated, 9 NOT validated" in result.out
     again = run_doit(project, "tf_validate")
     assert "tf_validate" in again.executed(), "a partial validation was recorded as up to date"
 
