@@ -2,6 +2,7 @@
 checked against the stack, and rendered into the Terraform inputs the new modules need."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -93,7 +94,7 @@ def test_new_modules_pass_the_structural_checks() -> None:
 def test_github_oidc_trust_is_one_repository_and_environment() -> None:
     root = Path(__file__).resolve().parent.parent
     main = (root / "terraform/modules/github-oidc/main.tf").read_text()
-    assert 'subject      = "repo:${var.repository}:environment:${var.github_environment}"' in main
+    assert re.search(r'subject\s+= "repo:\$\{var.repository\}:environment:\$\{var.github_environment\}"', main)
     assert '"${local.issuer}:aud"' in main and '"${local.issuer}:sub"' in main
     assert main.count('test     = "StringEquals"') == 2  # never StringLike with a wildcard
     env_main = (root / "terraform/environments/dev/main.tf").read_text()

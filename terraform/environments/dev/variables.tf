@@ -106,17 +106,32 @@ variable "admin_arns" {
     condition     = length(var.admin_arns) > 0
     error_message = "The `admin_arns` must list at least one IAM principal, or nobody can administer the cluster."
   }
+
+  validation {
+    condition     = alltrue([for a in var.admin_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/", a))])
+    error_message = "Each entry of `admin_arns` must be an IAM role or user ARN."
+  }
 }
 
 variable "reader_arns" {
   type        = list(string)
   description = "IAM role or user ARNs given read-only access (`AmazonEKSViewPolicy`), from `cloud.access.readers`; may be empty."
   default     = []
+
+  validation {
+    condition     = alltrue([for a in var.reader_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/", a))])
+    error_message = "Each entry of `reader_arns` must be an IAM role or user ARN."
+  }
 }
 
 variable "github_repository" {
   type        = string
   description = "GitHub repository (`owner/name`) whose deploy workflow may assume the deploy role, from `cloud.github.repository`."
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.github_repository))
+    error_message = "The `github_repository` must be written as `owner/name`."
+  }
 }
 
 variable "create_shared" {

@@ -1,8 +1,9 @@
 locals {
   issuer = "token.actions.githubusercontent.com"
   # The `sub` claim of a job that runs in a GitHub environment.
-  subject      = "repo:${var.repository}:environment:${var.github_environment}"
-  provider_arn = var.create_provider ? aws_iam_openid_connect_provider.github[0].arn : data.aws_iam_openid_connect_provider.github[0].arn
+  subject = "repo:${var.repository}:environment:${var.github_environment}"
+  # Exactly one of the two exists (count 1 and 0); splats keep the absent one from being indexed.
+  provider_arn = one(concat(aws_iam_openid_connect_provider.github[*].arn, data.aws_iam_openid_connect_provider.github[*].arn))
 }
 
 ################################################################################
