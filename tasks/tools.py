@@ -82,11 +82,14 @@ def run(
     prefix: str | None = None,
     echo: Callable[[str], None] | None = None,
     timeout: float | None = None,
+    stop_grace: float | None = None,
 ) -> Result:
     """Run `program args...`, capture both streams, raise ToolError on failure.
 
     `prefix` streams each output line as it arrives (e.g. "[engine] ..."), for long
     steps such as image builds; `env` is added to (not replacing) the environment.
+    On Ctrl-C or SIGTERM the program gets SIGTERM and `stop_grace` seconds to finish
+    (default STOP_GRACE) before it is killed.
     """
     import sh  # imported on first use: a no-op doit run starts no program at all
 
@@ -108,16 +111,15 @@ def run(
     streams: dict[str, Any] = (
         {"_out": collect(out), "_err": collect(err)} if prefix is not None else {"_tty_out": False})
     try:
-        if prefix is not None:
-            # A streamed step is long (image builds, terraform): run it in the background
-            # and wait here, so Ctrl-C or SIGTERM stops the child instead of orphaning it.
-            streams.update(_bg=True, _bg_exc=False)
+        # Started in the background, in its own process group, and waited for here: a
+        # terminal's Ctrl-C reaches only us, and we pass on exactly one SIGTERM (a second
+        # signal makes terraform exit at once, without saving its state).
         done = sh.Command(exe)(
             *args, _cwd=str(cwd) if cwd else None, _env=full_env, _in=input, _timeout=timeout,
-            _encoding="utf-8", _decode_errors="replace", _return_cmd=True, **streams,
+            _encoding="utf-8", _decode_errors="replace", _return_cmd=True, _bg=True, _bg_exc=False,
+            _new_group=True, **streams,
         )
-        if prefix is not None:
-            _wait_or_stop(done, cmd)
+        _wait_or_stop(done, cmd, STOP_GRACE if stop_grace is None else stop_grace)
         code = 0
         if prefix is None:
             out, err = [_text(done.stdout)], [_text(done.stderr)]
@@ -134,7 +136,8 @@ def run(
     return result
 
 
-STOP_GRACE = 30.0  # seconds a stopped child gets to exit cleanly (terraform saves its state)
+STOP_GRACE = 30.0  # seconds a stopped child gets to exit cleanly
+TF_STOP_GRACE = 300.0  # terraform finishes or cancels in-flight API calls, then saves its state
 
 
 class Interrupted(KeyboardInterrupt):
@@ -145,12 +148,12 @@ def _raise_interrupted(signum: int, frame: object) -> None:
     raise Interrupted(f"signal {signum}")
 
 
-def _wait_or_stop(proc: Any, cmd: Sequence[str]) -> None:
+def _wait_or_stop(proc: Any, cmd: Sequence[str], grace: float) -> None:
     """Wait for a background sh command; on Ctrl-C or SIGTERM stop it, then re-raise.
 
-    The child gets SIGTERM first (terraform then stops gracefully and releases its state
-    lock; unlike SIGINT it is never inherited as ignored), and SIGKILL if it is still
-    running after STOP_GRACE seconds.
+    The child gets SIGTERM (terraform then stops gracefully and releases its state lock;
+    unlike SIGINT it is never inherited as ignored) and `grace` seconds to exit; it is
+    killed after that, or at once on a second Ctrl-C.
     """
     import signal
     import threading
@@ -160,25 +163,31 @@ def _wait_or_stop(proc: Any, cmd: Sequence[str]) -> None:
     try:
         proc.wait()
     except KeyboardInterrupt:
-        _stop(proc, cmd)
+        _stop(proc, cmd, grace)
         raise
     finally:
         if in_main:
             signal.signal(signal.SIGTERM, previous)
 
 
-def _stop(proc: Any, cmd: Sequence[str]) -> None:
+def _stop(proc: Any, cmd: Sequence[str], grace: float) -> None:
     import signal
     import time
 
-    print(f"  stopping `{' '.join(cmd[:3])}` (pid {proc.process.pid}) ...", file=sys.stderr, flush=True)
-    deadline = time.monotonic() + STOP_GRACE
+    name = " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd[:3]))
+    print(f"  stopping `{name}` (pid {proc.process.pid}); waiting up to {grace:g} s for it to finish "
+          "cleanly (Ctrl-C again kills it now)", file=sys.stderr, flush=True)
+    deadline = time.monotonic() + grace
     try:
         proc.process.signal(signal.SIGTERM)
-        while proc.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        try:
+            while proc.is_alive() and time.monotonic() < deadline:
+                time.sleep(0.1)
+        except KeyboardInterrupt:
+            pass  # a second Ctrl-C: kill it now
         if proc.is_alive():
             proc.process.kill()
+            print(f"  killed `{name}` (pid {proc.process.pid})", file=sys.stderr, flush=True)
     except (OSError, ProcessLookupError):
         pass  # already gone
 
@@ -233,7 +242,7 @@ def terraform(
     project = str(Path(__file__).resolve().parent.parent)
     pythonpath = os.pathsep.join(p for p in (project, os.environ.get("PYTHONPATH", "")) if p)
     result = run(sys.executable, *child, env={"PYTHONPATH": pythonpath, **(env or {})}, check=False,
-                 prefix=stream)
+                 prefix=stream, stop_grace=TF_STOP_GRACE)
     if check and result.code != 0:
         raise failure(["terraform", f"-chdir={cwd}", *args], result)
     return result

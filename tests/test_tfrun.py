@@ -97,8 +97,9 @@ def test_non_zero_terraform_exit_is_a_tool_error(tmp_path: Path) -> None:
     assert "local-exec provisioner error" in str(failed.value)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_a_signal_to_doit_stops_the_terraform_child(tmp_path: Path, sig: signal.Signals) -> None:
+@pytest.mark.parametrize("stream", ["'apply test'", "None"], ids=["streamed", "quiet"])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_to_doit_stops_the_terraform_child(tmp_path: Path, sig: signal.Signals, stream: str) -> None:
     marker = f"{time.time_ns() % 100000}.25"  # a unique `sleep` argument to find it by
     folder = tf_dir(tmp_path, f"echo started; exec sleep {marker}")
     script = (
@@ -106,21 +107,19 @@ def test_a_signal_to_doit_stops_the_terraform_child(tmp_path: Path, sig: signal.
         "import signal; signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "from tasks import tools\n"
         f"tools.terraform('apply', '-auto-approve', '-no-color', '-input=false', cwd={str(folder)!r},"
-        f" env={{'TF_DATA_DIR': {str(folder / '.data')!r}}}, stream='apply test')\n"
+        f" env={{'TF_DATA_DIR': {str(folder / '.data')!r}}}, stream={stream})\n"
     )
     # The doit side is started in its own session so that the signal reaches it alone,
     # as `kill <pid>` or a CI runner cancelling the job does: it must pass it on.
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    assert proc.stdout is not None
-    out = []
-    for line in proc.stdout:
-        out.append(line)
-        if "(local-exec): started" in line:
-            break
-    sleeper = subprocess.run(["pgrep", "-f", f"sleep {marker}"], check=False, capture_output=True,
-                             text=True).stdout.split()
-    assert sleeper, "".join(out)
+    deadline = time.monotonic() + 60
+    sleeper: list[str] = []
+    while not sleeper and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+        sleeper = subprocess.run(["pgrep", "-f", f"sleep {marker}"], check=False, capture_output=True,
+                                 text=True).stdout.split()
+    assert sleeper, "terraform's local-exec never started"
     started = time.monotonic()
     proc.send_signal(sig)
     rest, _ = proc.communicate(timeout=60)
@@ -134,6 +133,30 @@ def test_a_signal_to_doit_stops_the_terraform_child(tmp_path: Path, sig: signal.
         time.sleep(0.2)
     assert not _alive(child), "the terraform child outlived doit"
     assert not any(_alive(int(p)) for p in sleeper), "terraform's local-exec outlived doit"
+
+
+def test_ctrl_c_in_a_terminal_interrupts_terraform_once(tmp_path: Path) -> None:
+    """A terminal sends SIGINT to its whole foreground group: Terraform must still get one
+    interrupt (a graceful stop), not two ("exiting immediately", state possibly lost)."""
+    marker = f"{time.time_ns() % 100000}.5"
+    folder = tf_dir(tmp_path, f"echo started; exec sleep {marker}")
+    script = (
+        "import signal; signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+        "from tasks import tools\n"
+        f"tools.terraform('apply', '-auto-approve', '-no-color', '-input=false', cwd={str(folder)!r},"
+        f" env={{'TF_DATA_DIR': {str(folder / '.data')!r}}}, stream='apply test')\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if "(local-exec): started" in line:
+            break
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: the whole process group
+    rest, _ = proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    assert "Interrupt received." in rest
+    assert "Two interrupts received" not in rest, rest
 
 
 # --------------------------------------------------------------------------- plan / apply tasks
