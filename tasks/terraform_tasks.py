@@ -266,12 +266,12 @@ def change_counts(output: str, pattern: re.Pattern[str]) -> tuple[int, int, int]
 
 
 def summary(verb: str, env: str, counts: tuple[int, int, int] | None, plan: Path) -> str:
+    where = f"plan file {plan}" if verb == "tf_plan" else f"applied plan file {plan} (used up)"
     if counts is None:
-        return f"  {verb}:{env} summary: Terraform printed no resource counts; plan file {plan}"
+        return f"  {verb}:{env} summary: Terraform printed no resource counts; {where}"
     add, change, destroy = counts
     words = ("to add", "to change", "to destroy") if verb == "tf_plan" else ("added", "changed", "destroyed")
-    return (f"  {verb}:{env} summary: {add} {words[0]}, {change} {words[1]}, {destroy} {words[2]}; "
-            f"plan file {plan}")
+    return f"  {verb}:{env} summary: {add} {words[0]}, {change} {words[1]}, {destroy} {words[2]}; {where}"
 
 
 @user_errors

@@ -185,7 +185,8 @@ def test_plan_and_apply_stream_and_end_with_a_summary(project: Path, monkeypatch
     assert terraform_tasks._apply("dev") is None
     out = capfd.readouterr().out
     assert "[apply dev] terraform_data.step (local-exec): applying" in out
-    assert "tf_apply:dev summary: 1 added, 0 changed, 0 destroyed" in out
+    assert f"tf_apply:dev summary: 1 added, 0 changed, 0 destroyed; applied plan file {plan} (used up)" in out
+    assert not plan.exists()
 
 
 def test_a_failing_plan_fails_the_task_and_records_nothing(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
