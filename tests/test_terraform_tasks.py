@@ -391,3 +391,19 @@ def test_checkov_runs_one_scan_per_framework(in_project: Path, tmp_path: Path, m
     ]
     assert calls[2][:3] == ("checkov", "--framework", "dockerfile") and "docker/Dockerfile.builder" in calls[2]
     assert cloud_tasks._checkov_ran() is True
+
+
+MIRROR = os.environ.get("STACKBUILD_TF_PLUGIN_DIR", "")
+
+
+@pytest.mark.skipif(not (MIRROR and terraform_tasks.mirror_providers(Path(MIRROR)) >= {"hashicorp/aws"}),
+                    reason="needs STACKBUILD_TF_PLUGIN_DIR with at least hashicorp/aws")
+def test_tf_validate_with_a_real_partial_mirror(project: Path) -> None:
+    """With a real mirror holding the AWS provider: every aws-only module is validated by
+    Terraform against the provider's schema, and the others are named with what they lack."""
+    result = run_doit(project, "tf_validate")
+    assert result.code == 0, result.out
+    for module in ("ecr", "github-oidc", "networking"):
+        assert f"terraform validate terraform/modules/{module}: OK" in result.out
+    if "hashicorp/tls" not in terraform_tasks.mirror_providers(Path(MIRROR)):
+        assert "SKIPPED terraform validate terraform/modules/eks: provider hashicorp/tls not in the mirror" in result.out
