@@ -178,10 +178,17 @@ def checkov_envs() -> list[str]:
 
 
 def dockerfiles() -> list[str]:
-    """Every Dockerfile of the project (docker/, and any a stack points at), never build state."""
-    skip = {".build", ".venv", ".git", "node_modules"}
-    return sorted(p.as_posix() for p in Path(".").rglob("Dockerfile*")
-                  if p.is_file() and not skip & set(p.parts))
+    """Every Dockerfile of the project (docker/, demo/, ...), never in build state or venvs.
+
+    Walked with pruning: task creation runs on every doit call, and .venv alone holds
+    tens of thousands of files."""
+    skip = {".build", ".git", "node_modules", "__pycache__"}
+    found = []
+    for folder, dirs, files in os.walk("."):
+        dirs[:] = [d for d in dirs if d not in skip and not d.startswith(".venv")
+                   and not (Path(folder) / d / "pyvenv.cfg").exists()]
+        found += [(Path(folder) / f).as_posix().removeprefix("./") for f in files if f.startswith("Dockerfile")]
+    return sorted(found)
 
 
 def workflow_files() -> list[str]:
