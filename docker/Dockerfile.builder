@@ -7,6 +7,7 @@
 # Service images copy only these directories, never the builder's own layers, so a
 # change here that leaves /out unchanged (a test, a comment) leaves them unchanged.
 ARG BASE_IMAGE=debian:bookworm-slim
+# checkov:skip=CKV_DOCKER_7:doit always passes BASE_IMAGE: images.base_image (a Debian release tag, never latest) or the content tag of the locally debootstrapped base; the default is that release tag too.
 FROM ${BASE_IMAGE}
 
 # Versions are those of the Debian release the base image tracks; pinning exact
@@ -21,7 +22,11 @@ RUN apt-get update \
 ENV PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
 COPY . .
+# The demo's tests run unprivileged (nobody); only laying out /out below needs root,
+# so that what service images copy stays root-owned and read-only to their user.
+USER 65534:65534
 RUN python3 -m pytest -q -p no:cacheprovider tests
+USER 0:0
 
 # One directory per service, named as in stack.yaml (session-agent), holding its
 # module (session_agent.py). --preserve=mode drops timestamps and ownership, so
@@ -37,3 +42,8 @@ RUN set -eu; \
         cp --preserve=mode "$pkg/$module.py" "/out/services/$service/$pkg/"; \
     done; \
     find /out -name __pycache__ -prune -exec rm -rf {} +
+
+# Never started as a container: service images only `COPY --from` it. Should someone
+# run it anyway, it runs as nobody, and there is no process whose health to check.
+USER 65534:65534
+HEALTHCHECK NONE

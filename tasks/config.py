@@ -72,12 +72,45 @@ DATABASE = s.Fields(
     },
     frozenset({"image", "port", "env_var"}),
 )
+def _cidr(value: Any) -> tuple[str, str] | None:
+    try:
+        net = ipaddress.IPv4Network(value)
+    except ValueError:
+        return f"{value!r} is not an IPv4 CIDR block", "write it like '203.0.113.0/24'"
+    if net.prefixlen == 0:
+        return (f"{value!r} opens the Kubernetes API to the whole internet",
+                "list the CIDR blocks of your office, VPN or CI egress instead")
+    return None
+
+
+def _iam_arn(value: Any) -> tuple[str, str] | None:
+    if re.match(r"^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:(role|user|assumed-role)/\S+$", value):
+        return None
+    return f"{value!r} is not an IAM role or user ARN", "write it like 'arn:aws:iam::123456789012:role/Admin'"
+
+
+CLUSTER_VERSION = re.compile(r"^1\.[0-9]+$")
 CLOUD = s.Fields(
     {
         "region": s.typed(r"[a-z]{2}(?:-[a-z]+)+-[0-9]", "AWS region", "'us-west-2'"),
         "cluster_name": s.NAME, "registry": s.IMAGE_REPO, "vpc_cidr": s.CIDR,
         "node_instance_types": s.ListOf(s.typed(r"[a-z0-9-]+\.[a-z0-9]+", "EC2 instance type", "'m5.large'")),
         "endpoint_private": s.BOOL,
+        # Kubernetes minor of the EKS control plane; must match kubernetes_version (checked in _build).
+        "cluster_version": s.Scalar((str,), lambda v: None if CLUSTER_VERSION.match(v) else (
+            f"{v!r} is not a Kubernetes minor version", "write it like '1.33' (quoted)")),
+        # Who may reach the public API endpoint (never 0.0.0.0/0); unused when endpoint_private.
+        "endpoint_public_cidrs": s.ListOf(s.Scalar((str,), _cidr)),
+        # EKS access entries: cluster admins and read-only users (IAM ARNs). The CI deploy
+        # role is made by terraform/modules/github-oidc and gets its entry there.
+        "access": s.Fields({"admins": s.ListOf(s.Scalar((str,), _iam_arn)),
+                            "readers": s.ListOf(s.Scalar((str,), _iam_arn))}, frozenset({"admins"})),
+        # GitHub repository (owner/name) whose deploy workflow may assume the deploy role.
+        "github": s.Fields({"repository": s.typed(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", "GitHub repository",
+                                                  "'owner/name'")},
+                           frozenset({"repository"})),
+        # One environment per AWS account creates what the account shares (ECR, GitHub OIDC provider).
+        "create_shared": s.BOOL,
         "mongodb_instance_size": s.Scalar((str,), s.one_of("M10", "M20", "M30", "M40", "M50", "M60", "M80")),
         "redis_deployment_cidr": s.CIDR,
         "node_count": s.Fields({"min": NODES, "max": NODES, "desired": NODES},
@@ -87,7 +120,8 @@ CLOUD = s.Fields(
                           frozenset({"bucket", "lock_table"})),
     },
     frozenset({"region", "cluster_name", "registry", "vpc_cidr", "node_instance_types",
-               "node_count", "state", "mongodb_instance_size", "redis_deployment_cidr"}),
+               "node_count", "state", "mongodb_instance_size", "redis_deployment_cidr",
+               "cluster_version", "access", "github"}),
 )
 TOP = s.Fields(
     {
@@ -313,6 +347,7 @@ def _build(env: str | None, m: dict[str, Any], docs: list[Located], sources: tup
             limits={k: str(v) for k, v in raw["resources"]["limits"].items()},
         )
     _cross_check(where, m, services, databases)
+    _check_cloud(m, where)
     img = m["images"]
     mk = m["minikube"]
     hooks = m.get("hooks", {})
@@ -420,3 +455,23 @@ def _no_repeats(where: _Where, path: KeyPath, items: list[Any]) -> None:
         if item in seen:
             raise where.error(path + (i,), f"{item!r} is listed twice", "remove the duplicate")
         seen.add(item)
+
+
+def _check_cloud(m: dict[str, Any], where: _Where) -> None:
+    """The cloud block agrees with the rest: the cluster runs the Kubernetes version the
+    manifests are validated against, and a public endpoint names who may reach it."""
+    cloud = m.get("cloud")
+    if not cloud:
+        return
+    version = cloud.get("cluster_version")
+    wanted = ".".join(str(m["kubernetes_version"]).split(".")[:2])
+    if version is not None and version != wanted:
+        raise where.error(("cloud", "cluster_version"),
+                          f"EKS runs Kubernetes {version}, but the manifests are validated against "
+                          f"kubernetes_version {m['kubernetes_version']}",
+                          f"set `cluster_version: \"{wanted}\"`, or change kubernetes_version in "
+                          f"{ENV_DIR}/{STACK_FILE} to the cluster's version")
+    if not cloud.get("endpoint_private", False) and not cloud.get("endpoint_public_cidrs"):
+        raise where.error(("cloud",), "the public Kubernetes API endpoint has no allowed CIDR blocks",
+                          "list them under `endpoint_public_cidrs:` (your office, VPN or CI egress), "
+                          "or set `endpoint_private: true`")

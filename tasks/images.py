@@ -10,8 +10,12 @@ daemon; other daemons (Minikube's) get their own folder.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tasks.paths import BUILD
+
+if TYPE_CHECKING:
+    from tasks.model import Config
 
 TAG_LENGTH = 12
 
@@ -41,3 +45,10 @@ def refs(env: str, names: list[str], basename: str = "images") -> dict[str, str]
         if path.exists():
             out[name] = path.read_text().strip()
     return out
+
+
+def pushed(cfg: Config) -> dict[str, str]:
+    """name -> repository of every image a cloud cluster runs, hence pushed and given an ECR
+    repository (`Config.cluster_images`: never the builder or a debootstrapped base)."""
+    return {name: cfg.image_ref(name) if name in cfg.services else cfg.databases[name].image
+            for name in cfg.cluster_images()}

@@ -17,6 +17,8 @@ ALLOWED_VOLUMES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral",
 SECRETISH = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY", re.IGNORECASE)
 
 
+HIGH_UID = 10000
+
 def pod_spec(obj: dict[str, Any]) -> dict[str, Any] | None:
     kind = obj.get("kind")
     spec: dict[str, Any] | None = None
@@ -64,8 +66,12 @@ def _pod(spec: dict[str, Any], *, long_running: bool) -> list[str]:
         where = f"container {c['name']}"
         if not (csc.get("runAsNonRoot", psc.get("runAsNonRoot")) is True):
             bad.append(f"{where}: runAsNonRoot must be true")
-        if csc.get("runAsUser", psc.get("runAsUser", 0)) == 0:
+        uid = csc.get("runAsUser", psc.get("runAsUser", 0))
+        if uid == 0:
             bad.append(f"{where}: runAsUser must be a non-zero UID")
+        elif uid < HIGH_UID:
+            # Below 10000 a UID may belong to a host account (checkov CKV_K8S_40).
+            bad.append(f"{where}: runAsUser {uid} is below {HIGH_UID}; use a UID of at least {HIGH_UID}")
         seccomp = csc.get("seccompProfile", psc.get("seccompProfile", {})).get("type")
         if seccomp not in ("RuntimeDefault", "Localhost"):
             bad.append(f"{where}: seccompProfile.type must be RuntimeDefault or Localhost")

@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tasks import state
+from tasks import images, state
 from tasks.errors import StackError
 from tasks.model import Config, Database, Service
 
@@ -248,7 +248,9 @@ def terraform(cfg: Config) -> Outputs:
     assert cfg.env is not None and cfg.cloud is not None
     folder = f"terraform/environments/{cfg.env}"
     cloud = {"endpoint_private": False, **cfg.cloud}
-    inputs = {f"{folder}/{name}": _render(f"terraform/{name}.j2", env=cfg.env, project=cfg.project, cloud=cloud)
+    repositories = sorted(set(images.pushed(cfg).values()))  # one ECR repository per pushed image
+    inputs = {f"{folder}/{name}": _render(f"terraform/{name}.j2", env=cfg.env, project=cfg.project, cloud=cloud,
+                                          repositories=repositories)
               for name in ("terraform.tfvars", "backend.hcl")}
     # Every environment root is the same thin caller of the modules; only its inputs differ.
     roots = {f"{folder}/{name}": _render(f"terraform/root/{name}.j2")

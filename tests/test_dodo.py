@@ -83,6 +83,9 @@ def test_changing_the_kubernetes_version_validates_again(project: Path) -> None:
     assert run_doit(project, "validate:k8s-minikube").executed() == []
     stack = project / "environments" / "stack.yaml"
     stack.write_text(stack.read_text().replace('kubernetes_version: "1.33.0"', 'kubernetes_version: "1.32.0"'))
+    for env in ("dev", "staging", "prod"):  # EKS must run the version the manifests are checked against
+        path = project / "environments" / f"{env}.yaml"
+        path.write_text(path.read_text().replace('cluster_version: "1.33"', 'cluster_version: "1.32"'))
     again = run_doit(project, "validate:k8s-minikube")
     assert again.code == 0, again.out
     assert "validate:k8s-minikube" in again.executed()

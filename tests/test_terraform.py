@@ -23,7 +23,7 @@ MODULES_DIR = TERRAFORM / "modules"
 ENVIRONMENTS_DIR = TERRAFORM / "environments"
 TEMPLATES_DIR = ROOT / "templates" / "terraform"
 
-EXPECTED_MODULES = ["eks", "mongodb-atlas", "networking", "redis-cloud"]
+EXPECTED_MODULES = ["ecr", "eks", "github-oidc", "mongodb-atlas", "networking", "redis-cloud"]
 EXPECTED_ENVIRONMENTS = ["dev", "prod", "staging"]
 STANDARD_FILES = tfcheck.STANDARD_FILES
 ENV_FILES = tfcheck.ENV_FILES
@@ -224,7 +224,8 @@ def _render(template: str, **context: Any) -> str:
 
 
 def _context(env: str) -> dict[str, Any]:
-    return {"env": env, "project": "srvthreds", "cloud": _env_yaml(env)["cloud"], "header": "# header"}
+    return {"env": env, "project": "srvthreds", "cloud": _env_yaml(env)["cloud"], "header": "# header",
+            "repositories": ["srvthreds/engine", "srvthreds/session-agent"]}
 
 
 @pytest.mark.parametrize("template", ["terraform.tfvars.j2", "backend.hcl.j2"])

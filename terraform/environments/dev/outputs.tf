@@ -48,3 +48,13 @@ output "redis_public_endpoint" {
   description = "Public `host:port` endpoint of the Redis Cloud database (TLS)."
   value       = module.redis_cloud.public_endpoint
 }
+
+output "deploy_role_arn" {
+  description = "IAM role the deploy workflow assumes through GitHub OIDC: set it as the `AWS_DEPLOY_ROLE_ARN` variable of the GitHub environment."
+  value       = module.github_oidc.role_arn
+}
+
+output "ecr_repository_urls" {
+  description = "ECR repository URLs keyed by name (empty where another environment creates them)."
+  value       = var.create_shared ? module.ecr[0].repository_urls : {}
+}

@@ -2,16 +2,23 @@
 # Inputs of terraform/environments/prod from the `cloud:` block of environments/prod.yaml.
 # Secrets are never rendered here: set TF_VAR_<name> (see variables.tf).
 
-cluster_name          = "srvthreds-prod"
-endpoint_private      = true
-environment           = "prod"
-mongodb_instance_size = "M30"
-node_desired_size     = 3
-node_instance_types   = ["m5.large"]
-node_max_size         = 6
-node_min_size         = 3
-project               = "srvthreds"
-redis_deployment_cidr = "192.168.30.0/24"
-region                = "us-west-2"
-registry              = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
-vpc_cidr              = "10.30.0.0/16"
+admin_arns                   = ["arn:aws:iam::123456789012:role/platform-admin"]
+cluster_name                 = "srvthreds-prod"
+cluster_version              = "1.33"
+create_shared                = false
+ecr_repositories             = ["srvthreds/bootstrap", "srvthreds/engine", "srvthreds/persistence-agent", "srvthreds/session-agent"]
+endpoint_private             = true
+endpoint_public_access_cidrs = []
+environment                  = "prod"
+github_repository            = "example-org/srvthreds"
+mongodb_instance_size        = "M30"
+node_desired_size            = 3
+node_instance_types          = ["m5.large"]
+node_max_size                = 6
+node_min_size                = 3
+project                      = "srvthreds"
+reader_arns                  = ["arn:aws:iam::123456789012:role/developer"]
+redis_deployment_cidr        = "192.168.30.0/24"
+region                       = "us-west-2"
+registry                     = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
+vpc_cidr                     = "10.30.0.0/16"

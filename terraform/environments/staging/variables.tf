@@ -78,6 +78,78 @@ variable "node_desired_size" {
   description = "Initial number of nodes in the default node group, between `node_min_size` and `node_max_size`."
 }
 
+variable "cluster_version" {
+  type        = string
+  description = "Kubernetes minor version of the EKS control plane, for example `1.33` (from `cloud.cluster_version`; checked against `kubernetes_version` by the config loader)."
+
+  validation {
+    condition     = can(regex("^1\\.[0-9]+$", var.cluster_version))
+    error_message = "The `cluster_version` must be a Kubernetes minor version such as `1.33`."
+  }
+}
+
+variable "endpoint_public_access_cidrs" {
+  type        = list(string)
+  description = "IPv4 CIDR blocks allowed to reach the public Kubernetes API endpoint (from `cloud.endpoint_public_cidrs`); unused when `endpoint_private` is `true`. Never a /0."
+
+  validation {
+    condition     = alltrue([for c in var.endpoint_public_access_cidrs : can(cidrhost(c, 0)) && !endswith(c, "/0")])
+    error_message = "Each entry of `endpoint_public_access_cidrs` must be a valid IPv4 CIDR block narrower than /0."
+  }
+}
+
+variable "admin_arns" {
+  type        = list(string)
+  description = "IAM role or user ARNs given cluster admin access (`AmazonEKSClusterAdminPolicy`), from `cloud.access.admins`; at least one."
+
+  validation {
+    condition     = length(var.admin_arns) > 0
+    error_message = "The `admin_arns` must list at least one IAM principal, or nobody can administer the cluster."
+  }
+
+  validation {
+    condition     = alltrue([for a in var.admin_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/", a))])
+    error_message = "Each entry of `admin_arns` must be an IAM role or user ARN."
+  }
+}
+
+variable "reader_arns" {
+  type        = list(string)
+  description = "IAM role or user ARNs given read-only access (`AmazonEKSViewPolicy`), from `cloud.access.readers`; may be empty."
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.reader_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/", a))])
+    error_message = "Each entry of `reader_arns` must be an IAM role or user ARN."
+  }
+}
+
+variable "github_repository" {
+  type        = string
+  description = "GitHub repository (`owner/name`) whose deploy workflow may assume the deploy role, from `cloud.github.repository`."
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.github_repository))
+    error_message = "The `github_repository` must be written as `owner/name`."
+  }
+}
+
+variable "create_shared" {
+  type        = bool
+  description = "Allowed values: `true` (this environment creates the account's shared resources: ECR repositories and GitHub's OIDC provider) or `false` (another environment of the same account does). From `cloud.create_shared`."
+  default     = false
+}
+
+variable "ecr_repositories" {
+  type        = list(string)
+  description = "ECR repository names, one per image the cluster runs (rendered from the stack's services)."
+
+  validation {
+    condition     = length(var.ecr_repositories) > 0
+    error_message = "The `ecr_repositories` must list at least one repository."
+  }
+}
+
 variable "endpoint_private" {
   type        = bool
   description = "Allowed values: `true` (Kubernetes API reachable only from inside the VPC) or `false` (public endpoint as well)."
@@ -97,12 +169,6 @@ variable "az_suffixes" {
     condition     = length(var.az_suffixes) >= 2 && length(var.az_suffixes) <= 6 && alltrue([for s in var.az_suffixes : can(regex("^[a-z]$", s))])
     error_message = "The `az_suffixes` must list 2 to 6 single lowercase letters."
   }
-}
-
-variable "endpoint_public_access_cidrs" {
-  type        = list(string)
-  description = "IPv4 CIDR blocks allowed to reach the public Kubernetes API endpoint when `endpoint_private` is `false`."
-  default     = ["0.0.0.0/0"]
 }
 
 variable "mongodbatlas_public_key" {

@@ -126,17 +126,18 @@ resource "aws_iam_role_policy_attachment" "cluster" {
 }
 
 resource "aws_eks_cluster" "this" {
-  #checkov:skip=CKV_AWS_39:The public endpoint is a per-environment choice (`endpoint_public_access`); prod turns it off, dev and staging keep it for operator access.
-  #checkov:skip=CKV_AWS_38:`public_access_cidrs` is set per environment; dev and staging may keep the open default while the endpoint still requires IAM authentication, prod disables the public endpoint.
+  #checkov:skip=CKV_AWS_39:The public endpoint is a per-environment choice (`endpoint_public_access`): prod turns it off; dev and staging limit it to `public_access_cidrs`, which refuses /0.
   name     = var.cluster_name
   version  = var.cluster_version
   role_arn = aws_iam_role.cluster.arn
 
   enabled_cluster_log_types = var.enabled_log_types
 
+  # Access entries only (no aws-auth ConfigMap), all from `access_entries`: the identity
+  # that runs `terraform apply` gets no implicit admin rights.
   access_config {
-    authentication_mode                         = "API_AND_CONFIG_MAP"
-    bootstrap_cluster_creator_admin_permissions = true
+    authentication_mode                         = "API"
+    bootstrap_cluster_creator_admin_permissions = false
   }
 
   vpc_config {
@@ -161,12 +162,44 @@ resource "aws_eks_cluster" "this" {
       condition     = var.endpoint_private_access || var.endpoint_public_access
       error_message = "At least one of `endpoint_private_access` and `endpoint_public_access` must be `true`; otherwise the API server is unreachable."
     }
+
+    precondition {
+      condition     = !var.endpoint_public_access || length(var.public_access_cidrs) > 0
+      error_message = "A public endpoint needs `public_access_cidrs`: list who may reach the API, or set `endpoint_public_access = false`."
+    }
   }
 
   depends_on = [
     aws_iam_role_policy_attachment.cluster,
     aws_cloudwatch_log_group.this,
   ]
+}
+
+################################################################################
+# Access entries: who may use the Kubernetes API, and with which EKS access policy.
+################################################################################
+
+resource "aws_eks_access_entry" "this" {
+  for_each = var.access_entries
+
+  cluster_name  = aws_eks_cluster.this.name
+  principal_arn = each.value.principal_arn
+  type          = "STANDARD"
+
+  tags = var.tags
+}
+
+resource "aws_eks_access_policy_association" "this" {
+  for_each = var.access_entries
+
+  cluster_name  = aws_eks_cluster.this.name
+  principal_arn = aws_eks_access_entry.this[each.key].principal_arn
+  policy_arn    = "arn:${local.partition}:eks::aws:cluster-access-policy/${each.value.policy}"
+
+  access_scope {
+    type       = length(each.value.namespaces) > 0 ? "namespace" : "cluster"
+    namespaces = length(each.value.namespaces) > 0 ? each.value.namespaces : null
+  }
 }
 
 ################################################################################

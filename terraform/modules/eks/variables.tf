@@ -10,22 +10,11 @@ variable "cluster_name" {
 
 variable "cluster_version" {
   type        = string
-  description = "Kubernetes minor version of the control plane, as `1.<minor>`. Allowed values: `1.29` to `1.33`."
-  default     = "1.31"
+  description = "Kubernetes minor version of the control plane, as `1.<minor>`; set per environment (`cloud.cluster_version`) to the `kubernetes_version` the manifests are validated against. Allowed values: `1.29` to `1.33`."
 
   validation {
     condition     = contains(["1.29", "1.30", "1.31", "1.32", "1.33"], var.cluster_version)
     error_message = "The `cluster_version` must be one of `1.29`, `1.30`, `1.31`, `1.32` or `1.33`."
-  }
-}
-
-variable "vpc_id" {
-  type        = string
-  description = "ID of the VPC the cluster runs in (`vpc-...`)."
-
-  validation {
-    condition     = can(regex("^vpc-[0-9a-f]+$", var.vpc_id))
-    error_message = "The `vpc_id` must look like `vpc-0123abcd`."
   }
 }
 
@@ -53,12 +42,36 @@ variable "endpoint_public_access" {
 
 variable "public_access_cidrs" {
   type        = list(string)
-  description = "IPv4 CIDR blocks allowed to reach the public API endpoint when `endpoint_public_access` is `true`. Any list of valid IPv4 CIDRs; at least one entry."
-  default     = ["0.0.0.0/0"]
+  description = "IPv4 CIDR blocks allowed to reach the public API endpoint when `endpoint_public_access` is `true` (your office, VPN or CI egress). Valid IPv4 CIDRs, never a /0; may be empty only when `endpoint_public_access` is `false`."
+  default     = []
 
   validation {
-    condition     = length(var.public_access_cidrs) > 0 && alltrue([for c in var.public_access_cidrs : can(cidrhost(c, 0))])
-    error_message = "The `public_access_cidrs` must hold at least one valid IPv4 CIDR block."
+    condition     = alltrue([for c in var.public_access_cidrs : can(cidrhost(c, 0)) && !endswith(c, "/0")])
+    error_message = "Each entry of `public_access_cidrs` must be a valid IPv4 CIDR block narrower than /0."
+  }
+}
+
+variable "access_entries" {
+  type = map(object({
+    principal_arn = string
+    policy        = string
+    namespaces    = optional(list(string), [])
+  }))
+  description = "EKS access entries keyed by a short name: `principal_arn` (IAM role or user), `policy` (allowed values: `AmazonEKSClusterAdminPolicy`, `AmazonEKSAdminPolicy`, `AmazonEKSEditPolicy`, `AmazonEKSViewPolicy`) and optional `namespaces` (empty: the whole cluster). At least one entry must hold `AmazonEKSClusterAdminPolicy`: nobody else gets access, not even the identity that runs `terraform apply`."
+
+  validation {
+    condition     = anytrue([for e in values(var.access_entries) : e.policy == "AmazonEKSClusterAdminPolicy"])
+    error_message = "The `access_entries` must give at least one principal `AmazonEKSClusterAdminPolicy`, or nobody can administer the cluster."
+  }
+
+  validation {
+    condition     = alltrue([for e in values(var.access_entries) : contains(["AmazonEKSClusterAdminPolicy", "AmazonEKSAdminPolicy", "AmazonEKSEditPolicy", "AmazonEKSViewPolicy"], e.policy)])
+    error_message = "Each entry of `access_entries` must use `AmazonEKSClusterAdminPolicy`, `AmazonEKSAdminPolicy`, `AmazonEKSEditPolicy` or `AmazonEKSViewPolicy`."
+  }
+
+  validation {
+    condition     = alltrue([for e in values(var.access_entries) : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/", e.principal_arn))])
+    error_message = "Each `principal_arn` in `access_entries` must be an IAM role or user ARN."
   }
 }
 

@@ -1,0 +1,156 @@
+"""checkov covers every framework the repository has, and every suppression says something true.
+
+The scans are checked at the PATH boundary (a fake `checkov` program) and, where checkov
+is installed (its own venv, .build/checkov), for real on a copy of the project.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tasks import cloud_tasks, config, policy
+from tasks.run import resolve
+from tests.fixtures import REPO, run_doit
+
+SKIP_COMMENT = re.compile(r"checkov:skip=(CKV2?_[A-Z0-9]+_\d+):(.*)$", re.MULTILINE)
+SKIP_ANNOTATION = re.compile(r"checkov\.io/skip\d+: (CKV2?_[A-Z0-9]+_\d+)=(.*)$", re.MULTILINE)
+CONTENT_ADDRESSED = ("content-addressed", "image ID prefix", "immutable content tags")
+
+
+@pytest.fixture
+def at_repo(monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(REPO)
+    return REPO
+
+
+def test_checkov_scans_every_framework_and_every_overlay(at_repo: Path) -> None:
+    envs = cloud_tasks.checkov_envs(resolve(["list"], at_repo))
+    # Minikube is not a cloud environment, but its overlay is scanned too.
+    assert {"dev", "staging", "prod", "minikube"} <= set(envs)
+    scans = dict(cloud_tasks.checkov_scans(envs))
+    assert list(scans) == ["terraform", "kubernetes", "dockerfile", "github_actions"]
+    assert ".build/manifests/minikube.yaml" in scans["kubernetes"]
+    for dockerfile in ("docker/Dockerfile.builder", "docker/Dockerfile.service", "docker/rabbitmq/Dockerfile"):
+        assert dockerfile in scans["dockerfile"]
+    assert scans["github_actions"][:2] == ["-d", ".github/workflows"]
+
+
+FAKE_CHECKOV = """#!{python}
+import sys
+args = sys.argv[1:]
+failing = "--framework" in args and args[args.index("--framework") + 1] == "dockerfile"
+print("Passed checks: 5, Failed checks: %d, Skipped checks: 0" % failing)
+if failing:
+    print("Check: CKV_DOCKER_3: user")
+sys.exit(1 if failing else 0)
+"""
+
+
+def test_a_failure_in_any_framework_fails_the_task(at_repo: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "checkov"
+    fake.write_text(FAKE_CHECKOV.format(python=sys.executable))
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(cloud_tasks, "CHECKOV_MODE", tmp_path / "mode")
+    failed = cloud_tasks._checkov(cloud_tasks.checkov_envs(resolve(["list"], at_repo)))
+    assert failed is not None and "[dockerfile]" in str(failed) and "CKV_DOCKER_3" in str(failed)
+    assert "[terraform]" not in str(failed)
+    assert not cloud_tasks._checkov_ran()
+
+
+def _suppressions() -> list[tuple[str, str, str]]:
+    """(file, check, reason) of every suppression in sources and committed rendered output."""
+    out = []
+    files = [*(REPO / "terraform").rglob("*.tf"), *(REPO / ".github/workflows").glob("*.yml"),
+             *(p for p in (REPO / "docker").rglob("Dockerfile*")), *(REPO / "k8s").rglob("*.yaml")]
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        for pattern in (SKIP_COMMENT, SKIP_ANNOTATION):
+            out += [(path.relative_to(REPO).as_posix(), check, reason.strip()) for check, reason in pattern.findall(text)]
+    return out
+
+
+def test_every_suppression_carries_a_reason() -> None:
+    found = _suppressions()
+    frameworks = {f.split("/")[0] for f, _, _ in found}
+    assert frameworks >= {"terraform", ".github", "docker", "k8s"}
+    for file, check, reason in found:
+        assert len(reason.split()) >= 8, f"{file}: {check} is suppressed without a real reason: {reason!r}"
+
+
+def _workloads(folder: Path) -> list[dict[str, Any]]:
+    docs = [d for p in sorted(folder.glob("*.yaml")) for d in yaml.safe_load_all(p.read_text()) if d]
+    return [d for d in docs if d.get("kind") in ("Deployment", "StatefulSet", "Job")]
+
+
+def test_content_addressed_reason_only_on_images_we_build() -> None:
+    stack = config.load(None, REPO)
+    own = {stack.image_ref(s) for s in stack.services}
+    checked = 0
+    for obj in _workloads(REPO / "k8s/base"):
+        notes = " ".join((obj["metadata"].get("annotations") or {}).values())
+        images = [c["image"] for c in obj["spec"]["template"]["spec"]["containers"]]
+        if any(words in notes for words in CONTENT_ADDRESSED):
+            assert all(image.split(":")[0] in own for image in images), (obj["metadata"]["name"], images)
+        else:
+            # A third-party image's suppressions name it, and say why it is not pinned.
+            for image in images:
+                assert image in notes and "not by a digest" in notes, (obj["metadata"]["name"], notes)
+        checked += 1
+    assert checked >= 5
+
+
+def test_stack_workloads_run_as_high_uids() -> None:
+    for obj in _workloads(REPO / "k8s/base"):
+        uid = obj["spec"]["template"]["spec"]["securityContext"]["runAsUser"]
+        assert uid >= policy.HIGH_UID, obj["metadata"]["name"]
+
+
+def test_restricted_policy_refuses_a_low_uid() -> None:
+    pod = {"kind": "StatefulSet", "metadata": {"name": "rabbitmq"}, "spec": {"template": {"spec": {
+        "automountServiceAccountToken": False,
+        "securityContext": {"runAsNonRoot": True, "runAsUser": 999, "seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [{"name": "rabbitmq", "securityContext": {
+            "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}}}],
+    }}}}
+    assert any("runAsUser 999 is below 10000" in v for v in policy.violations([pod]))
+
+
+def test_cloud_environments_do_not_change_what_is_built() -> None:
+    # The deploy workflow's CKV_GHA_7 suppression says its environment input never changes the
+    # images built: true only while no cloud environment overrides `images:`.
+    deploy = (REPO / ".github/workflows/deploy.yml").read_text()
+    assert "checkov:skip=CKV_GHA_7:" in deploy
+    options = yaml.safe_load(deploy)[True]["workflow_dispatch"]["inputs"]["environment"]["options"]
+    for env in options:
+        assert "images" not in yaml.safe_load((REPO / f"environments/{env}.yaml").read_text()), env
+
+
+def _checkov_bin() -> str | None:
+    local = REPO / ".build/checkov/bin"
+    return str(local) if (local / "checkov").exists() else (os.path.dirname(shutil.which("checkov") or "") or None)
+
+
+@pytest.mark.skipif(_checkov_bin() is None or shutil.which("kubectl") is None and
+                    not (Path(sys.executable).parent / "kubectl").exists(),
+                    reason="checkov (own venv) or kubectl is not installed")
+def test_real_checkov_finds_nothing_in_any_framework(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copytree(REPO / ".github", project / ".github")
+    shutil.copy2(REPO / ".checkov.yaml", project / ".checkov.yaml")
+    # checkov's own venv goes at the END of PATH, as in CI.
+    monkeypatch.setenv("PATH", f"{os.environ['PATH']}{os.pathsep}{_checkov_bin()}")
+    result = run_doit(project, "checkov")
+    assert result.code == 0, result.out
+    for framework in ("terraform", "kubernetes", "dockerfile", "github_actions"):
+        assert re.search(rf"checkov {framework}: Passed checks: \d+, Failed checks: 0,", result.out), result.out
