@@ -36,6 +36,7 @@ from tasks.compose import (
     volume_ids,
 )
 from tasks.errors import StackError, user_errors
+from tasks.targets import for_config, status
 
 TaskDict = dict[str, Any]
 
@@ -126,6 +127,10 @@ def full_up_task(stack: Stack) -> TaskDict:
             "actions": None, "task_dep": [*steps, "compose_up_dbs", "compose_up_services", "bootstrap"]}
 
 
+def show_status(stack: Stack) -> None:
+    status(for_config(stack.cfg))
+
+
 def always(basename: str, doc: str, func: Callable[..., None], stack: Stack, *args: Any,
            needs_env: bool = False) -> TaskDict:
     return {"basename": basename, "doc": doc, "actions": [action(func, stack, *args)],
@@ -150,7 +155,8 @@ def stack_tasks(stack: Stack) -> Iterator[TaskDict]:
     yield full_up_task(stack)
     yield always("compose_down", "Stop and remove the stack; data volumes are kept unless wipe=1.",
                  down, stack, live)
-    yield always("compose_ps", "Show the stack's containers and their state.", show, stack, "ps", "-a")
+    yield always("compose_ps", "Table per service: desired, ready, image, applied, ok/stale/failed; "
+                 "fails unless all are ok.", show_status, stack)
     yield always("compose_logs", "Show the logs of every container of the stack.",
                  show, stack, "logs", "--no-color", "--timestamps")
     yield always("compose_config", "Print the effective Compose configuration (secrets masked).",
