@@ -15,7 +15,13 @@ from tasks import config
 from tasks.check_tasks import task_validate  # noqa: F401
 from tasks.cloud_tasks import task_checkov, task_kubeconfig, task_push, task_registry_login  # noqa: F401
 from tasks.compose_tasks import task_compose  # noqa: F401
-from tasks.deploy_tasks import task_deploy, task_release_export, task_rollback, task_smoke  # noqa: F401
+from tasks.deploy_tasks import (  # noqa: F401
+    task_deploy,
+    task_deploy_restored,
+    task_release_export,
+    task_rollback,
+    task_smoke,
+)
 from tasks.errors import StackError
 from tasks.image_tasks import task_base_image, task_builder_image, task_images  # noqa: F401
 from tasks.minikube_tasks import task_minikube  # noqa: F401

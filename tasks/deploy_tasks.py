@@ -125,6 +125,25 @@ def task_rollback() -> Iterator[dict[str, Any]]:
                "uptodate": [False], "verbosity": 2}
 
 
+def restored(cfg: Config) -> None:
+    """Succeeds only when the last deploy failed and undid its own failure completely."""
+    path = target(cfg).state / "outcome.json"
+    outcome = kd._read_json(path)
+    if not outcome.get("restored"):
+        state = "succeeded" if outcome.get("ok") else ("left " + ", ".join(outcome.get("failed", [])) + " failing"
+                                                       if outcome else "recorded no outcome")
+        raise StackError(f"the last deploy of {cfg.env} did not restore the previous release: it {state}",
+                         fix=f"`doit rollback:{cfg.env} env={cfg.env}` re-applies the known-good release")
+    print(f"  the last deploy of {cfg.env} failed and restored the previous release itself")
+
+
+def task_deploy_restored() -> Iterator[dict[str, Any]]:
+    """Exit 0 only when the last deploy undid its own failure (the workflow then skips rollback)."""
+    for cfg in cloud_envs():
+        yield {"name": cfg.env, "doc": f"Did the last deploy of {cfg.env} restore the previous release?",
+               "actions": [user_errors(lambda cfg=cfg: restored(cfg))], "uptodate": [False], "verbosity": 2}
+
+
 def task_release_export() -> Iterator[dict[str, Any]]:
     """Write releases/<env>.json: the images last seen healthy (for promotion)."""
     for cfg in cloud_envs():

@@ -163,10 +163,12 @@ def _bad_release(project: Path, dev: FakeCluster) -> str:
 
 
 def _workflow_rollback_needed(project: Path) -> bool:
-    """What .github/workflows/deploy.yml's `restored` step reads."""
-    import json
-    outcome = json.loads((project / ".build/dev/deploy/outcome.json").read_text())
-    return not outcome["restored"]
+    """What .github/workflows/deploy.yml's `restored` step decides (its rollback step's `if`)."""
+    workflow = yaml.safe_load((Path(__file__).resolve().parent.parent / ".github/workflows/deploy.yml").read_text())
+    steps = {s.get("name"): s for s in workflow["jobs"]["deploy"]["steps"]}
+    assert "steps.restored.outcome != 'success'" in steps["Roll back"]["if"]
+    assert steps["Did the deploy restore the previous release?"]["run"].startswith("doit deploy_restored:")
+    return run_doit(project, "deploy_restored:dev", "env=dev").code != 0
 
 
 def test_failed_deploy_then_workflow_rollback_keeps_the_good_release(project: Path, dev: FakeCluster) -> None:
