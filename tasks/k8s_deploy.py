@@ -103,7 +103,7 @@ def secret_values(cfg: Config, t: Target, generate: bool) -> dict[str, str] | No
     wanted = list(cfg.secrets)
     if not wanted:
         return None
-    given = envfile.read(Path("compose") / t.env / ".env")
+    given = envfile.read_secrets(Path("compose") / t.env / ".env", t.env, wanted)
     if all(k in given for k in wanted):
         return {k: given[k] for k in wanted}
     if not generate:
