@@ -43,7 +43,8 @@ def _timed(project: Path, label: str) -> tuple[int, str, float]:
     start = time.monotonic()
     result = doit(project, "compose_up")
     took = time.monotonic() - start
-    print(f"\nSCENARIO {label}: exit {result.returncode}, {took:.1f}s")
+    said = next((line for line in (result.stdout + result.stderr).splitlines() if SENTENCE in line), "")
+    print(f"\nSCENARIO {label}: exit {result.returncode}, {took:.1f}s\n  {said}")
     return result.returncode, result.stdout + result.stderr, took
 
 
