@@ -22,7 +22,7 @@ import json
 import os
 import re
 import secrets as pysecrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 
 from tasks import atomic, envfile, tools
-from tasks.errors import StackError, ToolError
+from tasks.errors import StackError
 from tasks.model import Config
 from tasks.paths import BUILD
 

@@ -103,7 +103,7 @@ class KubeTarget:
                 undone.append(h.key)
         if undone:
             after = health.wait(self.kubectl, undone, time.monotonic() + self.t.rollout_timeout)
-            for key, h in after.items():
+            for h in after.values():
                 notes[h.ref] = ("rolled back to the previous revision, which is ready" if h.state == "ready"
                                 else f"rolled back, but the previous revision is not ready either ({h.reason})")
         restored = bool(failures) and all(n.startswith("rolled back to") for n in notes.values())

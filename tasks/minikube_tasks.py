@@ -19,7 +19,6 @@ kubernetes-runtime environment without a cloud block).
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from importlib.util import find_spec
 from pathlib import Path

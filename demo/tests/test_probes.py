@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 
 import pytest
-
 from srvthreds_demo.common import rabbit, web
 from srvthreds_demo.common.config import Endpoint
 
