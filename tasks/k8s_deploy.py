@@ -1,18 +1,17 @@
-"""Deploying an overlay to a cluster: shared by `minikube_up` and the cloud `deploy:<env>`.
-
-The steps, each usable on its own (Minikube runs them as separate doit tasks):
+"""Deploying an overlay to a cluster: plan, apply and jobs, for tasks/k8s_target.py (the
+Kubernetes target of the deploy engine in tasks/targets.py).
 
   plan     write .build/<env>/deploy/kustomization.yaml (the committed overlay plus
            `images:` pinned to content tags), build it with `kubectl kustomize`, hash it.
   apply    `kubectl apply -f` everything but Jobs, with the hash as an annotation on
            the Namespace only (commonAnnotations would change every pod template and
-           roll every pod). Skipped when the hash is unchanged and the cluster carries it.
-  rollout  wait for each Deployment the apply changed; on failure `rollout undo`, show
-           why (waiting reason, events, logs) and fail. Only then is the hash recorded.
-  jobs     Jobs are immutable: delete, re-apply and wait, only when their inputs changed.
+           roll every pod). Skipped when the hash is recorded as healthy and the cluster
+           carries it. Then Jobs whose inputs changed are deleted and re-applied (they are
+           immutable). pending.json lists what the wait step must see healthy.
 
-State lives in .build/<env>/deploy/ (git-ignored): applied.json (last hash that rolled
-out), pending.json (applied, not yet rolled out), jobs/<name>.{yaml,json,done}.
+The wait, rollback and recording live in tasks/k8s_target.py and tasks/k8s_health.py.
+State lives in .build/<env>/deploy/ (git-ignored): applied.json (last hash seen healthy),
+pending.json (applied, not yet seen healthy), jobs/<name>.{yaml,json,done}.
 """
 from __future__ import annotations
 
