@@ -218,3 +218,34 @@ def test_rollback_without_a_record_says_how_to_get_one(project: Path, dev: FakeC
     assert result.code != 0
     assert "no known-good release recorded for dev" in result.out and "Traceback" not in result.out
     assert dev.mutating_calls() == []
+
+
+def test_failing_statefulset_is_waited_for_and_named(stack: Stack) -> None:
+    stack.cluster.inject_rollout_failure("rabbitmq")
+    result = timed("failing StatefulSet", stack.up)
+    assert result.code != 0
+    assert "statefulset/rabbitmq: CrashLoopBackOff; not rolled back" in result.out
+    assert "pod rabbitmq-0:" in result.out
+
+
+def _pod(reason: str, restarts: int) -> dict[str, object]:
+    return {"metadata": {"name": "engine-abc-1", "labels": {"app.kubernetes.io/name": "engine"},
+                         "ownerReferences": [{"kind": "ReplicaSet"}]},
+            "status": {"conditions": [{"type": "Ready", "status": "False"}],
+                       "containerStatuses": [{"restartCount": restarts, "state": {"waiting": {"reason": reason}}}]}}
+
+
+@pytest.mark.parametrize(("reason", "restarts", "state"), [
+    ("CrashLoopBackOff", 1, "progressing"),  # a service that started before its broker: give it time
+    ("CrashLoopBackOff", 3, "failed"),
+    ("ImagePullBackOff", 0, "failed"),  # never heals by waiting
+    ("ContainerCreating", 0, "progressing"),
+])
+def test_which_pod_states_fail_a_rollout_early(reason: str, restarts: int, state: str) -> None:
+    from tasks import k8s_health
+    deployment = {"kind": "Deployment", "metadata": {"name": "engine", "generation": 2},
+                  "spec": {"replicas": 1}, "status": {"observedGeneration": 2, "replicas": 1}}
+    got = k8s_health.verdict(deployment, [_pod(reason, restarts)])
+    assert (got.state, got.ready, got.desired) == (state, 0, 1)
+    if state == "failed":
+        assert got.reason == reason and got.pods == ("engine-abc-1",)
