@@ -14,9 +14,13 @@ from tasks.targets import Failure, Row
 
 
 class ComposeTarget:
-    def __init__(self, cfg: Config) -> None:
+    """`step` limits apply to one Compose step ("databases" or "services"; None: both), so
+    each doit up task converges its own part; `live` is the run's shared `docker ps` cache."""
+
+    def __init__(self, cfg: Config, live: compose.Live | None = None, step: str | None = None) -> None:
         self.stack = Stack(cfg)
-        self.live = compose.Live(self.stack.project)
+        self.live = live or compose.Live(self.stack.project)
+        self.step = step
 
     @property
     def env(self) -> str:
@@ -30,8 +34,9 @@ class ComposeTarget:
         return f"fix the cause shown above, then run `doit compose_up env={self.env}`"
 
     def apply(self) -> None:
-        compose.up(self.stack, self.live, self.stack.dbs(), "databases")
-        compose.up(self.stack, self.live, self.stack.services(), "services")
+        for what, names in (("databases", self.stack.dbs()), ("services", self.stack.services())):
+            if self.step in (None, what):
+                compose.up(self.stack, self.live, names, what)
 
     def wait(self) -> list[Failure]:
         return []  # `up --wait` already waited, and raised with the failing services' logs

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from tasks import targets
 from tasks.compose import (
     Live,
     Stack,
@@ -32,11 +33,11 @@ from tasks.compose import (
     run_job,
     show,
     show_config,
-    up,
     volume_ids,
 )
+from tasks.compose_target import ComposeTarget
 from tasks.errors import StackError, user_errors
-from tasks.targets import for_config, status
+from tasks.targets import status
 
 TaskDict = dict[str, Any]
 
@@ -67,12 +68,17 @@ def env_task(stack: Stack) -> TaskDict:
     }
 
 
+def converge(stack: Stack, live: Live, what: str) -> None:
+    """The deploy engine (tasks/targets.py) on this step of the Compose target."""
+    targets.converge(ComposeTarget(stack.cfg, live, what))
+
+
 def up_task(stack: Stack, live: Live, basename: str, names: list[str], what: str, doc: str,
             after: list[str]) -> TaskDict:
     return {
         "basename": basename,
         "doc": doc,
-        "actions": [action(up, stack, live, names, what)],
+        "actions": [action(converge, stack, live, what)],
         "file_dep": inputs(stack, names),
         "task_dep": ["_compose_env", *images_for(stack, names), *after_build(stack), *after],
         # Inputs unchanged (file_dep) is not enough: the containers must also be running.
@@ -128,7 +134,8 @@ def full_up_task(stack: Stack) -> TaskDict:
 
 
 def show_status(stack: Stack) -> None:
-    status(for_config(stack.cfg))
+    # Always the Compose target: under runtime kubernetes it shows the host databases.
+    status(ComposeTarget(stack.cfg))
 
 
 def always(basename: str, doc: str, func: Callable[..., None], stack: Stack, *args: Any,
