@@ -80,7 +80,6 @@ TASKS: dict[str, Entry] = {
     "minikube_load": _MINIKUBE,
     "minikube_apply": _MINIKUBE,
     "minikube_rollout": _MINIKUBE,
-    "minikube_job": _MINIKUBE,
     "minikube_status": _MINIKUBE,
     "minikube_logs": Entry(Scope.SELECTED, default_env=MINIKUBE_ENV, options=(TAIL,)),
     "minikube_down": _MINIKUBE,
@@ -90,6 +89,8 @@ TASKS: dict[str, Entry] = {
     # cloud (phase 3): the environment is the subtask name
     "tf_plan": _READ,
     "smoke": _READ,
+    "deploy_restored": _READ,
+    "release_export": _READ,
     "tf_apply": _MUTATE,
     "push": _MUTATE,
     "deploy": _MUTATE,

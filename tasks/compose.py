@@ -179,10 +179,18 @@ def explain(stack: Stack, names: list[str], error: ToolError) -> StackError:
         return error
     parts = [(f"{', '.join(bad)} failed to start or become healthy (environment {stack.env}): "
               f"{reason(error)}")]
+    refused: list[str] = []
     for name in bad:
         logs = compose(stack, "logs", "--no-color", "--tail", str(LOG_TAIL), name, check=False)
         text = (logs.stdout + logs.stderr).strip() or "(no output)"
+        if AUTH_REFUSED.search(text):
+            refused.append(name)
         parts.append(f"--- last {LOG_TAIL} log lines of {name} ---\n{text}")
+    if refused and data_volumes(stack):
+        # One sentence first: the cause is the secrets, not the services.
+        return StackError(volume_mismatch(stack, f"{', '.join(refused)} cannot log in with the passwords "
+                                                 f"in {stack.env_file}") + ".\n" + "\n".join(parts),
+                          fix=volume_fix(stack))
     fix = error.fix or (f"read the logs above; `doit compose_logs env={stack.env}` shows all of them, "
                         f"`doit compose_ps env={stack.env}` the state")
     return StackError("\n".join(parts), fix=fix)
@@ -195,6 +203,9 @@ def reason(error: ToolError) -> str:
     return (words or lines or [f"exit {error.code}"])[-1]
 
 
+# Authentication refusals as the common servers and clients word them (AMQP, SQL, Redis, Mongo).
+AUTH_REFUSED = re.compile(r"ACCESS_REFUSED|authentication failed|ProbableAuthenticationError|WRONGPASS|"
+                          r"invalid username-password|login (was )?refused", re.IGNORECASE)
 PROGRESS = re.compile(r"^(Container|Network|Volume|Image)\s+\S+\s+(Creat|Start|Stop|Remov|Wait|Health|Recreat|Running|Pull)")
 
 
@@ -232,10 +243,15 @@ def failing(rows: list[dict[str, Any]], names: list[str]) -> list[str]:
 # --- Actions -------------------------------------------------------------------------
 
 def ensure_env_file(stack: Stack) -> None:
-    """Create compose/<env>/.env (mode 600) with random secrets; only add missing names."""
+    """Create compose/<env>/.env (mode 600) with random secrets; only add missing names.
+
+    The Compose project's data volumes keep the credentials they were created with
+    (docs/decisions.md, "Secrets agree with their volumes"): a new .env next to existing
+    volumes would hold passwords they refuse, so it is not created."""
     path = Path(stack.env_file)
     wanted = list(stack.cfg.secrets)
     if not path.exists():
+        check_no_old_volumes(stack)
         path.parent.mkdir(parents=True, exist_ok=True)
         # O_EXCL: never overwrite a file that appeared meanwhile; 0o600 from the first byte.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -243,8 +259,8 @@ def ensure_env_file(stack: Stack) -> None:
             handle.write(f"# Created by `doit compose_up env={stack.env}`: random secrets. Git-ignored.\n")
             handle.writelines(f"{name}={new_secret()}\n" for name in wanted)
         print(f"  created {path} (mode 600) with random values for: {', '.join(wanted) or '(none)'}")
-        warn_old_volumes(stack)
         return
+    envfile.read_secrets(path, stack.env, wanted)  # refuses a readable file before adding to it
     missing = [n for n in wanted if n not in env_names(path)]
     if missing:
         with path.open("a", encoding="utf-8") as handle:
@@ -252,13 +268,27 @@ def ensure_env_file(stack: Stack) -> None:
         print(f"  added random values for {', '.join(missing)} to {path} (existing values kept)")
 
 
-def warn_old_volumes(stack: Stack) -> None:
+def check_no_old_volumes(stack: Stack) -> None:
     # Databases keep the credentials they were first started with, in their volumes.
     result = tools.run("docker", "volume", "ls", "-q", "--filter",
                        f"label=com.docker.compose.project={stack.project}", check=False)
     if result.code == 0 and result.stdout.strip():
-        print(f"  WARNING: data volumes of {stack.project} exist from before this .env; a database "
-              f"that refuses the new secrets needs `doit compose_down env={stack.env} wipe=1`")
+        raise StackError(volume_mismatch(stack, f"{stack.env_file} is missing"), fix=volume_fix(stack))
+
+
+def volume_mismatch(stack: Stack, what: str) -> str:
+    return (f"{what}, but the data volumes of Compose project {stack.project} exist and keep "
+            f"the passwords they were created with")
+
+
+def volume_fix(stack: Stack) -> str:
+    return (f"restore the {stack.env_file} that created them (e.g. copy it from the other checkout), "
+            f"or run `doit compose_down env={stack.env} wipe=1` to delete the data and start fresh")
+
+
+def check_env_file(stack: Stack) -> None:
+    """Before anything starts: the .env is private and, outside `local`, holds no placeholder."""
+    envfile.read_secrets(Path(stack.env_file), stack.env, stack.cfg.secrets)
 
 
 def new_secret() -> str:
@@ -284,6 +314,7 @@ def up(stack: Stack, live: Live, names: list[str], what: str) -> None:
     if not names:
         print(f"  no {what} run in Compose for environment {stack.env}")
         return
+    check_env_file(stack)
     timeout = stack.cfg.timeouts["healthy"]
     try:
         compose(stack, "up", "-d", "--wait", "--wait-timeout", str(timeout), *names,
@@ -295,12 +326,16 @@ def up(stack: Stack, live: Live, names: list[str], what: str) -> None:
 
 def run_job(stack: Stack, live: Live, job: str) -> None:
     live.forget()
+    check_env_file(stack)
     # The job's compose profile is named after it; `run` activates it for this one service.
     timeout = stack.cfg.timeouts["healthy"]
     try:
         compose(stack, "run", "--rm", "-T", job, prefix=job, required=[job], timeout=timeout + 120)
     except ToolError as exc:
         tail = "\n".join((exc.stdout + exc.stderr).strip().splitlines()[-LOG_TAIL:])
+        if AUTH_REFUSED.search(exc.stdout + exc.stderr) and data_volumes(stack):
+            raise StackError(volume_mismatch(stack, f"{job} cannot log in with the passwords in {stack.env_file}")
+                             + f".\nlast lines of {job}:\n{tail}", fix=volume_fix(stack)) from None
         raise StackError(f"{job} failed in environment {stack.env} (exit {exc.code}); last lines:\n{tail}",
                          fix=exc.fix or f"fix the cause, then `doit bootstrap env={stack.env}` runs it again") from None
     print(f"  {job} done")

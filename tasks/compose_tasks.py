@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from tasks import catalog
+from tasks import catalog, targets
 from tasks.compose import (
     Live,
     Stack,
@@ -32,12 +32,13 @@ from tasks.compose import (
     run_job,
     show,
     show_config,
-    up,
     volume_ids,
 )
+from tasks.compose_target import ComposeTarget
 from tasks.creators import failing_family
 from tasks.errors import StackError, user_errors
 from tasks.run import Run
+from tasks.targets import status
 
 TaskDict = dict[str, Any]
 # Docker and docker-compose are checked (tasks/doctor_tasks.py) before anything starts.
@@ -78,12 +79,17 @@ def env_task(stack: Stack) -> TaskDict:
     }
 
 
+def converge(stack: Stack, live: Live, what: str) -> None:
+    """The deploy engine (tasks/targets.py) on this step of the Compose target."""
+    targets.converge(ComposeTarget(stack.cfg, live, what))
+
+
 def up_task(stack: Stack, live: Live, basename: str, names: list[str], what: str, doc: str,
             after: list[str]) -> TaskDict:
     return {
         "basename": basename,
         "doc": doc,
-        "actions": [action(up, stack, live, names, what)],
+        "actions": [action(converge, stack, live, what)],
         "file_dep": inputs(stack, names),
         "task_dep": [PREFLIGHT, "_compose_env", *images_for(stack, names), *after_build(stack), *after],
         # Inputs unchanged (file_dep) is not enough: the containers must also be running.
@@ -138,6 +144,11 @@ def full_up_task(stack: Stack) -> TaskDict:
             "actions": None, "task_dep": [*steps, "compose_up_dbs", "compose_up_services", "bootstrap"]}
 
 
+def show_status(stack: Stack) -> None:
+    # Always the Compose target: under runtime kubernetes it shows the host databases.
+    status(ComposeTarget(stack.cfg))
+
+
 def always(basename: str, doc: str, func: Callable[..., None], stack: Stack, *args: Any,
            needs_env: bool = False) -> TaskDict:
     return {"basename": basename, "doc": doc, "actions": [action(func, stack, *args)],
@@ -162,7 +173,8 @@ def stack_tasks(stack: Stack) -> Iterator[TaskDict]:
     yield full_up_task(stack)
     yield always("compose_down", "Stop and remove the stack; data volumes are kept unless --wipe.",
                  down, stack, live)
-    yield always("compose_ps", "Show the stack's containers and their state.", show, stack, "ps", "-a")
+    yield always("compose_ps", "Table per service: desired, ready, image, applied, ok/stale/failed; "
+                 "fails unless all are ok.", show_status, stack)
     yield always("compose_logs", "Show the logs of every container of the stack.",
                  show, stack, "logs", "--no-color", "--timestamps")
     yield always("compose_config", "Print the effective Compose configuration (secrets masked).",

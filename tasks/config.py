@@ -296,7 +296,8 @@ def _build(env: str | None, m: dict[str, Any], docs: list[Located], sources: tup
         if where_ == "external":
             endpoint = endpoints[name]
         elif where_ == "compose" and runtime == "kubernetes":
-            endpoint = f"{host}:{raw['port']}"
+            # From the cluster the host database is reached where the host publishes it.
+            endpoint = f"{host}:{raw.get('publish') or raw['port']}"
         else:
             endpoint = f"{name}:{raw['port']}"
         databases[name] = Database(

@@ -1,10 +1,14 @@
 """doit tasks: `doit deploy:<env>` rolls a cloud environment (dev/staging/prod) forward.
 
 It applies k8s/overlays/<env> with every image pinned to the content tag `push:<env>`
-recorded (.build/<env>/images/<name>.ref, prefixed with cloud.registry), waits for the
-rollout (undo + reasons on failure), re-runs Jobs whose inputs changed, then smoke-checks
-that every Deployment is ready. Same logic as Minikube (tasks/k8s_deploy.py), in one
-task: a cloud deploy is one decision, and a no-op is one read of the Namespace.
+recorded (.build/<env>/images/<name>.ref, prefixed with cloud.registry), starts Jobs whose
+inputs changed, waits for everything together (undo + reasons on failure), then
+smoke-checks that every Deployment is ready. Same engine as Minikube (tasks/targets.py on
+tasks/k8s_target.py), in one task: a no-op is one read of the Namespace.
+
+`rollback:<env>` re-applies the known-good release the last deploy replaced
+(tasks/release.py), never a relative `rollout undo`: after a deploy that already undid
+its own failure it changes nothing.
 """
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from tasks import images, tools
+from tasks import atomic, images, k8s_target, release, targets, tools
 from tasks import k8s_deploy as kd
 from tasks.creators import failing
 from tasks.errors import StackError, user_errors
@@ -32,44 +36,46 @@ def cloud_envs(run: Run) -> Iterator[Config | dict[str, Any]]:
 
 
 def target(cfg: Config) -> kd.Target:
-    assert cfg.cloud is not None
-    return kd.Target.of(cfg, context=cfg.cloud["cluster_name"], registry=cfg.cloud["registry"])
+    return k8s_target.cloud(cfg).t
 
 
 def image_names(cfg: Config) -> list[str]:
-    return [*cfg.services, *(d.name for d in cfg.placed("cluster") if d.build)]
-
-
-def pushed_refs(cfg: Config) -> dict[str, str]:
-    assert cfg.env is not None
-    names = image_names(cfg)
-    refs = images.refs(cfg.env, names)
-    missing = [n for n in names if n not in refs]
-    if missing:
-        raise StackError(f"no pushed image recorded for {', '.join(missing)} in .build/{cfg.env}/images/",
-                         fix=f"run `doit push:{cfg.env}` first")
-    return refs
+    return k8s_target.cluster_images(cfg)
 
 
 def deploy(cfg: Config) -> None:
-    t = target(cfg)
     tools.require("kubectl")
-    ns = kd.live_namespace(t)
-    plan = kd.plan(t, pushed_refs(cfg), kd.secret_values(cfg, t, generate=False))
-    kd.rollout(t, kd.apply(t, plan, ns))
-    ns = kd.live_namespace(t)  # the apply may have created it: jobs are keyed by its UID
-    for job in cfg.jobs():
-        if not kd.job_current(t, job.name, ns):
-            kd.run_job(t, job.name, partial(kd.namespace_uid, t))
-    kd.smoke(t, [d.name for d in cfg.deployments()])
+    targets.converge(k8s_target.cloud(cfg))
+    kd.smoke(target(cfg), [d.name for d in cfg.deployments()])
 
 
-def smoke(cfg: Config, names: list[str]) -> None:
-    kd.smoke(target(cfg), names)
+def rollback(cfg: Config) -> None:
+    """Re-apply the known-good release the last deploy replaced (tasks/release.py)."""
+    tools.require("kubectl")
+    tgt = k8s_target.cloud(cfg)
+    tgt.remember = False
+    record = release.read(release.known_good_file(tgt.t.state))
+    if record is None:
+        raise StackError(f"no known-good release recorded for {cfg.env} "
+                         f"({release.known_good_file(tgt.t.state)} is missing)",
+                         fix=f"a successful `doit deploy:{cfg.env}` records the release it replaces; "
+                             f"or copy a release file (releases/{cfg.env}.json) there")
+    refs = {str(k): str(v) for k, v in record["refs"].items()}
+    print(f"  re-applying the known-good release of {cfg.env}: "
+          + ", ".join(f"{k}={v.rsplit(':', 1)[-1][:12]}" for k, v in sorted(refs.items())))
+    tgt.apply(refs)
+    targets.finish(tgt)
 
 
-def rollback(cfg: Config, names: list[str]) -> None:
-    kd.rollback(target(cfg), names)
+def export_release(cfg: Config) -> None:
+    """Copy the release last seen healthy to releases/<env>.json (for promotion)."""
+    state = target(cfg).state
+    record = release.read(release.current_file(state))
+    if record is None:
+        raise StackError(f"no healthy release recorded for {cfg.env}", fix=f"run `doit deploy:{cfg.env}` first")
+    dest = Path("releases") / f"{cfg.env}.json"
+    atomic.write_text(dest, release.current_file(state).read_text(encoding="utf-8"))
+    print(f"  {dest} written ({len(record['refs'])} images)")
 
 
 def current(cfg: Config) -> bool:
@@ -79,6 +85,28 @@ def current(cfg: Config) -> bool:
     except StackError:
         return False
     return kd.apply_current(t, ns) and all(kd.job_current(t, j.name, ns) for j in cfg.jobs())
+
+
+def restored(cfg: Config) -> None:
+    """Succeeds only when the last deploy failed and undid its own failure completely."""
+    path = target(cfg).state / "outcome.json"
+    outcome = kd._read_json(path)
+    if not outcome.get("restored"):
+        state = "succeeded" if outcome.get("ok") else ("left " + ", ".join(outcome.get("failed", [])) + " failing"
+                                                       if outcome else "recorded no outcome")
+        raise StackError(f"the last deploy of {cfg.env} did not restore the previous release: it {state}",
+                         fix=f"`doit rollback:{cfg.env}` re-applies the known-good release")
+    print(f"  the last deploy of {cfg.env} failed and restored the previous release itself")
+
+
+def _each(run: Run, doc: str, action: Any) -> Iterator[dict[str, Any]]:
+    """One always-run subtask per cloud environment, named after it."""
+    for cfg in cloud_envs(run):
+        if isinstance(cfg, dict):
+            yield cfg
+            continue
+        yield {"name": cfg.env, "doc": doc.format(env=cfg.env), "actions": [user_errors(partial(action, cfg))],
+               "uptodate": [False], "verbosity": 2}
 
 
 def task_deploy(run: Run) -> Iterator[dict[str, Any]]:
@@ -94,7 +122,7 @@ def task_deploy(run: Run) -> Iterator[dict[str, Any]]:
         yield {
             "name": cfg.env,
             "doc": f"Deploy {cfg.env} to {t.context} (images from {cfg.cloud['registry'] if cfg.cloud else ''}).",
-            "actions": [(user_errors(deploy), [cfg])],
+            "actions": [user_errors(partial(deploy, cfg))],
             # Only refs that exist: a missing one is reported by the action with its fix.
             "file_dep": [*(r for r in refs if Path(r).exists()),
                          *files_under("k8s/base", "k8s/components", str(t.overlay)),
@@ -107,23 +135,23 @@ def task_deploy(run: Run) -> Iterator[dict[str, Any]]:
 
 def task_smoke(run: Run) -> Iterator[dict[str, Any]]:
     """Smoke-check a cloud environment (read-only): every Deployment rolled out and ready."""
-    for cfg in cloud_envs(run):
-        if isinstance(cfg, dict):
-            yield cfg
-            continue
-        names = [d.name for d in cfg.deployments()]
-        yield {"name": cfg.env, "doc": f"Smoke-check {cfg.env}.",
-               "actions": [(user_errors(smoke), [cfg, names])],
-               "uptodate": [False], "verbosity": 2}
+    yield from _each(run, "Smoke-check {env}.", smoke)
+
+
+def smoke(cfg: Config) -> None:
+    kd.smoke(target(cfg), [d.name for d in cfg.deployments()])
 
 
 def task_rollback(run: Run) -> Iterator[dict[str, Any]]:
-    """Roll every Deployment of a cloud environment back to its previous revision."""
-    for cfg in cloud_envs(run):
-        if isinstance(cfg, dict):
-            yield cfg
-            continue
-        names = [d.name for d in cfg.deployments()]
-        yield {"name": cfg.env, "doc": f"Roll {cfg.env} back one revision.",
-               "actions": [(user_errors(rollback), [cfg, names])],
-               "uptodate": [False], "verbosity": 2}
+    """Re-apply a cloud environment's known-good release (idempotent: twice changes nothing)."""
+    yield from _each(run, "Re-apply {env}'s known-good release (the one its last deploy replaced).", rollback)
+
+
+def task_deploy_restored(run: Run) -> Iterator[dict[str, Any]]:
+    """Exit 0 only when the last deploy undid its own failure (the workflow then skips rollback)."""
+    yield from _each(run, "Did the last deploy of {env} restore the previous release?", restored)
+
+
+def task_release_export(run: Run) -> Iterator[dict[str, Any]]:
+    """Write releases/<env>.json: the images last seen healthy (for promotion)."""
+    yield from _each(run, "Copy {env}'s healthy release record to releases/{env}.json.", export_release)

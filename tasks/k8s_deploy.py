@@ -1,18 +1,17 @@
-"""Deploying an overlay to a cluster: shared by `minikube_up` and the cloud `deploy:<env>`.
-
-The steps, each usable on its own (Minikube runs them as separate doit tasks):
+"""Deploying an overlay to a cluster: plan, apply and jobs, for tasks/k8s_target.py (the
+Kubernetes target of the deploy engine in tasks/targets.py).
 
   plan     write .build/<env>/deploy/kustomization.yaml (the committed overlay plus
            `images:` pinned to content tags), build it with `kubectl kustomize`, hash it.
   apply    `kubectl apply -f` everything but Jobs, with the hash as an annotation on
            the Namespace only (commonAnnotations would change every pod template and
-           roll every pod). Skipped when the hash is unchanged and the cluster carries it.
-  rollout  wait for each Deployment the apply changed; on failure `rollout undo`, show
-           why (waiting reason, events, logs) and fail. Only then is the hash recorded.
-  jobs     Jobs are immutable: delete, re-apply and wait, only when their inputs changed.
+           roll every pod). Skipped when the hash is recorded as healthy and the cluster
+           carries it. Then Jobs whose inputs changed are deleted and re-applied (they are
+           immutable). pending.json lists what the wait step must see healthy.
 
-State lives in .build/<env>/deploy/ (git-ignored): applied.json (last hash that rolled
-out), pending.json (applied, not yet rolled out), jobs/<name>.{yaml,json,done}.
+The wait, rollback and recording live in tasks/k8s_target.py and tasks/k8s_health.py.
+State lives in .build/<env>/deploy/ (git-ignored): applied.json (last hash seen healthy),
+pending.json (applied, not yet seen healthy), jobs/<name>.{yaml,json,done}.
 """
 from __future__ import annotations
 
@@ -22,21 +21,22 @@ import json
 import os
 import re
 import secrets as pysecrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from tasks import envfile, tools
-from tasks.errors import StackError, ToolError
+from tasks import atomic, envfile, tools
+from tasks.errors import StackError
 from tasks.model import Config
 from tasks.paths import BUILD
 
 Doc = dict[str, Any]
 ANNOTATION = "stackbuild.dev/applied-hash"
-_CHANGED = re.compile(r"^deployment\.apps/(\S+) (created|configured)")
+_CHANGED = re.compile(r"^(deployment|statefulset)\.apps/(\S+) (created|configured)")
+WORKLOADS = ("Deployment", "StatefulSet")
 
 
 @dataclass(frozen=True)
@@ -79,15 +79,9 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def _write(path: Path, text: str, mode: int | None = None) -> None:
-    """Atomic, and untouched when equal (so md5 file_deps downstream don't move)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists() and path.read_text() == text:
-        return
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    if mode is not None:
-        tmp.chmod(mode)
-    tmp.replace(path)
+    """Atomic, and untouched when equal (so md5 file_deps downstream don't move); a 0600
+    file is 0600 from its first byte."""
+    atomic.write_text(path, text, secret=mode == 0o600)
 
 
 def _digest(text: str) -> str:
@@ -108,7 +102,7 @@ def secret_values(cfg: Config, t: Target, generate: bool) -> dict[str, str] | No
     wanted = list(cfg.secrets)
     if not wanted:
         return None
-    given = envfile.read(Path("compose") / t.env / ".env")
+    given = envfile.read_secrets(Path("compose") / t.env / ".env", t.env, wanted)
     if all(k in given for k in wanted):
         return {k: given[k] for k in wanted}
     if not generate:
@@ -256,89 +250,52 @@ def apply_current(t: Target, ns: Doc | None) -> bool:
 # --------------------------------------------------------------------------- steps
 
 
-def apply(t: Target, p: Plan, ns: Doc | None) -> list[str]:
-    """Apply unless unchanged; returns the Deployments that changed (to wait for)."""
+def workloads(p: Plan) -> list[tuple[str, str]]:
+    return [(str(d["kind"]), str(d["metadata"]["name"])) for d in p.main if d.get("kind") in WORKLOADS]
+
+
+def apply(t: Target, p: Plan, ns: Doc | None, refs: Mapping[str, str] | None = None) -> list[str]:
+    """Apply unless unchanged, start the Jobs whose inputs changed, and write pending.json:
+    what the wait step must see healthy before anything is recorded as applied. Returns
+    the workloads the apply changed."""
     for name, job in p.jobs.items():
         _write(t.state / "jobs" / f"{name}.yaml", _dump([job]))
         _write(t.state / "jobs" / f"{name}.json", json.dumps({"inputs": p.job_inputs[name]}))
+    changed: list[str] = []
     if p.hash == applied_hash(t) and _annotation(ns) == p.hash:
         print(f"  {t.namespace}: manifests unchanged ({p.hash[:12]}), nothing to apply")
-        return []
-    path = t.state / "manifests.yaml"
-    _write(path, _dump(p.main))
-    out = kubectl(t, "apply", "-f", str(path), ns=False).stdout
-    print("\n".join(f"  {line}" for line in out.splitlines() if not line.endswith(" unchanged")))
-    if p.secret is not None:
-        # On stdin: secret values are never written to a file kubectl reads.
-        kubectl(t, "apply", "-f", "-", input=yaml.safe_dump(p.secret))
-    changed = [m.group(1) for m in map(_CHANGED.match, out.splitlines()) if m]
-    _write(t.state / "pending.json", json.dumps({"hash": p.hash, "deployments": changed}))
+    else:
+        path = t.state / "manifests.yaml"
+        _write(path, _dump(p.main))
+        out = kubectl(t, "apply", "-f", str(path), ns=False).stdout
+        print("\n".join(f"  {line}" for line in out.splitlines() if not line.endswith(" unchanged")))
+        if p.secret is not None:
+            # On stdin: secret values are never written to a file kubectl reads.
+            kubectl(t, "apply", "-f", "-", input=yaml.safe_dump(p.secret))
+        changed = [f"{m.group(1)}/{m.group(2)}" for m in map(_CHANGED.match, out.splitlines()) if m]
+        ns = live_namespace(t)  # the apply may have created it: jobs are keyed by its UID
+    started = [name for name in p.jobs if not job_current(t, name, ns)]
+    for name in started:
+        start_job(t, name)
+    # Every workload of the plan is waited for, not only the changed ones: a workload that
+    # failed on a first deploy is "unchanged" on the next run and must still be checked.
+    _write(t.state / "pending.json", json.dumps({
+        "hash": p.hash, "workloads": workloads(p), "jobs": started, "changed": changed,
+        "refs": dict(refs or {})}, sort_keys=True))
     return changed
 
 
-def diagnose(t: Target, deployment: str) -> str:
-    """Why a rollout failed: the failing pod's waiting reason, its events, its last logs."""
-    res = kubectl(t, "get", "pods", "-l", f"app.kubernetes.io/name={deployment}", "-o", "json", check=False)
-    try:
-        pods = json.loads(res.stdout).get("items", []) if res.code == 0 else []
-    except ValueError:
-        pods = []
-
-    def ready(pod: Doc) -> bool:
-        return any(c.get("type") == "Ready" and c.get("status") == "True"
-                   for c in pod.get("status", {}).get("conditions", []))
-
-    bad = [p for p in pods if not ready(p)] or pods
-    if not bad:
-        return f"  no pods found for deployment {deployment}"
-    pod = bad[0]
-    name = pod["metadata"]["name"]
-    lines = [f"  pod {name}:"]
-    for cs in pod.get("status", {}).get("containerStatuses", []):
-        state = cs.get("state", {})
-        detail = state.get("waiting") or state.get("terminated") or {}
-        if detail:
-            lines.append(f"    {cs.get('name')}: {detail.get('reason', '?')} {detail.get('message', '')}".rstrip())
-    events = kubectl(t, "get", "events", "--field-selector", f"involvedObject.name={name}", check=False)
-    lines += ["  events:", *(f"    {line}" for line in events.stdout.splitlines()[-8:])]
-    logs = kubectl(t, "logs", name, "--tail=20", check=False)
-    lines += ["  logs (last 20 lines):", *(f"    {line}" for line in logs.stdout.splitlines())]
-    return "\n".join(lines)
+def start_job(t: Target, name: str) -> None:
+    manifest = t.state / "jobs" / f"{name}.yaml"
+    if not manifest.exists():
+        raise StackError(f"no manifest for job {name}", fix="run the apply step first")
+    kubectl(t, "delete", "job", name, "--ignore-not-found")  # Jobs are immutable
+    kubectl(t, "apply", "-f", str(manifest))
+    print(f"  job/{name} started")
 
 
-def wait_rollout(t: Target, deployment: str) -> ToolError | None:
-    try:
-        kubectl(t, "rollout", "status", f"deployment/{deployment}", f"--timeout={t.rollout_timeout}s")
-    except ToolError as exc:
-        return exc
-    return None
-
-
-def rollout(t: Target, deployments: list[str] | None = None) -> None:
-    """Wait for the pending Deployments; undo and explain the first failure."""
-    pending_file = t.state / "pending.json"
-    pending = _read_json(pending_file)
-    names = deployments if deployments is not None else list(pending.get("deployments", []))
-    for name in names:
-        err = wait_rollout(t, name)
-        if err is None:
-            print(f"  deployment/{name} rolled out")
-            continue
-        why = diagnose(t, name)  # before the undo, which replaces the failing pods
-        try:
-            kubectl(t, "rollout", "undo", f"deployment/{name}")
-            undone = f"rolled back deployment/{name} to its previous revision"
-        except ToolError as exc:
-            undone = f"could not roll back deployment/{name}: {exc.stderr.strip() or exc.stdout.strip()}"
-        # The apply is not recorded as done: the next run re-applies and waits again.
-        pending_file.unlink(missing_ok=True)
-        raise StackError(
-            f"deployment/{name} did not become ready within {t.rollout_timeout}s; {undone}.\n{why}",
-            fix=f"fix the cause above, then re-run; logs: `kubectl --context {t.context} -n {t.namespace} "
-                f"logs deployment/{name}`")
-    if "hash" in pending:
-        _write(t.state / "applied.json", json.dumps({"hash": pending["hash"]}))
-    pending_file.unlink(missing_ok=True)
+def pending(t: Target) -> dict[str, Any]:
+    return _read_json(t.state / "pending.json")
 
 
 def job_current(t: Target, name: str, ns: Doc | None) -> bool:
@@ -347,25 +304,6 @@ def job_current(t: Target, name: str, ns: Doc | None) -> bool:
     want = _read_json(t.state / "jobs" / f"{name}.json").get("inputs")
     uid = uid_of(ns)
     return bool(want) and uid is not None and done.get("inputs") == want and done.get("ns_uid") == uid
-
-
-def run_job(t: Target, name: str, uid: Callable[[], str | None]) -> None:
-    manifest = t.state / "jobs" / f"{name}.yaml"
-    if not manifest.exists():
-        raise StackError(f"no manifest for job {name}", fix="run the apply step first")
-    kubectl(t, "delete", "job", name, "--ignore-not-found")  # Jobs are immutable
-    kubectl(t, "apply", "-f", str(manifest))
-    res = kubectl(t, "wait", "--for=condition=complete", f"job/{name}", f"--timeout={t.rollout_timeout}s",
-                  check=False)
-    if res.code != 0:
-        logs = kubectl(t, "logs", "-l", f"job-name={name}", "--tail=20", "--prefix", check=False)
-        raise StackError(
-            f"job/{name} did not complete within {t.rollout_timeout}s:\n"
-            + "\n".join(f"    {line}" for line in (logs.stdout or res.stderr).splitlines()),
-            fix=f"see `kubectl --context {t.context} -n {t.namespace} describe job/{name}`")
-    print(f"  job/{name} completed")
-    inputs = _read_json(t.state / "jobs" / f"{name}.json").get("inputs")
-    _write(t.state / "jobs" / f"{name}.done", json.dumps({"inputs": inputs, "ns_uid": uid()}))
 
 
 def deployments_ready(t: Target) -> dict[str, tuple[int, int]]:
@@ -378,8 +316,6 @@ def deployments_ready(t: Target) -> dict[str, tuple[int, int]]:
 
 def smoke(t: Target, names: list[str]) -> None:
     """After a deploy: every Deployment rolled out and fully ready."""
-    for name in names:
-        kubectl(t, "rollout", "status", f"deployment/{name}", f"--timeout={t.rollout_timeout}s")
     ready = deployments_ready(t)
     short = {n: r for n, r in ready.items() if n in names and r[0] < r[1]}
     absent = [n for n in names if n not in ready]
@@ -388,17 +324,3 @@ def smoke(t: Target, names: list[str]) -> None:
         raise StackError(f"smoke check failed: {detail}",
                          fix=f"`kubectl --context {t.context} -n {t.namespace} get pods`")
     print(f"  smoke check: {len(names)} deployments ready")
-
-
-def rollback(t: Target, names: list[str]) -> None:
-    """Undo the last rollout of each Deployment and wait for the previous revision."""
-    for name in names:
-        kubectl(t, "rollout", "undo", f"deployment/{name}")
-        err = wait_rollout(t, name)
-        if err is not None:
-            raise StackError(f"deployment/{name} did not become ready after the rollback:\n{diagnose(t, name)}",
-                             fix=f"`kubectl --context {t.context} -n {t.namespace} rollout history "
-                                 f"deployment/{name}`")
-        print(f"  deployment/{name} rolled back")
-    # What is live no longer matches what we applied: the next deploy must apply again.
-    (t.state / "applied.json").unlink(missing_ok=True)

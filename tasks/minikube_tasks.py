@@ -1,7 +1,12 @@
 """doit tasks: `doit minikube_up` brings a production-like stack up on Minikube, incrementally.
 
     minikube_start -> [compose_up_dbs] -> minikube_images:* -> [minikube_load]
-        -> minikube_apply -> minikube_rollout -> minikube_job:* -> minikube_up
+        -> minikube_apply -> minikube_rollout -> minikube_up
+
+The apply and the wait are tasks/targets.py's engine on the Kubernetes target
+(tasks/k8s_target.py): jobs whose inputs changed start with the apply, and the rollout
+step waits for every workload and job together under one deadline; nothing is recorded
+as applied until all are healthy.
 
 Every step is its own task and is skipped when already done. "Done" is checked live
 (cluster running, addons on, images present, namespace annotated with the applied
@@ -14,20 +19,19 @@ kubernetes-runtime environment without a cloud block).
 """
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Callable, Iterator
 from functools import partial
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tasks import catalog, images, tools
+from tasks import catalog, images, k8s_target, targets, tools
 from tasks import k8s_deploy as kd
 from tasks import minikube as mk
 from tasks.creators import failing_family
 from tasks.errors import StackError, user_errors
 from tasks.image_tasks import generate
+from tasks.k8s_target import KubeTarget
 from tasks.model import Config, Minikube
 from tasks.paths import BUILD, files_under
 from tasks.run import Run
@@ -90,7 +94,6 @@ class Live:
 def _check(fn: Callable[[], bool]) -> Callable[[], bool]:
     """An uptodate check never crashes doit: any failure means "not done" and the action
     then reports it properly (missing tool -> install hint, cluster down -> fix)."""
-    @functools.wraps(fn)  # `doit info` then names the check, not this wrapper
     def check() -> bool:
         try:
             return bool(fn())
@@ -129,18 +132,6 @@ def _env_arg(cfg: Config) -> str:
 # --------------------------------------------------------------------------- pipeline
 
 
-def cluster_ready(m: Minikube) -> bool:
-    return bool(mk.running(m.profile) and not mk.missing_addons(m))
-
-
-def applied(t: kd.Target, live: Live) -> bool:
-    return bool(kd.apply_current(t, live.namespace()))
-
-
-def nothing_pending(t: kd.Target) -> bool:
-    return not (t.state / "pending.json").exists()
-
-
 def _start(cfg: Config) -> dict[str, Any]:
     m = cfg.minikube
 
@@ -159,7 +150,11 @@ def _start(cfg: Config) -> dict[str, Any]:
 
     return {"basename": "minikube_start", "doc": "Start the Minikube cluster and enable its addons (if needed).",
             "actions": [start], "verbosity": 2,
-            "uptodate": [_check(partial(cluster_ready, m))]}
+            "uptodate": [_check(partial(_started, m))]}
+
+
+def _started(m: Minikube) -> bool:
+    return mk.running(m.profile) and not mk.missing_addons(m)
 
 
 def _images(cfg: Config, live: Live) -> Iterator[dict[str, Any]]:
@@ -209,50 +204,45 @@ def _load(cfg: Config, live: Live) -> dict[str, Any]:
             "uptodate": [_check(current)], "verbosity": 2}
 
 
-def _apply(cfg: Config, live: Live, images_step: str) -> dict[str, Any]:
+def _apply(cfg: Config, live: Live, target: KubeTarget, images_step: str) -> dict[str, Any]:
     t = live.target
     env_file = Path("compose") / t.env / ".env"
     # Host databases (option A) must be up before services connect to them. The compose
     # family owns that task; until its module exists, depending on it would break `doit list`.
     dbs = ["compose_up_dbs"] if cfg.placed("compose") and find_spec("tasks.compose_tasks") else []
 
+    def current() -> bool:
+        ns = live.namespace()
+        return kd.apply_current(t, ns) and all(kd.job_current(t, j, ns) for j in target.jobs())
+
     @user_errors
     def apply() -> None:
-        secrets = kd.secret_values(cfg, t, generate=True)
-        plan = kd.plan(t, _refs(cfg), secrets)
-        kd.apply(t, plan, live.namespace())
+        target.apply()
         live.forget()
 
     return {"basename": "minikube_apply",
-            "doc": "Apply the overlay with content-tagged images (skipped when the cluster has this hash).",
+            "doc": "Apply the overlay with content-tagged images and start changed jobs "
+                   "(skipped when the cluster has this hash and every job completed).",
             "actions": [apply], "verbosity": 2,
             "file_dep": [*_ref_files(cfg), *files_under("k8s/base", "k8s/components", str(t.overlay)),
                          *([str(env_file)] if env_file.exists() else [])],
             # Rendering first: editing environments/<env>.yaml and running minikube_up is enough.
             "task_dep": ["minikube_start", *dbs, images_step, *render_steps(t.env)],
-            "uptodate": [_check(partial(applied, t, live))]}
+            "uptodate": [_check(current)]}
 
 
-def _rollout(cfg: Config, live: Live) -> dict[str, Any]:
+def _rollout(cfg: Config, live: Live, target: KubeTarget) -> dict[str, Any]:
     t = live.target
     return {"basename": "minikube_rollout",
-            "doc": "Wait for changed deployments; roll back and show why on failure.",
-            "actions": [(user_errors(kd.rollout), [t])], "verbosity": 2,
+            "doc": "Wait for every workload and job together; roll back and explain every failure.",
+            "actions": [(user_errors(targets.finish), [target])], "verbosity": 2,
             "task_dep": ["minikube_apply"],
             "uptodate": [(nothing_pending, [t])]}
 
 
-def _jobs(cfg: Config, live: Live) -> Iterator[dict[str, Any]]:
-    t = live.target
-    yield {"basename": "minikube_job", "name": None, "doc": "Run the stack's jobs (each only when its inputs changed)."}
-    for job in cfg.jobs():
-        def done(name: str = job.name) -> bool:
-            return kd.job_current(t, name, live.namespace())
-        yield {"basename": "minikube_job", "name": job.name,
-               "doc": f"Run job {job.name} again when its image, config or secret changed.",
-               "actions": [(user_errors(kd.run_job), [t, job.name, live.namespace_uid])],
-               "task_dep": ["minikube_rollout"], "verbosity": 2,
-               "uptodate": [_check(done)]}
+def nothing_pending(t: kd.Target) -> bool:
+    """Done unless an apply is still waiting for its workloads to be healthy."""
+    return not (t.state / "pending.json").exists()
 
 
 def _up(cfg: Config, steps: list[str]) -> dict[str, Any]:
@@ -273,7 +263,7 @@ def _up(cfg: Config, steps: list[str]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- operations
 
 
-def _status(cfg: Config, live: Live) -> dict[str, Any]:
+def _status(cfg: Config, live: Live, target: KubeTarget) -> dict[str, Any]:
     t = live.target
     p = cfg.minikube.profile
 
@@ -285,8 +275,8 @@ def _status(cfg: Config, live: Live) -> dict[str, Any]:
         rows.append(("cluster", p, f"{state}" + (f", uid {live.uid()}" if state == "Running" else "")))
         if state != "Running":
             _table(rows)
-            print(f"Run `doit minikube_up{_env_arg(cfg)}`.")
-            return
+            raise StackError(f"cluster {p} is {state.lower()}: nothing is deployed",
+                             fix=f"run `doit minikube_up{_env_arg(cfg)}`")
         enabled = mk.enabled_addons(p)
         for addon in cfg.minikube.addons:
             rows.append(("addon", addon, "enabled" if addon in enabled else "STALE: disabled"))
@@ -301,27 +291,18 @@ def _status(cfg: Config, live: Live) -> dict[str, Any]:
             ref = refs.get(name)
             rows.append(("image", name, "not built" if ref is None else
                          f"{ref} " + ("present" if mk.normalize(ref) in present else "STALE: missing")))
-        ready = kd.deployments_ready(t) if live.namespace() else {}
-        running = _deployed_images(t) if ready else {}
-        for svc in cfg.deployments():
-            got = ready.get(svc.name)
-            text = "STALE: not deployed" if got is None else f"{got[0]}/{got[1]} ready"
-            if got is not None and refs.get(svc.name) and refs[svc.name] not in running.get(svc.name, ""):
-                text += f", STALE: runs {running.get(svc.name)}"
-            rows.append(("deployment", svc.name, text))
-        applied = kd.apply_current(t, live.namespace())
-        rows.append(("manifests", t.namespace, "applied" if applied else "STALE: not applied"))
         _table(rows)
-        if any("STALE" in r[2] for r in rows):
-            print(f"Run `doit minikube_up{_env_arg(cfg)}` to bring it up to date.")
+        stale = [r for r in rows if "STALE" in r[2]]
+        targets.status(target)  # raises (non-zero exit) unless every workload is ok
+        if stale:
+            raise StackError(f"{len(stale)} cluster item(s) are stale: "
+                             + ", ".join(f"{r[0]} {r[1]}" for r in stale),
+                             fix=f"run `doit minikube_up{_env_arg(cfg)}`")
 
-    return {"basename": "minikube_status", "doc": "Show cluster, addons, images, ready replicas and what is stale.",
+    return {"basename": "minikube_status",
+            "doc": "Show cluster, addons, images and a table per workload (ok/stale/failed); "
+                   "fails unless all are ok.",
             "actions": [status], "verbosity": 2, "uptodate": [False]}
-
-
-def _deployed_images(t: kd.Target) -> dict[str, str]:
-    items = json.loads(kd.kubectl(t, "get", "deployments", "-o", "json").stdout).get("items", [])
-    return {d["metadata"]["name"]: " ".join(c.get("image", "") for c in kd.containers(d)) for d in items}
 
 
 def _table(rows: list[tuple[str, str, str]]) -> None:
@@ -385,10 +366,8 @@ def task_minikube(run: Run) -> Iterator[dict[str, Any]]:
         return
     for task in _family(cfg):
         basename = task.get("basename", "")
-        yield {**task, "params": run.params(basename)} if catalog.TASKS.get(basename, _NONE).options else task
-
-
-_NONE = catalog.Entry(catalog.Scope.NONE)
+        entry = catalog.TASKS.get(basename)
+        yield {**task, "params": run.params(basename)} if entry and entry.options else task
 
 
 def _family(cfg: Config) -> Iterator[dict[str, Any]]:
@@ -399,11 +378,11 @@ def _family(cfg: Config) -> Iterator[dict[str, Any]]:
     if cfg.minikube.image_strategy == "image-load":
         yield _load(cfg, live)
         steps.append("minikube_load")
-    yield _apply(cfg, live, steps[-1])
-    yield _rollout(cfg, live)
-    yield from _jobs(cfg, live)
-    steps += ["minikube_apply", "minikube_rollout", *(f"minikube_job:{j.name}" for j in cfg.jobs())]
+    target = k8s_target.minikube(cfg)
+    yield _apply(cfg, live, target, steps[-1])
+    yield _rollout(cfg, live, target)
+    steps += ["minikube_apply", "minikube_rollout"]
     yield _up(cfg, steps)
     yield {"basename": "k8s_minikube", "doc": "Alias of minikube_up.", "actions": None, "task_dep": ["minikube_up"]}
-    yield _status(cfg, live)
+    yield _status(cfg, live, target)
     yield from _ops(cfg, live)

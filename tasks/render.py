@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tasks import images, state
+from tasks import images, netpol, state
 from tasks.errors import StackError
 from tasks.model import Config, Database, Service
 
@@ -154,7 +154,8 @@ def k8s_base(stack: Config) -> Outputs:
     allowed = [(s.name, [p.port for p in s.ports], any(p.publish for p in s.ports))
                for s in stack.deployments() if s.ports]
     allowed += [(db.name, [db.port], False) for db in cluster_capable(stack)]
-    out["networkpolicy.yaml"] = _render("k8s/base/networkpolicy.yaml.j2", cfg=stack, allowed=allowed)
+    out["networkpolicy.yaml"] = _render("k8s/base/networkpolicy.yaml.j2", cfg=stack, allowed=allowed,
+                                        egress=netpol.egress(stack))
     out["kustomization.yaml"] = _render("k8s/base/kustomization.yaml.j2", cfg=stack, resources=sorted(out))
     return {f"k8s/base/{name}": text for name, text in out.items()}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import sys
 from pathlib import Path
@@ -45,6 +46,7 @@ names = [a for a in rest if not a.startswith("-") and not a.isdigit()]
 if cmd == "up":
     for name in names:
         state["running"][name] = "unhealthy" if name == fail else "healthy"
+        state.setdefault("images", {})[name] = images.get(name.upper().replace("-", "_") + "_IMAGE", name)
     save()
     if fail in names:
         print(f" Container srvthreds-offline-{fail}-1 Started", file=sys.stderr)
@@ -57,7 +59,8 @@ elif cmd == "down":
     save()
 elif cmd == "ps":
     for svc, st in state["running"].items():
-        print(json.dumps({"Service": svc, "State": "running", "Health": st}))
+        image = state.get("images", {}).get(svc, "")
+        print(json.dumps({"Service": svc, "State": "running", "Health": st, "Image": image}))
 elif cmd == "logs":
     print(f"{names[-1]}-1  | rabbitmq: something went wrong")
 elif cmd == "config":
@@ -183,11 +186,39 @@ def test_env_file_is_created_once_with_mode_600_and_never_printed(stack: Path) -
     assert env_file.read_bytes() == before
 
 
-def test_existing_env_file_is_kept(stack: Path) -> None:
+def test_existing_env_file_is_kept_and_must_be_private(stack: Path) -> None:
     env_file = stack / "compose" / ENV / ".env"
     env_file.write_text("RABBITMQ_PASSWORD=mine\n")
+    env_file.chmod(0o644)
+    refused = run_doit(stack, "compose_up", f"env={ENV}")
+    assert refused.code != 0 and f"chmod 600 compose/{ENV}/.env" in refused.out
+    assert '"prog": "docker-compose"' not in (stack.parent / "calls.jsonl").read_text()  # nothing started
+    env_file.chmod(0o600)
     up(stack)
     assert env_file.read_text() == "RABBITMQ_PASSWORD=mine\n"
+
+
+def test_placeholder_password_is_refused_outside_local(stack: Path) -> None:
+    env_file = stack / "compose" / ENV / ".env"
+    fd = os.open(env_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write("RABBITMQ_PASSWORD=change-me\n")
+    refused = run_doit(stack, "compose_up", f"env={ENV}")
+    assert refused.code != 0 and "still hold the placeholder 'change-me'" in refused.out
+
+
+def test_compose_ps_is_a_table_with_verdicts_and_exit_code(stack: Path) -> None:
+    before = run_doit(stack, "compose_ps", f"env={ENV}")
+    assert before.code != 0 and re.search(r"service/engine .* stale \(not started\)", before.out), before.out
+    up(stack)
+    fine = run_doit(stack, "compose_ps", f"env={ENV}")
+    assert fine.code == 0, fine.out
+    assert re.search(r"service/engine +1 +1 +\S+ +yes +ok", fine.out), fine.out
+    state = json.loads((stack.parent / "state.json").read_text())
+    state["running"]["engine"] = "unhealthy"
+    (stack.parent / "state.json").write_text(json.dumps(state))
+    broken = run_doit(stack, "compose_ps", f"env={ENV}")
+    assert broken.code != 0 and re.search(r"service/engine .* failed \(unhealthy\)", broken.out), broken.out
 
 
 def test_noop_up_calls_nothing_but_one_ps(stack: Path) -> None:

@@ -414,6 +414,7 @@ def test_checkov_runs_one_scan_per_framework(in_project: Path, tmp_path: Path, m
 MIRROR = os.environ.get("STACKBUILD_TF_PLUGIN_DIR", "")
 
 
+@pytest.mark.optin
 @pytest.mark.skipif(not (MIRROR and terraform_tasks.mirror_providers(Path(MIRROR)) >= {"hashicorp/aws"}),
                     reason="needs STACKBUILD_TF_PLUGIN_DIR with at least hashicorp/aws")
 def test_tf_validate_with_a_real_partial_mirror(project: Path) -> None:

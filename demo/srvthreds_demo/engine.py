@@ -8,7 +8,6 @@ from typing import Any
 
 from .common import logs, rabbit, redis_store, web
 from .common.config import Settings
-from .common.probes import tcp_probe
 from .common.threads import (
     EVENTS_QUEUE,
     PERSISTENCE_QUEUE,
@@ -41,7 +40,8 @@ def main() -> None:
     redis_at, rabbit_at = settings.require("redis"), settings.require("rabbitmq")
     store = redis_store.RedisThreadStore(redis_store.connect(redis_at))
     web.serve_in_background(
-        web.health_app({"redis": store.ping, "rabbitmq": tcp_probe(rabbit_at)}),
+        web.health_app({"redis": store.ping, "rabbitmq": rabbit.login_probe(
+            rabbit_at, settings.rabbitmq_user, settings.rabbitmq_password)}),
         settings.health_port)
     # Separate connections: the consumer blocks its own, publishing uses another.
     publisher = rabbit.PikaBroker(rabbit_at, settings.rabbitmq_user, settings.rabbitmq_password)

@@ -6,7 +6,6 @@ from typing import Any, Protocol
 
 from .common import logs, mongo, rabbit, web
 from .common.config import Settings
-from .common.probes import tcp_probe
 from .common.threads import PERSISTENCE_QUEUE, ThreadState
 
 log = logging.getLogger(__name__)
@@ -31,7 +30,8 @@ def main() -> None:
     mongo_at, rabbit_at = settings.require("mongo"), settings.require("rabbitmq")
     repo = mongo.MongoThreadRepository(mongo.connect(mongo_at, settings.mongo_db))
     web.serve_in_background(
-        web.health_app({"mongodb": repo.ping, "rabbitmq": tcp_probe(rabbit_at)}),
+        web.health_app({"mongodb": repo.ping, "rabbitmq": rabbit.login_probe(
+            rabbit_at, settings.rabbitmq_user, settings.rabbitmq_password)}),
         settings.health_port)
     rabbit.consume_forever(rabbit_at, settings.rabbitmq_user, settings.rabbitmq_password,
                            PERSISTENCE_QUEUE, lambda message: handle_state(message, repo))

@@ -2,7 +2,7 @@
 
 POST /events        {"thread_id", "type", "data"} -> queued on "events" (202)
 GET  /threads/<id>  current state from Redis (404 if none)
-GET  /healthz       200 if Redis and RabbitMQ are reachable, else 503
+GET  /healthz       200 if Redis answers and RabbitMQ accepts our login, else 503
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import logging
 
 from .common import logs, rabbit, redis_store, web
 from .common.config import Settings
-from .common.probes import Probe, tcp_probe
+from .common.probes import Probe
 from .common.threads import EVENTS_QUEUE, ThreadStore, parse_event
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,9 @@ def main() -> None:
     redis_at, rabbit_at = settings.require("redis"), settings.require("rabbitmq")
     store = redis_store.RedisThreadStore(redis_store.connect(redis_at))
     broker = rabbit.PikaBroker(rabbit_at, settings.rabbitmq_user, settings.rabbitmq_password)
-    probes = {"redis": store.ping, "rabbitmq": tcp_probe(rabbit_at)}
+    # Logging in, not only connecting: a broker that refuses our password is down for us.
+    probes = {"redis": store.ping,
+              "rabbitmq": rabbit.login_probe(rabbit_at, settings.rabbitmq_user, settings.rabbitmq_password)}
     server = web.make_server(make_app(broker, store, probes), settings.port)
     log.info("listening on :%d (redis %s, rabbitmq %s)", settings.port, redis_at, rabbit_at)
     server.serve_forever()

@@ -178,6 +178,17 @@ def render(state: fs.State, cluster: fs.State, record: Obj) -> Obj:
                  "message": f'ReplicaSet "{name}-{fs.short_hash(spec.get("template", {}))}" has successfully progressed.'},
             ]
         obj["status"] = {k: v for k, v in status.items() if v != 0}
+    elif kind == "StatefulSet":
+        # Ready unless a rollout failure is injected for it (same switch as Deployments).
+        spec = obj.setdefault("spec", {})
+        spec.setdefault("replicas", 1)
+        n = replicas_of(obj)
+        revision = f"{meta['name']}-{fs.short_hash(spec.get('template', {}))}"
+        sts: Obj = {"observedGeneration": record["generation"], "replicas": n, "currentReplicas": n,
+                    "updatedReplicas": n, "currentRevision": revision, "updateRevision": revision}
+        if not fs.deployment_failing(state, obj):
+            sts.update(readyReplicas=n, availableReplicas=n)
+        obj["status"] = {k: v for k, v in sts.items() if v != 0}
     elif kind == "Job":
         name = meta["name"]
         if job_failed(state, name):
@@ -201,7 +212,7 @@ def derive_pods(state: fs.State, cluster: fs.State, namespace: str) -> list[Obj]
     pods: list[Obj] = []
     for key, record in sorted(cluster["objects"].items()):
         kind, ns, name = key.split("/", 2)
-        if ns != namespace or kind not in ("Deployment", "Job"):
+        if ns != namespace or kind not in ("Deployment", "StatefulSet", "Job"):
             continue
         manifest = record["manifest"]
         template = manifest.get("spec", {}).get("template", {}) or {}
@@ -215,6 +226,11 @@ def derive_pods(state: fs.State, cluster: fs.State, namespace: str) -> list[Obj]
                 pod_name = f"{name}-{rs_hash}-{fs.short_hash([name, rs_hash, i], 5)}"
                 pods.append(make_pod(pod_name, ns, {**labels, "pod-template-hash": rs_hash}, pod_spec, containers,
                                      "crash" if failing else "running", record["created"], ("ReplicaSet", f"{name}-{rs_hash}")))
+        elif kind == "StatefulSet":
+            failing = fs.deployment_failing(state, manifest)
+            for i in range(replicas_of(manifest)):
+                pods.append(make_pod(f"{name}-{i}", ns, dict(labels), pod_spec, containers,
+                                     "crash" if failing else "running", record["created"], ("StatefulSet", name)))
         else:
             pod_name = f"{name}-{fs.short_hash([name, record['uid']], 5)}"
             job_labels = {**labels, "job-name": name, "batch.kubernetes.io/job-name": name,

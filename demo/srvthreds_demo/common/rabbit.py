@@ -108,6 +108,39 @@ class PikaBroker:
 RECONNECT_DELAY = 5.0
 
 
+def _pika_login(endpoint: Endpoint, user: str, password: str, timeout: float) -> None:
+    import pika  # type: ignore[import-not-found, unused-ignore]  # lazy: images only
+
+    params = pika.ConnectionParameters(
+        host=endpoint.host, port=endpoint.port, credentials=pika.PlainCredentials(user, password),
+        connection_attempts=1, socket_timeout=timeout, blocked_connection_timeout=timeout)
+    pika.BlockingConnection(params).close()
+
+
+def login_probe(endpoint: Endpoint, user: str, password: str, timeout: float = 3.0,
+                login: Callable[[Endpoint, str, str, float], None] = _pika_login) -> Callable[[], None]:
+    """Health probe that logs in, on its own short-lived connection (pika connections are
+    not thread-safe): a broker that is reachable but refuses our password is down for us.
+    A change of verdict is logged once, so a refused login is visible in the logs."""
+    last: list[str] = ["ok"]
+
+    def probe() -> None:
+        try:
+            login(endpoint, user, password, timeout)
+        except Exception as exc:
+            verdict = f"{type(exc).__name__}: {exc}"
+            if verdict != last[0]:
+                log.error("rabbitmq at %s:%s refused us or is unreachable (user %s): %s",
+                          endpoint.host, endpoint.port, user, verdict)
+            last[0] = verdict
+            raise
+        if last[0] != "ok":
+            log.info("rabbitmq at %s:%s accepts our login again", endpoint.host, endpoint.port)
+        last[0] = "ok"
+
+    return probe
+
+
 def consume_forever(at: Endpoint, user: str, password: str, queue: str,
                     on_message: Callable[[Any], None]) -> None:
     """Consume `queue` for good, reconnecting after any loss of the broker.

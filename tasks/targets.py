@@ -1,0 +1,129 @@
+"""One deploy engine for every target (Compose, Minikube, the cloud clusters).
+
+A target implements a small protocol (`DeployTarget`): apply what changed, wait for the
+result, roll back what can be rolled back, say which jobs it runs, and report status.
+The steps that decide what is true live here, once:
+
+  converge  apply, then `finish`
+  finish    wait for every workload together under one deadline; nothing is recorded
+            as applied unless all are healthy; every failure is reported in one summary
+            (workload, pod reason, last events, log tail) after rolling back what has a
+            previous revision. A failure with nothing to roll back to stays stale, so
+            the next run waits for it, and fails, again.
+  status    one table: workload, desired, ready, image, applied, verdict (ok/stale/failed);
+            an error (non-zero exit) unless every verdict is ok.
+
+`for_config` is the registry: the one place that maps an environment to its target.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from tasks.errors import StackError
+from tasks.model import Config
+
+
+@dataclass(frozen=True)
+class Failure:
+    workload: str  # e.g. deployment/engine
+    reason: str  # e.g. CrashLoopBackOff
+    detail: list[str]  # pod, last events, log tail (already indented)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One workload in `status`."""
+
+    workload: str
+    desired: str
+    ready: str
+    image: str
+    applied: str
+    verdict: str  # ok | stale | failed
+    note: str = ""
+
+
+class DeployTarget(Protocol):
+    @property
+    def env(self) -> str: ...
+
+    @property
+    def label(self) -> str:
+        """Where, for messages: "Minikube profile mktest, namespace srvthreds"."""
+
+    def apply(self) -> None:
+        """Send what changed; remember what `wait` has to see healthy."""
+
+    def wait(self) -> list[Failure]:
+        """Wait for everything the last apply left pending, under one deadline."""
+
+    def roll_back(self, failures: list[Failure]) -> dict[str, str]:
+        """Undo what has a previous revision: workload -> what happened."""
+
+    def record(self) -> None:
+        """Everything is healthy: record the apply as done."""
+
+    def jobs(self) -> list[str]:
+        """The one-off jobs this target runs after (or with) its workloads."""
+
+    def status(self) -> list[Row]:
+        """The live state of every workload against what was planned."""
+
+    def fix(self) -> str:
+        """The command to run after fixing a cause (for the summary's `Fix:`)."""
+
+
+def converge(target: DeployTarget) -> None:
+    target.apply()
+    finish(target)
+
+
+def finish(target: DeployTarget) -> None:
+    failures = target.wait()
+    if not failures:
+        target.record()
+        return
+    undone = target.roll_back(failures)
+    raise StackError(summary(target, failures, undone), fix=target.fix())
+
+
+def summary(target: DeployTarget, failures: list[Failure], undone: dict[str, str]) -> str:
+    lines = [f"{len(failures)} workload(s) not healthy in {target.label}; nothing was recorded as applied:"]
+    for f in failures:
+        lines.append(f"  {f.workload}: {f.reason}; {undone.get(f.workload, 'not rolled back')}")
+        lines += f.detail
+    return "\n".join(lines)
+
+
+HEADER = ("workload", "desired", "ready", "image", "applied", "verdict")
+
+
+def table(rows: list[Row]) -> str:
+    cells = [HEADER, *((r.workload, r.desired, r.ready, r.image, r.applied,
+                        r.verdict + (f" ({r.note})" if r.note else "")) for r in rows)]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(HEADER) - 1)]
+    return "\n".join("  " + "  ".join([*(c[i].ljust(widths[i]) for i in range(len(widths))), c[-1]]).rstrip()
+                     for c in cells)
+
+
+def status(target: DeployTarget, out: Callable[[str], None] = print) -> None:
+    rows = target.status()
+    out(table(rows) if rows else "  (no workloads)")
+    bad = [r for r in rows if r.verdict != "ok"]
+    if bad:
+        names = ", ".join(f"{r.workload} {r.verdict}" for r in bad)
+        raise StackError(f"{len(bad)} of {len(rows)} workload(s) in {target.label} are not ok: {names}",
+                         fix=target.fix())
+
+
+def for_config(cfg: Config) -> DeployTarget:
+    """The registry: which target deploys this environment."""
+    if cfg.runtime == "compose":
+        from tasks.compose_target import ComposeTarget
+        return ComposeTarget(cfg)
+    from tasks import k8s_target
+    if cfg.cloud is not None:
+        return k8s_target.cloud(cfg)
+    return k8s_target.minikube(cfg)

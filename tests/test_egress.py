@@ -1,0 +1,47 @@
+"""Default-deny egress, plus DNS and each workload's declared `uses` (rendered base)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.fixtures import REPO, run_doit
+
+
+def _policies(root: Path) -> dict[str, dict[str, Any]]:
+    docs = yaml.safe_load_all((root / "k8s/base/networkpolicy.yaml").read_text())
+    return {d["metadata"]["name"]: d for d in docs if d}
+
+
+def test_egress_is_denied_by_default_and_dns_allowed() -> None:
+    pol = _policies(REPO)
+    deny = pol["default-deny-egress"]["spec"]
+    assert deny == {"podSelector": {}, "policyTypes": ["Egress"]}  # no rule: nothing allowed
+    dns = pol["allow-dns-egress"]["spec"]["egress"][0]
+    assert {(p["protocol"], p["port"]) for p in dns["ports"]} == {("UDP", 53), ("TCP", 53)}
+    assert dns["to"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "kube-system"}
+
+
+def test_each_workload_may_reach_exactly_what_it_uses() -> None:
+    stack = yaml.safe_load((REPO / "environments/stack.yaml").read_text())
+    pol = _policies(REPO)
+    for name, svc in stack["services"].items():
+        uses = [*svc.get("uses", []), *svc.get("optional_uses", [])]
+        rules = pol[f"egress-{name}"]["spec"]["egress"]
+        reached = [r["to"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for r in rules]
+        assert reached == uses, name
+        for rule, dep in zip(rules, uses):
+            db = stack["databases"][dep]
+            assert {p["port"] for p in rule["ports"]} == {db["port"], db.get("publish", db["port"])}
+
+
+def test_a_published_port_is_allowed_too(project: Path) -> None:
+    path = project / "environments/stack.yaml"
+    doc = yaml.safe_load(path.read_text())
+    doc["databases"]["redis"]["publish"] = 16379
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    assert run_doit(project, "render").code == 0
+    rules = _policies(project)["egress-engine"]["spec"]["egress"]
+    redis = next(r for r in rules if r["to"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "redis")
+    assert {p["port"] for p in redis["ports"]} == {6379, 16379}
