@@ -139,8 +139,10 @@ DEFAULTS: dict[str, Any] = {
 
 
 def environments(root: Path) -> list[str]:
-    """Every environment name: one file per environment beside stack.yaml."""
-    return sorted(p.stem for p in (root / ENV_DIR).glob("*.yaml") if p.name != STACK_FILE)
+    """Every environment name: one file per environment beside stack.yaml. Hidden files
+    are editors' lock and backup files (Emacs's `.#local.yaml`), never environments."""
+    return sorted(p.stem for p in (root / ENV_DIR).glob("*.yaml")
+                  if p.name != STACK_FILE and not p.name.startswith("."))
 
 
 def env_file(name: str, root: Path) -> Path:
