@@ -363,6 +363,14 @@ def _cross_check(where: _Where, m: dict[str, Any], services: dict[str, Service],
                               "rename one: each becomes a container, a Kubernetes object and a host name")
     for key in ("secrets", "disabled_services"):
         _no_repeats(where, (key,), m.get(key, []))
+    # Plain values land in ConfigMaps and committed Compose files: never under a secret's name.
+    secrets = set(m.get("secrets", []))
+    plain = [(("config", k), k) for k in m.get("config", {})] + [
+        (("services", n, "env", k), k) for n, raw in m["services"].items() for k in raw.get("env", {})]
+    for path, key in plain:
+        if key in secrets:
+            raise where.error(path, f"{key} is a secret: this value would be written in plain text",
+                              f"remove it here; set {key} in compose/<env>/.env or the Kubernetes Secret")
     host_ports: dict[int, str] = {}
 
     def publish(port: int, path: KeyPath) -> None:

@@ -17,3 +17,21 @@ def test_an_editor_lock_file_in_environments_is_not_an_environment(project: Path
     rendered = run_doit(project, "render")
     assert rendered.code == 0, rendered.out
     assert "Traceback" not in rendered.out
+
+
+def test_a_secret_name_under_config_or_env_is_refused_before_anything_is_written(project: Path) -> None:
+    from tests.fixtures import snapshot
+
+    before = snapshot(project, "k8s", "compose")
+    for text, at in (("config: {RABBITMQ_PASSWORD: hunter2}\n", "config.RABBITMQ_PASSWORD"),
+                     ("services: {engine: {env: {RABBITMQ_PASSWORD: hunter2}}}\n",
+                      "services.engine.env.RABBITMQ_PASSWORD")):
+        local = project / "environments" / "local.yaml"
+        saved = local.read_text()
+        local.write_text(saved + text)
+        result = run_doit(project, "render")
+        local.write_text(saved)
+        assert result.code == 78, result.out
+        assert "==> File environments/local.yaml, line 4" in result.out, result.out
+        assert f"==> At {at}\n" in result.out and "is a secret" in result.out, result.out
+        assert snapshot(project, "k8s", "compose") == before  # no plain-text secret written
