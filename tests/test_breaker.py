@@ -35,3 +35,18 @@ def test_a_secret_name_under_config_or_env_is_refused_before_anything_is_written
         assert "==> File environments/local.yaml, line 4" in result.out, result.out
         assert f"==> At {at}\n" in result.out and "is a secret" in result.out, result.out
         assert snapshot(project, "k8s", "compose") == before  # no plain-text secret written
+
+
+def test_an_output_folder_that_cannot_be_written_is_one_sentence_not_a_traceback(project: Path) -> None:
+    import shutil
+
+    prod = project / "environments" / "prod.yaml"
+    prod.write_text(prod.read_text().replace("engine: {replicas: 3}", "engine: {replicas: 4}"))
+    overlay = project / "k8s" / "overlays" / "prod"
+    shutil.rmtree(overlay)
+    overlay.write_text("not a folder\n")  # as unwritable as a read-only folder, even for root
+    result = run_doit(project, "render")
+    assert result.code == 1, result.out
+    assert "Traceback" not in result.out, result.out
+    assert "cannot write k8s/overlays/prod/" in result.out, result.out
+    assert "Fix: make k8s/overlays/prod a writable folder" in result.out, result.out
