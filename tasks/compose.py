@@ -134,7 +134,8 @@ class Live:
 
 
 def parse_ps(text: str) -> dict[str, str]:
-    """`docker ps` lines -> service state; an unhealthy container does not count as running."""
+    """`docker ps` lines -> service state; an unhealthy or still starting container does not count
+    as running: "up to date" means checked healthy."""
     out: dict[str, str] = {}
     for line in text.splitlines():
         parts = line.split("\t")
@@ -143,6 +144,8 @@ def parse_ps(text: str) -> dict[str, str]:
         service, state, status = parts[0], parts[1], parts[2]
         if state == "running" and "(unhealthy)" in status:
             state = "unhealthy"
+        elif state == "running" and "(health: starting)" in status:
+            state = "starting"  # not checked healthy yet (e.g. a run interrupted during `up --wait`)
         # With several containers per service (replicas, one-off runs), any bad one wins.
         if out.get(service, "running") == "running":
             out[service] = state

@@ -50,3 +50,12 @@ def test_an_output_folder_that_cannot_be_written_is_one_sentence_not_a_traceback
     assert "Traceback" not in result.out, result.out
     assert "cannot write k8s/overlays/prod/" in result.out, result.out
     assert "Fix: make k8s/overlays/prod a writable folder" in result.out, result.out
+
+
+def test_a_service_still_starting_is_not_up_to_date() -> None:
+    # After Ctrl-C during `compose up --wait`, the next run must wait for health again.
+    from tasks import compose
+
+    states = compose.parse_ps("engine\trunning\tUp 1 second (health: starting)\n"
+                              "redis\trunning\tUp 2 minutes (healthy)\n")
+    assert states == {"engine": "starting", "redis": "running"}
