@@ -32,6 +32,9 @@ VALUE_OPTIONS = {"-f", "--file", "-d", "--dir", "--db-file", "--backend", "--che
                  "--codec-cls", "-v", "--verbosity", "-r", "--reporter", "-o", "--output-file", "-n",
                  "--process", "-P", "--parallel-type", "--failure-verbosity", "--template", "--sort"}
 DEFAULT_TASKS = ["render", "validate"]
+# Commands that execute task actions: only they need one named, confirmed cloud environment
+# (`doit help deploy`, `doit list deploy`, `doit forget deploy:prod` change nothing).
+EXECUTING = {"run", "strace", "auto"}
 T = TypeVar("T")
 
 
@@ -159,7 +162,8 @@ def resolve(argv: list[str], root: Path) -> Run:
     for word in tasks:
         _check_word(word, envs)
     named = _named_envs(tasks)
-    _check_mutating(tasks, given, root, envs)
+    if command in EXECUTING:
+        _check_mutating(tasks, given, root, envs)
     env, inferred = _choose_env(tasks, named, given)
     if "env" in given:
         try:
@@ -170,7 +174,8 @@ def resolve(argv: list[str], root: Path) -> Run:
     errors = _load_needed(run, tasks)
     if errors:
         raise errors[0] if len(errors) == 1 else _Several(errors)
-    _check_protected(run, tasks, named)
+    if command in EXECUTING:
+        _check_protected(run, tasks, named)
     return run
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from tests.fixtures import run_doit
 
 
@@ -59,3 +61,17 @@ def test_a_service_still_starting_is_not_up_to_date() -> None:
     states = compose.parse_ps("engine\trunning\tUp 1 second (health: starting)\n"
                               "redis\trunning\tUp 2 minutes (healthy)\n")
     assert states == {"engine": "starting", "redis": "running"}
+
+
+def test_help_info_list_and_forget_of_a_cloud_task_need_no_confirmation(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    helped = run_doit(project, "deploy:prod", command="help")
+    assert helped.code == 0 and "deploy" in helped.out, helped.out
+    assert run_doit(project, "deploy", command="help").code == 0
+    listed = run_doit(project, "--all", "deploy", command="list")
+    assert listed.code == 0 and "deploy:prod" in listed.out, listed.out
+    assert not run_doit(project, "deploy", command="forget").code  # doit returns None for forget
+    # Running it still needs the confirmation, and one environment.
+    assert run_doit(project, "deploy:prod").code == 64
+    assert run_doit(project, "deploy").code == 64
