@@ -75,3 +75,19 @@ def test_help_info_list_and_forget_of_a_cloud_task_need_no_confirmation(
     # Running it still needs the confirmation, and one environment.
     assert run_doit(project, "deploy:prod").code == 64
     assert run_doit(project, "deploy").code == 64
+
+
+def test_status_of_minikube_images_with_minikube_down_is_not_a_traceback(
+        project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fakes = tmp_path / "bin"
+    fakes.mkdir()
+    fake = fakes / "minikube"
+    fake.write_text("#!/bin/sh\necho 'X Exiting due to GUEST_STATUS: Profile \"srvthreds\" not found' >&2\nexit 85\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fakes}{os.pathsep}{os.environ['PATH']}")
+    listed = run_doit(project, "--all", "--status", command="list")
+    assert listed.code == 0, listed.out
+    assert "Traceback" not in listed.out
+    assert "R minikube_images:engine" in listed.out, listed.out  # not done: it would run
+    info = run_doit(project, "minikube_images:engine", command="info")
+    assert "Traceback" not in info.out and "status     : run" in info.out, info.out
