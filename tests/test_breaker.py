@@ -91,3 +91,13 @@ def test_status_of_minikube_images_with_minikube_down_is_not_a_traceback(
     assert "R minikube_images:engine" in listed.out, listed.out  # not done: it would run
     info = run_doit(project, "minikube_images:engine", command="info")
     assert "Traceback" not in info.out and "status     : run" in info.out, info.out
+
+
+def test_a_dependency_database_of_the_wrong_shape_is_rebuilt(project: Path) -> None:
+    assert run_doit(project, "render").code == 0
+    db = project / ".build" / "state" / "local.json"
+    db.write_text('{"render": "x"}')  # valid JSON, but not what doit reads
+    result = run_doit(project, "render")
+    assert result.code == 0, result.out
+    assert "Traceback" not in result.out
+    assert "was damaged" in result.out, result.out
