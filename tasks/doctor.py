@@ -116,7 +116,7 @@ def terraform() -> Check:
 def aws() -> Check:
     version, why = _version("aws", "--version")
     return Check("aws", "AWS CLI v2", version is not None and version.startswith("aws-cli/2"),
-                 (version or why).split(" ")[0], tools.INSTALL_HINTS["aws"])
+                 version.split(" ")[0] if version else why, tools.INSTALL_HINTS["aws"])
 
 
 def disk(folder: Path = Path(".")) -> Check:

@@ -101,3 +101,14 @@ def test_a_dependency_database_of_the_wrong_shape_is_rebuilt(project: Path) -> N
     assert result.code == 0, result.out
     assert "Traceback" not in result.out
     assert "was damaged" in result.out, result.out
+
+
+def test_doctor_says_the_aws_cli_is_not_installed_in_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from tasks import doctor
+
+    monkeypatch.setenv("PATH", os.pathsep.join([str(tmp_path), str(Path(sys.executable).parent)]))
+    check = doctor.aws()
+    assert not check.ok
+    assert check.found == "not installed"  # was cut to "not"
