@@ -79,7 +79,10 @@ class Stack:
         args = ["--project-directory", self.folder]
         for path in self.files:
             args += ["-f", path]
-        return args + ["--env-file", self.env_file]
+        # Before the first `compose_up` there is no .env (it holds the secrets `up` creates):
+        # down, ps and logs need only interpolation, which the committed example satisfies.
+        env_file = self.env_file if Path(self.env_file).exists() else f"{self.folder}/.env.example"
+        return args + ["--env-file", env_file]
 
 
 # --- Running compose -----------------------------------------------------------------

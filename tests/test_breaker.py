@@ -112,3 +112,33 @@ def test_doctor_says_the_aws_cli_is_not_installed_in_full(tmp_path: Path, monkey
     check = doctor.aws()
     assert not check.ok
     assert check.found == "not installed"  # was cut to "not"
+
+
+# docker-compose as it behaves about --env-file: a missing file is an error.
+COMPOSE = r'''#!/bin/sh
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --env-file) [ -f "$2" ] || { echo "couldn't find env file: $PWD/$2" >&2; exit 1; }; shift 2;;
+    --project-directory|-f) shift 2;;
+    *) echo "compose $*"; exit 0;;
+  esac
+done
+'''
+
+
+def test_down_ps_and_logs_work_before_the_first_up(
+        project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fakes = tmp_path / "bin"
+    fakes.mkdir()
+    for name, script in (("docker-compose", COMPOSE),
+                         ("docker", '#!/bin/sh\n[ "$1" = version ] && echo 24.0.7\nexit 0\n')):
+        (fakes / name).write_text(script)
+        (fakes / name).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fakes}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    assert not (project / "compose" / "test" / ".env").exists()
+    for task in ("compose_down", "compose_ps", "compose_logs"):
+        result = run_doit(project, task, "env=test")
+        assert result.code == 0, result.out
+        assert "couldn't find env file" not in result.out
+    assert not (project / "compose" / "test" / ".env").exists()  # no secrets made up to stop nothing
