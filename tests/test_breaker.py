@@ -142,3 +142,14 @@ def test_down_ps_and_logs_work_before_the_first_up(
         assert result.code == 0, result.out
         assert "couldn't find env file" not in result.out
     assert not (project / "compose" / "test" / ".env").exists()  # no secrets made up to stop nothing
+
+
+def test_doctor_knows_which_host_ports_its_own_stack_holds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tasks import config, doctor_tasks
+    from tests.fixtures import REPO
+
+    fake = tmp_path / "docker"
+    fake.write_text('#!/bin/sh\necho "0.0.0.0:6379->6379/tcp, [::]:6379->6379/tcp"\necho ""\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    assert doctor_tasks.own_stack_ports(config.load("local", REPO)) == {6379}
