@@ -313,9 +313,14 @@ def run_job(stack: Stack, live: Live, job: str) -> None:
 
 
 def run_hooks(stack: Stack, stage: str) -> None:
-    for command in stack.cfg.hooks[stage]:
+    for i, command in enumerate(stack.cfg.hooks[stage]):
         print(f"  {stage}: {command}")
-        tools.run("sh", "-c", command, prefix=stage)
+        try:
+            tools.run("sh", "-c", command, prefix=stage)
+        except ToolError as exc:  # the user's own command: name it and where it is configured
+            raise StackError(f"hooks.{stage}[{i}] of environment {stack.env} failed (exit {exc.code}): {command}",
+                             fix=f"fix or remove it (hooks.{stage} in environments/{stack.env}.yaml or "
+                                 "environments/stack.yaml); its output is in .build/logs/") from None
 
 
 def down(stack: Stack, live: Live, wipe: bool = False) -> None:

@@ -153,3 +153,12 @@ def test_doctor_knows_which_host_ports_its_own_stack_holds(tmp_path: Path, monke
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
     assert doctor_tasks.own_stack_ports(config.load("local", REPO)) == {6379}
+
+
+def test_a_failing_hook_names_itself_and_where_it_is_configured(project: Path) -> None:
+    local = project / "environments" / "local.yaml"
+    local.write_text(local.read_text() + "hooks: {pre_build: ['true', 'exit 3']}\n")
+    result = run_doit(project, "_compose_pre_build")
+    assert result.code == 1, result.out
+    assert "hooks.pre_build[1] of environment local failed (exit 3): exit 3" in result.out, result.out
+    assert "Fix: fix or remove it (hooks.pre_build in environments/local.yaml" in result.out, result.out
