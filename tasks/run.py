@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tasks import catalog, config, exits, interrupts, state
+from tasks import catalog, cloudcheck, config, exits, interrupts, state
 from tasks.catalog import Scope
 from tasks.errors import StackError
 from tasks.exits import UsageError
@@ -175,6 +175,7 @@ def resolve(argv: list[str], root: Path) -> Run:
     if errors:
         raise errors[0] if len(errors) == 1 else _Several(errors)
     if command in EXECUTING:
+        _check_clusters(run, tasks)
         _check_protected(run, tasks, named)
     return run
 
@@ -297,6 +298,15 @@ def _load_needed(run: Run, tasks: list[str]) -> list[StackError]:
             seen.add(got.render())
             errors.append(got)
     return errors
+
+
+def _check_clusters(run: Run, tasks: list[str]) -> None:
+    """A cloud task never acts on a cluster another environment names (tasks/cloudcheck.py)."""
+    cloud = [w.partition(":") for w in tasks if catalog.TASKS.get(w.partition(":")[0]) is not None
+             and catalog.TASKS[w.partition(":")[0]].scope is Scope.NAMED]
+    if cloud:
+        wanted = [sub for _, _, sub in cloud if sub] if all(sub for _, _, sub in cloud) else run.envs
+        cloudcheck.check_distinct_clusters(run.root, wanted, {env: run.try_config(env) for env in run.envs})
 
 
 def _check_protected(run: Run, tasks: list[str], named: list[str]) -> None:

@@ -162,3 +162,16 @@ def test_a_failing_hook_names_itself_and_where_it_is_configured(project: Path) -
     assert result.code == 1, result.out
     assert "hooks.pre_build[1] of environment local failed (exit 3): exit 3" in result.out, result.out
     assert "Fix: fix or remove it (hooks.pre_build in environments/local.yaml" in result.out, result.out
+
+
+def test_a_copied_cloud_environment_never_acts_on_the_original_cluster(project: Path) -> None:
+    # The unknown-environment hint says: cp environments/dev.yaml environments/<name>.yaml
+    envs = project / "environments"
+    (envs / "qa.yaml").write_text((envs / "dev.yaml").read_text())
+    result = run_doit(project, "rollback:qa")
+    assert result.code == 78, result.out
+    assert "==> File environments/qa.yaml, line 10\n==> At cloud.cluster_name\n" in result.out, result.out
+    assert "is also environment dev's" in result.out and "Fix: give qa its own cluster_name" in result.out
+    assert run_doit(project, "render").code == 0  # rendering changes no cluster
+    (envs / "qa.yaml").write_text((envs / "dev.yaml").read_text().replace("srvthreds-dev", "srvthreds-qa"))
+    assert "is also environment" not in run_doit(project, "rollback:qa").out
