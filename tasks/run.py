@@ -333,14 +333,19 @@ def start(argv: list[str], root: Path) -> Run:
         exits.fatal(exc)
     interrupts.install()  # again: idempotent, and dodo.py may not have called it
     _install_atomic_db()
-    if run.command not in READ_ONLY:
-        try:
-            state.acquire_lock(" ".join(["doit", *argv]), waiting=_say_waiting)
-        except KeyboardInterrupt:
-            exits.interrupted()
-        state.sweep_temps(root, ("k8s", "compose", "terraform", str(state.BUILD / "state"),
-                                 str(state.BUILD / "manifests")))
-    note = state.repair_dep_file(state.dep_file(run.env))
+    try:
+        state.dep_file(run.env).parent.mkdir(parents=True, exist_ok=True)
+        if run.command not in READ_ONLY:
+            try:
+                state.acquire_lock(" ".join(["doit", *argv]), waiting=_say_waiting)
+            except KeyboardInterrupt:
+                exits.interrupted()
+            state.sweep_temps(root, ("k8s", "compose", "terraform", str(state.BUILD / "state"),
+                                     str(state.BUILD / "manifests")))
+        note = state.repair_dep_file(state.dep_file(run.env))
+    except OSError as exc:  # a file named .build, a folder named run.lock, ...
+        exits.fatal(StackError(f"cannot use the build state folder {state.BUILD}/: {exc}",
+                               fix=f"remove what is in the way (`rm -rf {state.BUILD}` is always safe), then run again"))
     if note:
         print(f"NOTE: {note}", file=sys.stderr, flush=True)
     return run

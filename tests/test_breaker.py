@@ -175,3 +175,22 @@ def test_a_copied_cloud_environment_never_acts_on_the_original_cluster(project: 
     assert run_doit(project, "render").code == 0  # rendering changes no cluster
     (envs / "qa.yaml").write_text((envs / "dev.yaml").read_text().replace("srvthreds-dev", "srvthreds-qa"))
     assert "is also environment" not in run_doit(project, "rollback:qa").out
+
+
+@pytest.mark.parametrize("shape", ["build-is-a-file", "lock-is-a-folder"])
+def test_a_broken_build_folder_is_one_sentence_not_a_traceback(project: Path, shape: str) -> None:
+    if shape == "build-is-a-file":
+        (project / ".build").write_text("oops\n")
+    else:
+        (project / ".build" / "run.lock").mkdir(parents=True)
+    # A real process: the in-process helper itself writes under .build/.
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "doit", "render"], cwd=project, capture_output=True,
+                          text=True, timeout=60)
+    out = done.stdout + done.stderr
+    assert done.returncode == 64, out
+    assert "Traceback" not in out, out
+    assert "cannot use the build state folder .build/" in out, out
+    assert "rm -rf .build" in out
