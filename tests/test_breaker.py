@@ -194,3 +194,19 @@ def test_a_broken_build_folder_is_one_sentence_not_a_traceback(project: Path, sh
     assert "Traceback" not in out, out
     assert "cannot use the build state folder .build/" in out, out
     assert "rm -rf .build" in out
+
+
+def test_compose_down_with_the_daemon_gone_is_the_one_sentence(
+        project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / "docker-compose"
+    fake.write_text("#!/bin/sh\necho 'failed to connect to the docker API at unix:///nonexistent.sock; check if"
+                    " the path is correct and if the daemon is running: dial unix /nonexistent.sock: connect: no"
+                    " such file or directory' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent.sock")
+    for task in ("compose_down", "compose_ps"):
+        result = run_doit(project, task)
+        assert result.code == 1, result.out
+        assert "The Docker daemon is not running or not reachable at unix:///nonexistent.sock" in result.out
+        assert "command failed" not in result.out, result.out
