@@ -339,7 +339,9 @@ def start(argv: list[str], root: Path) -> Run:
             try:
                 state.acquire_lock(" ".join(["doit", *argv]), waiting=_say_waiting)
             except KeyboardInterrupt:
-                exits.interrupted()
+                # No task had started: say that, not "the running task was not recorded".
+                print("\nInterrupted while waiting for the other run: nothing ran.", file=sys.stderr, flush=True)
+                raise SystemExit(exits.INTERRUPTED) from None
             state.sweep_temps(root, ("k8s", "compose", "terraform", str(state.BUILD / "state"),
                                      str(state.BUILD / "manifests")))
         note = state.repair_dep_file(state.dep_file(run.env))

@@ -210,3 +210,24 @@ def test_compose_down_with_the_daemon_gone_is_the_one_sentence(
         assert result.code == 1, result.out
         assert "The Docker daemon is not running or not reachable at unix:///nonexistent.sock" in result.out
         assert "command failed" not in result.out, result.out
+
+
+def test_ctrl_c_while_waiting_for_the_lock_says_nothing_ran(project: Path) -> None:
+    import fcntl
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = project / ".build" / "run.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        proc = subprocess.Popen([sys.executable, "-m", "doit", "render"], cwd=project, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        time.sleep(2)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out
+    assert "Interrupted while waiting for the other run: nothing ran." in out, out
+    assert "task that was running" not in out and "Traceback" not in out, out
