@@ -174,6 +174,7 @@ def resolve(argv: list[str], root: Path) -> Run:
     errors = _load_needed(run, tasks)
     if errors:
         raise errors[0] if len(errors) == 1 else _Several(errors)
+    _check_cloud_named(run, tasks)
     if command in EXECUTING:
         _check_clusters(run, tasks)
         _check_protected(run, tasks, named)
@@ -298,6 +299,22 @@ def _load_needed(run: Run, tasks: list[str]) -> list[StackError]:
             seen.add(got.render())
             errors.append(got)
     return errors
+
+
+def _check_cloud_named(run: Run, tasks: list[str]) -> None:
+    """`deploy:local` names an environment without `cloud:`: doit alone would answer
+    "Invalid parameter" (the subtask does not exist); say why and which ones do."""
+    for word in tasks:
+        base, _, sub = word.partition(":")
+        entry = catalog.TASKS.get(base)
+        if entry is None or entry.scope is not Scope.NAMED or not sub:
+            continue
+        got = run.try_config(sub)
+        if isinstance(got, Config) and got.cloud is None:
+            clouds = [env for env, _ in run.cloud_envs()]
+            raise UsageError(f"{sub} is not a cloud environment (environments/{sub}.yaml has no `cloud:` block), "
+                             f"so there is no `{word}`",
+                             fix=f"use one of the cloud environments: {', '.join(clouds)}")
 
 
 def _check_clusters(run: Run, tasks: list[str]) -> None:

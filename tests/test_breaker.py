@@ -231,3 +231,10 @@ def test_ctrl_c_while_waiting_for_the_lock_says_nothing_ran(project: Path) -> No
     assert proc.returncode == 130, out
     assert "Interrupted while waiting for the other run: nothing ran." in out, out
     assert "task that was running" not in out and "Traceback" not in out, out
+
+
+def test_a_cloud_task_of_a_non_cloud_environment_says_why_it_does_not_exist(project: Path) -> None:
+    result = run_doit(project, "deploy:local")
+    assert result.code == 64, result.out  # not doit's bare "Invalid parameter" (3)
+    assert "local is not a cloud environment (environments/local.yaml has no `cloud:` block)" in result.out
+    assert "Fix: use one of the cloud environments: dev, prod, staging" in result.out, result.out
