@@ -286,6 +286,11 @@ def _load_needed(run: Run, tasks: list[str]) -> list[StackError]:
             wanted.append(sub)
         elif entry.scope is Scope.SELECTED:
             wanted.append(run.env_for(base))
+    # A target (`doit k8s/overlays/prod/kustomization.yaml`) reads its environment's file:
+    # when that is broken, its subtask is missing and doit would only say "Invalid parameter".
+    for word in run.words:
+        parts = Path(word).parts if _is_target(word) else ()
+        wanted += [part for part in parts[1:3] if part in run.envs]
     if everything:
         wanted += run.envs
     errors: list[StackError] = []

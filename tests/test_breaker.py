@@ -238,3 +238,12 @@ def test_a_cloud_task_of_a_non_cloud_environment_says_why_it_does_not_exist(proj
     assert result.code == 64, result.out  # not doit's bare "Invalid parameter" (3)
     assert "local is not a cloud environment (environments/local.yaml has no `cloud:` block)" in result.out
     assert "Fix: use one of the cloud environments: dev, prod, staging" in result.out, result.out
+
+
+def test_a_target_of_a_broken_environment_shows_its_config_error(project: Path) -> None:
+    prod = project / "environments" / "prod.yaml"
+    prod.write_text(prod.read_text().replace("engine: {replicas: 3}", "engine: {replicas: three}"))
+    result = run_doit(project, "k8s/overlays/prod/kustomization.yaml")
+    assert result.code == 78, result.out  # not doit's "Invalid parameter"
+    assert "==> File environments/prod.yaml, line 11\n==> At services.engine.replicas\n" in result.out
+    assert run_doit(project, "k8s/base/namespace.yaml").code == 0  # other targets keep working
