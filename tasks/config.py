@@ -188,8 +188,10 @@ def _load_cached(env: str | None, root: Path, key: tuple[tuple[str, int, int], .
     if env is not None:
         check_env_name(env, root)
         if not s.DNS1123.match(env):
-            raise StackError(f"environment name {env!r} is not a valid DNS-1123 label",
-                             fix="rename the file to lowercase letters, digits and '-'")
+            raise ConfigError(f"{ENV_DIR}/{env}.yaml", "(file name)", None,
+                              f"environment name {env!r} is not a valid DNS-1123 label",
+                              fix=f"rename the file to lowercase letters, digits and '-' "
+                                  f"(e.g. {ENV_DIR}/{re.sub('[^a-z0-9-]+', '-', env.lower()).strip('-') or 'myenv'}.yaml)")
         over = load_yaml(env_file(env, root), f"{ENV_DIR}/{env}.yaml")
         s.validate(over, TOP, enforce_required=False)
         docs.append(over)

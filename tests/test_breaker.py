@@ -247,3 +247,12 @@ def test_a_target_of_a_broken_environment_shows_its_config_error(project: Path) 
     assert result.code == 78, result.out  # not doit's "Invalid parameter"
     assert "==> File environments/prod.yaml, line 11\n==> At services.engine.replicas\n" in result.out
     assert run_doit(project, "k8s/base/namespace.yaml").code == 0  # other targets keep working
+
+
+def test_a_badly_named_environment_file_is_a_config_error_naming_the_file(project: Path) -> None:
+    envs = project / "environments"
+    (envs / "My.Env.yaml").write_text((envs / "test.yaml").read_text())
+    result = run_doit(project, command="list")
+    assert result.code == 78, result.out
+    assert "==> File environments/My.Env.yaml\n" in result.out, result.out
+    assert "Fix: rename the file to lowercase letters, digits and '-' (e.g. environments/my-env.yaml)" in result.out
