@@ -140,6 +140,36 @@ def split_argv(argv: list[str]) -> tuple[str, list[str], dict[str, str]]:
     return command, words, given
 
 
+# doit's own flags (no value) that only work before the task names.
+DOIT_FLAGS = {"-c", "--continue", "-a", "--always-execute", "-s", "--single", "-k", "--seek-file", "--pdb"}
+
+
+def _check_option_order(argv: list[str]) -> None:
+    """doit reads its own options before the task names and a task's options after its name;
+    the other way round it prints its option table. Say where the option goes instead."""
+    opts = catalog.options()
+    after_task = False
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        name, has_value, _ = arg.partition("=")
+        # (A task option before the task, `doit --wipe compose_down`, never gets here: doit
+        # refuses it before it reads dodo.py.)
+        opt = opts.get(name[2:]) if name.startswith("--") else None
+        if opt is not None and opt.kind is bool and has_value:
+            raise UsageError(f"{arg}: {name} takes no value", fix=f"write `{name}`, or `{opt.name}=1`")
+        if after_task and (name in VALUE_OPTIONS or name in DOIT_FLAGS):
+            raise UsageError(f"{name} is an option of doit, so it goes before the task names",
+                             fix=f"put it first: `doit {name}{'' if name not in VALUE_OPTIONS else ' <value>'} <tasks>`"
+                                 " (e.g. `doit -v 2 render`)")
+        if arg.startswith("-"):
+            skip = not has_value and not after_task and name in VALUE_OPTIONS
+        elif "=" not in arg and not (arg == "run" and not after_task):
+            after_task = True
+
+
 def _suggest(word: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}? " if close else ""
@@ -153,6 +183,8 @@ def _is_target(word: str) -> bool:
 def resolve(argv: list[str], root: Path) -> Run:
     """Decide everything about this run; raise UsageError or the first ConfigError found."""
     command, words, given = split_argv(argv)
+    if command == "run":
+        _check_option_order(argv)
     envs = config.environments(root)
     _check_vars(given)
     tasks = [w for w in words if not _is_target(w)] if command not in ("help", "dumpdb") else \

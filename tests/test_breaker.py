@@ -256,3 +256,21 @@ def test_a_badly_named_environment_file_is_a_config_error_naming_the_file(projec
     assert result.code == 78, result.out
     assert "==> File environments/My.Env.yaml\n" in result.out, result.out
     assert "Fix: rename the file to lowercase letters, digits and '-' (e.g. environments/my-env.yaml)" in result.out
+
+
+@pytest.mark.parametrize(("argv", "message", "fix"), [
+    (("render", "-v", "2"), "-v is an option of doit, so it goes before the task names",
+     "put it first: `doit -v <value> <tasks>`"),
+    (("render", "--reporter", "json"), "--reporter is an option of doit", "`doit --reporter <value> <tasks>`"),
+    (("compose_down", "--wipe=1"), "--wipe=1: --wipe takes no value", "write `--wipe`, or `wipe=1`"),
+])
+def test_an_option_on_the_wrong_side_of_the_task_says_where_it_goes(
+        project: Path, argv: tuple[str, ...], message: str, fix: str) -> None:
+    result = run_doit(project, *argv)
+    assert result.code == 64, result.out  # was doit's option table (exit 3)
+    assert message in result.out and fix in result.out, result.out
+    assert "CmdOption" not in result.out
+
+
+def test_doit_options_before_the_tasks_still_work(project: Path) -> None:
+    assert run_doit(project, "-v", "2", "render").code == 0
