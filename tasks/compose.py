@@ -251,6 +251,9 @@ def ensure_env_file(stack: Stack) -> None:
         print(f"  created {path} (mode 600) with random values for: {', '.join(wanted) or '(none)'}")
         warn_old_volumes(stack)
         return
+    if path.stat().st_mode & 0o077:  # a copy or an editor made it readable by others
+        path.chmod(0o600)
+        print(f"  {path} held secrets readable by other users: set to mode 600")
     missing = [n for n in wanted if n not in env_names(path)]
     if missing:
         with path.open("a", encoding="utf-8") as handle:

@@ -61,7 +61,8 @@ def inputs(stack: Stack, names: list[str]) -> list[str]:
 
 def env_file_complete(stack: Stack) -> bool:
     path = Path(stack.env_file)
-    return path.exists() and set(stack.cfg.secrets) <= env_names(path)
+    # Readable by others is not complete either: ensure_env_file sets it back to 600.
+    return path.exists() and not path.stat().st_mode & 0o077 and set(stack.cfg.secrets) <= env_names(path)
 
 
 def containers_running(live: Live, names: list[str]) -> bool:

@@ -274,3 +274,4 @@ def test_an_option_on_the_wrong_side_of_the_task_says_where_it_goes(
 
 def test_doit_options_before_the_tasks_still_work(project: Path) -> None:
     assert run_doit(project, "-v", "2", "render").code == 0
+

@@ -310,3 +310,13 @@ def test_compose_ps_json_both_formats() -> None:
     assert cops.parse_compose_ps('[{"Service": "a"}]') == [{"Service": "a"}]
     assert cops.parse_compose_ps('{"Service": "a"}\n{"Service": "b"}\n') == [{"Service": "a"}, {"Service": "b"}]
     assert cops.parse_compose_ps("") == []
+
+
+def test_a_world_readable_env_file_is_set_back_to_mode_600(stack: Path) -> None:
+    env_file = stack / "compose" / "offline" / ".env"
+    env_file.write_text("RABBITMQ_PASSWORD=mine\n")
+    env_file.chmod(0o644)  # e.g. copied from another checkout
+    result = up(stack)
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+    assert "readable by other users: set to mode 600" in result.out, result.out
+    assert env_file.read_text() == "RABBITMQ_PASSWORD=mine\n"
