@@ -302,6 +302,10 @@ def up(stack: Stack, live: Live, names: list[str], what: str) -> None:
     print(f"  {what} healthy: {', '.join(names)}")
 
 
+# What a database says when the password in .env is not the one its data was created with.
+REFUSED = ("ACCESS_REFUSED", "Authentication failed", "WRONGPASS", "invalid username-password pair")
+
+
 def run_job(stack: Stack, live: Live, job: str) -> None:
     live.forget()
     # The job's compose profile is named after it; `run` activates it for this one service.
@@ -310,8 +314,13 @@ def run_job(stack: Stack, live: Live, job: str) -> None:
         compose(stack, "run", "--rm", "-T", job, prefix=job, required=[job], timeout=timeout + 120)
     except ToolError as exc:
         tail = "\n".join((exc.stdout + exc.stderr).strip().splitlines()[-LOG_TAIL:])
+        fix = exc.fix or f"fix the cause, then `doit bootstrap env={stack.env}` runs it again"
+        if any(sign in exc.stdout + exc.stderr for sign in REFUSED):
+            fix = (f"the databases keep the credentials they were first started with, and {stack.env_file} no "
+                   f"longer matches them (deleted or replaced?): restore it, or run `doit compose_down "
+                   f"env={stack.env} wipe=1` (deletes their data) and start again")
         raise StackError(f"{job} failed in environment {stack.env} (exit {exc.code}); last lines:\n{tail}",
-                         fix=exc.fix or f"fix the cause, then `doit bootstrap env={stack.env}` runs it again") from None
+                         fix=fix) from None
     print(f"  {job} done")
 
 

@@ -58,6 +58,9 @@ elif cmd == "down":
 elif cmd == "ps":
     for svc, st in state["running"].items():
         print(json.dumps({"Service": svc, "State": "running", "Health": st}))
+elif cmd == "run" and os.environ.get("FAKE_RUN_FAIL"):
+    print(os.environ["FAKE_RUN_FAIL"], file=sys.stderr)
+    sys.exit(1)
 elif cmd == "logs":
     print(f"{names[-1]}-1  | rabbitmq: something went wrong")
 elif cmd == "config":
@@ -320,3 +323,14 @@ def test_a_world_readable_env_file_is_set_back_to_mode_600(stack: Path) -> None:
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
     assert "readable by other users: set to mode 600" in result.out, result.out
     assert env_file.read_text() == "RABBITMQ_PASSWORD=mine\n"
+
+
+def test_a_job_refused_by_a_database_says_the_env_file_no_longer_matches(
+        stack: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # compose/<env>/.env deleted and re-created while the data volumes kept the old password.
+    monkeypatch.setenv("FAKE_RUN_FAIL", "ERROR bootstrap: (403) 'ACCESS_REFUSED - Login was refused'")
+    result = run_doit(stack, "compose_up", f"env={ENV}")
+    assert result.code == 1, result.out
+    assert "bootstrap failed in environment offline" in result.out, result.out
+    assert "compose/offline/.env no longer matches them" in result.out, result.out
+    assert "`doit compose_down env=offline wipe=1`" in result.out
