@@ -275,3 +275,12 @@ def test_an_option_on_the_wrong_side_of_the_task_says_where_it_goes(
 def test_doit_options_before_the_tasks_still_work(project: Path) -> None:
     assert run_doit(project, "-v", "2", "render").code == 0
 
+
+
+def test_compose_up_of_a_cloud_environment_says_it_runs_nothing_there(project: Path) -> None:
+    result = run_doit(project, "compose_up", "env=prod")
+    assert result.code == 1, result.out
+    assert "environment prod runs nothing in Compose (runtime: kubernetes; databases: external)" in result.out
+    assert "Fix: deploy it with `doit deploy:prod`" in result.out, result.out
+    assert "images:" not in result.out  # nothing built first
+    assert not (project / "compose" / "prod" / ".env").exists()
