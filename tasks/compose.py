@@ -79,7 +79,10 @@ class Stack:
         args = ["--project-directory", self.folder]
         for path in self.files:
             args += ["-f", path]
-        return args + ["--env-file", self.env_file]
+        # Before the first `compose_up` there is no .env (it holds the secrets `up` creates):
+        # down, ps and logs need only interpolation, which the committed example satisfies.
+        env_file = self.env_file if Path(self.env_file).exists() else f"{self.folder}/.env.example"
+        return args + ["--env-file", env_file]
 
 
 # --- Running compose -----------------------------------------------------------------
@@ -134,7 +137,8 @@ class Live:
 
 
 def parse_ps(text: str) -> dict[str, str]:
-    """`docker ps` lines -> service state; an unhealthy container does not count as running."""
+    """`docker ps` lines -> service state; an unhealthy or still starting container does not count
+    as running: "up to date" means checked healthy."""
     out: dict[str, str] = {}
     for line in text.splitlines():
         parts = line.split("\t")
@@ -143,6 +147,8 @@ def parse_ps(text: str) -> dict[str, str]:
         service, state, status = parts[0], parts[1], parts[2]
         if state == "running" and "(unhealthy)" in status:
             state = "unhealthy"
+        elif state == "running" and "(health: starting)" in status:
+            state = "starting"  # not checked healthy yet (e.g. a run interrupted during `up --wait`)
         # With several containers per service (replicas, one-off runs), any bad one wins.
         if out.get(service, "running") == "running":
             out[service] = state
@@ -342,9 +348,14 @@ def run_job(stack: Stack, live: Live, job: str) -> None:
 
 
 def run_hooks(stack: Stack, stage: str) -> None:
-    for command in stack.cfg.hooks[stage]:
+    for i, command in enumerate(stack.cfg.hooks[stage]):
         print(f"  {stage}: {command}")
-        tools.run("sh", "-c", command, prefix=stage)
+        try:
+            tools.run("sh", "-c", command, prefix=stage)
+        except ToolError as exc:  # the user's own command: name it and where it is configured
+            raise StackError(f"hooks.{stage}[{i}] of environment {stack.env} failed (exit {exc.code}): {command}",
+                             fix=f"fix or remove it (hooks.{stage} in environments/{stack.env}.yaml or "
+                                 "environments/stack.yaml); its output is in .build/logs/") from None
 
 
 def down(stack: Stack, live: Live, wipe: bool = False) -> None:

@@ -35,7 +35,7 @@ from tasks.compose import (
     volume_ids,
 )
 from tasks.compose_target import ComposeTarget
-from tasks.creators import failing_family
+from tasks.creators import failing, failing_family
 from tasks.errors import StackError, user_errors
 from tasks.run import Run
 from tasks.targets import status
@@ -62,7 +62,8 @@ def inputs(stack: Stack, names: list[str]) -> list[str]:
 
 def env_file_complete(stack: Stack) -> bool:
     path = Path(stack.env_file)
-    return path.exists() and set(stack.cfg.secrets) <= env_names(path)
+    # Readable by others is not complete either: ensure_env_file sets it back to 600.
+    return path.exists() and not path.stat().st_mode & 0o077 and set(stack.cfg.secrets) <= env_names(path)
 
 
 def containers_running(live: Live, names: list[str]) -> bool:
@@ -170,7 +171,16 @@ def stack_tasks(stack: Stack) -> Iterator[TaskDict]:
                   "Start the services after their databases; wait until healthy (env=<name>).",
                   ["compose_up_dbs"])
     yield bootstrap_task(stack, live)
-    yield full_up_task(stack)
+    if stack.dbs() or stack.services() or stack.jobs():
+        yield full_up_task(stack)
+    else:  # a cloud environment: compose_up would build images and then start nothing
+        cfg = stack.cfg
+        yield failing(StackError(
+            f"environment {stack.env} runs nothing in Compose (runtime: {cfg.runtime}; databases: "
+            f"{', '.join(sorted({d.placement for d in cfg.databases.values()}))})",
+            fix=f"deploy it with `doit deploy:{stack.env}`" if cfg.cloud is not None
+            else "use an environment with `runtime: compose`, or place a database in compose"),
+            basename="compose_up", doc="Build images, start databases, then services, then bootstrap (env=<name>).")
     yield always("compose_down", "Stop and remove the stack; data volumes are kept unless --wipe.",
                  down, stack, live)
     yield always("compose_ps", "Table per service: desired, ready, image, applied, ok/stale/failed; "

@@ -173,8 +173,10 @@ DEFAULTS: dict[str, Any] = {
 
 
 def environments(root: Path) -> list[str]:
-    """Every environment name: one file per environment beside stack.yaml."""
-    return sorted(p.stem for p in (root / ENV_DIR).glob("*.yaml") if p.name != STACK_FILE)
+    """Every environment name: one file per environment beside stack.yaml. Hidden files
+    are editors' lock and backup files (Emacs's `.#local.yaml`), never environments."""
+    return sorted(p.stem for p in (root / ENV_DIR).glob("*.yaml")
+                  if p.name != STACK_FILE and not p.name.startswith("."))
 
 
 def env_file(name: str, root: Path) -> Path:
@@ -220,8 +222,10 @@ def _load_cached(env: str | None, root: Path, key: tuple[tuple[str, int, int], .
     if env is not None:
         check_env_name(env, root)
         if not s.DNS1123.match(env):
-            raise StackError(f"environment name {env!r} is not a valid DNS-1123 label",
-                             fix="rename the file to lowercase letters, digits and '-'")
+            raise ConfigError(f"{ENV_DIR}/{env}.yaml", "(file name)", None,
+                              f"environment name {env!r} is not a valid DNS-1123 label",
+                              fix=f"rename the file to lowercase letters, digits and '-' "
+                                  f"(e.g. {ENV_DIR}/{re.sub('[^a-z0-9-]+', '-', env.lower()).strip('-') or 'myenv'}.yaml)")
         over = load_yaml(env_file(env, root), f"{ENV_DIR}/{env}.yaml")
         s.validate(over, TOP, enforce_required=False)
         docs.append(over)
@@ -397,6 +401,14 @@ def _cross_check(where: _Where, m: dict[str, Any], services: dict[str, Service],
                               "rename one: each becomes a container, a Kubernetes object and a host name")
     for key in ("secrets", "disabled_services"):
         _no_repeats(where, (key,), m.get(key, []))
+    # Plain values land in ConfigMaps and committed Compose files: never under a secret's name.
+    secrets = set(m.get("secrets", []))
+    plain = [(("config", k), k) for k in m.get("config", {})] + [
+        (("services", n, "env", k), k) for n, raw in m["services"].items() for k in raw.get("env", {})]
+    for path, key in plain:
+        if key in secrets:
+            raise where.error(path, f"{key} is a secret: this value would be written in plain text",
+                              f"remove it here; set {key} in compose/<env>/.env or the Kubernetes Secret")
     host_ports: dict[int, str] = {}
 
     def publish(port: int, path: KeyPath) -> None:

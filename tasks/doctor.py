@@ -116,7 +116,7 @@ def terraform() -> Check:
 def aws() -> Check:
     version, why = _version("aws", "--version")
     return Check("aws", "AWS CLI v2", version is not None and version.startswith("aws-cli/2"),
-                 (version or why).split(" ")[0], tools.INSTALL_HINTS["aws"])
+                 version.split(" ")[0] if version else why, tools.INSTALL_HINTS["aws"])
 
 
 def disk(folder: Path = Path(".")) -> Check:
@@ -143,15 +143,17 @@ def port_free(port: int) -> bool:
     return True
 
 
-def ports(cfg: Config, *, own_stack_running: Callable[[], bool]) -> Check:
+def ports(cfg: Config, *, own_ports: Callable[[], set[int]]) -> Check:
     wanted = published_ports(cfg)
     busy = [p for p in wanted if not port_free(p)]
     label = f"free host ports ({cfg.env})"
     if not busy:
         return Check("ports", label, True, ", ".join(map(str, wanted)) or "none published")
-    if own_stack_running():
+    ours = own_ports()
+    busy = [p for p in busy if p not in ours]
+    if not busy:
         # Our own running stack holds them: compose_up will find it up to date, not collide.
-        return Check("ports", label, True, f"{', '.join(map(str, busy))} held by this stack")
+        return Check("ports", label, True, f"{', '.join(map(str, sorted(ours & set(wanted))))} held by this stack")
     return Check("ports", label, False, f"in use: {', '.join(map(str, busy))}",
                  f"stop what holds them, or change `publish:` in environments/{cfg.env}.yaml")
 

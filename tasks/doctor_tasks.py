@@ -7,6 +7,7 @@ or `compose up` starts.
 """
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from functools import partial
@@ -65,18 +66,22 @@ def task__preflight(run: Run) -> Iterator[dict[str, Any]]:
                "actions": [(preflight, [keys])], "uptodate": [False]}
 
 
-def own_stack_running(cfg: Config) -> bool:
-    result = tools.run("docker", "ps", "-q", "--filter",
-                       f"label=com.docker.compose.project={cfg.project}-{cfg.env}", check=False,
-                       timeout=doctor.QUICK) if tools.which("docker") else None
-    return result is not None and result.code == 0 and bool(result.stdout.strip())
+def own_stack_ports(cfg: Config) -> set[int]:
+    """Host ports this environment's own containers publish: a port held by another
+    project's container (another checkout, another stack) is still in the way."""
+    result = tools.run("docker", "ps", "--filter",
+                       f"label=com.docker.compose.project={cfg.project}-{cfg.env}", "--format", "{{.Ports}}",
+                       check=False, timeout=doctor.QUICK) if tools.which("docker") else None
+    if result is None or result.code != 0:
+        return set()
+    return {int(port) for port in re.findall(r":(\d+)->", result.stdout)}
 
 
 def run_doctor(cfg: Config | StackError) -> TaskFailed | None:
     checks = [make() for make in doctor.CHECKS.values()]
     selected: list[str] = []
     if isinstance(cfg, Config):
-        checks.append(doctor.ports(cfg, own_stack_running=partial(own_stack_running, cfg)))
+        checks.append(doctor.ports(cfg, own_ports=partial(own_stack_ports, cfg)))
         selected = doctor.workflows_of(cfg)
     paint = term.painter(sys.stdout)
     print(doctor.table(checks, selected, paint=paint))

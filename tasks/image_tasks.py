@@ -57,8 +57,16 @@ class Image:
 
 
 def image_in_daemon(image: Image, docker_env: DockerEnv) -> bool:
-    """uptodate: built before and the daemon still has it under its content tag."""
-    return docker_images.is_current(image.iid, image.ref, docker_env())
+    """uptodate: built before and the daemon still has it under its content tag.
+
+    Never raises: `doit list --status`, `info` and `reset-dep` ask it too. A daemon that
+    cannot be asked (Minikube's, with minikube missing or stopped) means "not done", and
+    the build action then reports why."""
+    try:
+        env = docker_env()
+    except StackError:
+        return False
+    return docker_images.is_current(image.iid, image.ref, env)
 
 
 def base_arg(cfg: Config, image: Image) -> str:

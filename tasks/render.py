@@ -292,7 +292,11 @@ def write_all(outputs: dict[str, str], root: Path, *, prune: Iterable[str] = ())
         path = root / rel
         if path.exists() and path.read_text(encoding="utf-8") == text:
             continue
-        state.write_atomic(path, text)
+        try:
+            state.write_atomic(path, text)
+        except OSError as exc:  # a read-only checkout, a file where a folder should be
+            raise StackError(f"cannot write {rel}: {exc.strerror or exc}",
+                             fix=f"make {Path(rel).parent} a writable folder, then run `doit render` again") from None
         changed.append(rel)
     for folder in prune:
         for path in sorted((root / folder).rglob("*")):

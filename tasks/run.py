@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tasks import catalog, config, exits, interrupts, state
+from tasks import catalog, cloudcheck, config, exits, interrupts, state
 from tasks.catalog import Scope
 from tasks.errors import StackError
 from tasks.exits import UsageError
@@ -32,6 +32,9 @@ VALUE_OPTIONS = {"-f", "--file", "-d", "--dir", "--db-file", "--backend", "--che
                  "--codec-cls", "-v", "--verbosity", "-r", "--reporter", "-o", "--output-file", "-n",
                  "--process", "-P", "--parallel-type", "--failure-verbosity", "--template", "--sort"}
 DEFAULT_TASKS = ["render", "validate"]
+# Commands that execute task actions: only they need one named, confirmed cloud environment
+# (`doit help deploy`, `doit list deploy`, `doit forget deploy:prod` change nothing).
+EXECUTING = {"run", "strace", "auto"}
 T = TypeVar("T")
 
 
@@ -137,6 +140,36 @@ def split_argv(argv: list[str]) -> tuple[str, list[str], dict[str, str]]:
     return command, words, given
 
 
+# doit's own flags (no value) that only work before the task names.
+DOIT_FLAGS = {"-c", "--continue", "-a", "--always-execute", "-s", "--single", "-k", "--seek-file", "--pdb"}
+
+
+def _check_option_order(argv: list[str]) -> None:
+    """doit reads its own options before the task names and a task's options after its name;
+    the other way round it prints its option table. Say where the option goes instead."""
+    opts = catalog.options()
+    after_task = False
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        name, has_value, _ = arg.partition("=")
+        # (A task option before the task, `doit --wipe compose_down`, never gets here: doit
+        # refuses it before it reads dodo.py.)
+        opt = opts.get(name[2:]) if name.startswith("--") else None
+        if opt is not None and opt.kind is bool and has_value:
+            raise UsageError(f"{arg}: {name} takes no value", fix=f"write `{name}`, or `{opt.name}=1`")
+        if after_task and (name in VALUE_OPTIONS or name in DOIT_FLAGS):
+            raise UsageError(f"{name} is an option of doit, so it goes before the task names",
+                             fix=f"put it first: `doit {name}{'' if name not in VALUE_OPTIONS else ' <value>'} <tasks>`"
+                                 " (e.g. `doit -v 2 render`)")
+        if arg.startswith("-"):
+            skip = not has_value and not after_task and name in VALUE_OPTIONS
+        elif "=" not in arg and not (arg == "run" and not after_task):
+            after_task = True
+
+
 def _suggest(word: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}? " if close else ""
@@ -150,6 +183,8 @@ def _is_target(word: str) -> bool:
 def resolve(argv: list[str], root: Path) -> Run:
     """Decide everything about this run; raise UsageError or the first ConfigError found."""
     command, words, given = split_argv(argv)
+    if command == "run":
+        _check_option_order(argv)
     envs = config.environments(root)
     _check_vars(given)
     tasks = [w for w in words if not _is_target(w)] if command not in ("help", "dumpdb") else \
@@ -159,7 +194,8 @@ def resolve(argv: list[str], root: Path) -> Run:
     for word in tasks:
         _check_word(word, envs)
     named = _named_envs(tasks)
-    _check_mutating(tasks, given, root, envs)
+    if command in EXECUTING:
+        _check_mutating(tasks, given, root, envs)
     env, inferred = _choose_env(tasks, named, given)
     if "env" in given:
         try:
@@ -170,7 +206,10 @@ def resolve(argv: list[str], root: Path) -> Run:
     errors = _load_needed(run, tasks)
     if errors:
         raise errors[0] if len(errors) == 1 else _Several(errors)
-    _check_protected(run, tasks, named)
+    _check_cloud_named(run, tasks)
+    if command in EXECUTING:
+        _check_clusters(run, tasks)
+        _check_protected(run, tasks, named)
     return run
 
 
@@ -279,6 +318,11 @@ def _load_needed(run: Run, tasks: list[str]) -> list[StackError]:
             wanted.append(sub)
         elif entry.scope is Scope.SELECTED:
             wanted.append(run.env_for(base))
+    # A target (`doit k8s/overlays/prod/kustomization.yaml`) reads its environment's file:
+    # when that is broken, its subtask is missing and doit would only say "Invalid parameter".
+    for word in run.words:
+        parts = Path(word).parts if _is_target(word) else ()
+        wanted += [part for part in parts[1:3] if part in run.envs]
     if everything:
         wanted += run.envs
     errors: list[StackError] = []
@@ -292,6 +336,31 @@ def _load_needed(run: Run, tasks: list[str]) -> list[StackError]:
             seen.add(got.render())
             errors.append(got)
     return errors
+
+
+def _check_cloud_named(run: Run, tasks: list[str]) -> None:
+    """`deploy:local` names an environment without `cloud:`: doit alone would answer
+    "Invalid parameter" (the subtask does not exist); say why and which ones do."""
+    for word in tasks:
+        base, _, sub = word.partition(":")
+        entry = catalog.TASKS.get(base)
+        if entry is None or entry.scope is not Scope.NAMED or not sub:
+            continue
+        got = run.try_config(sub)
+        if isinstance(got, Config) and got.cloud is None:
+            clouds = [env for env, _ in run.cloud_envs()]
+            raise UsageError(f"{sub} is not a cloud environment (environments/{sub}.yaml has no `cloud:` block), "
+                             f"so there is no `{word}`",
+                             fix=f"use one of the cloud environments: {', '.join(clouds)}")
+
+
+def _check_clusters(run: Run, tasks: list[str]) -> None:
+    """A cloud task never acts on a cluster another environment names (tasks/cloudcheck.py)."""
+    cloud = [w.partition(":") for w in tasks if catalog.TASKS.get(w.partition(":")[0]) is not None
+             and catalog.TASKS[w.partition(":")[0]].scope is Scope.NAMED]
+    if cloud:
+        wanted = [sub for _, _, sub in cloud if sub] if all(sub for _, _, sub in cloud) else run.envs
+        cloudcheck.check_distinct_clusters(run.root, wanted, {env: run.try_config(env) for env in run.envs})
 
 
 def _check_protected(run: Run, tasks: list[str], named: list[str]) -> None:
@@ -318,14 +387,21 @@ def start(argv: list[str], root: Path) -> Run:
         exits.fatal(exc)
     interrupts.install()  # again: idempotent, and dodo.py may not have called it
     _install_atomic_db()
-    if run.command not in READ_ONLY:
-        try:
-            state.acquire_lock(" ".join(["doit", *argv]), waiting=_say_waiting)
-        except KeyboardInterrupt:
-            exits.interrupted()
-        state.sweep_temps(root, ("k8s", "compose", "terraform", str(state.BUILD / "state"),
-                                 str(state.BUILD / "manifests")))
-    note = state.repair_dep_file(state.dep_file(run.env))
+    try:
+        state.dep_file(run.env).parent.mkdir(parents=True, exist_ok=True)
+        if run.command not in READ_ONLY:
+            try:
+                state.acquire_lock(" ".join(["doit", *argv]), waiting=_say_waiting)
+            except KeyboardInterrupt:
+                # No task had started: say that, not "the running task was not recorded".
+                print("\nInterrupted while waiting for the other run: nothing ran.", file=sys.stderr, flush=True)
+                raise SystemExit(exits.INTERRUPTED) from None
+            state.sweep_temps(root, ("k8s", "compose", "terraform", str(state.BUILD / "state"),
+                                     str(state.BUILD / "manifests")))
+        note = state.repair_dep_file(state.dep_file(run.env))
+    except OSError as exc:  # a file named .build, a folder named run.lock, ...
+        exits.fatal(StackError(f"cannot use the build state folder {state.BUILD}/: {exc}",
+                               fix=f"remove what is in the way (`rm -rf {state.BUILD}` is always safe), then run again"))
     if note:
         print(f"NOTE: {note}", file=sys.stderr, flush=True)
     return run

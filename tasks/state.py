@@ -143,7 +143,9 @@ def repair_dep_file(path: Path) -> str | None:
     except (OSError, UnicodeDecodeError):
         text = ""
     try:
-        if isinstance(json.loads(text), dict):
+        data = json.loads(text)
+        # doit reads {task: {key: value}}: any other shape crashes it on every later run.
+        if isinstance(data, dict) and all(isinstance(v, dict) for v in data.values()):
             return None
     except ValueError:
         pass

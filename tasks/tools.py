@@ -231,9 +231,13 @@ def _text(data: bytes | str | None) -> str:
     return data or ""
 
 
+# docker-compose v2 says it its own way.
+COMPOSE_DAEMON_DOWN = "failed to connect to the docker API at"
+
+
 def failure(cmd: Sequence[str], result: Result) -> ToolError:
     text = result.stderr + result.stdout
-    if DAEMON_DOWN in text:
+    if DAEMON_DOWN in text or COMPOSE_DAEMON_DOWN in text:
         return DaemonDown(list(cmd), result.code, result.stderr, fix=daemon_down_sentence(),
                           stdout=result.stdout)
     fix = next((hint for needle, hint in KNOWN_FAILURES if needle in text), None)

@@ -61,6 +61,9 @@ elif cmd == "ps":
     for svc, st in state["running"].items():
         image = state.get("images", {}).get(svc, "")
         print(json.dumps({"Service": svc, "State": "running", "Health": st, "Image": image}))
+elif cmd == "run" and os.environ.get("FAKE_RUN_FAIL"):
+    print(os.environ["FAKE_RUN_FAIL"], file=sys.stderr)
+    sys.exit(1)
 elif cmd == "logs":
     print(f"{names[-1]}-1  | rabbitmq: something went wrong")
 elif cmd == "config":
@@ -341,3 +344,24 @@ def test_compose_ps_json_both_formats() -> None:
     assert cops.parse_compose_ps('[{"Service": "a"}]') == [{"Service": "a"}]
     assert cops.parse_compose_ps('{"Service": "a"}\n{"Service": "b"}\n') == [{"Service": "a"}, {"Service": "b"}]
     assert cops.parse_compose_ps("") == []
+
+
+def test_a_world_readable_env_file_is_refused_with_the_fix(stack: Path) -> None:
+    env_file = stack / "compose" / "offline" / ".env"
+    env_file.write_text("RABBITMQ_PASSWORD=mine\n")
+    env_file.chmod(0o644)  # e.g. copied from another checkout
+    result = run_doit(stack, "compose_up", f"env={ENV}")
+    assert result.code == 1, result.out
+    assert "readable by others (mode 644)" in result.out and "chmod 600" in result.out, result.out
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o644  # never silently changed or extended
+    assert env_file.read_text() == "RABBITMQ_PASSWORD=mine\n"
+
+
+def test_a_job_refused_by_a_database_says_the_env_file_no_longer_matches(
+        stack: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # compose/<env>/.env deleted and re-created while the data volumes kept the old password.
+    monkeypatch.setenv("FAKE_RUN_FAIL", "ERROR bootstrap: (403) 'ACCESS_REFUSED - Login was refused'")
+    result = run_doit(stack, "compose_up", f"env={ENV}")
+    assert result.code == 1, result.out
+    assert "bootstrap cannot log in with the passwords in compose/offline/.env" in result.out, result.out
+    assert "compose_down env=offline wipe=1" in result.out

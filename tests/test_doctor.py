@@ -87,10 +87,12 @@ def test_port_in_use_is_reported_unless_our_stack_holds_it(machine: Path) -> Non
             holder.listen()
         except OSError:
             pass  # something else holds it already: just as good for this test
-        busy = doctor.ports(cfg, own_stack_running=lambda: False)
+        busy = doctor.ports(cfg, own_ports=set)
         assert not busy.ok and str(port) in busy.found
         assert busy.fix == "stop what holds them, or change `publish:` in environments/local.yaml"
-        assert doctor.ports(cfg, own_stack_running=lambda: True).ok
+        assert doctor.ports(cfg, own_ports=lambda: {port}).ok
+        # Our stack runs, but another project holds this port: still in the way.
+        assert not doctor.ports(cfg, own_ports=lambda: {port + 1}).ok
     finally:
         holder.close()
 
