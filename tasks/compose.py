@@ -220,9 +220,15 @@ def parse_compose_ps(text: str) -> list[dict[str, Any]]:
     text = text.strip()
     if not text:
         return []
-    if text.startswith("["):
-        return list(json.loads(text))
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+    try:
+        if text.startswith("["):
+            return list(json.loads(text))
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    except ValueError:
+        first = text.splitlines()[0][:120]
+        raise StackError(f"`docker-compose ps --format json` printed something that is not JSON: {first!r}",
+                         fix="use the pinned Compose v2 (`pip install -e '.[tools]'`); "
+                             "`doit doctor` shows which docker-compose is found") from None
 
 
 def failing(rows: list[dict[str, Any]], names: list[str]) -> list[str]:
