@@ -38,6 +38,10 @@ def _at_least(n: int) -> s.Check:
 MAX_REPLICAS = 10_000
 NODES = s.Scalar((int,), s.between(0, 1000))
 VALUE = s.Scalar((str, int, bool))
+# minikube's own list (`minikube start --help`): a typo fails here, not at `minikube start`.
+MINIKUBE_DRIVERS = ("docker", "podman", "kvm2", "qemu2", "qemu", "virtualbox", "vmware", "hyperkit", "hyperv",
+                    "parallels", "vfkit", "krunkit", "ssh", "none")
+COMMAND = s.typed(r"\S.*", "shell command", "'make assets' (not empty)")
 ENV_MAP = s.MapOf(VALUE, _env_var)
 RESOURCES = s.Fields(
     {"cpu": s.Scalar((str, int, float), s.quantity(s.CPU, "'250m' or '1'")),
@@ -138,7 +142,7 @@ TOP = s.Fields(
         "secrets": s.ListOf(s.Scalar((str,), _env_var)),
         "databases": s.MapOf(DATABASE, s.dns_label),
         "minikube": s.Fields({
-            "profile": s.NAME, "driver": s.NAME, "cpus": s.Scalar((int,), s.between(1, 256)),
+            "profile": s.NAME, "driver": s.Scalar((str,), s.one_of(*MINIKUBE_DRIVERS)), "cpus": s.Scalar((int,), s.between(1, 256)),
             "memory": s.Scalar((int,), _at_least(1024)),
             "disk": s.typed(r"[0-9]+[kmgtKMGT]?[bB]?", "disk size", "'20g'"), "addons": s.ListOf(s.NAME),
             "image_strategy": s.Scalar((str,), s.one_of("docker-env", "image-load")),
@@ -152,7 +156,7 @@ TOP = s.Fields(
         "config": ENV_MAP,
         "components": s.ListOf(s.Scalar((str,), s.one_of("ingress", "hpa"))),
         "host_address": s.HOSTNAME,
-        "hooks": s.Fields({"pre_build": s.STRS, "post_build": s.STRS}),
+        "hooks": s.Fields({"pre_build": s.ListOf(COMMAND), "post_build": s.ListOf(COMMAND)}),
         "timeouts": s.Fields({"rollout": s.Scalar((int,), s.between(1, 86400)),
                               "healthy": s.Scalar((int,), s.between(1, 86400))}),
         "cloud": CLOUD,
@@ -233,7 +237,7 @@ def _load_cached(env: str | None, root: Path, key: tuple[tuple[str, int, int], .
     merged: dict[str, Any] = {}
     for data in [DEFAULTS] + [d.data for d in docs]:
         merged = _merge(merged, data)
-    return _build(env, merged, docs, tuple(sources))
+    return _build(env, merged, docs, tuple(sources), root)
 
 
 def _merge(base: Any, over: Any) -> Any:
@@ -260,7 +264,8 @@ class _Where:
         return ConfigError(doc.file, dotted(path), doc.line(path), problem, fix=fix)
 
 
-def _build(env: str | None, m: dict[str, Any], docs: list[Located], sources: tuple[Path, ...]) -> Config:
+def _build(env: str | None, m: dict[str, Any], docs: list[Located], sources: tuple[Path, ...],
+           root: Path) -> Config:
     where = _Where(docs)
     # An environment file may add a service, a database or a cloud block of its own:
     # what is required is checked once the files are merged.
@@ -352,6 +357,7 @@ def _build(env: str | None, m: dict[str, Any], docs: list[Located], sources: tup
             limits={k: str(v) for k, v in raw["resources"]["limits"].items()},
         )
     _cross_check(where, m, services, databases)
+    _check_paths(where, m, databases, root)
     _check_cloud(m, where)
     img = m["images"]
     mk = m["minikube"]
@@ -399,8 +405,14 @@ def _cross_check(where: _Where, m: dict[str, Any], services: dict[str, Service],
         if name in m["databases"]:
             raise where.error(("services", name), f"{name!r} names both a service and a database",
                               "rename one: each becomes a container, a Kubernetes object and a host name")
-    for key in ("secrets", "disabled_services"):
+    for key in ("secrets", "disabled_services", "components"):
         _no_repeats(where, (key,), m.get(key, []))
+    _no_repeats(where, ("minikube", "addons"), m["minikube"]["addons"])
+    endpoints = m.get("endpoints", {})
+    for name, db in databases.items():
+        if name in endpoints and db.placement != "external":
+            raise where.error(("endpoints", name), f"{name} is placed {db.placement} here, so its endpoint is unused",
+                              f"remove `{name}` from endpoints, or place it `external`")
     # Plain values land in ConfigMaps and committed Compose files: never under a secret's name.
     secrets = set(m.get("secrets", []))
     plain = [(("config", k), k) for k in m.get("config", {})] + [
@@ -421,6 +433,10 @@ def _cross_check(where: _Where, m: dict[str, Any], services: dict[str, Service],
         raw = m["services"][svc.name]
         for key in ("uses", "optional_uses"):
             _no_repeats(where, ("services", svc.name, key), raw.get(key, []))
+        for i, db in enumerate(raw.get("optional_uses", [])):
+            if db in raw.get("uses", []):
+                raise where.error(("services", svc.name, "optional_uses", i),
+                                  f"{db!r} is in both uses and optional_uses", "keep it in one of the two")
         seen_ports: dict[int, int] = {}
         seen_names: dict[str, int] = {}
         for i, p in enumerate(svc.ports):
@@ -460,6 +476,25 @@ def _cross_check(where: _Where, m: dict[str, Any], services: dict[str, Service],
         if vpc.overlaps(redis_net):
             raise where.error(("cloud", "redis_deployment_cidr"),
                               f"{redis_net} overlaps the VPC {vpc}", "choose a block outside vpc_cidr")
+
+
+def _check_paths(where: _Where, m: dict[str, Any], databases: dict[str, Database], root: Path) -> None:
+    """Build inputs the images need exist in the project (else `docker build` fails later)."""
+    img = m["images"]
+    wanted: list[tuple[KeyPath, str, bool]] = [
+        (("images", "builder", "context"), img["builder"]["context"], True),
+        (("images", "builder", "dockerfile"), img["builder"]["dockerfile"], False),
+        (("images", "service_dockerfile"), img["service_dockerfile"], False),
+    ]
+    for db in databases.values():
+        if db.build and db.placement != "disabled":
+            wanted.append((("databases", db.name, "build"), db.build, True))
+            wanted.append((("databases", db.name, "build"), f"{db.build}/Dockerfile", False))
+    for path, rel, folder in wanted:
+        target = root / rel
+        if not (target.is_dir() if folder else target.is_file()):
+            raise where.error(path, f"{rel} is not a {'folder' if folder else 'file'} in the project",
+                              "fix the path (relative to the project root) or create it")
 
 
 def _no_repeats(where: _Where, path: KeyPath, items: list[Any]) -> None:

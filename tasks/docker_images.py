@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from tasks import images, tools
+from tasks import images, state, tools
 from tasks.errors import StackError
 
 
@@ -59,6 +59,7 @@ def build(name: str, *, dockerfile: str, context: str, args: Mapping[str, str], 
     ref_tmp.write_text(target + "\n")
     tmp.replace(iid)
     ref_tmp.replace(ref)
+    state.record_built(target)
     print(f"[{name}] {target}", flush=True)
     return target
 
@@ -80,6 +81,7 @@ def debootstrap_base(name: str, *, suite: str, repo: str, iid: Path, ref: Path,
         raise StackError(f"docker import printed no image ID: {imported!r}")
     target = f"{repo}:{images.content_tag(imported)}"
     tools.run("docker", "tag", imported, target, env=docker_env)
+    state.record_built(target)
     _present.cache_clear()
     iid.parent.mkdir(parents=True, exist_ok=True)
     iid.write_text(imported + "\n")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tasks import tools
+from tasks import state, tools
 from tasks.errors import StackError, user_errors
 from tasks.image_tasks import image_names
 from tasks.model import Config
@@ -49,8 +49,11 @@ def recorded_refs(build: Path = BUILD) -> set[str]:
     return {p.read_text().strip() for p in build.glob("*/*/*.ref")}
 
 
-def plan(tagged: list[Tagged], *, keep: int, protected_refs: set[str], used_ids: set[str]) -> list[Tagged]:
-    """The tags to remove: beyond the newest `keep` per repository, and not protected."""
+def plan(tagged: list[Tagged], *, keep: int, protected_refs: set[str], used_ids: set[str],
+         ours: set[str] | None = None) -> list[Tagged]:
+    """The tags to remove: beyond the newest `keep` per repository, not protected, and (when
+    `ours` is given) built by this checkout: a daemon shared by several checkouts keeps the
+    others' tags, which look just like ours."""
     doomed = []
     by_repo: dict[str, list[Tagged]] = {}
     for item in tagged:
@@ -58,7 +61,8 @@ def plan(tagged: list[Tagged], *, keep: int, protected_refs: set[str], used_ids:
             by_repo.setdefault(item.repo, []).append(item)
     for items in by_repo.values():
         items.sort(key=lambda t: t.created, reverse=True)
-        doomed += [t for t in items[keep:] if t.ref not in protected_refs and t.image_id not in used_ids]
+        doomed += [t for t in items[keep:] if t.ref not in protected_refs and t.image_id not in used_ids
+                   and (ours is None or t.ref in ours)]
     return doomed
 
 
@@ -85,12 +89,13 @@ def prune(cfg: Config | StackError, keep: int) -> None:
     if keep < 1:
         raise StackError(f"--keep {keep} would remove the newest tag too", fix="use --keep 1 or more")
     doomed = plan(listing(repositories(cfg)), keep=keep, protected_refs=recorded_refs(),
-                  used_ids=container_images())
+                  used_ids=container_images(), ours=state.built_refs())
     for item in doomed:
         tools.run("docker", "image", "rm", item.ref)
         print(f"  removed {item.ref}")
     print(f"  {len(doomed)} old tag(s) removed; kept the newest {keep} per repository, "
-          "every recorded reference and every image a container uses")
+          f"every recorded reference, every image a container uses, and every tag this checkout "
+          f"did not build ({state.built_log()})")
 
 
 def task_images_prune(run: Run) -> dict[str, Any]:

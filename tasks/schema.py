@@ -151,7 +151,7 @@ IMAGE_REF = typed(_REPO + r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0
                   "image reference", "'redis:7.2' or 'debian:bookworm-slim'")
 REL_PATH = typed(r"(?!/)(?!(?:.*/)?\.\.(?:/|$))[A-Za-z0-9._/-]+", "relative path",
                  "'docker/Dockerfile.service' (inside the project, no '..')")
-ABS_PATH = typed(r"/[A-Za-z0-9._/-]*", "absolute path", "'/data/db'")
+ABS_PATH = typed(r"(?:/[A-Za-z0-9._-]+)+/?", "absolute path below /", "'/data/db'")
 URL_PATH = typed(r"/[A-Za-z0-9._~/-]*(?:\?[A-Za-z0-9._~=&-]*)?", "URL path", "'/healthz'")
 HOSTNAME = typed(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?", "host name", "'host.docker.internal'")
 ENDPOINT = typed(r"[A-Za-z0-9._~:/?#@!&()*+,;=%\[\]-]+", "endpoint", "'db.example.com:5432' or a URL")

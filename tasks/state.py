@@ -25,6 +25,25 @@ def dep_file(env: str) -> Path:
     return BUILD / "state" / f"{env}.json"
 
 
+def built_log() -> Path:
+    """Every image reference this checkout has built (one per line): what images_prune may remove."""
+    return BUILD / "built.txt"
+
+
+def record_built(ref: str) -> None:
+    # O_APPEND: one short line per write, so concurrent appends never interleave.
+    BUILD.mkdir(parents=True, exist_ok=True)
+    with built_log().open("a", encoding="utf-8") as handle:
+        handle.write(ref + "\n")
+
+
+def built_refs() -> set[str]:
+    try:
+        return set(built_log().read_text(encoding="utf-8").split())
+    except FileNotFoundError:
+        return set()
+
+
 def lock_file() -> Path:
     return BUILD / "run.lock"
 

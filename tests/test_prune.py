@@ -42,7 +42,14 @@ def docker(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pa
     monkeypatch.setenv("PATH", os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent), "/usr/bin", "/bin"]))
     log = tmp_path / "calls.jsonl"
     monkeypatch.setenv("FAKE_LOG", str(log))
+    # This checkout built every engine tag the fake daemon lists (tasks/state.built_log).
+    built(project, range(1, 7))
     return log
+
+
+def built(project: Path, numbers: range) -> None:
+    (project / ".build").mkdir(exist_ok=True)
+    (project / ".build" / "built.txt").write_text("".join(f"srvthreds/engine:{i:012x}\n" for i in numbers))
 
 
 def removed(log: Path) -> list[str]:
@@ -64,6 +71,13 @@ def test_keeps_newest_recorded_and_used_tags(project: Path, docker: Path) -> Non
 def test_default_keeps_three(project: Path, docker: Path) -> None:
     assert run_doit(project, "images_prune").code == 0
     assert removed(docker) == ["srvthreds/engine:000000000003", "srvthreds/engine:000000000001"]
+
+
+def test_tags_another_checkout_built_are_kept(project: Path, docker: Path) -> None:
+    # A daemon shared with another checkout: its tags look like ours, but we did not build them.
+    built(project, range(4, 7))
+    assert run_doit(project, "images_prune", "--keep", "1").code == 0
+    assert sorted(removed(docker)) == ["srvthreds/engine:000000000004", "srvthreds/engine:000000000005"]
 
 
 def test_plan_never_touches_non_content_tags_or_other_repos() -> None:
