@@ -60,6 +60,10 @@ KNOWN_FAILURES: list[tuple[str, str]] = [
     ("address already in use", PORT_IN_USE),
     ("The connection to the server",
      "The Kubernetes API server is not reachable: is the cluster running (`doit minikube_up`)?"),
+    ("context was not found for specified context",
+     "kubectl has no context for this cluster: run `doit kubeconfig:<env>` (cloud) or `doit minikube_start`."),
+    ('error: context "',  # kubectl: `error: context "x" does not exist`
+     "kubectl has no context for this cluster: run `doit kubeconfig:<env>` (cloud) or `doit minikube_start`."),
 ]
 
 

@@ -76,3 +76,4 @@ def test_unreachable_cluster_fails_cleanly(project: Path, fake_cluster: FakeClus
     result = run_doit(project, "deploy:dev", "env=dev")  # no srvthreds-dev context exists
     assert result.code != 0
     assert 'context "srvthreds-dev" does not exist' in result.out and "Traceback" not in result.out
+    assert "run `doit kubeconfig:<env>` (cloud)" in result.out  # the fix, not only kubectl's words
