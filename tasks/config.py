@@ -191,12 +191,19 @@ def check_env_name(name: str, root: Path) -> None:
     known = environments(root)
     if name in known:
         return
+    stem = Path(name).stem if name.endswith((".yaml", ".yml")) else name
+    if stem in known:  # `env=local.yaml`: the file name instead of the environment's
+        raise StackError(f"unknown environment {name!r}", fix=f"write env={stem} (the file name without .yaml)")
     close = difflib.get_close_matches(name, known, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
-    raise StackError(
-        f"unknown environment {name!r}; known environments: {', '.join(known)}",
-        fix=f"{hint}To add one, copy a small file: cp {ENV_DIR}/dev.yaml {ENV_DIR}/{name}.yaml",
-    )
+    if not name or not s.DNS1123.match(name):
+        how = "use lowercase letters, digits and '-' (an environment is environments/<name>.yaml)"
+    elif known:
+        how = f"To add one, copy a small file: cp {ENV_DIR}/{known[0]}.yaml {ENV_DIR}/{name}.yaml"
+    else:
+        how = f"create {ENV_DIR}/{name}.yaml (see README, Configuration reference)"
+    raise StackError(f"unknown environment {name!r}; known environments: {', '.join(known) or '(none)'}",
+                     fix=hint + how)
 
 
 def load(env: str | None, root: Path) -> Config:

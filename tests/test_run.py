@@ -250,3 +250,15 @@ def test_a_damaged_dependency_database_is_rebuilt_with_a_message(project: Path) 
     assert "was damaged" in again.out and "rebuilt" in again.out
     assert json.loads(db.read_text())  # written whole (atomically) at the end of the run
     assert (db.parent / "local.json.damaged").exists()
+
+
+@pytest.mark.parametrize(("value", "fix"), [
+    ("local.yaml", "write env=local (the file name without .yaml)"),
+    ("", "use lowercase letters, digits and '-'"),
+    ("Bad_Name", "use lowercase letters, digits and '-'"),
+    ("qa", "To add one, copy a small file: cp environments/dev.yaml environments/qa.yaml"),
+])
+def test_unknown_environment_fixes_fit_what_was_typed(project: Path, value: str, fix: str) -> None:
+    with pytest.raises(UsageError) as info:
+        resolve(project, "compose_up", f"env={value}")
+    assert fix in (info.value.fix or "")
