@@ -1,35 +1,22 @@
-"""Atomic file writes: a unique temporary file in the same folder, then one rename.
-
-The temporary file is created by `mkstemp`, which opens it 0600, so a file meant to hold
-secrets (`secret=True`) is never readable by anyone else, not even for the moment
-between creating it and a chmod. Other files are widened to 0644 before the rename.
-"""
+"""Write a file only when its bytes change (so md5 file_deps downstream do not move),
+through the one atomic writer, `tasks/state.write_atomic`."""
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
+
+from tasks import state
 
 
 def write_text(path: Path, text: str, *, secret: bool = False) -> bool:
-    """Write `text` to `path` unless it already holds exactly that (so md5 file_deps
-    downstream do not move). Returns whether the file changed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write `text` to `path` unless it already holds exactly that; a `secret` file is
+    0600 from its first byte. Returns whether the file changed."""
     try:
-        if path.read_text(encoding="utf-8") == text:
-            if secret:
-                path.chmod(0o600)
-            return False
+        unchanged = path.read_text(encoding="utf-8") == text
     except (OSError, UnicodeDecodeError):
-        pass
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        if not secret:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        unchanged = False
+    if unchanged:
+        if secret:
+            path.chmod(0o600)
+        return False
+    state.write_atomic(path, text, mode=0o600 if secret else 0o644)
     return True

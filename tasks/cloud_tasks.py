@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks import config, state, tools
-from tasks.creators import failing
+from tasks.creators import cloud_names
 from tasks.errors import StackError, user_errors
 from tasks.images import ref_file, state_dir
 from tasks.model import Config
@@ -36,9 +36,7 @@ def _cloud(env: str) -> dict[str, Any]:
 
 
 def cloud_envs(run: Run) -> Iterator[str | dict[str, Any]]:
-    """Each cloud environment's name; a broken one as a failing subtask (never vanishes)."""
-    for env, got in run.cloud_envs():
-        yield failing(got, name=env) if isinstance(got, StackError) else env
+    return cloud_names(run.cloud_envs())
 
 
 def push_dir(env: str) -> Path:

@@ -5,6 +5,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from tasks.errors import StackError, user_errors
+from tasks.model import Config
 
 TaskDict = dict[str, Any]
 
@@ -24,6 +25,13 @@ def failing(exc: StackError, *, basename: str | None = None, name: str | None = 
     if name is not None:
         task["name"] = name
     return task
+
+
+def cloud_names(pairs: Iterable[tuple[str, Config | StackError]]) -> Iterator[str | TaskDict]:
+    """Each cloud environment's name (from `Run.cloud_envs()`); a broken one as a failing
+    subtask named after it, so it never vanishes."""
+    for env, got in pairs:
+        yield failing(got, name=env) if isinstance(got, StackError) else env
 
 
 def failing_family(basenames: Iterable[str], exc: StackError) -> Iterator[TaskDict]:

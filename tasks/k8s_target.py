@@ -24,8 +24,7 @@ from tasks.targets import Failure, Row
 
 
 def cluster_images(cfg: Config) -> list[str]:
-    """What the cluster runs from our builds: services, and databases placed in it we build."""
-    return [*cfg.services, *(d.name for d in cfg.placed("cluster") if d.build)]
+    return cfg.cluster_images()
 
 
 @dataclass

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tasks.state import BUILD
+from tasks.state import BUILD, is_temp
 
 __all__ = ["BUILD", "PY_SOURCES", "files_under", "root"]
 
@@ -27,9 +27,5 @@ def files_under(*folders: str) -> list[str]:
     """
     out: list[str] = []
     for folder in folders:
-        out += [p.as_posix() for p in Path(folder).rglob("*") if p.is_file() and not _temp(p)]
+        out += [p.as_posix() for p in Path(folder).rglob("*") if p.is_file() and not is_temp(p)]
     return sorted(out)
-
-
-def _temp(path: Path) -> bool:
-    return path.name.startswith(".") and path.name.endswith(".tmp")

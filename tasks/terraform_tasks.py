@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks import tfcheck, tools
-from tasks.creators import failing
+from tasks.creators import cloud_names
 from tasks.errors import StackError, user_errors
 from tasks.paths import BUILD
 from tasks.run import Run
@@ -40,9 +40,7 @@ def tf_files(*folders: Path) -> list[str]:
 
 
 def cloud_envs(run: Run) -> Iterator[str | dict[str, Any]]:
-    """Each cloud environment's name; a broken one as a failing subtask (never vanishes)."""
-    for env, got in run.cloud_envs():
-        yield failing(got, name=env) if isinstance(got, StackError) else env
+    return cloud_names(run.cloud_envs())
 
 
 # --------------------------------------------------------------------------- fmt
