@@ -9,7 +9,11 @@ const { summarize } = require('./lib/entries');
 
 const HEARTBEAT = process.env.HEARTBEAT_FILE || '/tmp/worker.alive';
 const BATCH = 10;
+// PostgreSQL's SQLSTATE for "relation does not exist".
+const UNDEFINED_TABLE = '42P01';
 let stopping = false;
+let waitingSaid = false;
+let lastError = '';
 
 async function processBatch(db) {
   const client = await db.connect();
@@ -40,12 +44,24 @@ async function main() {
     try {
       done = await processBatch(db);
       fs.writeFileSync(HEARTBEAT, `${Date.now()}\n`);
+      lastError = '';
       if (done) {
         log(`processed ${done} entr${done === 1 ? 'y' : 'ies'}`);
       }
     } catch (err) {
-      // The database may be starting, or the job has not created the table yet.
-      log(`round failed: ${err.message}`);
+      if (err.code === UNDEFINED_TABLE) {
+        // The database answered: the migrate job has not run yet (Compose starts the
+        // services first, Kubernetes all at once). Healthy, and nothing to do.
+        fs.writeFileSync(HEARTBEAT, `${Date.now()}\n`);
+        if (!waitingSaid) {
+          log('no entries table yet: waiting for the migrate job');
+          waitingSaid = true;
+        }
+      } else if (err.message !== lastError) {
+        // Once per new error, not twice a second while the database is away.
+        log(`round failed: ${err.message}`);
+      }
+      lastError = err.message;
     }
     if (!done) {
       await sleep(500);

@@ -1,0 +1,69 @@
+"""A project is the folder doit runs in, not the tool's checkout: tasks/project.py and
+tasks/paths.py let another stack (examples/guestbook) use every task from its own folder."""
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tasks import paths, project
+from tests.fixtures import REPO, run_doit, snapshot
+
+EXAMPLE = REPO / "examples" / "guestbook"
+GENERATED = ("compose", "k8s", "docs")
+
+
+def copy_example(dest: Path) -> Path:
+    """The example as a user has it: its sources and committed output, no build state or secrets."""
+    shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns(".build", ".env", "__pycache__"))
+    return dest
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    return copy_example(tmp_path / "guestbook")
+
+
+def test_the_example_is_a_project_of_its_own() -> None:
+    # No templates/ and no tasks/ of its own: it must use the tool's.
+    assert not (EXAMPLE / "templates").exists() and not (EXAMPLE / "tasks").exists()
+    assert not paths.is_tool(EXAMPLE) and paths.is_tool(REPO)
+    assert paths.templates(EXAMPLE) == paths.TOOL / "templates"
+    assert paths.templates(REPO) == REPO / "templates"
+
+
+def test_every_dodo_exports_the_same_tasks() -> None:
+    """The repository's dodo.py and the example's are the same few lines (one list of tasks)."""
+    def calls(path: Path) -> str:
+        tree = ast.parse(path.read_text())
+        return ast.dump(ast.Module(body=[n for n in tree.body if not isinstance(n, ast.Expr)], type_ignores=[]))
+
+    assert calls(REPO / "dodo.py") == calls(EXAMPLE / "dodo.py")
+    names = {f"task_{name}" for name in project.CREATORS}
+    assert {"task_render", "task_validate", "task_images", "task_compose", "task_minikube"} <= names
+
+
+def test_render_from_the_example_folder_matches_its_committed_files(example: Path) -> None:
+    before = snapshot(example, *GENERATED)
+    assert before, "the example's generated files are committed"
+    for folder in GENERATED:
+        shutil.rmtree(example / folder)
+    result = run_doit(example, "render")
+    assert result.code == 0, result.out[-3000:]
+    # Written into the example's own folder, from the tool's templates, byte for byte as committed.
+    assert snapshot(example, *GENERATED) == before
+    assert not (example / "terraform").exists()
+    again = run_doit(example, "render")
+    assert again.code == 0 and again.executed() == []
+
+
+def test_a_project_without_terraform_has_nothing_to_check(example: Path) -> None:
+    result = run_doit(example, "tf_validate")
+    assert result.code == 0, result.out[-3000:]
+    assert "no terraform/ in this project" in result.out
+    fmt = run_doit(example, "tf_fmt", "fix=1")  # a fix run always runs
+    assert fmt.code == 0 and "no terraform/ in this project" in fmt.out, fmt.out[-3000:]
+    # Recorded as done: there is nothing it could check later.
+    assert run_doit(example, "tf_validate").executed() == []
