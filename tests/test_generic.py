@@ -38,9 +38,9 @@ def _python_code(text: str) -> str:
     return " ".join(kept)
 
 
-_JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.S)
+_JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.DOTALL)
 # A `#` comment: a whole line, or after whitespace at the end of one (YAML, HCL, shell, Dockerfile).
-_LINE_COMMENT = re.compile(r"(^\s*(#|//).*$)|(\s+#\s.*$)", re.M)
+_LINE_COMMENT = re.compile(r"(^\s*(#|//).*$)|(\s+#\s.*$)", re.MULTILINE)
 
 
 def code_of(path: Path) -> str:
@@ -51,7 +51,7 @@ def code_of(path: Path) -> str:
 
 
 def demo_mentions(root: Path, names: set[str]) -> list[str]:
-    word = re.compile(r"(?<![\w-])(" + "|".join(sorted(map(re.escape, names))) + r")(?![\w-])", re.I)
+    word = re.compile(r"(?<![\w-])(" + "|".join(sorted(map(re.escape, names))) + r")(?![\w-])", re.IGNORECASE)
     found = []
     for folder in GENERIC:
         for path in sorted((root / folder).rglob("*")):
