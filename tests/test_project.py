@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from tasks import paths, project
+from tests.fakes.cluster import FakeCluster
 from tests.fixtures import REPO, run_doit, snapshot
+from tests.minikube_support import install_docker
 
 EXAMPLE = REPO / "examples" / "guestbook"
 GENERATED = ("compose", "k8s", "docs")
@@ -67,3 +69,26 @@ def test_a_project_without_terraform_has_nothing_to_check(example: Path) -> None
     assert fmt.code == 0 and "no terraform/ in this project" in fmt.out, fmt.out[-3000:]
     # Recorded as done: there is nothing it could check later.
     assert run_doit(example, "tf_validate").executed() == []
+
+
+def test_the_example_comes_up_on_the_fake_minikube(example: Path, fake_cluster: FakeCluster, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its minikube environment, as written (docker-env, PostgreSQL in the cluster), on the fakes."""
+    assert fake_cluster.bin_dir is not None
+    docker_state = tmp_path / "fake-docker"
+    install_docker(fake_cluster.bin_dir, docker_state)
+    monkeypatch.setenv("FAKE_DOCKER_HOST", "fake://minikube")
+    result = run_doit(example, "minikube_up")
+    assert result.code == 0, result.out[-3000:]
+    cluster = FakeCluster(fake_cluster.state_dir, profile="guestbook")
+    for kind, name in (("Deployment", "api"), ("Deployment", "worker"), ("StatefulSet", "postgres"),
+                       ("Job", "migrate")):
+        obj = cluster.get(kind, name, "guestbook")
+        assert obj is not None, (kind, name)
+        image = obj["spec"]["template"]["spec"]["containers"][0]["image"]
+        assert image == (example / f".build/minikube/minikube_images/{name}.ref").read_text().strip()
+    worker = cluster.get("Deployment", "worker", "guestbook")
+    assert worker is not None and worker["spec"]["replicas"] == 2
+    secret = cluster.get("Secret", "guestbook-secrets", "guestbook")
+    assert secret is not None and set(secret["stringData"]) == {"POSTGRES_PASSWORD"}
+    assert "port-forward svc/api 8380:8080" in result.out
