@@ -479,6 +479,9 @@ def memory_bytes(value: str) -> int:
 def _cross_check(where: _Where, m: dict[str, Any], services: dict[str, Service],
                  databases: dict[str, Database]) -> None:
     for name in m["services"]:
+        if name in ("base", "builder"):
+            raise where.error(("services", name), f"{name!r} is the name of the tool's own {name} image",
+                              "rename the service: its image would overwrite that one's record")
         if name in m["databases"]:
             raise where.error(("services", name), f"{name!r} names both a service and a database",
                               "rename one: each becomes a container, a Kubernetes object and a host name")

@@ -364,6 +364,8 @@ CASES = [
       "images.service_build.context", "nodemo is not a folder in the project", "nodemo"),
     c("own-build-no-dockerfile", S, replace("    kind: job\n", "    kind: job\n    build: {context: templates}\n"),
       "services.bootstrap.build.context", "templates/Dockerfile is not a file in the project", "context: templates"),
+    c("service-named-builder", S, replace("  bootstrap:\n", "  builder:  # renamed\n"), "services.builder",
+      "'builder' is the name of the tool's own builder image", "# renamed"),
     c("replica-set-removed", S, replace("    env_var: MONGO_HOST\n", "    env_var: MONGO_HOST\n    replica_set: rs0\n"),
       "databases.mongodb.replica_set", "unknown key 'replica_set'", "replica_set"),
     c("replicas-on-published-port", L, append("services: {session-agent: {replicas: 2}}\n"),
