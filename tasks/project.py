@@ -28,10 +28,10 @@ from tasks import (  # after the interrupt handler, on purpose
     doctor_tasks,
     image_tasks,
     minikube_tasks,
-    prune,
     render_tasks,
     terraform_tasks,
 )
+from tasks.ops import prune
 from tasks.reporter import SummaryReporter
 from tasks.run import Run, start
 
