@@ -16,10 +16,11 @@ from typing import Any
 
 from doit.tools import config_changed
 
-from tasks import docker_images, images
+from tasks import images
 from tasks.creators import failing
 from tasks.errors import StackError, user_errors
 from tasks.model import Build, Config
+from tasks.ops import docker_images
 from tasks.paths import files_under
 from tasks.run import Run
 
