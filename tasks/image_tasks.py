@@ -116,7 +116,7 @@ def make_base(cfg: Config, image: Image, docker_env: DockerEnv) -> None:
 def build_image(cfg: Config, image: Image, dockerfile: str, context: str, repo: str, build: Build | None,
                 service: str | None, docker_env: DockerEnv) -> None:
     docker_images.build(image.name, dockerfile=dockerfile, context=context,
-                        args=build_args(cfg, image, build, service), target=build.target if build else None,
+                        args=build_args(cfg, image, build, service), stage=build.target if build else None,
                         repo=repo, iid=image.iid, ref=image.ref, docker_env=docker_env())
 
 
