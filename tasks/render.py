@@ -81,8 +81,13 @@ def _render_now(template: str, context: dict[str, Any]) -> str:
     import jinja2
 
     # The tool's templates (tasks/paths.py: a checkout of the tool renders its own).
+    folder = paths.templates()
+    if not folder.is_dir():  # a non-editable install copies the package, not its templates
+        raise StackError(f"stackbuild's templates are not where the installed tool keeps them ({folder})",
+                         fix="install stackbuild from its checkout as an editable package: "
+                             "pip install -e <stackbuild checkout>")
     try:
-        text: str = _jinja(paths.templates()).get_template(template).render(
+        text: str = _jinja(folder).get_template(template).render(
             header="# " + header_text(template), header_text=header_text(template), **context
         )
     except jinja2.TemplateNotFound as exc:

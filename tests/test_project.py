@@ -92,3 +92,16 @@ def test_the_example_comes_up_on_the_fake_minikube(example: Path, fake_cluster: 
     secret = cluster.get("Secret", "guestbook-secrets", "guestbook")
     assert secret is not None and set(secret["stringData"]) == {"POSTGRES_PASSWORD"}
     assert "port-forward svc/api 8380:8080" in result.out
+
+
+def test_a_tool_without_its_templates_says_how_to_install_it(example: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    # What a non-editable install looks like: the package without the checkout around it.
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    (site / "tasks").symlink_to(paths.TOOL / "tasks")
+    monkeypatch.setattr(paths, "TOOL", site)
+    result = run_doit(example, "render")
+    assert result.code != 0
+    assert "stackbuild's templates are not where the installed tool keeps them" in result.out, result.out[-2000:]
+    assert "pip install -e <stackbuild checkout>" in result.out and "Traceback" not in result.out
