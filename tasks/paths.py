@@ -16,7 +16,8 @@ from pathlib import Path
 
 from tasks.state import BUILD, is_temp
 
-__all__ = ["BUILD", "TOOL", "dockerfiles", "files_under", "py_sources", "root", "templates", "tool_file"]
+__all__ = ["BUILD", "TOOL", "dockerfiles", "files_under", "is_tool", "py_sources", "root", "template_files", "templates",
+           "tool_file"]
 
 # The folder holding the `tasks` package and the tool's templates/.
 TOOL = Path(__file__).resolve().parent.parent
