@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from tasks import cloud_db
 from tasks import schema as s
 from tasks.errors import ConfigError, StackError
 from tasks.model import Config, Database, Health, Images, Minikube, Port, Service
@@ -94,6 +95,18 @@ def _iam_arn(value: Any) -> tuple[str, str] | None:
 
 
 CLUSTER_VERSION = re.compile(r"^1\.[0-9]+$")
+# Every module's settings in one mapping; which module takes which is checked by cloud_db.check.
+CLOUD_DATABASE = s.Fields(
+    {
+        "module": s.Scalar((str,), s.one_of(*cloud_db.MODULES)),
+        "instance_size": s.Scalar((str,), s.one_of(*cloud_db.ATLAS_SIZES)),
+        "username": s.typed(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", "database user name", "'myapp'"),
+        "database_name": s.typed(r"[A-Za-z0-9][A-Za-z0-9-]{0,39}", "database name", "'myapp'"),
+        "deployment_cidr": s.Scalar((str,), lambda v: s.cidr(v) or (
+            None if v.endswith("/24") else (f"{v!r} is not a /24 block", "write it like 192.168.10.0/24"))),
+    },
+    frozenset({"module"}),
+)
 CLOUD = s.Fields(
     {
         "region": s.typed(r"[a-z]{2}(?:-[a-z]+)+-[0-9]", "AWS region", "'us-west-2'"),
@@ -115,8 +128,8 @@ CLOUD = s.Fields(
                            frozenset({"repository"})),
         # One environment per AWS account creates what the account shares (ECR, GitHub OIDC provider).
         "create_shared": s.BOOL,
-        "mongodb_instance_size": s.Scalar((str,), s.one_of("M10", "M20", "M30", "M40", "M50", "M60", "M80")),
-        "redis_deployment_cidr": s.CIDR,
+        # What creates each managed database: a Terraform module and its settings (tasks/cloud_db.py).
+        "databases": s.MapOf(CLOUD_DATABASE, s.dns_label),
         "node_count": s.Fields({"min": NODES, "max": NODES, "desired": NODES},
                                frozenset({"min", "max", "desired"})),
         "state": s.Fields({"bucket": s.typed(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "S3 bucket name", "'myapp-tfstate'"),
@@ -124,8 +137,8 @@ CLOUD = s.Fields(
                           frozenset({"bucket", "lock_table"})),
     },
     frozenset({"region", "cluster_name", "registry", "vpc_cidr", "node_instance_types",
-               "node_count", "state", "mongodb_instance_size", "redis_deployment_cidr",
-               "cluster_version", "access", "github"}),
+               "node_count", "state", "cluster_version", "access", "github"}),
+    moved=cloud_db.MOVED,
 )
 TOP = s.Fields(
     {
@@ -478,11 +491,7 @@ def _cross_check(where: _Where, m: dict[str, Any], services: dict[str, Service],
                               f"node_count needs min <= desired <= max, got min {count['min']}, "
                               f"desired {count['desired']}, max {count['max']}",
                               "fix the three numbers")
-        vpc = ipaddress.ip_network(cloud["vpc_cidr"])
-        redis_net = ipaddress.ip_network(cloud["redis_deployment_cidr"])
-        if vpc.overlaps(redis_net):
-            raise where.error(("cloud", "redis_deployment_cidr"),
-                              f"{redis_net} overlaps the VPC {vpc}", "choose a block outside vpc_cidr")
+        cloud_db.check(cloud, {name: db.placement for name, db in databases.items()}, where.error)
 
 
 def _check_paths(where: _Where, m: dict[str, Any], databases: dict[str, Database], root: Path) -> None:

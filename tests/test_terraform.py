@@ -15,7 +15,7 @@ import yaml
 
 hcl2 = pytest.importorskip("hcl2", reason="python-hcl2 (the `tools` extra) is not installed")
 
-from tasks import tfcheck
+from tasks import cloud_db, tfcheck
 
 ROOT = Path(__file__).resolve().parents[1]
 TERRAFORM = ROOT / "terraform"
@@ -217,6 +217,8 @@ def _render(template: str, **context: Any) -> str:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
         undefined=jinja2.StrictUndefined,
+        trim_blocks=True,  # as tasks/render.py: a `{% if %}` line leaves no blank line behind
+        lstrip_blocks=True,
         keep_trailing_newline=True,
         autoescape=False,
     )
@@ -224,8 +226,10 @@ def _render(template: str, **context: Any) -> str:
 
 
 def _context(env: str) -> dict[str, Any]:
-    return {"env": env, "project": "srvthreds", "cloud": _env_yaml(env)["cloud"], "header": "# header",
-            "repositories": ["srvthreds/engine", "srvthreds/session-agent"]}
+    data = _env_yaml(env)
+    return {"env": env, "project": "srvthreds", "cloud": data["cloud"], "header": "# header",
+            "repositories": ["srvthreds/engine", "srvthreds/session-agent"],
+            "modules": cloud_db.chosen(data["cloud"], "srvthreds"), "protected": data.get("protected", False)}
 
 
 @pytest.mark.parametrize("template", ["terraform.tfvars.j2", "backend.hcl.j2"])
