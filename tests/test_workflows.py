@@ -148,8 +148,8 @@ def test_deploy_steps_only_call_doit() -> None:
         assert run.startswith("doit ") and "\n" not in run and not re.search(r"[;&|`]|\$\(", run), run
     # The environment is any GitHub environment (its protection rules and deploy role apply),
     # not a list of names written here: a new cloud environment (`qa`) needs no workflow edit.
-    assert doc.get("on", doc.get(True))["workflow_dispatch"]["inputs"]["environment"]["type"] == "environment"
-    assert "options" not in doc.get("on", doc.get(True))["workflow_dispatch"]["inputs"]["environment"]
+    spec = (doc.get("on") or doc[True])["workflow_dispatch"]["inputs"]["environment"]
+    assert spec["type"] == "environment" and "options" not in spec
     assert _env_choices(doc) == ["dev", "prod", "staging"]
 
 
