@@ -94,6 +94,13 @@ def _iam_arn(value: Any) -> tuple[str, str] | None:
     return f"{value!r} is not an IAM role or user ARN", "write it like 'arn:aws:iam::123456789012:role/Admin'"
 
 
+def _slash24(value: Any) -> tuple[str, str] | None:
+    """Redis Cloud deploys into exactly a /24."""
+    if bad := s.cidr(value):
+        return bad
+    return None if value.endswith("/24") else (f"{value!r} is not a /24 block", "write it like 192.168.10.0/24")
+
+
 CLUSTER_VERSION = re.compile(r"^1\.[0-9]+$")
 # Every module's settings in one mapping; which module takes which is checked by cloud_db.check.
 CLOUD_DATABASE = s.Fields(
@@ -102,8 +109,7 @@ CLOUD_DATABASE = s.Fields(
         "instance_size": s.Scalar((str,), s.one_of(*cloud_db.ATLAS_SIZES)),
         "username": s.typed(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", "database user name", "'myapp'"),
         "database_name": s.typed(r"[A-Za-z0-9][A-Za-z0-9-]{0,39}", "database name", "'myapp'"),
-        "deployment_cidr": s.Scalar((str,), lambda v: s.cidr(v) or (
-            None if v.endswith("/24") else (f"{v!r} is not a /24 block", "write it like 192.168.10.0/24"))),
+        "deployment_cidr": s.Scalar((str,), _slash24),
     },
     frozenset({"module"}),
 )
