@@ -175,6 +175,12 @@ def test_tfvars_match_environment_yaml(env: str) -> None:
     assert tfvars["node_max_size"] == cloud["node_count"]["max"]
     assert tfvars["node_desired_size"] == cloud["node_count"]["desired"]
     assert tfvars["endpoint_private"] is cloud.get("endpoint_private", False)
+    assert tfvars["protected"] is _env_yaml(env).get("protected", False)
+    # Module settings come from where the module is chosen; names default to the project's.
+    databases = cloud["databases"]
+    assert tfvars["mongodb_instance_size"] == databases["mongodb"]["instance_size"]
+    assert tfvars["redis_deployment_cidr"] == databases["redis"]["deployment_cidr"]
+    assert tfvars["mongodb_username"] == tfvars["mongodb_database_name"] == tfvars["project"]
 
 
 @pytest.mark.parametrize("env", EXPECTED_ENVIRONMENTS)
