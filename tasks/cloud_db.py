@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tasks.errors import ConfigError
@@ -22,24 +23,40 @@ Fail = Callable[[KeyPath, str, str], ConfigError]
 EXTERNAL = "external"
 
 
+# Where a setting defaults to the project name (written the way the module accepts names).
+PROJECT = "<project>"
+
+
 @dataclass(frozen=True)
 class Module:
     """A database module under terraform/modules/: its required settings (with an example
-    for the fix text) and the optional ones, names that default to the project's."""
+    for the fix text), its optional ones with their defaults, and the names it accepts."""
 
     required: dict[str, str]
-    optional: tuple[str, ...] = ()
+    optional: dict[str, Any] = field(default_factory=dict)
+    # What `username`/`database_name` must look like for this module, and how to say it.
+    names: str = r"[A-Za-z0-9][A-Za-z0-9-]{0,39}"
+    names_are: str = "1 to 40 letters, digits or '-', starting with a letter or digit"
+    # How a project name (a DNS label) becomes a default name here.
+    name_of: Callable[[str], str] = str
 
     def settings(self) -> list[str]:
         return [*self.required, *self.optional]
 
 
 MODULES: dict[str, Module] = {
-    "mongodb-atlas": Module(required={"instance_size": "M10"}, optional=("username", "database_name")),
-    "redis-cloud": Module(required={"deployment_cidr": "192.168.10.0/24"}, optional=("database_name",)),
+    "mongodb-atlas": Module(required={"instance_size": "M10"},
+                            optional={"username": PROJECT, "database_name": PROJECT}),
+    "redis-cloud": Module(required={"deployment_cidr": "192.168.10.0/24"}, optional={"database_name": PROJECT}),
+    # The master password is made and kept by RDS (Secrets Manager): no password setting.
+    "rds-postgres": Module(required={"instance_class": "db.t4g.micro"},
+                           optional={"storage_gb": 20, "username": PROJECT, "database_name": PROJECT},
+                           names=r"[A-Za-z][A-Za-z0-9_]{0,62}",
+                           names_are="1 to 63 letters, digits or '_', starting with a letter",
+                           name_of=lambda project: project.replace("-", "_")),
     EXTERNAL: Module(required={}),
 }
-SETTINGS = sorted({key for m in MODULES.values() for key in m.settings()})
+NAMES = ("username", "database_name")
 ATLAS_SIZES = ("M10", "M20", "M30", "M40", "M50", "M60", "M80")
 # Keys that once sat directly under `cloud:`; each names its new home in the error.
 MOVED = {
@@ -56,17 +73,18 @@ def chosen(cloud: dict[str, Any] | None, project: str) -> dict[str, dict[str, An
         module = entry["module"]
         if module == EXTERNAL:
             continue
-        out[module] = {**defaults(module, project), **{k: v for k, v in entry.items() if k != "module"},
-                       "database": db}
+        out[module] = {**settings(module, entry, project), "database": db}
     return dict(sorted(out.items()))
 
 
-def defaults(module: str, project: str) -> dict[str, Any]:
-    # The application user and database are named after the project unless the file says otherwise.
-    return dict.fromkeys(MODULES[module].optional, project)
+def settings(module: str, entry: dict[str, Any], project: str) -> dict[str, Any]:
+    """The module's settings: what the file says, else the defaults (names: the project's)."""
+    spec = MODULES[module]
+    defaults = {k: spec.name_of(project) if v == PROJECT else v for k, v in spec.optional.items()}
+    return {**defaults, **{k: v for k, v in entry.items() if k != "module"}}
 
 
-def check(cloud: dict[str, Any], databases: dict[str, str], fail: Fail) -> None:
+def check(cloud: dict[str, Any], databases: dict[str, str], project: str, fail: Fail) -> None:
     """`databases`: stack database name -> its placement in this environment."""
     entries: dict[str, Any] = cloud.get("databases") or {}
     users: dict[str, str] = {}
@@ -97,6 +115,14 @@ def check(cloud: dict[str, Any], databases: dict[str, str], fail: Fail) -> None:
             raise fail(at + ("module",), f"module {module} is already chosen for {users[module]}",
                        "a module makes one database per environment: write `module: external` for one of them")
         users[module] = db
+        resolved = settings(module, entry, project)
+        for key in NAMES:
+            if key in resolved and not re.fullmatch(spec.names, resolved[key]):
+                given = key in entry
+                raise fail(at + ((key,) if given else ()),
+                           f"{module} needs a {key} of {spec.names_are}; "
+                           + (f"{resolved[key]!r} is not" if given else f"the default {resolved[key]!r} (from the project name) is not"),
+                           f"{'change' if given else 'set'} `{key}:` under cloud.databases.{db}")
         if module == "redis-cloud":
             vpc = ipaddress.ip_network(cloud["vpc_cidr"])
             net = ipaddress.ip_network(entry["deployment_cidr"])

@@ -107,8 +107,11 @@ CLOUD_DATABASE = s.Fields(
     {
         "module": s.Scalar((str,), s.one_of(*cloud_db.MODULES)),
         "instance_size": s.Scalar((str,), s.one_of(*cloud_db.ATLAS_SIZES)),
-        "username": s.typed(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", "database user name", "'myapp'"),
-        "database_name": s.typed(r"[A-Za-z0-9][A-Za-z0-9-]{0,39}", "database name", "'myapp'"),
+        # Names: the pattern each module accepts is checked by cloud_db.check.
+        "username": s.typed(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}", "database user name", "'myapp'"),
+        "database_name": s.typed(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}", "database name", "'myapp'"),
+        "instance_class": s.typed(r"db\.[a-z0-9-]+\.[a-z0-9]+", "RDS instance class", "'db.t4g.micro'"),
+        "storage_gb": s.Scalar((int,), s.between(20, 16384)),
         "deployment_cidr": s.Scalar((str,), _slash24),
     },
     frozenset({"module"}),
@@ -497,7 +500,7 @@ def _cross_check(where: _Where, m: dict[str, Any], services: dict[str, Service],
                               f"node_count needs min <= desired <= max, got min {count['min']}, "
                               f"desired {count['desired']}, max {count['max']}",
                               "fix the three numbers")
-        cloud_db.check(cloud, {name: db.placement for name, db in databases.items()}, where.error)
+        cloud_db.check(cloud, {name: db.placement for name, db in databases.items()}, m["project"], where.error)
 
 
 def _check_paths(where: _Where, m: dict[str, Any], databases: dict[str, Database], root: Path) -> None:

@@ -326,6 +326,14 @@ CASES = [
     c("cloud-db-not-24", P, replace("deployment_cidr: 192.168.30.0/24", "deployment_cidr: 192.168.30.0/25"),
       "cloud.databases.redis.deployment_cidr", "'192.168.30.0/25' is not a /24 block", "192.168.30.0/25",
       cmd=("tf_plan:prod",)),
+    c("cloud-db-rds-username", D, replace("  databases:\n", "  databases:\n    rabbitmq: {module: rds-postgres, "
+                                                            "instance_class: db.t4g.micro, username: app-user}\n"),
+      "cloud.databases.rabbitmq.username", "rds-postgres needs a username of 1 to 63 letters, digits or '_'",
+      "app-user", cmd=("tf_plan:dev",), extra=("change `username:` under cloud.databases.rabbitmq",)),
+    c("cloud-db-rds-class", D, replace("  databases:\n", "  databases:\n    rabbitmq: {module: rds-postgres, "
+                                                         "instance_class: t4g.micro}\n"),
+      "cloud.databases.rabbitmq.instance_class", "'t4g.micro' is not a valid RDS instance class", "t4g.micro",
+      cmd=("tf_plan:dev",)),
     c("cloud-db-not-external", P, edits(("rabbitmq: external}", "rabbitmq: cluster}"),
                                         ("  rabbitmq: prod.example.cloudamqp.com:5672\n", ""),
                                         ("  databases:\n", "  databases:\n    rabbitmq: {module: external}\n")),

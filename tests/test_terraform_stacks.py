@@ -18,6 +18,7 @@ import pytest
 pytest.importorskip("hcl2", reason="python-hcl2 (the `tools` extra) is not installed")
 
 from tasks import config, render, tfcheck, tools
+from tasks.errors import ConfigError
 from tests.fixtures import REPO
 
 STACK = """\
@@ -142,7 +143,12 @@ def test_the_qa_roots_pass_the_structural_checks_and_fmt(qa: Path) -> None:
     terraform = qa.parent.parent
     problems, checked = tfcheck.all_problems(terraform)
     assert not problems and checked == len(tfcheck.module_dirs(terraform)) + 1, problems
-    result = tools.terraform("fmt", "-check", "-recursive", "-list=true", "-no-color", str(qa), cwd=qa, check=False)
+    _assert_fmt_clean(qa)
+
+
+def _assert_fmt_clean(env_dir: Path) -> None:
+    result = tools.terraform("fmt", "-check", "-recursive", "-list=true", "-no-color", str(env_dir), cwd=env_dir,
+                             check=False)
     assert result.code == 0, result.stdout + result.stderr
 
 
@@ -167,8 +173,41 @@ def test_a_chosen_module_brings_only_its_own_provider_and_variables(tmp_path: Pa
     assert "mongo" not in "".join(p.read_text(encoding="utf-8") for p in env_dir.iterdir()).lower()
     problems, _ = tfcheck.all_problems(env_dir.parent.parent)
     assert not problems, problems
+    _assert_fmt_clean(env_dir)
     result = _plan_variables(env_dir, tmp_path / "plan")
     assert result.code == 0, result.stdout + result.stderr
+
+
+def test_postgres_on_rds(tmp_path: Path) -> None:
+    """rds-postgres needs only the AWS provider and no secret: RDS keeps the password."""
+    qa = QA + "  databases:\n    postgres: {module: rds-postgres, instance_class: db.t4g.micro}\n"
+    root = _project(tmp_path / "shop", STACK.replace("project: shop", "project: my-shop"), qa)
+    env_dir = _render(root)
+    calls = tfcheck.blocks(env_dir / "main.tf", "module")
+    assert {Path(c["source"]).name for c in calls.values()} == CORE_MODULES | {"rds-postgres"}
+    assert calls["rds_postgres"]["deletion_protection"] == calls["rds_postgres"]["multi_az"] == "${var.protected}"
+    assert set(tfcheck.required_providers(env_dir)) == {"aws", "tls"}
+    tfvars = tfcheck.load_file(env_dir / "terraform.tfvars")
+    # Defaults: the project's name as PostgreSQL accepts names (no '-').
+    assert tfvars["postgres_username"] == tfvars["postgres_database_name"] == "my_shop"
+    assert tfvars["postgres_instance_class"] == "db.t4g.micro" and tfvars["postgres_storage_gb"] == 20
+    assert not [n for n in tfcheck.blocks(env_dir / "variables.tf", "variable") if tfcheck.SECRET_NAME.search(n)]
+    problems, _ = tfcheck.all_problems(env_dir.parent.parent)
+    assert not problems, problems
+    _assert_fmt_clean(env_dir)
+    result = _plan_variables(env_dir, tmp_path / "plan")
+    assert result.code == 0, result.stdout + result.stderr
+
+
+def test_a_default_name_the_module_refuses_is_named_with_its_key(tmp_path: Path) -> None:
+    long = "a" * 45  # a valid project (DNS label), too long for a Redis Cloud database name
+    root = _project(tmp_path / "shop", STACK.replace("project: shop", f"project: {long}") + CACHE_DB, QA_CACHE)
+    with pytest.raises(ConfigError) as caught:
+        config.load("qa", root)
+    err = caught.value
+    assert (err.file, err.keypath) == ("environments/qa.yaml", "cloud.databases.cache")
+    assert f"the default {long!r} (from the project name) is not" in err.problem
+    assert "set `database_name:` under cloud.databases.cache" in err.render()
 
 
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])
@@ -178,14 +217,28 @@ def test_the_demo_tfvars_pass_terraform_variable_validation(env: str, tmp_path: 
     assert result.code == 0, result.stdout + result.stderr
 
 
+def demo_names_in(text: str) -> list[str]:
+    """The demo's project name anywhere; its service names inside a string or a `code` span
+    (as values, never as HCL keys: `engine` is an RDS argument, `bootstrap_...` an EKS one)."""
+    found = re.findall(r"srvthreds", text, re.IGNORECASE)
+    services = re.compile(r"(?<![\w-])(session-agent|persistence-agent|engine|bootstrap)(?![\w-])")
+    for literal in re.findall(r'"(?:[^"\\\n]|\\.)*"|`[^`\n]*`', text):
+        found += services.findall(literal)
+    return found
+
+
+def test_the_demo_name_guard_finds_names() -> None:
+    assert demo_names_in('repositories = ["myapp/engine"]\n# SrvThreds') == ["SrvThreds", "engine"]
+    assert demo_names_in('engine = "postgres"\nbootstrap_cluster_creator_admin_permissions = false') == []
+    assert demo_names_in("for example `bootstrap`") == ["bootstrap"]
+
+
 def test_no_demo_name_in_the_terraform_templates_or_modules() -> None:
-    names = ["srvthreds", "session-agent", "persistence-agent", "engine", "bootstrap"]
-    pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, names)) + r")(?![\w-])", re.IGNORECASE)
     files = [p for top in (REPO / "templates" / "terraform", REPO / "terraform" / "modules")
              for p in sorted(top.rglob("*")) if p.is_file()]
     assert files
     hits = [f"{p.relative_to(REPO)}:{i}: {line.strip()}" for p in files
-            for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
+            for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if demo_names_in(line)]
     assert not hits, "\n".join(hits)
 
 
