@@ -27,7 +27,7 @@ namespace: shop
 network: shop-net
 images:
   prefix: shop
-  builder: {dockerfile: docker/Dockerfile.builder, context: app}
+  service_build: {context: app, dockerfile: docker/Dockerfile}
 services:
   api:
     command: [node, api.js]
@@ -91,8 +91,7 @@ def _project(root: Path, stack: str, env_text: str, env: str = "qa") -> Path:
     (root / "environments" / f"{env}.yaml").write_text(env_text, encoding="utf-8")
     (root / "app").mkdir()
     (root / "docker").mkdir()
-    for name in ("Dockerfile.builder", "Dockerfile.service"):
-        (root / "docker" / name).write_text("FROM scratch\n", encoding="utf-8")
+    (root / "docker" / "Dockerfile").write_text("FROM scratch\n", encoding="utf-8")
     # The modules are the tool's own; only the environment roots are rendered per stack.
     shutil.copytree(REPO / "terraform" / "modules", root / "terraform" / "modules")
     return root
