@@ -17,7 +17,7 @@ from pathlib import Path
 from tasks.state import BUILD, is_temp
 
 __all__ = ["BUILD", "TOOL", "dockerfiles", "files_under", "is_tool", "py_sources", "root", "template_files", "templates",
-           "tool_file"]
+           "tool_file", "tool_modules"]
 
 # The folder holding the `tasks` package and the tool's templates/.
 TOOL = Path(__file__).resolve().parent.parent
@@ -57,6 +57,13 @@ def template_files() -> list[str]:
     if is_tool(Path.cwd()):
         return files_under("templates")
     folder = TOOL / "templates"
+    return sorted(p.as_posix() for p in folder.rglob("*") if p.is_file() and not is_temp(p))
+
+
+def tool_modules() -> list[str]:
+    """Every file of the tool's terraform/modules (absolute): what another project's copies
+    are made from (tasks/render.py `module_copies`)."""
+    folder = TOOL / "terraform" / "modules"
     return sorted(p.as_posix() for p in folder.rglob("*") if p.is_file() and not is_temp(p))
 
 

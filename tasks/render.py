@@ -81,11 +81,7 @@ def _render_now(template: str, context: dict[str, Any]) -> str:
     import jinja2
 
     # The tool's templates (tasks/paths.py: a checkout of the tool renders its own).
-    folder = paths.templates()
-    if not folder.is_dir():  # a non-editable install copies the package, not its templates
-        raise StackError(f"stackbuild's templates are not where the installed tool keeps them ({folder})",
-                         fix="install stackbuild from its checkout as an editable package: "
-                             "pip install -e <stackbuild checkout>")
+    folder = _tool_folder(paths.templates(), "templates are")
     try:
         text: str = _jinja(folder).get_template(template).render(
             header="# " + header_text(template), header_text=header_text(template), **context
@@ -102,6 +98,14 @@ def _render_now(template: str, context: dict[str, Any]) -> str:
                          fix="fix the template, or the value in environments/ that it prints") from None
     # One trailing newline, never blank lines at the end: stable diffs.
     return text.rstrip("\n") + "\n"
+
+
+def _tool_folder(folder: Path, what: str) -> Path:
+    if not folder.is_dir():  # a non-editable install copies the package, not its templates or modules
+        raise StackError(f"stackbuild's {what} not where the installed tool keeps them ({folder})",
+                         fix="install stackbuild from its checkout as an editable package: "
+                             "pip install -e <stackbuild checkout>")
+    return folder
 
 
 def _template_line(exc: BaseException, template: str) -> tuple[str, int | str]:
@@ -266,6 +270,79 @@ def terraform(cfg: Config) -> Outputs:
     roots = {f"{folder}/{name}": _render(f"terraform/root/{name}.j2", modules=modules)
              for name in ("main.tf", "outputs.tf", "variables.tf", "versions.tf")}
     return {**inputs, **roots}
+
+
+# The modules every root calls (templates/terraform/root/main.tf.j2); the database modules
+# come from `cloud.databases` (cloud_db.chosen).
+BASE_MODULES = ("networking", "eks", "ecr", "github-oidc")
+MODULES = "terraform/modules"
+MODULES_README = f"{MODULES}/README.md"
+
+
+def modules_used(cfg: Config) -> list[str]:
+    """The tool modules a cloud environment's root calls at `../../modules/<name>`."""
+    return sorted({*BASE_MODULES, *cloud_db.chosen(cfg.cloud, cfg.project)})
+
+
+def module_copies(cfgs: Iterable[Config]) -> Outputs:
+    """A project that is not the tool's checkout has no terraform/modules/ of its own: the
+    tool's modules its roots call are copied into it byte for byte, so the roots' relative
+    sources resolve and the project's terraform/ is complete (plan, validate, checkov). A
+    README there says so (a comment in a copy would change its bytes)."""
+    users: dict[str, list[str]] = {}
+    for cfg in cfgs:
+        if cfg.cloud is not None:
+            for name in modules_used(cfg):
+                users.setdefault(name, []).append(str(cfg.env))
+    out: Outputs = {}
+    for name in sorted(users):
+        for source in _tool_module_files(name):
+            rel = source.relative_to(paths.TOOL / MODULES / name).as_posix()
+            out[f"{MODULES}/{name}/{rel}"] = functools.partial(_exact_text, source)
+    if users:
+        out[MODULES_README] = _render("terraform/modules.README.md.j2", users=dict(sorted(users.items())))
+    return out
+
+
+def _tool_module_files(name: str) -> list[Path]:
+    # The README is rendered from the templates: an install without them says that first.
+    _tool_folder(paths.templates(), "templates are")
+    folder = _tool_folder(paths.TOOL / MODULES / name, f"{MODULES}/{name} is")
+    return sorted(p for p in folder.rglob("*") if p.is_file() and not state.is_temp(p))
+
+
+def _exact_text(source: Path) -> str:
+    # Bytes decoded as they are (read_text would turn a CRLF into LF): a copy is the same bytes.
+    return source.read_bytes().decode("utf-8")
+
+
+def prune_copies(outputs: dict[str, str], root: Path) -> list[str]:
+    """Remove the module copies (and their README) no environment uses any more.
+
+    A copy is a file at a path the tool's own module has; anything else under
+    terraform/modules/ (a team's own module) is never touched. Emptied folders go too:
+    a module folder without files would fail `tf_validate`."""
+    removed: list[str] = []
+    folder = root / MODULES
+    if not folder.is_dir():
+        return removed
+    tool = paths.TOOL / MODULES
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if not path.is_file() or state.is_temp(path) or rel in outputs:
+            continue
+        inside = path.relative_to(folder)
+        copy = len(inside.parts) > 1 and (tool / inside).is_file()
+        readme = rel == MODULES_README and "by `doit render`" in path.read_text(errors="replace")[:300]
+        if copy or readme:
+            path.unlink()
+            removed.append(rel)
+    for sub in sorted((p for p in folder.rglob("*") if p.is_dir()), reverse=True):
+        if not any(sub.iterdir()):
+            sub.rmdir()
+    if not any(folder.iterdir()):
+        folder.rmdir()
+    return removed
 
 
 # --- Writing ------------------------------------------------------------------------

@@ -68,6 +68,12 @@ def docs_placement(root: Path) -> render.Outputs:
     return {placement.PATH: partial(placement.markdown, configs)}
 
 
+def terraform_modules(root: Path) -> render.Outputs:
+    """terraform/modules/ of a project that is not the tool's checkout: copies of the tool's
+    modules its cloud roots call. Every environment must load (what one uses is kept)."""
+    return render.module_copies(config.load(env, root) for env in config.environments(root))
+
+
 def producers(root: Path) -> list[Produce]:
     """Every producer whose configuration loads (what one run renders before writing)."""
     out: list[Produce] = [stack_base, stack_components]
@@ -79,7 +85,9 @@ def producers(root: Path) -> list[Produce]:
             broken = True
             continue  # its own subtasks report it
         out += _env_producers(env, cfg)
-    return out if broken else [*out, docs_placement]
+    if broken:
+        return out
+    return [*out, docs_placement] if paths.is_tool(root) else [*out, docs_placement, terraform_modules]
 
 
 def _env_producers(env: str, cfg: Config) -> list[Produce]:
@@ -109,7 +117,8 @@ def rendered(root: Path) -> dict[str, str]:
 
 
 def _inputs_key(root: Path) -> tuple[Any, ...]:
-    files = [*sorted((root / config.ENV_DIR).glob("*.yaml")), *sorted(paths.templates(root).rglob("*"))]
+    files = [*sorted((root / config.ENV_DIR).glob("*.yaml")), *sorted(paths.templates(root).rglob("*")),
+             *([] if paths.is_tool(root) else map(Path, paths.tool_modules()))]
     stats = []
     for path in files:
         try:
@@ -125,7 +134,10 @@ def write(produce: Produce, prune: tuple[str, ...], root: Path) -> None:
     mine = produce(root)  # raises this subtask's own configuration error, if any
     everything = rendered(root)
     outputs = {path: everything[path] for path in mine}
-    for path in render.write_all(outputs, root, prune=prune):
+    changed = render.write_all(outputs, root, prune=prune)
+    if produce is terraform_modules:  # copies carry no header: pruned by their own rule
+        changed += render.prune_copies(outputs, root)
+    for path in changed:
         print(f"  {'wrote' if (root / path).exists() else 'removed'} {path}")
 
 
@@ -193,5 +205,9 @@ def task_render(run: Run) -> Iterator[dict[str, Any]]:
         if got.cloud is not None:
             yield _task(run, f"terraform-{env}", f"Terraform inputs for {env}.", partial(env_terraform, env),
                         deps)
+    if not paths.is_tool(run.root):
+        # The tool's checkout is where the modules live; any other project gets copies.
+        yield _task(run, "terraform-modules", "terraform/modules: the tool's modules the cloud roots call, copied.",
+                    terraform_modules, [STACK, *map(_env_path, run.envs), *paths.tool_modules()])
     yield _task(run, "docs-placement", "docs/placement.md: where each database runs, per environment.",
                 docs_placement, [STACK, *map(_env_path, run.envs), paths.tool_file("tasks/placement.py")])

@@ -18,7 +18,7 @@ from typing import Any
 from tasks import tfcheck, tools
 from tasks.creators import cloud_names
 from tasks.errors import StackError, user_errors
-from tasks.paths import BUILD, tool_file
+from tasks.paths import BUILD, is_tool, tool_file
 from tasks.run import Run
 
 TERRAFORM = Path("terraform")
@@ -305,7 +305,8 @@ def task_tf_plan(run: Run) -> Iterator[dict[str, Any]]:
             "actions": [(_plan, [env])],
             "file_dep": plan_inputs(env),
             "targets": [str(plan_file(env)), str(inputs_file(env))],
-            "task_dep": [f"render:terraform-{env}"],
+            # Outside the tool's checkout the modules the root calls are copies render makes.
+            "task_dep": [f"render:terraform-{env}", *([] if is_tool(run.root) else ["render:terraform-modules"])],
             "clean": True,
             "verbosity": 2,
         }

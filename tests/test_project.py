@@ -3,18 +3,20 @@ tasks/paths.py let another stack (examples/guestbook) use every task from its ow
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-from tasks import paths, project
+from tasks import paths, project, render, render_tasks, run, tfcheck
 from tests.fakes.cluster import FakeCluster
 from tests.fixtures import REPO, run_doit, snapshot
 from tests.minikube_support import install_docker
 
 EXAMPLE = REPO / "examples" / "guestbook"
-GENERATED = ("compose", "k8s", "docs")
+GENERATED = ("compose", "k8s", "docs", "terraform")
+MODULES = "terraform/modules"
 
 
 def copy_example(dest: Path) -> Path:
@@ -56,12 +58,16 @@ def test_render_from_the_example_folder_matches_its_committed_files(example: Pat
     assert result.code == 0, result.out[-3000:]
     # Written into the example's own folder, from the tool's templates, byte for byte as committed.
     assert snapshot(example, *GENERATED) == before
-    assert not (example / "terraform").exists()
+    assert (example / MODULES / "README.md").is_file()
     again = run_doit(example, "render")
     assert again.code == 0 and again.executed() == []
 
 
 def test_a_project_without_terraform_has_nothing_to_check(example: Path) -> None:
+    # The example without its one cloud environment (and what was rendered for it).
+    (example / "environments" / "dev.yaml").unlink()
+    for folder in ("terraform", "compose/dev", "k8s/overlays/dev"):
+        shutil.rmtree(example / folder)
     result = run_doit(example, "tf_validate")
     assert result.code == 0, result.out[-3000:]
     assert "no terraform/ in this project" in result.out
@@ -105,3 +111,76 @@ def test_a_tool_without_its_templates_says_how_to_install_it(example: Path, tmp_
     assert result.code != 0
     assert "stackbuild's templates are not where the installed tool keeps them" in result.out, result.out[-2000:]
     assert "pip install -e <stackbuild checkout>" in result.out and "Traceback" not in result.out
+
+
+# --------------------------------------------------------------------------- Terraform modules
+
+
+def module_sources(terraform: Path) -> dict[str, set[str]]:
+    """environment -> the module folders (names under terraform/modules) its root calls."""
+    out: dict[str, set[str]] = {}
+    for env_dir in tfcheck.environment_dirs(terraform):
+        calls = tfcheck.blocks(env_dir / "main.tf", "module").values()
+        out[env_dir.name] = {str(call["source"]).removeprefix("../../modules/") for call in calls}
+    return out
+
+
+def module_files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_the_example_roots_call_only_its_own_copies_of_the_tools_modules() -> None:
+    terraform = EXAMPLE / "terraform"
+    sources = module_sources(terraform)
+    assert "dev" in sources, "the example has a cloud environment"
+    called = set().union(*sources.values())
+    assert "rds-postgres" in called and not called & {"mongodb-atlas", "redis-cloud"}
+    # Every call resolves inside the example, and the copies are exactly what is called.
+    copies = {p.name for p in (terraform / "modules").iterdir() if p.is_dir()}
+    assert copies == called
+    for name in called:
+        copy, tool = module_files(terraform / "modules" / name), module_files(paths.TOOL / MODULES / name)
+        assert copy == tool, f"{MODULES}/{name} is not byte for byte the tool's"
+    # The copies are all the example's Terraform needs: its structural checks pass.
+    assert tfcheck.all_problems(terraform)[0] == []
+
+
+def test_a_copy_no_environment_calls_is_removed_and_an_edited_copy_restored(example: Path) -> None:
+    modules = example / MODULES
+    (modules / "eks" / "main.tf").write_text("# edited by hand\n")
+    # A second cloud environment that also calls rds-postgres; dev stops calling it.
+    dev = example / "environments" / "dev.yaml"
+    (example / "environments" / "qa.yaml").write_text(
+        dev.read_text().replace("guestbook-dev", "guestbook-qa").replace("create_shared: true", "create_shared: false"))
+    mine = modules / "mine"  # a team's own module: never touched
+    mine.mkdir()
+    (mine / "main.tf").write_text("# ours\n")
+    dev.write_text(re.sub(r"postgres: \{module: rds-postgres[^}]*\}", "postgres: {module: external}", dev.read_text()))
+    result = run_doit(example, "render")
+    assert result.code == 0, result.out[-3000:]
+    assert module_files(modules / "eks") == module_files(paths.TOOL / MODULES / "eks")
+    assert (modules / "rds-postgres" / "main.tf").is_file(), "qa still calls it"
+    assert "| `rds-postgres` | qa |" in (modules / "README.md").read_text()
+    (example / "environments" / "qa.yaml").unlink()
+    shutil.rmtree(example / "terraform" / "environments" / "qa")
+    result = run_doit(example, "render")
+    assert result.code == 0, result.out[-3000:]
+    assert not (modules / "rds-postgres").exists(), "no environment calls it any more"
+    assert "removed terraform/modules/rds-postgres/main.tf" in result.out
+    assert "rds-postgres" not in (modules / "README.md").read_text()
+    assert (mine / "main.tf").read_text() == "# ours\n"
+    assert module_sources(example / "terraform")["dev"] == {p.name for p in modules.iterdir() if p.is_dir()} - {"mine"}
+
+
+def test_only_a_project_outside_the_tools_checkout_gets_copies(example: Path, project: Path) -> None:
+    def subtasks(root: Path) -> list[str]:
+        return [task["name"] for task in render_tasks.task_render(run.resolve(["list"], root))]
+
+    assert "terraform-modules" in subtasks(example)
+    assert "terraform-modules" not in subtasks(REPO)
+    assert render_tasks.terraform_modules not in render_tasks.producers(REPO)
+    # A copy of the tool renders its own terraform/modules, never over them.
+    before = snapshot(project, MODULES)
+    result = run_doit(project, "render")
+    assert result.code == 0, result.out[-3000:]
+    assert snapshot(project, MODULES) == before and not (project / render.MODULES_README).exists()
