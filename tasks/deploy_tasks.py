@@ -80,6 +80,11 @@ def export_release(cfg: Config) -> None:
 
 def current(cfg: Config) -> bool:
     t = target(cfg)
+    # What the cluster last ran healthy must be the images this deploy would pin: after a
+    # rollback the cluster is healthy and carries its hash, but runs the older release.
+    live = release.read(release.current_file(t.state))
+    if live is None or live["refs"] != images.refs(t.env, image_names(cfg)):
+        return False
     try:
         ns = kd.live_namespace(t)
     except StackError:
