@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -12,14 +13,14 @@ from tasks import tools
 from tests.fixtures import run_doit
 
 
-def _built(project: Path, env: str) -> list[dict[str, object]]:
+def _built(project: Path, env: str) -> list[dict[str, Any]]:
     """The overlay as the cluster would get it (real `kubectl kustomize`)."""
     out = tools.run("kubectl", "kustomize", str(project / "k8s/overlays" / env)).stdout
     return [d for d in yaml.safe_load_all(out) if isinstance(d, dict)]
 
 
-def _named(docs: list[dict[str, object]], kind: str, name: str) -> list[dict[str, object]]:
-    return [d for d in docs if d.get("kind") == kind and (d.get("metadata") or {}).get("name") == name]  # type: ignore[union-attr]
+def _named(docs: list[dict[str, Any]], kind: str, name: str) -> list[dict[str, Any]]:
+    return [d for d in docs if d.get("kind") == kind and (d.get("metadata") or {}).get("name") == name]
 
 
 def test_replicas_zero_is_accepted_and_leaves_no_autoscaler(project: Path) -> None:
@@ -29,11 +30,11 @@ def test_replicas_zero_is_accepted_and_leaves_no_autoscaler(project: Path) -> No
     assert result.code == 0, result.out
     docs = _built(project, "prod")
     (engine,) = _named(docs, "Deployment", "engine")
-    assert engine["spec"]["replicas"] == 0  # type: ignore[index]
+    assert engine["spec"]["replicas"] == 0
     # The API refuses an HPA with minReplicas 0, and any autoscaler would scale it back up.
     assert _named(docs, "HorizontalPodAutoscaler", "engine") == []
     (other,) = _named(docs, "HorizontalPodAutoscaler", "session-agent")
-    assert other["spec"]["minReplicas"] == 2  # type: ignore[index]
+    assert other["spec"]["minReplicas"] == 2
     validated = run_doit(project, "validate:k8s-prod")
     assert validated.code == 0, validated.out
 
