@@ -249,6 +249,26 @@ def test_an_environment_edit_reaches_the_cluster_without_a_manual_render(stack: 
     assert config is not None and config["data"]["LOG_LEVEL"] == "WARNING"
 
 
+def test_a_new_environment_is_rendered_by_minikube_up_itself(project: Path, fake_cluster: FakeCluster,
+                                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An environment file written a moment ago and never rendered: minikube_up renders its
+    overlay before applying it (an edit of an existing one also reaches the cluster through
+    the overlay files, which are the render task's targets)."""
+    from tests.minikube_support import TEST_ENV_YAML
+
+    s = _stack(project, fake_cluster, tmp_path, monkeypatch, "image-load")
+    (project / "environments/mkfresh.yaml").write_text(
+        (TEST_ENV_YAML % {"strategy": "image-load"}).replace("profile: mktest", "profile: mkfresh")
+        .replace("LOG_LEVEL: DEBUG", "LOG_LEVEL: ERROR"))
+    assert not (project / "k8s/overlays/mkfresh").exists()
+    result = run_doit(project, "minikube_up", "env=mkfresh")
+    assert result.code == 0, result.out
+    assert (project / "k8s/overlays/mkfresh/kustomization.yaml").exists()
+    fresh = FakeCluster(s.cluster.state_dir, profile="mkfresh")
+    config = fresh.get("ConfigMap", "srvthreds-config", NS)
+    assert config is not None and config["data"]["LOG_LEVEL"] == "ERROR"
+
+
 def test_minikube_up_refuses_a_cloud_environment(project: Path, fake_cluster: FakeCluster) -> None:
     result = run_doit(project, "minikube_up", "env=prod")
     assert result.code != 0, result.out
