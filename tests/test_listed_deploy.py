@@ -174,8 +174,8 @@ def test_an_image_the_overlay_does_not_pin_is_refused_before_apply(project: Path
     overlay does not use (a changed images.prefix, a renamed repository) pins nothing, and
     the workloads would run untagged (:latest) images."""
     from tasks import config
-    from tasks import k8s_deploy as kd
     from tasks.errors import StackError
+    from tasks.ops import k8s_deploy as kd
 
     monkeypatch.chdir(project)
     cfg = config.load("dev", project)
