@@ -47,7 +47,7 @@ def test_hooks_run_around_the_real_image_build(project: Path, tmp_path: Path, mo
     first = run_doit(project, "compose_up", "env=local")
     assert first.code == 0, first.out
     built = builds(tmp_path / "fake-docker")
-    assert built[0] == "docker/Dockerfile.builder" and len(built) == 5  # builder + 4 service images
+    assert built[0].endswith("Dockerfile.builder") and len(built) == 5  # builder + 4 service images
     assert (project / "hooks.log").read_text() == "pre 0\npost 5\n"  # before any build, after all of them
     ups = [c for c in map(json.loads, log.read_text().splitlines()) if c["prog"] == "docker-compose" and "up" in c["args"]]
     assert ups and all(c["images"] for c in ups)  # Compose got the content tags the builds recorded
