@@ -10,6 +10,8 @@ like the built-in ones:
 - an expression statement that is a call (`run(...)`, `path.unlink()`, `await x()`) becomes `pass`;
 - a `raise` becomes `pass`.
 
+It also leaves `flush=` arguments alone: flipping one only changes when a line appears.
+
 Loaded by bench/mutation.py with `-p bench.gremlin_statements`. Only the controlling process
 instruments sources (the workers receive the instrumented trees), so registering here suffices.
 """
@@ -60,8 +62,18 @@ def _switch_statement(self: gremlin_transformer.MutationSwitchingTransformer, no
     return gremlin_transformer.build_switching_statement(node, gremlins)
 
 
+def _keyword(self: gremlin_transformer.MutationSwitchingTransformer, node: ast.keyword) -> ast.keyword:
+    """`print(..., flush=True)`: flipping `flush` only changes when a line appears, never what
+    the program does, so it is not a semantic mutant (docs/decisions.md, issue 15)."""
+    if node.arg == "flush":
+        return node
+    visited: ast.keyword = self.generic_visit(node)  # type: ignore[assignment]
+    return visited
+
+
 gremlin_transformer.get_default_registry().register(StatementOperator)
 # ast.NodeTransformer dispatches on visit_<NodeType>; the tool defines neither of these.
 # (setattr: the visitor's declared signature is per node type, which mypy would refuse here.)
 setattr(gremlin_transformer.MutationSwitchingTransformer, "visit_Expr", _switch_statement)  # noqa: B010
 setattr(gremlin_transformer.MutationSwitchingTransformer, "visit_Raise", _switch_statement)  # noqa: B010
+setattr(gremlin_transformer.MutationSwitchingTransformer, "visit_keyword", _keyword)  # noqa: B010
