@@ -49,16 +49,25 @@ class Tally:
         return 100.0 * self.killed / self.mutants if self.mutants else 100.0
 
 
+def module_name(path: Path) -> str:
+    """`policy`, `ops.compose`: the module's dotted name below tasks/."""
+    return ".".join(path.relative_to(TASKS).with_suffix("").parts)
+
+
 def module_paths(names: list[str]) -> list[Path]:
-    """tasks/*.py for the names given (`policy`, `tasks/policy.py`), or every module."""
+    """The modules of tasks/ (subpackages included) for the names given (`policy`,
+    `ops.compose`, `tasks/ops/compose.py`, or a bare `compose` when it is unique), or all."""
+    every = sorted(p for p in TASKS.rglob("*.py") if p.name != "__init__.py" and "__pycache__" not in p.parts)
     if not names:
-        return sorted(p for p in TASKS.glob("*.py") if p.name != "__init__.py")
+        return every
     paths = []
     for name in names:
-        path = TASKS / f"{Path(name).stem}.py"
-        if not path.is_file():
-            raise SystemExit(f"bench/mutation.py: no module tasks/{path.name} (give a name such as 'policy')")
-        paths.append(path)
+        wanted = name.removeprefix("tasks/").removeprefix("tasks.").removesuffix(".py").replace("/", ".")
+        found = [p for p in every if module_name(p) == wanted] or [p for p in every if p.stem == wanted]
+        if len(found) != 1:
+            raise SystemExit(f"bench/mutation.py: {name!r} names {len(found)} modules of tasks/ "
+                             f"(give a dotted name such as 'policy' or 'ops.compose')")
+        paths += found
     return paths
 
 
@@ -87,11 +96,12 @@ def run_gremlins(paths: list[Path], tests: list[str], workers: int, cache: bool,
 
 
 def tally(paths: list[Path]) -> dict[str, Tally]:
-    tallies = {p.stem: Tally() for p in paths}
-    sources = {p.stem: p.read_text(encoding="utf-8").splitlines() for p in paths}
+    names = {p.resolve(): module_name(p) for p in paths}
+    tallies = {name: Tally() for name in names.values()}
+    sources = {names[p.resolve()]: p.read_text(encoding="utf-8").splitlines() for p in paths}
     for result in json.loads(REPORT.read_text(encoding="utf-8"))["results"]:
-        module = Path(result["file_path"]).stem
-        if module not in tallies:
+        module = names.get(Path(result["file_path"]).resolve())
+        if module is None:
             continue
         entry = tallies[module]
         status = result["status"]
@@ -103,8 +113,11 @@ def tally(paths: list[Path]) -> dict[str, Tally]:
             entry.survived += 1
             line = result["line_number"]
             code = sources[module][line - 1].strip() if 0 < line <= len(sources[module]) else ""
-            entry.survivors.append(f"tasks/{module}.py:{line}: {result['operator']}: "
-                                   f"{result['description']}  | {code}")
+            where = Path(result["file_path"]).resolve().relative_to(REPO)
+            description = result["description"]
+            if result["operator"] == "statement":  # bench/gremlin_statements.py has one kind per node
+                description = "raise dropped" if code.startswith("raise") else "call dropped"
+            entry.survivors.append(f"{where}:{line}: {result['operator']}: {description}  | {code}")
         else:
             entry.errors += 1
     return tallies
