@@ -144,7 +144,7 @@ def main(argv: list[str]) -> int:
                 refs.remove(argv[2])
         images[argv[1]].append(argv[2])
     elif argv[:1] == ["version"]:
-        print("24.0.7-fake")  # the preflight (tasks/doctor.py) asks the daemon for its version
+        print("24.0.7-fake")  # the preflight (tasks/ops/doctor.py) asks the daemon for its version
     elif argv[:2] == ["manifest", "inspect"]:
         return 0  # every image is "already in the registry": push becomes a no-op
     elif argv[:2] == ["image", "ls"]:

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from tasks import compose as cops
 from tasks import compose_tasks as ct
+from tasks.ops import compose as cops
 from tests.fixtures import DoitRun, run_doit
 
 ENV = "offline"

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tasks import config, prune
+from tasks import config
+from tasks.ops import prune
 from tests.fixtures import REPO, run_doit
 
 FAKE = r'''
