@@ -111,6 +111,11 @@ def test_venv_bin_is_not_added_twice(monkeypatch: pytest.MonkeyPatch) -> None:
     assert tools.search_path() == os.pathsep.join([venv_bin, "/usr/bin"])
 
 
+# The fake children loop for at most about 30 s: under a mutant that never stops them they
+# must not outlive the test run.
+LOOP = "i=0; while [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done\n"
+
+
 def _term_self_when_ready(ready: Path) -> threading.Thread:
     """SIGTERM this process (as `kill <doit pid>` does) once the child says it runs."""
     def fire() -> None:
@@ -136,7 +141,7 @@ def test_sigterm_passes_sigterm_to_the_child_and_waits_for_it(bin_dir: Path, tmp
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     ready, stopped = tmp_path / "ready", tmp_path / "stopped"
     fake_program(bin_dir, "terraform", f"trap 'echo clean > {stopped}; exit 0' TERM\n"
-                 f"touch {ready}\nwhile :; do sleep 0.05; done\n")
+                 f"touch {ready}\n" + LOOP)
     before = signal.getsignal(signal.SIGTERM)
     thread = _term_self_when_ready(ready)
     with pytest.raises(tools.Interrupted):
@@ -152,7 +157,7 @@ def test_sigterm_passes_sigterm_to_the_child_and_waits_for_it(bin_dir: Path, tmp
 def test_a_child_that_ignores_sigterm_is_killed_after_the_grace(bin_dir: Path, tmp_path: Path, term_guard: None,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     ready = tmp_path / "ready"
-    fake_program(bin_dir, "kubectl", f"trap '' TERM\necho $$ > {ready}\nwhile :; do sleep 0.05; done\n")
+    fake_program(bin_dir, "kubectl", f"trap '' TERM\necho $$ > {ready}\n" + LOOP)
     thread = _term_self_when_ready(ready)
     started = time.monotonic()
     with pytest.raises(tools.Interrupted):  # by path: the message names the program, not its folder
