@@ -124,3 +124,16 @@ def test_first_missing_finds_the_first_required_key_anywhere() -> None:
     assert schema.first_missing({"map": {"x": {"name": "a", "nested": {}}}}, spec) == (("map", "x", "nested"), "port")
     assert schema.first_missing({"items": [{"name": "a", "nested": {"port": 1}}]}, spec) is None
     assert schema.first_missing({"other": 1}, spec) is None
+
+
+def test_a_missing_key_says_where_to_add_it(tmp_path: Path) -> None:
+    top = _check(tmp_path, "replicas: 1\n")
+    nested = _check(tmp_path, "name: web\nnested: {path: /x}\n")
+    assert top is not None and top.fix == "add `name:` under the top level"
+    assert nested is not None and nested.fix == "add `port:` under nested"
+
+
+def test_first_missing_ignores_values_of_another_shape() -> None:
+    assert schema.first_missing([1, 2], schema.STR) is None
+    assert schema.first_missing({"port": 1}, schema.STR) is None
+    assert schema.first_missing("text", schema.ListOf(SPEC)) is None
