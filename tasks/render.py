@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tasks import images, netpol, state
+from tasks import cloud_db, healthcheck, images, netpol, paths, state
 from tasks.errors import StackError
 from tasks.model import Config, Database, Service
 
@@ -80,9 +80,14 @@ def _render(template: str, **context: Any) -> Callable[[], str]:
 def _render_now(template: str, context: dict[str, Any]) -> str:
     import jinja2
 
-    # Templates come from the project being rendered (doit runs in its root).
+    # The tool's templates (tasks/paths.py: a checkout of the tool renders its own).
+    folder = paths.templates()
+    if not folder.is_dir():  # a non-editable install copies the package, not its templates
+        raise StackError(f"stackbuild's templates are not where the installed tool keeps them ({folder})",
+                         fix="install stackbuild from its checkout as an editable package: "
+                             "pip install -e <stackbuild checkout>")
     try:
-        text: str = _jinja(Path.cwd() / "templates").get_template(template).render(
+        text: str = _jinja(folder).get_template(template).render(
             header="# " + header_text(template), header_text=header_text(template), **context
         )
     except jinja2.TemplateNotFound as exc:
@@ -103,7 +108,7 @@ def _template_line(exc: BaseException, template: str) -> tuple[str, int | str]:
     """Where a render error happened: Jinja maps template lines into its tracebacks."""
     found: tuple[str, int | str] = (template, "?")
     tb = exc.__traceback__
-    root = str(Path.cwd() / "templates") + "/"
+    root = str(paths.templates()) + "/"
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
         if filename.startswith(root):
@@ -238,7 +243,7 @@ def compose(cfg: Config) -> Outputs:
             "compose/docker-compose-db.yml.j2", dbs=cfg.placed("compose"), image=db_image, **common),
         f"{folder}/docker-compose-services.yml": _render(
             "compose/docker-compose-services.yml.j2", services=list(cfg.services.values()),
-            environment=environment, cpus=cpus, memory=memory, **common),
+            environment=environment, cpus=cpus, memory=memory, health_test=healthcheck.compose_test_yaml, **common),
         example: _render("compose/env.example.j2", cfg=cfg),
     }
 
@@ -250,11 +255,15 @@ def terraform(cfg: Config) -> Outputs:
     folder = f"terraform/environments/{cfg.env}"
     cloud = {"endpoint_private": False, **cfg.cloud}
     repositories = sorted(set(images.pushed(cfg).values()))  # one ECR repository per pushed image
+    # The database modules this environment's `cloud.databases` chose; nothing of the others
+    # (module, provider, variable, output) is rendered.
+    modules = cloud_db.chosen(cfg.cloud, cfg.project)
     inputs = {f"{folder}/{name}": _render(f"terraform/{name}.j2", env=cfg.env, project=cfg.project, cloud=cloud,
-                                          repositories=repositories)
+                                          repositories=repositories, modules=modules, protected=cfg.protected)
               for name in ("terraform.tfvars", "backend.hcl")}
-    # Every environment root is the same thin caller of the modules; only its inputs differ.
-    roots = {f"{folder}/{name}": _render(f"terraform/root/{name}.j2")
+    # Each environment root is a thin caller of the modules: the same for every environment
+    # that chose the same database modules; only its inputs differ.
+    roots = {f"{folder}/{name}": _render(f"terraform/root/{name}.j2", modules=modules)
              for name in ("main.tf", "outputs.tf", "variables.tf", "versions.tf")}
     return {**inputs, **roots}
 

@@ -129,6 +129,8 @@ class Fields:
 
     fields: dict[str, Spec]
     required: frozenset[str] = field(default_factory=frozenset)
+    # Keys that used to be valid here -> where they live now (the fix of the "unknown key" error).
+    moved: dict[str, str] = field(default_factory=dict)
 
 
 Spec = Scalar | ListOf | MapOf | Fields
@@ -150,7 +152,7 @@ IMAGE_REPO = typed(_REPO, "image repository", "'myorg' or 'registry.example.com/
 IMAGE_REF = typed(_REPO + r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?",
                   "image reference", "'redis:7.2' or 'debian:bookworm-slim'")
 REL_PATH = typed(r"(?!/)(?!(?:.*/)?\.\.(?:/|$))[A-Za-z0-9._/-]+", "relative path",
-                 "'docker/Dockerfile.service' (inside the project, no '..')")
+                 "'app/Dockerfile' (inside the project, no '..')")
 ABS_PATH = typed(r"(?:/[A-Za-z0-9._-]+)+/?", "absolute path below /", "'/data/db'")
 URL_PATH = typed(r"/[A-Za-z0-9._~/-]*(?:\?[A-Za-z0-9._~=&-]*)?", "URL path", "'/healthz'")
 HOSTNAME = typed(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?", "host name", "'host.docker.internal'")
@@ -206,6 +208,8 @@ def _walk(doc: Located, value: Any, spec: Spec, path: KeyPath, req: bool) -> Non
             _walk(doc, item, spec.value, path + (key,), req)
         return
     for key, item in value.items():
+        if key in spec.moved:
+            raise _fail(doc, path + (key,), f"{key!r} is no longer a key here", f"it moved: write {spec.moved[key]}")
         if key not in spec.fields:
             raise _fail(doc, path + (key,), f"unknown key {key!r}", _did_you_mean(key, spec.fields))
         _walk(doc, item, spec.fields[key], path + (key,), req)

@@ -2,7 +2,7 @@
 
 The fake `docker` implements only what stackbuild's image tasks call (`build --iidfile`,
 `tag`, `image ls`). Image IDs are deterministic and follow the real layering of
-docker/Dockerfile.service: a service image depends on the shared code and *its own*
+demo/docker/Dockerfile.service: a service image depends on the shared code and *its own*
 module only (not on the builder image ID), so editing one service's module changes
 exactly one service image, as the layer cache does with a real daemon. Each
 DOCKER_HOST gets its own image store, so a docker-env build (Minikube's daemon) is
@@ -92,8 +92,8 @@ def _files(root: Path, rel: str) -> list[Path]:
 def _image_id(dockerfile: Path, args: dict[str, str], context: Path) -> str:
     h = hashlib.sha256(dockerfile.read_bytes())
     service = args.get("SERVICE")
-    if service:
-        # Service images copy /out/shared and /out/services/<service> from the builder.
+    if service and "BUILDER_IMAGE" in args:
+        # The demo's service images copy /out/shared and /out/services/<service> from the builder.
         picked = [f for rel in (*SHARED, f"srvthreds_demo/{service.replace('-', '_')}.py")
                   for f in _files(context, rel)]
         args = {k: v for k, v in args.items() if k != "BUILDER_IMAGE"}
@@ -125,6 +125,8 @@ def main(argv: list[str]) -> int:
                 args[k], i = v, i + 2
             elif rest[i] == "--iidfile":
                 iidfile, i = rest[i + 1], i + 2
+            elif rest[i] == "--target":  # another target is another image
+                args[" target"], i = rest[i + 1], i + 2
             else:
                 positional.append(rest[i])
                 i += 1

@@ -62,6 +62,16 @@ def append(extra: str) -> Callable[[str], Edit]:
     return for_file
 
 
+def edits(*pairs: tuple[str, str]) -> Callable[[str], Edit]:
+    """Several replacements in one file, each of the first occurrence."""
+    def for_file(rel: str) -> Edit:
+        def edit(root: Path) -> None:
+            for old, new in pairs:
+                replace(old, new)(rel)(root)
+        return edit
+    return for_file
+
+
 def write(data: str | bytes) -> Callable[[str], Edit]:
     def for_file(rel: str) -> Edit:
         def edit(root: Path) -> None:
@@ -261,7 +271,7 @@ CASES = [
     c("uses-unknown-db", S, replace("uses: [rabbitmq, redis]", "uses: [rabbitmq, postgres]"),
       "services.engine.uses[1]", "unknown database 'postgres'", "postgres"),
     c("deployment-no-health", S, replace("    health: {port: 8080, path: /healthz}\n", "", 1), "services.engine",
-      "deployment 'engine' has no health endpoint", "  engine:"),
+      "deployment 'engine' has no health check", "  engine:"),
     c("port-dup-number", S, replace("- {name: http, port: 3000, publish: 3000}",
                                     "- {name: http, port: 3000, publish: 3000}\n      - {name: admin, port: 3000}"),
       "services.session-agent.ports[1].port", "port 3000 is listed twice", "name: admin"),
@@ -293,8 +303,42 @@ CASES = [
       "'not-a-cidr' is not a valid IPv4 CIDR block", "not-a-cidr", cmd=("deploy:prod",)),
     c("vpc-host-bits", P, replace("vpc_cidr: 10.30.0.0/16", "vpc_cidr: 10.30.0.1/16"), "cloud.vpc_cidr",
       "has host bits set", "10.30.0.1/16", cmd=("tf_plan:prod",)),
-    c("redis-overlaps-vpc", P, replace("redis_deployment_cidr: 192.168.30.0/24", "redis_deployment_cidr: 10.30.5.0/24"),
-      "cloud.redis_deployment_cidr", "overlaps the VPC 10.30.0.0/16", "10.30.5.0", cmd=("tf_plan:prod",)),
+    c("redis-overlaps-vpc", P, replace("deployment_cidr: 192.168.30.0/24", "deployment_cidr: 10.30.5.0/24"),
+      "cloud.databases.redis.deployment_cidr", "overlaps the VPC 10.30.0.0/16", "10.30.5.0", cmd=("tf_plan:prod",)),
+    # --- cloud databases: which Terraform module creates each one (tasks/cloud_db.py) ---------
+    c("cloud-db-old-key", P, replace("  databases:\n", "  mongodb_instance_size: M30\n  databases:\n"),
+      "cloud.mongodb_instance_size", "'mongodb_instance_size' is no longer a key here", "mongodb_instance_size",
+      cmd=("tf_plan:prod",), extra=("it moved: write cloud.databases.<db>: {module: mongodb-atlas",)),
+    c("cloud-db-module-typo", P, replace("module: mongodb-atlas", "module: mongo-atlas"),
+      "cloud.databases.mongodb.module", "did you mean 'mongodb-atlas'?", "mongo-atlas", cmd=("tf_plan:prod",)),
+    c("cloud-db-foreign-setting", P, replace("module: redis-cloud,", "module: redis-cloud, instance_size: M10,"),
+      "cloud.databases.redis.instance_size", "instance_size is a setting of mongodb-atlas, not of redis-cloud",
+      "instance_size: M10", cmd=("tf_plan:prod",), extra=("remove it (redis-cloud takes deployment_cidr",)),
+    c("cloud-db-setting-missing", P, replace("{module: mongodb-atlas, instance_size: M30}", "{module: mongodb-atlas}"),
+      "cloud.databases.mongodb", "module mongodb-atlas needs 'instance_size'", "module: mongodb-atlas",
+      cmd=("tf_plan:prod",), extra=("add `instance_size: M10` under cloud.databases.mongodb",)),
+    c("cloud-db-unknown-db", P, replace("    mongodb: {module", "    mongo: {module"), "cloud.databases.mongo",
+      "unknown database 'mongo'", "mongo: {module", cmd=("tf_plan:prod",), extra=("did you mean 'mongodb'?",)),
+    c("cloud-db-twice", D, replace("  databases:\n", "  databases:\n    rabbitmq: {module: redis-cloud, "
+                                                   "deployment_cidr: 192.168.11.0/24}\n"),
+      "cloud.databases.redis.module", "module redis-cloud is already chosen for rabbitmq", "redis: {module",
+      cmd=("tf_plan:dev",), extra=("write `module: external` for one of them",)),
+    c("cloud-db-not-24", P, replace("deployment_cidr: 192.168.30.0/24", "deployment_cidr: 192.168.30.0/25"),
+      "cloud.databases.redis.deployment_cidr", "'192.168.30.0/25' is not a /24 block", "192.168.30.0/25",
+      cmd=("tf_plan:prod",)),
+    c("cloud-db-rds-username", D, replace("  databases:\n", "  databases:\n    rabbitmq: {module: rds-postgres, "
+                                                            "instance_class: db.t4g.micro, username: app-user}\n"),
+      "cloud.databases.rabbitmq.username", "rds-postgres needs a username of 1 to 63 letters, digits or '_'",
+      "app-user", cmd=("tf_plan:dev",), extra=("change `username:` under cloud.databases.rabbitmq",)),
+    c("cloud-db-rds-class", D, replace("  databases:\n", "  databases:\n    rabbitmq: {module: rds-postgres, "
+                                                         "instance_class: t4g.micro}\n"),
+      "cloud.databases.rabbitmq.instance_class", "'t4g.micro' is not a valid RDS instance class", "t4g.micro",
+      cmd=("tf_plan:dev",)),
+    c("cloud-db-not-external", P, edits(("rabbitmq: external}", "rabbitmq: cluster}"),
+                                        ("  rabbitmq: prod.example.cloudamqp.com:5672\n", ""),
+                                        ("  databases:\n", "  databases:\n    rabbitmq: {module: external}\n")),
+      "cloud.databases.rabbitmq.module", "rabbitmq is placed cluster here, but `module: external` is an endpoint",
+      "rabbitmq: {module", cmd=("tf_plan:prod",), extra=("place rabbitmq external",)),
     c("region-bad", P, replace("region: us-west-2", "region: Oregon"), "cloud.region",
       "'Oregon' is not a valid AWS region", "Oregon", cmd=("deploy:prod",)),
     c("cluster-name-upper", P, replace("cluster_name: srvthreds-prod", "cluster_name: SrvThreds-Prod"),
@@ -332,7 +376,7 @@ CASES = [
       "is not a valid absolute path below /", "# the root"),
     c("context-missing", S, replace("context: demo", "context: nodemo"), "images.builder.context",
       "nodemo is not a folder in the project", "nodemo"),
-    c("dockerfile-missing", S, replace("dockerfile: docker/Dockerfile.builder", "dockerfile: docker/Dockerfile.nope"),
+    c("dockerfile-missing", S, replace("dockerfile: demo/docker/Dockerfile.builder", "dockerfile: docker/Dockerfile.nope"),
       "images.builder.dockerfile", "docker/Dockerfile.nope is not a file in the project", "Dockerfile.nope"),
     c("db-build-missing", O, replace("build: docker/redis", "build: docker/nope"), "databases.redis.build",
       "docker/nope is not a folder in the project", "docker/nope", cmd=("images", "env=offline")),
@@ -340,6 +384,40 @@ CASES = [
       "services.bootstrap.optional_uses[1]", "'redis' is in both uses and optional_uses", "optional_uses"),
     c("driver-typo", S, replace("driver: docker", "driver: dokcer"), "minikube.driver",
       "did you mean 'docker'?", "dokcer", cmd=("minikube_up",)),
+    # --- build specs, health kinds, replicas (issue 12) ----------------------------------------
+    c("health-key-of-other-kind", S, replace("health: {port: 8080, path: /healthz}", "health: {kind: tcp, port: 8080, path: /healthz}"),
+      "services.engine.health.path", "'path' is not used by a health check of kind tcp", "kind: tcp"),
+    c("health-exec-no-command", S, replace("health: {port: 8080, path: /healthz}", "health: {kind: exec}"),
+      "services.engine.health", "a health check of kind exec needs 'command'", "kind: exec"),
+    c("health-exec-empty", S, replace("health: {port: 8080, path: /healthz}", "health: {kind: exec, command: []}"),
+      "services.engine.health.command", "the health command is empty", "kind: exec"),
+    c("health-kind-typo", S, replace("health: {port: 8080, path: /healthz}", "health: {kind: htp, port: 8080}"),
+      "services.engine.health.kind", "did you mean 'http'?", "kind: htp"),
+    c("job-with-health", S, replace("    kind: job\n", "    kind: job\n    health: {kind: tcp, port: 9000}\n"),
+      "services.bootstrap.health", "job 'bootstrap' has a health check", "port: 9000"),
+    c("builder-left-out", S, replace("  builder:\n    dockerfile: demo/docker/Dockerfile.builder\n    context: demo\n", ""),
+      "images.service_build.builder", "'engine' copies from the builder, but there is no builder", "builder: true"),
+    c("build-arg-of-the-tool", S, replace("    builder: true\n", "    builder: true\n    args: {UID: 0}\n"),
+      "images.service_build.args.UID", "build arg UID is passed by the tool itself", "UID: 0"),
+    c("no-build-spec", S, replace("  service_build:\n    dockerfile: demo/docker/Dockerfile.service\n    context: demo\n"
+                                  "    builder: true\n", ""),
+      "services.engine", "service 'engine' has no build spec", "  engine:"),
+    c("service-dockerfile-gone", S, replace("  service_build:\n", "  service_dockerfile: x/Dockerfile\n  service_build:\n"),
+      "images.service_dockerfile", "unknown key 'service_dockerfile'", "service_dockerfile"),
+    c("service-context-missing", S, replace("Dockerfile.service\n    context: demo\n", "Dockerfile.service\n    context: nodemo\n"),
+      "images.service_build.context", "nodemo is not a folder in the project", "nodemo"),
+    c("own-build-no-dockerfile", S, replace("    kind: job\n", "    kind: job\n    build: {context: templates}\n"),
+      "services.bootstrap.build.context", "templates/Dockerfile is not a file in the project", "context: templates"),
+    c("service-named-builder", S, replace("  bootstrap:\n", "  builder:  # renamed\n"), "services.builder",
+      "'builder' is the name of the tool's own builder image", "# renamed"),
+    c("replica-set-removed", S, replace("    env_var: MONGO_HOST\n", "    env_var: MONGO_HOST\n    replica_set: rs0\n"),
+      "databases.mongodb.replica_set", "unknown key 'replica_set'", "replica_set"),
+    c("replicas-on-published-port", L, append("services: {session-agent: {replicas: 2}}\n"),
+      "services.session-agent.replicas",
+      "session-agent publishes host port 3000, so Compose can run only one container of it, not 2", "replicas: 2",
+      cmd=("compose_up",)),
+    c("cluster-db-without-data-dir", S, replace("    data_dir: /var/lib/rabbitmq\n", ""), "databases.rabbitmq",
+      "rabbitmq may run in a cluster but has no data_dir", "  rabbitmq:"),
     # --- every command reports it the same way ---------------------------------------------
     c("list-broken-prod", P, replace("engine: {replicas: 3}", "engine: {replicas: 3.5}"),
       "services.engine.replicas", "expected int, got float", "3.5", cmd=("list",)),
