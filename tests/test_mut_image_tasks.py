@@ -46,17 +46,18 @@ def test_builder_then_every_service_with_its_own_arguments(project: Path, fake_d
     result = run_doit(project, "images", "env=local")
     assert result.code == 0, result.out
     cfg = config.load("local", project)
-    assert builds(fake_docker)[0] == cfg.images.builder_dockerfile
+    assert cfg.images.builder is not None
+    assert builds(fake_docker)[0] == cfg.images.builder.dockerfile
     assert sorted(builds(fake_docker)[1:]) == sorted(cfg.services)
     args = _build_args(fake_docker)
-    assert args[cfg.images.builder_dockerfile] == {"BASE_IMAGE": cfg.images.base_image}
+    assert args[cfg.images.builder.dockerfile]["BASE_IMAGE"] == cfg.images.base_image
+    assert "BUILDER_IMAGE" not in args[cfg.images.builder.dockerfile]
     builder = _ref(project, "local", "builder")
     for name, svc in cfg.services.items():
-        health = str(svc.health.port) if svc.health else ""
-        assert args[name] == {"BASE_IMAGE": cfg.images.base_image, "BUILDER_IMAGE": builder,
-                              "SERVICE": name, "HEALTH_PORT": health}
+        assert args[name]["SERVICE"] == name and args[name]["BASE_IMAGE"] == cfg.images.base_image
+        assert args[name]["UID"] == str(cfg.images.uid)
+        assert args[name].get("BUILDER_IMAGE") == (builder if svc.build.builder else None)
         assert _ref(project, "local", name).startswith(f"{cfg.image_ref(name)}:")
-    assert any(a["HEALTH_PORT"] for a in args.values() if "SERVICE" in a)
 
 
 def test_an_image_the_daemon_lost_is_rebuilt_and_nothing_else(project: Path, fake_docker: Path) -> None:
@@ -91,7 +92,8 @@ def test_a_base_the_daemon_still_has_is_kept_and_databases_are_built(project: Pa
     assert not any(argv[:1] == ["import"] for argv in docker_calls(fake_docker))
     cfg = config.load("offline", project)
     built = builds(fake_docker)
-    assert sorted(built) == sorted([cfg.images.builder_dockerfile, *cfg.services,
+    assert cfg.images.builder is not None
+    assert sorted(built) == sorted([cfg.images.builder.dockerfile, *cfg.services,
                                     *(f"{db.build}/Dockerfile" for db in cfg.databases.values()
                                       if db.build and db.placement != "disabled")])
     assert "persistence-agent" not in built  # disabled in offline.yaml
@@ -132,7 +134,8 @@ def test_base_image_task_builds_a_base_only_for_debootstrap(project: Path, fake_
 def test_builder_image_builds_only_the_builder(project: Path, fake_docker: Path) -> None:
     result = run_doit(project, "builder_image", "env=local")
     assert result.code == 0, result.out
-    assert builds(fake_docker) == ["docker/Dockerfile.builder"]
+    builder = config.load("local", project).images.builder
+    assert builder is not None and builds(fake_docker) == [builder.dockerfile]
 
 
 def test_a_broken_environment_gives_failing_image_tasks_not_none(project: Path) -> None:
