@@ -37,7 +37,7 @@ def image_names(cfg: Config) -> list[str]:
                               if db.build and db.placement != "disabled")]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # gremlin: pardon[equivalent] nothing assigns to an Image or hashes one
 class Image:
     """One image task's fixed facts; named functions below take it (no lambdas: `doit info`
     names what a task runs and checks)."""

@@ -57,9 +57,9 @@ def _pod(spec: dict[str, Any], *, long_running: bool) -> list[str]:
     if psc.get("runAsUser") == 0:
         bad.append("pod runAsUser must not be 0")
     for volume in spec.get("volumes", []):
-        kinds = set(volume) - {"name"}
-        if not kinds <= ALLOWED_VOLUMES:
-            bad.append(f"volume {volume['name']} uses {', '.join(sorted(kinds - ALLOWED_VOLUMES))}")
+        foreign = set(volume) - {"name"} - ALLOWED_VOLUMES
+        if foreign:
+            bad.append(f"volume {volume['name']} uses {', '.join(sorted(foreign))}")
     containers = spec.get("containers", []) + spec.get("initContainers", [])
     for c in containers:
         csc = c.get("securityContext", {})
