@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import copy
+from typing import cast
 
 from pytest_gremlins.instrumentation import transformer as gremlin_transformer
 
@@ -59,7 +60,8 @@ def _switch_statement(self: gremlin_transformer.MutationSwitchingTransformer, no
     if not gremlins:
         return node
     self.gremlins.extend(gremlins)
-    return gremlin_transformer.build_switching_statement(node, gremlins)
+    # cast: typed when pytest-gremlins is installed (the mutation extra), Any without it (CI's mypy).
+    return cast(ast.stmt, gremlin_transformer.build_switching_statement(node, gremlins))
 
 
 def _keyword(self: gremlin_transformer.MutationSwitchingTransformer, node: ast.keyword) -> ast.keyword:
@@ -67,8 +69,7 @@ def _keyword(self: gremlin_transformer.MutationSwitchingTransformer, node: ast.k
     the program does, so it is not a semantic mutant (docs/decisions.md, issue 15)."""
     if node.arg == "flush":
         return node
-    visited: ast.keyword = self.generic_visit(node)  # type: ignore[assignment]
-    return visited
+    return cast(ast.keyword, self.generic_visit(node))
 
 
 gremlin_transformer.get_default_registry().register(StatementOperator)
