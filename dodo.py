@@ -21,10 +21,10 @@ from tasks import (
     doctor_tasks,
     image_tasks,
     minikube_tasks,
+    prune_tasks,
     render_tasks,
     terraform_tasks,
 )
-from tasks.ops import prune
 from tasks.reporter import SummaryReporter
 from tasks.run import start
 
@@ -39,7 +39,7 @@ task__preflight = RUN.bind(doctor_tasks.task__preflight)
 task_base_image = RUN.bind(image_tasks.task_base_image)
 task_builder_image = RUN.bind(image_tasks.task_builder_image)
 task_images = RUN.bind(image_tasks.task_images)
-task_images_prune = RUN.bind(prune.task_images_prune)
+task_images_prune = RUN.bind(prune_tasks.task_images_prune)
 task_compose = RUN.bind(compose_tasks.task_compose)
 task_minikube = RUN.bind(minikube_tasks.task_minikube)
 task_tf_fmt = RUN.bind(terraform_tasks.task_tf_fmt)

@@ -10,14 +10,17 @@ from typing import Any
 import yaml
 from doit.tools import config_changed
 
-from tasks import policy, state, tools
-from tasks.errors import StackError, user_errors
+from tasks import policy, state
+from tasks.creators import user_errors
+from tasks.errors import StackError
 from tasks.paths import files_under
+from tasks.programs import compose, kubectl, kubernetes_validate
+from tasks.programs import hadolint as hadolint_cli
 from tasks.run import Run
 
 
 def check_overlay(env: str, version: str, out: str) -> None:
-    built = tools.run("kubectl", "kustomize", f"k8s/overlays/{env}").stdout
+    built = kubectl.kustomize(f"k8s/overlays/{env}")
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
     # A unique name: two runs (or two environments) never validate each other's file.
@@ -26,7 +29,7 @@ def check_overlay(env: str, version: str, out: str) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(built)
         # --strict rejects unknown fields; the version is pinned in environments/stack.yaml.
-        tools.run("kubernetes-validate", "--strict", "--quiet", "-k", version, tmp)
+        kubernetes_validate.strict(tmp, version)
         problems = policy.violations(yaml.safe_load_all(built))
         if problems:
             raise StackError(
@@ -44,12 +47,12 @@ def check_compose(files: list[str]) -> None:
     for path in files:
         folder = Path(path).parent
         # Secrets must be set for `config`; the committed example has placeholders.
-        tools.run("docker-compose", "-f", path, "--env-file", str(folder / ".env.example"), "config", "-q")
+        compose.check_file(path, str(folder / ".env.example"))
         print(f"  {path}: OK")
 
 
 def hadolint(dockerfiles: list[str]) -> None:
-    print(tools.run("hadolint", *dockerfiles).stdout or "  hadolint OK")
+    print(hadolint_cli.lint(dockerfiles) or "  hadolint OK")
 
 
 def task_validate(run: Run) -> Iterator[dict[str, Any]]:

@@ -1,19 +1,20 @@
 """Where source things live. doit runs every task creator and action in the project root.
 
-Build state (`.build/`) belongs to tasks/state.py; BUILD is re-exported for the
-modules that name their own state folders.
+Build state (`.build/`) is not here: tasks/state.py names every state file.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from tasks.state import BUILD, is_temp
+from tasks.state import is_temp
 
-__all__ = ["BUILD", "PY_SOURCES", "files_under", "root"]
+__all__ = ["PY_SOURCES", "TERRAFORM", "files_under", "root", "tf_files"]
+
+TERRAFORM = Path("terraform")
 
 # The code rendering depends on: a change here re-renders, a change elsewhere does not.
 PY_SOURCES = [f"tasks/{name}.py" for name in
-              ("config", "errors", "model", "render", "render_tasks", "schema", "state", "yamlpos")]
+              ("config", "errors", "images", "model", "render", "render_tasks", "schema", "state", "yamlpos")]
 
 
 def root() -> Path:
@@ -28,4 +29,14 @@ def files_under(*folders: str) -> list[str]:
     out: list[str] = []
     for folder in folders:
         out += [p.as_posix() for p in Path(folder).rglob("*") if p.is_file() and not is_temp(p)]
+    return sorted(out)
+
+
+def tf_files(*folders: Path) -> list[str]:
+    """Terraform sources below the folders (.tf, .tfvars, .hcl), never Terraform's own working data."""
+    out: list[str] = []
+    for folder in folders:
+        for path in folder.rglob("*"):
+            if path.is_file() and path.suffix in (".tf", ".tfvars", ".hcl") and ".terraform" not in path.parts:
+                out.append(path.as_posix())
     return sorted(out)
