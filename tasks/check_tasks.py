@@ -23,7 +23,8 @@ def check_overlay(env: str, version: str, out: str) -> None:
     built = kubectl.kustomize(f"k8s/overlays/{env}")
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
-    # A unique name: two runs (or two environments) never validate each other's file.
+    # The file kubernetes-validate reads. A unique name: two runs (or two environments)
+    # never validate each other's file.
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -37,7 +38,7 @@ def check_overlay(env: str, version: str, out: str) -> None:
                 + "\n".join(f"  - {p}" for p in problems),
                 fix="fix the templates under templates/k8s/ and run `doit render`",
             )
-        os.replace(tmp, target)  # the built manifest exists only once every check passed
+        state.write_atomic(target, built)  # the built manifest exists only once every check passed
     finally:
         Path(tmp).unlink(missing_ok=True)
     print(f"  k8s/overlays/{env}: schema {version} strict OK, restricted profile OK")

@@ -207,8 +207,7 @@ def _checkov(envs: list[str]) -> None:
         if os.environ.get("CI", "").lower() == "true":
             raise StackError("checkov is not installed, and CI must run it", fix=checkov.INSTALL)
         print("!" * 100 + f"\n  {CHECKOV_SKIPPED}\n" + "!" * 100)
-        CHECKOV_MODE.parent.mkdir(parents=True, exist_ok=True)
-        CHECKOV_MODE.write_text("skipped\n")
+        state.write_atomic(CHECKOV_MODE, "skipped\n")
         return
     CHECKOV_MODE.unlink(missing_ok=True)
     skips = documented_skips(CHECKOV_CONFIG.read_text(encoding="utf-8")) if CHECKOV_CONFIG.exists() else {}
@@ -228,8 +227,7 @@ def _checkov(envs: list[str]) -> None:
                          fix="fix the finding; if it is safe by design, suppress it next to the resource "
                              "with a reason that is true (`#checkov:skip=ID:reason` in Terraform, "
                              "Dockerfiles and workflows; a checkov.io/skipN annotation in templates/k8s/)")
-    CHECKOV_MODE.parent.mkdir(parents=True, exist_ok=True)
-    CHECKOV_MODE.write_text("ran\n")
+    state.write_atomic(CHECKOV_MODE, "ran\n")
 
 
 def _checkov_ran() -> bool:

@@ -185,8 +185,7 @@ def _load(cfg: Config, live: Live) -> dict[str, Any]:
             mk.load_image(profile, ref)
         print(f"  {len(lacking)} image(s) loaded, {len(refs) - len(lacking)} already in the cluster")
         old = set(record(uid).read_text().split()) if record(uid).exists() else set()
-        folder.mkdir(parents=True, exist_ok=True)
-        record(uid).write_text("".join(f"{r}\n" for r in sorted(old | refs)))
+        state.write_atomic(record(uid), "".join(f"{r}\n" for r in sorted(old | refs)))
 
     return {"basename": "minikube_load", "doc": "Load locally built images the cluster lacks (image-load strategy).",
             "actions": [load], "file_dep": _ref_files(cfg), "task_dep": ["minikube_start", IMAGES],

@@ -168,7 +168,7 @@ def _validate() -> None:
               f"(add the named providers to {PLUGIN_DIR_VAR}); this run is not recorded as up to date")
         return
     # Only a run that validated every directory is recorded as up to date.
-    MODE_FILE.write_text("full\n")
+    state.write_atomic(MODE_FILE, "full\n")
 
 
 def _validated_fully() -> bool:
@@ -246,7 +246,7 @@ def _plan(env: str) -> None:
     digest = inputs_hash(env)
     _init(env)
     counts = terraform.plan(env_dir(env), plan, _tf_env(env), label=f"plan {env}")
-    recorded.write_text(digest + "\n")
+    state.write_atomic(recorded, digest + "\n")
     print(summary("tf_plan", env, counts, plan))
     print(f"  apply exactly this plan with `doit tf_apply:{env}`")
 

@@ -51,10 +51,9 @@ def build(name: str, *, dockerfile: str, context: str, args: Mapping[str, str], 
     target = f"{repo}:{images.content_tag(image_id)}"
     docker.tag(image_id, target, docker_env)
     # The .ref is what downstream tasks read; write it last, atomically.
-    ref_tmp = ref.with_suffix(".ref.tmp")
-    ref_tmp.write_text(target + "\n")
-    tmp.replace(iid)
-    ref_tmp.replace(ref)
+    state.write_atomic(iid, tmp.read_bytes())
+    tmp.unlink()
+    state.write_atomic(ref, target + "\n")
     state.record_built(target)
     print(f"[{name}] {target}", flush=True)
     return target
@@ -77,7 +76,6 @@ def debootstrap_base(name: str, *, suite: str, repo: str, iid: Path, ref: Path,
     docker.tag(imported, target, docker_env)
     state.record_built(target)
     LISTINGS.forget()
-    iid.parent.mkdir(parents=True, exist_ok=True)
-    iid.write_text(imported + "\n")
-    ref.write_text(target + "\n")
+    state.write_atomic(iid, imported + "\n")
+    state.write_atomic(ref, target + "\n")
     return target
