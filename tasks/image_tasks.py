@@ -1,9 +1,8 @@
 """doit tasks: base image, shared builder image, and one content-addressed image per service.
 
-Propagation: the builder re-runs when its inputs change; every service build then
-re-runs too, but the layer cache makes a service whose copied files did not change
-come out with the same image ID, hence the same tag and the same .ref bytes, so
-nothing downstream of it (md5 on .ref files) moves.
+The task dicts themselves come from tasks/image_builds.py, shared with Minikube's image
+tasks (which build the same images into Minikube's daemon); this family names them
+`images:*` and adds the preflight and pre_build hooks.
 """
 from __future__ import annotations
 
