@@ -1,4 +1,11 @@
-"""doit tasks: base image, shared builder image, and one content-addressed image per service.
+"""doit tasks: base image, the optional shared builder image, and one content-addressed
+image per service, each built from its build spec (services.<name>.build or
+images.service_build: context, dockerfile, target, args, builder).
+
+Propagation: the builder re-runs when its inputs change; every service build that
+copies from it then re-runs too, but the layer cache makes a service whose copied
+files did not change come out with the same image ID, hence the same tag and the
+same .ref bytes, so nothing downstream of it (md5 on .ref files) moves.
 
 The task dicts themselves come from tasks/image_builds.py, shared with Minikube's image
 tasks (which build the same images into Minikube's daemon); this family names them
@@ -32,6 +39,9 @@ def task_builder_image(run: Run) -> dict[str, Any]:
     cfg = run.try_config(run.env_for("builder_image"))
     if isinstance(cfg, StackError):
         return failing(cfg)  # `images:builder` does not exist: say why, not "no such task"
+    if not any(svc.build.builder for svc in cfg.services.values()):
+        # Nothing to do, and nothing that fails: this stack builds every image on its own.
+        return {"actions": None, "task_dep": ["base_image"]}
     return {"actions": None, "task_dep": ["images:builder"]}
 
 

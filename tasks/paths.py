@@ -4,17 +4,19 @@ Build state (`.build/`) is not here: tasks/state.py names every state file.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from tasks.state import is_temp
 
-__all__ = ["PY_SOURCES", "TERRAFORM", "files_under", "root", "tf_files"]
+__all__ = ["PY_SOURCES", "TERRAFORM", "dockerfiles", "files_under", "root", "tf_files"]
 
 TERRAFORM = Path("terraform")
 
 # The code rendering depends on: a change here re-renders, a change elsewhere does not.
 PY_SOURCES = [f"tasks/{name}.py" for name in
-              ("config", "errors", "images", "model", "render", "render_tasks", "schema", "state", "yamlpos")]
+              ("config", "errors", "healthcheck", "images", "model", "render", "render_tasks", "schema",
+               "state", "yamlpos")]
 
 
 def root() -> Path:
@@ -40,3 +42,17 @@ def tf_files(*folders: Path) -> list[str]:
             if path.is_file() and path.suffix in (".tf", ".tfvars", ".hcl") and ".terraform" not in path.parts:
                 out.append(path.as_posix())
     return sorted(out)
+
+
+def dockerfiles() -> list[str]:
+    """Every Dockerfile of the project (docker/, demo/, ...), never in build state or venvs.
+
+    Walked with pruning: task creation runs on every doit call, and .venv alone holds
+    tens of thousands of files."""
+    skip = {".build", ".git", "node_modules", "__pycache__"}
+    found = []
+    for folder, dirs, files in os.walk("."):
+        dirs[:] = [d for d in dirs if d not in skip and not d.startswith(".venv")
+                   and not (Path(folder) / d / "pyvenv.cfg").exists()]
+        found += [(Path(folder) / f).as_posix().removeprefix("./") for f in files if f.startswith("Dockerfile")]
+    return sorted(found)

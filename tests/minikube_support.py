@@ -2,7 +2,7 @@
 
 The fake `docker` implements only what stackbuild's image tasks call (`build --iidfile`,
 `tag`, `image ls`). Image IDs are deterministic and follow the real layering of
-docker/Dockerfile.service: a service image depends on the shared code and *its own*
+demo/docker/Dockerfile.service: a service image depends on the shared code and *its own*
 module only (not on the builder image ID), so editing one service's module changes
 exactly one service image, as the layer cache does with a real daemon. Each
 DOCKER_HOST gets its own image store, so a docker-env build (Minikube's daemon) is

@@ -231,7 +231,7 @@ def test_noop_up_calls_nothing_but_one_ps(stack: Path) -> None:
     result = up(stack)
     log = (stack.parent / "calls.jsonl").read_text()
     assert '"prog": "docker-compose"' not in log, result.out
-    assert not {"compose_up_dbs", "compose_up_services", "bootstrap"} & set(result.executed())
+    assert not {"compose_up_dbs", "compose_up_services", "compose_jobs"} & set(result.executed())
     docker = [r["args"][0] for r in calls(stack, "docker")]
     assert docker.count("ps") == 1  # one `docker ps`, shared by every up task
 

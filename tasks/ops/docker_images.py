@@ -39,13 +39,13 @@ def is_current(iid: Path, ref: Path, docker_env: Mapping[str, str]) -> bool:
 
 
 def build(name: str, *, dockerfile: str, context: str, args: Mapping[str, str], repo: str,
-          iid: Path, ref: Path, docker_env: Mapping[str, str]) -> str:
+          iid: Path, ref: Path, docker_env: Mapping[str, str], stage: str | None = None) -> str:
     """Build, tag with the content tag, and record ID and reference (only on success)."""
     iid.parent.mkdir(parents=True, exist_ok=True)
     tmp = iid.with_suffix(".iid.tmp")
     tmp.unlink(missing_ok=True)
     print(f"[{name}] docker build -f {dockerfile} {context}", flush=True)
-    docker.build(dockerfile, context, build_args=args, iidfile=tmp, prefix=name, env=docker_env)
+    docker.build(dockerfile, context, build_args=args, iidfile=tmp, prefix=name, env=docker_env, stage=stage)
     LISTINGS.forget()
     image_id = tmp.read_text().strip()
     target = f"{repo}:{images.content_tag(image_id)}"

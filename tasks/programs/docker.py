@@ -68,9 +68,12 @@ def remove_image(ref: str) -> None:
 
 
 def build(dockerfile: str, context: str, *, build_args: Mapping[str, str], iidfile: Path, prefix: str,
-          env: Env = None) -> None:
+          env: Env = None, stage: str | None = None) -> None:
+    """`docker build`, the image ID written to `iidfile`; `stage`: the build spec's `target`
+    (a multi-stage Dockerfile's stage to stop at)."""
+    until = ["--target", stage] if stage else []
     flags = [f for key, value in sorted(build_args.items()) for f in ("--build-arg", f"{key}={value}")]
-    tools.run("docker", "build", "-f", dockerfile, *flags, "--iidfile", str(iidfile), context,
+    tools.run("docker", "build", "-f", dockerfile, *until, *flags, "--iidfile", str(iidfile), context,
               prefix=prefix, env=env)
 
 
