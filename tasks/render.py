@@ -217,11 +217,6 @@ def k8s_overlay(cfg: Config, stack: Config) -> Outputs:
 
 # --- Docker Compose ---------------------------------------------------------------
 
-def image_var(name: str) -> str:
-    """Variable through which `doit compose_up` passes a built image's content tag."""
-    return name.upper().replace("-", "_") + "_IMAGE"
-
-
 def compose(cfg: Config) -> Outputs:
     assert cfg.env is not None
     folder = f"compose/{cfg.env}"
@@ -231,7 +226,7 @@ def compose(cfg: Config) -> Outputs:
         return f'"${{{secret}:?{secret} is not set; see {example}}}"'
 
     def db_image(db: Database) -> str:
-        return f'"${{{image_var(db.name)}:-{db.image}:latest}}"' if db.build else db.image
+        return f'"${{{images.image_var(db.name)}:-{db.image}:latest}}"' if db.build else db.image
 
     def environment(svc: Service) -> dict[str, Any]:
         # Compose interpolates `$` in values; `$$` is its escape for a literal dollar.

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from tasks import config, paths, placement, render
-from tasks.creators import failing
-from tasks.errors import StackError, user_errors
+from tasks.creators import failing, user_errors
+from tasks.errors import StackError
 from tasks.model import Config
 from tasks.run import Run
 
@@ -139,10 +139,15 @@ def _digest(paths: list[str]) -> str:
     return digest.hexdigest()
 
 
+def _outputs(targets: list[str]) -> dict[str, str]:
+    """The value saved after a successful run: the digest of what was written."""
+    return {"outputs": _digest(targets)}
+
+
 def outputs_unchanged(task: Any, values: dict[str, Any]) -> bool:
     """Up to date only if the files on disk are the ones this task last wrote: a run killed
     mid-write (or a hand edit) leaves other bytes, which doit alone would not notice."""
-    task.value_savers.append(lambda: {"outputs": _digest(task.targets)})
+    task.value_savers.append(partial(_outputs, task.targets))
     return bool(values.get("outputs")) and values.get("outputs") == _digest(task.targets)
 
 

@@ -57,6 +57,56 @@ def manifests(env: str) -> Path:
     return BUILD / "manifests" / f"{env}.yaml"
 
 
+# Per environment: .build/<env>/<part>/. Every state folder is named here, nowhere else.
+
+def images_dir(env: str, daemon: str = "images") -> Path:
+    """<name>.iid and <name>.ref of each image built into one daemon ("images": the local
+    one; Minikube's daemon has its own folder)."""
+    return BUILD / env / daemon
+
+
+def recorded_ref_files() -> list[Path]:
+    """Every image reference any environment recorded, for any daemon."""
+    return sorted(BUILD.glob("*/*/*.ref"))
+
+
+def deploy_dir(env: str) -> Path:
+    """The deploy record of one environment (tasks/ops/k8s_target.py, tasks/ops/release.py):
+    kustomization.yaml, pending.json, applied.json, outcome.json, release.json,
+    known-good.json, secrets.env."""
+    return BUILD / env / "deploy"
+
+
+def push_dir(env: str) -> Path:
+    """<name>.ref of each image pushed to the environment's registry."""
+    return BUILD / env / "push"
+
+
+def terraform_dir(env: str) -> Path:
+    """The environment's saved plan, its inputs hash and Terraform's data (TF_DATA_DIR)."""
+    return BUILD / env / "terraform"
+
+
+def minikube_dir(env: str) -> Path:
+    """Which images were loaded into which Minikube cluster (by cluster UID)."""
+    return BUILD / env / "minikube"
+
+
+def tf_validate_dir() -> Path:
+    """A copy of terraform/ that `tf_validate` inits and validates (never the source tree)."""
+    return BUILD / "terraform" / "validate"
+
+
+def tf_validate_mode() -> Path:
+    """How the last `tf_validate` ran: with provider schemas, or structural checks only."""
+    return BUILD / "terraform" / "validate.mode"
+
+
+def checkov_mode() -> Path:
+    """Did the last `checkov` run, or was it skipped (checkov not installed)?"""
+    return BUILD / "checkov" / "mode"
+
+
 # --------------------------------------------------------------------------- writes
 
 

@@ -78,7 +78,7 @@ def run_doit(project: Path, *args: str, command: str = "run") -> DoitRun:
 
         # What a real run keeps in memory ends with its process.
         state.release_lock()
-        docker_images._present.cache_clear()
+        docker_images.LISTINGS.forget()
     text = report.read_text() if report.exists() else ""
     report.unlink(missing_ok=True)
     return DoitRun(code, text + out.getvalue())

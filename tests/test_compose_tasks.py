@@ -76,7 +76,7 @@ STUB_IMAGES = '''
 
 import json as _json
 from pathlib import Path as _Path
-from tasks import config as _config, image_tasks as _image_tasks, images as _images
+from tasks import config as _config, images as _images
 
 
 def task_images():
@@ -85,7 +85,7 @@ def task_images():
     cfg = _config.load(env, _Path.cwd())
     tags_file = _Path("fake-tags.json")
     tags = _json.loads(tags_file.read_text()) if tags_file.exists() else {}
-    for name in ["base", "builder", *_image_tasks.image_names(cfg)]:
+    for name in ["base", "builder", *cfg.built_images()]:
         ref = _images.ref_file(env, name)
         want = f"srvthreds/{name}:{tags.get(name, 'tag1')}"
         def build(ref=ref, want=want):

@@ -128,10 +128,10 @@ def test_offline_preflight_needs_debootstrap_only_while_the_base_is_not_built(
     (folder / "base.iid").write_text("sha256:b1\n")
     (folder / "base.ref").write_text("srvthreds/base:b1\n")
     fake(machine, "docker", 'case "$1" in version) echo 24.0.7;; image) echo "sha256:b1 srvthreds/base:b1";; esac\n')
-    docker_images._present.cache_clear()
+    docker_images.LISTINGS.forget()
     assert doctor_tasks.images_needs(offline) == ("docker",)
     assert doctor_tasks.preflight_images(offline) is None
-    docker_images._present.cache_clear()
+    docker_images.LISTINGS.forget()
 
 
 def test_busy_port_sentence_names_the_environment_file() -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from doit.exceptions import TaskFailed
 
-from tasks import config, image_tasks
+from tasks import config, image_builds, image_tasks
 from tasks.errors import StackError
 from tests.fixtures import run_doit
 from tests.minikube_support import _store, builds, docker_calls, install_docker
@@ -111,17 +111,17 @@ def test_image_names_are_services_and_the_databases_we_build() -> None:
     cfg = config.load("offline", REPO)
     built_dbs = [db.name for db in cfg.databases.values() if db.build and db.placement != "disabled"]
     assert built_dbs
-    assert image_tasks.image_names(cfg) == [*cfg.services, *built_dbs]
+    assert cfg.built_images() == [*cfg.services, *built_dbs]
     local = config.load("local", REPO)
-    assert image_tasks.image_names(local) == list(local.services)
+    assert local.built_images() == list(local.services)
 
 
 def test_a_daemon_that_cannot_be_asked_means_not_built(tmp_path: Path) -> None:
     def unreachable() -> dict[str, str]:
         raise StackError("minikube is not running")
 
-    image = image_tasks.Image("local", "images", "engine")
-    assert image_tasks.image_in_daemon(image, unreachable) is False
+    image = image_builds.Image("local", "images", "engine")
+    assert image_builds.image_in_daemon(image, unreachable) is False
 
 
 def test_base_image_task_builds_a_base_only_for_debootstrap(project: Path, fake_docker: Path) -> None:
@@ -155,9 +155,9 @@ def test_a_broken_environment_gives_failing_image_tasks_not_none(project: Path) 
 def test_generate_puts_the_given_dependencies_on_every_image_task() -> None:
     from tests.fixtures import REPO
     cfg = config.load("offline", REPO)
-    for task in image_tasks.generate(cfg, task_dep=["_preflight:images"]):
+    for task in image_builds.generate(cfg, task_dep=["_preflight:images"]):
         assert task["task_dep"] == ["_preflight:images"], task["name"]
-    assert all(task["task_dep"] == [] for task in image_tasks.generate(cfg))
+    assert all(task["task_dep"] == [] for task in image_builds.generate(cfg))
 
 
 def test_a_missing_base_is_made_with_debootstrap(project: Path, fake_docker: Path, tmp_path: Path) -> None:

@@ -84,7 +84,7 @@ def test_uptodate_check_with_no_daemon_says_not_current(tmp_path: Path, monkeypa
     bin_dir.mkdir()
     fake_program(bin_dir, "docker", 'echo "Cannot connect to the Docker daemon" >&2; exit 1\n')
     monkeypatch.setenv("PATH", os.pathsep.join([str(bin_dir), "/usr/bin", "/bin"]))
-    docker_images._present.cache_clear()
+    docker_images.LISTINGS.forget()
     iid, ref = tmp_path / "x.iid", tmp_path / "x.ref"
     iid.write_text("sha256:1\n")
     ref.write_text("r/x:1\n")

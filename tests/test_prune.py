@@ -11,6 +11,7 @@ import pytest
 
 from tasks import config
 from tasks.ops import prune
+from tasks.programs.docker import Tagged
 from tests.fixtures import REPO, run_doit
 
 FAKE = r'''
@@ -82,7 +83,7 @@ def test_tags_another_checkout_built_are_kept(project: Path, docker: Path) -> No
 
 
 def test_plan_never_touches_non_content_tags_or_other_repos() -> None:
-    rows = [prune.Tagged("r/a", "latest", "sha256:1", "1"), prune.Tagged("r/a", "bookworm", "sha256:2", "2")]
+    rows = [Tagged("r/a", "latest", "sha256:1", "1"), Tagged("r/a", "bookworm", "sha256:2", "2")]
     assert prune.plan(rows, keep=0, protected_refs=set(), used_ids=set()) == []
 
 
