@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures import run_doit
+from testing.project import run_doit
 
 
 def test_an_editor_lock_file_in_environments_is_not_an_environment(project: Path) -> None:
@@ -22,7 +22,7 @@ def test_an_editor_lock_file_in_environments_is_not_an_environment(project: Path
 
 
 def test_a_secret_name_under_config_or_env_is_refused_before_anything_is_written(project: Path) -> None:
-    from tests.fixtures import snapshot
+    from testing.project import snapshot
 
     before = snapshot(project, "k8s", "compose")
     for text, at in (("config: {RABBITMQ_PASSWORD: hunter2}\n", "config.RABBITMQ_PASSWORD"),
@@ -148,7 +148,7 @@ def test_down_ps_and_logs_work_before_the_first_up(
 
 def test_doctor_knows_which_host_ports_its_own_stack_holds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from tasks import config, doctor_tasks
-    from tests.fixtures import REPO
+    from testing.project import REPO
 
     fake = tmp_path / "docker"
     fake.write_text('#!/bin/sh\necho "0.0.0.0:6379->6379/tcp, [::]:6379->6379/tcp"\necho ""\n')

@@ -18,7 +18,7 @@ import yaml
 
 from tasks import cloud_tasks, config, policy
 from tasks.run import resolve
-from tests.fixtures import REPO, run_doit
+from testing.project import REPO, run_doit
 
 SKIP_COMMENT = re.compile(r"checkov:skip=(CKV2?_[A-Z0-9]+_\d+):(.*)$", re.MULTILINE)
 SKIP_ANNOTATION = re.compile(r"checkov\.io/skip\d+: (CKV2?_[A-Z0-9]+_\d+)=(.*)$", re.MULTILINE)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tasks import tools
-from tests.fixtures import REPO, copy_project, run_doit
+from testing.project import REPO, copy_project, run_doit
 
 DOCS = [REPO / "README.md", REPO / "CHANGELOG.md", REPO / "terraform/environments/README.md",
         *sorted((REPO / "docs").glob("*.md"))]

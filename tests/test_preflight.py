@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tasks import tools
-from tests.fixtures import copy_project
+from testing.project import copy_project
 
 DOIT = str(Path(sys.executable).parent / "doit")
 NOWHERE = "unix:///nonexistent.sock"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tasks import config, prune
-from tests.fixtures import REPO, run_doit
+from testing.project import REPO, run_doit
 
 FAKE = r'''
 import json, os, sys

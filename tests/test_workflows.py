@@ -11,7 +11,7 @@ import yaml
 
 from tasks.errors import StackError
 from tasks.run import resolve, split_argv
-from tests.fixtures import REPO, run_doit
+from testing.project import REPO, run_doit
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
