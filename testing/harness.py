@@ -113,6 +113,19 @@ def log_from_env() -> Path:
 # --------------------------------------------------------------------------- scripted fakes
 
 
+def script(bin_dir: Path, name: str, body: str, log: Path | None = None) -> Path:
+    """Install `name` in bin_dir running `body`: sh lines, or a whole script with its own #! line.
+
+    Its calls go to `log` (default: fake-calls.jsonl next to bin_dir). The body lives in
+    <bin_dir>/../fake-scripts/<name>, so a script sees its own name in argv[0] / $0."""
+    body_file = bin_dir.parent / "fake-scripts" / name
+    body_file.parent.mkdir(parents=True, exist_ok=True)
+    body_file.write_text(body if body.startswith("#!") else "#!/bin/sh\n" + body)
+    body_file.chmod(0o755)
+    return install(bin_dir, name, "testing.fakes.scripted", name, str(body_file),
+                   env={CALLS_ENV: str(log or bin_dir.parent / "fake-calls.jsonl")})
+
+
 class FakeBin:
     """A folder of fakes with one call log: `script()` for a few lines of sh that play one
     behaviour (a daemon that is gone, a tool that prints a version), `activate()` to put it
@@ -126,11 +139,7 @@ class FakeBin:
 
     def script(self, name: str, body: str) -> Path:
         """`name` runs the sh `body` (arguments as "$@"); every call is logged."""
-        body_file = self.root / "scripts" / name
-        body_file.parent.mkdir(parents=True, exist_ok=True)
-        body_file.write_text(body if body.startswith("#!") else "#!/bin/sh\n" + body)
-        return install(self.bin_dir, name, "testing.fakes.scripted", name, str(body_file),
-                       env={CALLS_ENV: str(self.log)})
+        return script(self.bin_dir, name, body, self.log)
 
     def path(self, base: str | None = None) -> str:
         """PATH with the fakes first, then the venv, then `base` (default: the current PATH)."""

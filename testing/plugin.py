@@ -70,7 +70,7 @@ def fake_docker_daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> fake_
     return daemon
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def real_program_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[guard_mod.Guard]:
     """Fail a test that starts a real docker/docker-compose/kubectl/minikube unless it is
     marked for it (docker, minikube)."""

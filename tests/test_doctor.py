@@ -11,13 +11,12 @@ from pathlib import Path
 import pytest
 
 from tasks import doctor
+from testing import harness
 from testing.project import run_doit
 
 
 def fake(bin_dir: Path, name: str, script: str) -> None:
-    path = bin_dir / name
-    path.write_text("#!/bin/sh\n" + script)
-    path.chmod(0o755)
+    harness.script(bin_dir, name, script)
 
 
 @pytest.fixture
