@@ -2,29 +2,24 @@
 recorded reference and every image a container uses. Docker is a fake on PATH."""
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
 import pytest
 
 from tasks import config, prune
-from testing.fakes import docker as fake_docker
 from testing.fakes.docker import FakeDocker
 from testing.project import REPO, run_doit
 
 
 @pytest.fixture
-def docker(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeDocker:
-    bin_dir = tmp_path / "bin"
-    daemon = fake_docker.install(bin_dir, tmp_path / "docker-state")
+def docker(project: Path, fake_docker_daemon: FakeDocker) -> FakeDocker:
+    daemon = fake_docker_daemon
     for i in range(1, 7):
         daemon.add_image(f"srvthreds/engine:{i:012x}", iid=f"sha256:e{i}", created=f"2026-11-0{i} 10:00:00 +0000 UTC")
     daemon.add_image("srvthreds/engine:latest", iid="sha256:e6")
     daemon.add_image("srvthreds/builder:00000000000a", iid="sha256:b1", created="2026-11-01 10:00:00 +0000 UTC")
     daemon.add_image("someone/else:000000000001", iid="sha256:x1", created="2026-11-01 10:00:00 +0000 UTC")
     daemon.add_container("c1", "sha256:e2")  # a stopped container uses the image of tag 2
-    monkeypatch.setenv("PATH", os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent), "/usr/bin", "/bin"]))
     # This checkout built every engine tag the fake daemon lists (tasks/state.built_log).
     built(project, range(1, 7))
     return daemon

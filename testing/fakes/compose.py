@@ -10,6 +10,7 @@ Run as `python -m testing.fakes.compose` by the wrapper `install` writes.
 """
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -100,8 +101,6 @@ def cmd_down(store: docker.Store, project: str, args: list[str]) -> None:
 
 
 def cmd_ps(store: docker.Store, project: str) -> str:
-    import json
-
     rows = [{"Service": c["labels"]["com.docker.compose.service"], "State": c["state"], "Health": c["health"],
              "Image": c.get("ref", "")}
             for c in store["containers"].values() if c["labels"].get("com.docker.compose.project") == project]
