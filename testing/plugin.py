@@ -3,6 +3,7 @@ scripted fakes, and the guard against real daemons (testing/guard.py)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,20 @@ def fake_docker_daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> fake_
     daemon = fake_docker.install(bin_dir, tmp_path / "fake-docker")
     monkeypatch.setenv("PATH", fake_path(bin_dir))
     return daemon
+
+
+@dataclass
+class FakeMachine:
+    docker: fake_docker.FakeDocker
+    cluster: FakeCluster
+
+
+@pytest.fixture
+def fake_machine(fake_cluster: FakeCluster, tmp_path: Path) -> FakeMachine:
+    """A machine whose docker, minikube and kubectl are all fakes, with an empty daemon and no
+    cluster: for tests that run whole commands (`doit doctor`, `doit list --status`)."""
+    assert fake_cluster.bin_dir is not None
+    return FakeMachine(fake_docker.install(fake_cluster.bin_dir, tmp_path / "fake-docker"), fake_cluster)
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,9 @@ import pytest
 from tasks import tools
 from testing.project import REPO, copy_project, run_doit
 
+# The examples run whole commands (doctor, list --status) that ask docker and kubectl.
+pytestmark = pytest.mark.usefixtures("fake_machine")
+
 DOCS = [REPO / "README.md", REPO / "CHANGELOG.md", REPO / "terraform/environments/README.md",
         *sorted((REPO / "docs").glob("*.md"))]
 # What may run here: no daemon, no cluster, no cloud account.
