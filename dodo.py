@@ -21,10 +21,10 @@ from tasks import (
     doctor_tasks,
     image_tasks,
     minikube_tasks,
-    prune,
     render_tasks,
     terraform_tasks,
 )
+from tasks.ops import prune
 from tasks.reporter import SummaryReporter
 from tasks.run import start
 

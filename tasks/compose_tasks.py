@@ -21,8 +21,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from tasks import catalog, targets
-from tasks.compose import (
+from tasks import catalog
+from tasks.creators import failing, failing_family
+from tasks.errors import StackError, user_errors
+from tasks.ops import targets
+from tasks.ops.compose import (
     Live,
     Stack,
     down,
@@ -34,11 +37,9 @@ from tasks.compose import (
     show_config,
     volume_ids,
 )
-from tasks.compose_target import ComposeTarget
-from tasks.creators import failing, failing_family
-from tasks.errors import StackError, user_errors
+from tasks.ops.compose_target import ComposeTarget
+from tasks.ops.targets import status
 from tasks.run import Run
-from tasks.targets import status
 
 TaskDict = dict[str, Any]
 # Docker and docker-compose are checked (tasks/doctor_tasks.py) before anything starts.
@@ -81,7 +82,7 @@ def env_task(stack: Stack) -> TaskDict:
 
 
 def converge(stack: Stack, live: Live, what: str) -> None:
-    """The deploy engine (tasks/targets.py) on this step of the Compose target."""
+    """The deploy engine (tasks/ops/targets.py) on this step of the Compose target."""
     targets.converge(ComposeTarget(stack.cfg, live, what))
 
 

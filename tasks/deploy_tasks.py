@@ -3,11 +3,11 @@
 It applies k8s/overlays/<env> with every image pinned to the content tag `push:<env>`
 recorded (.build/<env>/images/<name>.ref, prefixed with cloud.registry), starts Jobs whose
 inputs changed, waits for everything together (undo + reasons on failure), then
-smoke-checks that every Deployment is ready. Same engine as Minikube (tasks/targets.py on
-tasks/k8s_target.py), in one task: a no-op is one read of the Namespace.
+smoke-checks that every Deployment is ready. Same engine as Minikube (tasks/ops/targets.py on
+tasks/ops/k8s_target.py), in one task: a no-op is one read of the Namespace.
 
 `rollback:<env>` re-applies the known-good release the last deploy replaced
-(tasks/release.py), never a relative `rollout undo`: after a deploy that already undid
+(tasks/ops/release.py), never a relative `rollout undo`: after a deploy that already undid
 its own failure it changes nothing.
 """
 from __future__ import annotations
@@ -17,11 +17,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from tasks import atomic, images, k8s_target, release, targets, tools
-from tasks import k8s_deploy as kd
+from tasks import atomic, images, tools
 from tasks.creators import failing
 from tasks.errors import StackError, user_errors
 from tasks.model import Config
+from tasks.ops import k8s_deploy as kd
+from tasks.ops import k8s_target, release, targets
 from tasks.paths import files_under
 from tasks.run import Run
 
@@ -50,7 +51,7 @@ def deploy(cfg: Config) -> None:
 
 
 def rollback(cfg: Config) -> None:
-    """Re-apply the known-good release the last deploy replaced (tasks/release.py)."""
+    """Re-apply the known-good release the last deploy replaced (tasks/ops/release.py)."""
     tools.require("kubectl")
     tgt = k8s_target.cloud(cfg)
     tgt.remember = False

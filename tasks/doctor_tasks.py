@@ -15,9 +15,10 @@ from typing import Any
 
 from doit.exceptions import TaskFailed
 
-from tasks import docker_images, doctor, images, term, tools
+from tasks import images, term, tools
 from tasks.errors import StackError
 from tasks.model import Config
+from tasks.ops import docker_images, doctor
 from tasks.run import Run
 
 

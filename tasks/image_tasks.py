@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tasks import docker_images, images
+from tasks import images
 from tasks.creators import failing
 from tasks.errors import StackError, user_errors
 from tasks.model import Config
+from tasks.ops import docker_images
 from tasks.paths import files_under
 from tasks.run import Run
 

@@ -3,8 +3,8 @@
     minikube_start -> [compose_up_dbs] -> minikube_images:* -> [minikube_load]
         -> minikube_apply -> minikube_rollout -> minikube_up
 
-The apply and the wait are tasks/targets.py's engine on the Kubernetes target
-(tasks/k8s_target.py): jobs whose inputs changed start with the apply, and the rollout
+The apply and the wait are tasks/ops/targets.py's engine on the Kubernetes target
+(tasks/ops/k8s_target.py): jobs whose inputs changed start with the apply, and the rollout
 step waits for every workload and job together under one deadline; nothing is recorded
 as applied until all are healthy.
 
@@ -25,14 +25,15 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tasks import catalog, images, k8s_target, targets, tools
-from tasks import k8s_deploy as kd
-from tasks import minikube as mk
+from tasks import catalog, images, tools
 from tasks.creators import failing_family
 from tasks.errors import StackError, user_errors
 from tasks.image_tasks import generate
-from tasks.k8s_target import KubeTarget
 from tasks.model import Config, Minikube
+from tasks.ops import k8s_deploy as kd
+from tasks.ops import k8s_target, targets
+from tasks.ops import minikube as mk
+from tasks.ops.k8s_target import KubeTarget
 from tasks.paths import BUILD, files_under
 from tasks.run import Run
 

@@ -58,7 +58,7 @@ def test_an_output_folder_that_cannot_be_written_is_one_sentence_not_a_traceback
 
 def test_a_service_still_starting_is_not_up_to_date() -> None:
     # After Ctrl-C during `compose up --wait`, the next run must wait for health again.
-    from tasks import compose
+    from tasks.ops import compose
 
     states = compose.parse_ps("engine\trunning\tUp 1 second (health: starting)\n"
                               "redis\trunning\tUp 2 minutes (healthy)\n")
@@ -108,7 +108,7 @@ def test_a_dependency_database_of_the_wrong_shape_is_rebuilt(project: Path) -> N
 def test_doctor_says_the_aws_cli_is_not_installed_in_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
-    from tasks import doctor
+    from tasks.ops import doctor
 
     monkeypatch.setenv("PATH", os.pathsep.join([str(tmp_path), str(Path(sys.executable).parent)]))
     check = doctor.aws()

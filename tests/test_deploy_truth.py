@@ -242,7 +242,7 @@ def _pod(reason: str, restarts: int) -> dict[str, object]:
     ("ContainerCreating", 0, "progressing"),
 ])
 def test_which_pod_states_fail_a_rollout_early(reason: str, restarts: int, state: str) -> None:
-    from tasks import k8s_health
+    from tasks.ops import k8s_health
     deployment = {"kind": "Deployment", "metadata": {"name": "engine", "generation": 2},
                   "spec": {"replicas": 1}, "status": {"observedGeneration": 2, "replicas": 1}}
     got = k8s_health.verdict(deployment, [_pod(reason, restarts)])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks import doctor
+from tasks.ops import doctor
 from testing import harness
 from testing.project import run_doit
 
@@ -108,7 +108,8 @@ def test_workflows_follow_the_environment() -> None:
 
 def test_offline_preflight_needs_debootstrap_only_while_the_base_is_not_built(
         machine: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tasks import config, docker_images, doctor_tasks
+    from tasks import config, doctor_tasks
+    from tasks.ops import docker_images
     from testing.project import REPO
 
     monkeypatch.chdir(tmp_path)

@@ -77,7 +77,7 @@ def test_daemon_gone_after_the_preflight_gives_the_same_sentence(tmp_path: Path)
 
 
 def test_uptodate_check_with_no_daemon_says_not_current(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tasks import docker_images
+    from tasks.ops import docker_images
 
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tasks import config, prune
+from tasks import config
+from tasks.ops import prune
 from testing.fakes.docker import FakeDocker
 from testing.project import REPO, run_doit
 

@@ -1,4 +1,4 @@
-"""The Compose deploy target: tasks/targets.py's protocol for `runtime: compose`.
+"""The Compose deploy target: tasks/ops/targets.py's protocol for `runtime: compose`.
 
 Compose has no revision history, so nothing is rolled back: `up --wait` starts what
 changed and waits for every container's healthcheck together (one deadline:
@@ -7,10 +7,11 @@ timeouts.healthy), and a failure names each broken service with its last log lin
 """
 from __future__ import annotations
 
-from tasks import compose, images
-from tasks.compose import Stack
+from tasks import images
 from tasks.model import Config
-from tasks.targets import Failure, Row
+from tasks.ops import compose
+from tasks.ops.compose import Stack
+from tasks.ops.targets import Failure, Row
 
 
 class ComposeTarget:

@@ -1,5 +1,5 @@
-"""Deploying an overlay to a cluster: plan, apply and jobs, for tasks/k8s_target.py (the
-Kubernetes target of the deploy engine in tasks/targets.py).
+"""Deploying an overlay to a cluster: plan, apply and jobs, for tasks/ops/k8s_target.py (the
+Kubernetes target of the deploy engine in tasks/ops/targets.py).
 
   plan     write .build/<env>/deploy/kustomization.yaml (the committed overlay plus
            `images:` pinned to content tags), build it with `kubectl kustomize`, hash it.
@@ -9,7 +9,7 @@ Kubernetes target of the deploy engine in tasks/targets.py).
            carries it. Then Jobs whose inputs changed are deleted and re-applied (they are
            immutable). pending.json lists what the wait step must see healthy.
 
-The wait, rollback and recording live in tasks/k8s_target.py and tasks/k8s_health.py.
+The wait, rollback and recording live in tasks/ops/k8s_target.py and tasks/ops/k8s_health.py.
 State lives in .build/<env>/deploy/ (git-ignored): applied.json (last hash seen healthy),
 pending.json (applied, not yet seen healthy), jobs/<name>.{yaml,json,done}.
 """

@@ -121,9 +121,9 @@ def status(target: DeployTarget, out: Callable[[str], None] = print) -> None:
 def for_config(cfg: Config) -> DeployTarget:
     """The registry: which target deploys this environment."""
     if cfg.runtime == "compose":
-        from tasks.compose_target import ComposeTarget
+        from tasks.ops.compose_target import ComposeTarget
         return ComposeTarget(cfg)
-    from tasks import k8s_target
+    from tasks.ops import k8s_target
     if cfg.cloud is not None:
         return k8s_target.cloud(cfg)
     return k8s_target.minikube(cfg)

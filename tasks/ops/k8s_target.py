@@ -1,11 +1,11 @@
-"""The Kubernetes deploy target (Minikube and the cloud clusters): tasks/targets.py's
-protocol on top of tasks/k8s_deploy.py (plan, apply, jobs) and tasks/k8s_health.py
+"""The Kubernetes deploy target (Minikube and the cloud clusters): tasks/ops/targets.py's
+protocol on top of tasks/ops/k8s_deploy.py (plan, apply, jobs) and tasks/ops/k8s_health.py
 (one joint wait, diagnosis).
 
 State in .build/<env>/deploy/: pending.json (applied, not yet seen healthy),
 applied.json (the hash and images last seen healthy), outcome.json (the last run's
 result: did it restore the previous release by itself?), release.json / known-good.json
-(tasks/release.py).
+(tasks/ops/release.py).
 """
 from __future__ import annotations
 
@@ -15,12 +15,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tasks import images, release
-from tasks import k8s_deploy as kd
-from tasks import k8s_health as health
+from tasks import images
 from tasks.errors import StackError
 from tasks.model import Config
-from tasks.targets import Failure, Row
+from tasks.ops import k8s_deploy as kd
+from tasks.ops import k8s_health as health
+from tasks.ops import release
+from tasks.ops.targets import Failure, Row
 
 
 def cluster_images(cfg: Config) -> list[str]:
