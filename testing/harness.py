@@ -48,8 +48,7 @@ def install(bin_dir: Path, name: str, module: str, *args: str, env: Mapping[str,
     exports = {"PYTHONPATH": f"{ROOT}${{PYTHONPATH:+:$PYTHONPATH}}", **(env or {})}
     lines = ["#!/bin/sh", f"# {MARKER}: {name} -> {module}"]
     lines += [f'export {key}="{value}"' for key, value in exports.items()]
-    quoted = " ".join(f'"{a}"' for a in args)
-    lines.append(f'exec "{sys.executable}" -m {module} {quoted} "$@"'.replace("  ", " "))
+    lines.append(" ".join(["exec", f'"{sys.executable}"', "-m", module, *(f'"{a}"' for a in args), '"$@"']))
     path = bin_dir / name
     path.write_text("\n".join(lines) + "\n")
     path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
