@@ -65,7 +65,7 @@ TASKS: dict[str, Entry] = {
     "compose_up": _SELECTED,
     "compose_up_dbs": _SELECTED,
     "compose_up_services": _SELECTED,
-    "bootstrap": _SELECTED,
+    "compose_jobs": _SELECTED,
     "compose_down": Entry(Scope.SELECTED, options=(WIPE,)),
     "compose_ps": _SELECTED,
     "compose_logs": _SELECTED,

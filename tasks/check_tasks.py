@@ -12,7 +12,7 @@ from doit.tools import config_changed
 
 from tasks import policy, state, tools
 from tasks.errors import StackError, user_errors
-from tasks.paths import files_under
+from tasks.paths import dockerfiles, files_under
 from tasks.run import Run
 
 
@@ -90,11 +90,13 @@ def task_validate(run: Run) -> Iterator[dict[str, Any]]:
         "actions": None,
         "task_dep": ["tf_fmt", "tf_validate", "checkov"],
     }
-    dockerfiles = [p for p in files_under("docker") if Path(p).name.startswith("Dockerfile")]
-    if dockerfiles:
+    # Every Dockerfile of the project: the stack's own (wherever its build specs put them)
+    # as well as docker/'s database images.
+    found = dockerfiles()
+    if found:
         yield {
             "name": "dockerfiles",
             "doc": "hadolint on every Dockerfile.",
-            "actions": [(user_errors(hadolint), [dockerfiles])],
-            "file_dep": dockerfiles,
+            "actions": [(user_errors(hadolint), [found])],
+            "file_dep": found,
         }

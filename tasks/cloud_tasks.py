@@ -18,7 +18,7 @@ from tasks.creators import cloud_names
 from tasks.errors import StackError, user_errors
 from tasks.images import ref_file, state_dir
 from tasks.model import Config
-from tasks.paths import BUILD
+from tasks.paths import BUILD, dockerfiles
 from tasks.run import Run
 from tasks.terraform_tasks import TERRAFORM, tf_files
 
@@ -173,20 +173,6 @@ def checkov_envs(run: Run) -> list[str]:
         if not isinstance(got, StackError) and got.runtime == "kubernetes":
             out.append(env)
     return out
-
-
-def dockerfiles() -> list[str]:
-    """Every Dockerfile of the project (docker/, demo/, ...), never in build state or venvs.
-
-    Walked with pruning: task creation runs on every doit call, and .venv alone holds
-    tens of thousands of files."""
-    skip = {".build", ".git", "node_modules", "__pycache__"}
-    found = []
-    for folder, dirs, files in os.walk("."):
-        dirs[:] = [d for d in dirs if d not in skip and not d.startswith(".venv")
-                   and not (Path(folder) / d / "pyvenv.cfg").exists()]
-        found += [(Path(folder) / f).as_posix().removeprefix("./") for f in files if f.startswith("Dockerfile")]
-    return sorted(found)
 
 
 def workflow_files() -> list[str]:

@@ -1,6 +1,6 @@
 """doit tasks: run one environment's stack with Docker Compose (the roadmap's phase 1).
 
-    doit compose_up env=offline      databases, then services, then bootstrap
+    doit compose_up env=offline      databases, then services, then the one-shot jobs
     doit compose_down [wipe=1]       stop everything; wipe=1 also deletes the data volumes
 
 Every call goes through `docker-compose --project-directory compose/<env> -f <db> -f
@@ -99,7 +99,7 @@ def up_task(stack: Stack, live: Live, basename: str, names: list[str], what: str
     }
 
 
-def bootstrap_task(stack: Stack, live: Live) -> TaskDict:
+def jobs_task(stack: Stack, live: Live) -> TaskDict:
     jobs = stack.jobs()
 
     def volumes_unchanged(task: Any, values: dict[str, Any]) -> bool:
@@ -109,8 +109,8 @@ def bootstrap_task(stack: Stack, live: Live) -> TaskDict:
         return current is not None and values.get("volumes") == current
 
     return {
-        "basename": "bootstrap",
-        "doc": "Run the bootstrap job once; again only when its image, compose files or .env change.",
+        "basename": "compose_jobs",
+        "doc": "Run the one-shot jobs once; again only when their images, compose files or .env change.",
         "actions": [action(run_job, stack, live, job) for job in jobs],
         "file_dep": inputs(stack, jobs),
         # After the services (the order of compose_up): doit only orders through task_dep.
@@ -142,8 +142,8 @@ def full_up_task(stack: Stack) -> TaskDict:
     # and compose_up names them too, so the order reads here as it runs.
     steps = [PREFLIGHT, *(["_compose_pre_build"] if stack.cfg.hooks["pre_build"] else []), "images", *after_build(stack)]
     return {"basename": "compose_up",
-            "doc": "Build images, start databases, then services, then bootstrap (env=<name>).",
-            "actions": None, "task_dep": [*steps, "compose_up_dbs", "compose_up_services", "bootstrap"]}
+            "doc": "Build images, start databases, then services, then the jobs (env=<name>).",
+            "actions": None, "task_dep": [*steps, "compose_up_dbs", "compose_up_services", "compose_jobs"]}
 
 
 def show_status(stack: Stack) -> None:
@@ -158,7 +158,7 @@ def always(basename: str, doc: str, func: Callable[..., None], stack: Stack, *ar
 
 
 ALIASES = {"s_a_dbs_s": "compose_up", "s_a_dbs": "compose_up_dbs", "s_a_s": "compose_up_services"}
-PUBLIC = ["compose_up", "compose_up_dbs", "compose_up_services", "bootstrap", "compose_down",
+PUBLIC = ["compose_up", "compose_up_dbs", "compose_up_services", "compose_jobs", "compose_down",
           "compose_ps", "compose_logs", "compose_config", *ALIASES]
 
 
@@ -171,7 +171,7 @@ def stack_tasks(stack: Stack) -> Iterator[TaskDict]:
     yield up_task(stack, live, "compose_up_services", stack.services(), "services",
                   "Start the services after their databases; wait until healthy (env=<name>).",
                   ["compose_up_dbs"])
-    yield bootstrap_task(stack, live)
+    yield jobs_task(stack, live)
     if stack.dbs() or stack.services() or stack.jobs():
         yield full_up_task(stack)
     else:  # a cloud environment: compose_up would build images and then start nothing
@@ -181,7 +181,7 @@ def stack_tasks(stack: Stack) -> Iterator[TaskDict]:
             f"{', '.join(sorted({d.placement for d in cfg.databases.values()}))})",
             fix=f"deploy it with `doit deploy:{stack.env}`" if cfg.cloud is not None
             else "use an environment with `runtime: compose`, or place a database in compose"),
-            basename="compose_up", doc="Build images, start databases, then services, then bootstrap (env=<name>).")
+            basename="compose_up", doc="Build images, start databases, then services, then the jobs (env=<name>).")
     yield always("compose_down", "Stop and remove the stack; data volumes are kept unless --wipe.",
                  down, stack, live)
     yield always("compose_ps", "Table per service: desired, ready, image, applied, ok/stale/failed; "

@@ -15,7 +15,7 @@ from typing import Any
 
 from tasks import schema as s
 from tasks.errors import ConfigError, StackError
-from tasks.model import Config, Database, Health, Images, Minikube, Port, Service
+from tasks.model import Build, Config, Database, Health, Images, Minikube, Port, Service
 from tasks.yamlpos import KeyPath, Located, dotted, load_yaml
 
 ENV_DIR = "environments"
@@ -48,6 +48,21 @@ RESOURCES = s.Fields(
      "memory": s.Scalar((str,), s.quantity(s.MEMORY, "'256Mi' or '1Gi'"))},
     frozenset({"cpu", "memory"}),
 )
+# Build specs, in Compose's words; paths relative to the project root (see _build_spec).
+_BUILD_FIELDS: dict[str, s.Spec] = {
+    "context": s.REL_PATH, "dockerfile": s.REL_PATH,
+    "target": s.typed(r"[A-Za-z][A-Za-z0-9_.-]*", "build stage name", "'runtime'"),
+    "args": s.MapOf(VALUE, _env_var),
+}
+BUILDER = s.Fields(_BUILD_FIELDS, frozenset({"context"}))
+BUILD = s.Fields({**_BUILD_FIELDS, "builder": s.BOOL}, frozenset({"context"}))
+# Build args the tool passes to every build itself; a stack may not redefine them.
+TOOL_ARGS = ("BASE_IMAGE", "UID", "SERVICE", "BUILDER_IMAGE")
+HEALTH_KINDS = ("http", "tcp", "exec")
+# Which keys each health kind needs; any other key is a mistake (see _health).
+HEALTH_KEYS = {"http": ("port", "path"), "tcp": ("port",), "exec": ("command",)}
+HEALTH = s.Fields({"kind": s.Scalar((str,), s.one_of(*HEALTH_KINDS)), "port": s.PORT, "path": s.URL_PATH,
+                   "command": s.ListOf(s.STR)})
 SERVICE = s.Fields(
     {
         "kind": s.Scalar((str,), s.one_of("deployment", "job")),
@@ -56,7 +71,8 @@ SERVICE = s.Fields(
         "replicas": s.Scalar((int,), s.between(0, MAX_REPLICAS)),
         "ports": s.ListOf(s.Fields({"name": s.NAME, "port": s.PORT, "publish": s.PORT},
                                    frozenset({"name", "port"}))),
-        "health": s.Fields({"port": s.PORT, "path": s.URL_PATH}, frozenset({"port", "path"})),
+        "health": HEALTH,
+        "build": BUILD,
         "env": ENV_MAP,
         "uses": s.STRS,
         "optional_uses": s.STRS,
@@ -67,7 +83,7 @@ SERVICE = s.Fields(
 )
 DATABASE = s.Fields(
     {
-        "image": s.IMAGE_REF, "build": s.REL_PATH, "port": s.PORT, "publish": s.PORT, "replica_set": s.NAME,
+        "image": s.IMAGE_REF, "build": s.REL_PATH, "port": s.PORT, "publish": s.PORT,
         "command": s.STRS, "healthcheck": s.STRS, "data_dir": s.ABS_PATH, "env": ENV_MAP,
         "secret_env": s.MapOf(s.Scalar((str,), _env_var), _env_var),
         "env_var": s.Scalar((str,), _env_var),
@@ -133,10 +149,9 @@ TOP = s.Fields(
         "images": s.Fields({
             "prefix": s.IMAGE_REPO, "base": s.Scalar((str,), s.one_of("pull", "debootstrap")),
             "base_image": s.IMAGE_REF, "suite": s.typed(r"[a-z]+", "Debian suite", "'bookworm'"),
-            "service_dockerfile": s.REL_PATH,
             "uid": s.Scalar((int,), s.between(1, 2**31 - 1)),
-            "builder": s.Fields({"dockerfile": s.REL_PATH, "context": s.REL_PATH},
-                                frozenset({"dockerfile", "context"})),
+            "builder": BUILDER,
+            "service_build": BUILD,
         }),
         "services": s.MapOf(SERVICE, s.dns_label),
         "secrets": s.ListOf(s.Scalar((str,), _env_var)),
@@ -168,7 +183,7 @@ DEFAULTS: dict[str, Any] = {
     "kubernetes_version": "1.33.0",
     "runtime": "compose",
     "images": {"prefix": "stack", "base": "pull", "base_image": "debian:bookworm-slim",
-               "suite": "bookworm", "service_dockerfile": "docker/Dockerfile.service", "uid": 10001},
+               "suite": "bookworm", "uid": 10001},
     "minikube": {"profile": "minikube", "driver": "docker", "cpus": 2, "memory": 4096,
                  "disk": "20g", "addons": [], "image_strategy": "docker-env"},
     "host_address": "host.docker.internal",
@@ -319,7 +334,7 @@ def _build(env: str | None, m: dict[str, Any], docs: list[Located], sources: tup
         databases[name] = Database(
             name=name, image=raw["image"], build=raw.get("build"), port=raw["port"],
             env_var=raw["env_var"], placement=where_, endpoint=endpoint,
-            replica_set=raw.get("replica_set"), cluster=raw.get("cluster"),
+            cluster=raw.get("cluster"),
             publish=raw.get("publish"), command=tuple(raw.get("command", [])),
             healthcheck=tuple(raw.get("healthcheck", [])), data_dir=raw.get("data_dir"),
             env=dict(raw.get("env", {})), secret_env=dict(raw.get("secret_env", {})),
@@ -351,20 +366,27 @@ def _build(env: str | None, m: dict[str, Any], docs: list[Located], sources: tup
                               f"add {name} to disabled_services, or place {', '.join(off)}")
         kind = raw.get("kind", "deployment")
         if kind == "deployment" and "health" not in raw:
-            raise where.error(("services", name), f"deployment {name!r} has no health endpoint",
-                              "add `health: {port: N, path: /healthz}` (used for probes and healthchecks)")
+            raise where.error(("services", name), f"deployment {name!r} has no health check",
+                              "add `health: {kind: http, port: N, path: /healthz}` (or kind tcp or exec; "
+                              "used for probes and healthchecks)")
+        if kind == "job" and "health" in raw:
+            raise where.error(("services", name, "health"), f"job {name!r} has a health check",
+                              "remove it: a job runs once, and its exit code says whether it worked")
         services[name] = Service(
             name=name, kind=kind, command=tuple(raw["command"]),
             replicas=raw.get("replicas", 1),
             ports=tuple(Port(p["name"], p["port"], p.get("publish")) for p in raw.get("ports", [])),
-            health=Health(**raw["health"]) if "health" in raw else None,
+            health=_health(where, name, raw["health"]) if "health" in raw else None,
             env=dict(raw.get("env", {})), uses=tuple(raw.get("uses", [])),
             optional_uses=tuple(raw.get("optional_uses", [])),
             requests={k: str(v) for k, v in raw["resources"]["requests"].items()},
             limits={k: str(v) for k, v in raw["resources"]["limits"].items()},
+            build=_service_build(where, name, raw, m["images"]),
         )
     _cross_check(where, m, services, databases)
-    _check_paths(where, m, databases, root)
+    if env is not None and runtime == "compose":
+        _one_container_per_host_port(where, services)
+    _check_paths(where, m, services, databases, root)
     _check_cloud(m, where)
     img = m["images"]
     mk = m["minikube"]
@@ -374,10 +396,9 @@ def _build(env: str | None, m: dict[str, Any], docs: list[Located], sources: tup
         protected=bool(m.get("protected", False)),
         kubernetes_version=m["kubernetes_version"], runtime=runtime,
         images=Images(prefix=img["prefix"], base=img["base"], base_image=img["base_image"],
-                      builder_dockerfile=img["builder"]["dockerfile"],
-                      builder_context=img["builder"]["context"],
-                      service_dockerfile=img["service_dockerfile"], suite=img["suite"],
-                      uid=img["uid"]),
+                      builder=_build_spec(where, ("images", "builder"), img["builder"])
+                      if "builder" in img else None,
+                      suite=img["suite"], uid=img["uid"]),
         services=services, databases=databases, secrets=tuple(m.get("secrets", [])),
         config=dict(m.get("config", {})), components=tuple(m.get("components", [])),
         host_address=host,
@@ -388,6 +409,55 @@ def _build(env: str | None, m: dict[str, Any], docs: list[Located], sources: tup
         hooks={k: tuple(hooks.get(k, [])) for k in ("pre_build", "post_build")},
         timeouts=dict(m["timeouts"]), sources=sources,
     )
+
+
+def _health(where: _Where, name: str, raw: dict[str, Any]) -> Health:
+    """A health check of one kind, with exactly the keys that kind uses (no kind: http, the
+    form `{port, path}` every stack wrote before kinds existed)."""
+    kind = raw.get("kind", "http")
+    at = ("services", name, "health")
+    for key in HEALTH_KEYS[kind]:
+        if key not in raw:
+            example = {"port": "port: 8080", "path": "path: /healthz", "command": "command: [my-check]"}[key]
+            raise where.error(at, f"a health check of kind {kind} needs {key!r}", f"add `{example}` under health")
+    for key in raw:
+        if key != "kind" and key not in HEALTH_KEYS[kind]:
+            raise where.error(at + (key,), f"{key!r} is not used by a health check of kind {kind}",
+                              f"remove it, or set the kind that uses it ({', '.join(k for k, keys in HEALTH_KEYS.items() if key in keys)})")
+    if kind == "exec" and not raw["command"]:
+        raise where.error(at + ("command",), "the health command is empty",
+                          "write the program and its arguments, e.g. [my-check, --quiet]")
+    return Health(kind=kind, port=raw.get("port"), path=raw.get("path"), command=tuple(raw.get("command", [])))
+
+
+def _build_spec(where: _Where, at: KeyPath, raw: dict[str, Any]) -> Build:
+    context = str(raw["context"]).rstrip("/")
+    for key in raw.get("args", {}):
+        if key in TOOL_ARGS:
+            raise where.error(at + ("args", key), f"build arg {key} is passed by the tool itself",
+                              "remove it here (BASE_IMAGE: images.base_image, UID: images.uid, SERVICE: the "
+                              "service name, BUILDER_IMAGE: the builder's image)")
+    return Build(context=context, dockerfile=raw.get("dockerfile", f"{context}/Dockerfile"),
+                 target=raw.get("target"), args=dict(raw.get("args", {})), builder=bool(raw.get("builder", False)))
+
+
+def _service_build(where: _Where, name: str, raw: dict[str, Any], images: dict[str, Any]) -> Build:
+    """The service's own `build`, else `images.service_build`, as a whole (never merged key by
+    key: a service with its own Dockerfile must not inherit `builder: true`)."""
+    if "build" in raw:
+        at: KeyPath = ("services", name, "build")
+        spec = raw["build"]
+    elif "service_build" in images:
+        at, spec = ("images", "service_build"), images["service_build"]
+    else:
+        raise where.error(("services", name), f"service {name!r} has no build spec",
+                          "add `build: {context: <folder>, dockerfile: <file>}` under it, or a default "
+                          "`images.service_build:` for every service")
+    build = _build_spec(where, at, spec)
+    if build.builder and "builder" not in images:
+        raise where.error(at + ("builder",), f"service {name!r} copies from the builder, but there is no builder",
+                          "add `images.builder: {context: ..., dockerfile: ...}`, or set `builder: false`")
+    return build
 
 
 # --- Cross-field rules: what each file may say alone, but not together -------------
@@ -409,6 +479,9 @@ def memory_bytes(value: str) -> int:
 def _cross_check(where: _Where, m: dict[str, Any], services: dict[str, Service],
                  databases: dict[str, Database]) -> None:
     for name in m["services"]:
+        if name in ("base", "builder"):
+            raise where.error(("services", name), f"{name!r} is the name of the tool's own {name} image",
+                              "rename the service: its image would overwrite that one's record")
         if name in m["databases"]:
             raise where.error(("services", name), f"{name!r} names both a service and a database",
                               "rename one: each becomes a container, a Kubernetes object and a host name")
@@ -467,9 +540,11 @@ def _cross_check(where: _Where, m: dict[str, Any], services: dict[str, Service],
     for db in databases.values():
         if db.placement == "compose" and db.publish:
             publish(db.publish, ("databases", db.name, "publish"))
-        if db.placement == "cluster" and not db.data_dir:
-            raise where.error(("databases", db.name), f"{db.name} runs in the cluster but has no data_dir",
-                              "add `data_dir: /path/of/its/data` (the volume is mounted there)")
+        # Every database with a `cluster` block gets a StatefulSet in k8s/base, whatever this
+        # environment's placement: without data_dir it would mount its volume at "None".
+        if db.cluster and not db.data_dir:
+            raise where.error(("databases", db.name), f"{db.name} may run in a cluster but has no data_dir",
+                              "add `data_dir: /path/of/its/data` (the cluster volume is mounted there)")
     cloud = m.get("cloud")
     if cloud:
         count = cloud["node_count"]
@@ -485,19 +560,42 @@ def _cross_check(where: _Where, m: dict[str, Any], services: dict[str, Service],
                               f"{redis_net} overlaps the VPC {vpc}", "choose a block outside vpc_cidr")
 
 
-def _check_paths(where: _Where, m: dict[str, Any], databases: dict[str, Database], root: Path) -> None:
+def _one_container_per_host_port(where: _Where, services: dict[str, Service]) -> None:
+    """Compose runs `replicas` containers of a service, but a host port can be bound by one
+    container only: the second would fail at `compose up` with "port is already allocated"."""
+    for svc in services.values():
+        published = [p.publish for p in svc.ports if p.publish]
+        if svc.replicas > 1 and published:
+            raise where.error(("services", svc.name, "replicas"),
+                              f"{svc.name} publishes host port {published[0]}, so Compose can run only one "
+                              f"container of it, not {svc.replicas}",
+                              "set `replicas: 1` in this environment, or remove `publish` from its ports "
+                              "(other services still reach it on the Compose network)")
+
+
+def _check_paths(where: _Where, m: dict[str, Any], services: dict[str, Service],
+                 databases: dict[str, Database], root: Path) -> None:
     """Build inputs the images need exist in the project (else `docker build` fails later)."""
     img = m["images"]
-    wanted: list[tuple[KeyPath, str, bool]] = [
-        (("images", "builder", "context"), img["builder"]["context"], True),
-        (("images", "builder", "dockerfile"), img["builder"]["dockerfile"], False),
-        (("images", "service_dockerfile"), img["service_dockerfile"], False),
-    ]
+    specs: list[tuple[KeyPath, dict[str, Any]]] = []
+    if "builder" in img:
+        specs.append((("images", "builder"), img["builder"]))
+    for name in services:
+        own = "build" in m["services"][name]
+        specs.append((("services", name, "build") if own else ("images", "service_build"),
+                      m["services"][name]["build"] if own else img["service_build"]))
+    wanted: list[tuple[KeyPath, str, bool]] = []
+    for at, spec in specs:
+        context = str(spec["context"]).rstrip("/")
+        wanted.append((at + ("context",), context, True))
+        # Without `dockerfile`, Compose's default: the context's Dockerfile.
+        wanted.append((at + ("dockerfile",) if "dockerfile" in spec else at + ("context",),
+                       spec.get("dockerfile", f"{context}/Dockerfile"), False))
     for db in databases.values():
         if db.build and db.placement != "disabled":
             wanted.append((("databases", db.name, "build"), db.build, True))
             wanted.append((("databases", db.name, "build"), f"{db.build}/Dockerfile", False))
-    for path, rel, folder in wanted:
+    for path, rel, folder in dict.fromkeys(wanted):
         target = root / rel
         if not (target.is_dir() if folder else target.is_file()):
             raise where.error(path, f"{rel} is not a {'folder' if folder else 'file'} in the project",

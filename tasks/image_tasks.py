@@ -1,9 +1,11 @@
-"""doit tasks: base image, shared builder image, and one content-addressed image per service.
+"""doit tasks: base image, the optional shared builder image, and one content-addressed
+image per service, each built from its build spec (services.<name>.build or
+images.service_build: context, dockerfile, target, args, builder).
 
-Propagation: the builder re-runs when its inputs change; every service build then
-re-runs too, but the layer cache makes a service whose copied files did not change
-come out with the same image ID, hence the same tag and the same .ref bytes, so
-nothing downstream of it (md5 on .ref files) moves.
+Propagation: the builder re-runs when its inputs change; every service build that
+copies from it then re-runs too, but the layer cache makes a service whose copied
+files did not change come out with the same image ID, hence the same tag and the
+same .ref bytes, so nothing downstream of it (md5 on .ref files) moves.
 """
 from __future__ import annotations
 
@@ -12,10 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from doit.tools import config_changed
+
 from tasks import images
 from tasks.creators import failing
 from tasks.errors import StackError, user_errors
-from tasks.model import Config
+from tasks.model import Build, Config
 from tasks.ops import docker_images
 from tasks.paths import files_under
 from tasks.run import Run
@@ -75,12 +79,24 @@ def base_arg(cfg: Config, image: Image) -> str:
     return image.sibling("base").recorded() if cfg.images.base == "debootstrap" else cfg.images.base_image
 
 
-def build_args(cfg: Config, image: Image, service: str | None, health: str) -> dict[str, str]:
+def _text(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def static_args(cfg: Config, build: Build | None, service: str | None) -> dict[str, str]:
+    """The build args known before any build: the stack's own, UID and SERVICE. A change in
+    them rebuilds the image (config_changed); BASE_IMAGE and BUILDER_IMAGE follow .ref files."""
+    if build is None:  # a database image of ours: only the base is ours to pass
+        return {}
+    args = {key: _text(value) for key, value in build.args.items()} | {"UID": str(cfg.images.uid)}
+    return args | ({"SERVICE": service} if service is not None else {})
+
+
+def build_args(cfg: Config, image: Image, build: Build | None, service: str | None) -> dict[str, str]:
     """Read at run time: the base's and builder's tags are known only once they are built."""
-    args = {"BASE_IMAGE": base_arg(cfg, image)}
-    if service is not None:
-        args |= {"BUILDER_IMAGE": image.sibling("builder").recorded(), "SERVICE": service,
-                 "HEALTH_PORT": health}
+    args = static_args(cfg, build, service) | {"BASE_IMAGE": base_arg(cfg, image)}
+    if build is not None and build.builder:
+        args["BUILDER_IMAGE"] = image.sibling("builder").recorded()
     return args
 
 
@@ -97,11 +113,11 @@ def make_base(cfg: Config, image: Image, docker_env: DockerEnv) -> None:
 
 
 @user_errors
-def build_image(cfg: Config, image: Image, dockerfile: str, context: str, repo: str, service: str | None,
-                health: str, docker_env: DockerEnv) -> None:
+def build_image(cfg: Config, image: Image, dockerfile: str, context: str, repo: str, build: Build | None,
+                service: str | None, docker_env: DockerEnv) -> None:
     docker_images.build(image.name, dockerfile=dockerfile, context=context,
-                        args=build_args(cfg, image, service, health), repo=repo, iid=image.iid,
-                        ref=image.ref, docker_env=docker_env())
+                        args=build_args(cfg, image, build, service), stage=build.target if build else None,
+                        repo=repo, iid=image.iid, ref=image.ref, docker_env=docker_env())
 
 
 def generate(cfg: Config, *, basename: str = "images", docker_env: DockerEnv = _no_env,
@@ -127,29 +143,39 @@ def generate(cfg: Config, *, basename: str = "images", docker_env: DockerEnv = _
         })
 
     def build_task(name: str, *, dockerfile: str, context: str, inputs: list[str], repo: str, doc: str,
-                   service: str | None = None, health: str = "") -> dict[str, Any]:
+                   build: Build | None = None, service: str | None = None) -> dict[str, Any]:
         image = Image(env, basename, name)
+        uptodate: list[Any] = [(image_in_daemon, [image, docker_env])]
+        if build is not None:
+            # Args and target are not files: a changed one (images.uid, say) must rebuild too.
+            uptodate.append(config_changed({"args": static_args(cfg, build, service), "target": build.target,
+                                            "base_image": cfg.images.base_image}))
         return {
             "name": name, "doc": doc,
-            "actions": [(build_image, [cfg, image, dockerfile, context, repo, service, health, docker_env])],
+            "actions": [(build_image, [cfg, image, dockerfile, context, repo, build, service, docker_env])],
             "file_dep": sorted({dockerfile, *inputs, *base_deps}),
             "targets": [str(image.ref), str(image.iid)],
-            "uptodate": [(image_in_daemon, [image, docker_env])], "task_dep": deps, "clean": True,
+            "uptodate": uptodate, "task_dep": deps, "clean": True,
         }
 
-    context = cfg.images.builder_context
-    builder_inputs = files_under(context)
-    tasks.append(build_task(
-        "builder", dockerfile=cfg.images.builder_dockerfile, context=context, inputs=builder_inputs,
-        repo=f"{cfg.images.prefix}/builder", doc="Shared builder image: builds and tests the app once."))
-    for svc in cfg.services.values():
-        # The builder's inputs are listed too: a source edit then shows as this image's own
-        # reason to rebuild in `doit info` (its builder will change), not as "up-to-date".
+    builder = cfg.images.builder
+    builder_inputs = files_under(builder.context) if builder else []
+    if builder is not None and any(svc.build.builder for svc in cfg.services.values()):
         tasks.append(build_task(
-            svc.name, dockerfile=cfg.images.service_dockerfile, context=context,
-            inputs=[str(Image(env, basename, "builder").ref), *builder_inputs],
-            service=svc.name, health=str(svc.health.port) if svc.health else "",
-            repo=cfg.image_ref(svc.name), doc=f"Service image for {svc.name} (copies from the builder)."))
+            "builder", dockerfile=builder.dockerfile, context=builder.context, inputs=builder_inputs,
+            repo=f"{cfg.images.prefix}/builder", build=builder,
+            doc="Shared builder image: builds and tests the app once."))
+    for svc in cfg.services.values():
+        inputs = files_under(svc.build.context)
+        if svc.build.builder:
+            # The builder's inputs are listed too: a source edit then shows as this image's own
+            # reason to rebuild in `doit info` (its builder will change), not as "up-to-date".
+            inputs += [str(Image(env, basename, "builder").ref), *builder_inputs]
+        how = "copies from the builder" if svc.build.builder else f"from {svc.build.dockerfile}"
+        tasks.append(build_task(
+            svc.name, dockerfile=svc.build.dockerfile, context=svc.build.context, inputs=inputs,
+            build=svc.build, service=svc.name, repo=cfg.image_ref(svc.name),
+            doc=f"Service image for {svc.name} ({how})."))
     for db in cfg.databases.values():
         if db.build and db.placement != "disabled":
             tasks.append(build_task(
@@ -175,6 +201,9 @@ def task_builder_image(run: Run) -> dict[str, Any]:
     cfg = run.try_config(run.env_for("builder_image"))
     if isinstance(cfg, StackError):
         return failing(cfg)  # `images:builder` does not exist: say why, not "no such task"
+    if not any(svc.build.builder for svc in cfg.services.values()):
+        # Nothing to do, and nothing that fails: this stack builds every image on its own.
+        return {"actions": None, "task_dep": ["base_image"]}
     return {"actions": None, "task_dep": ["images:builder"]}
 
 

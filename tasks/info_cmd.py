@@ -32,7 +32,7 @@ def _arg(value: Any) -> str:
 
 
 def describe(func: Any, args: tuple[Any, ...] | list[Any] = (), kwargs: dict[str, Any] | None = None) -> str:
-    """`build_image(Image(engine), 'docker/Dockerfile.service', ...)`: a name, never an address."""
+    """`build_image(Image(api), 'docker/Dockerfile', ...)`: a name, never an address."""
     while True:
         if isinstance(func, functools.partial):
             args = [*func.args, *args]

@@ -17,8 +17,23 @@ class Port:
 
 @dataclass(frozen=True)
 class Health:
-    port: int
-    path: str
+    """How to tell a running service is healthy: Kubernetes probes and Compose healthchecks."""
+
+    kind: str  # "http" (GET path answers 2xx/3xx), "tcp" (port accepts) or "exec" (command exits 0)
+    port: int | None = None  # http, tcp
+    path: str | None = None  # http
+    command: tuple[str, ...] = ()  # exec: argv run inside the container
+
+
+@dataclass(frozen=True)
+class Build:
+    """How one image is built, in Compose's terms; paths are relative to the project root."""
+
+    context: str
+    dockerfile: str
+    target: str | None = None
+    args: dict[str, Scalar] = field(default_factory=dict)
+    builder: bool = False  # the image copies from the shared builder (gets BUILDER_IMAGE)
 
 
 @dataclass(frozen=True)
@@ -34,6 +49,7 @@ class Service:
     optional_uses: tuple[str, ...]
     requests: dict[str, str]
     limits: dict[str, str]
+    build: Build
 
     @property
     def env_prefix(self) -> str:
@@ -50,7 +66,6 @@ class Database:
     env_var: str
     placement: str  # compose | cluster | external | disabled
     endpoint: str  # host:port as seen by the services of this environment
-    replica_set: str | None
     cluster: dict[str, Any] | None
     publish: int | None
     command: tuple[str, ...]
@@ -65,9 +80,7 @@ class Images:
     prefix: str
     base: str  # "pull" or "debootstrap"
     base_image: str
-    builder_dockerfile: str
-    builder_context: str
-    service_dockerfile: str
+    builder: Build | None  # the shared builder image, when some service copies from it
     suite: str
     uid: int
 

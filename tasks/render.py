@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tasks import images, netpol, state
+from tasks import healthcheck, images, netpol, state
 from tasks.errors import StackError
 from tasks.model import Config, Database, Service
 
@@ -238,7 +238,7 @@ def compose(cfg: Config) -> Outputs:
             "compose/docker-compose-db.yml.j2", dbs=cfg.placed("compose"), image=db_image, **common),
         f"{folder}/docker-compose-services.yml": _render(
             "compose/docker-compose-services.yml.j2", services=list(cfg.services.values()),
-            environment=environment, cpus=cpus, memory=memory, **common),
+            environment=environment, cpus=cpus, memory=memory, health_test=healthcheck.compose_test_yaml, **common),
         example: _render("compose/env.example.j2", cfg=cfg),
     }
 

@@ -150,7 +150,7 @@ IMAGE_REPO = typed(_REPO, "image repository", "'myorg' or 'registry.example.com/
 IMAGE_REF = typed(_REPO + r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?",
                   "image reference", "'redis:7.2' or 'debian:bookworm-slim'")
 REL_PATH = typed(r"(?!/)(?!(?:.*/)?\.\.(?:/|$))[A-Za-z0-9._/-]+", "relative path",
-                 "'docker/Dockerfile.service' (inside the project, no '..')")
+                 "'app/Dockerfile' (inside the project, no '..')")
 ABS_PATH = typed(r"(?:/[A-Za-z0-9._-]+)+/?", "absolute path below /", "'/data/db'")
 URL_PATH = typed(r"/[A-Za-z0-9._~/-]*(?:\?[A-Za-z0-9._~=&-]*)?", "URL path", "'/healthz'")
 HOSTNAME = typed(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?", "host name", "'host.docker.internal'")

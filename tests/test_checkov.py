@@ -38,7 +38,7 @@ def test_checkov_scans_every_framework_and_every_overlay(at_repo: Path) -> None:
     scans = dict(cloud_tasks.checkov_scans(envs))
     assert list(scans) == ["terraform", "kubernetes", "dockerfile", "github_actions"]
     assert ".build/manifests/minikube.yaml" in scans["kubernetes"]
-    for dockerfile in ("docker/Dockerfile.builder", "docker/Dockerfile.service", "docker/rabbitmq/Dockerfile"):
+    for dockerfile in ("demo/docker/Dockerfile.builder", "demo/docker/Dockerfile.service", "docker/rabbitmq/Dockerfile"):
         assert dockerfile in scans["dockerfile"]
     assert scans["github_actions"][:2] == ["-d", ".github/workflows"]
 

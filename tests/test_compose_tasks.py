@@ -172,7 +172,7 @@ def test_noop_up_calls_nothing_but_one_ps(stack: Path) -> None:
     result = up(stack)
     log = fakes_of(stack).calls()
     assert not [c for c in log if c["tool"] == "docker-compose"], result.out
-    assert not {"compose_up_dbs", "compose_up_services", "bootstrap"} & set(result.executed())
+    assert not {"compose_up_dbs", "compose_up_services", "compose_jobs"} & set(result.executed())
     assert not [c for c in log if c["mutating"]], result.out  # no image built or tagged again either
     docker = [r["argv"][0] for r in calls(stack, "docker")]
     assert docker.count("ps") == 1  # one `docker ps`, shared by every up task

@@ -14,8 +14,8 @@ from testing.project import run_doit
 def test_info_names_the_action_and_the_checks(project: Path) -> None:
     result = run_doit(project, "images:engine", command="info")
     assert " at 0x" not in result.out
-    assert ("actions    :\n - build_image(Config(local), Image(engine), 'docker/Dockerfile.service', 'demo', "
-            "'srvthreds/engine', 'engine', '8080', _no_env)\n") in result.out
+    assert ("actions    :\n - build_image(Config(local), Image(engine), 'demo/docker/Dockerfile.service', 'demo', "
+            "'srvthreds/engine', Build, 'engine', _no_env)\n") in result.out
     assert " * The following uptodate checks say it must run:\n    - image_in_daemon(Image(engine), _no_env)" \
         in result.out
 

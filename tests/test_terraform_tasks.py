@@ -405,7 +405,7 @@ def test_checkov_runs_one_scan_per_framework(in_project: Path, tmp_path: Path, m
         ("checkov", "--framework", "kubernetes", "-f", ".build/manifests/dev.yaml",
          "-f", ".build/manifests/prod.yaml", *common),
     ]
-    assert calls[2][:3] == ("checkov", "--framework", "dockerfile") and "docker/Dockerfile.builder" in calls[2]
+    assert calls[2][:3] == ("checkov", "--framework", "dockerfile") and "demo/docker/Dockerfile.builder" in calls[2]
     assert cloud_tasks._checkov_ran() is True
 
 

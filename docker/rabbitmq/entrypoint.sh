@@ -11,7 +11,11 @@ if [ -z "$password" ]; then
     echo "rabbitmq: set RABBITMQ_DEFAULT_PASS (or RABBITMQ_PASSWORD)" >&2
     exit 1
 fi
-user="${RABBITMQ_DEFAULT_USER:-${RABBITMQ_USER:-srvthreds}}"
+user="${RABBITMQ_DEFAULT_USER:-${RABBITMQ_USER:-}}"
+if [ -z "$user" ]; then
+    echo "rabbitmq: set RABBITMQ_DEFAULT_USER (or RABBITMQ_USER)" >&2
+    exit 1
+fi
 
 # Config lives in the data directory: the image's /etc is not writable by this user.
 umask 077

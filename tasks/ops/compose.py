@@ -349,7 +349,7 @@ def run_job(stack: Stack, live: Live, job: str) -> None:
             raise StackError(volume_mismatch(stack, f"{job} cannot log in with the passwords in {stack.env_file}")
                              + f".\nlast lines of {job}:\n{tail}", fix=volume_fix(stack)) from None
         raise StackError(f"{job} failed in environment {stack.env} (exit {exc.code}); last lines:\n{tail}",
-                         fix=exc.fix or f"fix the cause, then `doit bootstrap env={stack.env}` runs it again") from None
+                         fix=exc.fix or f"fix the cause, then `doit compose_jobs env={stack.env}` runs it again") from None
     print(f"  {job} done")
 
 

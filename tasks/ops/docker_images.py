@@ -41,14 +41,16 @@ def is_current(iid: Path, ref: Path, docker_env: Mapping[str, str]) -> bool:
 
 
 def build(name: str, *, dockerfile: str, context: str, args: Mapping[str, str], repo: str,
-          iid: Path, ref: Path, docker_env: Mapping[str, str]) -> str:
+          iid: Path, ref: Path, docker_env: Mapping[str, str], stage: str | None = None) -> str:
     """Build, tag with the content tag, and record ID and reference (only on success)."""
     iid.parent.mkdir(parents=True, exist_ok=True)
     tmp = iid.with_suffix(".iid.tmp")
     tmp.unlink(missing_ok=True)
     flags = [f for key, value in sorted(args.items()) for f in ("--build-arg", f"{key}={value}")]
     print(f"[{name}] docker build -f {dockerfile} {context}", flush=True)
-    tools.run("docker", "build", "-f", dockerfile, *flags, "--iidfile", str(tmp), context,
+    # `stage`: the build spec's `target` (a multi-stage Dockerfile's stage to stop at).
+    until = ["--target", stage] if stage else []
+    tools.run("docker", "build", "-f", dockerfile, *until, *flags, "--iidfile", str(tmp), context,
               prefix=name, env=docker_env)
     _present.cache_clear()
     image_id = tmp.read_text().strip()

@@ -4,7 +4,7 @@ It implements only what stackbuild calls: `build --iidfile`, `tag`, `import -`, 
 `image rm`, `inspect`, `ps`, `volume inspect|ls`, `version`, `manifest inspect`. Anything
 else exits 125 ("unsupported"), so a new call shows up as a failing test, not a silent pass.
 
-Image IDs are deterministic and follow the real layering of docker/Dockerfile.service: a
+Image IDs are deterministic and follow the real layering of demo/docker/Dockerfile.service: a
 service image depends on the shared code and *its own* module only (not on the builder
 image ID), so editing one service's module changes exactly one service image, as the layer
 cache does with a real daemon. Each DOCKER_HOST gets its own store, so a docker-env build
@@ -148,6 +148,8 @@ def cmd_build(store: Store, argv: list[str]) -> str:
             args[k], i = v, i + 2
         elif argv[i] == "--iidfile":
             iidfile, i = argv[i + 1], i + 2
+        elif argv[i] == "--target":  # the stage to stop at: part of what is built
+            args["--target"], i = argv[i + 1], i + 2
         else:
             positional.append(argv[i])
             i += 1
@@ -274,7 +276,7 @@ def run(argv: list[str]) -> str:
     state = Path(os.environ[STATE_ENV])
     command = label(argv)
     if command == "version":
-        return "24.0.7-fake\n"  # the preflight (tasks/doctor.py) asks the daemon for its version
+        return "24.0.7-fake\n"  # the preflight (tasks/ops/doctor.py) asks the daemon for its version
     if command == "manifest":
         return ""  # every image is "already in the registry": push becomes a no-op
     with transaction(store_path(state)) as store:

@@ -124,7 +124,7 @@ def test_second_up_changes_no_container(project: Path, before: dict[str, str]) -
     elapsed = time.monotonic() - started
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert containers() == before
-    for task in ("compose_up_dbs", "compose_up_services", "bootstrap"):
+    for task in ("compose_up_dbs", "compose_up_services", "compose_jobs"):
         assert f"-- {task}" in again.stdout, again.stdout
     assert elapsed < 10, f"no-op compose_up took {elapsed:.1f} s"
 

@@ -61,8 +61,9 @@ def test_service_image_has_only_its_own_code(built: dict[str, str], name: str) -
         others = [s.replace("-", "_") for s in CFG.services if s != name]
         assert not any(host.file(f"/app/srvthreds_demo/{o}.py").exists for o in others)
         inspect = json.loads(tools.run("docker", "image", "inspect", built[name]).stdout)[0]["Config"]
-        assert inspect["Healthcheck"]["Test"], "image must have a HEALTHCHECK"
-        assert inspect["User"] not in ("", "0", "root")
+        # Health checks are configuration (Compose healthcheck, Kubernetes probes), not the image's.
+        assert inspect["Healthcheck"]["Test"] == ["NONE"]
+        assert inspect["User"] == str(CFG.images.uid)  # the build arg UID, from images.uid
 
 
 def test_session_agent_listens_on_3000_and_answers_healthz(built: dict[str, str]) -> None:
@@ -109,7 +110,7 @@ def test_second_run_builds_nothing_and_one_service_change_moves_one_tag(
 def test_failed_build_is_not_recorded(built: dict[str, str], project: Path) -> None:
     copy_build_state(project, ENV, "base")
     assert run_doit(project, "images", f"env={ENV}").code == 0
-    dockerfile = project / "docker" / "Dockerfile.service"
+    dockerfile = project / "demo" / "docker" / "Dockerfile.service"
     dockerfile.write_text(dockerfile.read_text() + "\nRUN exit 3\n")
     failed = run_doit(project, "images:engine", f"env={ENV}")
     assert failed.code != 0

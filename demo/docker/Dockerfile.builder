@@ -1,5 +1,5 @@
 # Builder: runs the demo's unit tests against Debian's packaged libraries and lays
-# out what the service images copy. Build context: demo/.
+# out what the service images copy. Build context: demo/ (environments/stack.yaml, images.builder).
 #
 #   /out/shared/                   code every service uses (srvthreds_demo/common, ...)
 #   /out/services/<service>/       that service's one module, e.g. services/engine/
