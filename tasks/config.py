@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from tasks import cloud_db
 from tasks import schema as s
 from tasks.errors import ConfigError, StackError
 from tasks.model import Build, Config, Database, Health, Images, Minikube, Port, Service
@@ -109,7 +110,28 @@ def _iam_arn(value: Any) -> tuple[str, str] | None:
     return f"{value!r} is not an IAM role or user ARN", "write it like 'arn:aws:iam::123456789012:role/Admin'"
 
 
+def _slash24(value: Any) -> tuple[str, str] | None:
+    """Redis Cloud deploys into exactly a /24."""
+    if bad := s.cidr(value):
+        return bad
+    return None if value.endswith("/24") else (f"{value!r} is not a /24 block", "write it like 192.168.10.0/24")
+
+
 CLUSTER_VERSION = re.compile(r"^1\.[0-9]+$")
+# Every module's settings in one mapping; which module takes which is checked by cloud_db.check.
+CLOUD_DATABASE = s.Fields(
+    {
+        "module": s.Scalar((str,), s.one_of(*cloud_db.MODULES)),
+        "instance_size": s.Scalar((str,), s.one_of(*cloud_db.ATLAS_SIZES)),
+        # Names: the pattern each module accepts is checked by cloud_db.check.
+        "username": s.typed(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}", "database user name", "'myapp'"),
+        "database_name": s.typed(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}", "database name", "'myapp'"),
+        "instance_class": s.typed(r"db\.[a-z0-9-]+\.[a-z0-9]+", "RDS instance class", "'db.t4g.micro'"),
+        "storage_gb": s.Scalar((int,), s.between(20, 16384)),
+        "deployment_cidr": s.Scalar((str,), _slash24),
+    },
+    frozenset({"module"}),
+)
 CLOUD = s.Fields(
     {
         "region": s.typed(r"[a-z]{2}(?:-[a-z]+)+-[0-9]", "AWS region", "'us-west-2'"),
@@ -131,8 +153,8 @@ CLOUD = s.Fields(
                            frozenset({"repository"})),
         # One environment per AWS account creates what the account shares (ECR, GitHub OIDC provider).
         "create_shared": s.BOOL,
-        "mongodb_instance_size": s.Scalar((str,), s.one_of("M10", "M20", "M30", "M40", "M50", "M60", "M80")),
-        "redis_deployment_cidr": s.CIDR,
+        # What creates each managed database: a Terraform module and its settings (tasks/cloud_db.py).
+        "databases": s.MapOf(CLOUD_DATABASE, s.dns_label),
         "node_count": s.Fields({"min": NODES, "max": NODES, "desired": NODES},
                                frozenset({"min", "max", "desired"})),
         "state": s.Fields({"bucket": s.typed(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "S3 bucket name", "'myapp-tfstate'"),
@@ -140,8 +162,8 @@ CLOUD = s.Fields(
                           frozenset({"bucket", "lock_table"})),
     },
     frozenset({"region", "cluster_name", "registry", "vpc_cidr", "node_instance_types",
-               "node_count", "state", "mongodb_instance_size", "redis_deployment_cidr",
-               "cluster_version", "access", "github"}),
+               "node_count", "state", "cluster_version", "access", "github"}),
+    moved=cloud_db.MOVED,
 )
 TOP = s.Fields(
     {
@@ -553,11 +575,7 @@ def _cross_check(where: _Where, m: dict[str, Any], services: dict[str, Service],
                               f"node_count needs min <= desired <= max, got min {count['min']}, "
                               f"desired {count['desired']}, max {count['max']}",
                               "fix the three numbers")
-        vpc = ipaddress.ip_network(cloud["vpc_cidr"])
-        redis_net = ipaddress.ip_network(cloud["redis_deployment_cidr"])
-        if vpc.overlaps(redis_net):
-            raise where.error(("cloud", "redis_deployment_cidr"),
-                              f"{redis_net} overlaps the VPC {vpc}", "choose a block outside vpc_cidr")
+        cloud_db.check(cloud, {name: db.placement for name, db in databases.items()}, m["project"], where.error)
 
 
 def _one_container_per_host_port(where: _Where, services: dict[str, Service]) -> None:

@@ -1,4 +1,4 @@
-"""doit tasks: `doit deploy:<env>` rolls a cloud environment (dev/staging/prod) forward.
+"""doit tasks: `doit deploy:<env>` rolls a cloud environment (one with a `cloud:` block) forward.
 
 It applies k8s/overlays/<env> with every image pinned to the content tag `push:<env>`
 recorded (.build/<env>/images/<name>.ref, prefixed with cloud.registry), starts Jobs whose

@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tasks import healthcheck, images, netpol, state
+from tasks import cloud_db, healthcheck, images, netpol, state
 from tasks.errors import StackError
 from tasks.model import Config, Database, Service
 
@@ -250,11 +250,15 @@ def terraform(cfg: Config) -> Outputs:
     folder = f"terraform/environments/{cfg.env}"
     cloud = {"endpoint_private": False, **cfg.cloud}
     repositories = sorted(set(images.pushed(cfg).values()))  # one ECR repository per pushed image
+    # The database modules this environment's `cloud.databases` chose; nothing of the others
+    # (module, provider, variable, output) is rendered.
+    modules = cloud_db.chosen(cfg.cloud, cfg.project)
     inputs = {f"{folder}/{name}": _render(f"terraform/{name}.j2", env=cfg.env, project=cfg.project, cloud=cloud,
-                                          repositories=repositories)
+                                          repositories=repositories, modules=modules, protected=cfg.protected)
               for name in ("terraform.tfvars", "backend.hcl")}
-    # Every environment root is the same thin caller of the modules; only its inputs differ.
-    roots = {f"{folder}/{name}": _render(f"terraform/root/{name}.j2")
+    # Each environment root is a thin caller of the modules: the same for every environment
+    # that chose the same database modules; only its inputs differ.
+    roots = {f"{folder}/{name}": _render(f"terraform/root/{name}.j2", modules=modules)
              for name in ("main.tf", "outputs.tf", "variables.tf", "versions.tf")}
     return {**inputs, **roots}
 

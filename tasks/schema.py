@@ -129,6 +129,8 @@ class Fields:
 
     fields: dict[str, Spec]
     required: frozenset[str] = field(default_factory=frozenset)
+    # Keys that used to be valid here -> where they live now (the fix of the "unknown key" error).
+    moved: dict[str, str] = field(default_factory=dict)
 
 
 Spec = Scalar | ListOf | MapOf | Fields
@@ -206,6 +208,8 @@ def _walk(doc: Located, value: Any, spec: Spec, path: KeyPath, req: bool) -> Non
             _walk(doc, item, spec.value, path + (key,), req)
         return
     for key, item in value.items():
+        if key in spec.moved:
+            raise _fail(doc, path + (key,), f"{key!r} is no longer a key here", f"it moved: write {spec.moved[key]}")
         if key not in spec.fields:
             raise _fail(doc, path + (key,), f"unknown key {key!r}", _did_you_mean(key, spec.fields))
         _walk(doc, item, spec.fields[key], path + (key,), req)

@@ -62,6 +62,16 @@ def append(extra: str) -> Callable[[str], Edit]:
     return for_file
 
 
+def edits(*pairs: tuple[str, str]) -> Callable[[str], Edit]:
+    """Several replacements in one file, each of the first occurrence."""
+    def for_file(rel: str) -> Edit:
+        def edit(root: Path) -> None:
+            for old, new in pairs:
+                replace(old, new)(rel)(root)
+        return edit
+    return for_file
+
+
 def write(data: str | bytes) -> Callable[[str], Edit]:
     def for_file(rel: str) -> Edit:
         def edit(root: Path) -> None:
@@ -293,8 +303,42 @@ CASES = [
       "'not-a-cidr' is not a valid IPv4 CIDR block", "not-a-cidr", cmd=("deploy:prod",)),
     c("vpc-host-bits", P, replace("vpc_cidr: 10.30.0.0/16", "vpc_cidr: 10.30.0.1/16"), "cloud.vpc_cidr",
       "has host bits set", "10.30.0.1/16", cmd=("tf_plan:prod",)),
-    c("redis-overlaps-vpc", P, replace("redis_deployment_cidr: 192.168.30.0/24", "redis_deployment_cidr: 10.30.5.0/24"),
-      "cloud.redis_deployment_cidr", "overlaps the VPC 10.30.0.0/16", "10.30.5.0", cmd=("tf_plan:prod",)),
+    c("redis-overlaps-vpc", P, replace("deployment_cidr: 192.168.30.0/24", "deployment_cidr: 10.30.5.0/24"),
+      "cloud.databases.redis.deployment_cidr", "overlaps the VPC 10.30.0.0/16", "10.30.5.0", cmd=("tf_plan:prod",)),
+    # --- cloud databases: which Terraform module creates each one (tasks/cloud_db.py) ---------
+    c("cloud-db-old-key", P, replace("  databases:\n", "  mongodb_instance_size: M30\n  databases:\n"),
+      "cloud.mongodb_instance_size", "'mongodb_instance_size' is no longer a key here", "mongodb_instance_size",
+      cmd=("tf_plan:prod",), extra=("it moved: write cloud.databases.<db>: {module: mongodb-atlas",)),
+    c("cloud-db-module-typo", P, replace("module: mongodb-atlas", "module: mongo-atlas"),
+      "cloud.databases.mongodb.module", "did you mean 'mongodb-atlas'?", "mongo-atlas", cmd=("tf_plan:prod",)),
+    c("cloud-db-foreign-setting", P, replace("module: redis-cloud,", "module: redis-cloud, instance_size: M10,"),
+      "cloud.databases.redis.instance_size", "instance_size is a setting of mongodb-atlas, not of redis-cloud",
+      "instance_size: M10", cmd=("tf_plan:prod",), extra=("remove it (redis-cloud takes deployment_cidr",)),
+    c("cloud-db-setting-missing", P, replace("{module: mongodb-atlas, instance_size: M30}", "{module: mongodb-atlas}"),
+      "cloud.databases.mongodb", "module mongodb-atlas needs 'instance_size'", "module: mongodb-atlas",
+      cmd=("tf_plan:prod",), extra=("add `instance_size: M10` under cloud.databases.mongodb",)),
+    c("cloud-db-unknown-db", P, replace("    mongodb: {module", "    mongo: {module"), "cloud.databases.mongo",
+      "unknown database 'mongo'", "mongo: {module", cmd=("tf_plan:prod",), extra=("did you mean 'mongodb'?",)),
+    c("cloud-db-twice", D, replace("  databases:\n", "  databases:\n    rabbitmq: {module: redis-cloud, "
+                                                   "deployment_cidr: 192.168.11.0/24}\n"),
+      "cloud.databases.redis.module", "module redis-cloud is already chosen for rabbitmq", "redis: {module",
+      cmd=("tf_plan:dev",), extra=("write `module: external` for one of them",)),
+    c("cloud-db-not-24", P, replace("deployment_cidr: 192.168.30.0/24", "deployment_cidr: 192.168.30.0/25"),
+      "cloud.databases.redis.deployment_cidr", "'192.168.30.0/25' is not a /24 block", "192.168.30.0/25",
+      cmd=("tf_plan:prod",)),
+    c("cloud-db-rds-username", D, replace("  databases:\n", "  databases:\n    rabbitmq: {module: rds-postgres, "
+                                                            "instance_class: db.t4g.micro, username: app-user}\n"),
+      "cloud.databases.rabbitmq.username", "rds-postgres needs a username of 1 to 63 letters, digits or '_'",
+      "app-user", cmd=("tf_plan:dev",), extra=("change `username:` under cloud.databases.rabbitmq",)),
+    c("cloud-db-rds-class", D, replace("  databases:\n", "  databases:\n    rabbitmq: {module: rds-postgres, "
+                                                         "instance_class: t4g.micro}\n"),
+      "cloud.databases.rabbitmq.instance_class", "'t4g.micro' is not a valid RDS instance class", "t4g.micro",
+      cmd=("tf_plan:dev",)),
+    c("cloud-db-not-external", P, edits(("rabbitmq: external}", "rabbitmq: cluster}"),
+                                        ("  rabbitmq: prod.example.cloudamqp.com:5672\n", ""),
+                                        ("  databases:\n", "  databases:\n    rabbitmq: {module: external}\n")),
+      "cloud.databases.rabbitmq.module", "rabbitmq is placed cluster here, but `module: external` is an endpoint",
+      "rabbitmq: {module", cmd=("tf_plan:prod",), extra=("place rabbitmq external",)),
     c("region-bad", P, replace("region: us-west-2", "region: Oregon"), "cloud.region",
       "'Oregon' is not a valid AWS region", "Oregon", cmd=("deploy:prod",)),
     c("cluster-name-upper", P, replace("cluster_name: srvthreds-prod", "cluster_name: SrvThreds-Prod"),

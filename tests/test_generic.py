@@ -1,5 +1,5 @@
-"""The generic parts know no demo (issue 12): tasks/, templates/ and docker/ never name the
-demo's project, package or services outside comments and docstrings.
+"""The generic parts know no demo (issue 12): tasks/, templates/, docker/ and terraform/modules/
+never name the demo's project, package or services outside comments and docstrings.
 
 The names come from the demo's own configuration (environments/stack.yaml), so a service
 added to the demo is guarded too; the demo and examples/ may name anything.
@@ -16,10 +16,8 @@ import yaml
 
 from testing.project import REPO
 
-GENERIC = ("tasks", "templates", "docker")
-# Issue 12 is split: helper "tf" removes the demo's names (the database user `srvthreds`)
-# from the Terraform templates. Drop this exclusion when that work is merged.
-EXCLUDED = ("templates/terraform/",)
+# The Terraform modules are generic too: every stack's environments call them.
+GENERIC = ("tasks", "templates", "docker", "terraform/modules")
 
 
 def demo_names() -> set[str]:
@@ -43,11 +41,17 @@ _JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.DOTALL)
 _LINE_COMMENT = re.compile(r"(^\s*(#|//).*$)|(\s+#\s.*$)", re.MULTILINE)
 
 
+# An HCL attribute name (`engine = "postgres"` in an RDS resource) is the provider's word, not
+# a name the stack chose; only values can leak the demo.
+_HCL_ATTRIBUTE = re.compile(r"^(\s*)[\w-]+(\s*=)", re.MULTILINE)
+
+
 def code_of(path: Path) -> str:
     text = path.read_text(encoding="utf-8", errors="replace")
     if path.suffix == ".py":
         return _python_code(text)
-    return _LINE_COMMENT.sub("", _JINJA_COMMENT.sub("", text))
+    code = _LINE_COMMENT.sub("", _JINJA_COMMENT.sub("", text))
+    return _HCL_ATTRIBUTE.sub(r"\1\2", code) if path.suffix == ".tf" else code
 
 
 def demo_mentions(root: Path, names: set[str]) -> list[str]:
@@ -56,7 +60,7 @@ def demo_mentions(root: Path, names: set[str]) -> list[str]:
     for folder in GENERIC:
         for path in sorted((root / folder).rglob("*")):
             rel = path.relative_to(root).as_posix()
-            if not path.is_file() or "__pycache__" in rel or rel.startswith(EXCLUDED):
+            if not path.is_file() or "__pycache__" in rel:
                 continue
             for n, line in enumerate(code_of(path).splitlines(), 1):
                 if match := word.search(line):
@@ -73,7 +77,10 @@ def test_the_guard_finds_a_demo_name_in_code_but_not_in_a_comment(tmp_path: Path
     (tmp_path / "templates").mkdir()
     (tmp_path / "tasks" / "a.py").write_text('"""About engine."""\n# engine\nUSER = "srvthreds"  # a default\n')
     (tmp_path / "templates" / "b.yaml.j2").write_text("{# engine #}\n# session-agent\nname: session-agent  # x\n")
+    (tmp_path / "terraform" / "modules" / "db").mkdir(parents=True)
+    (tmp_path / "terraform" / "modules" / "db" / "main.tf").write_text('engine = "postgres"\nname = "engine"\n')
     assert demo_mentions(tmp_path, {"engine", "srvthreds", "session-agent"}) == [
         "tasks/a.py: 'srvthreds' in 'USER = \"srvthreds\"'",
         "templates/b.yaml.j2: 'session-agent' in 'name: session-agent'",
+        "terraform/modules/db/main.tf: 'engine' in '= \"engine\"'",
     ]

@@ -156,7 +156,7 @@ def test_tf_validate_falls_back_and_says_what_was_skipped(project: Path, monkeyp
     monkeypatch.delenv("STACKBUILD_TF_PLUGIN_DIR", raising=False)
     result = run_doit(project, "tf_validate")
     assert result.code == 0, result.out
-    assert "structural checks (python-hcl2) of 9 directories: OK" in result.out
+    assert "structural checks (python-hcl2) of 10 directories: OK" in result.out
     assert PLAN_SKIP in result.out and "STACKBUILD_TF_PLUGIN_DIR is not set" in result.out
     # Never a silent pass: a fallback run is not recorded as done, so it runs and warns again.
     again = run_doit(project, "tf_validate")
@@ -175,7 +175,7 @@ def test_tf_validate_names_each_directory_and_its_missing_provider(project: Path
     assert ("SKIPPED terraform validate terraform/environments/dev: provider RedisLabs/rediscloud, "
             "hashicorp/aws, hashicorp/tls, mongodb/mongodbatlas not in the mirror") in result.out
     assert "terraform validate terraform/" not in result.out.replace("SKIPPED terraform validate terraform/", "")
-    assert "terraform validate: 0 validated, 9 NOT validated" in result.out
+    assert "terraform validate: 0 validated, 10 NOT validated" in result.out
     again = run_doit(project, "tf_validate")
     assert "tf_validate" in again.executed(), "a partial validation was recorded as up to date"
 
@@ -420,7 +420,7 @@ def test_tf_validate_with_a_real_partial_mirror(project: Path) -> None:
     Terraform against the provider's schema, and the others are named with what they lack."""
     result = run_doit(project, "tf_validate")
     assert result.code == 0, result.out
-    for module in ("ecr", "github-oidc", "networking"):
+    for module in ("ecr", "github-oidc", "networking", "rds-postgres"):
         assert f"terraform validate terraform/modules/{module}: OK" in result.out
     if "hashicorp/tls" not in terraform_tasks.mirror_providers(Path(MIRROR)):
         assert "SKIPPED terraform validate terraform/modules/eks: provider hashicorp/tls not in the mirror" in result.out

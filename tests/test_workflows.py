@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tasks import config
 from tasks.errors import StackError
 from tasks.run import resolve, split_argv
 from testing.project import REPO, run_doit
@@ -47,7 +48,15 @@ def _env_choices(doc: dict[Any, Any]) -> list[str]:
     # PyYAML reads the key `on` as True (YAML 1.1 boolean).
     trigger = doc.get("on", doc.get(True)) or {}
     inputs = (trigger.get("workflow_dispatch") or {}).get("inputs", {}) if isinstance(trigger, dict) else {}
-    return list(inputs.get("environment", {}).get("options", [])) or ["dev"]
+    spec = inputs.get("environment", {})
+    if spec.get("type") == "environment":
+        # Any GitHub environment may be picked; the ones doit deploys are the cloud environments.
+        return _cloud_envs()
+    return list(spec.get("options", [])) or ["dev"]
+
+
+def _cloud_envs() -> list[str]:
+    return [env for env in config.environments(REPO) if config.load(env, REPO).cloud is not None]
 
 
 def doit_calls(run: str, envs: list[str]) -> list[list[str]]:
@@ -137,7 +146,11 @@ def test_deploy_steps_only_call_doit() -> None:
     assert install == ["pip install -e '.[tools]'"]
     for run in set(runs) - set(install):
         assert run.startswith("doit ") and "\n" not in run and not re.search(r"[;&|`]|\$\(", run), run
-    assert _env_choices(doc) == ["dev", "staging", "prod"]
+    # The environment is any GitHub environment (its protection rules and deploy role apply),
+    # not a list of names written here: a new cloud environment (`qa`) needs no workflow edit.
+    spec = (doc.get("on") or doc[True])["workflow_dispatch"]["inputs"]["environment"]
+    assert spec["type"] == "environment" and "options" not in spec
+    assert _env_choices(doc) == ["dev", "prod", "staging"]
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)

@@ -21,7 +21,6 @@ data "aws_partition" "current" {}
 
 locals {
   name       = "${var.project}-${var.environment}"
-  is_prod    = var.environment == "prod"
   azs        = [for suffix in var.az_suffixes : "${var.region}${suffix}"]
   egress_ips = [for ip in module.networking.nat_public_ips : "${ip}/32"]
   # The registry host starts with the account ID; ARNs are built from it so the deploy
@@ -53,7 +52,7 @@ module "networking" {
   name               = local.name
   vpc_cidr           = var.vpc_cidr
   azs                = local.azs
-  single_nat_gateway = !local.is_prod
+  single_nat_gateway = !var.protected
   cluster_name       = var.cluster_name
 }
 
@@ -100,6 +99,7 @@ module "github_oidc" {
   tags                = local.tags
 }
 
+# mongodb: chosen in `cloud.databases` of environments/<env>.yaml.
 module "mongodb_atlas" {
   source = "../../modules/mongodb-atlas"
 
@@ -108,13 +108,15 @@ module "mongodb_atlas" {
   cluster_name           = local.name
   region                 = var.region
   instance_size          = var.mongodb_instance_size
-  termination_protection = local.is_prod
+  termination_protection = var.protected
+  database_name          = var.mongodb_database_name
   database_username      = var.mongodb_username
   database_password      = var.mongodb_password
   access_cidrs           = local.egress_ips
   tags                   = local.tags
 }
 
+# redis: chosen in `cloud.databases` of environments/<env>.yaml.
 module "redis_cloud" {
   source = "../../modules/redis-cloud"
 
@@ -122,6 +124,7 @@ module "redis_cloud" {
   payment_method_id = var.rediscloud_payment_method_id
   region            = var.region
   deployment_cidr   = var.redis_deployment_cidr
+  database_name     = var.redis_database_name
   database_password = var.redis_password
   source_ips        = local.egress_ips
 }

@@ -10,7 +10,7 @@ output "private_subnet_ids" {
 }
 
 output "egress_ips" {
-  description = "NAT egress addresses (as /32) allowed by Atlas and Redis Cloud."
+  description = "NAT egress addresses (as /32): what managed databases must allow."
   value       = local.egress_ips
 }
 

@@ -5,7 +5,7 @@
 
 variable "project" {
   type        = string
-  description = "Project name used as a prefix and tag, for example `srvthreds`. Lowercase letters, digits and hyphens."
+  description = "Project name used as a prefix and tag, for example `myapp`. Lowercase letters, digits and hyphens."
 
   validation {
     condition     = can(regex("^[a-z][a-z0-9-]{0,23}$", var.project))
@@ -15,12 +15,18 @@ variable "project" {
 
 variable "environment" {
   type        = string
-  description = "Environment name. Allowed values: `dev`, `staging`, `prod`."
+  description = "Environment name: the name of environments/<env>.yaml, for example `dev` or `qa`. Lowercase letters, digits and hyphens."
 
   validation {
-    condition     = contains(["dev", "staging", "prod"], var.environment)
-    error_message = "The `environment` must be one of `dev`, `staging` or `prod`."
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.environment))
+    error_message = "The `environment` must be 1 to 63 lowercase letters, digits or hyphens, starting and ending with a letter or digit."
   }
+}
+
+variable "protected" {
+  type        = bool
+  description = "Allowed values: `true` (from `protected: true` in environments/<env>.yaml: one NAT gateway per zone, deletion protection of managed databases) or `false` (one shared NAT gateway)."
+  default     = false
 }
 
 variable "region" {
@@ -35,7 +41,7 @@ variable "region" {
 
 variable "cluster_name" {
   type        = string
-  description = "Name of the EKS cluster, for example `srvthreds-dev`."
+  description = "Name of the EKS cluster, for example `myapp-dev`."
 }
 
 variable "registry" {
@@ -190,13 +196,17 @@ variable "atlas_org_id" {
 
 variable "mongodb_instance_size" {
   type        = string
-  description = "Atlas tier of the replica-set members (from `cloud.mongodb_instance_size` in environments/<env>.yaml). Allowed values: `M10`, `M20`, `M30`, `M40`, `M50`, `M60`, `M80`."
+  description = "Atlas tier of the replica-set members (from `instance_size` in `cloud.databases` of environments/<env>.yaml). Allowed values: `M10`, `M20`, `M30`, `M40`, `M50`, `M60`, `M80`."
 }
 
 variable "mongodb_username" {
   type        = string
-  description = "Name of the application MongoDB user."
-  default     = "srvthreds"
+  description = "Name of the application MongoDB user (from `username` in `cloud.databases`; the project name by default)."
+}
+
+variable "mongodb_database_name" {
+  type        = string
+  description = "Database the application MongoDB user may read and write (from `database_name` in `cloud.databases`; the project name by default)."
 }
 
 variable "mongodb_password" {
@@ -230,5 +240,10 @@ variable "redis_password" {
 
 variable "redis_deployment_cidr" {
   type        = string
-  description = "Private /24 IPv4 CIDR Redis Cloud deploys into (from `cloud.redis_deployment_cidr`); must not overlap `vpc_cidr`."
+  description = "Private /24 IPv4 CIDR Redis Cloud deploys into (from `deployment_cidr` in `cloud.databases`); must not overlap `vpc_cidr`."
+}
+
+variable "redis_database_name" {
+  type        = string
+  description = "Name of the Redis Cloud database (from `database_name` in `cloud.databases`; the project name by default)."
 }

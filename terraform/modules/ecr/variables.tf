@@ -1,6 +1,6 @@
 variable "repositories" {
   type        = list(string)
-  description = "Repository names, one per image the cluster runs, for example `[\"srvthreds/engine\"]` (rendered from the stack's services; the builder image is never pushed). Lowercase letters, digits, `.`, `_`, `-` and `/`."
+  description = "Repository names, one per image the cluster runs, for example `[\"myapp/api\"]` (rendered from the stack's services; the builder image is never pushed). Lowercase letters, digits, `.`, `_`, `-` and `/`."
 
   validation {
     condition     = length(var.repositories) > 0 && alltrue([for r in var.repositories : can(regex("^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$", r))])

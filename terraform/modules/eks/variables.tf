@@ -1,6 +1,6 @@
 variable "cluster_name" {
   type        = string
-  description = "Name of the EKS cluster, for example `srvthreds-prod`. Letters, digits and hyphens; 1 to 100 characters, starting with a letter or digit."
+  description = "Name of the EKS cluster, for example `myapp-prod`. Letters, digits and hyphens; 1 to 100 characters, starting with a letter or digit."
 
   validation {
     condition     = can(regex("^[0-9A-Za-z][A-Za-z0-9-]{0,99}$", var.cluster_name))

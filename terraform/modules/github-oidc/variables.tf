@@ -1,6 +1,6 @@
 variable "role_name" {
   type        = string
-  description = "Name of the IAM role the deploy workflow assumes, for example `srvthreds-dev-deploy`. Letters, digits and `+=,.@_-`; 1 to 64 characters."
+  description = "Name of the IAM role the deploy workflow assumes, for example `myapp-dev-deploy`. Letters, digits and `+=,.@_-`; 1 to 64 characters."
 
   validation {
     condition     = can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.role_name))

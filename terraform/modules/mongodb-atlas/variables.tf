@@ -10,7 +10,7 @@ variable "org_id" {
 
 variable "project_name" {
   type        = string
-  description = "Name of the Atlas project to create, for example `srvthreds-prod`. 1 to 64 characters."
+  description = "Name of the Atlas project to create, for example `myapp-prod`. 1 to 64 characters."
 
   validation {
     condition     = length(var.project_name) >= 1 && length(var.project_name) <= 64
@@ -79,8 +79,7 @@ variable "termination_protection" {
 
 variable "database_name" {
   type        = string
-  description = "Database the application user may read and write. 1 to 63 characters without `/\\. \"$`."
-  default     = "srvthreds"
+  description = "Database the application user may read and write, for example `myapp`. 1 to 63 characters without `/\\. \"$`."
 
   validation {
     condition     = can(regex("^[^/\\\\. \"$]{1,63}$", var.database_name))

@@ -1,6 +1,6 @@
 variable "name" {
   type        = string
-  description = "Name prefix for every networking resource, for example `srvthreds-prod`. Lowercase letters, digits and hyphens; 1 to 48 characters."
+  description = "Name prefix for every networking resource, for example `myapp-prod`. Lowercase letters, digits and hyphens; 1 to 48 characters."
 
   validation {
     condition     = can(regex("^[a-z0-9][a-z0-9-]{0,47}$", var.name))

@@ -1,6 +1,6 @@
 variable "subscription_name" {
   type        = string
-  description = "Name of the Redis Cloud Pro subscription, for example `srvthreds-prod`. 1 to 40 characters."
+  description = "Name of the Redis Cloud Pro subscription, for example `myapp-prod`. 1 to 40 characters."
 
   validation {
     condition     = length(var.subscription_name) >= 1 && length(var.subscription_name) <= 40
@@ -53,8 +53,7 @@ variable "deployment_cidr" {
 
 variable "database_name" {
   type        = string
-  description = "Name of the database inside the subscription. Letters, digits and hyphens; 1 to 40 characters."
-  default     = "srvthreds"
+  description = "Name of the database inside the subscription, for example `myapp`. Letters, digits and hyphens; 1 to 40 characters."
 
   validation {
     condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9-]{0,39}$", var.database_name))
