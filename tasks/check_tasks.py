@@ -12,7 +12,7 @@ from doit.tools import config_changed
 
 from tasks import policy, state, tools
 from tasks.errors import StackError, user_errors
-from tasks.paths import dockerfiles, files_under
+from tasks.paths import dockerfiles, files_under, tool_file
 from tasks.run import Run
 
 
@@ -67,7 +67,7 @@ def task_validate(run: Run) -> Iterator[dict[str, Any]]:
                 "doc": f"kubectl kustomize k8s/overlays/{env}, strict schema, restricted profile.",
                 "actions": [(user_errors(check_overlay), [env, version, out])],
                 "file_dep": files_under("k8s/base", "k8s/components", f"k8s/overlays/{env}")
-                + ["tasks/policy.py"],
+                + [tool_file("tasks/policy.py")],
                 # The schema version is a value, not a file: changing it validates again.
                 "uptodate": [config_changed({"kubernetes_version": version})],
                 "targets": [out],

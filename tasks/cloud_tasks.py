@@ -181,7 +181,7 @@ def workflow_files() -> list[str]:
 
 def checkov_scans(envs: list[str]) -> list[tuple[str, list[str]]]:
     """(framework, checkov arguments) for every framework the repository has."""
-    scans = [("terraform", ["-d", "terraform", "--framework", "terraform"])]
+    scans = [("terraform", ["-d", "terraform", "--framework", "terraform"])] if Path("terraform").is_dir() else []
     if envs:
         scans.append(("kubernetes", ["--framework", "kubernetes",
                                      *[a for env in envs for a in ("-f", str(state.manifests(env)))]]))

@@ -1,5 +1,11 @@
 """Where source things live. doit runs every task creator and action in the project root.
 
+The project is the folder doit runs in (it holds environments/). It is often not the
+tool's own folder: examples/guestbook, or a team's repository, has no templates/ and no
+tasks/ of its own. Those belong to the tool and are found beside the installed `tasks`
+package (an editable install: `pip install -e <stackbuild checkout>`), unless the project
+is a checkout of the tool itself (or a test's copy of one), which renders its own.
+
 Build state (`.build/`) belongs to tasks/state.py; BUILD is re-exported for the
 modules that name their own state folders.
 """
@@ -10,15 +16,48 @@ from pathlib import Path
 
 from tasks.state import BUILD, is_temp
 
-__all__ = ["BUILD", "PY_SOURCES", "dockerfiles", "files_under", "root"]
+__all__ = ["BUILD", "TOOL", "dockerfiles", "files_under", "is_tool", "py_sources", "root", "template_files", "templates",
+           "tool_file"]
+
+# The folder holding the `tasks` package and the tool's templates/.
+TOOL = Path(__file__).resolve().parent.parent
 
 # The code rendering depends on: a change here re-renders, a change elsewhere does not.
-PY_SOURCES = [f"tasks/{name}.py" for name in
-              ("config", "errors", "healthcheck", "model", "render", "render_tasks", "schema", "state", "yamlpos")]
+_RENDER_SOURCES = ("config", "errors", "healthcheck", "model", "render", "render_tasks", "schema", "state",
+                   "yamlpos")
 
 
 def root() -> Path:
     return Path.cwd()
+
+
+def is_tool(project: Path) -> bool:
+    """The project is a checkout (or copy) of the tool: it carries its own tasks and templates."""
+    return (project / "tasks" / "render.py").is_file() and (project / "templates").is_dir()
+
+
+def templates(project: Path | None = None) -> Path:
+    """The templates a project renders through (absolute)."""
+    project = Path.cwd() if project is None else project
+    return (project / "templates") if is_tool(project) else TOOL / "templates"
+
+
+def tool_file(rel: str) -> str:
+    """A file of the tool as a doit file_dep: relative in the tool's own checkout (the keys
+    its doit databases always had), absolute from any other project."""
+    return rel if is_tool(Path.cwd()) else (TOOL / rel).as_posix()
+
+
+def py_sources() -> list[str]:
+    return [tool_file(f"tasks/{name}.py") for name in _RENDER_SOURCES]
+
+
+def template_files() -> list[str]:
+    """Every template file, as file_dep paths (relative in the tool's checkout)."""
+    if is_tool(Path.cwd()):
+        return files_under("templates")
+    folder = TOOL / "templates"
+    return sorted(p.as_posix() for p in folder.rglob("*") if p.is_file() and not is_temp(p))
 
 
 def files_under(*folders: str) -> list[str]:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tasks import cloud_db, healthcheck, images, netpol, state
+from tasks import cloud_db, healthcheck, images, netpol, paths, state
 from tasks.errors import StackError
 from tasks.model import Config, Database, Service
 
@@ -80,9 +80,14 @@ def _render(template: str, **context: Any) -> Callable[[], str]:
 def _render_now(template: str, context: dict[str, Any]) -> str:
     import jinja2
 
-    # Templates come from the project being rendered (doit runs in its root).
+    # The tool's templates (tasks/paths.py: a checkout of the tool renders its own).
+    folder = paths.templates()
+    if not folder.is_dir():  # a non-editable install copies the package, not its templates
+        raise StackError(f"stackbuild's templates are not where the installed tool keeps them ({folder})",
+                         fix="install stackbuild from its checkout as an editable package: "
+                             "pip install -e <stackbuild checkout>")
     try:
-        text: str = _jinja(Path.cwd() / "templates").get_template(template).render(
+        text: str = _jinja(folder).get_template(template).render(
             header="# " + header_text(template), header_text=header_text(template), **context
         )
     except jinja2.TemplateNotFound as exc:
@@ -103,7 +108,7 @@ def _template_line(exc: BaseException, template: str) -> tuple[str, int | str]:
     """Where a render error happened: Jinja maps template lines into its tracebacks."""
     found: tuple[str, int | str] = (template, "?")
     tb = exc.__traceback__
-    root = str(Path.cwd() / "templates") + "/"
+    root = str(paths.templates()) + "/"
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
         if filename.startswith(root):

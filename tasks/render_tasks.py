@@ -13,11 +13,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from tasks import config, placement, render
+from tasks import config, paths, placement, render
 from tasks.creators import failing
 from tasks.errors import StackError, user_errors
 from tasks.model import Config
-from tasks.paths import PY_SOURCES, files_under
 from tasks.run import Run
 
 STACK = f"{config.ENV_DIR}/{config.STACK_FILE}"
@@ -110,7 +109,7 @@ def rendered(root: Path) -> dict[str, str]:
 
 
 def _inputs_key(root: Path) -> tuple[Any, ...]:
-    files = [*sorted((root / config.ENV_DIR).glob("*.yaml")), *sorted((root / "templates").rglob("*"))]
+    files = [*sorted((root / config.ENV_DIR).glob("*.yaml")), *sorted(paths.templates(root).rglob("*"))]
     stats = []
     for path in files:
         try:
@@ -161,7 +160,7 @@ def _task(run: Run, name: str, doc: str, produce: Produce, deps: list[str],
         "doc": doc,
         "actions": [(user_errors(write), [produce, prune, run.root])],
         # Every template: a subtask's write depends on all of them rendering (all or nothing).
-        "file_dep": sorted({*deps, *files_under("templates"), *PY_SOURCES}),
+        "file_dep": sorted({*deps, *paths.template_files(), *paths.py_sources()}),
         "targets": _targets(run, produce),
         "uptodate": [outputs_unchanged],
         "clean": True,
@@ -174,7 +173,7 @@ def task_render(run: Run) -> Iterator[dict[str, Any]]:
         "name": "config",
         "doc": "Validate every environment file (nothing is written if one is wrong).",
         "actions": [(user_errors(check_all), [run.root])],
-        "file_dep": [STACK, *map(_env_path, run.envs), *PY_SOURCES],
+        "file_dep": [STACK, *map(_env_path, run.envs), *paths.py_sources()],
     }
     yield _task(run, "k8s-base", "Kustomize base: one file per workload.", stack_base, [STACK], ("k8s/base",))
     yield _task(run, "k8s-components", "Kustomize components (ingress, hpa).", stack_components, [STACK],
@@ -195,4 +194,4 @@ def task_render(run: Run) -> Iterator[dict[str, Any]]:
             yield _task(run, f"terraform-{env}", f"Terraform inputs for {env}.", partial(env_terraform, env),
                         deps)
     yield _task(run, "docs-placement", "docs/placement.md: where each database runs, per environment.",
-                docs_placement, [STACK, *map(_env_path, run.envs), "tasks/placement.py"])
+                docs_placement, [STACK, *map(_env_path, run.envs), paths.tool_file("tasks/placement.py")])

@@ -18,7 +18,7 @@ from typing import Any
 from tasks import tfcheck, tools
 from tasks.creators import cloud_names
 from tasks.errors import StackError, user_errors
-from tasks.paths import BUILD
+from tasks.paths import BUILD, tool_file
 from tasks.run import Run
 
 TERRAFORM = Path("terraform")
@@ -46,8 +46,14 @@ def cloud_envs(run: Run) -> Iterator[str | dict[str, Any]]:
 # --------------------------------------------------------------------------- fmt
 
 
+NO_TERRAFORM = "no terraform/ in this project (it has no cloud environment): nothing to check"
+
+
 @user_errors
 def _fmt(fix: bool = False) -> None:
+    if not TERRAFORM.is_dir():
+        print(f"  {NO_TERRAFORM}")
+        return
     if fix:
         written = tools.terraform("fmt", "-recursive", "-list=true", str(TERRAFORM), cwd=".").stdout.split()
         print("\n".join(f"  formatted {p}" for p in written) or "  terraform fmt: nothing to change")
@@ -159,6 +165,11 @@ def _schema_validate(plugin_dir: str) -> ValidateReport | str:
 
 @user_errors
 def _validate() -> None:
+    if not TERRAFORM.is_dir():
+        print(f"  {NO_TERRAFORM}")
+        MODE_FILE.parent.mkdir(parents=True, exist_ok=True)
+        MODE_FILE.write_text("full\n")  # nothing left unchecked
+        return
     problems, count = tfcheck.all_problems(TERRAFORM)
     if problems:
         raise StackError("terraform/ has structural problems:\n" + "\n".join(f"  - {p}" for p in problems),
@@ -197,7 +208,7 @@ def task_tf_validate(run: Run) -> dict[str, Any]:
     """Validate terraform/: structural checks always, `terraform validate` with a provider mirror."""
     return {
         "actions": [_validate],
-        "file_dep": [*tf_files(TERRAFORM), "tasks/tfcheck.py"],
+        "file_dep": [*tf_files(TERRAFORM), tool_file("tasks/tfcheck.py")],
         "uptodate": [_validated_fully],
         "task_dep": ["render"],
         "verbosity": 2,

@@ -110,7 +110,8 @@ def _files(root: Path, rel: str) -> list[Path]:
 def image_id(dockerfile: Path, args: dict[str, str], context: Path) -> str:
     h = hashlib.sha256(dockerfile.read_bytes())
     service = args.get("SERVICE")
-    if service:
+    if service and "BUILDER_IMAGE" in args:
+        # The demo's service images copy /out/shared and /out/services/<service> from the builder.
         picked = [f for rel in (*SHARED, f"srvthreds_demo/{service.replace('-', '_')}.py")
                   for f in _files(context, rel)]
         args = {k: v for k, v in args.items() if k != "BUILDER_IMAGE"}
