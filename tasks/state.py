@@ -110,13 +110,8 @@ def checkov_mode() -> Path:
 # --------------------------------------------------------------------------- writes
 
 
-def write_atomic(path: Path, data: str | bytes, *, mode: int = 0o644) -> None:
-    """Write through a unique temp file in the same folder, then rename over `path`.
-
-    A reader (or a second run) sees the old bytes or the new ones, never a mix; the
-    temp file has `mode` from its first byte (mkstemp creates it 0600), so a secret
-    is never readable by others, not even for a moment.
-    """
+def _stage(path: Path, data: str | bytes, mode: int) -> str:
+    """The new bytes in a unique temp file next to `path` (fsynced, `mode` from its first byte)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -125,10 +120,61 @@ def write_atomic(path: Path, data: str | bytes, *, mode: int = 0o644) -> None:
             handle.write(data.encode("utf-8") if isinstance(data, str) else data)
             handle.flush()
             os.fsync(handle.fileno())
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return tmp
+
+
+def write_atomic(path: Path, data: str | bytes, *, mode: int = 0o644) -> None:
+    """Write through a unique temp file in the same folder, then rename over `path`.
+
+    A reader (or a second run) sees the old bytes or the new ones, never a mix; the
+    temp file has `mode` from its first byte (mkstemp creates it 0600), so a secret
+    is never readable by others, not even for a moment.
+    """
+    tmp = _stage(path, data, mode)
+    try:
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        raise
+
+
+def write_all_atomic(files: dict[Path, str], *, mode: int = 0o644) -> None:
+    """Every file or none: all temp files are written first (where a full disk or a file in
+    the way shows), then renamed; a rename that still fails puts back what was replaced.
+
+    Raises the OSError, with `filename` set to the file that could not be written."""
+    staged: list[tuple[Path, str]] = []
+    done: list[tuple[Path, bytes | None]] = []
+    try:
+        for path, text in files.items():
+            try:
+                staged.append((path, _stage(path, text, mode)))
+            except OSError as exc:
+                exc.filename = str(path)
+                raise
+        for path, tmp in staged:
+            old = path.read_bytes() if path.exists() else None
+            try:
+                os.replace(tmp, path)
+            except OSError as exc:
+                exc.filename = str(path)
+                raise
+            done.append((path, old))
+    except BaseException:
+        for _, tmp in staged:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        for path, old in reversed(done):  # best effort: the old bytes, or no file as before
+            with contextlib.suppress(OSError):
+                if old is None:
+                    path.unlink()
+                else:
+                    write_atomic(path, old, mode=mode)
         raise
 
 

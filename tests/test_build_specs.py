@@ -10,7 +10,7 @@ import yaml
 
 from tasks import config, image_builds, render
 from tasks.model import Config
-from tests.fixtures import run_doit
+from testing.project import run_doit
 
 
 def _edit_stack(project: Path, change: Any) -> None:

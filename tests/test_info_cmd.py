@@ -9,7 +9,7 @@ from doit.action import PythonAction
 from doit.loader import load_tasks
 
 from tasks.info_cmd import describe, describe_action
-from tests.fixtures import REPO, run_doit
+from testing.project import REPO, run_doit
 
 
 def test_info_names_the_action_and_the_checks(project: Path) -> None:

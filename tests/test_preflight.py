@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from tasks import tools
-from tests.fixtures import copy_project
+from testing import harness
+from testing.project import copy_project
 
 DOIT = str(Path(sys.executable).parent / "doit")
 NOWHERE = "unix:///nonexistent.sock"
@@ -54,9 +55,7 @@ def test_no_daemon_is_one_sentence_in_under_two_seconds(tmp_path: Path, task: st
 
 
 def fake_program(bin_dir: Path, name: str, script: str) -> None:
-    path = bin_dir / name
-    path.write_text("#!/bin/sh\n" + script)
-    path.chmod(0o755)
+    harness.script(bin_dir, name, script)
 
 
 def test_daemon_gone_after_the_preflight_gives_the_same_sentence(tmp_path: Path) -> None:

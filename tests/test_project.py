@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from tasks import paths, project
-from tests.fakes.cluster import FakeCluster
-from tests.fixtures import REPO, run_doit, snapshot
-from tests.minikube_support import install_docker
+from testing.fakes import docker as fake_docker
+from testing.fakes.cluster import FakeCluster
+from testing.project import REPO, run_doit, snapshot
 
 EXAMPLE = REPO / "examples" / "guestbook"
 GENERATED = ("compose", "k8s", "docs")
@@ -75,8 +75,7 @@ def test_the_example_comes_up_on_the_fake_minikube(example: Path, fake_cluster: 
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """Its minikube environment, as written (docker-env, PostgreSQL in the cluster), on the fakes."""
     assert fake_cluster.bin_dir is not None
-    docker_state = tmp_path / "fake-docker"
-    install_docker(fake_cluster.bin_dir, docker_state)
+    fake_docker.install(fake_cluster.bin_dir, tmp_path / "fake-docker")
     monkeypatch.setenv("FAKE_DOCKER_HOST", "fake://minikube")
     result = run_doit(example, "minikube_up")
     assert result.code == 0, result.out[-3000:]

@@ -18,7 +18,7 @@ import pytest
 
 from tasks import config, render, tfcheck, tools
 from tasks.errors import ConfigError
-from tests.fixtures import REPO
+from testing.project import REPO
 
 STACK = """\
 project: shop

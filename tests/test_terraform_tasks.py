@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,8 @@ import pytest
 
 from tasks import cloud_tasks, terraform_tasks, tools
 from tasks.errors import StackError
-from tests.fixtures import run_doit
+from testing import harness
+from testing.project import run_doit
 
 PLAN_SKIP = "SKIPPED: provider schema validation (providers not installable here; set STACKBUILD_TF_PLUGIN_DIR"
 
@@ -276,9 +276,7 @@ def fakes(in_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     for name in ("aws", "docker"):
-        script = bin_dir / name
-        script.write_text(FAKE.format(python=sys.executable))
-        script.chmod(script.stat().st_mode | stat.S_IEXEC)
+        harness.script(bin_dir, name, FAKE.format(python=sys.executable))
     log = tmp_path / "calls.jsonl"
     log.touch()
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")

@@ -20,7 +20,7 @@ import pytest
 from tasks import terraform_tasks, tools
 from tasks.errors import StackError
 from tasks.programs import terraform as tf_program
-from tests.fixtures import REPO
+from testing.project import REPO
 
 # Looked up, not imported: importing it would load Terraform's Go runtime into pytest.
 # Missing, the run fails (it comes with the `dev` extra): never a silent module skip.
