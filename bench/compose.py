@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.fixtures import copy_build_state, copy_project  # the same copy the tests use
+from testing.project import copy_build_state, copy_project  # the same copy the tests use
 
 
 def scratch_copy(env: str) -> Path:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from tests.fixtures import copy_build_state, copy_project
+from testing.project import copy_build_state, copy_project
 
 
 def doit(project: Path, *args: str) -> float:

@@ -1,7 +1,7 @@
 """Benchmark `doit minikube_up` on the fakes: no-op vs forced (-a) time, and how many
 mutating cluster calls each scenario makes. Run: .venv/bin/python bench/minikube.py [N]
 
-Uses the same project copy, fake minikube/kubectl and fake docker as tests/test_minikube.py,
+Uses the same project copy, fake minikube/kubectl and fake docker (testing/) as tests/test_minikube.py,
 so the numbers measure stackbuild's own overhead (doit loading, live checks, process
 spawns), not a real cluster.
 """
@@ -17,10 +17,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.fakes.cluster import FakeCluster
-from tests.fakes.fixtures import fake_env, install_fakes
-from tests.fixtures import copy_project, run_doit
-from tests.minikube_support import install_docker, write_test_env
+from testing.fakes import docker as fake_docker
+from testing.fakes.cluster import FakeCluster
+from testing.fakes.k8s import fake_env, install_fakes
+from testing.minikube_env import write_test_env
+from testing.project import copy_project, run_doit
 
 
 def main(n: int) -> None:
@@ -29,7 +30,7 @@ def main(n: int) -> None:
         project = copy_project(tmp / "project")
         env = write_test_env(project)
         bin_dir = install_fakes(tmp / "bin")
-        install_docker(bin_dir, tmp / "docker")
+        fake_docker.install(bin_dir, tmp / "docker")
         (tmp / "state").mkdir()
         os.environ.update(fake_env(tmp / "state", bin_dir))
         os.environ["FAKE_DOCKER_HOST"] = "fake://minikube"

@@ -10,23 +10,27 @@ from typing import Any
 import yaml
 from doit.tools import config_changed
 
-from tasks import policy, state, tools
-from tasks.errors import StackError, user_errors
+from tasks import policy, state
+from tasks.creators import user_errors
+from tasks.errors import StackError
 from tasks.paths import dockerfiles, files_under, tool_file
+from tasks.programs import compose, kubectl, kubernetes_validate
+from tasks.programs import hadolint as hadolint_cli
 from tasks.run import Run
 
 
 def check_overlay(env: str, version: str, out: str) -> None:
-    built = tools.run("kubectl", "kustomize", f"k8s/overlays/{env}").stdout
+    built = kubectl.kustomize(f"k8s/overlays/{env}")
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
-    # A unique name: two runs (or two environments) never validate each other's file.
+    # The file kubernetes-validate reads. A unique name: two runs (or two environments)
+    # never validate each other's file.
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(built)
         # --strict rejects unknown fields; the version is pinned in environments/stack.yaml.
-        tools.run("kubernetes-validate", "--strict", "--quiet", "-k", version, tmp)
+        kubernetes_validate.strict(tmp, version)
         problems = policy.violations(yaml.safe_load_all(built))
         if problems:
             raise StackError(
@@ -34,7 +38,7 @@ def check_overlay(env: str, version: str, out: str) -> None:
                 + "\n".join(f"  - {p}" for p in problems),
                 fix="fix the templates under templates/k8s/ and run `doit render`",
             )
-        os.replace(tmp, target)  # the built manifest exists only once every check passed
+        state.write_atomic(target, built)  # the built manifest exists only once every check passed
     finally:
         Path(tmp).unlink(missing_ok=True)
     print(f"  k8s/overlays/{env}: schema {version} strict OK, restricted profile OK")
@@ -44,12 +48,12 @@ def check_compose(files: list[str]) -> None:
     for path in files:
         folder = Path(path).parent
         # Secrets must be set for `config`; the committed example has placeholders.
-        tools.run("docker-compose", "-f", path, "--env-file", str(folder / ".env.example"), "config", "-q")
+        compose.check_file(path, str(folder / ".env.example"))
         print(f"  {path}: OK")
 
 
 def hadolint(dockerfiles: list[str]) -> None:
-    print(tools.run("hadolint", *dockerfiles).stdout or "  hadolint OK")
+    print(hadolint_cli.lint(dockerfiles) or "  hadolint OK")
 
 
 def task_validate(run: Run) -> Iterator[dict[str, Any]]:

@@ -8,24 +8,23 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tasks import config, state, tools
-from tasks.creators import cloud_names
-from tasks.errors import StackError, user_errors
+from tasks import config, state
+from tasks.creators import cloud_names, user_errors
+from tasks.errors import StackError
 from tasks.images import ref_file, state_dir
 from tasks.model import Config
-from tasks.paths import BUILD, dockerfiles
+from tasks.paths import TERRAFORM, dockerfiles, tf_files
+from tasks.programs import aws, checkov, docker
 from tasks.run import Run
-from tasks.terraform_tasks import TERRAFORM, tf_files
 
 CHECKOV_CONFIG = Path(".checkov.yaml")
 WORKFLOWS = Path(".github/workflows")
-CHECKOV_MODE = BUILD / "checkov" / "mode"
-CHECKOV_SKIPPED = f"SKIPPED: checkov is not installed (install it in its own venv: {tools.CHECKOV_INSTALL})"
+CHECKOV_MODE = state.checkov_mode()
+CHECKOV_SKIPPED = f"SKIPPED: checkov is not installed (install it in its own venv: {checkov.INSTALL})"
 
 
 def _cloud(env: str) -> dict[str, Any]:
@@ -35,12 +34,8 @@ def _cloud(env: str) -> dict[str, Any]:
     return cfg.cloud
 
 
-def cloud_envs(run: Run) -> Iterator[str | dict[str, Any]]:
-    return cloud_names(run.cloud_envs())
-
-
 def push_dir(env: str) -> Path:
-    return BUILD / env / "push"
+    return state.push_dir(env)
 
 
 # --------------------------------------------------------------------------- kubeconfig / login
@@ -50,13 +45,13 @@ def push_dir(env: str) -> Path:
 def _kubeconfig(env: str) -> None:
     cloud = _cloud(env)
     name = cloud["cluster_name"]
-    tools.run("aws", "eks", "update-kubeconfig", "--region", cloud["region"], "--name", name, "--alias", name)
+    aws.update_kubeconfig(cloud["region"], name)
     print(f"  kubectl context {name} points at EKS cluster {name} ({cloud['region']})")
 
 
 def task_kubeconfig(run: Run) -> Iterator[dict[str, Any]]:
     """aws eks update-kubeconfig for each cloud environment's cluster."""
-    for env in cloud_envs(run):
+    for env in cloud_names(run.cloud_envs()):
         if isinstance(env, dict):
             yield env
             continue
@@ -72,14 +67,13 @@ def _login(env: str) -> None:
         print(f"  {registry} is not ECR: log in with `docker login {registry}` yourself")
         return
     # The password goes from one program to the other through stdin, never argv or a file.
-    password = tools.run("aws", "ecr", "get-login-password", "--region", cloud["region"]).stdout.strip()
-    tools.run("docker", "login", "--username", "AWS", "--password-stdin", registry, input=password)
+    docker.login(registry, "AWS", aws.ecr_password(cloud["region"]))
     print(f"  logged in to {registry}")
 
 
 def task_registry_login(run: Run) -> Iterator[dict[str, Any]]:
     """docker login to each cloud environment's registry (ECR through the AWS CLI)."""
-    for env in cloud_envs(run):
+    for env in cloud_names(run.cloud_envs()):
         if isinstance(env, dict):
             yield env
             continue
@@ -102,18 +96,18 @@ def _push(env: str, names: list[str]) -> None:
     for name in names:
         ref = ref_file(env, name).read_text().strip()
         remote = f"{registry}/{ref}"
-        if tools.run("docker", "manifest", "inspect", remote, check=False).code == 0:
+        if docker.in_registry(remote):
             print(f"  {remote}: already in the registry")
         else:
-            tools.run("docker", "tag", ref, remote)
-            tools.run("docker", "push", remote, prefix=name)
+            docker.tag(ref, remote)
+            docker.push(remote, prefix=name)
             print(f"  {remote}: pushed")
         state.write_atomic(out / f"{name}.ref", remote + "\n")
 
 
 def task_push(run: Run) -> Iterator[dict[str, Any]]:
     """Push the images an environment's cluster runs (building stale ones first), if the registry lacks them."""
-    for env in cloud_envs(run):
+    for env in cloud_names(run.cloud_envs()):
         if isinstance(env, dict):
             yield env
             continue
@@ -193,21 +187,13 @@ def checkov_scans(envs: list[str]) -> list[tuple[str, list[str]]]:
     return scans
 
 
-def _scan(framework: str, args: list[str]) -> tuple[str, tools.Result, float]:
-    started = time.monotonic()
-    result = tools.run("checkov", *args, "--skip-download", "--quiet", "--compact", check=False,
-                       env={"NO_COLOR": "1", "ANSI_COLORS_DISABLED": "1"})
-    return framework, result, time.monotonic() - started
-
-
 @user_errors
 def _checkov(envs: list[str]) -> None:
-    if tools.which("checkov") is None:
+    if not checkov.installed():
         if os.environ.get("CI", "").lower() == "true":
-            raise StackError("checkov is not installed, and CI must run it", fix=tools.CHECKOV_INSTALL)
+            raise StackError("checkov is not installed, and CI must run it", fix=checkov.INSTALL)
         print("!" * 100 + f"\n  {CHECKOV_SKIPPED}\n" + "!" * 100)
-        CHECKOV_MODE.parent.mkdir(parents=True, exist_ok=True)
-        CHECKOV_MODE.write_text("skipped\n")
+        state.write_atomic(CHECKOV_MODE, "skipped\n")
         return
     CHECKOV_MODE.unlink(missing_ok=True)
     skips = documented_skips(CHECKOV_CONFIG.read_text(encoding="utf-8")) if CHECKOV_CONFIG.exists() else {}
@@ -216,20 +202,18 @@ def _checkov(envs: list[str]) -> None:
     # .checkov.yaml (read by checkov from the project root) holds the output options; what to
     # scan is given here. One run per framework, one after the other: on two cores, runs side
     # by side took longer (measured 16.9 s against 14.7 s).
-    done = [_scan(framework, args) for framework, args in checkov_scans(envs)]
+    done = [checkov.scan(framework, args) for framework, args in checkov_scans(envs)]
     failures = []
-    for framework, result, took in done:
-        summary = [line.strip() for line in result.stdout.splitlines() if line.startswith("Passed checks")]
-        print(f"  checkov {framework}: {', '.join(summary) or 'no summary'} ({took:.1f} s)")
-        if result.code != 0:
-            failures.append(f"[{framework}]\n" + (result.stdout.strip() or result.stderr.strip()))
+    for scan in done:
+        print(f"  checkov {scan.framework}: {', '.join(scan.summary) or 'no summary'} ({scan.seconds:.1f} s)")
+        if not scan.passed:
+            failures.append(f"[{scan.framework}]\n" + scan.report)
     if failures:
         raise StackError("checkov found problems:\n" + "\n\n".join(failures),
                          fix="fix the finding; if it is safe by design, suppress it next to the resource "
                              "with a reason that is true (`#checkov:skip=ID:reason` in Terraform, "
                              "Dockerfiles and workflows; a checkov.io/skipN annotation in templates/k8s/)")
-    CHECKOV_MODE.parent.mkdir(parents=True, exist_ok=True)
-    CHECKOV_MODE.write_text("ran\n")
+    state.write_atomic(CHECKOV_MODE, "ran\n")
 
 
 def _checkov_ran() -> bool:

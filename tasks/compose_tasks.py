@@ -5,7 +5,7 @@
 
 Every call goes through `docker-compose --project-directory compose/<env> -f <db> -f
 <services> --env-file compose/<env>/.env`, with each built image's content reference
-passed as <NAME>_IMAGE (render.image_var), read from the image contract
+passed as <NAME>_IMAGE (images.image_var), read from the image contract
 (.build/<env>/images/<name>.ref).
 
 Incremental: an up task is up to date when its inputs (compose files, .ref files, .env;
@@ -18,12 +18,13 @@ succeeded, so an interrupted `up` is simply run again next time.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from tasks import catalog
-from tasks.creators import failing, failing_family
-from tasks.errors import StackError, user_errors
+from tasks.creators import failing, failing_family, user_errors
+from tasks.errors import StackError
 from tasks.ops import targets
 from tasks.ops.compose import (
     Live,
@@ -105,7 +106,7 @@ def jobs_task(stack: Stack, live: Live) -> TaskDict:
     def volumes_unchanged(task: Any, values: dict[str, Any]) -> bool:
         # Wiped volumes (compose_down wipe=1) mean the job's work is gone: run it again.
         current = volume_ids(stack)
-        task.value_savers.append(lambda: {"volumes": current})
+        task.value_savers.append(partial(dict, volumes=current))
         return current is not None and values.get("volumes") == current
 
     return {

@@ -17,42 +17,30 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from tasks import atomic, images, tools
-from tasks.creators import failing
-from tasks.errors import StackError, user_errors
+from tasks import atomic, images
+from tasks.creators import cloud_configs, user_errors
+from tasks.errors import StackError
 from tasks.model import Config
 from tasks.ops import k8s_deploy as kd
 from tasks.ops import k8s_target, release, targets
 from tasks.paths import files_under
+from tasks.programs import kubectl
 from tasks.run import Run
-
-
-def cloud_envs(run: Run) -> Iterator[Config | dict[str, Any]]:
-    """Each cloud Kubernetes environment's config; a broken one as a failing subtask."""
-    for env, got in run.cloud_envs():
-        if isinstance(got, StackError):
-            yield failing(got, name=env)
-        elif got.runtime == "kubernetes":
-            yield got
 
 
 def target(cfg: Config) -> kd.Target:
     return k8s_target.cloud(cfg).t
 
 
-def image_names(cfg: Config) -> list[str]:
-    return k8s_target.cluster_images(cfg)
-
-
 def deploy(cfg: Config) -> None:
-    tools.require("kubectl")
+    kubectl.require()
     targets.converge(k8s_target.cloud(cfg))
     kd.smoke(target(cfg), [d.name for d in cfg.deployments()])
 
 
 def rollback(cfg: Config) -> None:
     """Re-apply the known-good release the last deploy replaced (tasks/ops/release.py)."""
-    tools.require("kubectl")
+    kubectl.require()
     tgt = k8s_target.cloud(cfg)
     tgt.remember = False
     record = release.read(release.known_good_file(tgt.t.state))
@@ -81,6 +69,11 @@ def export_release(cfg: Config) -> None:
 
 def current(cfg: Config) -> bool:
     t = target(cfg)
+    # What the cluster last ran healthy must be the images this deploy would pin: after a
+    # rollback the cluster is healthy and carries its hash, but runs the older release.
+    live = release.read(release.current_file(t.state))
+    if live is None or live["refs"] != images.refs(t.env, cfg.cluster_images()):
+        return False
     try:
         ns = kd.live_namespace(t)
     except StackError:
@@ -102,7 +95,7 @@ def restored(cfg: Config) -> None:
 
 def _each(run: Run, doc: str, action: Any) -> Iterator[dict[str, Any]]:
     """One always-run subtask per cloud environment, named after it."""
-    for cfg in cloud_envs(run):
+    for cfg in cloud_configs(run.cloud_envs()):
         if isinstance(cfg, dict):
             yield cfg
             continue
@@ -112,13 +105,13 @@ def _each(run: Run, doc: str, action: Any) -> Iterator[dict[str, Any]]:
 
 def task_deploy(run: Run) -> Iterator[dict[str, Any]]:
     """Deploy a cloud environment: pinned images, rollout wait, rollback on failure, smoke check."""
-    for cfg in cloud_envs(run):
+    for cfg in cloud_configs(run.cloud_envs()):
         if isinstance(cfg, dict):
             yield cfg
             continue
         assert cfg.env is not None
         t = target(cfg)
-        refs = [str(images.ref_file(cfg.env, n)) for n in image_names(cfg)]
+        refs = [str(images.ref_file(cfg.env, n)) for n in cfg.cluster_images()]
         env_file = Path("compose") / cfg.env / ".env"
         yield {
             "name": cfg.env,

@@ -15,10 +15,11 @@ from typing import Any
 
 from doit.exceptions import TaskFailed
 
-from tasks import images, term, tools
+from tasks import images, term
 from tasks.errors import StackError
 from tasks.model import Config
 from tasks.ops import docker_images, doctor
+from tasks.programs import docker
 from tasks.run import Run
 
 
@@ -70,12 +71,9 @@ def task__preflight(run: Run) -> Iterator[dict[str, Any]]:
 def own_stack_ports(cfg: Config) -> set[int]:
     """Host ports this environment's own containers publish: a port held by another
     project's container (another checkout, another stack) is still in the way."""
-    result = tools.run("docker", "ps", "--filter",
-                       f"label=com.docker.compose.project={cfg.project}-{cfg.env}", "--format", "{{.Ports}}",
-                       check=False, timeout=doctor.QUICK) if tools.which("docker") else None
-    if result is None or result.code != 0:
-        return set()
-    return {int(port) for port in re.findall(r":(\d+)->", result.stdout)}
+    rows = docker.containers(f"com.docker.compose.project={cfg.project}-{cfg.env}", "{{.Ports}}",
+                             timeout=doctor.QUICK) if docker.installed() else None
+    return {int(port) for row in rows or [] for port in re.findall(r":(\d+)->", row)}
 
 
 def run_doctor(cfg: Config | StackError) -> TaskFailed | None:

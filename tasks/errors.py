@@ -5,14 +5,6 @@ StackError carrying a fix. Anything else is a bug and keeps its traceback.
 """
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Any, TypeVar
-
-from doit.exceptions import TaskFailed
-
-F = TypeVar("F", bound=Callable[..., Any])
-
 
 class StackError(Exception):
     """A failure the user can fix. `str()` is the whole message, fix included."""
@@ -56,21 +48,3 @@ class ToolError(StackError):
         if tail:
             msg += "\n" + "\n".join("    " + line for line in tail.splitlines())
         super().__init__(msg, fix=fix)
-
-
-def user_errors(func: F) -> F:
-    """Turn a StackError raised by a doit python-action into a clean task failure.
-
-    doit prints a traceback for exceptions; for expected failures the message is the
-    interface, so it is returned as TaskFailed (which doit shows without a traceback
-    and never records as done).
-    """
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except StackError as exc:
-            return TaskFailed(exc.render())
-
-    return wrapper  # type: ignore[return-value]

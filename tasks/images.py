@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tasks.paths import BUILD
+from tasks import state
 
 if TYPE_CHECKING:
     from tasks.model import Config
@@ -21,7 +21,7 @@ TAG_LENGTH = 12
 
 
 def state_dir(env: str, basename: str = "images") -> Path:
-    return BUILD / env / basename
+    return state.images_dir(env, basename)
 
 
 def iid_file(env: str, name: str, basename: str = "images") -> Path:
@@ -52,3 +52,9 @@ def pushed(cfg: Config) -> dict[str, str]:
     repository (`Config.cluster_images`: never the builder or a debootstrapped base)."""
     return {name: cfg.image_ref(name) if name in cfg.services else cfg.databases[name].image
             for name in cfg.cluster_images()}
+
+
+def image_var(name: str) -> str:
+    """Variable through which `doit compose_up` passes a built image's content tag (the
+    Compose files render it; tasks/ops/compose.py sets it)."""
+    return name.upper().replace("-", "_") + "_IMAGE"

@@ -23,18 +23,20 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from tasks import catalog, images, tools
-from tasks.creators import failing_family
-from tasks.errors import StackError, user_errors
-from tasks.image_tasks import generate
+from tasks import catalog, images, state
+from tasks.creators import failing_family, user_errors
+from tasks.errors import StackError
+from tasks.image_builds import generate
 from tasks.model import Config, Minikube
 from tasks.ops import k8s_deploy as kd
 from tasks.ops import k8s_target, targets
-from tasks.ops import minikube as mk
 from tasks.ops.k8s_target import KubeTarget
-from tasks.paths import BUILD, files_under
+from tasks.ops.live import Facts
+from tasks.paths import files_under
+from tasks.programs import docker, kubectl
+from tasks.programs import minikube as mk
 from tasks.run import Run
 
 DEFAULT_ENV = "minikube"
@@ -44,7 +46,6 @@ IMAGES = "minikube_images"
 PUBLIC = ("minikube_up", "minikube_start", "minikube_images", "minikube_apply", "minikube_rollout",
           "minikube_status", "minikube_logs", "minikube_down", "minikube_delete", "k8s_minikube",
           "port_forward")
-T = TypeVar("T")
 
 
 def load(run: Run) -> Config:
@@ -57,38 +58,26 @@ def load(run: Run) -> Config:
     return cfg
 
 
-def cluster_images(cfg: Config) -> list[str]:
-    return cfg.cluster_images()
-
-
-class Live:
+class Live(Facts):
     """Cluster facts for one doit run, each asked at most once until an action changes them."""
 
     def __init__(self, cfg: Config, target: kd.Target) -> None:
+        super().__init__()
         self.cfg = cfg
         self.target = target
         self.profile = cfg.minikube.profile
-        self._cache: dict[str, Any] = {}
-
-    def _ask(self, key: str, fn: Callable[[], T]) -> T:
-        if key not in self._cache:
-            self._cache[key] = fn()
-        return self._cache[key]  # type: ignore[no-any-return]
-
-    def forget(self) -> None:
-        self._cache.clear()
 
     def namespace(self) -> dict[str, Any] | None:
-        return self._ask("namespace", lambda: kd.live_namespace(self.target))
+        return self.ask("namespace", partial(kd.live_namespace, self.target))
 
     def namespace_uid(self) -> str | None:
         return kd.uid_of(self.namespace())
 
     def uid(self) -> str | None:
-        return self._ask("uid", lambda: mk.cluster_uid(self.profile))
+        return self.ask("uid", partial(mk.cluster_uid, self.profile))
 
     def docker_env(self) -> dict[str, str]:
-        return self._ask("docker_env", lambda: mk.docker_env(self.profile))
+        return self.ask("docker_env", partial(mk.docker_env, self.profile))
 
 
 def _check(fn: Callable[[], bool]) -> Callable[[], bool]:
@@ -104,12 +93,12 @@ def _check(fn: Callable[[], bool]) -> Callable[[], bool]:
 
 def _ref_files(cfg: Config) -> list[str]:
     assert cfg.env is not None
-    return [str(images.ref_file(cfg.env, name, IMAGES)) for name in cluster_images(cfg)]
+    return [str(images.ref_file(cfg.env, name, IMAGES)) for name in cfg.cluster_images()]
 
 
 def _refs(cfg: Config) -> dict[str, str]:
     assert cfg.env is not None
-    names = cluster_images(cfg)
+    names = cfg.cluster_images()
     found = images.refs(cfg.env, names, IMAGES)
     missing = [n for n in names if n not in found]
     if missing:
@@ -137,8 +126,8 @@ def _start(cfg: Config) -> dict[str, Any]:
 
     @user_errors
     def start() -> None:
-        tools.require("minikube")
-        tools.require("kubectl")
+        mk.require()
+        kubectl.require()
         if mk.running(m.profile):
             print(f"  cluster {m.profile} is running")
         else:
@@ -159,7 +148,7 @@ def _started(m: Minikube) -> bool:
 
 def _images(cfg: Config, live: Live) -> Iterator[dict[str, Any]]:
     docker_env = cfg.minikube.image_strategy == "docker-env"
-    keep = {"base", "builder", *cluster_images(cfg)}
+    keep = {"base", "builder", *cfg.cluster_images()}
     yield {"basename": IMAGES, "name": None,
            "doc": "Build service images into Minikube's daemon (docker-env) or locally (image-load)."}
     for task in generate(cfg, basename=IMAGES, docker_env=live.docker_env if docker_env else dict,
@@ -172,7 +161,7 @@ def _load(cfg: Config, live: Live) -> dict[str, Any]:
     """image-load: send only the images the cluster lacks; remember them per cluster UID."""
     assert cfg.env is not None
     profile = cfg.minikube.profile
-    folder = BUILD / cfg.env / "minikube"
+    folder = state.minikube_dir(cfg.env)
 
     def record(uid: str) -> Path:
         return folder / f"images-{uid}.txt"
@@ -196,8 +185,7 @@ def _load(cfg: Config, live: Live) -> dict[str, Any]:
             mk.load_image(profile, ref)
         print(f"  {len(lacking)} image(s) loaded, {len(refs) - len(lacking)} already in the cluster")
         old = set(record(uid).read_text().split()) if record(uid).exists() else set()
-        folder.mkdir(parents=True, exist_ok=True)
-        record(uid).write_text("".join(f"{r}\n" for r in sorted(old | refs)))
+        state.write_atomic(record(uid), "".join(f"{r}\n" for r in sorted(old | refs)))
 
     return {"basename": "minikube_load", "doc": "Load locally built images the cluster lacks (image-load strategy).",
             "actions": [load], "file_dep": _ref_files(cfg), "task_dep": ["minikube_start", IMAGES],
@@ -280,14 +268,12 @@ def _status(cfg: Config, live: Live, target: KubeTarget) -> dict[str, Any]:
         enabled = mk.enabled_addons(p)
         for addon in cfg.minikube.addons:
             rows.append(("addon", addon, "enabled" if addon in enabled else "STALE: disabled"))
-        refs = images.refs(t.env, cluster_images(cfg), IMAGES)
+        refs = images.refs(t.env, cfg.cluster_images(), IMAGES)
         if cfg.minikube.image_strategy == "docker-env":
-            listed = tools.run("docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}",
-                               env=live.docker_env(), check=False).stdout.split()
-            present = {mk.normalize(r) for r in listed}
+            present = {mk.normalize(r) for r in docker.image_refs(live.docker_env(), check=False) or []}
         else:
             present = mk.images(p)
-        for name in cluster_images(cfg):
+        for name in cfg.cluster_images():
             ref = refs.get(name)
             rows.append(("image", name, "not built" if ref is None else
                          f"{ref} " + ("present" if mk.normalize(ref) in present else "STALE: missing")))
@@ -307,8 +293,8 @@ def _status(cfg: Config, live: Live, target: KubeTarget) -> dict[str, Any]:
 
 def _table(rows: list[tuple[str, str, str]]) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(2)]
-    for kind, name, state in rows:
-        print(f"  {kind.ljust(widths[0])}  {name.ljust(widths[1])}  {state}")
+    for kind, name, status in rows:
+        print(f"  {kind.ljust(widths[0])}  {name.ljust(widths[1])}  {status}")
 
 
 def _ops(cfg: Config, live: Live) -> Iterator[dict[str, Any]]:
@@ -340,8 +326,7 @@ def _ops(cfg: Config, live: Live) -> Iterator[dict[str, Any]]:
                              fix="add `publish:` to one of its ports in environments/stack.yaml")
         name, port, publish = match[0]
         print(f"Forwarding http://localhost:{publish} -> svc/{name}:{port} (Ctrl-C stops)", flush=True)
-        code = tools.run_foreground("kubectl", "--context", p, "port-forward", f"svc/{name}", f"{publish}:{port}",
-                                    "-n", t.namespace)
+        code = kubectl.port_forward(p, t.namespace, name, publish, port)
         if code not in (0, 130):
             raise StackError(f"kubectl port-forward exited with {code}", fix=f"is `doit minikube_up{_env_arg(cfg)}` done?")
 

@@ -127,6 +127,12 @@ class Config:
     def jobs(self) -> list[Service]:
         return [s for s in self.services.values() if s.kind == "job"]
 
+    def built_images(self) -> list[str]:
+        """What `images` builds besides the builder and base: every enabled service, and the
+        enabled databases we build ourselves."""
+        return [*self.services, *(db.name for db in self.databases.values()
+                                  if db.build and db.placement != "disabled")]
+
     def cluster_images(self) -> list[str]:
         """The images a cluster runs from our builds: services, and the databases placed in it
         that we build. (The builder and base only feed other builds: never pushed or pulled.)"""

@@ -6,25 +6,26 @@ tasks/ of its own. Those belong to the tool and are found beside the installed `
 package (an editable install: `pip install -e <stackbuild checkout>`), unless the project
 is a checkout of the tool itself (or a test's copy of one), which renders its own.
 
-Build state (`.build/`) belongs to tasks/state.py; BUILD is re-exported for the
-modules that name their own state folders.
+Build state (`.build/`) is not here: tasks/state.py names every state file.
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from tasks.state import BUILD, is_temp
+from tasks.state import is_temp
 
-__all__ = ["BUILD", "TOOL", "dockerfiles", "files_under", "is_tool", "py_sources", "root", "template_files", "templates",
-           "tool_file", "tool_modules"]
+__all__ = ["TERRAFORM", "TOOL", "dockerfiles", "files_under", "is_tool", "py_sources", "root",
+           "template_files", "templates", "tf_files", "tool_file", "tool_modules"]
 
 # The folder holding the `tasks` package and the tool's templates/.
 TOOL = Path(__file__).resolve().parent.parent
 
+TERRAFORM = Path("terraform")
+
 # The code rendering depends on: a change here re-renders, a change elsewhere does not.
-_RENDER_SOURCES = ("config", "errors", "healthcheck", "model", "render", "render_tasks", "schema", "state",
-                   "yamlpos")
+_RENDER_SOURCES = ("cloud_db", "config", "errors", "healthcheck", "images", "model", "render", "render_tasks",
+                   "schema", "state", "yamlpos")
 
 
 def root() -> Path:
@@ -75,6 +76,16 @@ def files_under(*folders: str) -> list[str]:
     out: list[str] = []
     for folder in folders:
         out += [p.as_posix() for p in Path(folder).rglob("*") if p.is_file() and not is_temp(p)]
+    return sorted(out)
+
+
+def tf_files(*folders: Path) -> list[str]:
+    """Terraform sources below the folders (.tf, .tfvars, .hcl), never Terraform's own working data."""
+    out: list[str] = []
+    for folder in folders:
+        for path in folder.rglob("*"):
+            if path.is_file() and path.suffix in (".tf", ".tfvars", ".hcl") and ".terraform" not in path.parts:
+                out.append(path.as_posix())
     return sorted(out)
 
 

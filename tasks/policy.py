@@ -57,14 +57,14 @@ def _pod(spec: dict[str, Any], *, long_running: bool) -> list[str]:
     if psc.get("runAsUser") == 0:
         bad.append("pod runAsUser must not be 0")
     for volume in spec.get("volumes", []):
-        kinds = set(volume) - {"name"}
-        if not kinds <= ALLOWED_VOLUMES:
-            bad.append(f"volume {volume['name']} uses {', '.join(sorted(kinds - ALLOWED_VOLUMES))}")
+        foreign = set(volume) - {"name"} - ALLOWED_VOLUMES
+        if foreign:
+            bad.append(f"volume {volume['name']} uses {', '.join(sorted(foreign))}")
     containers = spec.get("containers", []) + spec.get("initContainers", [])
     for c in containers:
         csc = c.get("securityContext", {})
         where = f"container {c['name']}"
-        if not (csc.get("runAsNonRoot", psc.get("runAsNonRoot")) is True):
+        if csc.get("runAsNonRoot", psc.get("runAsNonRoot")) is not True:
             bad.append(f"{where}: runAsNonRoot must be true")
         uid = csc.get("runAsUser", psc.get("runAsUser", 0))
         if uid == 0:

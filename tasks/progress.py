@@ -18,7 +18,9 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-LOGS = Path(".build") / "logs"
+from tasks import state
+
+LOGS = state.logs_dir()
 PLAIN_EVERY = 10.0  # seconds between progress lines when not on a terminal
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 

@@ -28,10 +28,10 @@ from tasks import (  # after the interrupt handler, on purpose
     doctor_tasks,
     image_tasks,
     minikube_tasks,
+    prune_tasks,
     render_tasks,
     terraform_tasks,
 )
-from tasks.ops import prune
 from tasks.reporter import SummaryReporter
 from tasks.run import Run, start
 
@@ -44,7 +44,7 @@ CREATORS = {
     "base_image": image_tasks.task_base_image,
     "builder_image": image_tasks.task_builder_image,
     "images": image_tasks.task_images,
-    "images_prune": prune.task_images_prune,
+    "images_prune": prune_tasks.task_images_prune,
     "compose": compose_tasks.task_compose,
     "minikube": minikube_tasks.task_minikube,
     "tf_fmt": terraform_tasks.task_tf_fmt,

@@ -221,11 +221,6 @@ def k8s_overlay(cfg: Config, stack: Config) -> Outputs:
 
 # --- Docker Compose ---------------------------------------------------------------
 
-def image_var(name: str) -> str:
-    """Variable through which `doit compose_up` passes a built image's content tag."""
-    return name.upper().replace("-", "_") + "_IMAGE"
-
-
 def compose(cfg: Config) -> Outputs:
     assert cfg.env is not None
     folder = f"compose/{cfg.env}"
@@ -235,7 +230,7 @@ def compose(cfg: Config) -> Outputs:
         return f'"${{{secret}:?{secret} is not set; see {example}}}"'
 
     def db_image(db: Database) -> str:
-        return f'"${{{image_var(db.name)}:-{db.image}:latest}}"' if db.build else db.image
+        return f'"${{{images.image_var(db.name)}:-{db.image}:latest}}"' if db.build else db.image
 
     def environment(svc: Service) -> dict[str, Any]:
         # Compose interpolates `$` in values; `$$` is its escape for a literal dollar.
@@ -366,24 +361,28 @@ def parse_check(outputs: dict[str, str]) -> None:
                              ) from None
 
 
+def _holds(path: Path, text: str) -> bool:
+    try:
+        return path.read_text(encoding="utf-8") == text
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError, UnicodeDecodeError):
+        return False
+
+
 def write_all(outputs: dict[str, str], root: Path, *, prune: Iterable[str] = ()) -> list[str]:
-    """Write every output atomically; return the paths whose bytes changed (or were removed).
+    """Write every changed output, all or nothing; return the paths whose bytes changed (or were removed).
 
     Called only after everything rendered and parsed, so a template or config error
     leaves the tree untouched. Unchanged files are not rewritten. In `prune` folders,
     generated files (they carry our header) that are no longer produced are removed.
     """
-    changed = []
-    for rel, text in sorted(outputs.items()):
-        path = root / rel
-        if path.exists() and path.read_text(encoding="utf-8") == text:
-            continue
-        try:
-            state.write_atomic(path, text)
-        except OSError as exc:  # a read-only checkout, a file where a folder should be
-            raise StackError(f"cannot write {rel}: {exc.strerror or exc}",
-                             fix=f"make {Path(rel).parent} a writable folder, then run `doit render` again") from None
-        changed.append(rel)
+    changed = [rel for rel, text in sorted(outputs.items()) if not _holds(root / rel, text)]
+    try:
+        # All or nothing: a failure in the middle leaves every output as it was.
+        state.write_all_atomic({root / rel: outputs[rel] for rel in changed})
+    except OSError as exc:  # a read-only checkout, a file where a folder should be, a full disk
+        failed = Path(exc.filename).relative_to(root).as_posix() if exc.filename else "the outputs"
+        raise StackError(f"cannot write {failed}: {exc.strerror or exc}",
+                         fix=f"make {Path(failed).parent} a writable folder, then run `doit render` again") from None
     for folder in prune:
         for path in sorted((root / folder).rglob("*")):
             rel = path.relative_to(root).as_posix()

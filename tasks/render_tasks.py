@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from tasks import config, paths, placement, render
-from tasks.creators import failing
-from tasks.errors import StackError, user_errors
+from tasks.creators import failing, user_errors
+from tasks.errors import StackError
 from tasks.model import Config
 from tasks.run import Run
 
@@ -151,10 +151,15 @@ def _digest(paths: list[str]) -> str:
     return digest.hexdigest()
 
 
+def _outputs(targets: list[str]) -> dict[str, str]:
+    """The value saved after a successful run: the digest of what was written."""
+    return {"outputs": _digest(targets)}
+
+
 def outputs_unchanged(task: Any, values: dict[str, Any]) -> bool:
     """Up to date only if the files on disk are the ones this task last wrote: a run killed
     mid-write (or a hand edit) leaves other bytes, which doit alone would not notice."""
-    task.value_savers.append(lambda: {"outputs": _digest(task.targets)})
+    task.value_savers.append(partial(_outputs, task.targets))
     return bool(values.get("outputs")) and values.get("outputs") == _digest(task.targets)
 
 
@@ -207,7 +212,7 @@ def task_render(run: Run) -> Iterator[dict[str, Any]]:
                         deps)
     if not paths.is_tool(run.root):
         # The tool's checkout is where the modules live; any other project gets copies.
-        yield _task(run, "terraform-modules", "terraform/modules: the tool's modules the cloud roots call, copied.",
+        yield _task(run, "terraform-modules", "terraform/modules: copies of the tool's modules the roots call.",
                     terraform_modules, [STACK, *map(_env_path, run.envs), *paths.tool_modules()])
     yield _task(run, "docs-placement", "docs/placement.md: where each database runs, per environment.",
                 docs_placement, [STACK, *map(_env_path, run.envs), paths.tool_file("tasks/placement.py")])

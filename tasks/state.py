@@ -57,7 +57,75 @@ def manifests(env: str) -> Path:
     return BUILD / "manifests" / f"{env}.yaml"
 
 
+# Per environment: .build/<env>/<part>/. Every state folder is named here, nowhere else.
+
+def images_dir(env: str, daemon: str = "images") -> Path:
+    """<name>.iid and <name>.ref of each image built into one daemon ("images": the local
+    one; Minikube's daemon has its own folder)."""
+    return BUILD / env / daemon
+
+
+def recorded_ref_files() -> list[Path]:
+    """Every image reference any environment recorded, for any daemon."""
+    return sorted(BUILD.glob("*/*/*.ref"))
+
+
+def deploy_dir(env: str) -> Path:
+    """The deploy record of one environment (tasks/ops/k8s_target.py, tasks/ops/release.py):
+    kustomization.yaml, pending.json, applied.json, outcome.json, release.json,
+    known-good.json, secrets.env."""
+    return BUILD / env / "deploy"
+
+
+def push_dir(env: str) -> Path:
+    """<name>.ref of each image pushed to the environment's registry."""
+    return BUILD / env / "push"
+
+
+def terraform_dir(env: str) -> Path:
+    """The environment's saved plan, its inputs hash and Terraform's data (TF_DATA_DIR)."""
+    return BUILD / env / "terraform"
+
+
+def minikube_dir(env: str) -> Path:
+    """Which images were loaded into which Minikube cluster (by cluster UID)."""
+    return BUILD / env / "minikube"
+
+
+def tf_validate_dir() -> Path:
+    """A copy of terraform/ that `tf_validate` inits and validates (never the source tree)."""
+    return BUILD / "terraform" / "validate"
+
+
+def tf_validate_mode() -> Path:
+    """How the last `tf_validate` ran: with provider schemas, or structural checks only."""
+    return BUILD / "terraform" / "validate.mode"
+
+
+def checkov_mode() -> Path:
+    """Did the last `checkov` run, or was it skipped (checkov not installed)?"""
+    return BUILD / "checkov" / "mode"
+
+
 # --------------------------------------------------------------------------- writes
+
+
+def _stage(path: Path, data: str | bytes, mode: int) -> Path:
+    """The new bytes in a unique temp file next to `path` (fsynced, `mode` from its first byte)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(name)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    return tmp
 
 
 def write_atomic(path: Path, data: str | bytes, *, mode: int = 0o644) -> None:
@@ -67,18 +135,47 @@ def write_atomic(path: Path, data: str | bytes, *, mode: int = 0o644) -> None:
     temp file has `mode` from its first byte (mkstemp creates it 0600), so a secret
     is never readable by others, not even for a moment.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = _stage(path, data, mode)
     try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        tmp.replace(path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+            tmp.unlink()
+        raise
+
+
+def write_all_atomic(files: dict[Path, str], *, mode: int = 0o644) -> None:
+    """Every file or none: all temp files are written first (where a full disk or a file in
+    the way shows), then renamed; a rename that still fails puts back what was replaced.
+
+    Raises the OSError, with `filename` set to the file that could not be written."""
+    staged: list[tuple[Path, Path]] = []
+    done: list[tuple[Path, bytes | None]] = []
+    try:
+        for path, text in files.items():
+            try:
+                staged.append((path, _stage(path, text, mode)))
+            except OSError as exc:
+                exc.filename = str(path)
+                raise
+        for path, tmp in staged:
+            old = path.read_bytes() if path.exists() else None
+            try:
+                tmp.replace(path)
+            except OSError as exc:
+                exc.filename = str(path)
+                raise
+            done.append((path, old))
+    except BaseException:
+        for _, tmp in staged:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        for path, old in reversed(done):  # best effort: the old bytes, or no file as before
+            with contextlib.suppress(OSError):
+                if old is None:
+                    path.unlink()
+                else:
+                    write_atomic(path, old, mode=mode)
         raise
 
 
@@ -169,6 +266,6 @@ def repair_dep_file(path: Path) -> str | None:
     except ValueError:
         pass
     damaged = path.with_name(path.name + ".damaged")
-    os.replace(path, damaged)
+    path.replace(damaged)
     return (f"the dependency database {path} was damaged (an interrupted run?); it was moved to "
             f"{damaged.name} and is rebuilt now: every task is checked again")

@@ -1,4 +1,5 @@
-"""doit tasks for terraform/: fmt, validate, plan and apply, all through tools.terraform.
+"""doit tasks for terraform/: fmt, validate, plan and apply, all through the Terraform adapter
+(tasks/programs/terraform.py).
 
 Terraform keeps its working data (.terraform: providers, backend settings) under
 .build/ via TF_DATA_DIR, never in the source tree. A plan is saved with a hash of
@@ -8,39 +9,24 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tasks import tfcheck, tools
-from tasks.creators import cloud_names
-from tasks.errors import StackError, user_errors
-from tasks.paths import BUILD, is_tool, tool_file
+from tasks import state, tfcheck
+from tasks.creators import cloud_names, user_errors
+from tasks.errors import StackError
+from tasks.paths import TERRAFORM, is_tool, tf_files, tool_file
+from tasks.programs import terraform
 from tasks.run import Run
 
-TERRAFORM = Path("terraform")
 PLUGIN_DIR_VAR = "STACKBUILD_TF_PLUGIN_DIR"
 SKIPPED_SCHEMA = ("SKIPPED: provider schema validation (providers not installable here; "
                   f"set {PLUGIN_DIR_VAR} to a provider mirror)")
-VALIDATE_STATE = BUILD / "terraform" / "validate"
-MODE_FILE = BUILD / "terraform" / "validate.mode"
-
-
-def tf_files(*folders: Path) -> list[str]:
-    """Terraform sources below the folders (.tf, .tfvars, .hcl), never Terraform's own working data."""
-    out: list[str] = []
-    for folder in folders:
-        for path in folder.rglob("*"):
-            if path.is_file() and path.suffix in (".tf", ".tfvars", ".hcl") and ".terraform" not in path.parts:
-                out.append(path.as_posix())
-    return sorted(out)
-
-
-def cloud_envs(run: Run) -> Iterator[str | dict[str, Any]]:
-    return cloud_names(run.cloud_envs())
+VALIDATE_STATE = state.tf_validate_dir()
+MODE_FILE = state.tf_validate_mode()
 
 
 # --------------------------------------------------------------------------- fmt
@@ -55,16 +41,15 @@ def _fmt(fix: bool = False) -> None:
         print(f"  {NO_TERRAFORM}")
         return
     if fix:
-        written = tools.terraform("fmt", "-recursive", "-list=true", str(TERRAFORM), cwd=".").stdout.split()
+        written = terraform.fmt_fix(TERRAFORM)
         print("\n".join(f"  formatted {p}" for p in written) or "  terraform fmt: nothing to change")
         return
-    result = tools.terraform("fmt", "-check", "-recursive", "-list=true", "-no-color", str(TERRAFORM),
-                             cwd=".", check=False)
-    if result.code != 0:
-        files = result.stdout.split()
+    result = terraform.fmt_check(TERRAFORM)
+    if not result.ok:
+        files = result.files
         raise StackError(
             "`terraform fmt -check -recursive terraform` failed"
-            + (":\n" + "\n".join(f"  - {p}" for p in files) if files else f":\n{result.stderr.strip()}"),
+            + (":\n" + "\n".join(f"  - {p}" for p in files) if files else f":\n{result.message}"),
             fix="run `doit tf_fmt fix=1` (rendered files: fix templates/terraform/ and `doit render`)",
         )
     print("  terraform fmt -check -recursive terraform: OK")
@@ -138,15 +123,14 @@ def schema_validate(tree: Path, plugin_dir: Path, state: Path) -> ValidateReport
             report.skipped[name] = "provider " + ", ".join(missing) + " not in the mirror"
             continue
         data = {"TF_DATA_DIR": str((state / directory.relative_to(tree)).resolve())}
-        init = tools.terraform("init", "-backend=false", "-input=false", "-no-color",
-                               f"-plugin-dir={plugin_dir.resolve()}", cwd=directory, env=data, check=False)
-        if init.code != 0:
-            tail = (init.stderr or init.stdout).strip().splitlines()[-3:]
+        init = terraform.init_offline(directory, plugin_dir, data)
+        if not init.ok:
+            tail = init.message.splitlines()[-3:]
             report.skipped[name] = "`terraform init -plugin-dir` failed: " + " / ".join(t.strip() for t in tail)
             continue
-        result = tools.terraform("validate", "-no-color", cwd=directory, env=data, check=False)
-        if result.code != 0:
-            report.failed[name] = (result.stderr or result.stdout).strip()
+        result = terraform.validate(directory, data)
+        if not result.ok:
+            report.failed[name] = result.message
         else:
             report.validated.append(name)
     return report
@@ -168,7 +152,7 @@ def _validate() -> None:
     if not TERRAFORM.is_dir():
         print(f"  {NO_TERRAFORM}")
         MODE_FILE.parent.mkdir(parents=True, exist_ok=True)
-        MODE_FILE.write_text("full\n")  # nothing left unchecked
+        state.write_atomic(MODE_FILE, "full\n")  # nothing left unchecked
         return
     problems, count = tfcheck.all_problems(TERRAFORM)
     if problems:
@@ -195,7 +179,7 @@ def _validate() -> None:
               f"(add the named providers to {PLUGIN_DIR_VAR}); this run is not recorded as up to date")
         return
     # Only a run that validated every directory is recorded as up to date.
-    MODE_FILE.write_text("full\n")
+    state.write_atomic(MODE_FILE, "full\n")
 
 
 def _validated_fully() -> bool:
@@ -223,7 +207,7 @@ def env_dir(env: str) -> Path:
 
 
 def plan_dir(env: str) -> Path:
-    return BUILD / env / "terraform"
+    return state.terraform_dir(env)
 
 
 def plan_file(env: str) -> Path:
@@ -252,21 +236,7 @@ def _tf_env(env: str) -> dict[str, str]:
 
 
 def _init(env: str) -> None:
-    tools.terraform("init", "-input=false", "-no-color", "-reconfigure", "-backend-config=backend.hcl",
-                    cwd=env_dir(env), env=_tf_env(env), stream=f"init {env}")
-
-
-PLAN_LINE = re.compile(r"^Plan: (\d+) to add, (\d+) to change, (\d+) to destroy\.", re.MULTILINE)
-APPLY_LINE = re.compile(r"^Apply complete! Resources: (\d+) added, (\d+) changed, (\d+) destroyed\.", re.MULTILINE)
-
-
-def change_counts(output: str, pattern: re.Pattern[str]) -> tuple[int, int, int] | None:
-    """(add, change, destroy) from Terraform's closing line; (0, 0, 0) for "No changes."."""
-    found = pattern.findall(output)
-    if found:
-        add, change, destroy = found[-1]
-        return int(add), int(change), int(destroy)
-    return (0, 0, 0) if re.search(r"^No changes\.", output, re.MULTILINE) else None
+    terraform.init(env_dir(env), _tf_env(env), label=f"init {env}")
 
 
 def summary(verb: str, env: str, counts: tuple[int, int, int] | None, plan: Path) -> str:
@@ -286,16 +256,15 @@ def _plan(env: str) -> None:
     plan.unlink(missing_ok=True)
     digest = inputs_hash(env)
     _init(env)
-    result = tools.terraform("plan", "-input=false", "-no-color", f"-out={plan.resolve()}",
-                             cwd=env_dir(env), env=_tf_env(env), stream=f"plan {env}")
-    recorded.write_text(digest + "\n")
-    print(summary("tf_plan", env, change_counts(result.stdout, PLAN_LINE), plan))
+    counts = terraform.plan(env_dir(env), plan, _tf_env(env), label=f"plan {env}")
+    state.write_atomic(recorded, digest + "\n")
+    print(summary("tf_plan", env, counts, plan))
     print(f"  apply exactly this plan with `doit tf_apply:{env}`")
 
 
 def task_tf_plan(run: Run) -> Iterator[dict[str, Any]]:
     """terraform plan for each cloud environment, saved to .build/<env>/terraform/plan.tfplan."""
-    for env in cloud_envs(run):
+    for env in cloud_names(run.cloud_envs()):
         if isinstance(env, dict):
             yield env
             continue
@@ -306,7 +275,8 @@ def task_tf_plan(run: Run) -> Iterator[dict[str, Any]]:
             "file_dep": plan_inputs(env),
             "targets": [str(plan_file(env)), str(inputs_file(env))],
             # Outside the tool's checkout the modules the root calls are copies render makes.
-            "task_dep": [f"render:terraform-{env}", *([] if is_tool(run.root) else ["render:terraform-modules"])],
+            "task_dep": [f"render:terraform-{env}",
+                         *([] if is_tool(run.root) else ["render:terraform-modules"])],
             "clean": True,
             "verbosity": 2,
         }
@@ -324,19 +294,18 @@ def _apply(env: str) -> None:
         )
     _init(env)
     try:
-        result = tools.terraform("apply", "-input=false", "-no-color", str(plan.resolve()),
-                                 cwd=env_dir(env), env=_tf_env(env), stream=f"apply {env}")
+        counts = terraform.apply(env_dir(env), plan, _tf_env(env), label=f"apply {env}")
     finally:
         # A saved plan is used once, even by an apply that failed or was stopped half-way:
         # the state may have moved on, so the next apply asks for a new, reviewed plan.
         plan.unlink(missing_ok=True)
         recorded.unlink(missing_ok=True)
-    print(summary("tf_apply", env, change_counts(result.stdout, APPLY_LINE), plan))
+    print(summary("tf_apply", env, counts, plan))
 
 
 def task_tf_apply(run: Run) -> Iterator[dict[str, Any]]:
     """terraform apply of exactly the saved plan of each cloud environment (refuses a stale plan)."""
-    for env in cloud_envs(run):
+    for env in cloud_names(run.cloud_envs()):
         if isinstance(env, dict):
             yield env
             continue

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ["tests.fixtures", "tests.fakes.fixtures"]
+pytest_plugins = ["testing.plugin", "pytester"]
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -22,7 +22,7 @@ from types import FrameType
 
 import pytest
 
-from tests.fixtures import copy_project, run_doit, snapshot
+from testing.project import copy_project, run_doit, snapshot
 
 GENERATED = ("k8s", "compose", "terraform")
 Edit = Callable[[Path], None]

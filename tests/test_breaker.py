@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures import run_doit
+from testing import harness
+from testing.fakes import docker as fake_docker
+from testing.project import run_doit
 
 
 def test_an_editor_lock_file_in_environments_is_not_an_environment(project: Path) -> None:
@@ -22,7 +24,7 @@ def test_an_editor_lock_file_in_environments_is_not_an_environment(project: Path
 
 
 def test_a_secret_name_under_config_or_env_is_refused_before_anything_is_written(project: Path) -> None:
-    from tests.fixtures import snapshot
+    from testing.project import snapshot
 
     before = snapshot(project, "k8s", "compose")
     for text, at in (("config: {RABBITMQ_PASSWORD: hunter2}\n", "config.RABBITMQ_PASSWORD"),
@@ -80,10 +82,10 @@ def test_help_info_list_and_forget_of_a_cloud_task_need_no_confirmation(
 def test_status_of_minikube_images_with_minikube_down_is_not_a_traceback(
         project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fakes = tmp_path / "bin"
-    fakes.mkdir()
-    fake = fakes / "minikube"
-    fake.write_text("#!/bin/sh\necho 'X Exiting due to GUEST_STATUS: Profile \"srvthreds\" not found' >&2\nexit 85\n")
-    fake.chmod(0o755)
+    harness.script(fakes, "minikube", "echo 'X Exiting due to GUEST_STATUS: Profile \"srvthreds\" not found' >&2\nexit 85\n")
+    fake_docker.install(fakes, tmp_path / "docker-state")  # the status of the local images asks docker
+    harness.install(fakes, "kubectl", "testing.fakes.kubectl")  # no cluster: the cloud deploys' status asks
+    monkeypatch.setenv("FAKE_K8S_STATE", str(tmp_path / "k8s-state"))
     monkeypatch.setenv("PATH", f"{fakes}{os.pathsep}{os.environ['PATH']}")
     listed = run_doit(project, "--all", "--status", command="list")
     assert listed.code == 0, listed.out
@@ -129,11 +131,9 @@ done
 def test_down_ps_and_logs_work_before_the_first_up(
         project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fakes = tmp_path / "bin"
-    fakes.mkdir()
     for name, script in (("docker-compose", COMPOSE),
                          ("docker", '#!/bin/sh\n[ "$1" = version ] && echo 24.0.7\nexit 0\n')):
-        (fakes / name).write_text(script)
-        (fakes / name).chmod(0o755)
+        harness.script(fakes, name, script)
     monkeypatch.setenv("PATH", f"{fakes}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.delenv("DOCKER_HOST", raising=False)
     assert not (project / "compose" / "test" / ".env").exists()
@@ -148,12 +148,10 @@ def test_down_ps_and_logs_work_before_the_first_up(
 
 def test_doctor_knows_which_host_ports_its_own_stack_holds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from tasks import config, doctor_tasks
-    from tests.fixtures import REPO
+    from testing.project import REPO
 
-    fake = tmp_path / "docker"
-    fake.write_text('#!/bin/sh\necho "0.0.0.0:6379->6379/tcp, [::]:6379->6379/tcp"\necho ""\n')
-    fake.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    harness.script(tmp_path / "bin", "docker", 'echo "0.0.0.0:6379->6379/tcp, [::]:6379->6379/tcp"\necho ""\n')
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
     assert doctor_tasks.own_stack_ports(config.load("local", REPO)) == {6379}
 
 
@@ -200,12 +198,10 @@ def test_a_broken_build_folder_is_one_sentence_not_a_traceback(project: Path, sh
 
 def test_compose_down_with_the_daemon_gone_is_the_one_sentence(
         project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = tmp_path / "docker-compose"
-    fake.write_text("#!/bin/sh\necho 'failed to connect to the docker API at unix:///nonexistent.sock; check if"
+    harness.script(tmp_path / "bin", "docker-compose", "echo 'failed to connect to the docker API at unix:///nonexistent.sock; check if"
                     " the path is correct and if the daemon is running: dial unix /nonexistent.sock: connect: no"
                     " such file or directory' >&2\nexit 1\n")
-    fake.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent.sock")
     for task in ("compose_down", "compose_ps"):
         result = run_doit(project, task)

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tasks import config, image_tasks, render
+from tasks import config, image_builds, render
 from tasks.model import Config
-from tests.fixtures import run_doit
+from testing.project import run_doit
 
 
 def _edit_stack(project: Path, change: Any) -> None:
@@ -39,7 +39,7 @@ def own(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _tasks(cfg: Config) -> dict[str, dict[str, Any]]:
-    return {t["name"]: t for t in image_tasks.generate(cfg)}
+    return {t["name"]: t for t in image_builds.generate(cfg)}
 
 
 def test_a_stack_without_builder_builds_each_image_from_its_own_context(own: Path) -> None:
@@ -52,7 +52,7 @@ def test_a_stack_without_builder_builds_each_image_from_its_own_context(own: Pat
     assert engine["file_dep"] == ["app/Dockerfile", "app/server.js"]
     build = cfg.services["engine"].build
     assert (build.context, build.dockerfile, build.target, build.builder) == ("app", "app/Dockerfile", "runtime", False)
-    assert image_tasks.static_args(cfg, build, "engine") == {"APP": "engine", "UID": "10001", "SERVICE": "engine"}
+    assert image_builds.static_args(cfg, build, "engine") == {"APP": "engine", "UID": "10001", "SERVICE": "engine"}
     # `builder_image` has nothing to build, and says nothing is wrong (no KeyError).
     result = run_doit(own, "builder_image")
     assert result.code == 0 and "Traceback" not in result.out, result.out

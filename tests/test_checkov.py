@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,8 @@ import yaml
 
 from tasks import cloud_tasks, config, policy
 from tasks.run import resolve
-from tests.fixtures import REPO, run_doit
+from testing import harness
+from testing.project import REPO, run_doit
 
 SKIP_COMMENT = re.compile(r"checkov:skip=(CKV2?_[A-Z0-9]+_\d+):(.*)$", re.MULTILINE)
 SKIP_ANNOTATION = re.compile(r"checkov\.io/skip\d+: (CKV2?_[A-Z0-9]+_\d+)=(.*)$", re.MULTILINE)
@@ -58,9 +58,7 @@ def test_a_failure_in_any_framework_fails_the_task(at_repo: Path, tmp_path: Path
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    fake = bin_dir / "checkov"
-    fake.write_text(FAKE_CHECKOV.format(python=sys.executable))
-    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    harness.script(bin_dir, "checkov", FAKE_CHECKOV.format(python=sys.executable))
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setattr(cloud_tasks, "CHECKOV_MODE", tmp_path / "mode")
     failed = cloud_tasks._checkov(cloud_tasks.checkov_envs(resolve(["list"], at_repo)))

@@ -12,8 +12,6 @@ from tasks.errors import ConfigError
 from tasks.run import resolve
 from tests.test_config import edit, error, line_of
 
-hcl2 = pytest.importorskip("hcl2")
-
 
 def test_cluster_version_must_match_kubernetes_version(project: Path) -> None:
     edit(project, "staging.yaml", 'cluster_version: "1.33"', 'cluster_version: "1.31"')

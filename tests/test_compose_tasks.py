@@ -1,13 +1,11 @@
-"""Contract tests of the compose tasks, no Docker: recording fakes of `docker-compose` and
-`docker` come first on PATH, and the image build is replaced by a stub that only writes
-.ref files (the image contract), so every test runs in well under a second."""
+"""Contract tests of the compose tasks, no Docker: the fake `docker-compose` and `docker`
+(testing/fakes) come first on PATH, and the real image tasks build into the fake daemon, whose
+content-derived image IDs move only when an image's inputs change. Every test runs in seconds."""
 from __future__ import annotations
 
-import json
 import os
 import re
 import stat
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,130 +13,71 @@ import pytest
 
 from tasks import compose_tasks as ct
 from tasks.ops import compose as cops
-from tests.fixtures import DoitRun, run_doit
+from testing.fakes import compose as fake_compose
+from testing.fakes import docker as fake_docker
+from testing.harness import FakeBin, read_calls
+from testing.project import DoitRun, run_doit
 
 ENV = "offline"
 
-# One fake for both programs: state in $FAKE_STATE, every call appended to $FAKE_LOG.
-FAKE = r'''
-import json, os, sys
-prog, args = os.path.basename(sys.argv[1]), sys.argv[2:]
-state_path, log_path = os.environ["FAKE_STATE"], os.environ["FAKE_LOG"]
-state = json.load(open(state_path)) if os.path.exists(state_path) else {"running": {}, "volumes": 1}
-images = {k: v for k, v in os.environ.items() if k.endswith("_IMAGE")}
-with open(log_path, "a") as log:
-    log.write(json.dumps({"prog": prog, "args": args, "images": images}) + "\n")
-fail = os.environ.get("FAKE_FAIL", "")
-def save():
-    json.dump(state, open(state_path, "w"))
-if prog == "docker":
-    if args[:1] == ["ps"]:
-        for svc, st in state["running"].items():
-            print(f"{svc}\t{'running'}\tUp 1 minute ({st})")
-    elif args[:2] == ["volume", "inspect"]:
-        for name in args[4:]:
-            print(f"{name} gen{state['volumes']}")
-    sys.exit(0)
-while args and args[0].startswith("-"):  # global flags: all take one value
-    args = args[2:]
-cmd, rest = args[0], args[1:]
-names = [a for a in rest if not a.startswith("-") and not a.isdigit()]
-if cmd == "up":
-    for name in names:
-        state["running"][name] = "unhealthy" if name == fail else "healthy"
-        state.setdefault("images", {})[name] = images.get(name.upper().replace("-", "_") + "_IMAGE", name)
-    save()
-    if fail in names:
-        print(f" Container srvthreds-offline-{fail}-1 Started", file=sys.stderr)
-        print(f"container srvthreds-offline-{fail}-1 is unhealthy", file=sys.stderr)
-        sys.exit(1)
-elif cmd == "down":
-    state["running"] = {}
-    if "--volumes" in rest:
-        state["volumes"] += 1
-    save()
-elif cmd == "ps":
-    for svc, st in state["running"].items():
-        image = state.get("images", {}).get(svc, "")
-        print(json.dumps({"Service": svc, "State": "running", "Health": st, "Image": image}))
-elif cmd == "run" and os.environ.get("FAKE_RUN_FAIL"):
-    print(os.environ["FAKE_RUN_FAIL"], file=sys.stderr)
-    sys.exit(1)
-elif cmd == "logs":
-    print(f"{names[-1]}-1  | rabbitmq: something went wrong")
-elif cmd == "config":
-    secret = [l.split("=", 1)[1] for l in open(os.environ["FAKE_ENV_FILE"]) if l.startswith("RABBITMQ_PASSWORD=")][0]
-    print(f"services:\n  rabbitmq:\n    environment:\n      RABBITMQ_PASSWORD: {secret}")
-'''
 
-# Replaces the real image build (tasks/image_tasks.py) in the copy: writes .ref files only.
-STUB_IMAGES = '''
-
-import json as _json
-from pathlib import Path as _Path
-from tasks import config as _config, image_tasks as _image_tasks, images as _images
+def fakes_of(project: Path) -> FakeBin:
+    """The fakes of the `stack` fixture (next to the project copy)."""
+    return FakeBin(project.parent / "fakes")
 
 
-def task_images():
-    """Stub build: writes .ref files; tags come from fake-tags.json."""
-    env = RUN.env_for("images")
-    cfg = _config.load(env, _Path.cwd())
-    tags_file = _Path("fake-tags.json")
-    tags = _json.loads(tags_file.read_text()) if tags_file.exists() else {}
-    for name in ["base", "builder", *_image_tasks.image_names(cfg)]:
-        ref = _images.ref_file(env, name)
-        want = f"srvthreds/{name}:{tags.get(name, 'tag1')}"
-        def build(ref=ref, want=want):
-            ref.parent.mkdir(parents=True, exist_ok=True)
-            ref.write_text(want + "\\n")
-            with open("hooks.log", "a") as log:
-                log.write(f"build {ref.stem}\\n")
-        yield {"name": name, "actions": [build],
-               "uptodate": [lambda ref=ref, want=want: ref.exists() and ref.read_text().strip() == want]}
-'''
+def daemon_of(project: Path) -> fake_docker.FakeDocker:
+    return fake_docker.FakeDocker(project.parent / "docker-state", fakes_of(project).log)
 
 
 @pytest.fixture
-def stack(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The project copy with fakes on PATH and the stub image build."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    script = tmp_path / "fake.py"
-    script.write_text(FAKE)
-    for prog in ("docker", "docker-compose"):
-        path = bin_dir / prog
-        path.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{script}" "$0" "$@"\n')
-        path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setenv("PATH", os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent),
-                                                os.environ.get("PATH", "")]))
-    monkeypatch.setenv("FAKE_STATE", str(tmp_path / "state.json"))
-    monkeypatch.setenv("FAKE_LOG", str(tmp_path / "calls.jsonl"))
-    monkeypatch.setenv("FAKE_ENV_FILE", str(project / "compose" / ENV / ".env"))
+def stack(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The project copy with the fake docker-compose and docker first on PATH, sharing one store
+    and one call log; a `hook` program (a scripted fake) for the hooks test."""
+    fakes = fakes_of(project)
+    state = project.parent / "docker-state"
+    fake_docker.install(fakes.bin_dir, state, log=fakes.log)
+    fake_compose.install(fakes.bin_dir, state, log=fakes.log)
+    fakes.script("hook", "exit 0\n")
+    fakes.activate(monkeypatch)
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
     (project / "compose" / ENV / ".env").unlink(missing_ok=True)
-    with (project / "dodo.py").open("a") as dodo:
-        dodo.write(STUB_IMAGES)
+    # The compose contract does not depend on where the base image comes from; the debootstrap
+    # base would need root and debootstrap, so this copy pulls it (by name; the fake never pulls).
+    env_yaml = project / "environments" / f"{ENV}.yaml"
+    env_yaml.write_text(env_yaml.read_text().replace("images:\n  base: debootstrap\n", ""))
+    assert "base: debootstrap" not in env_yaml.read_text()
     return project
 
 
 def calls(project: Path, prog: str = "docker-compose") -> list[dict[str, Any]]:
     """The calls of `prog` since the previous `calls()` (which forgets every program's calls)."""
-    log = project.parent / "calls.jsonl"
-    if not log.exists():
-        return []
-    rows = [json.loads(line) for line in log.read_text().splitlines()]
-    log.unlink()
-    return [r for r in rows if r["prog"] == prog]
+    log = fakes_of(project).log
+    rows = read_calls(log)
+    log.unlink(missing_ok=True)
+    return [r for r in rows if r["tool"] == prog]
 
 
 def verbs(rows: list[dict[str, Any]]) -> list[list[str]]:
     """The compose subcommand and its arguments, global flags stripped."""
     out = []
     for row in rows:
-        args = row["args"]
+        args = row["argv"]
         while args and args[0].startswith("-"):
             args = args[2:]
         out.append(args)
     return out
+
+
+def ref(project: Path, name: str) -> str:
+    """The reference the image task recorded for `name` (what compose must be given)."""
+    return (project / ".build" / ENV / "images" / f"{name}.ref").read_text().strip()
+
+
+def edit_source(project: Path, module: str) -> None:
+    """Change one demo module, as a developer would: only the images copying it change."""
+    path = project / "demo" / "srvthreds_demo" / f"{module}.py"
+    path.write_text(path.read_text() + "\n# edited by a test\n")
 
 
 def up(project: Path, *extra: str) -> DoitRun:
@@ -158,7 +97,7 @@ def test_every_public_task_is_listed_with_a_doc(stack: Path) -> None:
 
 
 def test_up_runs_dbs_then_services_then_bootstrap_with_both_files_and_refs(stack: Path) -> None:
-    up(stack)
+    result = up(stack)
     rows = calls(stack)
     assert verbs(rows) == [
         ["up", "-d", "--wait", "--wait-timeout", "120", "redis", "rabbitmq"],
@@ -166,13 +105,17 @@ def test_up_runs_dbs_then_services_then_bootstrap_with_both_files_and_refs(stack
         ["run", "--rm", "-T", "bootstrap"],
     ]
     for row in rows:
-        assert row["args"][:7] == ["--project-directory", f"compose/{ENV}",
+        assert row["argv"][:7] == ["--project-directory", f"compose/{ENV}",
                                    "-f", f"compose/{ENV}/docker-compose-db.yml",
                                    "-f", f"compose/{ENV}/docker-compose-services.yml", "--env-file"]
         # Every built image is passed, so compose sees one consistent project.
-        assert row["images"]["ENGINE_IMAGE"] == "srvthreds/engine:tag1"
-        assert row["images"]["REDIS_IMAGE"] == "srvthreds/redis:tag1"
-        assert row["images"]["BOOTSTRAP_IMAGE"] == "srvthreds/bootstrap:tag1"
+        assert row["images"].get("ENGINE_IMAGE") == ref(stack, "engine"), (row, result.out)
+        assert row["images"].get("REDIS_IMAGE") == ref(stack, "redis"), (row, result.out)
+        assert row["images"].get("BOOTSTRAP_IMAGE") == ref(stack, "bootstrap"), (row, result.out)
+    # Content tags of what the image tasks built into the (fake) daemon.
+    assert re.fullmatch(r"srvthreds/engine:[0-9a-f]{12}", ref(stack, "engine"))
+    assert re.fullmatch(r"srvthreds/redis-offline:[0-9a-f]{12}", ref(stack, "redis"))
+    assert {ref(stack, n) for n in ("engine", "redis", "bootstrap")} <= set(daemon_of(stack).refs())
 
 
 def test_env_file_is_created_once_with_mode_600_and_never_printed(stack: Path) -> None:
@@ -195,7 +138,7 @@ def test_existing_env_file_is_kept_and_must_be_private(stack: Path) -> None:
     env_file.chmod(0o644)
     refused = run_doit(stack, "compose_up", f"env={ENV}")
     assert refused.code != 0 and f"chmod 600 compose/{ENV}/.env" in refused.out
-    assert '"prog": "docker-compose"' not in (stack.parent / "calls.jsonl").read_text()  # nothing started
+    assert calls(stack) == []  # nothing started
     env_file.chmod(0o600)
     up(stack)
     assert env_file.read_text() == "RABBITMQ_PASSWORD=mine\n"
@@ -217,9 +160,7 @@ def test_compose_ps_is_a_table_with_verdicts_and_exit_code(stack: Path) -> None:
     fine = run_doit(stack, "compose_ps", f"env={ENV}")
     assert fine.code == 0, fine.out
     assert re.search(r"service/engine +1 +1 +\S+ +yes +ok", fine.out), fine.out
-    state = json.loads((stack.parent / "state.json").read_text())
-    state["running"]["engine"] = "unhealthy"
-    (stack.parent / "state.json").write_text(json.dumps(state))
+    daemon_of(stack).update_container(f"srvthreds-{ENV}-engine-1", health="unhealthy")
     broken = run_doit(stack, "compose_ps", f"env={ENV}")
     assert broken.code != 0 and re.search(r"service/engine .* failed \(unhealthy\)", broken.out), broken.out
 
@@ -229,29 +170,34 @@ def test_noop_up_calls_nothing_but_one_ps(stack: Path) -> None:
     calls(stack)
     calls(stack, "docker")
     result = up(stack)
-    log = (stack.parent / "calls.jsonl").read_text()
-    assert '"prog": "docker-compose"' not in log, result.out
+    log = fakes_of(stack).calls()
+    assert not [c for c in log if c["tool"] == "docker-compose"], result.out
     assert not {"compose_up_dbs", "compose_up_services", "compose_jobs"} & set(result.executed())
-    docker = [r["args"][0] for r in calls(stack, "docker")]
+    assert not [c for c in log if c["mutating"]], result.out  # no image built or tagged again either
+    docker = [r["argv"][0] for r in calls(stack, "docker")]
     assert docker.count("ps") == 1  # one `docker ps`, shared by every up task
 
 
 def test_changed_image_reruns_only_its_step_with_all_refs(stack: Path) -> None:
     up(stack)
     calls(stack)
-    (stack / "fake-tags.json").write_text(json.dumps({"engine": "tag2"}))
+    engine, agent = ref(stack, "engine"), ref(stack, "session-agent")
+    edit_source(stack, "engine")
     up(stack)
     rows = calls(stack)
     assert verbs(rows) == [["up", "-d", "--wait", "--wait-timeout", "120", "engine", "session-agent"]]
-    assert rows[0]["images"]["ENGINE_IMAGE"] == "srvthreds/engine:tag2"
-    assert rows[0]["images"]["SESSION_AGENT_IMAGE"] == "srvthreds/session-agent:tag1"
+    assert ref(stack, "engine") != engine
+    assert rows[0]["images"]["ENGINE_IMAGE"] == ref(stack, "engine")
+    assert rows[0]["images"]["SESSION_AGENT_IMAGE"] == agent == ref(stack, "session-agent")
 
 
 def test_bootstrap_reruns_when_its_image_changes(stack: Path) -> None:
     up(stack)
     calls(stack)
-    (stack / "fake-tags.json").write_text(json.dumps({"bootstrap": "tag2"}))
+    bootstrap = ref(stack, "bootstrap")
+    edit_source(stack, "bootstrap")
     up(stack)
+    assert ref(stack, "bootstrap") != bootstrap
     assert verbs(calls(stack)) == [["run", "--rm", "-T", "bootstrap"]]
 
 
@@ -275,7 +221,7 @@ def test_wipe_deletes_volumes_and_bootstrap_runs_again(stack: Path) -> None:
 
 def test_unhealthy_database_names_it_with_its_logs_and_is_not_recorded(
         stack: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FAKE_FAIL", "rabbitmq")
+    monkeypatch.setenv("FAKE_COMPOSE_UNHEALTHY", "rabbitmq")
     result = run_doit(stack, "compose_up", f"env={ENV}")
     assert result.code != 0
     assert "rabbitmq failed to start or become healthy" in result.out
@@ -285,7 +231,7 @@ def test_unhealthy_database_names_it_with_its_logs_and_is_not_recorded(
     assert "redis failed" not in result.out
     assert "Traceback" not in result.out
     assert ["logs", "--no-color", "--tail", "20", "rabbitmq"] in verbs(calls(stack))
-    monkeypatch.setenv("FAKE_FAIL", "")
+    monkeypatch.delenv("FAKE_COMPOSE_UNHEALTHY")
     up(stack)
     assert [v[0] for v in verbs(calls(stack))] == ["up", "up", "run"]  # the failure left nothing recorded
 
@@ -306,16 +252,19 @@ def test_aliases_run_their_target(stack: Path) -> None:
 
 def test_hooks_run_around_the_image_build(stack: Path) -> None:
     env_yaml = stack / "environments" / f"{ENV}.yaml"
-    env_yaml.write_text(env_yaml.read_text() + "hooks:\n  pre_build: ['echo pre >> hooks.log']\n"
-                        "  post_build: ['echo post >> hooks.log']\n")
+    env_yaml.write_text(env_yaml.read_text() + "hooks:\n  pre_build: ['hook pre']\n"
+                        "  post_build: ['hook post']\n")
     up(stack)
-    lines = (stack / "hooks.log").read_text().split("\n")
-    assert lines[0] == "pre" and lines[-2] == "post"
-    assert all(line.startswith("build ") for line in lines[1:-2])
+    log = fakes_of(stack).calls()
+    steps = [("hook", c["argv"][0]) if c["tool"] == "hook" else ("docker", "build")
+             for c in log if c["tool"] == "hook" or c["argv"][:1] == ["build"]]
+    assert steps[0] == ("hook", "pre") and steps[-1] == ("hook", "post"), steps
+    assert len(steps) > 2 and all(step == ("docker", "build") for step in steps[1:-1]), steps
     assert [v[0] for v in verbs(calls(stack))] == ["up", "up", "run"]
     up(stack)  # hooks run on every compose_up; nothing else does
-    assert (stack / "hooks.log").read_text().endswith("post\npre\npost\n")
-    assert calls(stack) == []
+    log = fakes_of(stack).calls()
+    assert [c["argv"] for c in log if c["tool"] == "hook"] == [["pre"], ["post"]]
+    assert not [c for c in log if c["tool"] == "docker-compose" or c["mutating"]], log
 
 
 def test_unknown_environment_is_a_clean_error(stack: Path) -> None:
@@ -360,7 +309,7 @@ def test_a_world_readable_env_file_is_refused_with_the_fix(stack: Path) -> None:
 def test_a_job_refused_by_a_database_says_the_env_file_no_longer_matches(
         stack: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # compose/<env>/.env deleted and re-created while the data volumes kept the old password.
-    monkeypatch.setenv("FAKE_RUN_FAIL", "ERROR bootstrap: (403) 'ACCESS_REFUSED - Login was refused'")
+    monkeypatch.setenv("FAKE_COMPOSE_RUN_FAIL", "ERROR bootstrap: (403) 'ACCESS_REFUSED - Login was refused'")
     result = run_doit(stack, "compose_up", f"env={ENV}")
     assert result.code == 1, result.out
     assert "bootstrap cannot log in with the passwords in compose/offline/.env" in result.out, result.out

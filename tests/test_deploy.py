@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.cluster import FakeCluster
-from tests.fixtures import run_doit
-from tests.minikube_support import install_docker
+from testing.fakes import docker as fake_docker
+from testing.fakes.cluster import FakeCluster
+from testing.project import run_doit
 
 REGISTRY = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
 NS = "srvthreds"
@@ -28,7 +28,7 @@ def _image(cluster: FakeCluster, name: str) -> str:
 @pytest.fixture
 def dev(project: Path, fake_cluster: FakeCluster, tmp_path: Path) -> FakeCluster:
     assert fake_cluster.bin_dir is not None
-    install_docker(fake_cluster.bin_dir, tmp_path / "fake-docker")
+    fake_docker.install(fake_cluster.bin_dir, tmp_path / "fake-docker")
     cluster = FakeCluster(fake_cluster.state_dir, profile="srvthreds-dev")
     cluster.create_cluster()
     assert run_doit(project, "images", "env=dev").code == 0  # what CI does before push/deploy
@@ -71,7 +71,7 @@ def test_new_tag_rolls_out_and_failure_rolls_back(project: Path, dev: FakeCluste
 def test_unreachable_cluster_fails_cleanly(project: Path, fake_cluster: FakeCluster,
                                            tmp_path: Path) -> None:
     assert fake_cluster.bin_dir is not None
-    install_docker(fake_cluster.bin_dir, tmp_path / "fake-docker")
+    fake_docker.install(fake_cluster.bin_dir, tmp_path / "fake-docker")
     assert run_doit(project, "images", "env=dev").code == 0
     result = run_doit(project, "deploy:dev", "env=dev")  # no srvthreds-dev context exists
     assert result.code != 0

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.fakes.cluster import FakeCluster
-from tests.fixtures import DoitRun, run_doit
-from tests.minikube_support import install_docker
+from testing.fakes import docker as fake_docker
+from testing.fakes.cluster import FakeCluster
+from testing.project import DoitRun, run_doit
 from tests.test_minikube import NS, Stack, _stack
 
 REGISTRY = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
@@ -146,7 +146,7 @@ def _ref(project: Path, name: str) -> str:
 @pytest.fixture
 def dev(project: Path, fake_cluster: FakeCluster, tmp_path: Path) -> FakeCluster:
     assert fake_cluster.bin_dir is not None
-    install_docker(fake_cluster.bin_dir, tmp_path / "fake-docker")
+    fake_docker.install(fake_cluster.bin_dir, tmp_path / "fake-docker")
     cluster = FakeCluster(fake_cluster.state_dir, profile="srvthreds-dev")
     cluster.create_cluster()
     assert run_doit(project, "images", "env=dev").code == 0

@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 from tasks import tools
-from tests.fixtures import REPO, copy_project, run_doit
+from testing.project import REPO, copy_project, run_doit
+
+# The examples run whole commands (doctor, list --status) that ask docker and kubectl.
+pytestmark = pytest.mark.usefixtures("fake_machine")
 
 DOCS = [REPO / "README.md", REPO / "CHANGELOG.md", REPO / "terraform/environments/README.md",
         *sorted((REPO / "docs").glob("*.md"))]

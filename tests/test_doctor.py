@@ -11,13 +11,12 @@ from pathlib import Path
 import pytest
 
 from tasks.ops import doctor
-from tests.fixtures import run_doit
+from testing import harness
+from testing.project import run_doit
 
 
 def fake(bin_dir: Path, name: str, script: str) -> None:
-    path = bin_dir / name
-    path.write_text("#!/bin/sh\n" + script)
-    path.chmod(0o755)
+    harness.script(bin_dir, name, script)
 
 
 @pytest.fixture
@@ -75,7 +74,7 @@ def test_daemon_down_is_the_one_sentence(project: Path, machine: Path) -> None:
 
 def test_port_in_use_is_reported_unless_our_stack_holds_it(machine: Path) -> None:
     from tasks import config
-    from tests.fixtures import REPO
+    from testing.project import REPO
 
     cfg = config.load("local", REPO)
     port = doctor.published_ports(cfg)[0]
@@ -99,7 +98,7 @@ def test_port_in_use_is_reported_unless_our_stack_holds_it(machine: Path) -> Non
 
 def test_workflows_follow_the_environment() -> None:
     from tasks import config
-    from tests.fixtures import REPO
+    from testing.project import REPO
 
     assert doctor.workflows_of(config.load("local", REPO)) == ["compose"]
     assert doctor.workflows_of(config.load("offline", REPO)) == ["compose", "offline"]
@@ -111,7 +110,7 @@ def test_offline_preflight_needs_debootstrap_only_while_the_base_is_not_built(
         machine: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from tasks import config, doctor_tasks
     from tasks.ops import docker_images
-    from tests.fixtures import REPO
+    from testing.project import REPO
 
     monkeypatch.chdir(tmp_path)
     offline = config.load("offline", REPO)
@@ -128,10 +127,10 @@ def test_offline_preflight_needs_debootstrap_only_while_the_base_is_not_built(
     (folder / "base.iid").write_text("sha256:b1\n")
     (folder / "base.ref").write_text("srvthreds/base:b1\n")
     fake(machine, "docker", 'case "$1" in version) echo 24.0.7;; image) echo "sha256:b1 srvthreds/base:b1";; esac\n')
-    docker_images._present.cache_clear()
+    docker_images.LISTINGS.forget()
     assert doctor_tasks.images_needs(offline) == ("docker",)
     assert doctor_tasks.preflight_images(offline) is None
-    docker_images._present.cache_clear()
+    docker_images.LISTINGS.forget()
 
 
 def test_busy_port_sentence_names_the_environment_file() -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.fixtures import run_doit, snapshot
+from testing.project import run_doit, snapshot
 
 
 def test_render_twice_executes_nothing_the_second_time(project: Path) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from tests.fixtures import REPO, run_doit
+from testing.project import REPO, run_doit
 
 
 def _policies(root: Path) -> dict[str, dict[str, Any]]:

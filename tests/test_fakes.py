@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.cluster import FakeCluster
+from testing.fakes.cluster import FakeCluster
 
 # Registers the `fake_cluster` fixture (a no-op if conftest.py already lists this plugin).
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.fixtures import REPO
+from testing.project import REPO
 
 # The Terraform modules are generic too: every stack's environments call them.
 GENERIC = ("tasks", "templates", "docker", "terraform/modules")

@@ -15,7 +15,7 @@ import yaml
 
 from tasks import config, healthcheck, render
 from tasks.model import Health
-from tests.fixtures import run_doit
+from testing.project import run_doit
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

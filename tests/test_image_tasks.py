@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.fixtures import run_doit
+from testing.project import run_doit
 
 
 def test_broken_environment_file_is_reported_not_a_missing_task(project: Path) -> None:

@@ -1,6 +1,7 @@
 """`doit info` names actions and checks (no lambdas, no addresses) and the real reason to run."""
 from __future__ import annotations
 
+import ast
 import importlib.util
 from pathlib import Path
 
@@ -8,7 +9,7 @@ from doit.action import PythonAction
 from doit.loader import load_tasks
 
 from tasks.info_cmd import describe, describe_action
-from tests.fixtures import run_doit
+from testing.project import REPO, run_doit
 
 
 def test_info_names_the_action_and_the_checks(project: Path) -> None:
@@ -38,9 +39,19 @@ def test_no_task_runs_or_checks_a_lambda(project: Path, monkeypatch) -> None:  #
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         for task in load_tasks(vars(module)):
-            for action in task.actions:
+            for action in [*task.actions, *task.teardown, *task.clean_actions]:
                 if isinstance(action, PythonAction):
                     named.append((task.name, describe_action(action)))
             named += [(task.name, describe(u, a, k)) for u, a, k in task.uptodate if callable(u)]
     assert len(named) > 50
     assert [n for n in named if "<lambda>" in n[1] or "wrapper(" in n[1]] == []
+
+
+def test_task_creators_write_no_lambda() -> None:
+    # Also what the loaded tasks above cannot show: value_savers appended while a check runs.
+    creators = [*sorted((REPO / "tasks").glob("*_tasks.py")), REPO / "tasks" / "creators.py",
+                REPO / "tasks" / "image_builds.py"]
+    found = [f"{path.relative_to(REPO)}:{node.lineno}" for path in creators
+             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(node, ast.Lambda)]
+    assert len(creators) >= 10
+    assert found == []

@@ -1,6 +1,5 @@
 """Contract tests for `doit minikube_up`: the whole doit pipeline, in-process, on a project
-copy, against the stateful fake minikube/kubectl (tests/fakes) and a fake docker
-(tests/minikube_support.py). The env `mktest` has no host databases (compose_up_dbs is
+copy, against the stateful fake minikube/kubectl and the fake docker (testing/fakes). The env `mktest` has no host databases (compose_up_dbs is
 not involved) and uses the image-load strategy, so every image transfer is observable."""
 from __future__ import annotations
 
@@ -12,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.cluster import FakeCluster
-from tests.fixtures import DoitRun, run_doit
-from tests.minikube_support import builds, install_docker, write_test_env
+from testing.fakes import docker as fake_docker
+from testing.fakes.cluster import FakeCluster
+from testing.minikube_env import write_test_env
+from testing.project import DoitRun, run_doit
 
 NS = "srvthreds"
 DEPLOYMENTS = ["engine", "persistence-agent", "session-agent"]
@@ -24,7 +24,7 @@ DEPLOYMENTS = ["engine", "persistence-agent", "session-agent"]
 class Stack:
     project: Path
     cluster: FakeCluster
-    docker_state: Path
+    docker: fake_docker.FakeDocker
     env: str
 
     def up(self, *extra: str) -> DoitRun:
@@ -43,14 +43,13 @@ class Stack:
 def _stack(project: Path, cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
            strategy: str) -> Stack:
     env = write_test_env(project, strategy)
-    docker_state = tmp_path / "fake-docker"
     assert cluster.bin_dir is not None
-    install_docker(cluster.bin_dir, docker_state)
+    docker = fake_docker.install(cluster.bin_dir, tmp_path / "fake-docker")
     # Minikube's daemon is a different "daemon" for the fake docker than the local one.
     monkeypatch.setenv("FAKE_DOCKER_HOST", "fake://minikube")
     handle = FakeCluster(cluster.state_dir, profile="mktest")
     handle.bin_dir = cluster.bin_dir
-    return Stack(project, handle, docker_state, env)
+    return Stack(project, handle, docker, env)
 
 
 @pytest.fixture
@@ -117,7 +116,7 @@ def test_second_run_only_reads(up: Stack) -> None:
 
 
 def test_one_service_changed_means_one_image_and_one_rollout(up: Stack) -> None:
-    before = builds(up.docker_state)
+    before = up.docker.builds()
     module = up.project / "demo/srvthreds_demo/engine.py"
     module.write_text(module.read_text() + "\n# changed\n")
     result = up.up()
@@ -129,7 +128,7 @@ def test_one_service_changed_means_one_image_and_one_rollout(up: Stack) -> None:
     # Waiting is reading: nothing was undone, and only engine got a new revision.
     assert not any("rollout" in c["argv"] for c in up.cluster.mutating_calls("kubectl"))
     # Every service build re-ran (the builder changed), but only engine's content did.
-    assert "engine" in builds(up.docker_state)[len(before):]
+    assert "engine" in up.docker.builds()[len(before):]
     # The bootstrap job's image did not change: it is not re-run.
     assert not any("job" in c["argv"] for c in up.cluster.mutating_calls("kubectl"))
 
@@ -191,10 +190,13 @@ def test_docker_env_builds_into_minikube_daemon(project: Path, fake_cluster: Fak
     result = s.up()
     assert result.code == 0, result.out
     assert s.loads() == []  # nothing is sent: the images were built where the cluster runs them
-    stores = list(s.docker_state.glob("images-*.json"))
+    stores = list(s.docker.state_dir.glob("daemon-*.json"))
     assert len(stores) == 1  # one daemon: Minikube's (DOCKER_HOST from `minikube docker-env`)
+    assert {c["docker_host"] for c in s.docker.calls() if c["argv"][0] == "build"} == {"fake://minikube"}
     s.cluster.clear_calls()
+    built = len(s.docker.mutating_calls())
     assert s.up().code == 0 and s.cluster.mutating_calls() == []
+    assert len(s.docker.mutating_calls()) == built  # nothing rebuilt or retagged either
 
 
 def test_status_logs_down_delete(up: Stack) -> None:

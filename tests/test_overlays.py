@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from tasks import config, policy, tools
-from tests.fixtures import REPO
+from testing.project import REPO
 
 OVERLAYS = sorted(p.name for p in (REPO / "k8s" / "overlays").iterdir())
 VERSION = config.load(None, REPO).kubernetes_version

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from tasks import config, placement
 from tasks.model import Config
-from tests.fixtures import REPO, run_doit
+from testing.project import REPO, run_doit
 
 
 def configs(root: Path) -> list[Config]:

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from tasks import tools
-from tests.fixtures import copy_project
+from testing import harness
+from testing.project import copy_project
 
 DOIT = str(Path(sys.executable).parent / "doit")
 NOWHERE = "unix:///nonexistent.sock"
@@ -54,9 +55,7 @@ def test_no_daemon_is_one_sentence_in_under_two_seconds(tmp_path: Path, task: st
 
 
 def fake_program(bin_dir: Path, name: str, script: str) -> None:
-    path = bin_dir / name
-    path.write_text("#!/bin/sh\n" + script)
-    path.chmod(0o755)
+    harness.script(bin_dir, name, script)
 
 
 def test_daemon_gone_after_the_preflight_gives_the_same_sentence(tmp_path: Path) -> None:
@@ -84,7 +83,7 @@ def test_uptodate_check_with_no_daemon_says_not_current(tmp_path: Path, monkeypa
     bin_dir.mkdir()
     fake_program(bin_dir, "docker", 'echo "Cannot connect to the Docker daemon" >&2; exit 1\n')
     monkeypatch.setenv("PATH", os.pathsep.join([str(bin_dir), "/usr/bin", "/bin"]))
-    docker_images._present.cache_clear()
+    docker_images.LISTINGS.forget()
     iid, ref = tmp_path / "x.iid", tmp_path / "x.ref"
     iid.write_text("sha256:1\n")
     ref.write_text("r/x:1\n")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tasks import progress, tools
+from testing import harness
 
 
 class Tty(io.StringIO):
@@ -65,8 +66,7 @@ def test_streamed_tool_output_is_collapsed_and_logged(tmp_path: Path, monkeypatc
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "docker").write_text('#!/bin/sh\nfor i in $(seq 1 200); do echo "line $i"; done\n')
-    (bin_dir / "docker").chmod(0o755)
+    harness.script(bin_dir, "docker", 'for i in $(seq 1 200); do echo "line $i"; done\n')
     monkeypatch.setenv("PATH", os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent), "/usr/bin", "/bin"]))
     result = tools.run("docker", "build", ".", prefix="engine")
     assert result.stdout.count("\n") == 200

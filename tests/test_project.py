@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from tasks import paths, project, render, render_tasks, run, tfcheck
-from tests.fakes.cluster import FakeCluster
-from tests.fixtures import REPO, run_doit, snapshot
-from tests.minikube_support import install_docker
+from testing.fakes import docker as fake_docker
+from testing.fakes.cluster import FakeCluster
+from testing.project import REPO, run_doit, snapshot
 
 EXAMPLE = REPO / "examples" / "guestbook"
 GENERATED = ("compose", "k8s", "docs", "terraform")
@@ -81,8 +81,7 @@ def test_the_example_comes_up_on_the_fake_minikube(example: Path, fake_cluster: 
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """Its minikube environment, as written (docker-env, PostgreSQL in the cluster), on the fakes."""
     assert fake_cluster.bin_dir is not None
-    docker_state = tmp_path / "fake-docker"
-    install_docker(fake_cluster.bin_dir, docker_state)
+    fake_docker.install(fake_cluster.bin_dir, tmp_path / "fake-docker")
     monkeypatch.setenv("FAKE_DOCKER_HOST", "fake://minikube")
     result = run_doit(example, "minikube_up")
     assert result.code == 0, result.out[-3000:]
@@ -126,7 +125,8 @@ def module_sources(terraform: Path) -> dict[str, set[str]]:
 
 
 def module_files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_the_example_roots_call_only_its_own_copies_of_the_tools_modules() -> None:
@@ -151,11 +151,13 @@ def test_a_copy_no_environment_calls_is_removed_and_an_edited_copy_restored(exam
     # A second cloud environment that also calls rds-postgres; dev stops calling it.
     dev = example / "environments" / "dev.yaml"
     (example / "environments" / "qa.yaml").write_text(
-        dev.read_text().replace("guestbook-dev", "guestbook-qa").replace("create_shared: true", "create_shared: false"))
+        dev.read_text().replace("guestbook-dev", "guestbook-qa")
+        .replace("create_shared: true", "create_shared: false"))
     mine = modules / "mine"  # a team's own module: never touched
     mine.mkdir()
     (mine / "main.tf").write_text("# ours\n")
-    dev.write_text(re.sub(r"postgres: \{module: rds-postgres[^}]*\}", "postgres: {module: external}", dev.read_text()))
+    dev.write_text(re.sub(r"postgres: \{module: rds-postgres[^}]*\}", "postgres: {module: external}",
+                          dev.read_text()))
     result = run_doit(example, "render")
     assert result.code == 0, result.out[-3000:]
     assert module_files(modules / "eks") == module_files(paths.TOOL / MODULES / "eks")
@@ -169,7 +171,8 @@ def test_a_copy_no_environment_calls_is_removed_and_an_edited_copy_restored(exam
     assert "removed terraform/modules/rds-postgres/main.tf" in result.out
     assert "rds-postgres" not in (modules / "README.md").read_text()
     assert (mine / "main.tf").read_text() == "# ours\n"
-    assert module_sources(example / "terraform")["dev"] == {p.name for p in modules.iterdir() if p.is_dir()} - {"mine"}
+    copies = {p.name for p in modules.iterdir() if p.is_dir()} - {"mine"}
+    assert module_sources(example / "terraform")["dev"] == copies
 
 
 def test_only_a_project_outside_the_tools_checkout_gets_copies(example: Path, project: Path) -> None:

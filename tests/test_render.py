@@ -8,7 +8,7 @@ import pytest
 
 from tasks import config, render
 from tasks.errors import StackError
-from tests.fixtures import REPO
+from testing.project import REPO
 
 
 def all_outputs(root: Path) -> dict[str, str]:
@@ -77,6 +77,43 @@ def test_write_all_skips_unchanged_files_and_leaves_no_temp(tmp_path: Path) -> N
     assert render.write_all({"a/x.txt": "1\n", "b/y.txt": "2\n"}, tmp_path) == ["a/x.txt", "b/y.txt"]
     assert render.write_all({"a/x.txt": "1\n", "b/y.txt": "2\n"}, tmp_path) == []
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_write_all_is_all_or_nothing(tmp_path: Path) -> None:
+    # A failure in the middle of writing (here the second of three files: its folder is a
+    # file) leaves every file as it was: the first one is not replaced either.
+    render.write_all({"a/x.txt": "old x\n", "b": "a file where a folder is wanted\n", "c/z.txt": "old z\n"},
+                     tmp_path)
+    before = _tree(tmp_path)
+    with pytest.raises(StackError) as err:
+        render.write_all({"a/x.txt": "new x\n", "b/y.txt": "new y\n", "c/z.txt": "new z\n"}, tmp_path)
+    assert "cannot write b/y.txt" in err.value.message
+    assert _tree(tmp_path) == before  # no file changed, no temp file left
+
+
+def test_write_all_puts_back_what_it_replaced_when_a_rename_fails(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    render.write_all({"a/x.txt": "old x\n", "c/z.txt": "old z\n"}, tmp_path)
+    before = _tree(tmp_path)
+    real_replace, calls = os.replace, []
+
+    def flaky_replace(src: str | Path, dst: str | Path) -> None:
+        calls.append(dst)
+        if len(calls) == 3:  # the last of the three new files
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", flaky_replace)
+    with pytest.raises(StackError, match="cannot write"):
+        render.write_all({"a/x.txt": "new x\n", "b/y.txt": "new y\n", "c/z.txt": "new z\n"}, tmp_path)
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert _tree(tmp_path) == before
 
 
 def test_write_all_prunes_only_generated_files(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 from tasks import reporter
 from tasks.reporter import Row
-from tests.fixtures import run_doit
+from testing.project import run_doit
 
 
 def test_summary_table_has_task_result_seconds_and_totals() -> None:

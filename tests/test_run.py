@@ -16,8 +16,8 @@ import pytest
 
 from tasks import catalog, run, state
 from tasks.exits import UsageError
-from tests.fakes.cluster import FakeCluster
-from tests.fixtures import run_doit, snapshot
+from testing.fakes.cluster import FakeCluster
+from testing.project import run_doit, snapshot
 
 GENERATED = ("k8s", "compose", "terraform")
 

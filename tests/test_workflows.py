@@ -12,7 +12,7 @@ import yaml
 from tasks import config
 from tasks.errors import StackError
 from tasks.run import resolve, split_argv
-from tests.fixtures import REPO, run_doit
+from testing.project import REPO, run_doit
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"

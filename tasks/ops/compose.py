@@ -9,15 +9,18 @@ import json
 import os
 import re
 import secrets as secrets_module
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from tasks import envfile, images, render, tools
+from tasks import envfile, images, tools
 from tasks.errors import StackError, ToolError
 from tasks.model import Config
+from tasks.ops.live import Facts
+from tasks.programs import compose as compose_cli
+from tasks.programs import docker, shell
 
 LOG_TAIL = 20
 
@@ -97,39 +100,33 @@ def image_env(stack: Stack, names: list[str], *, required: bool) -> dict[str, st
                          fix=f"run `doit images env={stack.env}` (or `doit compose_up env={stack.env}`)")
     # Pass every ref we know, not only the ones being started: Compose then sees one
     # consistent project and recreates exactly the containers whose image changed.
-    return {render.image_var(name): ref for name, ref in found.items()}
+    return {images.image_var(name): ref for name, ref in found.items()}
 
 
 def compose(stack: Stack, *args: str, check: bool = True, prefix: str | None = None,
             timeout: float | None = None, required: list[str] | None = None) -> tools.Result:
     env = image_env(stack, required or [], required=required is not None)
-    return tools.run("docker-compose", *stack.compose_args(), *args, env=env, check=check,
-                     prefix=prefix, timeout=timeout)
+    return compose_cli.run(stack.compose_args(), *args, env=env, check=check, prefix=prefix, timeout=timeout)
 
 
 # --- Liveness (the cheap half of "up to date") ---------------------------------------
 
-@dataclass
-class Live:
+class Live(Facts):
     """What is running for the project, asked once per doit run and forgotten after changes."""
 
-    project: str
-    _cache: dict[str, str] | None = field(default=None, repr=False)
+    def __init__(self, project: str) -> None:
+        super().__init__()
+        self.project = project
 
     def states(self) -> dict[str, str] | None:
         """service -> "running"/"unhealthy"/...; None when the daemon cannot be asked."""
-        if self._cache is None:
-            result = tools.run(
-                "docker", "ps", "-a", "--filter", f"label=com.docker.compose.project={self.project}",
-                "--format", '{{.Label "com.docker.compose.service"}}\t{{.State}}\t{{.Status}}',
-                check=False)
-            if result.code != 0:
-                return None
-            self._cache = parse_ps(result.stdout)
-        return self._cache
+        return self.ask("states", self._states)
 
-    def forget(self) -> None:
-        self._cache = None
+    def _states(self) -> dict[str, str] | None:
+        rows = docker.containers(f"com.docker.compose.project={self.project}",
+                                 '{{.Label "com.docker.compose.service"}}\t{{.State}}\t{{.Status}}',
+                                 all_states=True)
+        return None if rows is None else parse_ps("\n".join(rows))
 
     def running(self, names: list[str]) -> bool:
         states = self.states()
@@ -160,9 +157,7 @@ def volume_ids(stack: Stack) -> str | None:
     names = data_volumes(stack)
     if not names:
         return ""
-    result = tools.run("docker", "volume", "inspect", "--format", "{{.Name}} {{.CreatedAt}}", *names,
-                       check=False)
-    return result.stdout.strip() if result.code == 0 else None
+    return docker.volume_ids(names)
 
 
 def data_volumes(stack: Stack) -> list[str]:
@@ -282,9 +277,7 @@ def ensure_env_file(stack: Stack) -> None:
 
 def check_no_old_volumes(stack: Stack) -> None:
     # Databases keep the credentials they were first started with, in their volumes.
-    result = tools.run("docker", "volume", "ls", "-q", "--filter",
-                       f"label=com.docker.compose.project={stack.project}", check=False)
-    if result.code == 0 and result.stdout.strip():
+    if docker.volumes(f"com.docker.compose.project={stack.project}"):
         raise StackError(volume_mismatch(stack, f"{stack.env_file} is missing"), fix=volume_fix(stack))
 
 
@@ -357,7 +350,7 @@ def run_hooks(stack: Stack, stage: str) -> None:
     for i, command in enumerate(stack.cfg.hooks[stage]):
         print(f"  {stage}: {command}")
         try:
-            tools.run("sh", "-c", command, prefix=stage)
+            shell.run(command, prefix=stage)
         except ToolError as exc:  # the user's own command: name it and where it is configured
             raise StackError(f"hooks.{stage}[{i}] of environment {stack.env} failed (exit {exc.code}): {command}",
                              fix=f"fix or remove it (hooks.{stage} in environments/{stack.env}.yaml or "

@@ -28,10 +28,10 @@ from typing import Any
 
 import yaml
 
-from tasks import atomic, envfile, tools
+from tasks import atomic, envfile, state, tools
 from tasks.errors import StackError
 from tasks.model import Config
-from tasks.paths import BUILD
+from tasks.programs import kubectl as kubectl_cli
 
 Doc = dict[str, Any]
 ANNOTATION = "stackbuild.dev/applied-hash"
@@ -56,7 +56,7 @@ class Target:
 
     @property
     def state(self) -> Path:
-        return BUILD / self.env / "deploy"
+        return state.deploy_dir(self.env)
 
     @classmethod
     def of(cls, cfg: Config, context: str, registry: str | None = None) -> Target:
@@ -66,8 +66,7 @@ class Target:
 
 
 def kubectl(t: Target, *args: str, ns: bool = True, **kw: Any) -> tools.Result:
-    head = ["--context", t.context, *(["-n", t.namespace] if ns else [])]
-    return tools.run("kubectl", *head, *args, **kw)
+    return kubectl_cli.run(t.context, *args, namespace=t.namespace if ns else None, **kw)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -185,7 +184,7 @@ class Plan:
 
 def plan(t: Target, refs: Mapping[str, str], secrets: Mapping[str, str] | None) -> Plan:
     folder = write_kustomization(t, refs)
-    built = tools.run("kubectl", "kustomize", str(folder.parent)).stdout
+    built = kubectl_cli.kustomize(str(folder.parent))
     docs = [d for d in yaml.safe_load_all(built) if isinstance(d, dict)]
     check_pinned(docs, refs, t.registry)
     fp = _fingerprint(t, secrets)

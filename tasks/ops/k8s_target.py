@@ -13,6 +13,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from tasks import images
@@ -22,10 +23,6 @@ from tasks.ops import k8s_deploy as kd
 from tasks.ops import k8s_health as health
 from tasks.ops import release
 from tasks.ops.targets import Failure, Row
-
-
-def cluster_images(cfg: Config) -> list[str]:
-    return cfg.cluster_images()
 
 
 @dataclass
@@ -170,14 +167,14 @@ def minikube(cfg: Config) -> KubeTarget:
     folder = "minikube_images"
 
     def refs() -> dict[str, str]:
-        names = cluster_images(cfg)
+        names = cfg.cluster_images()
         found = images.refs(env, names, folder)
         missing = [n for n in names if n not in found]
         if missing:
             raise StackError(f"no image recorded for {', '.join(missing)}", fix="run `doit minikube_up`")
         return found
 
-    return KubeTarget(cfg, t, refs, lambda: images.refs(env, cluster_images(cfg), folder), True,
+    return KubeTarget(cfg, t, refs, partial(images.refs, env, cfg.cluster_images(), folder), True,
                       f"doit minikube_up{_env_arg(cfg, 'minikube')}",
                       f"Minikube profile {t.context}, namespace {t.namespace}")
 
@@ -188,7 +185,7 @@ def cloud(cfg: Config) -> KubeTarget:
     t = kd.Target.of(cfg, context=cfg.cloud["cluster_name"], registry=cfg.cloud["registry"])
 
     def refs() -> dict[str, str]:
-        names = cluster_images(cfg)
+        names = cfg.cluster_images()
         found = images.refs(env, names)
         missing = [n for n in names if n not in found]
         if missing:
@@ -196,6 +193,6 @@ def cloud(cfg: Config) -> KubeTarget:
                              fix=f"run `doit push:{env}` first")
         return found
 
-    return KubeTarget(cfg, t, refs, lambda: images.refs(env, cluster_images(cfg)), False,
+    return KubeTarget(cfg, t, refs, partial(images.refs, env, cfg.cluster_images()), False,
                       f"doit deploy:{env} env={env}", f"cluster {t.context}, namespace {t.namespace}")
 

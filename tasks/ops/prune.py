@@ -1,4 +1,4 @@
-"""`doit images_prune`: keep the newest N content tags per image repository.
+"""`doit images_prune` (tasks/prune_tasks.py): keep the newest N content tags per image repository.
 
 Every build of changed content adds a tag (tasks/images.py), so tags pile up in the
 daemon. This removes old *content* tags (12 hex digits) of the repositories this
@@ -11,42 +11,26 @@ no tag and no container is left. Only the local daemon is pruned (not Minikube's
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-from tasks import state, tools
-from tasks.errors import StackError, user_errors
-from tasks.image_tasks import image_names
+from tasks import state
+from tasks.errors import StackError
 from tasks.model import Config
-from tasks.paths import BUILD
-from tasks.run import Run
+from tasks.programs import docker
+from tasks.programs.docker import Tagged
 
 DEFAULT_KEEP = 3
 CONTENT_TAG = re.compile(r"^[0-9a-f]{12}$")
 
 
-@dataclass(frozen=True)
-class Tagged:
-    repo: str
-    tag: str
-    image_id: str
-    created: str  # docker's CreatedAt; same format for every row, so it sorts
-
-    @property
-    def ref(self) -> str:
-        return f"{self.repo}:{self.tag}"
-
-
 def repositories(cfg: Config) -> list[str]:
-    names = ["base", "builder", *image_names(cfg)]
+    names = ["base", "builder", *cfg.built_images()]
     built_dbs = {db.name: db.image for db in cfg.databases.values() if db.build}
     return sorted({built_dbs.get(n) or cfg.image_ref(n) for n in names})
 
 
-def recorded_refs(build: Path = BUILD) -> set[str]:
+def recorded_refs() -> set[str]:
     """Every content reference any environment recorded, for any daemon."""
-    return {p.read_text().strip() for p in build.glob("*/*/*.ref")}
+    return {p.read_text().strip() for p in state.recorded_ref_files()}
 
 
 def plan(tagged: list[Tagged], *, keep: int, protected_refs: set[str], used_ids: set[str],
@@ -66,40 +50,15 @@ def plan(tagged: list[Tagged], *, keep: int, protected_refs: set[str], used_ids:
     return doomed
 
 
-def listing(repos: list[str]) -> list[Tagged]:
-    out = tools.run("docker", "image", "ls", "--no-trunc", "--format",
-                    "{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedAt}}").stdout
-    wanted = set(repos)
-    rows = [line.split("\t") for line in out.splitlines()]
-    return [Tagged(*row[:4]) for row in rows if len(row) >= 4 and row[0] in wanted]
-
-
-def container_images() -> set[str]:
-    """Image IDs of every container (running or stopped)."""
-    ids = tools.run("docker", "ps", "-aq", "--no-trunc").stdout.split()
-    if not ids:
-        return set()
-    return set(tools.run("docker", "inspect", "--format", "{{.Image}}", *ids).stdout.split())
-
-
-@user_errors
-def prune(cfg: Config | StackError, keep: int) -> None:
-    if isinstance(cfg, StackError):
-        raise cfg
+def prune(cfg: Config, keep: int) -> None:
+    """Remove the tags `plan` picks from the local daemon, saying what was kept."""
     if keep < 1:
         raise StackError(f"--keep {keep} would remove the newest tag too", fix="use --keep 1 or more")
-    doomed = plan(listing(repositories(cfg)), keep=keep, protected_refs=recorded_refs(),
-                  used_ids=container_images(), ours=state.built_refs())
+    doomed = plan(docker.tagged(repositories(cfg)), keep=keep, protected_refs=recorded_refs(),
+                  used_ids=docker.container_image_ids(), ours=state.built_refs())
     for item in doomed:
-        tools.run("docker", "image", "rm", item.ref)
+        docker.remove_image(item.ref)
         print(f"  removed {item.ref}")
     print(f"  {len(doomed)} old tag(s) removed; kept the newest {keep} per repository, "
           f"every recorded reference, every image a container uses, and every tag this checkout "
           f"did not build ({state.built_log()})")
-
-
-def task_images_prune(run: Run) -> dict[str, Any]:
-    """Remove old content tags from the local daemon, keeping the newest --keep per image."""
-    cfg = run.try_config(run.env_for("images_prune"))
-    return {"actions": [(prune, [cfg])], "uptodate": [False], "verbosity": 2, "task_dep": ["_preflight:docker"],
-            "params": run.params("images_prune")}

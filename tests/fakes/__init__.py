@@ -1,4 +1,1 @@
-"""Stateful fake `minikube` / `kubectl` executables for testing stackbuild without a cluster.
-
-See README.md in this folder for the behaviour contract and design decisions.
-"""
+"""Old import paths of the fakes (shims): they live in the `testing` package now (testing/fakes/README.md)."""

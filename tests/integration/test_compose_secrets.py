@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures import copy_build_state, copy_project
+from testing.project import copy_build_state, copy_project
 from tests.integration.test_compose_stack import ENV, containers, doit, volumes
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.usefixtures("docker_daemon")]

@@ -21,7 +21,7 @@ import pytest
 import testinfra
 
 from tasks import tools
-from tests.fixtures import copy_build_state, copy_project
+from testing.project import copy_build_state, copy_project
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.usefixtures("docker_daemon")]
 ENV = "offline"

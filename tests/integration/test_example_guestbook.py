@@ -22,7 +22,7 @@ import pytest
 import testinfra
 
 from tasks import images, tools
-from tests.fixtures import REPO, snapshot
+from testing.project import REPO, snapshot
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.usefixtures("docker_daemon")]
 EXAMPLE = REPO / "examples" / "guestbook"

@@ -12,7 +12,7 @@ import pytest
 import testinfra
 
 from tasks import config, images, tools
-from tests.fixtures import REPO, copy_build_state, run_doit
+from testing.project import REPO, copy_build_state, run_doit
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("docker_daemon")]
 ENV = "offline"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures import run_doit
+from testing.project import run_doit
 
 pytestmark = [
     pytest.mark.minikube,

@@ -10,6 +10,11 @@ from typing import Any
 
 from tasks import tools
 from tasks.model import Minikube
+from tasks.programs import kubectl
+
+
+def require() -> None:
+    tools.require("minikube")
 
 
 def mk(profile: str, *args: str, check: bool = True) -> tools.Result:
@@ -56,11 +61,7 @@ def docker_env(profile: str) -> dict[str, str]:
 
 def cluster_uid(profile: str) -> str | None:
     """The cluster's identity: kube-system's UID changes only when the cluster is recreated."""
-    res = tools.run("kubectl", "--context", profile, "get", "namespace", "kube-system",
-                    "-o", "jsonpath={.metadata.uid}", check=False)
-    if res.code != 0:
-        return None
-    return res.stdout.strip() or None
+    return kubectl.namespace_uid(profile, "kube-system")  # the context is named after the profile
 
 
 def normalize(ref: str) -> str:

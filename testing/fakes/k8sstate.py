@@ -1,14 +1,11 @@
-"""State model shared by fake_minikube.py, fake_kubectl.py and cluster.FakeCluster.
+"""State model shared by the fake minikube, the fake kubectl and cluster.FakeCluster.
 
 Everything lives in one JSON document (``$FAKE_K8S_STATE/state.json``) guarded by an
 exclusive ``fcntl.flock`` on ``state.lock``: the product may run tool calls from parallel
 doit threads, and a read-modify-write without the lock would lose updates.
-Every call is appended to ``calls.jsonl`` under a *separate* lock (``calls.lock``) so logging
-never deadlocks against a held state lock (flock locks are per open-file-description).
-
-This module is imported both as a top-level module (by the scripts, which put their own
-directory on sys.path) and as ``<pkg>.fakestate`` (by cluster.py), so it must not use
-relative imports.
+Every call is appended to ``calls.jsonl`` by testing.harness.log_call, under a *separate*
+lock (``calls.lock``) so logging never deadlocks against a held state lock (flock locks are
+per open-file-description).
 """
 
 from __future__ import annotations
@@ -24,6 +21,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from testing import harness
 
 STATE_ENV = "FAKE_K8S_STATE"
 DEFAULT_PROFILE = "minikube"
@@ -206,22 +205,15 @@ def read_state(sd: Path) -> State:
 
 
 def log_call(sd: Path, tool: str, argv: list[str], mutating: bool, exit_code: int) -> None:
-    line = json.dumps({"tool": tool, "argv": argv, "mutating": mutating, "exit": exit_code})
-    with _flock(sd / "calls.lock"), open(sd / "calls.jsonl", "a") as fh:
-        fh.write(line + "\n")
+    harness.log_call(sd / "calls.jsonl", tool, argv, mutating, exit_code)
 
 
 def read_calls(sd: Path) -> list[dict[str, Any]]:
-    path = sd / "calls.jsonl"
-    with _flock(sd / "calls.lock"):
-        if not path.exists():
-            return []
-        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return harness.read_calls(sd / "calls.jsonl")
 
 
 def clear_calls(sd: Path) -> None:
-    with _flock(sd / "calls.lock"):
-        (sd / "calls.jsonl").write_text("")
+    harness.clear_calls(sd / "calls.jsonl")
 
 
 # --------------------------------------------------------------------------- cluster model

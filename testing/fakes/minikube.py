@@ -1,5 +1,4 @@
-#!/usr/bin/env python3
-"""Stateful fake `minikube` (see README.md). Supports only the calls stackbuild makes.
+"""Stateful fake `minikube` (see README.md), run as `python -m testing.fakes.minikube`. Supports only the calls stackbuild makes.
 
 Exit codes follow minikube's reason codes where known: 85 = profile not found
 (GUEST_PROFILE/ExGuestNotFound), 7 = status bitmask (host|kubelet|apiserver stopped),
@@ -15,16 +14,10 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
-
-if TYPE_CHECKING:  # type checkers see the package; at runtime this script's own dir is on sys.path
-    from tests.fakes import fakestate as fs
-    from tests.fakes.fakecli import Opts, Spec, UsageError, last, parse_flags
-else:
-    import fakestate as fs
-    from fakecli import Opts, Spec, UsageError, last, parse_flags
+from testing.fakes import k8sstate as fs
+from testing.fakes.cli import Opts, Spec, UsageError, last, parse_flags
 
 EX_USAGE = 14
 EX_GUEST_NOT_RUNNING = 80

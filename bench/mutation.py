@@ -1,0 +1,180 @@
+"""Mutation benchmark: how many semantic one-line bugs in tasks/ the non-docker suite catches.
+
+    .venv/bin/python bench/mutation.py                 # every module of tasks/, whole non-docker suite
+    .venv/bin/python bench/mutation.py policy config   # a subset (module names or paths)
+    .venv/bin/python bench/mutation.py policy --tests tests/test_policy.py --survivors
+
+Needs the `mutation` extra (`pip install -e '.[mutation]'`). Runs pytest-gremlins (see
+docs/decisions.md, "Issue 15") with the semantic operators only: comparison, boundary, boolean,
+arithmetic, return value, and the statement operator of bench/gremlin_statements.py (a dropped call
+statement, a dropped raise). For each mutant only the tests that cover its line run (coverage is
+collected once, up front); a test that starts a Python subprocess runs the mutant there too.
+
+Prints one row per module (mutants, killed, survived, score) and the overall score. A mutant that
+times out counts as killed; one marked `# gremlin: pardon[equivalent] <why>` (an equivalent mutant)
+is counted apart and left out of the score. Results are cached by content in .gremlins_cache, so
+a rerun only retests what changed; --no-cache measures from scratch.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+TASKS = REPO / "tasks"
+REPORT = REPO / "coverage" / "gremlins" / "gremlins.json"  # where pytest-gremlins writes it (fixed)
+OPERATORS = "comparison,boundary,boolean,arithmetic,return,statement"
+KILLED = {"zapped", "timeout"}
+
+
+@dataclass
+class Tally:
+    killed: int = 0
+    survived: int = 0
+    errors: int = 0
+    pardoned: int = 0
+    survivors: list[str] = field(default_factory=list)
+
+    @property
+    def mutants(self) -> int:
+        return self.killed + self.survived + self.errors
+
+    @property
+    def score(self) -> float:
+        return 100.0 * self.killed / self.mutants if self.mutants else 100.0
+
+
+def module_name(path: Path) -> str:
+    """`policy`, `ops.compose`: the module's dotted name below tasks/."""
+    return ".".join(path.relative_to(TASKS).with_suffix("").parts)
+
+
+def module_paths(names: list[str]) -> list[Path]:
+    """The modules of tasks/ (subpackages included) for the names given (`policy`,
+    `ops.compose`, `tasks/ops/compose.py`, or a bare `compose` when it is unique), or all."""
+    every = sorted(p for p in TASKS.rglob("*.py") if p.name != "__init__.py" and "__pycache__" not in p.parts)
+    if not names:
+        return every
+    paths = []
+    for name in names:
+        wanted = name.removeprefix("tasks/").removeprefix("tasks.").removesuffix(".py").replace("/", ".")
+        found = [p for p in every if module_name(p) == wanted] or [p for p in every if p.stem == wanted]
+        if len(found) != 1:
+            raise SystemExit(f"bench/mutation.py: {name!r} names {len(found)} modules of tasks/ "
+                             f"(give a dotted name such as 'policy' or 'ops.compose')")
+        paths += found
+    return paths
+
+
+def run_gremlins(paths: list[Path], tests: list[str], workers: int, cache: bool, batch: bool) -> float:
+    command = [
+        sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "bench.gremlin_statements",
+        "-m", "not docker", "--gremlins", "--gremlin-report", "json",
+        "--gremlin-operators", OPERATORS,
+        "--gremlin-targets", ",".join(str(p.relative_to(REPO)) for p in paths),
+    ]
+    if batch:
+        command.append("--gremlin-batch")  # several mutants per pytest process: less start-up cost
+    if workers > 1:
+        command += ["--gremlin-parallel", "--gremlin-workers", str(workers)]
+    if not cache:
+        command.append("--gremlin-clear-cache")
+    command += tests
+    REPORT.unlink(missing_ok=True)
+    started = time.perf_counter()
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - started
+    if not REPORT.is_file():
+        raise SystemExit(f"pytest-gremlins wrote no report (exit {result.returncode}):\n"
+                         f"{result.stdout[-4000:]}{result.stderr[-4000:]}")
+    return elapsed
+
+
+def tally(paths: list[Path]) -> dict[str, Tally]:
+    names = {p.resolve(): module_name(p) for p in paths}
+    tallies = {name: Tally() for name in names.values()}
+    sources = {names[p.resolve()]: p.read_text(encoding="utf-8").splitlines() for p in paths}
+    for result in json.loads(REPORT.read_text(encoding="utf-8"))["results"]:
+        module = names.get(Path(result["file_path"]).resolve())
+        if module is None:
+            continue
+        entry = tallies[module]
+        status = result["status"]
+        if result.get("pardoned") or status == "pardoned":
+            entry.pardoned += 1
+        elif status in KILLED:
+            entry.killed += 1
+        elif status == "survived":
+            entry.survived += 1
+            line = result["line_number"]
+            code = sources[module][line - 1].strip() if 0 < line <= len(sources[module]) else ""
+            where = Path(result["file_path"]).resolve().relative_to(REPO)
+            description = result["description"]
+            if result["operator"] == "statement":  # bench/gremlin_statements.py has one kind per node
+                description = "raise dropped" if code.startswith("raise") else "call dropped"
+            entry.survivors.append(f"{where}:{line}: {result['operator']}: {description}  | {code}")
+        else:
+            entry.errors += 1
+    return tallies
+
+
+def table(tallies: dict[str, Tally]) -> str:
+    rows = ["| module | mutants | killed | survived | errors | equivalent | score |",
+            "|---|---:|---:|---:|---:|---:|---:|"]
+    total = Tally()
+    for module, entry in sorted(tallies.items(), key=lambda item: (item[1].score, item[0])):
+        rows.append(f"| {module} | {entry.mutants} | {entry.killed} | {entry.survived} | {entry.errors} "
+                    f"| {entry.pardoned} | {entry.score:.0f}% |")
+        total.killed += entry.killed
+        total.survived += entry.survived
+        total.errors += entry.errors
+        total.pardoned += entry.pardoned
+    rows.append(f"| **overall** | {total.mutants} | {total.killed} | {total.survived} | {total.errors} "
+                f"| {total.pardoned} | **{total.score:.1f}%** |")
+    return "\n".join(rows)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("modules", nargs="*", help="modules of tasks/ to mutate (default: all)")
+    parser.add_argument("--tests", nargs="+", default=["tests"],
+                        help="test paths to run (default: tests; narrow it while iterating)")
+    parser.add_argument("--workers", type=int, default=2, help="parallel mutant workers (default 2)")
+    parser.add_argument("--no-cache", action="store_true", help="retest every mutant (ignore .gremlins_cache)")
+    parser.add_argument("--no-batch", action="store_true", help="one pytest process per mutant")
+    parser.add_argument("--survivors", action="store_true", help="list every surviving mutant")
+    parser.add_argument("--fail-under", type=float, default=0.0, help="exit 1 if the overall score is lower")
+    parser.add_argument("--module-fail-under", type=float, default=0.0,
+                        help="exit 1 if any module's score is lower")
+    args = parser.parse_args()
+
+    paths = module_paths(args.modules)
+    elapsed = run_gremlins(paths, args.tests, args.workers, cache=not args.no_cache,
+                           batch=not args.no_batch)
+    tallies = tally(paths)
+    print(table(tallies))
+    total_killed = sum(t.killed for t in tallies.values())
+    total_mutants = sum(t.mutants for t in tallies.values())
+    overall = 100.0 * total_killed / total_mutants if total_mutants else 100.0
+    print(f"\n{total_mutants} mutants in {len(paths)} modules, {elapsed:.0f} s wall "
+          f"({elapsed / max(total_mutants, 1):.2f} s per mutant)")
+    if args.survivors:
+        print("\nSurvivors:")
+        for entry in tallies.values():
+            for line in entry.survivors:
+                print(f"  {line}")
+    below = [m for m, t in tallies.items() if t.score < args.module_fail_under]
+    if overall < args.fail_under or below:
+        print(f"\nBelow target: overall {overall:.1f}% (target {args.fail_under:.0f}%); "
+              f"modules under {args.module_fail_under:.0f}%: {', '.join(sorted(below)) or 'none'}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

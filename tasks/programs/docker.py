@@ -1,0 +1,123 @@
+"""The docker CLI: images, containers, volumes and registries, as typed values.
+
+Every call goes through the tools door (tasks/tools.py `run`); `docker_env` points a
+call at another daemon (Minikube's). Listings are parsed here, never by callers.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from tasks import tools
+
+Env = Mapping[str, str] | None
+
+
+@dataclass(frozen=True)
+class Tagged:
+    """One tag in the daemon (`docker image ls` row)."""
+
+    repo: str
+    tag: str
+    image_id: str
+    created: str  # sortable: `docker image ls` prints "2024-05-01 12:00:00 +0000 UTC"
+
+    @property
+    def ref(self) -> str:
+        return f"{self.repo}:{self.tag}"
+
+
+def installed() -> bool:
+    return tools.which("docker") is not None
+
+
+def image_pairs(env: Env = None) -> set[tuple[str, str]]:
+    """(image ID, repo:tag) of every tagged image: one call answers for every image."""
+    out = tools.run("docker", "image", "ls", "--no-trunc", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}",
+                    env=env).stdout
+    return {(i, r) for i, _, r in (line.partition(" ") for line in out.splitlines()) if r}
+
+
+def image_refs(env: Env = None, *, check: bool = True) -> list[str] | None:
+    """Every repo:tag in the daemon; None when it cannot be asked (check=False)."""
+    result = tools.run("docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}", env=env, check=check)
+    return result.stdout.split() if result.code == 0 else None
+
+
+def tagged(repos: list[str]) -> list[Tagged]:
+    """Every tag of the repositories, with its image ID and creation time."""
+    out = tools.run("docker", "image", "ls", "--no-trunc", "--format",
+                    "{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedAt}}").stdout
+    wanted = set(repos)
+    rows = [line.split("\t") for line in out.splitlines()]
+    return [Tagged(*row[:4]) for row in rows if len(row) >= 4 and row[0] in wanted]
+
+
+def container_image_ids() -> set[str]:
+    """Image IDs of every container (running or stopped)."""
+    ids = tools.run("docker", "ps", "-aq", "--no-trunc").stdout.split()
+    if not ids:
+        return set()
+    return set(tools.run("docker", "inspect", "--format", "{{.Image}}", *ids).stdout.split())
+
+
+def remove_image(ref: str) -> None:
+    """`docker image rm` without --force: the tag goes; the image only when nothing else uses it."""
+    tools.run("docker", "image", "rm", ref)
+
+
+def build(dockerfile: str, context: str, *, build_args: Mapping[str, str], iidfile: Path, prefix: str,
+          env: Env = None, stage: str | None = None) -> None:
+    """`docker build`, the image ID written to `iidfile`; `stage`: the build spec's `target`
+    (a multi-stage Dockerfile's stage to stop at)."""
+    until = ["--target", stage] if stage else []
+    flags = [f for key, value in sorted(build_args.items()) for f in ("--build-arg", f"{key}={value}")]
+    tools.run("docker", "build", "-f", dockerfile, *until, *flags, "--iidfile", str(iidfile), context,
+              prefix=prefix, env=env)
+
+
+def tag(source: str, target: str, env: Env = None) -> None:
+    tools.run("docker", "tag", source, target, env=env)
+
+
+def import_root(root: Path, ref: str, env: Env = None) -> str:
+    """`docker import` a root file system folder as `ref`; returns what docker printed (the ID)."""
+    return tools.run("sh", "-c", 'tar -C "$1" -c . | docker import - "$2"', "sh", str(root), ref,
+                     env=env).stdout.strip()
+
+
+def in_registry(remote: str) -> bool:
+    """One cheap call: does the registry have this reference?"""
+    return tools.run("docker", "manifest", "inspect", remote, check=False).code == 0
+
+
+def push(remote: str, *, prefix: str) -> None:
+    tools.run("docker", "push", remote, prefix=prefix)
+
+
+def login(registry: str, username: str, password: str) -> None:
+    # The password goes through stdin, never argv or a file.
+    tools.run("docker", "login", "--username", username, "--password-stdin", registry, input=password)
+
+
+def containers(label: str, fmt: str, *, all_states: bool = False,
+               timeout: float | None = None) -> list[str] | None:
+    """`docker ps` rows (in `fmt`) of the containers with `label`, stopped ones too with
+    `all_states`; None when the daemon cannot be asked."""
+    result = tools.run("docker", "ps", *(["-a"] if all_states else []), "--filter", f"label={label}",
+                       "--format", fmt, check=False, timeout=timeout)
+    return result.stdout.splitlines() if result.code == 0 else None
+
+
+def volume_ids(names: list[str]) -> str | None:
+    """Identity of volumes (name + creation time, one line each); None when one is missing."""
+    result = tools.run("docker", "volume", "inspect", "--format", "{{.Name}} {{.CreatedAt}}", *names,
+                       check=False)
+    return result.stdout.strip() if result.code == 0 else None
+
+
+def volumes(label: str) -> list[str] | None:
+    """Names of the volumes with `label`; None when the daemon cannot be asked."""
+    result = tools.run("docker", "volume", "ls", "-q", "--filter", f"label={label}", check=False)
+    return result.stdout.split() if result.code == 0 else None
