@@ -212,7 +212,7 @@ def task_render(run: Run) -> Iterator[dict[str, Any]]:
                         deps)
     if not paths.is_tool(run.root):
         # The tool's checkout is where the modules live; any other project gets copies.
-        yield _task(run, "terraform-modules", "terraform/modules: copies of the tool's modules the roots call.",
+        yield _task(run, "terraform-modules", "Copies of the tool's modules the roots call.",
                     terraform_modules, [STACK, *map(_env_path, run.envs), *paths.tool_modules()])
     yield _task(run, "docs-placement", "docs/placement.md: where each database runs, per environment.",
                 docs_placement, [STACK, *map(_env_path, run.envs), paths.tool_file("tasks/placement.py")])
