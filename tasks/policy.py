@@ -64,7 +64,7 @@ def _pod(spec: dict[str, Any], *, long_running: bool) -> list[str]:
     for c in containers:
         csc = c.get("securityContext", {})
         where = f"container {c['name']}"
-        if not (csc.get("runAsNonRoot", psc.get("runAsNonRoot")) is True):
+        if csc.get("runAsNonRoot", psc.get("runAsNonRoot")) is not True:
             bad.append(f"{where}: runAsNonRoot must be true")
         uid = csc.get("runAsUser", psc.get("runAsUser", 0))
         if uid == 0:

@@ -59,7 +59,7 @@ def summary(rows: list[Row], paint: Paint | None = None, *, show_uptodate: bool 
         return f"{c[0].ljust(width[0])}  {c[1].ljust(width[1])}  {c[2].rjust(width[2])}".rstrip()
 
     out = [line(heads)] if shown else []
-    out += [colour(line(c), COLOURS.get(r.result, "")) for r, c in zip(shown, cells)]
+    out += [colour(line(c), COLOURS.get(r.result, "")) for r, c in zip(shown, cells, strict=True)]
     counts = {k: sum(1 for r in rows if r.result == k) for k in COLOURS}
     total = sum(r.seconds or 0.0 for r in rows)
     out.append(", ".join(f"{n} {k}" for k, n in counts.items() if n or k in ("ran", "failed"))

@@ -110,10 +110,11 @@ def checkov_mode() -> Path:
 # --------------------------------------------------------------------------- writes
 
 
-def _stage(path: Path, data: str | bytes, mode: int) -> str:
+def _stage(path: Path, data: str | bytes, mode: int) -> Path:
     """The new bytes in a unique temp file next to `path` (fsynced, `mode` from its first byte)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(name)
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
@@ -122,7 +123,7 @@ def _stage(path: Path, data: str | bytes, mode: int) -> str:
             os.fsync(handle.fileno())
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+            tmp.unlink()
         raise
     return tmp
 
@@ -136,10 +137,10 @@ def write_atomic(path: Path, data: str | bytes, *, mode: int = 0o644) -> None:
     """
     tmp = _stage(path, data, mode)
     try:
-        os.replace(tmp, path)
+        tmp.replace(path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+            tmp.unlink()
         raise
 
 
@@ -148,7 +149,7 @@ def write_all_atomic(files: dict[Path, str], *, mode: int = 0o644) -> None:
     the way shows), then renamed; a rename that still fails puts back what was replaced.
 
     Raises the OSError, with `filename` set to the file that could not be written."""
-    staged: list[tuple[Path, str]] = []
+    staged: list[tuple[Path, Path]] = []
     done: list[tuple[Path, bytes | None]] = []
     try:
         for path, text in files.items():
@@ -160,7 +161,7 @@ def write_all_atomic(files: dict[Path, str], *, mode: int = 0o644) -> None:
         for path, tmp in staged:
             old = path.read_bytes() if path.exists() else None
             try:
-                os.replace(tmp, path)
+                tmp.replace(path)
             except OSError as exc:
                 exc.filename = str(path)
                 raise
@@ -168,7 +169,7 @@ def write_all_atomic(files: dict[Path, str], *, mode: int = 0o644) -> None:
     except BaseException:
         for _, tmp in staged:
             with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+                tmp.unlink()
         for path, old in reversed(done):  # best effort: the old bytes, or no file as before
             with contextlib.suppress(OSError):
                 if old is None:
@@ -265,6 +266,6 @@ def repair_dep_file(path: Path) -> str | None:
     except ValueError:
         pass
     damaged = path.with_name(path.name + ".damaged")
-    os.replace(path, damaged)
+    path.replace(damaged)
     return (f"the dependency database {path} was damaged (an interrupted run?); it was moved to "
             f"{damaged.name} and is rebuilt now: every task is checked again")

@@ -119,7 +119,7 @@ def aws() -> Check:
                  version.split(" ")[0] if version else why, tools.INSTALL_HINTS["aws"])
 
 
-def disk(folder: Path = Path(".")) -> Check:
+def disk(folder: Path = Path()) -> Check:
     free = shutil.disk_usage(folder).free / 1e9
     return Check("disk", f"free disk >= {MIN_FREE_GB:g} GB", free >= MIN_FREE_GB, f"{free:.1f} GB free",
                  "free some space (`doit images_prune`, `docker system prune`)")
@@ -204,10 +204,10 @@ def table(checks: list[Check], selected: list[str], *, paint: Callable[[str, str
     widths = [max(len(r[i]) for r in [heads, *rows]) for i in range(len(heads))]
 
     def line(cells: list[str]) -> str:
-        return "  ".join(cell.ljust(w) for cell, w in zip(cells, widths)).rstrip()
+        return "  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip()
 
     out = [line(heads), line(["-" * w for w in widths])]
-    for c, row in zip(checks, rows):
+    for c, row in zip(checks, rows, strict=True):
         text = line(row)
         out.append(colour(text, "green" if c.ok else "red"))
     return "\n".join(out)
