@@ -96,7 +96,8 @@ def _daemon(tmp_path: Path) -> fake_docker.FakeDocker:
 
 
 @pytest.fixture
-def dev(project: Path, fake_cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeCluster:
+def dev(project: Path, fake_cluster: FakeCluster, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> FakeCluster:
     assert fake_cluster.bin_dir is not None
     fake_docker.install(fake_cluster.bin_dir, tmp_path / "fake-docker")
     monkeypatch.delenv("DOCKER_HOST", raising=False)  # the host's daemon: the "local" store
@@ -121,7 +122,8 @@ def _kubectl_apply(cluster: FakeCluster, doc: dict[str, Any]) -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_a_deploy_without_a_local_env_file_never_writes_the_cloud_secret(project: Path, dev: FakeCluster) -> None:
+def test_a_deploy_without_a_local_env_file_never_writes_the_cloud_secret(project: Path,
+                                                                          dev: FakeCluster) -> None:
     assert not (project / "compose/dev/.env").exists()
     first = run_doit(project, "deploy:dev", "env=dev")
     assert first.code == 0, first.out
@@ -155,7 +157,8 @@ def test_smoke_fails_when_a_deployment_is_missing(project: Path, dev: FakeCluste
     assert "smoke check failed: session-agent missing" in result.out
 
 
-def test_rollback_changes_what_runs_and_the_next_deploy_is_not_fooled(project: Path, dev: FakeCluster) -> None:
+def test_rollback_changes_what_runs_and_the_next_deploy_is_not_fooled(project: Path,
+                                                                      dev: FakeCluster) -> None:
     assert run_doit(project, "deploy:dev", "env=dev").code == 0
     good = _image(dev, "engine")
     new = _new_engine_release(project, "a release that rolls out, then misbehaves")
@@ -190,11 +193,13 @@ def test_an_image_the_overlay_does_not_pin_is_refused_before_apply(project: Path
     refs = {name: f"{cfg.image_ref(name)}:0123456789ab" for name in cfg.cluster_images()}
     assert kd.plan(t, refs, None).hash  # every recorded image is pinned
     refs["engine"] = "other/engine:0123456789ab"
-    with pytest.raises(StackError, match=f"the built manifests do not use {REGISTRY}/other/engine:0123456789ab"):
+    unpinned = f"{REGISTRY}/other/engine:0123456789ab"
+    with pytest.raises(StackError, match=f"the built manifests do not use {unpinned}"):
         kd.plan(t, refs, None)
 
 
-def test_an_image_removed_from_the_daemon_is_built_again(project: Path, dev: FakeCluster, tmp_path: Path) -> None:
+def test_an_image_removed_from_the_daemon_is_built_again(project: Path, dev: FakeCluster,
+                                                         tmp_path: Path) -> None:
     ref = _ref(project, "engine")
     daemon = _daemon(tmp_path)
     stores = list(daemon.state_dir.glob("daemon-*.json"))
@@ -258,7 +263,8 @@ def test_an_environment_edit_reaches_the_cluster_without_a_manual_render(stack: 
 
 
 def test_a_new_environment_is_rendered_by_minikube_up_itself(project: Path, fake_cluster: FakeCluster,
-                                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+                                                            tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """An environment file written a moment ago and never rendered: minikube_up renders its
     overlay before applying it (an edit of an existing one also reaches the cluster through
     the overlay files, which are the render task's targets)."""
@@ -286,7 +292,8 @@ def test_minikube_up_refuses_a_cloud_environment(project: Path, fake_cluster: Fa
 
 
 def test_docker_env_builds_in_minikubes_daemon_not_the_hosts(project: Path, fake_cluster: FakeCluster,
-                                                             tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+                                                             tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     import hashlib
 
     s = _stack(project, fake_cluster, tmp_path, monkeypatch, "docker-env")
@@ -318,7 +325,9 @@ def test_minikube_up_starts_the_host_databases_before_the_services(project: Path
     ups = [c["argv"] for c in harness.read_calls(daemon.log, "docker-compose") if "up" in c["argv"]]
     assert len(ups) == 1 and ups[0][-2:] == ["mongodb", "redis"], ups
     # The databases run on the host's daemon, not in Minikube's.
-    running = {c["labels"]["com.docker.compose.service"] for c in daemon.store("local")["containers"].values()}
+    containers = daemon.store("local")["containers"].values()
+    running = {c["labels"]["com.docker.compose.service"] for c in containers}
     assert running == {"mongodb", "redis"}, running
     # Healthy before anything that connects to them is applied.
-    assert result.out.index("databases healthy: mongodb, redis") < result.out.index("deployment.apps/engine created")
+    healthy = result.out.index("databases healthy: mongodb, redis")
+    assert healthy < result.out.index("deployment.apps/engine created")

@@ -80,7 +80,8 @@ def test_an_image_the_daemon_lost_is_rebuilt_and_nothing_else(project: Path, fak
     assert lost in fake_docker.refs()
 
 
-def test_a_base_the_daemon_still_has_is_kept_and_databases_are_built(project: Path, fake_docker: FakeDocker) -> None:
+def test_a_base_the_daemon_still_has_is_kept_and_databases_are_built(project: Path,
+                                                                     fake_docker: FakeDocker) -> None:
     # A debootstrap base recorded by an earlier run and still in the daemon.
     iid, ref = "sha256:" + "b" * 64, "srvthreds/base:bbbbbbbbbbbb"
     folder = project / ".build" / "offline" / "images"
@@ -162,7 +163,8 @@ def test_generate_puts_the_given_dependencies_on_every_image_task() -> None:
     assert all(task["task_dep"] == [] for task in image_builds.generate(cfg))
 
 
-def test_a_missing_base_is_made_with_debootstrap(project: Path, fake_docker: FakeDocker, fakebin: harness.FakeBin,
+def test_a_missing_base_is_made_with_debootstrap(project: Path, fake_docker: FakeDocker,
+                                                 fakebin: harness.FakeBin,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     # A fake `debootstrap` that fails like one without a reachable mirror: the base task must
     # try it (and report its failure), never succeed without a base.
