@@ -7,6 +7,7 @@ stack, every task re-executed: image builds hit the layer cache, `up` recreates 
 and a cold start (`compose_down`, then `compose_up` until every service is healthy).
 Needs the stack's host ports free; leaves nothing running (volumes wiped at the end).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,13 @@ def scratch_copy(env: str) -> Path:
 
 def doit(project: Path, env: str, *args: str) -> float:
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "doit", *args, f"env={env}"], cwd=project,
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "doit", *args, f"env={env}"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
         raise SystemExit(f"doit {' '.join(args)} failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
@@ -61,10 +67,15 @@ def main() -> None:
         def cold() -> float:
             doit(project, env, "compose_down")
             return doit(project, env, "compose_up")
+
         cold_start = median(opts.n, cold)
     finally:
-        subprocess.run([sys.executable, "-m", "doit", "compose_down", f"env={env}", "wipe=1"], cwd=project,
-                       capture_output=True, check=False)
+        subprocess.run(
+            [sys.executable, "-m", "doit", "compose_down", f"env={env}", "wipe=1"],
+            cwd=project,
+            capture_output=True,
+            check=False,
+        )
         shutil.rmtree(project.parent, ignore_errors=True)
     rows = [
         ("first compose_up (builds, 1 run)", first),

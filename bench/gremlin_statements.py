@@ -15,6 +15,7 @@ It also leaves `flush=` arguments alone: flipping one only changes when a line a
 Loaded by bench/mutation.py with `-p bench.gremlin_statements`. Only the controlling process
 instruments sources (the workers receive the instrumented trees), so registering here suffices.
 """
+
 from __future__ import annotations
 
 import ast

@@ -4,6 +4,7 @@ Runs on a scratch copy of the project against the real Docker daemon and prints 
 table of medians plus how many images each case rebuilt (changed tags).
 Usage: python bench/images.py [--env offline] [--runs 5]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,8 +23,13 @@ from testing.project import copy_build_state, copy_project
 
 def doit(project: Path, *args: str) -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "doit", *args], cwd=project, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "doit", *args],
+        cwd=project,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return time.perf_counter() - start
 
 
@@ -58,13 +64,21 @@ def main() -> None:
     cold_time = doit(project, "images", env)
     # Forcing the debootstrap base would make a new base and move every tag; force the rest.
     targets = [f"images:{name}" for name in refs(project, opts.env) if name != "base"]
-    rows.append(("cold state (empty .build, layer cache warm)", [cold_time], len(refs(project, opts.env)) - 1))
+    rows.append(
+        ("cold state (empty .build, layer cache warm)", [cold_time], len(refs(project, opts.env)) - 1)
+    )
     case("no-op", None)
     case("forced (-a), nothing changed", None, "-a")
     engine = project / "demo" / "srvthreds_demo" / "engine.py"
-    case("one service changed (engine.py)", lambda i: engine.write_text(engine.read_text() + f"\n# bench {i}\n"))
+    case(
+        "one service changed (engine.py)",
+        lambda i: engine.write_text(engine.read_text() + f"\n# bench {i}\n"),
+    )
     test_file = min((project / "demo" / "tests").glob("test_*.py"))
-    case("builder input changed (a test file)", lambda i: test_file.write_text(test_file.read_text() + f"\n# bench {i}\n"))
+    case(
+        "builder input changed (a test file)",
+        lambda i: test_file.write_text(test_file.read_text() + f"\n# bench {i}\n"),
+    )
     print(f"\n`doit images env={opts.env}`, {opts.runs} runs per case, medians in seconds\n")
     print("| case | median s | runs | service images with a new tag |")
     print("|---|---:|---:|---:|")

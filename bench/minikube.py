@@ -5,6 +5,7 @@ Uses the same project copy, fake minikube/kubectl and fake docker (testing/) as 
 so the numbers measure stackbuild's own overhead (doit loading, live checks, process
 spawns), not a real cluster.
 """
+
 from __future__ import annotations
 
 import os
@@ -66,7 +67,10 @@ def main(n: int) -> None:
                 continue  # repeated runs are summarised below
             seen.add(label)
             print(f"{label:<22} {secs:>8} {calls:>14} {mutating:>9}")
-        print(f"\nmedian of {n}: no-op {statistics.median(noop):.2f} s, forced (-a) {statistics.median(forced):.2f} s")
+        print(
+            f"\nmedian of {n}: no-op {statistics.median(noop):.2f} s, "
+            f"forced (-a) {statistics.median(forced):.2f} s"
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

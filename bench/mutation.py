@@ -15,6 +15,7 @@ times out counts as killed; one marked `# gremlin: pardon[equivalent] <why>` (an
 is counted apart and left out of the score. Results are cached by content in .gremlins_cache, so
 a rerun only retests what changed; --no-cache measures from scratch.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -65,18 +66,33 @@ def module_paths(names: list[str]) -> list[Path]:
         wanted = name.removeprefix("tasks/").removeprefix("tasks.").removesuffix(".py").replace("/", ".")
         found = [p for p in every if module_name(p) == wanted] or [p for p in every if p.stem == wanted]
         if len(found) != 1:
-            raise SystemExit(f"bench/mutation.py: {name!r} names {len(found)} modules of tasks/ "
-                             f"(give a dotted name such as 'policy' or 'ops.compose')")
+            raise SystemExit(
+                f"bench/mutation.py: {name!r} names {len(found)} modules of tasks/ "
+                f"(give a dotted name such as 'policy' or 'ops.compose')"
+            )
         paths += found
     return paths
 
 
 def run_gremlins(paths: list[Path], tests: list[str], workers: int, cache: bool, batch: bool) -> float:
     command = [
-        sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "bench.gremlin_statements",
-        "-m", "not docker", "--gremlins", "--gremlin-report", "json",
-        "--gremlin-operators", OPERATORS,
-        "--gremlin-targets", ",".join(str(p.relative_to(REPO)) for p in paths),
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "bench.gremlin_statements",
+        "-m",
+        "not docker",
+        "--gremlins",
+        "--gremlin-report",
+        "json",
+        "--gremlin-operators",
+        OPERATORS,
+        "--gremlin-targets",
+        ",".join(str(p.relative_to(REPO)) for p in paths),
     ]
     if batch:
         command.append("--gremlin-batch")  # several mutants per pytest process: less start-up cost
@@ -90,8 +106,10 @@ def run_gremlins(paths: list[Path], tests: list[str], workers: int, cache: bool,
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
     if not REPORT.is_file():
-        raise SystemExit(f"pytest-gremlins wrote no report (exit {result.returncode}):\n"
-                         f"{result.stdout[-4000:]}{result.stderr[-4000:]}")
+        raise SystemExit(
+            f"pytest-gremlins wrote no report (exit {result.returncode}):\n"
+            f"{result.stdout[-4000:]}{result.stderr[-4000:]}"
+        )
     return elapsed
 
 
@@ -124,45 +142,61 @@ def tally(paths: list[Path]) -> dict[str, Tally]:
 
 
 def table(tallies: dict[str, Tally]) -> str:
-    rows = ["| module | mutants | killed | survived | errors | equivalent | score |",
-            "|---|---:|---:|---:|---:|---:|---:|"]
+    rows = [
+        "| module | mutants | killed | survived | errors | equivalent | score |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     total = Tally()
     for module, entry in sorted(tallies.items(), key=lambda item: (item[1].score, item[0])):
-        rows.append(f"| {module} | {entry.mutants} | {entry.killed} | {entry.survived} | {entry.errors} "
-                    f"| {entry.pardoned} | {entry.score:.0f}% |")
+        rows.append(
+            f"| {module} | {entry.mutants} | {entry.killed} | {entry.survived} | {entry.errors} "
+            f"| {entry.pardoned} | {entry.score:.0f}% |"
+        )
         total.killed += entry.killed
         total.survived += entry.survived
         total.errors += entry.errors
         total.pardoned += entry.pardoned
-    rows.append(f"| **overall** | {total.mutants} | {total.killed} | {total.survived} | {total.errors} "
-                f"| {total.pardoned} | **{total.score:.1f}%** |")
+    rows.append(
+        f"| **overall** | {total.mutants} | {total.killed} | {total.survived} | {total.errors} "
+        f"| {total.pardoned} | **{total.score:.1f}%** |"
+    )
     return "\n".join(rows)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("modules", nargs="*", help="modules of tasks/ to mutate (default: all)")
-    parser.add_argument("--tests", nargs="+", default=["tests"],
-                        help="test paths to run (default: tests; narrow it while iterating)")
+    parser.add_argument(
+        "--tests",
+        nargs="+",
+        default=["tests"],
+        help="test paths to run (default: tests; narrow it while iterating)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="parallel mutant workers (default 2)")
-    parser.add_argument("--no-cache", action="store_true", help="retest every mutant (ignore .gremlins_cache)")
+    parser.add_argument(
+        "--no-cache", action="store_true", help="retest every mutant (ignore .gremlins_cache)"
+    )
     parser.add_argument("--no-batch", action="store_true", help="one pytest process per mutant")
     parser.add_argument("--survivors", action="store_true", help="list every surviving mutant")
     parser.add_argument("--fail-under", type=float, default=0.0, help="exit 1 if the overall score is lower")
-    parser.add_argument("--module-fail-under", type=float, default=0.0,
-                        help="exit 1 if any module's score is lower")
+    parser.add_argument(
+        "--module-fail-under", type=float, default=0.0, help="exit 1 if any module's score is lower"
+    )
     args = parser.parse_args()
 
     paths = module_paths(args.modules)
-    elapsed = run_gremlins(paths, args.tests, args.workers, cache=not args.no_cache,
-                           batch=not args.no_batch)
+    elapsed = run_gremlins(paths, args.tests, args.workers, cache=not args.no_cache, batch=not args.no_batch)
     tallies = tally(paths)
     print(table(tallies))
     total_killed = sum(t.killed for t in tallies.values())
     total_mutants = sum(t.mutants for t in tallies.values())
     overall = 100.0 * total_killed / total_mutants if total_mutants else 100.0
-    print(f"\n{total_mutants} mutants in {len(paths)} modules, {elapsed:.0f} s wall "
-          f"({elapsed / max(total_mutants, 1):.2f} s per mutant)")
+    print(
+        f"\n{total_mutants} mutants in {len(paths)} modules, {elapsed:.0f} s wall "
+        f"({elapsed / max(total_mutants, 1):.2f} s per mutant)"
+    )
     if args.survivors:
         print("\nSurvivors:")
         for entry in tallies.values():
@@ -170,8 +204,10 @@ def main() -> int:
                 print(f"  {line}")
     below = [m for m, t in tallies.items() if t.score < args.module_fail_under]
     if overall < args.fail_under or below:
-        print(f"\nBelow target: overall {overall:.1f}% (target {args.fail_under:.0f}%); "
-              f"modules under {args.module_fail_under:.0f}%: {', '.join(sorted(below)) or 'none'}")
+        print(
+            f"\nBelow target: overall {overall:.1f}% (target {args.fail_under:.0f}%); "
+            f"modules under {args.module_fail_under:.0f}%: {', '.join(sorted(below)) or 'none'}"
+        )
         return 1
     return 0
 

@@ -1,5 +1,6 @@
 """Write a file only when its bytes change (so md5 file_deps downstream do not move),
 through the one atomic writer, `tasks/state.write_atomic`."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -6,6 +6,7 @@ mutating cloud command that does not name exactly one environment, and checks
 task names and `key=value` options with a "did you mean". Task creators declare the
 same options as doit `params` (so `doit help <task>` lists them).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -100,8 +101,10 @@ TASKS: dict[str, Entry] = {
 }
 
 # Words that are `key=value` run variables rather than task options.
-RUN_VARS = {"env": "the environment (default: local; minikube for the Minikube family)",
-            "confirm": "repeat a protected environment's name to change it outside CI"}
+RUN_VARS = {
+    "env": "the environment (default: local; minikube for the Minikube family)",
+    "confirm": "repeat a protected environment's name to change it outside CI",
+}
 
 
 def options() -> dict[str, Option]:
@@ -114,8 +117,15 @@ def params(basename: str, given: dict[str, str]) -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
     for opt in TASKS[basename].options:
         default = parse(opt, given[opt.name]) if opt.name in given else opt.default
-        out.append({"name": opt.name, "long": opt.name, "type": opt.kind, "default": default,
-                    "help": f"{opt.help} (default: {opt.default!r}; also `{opt.name}=...`)"})
+        out.append(
+            {
+                "name": opt.name,
+                "long": opt.name,
+                "type": opt.kind,
+                "default": default,
+                "help": f"{opt.help} (default: {opt.default!r}; also `{opt.name}=...`)",
+            }
+        )
     return out
 
 

@@ -1,4 +1,5 @@
 """doit tasks: `doit validate` checks every artifact offline with real tools."""
+
 from __future__ import annotations
 
 import os
@@ -57,7 +58,8 @@ def hadolint(dockerfiles: list[str]) -> None:
 
 
 def task_validate(run: Run) -> Iterator[dict[str, Any]]:
-    """Check everything offline: kustomize + strict schemas + restricted profile, compose, hadolint, terraform, checkov."""
+    """Check everything offline: kustomize + strict schemas + restricted profile, compose, hadolint,
+    terraform, checkov."""
     stack = run.try_config(None)
     version = stack.kubernetes_version if not isinstance(stack, StackError) else ""
     for env in run.envs:

@@ -5,6 +5,7 @@ module's own settings sit beside that choice. A database with no entry (or `modu
 external`) is someone else's: its endpoint is all we know, and the rendered roots hold
 nothing for it. Checking is here, next to the table it checks; config.py calls `check`.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -45,15 +46,20 @@ class Module:
 
 
 MODULES: dict[str, Module] = {
-    "mongodb-atlas": Module(required={"instance_size": "M10"},
-                            optional={"username": PROJECT, "database_name": PROJECT}),
-    "redis-cloud": Module(required={"deployment_cidr": "192.168.10.0/24"}, optional={"database_name": PROJECT}),
+    "mongodb-atlas": Module(
+        required={"instance_size": "M10"}, optional={"username": PROJECT, "database_name": PROJECT}
+    ),
+    "redis-cloud": Module(
+        required={"deployment_cidr": "192.168.10.0/24"}, optional={"database_name": PROJECT}
+    ),
     # The master password is made and kept by RDS (Secrets Manager): no password setting.
-    "rds-postgres": Module(required={"instance_class": "db.t4g.micro"},
-                           optional={"storage_gb": 20, "username": PROJECT, "database_name": PROJECT},
-                           names=r"[A-Za-z][A-Za-z0-9_]{0,62}",
-                           names_are="1 to 63 letters, digits or '_', starting with a letter",
-                           name_of=lambda project: project.replace("-", "_")),
+    "rds-postgres": Module(
+        required={"instance_class": "db.t4g.micro"},
+        optional={"storage_gb": 20, "username": PROJECT, "database_name": PROJECT},
+        names=r"[A-Za-z][A-Za-z0-9_]{0,62}",
+        names_are="1 to 63 letters, digits or '_', starting with a letter",
+        name_of=lambda project: project.replace("-", "_"),
+    ),
     EXTERNAL: Module(required={}),
 }
 NAMES = ("username", "database_name")
@@ -92,40 +98,66 @@ def check(cloud: dict[str, Any], databases: dict[str, str], project: str, fail: 
         at = ("cloud", "databases", db)
         if db not in databases:
             close = difflib.get_close_matches(db, list(databases), n=1)
-            raise fail(at, f"unknown database {db!r}",
-                       (f"did you mean {close[0]!r}? " if close else "")
-                       + f"name one of the stack's databases ({', '.join(databases) or 'none'})")
+            raise fail(
+                at,
+                f"unknown database {db!r}",
+                (f"did you mean {close[0]!r}? " if close else "")
+                + f"name one of the stack's databases ({', '.join(databases) or 'none'})",
+            )
         module = entry["module"]
         spec = MODULES[module]
         for key in entry:
             if key != "module" and key not in spec.settings():
                 owner = [name for name, m in MODULES.items() if key in m.settings()]
                 takes = ", ".join(spec.settings()) or "no settings"
-                raise fail(at + (key,), f"{key} is a setting of {' or '.join(owner)}, not of {module}",
-                           f"remove it ({module} takes {takes})")
+                raise fail(
+                    at + (key,),
+                    f"{key} is a setting of {' or '.join(owner)}, not of {module}",
+                    f"remove it ({module} takes {takes})",
+                )
         for key, example in spec.required.items():
             if key not in entry:
-                raise fail(at, f"module {module} needs {key!r}",
-                           f"add `{key}: {example}` under cloud.databases.{db}")
+                raise fail(
+                    at, f"module {module} needs {key!r}", f"add `{key}: {example}` under cloud.databases.{db}"
+                )
         if databases[db] != EXTERNAL:
-            what = "is an endpoint" if module == EXTERNAL else f"creates a managed {db} that services reach by its endpoint"
-            raise fail(at + ("module",), f"{db} is placed {databases[db]} here, but `module: {module}` {what}",
-                       f"place {db} external (with its endpoint under endpoints), or remove cloud.databases.{db}")
+            what = (
+                "is an endpoint"
+                if module == EXTERNAL
+                else f"creates a managed {db} that services reach by its endpoint"
+            )
+            raise fail(
+                at + ("module",),
+                f"{db} is placed {databases[db]} here, but `module: {module}` {what}",
+                f"place {db} external (with its endpoint under endpoints), or remove cloud.databases.{db}",
+            )
         if module != EXTERNAL and module in users:
-            raise fail(at + ("module",), f"module {module} is already chosen for {users[module]}",
-                       "a module makes one database per environment: write `module: external` for one of them")
+            raise fail(
+                at + ("module",),
+                f"module {module} is already chosen for {users[module]}",
+                "a module makes one database per environment: write `module: external` for one of them",
+            )
         users[module] = db
         resolved = settings(module, entry, project)
         for key in NAMES:
             if key in resolved and not re.fullmatch(spec.names, resolved[key]):
                 given = key in entry
-                raise fail(at + ((key,) if given else ()),
-                           f"{module} needs a {key} of {spec.names_are}; "
-                           + (f"{resolved[key]!r} is not" if given else f"the default {resolved[key]!r} (from the project name) is not"),
-                           f"{'change' if given else 'set'} `{key}:` under cloud.databases.{db}")
+                raise fail(
+                    at + ((key,) if given else ()),
+                    f"{module} needs a {key} of {spec.names_are}; "
+                    + (
+                        f"{resolved[key]!r} is not"
+                        if given
+                        else f"the default {resolved[key]!r} (from the project name) is not"
+                    ),
+                    f"{'change' if given else 'set'} `{key}:` under cloud.databases.{db}",
+                )
         if module == "redis-cloud":
             vpc = ipaddress.ip_network(cloud["vpc_cidr"])
             net = ipaddress.ip_network(entry["deployment_cidr"])
             if vpc.overlaps(net):
-                raise fail(at + ("deployment_cidr",), f"{net} overlaps the VPC {vpc}",
-                           "choose a block outside cloud.vpc_cidr")
+                raise fail(
+                    at + ("deployment_cidr",),
+                    f"{net} overlaps the VPC {vpc}",
+                    "choose a block outside cloud.vpc_cidr",
+                )

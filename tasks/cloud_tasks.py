@@ -4,6 +4,7 @@ Images are content-addressed (tasks/images.py): a reference names its content, s
 an image already in the registry never needs pushing again, and one cheap call per
 image (`docker manifest inspect`) decides.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,7 +31,9 @@ CHECKOV_SKIPPED = f"SKIPPED: checkov is not installed (install it in its own ven
 def _cloud(env: str) -> dict[str, Any]:
     cfg: Config = config.load(env, Path.cwd())
     if cfg.cloud is None:
-        raise StackError(f"environment {env!r} has no `cloud:` block", fix=f"add one to environments/{env}.yaml")
+        raise StackError(
+            f"environment {env!r} has no `cloud:` block", fix=f"add one to environments/{env}.yaml"
+        )
     return cfg.cloud
 
 
@@ -55,8 +58,13 @@ def task_kubeconfig(run: Run) -> Iterator[dict[str, Any]]:
         if isinstance(env, dict):
             yield env
             continue
-        yield {"name": env, "doc": f"Point kubectl at the EKS cluster of {env}.",
-               "actions": [(_kubeconfig, [env])], "uptodate": [False], "verbosity": 2}
+        yield {
+            "name": env,
+            "doc": f"Point kubectl at the EKS cluster of {env}.",
+            "actions": [(_kubeconfig, [env])],
+            "uptodate": [False],
+            "verbosity": 2,
+        }
 
 
 @user_errors
@@ -77,8 +85,13 @@ def task_registry_login(run: Run) -> Iterator[dict[str, Any]]:
         if isinstance(env, dict):
             yield env
             continue
-        yield {"name": env, "doc": f"docker login to the registry of {env}.",
-               "actions": [(_login, [env])], "uptodate": [False], "verbosity": 2}
+        yield {
+            "name": env,
+            "doc": f"docker login to the registry of {env}.",
+            "actions": [(_login, [env])],
+            "uptodate": [False],
+            "verbosity": 2,
+        }
 
 
 # --------------------------------------------------------------------------- push
@@ -89,8 +102,10 @@ def _push(env: str, names: list[str]) -> None:
     registry = _cloud(env)["registry"].rstrip("/")
     missing = [n for n in names if not ref_file(env, n).exists()]
     if missing or not names:
-        raise StackError(f"no built image recorded for {', '.join(missing) or 'any service'} "
-                         f"in {state_dir(env)}/", fix=f"run `doit images env={env}` first")
+        raise StackError(
+            f"no built image recorded for {', '.join(missing) or 'any service'} in {state_dir(env)}/",
+            fix=f"run `doit images env={env}` first",
+        )
     out = push_dir(env)
     out.mkdir(parents=True, exist_ok=True)
     for name in names:
@@ -106,7 +121,8 @@ def _push(env: str, names: list[str]) -> None:
 
 
 def task_push(run: Run) -> Iterator[dict[str, Any]]:
-    """Push the images an environment's cluster runs (building stale ones first), if the registry lacks them."""
+    """Push the images an environment's cluster runs (building stale ones first), if the registry
+    lacks them."""
     for env in cloud_names(run.cloud_envs()):
         if isinstance(env, dict):
             yield env
@@ -147,13 +163,17 @@ def documented_skips(text: str) -> dict[str, str]:
             inside = False
         match = SKIP_LINE.match(line) if inside else None
         if inside and line.strip().startswith("-") and match is None:
-            raise StackError(f".checkov.yaml line {number}: cannot read skip entry {line.strip()!r}",
-                             fix="write `  - CKV_ID  # why skipping it is safe`")
+            raise StackError(
+                f".checkov.yaml line {number}: cannot read skip entry {line.strip()!r}",
+                fix="write `  - CKV_ID  # why skipping it is safe`",
+            )
         if match:
             reason = (match.group(2) or "").strip()
             if len(reason.split()) < 3:
-                raise StackError(f".checkov.yaml line {number}: {match.group(1)} is skipped without a reason",
-                                 fix=f"add `# <why this is safe>` after {match.group(1)}, or fix the finding")
+                raise StackError(
+                    f".checkov.yaml line {number}: {match.group(1)} is skipped without a reason",
+                    fix=f"add `# <why this is safe>` after {match.group(1)}, or fix the finding",
+                )
             skips[match.group(1)] = reason
     return skips
 
@@ -175,13 +195,24 @@ def workflow_files() -> list[str]:
 
 def checkov_scans(envs: list[str]) -> list[tuple[str, list[str]]]:
     """(framework, checkov arguments) for every framework the repository has."""
-    scans = [("terraform", ["-d", "terraform", "--framework", "terraform"])] if Path("terraform").is_dir() else []
+    scans = (
+        [("terraform", ["-d", "terraform", "--framework", "terraform"])] if Path("terraform").is_dir() else []
+    )
     if envs:
-        scans.append(("kubernetes", ["--framework", "kubernetes",
-                                     *[a for env in envs for a in ("-f", str(state.manifests(env)))]]))
+        scans.append(
+            (
+                "kubernetes",
+                [
+                    "--framework",
+                    "kubernetes",
+                    *[a for env in envs for a in ("-f", str(state.manifests(env)))],
+                ],
+            )
+        )
     if dockerfiles():
-        scans.append(("dockerfile", ["--framework", "dockerfile",
-                                     *[a for f in dockerfiles() for a in ("-f", f)]]))
+        scans.append(
+            ("dockerfile", ["--framework", "dockerfile", *[a for f in dockerfiles() for a in ("-f", f)]])
+        )
     if workflow_files():
         scans.append(("github_actions", ["-d", str(WORKFLOWS), "--framework", "github_actions"]))
     return scans
@@ -209,10 +240,12 @@ def _checkov(envs: list[str]) -> None:
         if not scan.passed:
             failures.append(f"[{scan.framework}]\n" + scan.report)
     if failures:
-        raise StackError("checkov found problems:\n" + "\n\n".join(failures),
-                         fix="fix the finding; if it is safe by design, suppress it next to the resource "
-                             "with a reason that is true (`#checkov:skip=ID:reason` in Terraform, "
-                             "Dockerfiles and workflows; a checkov.io/skipN annotation in templates/k8s/)")
+        raise StackError(
+            "checkov found problems:\n" + "\n\n".join(failures),
+            fix="fix the finding; if it is safe by design, suppress it next to the resource "
+            "with a reason that is true (`#checkov:skip=ID:reason` in Terraform, "
+            "Dockerfiles and workflows; a checkov.io/skipN annotation in templates/k8s/)",
+        )
     state.write_atomic(CHECKOV_MODE, "ran\n")
 
 
@@ -226,9 +259,13 @@ def task_checkov(run: Run) -> dict[str, Any]:
     envs = checkov_envs(run)
     return {
         "actions": [(_checkov, [envs])],
-        "file_dep": [*tf_files(TERRAFORM), *[str(state.manifests(env)) for env in envs],
-                     *dockerfiles(), *workflow_files(),
-                     *([str(CHECKOV_CONFIG)] if CHECKOV_CONFIG.exists() else [])],
+        "file_dep": [
+            *tf_files(TERRAFORM),
+            *[str(state.manifests(env)) for env in envs],
+            *dockerfiles(),
+            *workflow_files(),
+            *([str(CHECKOV_CONFIG)] if CHECKOV_CONFIG.exists() else []),
+        ],
         # validate:k8s-<env> writes the manifests only after they pass its own checks.
         "task_dep": [f"validate:k8s-{env}" for env in envs],
         "uptodate": [_checkov_ran],

@@ -6,6 +6,7 @@ as the unknown-environment hint suggests) and forgetting `cluster_name`: every c
 task of the copy would then act on the original's cluster (the kubectl context is the
 cluster name), so `deploy:qa` would deploy over dev.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -18,7 +19,9 @@ from tasks.model import Config
 KEY = ("cloud", "cluster_name")
 
 
-def check_distinct_clusters(root: Path, wanted: Iterable[str], loaded: dict[str, Config | StackError]) -> None:
+def check_distinct_clusters(
+    root: Path, wanted: Iterable[str], loaded: dict[str, Config | StackError]
+) -> None:
     """Raise a ConfigError, at the wanted environment's `cloud.cluster_name`, when another
     environment names the same cluster in the same region. Broken files are skipped: their
     own error is reported where they are needed."""
@@ -32,14 +35,24 @@ def check_distinct_clusters(root: Path, wanted: Iterable[str], loaded: dict[str,
             continue
         key = (mine.cloud["region"], mine.cloud["cluster_name"])
         owner = seen[key]
-        others = [e for e, c in loaded.items() if e != env and isinstance(c, Config) and c.cloud is not None
-                  and (c.cloud["region"], c.cloud["cluster_name"]) == key]
+        others = [
+            e
+            for e, c in loaded.items()
+            if e != env
+            and isinstance(c, Config)
+            and c.cloud is not None
+            and (c.cloud["region"], c.cloud["cluster_name"]) == key
+        ]
         if not others:
             continue
         other = owner if owner != env else others[0]
         display = f"{config.ENV_DIR}/{env}.yaml"
         line = yamlpos.load_yaml(config.env_file(env, root), display).line(KEY)
-        raise ConfigError(display, yamlpos.dotted(KEY), line,
-                          f"cluster {key[1]} ({key[0]}) is also environment {other}'s "
-                          f"({config.ENV_DIR}/{other}.yaml): its cloud tasks would change that cluster",
-                          fix=f"give {env} its own cluster_name (and state bucket) under cloud:")
+        raise ConfigError(
+            display,
+            yamlpos.dotted(KEY),
+            line,
+            f"cluster {key[1]} ({key[0]}) is also environment {other}'s "
+            f"({config.ENV_DIR}/{other}.yaml): its cloud tasks would change that cluster",
+            fix=f"give {env} its own cluster_name (and state bucket) under cloud:",
+        )

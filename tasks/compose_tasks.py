@@ -49,6 +49,7 @@ PREFLIGHT = "_preflight:compose"
 
 # --- Tasks ---------------------------------------------------------------------------
 
+
 def action(func: Callable[..., None], *args: Any) -> tuple[Callable[..., Any], list[Any]]:
     return (user_errors(func), list(args))
 
@@ -87,8 +88,9 @@ def converge(stack: Stack, live: Live, what: str) -> None:
     targets.converge(ComposeTarget(stack.cfg, live, what))
 
 
-def up_task(stack: Stack, live: Live, basename: str, names: list[str], what: str, doc: str,
-            after: list[str]) -> TaskDict:
+def up_task(
+    stack: Stack, live: Live, basename: str, names: list[str], what: str, doc: str, after: list[str]
+) -> TaskDict:
     return {
         "basename": basename,
         "doc": doc,
@@ -115,8 +117,14 @@ def jobs_task(stack: Stack, live: Live) -> TaskDict:
         "actions": [action(run_job, stack, live, job) for job in jobs],
         "file_dep": inputs(stack, jobs),
         # After the services (the order of compose_up): doit only orders through task_dep.
-        "task_dep": [PREFLIGHT, "_compose_env", *images_for(stack, jobs), *after_build(stack), "compose_up_dbs",
-                     "compose_up_services"],
+        "task_dep": [
+            PREFLIGHT,
+            "_compose_env",
+            *images_for(stack, jobs),
+            *after_build(stack),
+            "compose_up_dbs",
+            "compose_up_services",
+        ],
         "uptodate": [volumes_unchanged],
     }
 
@@ -128,8 +136,15 @@ def hook_tasks(stack: Stack) -> list[TaskDict]:
         if stack.cfg.hooks[stage]:
             # doit orders only through task_dep, never by list position: post waits for the build.
             after = ["images"] if stage == "post_build" else []
-            tasks.append({"basename": f"_compose_{stage}", "doc": f"Run hooks.{stage} of the environment file.",
-                          "actions": [action(run_hooks, stack, stage)], "uptodate": [False], "task_dep": after})
+            tasks.append(
+                {
+                    "basename": f"_compose_{stage}",
+                    "doc": f"Run hooks.{stage} of the environment file.",
+                    "actions": [action(run_hooks, stack, stage)],
+                    "uptodate": [False],
+                    "task_dep": after,
+                }
+            )
     return tasks
 
 
@@ -141,10 +156,18 @@ def after_build(stack: Stack) -> list[str]:
 def full_up_task(stack: Stack) -> TaskDict:
     # pre_build hooks come first: every image task depends on them (tasks/image_tasks.py),
     # and compose_up names them too, so the order reads here as it runs.
-    steps = [PREFLIGHT, *(["_compose_pre_build"] if stack.cfg.hooks["pre_build"] else []), "images", *after_build(stack)]
-    return {"basename": "compose_up",
-            "doc": "Build images, start databases, then services, then the jobs (env=<name>).",
-            "actions": None, "task_dep": [*steps, "compose_up_dbs", "compose_up_services", "compose_jobs"]}
+    steps = [
+        PREFLIGHT,
+        *(["_compose_pre_build"] if stack.cfg.hooks["pre_build"] else []),
+        "images",
+        *after_build(stack),
+    ]
+    return {
+        "basename": "compose_up",
+        "doc": "Build images, start databases, then services, then the jobs (env=<name>).",
+        "actions": None,
+        "task_dep": [*steps, "compose_up_dbs", "compose_up_services", "compose_jobs"],
+    }
 
 
 def show_status(stack: Stack) -> None:
@@ -152,45 +175,95 @@ def show_status(stack: Stack) -> None:
     status(ComposeTarget(stack.cfg))
 
 
-def always(basename: str, doc: str, func: Callable[..., None], stack: Stack, *args: Any,
-           needs_env: bool = False) -> TaskDict:
-    return {"basename": basename, "doc": doc, "actions": [action(func, stack, *args)],
-            "uptodate": [False], "task_dep": ["_compose_env"] if needs_env else []}
+def always(
+    basename: str, doc: str, func: Callable[..., None], stack: Stack, *args: Any, needs_env: bool = False
+) -> TaskDict:
+    return {
+        "basename": basename,
+        "doc": doc,
+        "actions": [action(func, stack, *args)],
+        "uptodate": [False],
+        "task_dep": ["_compose_env"] if needs_env else [],
+    }
 
 
 ALIASES = {"s_a_dbs_s": "compose_up", "s_a_dbs": "compose_up_dbs", "s_a_s": "compose_up_services"}
-PUBLIC = ["compose_up", "compose_up_dbs", "compose_up_services", "compose_jobs", "compose_down",
-          "compose_ps", "compose_logs", "compose_config", *ALIASES]
+PUBLIC = [
+    "compose_up",
+    "compose_up_dbs",
+    "compose_up_services",
+    "compose_jobs",
+    "compose_down",
+    "compose_ps",
+    "compose_logs",
+    "compose_config",
+    *ALIASES,
+]
 
 
 def stack_tasks(stack: Stack) -> Iterator[TaskDict]:
     live = Live(stack.project)  # one `docker ps` per doit run, shared by every up task
     yield env_task(stack)
     yield from hook_tasks(stack)
-    yield up_task(stack, live, "compose_up_dbs", stack.dbs(), "databases",
-                  "Start the Compose databases and wait until they are healthy (env=<name>).", [])
-    yield up_task(stack, live, "compose_up_services", stack.services(), "services",
-                  "Start the services after their databases; wait until healthy (env=<name>).",
-                  ["compose_up_dbs"])
+    yield up_task(
+        stack,
+        live,
+        "compose_up_dbs",
+        stack.dbs(),
+        "databases",
+        "Start the Compose databases and wait until they are healthy (env=<name>).",
+        [],
+    )
+    yield up_task(
+        stack,
+        live,
+        "compose_up_services",
+        stack.services(),
+        "services",
+        "Start the services after their databases; wait until healthy (env=<name>).",
+        ["compose_up_dbs"],
+    )
     yield jobs_task(stack, live)
     if stack.dbs() or stack.services() or stack.jobs():
         yield full_up_task(stack)
     else:  # a cloud environment: compose_up would build images and then start nothing
         cfg = stack.cfg
-        yield failing(StackError(
-            f"environment {stack.env} runs nothing in Compose (runtime: {cfg.runtime}; databases: "
-            f"{', '.join(sorted({d.placement for d in cfg.databases.values()}))})",
-            fix=f"deploy it with `doit deploy:{stack.env}`" if cfg.cloud is not None
-            else "use an environment with `runtime: compose`, or place a database in compose"),
-            basename="compose_up", doc="Build images, start databases, then services, then the jobs (env=<name>).")
-    yield always("compose_down", "Stop and remove the stack; data volumes are kept unless --wipe.",
-                 down, stack, live)
-    yield always("compose_ps", "Table per service: desired, ready, image, applied, ok/stale/failed; "
-                 "fails unless all are ok.", show_status, stack)
-    yield always("compose_logs", "Show the logs of every container of the stack.",
-                 show, stack, "logs", "--no-color", "--timestamps")
-    yield always("compose_config", "Print the effective Compose configuration (secrets masked).",
-                 show_config, stack, needs_env=True)
+        yield failing(
+            StackError(
+                f"environment {stack.env} runs nothing in Compose (runtime: {cfg.runtime}; databases: "
+                f"{', '.join(sorted({d.placement for d in cfg.databases.values()}))})",
+                fix=f"deploy it with `doit deploy:{stack.env}`"
+                if cfg.cloud is not None
+                else "use an environment with `runtime: compose`, or place a database in compose",
+            ),
+            basename="compose_up",
+            doc="Build images, start databases, then services, then the jobs (env=<name>).",
+        )
+    yield always(
+        "compose_down", "Stop and remove the stack; data volumes are kept unless --wipe.", down, stack, live
+    )
+    yield always(
+        "compose_ps",
+        "Table per service: desired, ready, image, applied, ok/stale/failed; fails unless all are ok.",
+        show_status,
+        stack,
+    )
+    yield always(
+        "compose_logs",
+        "Show the logs of every container of the stack.",
+        show,
+        stack,
+        "logs",
+        "--no-color",
+        "--timestamps",
+    )
+    yield always(
+        "compose_config",
+        "Print the effective Compose configuration (secrets masked).",
+        show_config,
+        stack,
+        needs_env=True,
+    )
 
 
 def task_compose(run: Run) -> Iterator[TaskDict]:

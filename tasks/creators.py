@@ -1,4 +1,5 @@
 """Small pieces every task creator shares (layer 5): named actions, failing placeholders."""
+
 from __future__ import annotations
 
 import functools
@@ -32,16 +33,20 @@ def user_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def failing(exc: StackError, *, basename: str | None = None, name: str | None = None,
-            doc: str | None = None) -> TaskDict:
+def failing(
+    exc: StackError, *, basename: str | None = None, name: str | None = None, doc: str | None = None
+) -> TaskDict:
     """A task whose configuration is broken: it exists (never vanishes from `doit list` or a
     dependency) and fails with the configuration's own message when run."""
+
     def configuration_error() -> None:
         raise exc
 
-    task: TaskDict = {"actions": [user_errors(configuration_error)],
-                      "doc": doc or "Configuration error: run it to see the file, line and fix.",
-                      "uptodate": [False]}
+    task: TaskDict = {
+        "actions": [user_errors(configuration_error)],
+        "doc": doc or "Configuration error: run it to see the file, line and fix.",
+        "uptodate": [False],
+    }
     if basename is not None:
         task["basename"] = basename
     if name is not None:

@@ -10,6 +10,7 @@ tasks/ops/k8s_target.py), in one task: a no-op is one read of the Namespace.
 (tasks/ops/release.py), never a relative `rollout undo`: after a deploy that already undid
 its own failure it changes nothing.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -45,13 +46,17 @@ def rollback(cfg: Config) -> None:
     tgt.remember = False
     record = release.read(release.known_good_file(tgt.t.state))
     if record is None:
-        raise StackError(f"no known-good release recorded for {cfg.env} "
-                         f"({release.known_good_file(tgt.t.state)} is missing)",
-                         fix=f"a successful `doit deploy:{cfg.env}` records the release it replaces; "
-                             f"or copy a release file (releases/{cfg.env}.json) there")
+        raise StackError(
+            f"no known-good release recorded for {cfg.env} "
+            f"({release.known_good_file(tgt.t.state)} is missing)",
+            fix=f"a successful `doit deploy:{cfg.env}` records the release it replaces; "
+            f"or copy a release file (releases/{cfg.env}.json) there",
+        )
     refs = {str(k): str(v) for k, v in record["refs"].items()}
-    print(f"  re-applying the known-good release of {cfg.env}: "
-          + ", ".join(f"{k}={v.rsplit(':', 1)[-1][:12]}" for k, v in sorted(refs.items())))
+    print(
+        f"  re-applying the known-good release of {cfg.env}: "
+        + ", ".join(f"{k}={v.rsplit(':', 1)[-1][:12]}" for k, v in sorted(refs.items()))
+    )
     tgt.apply(refs)
     targets.finish(tgt)
 
@@ -61,7 +66,9 @@ def export_release(cfg: Config) -> None:
     state = target(cfg).state
     record = release.read(release.current_file(state))
     if record is None:
-        raise StackError(f"no healthy release recorded for {cfg.env}", fix=f"run `doit deploy:{cfg.env}` first")
+        raise StackError(
+            f"no healthy release recorded for {cfg.env}", fix=f"run `doit deploy:{cfg.env}` first"
+        )
     dest = Path("releases") / f"{cfg.env}.json"
     atomic.write_text(dest, release.current_file(state).read_text(encoding="utf-8"))
     print(f"  {dest} written ({len(record['refs'])} images)")
@@ -86,10 +93,19 @@ def restored(cfg: Config) -> None:
     path = target(cfg).state / "outcome.json"
     outcome = kd._read_json(path)
     if not outcome.get("restored"):
-        state = "succeeded" if outcome.get("ok") else ("left " + ", ".join(outcome.get("failed", [])) + " failing"
-                                                       if outcome else "recorded no outcome")
-        raise StackError(f"the last deploy of {cfg.env} did not restore the previous release: it {state}",
-                         fix=f"`doit rollback:{cfg.env}` re-applies the known-good release")
+        state = (
+            "succeeded"
+            if outcome.get("ok")
+            else (
+                "left " + ", ".join(outcome.get("failed", [])) + " failing"
+                if outcome
+                else "recorded no outcome"
+            )
+        )
+        raise StackError(
+            f"the last deploy of {cfg.env} did not restore the previous release: it {state}",
+            fix=f"`doit rollback:{cfg.env}` re-applies the known-good release",
+        )
     print(f"  the last deploy of {cfg.env} failed and restored the previous release itself")
 
 
@@ -99,8 +115,13 @@ def _each(run: Run, doc: str, action: Any) -> Iterator[dict[str, Any]]:
         if isinstance(cfg, dict):
             yield cfg
             continue
-        yield {"name": cfg.env, "doc": doc.format(env=cfg.env), "actions": [user_errors(partial(action, cfg))],
-               "uptodate": [False], "verbosity": 2}
+        yield {
+            "name": cfg.env,
+            "doc": doc.format(env=cfg.env),
+            "actions": [user_errors(partial(action, cfg))],
+            "uptodate": [False],
+            "verbosity": 2,
+        }
 
 
 def task_deploy(run: Run) -> Iterator[dict[str, Any]]:
@@ -115,12 +136,15 @@ def task_deploy(run: Run) -> Iterator[dict[str, Any]]:
         env_file = Path("compose") / cfg.env / ".env"
         yield {
             "name": cfg.env,
-            "doc": f"Deploy {cfg.env} to {t.context} (images from {cfg.cloud['registry'] if cfg.cloud else ''}).",
+            "doc": f"Deploy {cfg.env} to {t.context} "
+            f"(images from {cfg.cloud['registry'] if cfg.cloud else ''}).",
             "actions": [user_errors(partial(deploy, cfg))],
             # Only refs that exist: a missing one is reported by the action with its fix.
-            "file_dep": [*(r for r in refs if Path(r).exists()),
-                         *files_under("k8s/base", "k8s/components", str(t.overlay)),
-                         *([str(env_file)] if env_file.exists() else [])],
+            "file_dep": [
+                *(r for r in refs if Path(r).exists()),
+                *files_under("k8s/base", "k8s/components", str(t.overlay)),
+                *([str(env_file)] if env_file.exists() else []),
+            ],
             "uptodate": [(current, [cfg])],
             "task_dep": [f"push:{cfg.env}"],  # the registry must hold what we pin
             "verbosity": 2,

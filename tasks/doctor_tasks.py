@@ -1,10 +1,11 @@
 """doit tasks: `doit doctor` (the whole table) and the hidden preflights before long steps.
 
 The preflights (`_preflight:images`, `_preflight:compose`, `_preflight:docker`) are
-task_deps of the image builds, the Compose up steps and images_prune: they run the few checks that step needs (well under
-a second) and stop the run with one sentence and its fix before debootstrap, a build
-or `compose up` starts.
+task_deps of the image builds, the Compose up steps and images_prune: they run the few
+checks that step needs (well under a second) and stop the run with one sentence and its
+fix before debootstrap, a build or `compose up` starts.
 """
+
 from __future__ import annotations
 
 import re
@@ -61,18 +62,31 @@ def preflight_images(cfg: Config | StackError) -> TaskFailed | None:
 def task__preflight(run: Run) -> Iterator[dict[str, Any]]:
     """Cheap checks before long steps (hidden; `doit doctor` shows them all)."""
     cfg = run.try_config(run.env_for("images"))
-    yield {"name": "images", "doc": "Preflight before image builds: docker (debootstrap, root: offline base).",
-           "actions": [(preflight_images, [cfg])], "uptodate": [False]}
+    yield {
+        "name": "images",
+        "doc": "Preflight before image builds: docker (debootstrap, root: offline base).",
+        "actions": [(preflight_images, [cfg])],
+        "uptodate": [False],
+    }
     for name, keys in (("compose", ("docker", "compose")), ("docker", ("docker",))):
-        yield {"name": name, "doc": f"Preflight before {name} steps: {', '.join(keys)}.",
-               "actions": [(preflight, [keys])], "uptodate": [False]}
+        yield {
+            "name": name,
+            "doc": f"Preflight before {name} steps: {', '.join(keys)}.",
+            "actions": [(preflight, [keys])],
+            "uptodate": [False],
+        }
 
 
 def own_stack_ports(cfg: Config) -> set[int]:
     """Host ports this environment's own containers publish: a port held by another
     project's container (another checkout, another stack) is still in the way."""
-    rows = docker.containers(f"com.docker.compose.project={cfg.project}-{cfg.env}", "{{.Ports}}",
-                             timeout=doctor.QUICK) if docker.installed() else None
+    rows = (
+        docker.containers(
+            f"com.docker.compose.project={cfg.project}-{cfg.env}", "{{.Ports}}", timeout=doctor.QUICK
+        )
+        if docker.installed()
+        else None
+    )
     return {int(port) for row in rows or [] for port in re.findall(r":(\d+)->", row)}
 
 
@@ -94,13 +108,17 @@ def run_doctor(cfg: Config | StackError) -> TaskFailed | None:
         print("(debootstrap and root are not needed now: the offline base image is built and kept)")
     gaps = doctor.missing(checks, needed)
     if gaps:
-        return TaskFailed(f"environment {env} cannot run here yet:\n"
-                          + "\n".join(f"  - {sentence(c)}" for c in gaps))
+        return TaskFailed(
+            f"environment {env} cannot run here yet:\n" + "\n".join(f"  - {sentence(c)}" for c in gaps)
+        )
     print(paint(f"environment {env}: everything it needs is here", "green"))
     return None
 
 
 def task_doctor(run: Run) -> dict[str, Any]:
     """What this machine has and what each workflow needs; fails only on what env=<name> needs."""
-    return {"actions": [(run_doctor, [run.try_config(run.env_for("doctor"))])], "uptodate": [False],
-            "verbosity": 2}
+    return {
+        "actions": [(run_doctor, [run.try_config(run.env_for("doctor"))])],
+        "uptodate": [False],
+        "verbosity": 2,
+    }

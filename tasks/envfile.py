@@ -1,4 +1,5 @@
 """The one reader of the git-ignored `compose/<env>/.env` secret files (KEY=VALUE lines)."""
+
 from __future__ import annotations
 
 import stat
@@ -33,8 +34,10 @@ def check_private(path: Path) -> None:
     except FileNotFoundError:
         return
     if mode & 0o077:
-        raise StackError(f"{path} holds secrets but is readable by others (mode {mode:o})",
-                         fix=f"run `chmod 600 {path}` (and rotate the secrets if others may have read them)")
+        raise StackError(
+            f"{path} holds secrets but is readable by others (mode {mode:o})",
+            fix=f"run `chmod 600 {path}` (and rotate the secrets if others may have read them)",
+        )
 
 
 def check_values(path: Path, env: str, names: Iterable[str], values: dict[str, str]) -> None:
@@ -43,9 +46,10 @@ def check_values(path: Path, env: str, names: Iterable[str], values: dict[str, s
         return
     bad = sorted(n for n in names if values.get(n, "").lower() in PLACEHOLDERS)
     if bad:
-        raise StackError(f"{path}: {', '.join(bad)} still hold the placeholder {values[bad[0]]!r} "
-                         f"(environment {env})",
-                         fix=f"delete these lines from {path} to get random values, or set real ones")
+        raise StackError(
+            f"{path}: {', '.join(bad)} still hold the placeholder {values[bad[0]]!r} (environment {env})",
+            fix=f"delete these lines from {path} to get random values, or set real ones",
+        )
 
 
 def read_secrets(path: Path, env: str, names: Iterable[str]) -> dict[str, str]:

@@ -3,6 +3,7 @@
 Expected failures (bad config, a missing tool, a daemon that is down) raise a
 StackError carrying a fix. Anything else is a bug and keeps its traceback.
 """
+
 from __future__ import annotations
 
 

@@ -1,13 +1,14 @@
 """Exit codes, in one place, and the one way a fatal error reaches the user.
 
-    0   everything asked for ran or was up to date
-    1   a task failed (its message says why and how to fix it)
-    2   doit itself failed while running a task
-    3   doit refused the command line (e.g. an unknown subtask)
-    64  usage error: unknown task, option or environment; a cloud command without exactly one environment
-    78  configuration error: a file under environments/ (file, line, key and fix are printed)
-    130 interrupted (Ctrl-C, SIGTERM)
+0   everything asked for ran or was up to date
+1   a task failed (its message says why and how to fix it)
+2   doit itself failed while running a task
+3   doit refused the command line (e.g. an unknown subtask)
+64  usage error: unknown task, option or environment; a cloud command without exactly one environment
+78  configuration error: a file under environments/ (file, line, key and fix are printed)
+130 interrupted (Ctrl-C, SIGTERM)
 """
+
 from __future__ import annotations
 
 import sys
@@ -36,6 +37,9 @@ def fatal(*errors: StackError) -> NoReturn:
 
 
 def interrupted() -> NoReturn:
-    print("Interrupted: nothing was recorded for the task that was running; run it again.",
-          file=sys.stderr, flush=True)
+    print(
+        "Interrupted: nothing was recorded for the task that was running; run it again.",
+        file=sys.stderr,
+        flush=True,
+    )
     raise SystemExit(INTERRUPTED)

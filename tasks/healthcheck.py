@@ -6,6 +6,7 @@ use bash alone (its /dev/tcp redirection): an image needs bash, which every Debi
 Ubuntu-based image has. An image without bash (alpine, distroless) uses kind exec with
 a program it does have. docs/decisions.md, issue 12, says why.
 """
+
 from __future__ import annotations
 
 import json

@@ -7,6 +7,7 @@ copies from it then re-runs too, but the layer cache makes a service whose copie
 files did not change come out with the same image ID, hence the same tag and the
 same .ref bytes, so nothing downstream of it (md5 on .ref files) moves.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -101,20 +102,47 @@ def make_base(cfg: Config, image: Image, docker_env: DockerEnv) -> None:
     if image_in_daemon(image, docker_env):
         print(f"[base] keeping {image.recorded()}", flush=True)
         return
-    docker_images.debootstrap_base("base", suite=cfg.images.suite, repo=f"{cfg.images.prefix}/base",
-                                   iid=image.iid, ref=image.ref, docker_env=docker_env())
+    docker_images.debootstrap_base(
+        "base",
+        suite=cfg.images.suite,
+        repo=f"{cfg.images.prefix}/base",
+        iid=image.iid,
+        ref=image.ref,
+        docker_env=docker_env(),
+    )
 
 
 @user_errors
-def build_image(cfg: Config, image: Image, dockerfile: str, context: str, repo: str, build: Build | None,
-                service: str | None, docker_env: DockerEnv) -> None:
-    docker_images.build(image.name, dockerfile=dockerfile, context=context,
-                        args=build_args(cfg, image, build, service), stage=build.target if build else None,
-                        repo=repo, iid=image.iid, ref=image.ref, docker_env=docker_env())
+def build_image(
+    cfg: Config,
+    image: Image,
+    dockerfile: str,
+    context: str,
+    repo: str,
+    build: Build | None,
+    service: str | None,
+    docker_env: DockerEnv,
+) -> None:
+    docker_images.build(
+        image.name,
+        dockerfile=dockerfile,
+        context=context,
+        args=build_args(cfg, image, build, service),
+        stage=build.target if build else None,
+        repo=repo,
+        iid=image.iid,
+        ref=image.ref,
+        docker_env=docker_env(),
+    )
 
 
-def generate(cfg: Config, *, basename: str = "images", docker_env: DockerEnv = _no_env,
-             task_dep: list[str] | None = None) -> list[dict[str, Any]]:
+def generate(
+    cfg: Config,
+    *,
+    basename: str = "images",
+    docker_env: DockerEnv = _no_env,
+    task_dep: list[str] | None = None,
+) -> list[dict[str, Any]]:
     """Every image task of one environment, for one daemon (named by `basename`).
 
     Returned as plain task dicts named `<basename>:<image>`, so the Minikube tasks can
@@ -128,36 +156,67 @@ def generate(cfg: Config, *, basename: str = "images", docker_env: DockerEnv = _
     tasks: list[dict[str, Any]] = []
     deps = list(task_dep or [])
     if offline_base:
-        tasks.append({
-            "name": "base", "doc": "Base image made offline with debootstrap + docker import.",
-            "actions": [(make_base, [cfg, base, docker_env])], "targets": [str(base.ref)], "task_dep": deps,
-            # debootstrap output is never byte-identical, so only a missing image rebuilds it.
-            "uptodate": [(image_in_daemon, [base, docker_env])],
-        })
+        tasks.append(
+            {
+                "name": "base",
+                "doc": "Base image made offline with debootstrap + docker import.",
+                "actions": [(make_base, [cfg, base, docker_env])],
+                "targets": [str(base.ref)],
+                "task_dep": deps,
+                # debootstrap output is never byte-identical, so only a missing image rebuilds it.
+                "uptodate": [(image_in_daemon, [base, docker_env])],
+            }
+        )
 
-    def build_task(name: str, *, dockerfile: str, context: str, inputs: list[str], repo: str, doc: str,
-                   build: Build | None = None, service: str | None = None) -> dict[str, Any]:
+    def build_task(
+        name: str,
+        *,
+        dockerfile: str,
+        context: str,
+        inputs: list[str],
+        repo: str,
+        doc: str,
+        build: Build | None = None,
+        service: str | None = None,
+    ) -> dict[str, Any]:
         image = Image(env, basename, name)
         uptodate: list[Any] = [(image_in_daemon, [image, docker_env])]
         if build is not None:
             # Args and target are not files: a changed one (images.uid, say) must rebuild too.
-            uptodate.append(config_changed({"args": static_args(cfg, build, service), "target": build.target,
-                                            "base_image": cfg.images.base_image}))
+            uptodate.append(
+                config_changed(
+                    {
+                        "args": static_args(cfg, build, service),
+                        "target": build.target,
+                        "base_image": cfg.images.base_image,
+                    }
+                )
+            )
         return {
-            "name": name, "doc": doc,
+            "name": name,
+            "doc": doc,
             "actions": [(build_image, [cfg, image, dockerfile, context, repo, build, service, docker_env])],
             "file_dep": sorted({dockerfile, *inputs, *base_deps}),
             "targets": [str(image.ref), str(image.iid)],
-            "uptodate": uptodate, "task_dep": deps, "clean": True,
+            "uptodate": uptodate,
+            "task_dep": deps,
+            "clean": True,
         }
 
     builder = cfg.images.builder
     builder_inputs = files_under(builder.context) if builder else []
     if builder is not None and any(svc.build.builder for svc in cfg.services.values()):
-        tasks.append(build_task(
-            "builder", dockerfile=builder.dockerfile, context=builder.context, inputs=builder_inputs,
-            repo=f"{cfg.images.prefix}/builder", build=builder,
-            doc="Shared builder image: builds and tests the app once."))
+        tasks.append(
+            build_task(
+                "builder",
+                dockerfile=builder.dockerfile,
+                context=builder.context,
+                inputs=builder_inputs,
+                repo=f"{cfg.images.prefix}/builder",
+                build=builder,
+                doc="Shared builder image: builds and tests the app once.",
+            )
+        )
     for svc in cfg.services.values():
         inputs = files_under(svc.build.context)
         if svc.build.builder:
@@ -165,13 +224,28 @@ def generate(cfg: Config, *, basename: str = "images", docker_env: DockerEnv = _
             # reason to rebuild in `doit info` (its builder will change), not as "up-to-date".
             inputs += [str(Image(env, basename, "builder").ref), *builder_inputs]
         how = "copies from the builder" if svc.build.builder else f"from {svc.build.dockerfile}"
-        tasks.append(build_task(
-            svc.name, dockerfile=svc.build.dockerfile, context=svc.build.context, inputs=inputs,
-            build=svc.build, service=svc.name, repo=cfg.image_ref(svc.name),
-            doc=f"Service image for {svc.name} ({how})."))
+        tasks.append(
+            build_task(
+                svc.name,
+                dockerfile=svc.build.dockerfile,
+                context=svc.build.context,
+                inputs=inputs,
+                build=svc.build,
+                service=svc.name,
+                repo=cfg.image_ref(svc.name),
+                doc=f"Service image for {svc.name} ({how}).",
+            )
+        )
     for db in cfg.databases.values():
         if db.build and db.placement != "disabled":
-            tasks.append(build_task(
-                db.name, dockerfile=f"{db.build}/Dockerfile", context=db.build,
-                inputs=files_under(db.build), repo=db.image, doc=f"Offline {db.name} image from Debian packages."))
+            tasks.append(
+                build_task(
+                    db.name,
+                    dockerfile=f"{db.build}/Dockerfile",
+                    context=db.build,
+                    inputs=files_under(db.build),
+                    repo=db.image,
+                    doc=f"Offline {db.name} image from Debian packages.",
+                )
+            )
     return tasks

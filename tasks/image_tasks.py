@@ -11,6 +11,7 @@ The task dicts themselves come from tasks/image_builds.py, shared with Minikube'
 tasks (which build the same images into Minikube's daemon); this family names them
 `images:*` and adds the preflight and pre_build hooks.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -7,6 +7,7 @@ Put the .ref (or .iid) file in `file_dep` downstream (md5 checking): it changes
 exactly when the image's content changes. `basename` is "images" for the local
 daemon; other daemons (Minikube's) get their own folder.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -50,8 +51,10 @@ def refs(env: str, names: list[str], basename: str = "images") -> dict[str, str]
 def pushed(cfg: Config) -> dict[str, str]:
     """name -> repository of every image a cloud cluster runs, hence pushed and given an ECR
     repository (`Config.cluster_images`: never the builder or a debootstrapped base)."""
-    return {name: cfg.image_ref(name) if name in cfg.services else cfg.databases[name].image
-            for name in cfg.cluster_images()}
+    return {
+        name: cfg.image_ref(name) if name in cfg.services else cfg.databases[name].image
+        for name in cfg.cluster_images()
+    }
 
 
 def image_var(name: str) -> str:

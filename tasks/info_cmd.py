@@ -6,6 +6,7 @@ names each callable by its function name and its simple arguments, through
 decorators (`user_errors`, `_check`) and functools.partial. Registered as a doit
 command plugin in pyproject.toml (`[tool.doit.plugins.command]`).
 """
+
 from __future__ import annotations
 
 import copy

@@ -4,6 +4,7 @@ Imported first by dodo.py, so it is in place while the task modules load. doit s
 its database in a `finally` and never records the interrupted task; Python then exits
 as killed by SIGINT, so shells and CI see status 130.
 """
+
 from __future__ import annotations
 
 import signal

@@ -17,6 +17,7 @@ cluster a handful of read-only questions, each at most once (see `Live`).
 env defaults to `minikube` for this family (`env=<name>` picks another
 kubernetes-runtime environment without a cloud block).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -43,18 +44,30 @@ DEFAULT_ENV = "minikube"
 # Images built for (or loaded into) Minikube have their own state folder, so the
 # local `images` tasks and these never share (or fight over) a target.
 IMAGES = "minikube_images"
-PUBLIC = ("minikube_up", "minikube_start", "minikube_images", "minikube_apply", "minikube_rollout",
-          "minikube_status", "minikube_logs", "minikube_down", "minikube_delete", "k8s_minikube",
-          "port_forward")
+PUBLIC = (
+    "minikube_up",
+    "minikube_start",
+    "minikube_images",
+    "minikube_apply",
+    "minikube_rollout",
+    "minikube_status",
+    "minikube_logs",
+    "minikube_down",
+    "minikube_delete",
+    "k8s_minikube",
+    "port_forward",
+)
 
 
 def load(run: Run) -> Config:
     cfg = run.config(run.env_for("minikube_up"))
     if cfg.runtime != "kubernetes" or cfg.cloud is not None:
-        raise StackError(f"environment {cfg.env!r} is not a local Kubernetes environment "
-                         f"(runtime: {cfg.runtime}{', cloud' if cfg.cloud else ''})",
-                         fix="use env=minikube (or another `runtime: kubernetes` environment without `cloud:`); "
-                             "cloud environments deploy with `doit deploy:<env>`")
+        raise StackError(
+            f"environment {cfg.env!r} is not a local Kubernetes environment "
+            f"(runtime: {cfg.runtime}{', cloud' if cfg.cloud else ''})",
+            fix="use env=minikube (or another `runtime: kubernetes` environment without `cloud:`); "
+            "cloud environments deploy with `doit deploy:<env>`",
+        )
     return cfg
 
 
@@ -83,11 +96,13 @@ class Live(Facts):
 def _check(fn: Callable[[], bool]) -> Callable[[], bool]:
     """An uptodate check never crashes doit: any failure means "not done" and the action
     then reports it properly (missing tool -> install hint, cluster down -> fix)."""
+
     def check() -> bool:
         try:
             return bool(fn())
         except StackError:
             return False
+
     return check
 
 
@@ -137,9 +152,13 @@ def _start(cfg: Config) -> dict[str, Any]:
             mk.mk(m.profile, "addons", "enable", addon)
             print(f"  addon {addon} enabled")
 
-    return {"basename": "minikube_start", "doc": "Start the Minikube cluster and enable its addons (if needed).",
-            "actions": [start], "verbosity": 2,
-            "uptodate": [_check(partial(_started, m))]}
+    return {
+        "basename": "minikube_start",
+        "doc": "Start the Minikube cluster and enable its addons (if needed).",
+        "actions": [start],
+        "verbosity": 2,
+        "uptodate": [_check(partial(_started, m))],
+    }
 
 
 def _started(m: Minikube) -> bool:
@@ -149,10 +168,17 @@ def _started(m: Minikube) -> bool:
 def _images(cfg: Config, live: Live) -> Iterator[dict[str, Any]]:
     docker_env = cfg.minikube.image_strategy == "docker-env"
     keep = {"base", "builder", *cfg.cluster_images()}
-    yield {"basename": IMAGES, "name": None,
-           "doc": "Build service images into Minikube's daemon (docker-env) or locally (image-load)."}
-    for task in generate(cfg, basename=IMAGES, docker_env=live.docker_env if docker_env else dict,
-                         task_dep=["minikube_start"] if docker_env else []):
+    yield {
+        "basename": IMAGES,
+        "name": None,
+        "doc": "Build service images into Minikube's daemon (docker-env) or locally (image-load).",
+    }
+    for task in generate(
+        cfg,
+        basename=IMAGES,
+        docker_env=live.docker_env if docker_env else dict,
+        task_dep=["minikube_start"] if docker_env else [],
+    ):
         if task["name"] in keep:
             yield {"basename": IMAGES, **task}
 
@@ -187,9 +213,15 @@ def _load(cfg: Config, live: Live) -> dict[str, Any]:
         old = set(record(uid).read_text().split()) if record(uid).exists() else set()
         state.write_atomic(record(uid), "".join(f"{r}\n" for r in sorted(old | refs)))
 
-    return {"basename": "minikube_load", "doc": "Load locally built images the cluster lacks (image-load strategy).",
-            "actions": [load], "file_dep": _ref_files(cfg), "task_dep": ["minikube_start", IMAGES],
-            "uptodate": [_check(current)], "verbosity": 2}
+    return {
+        "basename": "minikube_load",
+        "doc": "Load locally built images the cluster lacks (image-load strategy).",
+        "actions": [load],
+        "file_dep": _ref_files(cfg),
+        "task_dep": ["minikube_start", IMAGES],
+        "uptodate": [_check(current)],
+        "verbosity": 2,
+    }
 
 
 def _apply(cfg: Config, live: Live, target: KubeTarget, images_step: str) -> dict[str, Any]:
@@ -208,24 +240,33 @@ def _apply(cfg: Config, live: Live, target: KubeTarget, images_step: str) -> dic
         target.apply()
         live.forget()
 
-    return {"basename": "minikube_apply",
-            "doc": "Apply the overlay with content-tagged images and start changed jobs "
-                   "(skipped when the cluster has this hash and every job completed).",
-            "actions": [apply], "verbosity": 2,
-            "file_dep": [*_ref_files(cfg), *files_under("k8s/base", "k8s/components", str(t.overlay)),
-                         *([str(env_file)] if env_file.exists() else [])],
-            # Rendering first: editing environments/<env>.yaml and running minikube_up is enough.
-            "task_dep": ["minikube_start", *dbs, images_step, *render_steps(t.env)],
-            "uptodate": [_check(current)]}
+    return {
+        "basename": "minikube_apply",
+        "doc": "Apply the overlay with content-tagged images and start changed jobs "
+        "(skipped when the cluster has this hash and every job completed).",
+        "actions": [apply],
+        "verbosity": 2,
+        "file_dep": [
+            *_ref_files(cfg),
+            *files_under("k8s/base", "k8s/components", str(t.overlay)),
+            *([str(env_file)] if env_file.exists() else []),
+        ],
+        # Rendering first: editing environments/<env>.yaml and running minikube_up is enough.
+        "task_dep": ["minikube_start", *dbs, images_step, *render_steps(t.env)],
+        "uptodate": [_check(current)],
+    }
 
 
 def _rollout(cfg: Config, live: Live, target: KubeTarget) -> dict[str, Any]:
     t = live.target
-    return {"basename": "minikube_rollout",
-            "doc": "Wait for every workload and job together; roll back and explain every failure.",
-            "actions": [(user_errors(targets.finish), [target])], "verbosity": 2,
-            "task_dep": ["minikube_apply"],
-            "uptodate": [(nothing_pending, [t])]}
+    return {
+        "basename": "minikube_rollout",
+        "doc": "Wait for every workload and job together; roll back and explain every failure.",
+        "actions": [(user_errors(targets.finish), [target])],
+        "verbosity": 2,
+        "task_dep": ["minikube_apply"],
+        "uptodate": [(nothing_pending, [t])],
+    }
 
 
 def nothing_pending(t: kd.Target) -> bool:
@@ -240,12 +281,19 @@ def _up(cfg: Config, steps: list[str]) -> dict[str, Any]:
         published = _published(cfg)
         print(f"Stack {cfg.project} is up on Minikube profile {t.context}, namespace {t.namespace}.")
         for name, port, publish in published:
-            print(f"  {name}: run `doit port_forward{_env_arg(cfg)}`, then open http://localhost:{publish}"
-                  f"  (kubectl --context {t.context} -n {t.namespace} port-forward svc/{name} {publish}:{port})")
+            print(
+                f"  {name}: run `doit port_forward{_env_arg(cfg)}`, then open http://localhost:{publish}"
+                f"  (kubectl --context {t.context} -n {t.namespace} port-forward svc/{name} {publish}:{port})"
+            )
         print(f"  status: `doit minikube_status{_env_arg(cfg)}`, logs: `doit minikube_logs{_env_arg(cfg)}`")
 
-    return {"basename": "minikube_up", "doc": "Bring the stack up on Minikube (each step skipped when done).",
-            "actions": [reach], "task_dep": steps, "verbosity": 2}
+    return {
+        "basename": "minikube_up",
+        "doc": "Bring the stack up on Minikube (each step skipped when done).",
+        "actions": [reach],
+        "task_dep": steps,
+        "verbosity": 2,
+    }
 
 
 # --------------------------------------------------------------------------- operations
@@ -263,8 +311,10 @@ def _status(cfg: Config, live: Live, target: KubeTarget) -> dict[str, Any]:
         rows.append(("cluster", p, f"{state}" + (f", uid {live.uid()}" if state == "Running" else "")))
         if state != "Running":
             _table(rows)
-            raise StackError(f"cluster {p} is {state.lower()}: nothing is deployed",
-                             fix=f"run `doit minikube_up{_env_arg(cfg)}`")
+            raise StackError(
+                f"cluster {p} is {state.lower()}: nothing is deployed",
+                fix=f"run `doit minikube_up{_env_arg(cfg)}`",
+            )
         enabled = mk.enabled_addons(p)
         for addon in cfg.minikube.addons:
             rows.append(("addon", addon, "enabled" if addon in enabled else "STALE: disabled"))
@@ -275,20 +325,32 @@ def _status(cfg: Config, live: Live, target: KubeTarget) -> dict[str, Any]:
             present = mk.images(p)
         for name in cfg.cluster_images():
             ref = refs.get(name)
-            rows.append(("image", name, "not built" if ref is None else
-                         f"{ref} " + ("present" if mk.normalize(ref) in present else "STALE: missing")))
+            rows.append(
+                (
+                    "image",
+                    name,
+                    "not built"
+                    if ref is None
+                    else f"{ref} " + ("present" if mk.normalize(ref) in present else "STALE: missing"),
+                )
+            )
         _table(rows)
         stale = [r for r in rows if "STALE" in r[2]]
         targets.status(target)  # raises (non-zero exit) unless every workload is ok
         if stale:
-            raise StackError(f"{len(stale)} cluster item(s) are stale: "
-                             + ", ".join(f"{r[0]} {r[1]}" for r in stale),
-                             fix=f"run `doit minikube_up{_env_arg(cfg)}`")
+            raise StackError(
+                f"{len(stale)} cluster item(s) are stale: " + ", ".join(f"{r[0]} {r[1]}" for r in stale),
+                fix=f"run `doit minikube_up{_env_arg(cfg)}`",
+            )
 
-    return {"basename": "minikube_status",
-            "doc": "Show cluster, addons, images and a table per workload (ok/stale/failed); "
-                   "fails unless all are ok.",
-            "actions": [status], "verbosity": 2, "uptodate": [False]}
+    return {
+        "basename": "minikube_status",
+        "doc": "Show cluster, addons, images and a table per workload (ok/stale/failed); "
+        "fails unless all are ok.",
+        "actions": [status],
+        "verbosity": 2,
+        "uptodate": [False],
+    }
 
 
 def _table(rows: list[tuple[str, str, str]]) -> None:
@@ -303,13 +365,18 @@ def _ops(cfg: Config, live: Live) -> Iterator[dict[str, Any]]:
 
     @user_errors
     def logs(tail: int = 50) -> None:
-        res = kd.kubectl(t, "logs", "-l", f"app.kubernetes.io/part-of={cfg.project}", f"--tail={tail}", "--prefix")
+        res = kd.kubectl(
+            t, "logs", "-l", f"app.kubernetes.io/part-of={cfg.project}", f"--tail={tail}", "--prefix"
+        )
         print(res.stdout, end="")
 
     @user_errors
     def down() -> None:
         kd.kubectl(t, "delete", "namespace", t.namespace, "--ignore-not-found", ns=False)
-        print(f"  namespace {t.namespace} deleted (the cluster keeps running; `doit minikube_delete` removes it)")
+        print(
+            f"  namespace {t.namespace} deleted "
+            "(the cluster keeps running; `doit minikube_delete` removes it)"
+        )
 
     @user_errors
     def delete() -> None:
@@ -322,22 +389,46 @@ def _ops(cfg: Config, live: Live) -> Iterator[dict[str, Any]]:
         wanted = service or (published[0][0] if published else "")
         match = [x for x in published if x[0] == wanted]
         if not match:
-            raise StackError(f"no service with a published port named {wanted!r}",
-                             fix="add `publish:` to one of its ports in environments/stack.yaml")
+            raise StackError(
+                f"no service with a published port named {wanted!r}",
+                fix="add `publish:` to one of its ports in environments/stack.yaml",
+            )
         name, port, publish = match[0]
         print(f"Forwarding http://localhost:{publish} -> svc/{name}:{port} (Ctrl-C stops)", flush=True)
         code = kubectl.port_forward(p, t.namespace, name, publish, port)
         if code not in (0, 130):
-            raise StackError(f"kubectl port-forward exited with {code}", fix=f"is `doit minikube_up{_env_arg(cfg)}` done?")
+            raise StackError(
+                f"kubectl port-forward exited with {code}", fix=f"is `doit minikube_up{_env_arg(cfg)}` done?"
+            )
 
-    yield {"basename": "minikube_logs", "doc": "Tail the logs of every pod of the stack (tail=N lines, default 50).",
-           "actions": [logs], "verbosity": 2, "uptodate": [False]}
-    yield {"basename": "minikube_down", "doc": "Delete the stack's namespace (the cluster keeps running).",
-           "actions": [down], "verbosity": 2, "uptodate": [False]}
-    yield {"basename": "minikube_delete", "doc": "Delete the Minikube cluster itself.",
-           "actions": [delete], "verbosity": 2, "uptodate": [False]}
-    yield {"basename": "port_forward", "doc": "Forward the published service port to localhost (runs until Ctrl-C).",
-           "actions": [forward], "verbosity": 2, "uptodate": [False]}
+    yield {
+        "basename": "minikube_logs",
+        "doc": "Tail the logs of every pod of the stack (tail=N lines, default 50).",
+        "actions": [logs],
+        "verbosity": 2,
+        "uptodate": [False],
+    }
+    yield {
+        "basename": "minikube_down",
+        "doc": "Delete the stack's namespace (the cluster keeps running).",
+        "actions": [down],
+        "verbosity": 2,
+        "uptodate": [False],
+    }
+    yield {
+        "basename": "minikube_delete",
+        "doc": "Delete the Minikube cluster itself.",
+        "actions": [delete],
+        "verbosity": 2,
+        "uptodate": [False],
+    }
+    yield {
+        "basename": "port_forward",
+        "doc": "Forward the published service port to localhost (runs until Ctrl-C).",
+        "actions": [forward],
+        "verbosity": 2,
+        "uptodate": [False],
+    }
 
 
 def task_minikube(run: Run) -> Iterator[dict[str, Any]]:
@@ -368,6 +459,11 @@ def _family(cfg: Config) -> Iterator[dict[str, Any]]:
     yield _rollout(cfg, live, target)
     steps += ["minikube_apply", "minikube_rollout"]
     yield _up(cfg, steps)
-    yield {"basename": "k8s_minikube", "doc": "Alias of minikube_up.", "actions": None, "task_dep": ["minikube_up"]}
+    yield {
+        "basename": "k8s_minikube",
+        "doc": "Alias of minikube_up.",
+        "actions": None,
+        "task_dep": ["minikube_up"],
+    }
     yield _status(cfg, live, target)
     yield from _ops(cfg, live)

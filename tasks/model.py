@@ -1,4 +1,5 @@
 """The typed, immutable configuration every later stage reads."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -130,8 +131,10 @@ class Config:
     def built_images(self) -> list[str]:
         """What `images` builds besides the builder and base: every enabled service, and the
         enabled databases we build ourselves."""
-        return [*self.services, *(db.name for db in self.databases.values()
-                                  if db.build and db.placement != "disabled")]
+        return [
+            *self.services,
+            *(db.name for db in self.databases.values() if db.build and db.placement != "disabled"),
+        ]
 
     def cluster_images(self) -> list[str]:
         """The images a cluster runs from our builds: services, and the databases placed in it

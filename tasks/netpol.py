@@ -7,6 +7,7 @@ dependency gets one rule with two peers: its pods (in the cluster) and any addre
 (outside: NetworkPolicy cannot name a host), both limited to the dependency's ports,
 the published one included (a host database is reached on it from a cluster).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -8,6 +8,7 @@ is a checkout of the tool itself (or a test's copy of one), which renders its ow
 
 Build state (`.build/`) is not here: tasks/state.py names every state file.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,20 @@ from pathlib import Path
 
 from tasks.state import is_temp
 
-__all__ = ["TERRAFORM", "TOOL", "dockerfiles", "files_under", "is_tool", "py_sources", "root",
-           "template_files", "templates", "tf_files", "tool_file", "tool_modules"]
+__all__ = [
+    "TERRAFORM",
+    "TOOL",
+    "dockerfiles",
+    "files_under",
+    "is_tool",
+    "py_sources",
+    "root",
+    "template_files",
+    "templates",
+    "tf_files",
+    "tool_file",
+    "tool_modules",
+]
 
 # The folder holding the `tasks` package and the tool's templates/.
 TOOL = Path(__file__).resolve().parent.parent
@@ -24,8 +37,19 @@ TOOL = Path(__file__).resolve().parent.parent
 TERRAFORM = Path("terraform")
 
 # The code rendering depends on: a change here re-renders, a change elsewhere does not.
-_RENDER_SOURCES = ("cloud_db", "config", "errors", "healthcheck", "images", "model", "render", "render_tasks",
-                   "schema", "state", "yamlpos")
+_RENDER_SOURCES = (
+    "cloud_db",
+    "config",
+    "errors",
+    "healthcheck",
+    "images",
+    "model",
+    "render",
+    "render_tasks",
+    "schema",
+    "state",
+    "yamlpos",
+)
 
 
 def root() -> Path:
@@ -84,7 +108,11 @@ def tf_files(*folders: Path) -> list[str]:
     out: list[str] = []
     for folder in folders:
         for path in folder.rglob("*"):
-            if path.is_file() and path.suffix in (".tf", ".tfvars", ".hcl") and ".terraform" not in path.parts:
+            if (
+                path.is_file()
+                and path.suffix in (".tf", ".tfvars", ".hcl")
+                and ".terraform" not in path.parts
+            ):
                 out.append(path.as_posix())
     return sorted(out)
 
@@ -97,7 +125,12 @@ def dockerfiles() -> list[str]:
     skip = {".build", ".git", "node_modules", "__pycache__"}
     found = []
     for folder, dirs, files in os.walk("."):
-        dirs[:] = [d for d in dirs if d not in skip and not d.startswith(".venv")
-                   and not (Path(folder) / d / "pyvenv.cfg").exists()]
-        found += [(Path(folder) / f).as_posix().removeprefix("./") for f in files if f.startswith("Dockerfile")]
+        dirs[:] = [
+            d
+            for d in dirs
+            if d not in skip and not d.startswith(".venv") and not (Path(folder) / d / "pyvenv.cfg").exists()
+        ]
+        found += [
+            (Path(folder) / f).as_posix().removeprefix("./") for f in files if f.startswith("Dockerfile")
+        ]
     return sorted(found)

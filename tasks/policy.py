@@ -4,6 +4,7 @@ kubernetes-validate proves manifests are well-formed; it does not judge security
 The API server enforces the profile only at admission (too late for CI), so every
 rendered overlay is checked here, offline, rule by rule as the standard words them.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,12 +13,21 @@ from typing import Any
 
 POD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "Pod", "CronJob"}
 LONG_RUNNING = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"}
-ALLOWED_VOLUMES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral",
-                   "persistentVolumeClaim", "projected", "secret"}
+ALLOWED_VOLUMES = {
+    "configMap",
+    "csi",
+    "downwardAPI",
+    "emptyDir",
+    "ephemeral",
+    "persistentVolumeClaim",
+    "projected",
+    "secret",
+}
 SECRETISH = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY", re.IGNORECASE)
 
 
 HIGH_UID = 10000
+
 
 def pod_spec(obj: dict[str, Any]) -> dict[str, Any] | None:
     kind = obj.get("kind")
@@ -38,8 +48,11 @@ def violations(objects: Iterable[dict[str, Any]]) -> list[str]:
             continue
         name = f"{obj.get('kind')}/{obj.get('metadata', {}).get('name')}"
         if obj.get("kind") == "ConfigMap":
-            out += [f"{name}: key {key} looks like a secret; put it in a Secret"
-                    for key in obj.get("data", {}) if SECRETISH.search(key)]
+            out += [
+                f"{name}: key {key} looks like a secret; put it in a Secret"
+                for key in obj.get("data", {})
+                if SECRETISH.search(key)
+            ]
         spec = pod_spec(obj)
         if spec is not None:
             out += [f"{name}: {problem}" for problem in _pod(spec, long_running=obj["kind"] in LONG_RUNNING)]

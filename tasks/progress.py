@@ -8,6 +8,7 @@ CI log still shows that something is moving. On failure the caller shows the tai
 (ToolError carries it) and the log's path. STACKBUILD_VERBOSE=1 prints every line,
 as before.
 """
+
 from __future__ import annotations
 
 import os

@@ -10,6 +10,7 @@ and doit finds every `task_*` and DOIT_CONFIG in its namespace. The project is t
 folder doit runs in (the one holding environments/); it gets its own k8s/, compose/,
 terraform/ and .build/ there.
 """
+
 from __future__ import annotations
 
 import sys

@@ -4,6 +4,7 @@ Nothing here touches the network or a daemon. Output is byte-stable: every mappi
 is sorted or in file order, and nothing time- or build-dependent is rendered (image
 tags are injected at deploy time). Writing is separate and atomic (see `write_all`).
 """
+
 from __future__ import annotations
 
 import functools
@@ -83,28 +84,38 @@ def _render_now(template: str, context: dict[str, Any]) -> str:
     # The tool's templates (tasks/paths.py: a checkout of the tool renders its own).
     folder = _tool_folder(paths.templates(), "templates are")
     try:
-        text: str = _jinja(folder).get_template(template).render(
-            header="# " + header_text(template), header_text=header_text(template), **context
+        text: str = (
+            _jinja(folder)
+            .get_template(template)
+            .render(header="# " + header_text(template), header_text=header_text(template), **context)
         )
     except jinja2.TemplateNotFound as exc:
-        raise StackError(f"templates/{exc.name}: template not found (needed for {template})",
-                         fix="restore it (`git checkout -- templates/`) or fix the include") from None
+        raise StackError(
+            f"templates/{exc.name}: template not found (needed for {template})",
+            fix="restore it (`git checkout -- templates/`) or fix the include",
+        ) from None
     except jinja2.TemplateSyntaxError as exc:
-        raise StackError(f"templates/{exc.name or template}, line {exc.lineno}: {exc.message}",
-                         fix="fix the template syntax at that line") from None
+        raise StackError(
+            f"templates/{exc.name or template}, line {exc.lineno}: {exc.message}",
+            fix="fix the template syntax at that line",
+        ) from None
     except (jinja2.TemplateError, TemplateValueError) as exc:
         name, line = _template_line(exc, template)
-        raise StackError(f"templates/{name}, line {line}: {exc}",
-                         fix="fix the template, or the value in environments/ that it prints") from None
+        raise StackError(
+            f"templates/{name}, line {line}: {exc}",
+            fix="fix the template, or the value in environments/ that it prints",
+        ) from None
     # One trailing newline, never blank lines at the end: stable diffs.
     return text.rstrip("\n") + "\n"
 
 
 def _tool_folder(folder: Path, what: str) -> Path:
     if not folder.is_dir():  # a non-editable install copies the package, not its templates or modules
-        raise StackError(f"stackbuild's {what} not where the installed tool keeps them ({folder})",
-                         fix="install stackbuild from its checkout as an editable package: "
-                             "pip install -e <stackbuild checkout>")
+        raise StackError(
+            f"stackbuild's {what} not where the installed tool keeps them ({folder})",
+            fix="install stackbuild from its checkout as an editable package: "
+            "pip install -e <stackbuild checkout>",
+        )
     return folder
 
 
@@ -145,6 +156,7 @@ def config_data(cfg: Config) -> dict[str, Any]:
 
 # --- Kubernetes -------------------------------------------------------------------
 
+
 def cluster_capable(cfg: Config) -> list[Database]:
     """Databases that may run in a cluster; MongoDB and Redis never have this block."""
     return [db for db in cfg.databases.values() if db.cluster]
@@ -160,11 +172,15 @@ def k8s_base(stack: Config) -> Outputs:
         out[f"{svc.name}.yaml"] = _render(template, cfg=stack, svc=svc)
     for db in cluster_capable(stack):
         out[f"{db.name}.yaml"] = _render("k8s/base/statefulset.yaml.j2", cfg=stack, db=db)
-    allowed = [(s.name, [p.port for p in s.ports], any(p.publish for p in s.ports))
-               for s in stack.deployments() if s.ports]
+    allowed = [
+        (s.name, [p.port for p in s.ports], any(p.publish for p in s.ports))
+        for s in stack.deployments()
+        if s.ports
+    ]
     allowed += [(db.name, [db.port], False) for db in cluster_capable(stack)]
-    out["networkpolicy.yaml"] = _render("k8s/base/networkpolicy.yaml.j2", cfg=stack, allowed=allowed,
-                                        egress=netpol.egress(stack))
+    out["networkpolicy.yaml"] = _render(
+        "k8s/base/networkpolicy.yaml.j2", cfg=stack, allowed=allowed, egress=netpol.egress(stack)
+    )
     out["kustomization.yaml"] = _render("k8s/base/kustomization.yaml.j2", cfg=stack, resources=sorted(out))
     return {f"k8s/base/{name}": text for name, text in out.items()}
 
@@ -175,13 +191,16 @@ def exposed(cfg: Config) -> list[tuple[Service, Any]]:
 
 def k8s_components(stack: Config) -> Outputs:
     out: Outputs = {}
-    for name, files in (("ingress", {"ingress.yaml": "ingress.yaml.j2"}),
-                        ("hpa", {"hpa.yaml": "hpa.yaml.j2"})):
+    for name, files in (
+        ("ingress", {"ingress.yaml": "ingress.yaml.j2"}),
+        ("hpa", {"hpa.yaml": "hpa.yaml.j2"}),
+    ):
         folder = f"k8s/components/{name}"
         for target, template in files.items():
             out[f"{folder}/{target}"] = _render(f"{folder}/{template}", cfg=stack, exposed=exposed(stack))
         out[f"{folder}/kustomization.yaml"] = _render(
-            "k8s/components/kustomization.yaml.j2", cfg=stack, resources=sorted(files))
+            "k8s/components/kustomization.yaml.j2", cfg=stack, resources=sorted(files)
+        )
         out[f"{folder}/README.md"] = _render(f"{folder}/README.md.j2", cfg=stack)
     return out
 
@@ -190,36 +209,56 @@ def k8s_overlay(cfg: Config, stack: Config) -> Outputs:
     assert cfg.env is not None
     folder = f"k8s/overlays/{cfg.env}"
     files: Outputs = {
-        f"configmap-{cfg.env}.yaml": _render("k8s/overlay/configmap.patch.yaml.j2", cfg=cfg,
-                                             data=config_data(cfg)),
+        f"configmap-{cfg.env}.yaml": _render(
+            "k8s/overlay/configmap.patch.yaml.j2", cfg=cfg, data=config_data(cfg)
+        ),
     }
     for svc in cfg.deployments():
         if svc.replicas != stack.services[svc.name].replicas:
-            files[f"scale-{svc.name}.patch.yaml"] = _render("k8s/overlay/scale.patch.yaml.j2", cfg=cfg, svc=svc)
+            files[f"scale-{svc.name}.patch.yaml"] = _render(
+                "k8s/overlay/scale.patch.yaml.j2", cfg=cfg, svc=svc
+            )
     for db in cluster_capable(cfg):
         if db.placement != "cluster":
-            objects = [("StatefulSet", "apps/v1", db.name), ("Service", "v1", db.name),
-                       ("NetworkPolicy", "networking.k8s.io/v1", f"allow-{db.name}")]
+            objects = [
+                ("StatefulSet", "apps/v1", db.name),
+                ("Service", "v1", db.name),
+                ("NetworkPolicy", "networking.k8s.io/v1", f"allow-{db.name}"),
+            ]
             files[f"delete-{db.name}.patch.yaml"] = _render(
-                "k8s/overlay/delete.patch.yaml.j2", cfg=cfg, objects=objects,
-                reason=f"{db.name} is {db.placement} in this environment, not in the cluster.")
+                "k8s/overlay/delete.patch.yaml.j2",
+                cfg=cfg,
+                objects=objects,
+                reason=f"{db.name} is {db.placement} in this environment, not in the cluster.",
+            )
     for name, svc in stack.services.items():
         if name not in cfg.services:
             kind, api = ("Deployment", "apps/v1") if svc.kind == "deployment" else ("Job", "batch/v1")
             objects = [(kind, api, name)]
             if svc.ports:
-                objects += [("Service", "v1", name), ("NetworkPolicy", "networking.k8s.io/v1", f"allow-{name}")]
+                objects += [
+                    ("Service", "v1", name),
+                    ("NetworkPolicy", "networking.k8s.io/v1", f"allow-{name}"),
+                ]
             files[f"delete-{name}.patch.yaml"] = _render(
-                "k8s/overlay/delete.patch.yaml.j2", cfg=cfg, objects=objects,
-                reason=f"{name} is disabled in this environment.")
+                "k8s/overlay/delete.patch.yaml.j2",
+                cfg=cfg,
+                objects=objects,
+                reason=f"{name} is disabled in this environment.",
+            )
     registry = (cfg.cloud or {}).get("registry", "")
     files["kustomization.yaml"] = _render(
-        "k8s/overlay/kustomization.yaml.j2", cfg=cfg, patches=sorted(files), registry=registry,
-        images=[cfg.image_ref(s) for s in cfg.services])
+        "k8s/overlay/kustomization.yaml.j2",
+        cfg=cfg,
+        patches=sorted(files),
+        registry=registry,
+        images=[cfg.image_ref(s) for s in cfg.services],
+    )
     return {f"{folder}/{name}": text for name, text in files.items()}
 
 
 # --- Docker Compose ---------------------------------------------------------------
+
 
 def compose(cfg: Config) -> Outputs:
     assert cfg.env is not None
@@ -239,15 +278,23 @@ def compose(cfg: Config) -> Outputs:
     common = {"cfg": cfg, "project_name": f"{cfg.project}-{cfg.env}", "secret_ref": secret_ref}
     return {
         f"{folder}/docker-compose-db.yml": _render(
-            "compose/docker-compose-db.yml.j2", dbs=cfg.placed("compose"), image=db_image, **common),
+            "compose/docker-compose-db.yml.j2", dbs=cfg.placed("compose"), image=db_image, **common
+        ),
         f"{folder}/docker-compose-services.yml": _render(
-            "compose/docker-compose-services.yml.j2", services=list(cfg.services.values()),
-            environment=environment, cpus=cpus, memory=memory, health_test=healthcheck.compose_test_yaml, **common),
+            "compose/docker-compose-services.yml.j2",
+            services=list(cfg.services.values()),
+            environment=environment,
+            cpus=cpus,
+            memory=memory,
+            health_test=healthcheck.compose_test_yaml,
+            **common,
+        ),
         example: _render("compose/env.example.j2", cfg=cfg),
     }
 
 
 # --- Terraform --------------------------------------------------------------------
+
 
 def terraform(cfg: Config) -> Outputs:
     assert cfg.env is not None and cfg.cloud is not None
@@ -257,13 +304,24 @@ def terraform(cfg: Config) -> Outputs:
     # The database modules this environment's `cloud.databases` chose; nothing of the others
     # (module, provider, variable, output) is rendered.
     modules = cloud_db.chosen(cfg.cloud, cfg.project)
-    inputs = {f"{folder}/{name}": _render(f"terraform/{name}.j2", env=cfg.env, project=cfg.project, cloud=cloud,
-                                          repositories=repositories, modules=modules, protected=cfg.protected)
-              for name in ("terraform.tfvars", "backend.hcl")}
+    inputs = {
+        f"{folder}/{name}": _render(
+            f"terraform/{name}.j2",
+            env=cfg.env,
+            project=cfg.project,
+            cloud=cloud,
+            repositories=repositories,
+            modules=modules,
+            protected=cfg.protected,
+        )
+        for name in ("terraform.tfvars", "backend.hcl")
+    }
     # Each environment root is a thin caller of the modules: the same for every environment
     # that chose the same database modules; only its inputs differ.
-    roots = {f"{folder}/{name}": _render(f"terraform/root/{name}.j2", modules=modules)
-             for name in ("main.tf", "outputs.tf", "variables.tf", "versions.tf")}
+    roots = {
+        f"{folder}/{name}": _render(f"terraform/root/{name}.j2", modules=modules)
+        for name in ("main.tf", "outputs.tf", "variables.tf", "versions.tf")
+    }
     return {**inputs, **roots}
 
 
@@ -342,6 +400,7 @@ def prune_copies(outputs: dict[str, str], root: Path) -> list[str]:
 
 # --- Writing ------------------------------------------------------------------------
 
+
 def parse_check(outputs: dict[str, str]) -> None:
     """Every YAML output must parse: the last guard before anything is written."""
     import yaml
@@ -356,9 +415,10 @@ def parse_check(outputs: dict[str, str]) -> None:
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f", line {mark.line + 1}" if mark else ""
-            raise StackError(f"rendering produced invalid YAML in {rel}{where}: {getattr(exc, 'problem', exc)}",
-                             fix="fix the template that writes it (its header names it), or the value it prints"
-                             ) from None
+            raise StackError(
+                f"rendering produced invalid YAML in {rel}{where}: {getattr(exc, 'problem', exc)}",
+                fix="fix the template that writes it (its header names it), or the value it prints",
+            ) from None
 
 
 def _holds(path: Path, text: str) -> bool:
@@ -381,8 +441,10 @@ def write_all(outputs: dict[str, str], root: Path, *, prune: Iterable[str] = ())
         state.write_all_atomic({root / rel: outputs[rel] for rel in changed})
     except OSError as exc:  # a read-only checkout, a file where a folder should be, a full disk
         failed = Path(exc.filename).relative_to(root).as_posix() if exc.filename else "the outputs"
-        raise StackError(f"cannot write {failed}: {exc.strerror or exc}",
-                         fix=f"make {Path(failed).parent} a writable folder, then run `doit render` again") from None
+        raise StackError(
+            f"cannot write {failed}: {exc.strerror or exc}",
+            fix=f"make {Path(failed).parent} a writable folder, then run `doit render` again",
+        ) from None
     for folder in prune:
         for path in sorted((root / folder).rglob("*")):
             rel = path.relative_to(root).as_posix()

@@ -5,6 +5,7 @@ every environment whose file loads (about 0.1 s), once per run; each subtask the
 only its own files. So a template error stops every subtask before the first write,
 while one broken environment file only stops the subtasks that read it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -41,6 +42,7 @@ def check_all(root: Path) -> None:
 
 # --- producers: each loads its configuration when called, so a task built at load
 # time still renders from the files as they are when it runs.
+
 
 def stack_base(root: Path) -> render.Outputs:
     return render.k8s_base(config.load(None, root))
@@ -117,8 +119,11 @@ def rendered(root: Path) -> dict[str, str]:
 
 
 def _inputs_key(root: Path) -> tuple[Any, ...]:
-    files = [*sorted((root / config.ENV_DIR).glob("*.yaml")), *sorted(paths.templates(root).rglob("*")),
-             *([] if paths.is_tool(root) else map(Path, paths.tool_modules()))]
+    files = [
+        *sorted((root / config.ENV_DIR).glob("*.yaml")),
+        *sorted(paths.templates(root).rglob("*")),
+        *([] if paths.is_tool(root) else map(Path, paths.tool_modules())),
+    ]
     stats = []
     for path in files:
         try:
@@ -170,8 +175,9 @@ def _targets(run: Run, produce: Produce) -> list[str]:
         return []
 
 
-def _task(run: Run, name: str, doc: str, produce: Produce, deps: list[str],
-          prune: tuple[str, ...] = ()) -> dict[str, Any]:
+def _task(
+    run: Run, name: str, doc: str, produce: Produce, deps: list[str], prune: tuple[str, ...] = ()
+) -> dict[str, Any]:
     return {
         "name": name,
         "doc": doc,
@@ -193,8 +199,14 @@ def task_render(run: Run) -> Iterator[dict[str, Any]]:
         "file_dep": [STACK, *map(_env_path, run.envs), *paths.py_sources()],
     }
     yield _task(run, "k8s-base", "Kustomize base: one file per workload.", stack_base, [STACK], ("k8s/base",))
-    yield _task(run, "k8s-components", "Kustomize components (ingress, hpa).", stack_components, [STACK],
-                ("k8s/components",))
+    yield _task(
+        run,
+        "k8s-components",
+        "Kustomize components (ingress, hpa).",
+        stack_components,
+        [STACK],
+        ("k8s/components",),
+    )
     for env in run.envs:
         deps = [STACK, _env_path(env)]
         got = run.try_config(env)
@@ -202,17 +214,40 @@ def task_render(run: Run) -> Iterator[dict[str, Any]]:
             # Never vanish: `doit render:compose-<env>` fails with the file's own error.
             yield failing(got, name=f"compose-{env}")
             continue
-        yield _task(run, f"compose-{env}", f"Compose files for {env}.", partial(env_compose, env), deps,
-                    (f"compose/{env}",))
+        yield _task(
+            run,
+            f"compose-{env}",
+            f"Compose files for {env}.",
+            partial(env_compose, env),
+            deps,
+            (f"compose/{env}",),
+        )
         if got.runtime == "kubernetes":
-            yield _task(run, f"k8s-{env}", f"Kustomize overlay for {env}.", partial(env_overlay, env), deps,
-                        (f"k8s/overlays/{env}",))
+            yield _task(
+                run,
+                f"k8s-{env}",
+                f"Kustomize overlay for {env}.",
+                partial(env_overlay, env),
+                deps,
+                (f"k8s/overlays/{env}",),
+            )
         if got.cloud is not None:
-            yield _task(run, f"terraform-{env}", f"Terraform inputs for {env}.", partial(env_terraform, env),
-                        deps)
+            yield _task(
+                run, f"terraform-{env}", f"Terraform inputs for {env}.", partial(env_terraform, env), deps
+            )
     if not paths.is_tool(run.root):
         # The tool's checkout is where the modules live; any other project gets copies.
-        yield _task(run, "terraform-modules", "Copies of the tool's modules the roots call.",
-                    terraform_modules, [STACK, *map(_env_path, run.envs), *paths.tool_modules()])
-    yield _task(run, "docs-placement", "docs/placement.md: where each database runs, per environment.",
-                docs_placement, [STACK, *map(_env_path, run.envs), paths.tool_file("tasks/placement.py")])
+        yield _task(
+            run,
+            "terraform-modules",
+            "Copies of the tool's modules the roots call.",
+            terraform_modules,
+            [STACK, *map(_env_path, run.envs), *paths.tool_modules()],
+        )
+    yield _task(
+        run,
+        "docs-placement",
+        "docs/placement.md: where each database runs, per environment.",
+        docs_placement,
+        [STACK, *map(_env_path, run.envs), paths.tool_file("tasks/placement.py")],
+    )

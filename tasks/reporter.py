@@ -9,6 +9,7 @@ without this both would be reported as plain successes.
 The table (`Row`, `summary`) is independent of doit, so other front ends (a watch
 loop) can print the same one.
 """
+
 from __future__ import annotations
 
 import io
@@ -41,7 +42,7 @@ def skip_reason(task: Any) -> str | None:
         for line in (getattr(action, "out", None) or "").splitlines():
             text = line.strip()
             if text.startswith(SKIPPED_MARK):
-                return text[len(SKIPPED_MARK):].strip()
+                return text[len(SKIPPED_MARK) :].strip()
     return None
 
 
@@ -51,8 +52,14 @@ def summary(rows: list[Row], paint: Paint | None = None, *, show_uptodate: bool 
     colour = paint or Paint(False)
     heads = ("task", "result", "seconds")
     shown = [r for r in rows if show_uptodate or r.result != "up to date"]
-    cells = [(r.task, r.result + (f" ({_short(r.reason)})" if r.reason else ""),
-              "" if r.seconds is None else f"{r.seconds:.1f}") for r in shown]
+    cells = [
+        (
+            r.task,
+            r.result + (f" ({_short(r.reason)})" if r.reason else ""),
+            "" if r.seconds is None else f"{r.seconds:.1f}",
+        )
+        for r in shown
+    ]
     width = [max(len(c[i]) for c in [heads, *cells]) for i in range(3)]
 
     def line(c: tuple[str, str, str]) -> str:
@@ -62,13 +69,14 @@ def summary(rows: list[Row], paint: Paint | None = None, *, show_uptodate: bool 
     out += [colour(line(c), COLOURS.get(r.result, "")) for r, c in zip(shown, cells, strict=True)]
     counts = {k: sum(1 for r in rows if r.result == k) for k in COLOURS}
     total = sum(r.seconds or 0.0 for r in rows)
-    out.append(", ".join(f"{n} {k}" for k, n in counts.items() if n or k in ("ran", "failed"))
-               + f"; {total:.1f} s")
+    out.append(
+        ", ".join(f"{n} {k}" for k, n in counts.items() if n or k in ("ran", "failed")) + f"; {total:.1f} s"
+    )
     return "\n".join(out)
 
 
 def _short(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class SummaryReporter(ConsoleReporter):  # type: ignore[misc]
@@ -97,8 +105,9 @@ class SummaryReporter(ConsoleReporter):  # type: ignore[misc]
     def add_success(self, task: Any) -> None:
         if self._shown(task):
             reason = skip_reason(task)
-            self.rows[task.name] = Row(task.name, "skipped" if reason else "ran", self._elapsed(task),
-                                       reason or "")
+            self.rows[task.name] = Row(
+                task.name, "skipped" if reason else "ran", self._elapsed(task), reason or ""
+            )
 
     def skip_uptodate(self, task: Any) -> None:
         super().skip_uptodate(task)
@@ -130,7 +139,7 @@ class SummaryReporter(ConsoleReporter):  # type: ignore[misc]
 class SkipAwareJsonReporter(JsonReporter):  # type: ignore[misc]
     """doit's JSON reporter, with result "skipped" (and "reason") for tasks that skipped."""
 
-    desc = "output in JSON format; skipped checks say \"skipped\" (stackbuild)"
+    desc = 'output in JSON format; skipped checks say "skipped" (stackbuild)'
 
     def __init__(self, outstream: Any, options: dict[str, Any] | None = None) -> None:
         super().__init__(outstream, options)

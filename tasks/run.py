@@ -6,6 +6,7 @@ environment (see `Run.env_for`), and every configuration file the requested task
 need is loaded here, so a broken file is reported once, as file, line, key and fix,
 before any task is built or run (exit 78), whatever the command, `doit list` included.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -23,14 +24,46 @@ from tasks.errors import StackError
 from tasks.exits import UsageError
 from tasks.model import Config
 
-COMMANDS = {"run", "list", "info", "help", "clean", "forget", "ignore", "dumpdb", "strace", "auto",
-            "tabcompletion", "reset-dep"}
+COMMANDS = {
+    "run",
+    "list",
+    "info",
+    "help",
+    "clean",
+    "forget",
+    "ignore",
+    "dumpdb",
+    "strace",
+    "auto",
+    "tabcompletion",
+    "reset-dep",
+}
 # Commands that only read: they never wait for (or take) the run lock.
 READ_ONLY = {"list", "info", "help", "dumpdb", "tabcompletion"}
 # doit's own options that take a value as the next word (`-v 2`, `--reporter json`).
-VALUE_OPTIONS = {"-f", "--file", "-d", "--dir", "--db-file", "--backend", "--check_file_uptodate",
-                 "--codec-cls", "-v", "--verbosity", "-r", "--reporter", "-o", "--output-file", "-n",
-                 "--process", "-P", "--parallel-type", "--failure-verbosity", "--template", "--sort"}
+VALUE_OPTIONS = {
+    "-f",
+    "--file",
+    "-d",
+    "--dir",
+    "--db-file",
+    "--backend",
+    "--check_file_uptodate",
+    "--codec-cls",
+    "-v",
+    "--verbosity",
+    "-r",
+    "--reporter",
+    "-o",
+    "--output-file",
+    "-n",
+    "--process",
+    "-P",
+    "--parallel-type",
+    "--failure-verbosity",
+    "--template",
+    "--sort",
+}
 DEFAULT_TASKS = ["render", "validate"]
 # Commands that execute task actions: only they need one named, confirmed cloud environment
 # (`doit help deploy`, `doit list deploy`, `doit forget deploy:prod` change nothing).
@@ -101,14 +134,21 @@ class Run:
     def doit_config(self) -> dict[str, Any]:
         dep = state.dep_file(self.env)
         dep.parent.mkdir(parents=True, exist_ok=True)
-        return {"default_tasks": DEFAULT_TASKS, "backend": "json", "dep_file": str(dep),
-                "check_file_uptodate": "md5", "verbosity": 2}
+        return {
+            "default_tasks": DEFAULT_TASKS,
+            "backend": "json",
+            "dep_file": str(dep),
+            "check_file_uptodate": "md5",
+            "verbosity": 2,
+        }
 
     def bind(self, creator: Callable[[Run], T]) -> Callable[[], T]:
         """A zero-argument task creator for dodo.py (doit calls creators without arguments)."""
+
         @functools.wraps(creator)
         def bound() -> T:
             return creator(self)
+
         return bound
 
 
@@ -161,9 +201,11 @@ def _check_option_order(argv: list[str]) -> None:
         if opt is not None and opt.kind is bool and has_value:
             raise UsageError(f"{arg}: {name} takes no value", fix=f"write `{name}`, or `{opt.name}=1`")
         if after_task and (name in VALUE_OPTIONS or name in DOIT_FLAGS):
-            raise UsageError(f"{name} is an option of doit, so it goes before the task names",
-                             fix=f"put it first: `doit {name}{'' if name not in VALUE_OPTIONS else ' <value>'} <tasks>`"
-                                 " (e.g. `doit -v 2 render`)")
+            raise UsageError(
+                f"{name} is an option of doit, so it goes before the task names",
+                fix=f"put it first: `doit {name}{'' if name not in VALUE_OPTIONS else ' <value>'} <tasks>`"
+                " (e.g. `doit -v 2 render`)",
+            )
         if arg.startswith("-"):
             skip = not has_value and not after_task and name in VALUE_OPTIONS
         elif "=" not in arg and not (arg == "run" and not after_task):
@@ -187,8 +229,11 @@ def resolve(argv: list[str], root: Path) -> Run:
         _check_option_order(argv)
     envs = config.environments(root)
     _check_vars(given)
-    tasks = [w for w in words if not _is_target(w)] if command not in ("help", "dumpdb") else \
-        [w for w in words if w.split(":")[0] in catalog.TASKS]
+    tasks = (
+        [w for w in words if not _is_target(w)]
+        if command not in ("help", "dumpdb")
+        else [w for w in words if w.split(":")[0] in catalog.TASKS]
+    )
     if command == "run" and not words:
         tasks = list(DEFAULT_TASKS)
     for word in tasks:
@@ -226,9 +271,11 @@ def _check_vars(given: dict[str, str]) -> None:
             continue
         if key not in options:
             known = sorted({*catalog.RUN_VARS, *options})
-            raise UsageError(f"unknown option {key}={value}",
-                             fix=f"{_suggest(key, known)}known options: {', '.join(known)} "
-                                 "(`doit help <task>` lists a task's options)")
+            raise UsageError(
+                f"unknown option {key}={value}",
+                fix=f"{_suggest(key, known)}known options: {', '.join(known)} "
+                "(`doit help <task>` lists a task's options)",
+            )
         try:
             catalog.parse(options[key], value)
         except ValueError as exc:
@@ -240,11 +287,15 @@ def _check_word(word: str, envs: list[str]) -> None:
     if base.startswith("_"):
         return  # internal steps may be run by hand; doit checks they exist
     if base not in catalog.TASKS:
-        raise UsageError(f"unknown task {word!r}",
-                         fix=f"{_suggest(base, [*catalog.TASKS, *COMMANDS])}`doit list` shows every task")
+        raise UsageError(
+            f"unknown task {word!r}",
+            fix=f"{_suggest(base, [*catalog.TASKS, *COMMANDS])}`doit list` shows every task",
+        )
     if sub and catalog.TASKS[base].scope is Scope.NAMED and sub not in envs:
-        raise UsageError(f"unknown environment {sub!r} in {word!r}",
-                         fix=f"{_suggest(sub, envs)}environments: {', '.join(envs)}")
+        raise UsageError(
+            f"unknown environment {sub!r} in {word!r}",
+            fix=f"{_suggest(sub, envs)}environments: {', '.join(envs)}",
+        )
 
 
 def _named_envs(tasks: list[str]) -> list[str]:
@@ -277,15 +328,20 @@ def _check_mutating(tasks: list[str], given: dict[str, str], root: Path, envs: l
         if not sub:
             raise UsageError(
                 f"`{base}` changes a cloud environment, so it acts on exactly one, named in the task",
-                fix=f"run `doit {base}:<env>`; cloud environments: {', '.join(_cloud_choices(root, envs))}")
+                fix=f"run `doit {base}:<env>`; cloud environments: {', '.join(_cloud_choices(root, envs))}",
+            )
         if sub not in mutated:
             mutated.append(sub)
     if len(mutated) > 1:
-        raise UsageError(f"one run may change one cloud environment; this one names {', '.join(mutated)}",
-                         fix="run one command per environment")
+        raise UsageError(
+            f"one run may change one cloud environment; this one names {', '.join(mutated)}",
+            fix="run one command per environment",
+        )
     if mutated and "env" in given and given["env"] != mutated[0]:
-        raise UsageError(f"env={given['env']} contradicts the environment in the task name ({mutated[0]})",
-                         fix="leave env= out: a cloud task's environment is its name")
+        raise UsageError(
+            f"env={given['env']} contradicts the environment in the task name ({mutated[0]})",
+            fix="leave env= out: a cloud task's environment is its name",
+        )
 
 
 def _choose_env(tasks: list[str], named: list[str], given: dict[str, str]) -> tuple[str, bool]:
@@ -306,7 +362,8 @@ def _load_needed(run: Run, tasks: list[str]) -> list[StackError]:
         return []
     wanted: list[str | None] = [None]
     everything = run.command in ("list", "tabcompletion") or (
-        run.command in ("clean", "forget", "ignore", "reset-dep") and not tasks)
+        run.command in ("clean", "forget", "ignore", "reset-dep") and not tasks
+    )
     for word in tasks:
         base, _, sub = word.partition(":")
         entry = catalog.TASKS.get(base)
@@ -349,15 +406,21 @@ def _check_cloud_named(run: Run, tasks: list[str]) -> None:
         got = run.try_config(sub)
         if isinstance(got, Config) and got.cloud is None:
             clouds = [env for env, _ in run.cloud_envs()]
-            raise UsageError(f"{sub} is not a cloud environment (environments/{sub}.yaml has no `cloud:` block), "
-                             f"so there is no `{word}`",
-                             fix=f"use one of the cloud environments: {', '.join(clouds)}")
+            raise UsageError(
+                f"{sub} is not a cloud environment (environments/{sub}.yaml has no `cloud:` block), "
+                f"so there is no `{word}`",
+                fix=f"use one of the cloud environments: {', '.join(clouds)}",
+            )
 
 
 def _check_clusters(run: Run, tasks: list[str]) -> None:
     """A cloud task never acts on a cluster another environment names (tasks/cloudcheck.py)."""
-    cloud = [w.partition(":") for w in tasks if catalog.TASKS.get(w.partition(":")[0]) is not None
-             and catalog.TASKS[w.partition(":")[0]].scope is Scope.NAMED]
+    cloud = [
+        w.partition(":")
+        for w in tasks
+        if catalog.TASKS.get(w.partition(":")[0]) is not None
+        and catalog.TASKS[w.partition(":")[0]].scope is Scope.NAMED
+    ]
     if cloud:
         wanted = [sub for _, _, sub in cloud if sub] if all(sub for _, _, sub in cloud) else run.envs
         cloudcheck.check_distinct_clusters(run.root, wanted, {env: run.try_config(env) for env in run.envs})
@@ -370,8 +433,10 @@ def _check_protected(run: Run, tasks: list[str], named: list[str]) -> None:
         if entry is None or not entry.mutating or not sub:
             continue
         if run.config(sub).protected and os.environ.get("CI") != "true" and run.vars.get("confirm") != sub:
-            raise UsageError(f"{sub} is a protected environment: `{word}` changes it",
-                             fix=f"if you mean it, run `doit {word} confirm={sub}` (CI runs need no confirmation)")
+            raise UsageError(
+                f"{sub} is a protected environment: `{word}` changes it",
+                fix=f"if you mean it, run `doit {word} confirm={sub}` (CI runs need no confirmation)",
+            )
 
 
 # --------------------------------------------------------------------------- starting
@@ -394,14 +459,22 @@ def start(argv: list[str], root: Path) -> Run:
                 state.acquire_lock(" ".join(["doit", *argv]), waiting=_say_waiting)
             except KeyboardInterrupt:
                 # No task had started: say that, not "the running task was not recorded".
-                print("\nInterrupted while waiting for the other run: nothing ran.", file=sys.stderr, flush=True)
+                print(
+                    "\nInterrupted while waiting for the other run: nothing ran.", file=sys.stderr, flush=True
+                )
                 raise SystemExit(exits.INTERRUPTED) from None
-            state.sweep_temps(root, ("k8s", "compose", "terraform", str(state.BUILD / "state"),
-                                     str(state.BUILD / "manifests")))
+            state.sweep_temps(
+                root,
+                ("k8s", "compose", "terraform", str(state.BUILD / "state"), str(state.BUILD / "manifests")),
+            )
         note = state.repair_dep_file(state.dep_file(run.env))
     except OSError as exc:  # a file named .build, a folder named run.lock, ...
-        exits.fatal(StackError(f"cannot use the build state folder {state.BUILD}/: {exc}",
-                               fix=f"remove what is in the way (`rm -rf {state.BUILD}` is always safe), then run again"))
+        exits.fatal(
+            StackError(
+                f"cannot use the build state folder {state.BUILD}/: {exc}",
+                fix=f"remove what is in the way (`rm -rf {state.BUILD}` is always safe), then run again",
+            )
+        )
     if note:
         print(f"NOTE: {note}", file=sys.stderr, flush=True)
     return run
@@ -411,8 +484,11 @@ def _say_waiting(holder: str) -> None:
     if holder.startswith("done"):
         print(f"  {holder}", file=sys.stderr, flush=True)
     else:
-        print(f"Another run holds this checkout: waiting for {holder} to finish (Ctrl-C to give up)...",
-              file=sys.stderr, flush=True)
+        print(
+            f"Another run holds this checkout: waiting for {holder} to finish (Ctrl-C to give up)...",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def _install_atomic_db() -> None:

@@ -3,6 +3,7 @@
 Kept in-house (not pydantic) because the error text is the interface: every problem
 must name the file, the key path and the line, in one consistent trail.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -30,8 +31,10 @@ MAX_TEXT = 4096
 def dns_label(value: Any) -> tuple[str, str] | None:
     if isinstance(value, str) and len(value) <= 63 and DNS1123.match(value):
         return None
-    return (f"{value!r} is not a valid DNS-1123 label",
-            "use at most 63 lowercase letters, digits and '-', starting and ending alphanumeric")
+    return (
+        f"{value!r} is not a valid DNS-1123 label",
+        "use at most 63 lowercase letters, digits and '-', starting and ending alphanumeric",
+    )
 
 
 def port(value: Any) -> tuple[str, str] | None:
@@ -57,6 +60,7 @@ def pattern(regex: str, what: str, example: str) -> Check:
         if compiled.fullmatch(str(value)):
             return None
         return f"{value!r} is not a valid {what}", f"write it like {example}"
+
     return check
 
 
@@ -75,8 +79,11 @@ def at_most(n: int) -> Check:
 
 
 def between(low: int, high: int) -> Check:
-    return lambda v: None if low <= v <= high else (f"{v} is not between {low} and {high}",
-                                                     f"use a value from {low} to {high}")
+    return lambda v: (
+        None
+        if low <= v <= high
+        else (f"{v} is not between {low} and {high}", f"use a value from {low} to {high}")
+    )
 
 
 def quantity(pattern: re.Pattern[str], example: str) -> Check:
@@ -84,6 +91,7 @@ def quantity(pattern: re.Pattern[str], example: str) -> Check:
         if pattern.match(str(value)):
             return None
         return f"{value!r} is not a valid resource quantity", f"write it like {example}"
+
     return check
 
 
@@ -92,6 +100,7 @@ def one_of(*choices: str) -> Check:
         if value in choices:
             return None
         return f"{value!r} is not one of {', '.join(choices)}", _did_you_mean(str(value), choices)
+
     return check
 
 
@@ -149,10 +158,16 @@ def typed(regex: str, what: str, example: str) -> Scalar:
 
 _REPO = r"(?:[a-z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*"
 IMAGE_REPO = typed(_REPO, "image repository", "'myorg' or 'registry.example.com/team'")
-IMAGE_REF = typed(_REPO + r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?",
-                  "image reference", "'redis:7.2' or 'debian:bookworm-slim'")
-REL_PATH = typed(r"(?!/)(?!(?:.*/)?\.\.(?:/|$))[A-Za-z0-9._/-]+", "relative path",
-                 "'app/Dockerfile' (inside the project, no '..')")
+IMAGE_REF = typed(
+    _REPO + r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?",
+    "image reference",
+    "'redis:7.2' or 'debian:bookworm-slim'",
+)
+REL_PATH = typed(
+    r"(?!/)(?!(?:.*/)?\.\.(?:/|$))[A-Za-z0-9._/-]+",
+    "relative path",
+    "'app/Dockerfile' (inside the project, no '..')",
+)
 ABS_PATH = typed(r"(?:/[A-Za-z0-9._-]+)+/?", "absolute path below /", "'/data/db'")
 URL_PATH = typed(r"/[A-Za-z0-9._~/-]*(?:\?[A-Za-z0-9._~=&-]*)?", "URL path", "'/healthz'")
 HOSTNAME = typed(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?", "host name", "'host.docker.internal'")
@@ -176,8 +191,12 @@ def _type_name(value: Any) -> str:
     return {dict: "mapping", list: "list", type(None): "nothing"}.get(type(value), type(value).__name__)
 
 
-_EXAMPLES = {int: "a whole number (e.g. 3)", str: "text (quote it if it looks like a number: \"1.0\")",
-             bool: "true or false", float: "a number"}
+_EXAMPLES = {
+    int: "a whole number (e.g. 3)",
+    str: 'text (quote it if it looks like a number: "1.0")',
+    bool: "true or false",
+    float: "a number",
+}
 
 
 def _walk(doc: Located, value: Any, spec: Spec, path: KeyPath, req: bool) -> None:
@@ -185,8 +204,12 @@ def _walk(doc: Located, value: Any, spec: Spec, path: KeyPath, req: bool) -> Non
         # bool is an int in Python; YAML `yes` must not pass as a replica count.
         ok = isinstance(value, spec.types) and not (isinstance(value, bool) and bool not in spec.types)
         if not ok:
-            raise _fail(doc, path, f"expected {spec.name()}, got {_type_name(value)} ({value!r})",
-                        "write " + " or ".join(_EXAMPLES.get(t, t.__name__) for t in spec.types))
+            raise _fail(
+                doc,
+                path,
+                f"expected {spec.name()}, got {_type_name(value)} ({value!r})",
+                "write " + " or ".join(_EXAMPLES.get(t, t.__name__) for t in spec.types),
+            )
         if isinstance(value, str) and (bad := safe_text(value)):
             raise _fail(doc, path, *bad)
         if spec.check and (bad := spec.check(value)):
@@ -199,8 +222,12 @@ def _walk(doc: Located, value: Any, spec: Spec, path: KeyPath, req: bool) -> Non
             _walk(doc, item, spec.item, path + (i,), req)
         return
     if not isinstance(value, dict):
-        raise _fail(doc, path, f"expected a mapping, got {_type_name(value)} ({value!r})",
-                    "write a mapping: `key: value` lines, or {key: value}")
+        raise _fail(
+            doc,
+            path,
+            f"expected a mapping, got {_type_name(value)} ({value!r})",
+            "write a mapping: `key: value` lines, or {key: value}",
+        )
     if isinstance(spec, MapOf):
         for key, item in value.items():
             if spec.key_check and (bad := spec.key_check(key)):
@@ -209,13 +236,20 @@ def _walk(doc: Located, value: Any, spec: Spec, path: KeyPath, req: bool) -> Non
         return
     for key, item in value.items():
         if key in spec.moved:
-            raise _fail(doc, path + (key,), f"{key!r} is no longer a key here", f"it moved: write {spec.moved[key]}")
+            raise _fail(
+                doc, path + (key,), f"{key!r} is no longer a key here", f"it moved: write {spec.moved[key]}"
+            )
         if key not in spec.fields:
             raise _fail(doc, path + (key,), f"unknown key {key!r}", _did_you_mean(key, spec.fields))
         _walk(doc, item, spec.fields[key], path + (key,), req)
     if req:
         for key in sorted(spec.required - value.keys()):
-            raise _fail(doc, path, f"missing required key {key!r}", f"add `{key}:` under {dotted(path) or 'the top level'}")
+            raise _fail(
+                doc,
+                path,
+                f"missing required key {key!r}",
+                f"add `{key}:` under {dotted(path) or 'the top level'}",
+            )
 
 
 def first_missing(value: Any, spec: Spec, path: KeyPath = ()) -> tuple[KeyPath, str] | None:

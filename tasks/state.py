@@ -4,6 +4,7 @@ and the safety of doit's own dependency database.
 Everything that is not source lives under `.build/` (git-ignored); deleting it is
 always safe, the next run rebuilds what is needed.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -58,6 +59,7 @@ def manifests(env: str) -> Path:
 
 
 # Per environment: .build/<env>/<part>/. Every state folder is named here, nowhere else.
+
 
 def images_dir(env: str, daemon: str = "images") -> Path:
     """<name>.iid and <name>.ref of each image built into one daemon ("images": the local
@@ -267,5 +269,7 @@ def repair_dep_file(path: Path) -> str | None:
         pass
     damaged = path.with_name(path.name + ".damaged")
     path.replace(damaged)
-    return (f"the dependency database {path} was damaged (an interrupted run?); it was moved to "
-            f"{damaged.name} and is rebuilt now: every task is checked again")
+    return (
+        f"the dependency database {path} was damaged (an interrupted run?); it was moved to "
+        f"{damaged.name} and is rebuilt now: every task is checked again"
+    )

@@ -1,4 +1,5 @@
 """Colours on a terminal only, and never when NO_COLOR is set (https://no-color.org)."""
+
 from __future__ import annotations
 
 import os

@@ -5,6 +5,7 @@ Terraform keeps its working data (.terraform: providers, backend settings) under
 .build/ via TF_DATA_DIR, never in the source tree. A plan is saved with a hash of
 every input it was made from; `tf_apply` refuses a plan whose inputs changed since.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,8 +24,10 @@ from tasks.programs import terraform
 from tasks.run import Run
 
 PLUGIN_DIR_VAR = "STACKBUILD_TF_PLUGIN_DIR"
-SKIPPED_SCHEMA = ("SKIPPED: provider schema validation (providers not installable here; "
-                  f"set {PLUGIN_DIR_VAR} to a provider mirror)")
+SKIPPED_SCHEMA = (
+    "SKIPPED: provider schema validation (providers not installable here; "
+    f"set {PLUGIN_DIR_VAR} to a provider mirror)"
+)
 VALIDATE_STATE = state.tf_validate_dir()
 MODE_FILE = state.tf_validate_mode()
 
@@ -93,7 +96,10 @@ def mirror_providers(plugin_dir: Path) -> set[str]:
 
 def needed_providers(directory: Path) -> dict[str, str]:
     """local name -> source address of every provider a directory needs (with its modules')."""
-    needed = {name: spec.get("source", f"hashicorp/{name}") for name, spec in tfcheck.required_providers(directory).items()}
+    needed = {
+        name: spec.get("source", f"hashicorp/{name}")
+        for name, spec in tfcheck.required_providers(directory).items()
+    }
     for call in tfcheck.blocks(directory, "module").values():
         source = directory / str(call.get("source", ""))
         if (source / "versions.tf").is_file():
@@ -126,7 +132,9 @@ def schema_validate(tree: Path, plugin_dir: Path, state: Path) -> ValidateReport
         init = terraform.init_offline(directory, plugin_dir, data)
         if not init.ok:
             tail = init.message.splitlines()[-3:]
-            report.skipped[name] = "`terraform init -plugin-dir` failed: " + " / ".join(t.strip() for t in tail)
+            report.skipped[name] = "`terraform init -plugin-dir` failed: " + " / ".join(
+                t.strip() for t in tail
+            )
             continue
         result = terraform.validate(directory, data)
         if not result.ok:
@@ -156,10 +164,14 @@ def _validate() -> None:
         return
     problems, count = tfcheck.all_problems(TERRAFORM)
     if problems:
-        raise StackError("terraform/ has structural problems:\n" + "\n".join(f"  - {p}" for p in problems),
-                         fix="fix the Terraform sources (rendered tfvars/backend.hcl: templates/terraform/)")
-    print(f"  structural checks (python-hcl2) of {count} directories: OK "
-          "(standard files, typed+described variables, module inputs, version pins, tfvars)")
+        raise StackError(
+            "terraform/ has structural problems:\n" + "\n".join(f"  - {p}" for p in problems),
+            fix="fix the Terraform sources (rendered tfvars/backend.hcl: templates/terraform/)",
+        )
+    print(
+        f"  structural checks (python-hcl2) of {count} directories: OK "
+        "(standard files, typed+described variables, module inputs, version pins, tfvars)"
+    )
     plugin_dir = os.environ.get(PLUGIN_DIR_VAR, "")
     outcome = _schema_validate(plugin_dir) if plugin_dir else f"{PLUGIN_DIR_VAR} is not set"
     MODE_FILE.parent.mkdir(parents=True, exist_ok=True)
@@ -172,11 +184,15 @@ def _validate() -> None:
     for name, why in outcome.skipped.items():
         print(f"  SKIPPED terraform validate {name}: {why}")
     if outcome.failed:
-        raise StackError("terraform validate failed:\n" + "\n".join(f"{n}:\n{e}" for n, e in outcome.failed.items()),
-                         fix="fix the Terraform sources under terraform/ (rendered roots: templates/terraform/)")
+        raise StackError(
+            "terraform validate failed:\n" + "\n".join(f"{n}:\n{e}" for n, e in outcome.failed.items()),
+            fix="fix the Terraform sources under terraform/ (rendered roots: templates/terraform/)",
+        )
     if outcome.skipped:
-        print(f"  terraform validate: {len(outcome.validated)} validated, {len(outcome.skipped)} NOT validated "
-              f"(add the named providers to {PLUGIN_DIR_VAR}); this run is not recorded as up to date")
+        print(
+            f"  terraform validate: {len(outcome.validated)} validated, {len(outcome.skipped)} NOT validated "
+            f"(add the named providers to {PLUGIN_DIR_VAR}); this run is not recorded as up to date"
+        )
         return
     # Only a run that validated every directory is recorded as up to date.
     state.write_atomic(MODE_FILE, "full\n")
@@ -275,8 +291,10 @@ def task_tf_plan(run: Run) -> Iterator[dict[str, Any]]:
             "file_dep": plan_inputs(env),
             "targets": [str(plan_file(env)), str(inputs_file(env))],
             # Outside the tool's checkout the modules the root calls are copies render makes.
-            "task_dep": [f"render:terraform-{env}",
-                         *([] if is_tool(run.root) else ["render:terraform-modules"])],
+            "task_dep": [
+                f"render:terraform-{env}",
+                *([] if is_tool(run.root) else ["render:terraform-modules"]),
+            ],
             "clean": True,
             "verbosity": 2,
         }
@@ -290,7 +308,8 @@ def _apply(env: str) -> None:
     if recorded.read_text().strip() != inputs_hash(env):
         raise StackError(
             f"the plan for {env} is stale: run `doit tf_plan:{env}`",
-            fix=f"terraform/environments/{env}, its rendered inputs or a module changed since the plan was made",
+            fix=f"terraform/environments/{env}, its rendered inputs or a module changed "
+            "since the plan was made",
         )
     _init(env)
     try:

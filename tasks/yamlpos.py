@@ -6,6 +6,7 @@ not a regular file (a FIFO would hang the read), too large, not UTF-8, control
 characters, malformed YAML, tags beyond YAML's core schema, merge keys, duplicate keys,
 an alias that refers to itself, or aliases that expand beyond a budget ("billion laughs").
 """
+
 from __future__ import annotations
 
 import functools
@@ -68,8 +69,9 @@ def load_yaml(path: Path, display: str) -> Located:
     except FileNotFoundError:
         raise ConfigError(display, "", None, "file not found", fix=f"create {display}") from None
     except OSError as exc:
-        raise ConfigError(display, "", None, f"cannot be read: {exc.strerror}",
-                          fix="check the file's permissions") from None
+        raise ConfigError(
+            display, "", None, f"cannot be read: {exc.strerror}", fix="check the file's permissions"
+        ) from None
     _check_kind(st.st_mode, st.st_size, display)
     # Every environment merges stack.yaml: parse each file once per edit, not per environment.
     return _parse(path, display, st.st_mtime_ns, st.st_size)
@@ -77,14 +79,29 @@ def load_yaml(path: Path, display: str) -> Located:
 
 def _check_kind(mode: int, size: int, display: str) -> None:
     if stat.S_ISDIR(mode):
-        raise ConfigError(display, "", None, "is a directory, not a file",
-                          fix=f"remove the directory and write {display} as a YAML file")
+        raise ConfigError(
+            display,
+            "",
+            None,
+            "is a directory, not a file",
+            fix=f"remove the directory and write {display} as a YAML file",
+        )
     if not stat.S_ISREG(mode):
-        raise ConfigError(display, "", None, "is not a regular file (a FIFO, socket or device)",
-                          fix="replace it with a plain YAML file")
+        raise ConfigError(
+            display,
+            "",
+            None,
+            "is not a regular file (a FIFO, socket or device)",
+            fix="replace it with a plain YAML file",
+        )
     if size > MAX_BYTES:
-        raise ConfigError(display, "", None, f"is {size} bytes; environment files are limited to {MAX_BYTES} bytes",
-                          fix="keep only configuration in it (is something pasted in by mistake?)")
+        raise ConfigError(
+            display,
+            "",
+            None,
+            f"is {size} bytes; environment files are limited to {MAX_BYTES} bytes",
+            fix="keep only configuration in it (is something pasted in by mistake?)",
+        )
 
 
 def _read(path: Path, display: str) -> str:
@@ -99,14 +116,24 @@ def _read(path: Path, display: str) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise ConfigError(display, "", line, f"is not UTF-8 text (byte 0x{data[exc.start]:02x})",
-                          fix="save the file as UTF-8") from None
+        raise ConfigError(
+            display,
+            "",
+            line,
+            f"is not UTF-8 text (byte 0x{data[exc.start]:02x})",
+            fix="save the file as UTF-8",
+        ) from None
     text = text.removeprefix("\ufeff")
     bad = _CONTROL.search(text)
     if bad:
         line = text[: bad.start()].count("\n") + 1
-        raise ConfigError(display, "", line, f"contains the control character U+{ord(bad.group()):04X}",
-                          fix="remove it (tabs and newlines are the only control characters allowed)")
+        raise ConfigError(
+            display,
+            "",
+            line,
+            f"contains the control character U+{ord(bad.group()):04X}",
+            fix="remove it (tabs and newlines are the only control characters allowed)",
+        )
     return text
 
 
@@ -148,12 +175,20 @@ class _Builder:
         if self.count > MAX_NODES:
             # The node itself may sit far away (an anchor): report the top-level key that expands.
             line = self.out.lines.get(path[:1], node.start_mark.line + 1)
-            raise ConfigError(self.out.file, dotted(path[:1]), line,
-                              f"aliases expand to more than {MAX_NODES} values",
-                              fix="write the values out instead of nesting aliases")
+            raise ConfigError(
+                self.out.file,
+                dotted(path[:1]),
+                line,
+                f"aliases expand to more than {MAX_NODES} values",
+                fix="write the values out instead of nesting aliases",
+            )
         if id(node) in self.active:
-            raise self.fail(node, path, "a YAML alias refers to the node that contains it",
-                            "remove the self-referencing alias")
+            raise self.fail(
+                node,
+                path,
+                "a YAML alias refers to the node that contains it",
+                "remove the self-referencing alias",
+            )
         self.out.lines[path] = node.start_mark.line + 1
         self.active.add(id(node))
         try:
@@ -179,20 +214,30 @@ class _Builder:
 
     def _tag(self, node: yaml.Node, path: KeyPath) -> ConfigError:
         shown = (node.tag or "").replace(_CORE, "!!")
-        return self.fail(node, path, f"the YAML tag {shown!r} is not allowed",
-                         "remove the tag: only plain strings, numbers, booleans, lists and mappings are read")
+        return self.fail(
+            node,
+            path,
+            f"the YAML tag {shown!r} is not allowed",
+            "remove the tag: only plain strings, numbers, booleans, lists and mappings are read",
+        )
 
     def _mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == f"{_CORE}merge":
-                raise self.fail(key_node, path, "YAML merge keys (<<) are not supported",
-                                "write the keys out (each environment file already merges over stack.yaml)")
+                raise self.fail(
+                    key_node,
+                    path,
+                    "YAML merge keys (<<) are not supported",
+                    "write the keys out (each environment file already merges over stack.yaml)",
+                )
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _SCALAR_TAGS:
                 raise self.fail(key_node, path, "keys must be plain strings", "write the key as plain text")
             key = str(key_node.value)
             if key in result:
-                raise self.fail(key_node, path + (key,), f"duplicate key {key!r}", "remove one of the two entries")
+                raise self.fail(
+                    key_node, path + (key,), f"duplicate key {key!r}", "remove one of the two entries"
+                )
             result[key] = self.build(value_node, path + (key,))
             self.out.lines[path + (key,)] = key_node.start_mark.line + 1
         return result

@@ -9,6 +9,7 @@ all four. A blocked call raises RealProgramBlocked (a BaseException, so no `exce
 in the product or in doit swallows it) and is remembered, so the test fails even if
 something catches it anyway.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,8 +19,10 @@ from typing import Any
 from testing import harness
 
 GUARDED = ("docker", "docker-compose", "kubectl", "minikube")
-ALLOWED_BY_MARK = {"docker": {"docker", "docker-compose"},
-                   "minikube": {"docker", "docker-compose", "kubectl", "minikube"}}
+ALLOWED_BY_MARK = {
+    "docker": {"docker", "docker-compose"},
+    "minikube": {"docker", "docker-compose", "kubectl", "minikube"},
+}
 
 
 class RealProgramBlocked(BaseException):
@@ -56,9 +59,11 @@ class Guard:
         for guarded in wanted:
             if guarded in self.allowed or offline(guarded, args) or not self.real(guarded):
                 continue
-            message = (f"test started the real `{guarded}` ({' '.join((program, *args))[:120]}): put a fake "
-                       f"first on PATH (testing.harness) or mark the test "
-                       f"{' or '.join(m for m, names in ALLOWED_BY_MARK.items() if guarded in names)}")
+            message = (
+                f"test started the real `{guarded}` ({' '.join((program, *args))[:120]}): put a fake "
+                f"first on PATH (testing.harness) or mark the test "
+                f"{' or '.join(m for m, names in ALLOWED_BY_MARK.items() if guarded in names)}"
+            )
             self.blocked.append(message)
             raise RealProgramBlocked(message)
 
@@ -66,5 +71,6 @@ class Guard:
         def guarded(program: str, *args: str, **kwargs: Any) -> Any:
             self.check(program, args)
             return door(program, *args, **kwargs)
+
         guarded.__doc__ = door.__doc__
         return guarded

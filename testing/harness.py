@@ -8,6 +8,7 @@ writes for one failure) is installed by `install` as a small sh wrapper carrying
 - every call is appended to one JSON-lines log (`log_call`): {"tool", "argv", "mutating",
   "exit", ...}, so a test can check that a second run called nothing that changes state.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -33,7 +34,7 @@ Call = dict[str, Any]
 def is_fake(path: str | Path) -> bool:
     """True for a program `install` wrote (it carries MARKER near its top)."""
     try:
-        with open(path, "rb") as fh:
+        with Path(path).open("rb") as fh:
             return MARKER.encode() in fh.read(4096)
     except OSError:
         return False
@@ -58,8 +59,10 @@ def install(bin_dir: Path, name: str, module: str, *args: str, env: Mapping[str,
 def fake_path(bin_dir: Path, current: str | None = None) -> str:
     """PATH with bin_dir first and the venv's bin folder right after it (unless already
     present): the product finds the fakes first, and real tools (kubectl for kustomize) next."""
-    parts = [p for p in (current if current is not None else os.environ.get("PATH", "")).split(os.pathsep) if p]
-    venv_bin = os.path.dirname(sys.executable)
+    parts = [
+        p for p in (current if current is not None else os.environ.get("PATH", "")).split(os.pathsep) if p
+    ]
+    venv_bin = str(Path(sys.executable).parent)
     head = [str(bin_dir)]
     if venv_bin not in parts:
         head.append(venv_bin)
@@ -73,7 +76,7 @@ def fake_path(bin_dir: Path, current: str | None = None) -> str:
 def _flock(path: Path) -> Iterator[None]:
     # Parallel doit threads call fakes at once: one writer at a time, no torn lines.
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as fh:
+    with path.open("a+") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
@@ -81,10 +84,11 @@ def _flock(path: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def log_call(log: Path, tool: str, argv: list[str], mutating: bool, exit_code: int | None,
-             **extra: Any) -> None:
+def log_call(
+    log: Path, tool: str, argv: list[str], mutating: bool, exit_code: int | None, **extra: Any
+) -> None:
     line = json.dumps({"tool": tool, "argv": argv, "mutating": mutating, "exit": exit_code, **extra})
-    with _flock(log.with_suffix(".lock")), open(log, "a") as fh:
+    with _flock(log.with_suffix(".lock")), log.open("a") as fh:
         fh.write(line + "\n")
 
 
@@ -122,8 +126,14 @@ def script(bin_dir: Path, name: str, body: str, log: Path | None = None) -> Path
     body_file.parent.mkdir(parents=True, exist_ok=True)
     body_file.write_text(body if body.startswith("#!") else "#!/bin/sh\n" + body)
     body_file.chmod(0o755)
-    return install(bin_dir, name, "testing.fakes.scripted", name, str(body_file),
-                   env={CALLS_ENV: str(log or bin_dir.parent / "fake-calls.jsonl")})
+    return install(
+        bin_dir,
+        name,
+        "testing.fakes.scripted",
+        name,
+        str(body_file),
+        env={CALLS_ENV: str(log or bin_dir.parent / "fake-calls.jsonl")},
+    )
 
 
 class FakeBin:

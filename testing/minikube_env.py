@@ -1,4 +1,5 @@
 """A Minikube test environment added to a project copy (tests/test_minikube.py, bench/)."""
+
 from __future__ import annotations
 
 import os
@@ -23,6 +24,7 @@ def write_test_env(project: Path, strategy: str = "image-load") -> str:
     """Add environments/mktest.yaml and its rendered overlay to a project copy, as a user
     would have after `doit render` (so the first minikube_up run starts from committed files)."""
     from tasks import config, render
+
     (project / "environments" / f"{TEST_ENV}.yaml").write_text(TEST_ENV_YAML % {"strategy": strategy})
     old = Path.cwd()
     os.chdir(project)  # templates are found relative to the project root, as under doit

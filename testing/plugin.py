@@ -1,5 +1,6 @@
 """The pytest plugin every test gets (tests/conftest.py): project copies, the fake cluster,
 scripted fakes, and the guard against real daemons (testing/guard.py)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -86,7 +87,9 @@ def fake_machine(fake_cluster: FakeCluster, tmp_path: Path) -> FakeMachine:
 
 
 @pytest.fixture(autouse=True)
-def real_program_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[guard_mod.Guard]:
+def real_program_guard(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[guard_mod.Guard]:
     """Fail a test that starts a real docker/docker-compose/kubectl/minikube unless it is
     marked for it (docker, minikube)."""
     from tasks import tools

@@ -1,4 +1,5 @@
 """A scratch copy of the project, and doit run in-process on it, as a user would from its root."""
+
 from __future__ import annotations
 
 import contextlib
@@ -9,7 +10,18 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-COPIED = ["dodo.py", "pyproject.toml", "tasks", "environments", "templates", "k8s", "compose", "terraform", "docker", "demo"]
+COPIED = [
+    "dodo.py",
+    "pyproject.toml",
+    "tasks",
+    "environments",
+    "templates",
+    "k8s",
+    "compose",
+    "terraform",
+    "docker",
+    "demo",
+]
 
 
 def copy_project(dest: Path) -> Path:
@@ -18,15 +30,21 @@ def copy_project(dest: Path) -> Path:
     for name in COPIED:
         src = REPO / name
         if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", ".terraform", ".env"))
+            shutil.copytree(
+                src, dest / name, ignore=shutil.ignore_patterns("__pycache__", ".terraform", ".env")
+            )
         elif src.exists():
             shutil.copy2(src, dest / name)
     return dest
 
 
 def snapshot(root: Path, *folders: str) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes()
-            for folder in folders for p in sorted((root / folder).rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for folder in folders
+        for p in sorted((root / folder).rglob("*"))
+        if p.is_file()
+    }
 
 
 class DoitRun:

@@ -1,5 +1,6 @@
 """Old import path, kept for tests written against it: use testing.fakes.docker and
 testing.minikube_env."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,6 +1,7 @@
 """Regressions found by trying `doit` as a new user would (QA pass on issues 9 and 14).
 
 Each test fails without the fix it names."""
+
 from __future__ import annotations
 
 import os
@@ -15,7 +16,7 @@ from testing.project import run_doit
 
 def test_an_editor_lock_file_in_environments_is_not_an_environment(project: Path) -> None:
     # Emacs keeps `.#local.yaml` (a dangling symlink) while local.yaml has unsaved edits.
-    os.symlink("user@host.1234:1700000000", project / "environments" / ".#local.yaml")
+    (project / "environments" / ".#local.yaml").symlink_to("user@host.1234:1700000000")
     listed = run_doit(project, command="list")
     assert listed.code == 0, listed.out
     rendered = run_doit(project, "render")
@@ -27,9 +28,13 @@ def test_a_secret_name_under_config_or_env_is_refused_before_anything_is_written
     from testing.project import snapshot
 
     before = snapshot(project, "k8s", "compose")
-    for text, at in (("config: {RABBITMQ_PASSWORD: hunter2}\n", "config.RABBITMQ_PASSWORD"),
-                     ("services: {engine: {env: {RABBITMQ_PASSWORD: hunter2}}}\n",
-                      "services.engine.env.RABBITMQ_PASSWORD")):
+    for text, at in (
+        ("config: {RABBITMQ_PASSWORD: hunter2}\n", "config.RABBITMQ_PASSWORD"),
+        (
+            "services: {engine: {env: {RABBITMQ_PASSWORD: hunter2}}}\n",
+            "services.engine.env.RABBITMQ_PASSWORD",
+        ),
+    ):
         local = project / "environments" / "local.yaml"
         saved = local.read_text()
         local.write_text(saved + text)
@@ -60,13 +65,15 @@ def test_a_service_still_starting_is_not_up_to_date() -> None:
     # After Ctrl-C during `compose up --wait`, the next run must wait for health again.
     from tasks.ops import compose
 
-    states = compose.parse_ps("engine\trunning\tUp 1 second (health: starting)\n"
-                              "redis\trunning\tUp 2 minutes (healthy)\n")
+    states = compose.parse_ps(
+        "engine\trunning\tUp 1 second (health: starting)\nredis\trunning\tUp 2 minutes (healthy)\n"
+    )
     assert states == {"engine": "starting", "redis": "running"}
 
 
 def test_help_info_list_and_forget_of_a_cloud_task_need_no_confirmation(
-        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("CI", raising=False)
     helped = run_doit(project, "deploy:prod", command="help")
     assert helped.code == 0 and "deploy" in helped.out, helped.out
@@ -80,9 +87,14 @@ def test_help_info_list_and_forget_of_a_cloud_task_need_no_confirmation(
 
 
 def test_status_of_minikube_images_with_minikube_down_is_not_a_traceback(
-        project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fakes = tmp_path / "bin"
-    harness.script(fakes, "minikube", "echo 'X Exiting due to GUEST_STATUS: Profile \"srvthreds\" not found' >&2\nexit 85\n")
+    harness.script(
+        fakes,
+        "minikube",
+        "echo 'X Exiting due to GUEST_STATUS: Profile \"srvthreds\" not found' >&2\nexit 85\n",
+    )
     fake_docker.install(fakes, tmp_path / "docker-state")  # the status of the local images asks docker
     harness.install(fakes, "kubectl", "testing.fakes.kubectl")  # no cluster: the cloud deploys' status asks
     monkeypatch.setenv("FAKE_K8S_STATE", str(tmp_path / "k8s-state"))
@@ -105,7 +117,9 @@ def test_a_dependency_database_of_the_wrong_shape_is_rebuilt(project: Path) -> N
     assert "was damaged" in result.out, result.out
 
 
-def test_doctor_says_the_aws_cli_is_not_installed_in_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_doctor_says_the_aws_cli_is_not_installed_in_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import sys
 
     from tasks.ops import doctor
@@ -117,7 +131,7 @@ def test_doctor_says_the_aws_cli_is_not_installed_in_full(tmp_path: Path, monkey
 
 
 # docker-compose as it behaves about --env-file: a missing file is an error.
-COMPOSE = r'''#!/bin/sh
+COMPOSE = r"""#!/bin/sh
 while [ $# -gt 0 ]; do
   case "$1" in
     --env-file) [ -f "$2" ] || { echo "couldn't find env file: $PWD/$2" >&2; exit 1; }; shift 2;;
@@ -125,14 +139,17 @@ while [ $# -gt 0 ]; do
     *) echo "compose $*"; exit 0;;
   esac
 done
-'''
+"""
 
 
 def test_down_ps_and_logs_work_before_the_first_up(
-        project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fakes = tmp_path / "bin"
-    for name, script in (("docker-compose", COMPOSE),
-                         ("docker", '#!/bin/sh\n[ "$1" = version ] && echo 24.0.7\nexit 0\n')):
+    for name, script in (
+        ("docker-compose", COMPOSE),
+        ("docker", '#!/bin/sh\n[ "$1" = version ] && echo 24.0.7\nexit 0\n'),
+    ):
         harness.script(fakes, name, script)
     monkeypatch.setenv("PATH", f"{fakes}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.delenv("DOCKER_HOST", raising=False)
@@ -146,11 +163,15 @@ def test_down_ps_and_logs_work_before_the_first_up(
     assert not (project / "compose" / "test" / ".env").exists()  # no secrets made up to stop nothing
 
 
-def test_doctor_knows_which_host_ports_its_own_stack_holds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_doctor_knows_which_host_ports_its_own_stack_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tasks import config, doctor_tasks
     from testing.project import REPO
 
-    harness.script(tmp_path / "bin", "docker", 'echo "0.0.0.0:6379->6379/tcp, [::]:6379->6379/tcp"\necho ""\n')
+    harness.script(
+        tmp_path / "bin", "docker", 'echo "0.0.0.0:6379->6379/tcp, [::]:6379->6379/tcp"\necho ""\n'
+    )
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
     assert doctor_tasks.own_stack_ports(config.load("local", REPO)) == {6379}
 
@@ -187,8 +208,14 @@ def test_a_broken_build_folder_is_one_sentence_not_a_traceback(project: Path, sh
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "doit", "render"], cwd=project, capture_output=True, check=False,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "doit", "render"],
+        cwd=project,
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=60,
+    )
     out = done.stdout + done.stderr
     assert done.returncode == 64, out
     assert "Traceback" not in out, out
@@ -197,10 +224,15 @@ def test_a_broken_build_folder_is_one_sentence_not_a_traceback(project: Path, sh
 
 
 def test_compose_down_with_the_daemon_gone_is_the_one_sentence(
-        project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    harness.script(tmp_path / "bin", "docker-compose", "echo 'failed to connect to the docker API at unix:///nonexistent.sock; check if"
-                    " the path is correct and if the daemon is running: dial unix /nonexistent.sock: connect: no"
-                    " such file or directory' >&2\nexit 1\n")
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness.script(
+        tmp_path / "bin",
+        "docker-compose",
+        "echo 'failed to connect to the docker API at unix:///nonexistent.sock; check if"
+        " the path is correct and if the daemon is running: dial unix /nonexistent.sock: connect: no"
+        " such file or directory' >&2\nexit 1\n",
+    )
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent.sock")
     for task in ("compose_down", "compose_ps"):
@@ -221,8 +253,13 @@ def test_ctrl_c_while_waiting_for_the_lock_says_nothing_ran(project: Path) -> No
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
-        proc = subprocess.Popen([sys.executable, "-m", "doit", "render"], cwd=project, text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "doit", "render"],
+            cwd=project,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         time.sleep(2)
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=60)
@@ -253,17 +290,31 @@ def test_a_badly_named_environment_file_is_a_config_error_naming_the_file(projec
     result = run_doit(project, command="list")
     assert result.code == 78, result.out
     assert "==> File environments/My.Env.yaml\n" in result.out, result.out
-    assert "Fix: rename the file to lowercase letters, digits and '-' (e.g. environments/my-env.yaml)" in result.out
+    assert (
+        "Fix: rename the file to lowercase letters, digits and '-' (e.g. environments/my-env.yaml)"
+        in result.out
+    )
 
 
-@pytest.mark.parametrize(("argv", "message", "fix"), [
-    (("render", "-v", "2"), "-v is an option of doit, so it goes before the task names",
-     "put it first: `doit -v <value> <tasks>`"),
-    (("render", "--reporter", "json"), "--reporter is an option of doit", "`doit --reporter <value> <tasks>`"),
-    (("compose_down", "--wipe=1"), "--wipe=1: --wipe takes no value", "write `--wipe`, or `wipe=1`"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message", "fix"),
+    [
+        (
+            ("render", "-v", "2"),
+            "-v is an option of doit, so it goes before the task names",
+            "put it first: `doit -v <value> <tasks>`",
+        ),
+        (
+            ("render", "--reporter", "json"),
+            "--reporter is an option of doit",
+            "`doit --reporter <value> <tasks>`",
+        ),
+        (("compose_down", "--wipe=1"), "--wipe=1: --wipe takes no value", "write `--wipe`, or `wipe=1`"),
+    ],
+)
 def test_an_option_on_the_wrong_side_of_the_task_says_where_it_goes(
-        project: Path, argv: tuple[str, ...], message: str, fix: str) -> None:
+    project: Path, argv: tuple[str, ...], message: str, fix: str
+) -> None:
     result = run_doit(project, *argv)
     assert result.code == 64, result.out  # was doit's option table (exit 3)
     assert message in result.out and fix in result.out, result.out
@@ -272,7 +323,6 @@ def test_an_option_on_the_wrong_side_of_the_task_says_where_it_goes(
 
 def test_doit_options_before_the_tasks_still_work(project: Path) -> None:
     assert run_doit(project, "-v", "2", "render").code == 0
-
 
 
 def test_compose_up_of_a_cloud_environment_says_it_runs_nothing_there(project: Path) -> None:

@@ -1,5 +1,6 @@
 """Build specs (issue 12): every service says how its image is built, the builder is optional,
 and images.uid reaches every image, Pod and container."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -51,20 +52,33 @@ def test_a_stack_without_builder_builds_each_image_from_its_own_context(own: Pat
     # Its context's files and its Dockerfile: nothing of the demo, no builder's .ref.
     assert engine["file_dep"] == ["app/Dockerfile", "app/server.js"]
     build = cfg.services["engine"].build
-    assert (build.context, build.dockerfile, build.target, build.builder) == ("app", "app/Dockerfile", "runtime", False)
-    assert image_builds.static_args(cfg, build, "engine") == {"APP": "engine", "UID": "10001", "SERVICE": "engine"}
+    assert (build.context, build.dockerfile, build.target, build.builder) == (
+        "app",
+        "app/Dockerfile",
+        "runtime",
+        False,
+    )
+    assert image_builds.static_args(cfg, build, "engine") == {
+        "APP": "engine",
+        "UID": "10001",
+        "SERVICE": "engine",
+    }
     # `builder_image` has nothing to build, and says nothing is wrong (no KeyError).
     result = run_doit(own, "builder_image")
     assert result.code == 0 and "Traceback" not in result.out, result.out
 
 
-def test_the_demo_service_images_copy_from_the_builder(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_demo_service_images_copy_from_the_builder(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(project)
     tasks = _tasks(config.load("local", project))
     engine = tasks["engine"]["file_dep"]
     assert "demo/docker/Dockerfile.service" in engine and ".build/local/images/builder.ref" in engine
     assert "demo/srvthreds_demo/engine.py" in engine
-    assert tasks["builder"]["file_dep"][0:1] and "demo/docker/Dockerfile.builder" in tasks["builder"]["file_dep"]
+    assert (
+        tasks["builder"]["file_dep"][0:1] and "demo/docker/Dockerfile.builder" in tasks["builder"]["file_dep"]
+    )
 
 
 def test_build_args_and_target_are_part_of_up_to_date(own: Path) -> None:
@@ -82,6 +96,8 @@ def test_images_uid_reaches_pods_and_compose(project: Path, monkeypatch: pytest.
     deployment = yaml.safe_load(render.texts(render.k8s_base(stack))["k8s/base/engine.yaml"].split("---")[0])
     pod = deployment["spec"]["template"]["spec"]["securityContext"]
     assert (pod["runAsUser"], pod["runAsGroup"], pod["fsGroup"]) == (4242, 4242, 4242)
-    compose = render.texts(render.compose(config.load("local", project)))["compose/local/docker-compose-services.yml"]
+    compose = render.texts(render.compose(config.load("local", project)))[
+        "compose/local/docker-compose-services.yml"
+    ]
     assert yaml.safe_load(compose)["x-hardening"]["user"] == "4242:4242"
     assert "10001" not in compose

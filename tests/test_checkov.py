@@ -3,6 +3,7 @@
 The scans are checked at the PATH boundary (a fake `checkov` program) and, where checkov
 is installed (its own venv, .build/checkov), for real on a copy of the project.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,7 +39,11 @@ def test_checkov_scans_every_framework_and_every_overlay(at_repo: Path) -> None:
     scans = dict(cloud_tasks.checkov_scans(envs))
     assert list(scans) == ["terraform", "kubernetes", "dockerfile", "github_actions"]
     assert ".build/manifests/minikube.yaml" in scans["kubernetes"]
-    for dockerfile in ("demo/docker/Dockerfile.builder", "demo/docker/Dockerfile.service", "docker/rabbitmq/Dockerfile"):
+    for dockerfile in (
+        "demo/docker/Dockerfile.builder",
+        "demo/docker/Dockerfile.service",
+        "docker/rabbitmq/Dockerfile",
+    ):
         assert dockerfile in scans["dockerfile"]
     assert scans["github_actions"][:2] == ["-d", ".github/workflows"]
 
@@ -54,8 +59,9 @@ sys.exit(1 if failing else 0)
 """
 
 
-def test_a_failure_in_any_framework_fails_the_task(at_repo: Path, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failure_in_any_framework_fails_the_task(
+    at_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     harness.script(bin_dir, "checkov", FAKE_CHECKOV.format(python=sys.executable))
@@ -70,12 +76,19 @@ def test_a_failure_in_any_framework_fails_the_task(at_repo: Path, tmp_path: Path
 def _suppressions() -> list[tuple[str, str, str]]:
     """(file, check, reason) of every suppression in sources and committed rendered output."""
     out = []
-    files = [*(REPO / "terraform").rglob("*.tf"), *(REPO / ".github/workflows").glob("*.yml"),
-             *(p for p in (REPO / "docker").rglob("Dockerfile*")), *(REPO / "k8s").rglob("*.yaml")]
+    files = [
+        *(REPO / "terraform").rglob("*.tf"),
+        *(REPO / ".github/workflows").glob("*.yml"),
+        *(p for p in (REPO / "docker").rglob("Dockerfile*")),
+        *(REPO / "k8s").rglob("*.yaml"),
+    ]
     for path in files:
         text = path.read_text(encoding="utf-8")
         for pattern in (SKIP_COMMENT, SKIP_ANNOTATION):
-            out += [(path.relative_to(REPO).as_posix(), check, reason.strip()) for check, reason in pattern.findall(text)]
+            out += [
+                (path.relative_to(REPO).as_posix(), check, reason.strip())
+                for check, reason in pattern.findall(text)
+            ]
     return out
 
 
@@ -116,12 +129,32 @@ def test_stack_workloads_run_as_high_uids() -> None:
 
 
 def test_restricted_policy_refuses_a_low_uid() -> None:
-    pod = {"kind": "StatefulSet", "metadata": {"name": "rabbitmq"}, "spec": {"template": {"spec": {
-        "automountServiceAccountToken": False,
-        "securityContext": {"runAsNonRoot": True, "runAsUser": 999, "seccompProfile": {"type": "RuntimeDefault"}},
-        "containers": [{"name": "rabbitmq", "securityContext": {
-            "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}}}],
-    }}}}
+    pod = {
+        "kind": "StatefulSet",
+        "metadata": {"name": "rabbitmq"},
+        "spec": {
+            "template": {
+                "spec": {
+                    "automountServiceAccountToken": False,
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": 999,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "containers": [
+                        {
+                            "name": "rabbitmq",
+                            "securityContext": {
+                                "allowPrivilegeEscalation": False,
+                                "readOnlyRootFilesystem": True,
+                                "capabilities": {"drop": ["ALL"]},
+                            },
+                        }
+                    ],
+                }
+            }
+        },
+    }
     assert any("runAsUser 999 is below 10000" in v for v in policy.violations([pod]))
 
 
@@ -141,12 +174,19 @@ def test_cloud_environments_do_not_change_what_is_built() -> None:
 
 def _checkov_bin() -> str | None:
     local = REPO / ".build/checkov/bin"
-    return str(local) if (local / "checkov").exists() else (os.path.dirname(shutil.which("checkov") or "") or None)
+    return (
+        str(local)
+        if (local / "checkov").exists()
+        else (str(Path(found).parent) if (found := shutil.which("checkov")) else None)
+    )
 
 
-@pytest.mark.skipif(_checkov_bin() is None or shutil.which("kubectl") is None and
-                    not (Path(sys.executable).parent / "kubectl").exists(),
-                    reason="checkov (own venv) or kubectl is not installed")
+@pytest.mark.skipif(
+    _checkov_bin() is None
+    or shutil.which("kubectl") is None
+    and not (Path(sys.executable).parent / "kubectl").exists(),
+    reason="checkov (own venv) or kubectl is not installed",
+)
 def test_real_checkov_finds_nothing_in_any_framework(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shutil.copytree(REPO / ".github", project / ".github")
     shutil.copy2(REPO / ".checkov.yaml", project / ".checkov.yaml")
@@ -155,4 +195,6 @@ def test_real_checkov_finds_nothing_in_any_framework(project: Path, monkeypatch:
     result = run_doit(project, "checkov")
     assert result.code == 0, result.out
     for framework in ("terraform", "kubernetes", "dockerfile", "github_actions"):
-        assert re.search(rf"checkov {framework}: Passed checks: \d+, Failed checks: 0,", result.out), result.out
+        assert re.search(rf"checkov {framework}: Passed checks: \d+, Failed checks: 0,", result.out), (
+            result.out
+        )

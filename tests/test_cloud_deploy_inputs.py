@@ -1,5 +1,6 @@
 """A first deploy works from the repository: the cloud block of environments/<env>.yaml is
 checked against the stack, and rendered into the Terraform inputs the new modules need."""
+
 from __future__ import annotations
 
 import re
@@ -18,14 +19,19 @@ def test_cluster_version_must_match_kubernetes_version(project: Path) -> None:
     problem = error(project, "staging")
     assert problem.file == "environments/staging.yaml" and problem.keypath == "cloud.cluster_version"
     assert problem.line == line_of(project, "staging.yaml", "cluster_version:")
-    assert "EKS runs Kubernetes 1.31, but the manifests are validated against kubernetes_version 1.33.0" in str(problem)
+    assert (
+        "EKS runs Kubernetes 1.31, but the manifests are validated against kubernetes_version 1.33.0"
+        in str(problem)
+    )
     assert 'set `cluster_version: "1.33"`' in str(problem.fix)
 
 
 def test_public_endpoint_refuses_the_whole_internet(project: Path) -> None:
     edit(project, "dev.yaml", "endpoint_public_cidrs: [203.0.113.0/24]", "endpoint_public_cidrs: [0.0.0.0/0]")
     problem = error(project, "dev")
-    assert problem.keypath.startswith("cloud.endpoint_public_cidrs") and problem.file == "environments/dev.yaml"
+    assert (
+        problem.keypath.startswith("cloud.endpoint_public_cidrs") and problem.file == "environments/dev.yaml"
+    )
     assert "opens the Kubernetes API to the whole internet" in str(problem)
 
 
@@ -93,7 +99,9 @@ def test_new_modules_pass_the_structural_checks() -> None:
 def test_github_oidc_trust_is_one_repository_and_environment() -> None:
     root = Path(__file__).resolve().parent.parent
     main = (root / "terraform/modules/github-oidc/main.tf").read_text()
-    assert re.search(r'subject\s+= "repo:\$\{var.repository\}:environment:\$\{var.github_environment\}"', main)
+    assert re.search(
+        r'subject\s+= "repo:\$\{var.repository\}:environment:\$\{var.github_environment\}"', main
+    )
     assert '"${local.issuer}:aud"' in main and '"${local.issuer}:sub"' in main
     assert main.count('test     = "StringEquals"') == 2  # never StringLike with a wildcard
     env_main = (root / "terraform/environments/dev/main.tf").read_text()
@@ -104,8 +112,12 @@ def test_push_never_pushes_the_builder(project: Path) -> None:
     # push:dev's inputs are the refs of what the cluster runs: the builder is not one of them.
     tasks = list(cloud_tasks.task_push(resolve(["list"], project)))
     dev = next(t for t in tasks if t.get("name") == "dev")
-    assert sorted(Path(p).stem for p in dev["file_dep"]) == \
-        ["bootstrap", "engine", "persistence-agent", "session-agent"]
+    assert sorted(Path(p).stem for p in dev["file_dep"]) == [
+        "bootstrap",
+        "engine",
+        "persistence-agent",
+        "session-agent",
+    ]
 
 
 def test_cluster_version_error_is_a_config_error(project: Path) -> None:

@@ -1,6 +1,7 @@
 """Contract tests of the compose tasks, no Docker: the fake `docker-compose` and `docker`
 (testing/fakes) come first on PATH, and the real image tasks build into the fake daemon, whose
 content-derived image IDs move only when an image's inputs change. Every test runs in seconds."""
+
 from __future__ import annotations
 
 import os
@@ -89,7 +90,7 @@ def up(project: Path, *extra: str) -> DoitRun:
 def test_every_public_task_is_listed_with_a_doc(stack: Path) -> None:
     listed = run_doit(stack, f"env={ENV}", command="list").out
     for name in ct.PUBLIC:
-        line = next((l for l in listed.splitlines() if l.split() and l.split()[0] == name), "")
+        line = next((row for row in listed.splitlines() if row.split() and row.split()[0] == name), "")
         assert len(line.split()) > 1, f"{name} missing or without doc:\n{listed}"
     for new in ct.ALIASES.values():
         assert f"alias of {new}" in listed
@@ -105,9 +106,15 @@ def test_up_runs_dbs_then_services_then_bootstrap_with_both_files_and_refs(stack
         ["run", "--rm", "-T", "bootstrap"],
     ]
     for row in rows:
-        assert row["argv"][:7] == ["--project-directory", f"compose/{ENV}",
-                                   "-f", f"compose/{ENV}/docker-compose-db.yml",
-                                   "-f", f"compose/{ENV}/docker-compose-services.yml", "--env-file"]
+        assert row["argv"][:7] == [
+            "--project-directory",
+            f"compose/{ENV}",
+            "-f",
+            f"compose/{ENV}/docker-compose-db.yml",
+            "-f",
+            f"compose/{ENV}/docker-compose-services.yml",
+            "--env-file",
+        ]
         # Every built image is passed, so compose sees one consistent project.
         assert row["images"].get("ENGINE_IMAGE") == ref(stack, "engine"), (row, result.out)
         assert row["images"].get("REDIS_IMAGE") == ref(stack, "redis"), (row, result.out)
@@ -220,7 +227,8 @@ def test_wipe_deletes_volumes_and_bootstrap_runs_again(stack: Path) -> None:
 
 
 def test_unhealthy_database_names_it_with_its_logs_and_is_not_recorded(
-        stack: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stack: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("FAKE_COMPOSE_UNHEALTHY", "rabbitmq")
     result = run_doit(stack, "compose_up", f"env={ENV}")
     assert result.code != 0
@@ -252,12 +260,16 @@ def test_aliases_run_their_target(stack: Path) -> None:
 
 def test_hooks_run_around_the_image_build(stack: Path) -> None:
     env_yaml = stack / "environments" / f"{ENV}.yaml"
-    env_yaml.write_text(env_yaml.read_text() + "hooks:\n  pre_build: ['hook pre']\n"
-                        "  post_build: ['hook post']\n")
+    env_yaml.write_text(
+        env_yaml.read_text() + "hooks:\n  pre_build: ['hook pre']\n  post_build: ['hook post']\n"
+    )
     up(stack)
     log = fakes_of(stack).calls()
-    steps = [("hook", c["argv"][0]) if c["tool"] == "hook" else ("docker", "build")
-             for c in log if c["tool"] == "hook" or c["argv"][:1] == ["build"]]
+    steps = [
+        ("hook", c["argv"][0]) if c["tool"] == "hook" else ("docker", "build")
+        for c in log
+        if c["tool"] == "hook" or c["argv"][:1] == ["build"]
+    ]
     assert steps[0] == ("hook", "pre") and steps[-1] == ("hook", "post"), steps
     assert len(steps) > 2 and all(step == ("docker", "build") for step in steps[1:-1]), steps
     assert [v[0] for v in verbs(calls(stack))] == ["up", "up", "run"]
@@ -275,8 +287,10 @@ def test_unknown_environment_is_a_clean_error(stack: Path) -> None:
 
 
 def test_failing_picks_the_broken_service_not_the_ones_still_starting() -> None:
-    rows = [{"Service": "redis", "State": "running", "Health": "starting"},
-            {"Service": "rabbitmq", "State": "restarting", "Health": ""}]
+    rows = [
+        {"Service": "redis", "State": "running", "Health": "starting"},
+        {"Service": "rabbitmq", "State": "restarting", "Health": ""},
+    ]
     assert cops.failing(rows, ["redis", "rabbitmq"]) == ["rabbitmq"]
     # A timeout: nothing broken, the slow one is named.
     assert cops.failing(rows[:1], ["redis"]) == ["redis"]
@@ -285,13 +299,18 @@ def test_failing_picks_the_broken_service_not_the_ones_still_starting() -> None:
 
 
 def test_parse_ps_treats_unhealthy_as_not_running() -> None:
-    states = cops.parse_ps("redis\trunning\tUp 2 minutes (healthy)\nengine\trunning\tUp 1 minute (unhealthy)\n")
+    states = cops.parse_ps(
+        "redis\trunning\tUp 2 minutes (healthy)\nengine\trunning\tUp 1 minute (unhealthy)\n"
+    )
     assert states == {"redis": "running", "engine": "unhealthy"}
 
 
 def test_compose_ps_json_both_formats() -> None:
     assert cops.parse_compose_ps('[{"Service": "a"}]') == [{"Service": "a"}]
-    assert cops.parse_compose_ps('{"Service": "a"}\n{"Service": "b"}\n') == [{"Service": "a"}, {"Service": "b"}]
+    assert cops.parse_compose_ps('{"Service": "a"}\n{"Service": "b"}\n') == [
+        {"Service": "a"},
+        {"Service": "b"},
+    ]
     assert cops.parse_compose_ps("") == []
 
 
@@ -307,7 +326,8 @@ def test_a_world_readable_env_file_is_refused_with_the_fix(stack: Path) -> None:
 
 
 def test_a_job_refused_by_a_database_says_the_env_file_no_longer_matches(
-        stack: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stack: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # compose/<env>/.env deleted and re-created while the data volumes kept the old password.
     monkeypatch.setenv("FAKE_COMPOSE_RUN_FAIL", "ERROR bootstrap: (403) 'ACCESS_REFUSED - Login was refused'")
     result = run_doit(stack, "compose_up", f"env={ENV}")

@@ -1,4 +1,5 @@
 """Configuration loading: every bad input names the file, the key path and the line."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -88,7 +89,12 @@ def test_bad_service_name(envs: Path) -> None:
 
 
 def test_port_out_of_range(envs: Path) -> None:
-    edit(envs, "stack.yaml", "{name: http, port: 3000, publish: 3000}", "{name: http, port: 70000, publish: 3000}")
+    edit(
+        envs,
+        "stack.yaml",
+        "{name: http, port: 3000, publish: 3000}",
+        "{name: http, port: 70000, publish: 3000}",
+    )
     err = error(envs, None)
     assert err.keypath == "services.session-agent.ports[0].port"
     assert "port 70000 is out of range" in str(err) and "between 1 and 65535" in str(err)

@@ -1,5 +1,6 @@
 """`doit deploy:<env>` against the fake kubectl: pinned registry images, no-op re-run,
 rollback with reasons, smoke check. The fake docker makes `push:<env>` a no-op."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -41,8 +42,11 @@ def test_deploy_pins_registry_images_and_is_a_noop_twice(project: Path, dev: Fak
     assert _image(dev, "engine") == f"{REGISTRY}/{_ref(project, 'engine')}"
     assert dev.get("Job", "bootstrap", NS) is not None
     assert "smoke check: 3 deployments ready" in first.out
-    assert all(c["argv"][:2] == ["--context", "srvthreds-dev"] for c in dev.calls("kubectl")
-               if c["argv"][0] != "kustomize")
+    assert all(
+        c["argv"][:2] == ["--context", "srvthreds-dev"]
+        for c in dev.calls("kubectl")
+        if c["argv"][0] != "kustomize"
+    )
     dev.clear_calls()
     again = run_doit(project, "deploy:dev", "env=dev")
     assert again.code == 0, again.out
@@ -68,8 +72,7 @@ def test_new_tag_rolls_out_and_failure_rolls_back(project: Path, dev: FakeCluste
     assert _image(dev, "engine") == good
 
 
-def test_unreachable_cluster_fails_cleanly(project: Path, fake_cluster: FakeCluster,
-                                           tmp_path: Path) -> None:
+def test_unreachable_cluster_fails_cleanly(project: Path, fake_cluster: FakeCluster, tmp_path: Path) -> None:
     assert fake_cluster.bin_dir is not None
     fake_docker.install(fake_cluster.bin_dir, tmp_path / "fake-docker")
     assert run_doit(project, "images", "env=dev").code == 0

@@ -3,6 +3,7 @@ stack, status tells the truth, and rollback re-applies a recorded known-good rel
 
 Each test records the exit code and the seconds until the failure was reported
 (`SCENARIOS`, printed at the end of the session with -s) for the closing note."""
+
 from __future__ import annotations
 
 import re
@@ -116,6 +117,7 @@ def test_bad_release_on_a_running_stack_is_rolled_back_and_stays_failing(stack: 
 
 def test_published_port_is_what_the_cluster_dials(project: Path) -> None:
     from tasks import config
+
     stack_yaml = project / "environments/stack.yaml"
     doc = yaml.safe_load(stack_yaml.read_text())
     doc["databases"]["mongodb"]["publish"] = 15432
@@ -164,7 +166,9 @@ def _bad_release(project: Path, dev: FakeCluster) -> str:
 
 def _workflow_rollback_needed(project: Path) -> bool:
     """What .github/workflows/deploy.yml's `restored` step decides (its rollback step's `if`)."""
-    workflow = yaml.safe_load((Path(__file__).resolve().parent.parent / ".github/workflows/deploy.yml").read_text())
+    workflow = yaml.safe_load(
+        (Path(__file__).resolve().parent.parent / ".github/workflows/deploy.yml").read_text()
+    )
     steps = {s.get("name"): s for s in workflow["jobs"]["deploy"]["steps"]}
     assert "steps.restored.outcome != 'success'" in steps["Roll back"]["if"]
     assert steps["Did the deploy restore the previous release?"]["run"].startswith("doit deploy_restored:")
@@ -187,8 +191,9 @@ def test_failed_deploy_then_workflow_rollback_keeps_the_good_release(project: Pa
     assert not any(c["argv"][-2:-1] == ["undo"] for c in dev.mutating_calls("kubectl"))
 
 
-def test_rollback_after_a_bad_release_that_went_live_twice_changes_nothing(project: Path,
-                                                                           dev: FakeCluster) -> None:
+def test_rollback_after_a_bad_release_that_went_live_twice_changes_nothing(
+    project: Path, dev: FakeCluster
+) -> None:
     assert run_doit(project, "deploy:dev", "env=dev").code == 0
     good = _image(dev, "engine")
     module = project / "demo/srvthreds_demo/engine.py"
@@ -196,7 +201,9 @@ def test_rollback_after_a_bad_release_that_went_live_twice_changes_nothing(proje
     assert run_doit(project, "images:engine", "env=dev").code == 0
     assert run_doit(project, "deploy:dev", "env=dev").code == 0
     assert _image(dev, "engine") != good
-    assert _workflow_rollback_needed(project)  # deploy succeeded, restored nothing: a later failure rolls back
+    assert _workflow_rollback_needed(
+        project
+    )  # deploy succeeded, restored nothing: a later failure rolls back
     known = project / ".build/dev/deploy/known-good.json"
     assert good.rsplit("/", 1)[-1] in known.read_text()
     first = timed("rollback, first run", run_doit, project, "rollback:dev", "env=dev")
@@ -229,22 +236,37 @@ def test_failing_statefulset_is_waited_for_and_named(stack: Stack) -> None:
 
 
 def _pod(reason: str, restarts: int) -> dict[str, object]:
-    return {"metadata": {"name": "engine-abc-1", "labels": {"app.kubernetes.io/name": "engine"},
-                         "ownerReferences": [{"kind": "ReplicaSet"}]},
-            "status": {"conditions": [{"type": "Ready", "status": "False"}],
-                       "containerStatuses": [{"restartCount": restarts, "state": {"waiting": {"reason": reason}}}]}}
+    return {
+        "metadata": {
+            "name": "engine-abc-1",
+            "labels": {"app.kubernetes.io/name": "engine"},
+            "ownerReferences": [{"kind": "ReplicaSet"}],
+        },
+        "status": {
+            "conditions": [{"type": "Ready", "status": "False"}],
+            "containerStatuses": [{"restartCount": restarts, "state": {"waiting": {"reason": reason}}}],
+        },
+    }
 
 
-@pytest.mark.parametrize(("reason", "restarts", "state"), [
-    ("CrashLoopBackOff", 1, "progressing"),  # a service that started before its broker: give it time
-    ("CrashLoopBackOff", 3, "failed"),
-    ("ImagePullBackOff", 0, "failed"),  # never heals by waiting
-    ("ContainerCreating", 0, "progressing"),
-])
+@pytest.mark.parametrize(
+    ("reason", "restarts", "state"),
+    [
+        ("CrashLoopBackOff", 1, "progressing"),  # a service that started before its broker: give it time
+        ("CrashLoopBackOff", 3, "failed"),
+        ("ImagePullBackOff", 0, "failed"),  # never heals by waiting
+        ("ContainerCreating", 0, "progressing"),
+    ],
+)
 def test_which_pod_states_fail_a_rollout_early(reason: str, restarts: int, state: str) -> None:
     from tasks.ops import k8s_health
-    deployment = {"kind": "Deployment", "metadata": {"name": "engine", "generation": 2},
-                  "spec": {"replicas": 1}, "status": {"observedGeneration": 2, "replicas": 1}}
+
+    deployment = {
+        "kind": "Deployment",
+        "metadata": {"name": "engine", "generation": 2},
+        "spec": {"replicas": 1},
+        "status": {"observedGeneration": 2, "replicas": 1},
+    }
     got = k8s_health.verdict(deployment, [_pod(reason, restarts)])
     assert (got.state, got.ready, got.desired) == (state, 0, 1)
     if state == "failed":

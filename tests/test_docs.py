@@ -1,5 +1,6 @@
 """The docs stay true: their command examples that need no daemon or cluster run on a
 scratch copy of the project, and the facts they quote match the code that has them."""
+
 from __future__ import annotations
 
 import re
@@ -14,8 +15,12 @@ from testing.project import REPO, copy_project, run_doit
 # The examples run whole commands (doctor, list --status) that ask docker and kubectl.
 pytestmark = pytest.mark.usefixtures("fake_machine")
 
-DOCS = [REPO / "README.md", REPO / "CHANGELOG.md", REPO / "terraform/environments/README.md",
-        *sorted((REPO / "docs").glob("*.md"))]
+DOCS = [
+    REPO / "README.md",
+    REPO / "CHANGELOG.md",
+    REPO / "terraform/environments/README.md",
+    *sorted((REPO / "docs").glob("*.md")),
+]
 # What may run here: no daemon, no cluster, no cloud account.
 SAFE = {"list", "help", "info", "doctor", "render", "validate", "tf_fmt", "tf_validate", "checkov"}
 DOIT_COMMANDS = {"list", "help", "info"}
@@ -78,8 +83,11 @@ def test_example_runs(command: str, scratch: Path, monkeypatch: pytest.MonkeyPat
     elif args[:1] == ["doctor"]:
         # Whether this machine has everything is not the docs' business; the table is.
         assert result.code in (0, 1), result.out
-        assert any(line.split()[:3] == ["check", "status", "found"] for line in result.out.splitlines()
-                   if line.strip()), result.out
+        assert any(
+            line.split()[:3] == ["check", "status", "found"]
+            for line in result.out.splitlines()
+            if line.strip()
+        ), result.out
     else:
         assert result.code == 0, result.out
 
@@ -90,7 +98,7 @@ def test_readme_doctor_output_has_the_rows_doctor_prints(scratch: Path) -> None:
     shown = [line.split("  ")[0] for line in block.splitlines()[2:] if line and not line.startswith("(")]
     real = run_doit(scratch, "doctor").out.splitlines()
     start = next(i for i, line in enumerate(real) if line.startswith("check "))
-    printed = [line.split("  ")[0] for line in real[start + 2:] if line.strip()][:len(shown) - 1]
+    printed = [line.split("  ")[0] for line in real[start + 2 :] if line.strip()][: len(shown) - 1]
     assert shown[:-1] == printed
     assert block.splitlines()[0].split() == real[start].split()
 
@@ -138,8 +146,10 @@ def task_names(project: Path, env: str) -> list[str]:
     return [line.split()[0] for line in result.out.splitlines() if line.strip()]
 
 
-@pytest.mark.parametrize(("doc", "env"), [("docs/compose.md", "offline"), ("docs/minikube.md", "minikube"),
-                                          ("docs/cloud.md", "dev")])
+@pytest.mark.parametrize(
+    ("doc", "env"),
+    [("docs/compose.md", "offline"), ("docs/minikube.md", "minikube"), ("docs/cloud.md", "dev")],
+)
 def test_task_graph_pictures_name_tasks_that_exist(doc: str, env: str, scratch: Path) -> None:
     text = (REPO / doc).read_text(encoding="utf-8")
     named = set()
@@ -153,7 +163,11 @@ def test_task_graph_pictures_name_tasks_that_exist(doc: str, env: str, scratch: 
     # Some steps exist only with some settings (hooks, image-load): those must at least be
     # task names the code creates.
     source = "".join(p.read_text(encoding="utf-8") for p in (REPO / "tasks").glob("*_tasks.py"))
-    missing = [w for w in sorted(named)
-               if not (w in names or (w.endswith("*") and any(n.startswith(w[:-1]) for n in names))
-                       or f'"{w}"' in source)]
+    missing = [
+        w
+        for w in sorted(named)
+        if not (
+            w in names or (w.endswith("*") and any(n.startswith(w[:-1]) for n in names)) or f'"{w}"' in source
+        )
+    ]
     assert missing == [], f"{doc} draws tasks that do not exist: {missing}"

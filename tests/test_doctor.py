@@ -1,6 +1,7 @@
 """`doit doctor`: one table of what the machine has; fails only on what env=<name> needs.
 
 Programs are faked at the PATH boundary (fake executables), as everywhere else."""
+
 from __future__ import annotations
 
 import os
@@ -36,8 +37,10 @@ def machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_table_lists_every_check_and_which_workflow_needs_it(machine: Path) -> None:
-    checks = [doctor.Check("python", "Python >= 3.11", True, "3.11.7"),
-              doctor.Check("minikube", "minikube", False, "not installed", "install it")]
+    checks = [
+        doctor.Check("python", "Python >= 3.11", True, "3.11.7"),
+        doctor.Check("minikube", "minikube", False, "not installed", "install it"),
+    ]
     assert doctor.table(checks, ["compose"]).splitlines() == [
         "check           status   found          compose*  offline  minikube  cloud",
         "--------------  -------  -------------  --------  -------  --------  -----",
@@ -60,8 +63,10 @@ def test_missing_needed_tool_fails_with_its_fix(project: Path, machine: Path) ->
     fake(machine, "aws", 'echo "aws-cli/1.45.11 Python/3.11"\n')  # v1: the deploy chain needs v2
     result = run_doit(project, "doctor", "env=dev")
     assert result.code != 0
-    assert ("AWS CLI v2 is missing here (aws-cli/1.45.11): install the AWS CLI v2: "
-            "https://docs.aws.amazon.com/cli/.") in result.out
+    assert (
+        "AWS CLI v2 is missing here (aws-cli/1.45.11): install the AWS CLI v2: "
+        "https://docs.aws.amazon.com/cli/."
+    ) in result.out
 
 
 def test_daemon_down_is_the_one_sentence(project: Path, machine: Path) -> None:
@@ -107,7 +112,8 @@ def test_workflows_follow_the_environment() -> None:
 
 
 def test_offline_preflight_needs_debootstrap_only_while_the_base_is_not_built(
-        machine: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    machine: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tasks import config, doctor_tasks
     from tasks.ops import docker_images
     from testing.project import REPO
@@ -119,14 +125,20 @@ def test_offline_preflight_needs_debootstrap_only_while_the_base_is_not_built(
     # No debootstrap on this PATH: one sentence with the fix.
     failed = doctor_tasks.preflight_images(offline)
     assert failed is not None
-    assert failed.get_msg().strip() == ("debootstrap + root is missing here (debootstrap not installed): "
-                                        "install it (Debian: `apt-get install debootstrap`).")
+    assert failed.get_msg().strip() == (
+        "debootstrap + root is missing here (debootstrap not installed): "
+        "install it (Debian: `apt-get install debootstrap`)."
+    )
     # Once the daemon has the recorded base, it is kept: no debootstrap, no root needed.
     folder = tmp_path / ".build" / "offline" / "images"
     folder.mkdir(parents=True)
     (folder / "base.iid").write_text("sha256:b1\n")
     (folder / "base.ref").write_text("srvthreds/base:b1\n")
-    fake(machine, "docker", 'case "$1" in version) echo 24.0.7;; image) echo "sha256:b1 srvthreds/base:b1";; esac\n')
+    fake(
+        machine,
+        "docker",
+        'case "$1" in version) echo 24.0.7;; image) echo "sha256:b1 srvthreds/base:b1";; esac\n',
+    )
     docker_images.LISTINGS.forget()
     assert doctor_tasks.images_needs(offline) == ("docker",)
     assert doctor_tasks.preflight_images(offline) is None
@@ -136,17 +148,29 @@ def test_offline_preflight_needs_debootstrap_only_while_the_base_is_not_built(
 def test_busy_port_sentence_names_the_environment_file() -> None:
     from tasks import doctor_tasks
 
-    check = doctor.Check("ports", "free host ports (local)", False, "in use: 3000",
-                         "stop what holds them, or change `publish:` in environments/local.yaml")
-    assert doctor_tasks.sentence(check) == ("Host ports in use: 3000: stop what holds them, or change "
-                                            "`publish:` in environments/local.yaml.")
+    check = doctor.Check(
+        "ports",
+        "free host ports (local)",
+        False,
+        "in use: 3000",
+        "stop what holds them, or change `publish:` in environments/local.yaml",
+    )
+    assert doctor_tasks.sentence(check) == (
+        "Host ports in use: 3000: stop what holds them, or change `publish:` in environments/local.yaml."
+    )
 
 
 def test_permission_denied_is_not_called_a_down_daemon(project: Path, machine: Path) -> None:
-    fake(machine, "docker", 'echo "permission denied while trying to connect to the Docker daemon socket at '
-         'unix:///var/run/docker.sock" >&2; exit 1\n')
+    fake(
+        machine,
+        "docker",
+        'echo "permission denied while trying to connect to the Docker daemon socket at '
+        'unix:///var/run/docker.sock" >&2; exit 1\n',
+    )
     result = run_doit(project, "doctor", "env=dev")
     assert result.code != 0
     assert "Docker daemon             MISSING  permission denied" in result.out
-    assert ("  - You may not use the Docker daemon: add your user to the `docker` group, or run as root."
-            in result.out.splitlines())
+    assert (
+        "  - You may not use the Docker daemon: add your user to the `docker` group, or run as root."
+        in result.out.splitlines()
+    )

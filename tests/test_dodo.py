@@ -1,4 +1,5 @@
 """doit pipelines run in-process on a copy of the project: incremental and all-or-nothing."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,8 +22,13 @@ def test_editing_one_environment_rerenders_only_its_outputs(project: Path) -> No
     again = run_doit(project, "render")
     assert again.code == 0
     # docs/placement.md is drawn from every environment, so it re-renders too.
-    assert sorted(again.executed()) == ["render:compose-staging", "render:config", "render:docs-placement",
-                                        "render:k8s-staging", "render:terraform-staging"]
+    assert sorted(again.executed()) == [
+        "render:compose-staging",
+        "render:config",
+        "render:docs-placement",
+        "render:k8s-staging",
+        "render:terraform-staging",
+    ]
     assert 'NODE_ENV: "staging2"' in (project / "k8s/overlays/staging/configmap-staging.yaml").read_text()
 
 
@@ -82,7 +88,9 @@ def test_changing_the_kubernetes_version_validates_again(project: Path) -> None:
     assert run_doit(project, "validate:k8s-minikube").code == 0
     assert run_doit(project, "validate:k8s-minikube").executed() == []
     stack = project / "environments" / "stack.yaml"
-    stack.write_text(stack.read_text().replace('kubernetes_version: "1.33.0"', 'kubernetes_version: "1.32.0"'))
+    stack.write_text(
+        stack.read_text().replace('kubernetes_version: "1.33.0"', 'kubernetes_version: "1.32.0"')
+    )
     for env in ("dev", "staging", "prod"):  # EKS must run the version the manifests are checked against
         path = project / "environments" / f"{env}.yaml"
         path.write_text(path.read_text().replace('cluster_version: "1.33"', 'cluster_version: "1.32"'))

@@ -1,4 +1,5 @@
 """Default-deny egress, plus DNS and each workload's declared `uses` (rendered base)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,7 +32,7 @@ def test_each_workload_may_reach_exactly_what_it_uses() -> None:
         rules = pol[f"egress-{name}"]["spec"]["egress"]
         reached = [r["to"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for r in rules]
         assert reached == uses, name
-        for rule, dep in zip(rules, uses):
+        for rule, dep in zip(rules, uses, strict=False):
             db = stack["databases"][dep]
             assert {p["port"] for p in rule["ports"]} == {db["port"], db.get("publish", db["port"])}
 
@@ -43,5 +44,7 @@ def test_a_published_port_is_allowed_too(project: Path) -> None:
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     assert run_doit(project, "render").code == 0
     rules = _policies(project)["egress-engine"]["spec"]["egress"]
-    redis = next(r for r in rules if r["to"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "redis")
+    redis = next(
+        r for r in rules if r["to"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "redis"
+    )
     assert {p["port"] for p in redis["ports"]} == {6379, 16379}

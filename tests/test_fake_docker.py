@@ -1,6 +1,7 @@
 """Behavioural tests for the one fake `docker`, the fake `docker-compose` and the harness that
 installs every fake: the semantics the product tests rely on, so a product test failing against
 the fakes points at the product."""
+
 from __future__ import annotations
 
 import os
@@ -14,9 +15,18 @@ from testing.fakes import compose as fake_compose
 from testing.fakes.docker import FakeDocker
 
 
-def run(*argv: str, env: dict[str, str] | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(list(argv), capture_output=True, text=True, input=stdin, timeout=60, check=False,
-                          env={**os.environ, **(env or {})})
+def run(
+    *argv: str, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        list(argv),
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=60,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_build_is_content_addressed_and_tag_moves(fake_docker_daemon: FakeDocker, tmp_path: Path) -> None:
@@ -26,8 +36,15 @@ def test_build_is_content_addressed_and_tag_moves(fake_docker_daemon: FakeDocker
     (context / "app.txt").write_text("v1\n")
 
     def build() -> str:
-        done = run("docker", "build", "-f", str(context / "Dockerfile"), "--iidfile", str(tmp_path / "iid"),
-                   str(context))
+        done = run(
+            "docker",
+            "build",
+            "-f",
+            str(context / "Dockerfile"),
+            "--iidfile",
+            str(tmp_path / "iid"),
+            str(context),
+        )
         assert done.returncode == 0, done.stderr
         return (tmp_path / "iid").read_text()
 
@@ -59,7 +76,11 @@ def test_image_rm_refuses_an_image_a_container_uses(fake_docker_daemon: FakeDock
     assert run("docker", "image", "rm", "r/b:1").returncode == 0
     assert fake_docker_daemon.refs() == ["r/a:1"]
     assert run("docker", "inspect", "--format", "{{.Image}}", "c1").stdout == used + "\n"
-    assert [c["mutating"] for c in fake_docker_daemon.calls()] == [False, True, False]  # a failure changes nothing
+    assert [c["mutating"] for c in fake_docker_daemon.calls()] == [
+        False,
+        True,
+        False,
+    ]  # a failure changes nothing
 
 
 def test_an_unsupported_call_fails_loudly(fake_docker_daemon: FakeDocker) -> None:
@@ -68,33 +89,51 @@ def test_an_unsupported_call_fails_loudly(fake_docker_daemon: FakeDocker) -> Non
     assert fake_docker_daemon.calls()[-1]["exit"] == 125
 
 
-def test_compose_up_shows_in_docker_ps_and_down_volumes_removes_data(fake_docker_daemon: FakeDocker,
-                                                                     tmp_path: Path) -> None:
+def test_compose_up_shows_in_docker_ps_and_down_volumes_removes_data(
+    fake_docker_daemon: FakeDocker, tmp_path: Path
+) -> None:
     bin_dir = tmp_path / "fake-docker-bin"
     fake_compose.install(bin_dir, fake_docker_daemon.state_dir, log=fake_docker_daemon.log)
-    (tmp_path / "c.yml").write_text("name: proj\nservices:\n  db: {image: r/db:1}\n  api: {image: r/api:1}\n"
-                                    "volumes:\n  data: {}\n")
+    (tmp_path / "c.yml").write_text(
+        "name: proj\nservices:\n  db: {image: r/db:1}\n  api: {image: r/api:1}\nvolumes:\n  data: {}\n"
+    )
     compose = ("docker-compose", "-f", str(tmp_path / "c.yml"))
     assert run(*compose, "up", "-d", "--wait", "db", env={"DB_IMAGE": "r/db:1"}).returncode == 0
-    ps = run("docker", "ps", "-a", "--filter", "label=com.docker.compose.project=proj",
-             "--format", '{{.Label "com.docker.compose.service"}}\t{{.State}}\t{{.Status}}')
+    ps = run(
+        "docker",
+        "ps",
+        "-a",
+        "--filter",
+        "label=com.docker.compose.project=proj",
+        "--format",
+        '{{.Label "com.docker.compose.service"}}\t{{.State}}\t{{.Status}}',
+    )
     assert ps.stdout == "db\trunning\tUp 1 minute (healthy)\n"
     created = run("docker", "volume", "inspect", "--format", "{{.Name}} {{.CreatedAt}}", "proj_data").stdout
     assert created.startswith("proj_data ")
     assert run(*compose, "down").returncode == 0
-    assert run("docker", "volume", "inspect", "--format", "{{.Name}} {{.CreatedAt}}", "proj_data").stdout == created
+    assert (
+        run("docker", "volume", "inspect", "--format", "{{.Name}} {{.CreatedAt}}", "proj_data").stdout
+        == created
+    )
     assert run(*compose, "up", "-d", "db").returncode == 0
     assert run(*compose, "down", "--volumes").returncode == 0
     assert run("docker", "volume", "inspect", "proj_data").returncode == 1  # wiped
     assert run("docker", "ps", "-aq").stdout == ""
-    tools = [(c["tool"], c["mutating"]) for c in harness.read_calls(fake_docker_daemon.log)
-             if c["tool"] == "docker-compose"]
+    tools = [
+        (c["tool"], c["mutating"])
+        for c in harness.read_calls(fake_docker_daemon.log)
+        if c["tool"] == "docker-compose"
+    ]
     assert tools == [("docker-compose", True)] * 4
 
 
-def test_compose_up_unhealthy_fails_like_up_wait(fake_docker_daemon: FakeDocker, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    fake_compose.install(tmp_path / "fake-docker-bin", fake_docker_daemon.state_dir, log=fake_docker_daemon.log)
+def test_compose_up_unhealthy_fails_like_up_wait(
+    fake_docker_daemon: FakeDocker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_compose.install(
+        tmp_path / "fake-docker-bin", fake_docker_daemon.state_dir, log=fake_docker_daemon.log
+    )
     (tmp_path / "c.yml").write_text("name: proj\nservices:\n  db: {image: r/db:1}\n")
     monkeypatch.setenv("FAKE_COMPOSE_UNHEALTHY", "db")
     done = run("docker-compose", "-f", str(tmp_path / "c.yml"), "up", "-d", "--wait", "db")
@@ -102,13 +141,16 @@ def test_compose_up_unhealthy_fails_like_up_wait(fake_docker_daemon: FakeDocker,
     assert fake_docker_daemon.store()["containers"]["proj-db-1"]["health"] == "unhealthy"  # it stays
 
 
-def test_a_scripted_fake_is_marked_and_logs_argv_and_exit(fakebin: harness.FakeBin,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_scripted_fake_is_marked_and_logs_argv_and_exit(
+    fakebin: harness.FakeBin, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = fakebin.script("minikube", 'echo "args: $*"; cat; exit 7\n')
     assert harness.is_fake(path)
     fakebin.activate(monkeypatch)
     done = run("minikube", "status", "-p", "x y", stdin="from stdin\n")
     assert (done.returncode, done.stdout) == (7, "args: status -p x y\nfrom stdin\n")
-    assert fakebin.calls() == [{"tool": "minikube", "argv": ["status", "-p", "x y"], "mutating": False, "exit": 7}]
+    assert fakebin.calls() == [
+        {"tool": "minikube", "argv": ["status", "-p", "x y"], "mutating": False, "exit": 7}
+    ]
     fakebin.clear_calls()
     assert fakebin.calls() == []

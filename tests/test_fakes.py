@@ -34,7 +34,9 @@ def kubectl(*argv: str, stdin: str | None = None) -> subprocess.CompletedProcess
 
 
 def start() -> subprocess.CompletedProcess[str]:
-    return run("minikube", "-p", PROFILE, "start", "--driver=docker", "--cpus=4", "--memory=8192", "--disk-size=20g")
+    return run(
+        "minikube", "-p", PROFILE, "start", "--driver=docker", "--cpus=4", "--memory=8192", "--disk-size=20g"
+    )
 
 
 def deployment_yaml(image: str = "engine:v1", replicas: int = 2, name: str = "engine") -> str:
@@ -123,7 +125,9 @@ def test_start_twice_keeps_uid_and_status_reports_running(fake_cluster: FakeClus
     assert start().returncode == 0
     uid = fake_cluster.uid
     # The second start must not recreate the cluster: UID identity is how the product detects recreation.
-    second = run("minikube", "-p", PROFILE, "start", "--driver=docker", "--cpus=2", "--memory=8192", "--disk-size=20g")
+    second = run(
+        "minikube", "-p", PROFILE, "start", "--driver=docker", "--cpus=2", "--memory=8192", "--disk-size=20g"
+    )
     assert second.returncode == 0
     assert fake_cluster.uid == uid
     # Like real minikube, resources of an existing cluster don't change; it only warns.
@@ -132,8 +136,12 @@ def test_start_twice_keeps_uid_and_status_reports_running(fake_cluster: FakeClus
     status = run("minikube", "-p", PROFILE, "status", "--output", "json")
     assert status.returncode == 0
     assert json.loads(status.stdout) == {
-        "Name": PROFILE, "Host": "Running", "Kubelet": "Running", "APIServer": "Running",
-        "Kubeconfig": "Configured", "Worker": False,
+        "Name": PROFILE,
+        "Host": "Running",
+        "Kubelet": "Running",
+        "APIServer": "Running",
+        "Kubeconfig": "Configured",
+        "Worker": False,
     }
     uid_out = kubectl("get", "namespace", "kube-system", "-o", "jsonpath={.metadata.uid}")
     assert uid_out.stdout == uid  # jsonpath output has no trailing newline, like kubectl
@@ -180,9 +188,15 @@ def test_addons_images_and_docker_env(running: FakeCluster, monkeypatch: pytest.
 
     monkeypatch.setenv("FAKE_DOCKER_HOST", "tcp://127.0.0.1:2376")
     env = run("minikube", "-p", PROFILE, "docker-env", "--shell", "none")
-    assert env.stdout.splitlines() == ["DOCKER_HOST=tcp://127.0.0.1:2376", f"MINIKUBE_ACTIVE_DOCKERD={PROFILE}"]
+    assert env.stdout.splitlines() == [
+        "DOCKER_HOST=tcp://127.0.0.1:2376",
+        f"MINIKUBE_ACTIVE_DOCKERD={PROFILE}",
+    ]
     mutating = [c["argv"] for c in running.mutating_calls()]
-    assert mutating == [["-p", PROFILE, "addons", "enable", "ingress"], ["-p", PROFILE, "image", "load", "engine:dev"]]
+    assert mutating == [
+        ["-p", PROFILE, "addons", "enable", "ingress"],
+        ["-p", PROFILE, "image", "load", "engine:dev"],
+    ]
 
 
 # --------------------------------------------------------------------------- unknown / invalid
@@ -216,9 +230,17 @@ def test_unknown_context_fails(running: FakeCluster) -> None:
 def test_apply_twice_is_unchanged_and_not_mutating(running: FakeCluster, tmp_path: Path) -> None:
     first = apply(deployment_yaml(), tmp_path)
     assert first.returncode == 0, first.stderr
-    assert first.stdout.splitlines() == ["namespace/srv created", "deployment.apps/engine created", "service/engine created"]
+    assert first.stdout.splitlines() == [
+        "namespace/srv created",
+        "deployment.apps/engine created",
+        "service/engine created",
+    ]
     second = apply(deployment_yaml(), tmp_path)
-    assert second.stdout.splitlines() == ["namespace/srv unchanged", "deployment.apps/engine unchanged", "service/engine unchanged"]
+    assert second.stdout.splitlines() == [
+        "namespace/srv unchanged",
+        "deployment.apps/engine unchanged",
+        "service/engine unchanged",
+    ]
     assert [c["mutating"] for c in running.calls()] == [True, False]
     # stdin form is equivalent
     third = kubectl("apply", "-f", "-", stdin=deployment_yaml())
@@ -234,7 +256,10 @@ def test_revision_only_changes_with_template(running: FakeCluster, tmp_path: Pat
     assert running.revision("engine", NS) == 1
     dep = deployments()[0]
     assert dep["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "1"
-    assert dep["status"]["readyReplicas"] == 3 and dep["status"]["observedGeneration"] == dep["metadata"]["generation"] == 2
+    assert (
+        dep["status"]["readyReplicas"] == 3
+        and dep["status"]["observedGeneration"] == dep["metadata"]["generation"] == 2
+    )
     apply(deployment_yaml(image="engine:v2", replicas=3), tmp_path)
     assert running.revision("engine", NS) == 2
 
@@ -258,7 +283,10 @@ def test_rollout_undo_restores_previous_template(running: FakeCluster, tmp_path:
 def test_invalid_and_misplaced_objects_are_rejected(running: FakeCluster, tmp_path: Path) -> None:
     res = apply(JOB_YAML, tmp_path)  # namespace srv doesn't exist yet
     assert res.returncode == 1
-    assert 'Error from server (NotFound): error when creating' in res.stderr and 'namespaces "srv" not found' in res.stderr
+    assert (
+        "Error from server (NotFound): error when creating" in res.stderr
+        and 'namespaces "srv" not found' in res.stderr
+    )
     assert running.mutating_calls() == []
     crd = apply("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n", tmp_path, "w.yaml")
     assert crd.returncode == 1 and 'no matches for kind "Widget"' in crd.stderr
@@ -280,9 +308,13 @@ def test_injected_rollout_failure(running: FakeCluster, tmp_path: Path) -> None:
     assert res.stderr == 'error: deployment "engine" exceeded its progress deadline\n'
     status = deployments()[0]["status"]
     assert "readyReplicas" not in status  # omitted when 0, exactly like the API server
-    pods = json.loads(kubectl("-n", NS, "get", "pods", "-l", "app.kubernetes.io/name=engine", "-o", "json").stdout)["items"]
+    pods = json.loads(
+        kubectl("-n", NS, "get", "pods", "-l", "app.kubernetes.io/name=engine", "-o", "json").stdout
+    )["items"]
     assert len(pods) == 2
-    assert {p["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] for p in pods} == {"CrashLoopBackOff"}
+    assert {p["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] for p in pods} == {
+        "CrashLoopBackOff"
+    }
     pod = pods[0]["metadata"]["name"]
     assert pod.startswith("engine-")
     events = kubectl("-n", NS, "get", "events", "--field-selector", f"involvedObject.name={pod}")
@@ -315,7 +347,9 @@ def test_jobs_wait_delete_and_injected_failure(running: FakeCluster, tmp_path: P
     running.inject_job_failure("migrate")
     apply(JOB_YAML, tmp_path, "job.yaml")
     bad = kubectl("-n", NS, "wait", "--for=condition=complete", "job/migrate", "--timeout=120s")
-    assert bad.returncode == 1 and bad.stderr == "error: timed out waiting for the condition on jobs/migrate\n"
+    assert (
+        bad.returncode == 1 and bad.stderr == "error: timed out waiting for the condition on jobs/migrate\n"
+    )
 
 
 # --------------------------------------------------------------------------- drift
@@ -327,11 +361,16 @@ def test_namespace_deletion_drift(running: FakeCluster, tmp_path: Path) -> None:
     assert ns["metadata"]["uid"] and ns["status"]["phase"] == "Active"
     assert running.delete_namespace(NS)
     gone = kubectl("get", "namespace", NS, "-o", "json")
-    assert gone.returncode == 1 and gone.stderr == f'Error from server (NotFound): namespaces "{NS}" not found\n'
+    assert (
+        gone.returncode == 1 and gone.stderr == f'Error from server (NotFound): namespaces "{NS}" not found\n'
+    )
     assert running.objects(namespace=NS) == []
     # Re-applying recreates everything (a different namespace uid).
     assert "deployment.apps/engine created" in apply(deployment_yaml(), tmp_path).stdout
-    assert json.loads(kubectl("get", "namespace", NS, "-o", "json").stdout)["metadata"]["uid"] != ns["metadata"]["uid"]
+    assert (
+        json.loads(kubectl("get", "namespace", NS, "-o", "json").stdout)["metadata"]["uid"]
+        != ns["metadata"]["uid"]
+    )
     # kubectl delete namespace behaves the same and is idempotent with --ignore-not-found.
     assert kubectl("delete", "namespace", NS, "--ignore-not-found").stdout == f'namespace "{NS}" deleted\n'
     assert kubectl("delete", "namespace", NS, "--ignore-not-found").returncode == 0
@@ -357,7 +396,9 @@ def test_port_forward_exits_immediately(running: FakeCluster, tmp_path: Path) ->
 # --------------------------------------------------------------------------- delegation / concurrency
 
 
-def test_kustomize_and_client_version_delegate_to_real_kubectl(fake_cluster: FakeCluster, tmp_path: Path) -> None:
+def test_kustomize_and_client_version_delegate_to_real_kubectl(
+    fake_cluster: FakeCluster, tmp_path: Path
+) -> None:
     kdir = tmp_path / "k"
     kdir.mkdir()
     (kdir / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {a: b}\n")
@@ -378,7 +419,10 @@ def test_parallel_calls_do_not_lose_updates(running: FakeCluster, tmp_path: Path
     results: list[int] = []
 
     def worker(i: int) -> None:
-        manifest = f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm{i}, namespace: {NS}}}\ndata: {{i: '{i}'}}\n"
+        manifest = (
+            f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm{i}, namespace: {NS}}}\n"
+            f"data: {{i: '{i}'}}\n"
+        )
         results.append(kubectl("apply", "-f", "-", stdin=manifest).returncode)
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
@@ -387,5 +431,7 @@ def test_parallel_calls_do_not_lose_updates(running: FakeCluster, tmp_path: Path
     for t in threads:
         t.join()
     assert results == [0] * 8
-    assert sorted(o["metadata"]["name"] for o in running.objects("ConfigMap", NS)) == [f"cm{i}" for i in range(8)]
+    assert sorted(o["metadata"]["name"] for o in running.objects("ConfigMap", NS)) == [
+        f"cm{i}" for i in range(8)
+    ]
     assert len(running.calls()) == 9  # every call logged exactly once

@@ -4,6 +4,7 @@ never name the demo's project, package or services outside comments and docstrin
 The names come from the demo's own configuration (environments/stack.yaml), so a service
 added to the demo is guarded too; the demo and examples/ may name anything.
 """
+
 from __future__ import annotations
 
 import ast
@@ -29,10 +30,17 @@ def _python_code(text: str) -> str:
     """The source without comments and docstrings (any string that is a whole statement)."""
     docs: set[int] = set()
     for node in ast.walk(ast.parse(text)):
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+        if (
+            isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
             docs.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
-    kept = [tok.string for tok in tokenize.generate_tokens(io.StringIO(text).readline)
-            if tok.type != tokenize.COMMENT and not (tok.type == tokenize.STRING and tok.start[0] in docs)]
+    kept = [
+        tok.string
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline)
+        if tok.type != tokenize.COMMENT and not (tok.type == tokenize.STRING and tok.start[0] in docs)
+    ]
     return " ".join(kept)
 
 
@@ -62,7 +70,7 @@ def demo_mentions(root: Path, names: set[str]) -> list[str]:
             rel = path.relative_to(root).as_posix()
             if not path.is_file() or "__pycache__" in rel:
                 continue
-            for n, line in enumerate(code_of(path).splitlines(), 1):
+            for _n, line in enumerate(code_of(path).splitlines(), 1):
                 if match := word.search(line):
                     found.append(f"{rel}: {match.group(0)!r} in {line.strip()[:100]!r}")
     return found
@@ -75,10 +83,16 @@ def test_the_generic_parts_name_no_demo_service_package_or_project() -> None:
 def test_the_guard_finds_a_demo_name_in_code_but_not_in_a_comment(tmp_path: Path) -> None:
     (tmp_path / "tasks").mkdir()
     (tmp_path / "templates").mkdir()
-    (tmp_path / "tasks" / "a.py").write_text('"""About engine."""\n# engine\nUSER = "srvthreds"  # a default\n')
-    (tmp_path / "templates" / "b.yaml.j2").write_text("{# engine #}\n# session-agent\nname: session-agent  # x\n")
+    (tmp_path / "tasks" / "a.py").write_text(
+        '"""About engine."""\n# engine\nUSER = "srvthreds"  # a default\n'
+    )
+    (tmp_path / "templates" / "b.yaml.j2").write_text(
+        "{# engine #}\n# session-agent\nname: session-agent  # x\n"
+    )
     (tmp_path / "terraform" / "modules" / "db").mkdir(parents=True)
-    (tmp_path / "terraform" / "modules" / "db" / "main.tf").write_text('engine = "postgres"\nname = "engine"\n')
+    (tmp_path / "terraform" / "modules" / "db" / "main.tf").write_text(
+        'engine = "postgres"\nname = "engine"\n'
+    )
     assert demo_mentions(tmp_path, {"engine", "srvthreds", "session-agent"}) == [
         "tasks/a.py: 'srvthreds' in 'USER = \"srvthreds\"'",
         "templates/b.yaml.j2: 'session-agent' in 'name: session-agent'",

@@ -1,5 +1,6 @@
 """Health checks of kind http, tcp and exec (issue 12): Kubernetes probes, and Compose checks
 that need bash in the image, never a language runtime. Compose replicas."""
+
 from __future__ import annotations
 
 import http.server
@@ -48,7 +49,9 @@ def _run_like_compose(test: list[str]) -> int:
     """What the container runs: Compose turns `$$` into `$`, then execs the list after CMD."""
     assert test[0] == "CMD"
     argv = [arg.replace("$$", "$") for arg in test[1:]]
-    return subprocess.run(argv, capture_output=True, timeout=10, check=False, env={"PATH": "/usr/bin:/bin"}).returncode
+    return subprocess.run(
+        argv, capture_output=True, timeout=10, check=False, env={"PATH": "/usr/bin:/bin"}
+    ).returncode
 
 
 def test_compose_http_check_is_bash_only_and_wants_2xx_or_3xx(server: int) -> None:
@@ -56,7 +59,9 @@ def test_compose_http_check_is_bash_only_and_wants_2xx_or_3xx(server: int) -> No
         test = healthcheck.compose_test(Health("http", port=server, path=path))
         assert test[:3] == ["CMD", "bash", "-c"]
         assert (_run_like_compose(test) == 0) is healthy, path
-    assert _run_like_compose(healthcheck.compose_test(Health("http", port=_free_port(), path="/healthz"))) != 0
+    assert (
+        _run_like_compose(healthcheck.compose_test(Health("http", port=_free_port(), path="/healthz"))) != 0
+    )
 
 
 def test_compose_tcp_check_only_connects(server: int) -> None:
@@ -65,8 +70,12 @@ def test_compose_tcp_check_only_connects(server: int) -> None:
 
 
 def test_compose_exec_check_is_the_command_with_dollars_kept() -> None:
-    assert healthcheck.compose_test(Health("exec", command=("sh", "-c", "test -n $HOME"))) == \
-        ["CMD", "sh", "-c", "test -n $$HOME"]
+    assert healthcheck.compose_test(Health("exec", command=("sh", "-c", "test -n $HOME"))) == [
+        "CMD",
+        "sh",
+        "-c",
+        "test -n $$HOME",
+    ]
 
 
 def _kinds(data: dict[str, Any]) -> None:
@@ -116,9 +125,12 @@ def test_compose_renders_the_kind_and_the_replicas(kinds: Path) -> None:
 
 
 def test_a_published_service_keeps_one_container_where_compose_is_not_the_runtime(
-        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(project)
-    text = render.texts(render.compose(config.load("prod", project)))["compose/prod/docker-compose-services.yml"]
+    text = render.texts(render.compose(config.load("prod", project)))[
+        "compose/prod/docker-compose-services.yml"
+    ]
     services = yaml.safe_load(text)["services"]
     assert "replicas" not in services["session-agent"]["deploy"]  # publishes 3000, prod says 2
     assert "replicas is 2 here, but host port 3000 can be bound by one container only" in text

@@ -1,4 +1,5 @@
 """Image task wiring that needs no daemon."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """`doit info` names actions and checks (no lambdas, no addresses) and the real reason to run."""
+
 from __future__ import annotations
 
 import ast
@@ -15,10 +16,15 @@ from testing.project import REPO, run_doit
 def test_info_names_the_action_and_the_checks(project: Path) -> None:
     result = run_doit(project, "images:engine", command="info")
     assert " at 0x" not in result.out
-    assert ("actions    :\n - build_image(Config(local), Image(engine), 'demo/docker/Dockerfile.service', 'demo', "
-            "'srvthreds/engine', Build, 'engine', _no_env)\n") in result.out
-    assert " * The following uptodate checks say it must run:\n    - image_in_daemon(Image(engine), _no_env)" \
+    assert (
+        "actions    :\n - build_image(Config(local), Image(engine), "
+        "'demo/docker/Dockerfile.service', 'demo', "
+        "'srvthreds/engine', Build, 'engine', _no_env)\n"
+    ) in result.out
+    assert (
+        " * The following uptodate checks say it must run:\n    - image_in_daemon(Image(engine), _no_env)"
         in result.out
+    )
 
 
 def test_a_source_edit_is_the_service_images_own_reason_to_rebuild(project: Path) -> None:
@@ -49,9 +55,16 @@ def test_no_task_runs_or_checks_a_lambda(project: Path, monkeypatch) -> None:  #
 
 def test_task_creators_write_no_lambda() -> None:
     # Also what the loaded tasks above cannot show: value_savers appended while a check runs.
-    creators = [*sorted((REPO / "tasks").glob("*_tasks.py")), REPO / "tasks" / "creators.py",
-                REPO / "tasks" / "image_builds.py"]
-    found = [f"{path.relative_to(REPO)}:{node.lineno}" for path in creators
-             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(node, ast.Lambda)]
+    creators = [
+        *sorted((REPO / "tasks").glob("*_tasks.py")),
+        REPO / "tasks" / "creators.py",
+        REPO / "tasks" / "image_builds.py",
+    ]
+    found = [
+        f"{path.relative_to(REPO)}:{node.lineno}"
+        for path in creators
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Lambda)
+    ]
     assert len(creators) >= 10
     assert found == []

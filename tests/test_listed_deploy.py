@@ -5,6 +5,7 @@ PYTHONPATH of the child process tools.terraform starts (tests/fakes/terraform), 
 cluster by the stateful fake kubectl/minikube, docker and docker-compose by the one fake
 docker and its compose (testing/fakes). Our own functions always run.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,8 +36,9 @@ def fake_tf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeTerraform:
     return install_fake_terraform(tmp_path, monkeypatch)
 
 
-def test_a_failed_plan_is_not_recorded_and_runs_again(project: Path, fake_tf: FakeTerraform,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_plan_is_not_recorded_and_runs_again(
+    project: Path, fake_tf: FakeTerraform, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("FAKE_TF_FAIL", "plan")
     failed = run_doit(project, "tf_plan:dev")
     assert failed.code != 0, failed.out
@@ -54,8 +56,9 @@ def test_a_failed_plan_is_not_recorded_and_runs_again(project: Path, fake_tf: Fa
     assert fake_tf.commands() == ["init", "plan"]
 
 
-def test_a_failed_init_stops_before_the_plan(project: Path, fake_tf: FakeTerraform,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_init_stops_before_the_plan(
+    project: Path, fake_tf: FakeTerraform, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("FAKE_TF_FAIL", "init")
     failed = run_doit(project, "tf_plan:prod")
     assert failed.code != 0, failed.out
@@ -64,8 +67,9 @@ def test_a_failed_init_stops_before_the_plan(project: Path, fake_tf: FakeTerrafo
     assert not (project / ".build/prod/terraform/plan.inputs").exists()
 
 
-def test_a_failed_apply_reports_failure_and_uses_the_plan_up(project: Path, fake_tf: FakeTerraform,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_apply_reports_failure_and_uses_the_plan_up(
+    project: Path, fake_tf: FakeTerraform, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert run_doit(project, "tf_plan:staging").code == 0
     monkeypatch.setenv("FAKE_TF_FAIL", "apply")
     failed = run_doit(project, "tf_apply:staging")
@@ -96,8 +100,9 @@ def _daemon(tmp_path: Path) -> fake_docker.FakeDocker:
 
 
 @pytest.fixture
-def dev(project: Path, fake_cluster: FakeCluster, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> FakeCluster:
+def dev(
+    project: Path, fake_cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> FakeCluster:
     assert fake_cluster.bin_dir is not None
     fake_docker.install(fake_cluster.bin_dir, tmp_path / "fake-docker")
     monkeypatch.delenv("DOCKER_HOST", raising=False)  # the host's daemon: the "local" store
@@ -116,22 +121,32 @@ def _new_engine_release(project: Path, note: str) -> str:
 
 def _kubectl_apply(cluster: FakeCluster, doc: dict[str, Any]) -> None:
     """Create an object out of band, as an operator would (the fake kubectl, on PATH)."""
-    result = subprocess.run(["kubectl", "--context", cluster.profile, "apply", "-f", "-"],
-                            input=yaml.safe_dump(doc), capture_output=True, text=True, check=False,
-                            env=dict(os.environ))
+    result = subprocess.run(
+        ["kubectl", "--context", cluster.profile, "apply", "-f", "-"],
+        input=yaml.safe_dump(doc),
+        capture_output=True,
+        text=True,
+        check=False,
+        env=dict(os.environ),
+    )
     assert result.returncode == 0, result.stderr
 
 
-def test_a_deploy_without_a_local_env_file_never_writes_the_cloud_secret(project: Path,
-                                                                          dev: FakeCluster) -> None:
+def test_a_deploy_without_a_local_env_file_never_writes_the_cloud_secret(
+    project: Path, dev: FakeCluster
+) -> None:
     assert not (project / "compose/dev/.env").exists()
     first = run_doit(project, "deploy:dev", "env=dev")
     assert first.code == 0, first.out
     assert dev.get("Secret", "srvthreds-secrets", NS) is None  # created out of band, not by us
     assert not (project / ".build/dev/deploy/secrets.env").exists()
-    real = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-            "metadata": {"name": "srvthreds-secrets", "namespace": NS},
-            "stringData": {"RABBITMQ_PASSWORD": "the-real-one"}}
+    real = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": {"name": "srvthreds-secrets", "namespace": NS},
+        "stringData": {"RABBITMQ_PASSWORD": "the-real-one"},
+    }
     _kubectl_apply(dev, real)
     _new_engine_release(project, "a change, so the next deploy applies")
     second = run_doit(project, "deploy:dev", "env=dev")
@@ -157,8 +172,9 @@ def test_smoke_fails_when_a_deployment_is_missing(project: Path, dev: FakeCluste
     assert "smoke check failed: session-agent missing" in result.out
 
 
-def test_rollback_changes_what_runs_and_the_next_deploy_is_not_fooled(project: Path,
-                                                                      dev: FakeCluster) -> None:
+def test_rollback_changes_what_runs_and_the_next_deploy_is_not_fooled(
+    project: Path, dev: FakeCluster
+) -> None:
     assert run_doit(project, "deploy:dev", "env=dev").code == 0
     good = _image(dev, "engine")
     new = _new_engine_release(project, "a release that rolls out, then misbehaves")
@@ -177,8 +193,9 @@ def test_rollback_changes_what_runs_and_the_next_deploy_is_not_fooled(project: P
     assert _image(dev, "engine") == new
 
 
-def test_an_image_the_overlay_does_not_pin_is_refused_before_apply(project: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_image_the_overlay_does_not_pin_is_refused_before_apply(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The plan step (real `kubectl kustomize`): a recorded image whose repository the
     overlay does not use (a changed images.prefix, a renamed repository) pins nothing, and
     the workloads would run untagged (:latest) images."""
@@ -198,8 +215,9 @@ def test_an_image_the_overlay_does_not_pin_is_refused_before_apply(project: Path
         kd.plan(t, refs, None)
 
 
-def test_an_image_removed_from_the_daemon_is_built_again(project: Path, dev: FakeCluster,
-                                                         tmp_path: Path) -> None:
+def test_an_image_removed_from_the_daemon_is_built_again(
+    project: Path, dev: FakeCluster, tmp_path: Path
+) -> None:
     ref = _ref(project, "engine")
     daemon = _daemon(tmp_path)
     stores = list(daemon.state_dir.glob("daemon-*.json"))
@@ -262,9 +280,9 @@ def test_an_environment_edit_reaches_the_cluster_without_a_manual_render(stack: 
     assert config is not None and config["data"]["LOG_LEVEL"] == "WARNING"
 
 
-def test_a_new_environment_is_rendered_by_minikube_up_itself(project: Path, fake_cluster: FakeCluster,
-                                                            tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_new_environment_is_rendered_by_minikube_up_itself(
+    project: Path, fake_cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """An environment file written a moment ago and never rendered: minikube_up renders its
     overlay before applying it (an edit of an existing one also reaches the cluster through
     the overlay files, which are the render task's targets)."""
@@ -272,8 +290,10 @@ def test_a_new_environment_is_rendered_by_minikube_up_itself(project: Path, fake
 
     s = _stack(project, fake_cluster, tmp_path, monkeypatch, "image-load")
     (project / "environments/mkfresh.yaml").write_text(
-        (TEST_ENV_YAML % {"strategy": "image-load"}).replace("profile: mktest", "profile: mkfresh")
-        .replace("LOG_LEVEL: DEBUG", "LOG_LEVEL: ERROR"))
+        (TEST_ENV_YAML % {"strategy": "image-load"})
+        .replace("profile: mktest", "profile: mkfresh")
+        .replace("LOG_LEVEL: DEBUG", "LOG_LEVEL: ERROR")
+    )
     assert not (project / "k8s/overlays/mkfresh").exists()
     result = run_doit(project, "minikube_up", "env=mkfresh")
     assert result.code == 0, result.out
@@ -291,9 +311,9 @@ def test_minikube_up_refuses_a_cloud_environment(project: Path, fake_cluster: Fa
     assert fake_cluster.calls() == []  # no cluster was started or touched
 
 
-def test_docker_env_builds_in_minikubes_daemon_not_the_hosts(project: Path, fake_cluster: FakeCluster,
-                                                             tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_docker_env_builds_in_minikubes_daemon_not_the_hosts(
+    project: Path, fake_cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import hashlib
 
     s = _stack(project, fake_cluster, tmp_path, monkeypatch, "docker-env")
@@ -308,9 +328,9 @@ def test_docker_env_builds_in_minikubes_daemon_not_the_hosts(project: Path, fake
     assert builds and {c["docker_host"] for c in builds} == {"fake://minikube"}
 
 
-def test_minikube_up_starts_the_host_databases_before_the_services(project: Path, fake_cluster: FakeCluster,
-                                                                   tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_minikube_up_starts_the_host_databases_before_the_services(
+    project: Path, fake_cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """environments/minikube.yaml keeps mongodb and redis on the host (placement: compose)."""
     bin_dir = fake_cluster.bin_dir
     assert bin_dir is not None

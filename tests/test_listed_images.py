@@ -4,6 +4,7 @@ docker and docker-compose are the fakes of testing/fakes (one store, one call lo
 programs on PATH: the image tasks, the hooks and the Compose steps that run are the
 product's own.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -33,12 +34,15 @@ def _ups(fakebin: FakeBin) -> list[Call]:
     return [c for c in fakebin.calls("docker-compose") if "up" in c["argv"]]
 
 
-def test_hooks_run_around_the_real_image_build(project: Path, fakebin: FakeBin, tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hooks_run_around_the_real_image_build(
+    project: Path, fakebin: FakeBin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     daemon = _fakes(fakebin, tmp_path, monkeypatch)
     env_yaml = project / "environments/local.yaml"
-    env_yaml.write_text(env_yaml.read_text() + f'hooks:\n  pre_build: ["echo pre {COUNT} >> hooks.log"]\n'
-                        f'  post_build: ["echo post {COUNT} >> hooks.log"]\n')
+    env_yaml.write_text(
+        env_yaml.read_text() + f'hooks:\n  pre_build: ["echo pre {COUNT} >> hooks.log"]\n'
+        f'  post_build: ["echo post {COUNT} >> hooks.log"]\n'
+    )
     first = run_doit(project, "compose_up", "env=local")
     assert first.code == 0, first.out
     built = daemon.builds()
@@ -46,8 +50,7 @@ def test_hooks_run_around_the_real_image_build(project: Path, fakebin: FakeBin, 
     assert (project / "hooks.log").read_text() == "pre 0\npost 5\n"  # before any build, after all of them
     ups = _ups(fakebin)
     assert ups and all(c["images"] for c in ups)  # Compose got the content tags the builds recorded
-    recorded = {(project / f".build/local/images/{name}.ref").read_text().strip()
-                for name in built[1:]}
+    recorded = {(project / f".build/local/images/{name}.ref").read_text().strip() for name in built[1:]}
     assert recorded <= {ref for c in ups for ref in c["images"].values()}  # ...and exactly those
     fakebin.clear_calls()
     # Hooks run on every compose_up; nothing is built or started again.

@@ -3,6 +3,7 @@
 Every example starts from a pod that passes, breaks exactly one rule, and expects exactly
 that one violation: a rule that stops firing fails its own test, whatever the others do.
 """
+
 from __future__ import annotations
 
 import copy
@@ -24,6 +25,7 @@ def _container(pod: Pod) -> Pod:
 def _set(key: str, value: Any) -> Callable[[Pod], None]:
     def edit(pod: Pod) -> None:
         pod[key] = value
+
     return edit
 
 
@@ -34,6 +36,7 @@ def _unset_automount(pod: Pod) -> None:
 def _add_capability(name: str) -> Callable[[Pod], None]:
     def edit(pod: Pod) -> None:
         _container(pod)["securityContext"]["capabilities"]["add"] = [name]
+
     return edit
 
 
@@ -51,8 +54,11 @@ RULES = [
     ("hostPID", _set("hostPID", True), "hostPID must not be true"),
     ("hostIPC", _set("hostIPC", True), "hostIPC must not be true"),
     ("hostNetwork", _set("hostNetwork", True), "hostNetwork must not be true"),
-    ("capabilities.add SYS_ADMIN", _add_capability("SYS_ADMIN"),
-     "container web: only NET_BIND_SERVICE may be added to capabilities"),
+    (
+        "capabilities.add SYS_ADMIN",
+        _add_capability("SYS_ADMIN"),
+        "container web: only NET_BIND_SERVICE may be added to capabilities",
+    ),
     ("hostPort", _host_port, "container web: hostPort is not allowed"),
     ("automountServiceAccountToken unset", _unset_automount, "automountServiceAccountToken must be false"),
     ("pod-level runAsUser 0", _pod_root_container_uid, "pod runAsUser must not be 0"),
@@ -84,6 +90,9 @@ def test_rules_apply_to_init_containers_and_cronjobs() -> None:
     init["name"] = "init"
     _host_port({"containers": [init]})
     spec["initContainers"] = [init]
-    cron = {"kind": "CronJob", "metadata": {"name": "nightly"},
-            "spec": {"jobTemplate": {"spec": {"template": {"spec": spec}}}}}
+    cron = {
+        "kind": "CronJob",
+        "metadata": {"name": "nightly"},
+        "spec": {"jobTemplate": {"spec": {"template": {"spec": spec}}}},
+    }
     assert policy.violations([cron]) == ["CronJob/nightly: container init: hostPort is not allowed"]

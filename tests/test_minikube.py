@@ -1,6 +1,8 @@
 """Contract tests for `doit minikube_up`: the whole doit pipeline, in-process, on a project
-copy, against the stateful fake minikube/kubectl and the fake docker (testing/fakes). The env `mktest` has no host databases (compose_up_dbs is
-not involved) and uses the image-load strategy, so every image transfer is observable."""
+copy, against the stateful fake minikube/kubectl and the fake docker (testing/fakes). The env
+`mktest` has no host databases (compose_up_dbs is not involved) and uses the image-load
+strategy, so every image transfer is observable."""
+
 from __future__ import annotations
 
 import os
@@ -40,8 +42,9 @@ class Stack:
         return [argv[-1] for tool, argv in self.mutations() if argv[2:4] == ["image", "load"]]
 
 
-def _stack(project: Path, cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-           strategy: str) -> Stack:
+def _stack(
+    project: Path, cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, strategy: str
+) -> Stack:
     env = write_test_env(project, strategy)
     assert cluster.bin_dir is not None
     docker = fake_docker.install(cluster.bin_dir, tmp_path / "fake-docker")
@@ -53,8 +56,9 @@ def _stack(project: Path, cluster: FakeCluster, tmp_path: Path, monkeypatch: pyt
 
 
 @pytest.fixture
-def stack(project: Path, fake_cluster: FakeCluster, tmp_path: Path,
-          monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+def stack(
+    project: Path, fake_cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Stack]:
     yield _stack(project, fake_cluster, tmp_path, monkeypatch, "image-load")
 
 
@@ -77,8 +81,14 @@ def test_first_run_does_everything_in_order(stack: Stack) -> None:
     result = stack.up()
     assert result.code == 0, result.out
     ran = result.executed()
-    order = ["minikube_start", "minikube_images:engine", "minikube_load", "minikube_apply",
-             "minikube_rollout", "minikube_up"]
+    order = [
+        "minikube_start",
+        "minikube_images:engine",
+        "minikube_load",
+        "minikube_apply",
+        "minikube_rollout",
+        "minikube_up",
+    ]
     assert [t for t in ran if t in order] == order
     kinds = [(tool, argv[2]) for tool, argv in stack.mutations()]
     assert kinds[0] == ("minikube", "start")
@@ -87,7 +97,8 @@ def test_first_run_does_everything_in_order(stack: Stack) -> None:
     assert len(stack.loads()) == 4  # 3 deployments + the bootstrap job
     c = stack.cluster
     assert set(c.addons()) >= {"ingress", "metrics-server", "dashboard"} and all(
-        c.addons()[a] for a in ("ingress", "metrics-server", "dashboard"))
+        c.addons()[a] for a in ("ingress", "metrics-server", "dashboard")
+    )
     for name in DEPLOYMENTS:
         ref = (stack.project / f".build/mktest/minikube_images/{name}.ref").read_text().strip()
         assert _tag(c, name) == ref  # pinned to the content tag, not :latest
@@ -128,7 +139,7 @@ def test_one_service_changed_means_one_image_and_one_rollout(up: Stack) -> None:
     # Waiting is reading: nothing was undone, and only engine got a new revision.
     assert not any("rollout" in c["argv"] for c in up.cluster.mutating_calls("kubectl"))
     # Every service build re-ran (the builder changed), but only engine's content did.
-    assert "engine" in up.docker.builds()[len(before):]
+    assert "engine" in up.docker.builds()[len(before) :]
     # The bootstrap job's image did not change: it is not re-run.
     assert not any("job" in c["argv"] for c in up.cluster.mutating_calls("kubectl"))
 
@@ -138,7 +149,9 @@ def test_deleted_namespace_is_redone(up: Stack) -> None:
     result = up.up()
     assert result.code == 0, result.out
     assert "minikube_apply" in result.executed() and "job/bootstrap started" in result.out
-    assert up.loads() == [] and not any(argv[2] == "start" for tool, argv in up.mutations() if tool == "minikube")
+    assert up.loads() == [] and not any(
+        argv[2] == "start" for tool, argv in up.mutations() if tool == "minikube"
+    )
     assert up.cluster.get("Deployment", "engine", NS) is not None
     assert up.cluster.get("Secret", "srvthreds-secrets", NS) is not None
 
@@ -184,8 +197,9 @@ def test_job_failure_shows_logs(stack: Stack) -> None:
     assert stack.up().code == 0
 
 
-def test_docker_env_builds_into_minikube_daemon(project: Path, fake_cluster: FakeCluster,
-                                                tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_docker_env_builds_into_minikube_daemon(
+    project: Path, fake_cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     s = _stack(project, fake_cluster, tmp_path, monkeypatch, "docker-env")
     result = s.up()
     assert result.code == 0, result.out
@@ -225,8 +239,12 @@ def test_non_kubernetes_env_is_refused(project: Path) -> None:
 def test_missing_minikube_gives_install_hint(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     assert stack.cluster.bin_dir is not None
     (stack.cluster.bin_dir / "minikube").unlink()
-    monkeypatch.setenv("PATH", os.pathsep.join(
-        p for p in os.environ["PATH"].split(os.pathsep) if not (Path(p) / "minikube").exists()))
+    monkeypatch.setenv(
+        "PATH",
+        os.pathsep.join(
+            p for p in os.environ["PATH"].split(os.pathsep) if not (Path(p) / "minikube").exists()
+        ),
+    )
     result = stack.up()
     assert result.code != 0
     assert "`minikube` is not installed" in result.out and "minikube.sigs.k8s.io" in result.out
@@ -234,7 +252,15 @@ def test_missing_minikube_gives_install_hint(stack: Stack, monkeypatch: pytest.M
 
 def test_every_public_task_has_a_doc(project: Path) -> None:
     listed = run_doit(project, command="list")
-    for name in ("minikube_up", "minikube_status", "minikube_logs", "minikube_down", "minikube_delete",
-                 "k8s_minikube", "port_forward", "deploy"):
+    for name in (
+        "minikube_up",
+        "minikube_status",
+        "minikube_logs",
+        "minikube_down",
+        "minikube_delete",
+        "k8s_minikube",
+        "port_forward",
+        "deploy",
+    ):
         line = next((ln for ln in listed.out.splitlines() if ln.split() and ln.split()[0] == name), "")
         assert len(line.split()) > 1, f"{name} has no doc: {listed.out}"

@@ -4,6 +4,7 @@ Found unguarded by the mutation benchmark (bench/mutation.py image_tasks): which
 built and with which build arguments, that a built image is not rebuilt while the daemon has
 it and is rebuilt when it is gone, and that a debootstrap base the daemon still has is kept.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -80,8 +81,9 @@ def test_an_image_the_daemon_lost_is_rebuilt_and_nothing_else(project: Path, fak
     assert lost in fake_docker.refs()
 
 
-def test_a_base_the_daemon_still_has_is_kept_and_databases_are_built(project: Path,
-                                                                     fake_docker: FakeDocker) -> None:
+def test_a_base_the_daemon_still_has_is_kept_and_databases_are_built(
+    project: Path, fake_docker: FakeDocker
+) -> None:
     # A debootstrap base recorded by an earlier run and still in the daemon.
     iid, ref = "sha256:" + "b" * 64, "srvthreds/base:bbbbbbbbbbbb"
     folder = project / ".build" / "offline" / "images"
@@ -98,9 +100,17 @@ def test_a_base_the_daemon_still_has_is_kept_and_databases_are_built(project: Pa
     cfg = config.load("offline", project)
     built = builds(fake_docker)
     assert cfg.images.builder is not None
-    assert sorted(built) == sorted([cfg.images.builder.dockerfile, *cfg.services,
-                                    *(f"{db.build}/Dockerfile" for db in cfg.databases.values()
-                                      if db.build and db.placement != "disabled")])
+    assert sorted(built) == sorted(
+        [
+            cfg.images.builder.dockerfile,
+            *cfg.services,
+            *(
+                f"{db.build}/Dockerfile"
+                for db in cfg.databases.values()
+                if db.build and db.placement != "disabled"
+            ),
+        ]
+    )
     assert "persistence-agent" not in built  # disabled in offline.yaml
     assert all(args["BASE_IMAGE"] == ref for args in _build_args(fake_docker).values())
 
@@ -146,6 +156,7 @@ def test_a_broken_environment_gives_failing_image_tasks_not_none(project: Path) 
     """A run that does not need local.yaml (here `doit tf_fmt`) still creates every task: the
     image tasks must exist and fail with the file's own message when run."""
     from tasks.run import resolve
+
     env = project / "environments" / "local.yaml"
     env.write_text(env.read_text().replace("runtime: compose", "runtime: 3"))
     run = resolve(["tf_fmt"], project)
@@ -163,9 +174,9 @@ def test_generate_puts_the_given_dependencies_on_every_image_task() -> None:
     assert all(task["task_dep"] == [] for task in image_builds.generate(cfg))
 
 
-def test_a_missing_base_is_made_with_debootstrap(project: Path, fake_docker: FakeDocker,
-                                                 fakebin: harness.FakeBin,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_base_is_made_with_debootstrap(
+    project: Path, fake_docker: FakeDocker, fakebin: harness.FakeBin, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A fake `debootstrap` that fails like one without a reachable mirror: the base task must
     # try it (and report its failure), never succeed without a base.
     fakebin.script("debootstrap", "echo 'E: Failed getting release file' >&2\nexit 1\n")

@@ -3,6 +3,7 @@
 Each test pins one boundary or one rule of tasks/policy.py: the exact UID limit, which
 containers need probes, and the rules whose violation was never shown to be reported.
 """
+
 from __future__ import annotations
 
 import copy
@@ -26,7 +27,8 @@ def test_the_uid_limit_itself_is_allowed_and_one_below_is_not() -> None:
     spec["securityContext"]["runAsUser"] = policy.HIGH_UID - 1
     low, high = policy.HIGH_UID - 1, policy.HIGH_UID
     assert policy.violations([obj]) == [
-        f"Deployment/web: container web: runAsUser {low} is below {high}; use a UID of at least {high}"]
+        f"Deployment/web: container web: runAsUser {low} is below {high}; use a UID of at least {high}"
+    ]
 
 
 @pytest.mark.parametrize("uid", [1, -1, 10001])
@@ -44,14 +46,19 @@ def test_pod_level_root_is_reported_even_when_the_container_overrides_it() -> No
     assert policy.violations([obj]) == ["Deployment/web: pod runAsUser must not be 0"]
 
 
-@pytest.mark.parametrize("caps, ok", [
-    ({"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}, True),
-    ({"drop": ["ALL"], "add": ["SYS_ADMIN"]}, False),
-])
+@pytest.mark.parametrize(
+    "caps, ok",
+    [
+        ({"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}, True),
+        ({"drop": ["ALL"], "add": ["SYS_ADMIN"]}, False),
+    ],
+)
 def test_only_net_bind_service_may_be_added(caps: dict[str, list[str]], ok: bool) -> None:
     obj, spec = _deployment()
     spec["containers"][0]["securityContext"]["capabilities"] = caps
-    expected = [] if ok else ["Deployment/web: container web: only NET_BIND_SERVICE may be added to capabilities"]
+    expected = (
+        [] if ok else ["Deployment/web: container web: only NET_BIND_SERVICE may be added to capabilities"]
+    )
     assert policy.violations([obj]) == expected
 
 
@@ -65,8 +72,10 @@ def test_host_port_is_reported_and_a_container_port_is_not() -> None:
 
 def test_a_volume_of_an_allowed_kind_passes_and_the_bad_kind_is_named() -> None:
     obj, spec = _deployment()
-    spec["volumes"] = [{"name": "cfg", "configMap": {"name": "c"}},
-                       {"name": "mixed", "secret": {"secretName": "s"}, "hostPath": {"path": "/"}}]
+    spec["volumes"] = [
+        {"name": "cfg", "configMap": {"name": "c"}},
+        {"name": "mixed", "secret": {"secretName": "s"}, "hostPath": {"path": "/"}},
+    ]
     assert policy.violations([obj]) == ["Deployment/web: volume mixed uses hostPath"]
 
 

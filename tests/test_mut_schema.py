@@ -3,6 +3,7 @@
 Each check is called directly and through `validate` on a real YAML file, so both the verdict
 and the error's file, key path and line are pinned.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,7 +30,10 @@ def test_port_range_ends_are_included() -> None:
 def test_safe_text_limits() -> None:
     assert schema.safe_text("x" * schema.MAX_TEXT) is None
     too_long = schema.safe_text("x" * (schema.MAX_TEXT + 1))
-    assert too_long == (f"the text is {schema.MAX_TEXT + 1} characters long", f"keep it under {schema.MAX_TEXT}")
+    assert too_long == (
+        f"the text is {schema.MAX_TEXT + 1} characters long",
+        f"keep it under {schema.MAX_TEXT}",
+    )
     assert schema.safe_text("a\nb") is not None and schema.safe_text("a\tb") is not None
 
 
@@ -57,8 +61,10 @@ def test_quantity_and_one_of() -> None:
     assert cpu("500m") is None and cpu("0.5") is None and cpu("0.0001") is not None
     pick = schema.one_of("compose", "kubernetes")
     assert pick("compose") is None
-    assert pick("compoze") == ("'compoze' is not one of compose, kubernetes",
-                               "did you mean 'compose'? (allowed: compose, kubernetes)")
+    assert pick("compoze") == (
+        "'compoze' is not one of compose, kubernetes",
+        "did you mean 'compose'? (allowed: compose, kubernetes)",
+    )
     assert pick("zzz") == ("'zzz' is not one of compose, kubernetes", "allowed: compose, kubernetes")
 
 
@@ -66,14 +72,17 @@ def test_scalar_names_its_types() -> None:
     assert schema.Scalar((int, float)).name() == "int or number"
 
 
-SPEC = schema.Fields({
-    "name": schema.NAME,
-    "replicas": schema.Scalar((int,), schema.between(0, 10)),
-    "debug": schema.BOOL,
-    "tags": schema.STRS,
-    "env": schema.MapOf(schema.STR, key_check=schema.pattern(r"[A-Z_]+", "variable name", "'LOG_LEVEL'")),
-    "nested": schema.Fields({"port": schema.PORT, "path": schema.STR}, required=frozenset({"port"})),
-}, required=frozenset({"name"}))
+SPEC = schema.Fields(
+    {
+        "name": schema.NAME,
+        "replicas": schema.Scalar((int,), schema.between(0, 10)),
+        "debug": schema.BOOL,
+        "tags": schema.STRS,
+        "env": schema.MapOf(schema.STR, key_check=schema.pattern(r"[A-Z_]+", "variable name", "'LOG_LEVEL'")),
+        "nested": schema.Fields({"port": schema.PORT, "path": schema.STR}, required=frozenset({"port"})),
+    },
+    required=frozenset({"name"}),
+)
 
 
 def _check(tmp_path: Path, text: str, *, enforce_required: bool = True) -> ConfigError | None:
@@ -87,26 +96,34 @@ def _check(tmp_path: Path, text: str, *, enforce_required: bool = True) -> Confi
 
 
 def test_a_valid_document_passes(tmp_path: Path) -> None:
-    assert _check(tmp_path, "name: web\nreplicas: 0\ndebug: true\ntags: [a]\nenv: {LOG: x}\n"
-                            "nested: {port: 80}\n") is None
+    assert (
+        _check(
+            tmp_path, "name: web\nreplicas: 0\ndebug: true\ntags: [a]\nenv: {LOG: x}\nnested: {port: 80}\n"
+        )
+        is None
+    )
 
 
-@pytest.mark.parametrize("text, keypath, line, problem", [
-    ("name: web\nreplicas: yes\n", "replicas", 2, "expected int, got bool (True)"),
-    ("name: web\nreplicas: 11\n", "replicas", 2, "11 is not between 0 and 10"),
-    ("name: web\ndebug: 1\n", "debug", 2, "expected bool, got int (1)"),
-    ("name: web\ntags: a\n", "tags", 2, "expected a list, got str"),
-    ("name: web\ntags: [a, 3]\n", "tags[1]", 2, "expected str, got int (3)"),
-    ("name: web\nenv: [x]\n", "env", 2, "expected a mapping, got list (['x'])"),
-    ("name: web\nenv:\n  bad-name: x\n", "env.bad-name", 3, "'bad-name' is not a valid variable name"),
-    ("name: web\nenv:\n  OK: 3\n", "env.OK", 3, "expected str, got int (3)"),
-    ("name: web\nnamee: x\n", "namee", 2, "unknown key 'namee'"),
-    ("name: web\nnested: {path: /x}\n", "nested", 2, "missing required key 'port'"),
-    ("replicas: 1\n", "", None, "missing required key 'name'"),
-    ('name: "a\\tb"\n', "name", 1, "contains a line break or control character"),
-])
-def test_each_problem_is_located(tmp_path: Path, text: str, keypath: str, line: int | None,
-                                 problem: str) -> None:
+@pytest.mark.parametrize(
+    "text, keypath, line, problem",
+    [
+        ("name: web\nreplicas: yes\n", "replicas", 2, "expected int, got bool (True)"),
+        ("name: web\nreplicas: 11\n", "replicas", 2, "11 is not between 0 and 10"),
+        ("name: web\ndebug: 1\n", "debug", 2, "expected bool, got int (1)"),
+        ("name: web\ntags: a\n", "tags", 2, "expected a list, got str"),
+        ("name: web\ntags: [a, 3]\n", "tags[1]", 2, "expected str, got int (3)"),
+        ("name: web\nenv: [x]\n", "env", 2, "expected a mapping, got list (['x'])"),
+        ("name: web\nenv:\n  bad-name: x\n", "env.bad-name", 3, "'bad-name' is not a valid variable name"),
+        ("name: web\nenv:\n  OK: 3\n", "env.OK", 3, "expected str, got int (3)"),
+        ("name: web\nnamee: x\n", "namee", 2, "unknown key 'namee'"),
+        ("name: web\nnested: {path: /x}\n", "nested", 2, "missing required key 'port'"),
+        ("replicas: 1\n", "", None, "missing required key 'name'"),
+        ('name: "a\\tb"\n', "name", 1, "contains a line break or control character"),
+    ],
+)
+def test_each_problem_is_located(
+    tmp_path: Path, text: str, keypath: str, line: int | None, problem: str
+) -> None:
     err = _check(tmp_path, text)
     assert err is not None
     assert err.keypath == keypath and problem in err.problem, (err.keypath, err.problem)
@@ -121,7 +138,10 @@ def test_required_keys_are_only_enforced_when_asked(tmp_path: Path) -> None:
 def test_first_missing_finds_the_first_required_key_anywhere() -> None:
     spec = schema.Fields({"items": schema.ListOf(SPEC), "map": schema.MapOf(SPEC)})
     assert schema.first_missing({"items": [{"name": "a"}, {"replicas": 1}]}, spec) == (("items", 1), "name")
-    assert schema.first_missing({"map": {"x": {"name": "a", "nested": {}}}}, spec) == (("map", "x", "nested"), "port")
+    assert schema.first_missing({"map": {"x": {"name": "a", "nested": {}}}}, spec) == (
+        ("map", "x", "nested"),
+        "port",
+    )
     assert schema.first_missing({"items": [{"name": "a", "nested": {"port": 1}}]}, spec) is None
     assert schema.first_missing({"other": 1}, spec) is None
 

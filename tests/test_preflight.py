@@ -1,6 +1,7 @@
 """Done-when of issue 14: a Docker daemon that is not there stops `images` and `compose_up`
 in under 2 s with one sentence and its fix, never a traceback, fresh or after images
 were recorded; a daemon that goes away mid-run gives the same sentence."""
+
 from __future__ import annotations
 
 import os
@@ -18,17 +19,27 @@ from testing.project import copy_project
 
 DOIT = str(Path(sys.executable).parent / "doit")
 NOWHERE = "unix:///nonexistent.sock"
-SENTENCE = (f"The Docker daemon is not running or not reachable at {NOWHERE}: start it "
-            "(`systemctl start docker`, or `dockerd &`) or point DOCKER_HOST at a running one.")
+SENTENCE = (
+    f"The Docker daemon is not running or not reachable at {NOWHERE}: start it "
+    "(`systemctl start docker`, or `dockerd &`) or point DOCKER_HOST at a running one."
+)
 
-needs_docker_cli = pytest.mark.skipif(shutil.which("docker") is None,
-                                      reason="the docker CLI is not installed (no daemon is needed)")
+needs_docker_cli = pytest.mark.skipif(
+    shutil.which("docker") is None, reason="the docker CLI is not installed (no daemon is needed)"
+)
 
 
 def doit(project: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, float]:
     started = time.monotonic()
-    done = subprocess.run([DOIT, *args], check=False, cwd=project, capture_output=True, text=True,
-                          env={**os.environ, "DOCKER_HOST": NOWHERE, **(env or {})}, timeout=60)
+    done = subprocess.run(
+        [DOIT, *args],
+        check=False,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DOCKER_HOST": NOWHERE, **(env or {})},
+        timeout=60,
+    )
     return done.returncode, done.stdout + done.stderr, time.monotonic() - started
 
 
@@ -65,9 +76,13 @@ def test_daemon_gone_after_the_preflight_gives_the_same_sentence(tmp_path: Path)
     record_images(project, "builder", "engine")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    fake_program(bin_dir, "docker", 'if [ "$1" = version ]; then echo 24.0.7; exit 0; fi\n'
-                 f'echo "Cannot connect to the Docker daemon at {NOWHERE}. Is the docker daemon running?" >&2\n'
-                 'exit 1\n')
+    fake_program(
+        bin_dir,
+        "docker",
+        'if [ "$1" = version ]; then echo 24.0.7; exit 0; fi\n'
+        f'echo "Cannot connect to the Docker daemon at {NOWHERE}. Is the docker daemon running?" >&2\n'
+        "exit 1\n",
+    )
     path = os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent), "/usr/bin", "/bin"])
     code, out, _ = doit(project, "images", env={"PATH": path})
     assert code != 0
@@ -76,7 +91,9 @@ def test_daemon_gone_after_the_preflight_gives_the_same_sentence(tmp_path: Path)
     assert "FAILED images:builder" in out
 
 
-def test_uptodate_check_with_no_daemon_says_not_current(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_uptodate_check_with_no_daemon_says_not_current(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tasks.ops import docker_images
 
     bin_dir = tmp_path / "bin"
@@ -93,7 +110,9 @@ def test_uptodate_check_with_no_daemon_says_not_current(tmp_path: Path, monkeypa
 def test_daemon_down_error_is_the_sentence_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    fake_program(bin_dir, "docker", 'echo "noise"; echo "Cannot connect to the Docker daemon at x" >&2; exit 1\n')
+    fake_program(
+        bin_dir, "docker", 'echo "noise"; echo "Cannot connect to the Docker daemon at x" >&2; exit 1\n'
+    )
     monkeypatch.setenv("PATH", os.pathsep.join([str(bin_dir), "/usr/bin", "/bin"]))
     monkeypatch.setenv("DOCKER_HOST", NOWHERE)
     with pytest.raises(tools.DaemonDown) as info:

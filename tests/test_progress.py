@@ -1,4 +1,5 @@
 """Collapsed tool output: a counter and the last line, the full log under .build/logs/."""
+
 from __future__ import annotations
 
 import io
@@ -62,12 +63,15 @@ def test_verbose_shows_every_line(monkeypatch: pytest.MonkeyPatch) -> None:
     assert out.getvalue() == "[engine] a\n[engine] b\n"
 
 
-def test_streamed_tool_output_is_collapsed_and_logged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_streamed_tool_output_is_collapsed_and_logged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     harness.script(bin_dir, "docker", 'for i in $(seq 1 200); do echo "line $i"; done\n')
-    monkeypatch.setenv("PATH", os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent), "/usr/bin", "/bin"]))
+    monkeypatch.setenv(
+        "PATH", os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent), "/usr/bin", "/bin"])
+    )
     result = tools.run("docker", "build", ".", prefix="engine")
     assert result.stdout.count("\n") == 200
     shown = capsys.readouterr().out

@@ -1,5 +1,6 @@
 """A project is the folder doit runs in, not the tool's checkout: tasks/project.py and
 tasks/paths.py let another stack (examples/guestbook) use every task from its own folder."""
+
 from __future__ import annotations
 
 import ast
@@ -40,9 +41,12 @@ def test_the_example_is_a_project_of_its_own() -> None:
 
 def test_every_dodo_exports_the_same_tasks() -> None:
     """The repository's dodo.py and the example's are the same few lines (one list of tasks)."""
+
     def calls(path: Path) -> str:
         tree = ast.parse(path.read_text())
-        return ast.dump(ast.Module(body=[n for n in tree.body if not isinstance(n, ast.Expr)], type_ignores=[]))
+        return ast.dump(
+            ast.Module(body=[n for n in tree.body if not isinstance(n, ast.Expr)], type_ignores=[])
+        )
 
     assert calls(REPO / "dodo.py") == calls(EXAMPLE / "dodo.py")
     names = {f"task_{name}" for name in project.CREATORS}
@@ -77,8 +81,9 @@ def test_a_project_without_terraform_has_nothing_to_check(example: Path) -> None
     assert run_doit(example, "tf_validate").executed() == []
 
 
-def test_the_example_comes_up_on_the_fake_minikube(example: Path, fake_cluster: FakeCluster, tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_example_comes_up_on_the_fake_minikube(
+    example: Path, fake_cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Its minikube environment, as written (docker-env, PostgreSQL in the cluster), on the fakes."""
     assert fake_cluster.bin_dir is not None
     fake_docker.install(fake_cluster.bin_dir, tmp_path / "fake-docker")
@@ -86,8 +91,12 @@ def test_the_example_comes_up_on_the_fake_minikube(example: Path, fake_cluster: 
     result = run_doit(example, "minikube_up")
     assert result.code == 0, result.out[-3000:]
     cluster = FakeCluster(fake_cluster.state_dir, profile="guestbook")
-    for kind, name in (("Deployment", "api"), ("Deployment", "worker"), ("StatefulSet", "postgres"),
-                       ("Job", "migrate")):
+    for kind, name in (
+        ("Deployment", "api"),
+        ("Deployment", "worker"),
+        ("StatefulSet", "postgres"),
+        ("Job", "migrate"),
+    ):
         obj = cluster.get(kind, name, "guestbook")
         assert obj is not None, (kind, name)
         image = obj["spec"]["template"]["spec"]["containers"][0]["image"]
@@ -99,8 +108,9 @@ def test_the_example_comes_up_on_the_fake_minikube(example: Path, fake_cluster: 
     assert "port-forward svc/api 8380:8080" in result.out
 
 
-def test_a_tool_without_its_templates_says_how_to_install_it(example: Path, tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_tool_without_its_templates_says_how_to_install_it(
+    example: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # What a non-editable install looks like: the package without the checkout around it.
     site = tmp_path / "site-packages"
     site.mkdir()
@@ -108,7 +118,9 @@ def test_a_tool_without_its_templates_says_how_to_install_it(example: Path, tmp_
     monkeypatch.setattr(paths, "TOOL", site)
     result = run_doit(example, "render")
     assert result.code != 0
-    assert "stackbuild's templates are not where the installed tool keeps them" in result.out, result.out[-2000:]
+    assert "stackbuild's templates are not where the installed tool keeps them" in result.out, result.out[
+        -2000:
+    ]
     assert "pip install -e <stackbuild checkout>" in result.out and "Traceback" not in result.out
 
 
@@ -125,8 +137,9 @@ def module_sources(terraform: Path) -> dict[str, set[str]]:
 
 
 def module_files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 def test_the_example_roots_call_only_its_own_copies_of_the_tools_modules() -> None:
@@ -151,13 +164,16 @@ def test_a_copy_no_environment_calls_is_removed_and_an_edited_copy_restored(exam
     # A second cloud environment that also calls rds-postgres; dev stops calling it.
     dev = example / "environments" / "dev.yaml"
     (example / "environments" / "qa.yaml").write_text(
-        dev.read_text().replace("guestbook-dev", "guestbook-qa")
-        .replace("create_shared: true", "create_shared: false"))
+        dev.read_text()
+        .replace("guestbook-dev", "guestbook-qa")
+        .replace("create_shared: true", "create_shared: false")
+    )
     mine = modules / "mine"  # a team's own module: never touched
     mine.mkdir()
     (mine / "main.tf").write_text("# ours\n")
-    dev.write_text(re.sub(r"postgres: \{module: rds-postgres[^}]*\}", "postgres: {module: external}",
-                          dev.read_text()))
+    dev.write_text(
+        re.sub(r"postgres: \{module: rds-postgres[^}]*\}", "postgres: {module: external}", dev.read_text())
+    )
     result = run_doit(example, "render")
     assert result.code == 0, result.out[-3000:]
     assert module_files(modules / "eks") == module_files(paths.TOOL / MODULES / "eks")

@@ -1,5 +1,6 @@
 """`doit images_prune`: the newest N content tags per repository stay, and so does every
 recorded reference and every image a container uses. Docker is a fake on PATH."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,9 +18,13 @@ from testing.project import REPO, run_doit
 def docker(project: Path, fake_docker_daemon: FakeDocker) -> FakeDocker:
     daemon = fake_docker_daemon
     for i in range(1, 7):
-        daemon.add_image(f"srvthreds/engine:{i:012x}", iid=f"sha256:e{i}", created=f"2026-11-0{i} 10:00:00 +0000 UTC")
+        daemon.add_image(
+            f"srvthreds/engine:{i:012x}", iid=f"sha256:e{i}", created=f"2026-11-0{i} 10:00:00 +0000 UTC"
+        )
     daemon.add_image("srvthreds/engine:latest", iid="sha256:e6")
-    daemon.add_image("srvthreds/builder:00000000000a", iid="sha256:b1", created="2026-11-01 10:00:00 +0000 UTC")
+    daemon.add_image(
+        "srvthreds/builder:00000000000a", iid="sha256:b1", created="2026-11-01 10:00:00 +0000 UTC"
+    )
     daemon.add_image("someone/else:000000000001", iid="sha256:x1", created="2026-11-01 10:00:00 +0000 UTC")
     daemon.add_container("c1", "sha256:e2")  # a stopped container uses the image of tag 2
     # This checkout built every engine tag the fake daemon lists (tasks/state.built_log).

@@ -1,4 +1,5 @@
 """Rendering: byte-stable, headed, secret-free, and atomic."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -86,8 +87,9 @@ def _tree(root: Path) -> dict[str, bytes]:
 def test_write_all_is_all_or_nothing(tmp_path: Path) -> None:
     # A failure in the middle of writing (here the second of three files: its folder is a
     # file) leaves every file as it was: the first one is not replaced either.
-    render.write_all({"a/x.txt": "old x\n", "b": "a file where a folder is wanted\n", "c/z.txt": "old z\n"},
-                     tmp_path)
+    render.write_all(
+        {"a/x.txt": "old x\n", "b": "a file where a folder is wanted\n", "c/z.txt": "old z\n"}, tmp_path
+    )
     before = _tree(tmp_path)
     with pytest.raises(StackError) as err:
         render.write_all({"a/x.txt": "new x\n", "b/y.txt": "new y\n", "c/z.txt": "new z\n"}, tmp_path)
@@ -95,8 +97,9 @@ def test_write_all_is_all_or_nothing(tmp_path: Path) -> None:
     assert _tree(tmp_path) == before  # no file changed, no temp file left
 
 
-def test_write_all_puts_back_what_it_replaced_when_a_rename_fails(tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_write_all_puts_back_what_it_replaced_when_a_rename_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import os
 
     render.write_all({"a/x.txt": "old x\n", "c/z.txt": "old z\n"}, tmp_path)
@@ -124,15 +127,18 @@ def test_write_all_prunes_only_generated_files(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "k").iterdir()) == ["mine.yaml", "new.yaml"]
 
 
-def test_a_value_with_a_line_break_never_reaches_a_template(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_value_with_a_line_break_never_reaches_a_template(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The config boundary refuses such values; this is the guard behind it, in every template.
     monkeypatch.chdir(project)
     render._jinja.cache_clear()
     template = project / "templates/k8s/base/namespace.yaml.j2"
     template.write_text(template.read_text() + "x: {{ evil }}\n")
     with pytest.raises(StackError, match=r"templates/k8s/base/namespace.yaml.j2, line \d+: .*line break"):
-        render._render_now("k8s/base/namespace.yaml.j2", {"cfg": config.load(None, project),
-                                                          "evil": "a\nhost: injected"})
+        render._render_now(
+            "k8s/base/namespace.yaml.j2", {"cfg": config.load(None, project), "evil": "a\nhost: injected"}
+        )
     render._jinja.cache_clear()
 
 

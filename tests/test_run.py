@@ -1,5 +1,6 @@
 """The run is resolved once (tasks/run.py): environment, options, one cloud environment per
 mutating command, a lock per checkout, and a dependency database that survives a kill."""
+
 from __future__ import annotations
 
 import fcntl
@@ -30,21 +31,27 @@ def resolve(project: Path, *argv: str) -> run.Run:
 
 
 def test_argv_is_split_like_doit_does(project: Path) -> None:
-    assert run.split_argv(["-v", "2", "compose_down", "--wipe", "env=dev"]) == \
-        ("run", ["compose_down"], {"env": "dev"})
+    assert run.split_argv(["-v", "2", "compose_down", "--wipe", "env=dev"]) == (
+        "run",
+        ["compose_down"],
+        {"env": "dev"},
+    )
     assert run.split_argv(["minikube_logs", "--tail", "10"]) == ("run", ["minikube_logs"], {})
     assert run.split_argv(["help", "compose_down"]) == ("help", ["compose_down"], {})
     assert run.split_argv(["--reporter", "json", "render", "validate"]) == ("run", ["render", "validate"], {})
 
 
-@pytest.mark.parametrize(("argv", "env"), [
-    ((), "local"),
-    (("compose_up",), "local"),
-    (("minikube_up",), "minikube"),
-    (("deploy:staging",), "staging"),
-    (("tf_plan:dev",), "dev"),
-    (("compose_up", "env=test"), "test"),
-])
+@pytest.mark.parametrize(
+    ("argv", "env"),
+    [
+        ((), "local"),
+        (("compose_up",), "local"),
+        (("minikube_up",), "minikube"),
+        (("deploy:staging",), "staging"),
+        (("tf_plan:dev",), "dev"),
+        (("compose_up", "env=test"), "test"),
+    ],
+)
 def test_one_rule_decides_the_environment(project: Path, argv: tuple[str, ...], env: str) -> None:
     assert resolve(project, *argv).env == env
 
@@ -59,20 +66,33 @@ def test_a_minikube_run_uses_its_environment_for_the_host_databases(project: Pat
 # --------------------------------------------------------------------------- usage errors
 
 
-@pytest.mark.parametrize(("argv", "message", "fix"), [
-    (("compse_up",), "unknown task 'compse_up'", "did you mean 'compose_up'?"),
-    (("compose_down", "wpie=1"), "unknown option wpie=1", "did you mean 'wipe'?"),
-    (("compose_down", "wipe=maybe"), "wipe=maybe is not a valid value", "use one of 1, true"),
-    (("minikube_logs", "tail=lots"), "tail=lots is not a valid value", "whole number"),
-    (("deploy:dv",), "unknown environment 'dv' in 'deploy:dv'", "did you mean 'dev'?"),
-    (("render", "env=prd"), "unknown environment 'prd'", "did you mean 'prod'?"),
-    (("rollback", "env=dev"), "`rollback` changes a cloud environment", "cloud environments: dev, prod, staging"),
-    (("deploy",), "acts on exactly one", "doit deploy:<env>"),
-    (("push:dev", "deploy:staging"), "one run may change one cloud environment; this one names dev, staging",
-     "one command per environment"),
-    (("deploy:dev", "env=prod"), "env=prod contradicts the environment in the task name (dev)",
-     "a cloud task's environment is its name"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message", "fix"),
+    [
+        (("compse_up",), "unknown task 'compse_up'", "did you mean 'compose_up'?"),
+        (("compose_down", "wpie=1"), "unknown option wpie=1", "did you mean 'wipe'?"),
+        (("compose_down", "wipe=maybe"), "wipe=maybe is not a valid value", "use one of 1, true"),
+        (("minikube_logs", "tail=lots"), "tail=lots is not a valid value", "whole number"),
+        (("deploy:dv",), "unknown environment 'dv' in 'deploy:dv'", "did you mean 'dev'?"),
+        (("render", "env=prd"), "unknown environment 'prd'", "did you mean 'prod'?"),
+        (
+            ("rollback", "env=dev"),
+            "`rollback` changes a cloud environment",
+            "cloud environments: dev, prod, staging",
+        ),
+        (("deploy",), "acts on exactly one", "doit deploy:<env>"),
+        (
+            ("push:dev", "deploy:staging"),
+            "one run may change one cloud environment; this one names dev, staging",
+            "one command per environment",
+        ),
+        (
+            ("deploy:dev", "env=prod"),
+            "env=prod contradicts the environment in the task name (dev)",
+            "a cloud task's environment is its name",
+        ),
+    ],
+)
 def test_usage_errors_say_what_to_type(project: Path, argv: tuple[str, ...], message: str, fix: str) -> None:
     with pytest.raises(UsageError) as info:
         resolve(project, *argv)
@@ -83,7 +103,9 @@ def test_usage_errors_say_what_to_type(project: Path, argv: tuple[str, ...], mes
     assert message in result.out and "Traceback" not in result.out
 
 
-def test_protected_environment_needs_confirmation_outside_ci(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_protected_environment_needs_confirmation_outside_ci(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("CI", raising=False)
     with pytest.raises(UsageError, match="prod is a protected environment"):
         resolve(project, "deploy:prod")
@@ -126,9 +148,12 @@ def test_tf_fmt_fix_is_a_param_and_a_key_value_word(project: Path) -> None:
 # --------------------------------------------------------------------------- cloud: one environment
 
 
-def test_a_mutating_cloud_task_never_touches_a_second_environment(project: Path,
-                                                                  fake_cluster: FakeCluster) -> None:
-    clusters = {env: FakeCluster(fake_cluster.state_dir, profile=f"srvthreds-{env}") for env in ("dev", "prod")}
+def test_a_mutating_cloud_task_never_touches_a_second_environment(
+    project: Path, fake_cluster: FakeCluster
+) -> None:
+    clusters = {
+        env: FakeCluster(fake_cluster.state_dir, profile=f"srvthreds-{env}") for env in ("dev", "prod")
+    }
     for cluster in clusters.values():
         cluster.create_cluster()
     refused = run_doit(project, "rollback", "env=dev")  # what once rolled back dev, staging and prod
@@ -145,8 +170,14 @@ def test_a_mutating_cloud_task_never_touches_a_second_environment(project: Path,
 def doit(project: Path, *args: str, **kw: object) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONHASHSEED": str(kw.pop("seed", "random"))}
     proc: subprocess.Popen[str] = subprocess.Popen(  # type: ignore[call-overload]
-        [sys.executable, "-m", "doit", *args], cwd=project, env=env, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kw)
+        [sys.executable, "-m", "doit", *args],
+        cwd=project,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        **kw,
+    )
     return proc
 
 
@@ -252,12 +283,15 @@ def test_a_damaged_dependency_database_is_rebuilt_with_a_message(project: Path) 
     assert (db.parent / "local.json.damaged").exists()
 
 
-@pytest.mark.parametrize(("value", "fix"), [
-    ("local.yaml", "write env=local (the file name without .yaml)"),
-    ("", "use lowercase letters, digits and '-'"),
-    ("Bad_Name", "use lowercase letters, digits and '-'"),
-    ("qa", "To add one, copy a small file: cp environments/dev.yaml environments/qa.yaml"),
-])
+@pytest.mark.parametrize(
+    ("value", "fix"),
+    [
+        ("local.yaml", "write env=local (the file name without .yaml)"),
+        ("", "use lowercase letters, digits and '-'"),
+        ("Bad_Name", "use lowercase letters, digits and '-'"),
+        ("qa", "To add one, copy a small file: cp environments/dev.yaml environments/qa.yaml"),
+    ],
+)
 def test_unknown_environment_fixes_fit_what_was_typed(project: Path, value: str, fix: str) -> None:
     with pytest.raises(UsageError) as info:
         resolve(project, "compose_up", f"env={value}")

@@ -1,4 +1,5 @@
 """Secret files: 0600 from the first byte, readable .env refused, placeholders refused outside local."""
+
 from __future__ import annotations
 
 import os
@@ -16,7 +17,9 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_secret_file_is_private_even_if_chmod_never_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_secret_file_is_private_even_if_chmod_never_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A crash between "write" and "chmod" must not leave a readable secret: with chmod
     # disabled, the file still has to be 0600 (created that way, not narrowed later).
     monkeypatch.setattr(os, "chmod", lambda *a, **k: None)
@@ -35,7 +38,9 @@ def test_readable_env_is_refused_with_the_fix(tmp_path: Path) -> None:
     env.chmod(0o644)
     with pytest.raises(StackError) as err:
         envfile.read_secrets(env, "dev", ["RABBITMQ_PASSWORD"])
-    assert "readable by others (mode 644)" in err.value.message and f"chmod 600 {env}" in (err.value.fix or "")
+    assert "readable by others (mode 644)" in err.value.message and f"chmod 600 {env}" in (
+        err.value.fix or ""
+    )
     env.chmod(0o600)
     assert envfile.read_secrets(env, "dev", ["RABBITMQ_PASSWORD"]) == {"RABBITMQ_PASSWORD": "abc"}
 
@@ -50,11 +55,12 @@ def test_placeholder_is_refused_outside_local(tmp_path: Path) -> None:
     assert "RABBITMQ_PASSWORD still hold the placeholder 'change-me'" in err.value.message
 
 
-def test_minikube_up_refuses_a_readable_env_and_writes_private_state(project: Path, fake_cluster: object,
-                                                                      tmp_path: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_minikube_up_refuses_a_readable_env_and_writes_private_state(
+    project: Path, fake_cluster: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from testing.fakes import docker as fake_docker
     from testing.minikube_env import write_test_env
+
     env = write_test_env(project)
     fake_docker.install(fake_cluster.bin_dir, tmp_path / "fake-docker")  # type: ignore[attr-defined]
     monkeypatch.setenv("FAKE_DOCKER_HOST", "fake://minikube")

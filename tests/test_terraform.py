@@ -93,18 +93,25 @@ def test_variable_checks_catch_problems(tmp_path: Path) -> None:
         'variable "db_password" {\n  type        = string\n  description = "x"\n  default     = "y"\n}\n'
         'variable "b" {\n  type        = number\n  description = "b"\n'
         '  validation {\n    condition     = var.b > var.c\n    error_message = "no"\n  }\n}\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     problems = "\n".join(tfcheck.variable_problems(tmp_path))
-    for expected in ("variable a has no description", "db_password must be sensitive",
-                     "secret variable db_password must not have a default", "validation of b references ['c']",
-                     "error_message of b is not a sentence"):
+    for expected in (
+        "variable a has no description",
+        "db_password must be sensitive",
+        "secret variable db_password must not have a default",
+        "validation of b references ['c']",
+        "error_message of b is not a sentence",
+    ):
         assert expected in problems
 
 
 @pytest.mark.parametrize("module", ["eks", "networking", "redis-cloud"])
 def test_cross_variable_rules_are_preconditions(module: str) -> None:
     text = (MODULES_DIR / module / "main.tf").read_text(encoding="utf-8")
-    assert re.search(r"lifecycle\s*{[^}]*precondition\s*{", text), f"modules/{module} has no lifecycle precondition"
+    assert re.search(r"lifecycle\s*{[^}]*precondition\s*{", text), (
+        f"modules/{module} has no lifecycle precondition"
+    )
 
 
 # --------------------------------------------------------------------------- module calls
@@ -114,7 +121,9 @@ def test_cross_variable_rules_are_preconditions(module: str) -> None:
 def test_module_calls_pass_required_and_only_known_inputs(env: str) -> None:
     env_dir = ENVIRONMENTS_DIR / env
     calls = _blocks(env_dir / "main.tf", "module")
-    assert {Path(c["source"]).name for c in calls.values()} == DEMO_MODULES, f"{env} must call the demo's modules"
+    assert {Path(c["source"]).name for c in calls.values()} == DEMO_MODULES, (
+        f"{env} must call the demo's modules"
+    )
     problems = tfcheck.module_call_problems(env_dir)
     assert not problems, "\n".join(problems)
 
@@ -131,7 +140,7 @@ def test_versions_pin_terraform_and_every_used_provider(directory: Path) -> None
 @pytest.mark.parametrize("env", EXPECTED_ENVIRONMENTS)
 def test_environment_uses_partial_s3_backend(env: str) -> None:
     backends = _terraform_block(ENVIRONMENTS_DIR / env).get("backend", [])
-    assert backends == [{"s3": {}}], f"{env}: expected an empty `backend \"s3\" {{}}` (partial configuration)"
+    assert backends == [{"s3": {}}], f'{env}: expected an empty `backend "s3" {{}}` (partial configuration)'
 
 
 # --------------------------------------------------------------------------- secrets
@@ -145,7 +154,12 @@ AWS_KEY_ID = re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")
 
 
 def _hcl_files() -> list[Path]:
-    return sorted(p for ext in ("*.tf", "*.tfvars", "*.hcl") for p in TERRAFORM.rglob(ext) if ".terraform" not in p.parts)
+    return sorted(
+        p
+        for ext in ("*.tf", "*.tfvars", "*.hcl")
+        for p in TERRAFORM.rglob(ext)
+        if ".terraform" not in p.parts
+    )
 
 
 def test_secret_literal_pattern_catches_a_literal() -> None:
@@ -158,7 +172,9 @@ def test_secret_literal_pattern_catches_a_literal() -> None:
 @pytest.mark.parametrize("path", _hcl_files(), ids=lambda p: str(p.relative_to(TERRAFORM)))
 def test_no_secret_literals(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
-    assert not SECRET_LITERAL.search(text), f"{path}: a secret is written as a literal; use a sensitive variable"
+    assert not SECRET_LITERAL.search(text), (
+        f"{path}: a secret is written as a literal; use a sensitive variable"
+    )
     assert not AWS_KEY_ID.search(text), f"{path}: contains what looks like an AWS access key ID"
 
 
@@ -219,7 +235,10 @@ def test_backend_hcl_matches_environment_yaml(env: str) -> None:
 def test_rendered_files_start_with_the_generated_header(name: str) -> None:
     for env in EXPECTED_ENVIRONMENTS:
         first = (ENVIRONMENTS_DIR / env / name).read_text(encoding="utf-8").splitlines()[0]
-        assert first.startswith("# Generated from templates/terraform/") and "Do not edit" in first, (env, first)
+        assert first.startswith("# Generated from templates/terraform/") and "Do not edit" in first, (
+            env,
+            first,
+        )
 
 
 def _render(template: str, **context: Any) -> str:
@@ -236,9 +255,15 @@ def _render(template: str, **context: Any) -> str:
 
 def _context(env: str) -> dict[str, Any]:
     data = _env_yaml(env)
-    return {"env": env, "project": "srvthreds", "cloud": data["cloud"], "header": "# header",
-            "repositories": ["srvthreds/engine", "srvthreds/session-agent"],
-            "modules": cloud_db.chosen(data["cloud"], "srvthreds"), "protected": data.get("protected", False)}
+    return {
+        "env": env,
+        "project": "srvthreds",
+        "cloud": data["cloud"],
+        "header": "# header",
+        "repositories": ["srvthreds/engine", "srvthreds/session-agent"],
+        "modules": cloud_db.chosen(data["cloud"], "srvthreds"),
+        "protected": data.get("protected", False),
+    }
 
 
 @pytest.mark.parametrize("template", ["terraform.tfvars.j2", "backend.hcl.j2"])
@@ -290,6 +315,8 @@ def test_rendered_templates_are_fmt_clean(env: str, tmp_path: Path) -> None:
     (tmp_path / "terraform.tfvars").write_text(_render("terraform.tfvars.j2", **context), encoding="utf-8")
     (tmp_path / "backend.hcl").write_text(_render("backend.hcl.j2", **context), encoding="utf-8")
     # fmt only looks at .tf/.tfvars; check backend.hcl under a .tfvars name (same syntax).
-    (tmp_path / "backend.tfvars").write_text((tmp_path / "backend.hcl").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "backend.tfvars").write_text(
+        (tmp_path / "backend.hcl").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     retcode, output = _fmt_check(tmp_path)
     assert retcode == 0, output

@@ -7,6 +7,7 @@ fmt`, and a real `terraform plan` of the rendered variables against the rendered
 (offline: a root of variables only needs no provider), which is where a name such as `qa`
 used to be refused.
 """
+
 from __future__ import annotations
 
 import re
@@ -76,10 +77,14 @@ cloud:
 
 # The same stack, with a Redis placed on the redis-cloud module: that module and nothing of Atlas.
 CACHE_DB = '  cache: {image: "redis:7.2", port: 6379, env_var: REDIS_URL}\n'
-QA_CACHE = (QA.replace("nats: external}", "nats: external, cache: external}")
-            .replace("  nats: nats.qa.example.com:4222\n", "  nats: nats.qa.example.com:4222\n  cache: r.qa.example.com:6379\n")
-            + "  databases:\n    cache: {module: redis-cloud, deployment_cidr: 192.168.40.0/24}\n"
-            + "    postgres: {module: external}\n")
+QA_CACHE = (
+    QA.replace("nats: external}", "nats: external, cache: external}").replace(
+        "  nats: nats.qa.example.com:4222\n",
+        "  nats: nats.qa.example.com:4222\n  cache: r.qa.example.com:6379\n",
+    )
+    + "  databases:\n    cache: {module: redis-cloud, deployment_cidr: 192.168.40.0/24}\n"
+    + "    postgres: {module: external}\n"
+)
 
 CORE_MODULES = {"networking", "eks", "ecr", "github-oidc"}
 
@@ -111,12 +116,18 @@ def _plan_variables(env_dir: Path, work: Path, **tfvars_override: str) -> tools.
         tfvars = re.sub(rf"(?m)^{name}\s*=.*$", f"{name} = {value}", tfvars)
     (work / "terraform.tfvars").write_text(tfvars, encoding="utf-8")
     given = set(tfcheck.load_file(work / "terraform.tfvars"))
-    # Operator inputs (TF_VAR_<name>, secrets among them) get placeholders: only the rendered ones matter here.
-    operator = {f"TF_VAR_{name}": "placeholder-value" for name, body in
-                tfcheck.blocks(work / "variables.tf", "variable").items() if name not in given and "default" not in body}
+    # Operator inputs (TF_VAR_<name>, secrets among them) get placeholders: only the rendered
+    # ones matter here.
+    operator = {
+        f"TF_VAR_{name}": "placeholder-value"
+        for name, body in tfcheck.blocks(work / "variables.tf", "variable").items()
+        if name not in given and "default" not in body
+    }
     data = {"TF_DATA_DIR": str(work / ".terraform"), **operator}
     tools.terraform("init", "-backend=false", "-input=false", "-no-color", cwd=work, env=data)
-    return tools.terraform("plan", "-input=false", "-no-color", "-refresh=false", cwd=work, env=data, check=False)
+    return tools.terraform(
+        "plan", "-input=false", "-no-color", "-refresh=false", cwd=work, env=data, check=False
+    )
 
 
 @pytest.fixture
@@ -145,8 +156,9 @@ def test_the_qa_roots_pass_the_structural_checks_and_fmt(qa: Path) -> None:
 
 
 def _assert_fmt_clean(env_dir: Path) -> None:
-    result = tools.terraform("fmt", "-check", "-recursive", "-list=true", "-no-color", str(env_dir), cwd=env_dir,
-                             check=False)
+    result = tools.terraform(
+        "fmt", "-check", "-recursive", "-list=true", "-no-color", str(env_dir), cwd=env_dir, check=False
+    )
     assert result.code == 0, result.stdout + result.stderr
 
 
@@ -183,13 +195,19 @@ def test_postgres_on_rds(tmp_path: Path) -> None:
     env_dir = _render(root)
     calls = tfcheck.blocks(env_dir / "main.tf", "module")
     assert {Path(c["source"]).name for c in calls.values()} == CORE_MODULES | {"rds-postgres"}
-    assert calls["rds_postgres"]["deletion_protection"] == calls["rds_postgres"]["multi_az"] == "${var.protected}"
+    assert (
+        calls["rds_postgres"]["deletion_protection"]
+        == calls["rds_postgres"]["multi_az"]
+        == "${var.protected}"
+    )
     assert set(tfcheck.required_providers(env_dir)) == {"aws", "tls"}
     tfvars = tfcheck.load_file(env_dir / "terraform.tfvars")
     # Defaults: the project's name as PostgreSQL accepts names (no '-').
     assert tfvars["postgres_username"] == tfvars["postgres_database_name"] == "my_shop"
     assert tfvars["postgres_instance_class"] == "db.t4g.micro" and tfvars["postgres_storage_gb"] == 20
-    assert not [n for n in tfcheck.blocks(env_dir / "variables.tf", "variable") if tfcheck.SECRET_NAME.search(n)]
+    assert not [
+        n for n in tfcheck.blocks(env_dir / "variables.tf", "variable") if tfcheck.SECRET_NAME.search(n)
+    ]
     problems, _ = tfcheck.all_problems(env_dir.parent.parent)
     assert not problems, problems
     _assert_fmt_clean(env_dir)
@@ -199,7 +217,9 @@ def test_postgres_on_rds(tmp_path: Path) -> None:
 
 def test_a_default_name_the_module_refuses_is_named_with_its_key(tmp_path: Path) -> None:
     long = "a" * 45  # a valid project (DNS label), too long for a Redis Cloud database name
-    root = _project(tmp_path / "shop", STACK.replace("project: shop", f"project: {long}") + CACHE_DB, QA_CACHE)
+    root = _project(
+        tmp_path / "shop", STACK.replace("project: shop", f"project: {long}") + CACHE_DB, QA_CACHE
+    )
     with pytest.raises(ConfigError) as caught:
         config.load("qa", root)
     err = caught.value
@@ -232,15 +252,24 @@ def test_the_demo_name_guard_finds_names() -> None:
 
 
 def test_no_demo_name_in_the_terraform_templates_or_modules() -> None:
-    files = [p for top in (REPO / "templates" / "terraform", REPO / "terraform" / "modules")
-             for p in sorted(top.rglob("*")) if p.is_file()]
+    files = [
+        p
+        for top in (REPO / "templates" / "terraform", REPO / "terraform" / "modules")
+        for p in sorted(top.rglob("*"))
+        if p.is_file()
+    ]
     assert files
-    hits = [f"{p.relative_to(REPO)}:{i}: {line.strip()}" for p in files
-            for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if demo_names_in(line)]
+    hits = [
+        f"{p.relative_to(REPO)}:{i}: {line.strip()}"
+        for p in files
+        for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if demo_names_in(line)
+    ]
     assert not hits, "\n".join(hits)
 
 
 def test_the_environment_name_is_never_listed_in_templates() -> None:
-    text = "".join(p.read_text(encoding="utf-8") for p in sorted((REPO / "templates" / "terraform").rglob("*.j2")))
+    text = "".join(
+        p.read_text(encoding="utf-8") for p in sorted((REPO / "templates" / "terraform").rglob("*.j2"))
+    )
     assert not re.search(r'"(dev|staging|prod)"', text), "a template names a fixed environment"
-

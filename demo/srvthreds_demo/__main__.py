@@ -3,6 +3,7 @@
 Each service image carries one service module; SRVTHREDS_SERVICE (set by the
 image) names it, so a single shared default CMD fits every service image.
 """
+
 from __future__ import annotations
 
 import importlib

@@ -3,6 +3,7 @@
 Declares the durable queues, seeds configuration into Redis and, when MongoDB is
 configured, creates its indexes. Waits a bounded time for each dependency.
 """
+
 from __future__ import annotations
 
 import functools
@@ -34,8 +35,12 @@ def seed_values() -> dict[str, str]:
     return {"version": CONFIG_VERSION, "queues": ",".join(QUEUES)}
 
 
-def run(broker: rabbit.Broker, config: ConfigStore, repo: Indexed | None,
-        attempt: Callable[[Callable[[], None], str], None]) -> list[str]:
+def run(
+    broker: rabbit.Broker,
+    config: ConfigStore,
+    repo: Indexed | None,
+    attempt: Callable[[Callable[[], None], str], None],
+) -> list[str]:
     """Do every step through `attempt` (which retries); return what was done."""
     done: list[str] = []
     for queue in QUEUES:
@@ -58,8 +63,11 @@ def main() -> int:
     redis_at, rabbit_at = settings.require("redis"), settings.require("rabbitmq")
     broker = rabbit.PikaBroker(rabbit_at, settings.rabbitmq_user, settings.rabbitmq_password)
     config = redis_store.RedisThreadStore(redis_store.connect(redis_at))
-    repo = (mongo.MongoThreadRepository(mongo.connect(settings.mongo, settings.mongo_db))
-            if settings.mongo is not None else None)
+    repo = (
+        mongo.MongoThreadRepository(mongo.connect(settings.mongo, settings.mongo_db))
+        if settings.mongo is not None
+        else None
+    )
 
     # One deadline for the whole run, so the bound holds however many steps wait.
     deadline = time.monotonic() + timeout

@@ -1,4 +1,5 @@
 """engine: consumes "events", advances thread state in Redis, forwards to "persistence"."""
+
 from __future__ import annotations
 
 import logging
@@ -20,8 +21,9 @@ from .common.threads import (
 log = logging.getLogger(__name__)
 
 
-def handle_event(message: Any, store: ThreadStore, broker: rabbit.Broker,
-                 now: Callable[[], float] = time.time) -> ThreadState:
+def handle_event(
+    message: Any, store: ThreadStore, broker: rabbit.Broker, now: Callable[[], float] = time.time
+) -> ThreadState:
     """One event in, new state stored and forwarded. ValueError/TypeError: drop the message."""
     event = parse_event(message)
     state = apply_event(store.get(event.thread_id), event, now())
@@ -29,8 +31,9 @@ def handle_event(message: Any, store: ThreadStore, broker: rabbit.Broker,
     # counted twice, which a demo tolerates; losing the state update would not be.
     store.put(state)
     broker.publish(PERSISTENCE_QUEUE, state)
-    log.info("thread %s: %s -> %s (%d events)", event.thread_id, event.type,
-             state["status"], state["event_count"])
+    log.info(
+        "thread %s: %s -> %s (%d events)", event.thread_id, event.type, state["status"], state["event_count"]
+    )
     return state
 
 
@@ -40,13 +43,23 @@ def main() -> None:
     redis_at, rabbit_at = settings.require("redis"), settings.require("rabbitmq")
     store = redis_store.RedisThreadStore(redis_store.connect(redis_at))
     web.serve_in_background(
-        web.health_app({"redis": store.ping, "rabbitmq": rabbit.login_probe(
-            rabbit_at, settings.rabbitmq_user, settings.rabbitmq_password)}),
-        settings.health_port)
+        web.health_app(
+            {
+                "redis": store.ping,
+                "rabbitmq": rabbit.login_probe(rabbit_at, settings.rabbitmq_user, settings.rabbitmq_password),
+            }
+        ),
+        settings.health_port,
+    )
     # Separate connections: the consumer blocks its own, publishing uses another.
     publisher = rabbit.PikaBroker(rabbit_at, settings.rabbitmq_user, settings.rabbitmq_password)
-    rabbit.consume_forever(rabbit_at, settings.rabbitmq_user, settings.rabbitmq_password, EVENTS_QUEUE,
-                           lambda message: handle_event(message, store, publisher))
+    rabbit.consume_forever(
+        rabbit_at,
+        settings.rabbitmq_user,
+        settings.rabbitmq_password,
+        EVENTS_QUEUE,
+        lambda message: handle_event(message, store, publisher),
+    )
 
 
 if __name__ == "__main__":

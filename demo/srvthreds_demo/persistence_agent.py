@@ -1,4 +1,5 @@
 """persistence-agent: consumes "persistence", upserts each thread into MongoDB."""
+
 from __future__ import annotations
 
 import logging
@@ -30,11 +31,21 @@ def main() -> None:
     mongo_at, rabbit_at = settings.require("mongo"), settings.require("rabbitmq")
     repo = mongo.MongoThreadRepository(mongo.connect(mongo_at, settings.mongo_db))
     web.serve_in_background(
-        web.health_app({"mongodb": repo.ping, "rabbitmq": rabbit.login_probe(
-            rabbit_at, settings.rabbitmq_user, settings.rabbitmq_password)}),
-        settings.health_port)
-    rabbit.consume_forever(rabbit_at, settings.rabbitmq_user, settings.rabbitmq_password,
-                           PERSISTENCE_QUEUE, lambda message: handle_state(message, repo))
+        web.health_app(
+            {
+                "mongodb": repo.ping,
+                "rabbitmq": rabbit.login_probe(rabbit_at, settings.rabbitmq_user, settings.rabbitmq_password),
+            }
+        ),
+        settings.health_port,
+    )
+    rabbit.consume_forever(
+        rabbit_at,
+        settings.rabbitmq_user,
+        settings.rabbitmq_password,
+        PERSISTENCE_QUEUE,
+        lambda message: handle_state(message, repo),
+    )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ POST /events        {"thread_id", "type", "data"} -> queued on "events" (202)
 GET  /threads/<id>  current state from Redis (404 if none)
 GET  /healthz       200 if Redis answers and RabbitMQ accepts our login, else 503
 """
+
 from __future__ import annotations
 
 import logging
@@ -33,7 +34,7 @@ def make_app(broker: rabbit.Broker, store: ThreadStore, probes: dict[str, Probe]
                 return 503, {"error": "event queue unavailable"}
             return 202, {"accepted": True, "thread_id": event.thread_id}
         if method == "GET" and path.startswith(THREADS_PREFIX):
-            thread_id = path[len(THREADS_PREFIX):]
+            thread_id = path[len(THREADS_PREFIX) :]
             if not thread_id or "/" in thread_id:
                 return 404, {"error": "not found"}
             state = store.get(thread_id)
@@ -52,8 +53,10 @@ def main() -> None:
     store = redis_store.RedisThreadStore(redis_store.connect(redis_at))
     broker = rabbit.PikaBroker(rabbit_at, settings.rabbitmq_user, settings.rabbitmq_password)
     # Logging in, not only connecting: a broker that refuses our password is down for us.
-    probes = {"redis": store.ping,
-              "rabbitmq": rabbit.login_probe(rabbit_at, settings.rabbitmq_user, settings.rabbitmq_password)}
+    probes = {
+        "redis": store.ping,
+        "rabbitmq": rabbit.login_probe(rabbit_at, settings.rabbitmq_user, settings.rabbitmq_password),
+    }
     server = web.make_server(make_app(broker, store, probes), settings.port)
     log.info("listening on :%d (redis %s, rabbitmq %s)", settings.port, redis_at, rabbit_at)
     server.serve_forever()

@@ -1,5 +1,6 @@
 """Make `srvthreds_demo` importable whether pytest runs from the repo root or in
 the builder image, without installing it."""
+
 from __future__ import annotations
 
 import sys

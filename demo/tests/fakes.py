@@ -1,4 +1,5 @@
 """In-memory stand-ins for the adapters, used through the services' seams."""
+
 from __future__ import annotations
 
 import copy

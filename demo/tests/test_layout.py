@@ -1,5 +1,6 @@
 """The image layout relies on services depending only on `common`, never on each
 other: a service image holds shared code plus its own module only."""
+
 from __future__ import annotations
 
 import ast

@@ -1,4 +1,5 @@
 """Readiness tells the truth: a broker that accepts TCP but refuses our login is down."""
+
 from __future__ import annotations
 
 import logging

@@ -19,8 +19,12 @@ def test_post_event_publishes_to_events_queue() -> None:
 
 def test_bad_event_is_400_and_broker_down_is_503() -> None:
     assert make_app(FakeBroker(), FakeStore(), {})("POST", "/events", b"{}")[0] == 400
-    assert make_app(FakeBroker(fail=True), FakeStore(), {})(
-        "POST", "/events", b'{"thread_id": "t", "type": "x"}')[0] == 503
+    assert (
+        make_app(FakeBroker(fail=True), FakeStore(), {})(
+            "POST", "/events", b'{"thread_id": "t", "type": "x"}'
+        )[0]
+        == 503
+    )
 
 
 def test_get_thread() -> None:
@@ -45,8 +49,9 @@ def test_over_real_http_on_loopback() -> None:
     server = web.serve_in_background(make_app(broker, FakeStore(), {"redis": down}), 0)
     base = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        request = urllib.request.Request(base + "/events", method="POST",
-                                         data=b'{"thread_id": "t", "type": "x"}')
+        request = urllib.request.Request(
+            base + "/events", method="POST", data=b'{"thread_id": "t", "type": "x"}'
+        )
         with urllib.request.urlopen(request, timeout=5) as response:
             assert response.status == 202
         try:

@@ -11,8 +11,7 @@ from srvthreds_demo.persistence_agent import handle_state
 def test_engine_updates_state_and_forwards() -> None:
     store, broker = FakeStore(), FakeBroker()
     handle_event({"thread_id": "t", "type": "start"}, store, broker, now=lambda: 5.0)
-    state = handle_event({"thread_id": "t", "type": "msg", "data": {"x": 1}}, store, broker,
-                         now=lambda: 6.0)
+    state = handle_event({"thread_id": "t", "type": "msg", "data": {"x": 1}}, store, broker, now=lambda: 6.0)
     assert store.get("t") == state
     assert (state["event_count"], state["last_type"], state["data"]) == (2, "msg", {"x": 1})
     assert [q for q, _ in broker.published] == ["persistence", "persistence"]
@@ -43,8 +42,7 @@ def test_bootstrap_is_idempotent_and_skips_disabled_mongo() -> None:
     broker, store, repo = FakeBroker(), FakeStore(), FakeRepo()
     first = bootstrap.run(broker, store, repo, direct)
     second = bootstrap.run(broker, store, repo, direct)
-    assert first == second == ["queue events", "queue persistence", "redis config",
-                               "mongodb indexes"]
+    assert first == second == ["queue events", "queue persistence", "redis config", "mongodb indexes"]
     assert store.config == {"version": "1", "queues": "events,persistence"}
     assert bootstrap.run(FakeBroker(), FakeStore(), None, direct)[-1] == "redis config"
 

@@ -2,6 +2,7 @@
 
 Run from this folder (`doit list`); output goes to compose/, k8s/, docs/ and .build/ here.
 """
+
 from __future__ import annotations
 
 from tasks.project import dodo

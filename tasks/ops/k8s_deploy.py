@@ -13,6 +13,7 @@ The wait, rollback and recording live in tasks/ops/k8s_target.py and tasks/ops/k
 State lives in .build/<env>/deploy/ (git-ignored): applied.json (last hash seen healthy),
 pending.json (applied, not yet seen healthy), jobs/<name>.{yaml,json,done}.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -61,8 +62,14 @@ class Target:
     @classmethod
     def of(cls, cfg: Config, context: str, registry: str | None = None) -> Target:
         assert cfg.env is not None
-        return cls(env=cfg.env, context=context, namespace=cfg.namespace, project=cfg.project,
-                   rollout_timeout=cfg.timeouts["rollout"], registry=registry)
+        return cls(
+            env=cfg.env,
+            context=context,
+            namespace=cfg.namespace,
+            project=cfg.project,
+            rollout_timeout=cfg.timeouts["rollout"],
+            registry=registry,
+        )
 
 
 def kubectl(t: Target, *args: str, ns: bool = True, **kw: Any) -> tools.Result:
@@ -114,10 +121,17 @@ def secret_values(cfg: Config, t: Target, generate: bool) -> dict[str, str] | No
 
 
 def secret_manifest(t: Target, values: Mapping[str, str]) -> Doc:
-    return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-            "metadata": {"name": f"{t.project}-secrets", "namespace": t.namespace,
-                         "labels": {"app.kubernetes.io/part-of": t.project}},
-            "stringData": dict(sorted(values.items()))}
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": {
+            "name": f"{t.project}-secrets",
+            "namespace": t.namespace,
+            "labels": {"app.kubernetes.io/part-of": t.project},
+        },
+        "stringData": dict(sorted(values.items())),
+    }
 
 
 def _fingerprint(t: Target, values: Mapping[str, str] | None) -> str:
@@ -149,16 +163,22 @@ def image_entries(refs: Mapping[str, str], registry: str | None) -> list[Doc]:
 
 
 def write_kustomization(t: Target, refs: Mapping[str, str]) -> Path:
-    doc = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
-           "resources": [os.path.relpath(t.overlay, t.state)],
-           "images": image_entries(refs, t.registry)}
+    doc = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": [os.path.relpath(t.overlay, t.state)],
+        "images": image_entries(refs, t.registry),
+    }
     path = t.state / "kustomization.yaml"
-    _write(path, "# Written by stackbuild at deploy time; not committed.\n" + yaml.safe_dump(doc, sort_keys=False))
+    _write(
+        path,
+        "# Written by stackbuild at deploy time; not committed.\n" + yaml.safe_dump(doc, sort_keys=False),
+    )
     return path
 
 
 def containers(doc: Doc) -> list[Doc]:
-    spec = (((doc.get("spec") or {}).get("template") or {}).get("spec") or {})
+    spec = ((doc.get("spec") or {}).get("template") or {}).get("spec") or {}
     return list(spec.get("containers") or []) + list(spec.get("initContainers") or [])
 
 
@@ -169,8 +189,10 @@ def check_pinned(docs: list[Doc], refs: Mapping[str, str], registry: str | None)
     want = {f"{registry}/{ref}" if registry else ref for ref in refs.values()}
     missing = sorted(want - used)
     if missing:
-        raise StackError(f"the built manifests do not use {', '.join(missing)}",
-                         fix="check that k8s/overlays and the image prefix agree (run `doit render`)")
+        raise StackError(
+            f"the built manifests do not use {', '.join(missing)}",
+            fix="check that k8s/overlays and the image prefix agree (run `doit render`)",
+        )
 
 
 @dataclass(frozen=True)
@@ -193,8 +215,10 @@ def plan(t: Target, refs: Mapping[str, str], secrets: Mapping[str, str] | None) 
     main = [d for d in docs if d.get("kind") != "Job"]
     ns = [d for d in main if d.get("kind") == "Namespace" and d["metadata"].get("name") == t.namespace]
     if not ns:
-        raise StackError(f"k8s/overlays/{t.env} has no Namespace {t.namespace!r}",
-                         fix="run `doit render` (the base always declares the namespace)")
+        raise StackError(
+            f"k8s/overlays/{t.env} has no Namespace {t.namespace!r}",
+            fix="run `doit render` (the base always declares the namespace)",
+        )
     ns[0]["metadata"].setdefault("annotations", {})[ANNOTATION] = digest
     # A Job re-runs when its own manifest (image tag included), the config it reads or
     # the secret changes: ConfigMaps are the only other objects it consumes.
@@ -278,9 +302,19 @@ def apply(t: Target, p: Plan, ns: Doc | None, refs: Mapping[str, str] | None = N
         start_job(t, name)
     # Every workload of the plan is waited for, not only the changed ones: a workload that
     # failed on a first deploy is "unchanged" on the next run and must still be checked.
-    _write(t.state / "pending.json", json.dumps({
-        "hash": p.hash, "workloads": workloads(p), "jobs": started, "changed": changed,
-        "refs": dict(refs or {})}, sort_keys=True))
+    _write(
+        t.state / "pending.json",
+        json.dumps(
+            {
+                "hash": p.hash,
+                "workloads": workloads(p),
+                "jobs": started,
+                "changed": changed,
+                "refs": dict(refs or {}),
+            },
+            sort_keys=True,
+        ),
+    )
     return changed
 
 
@@ -308,9 +342,13 @@ def job_current(t: Target, name: str, ns: Doc | None) -> bool:
 def deployments_ready(t: Target) -> dict[str, tuple[int, int]]:
     """name -> (ready, wanted). Zero counters are omitted by the API: read with defaults."""
     items = json.loads(kubectl(t, "get", "deployments", "-o", "json").stdout).get("items", [])
-    return {d["metadata"]["name"]: (int(d.get("status", {}).get("readyReplicas", 0)),
-                                    int(d.get("spec", {}).get("replicas", 1)))
-            for d in items}
+    return {
+        d["metadata"]["name"]: (
+            int(d.get("status", {}).get("readyReplicas", 0)),
+            int(d.get("spec", {}).get("replicas", 1)),
+        )
+        for d in items
+    }
 
 
 def smoke(t: Target, names: list[str]) -> None:
@@ -319,7 +357,10 @@ def smoke(t: Target, names: list[str]) -> None:
     short = {n: r for n, r in ready.items() if n in names and r[0] < r[1]}
     absent = [n for n in names if n not in ready]
     if short or absent:
-        detail = ", ".join([f"{n} {r[0]}/{r[1]}" for n, r in short.items()] + [f"{n} missing" for n in absent])
-        raise StackError(f"smoke check failed: {detail}",
-                         fix=f"`kubectl --context {t.context} -n {t.namespace} get pods`")
+        detail = ", ".join(
+            [f"{n} {r[0]}/{r[1]}" for n, r in short.items()] + [f"{n} missing" for n in absent]
+        )
+        raise StackError(
+            f"smoke check failed: {detail}", fix=f"`kubectl --context {t.context} -n {t.namespace} get pods`"
+        )
     print(f"  smoke check: {len(names)} deployments ready")

@@ -5,6 +5,7 @@ workload: ready, progressing or failed (with the pod's reason). `wait` looks aga
 every workload asked about is ready or failed, under ONE deadline for all of them, so
 two broken Deployments are both found in the time of one, and the report names each.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,16 @@ Doc = dict[str, Any]
 PLURAL = {"Deployment": "deployments", "StatefulSet": "statefulsets", "Job": "jobs"}
 OWNER = {"Deployment": "ReplicaSet", "StatefulSet": "StatefulSet", "Job": "Job"}
 # Waiting reasons that never heal by waiting: the image or the pod's config is wrong.
-FATAL = frozenset({"ImagePullBackOff", "ErrImagePull", "InvalidImageName", "CreateContainerConfigError",
-                   "CreateContainerError", "RunContainerError"})
+FATAL = frozenset(
+    {
+        "ImagePullBackOff",
+        "ErrImagePull",
+        "InvalidImageName",
+        "CreateContainerConfigError",
+        "CreateContainerError",
+        "RunContainerError",
+    }
+)
 # A crash loop is fatal once the container restarted this often: a service that starts
 # before its broker crashes once or twice and then recovers, and must not be blamed.
 CRASH_RESTARTS = 3
@@ -54,8 +63,10 @@ class Health:
 def _items(kubectl: Kubectl, plural: str) -> list[Doc]:
     res = kubectl("get", plural, "-o", "json", check=False)
     if res.code != 0:
-        raise StackError(f"cannot read {plural}: {(res.stderr or res.stdout).strip()}",
-                         fix="check that the cluster is reachable (`kubectl cluster-info`)")
+        raise StackError(
+            f"cannot read {plural}: {(res.stderr or res.stdout).strip()}",
+            fix="check that the cluster is reachable (`kubectl cluster-info`)",
+        )
     try:
         return list(json.loads(res.stdout).get("items", []))
     except ValueError:
@@ -63,7 +74,7 @@ def _items(kubectl: Kubectl, plural: str) -> list[Doc]:
 
 
 def _containers(doc: Doc) -> list[Doc]:
-    spec = (((doc.get("spec") or {}).get("template") or {}).get("spec") or {})
+    spec = ((doc.get("spec") or {}).get("template") or {}).get("spec") or {}
     return list(spec.get("containers") or [])
 
 
@@ -82,8 +93,9 @@ def pod_reason(pod: Doc) -> tuple[str, bool]:
         waiting = state.get("waiting")
         if waiting:
             reason = str(waiting.get("reason", "Waiting"))
-            fatal = reason in FATAL or (reason == "CrashLoopBackOff"
-                                        and int(cs.get("restartCount", 0)) >= CRASH_RESTARTS)
+            fatal = reason in FATAL or (
+                reason == "CrashLoopBackOff" and int(cs.get("restartCount", 0)) >= CRASH_RESTARTS
+            )
             return reason, fatal
         term = state.get("terminated")
         if term and term.get("exitCode", 0) != 0:
@@ -99,6 +111,7 @@ def _pods_of(pods: list[Doc], kind: str, name: str) -> list[Doc]:
         if kind == "Job":
             return labels.get("job-name") == name
         return OWNER[kind] in owners and labels.get("app.kubernetes.io/name") == name
+
     return [p for p in pods if owned(p)]
 
 
@@ -109,7 +122,9 @@ def verdict(doc: Doc, pods: list[Doc]) -> Health:
     status = doc.get("status") or {}
     name = str(meta.get("name"))
     images = tuple(str(c.get("image", "")) for c in _containers(doc))
-    current = meta.get("generation") is None or int(status.get("observedGeneration", 0)) >= int(meta["generation"])
+    current = meta.get("generation") is None or int(status.get("observedGeneration", 0)) >= int(
+        meta["generation"]
+    )
     mine = _pods_of(pods, kind, name)
     bad = [p for p in mine if not _pod_ready(p)]
     reasons = [pod_reason(p) for p in bad]
@@ -122,26 +137,42 @@ def verdict(doc: Doc, pods: list[Doc]) -> Health:
         if _condition(doc, "Complete").get("status") == "True":
             return Health(kind, name, desired, done, images, "ready")
         if failed.get("status") == "True" or fatal:
-            return Health(kind, name, desired, done, images, "failed",
-                          fatal or str(failed.get("reason", "Failed")), pods=names)
+            return Health(
+                kind,
+                name,
+                desired,
+                done,
+                images,
+                "failed",
+                fatal or str(failed.get("reason", "Failed")),
+                pods=names,
+            )
         return Health(kind, name, desired, done, images, "progressing", pods=names)
     desired = int(spec.get("replicas", 1) if spec.get("replicas") is not None else 1)
     ready = int(status.get("readyReplicas", 0))  # zero counters are omitted by the API
     revision = int((meta.get("annotations") or {}).get("deployment.kubernetes.io/revision", 0) or 0)
     if kind == "Deployment":
-        done = (current and int(status.get("updatedReplicas", 0)) >= desired and ready >= desired
-                and int(status.get("availableReplicas", 0)) >= desired
-                and int(status.get("replicas", 0)) <= desired)  # no old pods left
+        done = (
+            current
+            and int(status.get("updatedReplicas", 0)) >= desired
+            and ready >= desired
+            and int(status.get("availableReplicas", 0)) >= desired
+            and int(status.get("replicas", 0)) <= desired
+        )  # no old pods left
         stuck = _condition(doc, "Progressing").get("reason") == "ProgressDeadlineExceeded"
     else:
-        done = (current and ready >= desired
-                and status.get("updateRevision", "") == status.get("currentRevision", ""))
+        done = (
+            current
+            and ready >= desired
+            and status.get("updateRevision", "") == status.get("currentRevision", "")
+        )
         stuck = False
     if done:
         return Health(kind, name, desired, ready, images, "ready", revision=revision)
     if fatal or stuck:
-        return Health(kind, name, desired, ready, images, "failed", fatal or "ProgressDeadlineExceeded",
-                      revision, names)
+        return Health(
+            kind, name, desired, ready, images, "failed", fatal or "ProgressDeadlineExceeded", revision, names
+        )
     why = reasons[0][0] if reasons else ""
     return Health(kind, name, desired, ready, images, "progressing", why, revision, names)
 
@@ -164,8 +195,9 @@ def look(kubectl: Kubectl, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, s
     return found
 
 
-def wait(kubectl: Kubectl, keys: Iterable[tuple[str, str]], deadline: float,
-         poll: float = POLL_SECONDS) -> dict[tuple[str, str], Health]:
+def wait(
+    kubectl: Kubectl, keys: Iterable[tuple[str, str]], deadline: float, poll: float = POLL_SECONDS
+) -> dict[tuple[str, str], Health]:
     """Look until each workload is ready or failed, or the deadline passes: then what is
     still progressing (or missing) is failed, with how long it was given."""
     wanted = list(keys)
@@ -176,11 +208,22 @@ def wait(kubectl: Kubectl, keys: Iterable[tuple[str, str]], deadline: float,
             return seen
         if time.monotonic() >= deadline:
             took = int(time.monotonic() - start)
-            return {k: h if h.state in ("ready", "failed") else
-                    Health(h.kind, h.name, h.desired, h.ready, h.images, "failed",
-                           f"not ready after {took}s" + (f" ({h.reason})" if h.reason else ""),
-                           h.revision, h.pods)
-                    for k, h in seen.items()}
+            return {
+                k: h
+                if h.state in ("ready", "failed")
+                else Health(
+                    h.kind,
+                    h.name,
+                    h.desired,
+                    h.ready,
+                    h.images,
+                    "failed",
+                    f"not ready after {took}s" + (f" ({h.reason})" if h.reason else ""),
+                    h.revision,
+                    h.pods,
+                )
+                for k, h in seen.items()
+            }
         time.sleep(min(poll, max(0.0, deadline - time.monotonic())))
 
 
@@ -199,9 +242,14 @@ def diagnose(kubectl: Kubectl, health: Health, tail: int = 20) -> list[str]:
         state = cs.get("state") or {}
         detail = state.get("waiting") or state.get("terminated") or {}
         if detail:
-            lines.append(f"      {cs.get('name')}: {detail.get('reason', '?')} {detail.get('message', '')}".rstrip())
+            lines.append(
+                f"      {cs.get('name')}: {detail.get('reason', '?')} {detail.get('message', '')}".rstrip()
+            )
     events = kubectl("get", "events", "--field-selector", f"involvedObject.name={pod}", check=False)
     lines += ["    last events:", *(f"      {line}" for line in events.stdout.splitlines()[-5:])]
     logs = kubectl("logs", pod, f"--tail={tail}", check=False)
-    lines += [f"    logs (last {tail} lines):", *(f"      {line}" for line in logs.stdout.splitlines()[-tail:])]
+    lines += [
+        f"    logs (last {tail} lines):",
+        *(f"      {line}" for line in logs.stdout.splitlines()[-tail:]),
+    ]
     return lines

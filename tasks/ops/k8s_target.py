@@ -7,6 +7,7 @@ applied.json (the hash and images last seen healthy), outcome.json (the last run
 result: did it restore the previous release by itself?), release.json / known-good.json
 (tasks/ops/release.py).
 """
+
 from __future__ import annotations
 
 import json
@@ -46,8 +47,10 @@ class KubeTarget:
         return kd.kubectl(self.t, *args, **kw)
 
     def fix(self) -> str:
-        return (f"fix the cause shown for each workload, then run `{self.command}` again "
-                f"(it waits for every unhealthy workload again)")
+        return (
+            f"fix the cause shown for each workload, then run `{self.command}` again "
+            f"(it waits for every unhealthy workload again)"
+        )
 
     # ------------------------------------------------------------------ protocol
 
@@ -74,10 +77,14 @@ class KubeTarget:
         for job in jobs:
             if seen[("Job", job)].state == "ready":
                 inputs = kd._read_json(self.t.state / "jobs" / f"{job}.json").get("inputs")
-                kd._write(self.t.state / "jobs" / f"{job}.done", json.dumps({"inputs": inputs, "ns_uid": uid}))
+                kd._write(
+                    self.t.state / "jobs" / f"{job}.done", json.dumps({"inputs": inputs, "ns_uid": uid})
+                )
         failed = [h for h in seen.values() if h.state != "ready"]
         for h in seen.values():
-            if h.state == "ready" and (h.kind == "Job" or f"{h.kind.lower()}/{h.name}" in pending.get("changed", [])):
+            if h.state == "ready" and (
+                h.kind == "Job" or f"{h.kind.lower()}/{h.name}" in pending.get("changed", [])
+            ):
                 print(f"  {h.ref} ready")
         if failed:
             print(f"  {len(failed)} of {len(keys)} workload(s) failed ({took:.1f}s)", flush=True)
@@ -91,8 +98,11 @@ class KubeTarget:
         for f in failures:
             h = self._failed.get(f.workload)
             if h is None or h.kind != "Deployment":
-                notes[f.workload] = ("a failed job is not rolled back; it runs again next time" if h and h.kind == "Job"
-                                     else "not rolled back (only Deployments keep revisions here)")
+                notes[f.workload] = (
+                    "a failed job is not rolled back; it runs again next time"
+                    if h and h.kind == "Job"
+                    else "not rolled back (only Deployments keep revisions here)"
+                )
             elif h.revision <= 1:
                 notes[f.workload] = "first revision, nothing to roll back to: it stays failed until fixed"
             else:
@@ -101,8 +111,11 @@ class KubeTarget:
         if undone:
             after = health.wait(self.kubectl, undone, time.monotonic() + self.t.rollout_timeout)
             for h in after.values():
-                notes[h.ref] = ("rolled back to the previous revision, which is ready" if h.state == "ready"
-                                else f"rolled back, but the previous revision is not ready either ({h.reason})")
+                notes[h.ref] = (
+                    "rolled back to the previous revision, which is ready"
+                    if h.state == "ready"
+                    else f"rolled back, but the previous revision is not ready either ({h.reason})"
+                )
         restored = bool(failures) and all(n.startswith("rolled back to") for n in notes.values())
         self._outcome({"ok": False, "restored": restored, "failed": sorted(notes)})
         (self.t.state / "pending.json").unlink(missing_ok=True)
@@ -112,7 +125,9 @@ class KubeTarget:
         pending = kd.pending(self.t)
         if "hash" in pending:
             kd._write(self.t.state / "applied.json", json.dumps({"hash": pending["hash"]}))
-            release.write(release.current_file(self.t.state), self.env, pending.get("refs", {}), self.t.registry)
+            release.write(
+                release.current_file(self.t.state), self.env, pending.get("refs", {}), self.t.registry
+            )
         self._outcome({"ok": True, "restored": False, "failed": []})
         (self.t.state / "pending.json").unlink(missing_ok=True)
 
@@ -146,8 +161,17 @@ class KubeTarget:
                 verdict, note = "stale", "not recorded as applied"
             else:
                 verdict, note = "ok", ""
-            rows.append(Row(f"{kind.lower()}/{name}", str(h.desired if h else "-"), str(h.ready if h else "-"),
-                            image, "yes" if done else "no", verdict, note))
+            rows.append(
+                Row(
+                    f"{kind.lower()}/{name}",
+                    str(h.desired if h else "-"),
+                    str(h.ready if h else "-"),
+                    image,
+                    "yes" if done else "no",
+                    verdict,
+                    note,
+                )
+            )
         return rows
 
     # ------------------------------------------------------------------ helpers
@@ -174,9 +198,15 @@ def minikube(cfg: Config) -> KubeTarget:
             raise StackError(f"no image recorded for {', '.join(missing)}", fix="run `doit minikube_up`")
         return found
 
-    return KubeTarget(cfg, t, refs, partial(images.refs, env, cfg.cluster_images(), folder), True,
-                      f"doit minikube_up{_env_arg(cfg, 'minikube')}",
-                      f"Minikube profile {t.context}, namespace {t.namespace}")
+    return KubeTarget(
+        cfg,
+        t,
+        refs,
+        partial(images.refs, env, cfg.cluster_images(), folder),
+        True,
+        f"doit minikube_up{_env_arg(cfg, 'minikube')}",
+        f"Minikube profile {t.context}, namespace {t.namespace}",
+    )
 
 
 def cloud(cfg: Config) -> KubeTarget:
@@ -189,10 +219,18 @@ def cloud(cfg: Config) -> KubeTarget:
         found = images.refs(env, names)
         missing = [n for n in names if n not in found]
         if missing:
-            raise StackError(f"no pushed image recorded for {', '.join(missing)} in .build/{env}/images/",
-                             fix=f"run `doit push:{env}` first")
+            raise StackError(
+                f"no pushed image recorded for {', '.join(missing)} in .build/{env}/images/",
+                fix=f"run `doit push:{env}` first",
+            )
         return found
 
-    return KubeTarget(cfg, t, refs, partial(images.refs, env, cfg.cluster_images()), False,
-                      f"doit deploy:{env} env={env}", f"cluster {t.context}, namespace {t.namespace}")
-
+    return KubeTarget(
+        cfg,
+        t,
+        refs,
+        partial(images.refs, env, cfg.cluster_images()),
+        False,
+        f"doit deploy:{env} env={env}",
+        f"cluster {t.context}, namespace {t.namespace}",
+    )

@@ -5,6 +5,7 @@ question (`docker ps`, the Namespace, the cluster's UID). One `Facts` per stack 
 each question once; an action that changes the live system calls `forget()`, so the
 next check asks again. The one cache of live facts: Compose's and Minikube's use it.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

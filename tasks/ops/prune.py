@@ -8,6 +8,7 @@ environment builds, newest kept first, and never one that is
 `docker image rm` without --force removes the tag; Docker deletes the image only when
 no tag and no container is left. Only the local daemon is pruned (not Minikube's).
 """
+
 from __future__ import annotations
 
 import re
@@ -33,8 +34,14 @@ def recorded_refs() -> set[str]:
     return {p.read_text().strip() for p in state.recorded_ref_files()}
 
 
-def plan(tagged: list[Tagged], *, keep: int, protected_refs: set[str], used_ids: set[str],
-         ours: set[str] | None = None) -> list[Tagged]:
+def plan(
+    tagged: list[Tagged],
+    *,
+    keep: int,
+    protected_refs: set[str],
+    used_ids: set[str],
+    ours: set[str] | None = None,
+) -> list[Tagged]:
     """The tags to remove: beyond the newest `keep` per repository, not protected, and (when
     `ours` is given) built by this checkout: a daemon shared by several checkouts keeps the
     others' tags, which look just like ours."""
@@ -45,8 +52,11 @@ def plan(tagged: list[Tagged], *, keep: int, protected_refs: set[str], used_ids:
             by_repo.setdefault(item.repo, []).append(item)
     for items in by_repo.values():
         items.sort(key=lambda t: t.created, reverse=True)
-        doomed += [t for t in items[keep:] if t.ref not in protected_refs and t.image_id not in used_ids
-                   and (ours is None or t.ref in ours)]
+        doomed += [
+            t
+            for t in items[keep:]
+            if t.ref not in protected_refs and t.image_id not in used_ids and (ours is None or t.ref in ours)
+        ]
     return doomed
 
 
@@ -54,11 +64,18 @@ def prune(cfg: Config, keep: int) -> None:
     """Remove the tags `plan` picks from the local daemon, saying what was kept."""
     if keep < 1:
         raise StackError(f"--keep {keep} would remove the newest tag too", fix="use --keep 1 or more")
-    doomed = plan(docker.tagged(repositories(cfg)), keep=keep, protected_refs=recorded_refs(),
-                  used_ids=docker.container_image_ids(), ours=state.built_refs())
+    doomed = plan(
+        docker.tagged(repositories(cfg)),
+        keep=keep,
+        protected_refs=recorded_refs(),
+        used_ids=docker.container_image_ids(),
+        ours=state.built_refs(),
+    )
     for item in doomed:
         docker.remove_image(item.ref)
         print(f"  removed {item.ref}")
-    print(f"  {len(doomed)} old tag(s) removed; kept the newest {keep} per repository, "
-          f"every recorded reference, every image a container uses, and every tag this checkout "
-          f"did not build ({state.built_log()})")
+    print(
+        f"  {len(doomed)} old tag(s) removed; kept the newest {keep} per repository, "
+        f"every recorded reference, every image a container uses, and every tag this checkout "
+        f"did not build ({state.built_log()})"
+    )

@@ -10,6 +10,7 @@ step can copy one into the repository (`release_export:<env>` writes releases/<e
 Rolling back re-applies a record instead of undoing one revision: doing it twice, or
 after the deploy already undid its own failure, changes nothing.
 """
+
 from __future__ import annotations
 
 import json

@@ -15,6 +15,7 @@ The steps that decide what is true live here, once:
 
 `for_config` is the registry: the one place that maps an environment to its target.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -101,11 +102,25 @@ HEADER = ("workload", "desired", "ready", "image", "applied", "verdict")
 
 
 def table(rows: list[Row]) -> str:
-    cells = [HEADER, *((r.workload, r.desired, r.ready, r.image, r.applied,
-                        r.verdict + (f" ({r.note})" if r.note else "")) for r in rows)]
+    cells = [
+        HEADER,
+        *(
+            (
+                r.workload,
+                r.desired,
+                r.ready,
+                r.image,
+                r.applied,
+                r.verdict + (f" ({r.note})" if r.note else ""),
+            )
+            for r in rows
+        ),
+    ]
     widths = [max(len(c[i]) for c in cells) for i in range(len(HEADER) - 1)]
-    return "\n".join("  " + "  ".join([*(c[i].ljust(widths[i]) for i in range(len(widths))), c[-1]]).rstrip()
-                     for c in cells)
+    return "\n".join(
+        "  " + "  ".join([*(c[i].ljust(widths[i]) for i in range(len(widths))), c[-1]]).rstrip()
+        for c in cells
+    )
 
 
 def status(target: DeployTarget, out: Callable[[str], None] = print) -> None:
@@ -114,16 +129,19 @@ def status(target: DeployTarget, out: Callable[[str], None] = print) -> None:
     bad = [r for r in rows if r.verdict != "ok"]
     if bad:
         names = ", ".join(f"{r.workload} {r.verdict}" for r in bad)
-        raise StackError(f"{len(bad)} of {len(rows)} workload(s) in {target.label} are not ok: {names}",
-                         fix=target.fix())
+        raise StackError(
+            f"{len(bad)} of {len(rows)} workload(s) in {target.label} are not ok: {names}", fix=target.fix()
+        )
 
 
 def for_config(cfg: Config) -> DeployTarget:
     """The registry: which target deploys this environment."""
     if cfg.runtime == "compose":
         from tasks.ops.compose_target import ComposeTarget
+
         return ComposeTarget(cfg)
     from tasks.ops import k8s_target
+
     if cfg.cloud is not None:
         return k8s_target.cloud(cfg)
     return k8s_target.minikube(cfg)

@@ -1,4 +1,5 @@
 """The AWS CLI: EKS kubeconfig and the ECR login password."""
+
 from __future__ import annotations
 
 from tasks import tools

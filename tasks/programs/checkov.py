@@ -1,4 +1,5 @@
 """checkov (its own virtualenv, at the end of PATH: tools.CHECKOV_INSTALL): one scan."""
+
 from __future__ import annotations
 
 import time
@@ -37,6 +38,13 @@ def installed() -> bool:
 
 def scan(framework: str, args: list[str]) -> Scan:
     started = time.monotonic()
-    result = tools.run("checkov", *args, "--skip-download", "--quiet", "--compact", check=False,
-                       env={"NO_COLOR": "1", "ANSI_COLORS_DISABLED": "1"})
+    result = tools.run(
+        "checkov",
+        *args,
+        "--skip-download",
+        "--quiet",
+        "--compact",
+        check=False,
+        env={"NO_COLOR": "1", "ANSI_COLORS_DISABLED": "1"},
+    )
     return Scan(framework, result, time.monotonic() - started)

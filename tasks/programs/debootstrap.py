@@ -1,4 +1,5 @@
 """debootstrap: a minimal Debian root file system, made without any registry."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -3,6 +3,7 @@
 Every call goes through the tools door (tasks/tools.py `run`); `docker_env` points a
 call at another daemon (Minikube's). Listings are parsed here, never by callers.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -34,8 +35,9 @@ def installed() -> bool:
 
 def image_pairs(env: Env = None) -> set[tuple[str, str]]:
     """(image ID, repo:tag) of every tagged image: one call answers for every image."""
-    out = tools.run("docker", "image", "ls", "--no-trunc", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}",
-                    env=env).stdout
+    out = tools.run(
+        "docker", "image", "ls", "--no-trunc", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}", env=env
+    ).stdout
     return {(i, r) for i, _, r in (line.partition(" ") for line in out.splitlines()) if r}
 
 
@@ -47,8 +49,14 @@ def image_refs(env: Env = None, *, check: bool = True) -> list[str] | None:
 
 def tagged(repos: list[str]) -> list[Tagged]:
     """Every tag of the repositories, with its image ID and creation time."""
-    out = tools.run("docker", "image", "ls", "--no-trunc", "--format",
-                    "{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedAt}}").stdout
+    out = tools.run(
+        "docker",
+        "image",
+        "ls",
+        "--no-trunc",
+        "--format",
+        "{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedAt}}",
+    ).stdout
     wanted = set(repos)
     rows = [line.split("\t") for line in out.splitlines()]
     return [Tagged(*row[:4]) for row in rows if len(row) >= 4 and row[0] in wanted]
@@ -67,14 +75,33 @@ def remove_image(ref: str) -> None:
     tools.run("docker", "image", "rm", ref)
 
 
-def build(dockerfile: str, context: str, *, build_args: Mapping[str, str], iidfile: Path, prefix: str,
-          env: Env = None, stage: str | None = None) -> None:
+def build(
+    dockerfile: str,
+    context: str,
+    *,
+    build_args: Mapping[str, str],
+    iidfile: Path,
+    prefix: str,
+    env: Env = None,
+    stage: str | None = None,
+) -> None:
     """`docker build`, the image ID written to `iidfile`; `stage`: the build spec's `target`
     (a multi-stage Dockerfile's stage to stop at)."""
     until = ["--target", stage] if stage else []
     flags = [f for key, value in sorted(build_args.items()) for f in ("--build-arg", f"{key}={value}")]
-    tools.run("docker", "build", "-f", dockerfile, *until, *flags, "--iidfile", str(iidfile), context,
-              prefix=prefix, env=env)
+    tools.run(
+        "docker",
+        "build",
+        "-f",
+        dockerfile,
+        *until,
+        *flags,
+        "--iidfile",
+        str(iidfile),
+        context,
+        prefix=prefix,
+        env=env,
+    )
 
 
 def tag(source: str, target: str, env: Env = None) -> None:
@@ -83,8 +110,9 @@ def tag(source: str, target: str, env: Env = None) -> None:
 
 def import_root(root: Path, ref: str, env: Env = None) -> str:
     """`docker import` a root file system folder as `ref`; returns what docker printed (the ID)."""
-    return tools.run("sh", "-c", 'tar -C "$1" -c . | docker import - "$2"', "sh", str(root), ref,
-                     env=env).stdout.strip()
+    return tools.run(
+        "sh", "-c", 'tar -C "$1" -c . | docker import - "$2"', "sh", str(root), ref, env=env
+    ).stdout.strip()
 
 
 def in_registry(remote: str) -> bool:
@@ -101,19 +129,30 @@ def login(registry: str, username: str, password: str) -> None:
     tools.run("docker", "login", "--username", username, "--password-stdin", registry, input=password)
 
 
-def containers(label: str, fmt: str, *, all_states: bool = False,
-               timeout: float | None = None) -> list[str] | None:
+def containers(
+    label: str, fmt: str, *, all_states: bool = False, timeout: float | None = None
+) -> list[str] | None:
     """`docker ps` rows (in `fmt`) of the containers with `label`, stopped ones too with
     `all_states`; None when the daemon cannot be asked."""
-    result = tools.run("docker", "ps", *(["-a"] if all_states else []), "--filter", f"label={label}",
-                       "--format", fmt, check=False, timeout=timeout)
+    result = tools.run(
+        "docker",
+        "ps",
+        *(["-a"] if all_states else []),
+        "--filter",
+        f"label={label}",
+        "--format",
+        fmt,
+        check=False,
+        timeout=timeout,
+    )
     return result.stdout.splitlines() if result.code == 0 else None
 
 
 def volume_ids(names: list[str]) -> str | None:
     """Identity of volumes (name + creation time, one line each); None when one is missing."""
-    result = tools.run("docker", "volume", "inspect", "--format", "{{.Name}} {{.CreatedAt}}", *names,
-                       check=False)
+    result = tools.run(
+        "docker", "volume", "inspect", "--format", "{{.Name}} {{.CreatedAt}}", *names, check=False
+    )
     return result.stdout.strip() if result.code == 0 else None
 
 

@@ -1,4 +1,5 @@
 """hadolint (shipped by the `tools` extra): Dockerfile lint."""
+
 from __future__ import annotations
 
 from tasks import tools

@@ -2,6 +2,7 @@
 
 Through the tools door; the pinned kubectl from the `tools` extra wins on PATH.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -35,5 +36,13 @@ def namespace_uid(context: str, namespace: str) -> str | None:
 
 def port_forward(context: str, namespace: str, service: str, local: int, remote: int) -> int:
     """Forward a local port to a Service in the foreground until stopped; the exit code."""
-    return tools.run_foreground("kubectl", "--context", context, "port-forward", f"svc/{service}",
-                                f"{local}:{remote}", "-n", namespace)
+    return tools.run_foreground(
+        "kubectl",
+        "--context",
+        context,
+        "port-forward",
+        f"svc/{service}",
+        f"{local}:{remote}",
+        "-n",
+        namespace,
+    )

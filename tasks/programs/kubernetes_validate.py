@@ -1,4 +1,5 @@
 """kubernetes-validate (the `tools` extra): manifests against the official schemas."""
+
 from __future__ import annotations
 
 from tasks import tools

@@ -3,6 +3,7 @@
 Each function is one `minikube`/`kubectl` call through the tools door, so the task
 module can count exactly what a no-op run asks (the target is a handful of reads).
 """
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,15 @@ def running(profile: str) -> bool:
 
 def start(m: Minikube) -> None:
     # Starting an existing stopped cluster keeps its identity (and its images).
-    mk(m.profile, "start", f"--driver={m.driver}", f"--cpus={m.cpus}", f"--memory={m.memory}",
-       f"--disk-size={m.disk}", check=True)
+    mk(
+        m.profile,
+        "start",
+        f"--driver={m.driver}",
+        f"--cpus={m.cpus}",
+        f"--memory={m.memory}",
+        f"--disk-size={m.disk}",
+        check=True,
+    )
 
 
 def enabled_addons(profile: str) -> set[str]:

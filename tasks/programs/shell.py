@@ -1,4 +1,5 @@
 """`sh -c`: the user's own commands (environment hooks), output collapsed under a label."""
+
 from __future__ import annotations
 
 from tasks import tools

@@ -144,8 +144,14 @@ class FakeCluster:
         with fs.transaction(self.state_dir) as state:
             return self._cluster(state)["objects"].pop(fs.obj_key(kind, ns, name), None) is not None
 
-    def create_cluster(self, driver: str = "docker", cpus: int = 2, memory: int = 4096, disk: str = "20g",
-                       kubernetes_version: str = fs.DEFAULT_K8S_VERSION) -> str:
+    def create_cluster(
+        self,
+        driver: str = "docker",
+        cpus: int = 2,
+        memory: int = 4096,
+        disk: str = "20g",
+        kubernetes_version: str = fs.DEFAULT_K8S_VERSION,
+    ) -> str:
         """Start state without going through the fake CLI. Returns the new UID."""
         with fs.transaction(self.state_dir) as state:
             profile = self._pick(state)
@@ -159,8 +165,14 @@ class FakeCluster:
         same profile settings. Returns the new UID."""
         with fs.transaction(self.state_dir) as state:
             old = self._cluster(state)
-            cluster = fs.new_cluster(old["profile"], old["driver"], old["cpus"], old["memory"], old["disk_size"],
-                                     old["kubernetes_version"])
+            cluster = fs.new_cluster(
+                old["profile"],
+                old["driver"],
+                old["cpus"],
+                old["memory"],
+                old["disk_size"],
+                old["kubernetes_version"],
+            )
             state["clusters"][old["profile"]] = cluster
             return str(cluster["uid"])
 

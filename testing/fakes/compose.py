@@ -8,6 +8,7 @@ Knobs for failure tests (environment variables, read at call time):
 
 Run as `python -m testing.fakes.compose` by the wrapper `install` writes.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,9 +29,12 @@ GLOBAL_FLAGS = {"--project-directory", "-f", "--file", "--env-file", "-p", "--pr
 def install(bin_dir: Path, state_dir: Path, log: Path | None = None) -> Path:
     """Put the fake `docker-compose` into bin_dir, sharing the fake docker's store in state_dir."""
     state_dir.mkdir(parents=True, exist_ok=True)
-    return harness.install(bin_dir, "docker-compose", "testing.fakes.compose",
-                           env={docker.STATE_ENV: str(state_dir),
-                                harness.CALLS_ENV: str(log or state_dir / "calls.jsonl")})
+    return harness.install(
+        bin_dir,
+        "docker-compose",
+        "testing.fakes.compose",
+        env={docker.STATE_ENV: str(state_dir), harness.CALLS_ENV: str(log or state_dir / "calls.jsonl")},
+    )
 
 
 class Exit(Exception):
@@ -50,7 +54,7 @@ def split(argv: list[str]) -> tuple[dict[str, list[str]], str, list[str]]:
         i += 2
     if i >= len(argv):
         raise Exit(1, "no command given")
-    return flags, argv[i], argv[i + 1:]
+    return flags, argv[i], argv[i + 1 :]
 
 
 def project_of(flags: dict[str, list[str]]) -> tuple[str, dict[str, Any]]:
@@ -77,33 +81,50 @@ def cmd_up(store: docker.Store, project: str, spec: dict[str, Any], args: list[s
     names = [a for a in args if not a.startswith("-") and not a.isdigit()]
     unhealthy = os.environ.get("FAKE_COMPOSE_UNHEALTHY", "")
     for volume in spec["volumes"]:
-        store["volumes"].setdefault(f"{project}_{volume}", {
-            "created": docker.tick(store), "labels": {"com.docker.compose.project": project}})
+        store["volumes"].setdefault(
+            f"{project}_{volume}",
+            {"created": docker.tick(store), "labels": {"com.docker.compose.project": project}},
+        )
     for name in names or list(spec["services"]):
         if name not in spec["services"]:
             raise Exit(1, f"no such service: {name}")
         ref = os.environ.get(name.upper().replace("-", "_") + "_IMAGE", name)
         store["containers"][f"{project}-{name}-1"] = {
-            "image": docker.find_image(store, ref) or ref, "ref": ref, "state": "running",
-            "health": "unhealthy" if name == unhealthy else "healthy", "ports": [],
-            "labels": {"com.docker.compose.project": project, "com.docker.compose.service": name}}
+            "image": docker.find_image(store, ref) or ref,
+            "ref": ref,
+            "state": "running",
+            "health": "unhealthy" if name == unhealthy else "healthy",
+            "ports": [],
+            "labels": {"com.docker.compose.project": project, "com.docker.compose.service": name},
+        }
     if unhealthy in names:
         return f" Container {project}-{unhealthy}-1 Started\ncontainer {project}-{unhealthy}-1 is unhealthy"
     return None
 
 
 def cmd_down(store: docker.Store, project: str, args: list[str]) -> None:
-    for cid in [c for c, v in store["containers"].items() if v["labels"].get("com.docker.compose.project") == project]:
+    for cid in [
+        c for c, v in store["containers"].items() if v["labels"].get("com.docker.compose.project") == project
+    ]:
         del store["containers"][cid]
     if "--volumes" in args or "-v" in args:
-        for name in [n for n, v in store["volumes"].items() if v["labels"].get("com.docker.compose.project") == project]:
+        for name in [
+            n for n, v in store["volumes"].items() if v["labels"].get("com.docker.compose.project") == project
+        ]:
             del store["volumes"][name]
 
 
 def cmd_ps(store: docker.Store, project: str) -> str:
-    rows = [{"Service": c["labels"]["com.docker.compose.service"], "State": c["state"], "Health": c["health"],
-             "Image": c.get("ref", "")}
-            for c in store["containers"].values() if c["labels"].get("com.docker.compose.project") == project]
+    rows = [
+        {
+            "Service": c["labels"]["com.docker.compose.service"],
+            "State": c["state"],
+            "Health": c["health"],
+            "Image": c.get("ref", ""),
+        }
+        for c in store["containers"].values()
+        if c["labels"].get("com.docker.compose.project") == project
+    ]
     return "".join(json.dumps(r) + "\n" for r in rows)
 
 
@@ -150,8 +171,14 @@ def main(argv: list[str]) -> int:
         command = split(argv)[1]
     except Exit:
         command = ""
-    harness.log_call(harness.log_from_env(), "docker-compose", argv, code == 0 and command in MUTATING, code,
-                     images=image_env())
+    harness.log_call(
+        harness.log_from_env(),
+        "docker-compose",
+        argv,
+        code == 0 and command in MUTATING,
+        code,
+        images=image_env(),
+    )
     return code
 
 

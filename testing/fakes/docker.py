@@ -13,6 +13,7 @@ cache does with a real daemon. Each DOCKER_HOST gets its own store, so a docker-
 
 Run as `python -m testing.fakes.docker` by the wrapper `install` writes.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -41,8 +42,12 @@ def install(bin_dir: Path, state_dir: Path, log: Path | None = None) -> FakeDock
     """Put the fake `docker` into bin_dir; its store and (by default) its call log in state_dir."""
     state_dir.mkdir(parents=True, exist_ok=True)
     log = log or state_dir / "calls.jsonl"
-    harness.install(bin_dir, "docker", "testing.fakes.docker",
-                    env={STATE_ENV: str(state_dir), harness.CALLS_ENV: str(log)})
+    harness.install(
+        bin_dir,
+        "docker",
+        "testing.fakes.docker",
+        env={STATE_ENV: str(state_dir), harness.CALLS_ENV: str(log)},
+    )
     return FakeDocker(state_dir, log)
 
 
@@ -61,7 +66,7 @@ def empty() -> Store:
 @contextlib.contextmanager
 def transaction(path: Path) -> Iterator[Store]:
     """The store under a lock; saved only when the block finishes (a failed call saves nothing)."""
-    with open(path.with_suffix(".lock"), "a+") as lock:
+    with path.with_suffix(".lock").open("a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         store: Store = json.loads(path.read_text()) if path.exists() else empty()
         yield store
@@ -112,8 +117,11 @@ def image_id(dockerfile: Path, args: dict[str, str], context: Path) -> str:
     service = args.get("SERVICE")
     if service and "BUILDER_IMAGE" in args:
         # The demo's service images copy /out/shared and /out/services/<service> from the builder.
-        picked = [f for rel in (*SHARED, f"srvthreds_demo/{service.replace('-', '_')}.py")
-                  for f in _files(context, rel)]
+        picked = [
+            f
+            for rel in (*SHARED, f"srvthreds_demo/{service.replace('-', '_')}.py")
+            for f in _files(context, rel)
+        ]
         args = {k: v for k, v in args.items() if k != "BUILDER_IMAGE"}
     else:
         picked = _files(context, ".")
@@ -188,7 +196,9 @@ def cmd_image_ls(store: Store, argv: list[str]) -> str:
         for ref in image["refs"]:
             repo, tag = ref.rsplit(":", 1)
             shown = iid if "--no-trunc" in argv else iid.removeprefix("sha256:")[:12]
-            lines.append(render(fmt, {"ID": shown, "Repository": repo, "Tag": tag, "CreatedAt": image["created"]}))
+            lines.append(
+                render(fmt, {"ID": shown, "Repository": repo, "Tag": tag, "CreatedAt": image["created"]})
+            )
     return "".join(line + "\n" for line in lines)
 
 
@@ -204,8 +214,11 @@ def cmd_image_rm(store: Store, argv: list[str]) -> str:
             out.append(f"Untagged: {name}")
             continue
         if any(c["image"] == iid for c in store["containers"].values()):
-            raise Exit(1, f"Error response from daemon: conflict: unable to remove repository reference "
-                          f'"{name}" - container is using its referenced image {iid[7:19]}')
+            raise Exit(
+                1,
+                f"Error response from daemon: conflict: unable to remove repository reference "
+                f'"{name}" - container is using its referenced image {iid[7:19]}',
+            )
         del store["images"][iid]
         out += [f"Untagged: {r}" for r in image["refs"]] + [f"Deleted: {iid}"]
     return "".join(line + "\n" for line in out)
@@ -258,11 +271,16 @@ def cmd_volume(store: Store, argv: list[str]) -> str:
         missing = [n for n in names if n not in store["volumes"]]
         if missing:
             raise Exit(1, f"Error response from daemon: get {missing[0]}: no such volume")
-        return "".join(render(fmt, {"Name": n, "CreatedAt": store["volumes"][n]["created"]}) + "\n" for n in names)
+        return "".join(
+            render(fmt, {"Name": n, "CreatedAt": store["volumes"][n]["created"]}) + "\n" for n in names
+        )
     if argv[:2] == ["ls", "-q"]:
         wanted = [f.removeprefix("label=").split("=", 1) for f in argv[2:] if f.startswith("label=")]
-        return "".join(n + "\n" for n, v in store["volumes"].items()
-                       if all(v["labels"].get(k) == val for k, val in wanted))
+        return "".join(
+            n + "\n"
+            for n, v in store["volumes"].items()
+            if all(v["labels"].get(k) == val for k, val in wanted)
+        )
     raise Exit(125, f"fake docker: unsupported volume call {argv}")
 
 
@@ -308,8 +326,14 @@ def main(argv: list[str]) -> int:
         sys.stderr.write(exc.message + "\n")
     sys.stdout.write(out)
     sys.stdout.flush()
-    harness.log_call(harness.log_from_env(), "docker", argv, code == 0 and label(argv) in MUTATING, code,
-                     docker_host=os.environ.get("DOCKER_HOST", "local"))
+    harness.log_call(
+        harness.log_from_env(),
+        "docker",
+        argv,
+        code == 0 and label(argv) in MUTATING,
+        code,
+        docker_host=os.environ.get("DOCKER_HOST", "local"),
+    )
     return code
 
 
@@ -330,8 +354,9 @@ class FakeDocker:
     def refs(self, host: str | None = None) -> list[str]:
         return sorted(r for image in self.store(host)["images"].values() for r in image["refs"])
 
-    def add_image(self, ref: str, iid: str | None = None, created: str | None = None,
-                  host: str | None = None) -> str:
+    def add_image(
+        self, ref: str, iid: str | None = None, created: str | None = None, host: str | None = None
+    ) -> str:
         iid = iid or "sha256:" + hashlib.sha256(ref.encode()).hexdigest()
         with transaction(store_path(self.state_dir, host)) as store:
             store["images"].setdefault(iid, {"refs": [], "created": created or tick(store)})
@@ -347,12 +372,26 @@ class FakeDocker:
                 raise KeyError(f"fake docker: no image tagged {ref}")
             store["images"][iid]["refs"].remove(ref)
 
-    def add_container(self, cid: str, image: str, *, state: str = "exited", labels: dict[str, str] | None = None,
-                      health: str = "", ports: list[int] | None = None, host: str | None = None) -> None:
+    def add_container(
+        self,
+        cid: str,
+        image: str,
+        *,
+        state: str = "exited",
+        labels: dict[str, str] | None = None,
+        health: str = "",
+        ports: list[int] | None = None,
+        host: str | None = None,
+    ) -> None:
         with transaction(store_path(self.state_dir, host)) as store:
             iid = find_image(store, image) or image
-            store["containers"][cid] = {"image": iid, "state": state, "labels": labels or {}, "health": health,
-                                        "ports": ports or []}
+            store["containers"][cid] = {
+                "image": iid,
+                "state": state,
+                "labels": labels or {},
+                "health": health,
+                "ports": ports or [],
+            }
 
     def update_container(self, cid: str, host: str | None = None, **fields: Any) -> None:
         """Change a container behind the product's back (e.g. health="unhealthy")."""

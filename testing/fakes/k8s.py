@@ -1,4 +1,5 @@
 """Installing the fake `minikube` and `kubectl`, and the environment that points them at a state folder."""
+
 from __future__ import annotations
 
 import os

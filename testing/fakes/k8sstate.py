@@ -59,7 +59,13 @@ class KindInfo:
     """Discovery info for one kind: what `kubectl` needs to map CLI names and print refs."""
 
     def __init__(
-        self, kind: str, api_version: str, plural: str, namespaced: bool, short: tuple[str, ...] = (), derived: bool = False
+        self,
+        kind: str,
+        api_version: str,
+        plural: str,
+        namespaced: bool,
+        short: tuple[str, ...] = (),
+        derived: bool = False,
     ) -> None:
         self.kind = kind
         self.api_version = api_version
@@ -162,7 +168,7 @@ def state_dir() -> Path:
 
 @contextlib.contextmanager
 def _flock(path: Path) -> Iterator[None]:
-    with open(path, "a+") as fh:
+    with path.open("a+") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
@@ -185,7 +191,7 @@ def _load(sd: Path) -> State:
 def _save(sd: Path, state: State) -> None:
     tmp = sd / f"state.json.{os.getpid()}.tmp"
     tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
-    os.replace(tmp, sd / "state.json")  # atomic: readers never see a half-written file
+    tmp.replace(sd / "state.json")  # atomic: readers never see a half-written file
 
 
 @contextlib.contextmanager

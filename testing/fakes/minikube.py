@@ -1,4 +1,6 @@
-"""Stateful fake `minikube` (see README.md), run as `python -m testing.fakes.minikube`. Supports only the calls stackbuild makes.
+"""Stateful fake `minikube` (see README.md), run as `python -m testing.fakes.minikube`.
+
+Supports only the calls stackbuild makes.
 
 Exit codes follow minikube's reason codes where known: 85 = profile not found
 (GUEST_PROFILE/ExGuestNotFound), 7 = status bitmask (host|kubelet|apiserver stopped),
@@ -26,7 +28,22 @@ EX_DRIVER_UNSUPPORTED = 51
 EX_INSUFFICIENT = 29
 
 GLOBAL: Spec = {"-p": ("profile", True), "--profile": ("profile", True)}
-KNOWN_DRIVERS = {"docker", "podman", "virtualbox", "kvm2", "qemu2", "qemu", "hyperkit", "vfkit", "hyperv", "parallels", "vmware", "none", "ssh", "krunkit"}
+KNOWN_DRIVERS = {
+    "docker",
+    "podman",
+    "virtualbox",
+    "kvm2",
+    "qemu2",
+    "qemu",
+    "hyperkit",
+    "vfkit",
+    "hyperv",
+    "parallels",
+    "vmware",
+    "none",
+    "ssh",
+    "krunkit",
+}
 COMMANDS: dict[str, Spec] = {
     "status": {"-o": ("output", True), "--output": ("output", True)},
     "start": {
@@ -52,7 +69,7 @@ class Exit(Exception):
 
 
 def not_found(profile: str) -> Exit:
-    hint = 'minikube start' if profile == fs.DEFAULT_PROFILE else f'minikube start -p {profile}'
+    hint = "minikube start" if profile == fs.DEFAULT_PROFILE else f"minikube start -p {profile}"
     return Exit(
         EX_PROFILE_NOT_FOUND,
         stdout=f'* Profile "{profile}" not found. Run "minikube profile list" to view all profiles.\n'
@@ -89,7 +106,11 @@ def version_tuple(v: str) -> tuple[int, ...]:
 def cmd_status(state: fs.State, profile: str, opts: Opts) -> tuple[int, str]:
     output = last(opts, "output", "text")
     if output not in ("text", "json"):
-        raise Exit(EX_USAGE, stderr=f"X Exiting due to MK_USAGE: invalid output format: {output}. Valid values: 'text', 'json'\n")
+        raise Exit(
+            EX_USAGE,
+            stderr=f"X Exiting due to MK_USAGE: invalid output format: {output}. "
+            "Valid values: 'text', 'json'\n",
+        )
     cluster = require_cluster(state, profile, running=False)
     running = cluster["status"] == "Running"
     host = "Running" if running else "Stopped"
@@ -118,51 +139,88 @@ def cmd_start(state: fs.State, profile: str, opts: Opts) -> str:
     disk = last(opts, "disk")
     version = last(opts, "version")
     if driver is not None and driver not in KNOWN_DRIVERS:
-        raise Exit(EX_DRIVER_UNSUPPORTED, stderr=f"X Exiting due to DRV_UNSUPPORTED_OS: The driver '{driver}' is not supported on linux/amd64\n")
+        raise Exit(
+            EX_DRIVER_UNSUPPORTED,
+            stderr=f"X Exiting due to DRV_UNSUPPORTED_OS: "
+            f"The driver '{driver}' is not supported on linux/amd64\n",
+        )
     cpus: int | None = None
     if cpus_raw is not None:
         if not cpus_raw.isdigit():
-            raise Exit(EX_USAGE, stderr=f'X Exiting due to MK_USAGE: invalid argument "{cpus_raw}" for "--cpus" flag\n')
+            raise Exit(
+                EX_USAGE,
+                stderr=f'X Exiting due to MK_USAGE: invalid argument "{cpus_raw}" for "--cpus" flag\n',
+            )
         cpus = int(cpus_raw)
         if cpus < 2:
-            raise Exit(EX_INSUFFICIENT, stderr=f"X Exiting due to RSRC_INSUFFICIENT_CORES: Requested cpu count {cpus} is less than the minimum allowed of 2\n")
+            raise Exit(
+                EX_INSUFFICIENT,
+                stderr=f"X Exiting due to RSRC_INSUFFICIENT_CORES: "
+                f"Requested cpu count {cpus} is less than the minimum allowed of 2\n",
+            )
     memory = parse_memory(memory_raw) if memory_raw is not None else None
     if memory is not None and memory < 1800:
-        raise Exit(23, stderr=f"X Exiting due to RSRC_INSUFFICIENT_REQ_MEMORY: Requested memory allocation {memory}MiB is less than the usable minimum of 1800MB\n")
+        raise Exit(
+            23,
+            stderr="X Exiting due to RSRC_INSUFFICIENT_REQ_MEMORY: "
+            f"Requested memory allocation {memory}MiB is less than the usable minimum of 1800MB\n",
+        )
     if disk is not None and not re.fullmatch(r"\d+(m|mb|g|gb)?", disk.lower()):
         raise Exit(EX_USAGE, stderr=f"X Exiting due to MK_USAGE: Invalid disk size: {disk}\n")
-    if version is not None and not re.fullmatch(r"v?\d+\.\d+(\.\d+)?", version) and version not in ("stable", "latest"):
+    if (
+        version is not None
+        and not re.fullmatch(r"v?\d+\.\d+(\.\d+)?", version)
+        and version not in ("stable", "latest")
+    ):
         raise Exit(EX_USAGE, stderr=f"X Exiting due to MK_USAGE: Unable to parse version {version!r}\n")
 
     out = [f"* [{profile}] minikube {fs.MINIKUBE_VERSION} on Linux"]
     cluster: fs.State | None = state["clusters"].get(profile)
     if cluster is None:
-        norm_version = fs.DEFAULT_K8S_VERSION if version in (None, "stable", "latest") else "v" + version.lstrip("v")
-        cluster = fs.new_cluster(profile, driver or "docker", cpus or 2, memory or 4096, disk or "20000mb", norm_version)
+        norm_version = (
+            fs.DEFAULT_K8S_VERSION if version in (None, "stable", "latest") else "v" + version.lstrip("v")
+        )
+        cluster = fs.new_cluster(
+            profile, driver or "docker", cpus or 2, memory or 4096, disk or "20000mb", norm_version
+        )
         state["clusters"][profile] = cluster
         out.append(f"* Using the {cluster['driver']} driver based on user configuration")
         out.append(f'* Starting "{profile}" primary control-plane node in "{profile}" cluster')
-        out.append(f"* Creating {cluster['driver']} container (CPUs={cluster['cpus']}, Memory={cluster['memory']}MB) ...")
+        out.append(
+            f"* Creating {cluster['driver']} container "
+            f"(CPUs={cluster['cpus']}, Memory={cluster['memory']}MB) ..."
+        )
     else:
         if driver is not None and driver != cluster["driver"]:
             raise Exit(
                 80,
-                stderr=f'X Exiting due to GUEST_DRIVER_MISMATCH: The existing "{profile}" cluster was created using the '
+                stderr="X Exiting due to GUEST_DRIVER_MISMATCH: "
+                f'The existing "{profile}" cluster was created using the '
                 f'"{cluster["driver"]}" driver, which is incompatible with requested "{driver}" driver.\n',
             )
         # Real minikube keeps the original resources and only warns; drift must be caught by the product.
         if cpus is not None and cpus != cluster["cpus"]:
-            out.append("! You cannot change the CPUs for an existing minikube cluster. Please first delete the cluster.")
+            out.append(
+                "! You cannot change the CPUs for an existing minikube cluster. "
+                "Please first delete the cluster."
+            )
         if memory is not None and memory != cluster["memory"]:
-            out.append("! You cannot change the memory size for an existing minikube cluster. Please first delete the cluster.")
+            out.append(
+                "! You cannot change the memory size for an existing minikube cluster. "
+                "Please first delete the cluster."
+            )
         if disk is not None and disk != cluster["disk_size"]:
-            out.append("! You cannot change the disk size for an existing minikube cluster. Please first delete the cluster.")
+            out.append(
+                "! You cannot change the disk size for an existing minikube cluster. "
+                "Please first delete the cluster."
+            )
         if version is not None and version not in ("stable", "latest"):
             want = "v" + version.lstrip("v")
             if version_tuple(want) < version_tuple(cluster["kubernetes_version"]):
                 raise Exit(
                     106,
-                    stderr=f"X Exiting due to K8S_DOWNGRADE_UNSUPPORTED: Unable to safely downgrade existing Kubernetes "
+                    stderr="X Exiting due to K8S_DOWNGRADE_UNSUPPORTED: "
+                    "Unable to safely downgrade existing Kubernetes "
                     f"{cluster['kubernetes_version']} cluster to {want}\n",
                 )
             cluster["kubernetes_version"] = want
@@ -175,7 +233,9 @@ def cmd_start(state: fs.State, profile: str, opts: Opts) -> str:
         cluster["status"] = "Running"
     state["current_context"] = profile
     out.append(f"* Preparing Kubernetes {cluster['kubernetes_version']} on Docker 28.4.0 ...")
-    out.append(f'* Done! kubectl is now configured to use "{profile}" cluster and "default" namespace by default')
+    out.append(
+        f'* Done! kubectl is now configured to use "{profile}" cluster and "default" namespace by default'
+    )
     return "\n".join(out) + "\n"
 
 
@@ -195,18 +255,31 @@ def cmd_addons(state: fs.State, profile: str, opts: Opts, pos: list[str]) -> str
             }
             return json.dumps(data) + "\n"
         if output == "list":
-            rows = [f"| {n:<22} | {profile:<10} | {'enabled' if cluster['addons'].get(n) else 'disabled':<9} |" for n in sorted(fs.KNOWN_ADDONS)]
+            rows = [
+                f"| {n:<22} | {profile:<10} | {'enabled' if cluster['addons'].get(n) else 'disabled':<9} |"
+                for n in sorted(fs.KNOWN_ADDONS)
+            ]
             return "\n".join(rows) + "\n"
-        raise Exit(EX_USAGE, stderr=f"X Exiting due to MK_USAGE: invalid output format: {output}. Valid values: 'list', 'json'\n")
+        raise Exit(
+            EX_USAGE,
+            stderr=f"X Exiting due to MK_USAGE: invalid output format: {output}. "
+            "Valid values: 'list', 'json'\n",
+        )
     if sub == "enable":
         if "output" in opts:
             raise UsageError("unknown flag: --output")
         if len(pos) != 2:
-            raise Exit(EX_USAGE, stderr="X Exiting due to MK_USAGE: usage: minikube addons enable ADDON_NAME\n")
+            raise Exit(
+                EX_USAGE, stderr="X Exiting due to MK_USAGE: usage: minikube addons enable ADDON_NAME\n"
+            )
         name = pos[1]
         cluster = require_cluster(state, profile)
         if name not in fs.KNOWN_ADDONS:
-            raise Exit(1, stderr=f"X Exiting due to MK_ADDON_ENABLE: enable failed: run callbacks: {name} is not a valid addon\n")
+            raise Exit(
+                1,
+                stderr="X Exiting due to MK_ADDON_ENABLE: "
+                f"enable failed: run callbacks: {name} is not a valid addon\n",
+            )
         cluster["addons"][name] = True
         if name in fs.ADDON_NAMESPACES:
             fs.ensure_namespace(cluster, fs.ADDON_NAMESPACES[name])
@@ -222,13 +295,21 @@ def cmd_docker_env(state: fs.State, profile: str, opts: Opts) -> str:
     shell = last(opts, "shell", "bash")
     cluster = require_cluster(state, profile)
     if cluster["driver"] not in ("docker", "podman", "kvm2", "virtualbox", "qemu2", "hyperkit", "vfkit"):
-        raise Exit(EX_USAGE, stderr='X Exiting due to MK_USAGE: The docker-env command is incompatible with the "none" driver\n')
+        raise Exit(
+            EX_USAGE,
+            stderr="X Exiting due to MK_USAGE: "
+            'The docker-env command is incompatible with the "none" driver\n',
+        )
     env = {"DOCKER_HOST": docker_host(), "MINIKUBE_ACTIVE_DOCKERD": profile}
     if shell == "none":
         return "".join(f"{k}={v}\n" for k, v in env.items())
     if shell in ("bash", "sh", "zsh"):
         lines = [f'export {k}="{v}"' for k, v in env.items()]
-        lines += ["", "# To point your shell to minikube's docker-daemon, run:", f"# eval $(minikube -p {profile} docker-env)"]
+        lines += [
+            "",
+            "# To point your shell to minikube's docker-daemon, run:",
+            f"# eval $(minikube -p {profile} docker-env)",
+        ]
         return "\n".join(lines) + "\n"
     raise Exit(EX_USAGE, stderr=f"X Exiting due to MK_USAGE: unsupported shell: {shell}\n")
 
@@ -240,7 +321,11 @@ def shared_docker_images() -> list[str]:
     try:
         res = subprocess.run(
             ["docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}"],
-            capture_output=True, text=True, timeout=20, check=False, env={**os.environ, "DOCKER_HOST": docker_host()},
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+            env={**os.environ, "DOCKER_HOST": docker_host()},
         )
     except (OSError, subprocess.TimeoutExpired):
         return []
@@ -262,7 +347,11 @@ def cmd_image(state: fs.State, profile: str, opts: Opts, pos: list[str]) -> str:
         if "format" in opts:
             raise UsageError("unknown flag: --format")
         if len(pos) < 2:
-            raise Exit(EX_USAGE, stderr="X Exiting due to MK_USAGE: Please provide an image in your local daemon to load into minikube via <minikube image load IMAGE_NAME>\n")
+            raise Exit(
+                EX_USAGE,
+                stderr="X Exiting due to MK_USAGE: Please provide an image in your local daemon "
+                "to load into minikube via <minikube image load IMAGE_NAME>\n",
+            )
         cluster = require_cluster(state, profile)
         for ref in pos[1:]:
             norm = fs.normalize_image(ref)
@@ -274,7 +363,15 @@ def cmd_image(state: fs.State, profile: str, opts: Opts, pos: list[str]) -> str:
         cluster = require_cluster(state, profile)
         refs = cluster_images(cluster)
         if fmt == "json":
-            items = [{"id": hashlib.sha256(r.encode()).hexdigest(), "repoDigests": [], "repoTags": [r], "size": "10000000"} for r in refs]
+            items = [
+                {
+                    "id": hashlib.sha256(r.encode()).hexdigest(),
+                    "repoDigests": [],
+                    "repoTags": [r],
+                    "size": "10000000",
+                }
+                for r in refs
+            ]
             return json.dumps(items) + "\n"
         if fmt == "short":
             return "".join(r + "\n" for r in refs)
@@ -284,12 +381,19 @@ def cmd_image(state: fs.State, profile: str, opts: Opts, pos: list[str]) -> str:
 
 def cmd_delete(state: fs.State, profile: str) -> str:
     if profile not in state["clusters"]:
-        return f'* "{profile}" profile does not exist, trying anyways.\n* Removed all traces of the "{profile}" cluster.\n'
+        return (
+            f'* "{profile}" profile does not exist, trying anyways.\n'
+            f'* Removed all traces of the "{profile}" cluster.\n'
+        )
     driver = state["clusters"][profile]["driver"]
     del state["clusters"][profile]
     if state.get("current_context") == profile:
         state["current_context"] = None
-    return f'* Deleting "{profile}" in {driver} ...\n* Removing {Path.home()}/.minikube/machines/{profile} ...\n* Removed all traces of the "{profile}" cluster.\n'
+    return (
+        f'* Deleting "{profile}" in {driver} ...\n'
+        f"* Removing {Path.home()}/.minikube/machines/{profile} ...\n"
+        f'* Removed all traces of the "{profile}" cluster.\n'
+    )
 
 
 def run(argv: list[str]) -> tuple[int, str, str, str]:
@@ -302,7 +406,11 @@ def run(argv: list[str]) -> tuple[int, str, str, str]:
         if a.startswith("-"):
             name = a.partition("=")[0] if a.startswith("--") else a[:2]
             if name not in GLOBAL:
-                raise UsageError(f"unknown flag: {name}" if a.startswith("--") else f"unknown shorthand flag: '{a[1:2]}' in {a}")
+                raise UsageError(
+                    f"unknown flag: {name}"
+                    if a.startswith("--")
+                    else f"unknown shorthand flag: '{a[1:2]}' in {a}"
+                )
             pre.append(a)
             if "=" not in a and not (name == "-p" and len(a) > 2):
                 i += 1
@@ -313,14 +421,21 @@ def run(argv: list[str]) -> tuple[int, str, str, str]:
         command = a
         break
     if command is None:
-        raise Exit(0, stdout="minikube provisions and manages local Kubernetes clusters optimized for development workflows.\n")
+        raise Exit(
+            0,
+            stdout="minikube provisions and manages local Kubernetes clusters "
+            "optimized for development workflows.\n",
+        )
     if command not in COMMANDS:
         raise UsageError(f'unknown command "{command}" for "minikube"')
     opts, pos = parse_flags(pre + argv[i + 1 :], {**GLOBAL, **COMMANDS[command]})
     profile = last(opts, "profile", fs.DEFAULT_PROFILE) or fs.DEFAULT_PROFILE
     label = f"{command} {pos[0]}" if command in ("addons", "image") and pos else command
     if command not in ("addons", "image") and pos:
-        raise Exit(EX_USAGE, stderr=f'X Exiting due to MK_USAGE: "minikube {command}" accepts no arguments, got {pos}\n')
+        raise Exit(
+            EX_USAGE,
+            stderr=f'X Exiting due to MK_USAGE: "minikube {command}" accepts no arguments, got {pos}\n',
+        )
     sd = fs.state_dir()
     with fs.transaction(sd) as state:
         if command == "status":

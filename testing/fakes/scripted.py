@@ -8,6 +8,7 @@ itself as it would a real program (tests/test_mut_tools.py). An sh body is sourc
 whose EXIT trap logs the call with its exit status (a SIGKILLed call is not logged, as it
 never exits); a body with another interpreter is logged before it runs, with "exit": None.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,7 +33,7 @@ def main(argv: list[str]) -> int:
     os.environ[NAME_ENV], os.environ[ARGV_ENV] = name, json.dumps(args)
     logger = f'"{sys.executable}" -m testing.fakes.scripted --log'
     # `$?` in the EXIT trap is the body's exit status; the trap keeps it as the shell's.
-    trap = f"trap 'code=$?; {logger} \"$code\"; exit \"$code\"' EXIT"
+    trap = f'trap \'code=$?; {logger} "$code"; exit "$code"\' EXIT'
     os.execv("/bin/sh", ["/bin/sh", "-c", f'{trap}\n. "{body}"', name, *args])
     return 127  # not reached: execv replaces this process or raises
 

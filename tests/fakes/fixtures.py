@@ -1,5 +1,6 @@
 """Old import path, kept for tests written against it: use testing.fakes.k8s, testing.harness
 and the `fake_cluster` fixture of testing.plugin."""
+
 from __future__ import annotations
 
 from testing.fakes.cluster import FakeCluster

@@ -1,4 +1,5 @@
 """A build spec's target and args reach a real `docker build` (issue 12)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,9 +28,17 @@ def test_target_stops_at_its_stage_and_args_are_passed(tmp_path: Path) -> None:
     built = []
     try:
         for stage, which in (("first", "a"), (None, "a"), ("first", "b")):
-            ref = docker_images.build("spec", dockerfile=str(tmp_path / "Dockerfile"), context=str(tmp_path),
-                                      args={"WHICH": which}, repo="stackbuild-test/spec", iid=tmp_path / "x.iid",
-                                      ref=tmp_path / "x.ref", docker_env={}, stage=stage)
+            ref = docker_images.build(
+                "spec",
+                dockerfile=str(tmp_path / "Dockerfile"),
+                context=str(tmp_path),
+                args={"WHICH": which},
+                repo="stackbuild-test/spec",
+                iid=tmp_path / "x.iid",
+                ref=tmp_path / "x.ref",
+                docker_env={},
+                stage=stage,
+            )
             built.append(ref)
         first_a, last, first_b = built
         # No target: the last stage; stage `first` with another arg: other content, other tag.

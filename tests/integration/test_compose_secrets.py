@@ -8,6 +8,7 @@ Exit codes and seconds until the failure is reported are printed for the closing
 
 Needs host ports 3000, 6379 and 5672 free, and no other srvthreds-offline stack.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,8 +28,10 @@ SENTENCE = "but the data volumes of Compose project srvthreds-offline exist and 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory, docker_daemon: None) -> Iterator[Path]:
     if containers() or volumes():
-        pytest.fail(f"srvthreds-{ENV} already has containers or volumes; "
-                    f"run `doit compose_down env={ENV} wipe=1` first")
+        pytest.fail(
+            f"srvthreds-{ENV} already has containers or volumes; "
+            f"run `doit compose_down env={ENV} wipe=1` first"
+        )
     dest = copy_project(tmp_path_factory.mktemp("secrets") / "project")
     copy_build_state(dest, ENV, "base")
     up = doit(dest, "compose_up")
@@ -69,8 +72,12 @@ def test_deleted_env_file_is_refused_before_anything_starts(project: Path) -> No
 def test_changed_password_fails_readiness_with_one_sentence(project: Path) -> None:
     env_file = project / "compose" / ENV / ".env"
     saved = env_file.read_text()
-    changed = "".join(line.split("=", 1)[0] + "=not-the-volumes-password\n" if line.startswith("RABBITMQ_PASSWORD=")
-                      else line for line in saved.splitlines(keepends=True))
+    changed = "".join(
+        line.split("=", 1)[0] + "=not-the-volumes-password\n"
+        if line.startswith("RABBITMQ_PASSWORD=")
+        else line
+        for line in saved.splitlines(keepends=True)
+    )
     env_file.write_text(changed)
     try:
         code, out, _ = _timed(project, "password mismatch against an existing volume")

@@ -4,6 +4,7 @@ second `compose_up`, then `compose_down` leaving nothing behind.
 
 Needs host ports 3000, 6379 and 5672 free. The stack comes up once per module.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,31 +31,47 @@ AGENT = "http://127.0.0.1:3000"
 
 
 def doit(project: Path, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "doit", *args, f"env={ENV}"], cwd=project,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "doit", *args, f"env={ENV}"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def containers() -> dict[str, str]:
     """service -> container ID of every container of the project (running or not)."""
-    out = tools.run("docker", "ps", "-a", "--filter", f"label=com.docker.compose.project={PROJECT}",
-                    "--format", '{{.Label "com.docker.compose.service"}} {{.ID}}').stdout
+    out = tools.run(
+        "docker",
+        "ps",
+        "-a",
+        "--filter",
+        f"label=com.docker.compose.project={PROJECT}",
+        "--format",
+        '{{.Label "com.docker.compose.service"}} {{.ID}}',
+    ).stdout
     return dict(line.split() for line in out.splitlines() if line.strip())
 
 
 def volumes() -> list[str]:
-    return tools.run("docker", "volume", "ls", "-q", "--filter",
-                     f"label=com.docker.compose.project={PROJECT}").stdout.split()
+    return tools.run(
+        "docker", "volume", "ls", "-q", "--filter", f"label=com.docker.compose.project={PROJECT}"
+    ).stdout.split()
 
 
 def networks() -> list[str]:
-    return tools.run("docker", "network", "ls", "-q", "--filter",
-                     f"label=com.docker.compose.project={PROJECT}").stdout.split()
+    return tools.run(
+        "docker", "network", "ls", "-q", "--filter", f"label=com.docker.compose.project={PROJECT}"
+    ).stdout.split()
 
 
 def http(method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(AGENT + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        AGENT + path, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return response.status, json.loads(response.read() or b"{}")
@@ -67,8 +84,9 @@ def project(tmp_path_factory: pytest.TempPathFactory, docker_daemon: None) -> It
     """A scratch copy with the stack up; torn down (volumes too) whatever happens."""
     if containers() or volumes():
         # Never touch someone's stack; its volumes also hold other credentials than ours.
-        pytest.fail(f"{PROJECT} already has containers or volumes; "
-                    f"run `doit compose_down env={ENV} wipe=1` first")
+        pytest.fail(
+            f"{PROJECT} already has containers or volumes; run `doit compose_down env={ENV} wipe=1` first"
+        )
     dest = copy_project(tmp_path_factory.mktemp("compose") / "project")
     # The debootstrap base is only rebuilt when missing: reuse the repository's.
     copy_build_state(dest, ENV, "base")
@@ -114,8 +132,11 @@ def test_session_agent_listens_on_3000(project: Path, before: dict[str, str]) ->
     host = testinfra.get_host(f"docker://{before['session-agent']}")
     # No ss/netstat in a minimal image: ask the kernel through /proc (3000 = 0x0BB8, LISTEN = 0A).
     table = host.file("/proc/net/tcp").content_string + host.file("/proc/net/tcp6").content_string
-    assert any(f.split()[1].endswith(":0BB8") and f.split()[3] == "0A"
-               for f in table.splitlines()[1:] if len(f.split()) > 3), table
+    assert any(
+        f.split()[1].endswith(":0BB8") and f.split()[3] == "0A"
+        for f in table.splitlines()[1:]
+        if len(f.split()) > 3
+    ), table
 
 
 def test_second_up_changes_no_container(project: Path, before: dict[str, str]) -> None:

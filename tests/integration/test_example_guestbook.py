@@ -5,6 +5,7 @@ copy), `doit render` (its committed files do not change), `doit validate`, `doit
 Uses env=offline (the base image made with debootstrap: no registry). Needs host port
 8380 free. The stack comes up once per module; every step's seconds are printed.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,14 @@ SECONDS: dict[str, float] = {}
 
 def doit(project: Path, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "doit", *args, f"env={ENV}"], cwd=project,
-                            capture_output=True, text=True, timeout=timeout, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "doit", *args, f"env={ENV}"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     SECONDS[" ".join(args)] = SECONDS.get(" ".join(args), 0) + time.monotonic() - started
     return result
 
@@ -48,8 +55,15 @@ def out(result: subprocess.CompletedProcess[str]) -> str:
 def containers() -> dict[str, list[str]]:
     """service -> container IDs of the project (running or not)."""
     found: dict[str, list[str]] = {}
-    listing = tools.run("docker", "ps", "-a", "--filter", f"label=com.docker.compose.project={PROJECT}",
-                        "--format", '{{.Label "com.docker.compose.service"}} {{.ID}}').stdout
+    listing = tools.run(
+        "docker",
+        "ps",
+        "-a",
+        "--filter",
+        f"label=com.docker.compose.project={PROJECT}",
+        "--format",
+        '{{.Label "com.docker.compose.service"}} {{.ID}}',
+    ).stdout
     for line in listing.splitlines():
         if line.strip():
             service, cid = line.split()
@@ -58,13 +72,16 @@ def containers() -> dict[str, list[str]]:
 
 
 def leftovers(kind: str) -> list[str]:
-    return tools.run("docker", kind, "ls", "-q", "--filter", f"label=com.docker.compose.project={PROJECT}").stdout.split()
+    return tools.run(
+        "docker", kind, "ls", "-q", "--filter", f"label=com.docker.compose.project={PROJECT}"
+    ).stdout.split()
 
 
 def http(method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(API + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        API + path, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return response.status, json.loads(response.read())
@@ -89,8 +106,10 @@ def reuse_base(project: Path) -> None:
 def project(tmp_path_factory: pytest.TempPathFactory, docker_daemon: None) -> Iterator[Path]:
     """A copy of the example with its stack up; torn down (volume too) whatever happens."""
     if containers() or leftovers("volume"):
-        pytest.fail(f"{PROJECT} already has containers or volumes; "
-                    f"run `doit compose_down env={ENV} wipe=1` in examples/guestbook first")
+        pytest.fail(
+            f"{PROJECT} already has containers or volumes; "
+            f"run `doit compose_down env={ENV} wipe=1` in examples/guestbook first"
+        )
     dest = tmp_path_factory.mktemp("example") / "guestbook"
     shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns(".build", ".env", "__pycache__"))
     reuse_base(dest)
@@ -98,8 +117,10 @@ def project(tmp_path_factory: pytest.TempPathFactory, docker_daemon: None) -> It
         yield dest
     finally:
         doit(dest, "compose_down", "wipe=1", timeout=300)
-        print("\nguestbook end to end, seconds per step: "
-              + ", ".join(f"{step} {took:.1f}" for step, took in SECONDS.items()))
+        print(
+            "\nguestbook end to end, seconds per step: "
+            + ", ".join(f"{step} {took:.1f}" for step, took in SECONDS.items())
+        )
 
 
 def test_1_render_changes_no_committed_file(project: Path) -> None:
@@ -118,8 +139,10 @@ def test_2_validate(project: Path) -> None:
 def test_3_images(project: Path) -> None:
     result = doit(project, "images")
     assert result.returncode == 0, out(result)
-    refs = {name: (project / images.ref_file(ENV, name)).read_text().strip()
-            for name in ("api", "worker", "migrate", "postgres")}
+    refs = {
+        name: (project / images.ref_file(ENV, name)).read_text().strip()
+        for name in ("api", "worker", "migrate", "postgres")
+    }
     assert refs["api"].startswith("guestbook/api:") and refs["postgres"].startswith("guestbook/postgres:")
     # One Dockerfile, three targets: three different images.
     assert len({ref.split(":")[1] for name, ref in refs.items() if name != "postgres"}) == 3

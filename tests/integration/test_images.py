@@ -1,4 +1,5 @@
 """Real images on a real daemon: built by `doit images env=offline`, checked with testinfra."""
+
 from __future__ import annotations
 
 import json
@@ -22,15 +23,22 @@ CFG = config.load(ENV, REPO)
 @pytest.fixture(scope="module")
 def built() -> dict[str, str]:
     """Build (or confirm up to date) every offline image in the repository's own state."""
-    result = subprocess.run([sys.executable, "-m", "doit", "images", f"env={ENV}"], cwd=REPO, check=False,
-                            capture_output=True, text=True, timeout=1200)
+    result = subprocess.run(
+        [sys.executable, "-m", "doit", "images", f"env={ENV}"],
+        cwd=REPO,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     names = list(CFG.services) + ["redis", "rabbitmq"]
     return {n: (REPO / images.ref_file(ENV, n)).read_text().strip() for n in names}
 
 
-def container(ref: str, *cmd: str, entrypoint: str | None = None,
-              env: dict[str, str] | None = None) -> Iterator[testinfra.host.Host]:
+def container(
+    ref: str, *cmd: str, entrypoint: str | None = None, env: dict[str, str] | None = None
+) -> Iterator[testinfra.host.Host]:
     flags = ["--entrypoint", entrypoint] if entrypoint else []
     flags += [f for k, v in (env or {}).items() for f in ("-e", f"{k}={v}")]
     cid = tools.run("docker", "run", "-d", "--rm", *flags, ref, *cmd).stdout.strip()
@@ -70,14 +78,17 @@ def test_session_agent_listens_on_3000_and_answers_healthz(built: dict[str, str]
     # Settings as Compose/Kubernetes give them, pointing at databases that do not exist.
     env = {"REDIS_HOST": "nowhere:6379", "RABBITMQ_HOST": "nowhere:5672", "RABBITMQ_PASSWORD": "x"}
     for host in container(built["session-agent"], "python3", "-m", "srvthreds_demo.session_agent", env=env):
-        probe = ("import json, time, urllib.request, urllib.error\n"
-                 "for _ in range(50):\n"
-                 "    try:\n"
-                 "        r = urllib.request.urlopen('http://127.0.0.1:3000/healthz', timeout=2); print(r.status, r.read().decode()); break\n"
-                 "    except urllib.error.HTTPError as e:\n"
-                 "        print(e.code, e.read().decode()); break\n"
-                 "    except OSError:\n"
-                 "        time.sleep(0.2)\n")
+        probe = (
+            "import json, time, urllib.request, urllib.error\n"
+            "for _ in range(50):\n"
+            "    try:\n"
+            "        r = urllib.request.urlopen('http://127.0.0.1:3000/healthz', timeout=2)\n"
+            "        print(r.status, r.read().decode()); break\n"
+            "    except urllib.error.HTTPError as e:\n"
+            "        print(e.code, e.read().decode()); break\n"
+            "    except OSError:\n"
+            "        time.sleep(0.2)\n"
+        )
         out = host.check_output(f"python3 -c {shlex.quote(probe)}")
         # No Redis or RabbitMQ here: the agent must answer, and say what is down.
         status, body = out.split(" ", 1)
@@ -86,7 +97,8 @@ def test_session_agent_listens_on_3000_and_answers_healthz(built: dict[str, str]
 
 
 def test_second_run_builds_nothing_and_one_service_change_moves_one_tag(
-        built: dict[str, str], project: Path) -> None:
+    built: dict[str, str], project: Path
+) -> None:
     copy_build_state(project, ENV, "base")
     first = run_doit(project, "images", f"env={ENV}")
     assert first.code == 0, first.out[-2000:]

@@ -3,6 +3,7 @@
 Slow (cluster start, image builds) and it changes the machine's Minikube profile, so it
 never runs by default, not even under CI=true (conftest exempts the `minikube` marker).
 """
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,10 @@ from testing.project import run_doit
 pytestmark = [
     pytest.mark.minikube,
     pytest.mark.slow,
-    pytest.mark.skipif(os.environ.get("STACKBUILD_MINIKUBE") != "1" or shutil.which("minikube") is None,
-                       reason="real Minikube tests are opt-in: STACKBUILD_MINIKUBE=1 and minikube on PATH"),
+    pytest.mark.skipif(
+        os.environ.get("STACKBUILD_MINIKUBE") != "1" or shutil.which("minikube") is None,
+        reason="real Minikube tests are opt-in: STACKBUILD_MINIKUBE=1 and minikube on PATH",
+    ),
 ]
 
 
@@ -28,7 +31,11 @@ def test_up_twice_then_down(project: Path) -> None:
     second = run_doit(project, "minikube_up")
     assert second.code == 0, second.out
     assert second.executed() == ["minikube_up"]  # nothing to redo
-    pods = subprocess.run(["kubectl", "--context", "srvthreds", "-n", "srvthreds", "get", "deployments"],
-                          capture_output=True, text=True, check=True)
+    pods = subprocess.run(
+        ["kubectl", "--context", "srvthreds", "-n", "srvthreds", "get", "deployments"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "session-agent" in pods.stdout
     assert run_doit(project, "minikube_down").code == 0

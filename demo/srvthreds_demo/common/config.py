@@ -1,4 +1,5 @@
 """Settings read from the environment, the only configuration channel."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """One log format for all services, so container logs read alike."""
+
 from __future__ import annotations
 
 import logging

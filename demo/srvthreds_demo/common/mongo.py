@@ -1,4 +1,5 @@
 """MongoDB adapter (Debian's python3-pymongo), imported lazily."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -14,8 +15,9 @@ def connect(endpoint: Endpoint, database: str) -> Any:
 
     # directConnection: talk to the one member we were given even when it is part
     # of a replica set whose advertised host names we may not resolve.
-    client = pymongo.MongoClient(endpoint.host, endpoint.port, directConnection=True,
-                                 serverSelectionTimeoutMS=5000)
+    client = pymongo.MongoClient(
+        endpoint.host, endpoint.port, directConnection=True, serverSelectionTimeoutMS=5000
+    )
     return client[database]
 
 

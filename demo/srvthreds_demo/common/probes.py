@@ -1,4 +1,5 @@
 """Reachability checks and bounded retrying, shared by health and startup."""
+
 from __future__ import annotations
 
 import logging
@@ -38,9 +39,14 @@ def run_probes(probes: dict[str, Probe]) -> dict[str, str]:
     return results
 
 
-def retry(action: Callable[[], T], what: str, timeout: float, interval: float = 2.0,
-          sleep: Callable[[float], None] = time.sleep,
-          clock: Callable[[], float] = time.monotonic) -> T:
+def retry(
+    action: Callable[[], T],
+    what: str,
+    timeout: float,
+    interval: float = 2.0,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> T:
     """Call `action` until it succeeds or `timeout` seconds pass, then re-raise."""
     deadline = clock() + timeout
     while True:

@@ -1,4 +1,5 @@
 """RabbitMQ adapter (pika, from Debian's python3-pika), imported lazily."""
+
 from __future__ import annotations
 
 import json
@@ -37,9 +38,12 @@ class PikaBroker:
 
         if self._connection is None or self._connection.is_closed:
             params = pika.ConnectionParameters(
-                host=self._endpoint.host, port=self._endpoint.port,
+                host=self._endpoint.host,
+                port=self._endpoint.port,
                 credentials=pika.PlainCredentials(self._user, self._password),
-                heartbeat=30, connection_attempts=1)
+                heartbeat=30,
+                connection_attempts=1,
+            )
             self._connection = pika.BlockingConnection(params)
             self._channel = self._connection.channel()
         return self._channel
@@ -55,13 +59,11 @@ class PikaBroker:
         props = pika.BasicProperties(content_type="application/json", delivery_mode=2)
         with self._lock:
             try:
-                self._open().basic_publish(exchange="", routing_key=queue, body=body,
-                                           properties=props)
+                self._open().basic_publish(exchange="", routing_key=queue, body=body, properties=props)
             except Exception:  # noqa: BLE001 (pika raises many types; retried once)
                 # The connection may have dropped while idle: reconnect once.
                 self.close_locked()
-                self._open().basic_publish(exchange="", routing_key=queue, body=body,
-                                           properties=props)
+                self._open().basic_publish(exchange="", routing_key=queue, body=body, properties=props)
 
     def consume(self, queue: str, handler: Handler, prefetch: int = 10) -> None:
         """Block, feeding each message of `queue` to `handler`; ack after success."""
@@ -112,13 +114,23 @@ def _pika_login(endpoint: Endpoint, user: str, password: str, timeout: float) ->
     import pika  # type: ignore[import-not-found, unused-ignore]  # lazy: images only
 
     params = pika.ConnectionParameters(
-        host=endpoint.host, port=endpoint.port, credentials=pika.PlainCredentials(user, password),
-        connection_attempts=1, socket_timeout=timeout, blocked_connection_timeout=timeout)
+        host=endpoint.host,
+        port=endpoint.port,
+        credentials=pika.PlainCredentials(user, password),
+        connection_attempts=1,
+        socket_timeout=timeout,
+        blocked_connection_timeout=timeout,
+    )
     pika.BlockingConnection(params).close()
 
 
-def login_probe(endpoint: Endpoint, user: str, password: str, timeout: float = 3.0,
-                login: Callable[[Endpoint, str, str, float], None] = _pika_login) -> Callable[[], None]:
+def login_probe(
+    endpoint: Endpoint,
+    user: str,
+    password: str,
+    timeout: float = 3.0,
+    login: Callable[[Endpoint, str, str, float], None] = _pika_login,
+) -> Callable[[], None]:
     """Health probe that logs in, on its own short-lived connection (pika connections are
     not thread-safe): a broker that is reachable but refuses our password is down for us.
     A change of verdict is logged once, so a refused login is visible in the logs."""
@@ -130,8 +142,13 @@ def login_probe(endpoint: Endpoint, user: str, password: str, timeout: float = 3
         except Exception as exc:
             verdict = f"{type(exc).__name__}: {exc}"
             if verdict != last[0]:
-                log.error("rabbitmq at %s:%s refused us or is unreachable (user %s): %s",
-                          endpoint.host, endpoint.port, user, verdict)
+                log.error(
+                    "rabbitmq at %s:%s refused us or is unreachable (user %s): %s",
+                    endpoint.host,
+                    endpoint.port,
+                    user,
+                    verdict,
+                )
             last[0] = verdict
             raise
         if last[0] != "ok":
@@ -141,8 +158,9 @@ def login_probe(endpoint: Endpoint, user: str, password: str, timeout: float = 3
     return probe
 
 
-def consume_forever(at: Endpoint, user: str, password: str, queue: str,
-                    on_message: Callable[[Any], None]) -> None:
+def consume_forever(
+    at: Endpoint, user: str, password: str, queue: str, on_message: Callable[[Any], None]
+) -> None:
     """Consume `queue` for good, reconnecting after any loss of the broker.
 
     The caller's health endpoint keeps answering (503) while the broker is away.

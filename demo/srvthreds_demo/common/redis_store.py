@@ -1,4 +1,5 @@
 """Redis adapter (Debian's python3-redis), imported lazily."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,13 @@ CONFIG_KEY = "srvthreds:config"
 def connect(endpoint: Endpoint) -> Any:
     import redis  # type: ignore[import-not-found, unused-ignore]  # lazy: images only
 
-    return redis.Redis(host=endpoint.host, port=endpoint.port, decode_responses=True,
-                       socket_connect_timeout=3, socket_timeout=5)
+    return redis.Redis(
+        host=endpoint.host,
+        port=endpoint.port,
+        decode_responses=True,
+        socket_connect_timeout=3,
+        socket_timeout=5,
+    )
 
 
 class RedisThreadStore:

@@ -1,4 +1,5 @@
 """The domain: events move a thread through its states. Pure, no I/O."""
+
 from __future__ import annotations
 
 import json
@@ -48,8 +49,13 @@ def parse_event(payload: Any) -> Event:
 def apply_event(state: ThreadState | None, event: Event, now: float) -> ThreadState:
     """The next state of a thread after `event`; `state` is not modified."""
     if state is None:
-        state = {"thread_id": event.thread_id, "event_count": 0, "status": "open",
-                 "data": {}, "created_at": now}
+        state = {
+            "thread_id": event.thread_id,
+            "event_count": 0,
+            "status": "open",
+            "data": {},
+            "created_at": now,
+        }
     new = dict(state, event_count=int(state["event_count"]) + 1, updated_at=now)
     if state["status"] == "closed":
         return new

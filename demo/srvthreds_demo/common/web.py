@@ -3,6 +3,7 @@
 Request handling is a plain function of (method, path, body) so services are
 tested without sockets; this module only adapts it to http.server.
 """
+
 from __future__ import annotations
 
 import json

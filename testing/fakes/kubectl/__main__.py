@@ -1,4 +1,5 @@
 """Entry point of the fake kubectl wrapper."""
+
 import sys
 
 from testing.fakes.kubectl.main import main

@@ -1,4 +1,5 @@
 """Fake kubectl: `rollout`, `logs`, `delete`, `wait`, `port-forward`."""
+
 from __future__ import annotations
 
 import copy
@@ -34,8 +35,12 @@ def cmd_rollout(state: fs.State, cluster: fs.State, ns: str, opts: Opts, pos: li
     if sub == "status":
         if fs.deployment_failing(state, record["manifest"]):
             n = replicas_of(record["manifest"])
-            return Result(1, f'Waiting for deployment "{name}" rollout to finish: 0 of {n} updated replicas are available...\n',
-                          f'error: deployment "{name}" exceeded its progress deadline\n')
+            return Result(
+                1,
+                f'Waiting for deployment "{name}" rollout to finish: '
+                f"0 of {n} updated replicas are available...\n",
+                f'error: deployment "{name}" exceeded its progress deadline\n',
+            )
         return Result(0, f'deployment "{name}" successfully rolled out\n')
     hist = sorted(cluster["history"].get(f"{ns}/{name}", []), key=lambda h: h["revision"])
     if len(hist) < 2:
@@ -52,7 +57,10 @@ def cmd_logs(state: fs.State, cluster: fs.State, ns: str, opts: Opts, pos: list[
     tail_raw = last(opts, "tail")
     selector = last(opts, "selector")
     if tail_raw is not None and not re.fullmatch(r"-?\d+", tail_raw):
-        raise UsageError(f'invalid argument "{tail_raw}" for "--tail" flag: strconv.ParseInt: parsing "{tail_raw}": invalid syntax')
+        raise UsageError(
+            f'invalid argument "{tail_raw}" for "--tail" flag: '
+            f'strconv.ParseInt: parsing "{tail_raw}": invalid syntax'
+        )
     pods = derive_pods(state, cluster, ns)
     if selector is not None:
         if pos:
@@ -64,9 +72,14 @@ def cmd_logs(state: fs.State, cluster: fs.State, ns: str, opts: Opts, pos: list[
             return Result(0, "", f"No resources found in {ns} namespace.\n")
     else:
         if len(pos) != 1:
-            raise KExit(1, lines("error: expected 'logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]'.",
-                                 "POD or TYPE/NAME is a required argument for the logs command",
-                                 "See 'kubectl logs -h' for help and examples"))
+            raise KExit(
+                1,
+                lines(
+                    "error: expected 'logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]'.",
+                    "POD or TYPE/NAME is a required argument for the logs command",
+                    "See 'kubectl logs -h' for help and examples",
+                ),
+            )
         target = pos[0].split("/", 1)[1] if pos[0].startswith(("pod/", "pods/", "po/")) else pos[0]
         chosen = [p for p in pods if p["metadata"]["name"] == target]
         if not chosen:
@@ -96,7 +109,13 @@ def cmd_delete(state: fs.State, cluster: fs.State, ns: str, opts: Opts, pos: lis
         raise KExit(1, lines(f"error: fake kubectl does not support deleting {info.plural}"))
     if info.kind == "Namespace":
         if name in fs.UNDELETABLE_NAMESPACES:
-            raise KExit(1, lines(f'Error from server (Forbidden): namespaces "{name}" is forbidden: this namespace may not be deleted'))
+            raise KExit(
+                1,
+                lines(
+                    f'Error from server (Forbidden): namespaces "{name}" is forbidden: '
+                    "this namespace may not be deleted"
+                ),
+            )
         if not fs.delete_namespace(cluster, name):
             if ignore:
                 return Result(0)
@@ -141,11 +160,18 @@ def cmd_wait(state: fs.State, cluster: fs.State, ns: str, opts: Opts, pos: list[
 
 def cmd_port_forward(state: fs.State, cluster: fs.State, ns: str, opts: Opts, pos: list[str]) -> Result:
     if len(pos) < 2:
-        raise KExit(1, lines("error: TYPE/NAME and list of ports are required for port-forward",
-                             "See 'kubectl port-forward -h' for help and examples"))
+        raise KExit(
+            1,
+            lines(
+                "error: TYPE/NAME and list of ports are required for port-forward",
+                "See 'kubectl port-forward -h' for help and examples",
+            ),
+        )
     info, name = resolve_target(pos[:1], "port-forward")
     if info.kind not in ("Service", "Deployment", "Pod"):
-        raise KExit(1, lines(f"error: cannot attach to {info.kind}: selector for {info.kind} not implemented"))
+        raise KExit(
+            1, lines(f"error: cannot attach to {info.kind}: selector for {info.kind} not implemented")
+        )
     if info.kind == "Pod":
         if not any(p["metadata"]["name"] == name for p in derive_pods(state, cluster, ns)):
             raise not_found(info, name)
@@ -155,8 +181,17 @@ def cmd_port_forward(state: fs.State, cluster: fs.State, ns: str, opts: Opts, po
     for spec in pos[1:]:
         m = re.fullmatch(r"(\d*):?(\d+)?", spec)
         if not m or not (m.group(1) or m.group(2)):
-            raise KExit(1, lines(f'error: Error parsing local port \'{spec}\': strconv.ParseUint: parsing "{spec}": invalid syntax'))
+            raise KExit(
+                1,
+                lines(
+                    f"error: Error parsing local port '{spec}': "
+                    f'strconv.ParseUint: parsing "{spec}": invalid syntax'
+                ),
+            )
         local = m.group(1) or m.group(2)
         remote = m.group(2) or m.group(1)
-        out += [f"Forwarding from 127.0.0.1:{local} -> {remote}", f"Forwarding from [::1]:{local} -> {remote}"]
+        out += [
+            f"Forwarding from 127.0.0.1:{local} -> {remote}",
+            f"Forwarding from [::1]:{local} -> {remote}",
+        ]
     return Result(0, lines(*out))

@@ -1,4 +1,5 @@
 """Fake kubectl: the command table, exits and results every command module shares."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,7 +14,12 @@ CLIENT_VERSION = "v1.37.1"
 GLOBAL: Spec = {"--context": ("context", True), "-n": ("namespace", True), "--namespace": ("namespace", True)}
 SELECTOR: Spec = {"-l": ("selector", True), "--selector": ("selector", True)}
 COMMANDS: dict[str, Spec] = {
-    "get": {"-o": ("output", True), "--output": ("output", True), "--field-selector": ("field", True), **SELECTOR},
+    "get": {
+        "-o": ("output", True),
+        "--output": ("output", True),
+        "--field-selector": ("field", True),
+        **SELECTOR,
+    },
     "apply": {"-f": ("filename", True), "--filename": ("filename", True)},
     "rollout": {"--timeout": ("timeout", True)},
     "logs": {"--tail": ("tail", True), "--prefix": ("prefix", False), **SELECTOR},
@@ -23,7 +29,9 @@ COMMANDS: dict[str, Spec] = {
     "version": {"--client": ("client", False)},
     "kustomize": {},  # delegated verbatim; the real kubectl validates its flags
 }
-CONNECTION_REFUSED = f"The connection to the server {fs.API_SERVER} was refused - did you specify the right host or port?"
+CONNECTION_REFUSED = (
+    f"The connection to the server {fs.API_SERVER} was refused - did you specify the right host or port?"
+)
 
 
 class KExit(Exception):

@@ -1,9 +1,11 @@
 """Fake kubectl: `kustomize` and `version --client` run the real kubectl found later on PATH."""
+
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from testing import harness
 
@@ -16,12 +18,12 @@ def find_real_kubectl() -> str | None:
     for d in os.environ.get("PATH", "").split(os.pathsep):
         if not d or (skip_dir and os.path.realpath(d) == os.path.realpath(skip_dir)):
             continue
-        cand = os.path.join(d, "kubectl")
-        if not (os.path.isfile(cand) and os.access(cand, os.X_OK)):
+        cand = Path(d) / "kubectl"
+        if not (cand.is_file() and os.access(cand, os.X_OK)):
             continue
         if harness.is_fake(cand):
             continue
-        return cand
+        return str(cand)
     return None
 
 

@@ -1,4 +1,5 @@
 """Fake kubectl: `get` (tables, -o json|yaml|jsonpath|name, selectors)."""
+
 from __future__ import annotations
 
 import json
@@ -22,7 +23,10 @@ def resolve_target(pos: list[str], cmd: str) -> tuple[fs.KindInfo, str]:
     elif len(pos) == 2:
         type_, name = pos
     else:
-        raise KExit(1, lines("error: required resource not specified", f"See 'kubectl {cmd} -h' for help and examples"))
+        raise KExit(
+            1,
+            lines("error: required resource not specified", f"See 'kubectl {cmd} -h' for help and examples"),
+        )
     info = fs.kind_for_cli(type_)
     if info is None:
         raise KExit(1, lines(f'error: the server doesn\'t have a resource type "{type_}"'))
@@ -31,8 +35,15 @@ def resolve_target(pos: list[str], cmd: str) -> tuple[fs.KindInfo, str]:
 
 def cmd_get(state: fs.State, cluster: fs.State, ns: str, opts: Opts, pos: list[str]) -> Result:
     if not pos:
-        raise KExit(1, lines('You must specify the type of resource to get. Use "kubectl api-resources" for a complete list of supported resources.',
-                             "", "error: Required resource not specified."))
+        raise KExit(
+            1,
+            lines(
+                "You must specify the type of resource to get. "
+                'Use "kubectl api-resources" for a complete list of supported resources.',
+                "",
+                "error: Required resource not specified.",
+            ),
+        )
     if "/" in pos[0]:
         info, name = resolve_target(pos[:1], "get")
         names = [name] + pos[1:]
@@ -44,16 +55,25 @@ def cmd_get(state: fs.State, cluster: fs.State, ns: str, opts: Opts, pos: list[s
     output = last(opts, "output")
     valid = output is None or output in ("json", "yaml", "name", "wide") or output.startswith("jsonpath=")
     if not valid:
-        raise KExit(1, lines(f'error: unable to match a printer suitable for the output format "{output}", allowed formats are: '
-                             "custom-columns,custom-columns-file,go-template,go-template-file,json,jsonpath,jsonpath-as-json,"
-                             "jsonpath-file,name,template,templatefile,wide,yaml"))
+        raise KExit(
+            1,
+            lines(
+                "error: unable to match a printer suitable for the output format "
+                f'"{output}", allowed formats are: '
+                "custom-columns,custom-columns-file,go-template,go-template-file,json,jsonpath,jsonpath-as-json,"
+                "jsonpath-file,name,template,templatefile,wide,yaml"
+            ),
+        )
     # Collect candidates.
     if info.kind in ("Pod", "Event"):
         pods = derive_pods(state, cluster, ns)
         items = pods if info.kind == "Pod" else derive_events(pods)
     else:
-        items = [render(state, cluster, rec) for key, rec in sorted(cluster["objects"].items())
-                 if key.split("/", 2)[0] == info.kind and (not info.namespaced or key.split("/", 2)[1] == ns)]
+        items = [
+            render(state, cluster, rec)
+            for key, rec in sorted(cluster["objects"].items())
+            if key.split("/", 2)[0] == info.kind and (not info.namespaced or key.split("/", 2)[1] == ns)
+        ]
     selector = last(opts, "selector")
     if selector is not None:
         reqs = parse_label_selector(selector)
@@ -77,7 +97,11 @@ def cmd_get(state: fs.State, cluster: fs.State, ns: str, opts: Opts, pos: list[s
     if output == "json" or output == "yaml" or (output or "").startswith("jsonpath="):
         if single and not items:
             return Result(code, "", err)
-        doc: Any = items[0] if single else {"apiVersion": "v1", "kind": "List", "items": items, "metadata": {"resourceVersion": ""}}
+        doc: Any = (
+            items[0]
+            if single
+            else {"apiVersion": "v1", "kind": "List", "items": items, "metadata": {"resourceVersion": ""}}
+        )
         if output == "json":
             text = json.dumps(doc, indent=4) + "\n"
         elif output == "yaml":
@@ -100,27 +124,56 @@ def table(kind: str, items: list[Obj]) -> str:
         rows = [["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]]
         for o in items:
             st, n = o["status"], o["spec"]["replicas"]
-            rows.append([o["metadata"]["name"], f"{st.get('readyReplicas', 0)}/{n}", str(st.get("updatedReplicas", 0)),
-                         str(st.get("availableReplicas", 0)), age(o["metadata"]["creationTimestamp"])])
+            rows.append(
+                [
+                    o["metadata"]["name"],
+                    f"{st.get('readyReplicas', 0)}/{n}",
+                    str(st.get("updatedReplicas", 0)),
+                    str(st.get("availableReplicas", 0)),
+                    age(o["metadata"]["creationTimestamp"]),
+                ]
+            )
     elif kind == "Pod":
         rows = [["NAME", "READY", "STATUS", "RESTARTS", "AGE"]]
         for o in items:
             ready, status, restarts = pod_status_text(o)
-            rows.append([o["metadata"]["name"], ready, status, str(restarts), age(o["metadata"]["creationTimestamp"])])
+            rows.append(
+                [o["metadata"]["name"], ready, status, str(restarts), age(o["metadata"]["creationTimestamp"])]
+            )
     elif kind == "Event":
         rows = [["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]]
         for o in items:
-            rows.append([age(o["lastTimestamp"]), o["type"], o["reason"],
-                         f"pod/{o['involvedObject']['name']}", o["message"]])
+            rows.append(
+                [
+                    age(o["lastTimestamp"]),
+                    o["type"],
+                    o["reason"],
+                    f"pod/{o['involvedObject']['name']}",
+                    o["message"],
+                ]
+            )
     elif kind == "Namespace":
-        rows = [["NAME", "STATUS", "AGE"]] + [[o["metadata"]["name"], "Active", age(o["metadata"]["creationTimestamp"])] for o in items]
+        rows = [["NAME", "STATUS", "AGE"]] + [
+            [o["metadata"]["name"], "Active", age(o["metadata"]["creationTimestamp"])] for o in items
+        ]
     elif kind == "Job":
         rows = [["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"]]
         for o in items:
             done = "succeeded" in o["status"]
-            rows.append([o["metadata"]["name"], "Complete" if done else "Failed", "1/1" if done else "0/1", "5s",
-                         age(o["metadata"]["creationTimestamp"])])
+            rows.append(
+                [
+                    o["metadata"]["name"],
+                    "Complete" if done else "Failed",
+                    "1/1" if done else "0/1",
+                    "5s",
+                    age(o["metadata"]["creationTimestamp"]),
+                ]
+            )
     else:
-        rows = [["NAME", "AGE"]] + [[o["metadata"]["name"], age(o["metadata"]["creationTimestamp"])] for o in items]
+        rows = [["NAME", "AGE"]] + [
+            [o["metadata"]["name"], age(o["metadata"]["creationTimestamp"])] for o in items
+        ]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "".join("   ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() + "\n" for r in rows)
+    return "".join(
+        "   ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip() + "\n" for r in rows
+    )

@@ -25,8 +25,14 @@ from testing.fakes.kubectl.common import (
 from testing.fakes.kubectl.delegate import delegate, find_real_kubectl
 from testing.fakes.kubectl.get import cmd_get
 
-HANDLERS = {"get": cmd_get, "rollout": cmd_rollout, "logs": cmd_logs, "delete": cmd_delete, "wait": cmd_wait,
-            "port-forward": cmd_port_forward}
+HANDLERS = {
+    "get": cmd_get,
+    "rollout": cmd_rollout,
+    "logs": cmd_logs,
+    "delete": cmd_delete,
+    "wait": cmd_wait,
+    "port-forward": cmd_port_forward,
+}
 
 
 def connect(state: fs.State, opts: Opts) -> fs.State:
@@ -37,7 +43,13 @@ def connect(state: fs.State, opts: Opts) -> fs.State:
     ctx = ctx or state.get("current_context")
     cluster: fs.State | None = state["clusters"].get(ctx) if ctx else None
     if cluster is None:
-        raise KExit(1, lines("The connection to the server localhost:8080 was refused - did you specify the right host or port?"))
+        raise KExit(
+            1,
+            lines(
+                "The connection to the server localhost:8080 was refused - "
+                "did you specify the right host or port?"
+            ),
+        )
     if cluster["status"] != "Running":
         raise KExit(1, lines(CONNECTION_REFUSED))
     return cluster
@@ -51,7 +63,11 @@ def split_command(argv: list[str]) -> tuple[str | None, list[str]]:
         if a.startswith("-") and a != "-":
             name = a.partition("=")[0] if a.startswith("--") else a[:2]
             if name not in GLOBAL:
-                raise UsageError(f"unknown flag: {name}" if a.startswith("--") else f"unknown shorthand flag: '{a[1]}' in {a}")
+                raise UsageError(
+                    f"unknown flag: {name}"
+                    if a.startswith("--")
+                    else f"unknown shorthand flag: '{a[1]}' in {a}"
+                )
             i += 1 if ("=" in a or (not a.startswith("--") and len(a) > 2)) else 2
             continue
         return a, argv[:i] + argv[i + 1 :]
@@ -67,13 +83,13 @@ def run(argv: list[str]) -> Result:
     try:
         opts, pos = parse_flags(rest, {**GLOBAL, **COMMANDS[command]})
     except UsageError as exc:
-        raise KExit(1, lines(f"error: {exc}", f"See 'kubectl {command} --help' for usage."))
+        raise KExit(1, lines(f"error: {exc}", f"See 'kubectl {command} --help' for usage.")) from None
     ns_flag = last(opts, "namespace")
     ns = ns_flag or "default"
     sd = fs.state_dir()
     if command == "version":
         if pos:
-            raise KExit(1, lines(f"error: unknown command {pos[0]!r} for \"kubectl version\""))
+            raise KExit(1, lines(f'error: unknown command {pos[0]!r} for "kubectl version"'))
         client = f"Client Version: {CLIENT_VERSION}\nKustomize Version: v5.8.1\n"
         if last(opts, "client") == "true":
             return Result(0, client)
@@ -87,7 +103,7 @@ def run(argv: list[str]) -> Result:
                 return cmd_apply(state, cluster, ns_flag, opts, pos)
             return HANDLERS[command](state, cluster, ns, opts, pos)
     except UsageError as exc:
-        raise KExit(1, lines(f"error: {exc}", f"See 'kubectl {command} --help' for usage."))
+        raise KExit(1, lines(f"error: {exc}", f"See 'kubectl {command} --help' for usage.")) from None
 
 
 def main() -> int:
@@ -112,4 +128,3 @@ def main() -> int:
     sys.stderr.write(res.err)
     fs.log_call(sd, "kubectl", argv, res.mutating, res.code)
     return res.code
-

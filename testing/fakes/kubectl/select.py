@@ -1,4 +1,5 @@
 """Fake kubectl: label and field selectors, and the JSONPath subset stackbuild uses."""
+
 from __future__ import annotations
 
 import json
@@ -19,7 +20,13 @@ def parse_label_selector(sel: str) -> list[tuple[str, str, str | None]]:
         elif re.fullmatch(r"!?[A-Za-z0-9_./-]+", part):
             reqs.append((part.lstrip("!"), "!exists" if part.startswith("!") else "exists", None))
         else:
-            raise KExit(1, lines(f'error: unable to parse requirement: found \'{part}\', expected: \'=\', \'!=\', \'==\', \'in\', notin\''))
+            raise KExit(
+                1,
+                lines(
+                    f"error: unable to parse requirement: found '{part}', "
+                    "expected: '=', '!=', '==', 'in', notin'"
+                ),
+            )
     return reqs
 
 
@@ -46,14 +53,32 @@ def field_value(obj: Obj, path: str) -> Any:
 def field_match(obj: Obj, sel: str, kind: str) -> bool:
     allowed = {"metadata.name", "metadata.namespace"}
     if kind == "Event":
-        allowed |= {"involvedObject.name", "involvedObject.kind", "involvedObject.namespace", "type", "reason"}
+        allowed |= {
+            "involvedObject.name",
+            "involvedObject.kind",
+            "involvedObject.namespace",
+            "type",
+            "reason",
+        }
     for part in filter(None, sel.split(",")):
         m = re.fullmatch(r"([A-Za-z.]+)\s*(==|!=|=)\s*(.*)", part)
         if not m:
-            raise KExit(1, lines(f'Error from server (BadRequest): invalid selector: \'{sel}\'; can\'t understand \'{part}\''))
+            raise KExit(
+                1,
+                lines(
+                    f"Error from server (BadRequest): invalid selector: '{sel}'; can't understand '{part}'"
+                ),
+            )
         key, op, value = m.groups()
         if key not in allowed:
-            raise KExit(1, lines(f'Error from server (BadRequest): Unable to find "/v1, Resource={kind.lower()}s" that match label selector "", field selector "{sel}": field label not supported: {key}'))
+            raise KExit(
+                1,
+                lines(
+                    "Error from server (BadRequest): "
+                    f'Unable to find "/v1, Resource={kind.lower()}s" that match label selector "", '
+                    f'field selector "{sel}": field label not supported: {key}'
+                ),
+            )
         equal = str(field_value(obj, key)) == value
         if equal != (op != "!="):
             return False
@@ -99,7 +124,7 @@ def jsonpath(template: str, data: Any) -> str:
             out.append(expr[1:-1].encode().decode("unicode_escape"))
             continue
         if not expr.startswith((".", "$")):
-            raise KExit(1, lines(f'error: error parsing jsonpath {template}, unrecognized identifier {expr}'))
+            raise KExit(1, lines(f"error: error parsing jsonpath {template}, unrecognized identifier {expr}"))
         values: list[Any] = [data]
         for seg in split_path(expr.lstrip("$")):
             nxt: list[Any] = []

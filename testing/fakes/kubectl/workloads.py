@@ -1,4 +1,5 @@
 """Fake kubectl: live objects as the API server shows them (status, derived pods, events, logs)."""
+
 from __future__ import annotations
 
 import copy
@@ -56,18 +57,36 @@ def render(state: fs.State, cluster: fs.State, record: Obj) -> Obj:
         if fs.deployment_failing(state, obj):
             status.update(replicas=n, updatedReplicas=n, unavailableReplicas=n)
             status["conditions"] = [
-                {"type": "Available", "status": "False", "reason": "MinimumReplicasUnavailable",
-                 "message": "Deployment does not have minimum availability."},
-                {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
-                 "message": f'ReplicaSet "{name}-{fs.short_hash(spec.get("template", {}))}" has timed out progressing.'},
+                {
+                    "type": "Available",
+                    "status": "False",
+                    "reason": "MinimumReplicasUnavailable",
+                    "message": "Deployment does not have minimum availability.",
+                },
+                {
+                    "type": "Progressing",
+                    "status": "False",
+                    "reason": "ProgressDeadlineExceeded",
+                    "message": f'ReplicaSet "{name}-{fs.short_hash(spec.get("template", {}))}" '
+                    "has timed out progressing.",
+                },
             ]
         else:
             status.update(replicas=n, updatedReplicas=n, readyReplicas=n, availableReplicas=n)
             status["conditions"] = [
-                {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable",
-                 "message": "Deployment has minimum availability."},
-                {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable",
-                 "message": f'ReplicaSet "{name}-{fs.short_hash(spec.get("template", {}))}" has successfully progressed.'},
+                {
+                    "type": "Available",
+                    "status": "True",
+                    "reason": "MinimumReplicasAvailable",
+                    "message": "Deployment has minimum availability.",
+                },
+                {
+                    "type": "Progressing",
+                    "status": "True",
+                    "reason": "NewReplicaSetAvailable",
+                    "message": f'ReplicaSet "{name}-{fs.short_hash(spec.get("template", {}))}" '
+                    "has successfully progressed.",
+                },
             ]
         obj["status"] = {k: v for k, v in status.items() if v != 0}
     elif kind == "StatefulSet":
@@ -76,8 +95,14 @@ def render(state: fs.State, cluster: fs.State, record: Obj) -> Obj:
         spec.setdefault("replicas", 1)
         n = replicas_of(obj)
         revision = f"{meta['name']}-{fs.short_hash(spec.get('template', {}))}"
-        sts: Obj = {"observedGeneration": record["generation"], "replicas": n, "currentReplicas": n,
-                    "updatedReplicas": n, "currentRevision": revision, "updateRevision": revision}
+        sts: Obj = {
+            "observedGeneration": record["generation"],
+            "replicas": n,
+            "currentReplicas": n,
+            "updatedReplicas": n,
+            "currentRevision": revision,
+            "updateRevision": revision,
+        }
         if not fs.deployment_failing(state, obj):
             sts.update(readyReplicas=n, availableReplicas=n)
         obj["status"] = {k: v for k, v in sts.items() if v != 0}
@@ -85,12 +110,25 @@ def render(state: fs.State, cluster: fs.State, record: Obj) -> Obj:
         name = meta["name"]
         if job_failed(state, name):
             limit = int(obj.get("spec", {}).get("backoffLimit", 6))
-            obj["status"] = {"failed": limit + 1, "startTime": record["created"], "conditions": [
-                {"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
-                 "message": "Job has reached the specified backoff limit"}]}
+            obj["status"] = {
+                "failed": limit + 1,
+                "startTime": record["created"],
+                "conditions": [
+                    {
+                        "type": "Failed",
+                        "status": "True",
+                        "reason": "BackoffLimitExceeded",
+                        "message": "Job has reached the specified backoff limit",
+                    }
+                ],
+            }
         else:
-            obj["status"] = {"succeeded": 1, "startTime": record["created"], "completionTime": record["created"],
-                             "conditions": [{"type": "Complete", "status": "True"}]}
+            obj["status"] = {
+                "succeeded": 1,
+                "startTime": record["created"],
+                "completionTime": record["created"],
+                "conditions": [{"type": "Complete", "status": "True"}],
+            }
     elif kind == "Service":
         spec = obj.setdefault("spec", {})
         h = int(fs.short_hash(meta["name"], 6).encode().hex(), 16)
@@ -116,50 +154,123 @@ def derive_pods(state: fs.State, cluster: fs.State, namespace: str) -> list[Obj]
             failing = fs.deployment_failing(state, manifest)
             for i in range(replicas_of(manifest)):
                 pod_name = f"{name}-{rs_hash}-{fs.short_hash([name, rs_hash, i], 5)}"
-                pods.append(make_pod(pod_name, ns, {**labels, "pod-template-hash": rs_hash}, pod_spec, containers,
-                                     "crash" if failing else "running", record["created"], ("ReplicaSet", f"{name}-{rs_hash}")))
+                pods.append(
+                    make_pod(
+                        pod_name,
+                        ns,
+                        {**labels, "pod-template-hash": rs_hash},
+                        pod_spec,
+                        containers,
+                        "crash" if failing else "running",
+                        record["created"],
+                        ("ReplicaSet", f"{name}-{rs_hash}"),
+                    )
+                )
         elif kind == "StatefulSet":
             failing = fs.deployment_failing(state, manifest)
             for i in range(replicas_of(manifest)):
-                pods.append(make_pod(f"{name}-{i}", ns, dict(labels), pod_spec, containers,
-                                     "crash" if failing else "running", record["created"], ("StatefulSet", name)))
+                pods.append(
+                    make_pod(
+                        f"{name}-{i}",
+                        ns,
+                        dict(labels),
+                        pod_spec,
+                        containers,
+                        "crash" if failing else "running",
+                        record["created"],
+                        ("StatefulSet", name),
+                    )
+                )
         else:
             pod_name = f"{name}-{fs.short_hash([name, record['uid']], 5)}"
-            job_labels = {**labels, "job-name": name, "batch.kubernetes.io/job-name": name,
-                          "controller-uid": record["uid"], "batch.kubernetes.io/controller-uid": record["uid"]}
-            pods.append(make_pod(pod_name, ns, job_labels, pod_spec, containers,
-                                 "failed" if job_failed(state, name) else "succeeded", record["created"], ("Job", name)))
+            job_labels = {
+                **labels,
+                "job-name": name,
+                "batch.kubernetes.io/job-name": name,
+                "controller-uid": record["uid"],
+                "batch.kubernetes.io/controller-uid": record["uid"],
+            }
+            pods.append(
+                make_pod(
+                    pod_name,
+                    ns,
+                    job_labels,
+                    pod_spec,
+                    containers,
+                    "failed" if job_failed(state, name) else "succeeded",
+                    record["created"],
+                    ("Job", name),
+                )
+            )
     return pods
 
 
-def make_pod(name: str, ns: str, labels: dict[str, str], spec: Obj, containers: list[Obj], mode: str, created: str,
-             owner: tuple[str, str]) -> Obj:
+def make_pod(
+    name: str,
+    ns: str,
+    labels: dict[str, str],
+    spec: Obj,
+    containers: list[Obj],
+    mode: str,
+    created: str,
+    owner: tuple[str, str],
+) -> Obj:
     statuses: list[Obj] = []
     for c in containers:
-        st: Obj = {"name": c.get("name", ""), "image": c.get("image", ""), "imageID": "", "restartCount": 0,
-                   "ready": mode == "running", "started": mode == "running"}
+        st: Obj = {
+            "name": c.get("name", ""),
+            "image": c.get("image", ""),
+            "imageID": "",
+            "restartCount": 0,
+            "ready": mode == "running",
+            "started": mode == "running",
+        }
         if mode == "running":
             st["state"] = {"running": {"startedAt": created}}
         elif mode == "crash":
             st["restartCount"] = 5
-            st["state"] = {"waiting": {"reason": "CrashLoopBackOff",
-                                       "message": f"back-off 2m40s restarting failed container={c.get('name')} pod={name}"}}
-            st["lastState"] = {"terminated": {"exitCode": 1, "reason": "Error", "startedAt": created, "finishedAt": created}}
+            st["state"] = {
+                "waiting": {
+                    "reason": "CrashLoopBackOff",
+                    "message": f"back-off 2m40s restarting failed container={c.get('name')} pod={name}",
+                }
+            }
+            st["lastState"] = {
+                "terminated": {"exitCode": 1, "reason": "Error", "startedAt": created, "finishedAt": created}
+            }
         else:
             code = 0 if mode == "succeeded" else 1
-            st["state"] = {"terminated": {"exitCode": code, "reason": "Completed" if code == 0 else "Error",
-                                          "startedAt": created, "finishedAt": created}}
+            st["state"] = {
+                "terminated": {
+                    "exitCode": code,
+                    "reason": "Completed" if code == 0 else "Error",
+                    "startedAt": created,
+                    "finishedAt": created,
+                }
+            }
         statuses.append(st)
     phase = {"running": "Running", "crash": "Running", "succeeded": "Succeeded", "failed": "Failed"}[mode]
     ready = "True" if mode == "running" else "False"
     return {
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": name, "namespace": ns, "labels": labels, "uid": fs.short_hash(name, 32),
-                     "creationTimestamp": created,
-                     "ownerReferences": [{"kind": owner[0], "name": owner[1], "controller": True}]},
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name,
+            "namespace": ns,
+            "labels": labels,
+            "uid": fs.short_hash(name, 32),
+            "creationTimestamp": created,
+            "ownerReferences": [{"kind": owner[0], "name": owner[1], "controller": True}],
+        },
         "spec": {**spec, "nodeName": "minikube"},
-        "status": {"phase": phase, "conditions": [{"type": "Ready", "status": ready}, {"type": "ContainersReady", "status": ready}],
-                   "containerStatuses": statuses, "hostIP": fs.CLUSTER_IP, "podIP": "10.244.0.5", "startTime": created},
+        "status": {
+            "phase": phase,
+            "conditions": [{"type": "Ready", "status": ready}, {"type": "ContainersReady", "status": ready}],
+            "containerStatuses": statuses,
+            "hostIP": fs.CLUSTER_IP,
+            "podIP": "10.244.0.5",
+            "startTime": created,
+        },
     }
 
 
@@ -182,17 +293,34 @@ def derive_events(pods: list[Obj]) -> list[Obj]:
         name, ns = pod["metadata"]["name"], pod["metadata"]["namespace"]
         items = [("Normal", "Scheduled", f"Successfully assigned {ns}/{name} to minikube")]
         for c in pod["status"]["containerStatuses"]:
-            items += [("Normal", "Pulled", f'Container image "{c["image"]}" already present on machine'),
-                      ("Normal", "Created", f"Created container: {c['name']}"),
-                      ("Normal", "Started", f"Started container {c['name']}")]
+            items += [
+                ("Normal", "Pulled", f'Container image "{c["image"]}" already present on machine'),
+                ("Normal", "Created", f"Created container: {c['name']}"),
+                ("Normal", "Started", f"Started container {c['name']}"),
+            ]
             if "waiting" in c["state"]:
-                items.append(("Warning", "BackOff", f"Back-off restarting failed container {c['name']} in pod {name}_{ns}({pod['metadata']['uid']})"))
+                items.append(
+                    (
+                        "Warning",
+                        "BackOff",
+                        f"Back-off restarting failed container {c['name']} "
+                        f"in pod {name}_{ns}({pod['metadata']['uid']})",
+                    )
+                )
         for i, (etype, reason, msg) in enumerate(items):
-            events.append({"apiVersion": "v1", "kind": "Event",
-                           "metadata": {"name": f"{name}.{fs.short_hash([name, i], 16)}", "namespace": ns},
-                           "involvedObject": {"kind": "Pod", "name": name, "namespace": ns},
-                           "type": etype, "reason": reason, "message": msg, "count": 1,
-                           "lastTimestamp": pod["metadata"]["creationTimestamp"]})
+            events.append(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Event",
+                    "metadata": {"name": f"{name}.{fs.short_hash([name, i], 16)}", "namespace": ns},
+                    "involvedObject": {"kind": "Pod", "name": name, "namespace": ns},
+                    "type": etype,
+                    "reason": reason,
+                    "message": msg,
+                    "count": 1,
+                    "lastTimestamp": pod["metadata"]["creationTimestamp"],
+                }
+            )
     return events
 
 
@@ -203,11 +331,18 @@ def pod_logs(pod: Obj, container: str) -> list[str]:
             continue
         state = c["state"]
         if "waiting" in state:
-            return [f"{ts} INFO  starting {container}", f"{ts} INFO  connecting to rabbitmq:5672",
-                    "Error: cannot connect to rabbitmq:5672", "    at Connection.connect (/app/dist/bus.js:42:11)"]
+            return [
+                f"{ts} INFO  starting {container}",
+                f"{ts} INFO  connecting to rabbitmq:5672",
+                "Error: cannot connect to rabbitmq:5672",
+                "    at Connection.connect (/app/dist/bus.js:42:11)",
+            ]
         if "terminated" in state and state["terminated"]["exitCode"] != 0:
             return [f"{ts} INFO  running {container}", "Error: job failed: exit status 1"]
         if "terminated" in state:
             return [f"{ts} INFO  running {container}", f"{ts} INFO  done"]
-    return [f"{ts} INFO  starting {container}", f"{ts} INFO  connected to rabbitmq:5672",
-            f"{ts} INFO  {container} listening on 0.0.0.0:3000"]
+    return [
+        f"{ts} INFO  starting {container}",
+        f"{ts} INFO  connected to rabbitmq:5672",
+        f"{ts} INFO  {container} listening on 0.0.0.0:3000",
+    ]

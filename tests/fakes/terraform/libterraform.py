@@ -10,6 +10,7 @@ calls exists: TerraformCommand(backend=...).stream(command, args, chdir=, json=)
   FAKE_TF_FAIL  comma-separated commands that fail: error on stderr, exit 1, no -out file
 A successful call writes "fake plan" to any -out=FILE and prints Terraform-like lines.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,10 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-SUMMARY = {"plan": "Plan: 1 to add, 0 to change, 0 to destroy.",
-           "apply": "Apply complete! Resources: 1 added, 0 changed, 0 destroyed."}
+SUMMARY = {
+    "plan": "Plan: 1 to add, 0 to change, 0 to destroy.",
+    "apply": "Apply complete! Resources: 1 added, 0 changed, 0 destroyed.",
+}
 
 
 class Stream:
@@ -30,9 +33,17 @@ class Stream:
     def __iter__(self) -> Iterator[str]:
         log = os.environ.get("FAKE_TF_LOG")
         if log:
-            with open(log, "a", encoding="utf-8") as handle:
-                handle.write(json.dumps({"args": [self.command, *self.args], "cwd": self.chdir,
-                                         "env": {k: v for k, v in os.environ.items() if k.startswith("TF_")}}) + "\n")
+            with Path(log).open("a", encoding="utf-8") as handle:
+                handle.write(
+                    json.dumps(
+                        {
+                            "args": [self.command, *self.args],
+                            "cwd": self.chdir,
+                            "env": {k: v for k, v in os.environ.items() if k.startswith("TF_")},
+                        }
+                    )
+                    + "\n"
+                )
         if self.command in os.environ.get("FAKE_TF_FAIL", "").split(","):
             yield f"fake terraform {self.command}"
             self.stderr = f"Error: fake terraform {self.command} failed\n"
