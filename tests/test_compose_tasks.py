@@ -115,10 +115,15 @@ def test_up_runs_dbs_then_services_then_bootstrap_with_both_files_and_refs(stack
             f"compose/{ENV}/docker-compose-services.yml",
             "--env-file",
         ]
-        # Every built image is passed, so compose sees one consistent project.
-        assert row["images"].get("ENGINE_IMAGE") == ref(stack, "engine"), (row, result.out)
-        assert row["images"].get("REDIS_IMAGE") == ref(stack, "redis"), (row, result.out)
-        assert row["images"].get("BOOTSTRAP_IMAGE") == ref(stack, "bootstrap"), (row, result.out)
+    # Each call gets the content ref of every image it starts and of what ran before it. doit
+    # orders only through task_dep, so the databases may start while service images still
+    # build (their ${NAME_IMAGE:-...} defaults are never started by that call); by the jobs,
+    # every image is built and passed, so compose sees one consistent project.
+    needed = [["redis", "rabbitmq"], ["redis", "engine", "session-agent"], ["redis", "engine", "bootstrap"]]
+    for row, names in zip(rows, needed, strict=True):
+        for name in names:
+            var = f"{name.upper().replace('-', '_')}_IMAGE"
+            assert row["images"].get(var) == ref(stack, name), (name, row, result.out)
     # Content tags of what the image tasks built into the (fake) daemon.
     assert re.fullmatch(r"srvthreds/engine:[0-9a-f]{12}", ref(stack, "engine"))
     assert re.fullmatch(r"srvthreds/redis-offline:[0-9a-f]{12}", ref(stack, "redis"))
