@@ -73,7 +73,7 @@ def fake_path(bin_dir: Path, current: str | None = None) -> str:
 
 
 @contextlib.contextmanager
-def _flock(path: Path) -> Iterator[None]:
+def flock(path: Path) -> Iterator[None]:
     # Parallel doit threads call fakes at once: one writer at a time, no torn lines.
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a+") as fh:
@@ -88,13 +88,13 @@ def log_call(
     log: Path, tool: str, argv: list[str], mutating: bool, exit_code: int | None, **extra: Any
 ) -> None:
     line = json.dumps({"tool": tool, "argv": argv, "mutating": mutating, "exit": exit_code, **extra})
-    with _flock(log.with_suffix(".lock")), log.open("a") as fh:
+    with flock(log.with_suffix(".lock")), log.open("a") as fh:
         fh.write(line + "\n")
 
 
 def read_calls(log: Path, tool: str | None = None) -> list[Call]:
     """Every logged call (of `tool`), oldest first."""
-    with _flock(log.with_suffix(".lock")):
+    with flock(log.with_suffix(".lock")):
         if not log.exists():
             return []
         rows = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
@@ -102,7 +102,7 @@ def read_calls(log: Path, tool: str | None = None) -> list[Call]:
 
 
 def clear_calls(log: Path) -> None:
-    with _flock(log.with_suffix(".lock")):
+    with flock(log.with_suffix(".lock")):
         log.write_text("")
 
 

@@ -17,7 +17,6 @@ Run as `python -m testing.fakes.docker` by the wrapper `install` writes.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -66,8 +65,7 @@ def empty() -> Store:
 @contextlib.contextmanager
 def transaction(path: Path) -> Iterator[Store]:
     """The store under a lock; saved only when the block finishes (a failed call saves nothing)."""
-    with path.with_suffix(".lock").open("a+") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with harness.flock(path.with_suffix(".lock")):
         store: Store = json.loads(path.read_text()) if path.exists() else empty()
         yield store
         tmp = path.with_suffix(f".{os.getpid()}.tmp")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as _dt
-import fcntl
 import hashlib
 import json
 import os
@@ -166,16 +165,6 @@ def state_dir() -> Path:
     return path
 
 
-@contextlib.contextmanager
-def _flock(path: Path) -> Iterator[None]:
-    with path.open("a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def empty_state() -> State:
     return {"clusters": {}, "current_context": None, "rollout_failures": {}, "job_failures": []}
 
@@ -197,7 +186,7 @@ def _save(sd: Path, state: State) -> None:
 @contextlib.contextmanager
 def transaction(sd: Path) -> Iterator[State]:
     """Yield the state under the lock; write it back if the block finishes without raising."""
-    with _flock(sd / "state.lock"):
+    with harness.flock(sd / "state.lock"):
         state = _load(sd)
         before = canonical(state)
         yield state
@@ -206,7 +195,7 @@ def transaction(sd: Path) -> Iterator[State]:
 
 
 def read_state(sd: Path) -> State:
-    with _flock(sd / "state.lock"):
+    with harness.flock(sd / "state.lock"):
         return _load(sd)
 
 
