@@ -1,14 +1,22 @@
 """Mutation benchmark: how many semantic one-line bugs in tasks/ the non-docker suite catches.
 
-    .venv/bin/python bench/mutation.py                 # every module of tasks/, whole non-docker suite
+    .venv/bin/python bench/mutation.py                 # every module of tasks/, each with its own tests
     .venv/bin/python bench/mutation.py policy config   # a subset (module names or paths)
     .venv/bin/python bench/mutation.py policy --tests tests/test_policy.py --survivors
+    .venv/bin/python bench/mutation.py --all-tests     # every module against the whole non-docker suite
 
 Needs the `mutation` extra (`pip install -e '.[mutation]'`). Runs pytest-gremlins (see
 docs/decisions.md, "Issue 15") with the semantic operators only: comparison, boundary, boolean,
 arithmetic, return value, and the statement operator of bench/gremlin_statements.py (a dropped call
 statement, a dropped raise). For each mutant only the tests that cover its line run (coverage is
 collected once, up front); a test that starts a Python subprocess runs the mutant there too.
+
+Which tests measure a module is written down in bench/mutation_tests.toml: the module's own
+test files, not the whole suite. A surviving mutant reruns every selected test that covers its
+line, and in-process doit tests cover most of tasks/, so against the whole suite the benchmark
+takes hours on two cores; with the map it takes well under one. More tests can only kill more
+mutants, so a module's score with its own tests is a lower bound of its `--all-tests` score.
+Modules that share a test list are mutated in one pytest-gremlins run.
 
 Prints one row per module (mutants, killed, survived, score) and the overall score. A mutant that
 times out counts as killed; one marked `# gremlin: pardon[equivalent] <why>` (an equivalent mutant)
@@ -23,12 +31,14 @@ import json
 import subprocess
 import sys
 import time
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 TASKS = REPO / "tasks"
 REPORT = REPO / "coverage" / "gremlins" / "gremlins.json"  # where pytest-gremlins writes it (fixed)
+TEST_MAP = REPO / "bench" / "mutation_tests.toml"
 OPERATORS = "comparison,boundary,boolean,arithmetic,return,statement"
 KILLED = {"zapped", "timeout"}
 
@@ -113,9 +123,33 @@ def run_gremlins(paths: list[Path], tests: list[str], workers: int, cache: bool,
     return elapsed
 
 
-def tally(paths: list[Path]) -> dict[str, Tally]:
+def test_map(paths: list[Path]) -> dict[tuple[str, ...], list[Path]]:
+    """The modules grouped by the tests bench/mutation_tests.toml gives them."""
+    listed: dict[str, list[str]] = tomllib.loads(TEST_MAP.read_text(encoding="utf-8"))["modules"]
+    groups: dict[tuple[str, ...], list[Path]] = {}
+    missing = []
+    for path in paths:
+        tests = listed.get(module_name(path))
+        if not tests:
+            missing.append(module_name(path))
+            continue
+        for test in tests:
+            if not (REPO / test).exists():
+                raise SystemExit(f"{TEST_MAP.relative_to(REPO)}: {module_name(path)}: no such test {test!r}")
+        groups.setdefault(tuple(sorted(tests)), []).append(path)
+    if missing:
+        raise SystemExit(
+            f"{TEST_MAP.relative_to(REPO)}: no tests listed for {', '.join(missing)} "
+            f"(add a line per module, or run with --all-tests)"
+        )
+    return groups
+
+
+def tally(paths: list[Path], tallies: dict[str, Tally]) -> None:
+    """Add the report's results for these modules to `tallies`."""
     names = {p.resolve(): module_name(p) for p in paths}
-    tallies = {name: Tally() for name in names.values()}
+    for name in names.values():
+        tallies.setdefault(name, Tally())
     sources = {names[p.resolve()]: p.read_text(encoding="utf-8").splitlines() for p in paths}
     for result in json.loads(REPORT.read_text(encoding="utf-8"))["results"]:
         module = names.get(Path(result["file_path"]).resolve())
@@ -138,7 +172,6 @@ def tally(paths: list[Path]) -> dict[str, Tally]:
             entry.survivors.append(f"{where}:{line}: {result['operator']}: {description}  | {code}")
         else:
             entry.errors += 1
-    return tallies
 
 
 def table(tallies: dict[str, Tally]) -> str:
@@ -171,8 +204,10 @@ def main() -> int:
     parser.add_argument(
         "--tests",
         nargs="+",
-        default=["tests"],
-        help="test paths to run (default: tests; narrow it while iterating)",
+        help="test paths to run (default: each module's tests in bench/mutation_tests.toml)",
+    )
+    parser.add_argument(
+        "--all-tests", action="store_true", help="run the whole non-docker suite for every module"
     )
     parser.add_argument("--workers", type=int, default=2, help="parallel mutant workers (default 2)")
     parser.add_argument(
@@ -187,8 +222,19 @@ def main() -> int:
     args = parser.parse_args()
 
     paths = module_paths(args.modules)
-    elapsed = run_gremlins(paths, args.tests, args.workers, cache=not args.no_cache, batch=not args.no_batch)
-    tallies = tally(paths)
+    groups = {tuple(args.tests or ["tests"]): paths} if args.tests or args.all_tests else test_map(paths)
+    tallies: dict[str, Tally] = {}
+    elapsed = 0.0
+    for number, (tests, members) in enumerate(groups.items(), 1):
+        print(
+            f"[{number}/{len(groups)}] {', '.join(module_name(p) for p in members)} with {' '.join(tests)}",
+            file=sys.stderr,
+            flush=True,
+        )
+        elapsed += run_gremlins(
+            members, list(tests), args.workers, cache=not args.no_cache, batch=not args.no_batch
+        )
+        tally(members, tallies)
     print(table(tallies))
     total_killed = sum(t.killed for t in tallies.values())
     total_mutants = sum(t.mutants for t in tallies.values())
