@@ -680,9 +680,10 @@ def cpu_millis(value: str) -> Decimal:
 
 
 def memory_bytes(value: str) -> int:
-    for suffix in sorted(_UNITS, key=len, reverse=True):
+    # No unit ends with another ("Mi" and "M"), so the order they are tried in is irrelevant.
+    for suffix, factor in _UNITS.items():
         if value.endswith(suffix):
-            return int(value[: -len(suffix)]) * _UNITS[suffix]
+            return int(value[: -len(suffix)]) * factor
     return int(value)
 
 

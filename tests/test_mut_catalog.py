@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from tasks import catalog
@@ -60,3 +62,10 @@ def test_int_and_str_options() -> None:
     assert catalog.parse(catalog.TAIL, "-3") == -3
     assert catalog.parse(catalog.SERVICE, "web") == "web"
     assert catalog.parse(catalog.SERVICE, "1") == "1"
+
+
+def test_the_table_is_immutable() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        catalog.WIPE.default = True  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        catalog.TASKS["deploy"].mutating = False  # type: ignore[misc]

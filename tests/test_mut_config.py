@@ -296,6 +296,16 @@ def test_an_environment_file_name_must_be_a_dns_label(root: Path, name: str, exa
 # --- where an error is reported ------------------------------------------------------
 
 
+def test_the_stack_alone_must_name_what_defaults_would_fill(root: Path) -> None:
+    data = stack()
+    del data["images"]
+    for svc in data["services"].values():
+        svc["build"] = {"context": "app"}
+    err = refused(root, data)
+    assert (err.file, err.keypath) == ("environments/stack.yaml", "")
+    assert err.problem == "missing required key 'images'"
+
+
 def test_a_key_missing_after_the_merge_is_named_with_where_to_add_it(root: Path) -> None:
     # An environment file may add a service: what it requires is checked on the merged result.
     err = refused(root, None, {**LOCAL, "services": {"api": {"kind": "job", "resources": RESOURCES}}})

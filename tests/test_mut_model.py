@@ -5,6 +5,7 @@ Configurations are built here directly, small and made up, so each rule is seen 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,27 @@ def test_model_queries() -> None:
     assert [d.name for d in cfg.placed("external")] == ["ext"]
 
 
+def test_the_configuration_is_immutable() -> None:
+    cfg = config("dev", [service("web", ports=(Port("http", 80, None),))], [database("pg")])
+    web = cfg.services["web"]
+    health = Health(kind="tcp", port=1)
+    objects: list[Any] = [
+        cfg,
+        cfg.images,
+        cfg.minikube,
+        web,
+        web.ports[0],
+        web.build,
+        cfg.databases["pg"],
+        health,
+    ]
+    for obj in objects:
+        name = dataclasses.fields(obj)[0].name
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(obj, name, None)
+    assert Build(context="app", dockerfile="app/Dockerfile").builder is False
+
+
 # --- placement ---------------------------------------------------------------------
 
 
@@ -172,6 +194,12 @@ def test_egress_peers_are_the_declared_uses_on_their_ports() -> None:
         "api": (),
         "quiet": (),
     }
+
+
+def test_egress_rules_are_immutable() -> None:
+    for obj in (netpol.Peer("pg", (1,)), netpol.Egress("web", ())):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            obj.ports = ()  # type: ignore[misc, union-attr]
 
 
 def test_egress_to_a_database_that_publishes_nothing() -> None:
