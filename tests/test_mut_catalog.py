@@ -69,3 +69,11 @@ def test_the_table_is_immutable() -> None:
         catalog.WIPE.default = True  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
         catalog.TASKS["deploy"].mutating = False  # type: ignore[misc]
+
+
+def test_without_the_option_nothing_is_rewritten_or_wiped() -> None:
+    """`doit tf_fmt` checks and `doit compose_down` keeps the data: each must be asked for."""
+    (fix,) = catalog.params("tf_fmt", {})
+    assert fix["name"] == "fix" and fix["default"] is False
+    (wipe,) = catalog.params("compose_down", {})
+    assert wipe["default"] is False
