@@ -96,6 +96,7 @@ def test_options_in_the_wrong_place_say_where_they_go(
     "argv",
     [
         ["-v", "2", "render"],
+        ["-v", "2", "-a", "render"],  # a doit option's value is not a task name
         ["--reporter", "json", "render"],
         ["run", "-a", "render"],  # `run` is doit's command, not a task
         ["env=dev", "-a", "render"],  # key=value words are not task names
@@ -153,6 +154,9 @@ def test_cloud_envs_are_those_with_a_cloud_block_and_the_broken_ones(envs: Path)
     listed = dict(fresh.cloud_envs())
     assert sorted(listed) == ["dev", "prod", "staging", "test"]
     assert isinstance(listed["test"], StackError)
+    with pytest.raises(StackError, match="environments/test.yaml"):
+        fresh.config("test")
+    assert fresh.config("dev").env == "dev"
 
 
 def test_the_cloud_choices_name_broken_environments_too(envs: Path) -> None:
@@ -359,6 +363,74 @@ def test_waiting_says_for_whom_and_for_how_long(capsys: pytest.CaptureFixture[st
         " (Ctrl-C to give up)...\n"
         "  done waiting after 1.0 s\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("argv", "message", "fix"),
+    [
+        (
+            ["compse_up"],
+            "unknown task 'compse_up'",
+            "did you mean 'compose_up'? `doit list` shows every task",
+        ),
+        (["qqqq"], "unknown task 'qqqq'", "`doit list` shows every task"),
+        (
+            ["compose_down", "wpie=1"],
+            "unknown option wpie=1",
+            "did you mean 'wipe'? known options: confirm, env,",
+        ),
+        (
+            ["compose_down", "wipe=maybe"],
+            "wipe=maybe is not a valid value for wipe",
+            "use one of 1, true or 0, false",
+        ),
+        (["minikube_logs", "tail=lots"], "tail=lots is not a valid value for tail", "use a whole number"),
+        (
+            ["deploy:dv"],
+            "unknown environment 'dv' in 'deploy:dv'",
+            "did you mean 'dev'? environments: dev, local,",
+        ),
+        (["render", "env=prd"], "unknown environment 'prd'", "did you mean 'prod'?"),
+        (
+            ["push:dev", "deploy:staging"],
+            "one run may change one cloud environment; this one names dev, staging",
+            "",
+        ),
+        (
+            ["deploy:dev", "env=prod"],
+            "env=prod contradicts the environment in the task name (dev)",
+            "leave env= out",
+        ),
+    ],
+)
+def test_usage_errors_name_the_word_and_the_fix(root: Path, argv: list[str], message: str, fix: str) -> None:
+    error = usage(root, *argv)
+    assert error.message.startswith(message) and (error.fix or "").startswith(fix)
+
+
+def test_one_cloud_environment_may_be_named_by_several_tasks(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CI", "true")
+    assert resolve(root, "push:dev", "deploy:dev", "env=dev").env == "dev"
+    assert resolve(root, "tf_plan:dev", "smoke:dev").env == "dev"
+    assert resolve(root, "tf_plan:dev", "tf_plan:staging").env == "dev"  # read-only: any number
+    assert resolve(root, "help", "deploy").command == "help"  # changes nothing: no name needed
+
+
+def test_a_protected_environment_needs_its_own_name_confirmed(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    refused = usage(root, "deploy:prod")
+    assert refused.message == "prod is a protected environment: `deploy:prod` changes it"
+    assert refused.fix == "if you mean it, run `doit deploy:prod confirm=prod` (CI runs need no confirmation)"
+    assert resolve(root, "deploy:prod", "confirm=prod").env == "prod"
+    assert "protected" in usage(root, "deploy:prod", "confirm=dev").message
+    assert resolve(root, "deploy:dev").env == "dev" and resolve(root, "tf_plan:prod").env == "prod"
+    assert resolve(root, "list", "deploy:prod").command == "list"  # only an executing command
+    monkeypatch.setenv("CI", "true")
+    assert resolve(root, "deploy:prod").env == "prod"
 
 
 def test_the_ci_variable_only_counts_when_true(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
