@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import stat
 import subprocess
@@ -24,7 +25,7 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def test_write_atomic_sets_the_mode_and_leaves_no_temp(tmp_path: Path) -> None:
-    target = tmp_path / "deep" / "secret.env"
+    target = tmp_path / "deep" / "er" / "secret.env"  # missing folders are made, parents too
     state.write_atomic(target, "A=1\n", mode=0o600)
     assert target.read_text() == "A=1\n"
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
@@ -94,10 +95,13 @@ def test_the_lock_waits_for_its_holder_and_names_it(in_tmp: Path) -> None:
     said: list[str] = []
     started = time.monotonic()
     state.acquire_lock("doit render", waiting=said.append)
+    waited = time.monotonic() - started
     holder.wait()
     holder.stdout.close()
     assert said[0] == "pid 42 (`doit images`)"
-    assert said[1].startswith("done waiting after ") and time.monotonic() - started >= 0.5
+    assert waited >= 0.5  # it blocked until the holder exited
+    reported = float(said[1].removeprefix("done waiting after ").removesuffix(" s"))
+    assert said[1].startswith("done waiting after ") and 0.5 <= reported <= waited + 0.1
     assert lock.read_text() == f"pid {os.getpid()} (`doit render`)\n"
     state.acquire_lock("again", waiting=said.append)  # re-entrant: no wait, no rewrite
     assert len(said) == 2 and "doit render" in lock.read_text()
@@ -266,3 +270,42 @@ def test_a_released_lock_is_free_for_another_process_and_taken_afresh(in_tmp: Pa
     assert subprocess.run([sys.executable, "-c", probe], cwd=in_tmp, check=False).returncode == 0
     state.acquire_lock("doit images", waiting=pytest.fail)
     assert "doit images" in state.lock_file().read_text()  # not the first run's re-entrant hold
+
+
+def open_fds() -> int:
+    return len(list(Path("/proc/self/fd").iterdir()))
+
+
+def test_a_longer_previous_holder_leaves_no_trace_in_the_lock_file(in_tmp: Path) -> None:
+    state.lock_file().parent.mkdir(parents=True)
+    state.lock_file().write_text("pid 1 (`doit " + "x" * 300 + "`)\n")
+    state.acquire_lock("doit list", waiting=pytest.fail)
+    assert state.lock_file().read_text() == f"pid {os.getpid()} (`doit list`)\n"
+
+
+def test_a_lock_error_other_than_busy_is_raised_without_waiting(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_locks(fd: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    before = open_fds()
+    said: list[str] = []
+    with pytest.raises(OSError, match="No locks available"):
+        state.acquire_lock("doit render", waiting=said.append)
+    assert said == [] and open_fds() == before and state._HELD == {}
+
+
+def test_ctrl_c_while_waiting_closes_the_lock_file(in_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def busy_then_interrupted(fd: int, operation: int) -> None:
+        if operation & fcntl.LOCK_NB:
+            raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fcntl, "flock", busy_then_interrupted)
+    before = open_fds()
+    said: list[str] = []
+    with pytest.raises(KeyboardInterrupt):
+        state.acquire_lock("doit render", waiting=said.append)
+    assert said == ["another run"] and open_fds() == before and state._HELD == {}
