@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import TracebackType
 
 import pytest
 from doit.dependency import JSONCodec, JsonDB
 
-from tasks import exits, run, state
+from tasks import exits, interrupts, run, state
 from tasks.errors import ConfigError, StackError
 from tasks.exits import UsageError
 from testing.project import REPO
@@ -83,6 +86,9 @@ def test_argv_edges_are_split_like_doit(
             "`doit --reporter <value> <tasks>`",
         ),
         (["compose_down", "--wipe=1"], "--wipe=1: --wipe takes no value", "write `--wipe`, or `wipe=1`"),
+        (["-v", "2", "render", "-a"], "-a is an option of doit", "`doit -a <tasks>`"),  # one value skipped
+        (["compose_down", "--wipe", "-a"], "-a is an option of doit", "`doit -a <tasks>`"),  # a flag has none
+        (["-a", "render", "-v", "2"], "-v is an option of doit", "`doit -v <value> <tasks>`"),
     ],
 )
 def test_options_in_the_wrong_place_say_where_they_go(
@@ -151,6 +157,7 @@ def test_cloud_envs_are_those_with_a_cloud_block_and_the_broken_ones(envs: Path)
     assert [env for env, _ in resolved.cloud_envs()] == ["dev", "prod", "staging"]
     break_env(envs, "test")
     fresh = run.Run(envs, "run", [], {}, "local", resolved.envs)
+    assert fresh.env_for("minikube_up") == "minikube"  # not inferred unless said so
     listed = dict(fresh.cloud_envs())
     assert sorted(listed) == ["dev", "prod", "staging", "test"]
     assert isinstance(listed["test"], StackError)
@@ -230,7 +237,23 @@ def test_every_broken_file_is_reported_once(envs: Path) -> None:
     assert len(errors) == 2 and "environments/dev.yaml" in errors[0].render()
     assert "environments/test.yaml" in errors[1].render()
     assert info.value.message == "\n".join(e.render() for e in errors)
-    (envs / "environments" / "stack.yaml").write_text("nonsense_key: 1\n")
+    stack = envs / "environments" / "stack.yaml"
+    original = stack.read_text()
+    # Valid alone, wrong in every Compose environment, at the same line of stack.yaml: one report.
+    stack.write_text(
+        original.replace(
+            "replicas: 1\n    ports:\n      - {name: http, port: 3000",
+            "replicas: 2\n    ports:\n      - {name: http, port: 3000",
+        )
+    )
+    for env in ("dev", "test"):
+        shutil.copy(REPO / "environments" / f"{env}.yaml", envs / "environments" / f"{env}.yaml")
+    with pytest.raises(StackError) as same:
+        resolve(envs, "list")
+    files = [e.render().split(",")[0] for e in getattr(same.value, "errors", [])]
+    # local and offline take it from stack.yaml (one report); test.yaml sets services itself
+    assert files == ["==> File environments/stack.yaml", "==> File environments/test.yaml"]
+    stack.write_text("nonsense_key: 1\n")
     with pytest.raises(ConfigError) as one:  # every environment merges the stack: one report
         resolve(envs, "list")
     assert "environments/stack.yaml" in one.value.render()
@@ -340,6 +363,24 @@ def test_a_build_folder_in_the_way_is_a_clear_error(
     assert info.value.code == exits.USAGE
     err = capsys.readouterr().err
     assert "cannot use the build state folder .build/" in err and "rm -rf .build" in err
+    with pytest.raises(SystemExit) as listing:  # a command that takes no lock is told the same
+        run.start(["list"], started)
+    assert listing.value.code == exits.USAGE
+    assert "cannot use the build state folder .build/" in capsys.readouterr().err
+
+
+def test_start_installs_the_interrupt_handlers(started: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def plain(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        pass
+
+    monkeypatch.setattr(sys, "excepthook", plain)
+    previous = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        run.start(["list"], started)
+        assert getattr(sys.excepthook, "stackbuild", False)
+        assert signal.getsignal(signal.SIGTERM) is interrupts._sigterm
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def test_ctrl_c_while_waiting_for_the_lock_says_nothing_ran(
