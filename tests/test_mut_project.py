@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -39,3 +40,14 @@ def test_dodo_reads_the_command_line_and_the_folder_by_default(
     monkeypatch.setattr(sys, "argv", ["doit", "list", "env=staging"])
     run = project.dodo()["RUN"]
     assert (run.command, run.env, run.root) == ("list", "staging", root)
+
+
+def test_importing_the_project_module_installs_the_interrupt_handlers() -> None:
+    # Before any task module loads (and before dodo() runs): a fresh interpreter shows it.
+    probe = (
+        "import signal, sys\n"
+        "import tasks.project\n"
+        "print(getattr(sys.excepthook, 'stackbuild', False), signal.getsignal(signal.SIGTERM).__name__)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["True", "_sigterm"]

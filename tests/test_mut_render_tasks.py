@@ -76,6 +76,15 @@ def test_a_project_outside_the_tool_gets_module_copies(tree: Path) -> None:
     shutil.rmtree(tree / "tasks")
     made = names(render_tasks.producers(tree))
     assert made[-2:] == ["docs_placement", "terraform_modules"]
+    copies = render_tasks.terraform_modules(tree)
+    assert "terraform/modules/README.md" in copies and "terraform/modules/eks/main.tf" in copies
+
+
+def test_an_output_that_is_not_yaml_stops_the_render(tree: Path) -> None:
+    template = tree / "templates" / "k8s" / "base" / "namespace.yaml.j2"
+    template.write_text(template.read_text() + "broken: [\n")
+    with pytest.raises(StackError, match="rendering produced invalid YAML in k8s/base/namespace.yaml"):
+        render_tasks.rendered(tree)
 
 
 def test_the_render_is_cached_until_an_input_changes(tree: Path) -> None:
@@ -131,6 +140,7 @@ def test_the_saved_digest_tracks_the_bytes_on_disk(tmp_path: Path, monkeypatch: 
     assert render_tasks.outputs_unchanged(task, {"outputs": digest}) is False
     Path("b").unlink()
     missing = render_tasks._digest(["a", "b"])
+    assert missing != render_tasks._digest(["a"])  # a target that went missing changes it
     Path("b").write_text("")
     assert render_tasks._digest(["a", "b"]) != missing  # an empty file is not a missing one
 
