@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -73,7 +74,7 @@ def test_a_file_that_cannot_be_written_is_named(tmp_path: Path) -> None:
     (tmp_path / "a").write_text("a file where a folder should be")
     with pytest.raises(StackError) as info:
         render.write_all({"a/x.yaml": "1\n"}, tmp_path)
-    assert info.value.message.startswith("cannot write a/x.yaml: ")
+    assert info.value.message.startswith("cannot write a/x.yaml: ") and "Errno" not in info.value.message
     assert info.value.fix == "make a a writable folder, then run `doit render` again"
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "x.yaml").mkdir()  # a folder where the file goes: it never holds the text
@@ -103,3 +104,96 @@ def test_only_unused_module_copies_and_their_readme_are_pruned(tmp_path: Path) -
     (modules / "README.md").unlink()
     assert render.prune_copies({}, tmp_path) == [] and not modules.exists()
     assert render.prune_copies({}, tmp_path) == []
+
+
+def test_module_copies_are_the_tools_bytes_for_the_modules_roots_call(tmp_path: Path) -> None:
+    dev = config.load("dev", REPO)
+    local = config.load("local", REPO)
+    used = render.modules_used(dev)
+    assert used == sorted(used) and set(render.BASE_MODULES) <= set(used)
+    copies = render.module_copies([dev, local])
+    modules = sorted({path.split("/")[2] for path in copies if path != render.MODULES_README})
+    assert modules == used  # only what dev's root calls; local has no cloud block
+    main = REPO / "terraform" / "modules" / "eks" / "main.tf"
+    assert copies["terraform/modules/eks/main.tf"]() == main.read_bytes().decode()
+    assert "dev" in copies[render.MODULES_README]()
+    assert render.module_copies([local]) == {}
+
+
+def test_module_copies_skip_temp_files_and_need_the_templates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tasks import paths
+
+    tool = tmp_path / "tool"
+    shutil.copytree(REPO / "terraform" / "modules" / "eks", tool / "terraform" / "modules" / "eks")
+    (tool / "terraform" / "modules" / "eks" / ".main.tf.abc.tmp").write_text("another run's write")
+    (tool / "terraform" / "modules" / "eks" / "sub").mkdir()
+    monkeypatch.setattr(paths, "TOOL", tool)
+    monkeypatch.chdir(tmp_path)  # a project, not the tool's checkout: the tool's templates are used
+    with pytest.raises(StackError, match="templates are not where the installed tool keeps them"):
+        render._tool_module_files("eks")
+    (tool / "templates").symlink_to(REPO / "templates", target_is_directory=True)
+    files = render._tool_module_files("eks")
+    assert [p.name for p in files] == sorted(p.name for p in (REPO / "terraform/modules/eks").iterdir())
+    with pytest.raises(StackError, match="terraform/modules/nope is not where"):
+        render._tool_module_files("nope")
+
+
+def test_a_top_level_file_and_empty_nested_folders_in_modules(tmp_path: Path) -> None:
+    modules = tmp_path / "terraform" / "modules"
+    (modules / "empty" / "deeper" / "deepest").mkdir(parents=True)
+    (modules / "README.md").write_text("the team's own notes\n")  # the tool has one too: not a copy
+    assert render.prune_copies({}, tmp_path) == []
+    assert (modules / "README.md").exists() and not (modules / "empty").exists()
+
+
+def test_pruned_files_are_reported_as_changed(tmp_path: Path) -> None:
+    (tmp_path / "k").mkdir()
+    (tmp_path / "k" / "old.yaml").write_text("# " + render.header_text("x.j2") + "\n")
+    assert render.write_all({"k/new.yaml": "x\n"}, tmp_path, prune=["k"]) == ["k/new.yaml", "k/old.yaml"]
+
+
+def test_a_missing_tool_folder_says_how_to_install(tmp_path: Path) -> None:
+    with pytest.raises(StackError) as info:
+        render._tool_folder(tmp_path / "gone", "templates are")
+    assert (
+        info.value.message
+        == f"stackbuild's templates are not where the installed tool keeps them ({tmp_path / 'gone'})"
+    )
+    assert render._tool_folder(tmp_path, "templates are") == tmp_path
+
+
+def test_jinja_trims_blocks_and_sorts_json(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(project)
+    render._jinja.cache_clear()
+    try:
+        template = project / "templates/k8s/base/namespace.yaml.j2"
+        template.write_text("a:\n  {% if true %}\n  b: {{ d | tojson }}\n  {% endif %}\n")
+        assert render._render_now("k8s/base/namespace.yaml.j2", {"d": {"z": 1, "a": 2}}) == (
+            'a:\n  b: {"a": 2, "z": 1}\n'
+        )
+        (project / "templates/k8s/base/inc.j2").write_text("ok\n{% if %}\n")
+        template.write_text('{% include "k8s/base/inc.j2" %}\n')
+        with pytest.raises(StackError, match=r"^templates/k8s/base/inc.j2, line 2: "):
+            render._render_now("k8s/base/namespace.yaml.j2", {})
+    finally:
+        render._jinja.cache_clear()
+
+
+def test_a_disabled_job_is_deleted_as_a_job() -> None:
+    from dataclasses import replace
+
+    stack = config.load(None, REPO)
+    minikube = config.load("minikube", REPO)
+    jobs = [name for name, svc in minikube.services.items() if svc.kind == "job"]
+    assert jobs
+    without = replace(minikube, services={k: v for k, v in minikube.services.items() if k != jobs[0]})
+    out = render.texts(render.k8s_overlay(without, stack))
+    patch = out[f"k8s/overlays/minikube/delete-{jobs[0]}.patch.yaml"]
+    assert "kind: Job" in patch and "batch/v1" in patch and "Deployment" not in patch
+
+
+def test_only_a_cloud_environment_renders_terraform() -> None:
+    with pytest.raises(AssertionError):
+        render.terraform(config.load("local", REPO))
