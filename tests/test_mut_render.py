@@ -140,11 +140,20 @@ def test_module_copies_skip_temp_files_and_need_the_templates(
         render._tool_module_files("nope")
 
 
-def test_a_top_level_file_and_empty_nested_folders_in_modules(tmp_path: Path) -> None:
-    modules = tmp_path / "terraform" / "modules"
+def test_a_top_level_file_and_empty_nested_folders_in_modules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tasks import paths
+
+    tool = tmp_path / "tool"
+    (tool / "terraform" / "modules").mkdir(parents=True)
+    (tool / "terraform" / "modules" / "README.md").write_text("the tool's notes\n")
+    monkeypatch.setattr(paths, "TOOL", tool)
+    project = tmp_path / "project"
+    modules = project / "terraform" / "modules"
     (modules / "empty" / "deeper" / "deepest").mkdir(parents=True)
-    (modules / "README.md").write_text("the team's own notes\n")  # the tool has one too: not a copy
-    assert render.prune_copies({}, tmp_path) == []
+    (modules / "README.md").write_text("the team's own notes\n")  # not in a module folder: not a copy
+    assert render.prune_copies({}, project) == []
     assert (modules / "README.md").exists() and not (modules / "empty").exists()
 
 
