@@ -33,7 +33,7 @@ def built_log() -> Path:
 
 def record_built(ref: str) -> None:
     # O_APPEND: one short line per write, so concurrent appends never interleave.
-    BUILD.mkdir(parents=True, exist_ok=True)
+    BUILD.mkdir(exist_ok=True)  # one folder below the project root: no parents to make
     with built_log().open("a", encoding="utf-8") as handle:
         handle.write(ref + "\n")
 
@@ -193,6 +193,7 @@ def sweep_temps(root: Path, folders: tuple[str, ...]) -> list[str]:
     for folder in folders:
         for path in (root / folder).rglob(".*.tmp"):
             if path.is_file() and is_temp(path):
+                # gremlin: pardon[equivalent] is_file() just saw it; under the lock no run removes it
                 path.unlink(missing_ok=True)
                 removed.append(path.relative_to(root).as_posix())
     return removed
@@ -214,7 +215,7 @@ def acquire_lock(describe: str, *, waiting: Callable[[str], None]) -> None:
     key = str(path.resolve())
     if key in _HELD:
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(exist_ok=True)  # .build, one folder below the project root
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

