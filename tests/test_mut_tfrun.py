@@ -94,6 +94,8 @@ def test_a_heartbeat_run_says_it_is_alive_and_how_it_ended(
     assert beats, lines  # how many depends on the machine's load
     assert all(re.fullmatch(r"\.\.\. terraform apply still running \(\d+\.\ds elapsed\)", b) for b in beats)
     assert re.fullmatch(r"terraform apply: exit 0 after [1-9]\d*\.\ds", lines[-1])
+    time.sleep(0.7)  # the heartbeat stopped with Terraform
+    assert capsys.readouterr().out == ""
 
 
 def test_no_heartbeat_while_terraform_talks(
