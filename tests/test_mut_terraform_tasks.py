@@ -404,3 +404,24 @@ def test_change_counts_take_the_last_closing_line_at_a_line_start() -> None:
     assert tf_program.change_counts(two, tf_program.PLAN_LINE) == (2, 3, 4)
     assert tf_program.change_counts("x No changes. here\n", tf_program.PLAN_LINE) is None
     assert tf_program.change_counts("x\nNo changes.\n", tf_program.APPLY_LINE) == (0, 0, 0)
+
+
+def test_a_failed_offline_init_keeps_the_last_three_lines_of_terraforms_error(tmp_path: Path) -> None:
+    """Real Terraform, offline: a mirror folder that lacks the provider's packages."""
+    tree = write_tree(tmp_path / "terraform", {"modules/null/versions.tf": REQUIRES_NULL})
+    (tree / "environments").mkdir()
+    mirror = tmp_path / "mirror"
+    (mirror / "registry.terraform.io/hashicorp/null").mkdir(parents=True)
+    report = terraform_tasks.schema_validate(tree, mirror, tmp_path / "data")
+    assert report.skipped == {
+        "terraform/modules/null": "`terraform init -plugin-dir` failed: "
+        f"in any of the search locations /  / - {mirror.resolve()}"
+    }
+
+
+def test_tf_validate_task_reruns_until_fully_validated(in_project: Path) -> None:
+    task = terraform_tasks.task_tf_validate(resolve(["tf_validate"], in_project))
+    assert task["uptodate"] == [terraform_tasks._validated_fully] and task["task_dep"] == ["render"]
+    assert "tasks/tfcheck.py" in task["file_dep"] and "terraform/modules/eks/main.tf" in task["file_dep"]
+    plans = {t["name"]: t for t in terraform_tasks.task_tf_plan(resolve(["tf_plan"], in_project))}
+    assert plans["dev"]["clean"] is True
