@@ -7,6 +7,7 @@ the key path into a file and line; tests/test_bad_inputs.py covers that end to e
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -152,3 +153,8 @@ def test_a_redis_deployment_block_must_not_overlap_the_vpc() -> None:
     problem = refused({"redis": {"module": "redis-cloud", "deployment_cidr": "10.0.128.0/24"}})
     assert problem.at == ("cloud", "databases", "redis", "deployment_cidr")
     assert problem.problem == "10.0.128.0/24 overlaps the VPC 10.0.0.0/16"
+
+
+def test_the_module_table_cannot_be_changed_by_a_caller() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cloud_db.MODULES["redis-cloud"].names = ".*"  # type: ignore[misc]
