@@ -31,6 +31,7 @@ def test_a_valid_overlay_is_written_with_no_scratch_file(
 ) -> None:
     out = in_project / ".build/manifests/minikube.yaml"
     check_tasks.check_overlay("minikube", VERSION, str(out))
+    check_tasks.check_overlay("minikube", VERSION, str(out))  # again, into the same folder
     assert "kind: Deployment" in out.read_text()
     assert [p.name for p in out.parent.iterdir()] == ["minikube.yaml"]
     assert (
@@ -48,6 +49,19 @@ def test_an_overlay_that_breaks_the_restricted_profile_is_not_written(in_project
     with pytest.raises(StackError) as info:
         check_tasks.check_overlay("minikube", VERSION, str(out))
     assert "k8s/overlays/minikube breaks the restricted Pod Security Standard:\n  - " in str(info.value)
+    assert list(out.parent.iterdir()) == []
+
+
+def test_an_overlay_with_a_field_kubernetes_does_not_know_is_not_written(in_project: Path) -> None:
+    base = in_project / "k8s/base"
+    workload = next(p for p in sorted(base.glob("*.yaml")) if "kind: Deployment" in p.read_text())
+    text = workload.read_text()
+    assert "\nspec:\n" in text
+    workload.write_text(text.replace("\nspec:\n", "\nspec:\n  notAField: 1\n", 1))
+    out = in_project / ".build/manifests/minikube.yaml"
+    with pytest.raises(ToolError) as info:
+        check_tasks.check_overlay("minikube", VERSION, str(out))
+    assert "notAField" in str(info.value)
     assert list(out.parent.iterdir()) == []
 
 
@@ -84,7 +98,7 @@ def test_validate_has_a_subtask_per_check(in_project: Path) -> None:
     assert tasks["cloud"]["task_dep"] == ["tf_fmt", "tf_validate", "checkov"]
     assert "demo/docker/Dockerfile.service" in tasks["dockerfiles"]["file_dep"]
     minikube = tasks["k8s-minikube"]
-    assert minikube["targets"] == [".build/manifests/minikube.yaml"]
+    assert minikube["targets"] == [".build/manifests/minikube.yaml"] and minikube["clean"] is True
     (action,) = minikube["actions"]
     assert action[1] == ["minikube", cfgs["minikube"].kubernetes_version, ".build/manifests/minikube.yaml"]
     assert "k8s/overlays/minikube/kustomization.yaml" in minikube["file_dep"]
