@@ -41,7 +41,7 @@ def check_overlay(env: str, version: str, out: str) -> None:
             )
         state.write_atomic(target, built)  # the built manifest exists only once every check passed
     finally:
-        Path(tmp).unlink(missing_ok=True)
+        Path(tmp).unlink()  # mkstemp made it; nothing else removes it
     print(f"  k8s/overlays/{env}: schema {version} strict OK, restricted profile OK")
 
 

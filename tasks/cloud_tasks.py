@@ -106,8 +106,7 @@ def _push(env: str, names: list[str]) -> None:
             f"no built image recorded for {', '.join(missing) or 'any service'} in {state_dir(env)}/",
             fix=f"run `doit images env={env}` first",
         )
-    out = push_dir(env)
-    out.mkdir(parents=True, exist_ok=True)
+    out = push_dir(env)  # write_atomic makes the folder
     for name in names:
         ref = ref_file(env, name).read_text().strip()
         remote = f"{registry}/{ref}"

@@ -159,7 +159,6 @@ def _schema_validate(plugin_dir: str) -> ValidateReport | str:
 def _validate() -> None:
     if not TERRAFORM.is_dir():
         print(f"  {NO_TERRAFORM}")
-        MODE_FILE.parent.mkdir(parents=True, exist_ok=True)
         state.write_atomic(MODE_FILE, "full\n")  # nothing left unchecked
         return
     problems, count = tfcheck.all_problems(TERRAFORM)
@@ -174,8 +173,7 @@ def _validate() -> None:
     )
     plugin_dir = os.environ.get(PLUGIN_DIR_VAR, "")
     outcome = _schema_validate(plugin_dir) if plugin_dir else f"{PLUGIN_DIR_VAR} is not set"
-    MODE_FILE.parent.mkdir(parents=True, exist_ok=True)
-    MODE_FILE.unlink(missing_ok=True)
+    MODE_FILE.unlink(missing_ok=True)  # write_atomic makes its folder
     if isinstance(outcome, str):
         print(f"  {SKIPPED_SCHEMA}\n  (why: {outcome})")
         return

@@ -80,8 +80,9 @@ def main(argv: list[str]) -> int:
     if err.startswith(CLI_NOISE):
         err = err.split("╵", 1)[-1].lstrip()
     if err:
-        sys.stderr.write(err)
-        sys.stderr.flush()
+        # Whole lines (stderr is line-buffered): Terraform's last words never run into
+        # the closing line of a reader that merges both streams.
+        sys.stderr.write(err if err.endswith("\n") else err + "\n")
     if opts.heartbeat > 0:
         say(DONE.format(command=opts.command, code=code, elapsed=elapsed(time.monotonic() - started)))
     return code
