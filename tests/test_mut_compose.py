@@ -580,3 +580,42 @@ def test_check_file_asks_compose_to_validate_one_file(box: Box) -> None:
     assert box.fakes.argvs("docker-compose") == [
         ["-f", "compose/x/docker-compose-db.yml", "--env-file", "compose/x/.env.example", "config", "-q"]
     ]
+
+
+def test_steps_say_what_they_did_and_forget_the_live_state(
+    box: Box, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_env("RABBITMQ_PASSWORD=x\n")
+    record_ref("redis", "r:1")
+    record_ref("rabbitmq", "q:1")
+    live = cops.Live(PROJECT)
+    cops.up(box.stack, live, ["redis", "rabbitmq"], "databases")
+    assert "databases healthy: redis, rabbitmq" in capsys.readouterr().out
+    assert live.running(["redis", "rabbitmq"])
+    cops.down(box.stack, live)
+    assert not live.running(["redis"])  # asked again: the containers are gone
+    cfg = dataclasses.replace(box.stack.cfg, hooks={"pre_build": ("true",), "post_build": ()})
+    cops.run_hooks(cops.Stack(cfg), "pre_build")
+    assert "pre_build: true" in capsys.readouterr().out
+
+
+def test_a_job_refuses_a_readable_env_file_before_running(box: Box) -> None:
+    write_env("RABBITMQ_PASSWORD=x\n", mode=0o644)
+    record_ref("bootstrap", "b:1")
+    with pytest.raises(StackError, match="readable by others"):
+        cops.run_job(box.stack, cops.Live(PROJECT), "bootstrap")
+    assert box.compose_argvs() == []
+
+
+def test_the_env_file_folder_is_made_when_missing(box: Box) -> None:
+    shutil.rmtree(Path("compose") / ENV)
+    cops.ensure_env_file(box.stack)
+    assert Path(box.stack.env_file).is_file()
+
+
+def test_compose_ps_json_as_one_array_or_nothing() -> None:
+    assert cops.parse_compose_ps(' [{"Service": "a"}, {"Service": "b"}]\n') == [
+        {"Service": "a"},
+        {"Service": "b"},
+    ]
+    assert cops.parse_compose_ps("  \n") == []

@@ -21,6 +21,7 @@ from tasks import config
 from tasks.model import Config
 from tasks.ops import compose as cops
 from tasks.run import Run
+from testing.fakes import compose as fake_compose
 from testing.fakes import docker as fake_docker
 from testing.harness import FakeBin
 from testing.project import REPO
@@ -191,3 +192,31 @@ def test_public_tasks_take_their_options(work: Path) -> None:
     assert "params" in tasks["compose_up"]
     assert "params" not in tasks["_compose_env"]
     assert tasks["s_a_dbs"]["task_dep"] == ["compose_up_dbs"]
+
+
+def test_the_actions_run_the_stack_against_the_fakes(
+    work: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fakes = FakeBin(tmp_path / "fakes")
+    state = tmp_path / "docker-state"
+    fake_docker.install(fakes.bin_dir, state, log=fakes.log)
+    fake_compose.install(fakes.bin_dir, state, log=fakes.log)
+    fakes.activate(monkeypatch)
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    stack = cops.Stack(cfg_of())
+    for name in stack.all_built():
+        record = Path(".build") / ENV / "images" / f"{name}.ref"
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(f"{name}:1\n")
+    tasks = by_name(stack)
+    ps = run_action(tasks["compose_ps"])
+    assert isinstance(ps, TaskFailed)  # nothing runs yet
+    for name in ("_compose_env", "compose_up_dbs", "compose_up_services", "compose_jobs", "compose_config"):
+        assert run_action(tasks[name]) is None, name
+    assert ct.env_file_complete(stack)
+    assert run_action(tasks["compose_ps"]) is None
+    assert "service/engine" in capsys.readouterr().out
+    assert run_action(tasks["compose_down"]) is None
+    argvs = [c["argv"] for c in fakes.calls("docker-compose")]
+    verbs = [a[a.index("--env-file") + 2] for a in argvs]
+    assert verbs == ["ps", "up", "up", "run", "config", "ps", "down"]
