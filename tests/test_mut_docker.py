@@ -19,6 +19,7 @@ from tasks.ops import docker_images, prune
 from tasks.ops.live import Facts
 from tasks.programs import docker
 from tasks.programs.docker import Tagged
+from tasks.run import Run
 from testing.fakes import docker as fake_docker
 from testing.harness import FakeBin
 from testing.project import REPO
@@ -278,3 +279,50 @@ def test_prune_task_reports_a_broken_environment(daemon: Daemon) -> None:
     failed = prune_tasks.prune(StackError("environments/local.yaml: bad"), 3)
     assert isinstance(failed, TaskFailed) and "environments/local.yaml: bad" in str(failed)
     assert daemon.calls() == []
+
+
+def test_volume_listings_are_parsed(fakes: FakeBin) -> None:
+    fakes.script(
+        "docker", 'if [ "$2" = inspect ]; then printf "v1 t1\\nv2 t2\\n"; else printf "v1\\nv2\\n"; fi\n'
+    )
+    assert docker.volume_ids(["v1", "v2"]) == "v1 t1\nv2 t2"
+    assert docker.volumes("p=x") == ["v1", "v2"]
+    assert fakes.argvs("docker") == [
+        ["volume", "inspect", "--format", "{{.Name}} {{.CreatedAt}}", "v1", "v2"],
+        ["volume", "ls", "-q", "--filter", "label=p=x"],
+    ]
+
+
+def test_prune_looks_only_at_content_tags_of_the_stacks_repositories() -> None:
+    rows = [tagged("r/a", n) for n in (1, 2)] + [Tagged("r/a", "latest", "sha256:l", "2026-12-01")]
+    assert prune.plan(rows, keep=1, protected_refs=set(), used_ids=set()) == [tagged("r/a", 1)]
+    offline = config.load("offline", REPO)
+    assert "srvthreds/redis-offline" in prune.repositories(offline)
+    assert offline.image_ref("redis") not in prune.repositories(offline)
+
+
+def test_prune_task_prunes_and_always_runs(daemon: Daemon) -> None:
+    cfg = config.load("local", REPO)
+    repo = cfg.image_ref("engine")
+    for n in (1, 2):
+        daemon.add_image(f"{repo}:{n:012x}")
+        state.record_built(f"{repo}:{n:012x}")
+    assert prune_tasks.prune(cfg, 1) is None
+    assert daemon.refs() == [f"{repo}:000000000002"]
+    run = Run(root=REPO, command="run", words=["images_prune"], vars={}, env="local", envs=["local"])
+    task = prune_tasks.task_images_prune(run)
+    assert task["uptodate"] == [False] and task["task_dep"] == ["_preflight:docker"]
+    assert [p["name"] for p in task["params"]] == ["keep"]
+
+
+def test_build_says_what_it_builds_and_what_it_tagged(
+    daemon: Daemon, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dockerfile, ctx = context(tmp_path)
+    iid, ref = Path("i/app.iid"), Path("i/app.ref")
+    target = docker_images.build(
+        "app", dockerfile=dockerfile, context=ctx, args={}, repo="me/app", iid=iid, ref=ref, docker_env={}
+    )
+    out = capsys.readouterr().out
+    assert f"[app] docker build -f {dockerfile} {ctx}" in out and f"[app] {target}" in out
+    assert "--target" not in daemon.argvs()[0]
