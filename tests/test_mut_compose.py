@@ -341,7 +341,8 @@ def test_env_file_is_created_private_with_every_secret(box: Box, capsys: pytest.
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     values = {k: v for k, v in (line.split("=", 1) for line in path.read_text().splitlines()[1:])}
     assert list(values) == list(box.stack.cfg.secrets) and all(len(v) >= 32 for v in values.values())
-    assert f"created {path} (mode 600)" in capsys.readouterr().out
+    secrets = ", ".join(box.stack.cfg.secrets)
+    assert f"created {path} (mode 600) with random values for: {secrets}\n" in capsys.readouterr().out
     before = path.read_text()
     cops.ensure_env_file(box.stack)  # complete: nothing added
     assert path.read_text() == before
@@ -608,7 +609,7 @@ def test_a_job_refuses_a_readable_env_file_before_running(box: Box) -> None:
 
 
 def test_the_env_file_folder_is_made_when_missing(box: Box) -> None:
-    shutil.rmtree(Path("compose") / ENV)
+    shutil.rmtree("compose")
     cops.ensure_env_file(box.stack)
     assert Path(box.stack.env_file).is_file()
 
@@ -619,3 +620,56 @@ def test_compose_ps_json_as_one_array_or_nothing() -> None:
         {"Service": "b"},
     ]
     assert cops.parse_compose_ps("  \n") == []
+
+
+def test_stack_ref_files_are_the_built_images_records(box: Box) -> None:
+    assert box.stack.ref_files(["engine", "nginx", "rabbitmq"]) == [
+        f".build/{ENV}/images/engine.ref",
+        f".build/{ENV}/images/rabbitmq.ref",
+    ]
+
+
+def test_explain_shows_what_logs_said_even_when_it_fails(box: Box, monkeypatch: pytest.MonkeyPatch) -> None:
+    box.script_compose(
+        'case "$*" in *" ps "*) printf \'%s\\n\' "$PS_JSON";; *) echo "no logs: gone" >&2; exit 1;; esac\n'
+    )
+    ps_rows(monkeypatch, {"Service": "redis", "State": "exited", "Health": ""})
+    explained = cops.explain(box.stack, ["redis"], tool_error("redis exited"))
+    assert explained.message.splitlines()[-1] == "no logs: gone"
+
+
+def test_the_steps_deadline_is_the_healthy_timeout_plus_two_minutes(box: Box) -> None:
+    # A short `timeouts.healthy`: Compose's own --wait-timeout, and our deadline 120 s later.
+    stack = cops.Stack(dataclasses.replace(box.stack.cfg, timeouts={**box.stack.cfg.timeouts, "healthy": 5}))
+    write_env("RABBITMQ_PASSWORD=x\n")
+    record_ref("redis", "r:1")
+    record_ref("bootstrap", "b:1")
+    live = cops.Live(PROJECT)
+    cops.up(stack, live, ["redis"], "databases")
+    cops.run_job(stack, live, "bootstrap")
+    assert box.compose_argvs() == [
+        ["up", "-d", "--wait", "--wait-timeout", "5", "redis"],
+        ["run", "--rm", "-T", "bootstrap"],
+    ]
+
+
+def test_a_job_refused_by_a_database_blames_the_env_file(box: Box, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_env("RABBITMQ_PASSWORD=x\n")
+    record_ref("bootstrap", "b:1")
+    box.script_compose(JOB_FAILS)
+    monkeypatch.setenv("JOB_ERROR", "(403) ACCESS_REFUSED - Login was refused")
+    with pytest.raises(StackError) as info:
+        cops.run_job(box.stack, cops.Live(PROJECT), "bootstrap")
+    lines = info.value.message.splitlines()
+    assert lines[0].startswith(
+        f"bootstrap cannot log in with the passwords in compose/{ENV}/.env, but the data"
+    )
+    assert lines[1] == "last lines of bootstrap:" and lines[-1] == "(403) ACCESS_REFUSED - Login was refused"
+    assert info.value.fix is not None and "wipe=1" in info.value.fix
+
+
+def test_compose_commands_fail_loudly_unless_told_otherwise(box: Box) -> None:
+    box.script_compose("echo 'no such service: x' >&2; exit 1\n")
+    with pytest.raises(ToolError, match="no such service"):
+        compose_cli.run(box.stack.compose_args(), "up", "x")
+    assert compose_cli.run(box.stack.compose_args(), "up", "x", check=False).code == 1
