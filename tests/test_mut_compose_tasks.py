@@ -97,6 +97,8 @@ def test_every_up_step_waits_for_its_images_and_the_preflight(work: Path) -> Non
     ]
     assert tasks["compose_config"]["task_dep"] == ["_compose_env"]
     assert tasks["compose_logs"]["task_dep"] == []
+    for name in ("compose_down", "compose_ps", "compose_logs", "compose_config"):
+        assert tasks[name]["uptodate"] == [False], name  # they report or act each time
 
 
 def test_hooks_run_before_the_images_and_after_them_before_any_step(work: Path) -> None:
@@ -104,6 +106,7 @@ def test_hooks_run_before_the_images_and_after_them_before_any_step(work: Path) 
     tasks = by_name(cops.Stack(cfg_of(hooks=hooks)))
     assert tasks["_compose_pre_build"]["task_dep"] == []
     assert tasks["_compose_post_build"]["task_dep"] == ["images"]
+    assert tasks["_compose_pre_build"]["uptodate"] == [False]  # hooks run on every compose_up
     assert tasks["compose_up"]["task_dep"][:4] == [
         ct.PREFLIGHT,
         "_compose_pre_build",
