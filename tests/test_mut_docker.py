@@ -79,6 +79,7 @@ def test_build_tags_with_the_content_tag_and_records_it(daemon: Daemon, tmp_path
     iid, ref = Path(".build/local/images/app.iid"), Path(".build/local/images/app.ref")
     assert docker_images.is_current(iid, ref, {}) is False  # never built
     assert daemon.calls() == []
+    assert docker_images.present({}) == set()  # this run's listing, from before the build
     target = docker_images.build(
         "app",
         dockerfile=dockerfile,
@@ -96,7 +97,7 @@ def test_build_tags_with_the_content_tag_and_records_it(daemon: Daemon, tmp_path
     assert not iid.with_suffix(".iid.tmp").exists()
     assert target in daemon.refs()
     assert state.built_refs() == {target}
-    build = daemon.argvs()[0]
+    build = daemon.argvs()[1]
     assert build[:3] == ["build", "-f", dockerfile]
     assert build[3:9] == ["--target", "runtime", "--build-arg", "A=1", "--build-arg", "B=2"]
     assert build[-1] == ctx
@@ -326,3 +327,46 @@ def test_build_says_what_it_builds_and_what_it_tagged(
     out = capsys.readouterr().out
     assert f"[app] docker build -f {dockerfile} {ctx}" in out and f"[app] {target}" in out
     assert "--target" not in daemon.argvs()[0]
+
+
+def test_a_second_build_writes_into_the_same_folder(daemon: Daemon, tmp_path: Path) -> None:
+    dockerfile, ctx = context(tmp_path)
+    for text in ("FROM scratch\n", "FROM scratch\nLABEL v=2\n"):
+        Path(dockerfile).write_text(text)
+        docker_images.build(
+            "app",
+            dockerfile=dockerfile,
+            context=ctx,
+            args={},
+            repo="me/app",
+            iid=Path("i/app.iid"),
+            ref=Path("i/app.ref"),
+            docker_env={},
+        )
+    assert len(daemon.builds()) == 2 and Path("i/app.ref").read_text() != ""
+
+
+def test_debootstrap_says_it_takes_a_while(
+    daemon: Daemon, fakes: FakeBin, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fakes.script("debootstrap", DEBOOTSTRAP)
+    docker_images.debootstrap_base(
+        "base", suite="trixie", repo="me/base", iid=tmp_path / "i", ref=tmp_path / "r", docker_env={}
+    )
+    assert "[base] debootstrap --variant=minbase trixie (about 30 s)" in capsys.readouterr().out
+
+
+def test_a_debootstrap_that_fails_and_cleans_up_is_its_own_error(
+    daemon: Daemon, fakes: FakeBin, tmp_path: Path
+) -> None:
+    fakes.script("debootstrap", 'rm -rf "$3"; echo "E: Failed getting release file" >&2; exit 1\n')
+    with pytest.raises(ToolError, match="Failed getting release file"):
+        docker_images.debootstrap_base(
+            "base", suite="bookworm", repo="me/base", iid=tmp_path / "i", ref=tmp_path / "r", docker_env={}
+        )
+    assert daemon.calls() == []
+
+
+def test_short_listing_rows_are_skipped(fakes: FakeBin) -> None:
+    fakes.script("docker", "printf 'me/a\\tlatest\\tsha256:1\\nme/a\\t000000000001\\tsha256:2\\tnow\\n'\n")
+    assert docker.tagged(["me/a"]) == [Tagged("me/a", "000000000001", "sha256:2", "now")]
