@@ -29,7 +29,7 @@ LOG_TAIL = 20
 # --- What one environment's stack is made of ---------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # gremlin: pardon[equivalent] nothing assigns to a Stack or hashes one
 class Stack:
     """The compose view of one environment: files, names and what each step starts."""
 

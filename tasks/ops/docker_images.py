@@ -53,8 +53,7 @@ def build(
 ) -> str:
     """Build, tag with the content tag, and record ID and reference (only on success)."""
     iid.parent.mkdir(parents=True, exist_ok=True)
-    tmp = iid.with_suffix(".iid.tmp")
-    tmp.unlink(missing_ok=True)
+    tmp = iid.with_suffix(".iid.tmp")  # `docker build` removes a stale one itself
     print(f"[{name}] docker build -f {dockerfile} {context}", flush=True)
     docker.build(dockerfile, context, build_args=args, iidfile=tmp, prefix=name, env=docker_env, stage=stage)
     LISTINGS.forget()

@@ -10,5 +10,4 @@ from tasks import tools
 def minbase(suite: str, root: Path, *, prefix: str) -> None:
     """`debootstrap --variant=minbase SUITE ROOT` (debootstrap's default mirror: nothing
     site-specific written here)."""
-    tools.require("debootstrap")
     tools.run("debootstrap", "--variant=minbase", suite, str(root), prefix=prefix)

@@ -15,7 +15,7 @@ from tasks import tools
 Env = Mapping[str, str] | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # gremlin: pardon[equivalent] nothing assigns to a Tagged or hashes one
 class Tagged:
     """One tag in the daemon (`docker image ls` row)."""
 
