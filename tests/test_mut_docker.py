@@ -175,6 +175,12 @@ def test_debootstrap_missing_is_an_install_hint(
 # --- tasks/programs/docker.py ----------------------------------------------------------------
 
 
+def test_an_import_whose_tar_fails_is_an_error(daemon: Daemon, tmp_path: Path) -> None:
+    # The fake daemon imports whatever stream it gets, as docker does; only tar's exit tells.
+    with pytest.raises(ToolError, match="exit 2"):
+        docker.import_root(tmp_path / "gone", "me/base:x")
+
+
 def test_listings_are_parsed_into_values(daemon: Daemon) -> None:
     one = daemon.add_image("me/a:000000000001", created="2026-11-01 10:00:00 +0000 UTC")
     daemon.add_image("me/a:latest", iid=one)

@@ -109,10 +109,13 @@ def tag(source: str, target: str, env: Env = None) -> None:
 
 
 def import_root(root: Path, ref: str, env: Env = None) -> str:
-    """`docker import` a root file system folder as `ref`; returns what docker printed (the ID)."""
-    return tools.run(
-        "sh", "-c", 'tar -C "$1" -c . | docker import - "$2"', "sh", str(root), ref, env=env
-    ).stdout.strip()
+    """`docker import` a root file system folder as `ref`; returns what docker printed (the ID).
+
+    bash with pipefail, not sh: a failing `tar` (a folder gone, unreadable files) must fail the
+    step, not hand `docker import` an empty or cut stream that it imports as a broken image.
+    """
+    script = 'set -o pipefail; tar -C "$1" -c . | docker import - "$2"'
+    return tools.run("bash", "-c", script, "bash", str(root), ref, env=env).stdout.strip()
 
 
 def in_registry(remote: str) -> bool:
