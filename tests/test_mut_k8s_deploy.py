@@ -14,10 +14,12 @@ from typing import cast
 
 import pytest
 
+from tasks import config
 from tasks.errors import StackError
 from tasks.model import Config
 from tasks.ops import k8s_deploy as kd
 from testing.fakes.cluster import FakeCluster
+from testing.project import REPO
 from tests.k8s_overlay import NS, Kube, make_kube
 
 
@@ -268,3 +270,31 @@ def test_smoke_passes_when_ready_and_names_what_is_short_or_missing(
     kube.cluster.inject_rollout_failure("web")
     with pytest.raises(StackError, match="smoke check failed: web 0/2"):
         kd.smoke(kube.t, ["web"])
+
+
+def test_the_namespace_is_read_again_after_an_apply(kube: Kube) -> None:
+    """Jobs are keyed by the namespace UID the apply leaves, not the one known before it."""
+    p = kube.applied()
+    (kube.t.state / "applied.json").unlink()
+    kd.apply(kube.t, p, None)  # nothing known before: the apply re-reads it
+    assert kd.pending(kube.t)["jobs"] == []
+
+
+def test_a_job_whose_inputs_changed_is_deleted_and_applied_again(kube: Kube) -> None:
+    kube.applied()
+    kube.set_config("v2")  # the Job's manifest is the same, what it reads is not
+    p = kd.plan(kube.t, kube.refs, None)
+    kube.cluster.clear_calls()
+    kd.apply(kube.t, p, kd.live_namespace(kube.t))
+    assert kd.pending(kube.t)["jobs"] == ["init"]
+    argvs = [c["argv"][4:] for c in kube.cluster.calls("kubectl")]
+    delete = argvs.index(["delete", "job", "init", "--ignore-not-found"])
+    assert argvs[delete + 1][:2] == ["apply", "-f"]
+    assert any(c["argv"][4:6] == ["delete", "job"] for c in kube.cluster.mutating_calls("kubectl"))
+
+
+def test_target_of_a_config() -> None:
+    cfg = config.load("dev", REPO)
+    t = kd.Target.of(cfg, "ctx", "reg.io")
+    assert t == kd.Target("dev", "ctx", cfg.namespace, cfg.project, cfg.timeouts["rollout"], "reg.io")
+    assert t.overlay == Path("k8s/overlays/dev") and t.state == Path(".build/dev/deploy")
