@@ -18,7 +18,9 @@ import pytest
 from tasks.errors import StackError
 from tasks.ops import k8s_deploy as kd
 from tasks.ops import k8s_health as health
+from tasks.programs import kubectl as kubectl_cli
 from testing.fakes.cluster import FakeCluster
+from testing.harness import FakeBin
 from tests.k8s_overlay import NS, Kube, make_kube
 
 Doc = dict[str, Any]
@@ -268,3 +270,15 @@ def test_diagnose_without_pods_names_the_reason() -> None:
 
 def _no_calls(*args: str, **kw: Any) -> Any:
     raise AssertionError(f"kubectl {args} called")
+
+
+def test_output_that_is_not_json_reads_as_nothing(fakebin: FakeBin, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kubectl (or proxy) printing something else than JSON: nothing found, no traceback."""
+    fakebin.script("kubectl", 'echo "not json"\n')
+    fakebin.activate(monkeypatch)
+    k = partial(kubectl_cli.run, "ctx", namespace="ns")
+    seen = health.look(k, [("Deployment", "web")])
+    assert seen[("Deployment", "web")].state == "missing"
+    h = health.Health("Deployment", "web", 1, 0, (), "failed", "x", pods=("web-1",))
+    lines = health.diagnose(k, h)
+    assert lines[:2] == ["    pod web-1:", "    last events:"]
