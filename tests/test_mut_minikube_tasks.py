@@ -22,6 +22,7 @@ from tasks.errors import StackError
 from tasks.model import Config
 from testing.fakes import k8sstate as fs
 from testing.fakes.cluster import FakeCluster
+from testing.harness import FakeBin
 from testing.minikube_env import TEST_ENV, TEST_ENV_YAML
 from testing.project import REPO
 
@@ -314,3 +315,17 @@ def test_up_prints_how_to_reach_each_published_service(
     assert f"  {name}: run `doit port_forward env={TEST_ENV}`, then open http://localhost:{publish}" in out
     assert f"port-forward svc/{name} {publish}:{port})" in out
     assert f"status: `doit minikube_status env={TEST_ENV}`" in out
+
+
+def test_a_check_that_cannot_ask_means_not_done(
+    root: Path, fakebin: FakeBin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A minikube that fails mid-check: the up-to-date check says "not done" (the action
+    then explains), it does not crash doit."""
+    fakebin.script(
+        "minikube",
+        'case "$3" in status) echo \'{"Host": "Running", "APIServer": "Running"}\';;\n'
+        "*) echo 'minikube: broken' >&2; exit 3;; esac\n",
+    )
+    fakebin.activate(monkeypatch)
+    assert _uptodate(_family(config.load(TEST_ENV, root))["minikube_start"]) is False
