@@ -20,6 +20,7 @@ from doit.exceptions import TaskFailed
 from tasks import config, images, minikube_tasks, state
 from tasks.errors import StackError
 from tasks.model import Config
+from testing.fakes import docker as fake_docker
 from testing.fakes import k8sstate as fs
 from testing.fakes.cluster import FakeCluster
 from testing.harness import FakeBin
@@ -329,3 +330,37 @@ def test_a_check_that_cannot_ask_means_not_done(
     )
     fakebin.activate(monkeypatch)
     assert _uptodate(_family(config.load(TEST_ENV, root))["minikube_start"]) is False
+
+
+def test_apply_rollout_and_status_of_a_healthy_stack(
+    root: Path,
+    fake_cluster: FakeCluster,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The default environment (docker-env): apply, roll out, then every check says done and
+    the status is all ok; a deleted namespace makes the apply not done again."""
+    assert fake_cluster.bin_dir is not None
+    daemon = fake_docker.install(fake_cluster.bin_dir, tmp_path / "fake-docker")
+    monkeypatch.setenv("FAKE_DOCKER_HOST", "fake://minikube")  # Minikube's daemon
+    cfg = config.load("minikube", root)
+    c = _cluster(fake_cluster, cfg.minikube.profile)
+    fam = _family(cfg)
+    _act(fam["minikube_start"])
+    for ref in _record(cfg, "t1"):
+        daemon.add_image(ref, host="fake://minikube")
+    fam = _family(cfg)
+    assert not _uptodate(fam["minikube_apply"])
+    _act(fam["minikube_apply"])
+    assert not _uptodate(fam["minikube_rollout"])  # pending until seen healthy
+    _act(fam["minikube_rollout"])
+    assert _uptodate(fam["minikube_rollout"])
+    fam = _family(cfg)
+    assert _uptodate(fam["minikube_apply"])
+    capsys.readouterr()
+    _act(fam["minikube_status"])
+    out = capsys.readouterr().out
+    assert "STALE" not in out and " present" in out and "not built" not in out
+    c.delete_namespace(cfg.namespace)
+    assert not _uptodate(_family(cfg)["minikube_apply"])
