@@ -133,3 +133,32 @@ def test_remember_replaced_only_when_the_images_change(tmp_path: Path) -> None:
     assert not release.known_good_file(tmp_path).exists()
     release.remember_replaced(tmp_path, {"a": "r/a:2"})
     assert release.known_good_file(tmp_path).read_text() == release.current_file(tmp_path).read_text()
+
+
+def test_deploy_then_rollback_to_the_release_it_replaced(
+    dev: Config, fake_cluster: FakeCluster, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "k8s").symlink_to(REPO / "k8s")  # the committed overlays, only read
+    assert dev.cloud is not None
+    cluster = FakeCluster(fake_cluster.state_dir, profile=dev.cloud["cluster_name"])
+    cluster.create_cluster()
+    first = _record_images(dev, "t1")
+    deploy_tasks.deploy(dev)
+    assert f"smoke check: {len(dev.deployments())} deployments ready" in capsys.readouterr().out
+    assert deploy_tasks.current(dev) is True
+    second = _record_images(dev, "t2")
+    assert deploy_tasks.current(dev) is False  # other images would be pinned
+    deploy_tasks.deploy(dev)
+    known = release.read(release.known_good_file(_state(dev)))
+    assert known is not None and known["refs"] == first
+    capsys.readouterr()
+    deploy_tasks.rollback(dev)
+    out = capsys.readouterr().out
+    assert f"re-applying the known-good release of dev: {sorted(first)[0]}=t1" in out
+    live = release.read(release.current_file(_state(dev)))
+    assert live is not None and live["refs"] == first != second
+    assert deploy_tasks.current(dev) is False  # healthy, but not what a deploy would pin
+    # Rolling back does not remember what it replaced: known-good stays the first release.
+    again = release.read(release.known_good_file(_state(dev)))
+    assert again is not None and again["refs"] == first
+    deploy_tasks.smoke(dev)
