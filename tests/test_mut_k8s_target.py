@@ -289,3 +289,48 @@ def test_missing_image_records_are_named_with_the_fix(
         k8s_target.cloud(config.load("dev", REPO)).refs()
     assert info.value.fix == "run `doit push:dev` first"
     assert k8s_target.cloud(config.load("dev", REPO)).recorded() == {}
+
+
+# --------------------------------------------------------------------------- the engine's table
+
+
+def test_table_aligns_every_column_but_the_last() -> None:
+    rows = [
+        targets.Row("deployment/a", "1", "1", "img:1", "yes", "ok"),
+        targets.Row("job/bb", "10", "0", "i:2", "no", "stale", "not deployed"),
+    ]
+    assert targets.table(rows).splitlines() == [
+        "  workload      desired  ready  image  applied  verdict",
+        "  deployment/a  1        1      img:1  yes      ok",
+        "  job/bb        10       0      i:2    no       stale (not deployed)",
+    ]
+
+
+class _Empty:
+    label = "nowhere"
+
+    def status(self) -> list[targets.Row]:
+        return []
+
+    def fix(self) -> str:
+        return "nothing"
+
+
+def test_status_without_workloads_is_ok() -> None:
+    shown: list[str] = []
+    targets.status(cast(targets.DeployTarget, _Empty()), out=shown.append)
+    assert shown == ["  (no workloads)"]
+
+
+def test_summary_names_each_failure_and_what_was_undone() -> None:
+    failures = [
+        targets.Failure("deployment/a", "CrashLoopBackOff", ["    pod a-1:"]),
+        targets.Failure("job/b", "BackoffLimitExceeded", []),
+    ]
+    text = targets.summary(cast(targets.DeployTarget, _Empty()), failures, {"deployment/a": "rolled back"})
+    assert text.splitlines() == [
+        "2 workload(s) not healthy in nowhere; nothing was recorded as applied:",
+        "  deployment/a: CrashLoopBackOff; rolled back",
+        "    pod a-1:",
+        "  job/b: BackoffLimitExceeded; not rolled back",
+    ]
