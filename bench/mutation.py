@@ -108,6 +108,8 @@ def run_gremlins(paths: list[Path], tests: list[str], workers: int, cache: bool,
         command.append("--gremlin-batch")  # several mutants per pytest process: less start-up cost
     if workers > 1:
         command += ["--gremlin-parallel", "--gremlin-workers", str(workers)]
+    # The cache is off unless asked for (--gremlin-cache); without it every run retests all.
+    command.append("--gremlin-cache")
     if not cache:
         command.append("--gremlin-clear-cache")
     command += tests
