@@ -298,3 +298,19 @@ def test_target_of_a_config() -> None:
     t = kd.Target.of(cfg, "ctx", "reg.io")
     assert t == kd.Target("dev", "ctx", cfg.namespace, cfg.project, cfg.timeouts["rollout"], "reg.io")
     assert t.overlay == Path("k8s/overlays/dev") and t.state == Path(".build/dev/deploy")
+
+
+def test_plan_refuses_an_image_the_overlay_does_not_use(kube: Kube) -> None:
+    with pytest.raises(StackError, match="the built manifests do not use acme/other:1"):
+        kd.plan(kube.t, {**kube.refs, "other": "acme/other:1"}, None)
+
+
+def test_a_new_image_of_another_workload_does_not_rerun_the_job(kube: Kube) -> None:
+    p = kd.plan(kube.t, kube.refs, None)
+    q = kd.plan(kube.t, {**kube.refs, "web": "acme/web:t2"}, None)
+    assert q.hash != p.hash and q.job_inputs == p.job_inputs  # only ConfigMaps feed a job
+
+
+def test_hashes_do_not_depend_on_key_order(kube: Kube) -> None:
+    assert kd._fingerprint(kube.t, {"A": "1", "B": "2"}) == kd._fingerprint(kube.t, {"B": "2", "A": "1"})
+    assert kd._dump([{"b": 1, "a": {"d": 2, "c": 3}}]) == kd._dump([{"a": {"c": 3, "d": 2}, "b": 1}])
