@@ -63,11 +63,12 @@ def _act(task: Task, **kw: Any) -> None:
         raise StackError(str(result.message))
 
 
-def _uptodate(task: Task) -> bool:
+def _uptodate(task: Task) -> object:
+    """What the task's check returns, as is (doit reads None as "no opinion", not "not done")."""
     check = task["uptodate"][0]
     if isinstance(check, tuple):
-        return bool(check[0](*check[1]))
-    return bool(check())
+        return check[0](*check[1])
+    return check()
 
 
 def _cluster(fake_cluster: FakeCluster, profile: str) -> FakeCluster:
@@ -298,6 +299,14 @@ def test_logs_down_delete_and_forward(
     logs = c.calls("kubectl")[-1]["argv"]
     assert "--tail=7" in logs and f"app.kubernetes.io/part-of={cfg.project}" in logs
     _act(fam["minikube_down"])
+    assert c.calls("kubectl")[-1]["argv"] == [
+        "--context",
+        "mktest",
+        "delete",
+        "namespace",
+        cfg.namespace,
+        "--ignore-not-found",
+    ]
     assert "(the cluster keeps running" in capsys.readouterr().out
     assert c.running
     _act(fam["minikube_delete"])
@@ -364,3 +373,9 @@ def test_apply_rollout_and_status_of_a_healthy_stack(
     assert "STALE" not in out and " present" in out and "not built" not in out
     c.delete_namespace(cfg.namespace)
     assert not _uptodate(_family(cfg)["minikube_apply"])
+
+
+def test_the_operations_always_run(root: Path) -> None:
+    fam = _family(config.load(TEST_ENV, root))
+    for name in ("minikube_status", "minikube_logs", "minikube_down", "minikube_delete", "port_forward"):
+        assert fam[name]["uptodate"] == [False], name
