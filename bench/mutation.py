@@ -84,7 +84,9 @@ def module_paths(names: list[str]) -> list[Path]:
     return paths
 
 
-def run_gremlins(paths: list[Path], tests: list[str], workers: int, cache: bool, batch: bool) -> float:
+def run_gremlins(
+    paths: list[Path], tests: list[str], workers: int, cache: bool, batch: bool, timeout: int
+) -> float:
     command = [
         sys.executable,
         "-m",
@@ -103,6 +105,11 @@ def run_gremlins(paths: list[Path], tests: list[str], workers: int, cache: bool,
         OPERATORS,
         "--gremlin-targets",
         ",".join(str(p.relative_to(REPO)) for p in paths),
+        # A mutant that turns a deadline into forever (`start + wait` -> `start * wait`) keeps
+        # a worker polling until this limit. pytest-gremlins counts a timeout as a kill only if
+        # the unmutated tests finish well inside it, so a short limit cannot invent kills.
+        "--gremlin-mutant-timeout",
+        str(timeout),
     ]
     if batch:
         command.append("--gremlin-batch")  # several mutants per pytest process: less start-up cost
@@ -213,6 +220,11 @@ def main() -> int:
     )
     parser.add_argument("--workers", type=int, default=2, help="parallel mutant workers (default 2)")
     parser.add_argument(
+        "--mutant-timeout",
+        type=int,
+        help="seconds one mutant's tests may run (default 180; 1800 with --all-tests)",
+    )
+    parser.add_argument(
         "--no-cache", action="store_true", help="retest every mutant (ignore .gremlins_cache)"
     )
     parser.add_argument("--no-batch", action="store_true", help="one pytest process per mutant")
@@ -234,7 +246,12 @@ def main() -> int:
             flush=True,
         )
         elapsed += run_gremlins(
-            members, list(tests), args.workers, cache=not args.no_cache, batch=not args.no_batch
+            members,
+            list(tests),
+            args.workers,
+            cache=not args.no_cache,
+            batch=not args.no_batch,
+            timeout=args.mutant_timeout or (1800 if args.all_tests else 180),
         )
         tally(members, tallies)
     print(table(tallies))
