@@ -17,24 +17,23 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tasks import interrupts
+from tasks.cli import interrupts
 
 interrupts.install()  # before the task modules load: Ctrl-C is never a traceback
 
-from tasks import (  # after the interrupt handler, on purpose
-    check_tasks,
-    cloud_tasks,
-    compose_tasks,
-    deploy_tasks,
-    doctor_tasks,
-    image_tasks,
-    minikube_tasks,
-    prune_tasks,
-    render_tasks,
-    terraform_tasks,
-)
-from tasks.reporter import SummaryReporter
-from tasks.run import Run, start
+from tasks.cli.reporter import SummaryReporter
+from tasks.cli.run import start
+from tasks.families import check as check_tasks
+from tasks.families import cloud as cloud_tasks
+from tasks.families import compose as compose_tasks
+from tasks.families import deploy as deploy_tasks
+from tasks.families import doctor as doctor_tasks
+from tasks.families import images as image_tasks
+from tasks.families import minikube as minikube_tasks
+from tasks.families import prune as prune_tasks
+from tasks.families import render as render_tasks
+from tasks.families import terraform as terraform_tasks
+from tasks.families.shared.run import Run
 
 # doit task name -> creator. Internal steps start with "_" (doit hides them from `list`).
 CREATORS = {
@@ -67,11 +66,11 @@ CREATORS = {
 def dodo(argv: list[str] | None = None, root: Path | None = None) -> dict[str, Any]:
     """The names a dodo.py exports: RUN, DOIT_CONFIG and one `task_<name>` per creator.
 
-    The run is resolved once (tasks/run.py): the environment, its configuration (or a clean
+    The run is resolved once (tasks/cli/run.py): the environment, its configuration (or a clean
     error, exit 78), declared options and a lock so that two runs in one project never collide.
     """
     run: Run = start(sys.argv[1:] if argv is None else argv, Path.cwd() if root is None else root)
-    # Summary table and clean failures (tasks/reporter.py).
+    # Summary table and clean failures (tasks/cli/reporter.py).
     names: dict[str, Any] = {"RUN": run, "DOIT_CONFIG": {**run.doit_config(), "reporter": SummaryReporter}}
     for name, creator in CREATORS.items():
         names[f"task_{name}"] = run.bind(creator)

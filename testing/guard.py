@@ -1,6 +1,6 @@
 """The guard that stops an unmarked test from starting a real docker, docker-compose, kubectl or minikube.
 
-It wraps the one door to programs (tasks/tools.py `run` and `run_foreground`): before a
+It wraps the one door to programs (tasks/programs/tools.py `run` and `run_foreground`): before a
 guarded program starts, the path it resolves to must be a fake (testing.harness.MARKER),
 unless the command only renders or reports the client's version (`kubectl kustomize`,
 `kubectl version --client`, `docker-compose config`), which reaches no daemon or cluster.
@@ -44,7 +44,7 @@ class Guard:
         self.blocked: list[str] = []
 
     def real(self, program: str) -> bool:
-        from tasks import tools
+        from tasks.programs import tools
 
         path = tools.which(program)
         return path is not None and not harness.is_fake(path)

@@ -23,7 +23,8 @@ minikube:
 def write_test_env(project: Path, strategy: str = "image-load") -> str:
     """Add environments/mktest.yaml and its rendered overlay to a project copy, as a user
     would have after `doit render` (so the first minikube_up run starts from committed files)."""
-    from tasks import config, render
+    from tasks.config import load as config
+    from tasks.render import files as render
 
     (project / "environments" / f"{TEST_ENV}.yaml").write_text(TEST_ENV_YAML % {"strategy": strategy})
     old = Path.cwd()

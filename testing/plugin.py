@@ -31,8 +31,8 @@ def doit() -> Iterator[type[DoitRun]]:
 @pytest.fixture(scope="session")
 def docker_daemon() -> None:
     """Skip (a failure under CI=true, see conftest) when no Docker daemon answers."""
-    from tasks import tools
     from tasks.errors import StackError
+    from tasks.programs import tools
 
     try:
         tools.run("docker", "info", "--format", "{{.ServerVersion}}", timeout=20)
@@ -92,7 +92,7 @@ def real_program_guard(
 ) -> Iterator[guard_mod.Guard]:
     """Fail a test that starts a real docker/docker-compose/kubectl/minikube unless it is
     marked for it (docker, minikube)."""
-    from tasks import tools
+    from tasks.programs import tools
 
     allowed: set[str] = set()
     for mark, names in guard_mod.ALLOWED_BY_MARK.items():

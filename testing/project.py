@@ -82,8 +82,8 @@ def run_doit(project: Path, *args: str, command: str = "run") -> DoitRun:
     finally:
         sys.argv = old_argv
         os.chdir(old)
-        from tasks import state
         from tasks.ops import docker_images
+        from tasks.store import state
 
         # What a real run keeps in memory ends with its process.
         state.release_lock()

@@ -849,7 +849,7 @@ CASES = [
         "10.30.5.0",
         cmd=("tf_plan:prod",),
     ),
-    # --- cloud databases: which Terraform module creates each one (tasks/cloud_db.py) ---------
+    # --- cloud databases: which Terraform module creates each one (tasks/config/cloud_db.py) ---------
     c(
         "cloud-db-old-key",
         P,

@@ -166,7 +166,8 @@ def test_down_ps_and_logs_work_before_the_first_up(
 def test_doctor_knows_which_host_ports_its_own_stack_holds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tasks import config, doctor_tasks
+    from tasks.config import load as config
+    from tasks.families import doctor as doctor_tasks
     from testing.project import REPO
 
     harness.script(

@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 import yaml
 
-from tasks import config, image_builds, render
+from tasks.config import load as config
+from tasks.families.shared import image_builds
 from tasks.model import Config
+from tasks.render import files as render
 from testing.project import run_doit
 
 

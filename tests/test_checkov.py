@@ -16,8 +16,10 @@ from typing import Any
 import pytest
 import yaml
 
-from tasks import cloud_tasks, config, policy
-from tasks.run import resolve
+from tasks.checks import policy
+from tasks.cli.run import resolve
+from tasks.config import load as config
+from tasks.families import cloud as cloud_tasks
 from testing import harness
 from testing.project import REPO, run_doit
 

@@ -8,9 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tasks import cloud_tasks, config, images, render, tfcheck
+from tasks.checks import tfcheck
+from tasks.cli.run import resolve
+from tasks.config import load as config
 from tasks.errors import ConfigError
-from tasks.run import resolve
+from tasks.families import cloud as cloud_tasks
+from tasks.render import files as render
+from tasks.store import images
 from tests.test_config import edit, error, line_of
 
 

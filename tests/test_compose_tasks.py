@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tasks import compose_tasks as ct
+from tasks.families import compose as ct
 from tasks.ops import compose as cops
 from testing.fakes import compose as fake_compose
 from testing.fakes import docker as fake_docker

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks import config
+from tasks.config import load as config
 from tasks.errors import ConfigError, StackError
 
 

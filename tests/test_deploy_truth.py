@@ -116,7 +116,7 @@ def test_bad_release_on_a_running_stack_is_rolled_back_and_stays_failing(stack: 
 
 
 def test_published_port_is_what_the_cluster_dials(project: Path) -> None:
-    from tasks import config
+    from tasks.config import load as config
 
     stack_yaml = project / "environments/stack.yaml"
     doc = yaml.safe_load(stack_yaml.read_text())

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks import tools
+from tasks.programs import tools
 from testing.project import REPO, copy_project, run_doit
 
 # The examples run whole commands (doctor, list --status) that ask docker and kubectl.
@@ -162,7 +162,7 @@ def test_task_graph_pictures_name_tasks_that_exist(doc: str, env: str, scratch: 
     names = task_names(scratch, env)
     # Some steps exist only with some settings (hooks, image-load): those must at least be
     # task names the code creates.
-    source = "".join(p.read_text(encoding="utf-8") for p in (REPO / "tasks").glob("*_tasks.py"))
+    source = "".join(p.read_text(encoding="utf-8") for p in (REPO / "tasks" / "families").rglob("*.py"))
     missing = [
         w
         for w in sorted(named)

@@ -78,7 +78,7 @@ def test_daemon_down_is_the_one_sentence(project: Path, machine: Path) -> None:
 
 
 def test_port_in_use_is_reported_unless_our_stack_holds_it(machine: Path) -> None:
-    from tasks import config
+    from tasks.config import load as config
     from testing.project import REPO
 
     cfg = config.load("local", REPO)
@@ -102,7 +102,7 @@ def test_port_in_use_is_reported_unless_our_stack_holds_it(machine: Path) -> Non
 
 
 def test_workflows_follow_the_environment() -> None:
-    from tasks import config
+    from tasks.config import load as config
     from testing.project import REPO
 
     assert doctor.workflows_of(config.load("local", REPO)) == ["compose"]
@@ -114,7 +114,8 @@ def test_workflows_follow_the_environment() -> None:
 def test_offline_preflight_needs_debootstrap_only_while_the_base_is_not_built(
     machine: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tasks import config, doctor_tasks
+    from tasks.config import load as config
+    from tasks.families import doctor as doctor_tasks
     from tasks.ops import docker_images
     from testing.project import REPO
 
@@ -146,7 +147,7 @@ def test_offline_preflight_needs_debootstrap_only_while_the_base_is_not_built(
 
 
 def test_busy_port_sentence_names_the_environment_file() -> None:
-    from tasks import doctor_tasks
+    from tasks.families import doctor as doctor_tasks
 
     check = doctor.Check(
         "ports",
@@ -249,7 +250,7 @@ def test_free_disk_is_compared_with_the_minimum(tmp_path: Path, monkeypatch: pyt
 
 
 def test_published_ports_follow_the_runtime() -> None:
-    from tasks import config
+    from tasks.config import load as config
     from testing.project import REPO
 
     local = config.load("local", REPO)
@@ -292,7 +293,8 @@ def test_the_table_paints_rows_by_their_state() -> None:
 
 
 def test_each_gap_is_one_sentence_with_its_fix() -> None:
-    from tasks import doctor_tasks, tools
+    from tasks.families import doctor as doctor_tasks
+    from tasks.programs import tools
 
     down_fix = tools.daemon_down_sentence()
     down = doctor.Check("docker", "Docker daemon", False, "daemon not reachable", down_fix)
@@ -308,7 +310,7 @@ def test_each_gap_is_one_sentence_with_its_fix() -> None:
 def test_a_preflight_stops_at_the_first_gap_and_checks_compose_cheaply(
     machine: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tasks import doctor_tasks
+    from tasks.families import doctor as doctor_tasks
 
     assert doctor_tasks.preflight(("docker", "compose")) is None
     fake(machine, "docker-compose", "exit 1\n")  # `version` fails, but the preflight only asks PATH
@@ -321,7 +323,8 @@ def test_a_preflight_stops_at_the_first_gap_and_checks_compose_cheaply(
 
 
 def test_our_own_ports_are_read_from_docker_ps(machine: Path) -> None:
-    from tasks import config, doctor_tasks
+    from tasks.config import load as config
+    from tasks.families import doctor as doctor_tasks
     from testing.project import REPO
 
     cfg = config.load("local", REPO)
@@ -333,8 +336,8 @@ def test_our_own_ports_are_read_from_docker_ps(machine: Path) -> None:
 
 
 def test_a_broken_environment_still_gets_the_table(machine: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from tasks import doctor_tasks
     from tasks.errors import StackError
+    from tasks.families import doctor as doctor_tasks
 
     failed = doctor_tasks.run_doctor(StackError("environments/qa.yaml: bad", fix="fix it"))
     assert failed is not None and "environments/qa.yaml: bad" in failed.get_msg()
@@ -343,7 +346,8 @@ def test_a_broken_environment_still_gets_the_table(machine: Path, capsys: pytest
 
 
 def test_the_preflight_tasks_run_their_checks(machine: Path, project: Path) -> None:
-    from tasks import doctor_tasks, run
+    from tasks.cli import run
+    from tasks.families import doctor as doctor_tasks
 
     tasks = {t["name"]: t for t in doctor_tasks.task__preflight(run.resolve(["images"], project))}
     assert list(tasks) == ["images", "compose", "docker"]

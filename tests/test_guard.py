@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks import tools
+from tasks.programs import tools
 from testing import harness
 from testing.guard import ALLOWED_BY_MARK, Guard, RealProgramBlocked
 
@@ -80,7 +80,7 @@ def test_the_autouse_guard_fails_unmarked_tests_only(pytester: pytest.Pytester, 
     pytester.makepyfile(
         test_inner="""
 import pytest
-from tasks import tools
+from tasks.programs import tools
 
 def test_unmarked_starts_docker():
     tools.run("docker", "info")

@@ -14,8 +14,10 @@ from typing import Any
 import pytest
 import yaml
 
-from tasks import config, healthcheck, render
+from tasks.config import load as config
 from tasks.model import Health
+from tasks.render import files as render
+from tasks.render import healthcheck
 from testing.project import run_doit
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from doit.action import PythonAction
 from doit.loader import load_tasks
 
-from tasks.info_cmd import describe, describe_action
+from tasks.cli.info_cmd import describe, describe_action
 from testing.project import REPO, run_doit
 
 
@@ -55,11 +55,7 @@ def test_no_task_runs_or_checks_a_lambda(project: Path, monkeypatch) -> None:  #
 
 def test_task_creators_write_no_lambda() -> None:
     # Also what the loaded tasks above cannot show: value_savers appended while a check runs.
-    creators = [
-        *sorted((REPO / "tasks").glob("*_tasks.py")),
-        REPO / "tasks" / "creators.py",
-        REPO / "tasks" / "image_builds.py",
-    ]
+    creators = sorted((REPO / "tasks" / "families").rglob("*.py"))
     found = [
         f"{path.relative_to(REPO)}:{node.lineno}"
         for path in creators
@@ -86,7 +82,7 @@ def _step(*args: object, **kwargs: object) -> None:
 def test_each_argument_is_named_without_an_address() -> None:
     from functools import partial
 
-    from tasks.info_cmd import _arg
+    from tasks.cli.info_cmd import _arg
 
     def local() -> None:
         pass

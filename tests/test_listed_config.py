@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from tasks import tools
+from tasks.programs import tools
 from tests.fixtures import run_doit
 
 

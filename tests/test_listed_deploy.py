@@ -199,7 +199,7 @@ def test_an_image_the_overlay_does_not_pin_is_refused_before_apply(
     """The plan step (real `kubectl kustomize`): a recorded image whose repository the
     overlay does not use (a changed images.prefix, a renamed repository) pins nothing, and
     the workloads would run untagged (:latest) images."""
-    from tasks import config
+    from tasks.config import load as config
     from tasks.errors import StackError
     from tasks.ops import k8s_deploy as kd
 

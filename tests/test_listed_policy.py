@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tasks import policy
+from tasks.checks import policy
 from tests.test_policy import GOOD
 
 Pod = dict[str, Any]

@@ -1,11 +1,11 @@
-"""Writing only what changed (tasks/atomic.py), edges found unguarded by `bench/mutation.py atomic`."""
+"""Writing only what changed (tasks/store/atomic.py), edges found unguarded by `bench/mutation.py atomic`."""
 
 from __future__ import annotations
 
 import stat
 from pathlib import Path
 
-from tasks import atomic
+from tasks.store import atomic
 
 
 def mode(path: Path) -> int:

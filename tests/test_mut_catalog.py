@@ -1,4 +1,4 @@
-"""The task table's options (tasks/catalog.py): edges bench/mutation.py found unguarded."""
+"""The task table's options (tasks/families/shared/catalog.py): edges bench/mutation.py found unguarded."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from tasks import catalog
+from tasks.families.shared import catalog
 
 
 def test_every_option_is_known_by_name() -> None:

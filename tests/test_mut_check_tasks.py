@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from tasks import check_tasks, config
+from tasks.cli.run import resolve
+from tasks.config import load as config
 from tasks.errors import StackError, ToolError
+from tasks.families import check as check_tasks
+from tasks.families.shared.run import Run
 from tasks.programs import hadolint as hadolint_cli
-from tasks.run import Run, resolve
 
 VERSION = "1.33.0"
 

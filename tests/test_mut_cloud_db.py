@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from tasks import cloud_db
+from tasks.config import cloud_db
+from tasks.config.yamlpos import KeyPath
 from tasks.errors import ConfigError
-from tasks.yamlpos import KeyPath
 
 
 class Refused(ConfigError):

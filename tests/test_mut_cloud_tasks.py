@@ -17,10 +17,12 @@ from typing import Any
 
 import pytest
 
-from tasks import cloud_tasks, config, tools
+from tasks.cli.run import resolve
+from tasks.config import load as config
 from tasks.errors import StackError
-from tasks.programs import checkov
-from tasks.run import Run, resolve
+from tasks.families import cloud as cloud_tasks
+from tasks.families.shared.run import Run
+from tasks.programs import checkov, tools
 from testing import harness
 from testing.project import REPO
 

@@ -1,4 +1,4 @@
-"""Two cloud environments never share one cluster (tasks/cloudcheck.py): edges
+"""Two cloud environments never share one cluster (tasks/config/cloudcheck.py): edges
 bench/mutation.py found unguarded."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks import cloudcheck
+from tasks.config import cloudcheck
 from tasks.errors import ConfigError, StackError
 from tasks.model import Config
 from tests.test_mut_model import config

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks import config
+from tasks.config import load as config
 from tasks.errors import StackError, ToolError
 from tasks.ops import compose as cops
 from tasks.ops.compose_target import ComposeTarget

@@ -1,4 +1,4 @@
-"""tasks/compose_tasks.py's task creators called directly: what each task waits for, when it is
+"""tasks/families/compose.py's task creators called directly: what each task waits for, when it is
 up to date, and what an environment that runs nothing in Compose (or a broken one) gets.
 
 Found unguarded by the mutation benchmark (bench/mutation.py compose_tasks); the whole flow
@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from doit.exceptions import TaskFailed
 
-from tasks import compose_tasks as ct
-from tasks import config
+from tasks.config import load as config
+from tasks.families import compose as ct
+from tasks.families.shared.run import Run
 from tasks.model import Config
 from tasks.ops import compose as cops
-from tasks.run import Run
 from testing.fakes import compose as fake_compose
 from testing.fakes import docker as fake_docker
 from testing.harness import FakeBin

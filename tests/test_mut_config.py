@@ -1,4 +1,4 @@
-"""Configuration loading (tasks/config.py): the rules and derived values bench/mutation.py
+"""Configuration loading (tasks/config/load.py): the rules and derived values bench/mutation.py
 found unguarded.
 
 Each test writes a small made-up stack (one service, one job, one database) to a temporary
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tasks import config
+from tasks.config import load as config
 from tasks.errors import ConfigError, StackError
 from tasks.model import Build, Config, Database, Health, Port
 

@@ -1,4 +1,4 @@
-"""What every task creator shares (tasks/creators.py), called directly."""
+"""What every task creator shares (tasks/families/shared/creators.py), called directly."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from pathlib import Path
 
 from doit.exceptions import TaskFailed
 
-from tasks import config, creators
+from tasks.config import load as config
 from tasks.errors import StackError
+from tasks.families.shared import creators
 from testing.project import REPO
 
 BROKEN = StackError("environments/dev.yaml is broken", fix="fix it")

@@ -1,4 +1,4 @@
-"""tasks/deploy_tasks.py's actions and checks called directly (the dev environment of the
+"""tasks/families/deploy.py's actions and checks called directly (the dev environment of the
 repository, state in a scratch folder), and tasks/ops/release.py's records.
 
 Found unguarded by the mutation benchmark (bench/mutation.py deploy_tasks, ops.release):
@@ -14,11 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from tasks import config, deploy_tasks, images
+from tasks.config import load as config
 from tasks.errors import StackError
+from tasks.families import deploy as deploy_tasks
+from tasks.families.shared.run import Run
 from tasks.model import Config
 from tasks.ops import release
-from tasks.run import Run
+from tasks.store import images
 from testing.fakes.cluster import FakeCluster
 from testing.project import REPO
 

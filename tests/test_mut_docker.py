@@ -1,6 +1,6 @@
 """The docker layer called directly against the fake `docker` first on PATH (testing/fakes):
 tasks/programs/docker.py (the CLI as typed values), tasks/ops/docker_images.py (build, tag,
-record; the debootstrap base), tasks/ops/prune.py and tasks/prune_tasks.py (which tags go),
+record; the debootstrap base), tasks/ops/prune.py and tasks/families/prune.py (which tags go),
 tasks/ops/live.py (answers kept until forgotten), tasks/programs/debootstrap.py.
 
 Found unguarded by the mutation benchmark (bench/mutation.py for those modules).
@@ -13,13 +13,15 @@ from pathlib import Path
 import pytest
 from doit.exceptions import TaskFailed
 
-from tasks import config, prune_tasks, state
+from tasks.config import load as config
 from tasks.errors import StackError, ToolError
+from tasks.families import prune as prune_tasks
+from tasks.families.shared.run import Run
 from tasks.ops import docker_images, prune
 from tasks.ops.live import Facts
 from tasks.programs import docker
 from tasks.programs.docker import Tagged
-from tasks.run import Run
+from tasks.store import state
 from testing.fakes import docker as fake_docker
 from testing.harness import FakeBin
 from testing.project import REPO
@@ -238,7 +240,7 @@ def test_login_sends_the_password_on_stdin(fakes: FakeBin) -> None:
     assert fakes.argvs("docker")[1:] == [["push", "r/a:1"], ["image", "rm", "r/a:1"], ["tag", "a", "b"]]
 
 
-# --- tasks/ops/prune.py and tasks/prune_tasks.py ---------------------------------------------
+# --- tasks/ops/prune.py and tasks/families/prune.py ---------------------------------------------
 
 
 def tagged(repo: str, n: int, iid: str | None = None) -> Tagged:

@@ -1,11 +1,11 @@
 """How errors read and how a fatal one ends the run: edges bench/mutation.py found unguarded
-in tasks/errors.py and tasks/exits.py."""
+in tasks/errors.py and tasks/cli/exits.py."""
 
 from __future__ import annotations
 
 import pytest
 
-from tasks import exits
+from tasks.cli import exits
 from tasks.errors import ConfigError, StackError, ToolError
 
 

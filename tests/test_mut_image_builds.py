@@ -1,4 +1,4 @@
-"""tasks/image_builds.py called directly: the build arguments, which image tasks exist with
+"""tasks/families/shared/image_builds.py called directly: the build arguments, which image tasks exist with
 which inputs, and the base and build actions against the fake `docker` (and a scripted
 `debootstrap`) first on PATH.
 
@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
-from tasks import config, image_builds
+from tasks.config import load as config
+from tasks.families.shared import image_builds
 from tasks.model import Build, Config
 from tasks.ops import docker_images
-from tasks.paths import files_under
+from tasks.store.paths import files_under
 from testing.fakes import docker as fake_docker
 from testing.harness import FakeBin
 from testing.project import REPO

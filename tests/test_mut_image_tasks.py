@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 from doit.exceptions import TaskFailed
 
-from tasks import config, image_builds, image_tasks
+from tasks.config import load as config
 from tasks.errors import StackError
+from tasks.families import images as image_tasks
+from tasks.families.shared import image_builds
 from testing import harness
 from testing.fakes.docker import FakeDocker
 from testing.project import REPO, run_doit
@@ -155,7 +157,7 @@ def test_builder_image_builds_only_the_builder(project: Path, fake_docker: FakeD
 def test_a_broken_environment_gives_failing_image_tasks_not_none(project: Path) -> None:
     """A run that does not need local.yaml (here `doit tf_fmt`) still creates every task: the
     image tasks must exist and fail with the file's own message when run."""
-    from tasks.run import resolve
+    from tasks.cli.run import resolve
 
     env = project / "environments" / "local.yaml"
     env.write_text(env.read_text().replace("runtime: compose", "runtime: 3"))

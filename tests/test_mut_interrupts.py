@@ -1,4 +1,4 @@
-"""Ctrl-C and SIGTERM end a run with one sentence (tasks/interrupts.py), called directly."""
+"""Ctrl-C and SIGTERM end a run with one sentence (tasks/cli/interrupts.py), called directly."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from types import TracebackType
 
 import pytest
 
-from tasks import interrupts
+from tasks.cli import interrupts
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tasks import config
+from tasks.config import load as config
 from tasks.errors import StackError
 from tasks.programs import kubectl, kubernetes_validate
 from tasks.programs import minikube as mk

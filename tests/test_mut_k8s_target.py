@@ -15,7 +15,7 @@ from typing import cast
 
 import pytest
 
-from tasks import config
+from tasks.config import load as config
 from tasks.errors import StackError
 from tasks.model import Config
 from tasks.ops import k8s_deploy as kd

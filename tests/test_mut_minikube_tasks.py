@@ -1,4 +1,4 @@
-"""tasks/minikube_tasks.py's task actions and up-to-date checks called directly against the
+"""tasks/families/minikube.py's task actions and up-to-date checks called directly against the
 stateful fake minikube/kubectl (the environments of the repository, state in a scratch
 folder), without a whole `doit minikube_up` on a project copy.
 
@@ -17,9 +17,11 @@ from typing import Any
 import pytest
 from doit.exceptions import TaskFailed
 
-from tasks import config, images, minikube_tasks, state
+from tasks.config import load as config
 from tasks.errors import StackError
+from tasks.families import minikube as minikube_tasks
 from tasks.model import Config
+from tasks.store import images, state
 from testing.fakes import docker as fake_docker
 from testing.fakes import k8sstate as fs
 from testing.fakes.cluster import FakeCluster

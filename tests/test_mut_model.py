@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from tasks import healthcheck, images, netpol, placement, state
 from tasks.model import Build, Config, Database, Health, Images, Minikube, Port, Service
+from tasks.render import healthcheck, netpol, placement
+from tasks.store import images, state
 
 
 def service(name: str, kind: str = "deployment", **kw: Any) -> Service:

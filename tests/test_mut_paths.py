@@ -1,4 +1,4 @@
-"""Where source things live (tasks/paths.py): edges bench/mutation.py found unguarded.
+"""Where source things live (tasks/store/paths.py): edges bench/mutation.py found unguarded.
 
 Each test builds a small project in a temporary folder and runs from there, as doit does."""
 
@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tasks import paths
+from tasks.config import load as config
+from tasks.store import paths
 
 
 def touch(root: Path, *names: str) -> None:
@@ -28,10 +29,10 @@ def test_a_tool_checkout_has_both_its_render_module_and_its_templates(tmp_path: 
     assert not paths.is_tool(tmp_path)
     (tmp_path / "templates").mkdir()
     assert not paths.is_tool(tmp_path)  # templates alone: a project's own folder of that name
-    (tmp_path / "tasks" / "render.py").mkdir(parents=True)
+    (tmp_path / "tasks" / "store" / "paths.py").mkdir(parents=True)
     assert not paths.is_tool(tmp_path)  # not a file
-    (tmp_path / "tasks" / "render.py").rmdir()
-    touch(tmp_path, "tasks/render.py")
+    (tmp_path / "tasks" / "store" / "paths.py").rmdir()
+    touch(tmp_path, "tasks/store/paths.py")
     assert paths.is_tool(tmp_path)
     (tmp_path / "templates").rmdir()
     assert not paths.is_tool(tmp_path)
@@ -40,10 +41,11 @@ def test_a_tool_checkout_has_both_its_render_module_and_its_templates(tmp_path: 
 def test_another_project_uses_the_tools_templates_and_files(here: Path) -> None:
     assert paths.root() == here
     assert paths.templates() == paths.TOOL / "templates"
-    assert paths.tool_file("tasks/config.py") == (paths.TOOL / "tasks/config.py").as_posix()
-    sources = paths.py_sources()
-    assert len(sources) == 11 and (paths.TOOL / "tasks/config.py").as_posix() in sources
-    assert all(Path(s).is_file() for s in sources)
+    sources = paths.code_files(config)
+    assert (paths.TOOL / "tasks/config/load.py").as_posix() in sources
+    assert (paths.TOOL / "tasks/config/yamlpos.py").as_posix() in sources  # imported by it
+    assert (paths.TOOL / "tasks/store/paths.py").as_posix() not in sources  # not imported by it
+    assert sources == sorted(sources) and all(Path(s).is_file() for s in sources)
     files = paths.template_files()
     assert files == sorted(files) and files
     assert all(Path(f).is_absolute() and Path(f).is_file() for f in files)
@@ -56,10 +58,10 @@ def test_another_project_uses_the_tools_templates_and_files(here: Path) -> None:
 
 
 def test_a_tool_checkout_uses_its_own_templates_by_relative_path(here: Path) -> None:
-    touch(here, "tasks/render.py", "templates/b/two.j2", "templates/a.j2", "templates/.a.j2.x1.tmp")
+    touch(here, "tasks/store/paths.py", "templates/b/two.j2", "templates/a.j2", "templates/.a.j2.x1.tmp")
     assert paths.templates() == here / "templates"
-    assert paths.tool_file("tasks/config.py") == "tasks/config.py"
-    assert "tasks/schema.py" in paths.py_sources()
+    assert "tasks/config/load.py" in paths.code_files(config)
+    assert "tasks/config/schema.py" in paths.code_files(config)
     assert paths.template_files() == ["templates/a.j2", "templates/b/two.j2"]
 
 

@@ -1,6 +1,6 @@
 """Restricted-profile edges the mutation benchmark found unguarded (bench/mutation.py policy).
 
-Each test pins one boundary or one rule of tasks/policy.py: the exact UID limit, which
+Each test pins one boundary or one rule of tasks/checks/policy.py: the exact UID limit, which
 containers need probes, and the rules whose violation was never shown to be reported.
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tasks import policy
+from tasks.checks import policy
 from tests.test_policy import GOOD
 
 

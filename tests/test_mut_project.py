@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tasks import project, state
-from tasks.reporter import SummaryReporter
+from tasks import project
+from tasks.cli.reporter import SummaryReporter
+from tasks.store import state
 from testing.project import REPO
 
 

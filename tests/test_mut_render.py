@@ -1,4 +1,4 @@
-"""Rendering (tasks/render.py), edges found unguarded by `bench/mutation.py render`."""
+"""Rendering (tasks/render/files.py), edges found unguarded by `bench/mutation.py render`."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tasks import config, render
+from tasks.config import load as config
 from tasks.errors import StackError
+from tasks.render import files as render
 from testing.project import REPO
 
 
@@ -123,7 +124,7 @@ def test_module_copies_are_the_tools_bytes_for_the_modules_roots_call(tmp_path: 
 def test_module_copies_skip_temp_files_and_need_the_templates(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tasks import paths
+    from tasks.store import paths
 
     tool = tmp_path / "tool"
     shutil.copytree(REPO / "terraform" / "modules" / "eks", tool / "terraform" / "modules" / "eks")
@@ -143,7 +144,7 @@ def test_module_copies_skip_temp_files_and_need_the_templates(
 def test_a_top_level_file_and_empty_nested_folders_in_modules(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tasks import paths
+    from tasks.store import paths
 
     tool = tmp_path / "tool"
     (tool / "terraform" / "modules").mkdir(parents=True)

@@ -1,4 +1,4 @@
-"""The render tasks (tasks/render_tasks.py), edges found unguarded by
+"""The render tasks (tasks/families/render.py), edges found unguarded by
 `bench/mutation.py render_tasks`: called directly on a scratch copy of the project."""
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 from doit.exceptions import TaskFailed
 
-from tasks import render, render_tasks, run
 from tasks.errors import StackError
+from tasks.families import render as render_tasks
+from tasks.families.shared.run import Run
+from tasks.render import files as render
 from testing.project import REPO
 
 
@@ -147,7 +149,7 @@ def test_the_saved_digest_tracks_the_bytes_on_disk(tmp_path: Path, monkeypatch: 
 
 def test_the_render_tasks_fail_only_where_a_file_is_broken(tree: Path) -> None:
     break_env(tree, "dev")
-    resolved = run.Run(tree, "run", ["render:compose-local"], {}, "local", ["dev", "local", "minikube"])
+    resolved = Run(tree, "run", ["render:compose-local"], {}, "local", ["dev", "local", "minikube"])
     tasks = {t["name"]: t for t in render_tasks.task_render(resolved)}
     assert list(tasks) == [
         "config",

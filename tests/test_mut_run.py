@@ -1,4 +1,4 @@
-"""Resolving the run (tasks/run.py), edges found unguarded by `bench/mutation.py run`: called
+"""Resolving the run (tasks/cli/run.py), edges found unguarded by `bench/mutation.py run`: called
 directly (no doit process), on a scratch copy of the project where a file is broken."""
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ from types import TracebackType
 import pytest
 from doit.dependency import JSONCodec, JsonDB
 
-from tasks import exits, interrupts, run, state
+from tasks.cli import exits, interrupts, run
+from tasks.cli.exits import UsageError
 from tasks.errors import ConfigError, StackError
-from tasks.exits import UsageError
+from tasks.families.shared.run import Run
+from tasks.store import state
 from testing.project import REPO
 
 
@@ -39,7 +41,7 @@ def envs(tmp_path: Path) -> Path:
     return copy_envs(tmp_path)
 
 
-def resolve(root: Path, *argv: str) -> run.Run:
+def resolve(root: Path, *argv: str) -> Run:
     return run.resolve(list(argv), root)
 
 
@@ -156,7 +158,7 @@ def test_cloud_envs_are_those_with_a_cloud_block_and_the_broken_ones(envs: Path)
     resolved = resolve(envs, "compose_up")
     assert [env for env, _ in resolved.cloud_envs()] == ["dev", "prod", "staging"]
     break_env(envs, "test")
-    fresh = run.Run(envs, "run", [], {}, "local", resolved.envs)
+    fresh = Run(envs, "run", [], {}, "local", resolved.envs)
     assert fresh.env_for("minikube_up") == "minikube"  # not inferred unless said so
     listed = dict(fresh.cloud_envs())
     assert sorted(listed) == ["dev", "prod", "staging", "test"]
@@ -285,7 +287,7 @@ def test_the_doit_config_keeps_one_database_per_environment(
 def test_a_bound_creator_gets_the_run(root: Path) -> None:
     resolved = resolve(root, "compose_up")
 
-    def task_demo(given: run.Run) -> str:
+    def task_demo(given: Run) -> str:
         return given.env
 
     bound = resolved.bind(task_demo)

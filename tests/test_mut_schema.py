@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tasks import schema
+from tasks.config import schema
+from tasks.config.yamlpos import load_yaml
 from tasks.errors import ConfigError
-from tasks.yamlpos import load_yaml
 
 
 def test_dns_label_length_and_shape() -> None:

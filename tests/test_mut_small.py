@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tasks import envfile, progress
 from tasks.errors import StackError
+from tasks.output import progress
+from tasks.store import envfile
 
 
 def test_envfile_read_handles_comments_exports_quotes_and_missing(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Build state on disk (tasks/state.py), edges found unguarded by bench/mutation.py state."""
+"""Build state on disk (tasks/store/state.py), edges found unguarded by bench/mutation.py state."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks import state
+from tasks.store import state
 
 
 @pytest.fixture

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tasks import state, terraform_tasks
+from tasks.cli.run import resolve
+from tasks.families import terraform as terraform_tasks
 from tasks.programs import terraform as tf_program
-from tasks.run import resolve
+from tasks.store import state
 from testing.project import REPO
 from tests.test_terraform_tasks import FakeTerraform, install_fake_terraform
 
@@ -422,6 +423,8 @@ def test_a_failed_offline_init_keeps_the_last_three_lines_of_terraforms_error(tm
 def test_tf_validate_task_reruns_until_fully_validated(in_project: Path) -> None:
     task = terraform_tasks.task_tf_validate(resolve(["tf_validate"], in_project))
     assert task["uptodate"] == [terraform_tasks._validated_fully] and task["task_dep"] == ["render"]
-    assert "tasks/tfcheck.py" in task["file_dep"] and "terraform/modules/eks/main.tf" in task["file_dep"]
+    assert (
+        "tasks/checks/tfcheck.py" in task["file_dep"] and "terraform/modules/eks/main.tf" in task["file_dep"]
+    )
     plans = {t["name"]: t for t in terraform_tasks.task_tf_plan(resolve(["tf_plan"], in_project))}
     assert plans["dev"]["clean"] is True

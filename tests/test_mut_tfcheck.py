@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks import tfcheck
+from tasks.checks import tfcheck
 
 VERSIONS = (
     'terraform {\n  required_version = ">= 1.6.0"\n  required_providers {\n    tls = {\n'

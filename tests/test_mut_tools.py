@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tasks import tools
 from tasks.errors import StackError, ToolError
+from tasks.programs import tools
 from tests.test_tools import bin_dir, fake_program
 
 __all__ = ["bin_dir"]  # the fixture, re-exported for this module's tests

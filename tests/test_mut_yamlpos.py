@@ -1,4 +1,4 @@
-"""Safe YAML with lines (tasks/yamlpos.py): the limits at their exact edges, and where a key is."""
+"""Safe YAML with lines (tasks/config/yamlpos.py): the limits at their exact edges, and where a key is."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks import yamlpos
+from tasks.config import yamlpos
 from tasks.errors import ConfigError
 
 

@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tasks import config, policy, tools
+from tasks.checks import policy
+from tasks.config import load as config
+from tasks.programs import tools
 from testing.project import REPO
 
 OVERLAYS = sorted(p.name for p in (REPO / "k8s" / "overlays").iterdir())

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tasks import config, placement
+from tasks.config import load as config
 from tasks.model import Config
+from tasks.render import placement
 from testing.project import REPO, run_doit
 
 

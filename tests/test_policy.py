@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tasks import policy
+from tasks.checks import policy
 
 GOOD: dict[str, Any] = {
     "kind": "Deployment",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks import tools
+from tasks.programs import tools
 from testing import harness
 from testing.project import copy_project
 

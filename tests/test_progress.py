@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tasks import progress, tools
+from tasks.output import progress
+from tasks.programs import tools
 from testing import harness
 
 

@@ -1,5 +1,5 @@
 """A project is the folder doit runs in, not the tool's checkout: tasks/project.py and
-tasks/paths.py let another stack (examples/guestbook) use every task from its own folder."""
+tasks/store/paths.py let another stack (examples/guestbook) use every task from its own folder."""
 
 from __future__ import annotations
 
@@ -10,7 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from tasks import paths, project, render, render_tasks, run, tfcheck
+from tasks import project
+from tasks.checks import tfcheck
+from tasks.cli import run
+from tasks.families import render as render_tasks
+from tasks.render import files as render
+from tasks.store import paths
 from testing.fakes import docker as fake_docker
 from testing.fakes.cluster import FakeCluster
 from testing.project import REPO, run_doit, snapshot

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks import config
+from tasks.config import load as config
 from tasks.ops import prune
 from tasks.programs.docker import Tagged
 from testing.fakes.docker import FakeDocker

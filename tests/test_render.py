@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tasks import config, render
+from tasks.config import load as config
 from tasks.errors import StackError
+from tasks.render import files as render
 from testing.project import REPO
 
 

@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-from tasks import reporter
-from tasks.reporter import Row
+from tasks.cli import reporter
+from tasks.cli.reporter import Row
 from testing.project import run_doit
 
 
@@ -84,7 +84,7 @@ class Tty(io.StringIO):
 
 
 def test_colours_only_on_a_terminal_and_never_with_no_color(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from tasks import term
+    from tasks.output import term
 
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setenv("TERM", "xterm")

@@ -1,4 +1,4 @@
-"""The run is resolved once (tasks/run.py): environment, options, one cloud environment per
+"""The run is resolved once (tasks/cli/run.py): environment, options, one cloud environment per
 mutating command, a lock per checkout, and a dependency database that survives a kill."""
 
 from __future__ import annotations
@@ -15,15 +15,18 @@ from pathlib import Path
 
 import pytest
 
-from tasks import catalog, run, state
-from tasks.exits import UsageError
+from tasks.cli import run
+from tasks.cli.exits import UsageError
+from tasks.families.shared import catalog
+from tasks.families.shared.run import Run
+from tasks.store import state
 from testing.fakes.cluster import FakeCluster
 from testing.project import run_doit, snapshot
 
 GENERATED = ("k8s", "compose", "terraform")
 
 
-def resolve(project: Path, *argv: str) -> run.Run:
+def resolve(project: Path, *argv: str) -> Run:
     return run.resolve(list(argv), project)
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tasks import atomic, envfile
 from tasks.errors import StackError
+from tasks.store import atomic, envfile
 from testing.project import run_doit
 
 

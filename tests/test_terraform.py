@@ -17,7 +17,8 @@ import jinja2
 import pytest
 import yaml
 
-from tasks import cloud_db, tfcheck
+from tasks.checks import tfcheck
+from tasks.config import cloud_db
 
 ROOT = Path(__file__).resolve().parents[1]
 TERRAFORM = ROOT / "terraform"
@@ -32,7 +33,7 @@ EXPECTED_ENVIRONMENTS = ["dev", "prod", "staging"]
 STANDARD_FILES = tfcheck.STANDARD_FILES
 ENV_FILES = tfcheck.ENV_FILES
 
-# The checks live in tasks/tfcheck.py, shared with `doit tf_validate`; these names keep the tests short.
+# The checks live in tasks/checks/tfcheck.py, shared with `doit tf_validate`; short names here.
 _norm = tfcheck.norm
 _load_file = tfcheck.load_file
 _blocks = tfcheck.blocks
@@ -245,7 +246,7 @@ def _render(template: str, **context: Any) -> str:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
         undefined=jinja2.StrictUndefined,
-        trim_blocks=True,  # as tasks/render.py: a `{% if %}` line leaves no blank line behind
+        trim_blocks=True,  # as tasks/render/files.py: a `{% if %}` line leaves no blank line behind
         lstrip_blocks=True,
         keep_trailing_newline=True,
         autoescape=False,

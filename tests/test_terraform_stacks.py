@@ -2,7 +2,7 @@
 
 The stack here is written from scratch in a temporary folder (postgres, memcached and
 nats; a cloud environment named `qa`), rendered with the product's own config loader and
-renderer, then checked as terraform/ is: python-hcl2 structure (tasks/tfcheck.py), `terraform
+renderer, then checked as terraform/ is: python-hcl2 structure (tasks/checks/tfcheck.py), `terraform
 fmt`, and a real `terraform plan` of the rendered variables against the rendered tfvars
 (offline: a root of variables only needs no provider), which is where a name such as `qa`
 used to be refused.
@@ -17,8 +17,11 @@ from pathlib import Path
 import hcl2  # noqa: F401  (the `dev` extra: missing, the run fails, never a silent module skip)
 import pytest
 
-from tasks import config, render, tfcheck, tools
+from tasks.checks import tfcheck
+from tasks.config import load as config
 from tasks.errors import ConfigError
+from tasks.programs import tools
+from tasks.render import files as render
 from testing.project import REPO
 
 STACK = """\

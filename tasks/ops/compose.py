@@ -1,7 +1,7 @@
 """Docker Compose operations for one environment's stack: what it is made of, running
 `docker-compose` through the tools door, live state, failure reports and the actions.
 
-tasks/compose_tasks.py turns these into doit tasks.
+tasks/families/compose.py turns these into doit tasks.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from typing import Any
 
 import yaml
 
-from tasks import envfile, images, tools
 from tasks.errors import StackError, ToolError
 from tasks.model import Config
 from tasks.ops.live import Facts
 from tasks.programs import compose as compose_cli
-from tasks.programs import docker, shell
+from tasks.programs import docker, shell, tools
+from tasks.store import envfile, images
 
 LOG_TAIL = 20
 

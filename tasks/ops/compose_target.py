@@ -8,11 +8,11 @@ timeouts.healthy), and a failure names each broken service with its last log lin
 
 from __future__ import annotations
 
-from tasks import images
 from tasks.model import Config
 from tasks.ops import compose
 from tasks.ops.compose import Stack
 from tasks.ops.targets import Failure, Row
+from tasks.store import images
 
 
 class ComposeTarget:

@@ -8,10 +8,10 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from tasks import images, state
 from tasks.errors import StackError
 from tasks.ops.live import Facts
 from tasks.programs import debootstrap, docker
+from tasks.store import images, state
 
 # One listing per daemon per run serves every image's up-to-date check; builds forget it.
 LISTINGS = Facts()

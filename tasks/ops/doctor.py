@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from tasks import tools
 from tasks.errors import StackError
 from tasks.model import Config
+from tasks.programs import tools
 
 WORKFLOWS = ("compose", "offline", "minikube", "cloud")
 MIN_PYTHON = (3, 11)

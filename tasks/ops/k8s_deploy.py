@@ -29,10 +29,11 @@ from typing import Any
 
 import yaml
 
-from tasks import atomic, envfile, state, tools
 from tasks.errors import StackError
 from tasks.model import Config
 from tasks.programs import kubectl as kubectl_cli
+from tasks.programs import tools
+from tasks.store import atomic, envfile, state
 
 Doc = dict[str, Any]
 ANNOTATION = "stackbuild.dev/applied-hash"

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tasks import tools
 from tasks.errors import StackError
+from tasks.programs import tools
 
 Doc = dict[str, Any]
 PLURAL = {"Deployment": "deployments", "StatefulSet": "statefulsets", "Job": "jobs"}

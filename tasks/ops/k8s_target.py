@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from tasks import images
 from tasks.errors import StackError
 from tasks.model import Config
 from tasks.ops import k8s_deploy as kd
 from tasks.ops import k8s_health as health
 from tasks.ops import release
 from tasks.ops.targets import Failure, Row
+from tasks.store import images
 
 
 @dataclass

@@ -1,6 +1,6 @@
-"""`doit images_prune` (tasks/prune_tasks.py): keep the newest N content tags per image repository.
+"""`doit images_prune` (tasks/families/prune.py): keep the newest N content tags per image repository.
 
-Every build of changed content adds a tag (tasks/images.py), so tags pile up in the
+Every build of changed content adds a tag (tasks/store/images.py), so tags pile up in the
 daemon. This removes old *content* tags (12 hex digits) of the repositories this
 environment builds, newest kept first, and never one that is
   - recorded in any environment's .build/<env>/<daemon>/<name>.ref (a later step uses it), or
@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import re
 
-from tasks import state
 from tasks.errors import StackError
 from tasks.model import Config
 from tasks.programs import docker
 from tasks.programs.docker import Tagged
+from tasks.store import state
 
 DEFAULT_KEEP = 3
 CONTENT_TAG = re.compile(r"^[0-9a-f]{12}$")

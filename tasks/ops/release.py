@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tasks import atomic
+from tasks.store import atomic
 
 
 def current_file(state: Path) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from tasks import tools
+from tasks.programs import tools
 
 INSTALL = tools.CHECKOV_INSTALL  # checkov's own virtualenv, at the END of PATH
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from tasks import tools
+from tasks.programs import tools
 
 
 def run(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tasks import tools
+from tasks.programs import tools
 
 
 def minbase(suite: str, root: Path, *, prefix: str) -> None:

@@ -1,6 +1,6 @@
 """The docker CLI: images, containers, volumes and registries, as typed values.
 
-Every call goes through the tools door (tasks/tools.py `run`); `docker_env` points a
+Every call goes through the tools door (tasks/programs/tools.py `run`); `docker_env` points a
 call at another daemon (Minikube's). Listings are parsed here, never by callers.
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from tasks import tools
+from tasks.programs import tools
 
 Env = Mapping[str, str] | None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tasks import tools
+from tasks.programs import tools
 
 
 def lint(dockerfiles: list[str]) -> str:

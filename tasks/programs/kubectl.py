@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tasks import tools
+from tasks.programs import tools
 
 
 def require() -> None:

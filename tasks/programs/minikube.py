@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tasks import tools
 from tasks.model import Minikube
-from tasks.programs import kubectl
+from tasks.programs import kubectl, tools
 
 
 def require() -> None:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from tasks import tools
+from tasks.programs import tools
 
 Counts = tuple[int, int, int]  # (add, change, destroy)
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tasks import tools
 from tasks.ops import docker_images
+from tasks.programs import tools
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("docker_daemon")]
 

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import testinfra
 
-from tasks import tools
+from tasks.programs import tools
 from testing.project import copy_build_state, copy_project
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.usefixtures("docker_daemon")]

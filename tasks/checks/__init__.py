@@ -1,0 +1,1 @@
+"""Rules over rendered output: the restricted Pod Security policy, Terraform structure."""

@@ -1,0 +1,1 @@
+"""Configuration: declared schema data, safe loading with positions, building the typed Config, rules."""

@@ -1,0 +1,59 @@
+"""Rules across environment files: two cloud environments never share one cluster.
+
+Each file is valid alone, so the per-file checks (tasks/config/load.py) cannot see this. The
+usual way in is copying an environment (`cp environments/dev.yaml environments/qa.yaml`,
+as the unknown-environment hint suggests) and forgetting `cluster_name`: every cloud
+task of the copy would then act on the original's cluster (the kubectl context is the
+cluster name), so `deploy:qa` would deploy over dev.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from tasks.config import load as config
+from tasks.config import yamlpos
+from tasks.errors import ConfigError, StackError
+from tasks.model import Config
+
+KEY = ("cloud", "cluster_name")
+
+
+def check_distinct_clusters(
+    root: Path, wanted: Iterable[str], loaded: dict[str, Config | StackError]
+) -> None:
+    """Raise a ConfigError, at the wanted environment's `cloud.cluster_name`, when another
+    environment names the same cluster in the same region. Broken files are skipped: their
+    own error is reported where they are needed."""
+    seen: dict[tuple[str, str], str] = {}
+    for env, got in loaded.items():
+        if isinstance(got, Config) and got.cloud is not None:
+            seen.setdefault((got.cloud["region"], got.cloud["cluster_name"]), env)
+    for env in wanted:
+        mine = loaded.get(env)
+        if not isinstance(mine, Config) or mine.cloud is None:
+            continue
+        key = (mine.cloud["region"], mine.cloud["cluster_name"])
+        owner = seen[key]
+        others = [
+            e
+            for e, c in loaded.items()
+            if e != env
+            and isinstance(c, Config)
+            and c.cloud is not None
+            and (c.cloud["region"], c.cloud["cluster_name"]) == key
+        ]
+        if not others:
+            continue
+        other = owner if owner != env else others[0]
+        display = f"{config.ENV_DIR}/{env}.yaml"
+        line = yamlpos.load_yaml(config.env_file(env, root), display).line(KEY)
+        raise ConfigError(
+            display,
+            yamlpos.dotted(KEY),
+            line,
+            f"cluster {key[1]} ({key[0]}) is also environment {other}'s "
+            f"({config.ENV_DIR}/{other}.yaml): its cloud tasks would change that cluster",
+            fix=f"give {env} its own cluster_name (and state bucket) under cloud:",
+        )

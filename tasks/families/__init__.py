@@ -1,0 +1,1 @@
+"""Task families (one module per doit family): doit task dicts only; they call operations."""

@@ -1,0 +1,125 @@
+"""doit tasks: `doit doctor` (the whole table) and the hidden preflights before long steps.
+
+The preflights (`_preflight:images`, `_preflight:compose`, `_preflight:docker`) are
+task_deps of the image builds, the Compose up steps and images_prune: they run the few
+checks that step needs (well under a second) and stop the run with one sentence and its
+fix before debootstrap, a build or `compose up` starts.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator
+from functools import partial
+from typing import Any
+
+from doit.exceptions import TaskFailed
+
+from tasks.errors import StackError
+from tasks.families.shared.run import Run
+from tasks.model import Config
+from tasks.ops import docker_images, doctor
+from tasks.output import term
+from tasks.programs import docker
+from tasks.store import images
+
+
+def sentence(check: doctor.Check) -> str:
+    """One line: what is missing and the fix (the daemon's sentence already is both)."""
+    if check.key == "docker" and check.found in ("daemon not reachable", "permission denied"):
+        return check.fix  # already one sentence with its fix
+    if check.key == "ports":
+        return f"Host ports {check.found}: {check.fix}."
+    return f"{check.label} is missing here ({check.found}): {check.fix.rstrip('.')}."
+
+
+def preflight(keys: tuple[str, ...]) -> TaskFailed | None:
+    for key in keys:
+        check = doctor.PREFLIGHT.get(key, doctor.CHECKS[key])()
+        if not check.ok:
+            return TaskFailed(sentence(check))
+    return None
+
+
+def base_built(cfg: Config) -> bool:
+    """An offline base the daemon still has is kept (image_tasks.make_base): no debootstrap."""
+    base = images.state_dir(cfg.env or "local") / "base"
+    return docker_images.is_current(base.with_suffix(".iid"), base.with_suffix(".ref"), {})
+
+
+def images_needs(cfg: Config | StackError) -> tuple[str, ...]:
+    """Docker always; for an offline base that must still be made, debootstrap and root."""
+    if not isinstance(cfg, Config) or cfg.images.base != "debootstrap" or base_built(cfg):
+        return ("docker",)
+    return ("docker", "debootstrap")
+
+
+def preflight_images(cfg: Config | StackError) -> TaskFailed | None:
+    # Docker first: whether the base is built can only be asked of a running daemon.
+    return preflight(("docker",)) or preflight(images_needs(cfg))
+
+
+def task__preflight(run: Run) -> Iterator[dict[str, Any]]:
+    """Cheap checks before long steps (hidden; `doit doctor` shows them all)."""
+    cfg = run.try_config(run.env_for("images"))
+    yield {
+        "name": "images",
+        "doc": "Preflight before image builds: docker (debootstrap, root: offline base).",
+        "actions": [(preflight_images, [cfg])],
+        "uptodate": [False],
+    }
+    for name, keys in (("compose", ("docker", "compose")), ("docker", ("docker",))):
+        yield {
+            "name": name,
+            "doc": f"Preflight before {name} steps: {', '.join(keys)}.",
+            "actions": [(preflight, [keys])],
+            "uptodate": [False],
+        }
+
+
+def own_stack_ports(cfg: Config) -> set[int]:
+    """Host ports this environment's own containers publish: a port held by another
+    project's container (another checkout, another stack) is still in the way."""
+    rows = (
+        docker.containers(
+            f"com.docker.compose.project={cfg.project}-{cfg.env}", "{{.Ports}}", timeout=doctor.QUICK
+        )
+        if docker.installed()
+        else None
+    )
+    return {int(port) for row in rows or [] for port in re.findall(r":(\d+)->", row)}
+
+
+def run_doctor(cfg: Config | StackError) -> TaskFailed | None:
+    checks = [make() for make in doctor.CHECKS.values()]
+    selected: list[str] = []
+    if isinstance(cfg, Config):
+        checks.append(doctor.ports(cfg, own_ports=partial(own_stack_ports, cfg)))
+        selected = doctor.workflows_of(cfg)
+    paint = term.painter(sys.stdout)
+    print(doctor.table(checks, selected, paint=paint))
+    if isinstance(cfg, StackError):
+        return TaskFailed(cfg.render())
+    needed = {key for workflow in selected for key in doctor.NEEDS[workflow]}
+    env = cfg.env
+    print(f"\n(* = used by environment {env}: {', '.join(selected)})")
+    if "offline" in selected and "debootstrap" not in images_needs(cfg):
+        needed.discard("debootstrap")
+        print("(debootstrap and root are not needed now: the offline base image is built and kept)")
+    gaps = doctor.missing(checks, needed)
+    if gaps:
+        return TaskFailed(
+            f"environment {env} cannot run here yet:\n" + "\n".join(f"  - {sentence(c)}" for c in gaps)
+        )
+    print(paint(f"environment {env}: everything it needs is here", "green"))
+    return None
+
+
+def task_doctor(run: Run) -> dict[str, Any]:
+    """What this machine has and what each workflow needs; fails only on what env=<name> needs."""
+    return {
+        "actions": [(run_doctor, [run.try_config(run.env_for("doctor"))])],
+        "uptodate": [False],
+        "verbosity": 2,
+    }

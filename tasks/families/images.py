@@ -1,0 +1,54 @@
+"""doit tasks: base image, the optional shared builder image, and one content-addressed
+image per service, each built from its build spec (services.<name>.build or
+images.service_build: context, dockerfile, target, args, builder).
+
+Propagation: the builder re-runs when its inputs change; every service build that
+copies from it then re-runs too, but the layer cache makes a service whose copied
+files did not change come out with the same image ID, hence the same tag and the
+same .ref bytes, so nothing downstream of it (md5 on .ref files) moves.
+
+The task dicts themselves come from tasks/families/shared/image_builds.py, shared with Minikube's image
+tasks (which build the same images into Minikube's daemon); this family names them
+`images:*` and adds the preflight and pre_build hooks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from tasks.errors import StackError
+from tasks.families.shared.creators import failing
+from tasks.families.shared.image_builds import generate
+from tasks.families.shared.run import Run
+
+
+def task_images(run: Run) -> Iterator[dict[str, Any]]:
+    """Build the builder and every service image (content-addressed tags) for env=<name>."""
+    cfg = run.try_config(run.env_for("images"))
+    if isinstance(cfg, StackError):
+        yield failing(cfg, name="config")
+        return
+    # The preflight (tasks/families/doctor.py) stops a run that cannot finish before any build
+    # starts; the environment's pre_build hooks (tasks/families/compose.py) run before any build.
+    pre = ["_compose_pre_build"] if cfg.hooks["pre_build"] else []
+    yield from generate(cfg, task_dep=["_preflight:images", *pre])
+
+
+def task_builder_image(run: Run) -> dict[str, Any]:
+    """Build only the shared builder image (and its base) for env=<name>."""
+    cfg = run.try_config(run.env_for("builder_image"))
+    if isinstance(cfg, StackError):
+        return failing(cfg)  # `images:builder` does not exist: say why, not "no such task"
+    if not any(svc.build.builder for svc in cfg.services.values()):
+        # Nothing to do, and nothing that fails: this stack builds every image on its own.
+        return {"actions": None, "task_dep": ["base_image"]}
+    return {"actions": None, "task_dep": ["images:builder"]}
+
+
+def task_base_image(run: Run) -> dict[str, Any]:
+    """Make the base image with debootstrap, when the environment asks for it (images.base)."""
+    cfg = run.try_config(run.env_for("base_image"))
+    if isinstance(cfg, StackError):
+        return failing(cfg)
+    return {"actions": None, "task_dep": ["images:base"] if cfg.images.base == "debootstrap" else []}

@@ -1,0 +1,1 @@
+"""What several task families build alike: the run, the task table, placeholders, image tasks."""

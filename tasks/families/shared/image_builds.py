@@ -1,0 +1,251 @@
+"""The image-build task dicts of one environment for one daemon, shared by the image tasks
+(`images:*`, tasks/families/images.py) and Minikube's (`minikube_images:*`): task creators
+never import each other, so what both build lives here, one layer down.
+
+Propagation: the builder re-runs when its inputs change; every service build that
+copies from it then re-runs too, but the layer cache makes a service whose copied
+files did not change come out with the same image ID, hence the same tag and the
+same .ref bytes, so nothing downstream of it (md5 on .ref files) moves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from doit.tools import config_changed
+
+from tasks.errors import StackError
+from tasks.families.shared.creators import user_errors
+from tasks.model import Build, Config
+from tasks.ops import docker_images
+from tasks.store import images
+from tasks.store.paths import files_under
+
+DockerEnv = Callable[[], Mapping[str, str]]
+
+
+def _no_env() -> Mapping[str, str]:
+    return {}
+
+
+@dataclass(frozen=True)  # gremlin: pardon[equivalent] nothing assigns to an Image or hashes one
+class Image:
+    """One image task's fixed facts; named functions below take it (no lambdas: `doit info`
+    names what a task runs and checks)."""
+
+    env: str
+    basename: str
+    name: str
+
+    @property
+    def iid(self) -> Path:
+        return images.iid_file(self.env, self.name, self.basename)
+
+    @property
+    def ref(self) -> Path:
+        return images.ref_file(self.env, self.name, self.basename)
+
+    def sibling(self, name: str) -> Image:
+        return Image(self.env, self.basename, name)
+
+    def recorded(self) -> str:
+        return self.ref.read_text().strip()
+
+
+def image_in_daemon(image: Image, docker_env: DockerEnv) -> bool:
+    """uptodate: built before and the daemon still has it under its content tag.
+
+    Never raises: `doit list --status`, `info` and `reset-dep` ask it too. A daemon that
+    cannot be asked (Minikube's, with minikube missing or stopped) means "not done", and
+    the build action then reports why."""
+    try:
+        env = docker_env()
+    except StackError:
+        return False
+    return docker_images.is_current(image.iid, image.ref, env)
+
+
+def base_arg(cfg: Config, image: Image) -> str:
+    # The debootstrap base is referenced by its recorded content tag.
+    return image.sibling("base").recorded() if cfg.images.base == "debootstrap" else cfg.images.base_image
+
+
+def _text(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def static_args(cfg: Config, build: Build | None, service: str | None) -> dict[str, str]:
+    """The build args known before any build: the stack's own, UID and SERVICE. A change in
+    them rebuilds the image (config_changed); BASE_IMAGE and BUILDER_IMAGE follow .ref files."""
+    if build is None:  # a database image of ours: only the base is ours to pass
+        return {}
+    args = {key: _text(value) for key, value in build.args.items()} | {"UID": str(cfg.images.uid)}
+    return args | ({"SERVICE": service} if service is not None else {})
+
+
+def build_args(cfg: Config, image: Image, build: Build | None, service: str | None) -> dict[str, str]:
+    """Read at run time: the base's and builder's tags are known only once they are built."""
+    args = static_args(cfg, build, service) | {"BASE_IMAGE": base_arg(cfg, image)}
+    if build is not None and build.builder:
+        args["BUILDER_IMAGE"] = image.sibling("builder").recorded()
+    return args
+
+
+@user_errors
+def make_base(cfg: Config, image: Image, docker_env: DockerEnv) -> None:
+    # Even when forced (`doit -a`): a new debootstrap is never byte-identical and
+    # would move every tag downstream, so a base the daemon still has is kept.
+    # To make a fresh one, remove .build/<env>/<basename>/base.* first.
+    if image_in_daemon(image, docker_env):
+        print(f"[base] keeping {image.recorded()}", flush=True)
+        return
+    docker_images.debootstrap_base(
+        "base",
+        suite=cfg.images.suite,
+        repo=f"{cfg.images.prefix}/base",
+        iid=image.iid,
+        ref=image.ref,
+        docker_env=docker_env(),
+    )
+
+
+@user_errors
+def build_image(
+    cfg: Config,
+    image: Image,
+    dockerfile: str,
+    context: str,
+    repo: str,
+    build: Build | None,
+    service: str | None,
+    docker_env: DockerEnv,
+) -> None:
+    docker_images.build(
+        image.name,
+        dockerfile=dockerfile,
+        context=context,
+        args=build_args(cfg, image, build, service),
+        stage=build.target if build else None,
+        repo=repo,
+        iid=image.iid,
+        ref=image.ref,
+        docker_env=docker_env(),
+    )
+
+
+def generate(
+    cfg: Config,
+    *,
+    basename: str = "images",
+    docker_env: DockerEnv = _no_env,
+    task_dep: list[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Every image task of one environment, for one daemon (named by `basename`).
+
+    Returned as plain task dicts named `<basename>:<image>`, so the Minikube tasks can
+    build the same images into Minikube's daemon under their own names and state.
+    """
+    env = cfg.env or "local"
+    offline_base = cfg.images.base == "debootstrap"
+    base = Image(env, basename, "base")
+    base_deps = [str(base.ref)] if offline_base else []
+
+    tasks: list[dict[str, Any]] = []
+    deps = list(task_dep or [])
+    if offline_base:
+        tasks.append(
+            {
+                "name": "base",
+                "doc": "Base image made offline with debootstrap + docker import.",
+                "actions": [(make_base, [cfg, base, docker_env])],
+                "targets": [str(base.ref)],
+                "task_dep": deps,
+                # debootstrap output is never byte-identical, so only a missing image rebuilds it.
+                "uptodate": [(image_in_daemon, [base, docker_env])],
+            }
+        )
+
+    def build_task(
+        name: str,
+        *,
+        dockerfile: str,
+        context: str,
+        inputs: list[str],
+        repo: str,
+        doc: str,
+        build: Build | None = None,
+        service: str | None = None,
+    ) -> dict[str, Any]:
+        image = Image(env, basename, name)
+        uptodate: list[Any] = [(image_in_daemon, [image, docker_env])]
+        if build is not None:
+            # Args and target are not files: a changed one (images.uid, say) must rebuild too.
+            uptodate.append(
+                config_changed(
+                    {
+                        "args": static_args(cfg, build, service),
+                        "target": build.target,
+                        "base_image": cfg.images.base_image,
+                    }
+                )
+            )
+        return {
+            "name": name,
+            "doc": doc,
+            "actions": [(build_image, [cfg, image, dockerfile, context, repo, build, service, docker_env])],
+            "file_dep": sorted({dockerfile, *inputs, *base_deps}),
+            "targets": [str(image.ref), str(image.iid)],
+            "uptodate": uptodate,
+            "task_dep": deps,
+            "clean": True,
+        }
+
+    builder = cfg.images.builder
+    builder_inputs = files_under(builder.context) if builder else []
+    if builder is not None and any(svc.build.builder for svc in cfg.services.values()):
+        tasks.append(
+            build_task(
+                "builder",
+                dockerfile=builder.dockerfile,
+                context=builder.context,
+                inputs=builder_inputs,
+                repo=f"{cfg.images.prefix}/builder",
+                build=builder,
+                doc="Shared builder image: builds and tests the app once.",
+            )
+        )
+    for svc in cfg.services.values():
+        inputs = files_under(svc.build.context)
+        if svc.build.builder:
+            # The builder's inputs are listed too: a source edit then shows as this image's own
+            # reason to rebuild in `doit info` (its builder will change), not as "up-to-date".
+            inputs += [str(Image(env, basename, "builder").ref), *builder_inputs]
+        how = "copies from the builder" if svc.build.builder else f"from {svc.build.dockerfile}"
+        tasks.append(
+            build_task(
+                svc.name,
+                dockerfile=svc.build.dockerfile,
+                context=svc.build.context,
+                inputs=inputs,
+                build=svc.build,
+                service=svc.name,
+                repo=cfg.image_ref(svc.name),
+                doc=f"Service image for {svc.name} ({how}).",
+            )
+        )
+    for db in cfg.databases.values():
+        if db.build and db.placement != "disabled":
+            tasks.append(
+                build_task(
+                    db.name,
+                    dockerfile=f"{db.build}/Dockerfile",
+                    context=db.build,
+                    inputs=files_under(db.build),
+                    repo=db.image,
+                    doc=f"Offline {db.name} image from Debian packages.",
+                )
+            )
+    return tasks

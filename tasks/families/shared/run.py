@@ -1,0 +1,104 @@
+"""The resolved run: what every task creator may know about this run (tasks/cli/run.py makes it).
+
+Nothing below the command line reads argv or doit's `get_var`: the environment, the
+configuration of each environment (loaded once, or its error), and the `key=value` options
+all come from here.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tasks.config import load as config
+from tasks.errors import StackError
+from tasks.families.shared import catalog
+from tasks.model import Config
+from tasks.store import state
+
+DEFAULT_TASKS = ["render", "validate"]
+T = TypeVar("T")
+
+
+@dataclass
+class Run:
+    """Everything a task creator may know about this run."""
+
+    root: Path
+    command: str
+    words: list[str]  # the requested task names (and targets), as typed
+    vars: dict[str, str]  # key=value words
+    env: str  # the run's own environment: its doit database, and the default of env-bound families
+    envs: list[str]  # every environment with a file under environments/
+    inferred: bool = False  # env came from the requested tasks, not from env= or a default
+    _configs: dict[str | None, Config | StackError] = field(default_factory=dict)
+
+    # -- configuration ---------------------------------------------------------------
+
+    def config(self, env: str | None) -> Config:
+        """One environment's merged config (None: the stack alone); raises its StackError."""
+        got = self.try_config(env)
+        if isinstance(got, StackError):
+            raise got
+        return got
+
+    def try_config(self, env: str | None) -> Config | StackError:
+        if env not in self._configs:
+            try:
+                self._configs[env] = config.load(env, self.root)
+            except StackError as exc:
+                self._configs[env] = exc
+        return self._configs[env]
+
+    def env_for(self, basename: str) -> str:
+        """The environment of an env-bound task: `env=` if given; else the one the requested
+        tasks imply (`doit minikube_up` starts the minikube environment's host databases);
+        else the family's own default."""
+        if "env" in self.vars or self.inferred:
+            return self.env
+        return catalog.TASKS[basename].default_env
+
+    def cloud_envs(self) -> list[tuple[str, Config | StackError]]:
+        """Environments a cloud family makes subtasks for: those with a `cloud:` block, and
+        every broken one (its subtasks must fail with the error, never vanish)."""
+        out: list[tuple[str, Config | StackError]] = []
+        for env in self.envs:
+            got = self.try_config(env)
+            if isinstance(got, StackError) or got.cloud is not None:
+                out.append((env, got))
+        return out
+
+    # -- options -----------------------------------------------------------------------
+
+    def params(self, basename: str) -> list[dict[str, object]]:
+        return catalog.params(basename, self.vars)
+
+    def option(self, basename: str, name: str) -> Any:
+        """An option's value when a creator needs it at load time (actions get it as a param)."""
+        opt = next(o for o in catalog.TASKS[basename].options if o.name == name)
+        return catalog.parse(opt, self.vars[name]) if name in self.vars else opt.default
+
+    # -- doit ----------------------------------------------------------------------------
+
+    def doit_config(self) -> dict[str, Any]:
+        dep = state.dep_file(self.env)
+        dep.parent.mkdir(parents=True, exist_ok=True)
+        return {
+            "default_tasks": DEFAULT_TASKS,
+            "backend": "json",
+            "dep_file": str(dep),
+            "check_file_uptodate": "md5",
+            "verbosity": 2,
+        }
+
+    def bind(self, creator: Callable[[Run], T]) -> Callable[[], T]:
+        """A zero-argument task creator for dodo.py (doit calls creators without arguments)."""
+
+        @functools.wraps(creator)
+        def bound() -> T:
+            return creator(self)
+
+        return bound

@@ -1,0 +1,1 @@
+"""What the user sees: collapsed tool output, colours, printed lines."""

@@ -1,0 +1,1 @@
+"""Pure rendering: Config -> {path: text}."""

@@ -1,0 +1,1 @@
+"""Everything on disk: .build/ paths, atomic writes, the .env files, image records."""

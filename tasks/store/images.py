@@ -1,0 +1,63 @@
+"""Where built images are recorded, and how their content tags are derived.
+
+Contract for every later stage (compose, minikube, push, deploy):
+  .build/<env>/<basename>/<name>.iid  the image ID from `docker build --iidfile`
+  .build/<env>/<basename>/<name>.ref  the content-addressed reference, e.g. srvthreds/engine:1a2b3c4d5e6f
+Put the .ref (or .iid) file in `file_dep` downstream (md5 checking): it changes
+exactly when the image's content changes. `basename` is "images" for the local
+daemon; other daemons (Minikube's) get their own folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tasks.store import state
+
+if TYPE_CHECKING:
+    from tasks.model import Config
+
+TAG_LENGTH = 12
+
+
+def state_dir(env: str, basename: str = "images") -> Path:
+    return state.images_dir(env, basename)
+
+
+def iid_file(env: str, name: str, basename: str = "images") -> Path:
+    return state_dir(env, basename) / f"{name}.iid"
+
+
+def ref_file(env: str, name: str, basename: str = "images") -> Path:
+    return state_dir(env, basename) / f"{name}.ref"
+
+
+def content_tag(image_id: str) -> str:
+    """The tag is the image ID itself (shortened): same content, same tag, by construction."""
+    return image_id.strip().removeprefix("sha256:")[:TAG_LENGTH]
+
+
+def refs(env: str, names: list[str], basename: str = "images") -> dict[str, str]:
+    """name -> recorded reference, for every name that has been built."""
+    out = {}
+    for name in names:
+        path = ref_file(env, name, basename)
+        if path.exists():
+            out[name] = path.read_text().strip()
+    return out
+
+
+def pushed(cfg: Config) -> dict[str, str]:
+    """name -> repository of every image a cloud cluster runs, hence pushed and given an ECR
+    repository (`Config.cluster_images`: never the builder or a debootstrapped base)."""
+    return {
+        name: cfg.image_ref(name) if name in cfg.services else cfg.databases[name].image
+        for name in cfg.cluster_images()
+    }
+
+
+def image_var(name: str) -> str:
+    """Variable through which `doit compose_up` passes a built image's content tag (the
+    Compose files render it; tasks/ops/compose.py sets it)."""
+    return name.upper().replace("-", "_") + "_IMAGE"

@@ -1,0 +1,167 @@
+"""Where source things live. doit runs every task creator and action in the project root.
+
+The project is the folder doit runs in (it holds environments/). It is often not the
+tool's own folder: examples/guestbook, or a team's repository, has no templates/ and no
+tasks/ of its own. Those belong to the tool and are found beside the installed `tasks`
+package (an editable install: `pip install -e <stackbuild checkout>`), unless the project
+is a checkout of the tool itself (or a test's copy of one), which renders its own.
+
+Build state (`.build/`) is not here: tasks/store/state.py names every state file.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import importlib.util
+import os
+from pathlib import Path
+from types import ModuleType
+
+from tasks.store.state import is_temp
+
+__all__ = [
+    "TERRAFORM",
+    "TOOL",
+    "code_files",
+    "dockerfiles",
+    "files_under",
+    "is_tool",
+    "root",
+    "template_files",
+    "templates",
+    "tf_files",
+    "tool_modules",
+]
+
+# The folder holding the `tasks` package and the tool's templates/.
+TOOL = Path(__file__).resolve().parents[2]
+# This file, relative to the tool: a project that holds it carries its own copy of the tool.
+_MARKER = Path(__file__).resolve().relative_to(TOOL)
+_PACKAGE = __name__.partition(".")[0]
+
+TERRAFORM = Path("terraform")
+
+
+def root() -> Path:
+    return Path.cwd()
+
+
+def is_tool(project: Path) -> bool:
+    """The project is a checkout (or copy) of the tool: it carries its own tasks and templates."""
+    return (project / _MARKER).is_file() and (project / "templates").is_dir()
+
+
+def templates(project: Path | None = None) -> Path:
+    """The templates a project renders through (absolute)."""
+    project = Path.cwd() if project is None else project
+    return (project / "templates") if is_tool(project) else TOOL / "templates"
+
+
+def code_files(*modules: ModuleType) -> list[str]:
+    """The source files of these modules and of every module of the tool they import, at any
+    depth, as doit file_deps: relative in the tool's own checkout (the keys its doit
+    databases always had), absolute from any other project.
+
+    Derived from the code itself (each file's import statements), never from a list of
+    names, so a module that moves or is split keeps its dependents stale when it changes."""
+    found: set[Path] = set()
+    for module in modules:
+        found |= _closure(module.__name__)
+    here = is_tool(Path.cwd())
+    return sorted(p.relative_to(TOOL).as_posix() if here else p.as_posix() for p in found)
+
+
+@functools.cache
+def _closure(name: str) -> frozenset[Path]:
+    seen: dict[str, Path] = {}
+    todo = [name]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        origin = _origin(current)
+        if origin is None:
+            continue
+        seen[current] = origin
+        todo += _imports(origin)
+    return frozenset(seen.values())
+
+
+def _origin(name: str) -> Path | None:
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    return Path(spec.origin).resolve() if spec is not None and spec.origin else None
+
+
+def _imports(origin: Path) -> list[str]:
+    """The names of the tool's modules one file may import: `from tasks.x import y` imports
+    tasks.x, and tasks.x.y too when y is a module (a name that is not has no origin)."""
+    out: list[str] = []
+    for node in ast.walk(ast.parse(origin.read_bytes(), str(origin))):
+        if isinstance(node, ast.Import):
+            out += [a.name for a in node.names if a.name.split(".")[0] == _PACKAGE]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == _PACKAGE:
+            out += [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+    return out
+
+
+def template_files() -> list[str]:
+    """Every template file, as file_dep paths (relative in the tool's checkout)."""
+    if is_tool(Path.cwd()):
+        return files_under("templates")
+    folder = TOOL / "templates"
+    return sorted(p.as_posix() for p in folder.rglob("*") if p.is_file() and not is_temp(p))
+
+
+def tool_modules() -> list[str]:
+    """Every file of the tool's terraform/modules (absolute): what another project's copies
+    are made from (tasks/render/files.py `module_copies`)."""
+    folder = TOOL / "terraform" / "modules"
+    return sorted(p.as_posix() for p in folder.rglob("*") if p.is_file() and not is_temp(p))
+
+
+def files_under(*folders: str) -> list[str]:
+    """Every file below the folders, as sorted relative paths (a folder can't be a file_dep).
+
+    In-flight temp files of a concurrent run (tasks/state.write_atomic) are not inputs.
+    """
+    out: list[str] = []
+    for folder in folders:
+        out += [p.as_posix() for p in Path(folder).rglob("*") if p.is_file() and not is_temp(p)]
+    return sorted(out)
+
+
+def tf_files(*folders: Path) -> list[str]:
+    """Terraform sources below the folders (.tf, .tfvars, .hcl), never Terraform's own working data."""
+    out: list[str] = []
+    for folder in folders:
+        for path in folder.rglob("*"):
+            if (
+                path.is_file()
+                and path.suffix in (".tf", ".tfvars", ".hcl")
+                and ".terraform" not in path.parts
+            ):
+                out.append(path.as_posix())
+    return sorted(out)
+
+
+def dockerfiles() -> list[str]:
+    """Every Dockerfile of the project (docker/, demo/, ...), never in build state or venvs.
+
+    Walked with pruning: task creation runs on every doit call, and .venv alone holds
+    tens of thousands of files."""
+    skip = {".build", ".git", "node_modules", "__pycache__"}
+    found = []
+    for folder, dirs, files in os.walk("."):
+        dirs[:] = [
+            d
+            for d in dirs
+            if d not in skip and not d.startswith(".venv") and not (Path(folder) / d / "pyvenv.cfg").exists()
+        ]
+        found += [
+            (Path(folder) / f).as_posix().removeprefix("./") for f in files if f.startswith("Dockerfile")
+        ]
+    return sorted(found)
