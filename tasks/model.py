@@ -8,6 +8,10 @@ from typing import Any
 
 Scalar = str | int | bool
 
+# The name `Config.env` has when the shared stack is loaded alone (what k8s/base is rendered
+# from): environments/stack.yaml is that file, so no environment can have this name.
+STACK = "stack"
+
 
 @dataclass(frozen=True)
 class Port:
@@ -98,8 +102,64 @@ class Minikube:
 
 
 @dataclass(frozen=True)
+class NodeCount:
+    min: int
+    max: int
+    desired: int
+
+
+@dataclass(frozen=True)
+class Access:
+    """EKS access entries (IAM role or user ARNs)."""
+
+    admins: tuple[str, ...]
+    readers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GitHub:
+    repository: str  # owner/name: its deploy workflow may assume the deploy role
+
+
+@dataclass(frozen=True)
+class TerraformState:
+    bucket: str
+    lock_table: str
+
+
+@dataclass(frozen=True)
+class CloudDatabase:
+    """What creates one managed database: a module of tasks/config/cloud_db.py and the
+    settings the environment file gives it (defaults are applied by cloud_db.settings)."""
+
+    module: str
+    settings: dict[str, Scalar] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Cloud:
+    """An environment's `cloud:` block: the EKS cluster, its registry, network and state.
+    Attribute names are the file's keys, so templates read `cloud.node_count.min`."""
+
+    region: str
+    cluster_name: str
+    cluster_version: str  # the Kubernetes minor of the control plane, e.g. "1.33"
+    registry: str
+    vpc_cidr: str
+    node_instance_types: tuple[str, ...]
+    node_count: NodeCount
+    state: TerraformState
+    access: Access
+    github: GitHub
+    endpoint_private: bool = False
+    endpoint_public_cidrs: tuple[str, ...] = ()  # who may reach the public API endpoint
+    create_shared: bool = False  # this environment creates what the AWS account shares
+    databases: dict[str, CloudDatabase] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Config:
-    env: str | None  # None: the shared stack alone (what k8s/base is rendered from)
+    env: str  # the environment's name; STACK for the shared stack alone
     project: str
     namespace: str
     network: str
@@ -114,7 +174,7 @@ class Config:
     components: tuple[str, ...]
     host_address: str
     minikube: Minikube
-    cloud: dict[str, Any] | None
+    cloud: Cloud | None  # None: not a cloud environment
     hooks: dict[str, tuple[str, ...]]
     timeouts: dict[str, int]
     sources: tuple[Path, ...] = field(default_factory=tuple)

@@ -30,7 +30,7 @@ def write_test_env(project: Path, strategy: str = "image-load") -> str:
     old = Path.cwd()
     os.chdir(project)  # templates are found relative to the project root, as under doit
     try:
-        outputs = render.texts(render.k8s_overlay(config.load(TEST_ENV, project), config.load(None, project)))
+        outputs = render.texts(render.k8s_overlay(config.load(TEST_ENV, project), config.load_stack(project)))
         render.write_all(outputs, project)
     finally:
         os.chdir(old)

@@ -94,7 +94,7 @@ def test_build_args_and_target_are_part_of_up_to_date(own: Path) -> None:
 def test_images_uid_reaches_pods_and_compose(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(project)
     _edit_stack(project, lambda d: d["images"].__setitem__("uid", 4242))
-    stack = config.load(None, project)
+    stack = config.load_stack(project)
     deployment = yaml.safe_load(render.texts(render.k8s_base(stack))["k8s/base/engine.yaml"].split("---")[0])
     pod = deployment["spec"]["template"]["spec"]["securityContext"]
     assert (pod["runAsUser"], pod["runAsGroup"], pod["fsGroup"]) == (4242, 4242, 4242)

@@ -108,7 +108,7 @@ def _workloads(folder: Path) -> list[dict[str, Any]]:
 
 
 def test_content_addressed_reason_only_on_images_we_build() -> None:
-    stack = config.load(None, REPO)
+    stack = config.load_stack(REPO)
     own = {stack.image_ref(s) for s in stack.services}
     checked = 0
     for obj in _workloads(REPO / "k8s/base"):

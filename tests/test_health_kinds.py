@@ -103,7 +103,7 @@ def _container(text: str) -> dict[str, Any]:
 
 
 def test_kubernetes_probes_follow_the_kind(kinds: Path) -> None:
-    base = render.texts(render.k8s_base(config.load(None, kinds)))
+    base = render.texts(render.k8s_base(config.load_stack(kinds)))
     engine = _container(base["k8s/base/engine.yaml"])
     for probe in ("livenessProbe", "readinessProbe"):
         assert engine[probe]["exec"] == {"command": ["/bin/check", "--quick"]}

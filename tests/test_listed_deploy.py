@@ -206,7 +206,7 @@ def test_an_image_the_overlay_does_not_pin_is_refused_before_apply(
     monkeypatch.chdir(project)
     cfg = config.load("dev", project)
     assert cfg.cloud is not None
-    t = kd.Target.of(cfg, context="unused", registry=cfg.cloud["registry"])
+    t = kd.Target.of(cfg, context="unused", registry=cfg.cloud.registry)
     refs = {name: f"{cfg.image_ref(name)}:0123456789ab" for name in cfg.cluster_images()}
     assert kd.plan(t, refs, None).hash  # every recorded image is pinned
     refs["engine"] = "other/engine:0123456789ab"

@@ -144,7 +144,7 @@ def test_deploy_then_rollback_to_the_release_it_replaced(
 ) -> None:
     (tmp_path / "k8s").symlink_to(REPO / "k8s")  # the committed overlays, only read
     assert dev.cloud is not None
-    cluster = FakeCluster(fake_cluster.state_dir, profile=dev.cloud["cluster_name"])
+    cluster = FakeCluster(fake_cluster.state_dir, profile=dev.cloud.cluster_name)
     cluster.create_cluster()
     first = _record_images(dev, "t1")
     deploy_tasks.deploy(dev)

@@ -20,7 +20,7 @@ from tasks.programs import minikube as mk
 from testing.fakes.cluster import FakeCluster
 from testing.project import REPO
 
-VERSION = config.load(None, REPO).kubernetes_version
+VERSION = config.load_stack(REPO).kubernetes_version
 
 
 def _manifest(tmp_path: Path, **spec: object) -> str:

@@ -273,8 +273,8 @@ def test_the_registry_picks_the_target_of_each_environment() -> None:
     assert isinstance(dev, KubeTarget) and not dev.generate_secrets
     cfg = config.load("dev", REPO)
     assert cfg.cloud is not None
-    assert dev.command == "doit deploy:dev env=dev" and dev.t.registry == cfg.cloud["registry"]
-    assert dev.label == f"cluster {cfg.cloud['cluster_name']}, namespace {dev.t.namespace}"
+    assert dev.command == "doit deploy:dev env=dev" and dev.t.registry == cfg.cloud.registry
+    assert dev.label == f"cluster {cfg.cloud.cluster_name}, namespace {dev.t.namespace}"
     assert type(targets.for_config(config.load("local", REPO))).__name__ == "ComposeTarget"
 
 

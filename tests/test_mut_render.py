@@ -194,7 +194,7 @@ def test_jinja_trims_blocks_and_sorts_json(project: Path, monkeypatch: pytest.Mo
 def test_a_disabled_job_is_deleted_as_a_job() -> None:
     from dataclasses import replace
 
-    stack = config.load(None, REPO)
+    stack = config.load_stack(REPO)
     minikube = config.load("minikube", REPO)
     jobs = [name for name, svc in minikube.services.items() if svc.kind == "job"]
     assert jobs

@@ -13,7 +13,7 @@ from tasks.programs import tools
 from testing.project import REPO
 
 OVERLAYS = sorted(p.name for p in (REPO / "k8s" / "overlays").iterdir())
-VERSION = config.load(None, REPO).kubernetes_version
+VERSION = config.load_stack(REPO).kubernetes_version
 
 
 def build(env: str) -> list[dict[str, Any]]:

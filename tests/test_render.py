@@ -14,7 +14,7 @@ from testing.project import REPO
 
 
 def all_outputs(root: Path) -> dict[str, str]:
-    stack = config.load(None, root)
+    stack = config.load_stack(root)
     out: render.Outputs = {**render.k8s_base(stack), **render.k8s_components(stack)}
     for env in config.environments(root):
         cfg = config.load(env, root)
@@ -138,7 +138,7 @@ def test_a_value_with_a_line_break_never_reaches_a_template(
     template.write_text(template.read_text() + "x: {{ evil }}\n")
     with pytest.raises(StackError, match=r"templates/k8s/base/namespace.yaml.j2, line \d+: .*line break"):
         render._render_now(
-            "k8s/base/namespace.yaml.j2", {"cfg": config.load(None, project), "evil": "a\nhost: injected"}
+            "k8s/base/namespace.yaml.j2", {"cfg": config.load_stack(project), "evil": "a\nhost: injected"}
         )
     render._jinja.cache_clear()
 
@@ -149,7 +149,7 @@ def test_templates_are_sandboxed(project: Path, monkeypatch: pytest.MonkeyPatch)
     template = project / "templates/k8s/base/namespace.yaml.j2"
     template.write_text(template.read_text() + "{{ cfg.__class__.__init__.__globals__ }}\n")
     with pytest.raises(StackError, match="unsafe"):
-        render._render_now("k8s/base/namespace.yaml.j2", {"cfg": config.load(None, project)})
+        render._render_now("k8s/base/namespace.yaml.j2", {"cfg": config.load_stack(project)})
     render._jinja.cache_clear()
 
 

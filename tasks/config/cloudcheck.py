@@ -29,12 +29,12 @@ def check_distinct_clusters(
     seen: dict[tuple[str, str], str] = {}
     for env, got in loaded.items():
         if isinstance(got, Config) and got.cloud is not None:
-            seen.setdefault((got.cloud["region"], got.cloud["cluster_name"]), env)
+            seen.setdefault((got.cloud.region, got.cloud.cluster_name), env)
     for env in wanted:
         mine = loaded.get(env)
         if not isinstance(mine, Config) or mine.cloud is None:
             continue
-        key = (mine.cloud["region"], mine.cloud["cluster_name"])
+        key = (mine.cloud.region, mine.cloud.cluster_name)
         owner = seen[key]
         others = [
             e
@@ -42,7 +42,7 @@ def check_distinct_clusters(
             if e != env
             and isinstance(c, Config)
             and c.cloud is not None
-            and (c.cloud["region"], c.cloud["cluster_name"]) == key
+            and (c.cloud.region, c.cloud.cluster_name) == key
         ]
         if not others:
             continue

@@ -23,6 +23,7 @@ DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 # Kubernetes accepts at most millicore precision; '0.5m' or '0.0001' would be rejected late.
 CPU = re.compile(r"^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$")
 MEMORY = re.compile(r"^[0-9]+(Ki|Mi|Gi|Ti|K|M|G|T)?$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Every string that ends up in YAML, a shell line or a path is one line of printable text.
 _UNSAFE_TEXT = re.compile(r"[\x00-\x1f\x7f]")
 MAX_TEXT = 4096
@@ -64,6 +65,12 @@ def pattern(regex: str, what: str, example: str) -> Check:
     return check
 
 
+def env_var(value: Any) -> tuple[str, str] | None:
+    if isinstance(value, str) and ENV_NAME.match(value):
+        return None
+    return f"{value!r} is not a valid environment variable name", "use letters, digits and '_'"
+
+
 def cidr(value: Any) -> tuple[str, str] | None:
     try:
         net = ipaddress.ip_network(str(value), strict=True)
@@ -74,8 +81,8 @@ def cidr(value: Any) -> tuple[str, str] | None:
     return None
 
 
-def at_most(n: int) -> Check:
-    return lambda v: None if v <= n else (f"{v} is more than {n}", f"use {n} or less")
+def at_least(n: int) -> Check:
+    return lambda v: None if v >= n else (f"{v} is less than {n}", f"use {n} or more")
 
 
 def between(low: int, high: int) -> Check:
@@ -99,12 +106,13 @@ def one_of(*choices: str) -> Check:
     def check(value: Any) -> tuple[str, str] | None:
         if value in choices:
             return None
-        return f"{value!r} is not one of {', '.join(choices)}", _did_you_mean(str(value), choices)
+        return f"{value!r} is not one of {', '.join(choices)}", did_you_mean(str(value), choices)
 
     return check
 
 
-def _did_you_mean(word: str, choices: Any) -> str:
+def did_you_mean(word: str, choices: Any) -> str:
+    """The fix for a name that is not one of `choices`: the closest, and all of them."""
     close = difflib.get_close_matches(word, list(choices), n=1)
     allowed = ", ".join(sorted(choices))
     return f"did you mean {close[0]!r}? (allowed: {allowed})" if close else f"allowed: {allowed}"
@@ -201,46 +209,52 @@ _EXAMPLES = {
 
 def _walk(doc: Located, value: Any, spec: Spec, path: KeyPath, req: bool) -> None:
     if isinstance(spec, Scalar):
-        # bool is an int in Python; YAML `yes` must not pass as a replica count.
-        ok = isinstance(value, spec.types) and not (isinstance(value, bool) and bool not in spec.types)
-        if not ok:
-            raise _fail(
-                doc,
-                path,
-                f"expected {spec.name()}, got {_type_name(value)} ({value!r})",
-                "write " + " or ".join(_EXAMPLES.get(t, t.__name__) for t in spec.types),
-            )
-        if isinstance(value, str) and (bad := safe_text(value)):
-            raise _fail(doc, path, *bad)
-        if spec.check and (bad := spec.check(value)):
-            raise _fail(doc, path, *bad)
-        return
-    if isinstance(spec, ListOf):
+        _scalar(doc, value, spec, path)
+    elif isinstance(spec, ListOf):
         if not isinstance(value, list):
             raise _fail(doc, path, f"expected a list, got {_type_name(value)}", "write a list: [a, b]")
         for i, item in enumerate(value):
             _walk(doc, item, spec.item, path + (i,), req)
-        return
-    if not isinstance(value, dict):
+    elif not isinstance(value, dict):
         raise _fail(
             doc,
             path,
             f"expected a mapping, got {_type_name(value)} ({value!r})",
             "write a mapping: `key: value` lines, or {key: value}",
         )
-    if isinstance(spec, MapOf):
+    elif isinstance(spec, MapOf):
         for key, item in value.items():
             if spec.key_check and (bad := spec.key_check(key)):
                 raise _fail(doc, path + (key,), *bad)
             _walk(doc, item, spec.value, path + (key,), req)
-        return
+    else:
+        _fields(doc, value, spec, path, req)
+
+
+def _scalar(doc: Located, value: Any, spec: Scalar, path: KeyPath) -> None:
+    # bool is an int in Python; YAML `yes` must not pass as a replica count.
+    ok = isinstance(value, spec.types) and not (isinstance(value, bool) and bool not in spec.types)
+    if not ok:
+        raise _fail(
+            doc,
+            path,
+            f"expected {spec.name()}, got {_type_name(value)} ({value!r})",
+            "write " + " or ".join(_EXAMPLES.get(t, t.__name__) for t in spec.types),
+        )
+    if isinstance(value, str) and (bad := safe_text(value)):
+        raise _fail(doc, path, *bad)
+    if spec.check and (bad := spec.check(value)):
+        raise _fail(doc, path, *bad)
+
+
+def _fields(doc: Located, value: dict[str, Any], spec: Fields, path: KeyPath, req: bool) -> None:
     for key, item in value.items():
         if key in spec.moved:
             raise _fail(
                 doc, path + (key,), f"{key!r} is no longer a key here", f"it moved: write {spec.moved[key]}"
             )
         if key not in spec.fields:
-            raise _fail(doc, path + (key,), f"unknown key {key!r}", _did_you_mean(key, spec.fields))
+            raise _fail(doc, path + (key,), f"unknown key {key!r}", did_you_mean(key, spec.fields))
         _walk(doc, item, spec.fields[key], path + (key,), req)
     if req:
         for key in sorted(spec.required - value.keys()):

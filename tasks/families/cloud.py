@@ -17,7 +17,7 @@ from tasks.config import load as config
 from tasks.errors import StackError
 from tasks.families.shared.creators import cloud_names, user_errors
 from tasks.families.shared.run import Run
-from tasks.model import Config
+from tasks.model import Cloud, Config
 from tasks.programs import aws, checkov, docker
 from tasks.store import state
 from tasks.store.images import ref_file, state_dir
@@ -29,7 +29,7 @@ CHECKOV_MODE = state.checkov_mode()
 CHECKOV_SKIPPED = f"SKIPPED: checkov is not installed (install it in its own venv: {checkov.INSTALL})"
 
 
-def _cloud(env: str) -> dict[str, Any]:
+def _cloud(env: str) -> Cloud:
     cfg: Config = config.load(env, Path.cwd())
     if cfg.cloud is None:
         raise StackError(
@@ -48,9 +48,9 @@ def push_dir(env: str) -> Path:
 @user_errors
 def _kubeconfig(env: str) -> None:
     cloud = _cloud(env)
-    name = cloud["cluster_name"]
-    aws.update_kubeconfig(cloud["region"], name)
-    print(f"  kubectl context {name} points at EKS cluster {name} ({cloud['region']})")
+    name = cloud.cluster_name
+    aws.update_kubeconfig(cloud.region, name)
+    print(f"  kubectl context {name} points at EKS cluster {name} ({cloud.region})")
 
 
 def task_kubeconfig(run: Run) -> Iterator[dict[str, Any]]:
@@ -71,12 +71,12 @@ def task_kubeconfig(run: Run) -> Iterator[dict[str, Any]]:
 @user_errors
 def _login(env: str) -> None:
     cloud = _cloud(env)
-    registry = cloud["registry"]
+    registry = cloud.registry
     if ".dkr.ecr." not in registry:
         print(f"  {registry} is not ECR: log in with `docker login {registry}` yourself")
         return
     # The password goes from one program to the other through stdin, never argv or a file.
-    docker.login(registry, "AWS", aws.ecr_password(cloud["region"]))
+    docker.login(registry, "AWS", aws.ecr_password(cloud.region))
     print(f"  logged in to {registry}")
 
 
@@ -100,7 +100,7 @@ def task_registry_login(run: Run) -> Iterator[dict[str, Any]]:
 
 @user_errors
 def _push(env: str, names: list[str]) -> None:
-    registry = _cloud(env)["registry"].rstrip("/")
+    registry = _cloud(env).registry.rstrip("/")
     missing = [n for n in names if not ref_file(env, n).exists()]
     if missing or not names:
         raise StackError(

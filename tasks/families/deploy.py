@@ -127,14 +127,13 @@ def task_deploy(run: Run) -> Iterator[dict[str, Any]]:
         if isinstance(cfg, dict):
             yield cfg
             continue
-        assert cfg.env is not None
         t = target(cfg)
         refs = [str(images.ref_file(cfg.env, n)) for n in cfg.cluster_images()]
         env_file = Path("compose") / cfg.env / ".env"
         yield {
             "name": cfg.env,
             "doc": f"Deploy {cfg.env} to {t.context} "
-            f"(images from {cfg.cloud['registry'] if cfg.cloud else ''}).",
+            f"(images from {cfg.cloud.registry if cfg.cloud else ''}).",
             "actions": [user_errors(partial(deploy, cfg))],
             # Only refs that exist: a missing one is reported by the action with its fix.
             "file_dep": [

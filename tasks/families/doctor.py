@@ -44,7 +44,7 @@ def preflight(keys: tuple[str, ...]) -> TaskFailed | None:
 
 def base_built(cfg: Config) -> bool:
     """An offline base the daemon still has is kept (image_tasks.make_base): no debootstrap."""
-    base = images.state_dir(cfg.env or "local") / "base"
+    base = images.state_dir(cfg.env) / "base"
     return docker_images.is_current(base.with_suffix(".iid"), base.with_suffix(".ref"), {})
 
 

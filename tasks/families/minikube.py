@@ -108,12 +108,10 @@ def _check(fn: Callable[[], bool]) -> Callable[[], bool]:
 
 
 def _ref_files(cfg: Config) -> list[str]:
-    assert cfg.env is not None
     return [str(images.ref_file(cfg.env, name, IMAGES)) for name in cfg.cluster_images()]
 
 
 def _refs(cfg: Config) -> dict[str, str]:
-    assert cfg.env is not None
     names = cfg.cluster_images()
     found = images.refs(cfg.env, names, IMAGES)
     missing = [n for n in names if n not in found]
@@ -186,7 +184,6 @@ def _images(cfg: Config, live: Live) -> Iterator[dict[str, Any]]:
 
 def _load(cfg: Config, live: Live) -> dict[str, Any]:
     """image-load: send only the images the cluster lacks; remember them per cluster UID."""
-    assert cfg.env is not None
     profile = cfg.minikube.profile
     folder = state.minikube_dir(cfg.env)
 

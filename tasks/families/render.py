@@ -37,7 +37,7 @@ def check_all(root: Path) -> None:
     errors = []
     for env in [None, *config.environments(root)]:
         try:
-            config.load(env, root)
+            config.load_stack(root) if env is None else config.load(env, root)
         except StackError as exc:
             errors.append(exc.render())
     if errors:
@@ -49,11 +49,11 @@ def check_all(root: Path) -> None:
 
 
 def stack_base(root: Path) -> render.Outputs:
-    return render.k8s_base(config.load(None, root))
+    return render.k8s_base(config.load_stack(root))
 
 
 def stack_components(root: Path) -> render.Outputs:
-    return render.k8s_components(config.load(None, root))
+    return render.k8s_components(config.load_stack(root))
 
 
 def env_compose(env: str, root: Path) -> render.Outputs:
@@ -61,7 +61,7 @@ def env_compose(env: str, root: Path) -> render.Outputs:
 
 
 def env_overlay(env: str, root: Path) -> render.Outputs:
-    return render.k8s_overlay(config.load(env, root), config.load(None, root))
+    return render.k8s_overlay(config.load(env, root), config.load_stack(root))
 
 
 def env_terraform(env: str, root: Path) -> render.Outputs:

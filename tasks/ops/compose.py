@@ -37,7 +37,6 @@ class Stack:
 
     @property
     def env(self) -> str:
-        assert self.cfg.env is not None
         return self.cfg.env
 
     @property

@@ -62,7 +62,6 @@ class Target:
 
     @classmethod
     def of(cls, cfg: Config, context: str, registry: str | None = None) -> Target:
-        assert cfg.env is not None
         return cls(
             env=cfg.env,
             context=context,

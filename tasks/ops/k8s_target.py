@@ -185,7 +185,6 @@ def _env_arg(cfg: Config, default: str) -> str:
 
 
 def minikube(cfg: Config) -> KubeTarget:
-    assert cfg.env is not None
     env = cfg.env
     t = kd.Target.of(cfg, cfg.minikube.profile)
     folder = "minikube_images"
@@ -210,9 +209,9 @@ def minikube(cfg: Config) -> KubeTarget:
 
 
 def cloud(cfg: Config) -> KubeTarget:
-    assert cfg.env is not None and cfg.cloud is not None
+    assert cfg.cloud is not None
     env = cfg.env
-    t = kd.Target.of(cfg, context=cfg.cloud["cluster_name"], registry=cfg.cloud["registry"])
+    t = kd.Target.of(cfg, context=cfg.cloud.cluster_name, registry=cfg.cloud.registry)
 
     def refs() -> dict[str, str]:
         names = cfg.cluster_images()

@@ -209,7 +209,6 @@ def k8s_components(stack: Config) -> Outputs:
 
 
 def k8s_overlay(cfg: Config, stack: Config) -> Outputs:
-    assert cfg.env is not None
     folder = f"k8s/overlays/{cfg.env}"
     files: Outputs = {
         f"configmap-{cfg.env}.yaml": _render(
@@ -249,7 +248,7 @@ def k8s_overlay(cfg: Config, stack: Config) -> Outputs:
                 objects=objects,
                 reason=f"{name} is disabled in this environment.",
             )
-    registry = (cfg.cloud or {}).get("registry", "")
+    registry = cfg.cloud.registry if cfg.cloud else ""
     files["kustomization.yaml"] = _render(
         "k8s/overlay/kustomization.yaml.j2",
         cfg=cfg,
@@ -264,7 +263,6 @@ def k8s_overlay(cfg: Config, stack: Config) -> Outputs:
 
 
 def compose(cfg: Config) -> Outputs:
-    assert cfg.env is not None
     folder = f"compose/{cfg.env}"
     example = f"{folder}/.env.example"
 
@@ -300,9 +298,8 @@ def compose(cfg: Config) -> Outputs:
 
 
 def terraform(cfg: Config) -> Outputs:
-    assert cfg.env is not None and cfg.cloud is not None
+    assert cfg.cloud is not None
     folder = f"terraform/environments/{cfg.env}"
-    cloud = {"endpoint_private": False, **cfg.cloud}
     repositories = sorted(set(images.pushed(cfg).values()))  # one ECR repository per pushed image
     # The database modules this environment's `cloud.databases` chose; nothing of the others
     # (module, provider, variable, output) is rendered.
@@ -312,7 +309,7 @@ def terraform(cfg: Config) -> Outputs:
             f"terraform/{name}.j2",
             env=cfg.env,
             project=cfg.project,
-            cloud=cloud,
+            cloud=cfg.cloud,
             repositories=repositories,
             modules=modules,
             protected=cfg.protected,
@@ -349,7 +346,7 @@ def module_copies(cfgs: Iterable[Config]) -> Outputs:
     for cfg in cfgs:
         if cfg.cloud is not None:
             for name in modules_used(cfg):
-                users.setdefault(name, []).append(str(cfg.env))
+                users.setdefault(name, []).append(cfg.env)
     out: Outputs = {}
     for name in sorted(users):
         for source in _tool_module_files(name):

@@ -6,7 +6,7 @@ picture cannot drift from environments/*.yaml. Pure: configs in, Markdown out.
 
 from __future__ import annotations
 
-from tasks.model import Config
+from tasks.model import STACK, Config
 
 PATH = "docs/placement.md"
 HEADER = (
@@ -32,7 +32,7 @@ def services_where(cfg: Config) -> str:
 
 
 def markdown(configs: list[Config]) -> str:
-    envs = [c for c in configs if c.env is not None]
+    envs = [c for c in configs if c.env != STACK]
     dbs = sorted({name for c in envs for name in c.databases})
     services = list(dict.fromkeys(name for c in envs for name in c.services))
     head = ["", *[f"`{c.env}`" for c in envs]]

@@ -148,7 +148,7 @@ def generate(
     Returned as plain task dicts named `<basename>:<image>`, so the Minikube tasks can
     build the same images into Minikube's daemon under their own names and state.
     """
-    env = cfg.env or "local"
+    env = cfg.env
     offline_base = cfg.images.base == "debootstrap"
     base = Image(env, basename, "base")
     base_deps = [str(base.ref)] if offline_base else []

@@ -48,7 +48,9 @@ class Run:
     def try_config(self, env: str | None) -> Config | StackError:
         if env not in self._configs:
             try:
-                self._configs[env] = config.load(env, self.root)
+                self._configs[env] = (
+                    config.load_stack(self.root) if env is None else config.load(env, self.root)
+                )
             except StackError as exc:
                 self._configs[env] = exc
         return self._configs[env]

@@ -1,0 +1,293 @@
+"""The declared configuration: every key a file may hold, its type and its value check.
+
+This is data (tasks/config/schema.py walks it, file by file, so an error names the file
+and line where the value was written). A check of one value alone (a type, a range, a
+pattern) is declared here with its key; a rule that relates two values, or looks at the
+disk, is a named function in tasks/config/rules/ (see its docstring).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+
+from tasks.config import cloud_db
+from tasks.config import schema as s
+
+# Kubernetes keeps replicas as int32; a value this large is a typo, not a plan.
+MAX_REPLICAS = 10_000
+NODES = s.Scalar((int,), s.between(0, 1000))
+VALUE = s.Scalar((str, int, bool))
+# minikube's own list (`minikube start --help`): a typo fails here, not at `minikube start`.
+MINIKUBE_DRIVERS = (
+    "docker",
+    "podman",
+    "kvm2",
+    "qemu2",
+    "qemu",
+    "virtualbox",
+    "vmware",
+    "hyperkit",
+    "hyperv",
+    "parallels",
+    "vfkit",
+    "krunkit",
+    "ssh",
+    "none",
+)
+COMMAND = s.typed(r"\S.*", "shell command", "'make assets' (not empty)")
+ENV_MAP = s.MapOf(VALUE, s.env_var)
+RESOURCES = s.Fields(
+    {
+        "cpu": s.Scalar((str, int, float), s.quantity(s.CPU, "'250m' or '1'")),
+        "memory": s.Scalar((str,), s.quantity(s.MEMORY, "'256Mi' or '1Gi'")),
+    },
+    frozenset({"cpu", "memory"}),
+)
+# Build specs, in Compose's words; paths relative to the project root (see build.py).
+_BUILD_FIELDS: dict[str, s.Spec] = {
+    "context": s.REL_PATH,
+    "dockerfile": s.REL_PATH,
+    "target": s.typed(r"[A-Za-z][A-Za-z0-9_.-]*", "build stage name", "'runtime'"),
+    "args": s.MapOf(VALUE, s.env_var),
+}
+BUILDER = s.Fields(_BUILD_FIELDS, frozenset({"context"}))
+BUILD = s.Fields({**_BUILD_FIELDS, "builder": s.BOOL}, frozenset({"context"}))
+# Build args the tool passes to every build itself; a stack may not redefine them.
+TOOL_ARGS = ("BASE_IMAGE", "UID", "SERVICE", "BUILDER_IMAGE")
+HEALTH_KINDS = ("http", "tcp", "exec")
+# Which keys each health kind needs; any other key is a mistake (a rule: rules/services.py).
+HEALTH_KEYS = {"http": ("port", "path"), "tcp": ("port",), "exec": ("command",)}
+HEALTH = s.Fields(
+    {
+        "kind": s.Scalar((str,), s.one_of(*HEALTH_KINDS)),
+        "port": s.PORT,
+        "path": s.URL_PATH,
+        "command": s.ListOf(s.STR),
+    }
+)
+SERVICE = s.Fields(
+    {
+        "kind": s.Scalar((str,), s.one_of("deployment", "job")),
+        "command": s.ListOf(s.STR),
+        # Kubernetes stores replicas as int32; far beyond any laptop or cluster we target.
+        "replicas": s.Scalar((int,), s.between(0, MAX_REPLICAS)),
+        "ports": s.ListOf(
+            s.Fields({"name": s.NAME, "port": s.PORT, "publish": s.PORT}, frozenset({"name", "port"}))
+        ),
+        "health": HEALTH,
+        "build": BUILD,
+        "env": ENV_MAP,
+        "uses": s.STRS,
+        "optional_uses": s.STRS,
+        "resources": s.Fields(
+            {"requests": RESOURCES, "limits": RESOURCES}, frozenset({"requests", "limits"})
+        ),
+    },
+    frozenset({"command", "resources"}),
+)
+DATABASE = s.Fields(
+    {
+        "image": s.IMAGE_REF,
+        "build": s.REL_PATH,
+        "port": s.PORT,
+        "publish": s.PORT,
+        "command": s.STRS,
+        "healthcheck": s.STRS,
+        "data_dir": s.ABS_PATH,
+        "env": ENV_MAP,
+        "secret_env": s.MapOf(s.Scalar((str,), s.env_var), s.env_var),
+        "env_var": s.Scalar((str,), s.env_var),
+        "cluster": s.Fields(
+            {
+                "storage": s.Scalar((str,), s.quantity(s.MEMORY, "'1Gi'")),
+                "uid": s.Scalar((int,), s.at_least(1)),
+            }
+        ),
+    },
+    frozenset({"image", "port", "env_var"}),
+)
+
+
+def public_cidr(value: Any) -> tuple[str, str] | None:
+    """Who may reach the public Kubernetes API: a real block, never the whole internet."""
+    try:
+        net = ipaddress.IPv4Network(value)
+    except ValueError:
+        return f"{value!r} is not an IPv4 CIDR block", "write it like '203.0.113.0/24'"
+    if net.prefixlen == 0:
+        return (
+            f"{value!r} opens the Kubernetes API to the whole internet",
+            "list the CIDR blocks of your office, VPN or CI egress instead",
+        )
+    return None
+
+
+def iam_arn(value: Any) -> tuple[str, str] | None:
+    """An EKS access entry: an IAM role or user (or an assumed role)."""
+    if re.match(r"^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:(role|user|assumed-role)/\S+$", value):
+        return None
+    return f"{value!r} is not an IAM role or user ARN", "write it like 'arn:aws:iam::123456789012:role/Admin'"
+
+
+def slash24(value: Any) -> tuple[str, str] | None:
+    """Redis Cloud deploys into exactly a /24."""
+    if bad := s.cidr(value):
+        return bad
+    return (
+        None if value.endswith("/24") else (f"{value!r} is not a /24 block", "write it like 192.168.10.0/24")
+    )
+
+
+CLUSTER_VERSION = re.compile(r"^1\.[0-9]+$")
+
+
+def k8s_minor(value: Any) -> tuple[str, str] | None:
+    if CLUSTER_VERSION.match(value):
+        return None
+    return f"{value!r} is not a Kubernetes minor version", "write it like '1.33' (quoted)"
+
+
+# Every module's settings in one mapping; which module takes which is a rule (rules/cloud.py).
+CLOUD_DATABASE = s.Fields(
+    {
+        "module": s.Scalar((str,), s.one_of(*cloud_db.MODULES)),
+        "instance_size": s.Scalar((str,), s.one_of(*cloud_db.ATLAS_SIZES)),
+        # Names: the pattern each module accepts is a rule (rules/cloud.py).
+        "username": s.typed(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}", "database user name", "'myapp'"),
+        "database_name": s.typed(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}", "database name", "'myapp'"),
+        "instance_class": s.typed(r"db\.[a-z0-9-]+\.[a-z0-9]+", "RDS instance class", "'db.t4g.micro'"),
+        "storage_gb": s.Scalar((int,), s.between(20, 16384)),
+        "deployment_cidr": s.Scalar((str,), slash24),
+    },
+    frozenset({"module"}),
+)
+CLOUD = s.Fields(
+    {
+        "region": s.typed(r"[a-z]{2}(?:-[a-z]+)+-[0-9]", "AWS region", "'us-west-2'"),
+        "cluster_name": s.NAME,
+        "registry": s.IMAGE_REPO,
+        "vpc_cidr": s.CIDR,
+        "node_instance_types": s.ListOf(s.typed(r"[a-z0-9-]+\.[a-z0-9]+", "EC2 instance type", "'m5.large'")),
+        "endpoint_private": s.BOOL,
+        # Kubernetes minor of the EKS control plane; must match kubernetes_version (a rule: rules/cloud.py).
+        "cluster_version": s.Scalar((str,), k8s_minor),
+        # Who may reach the public API endpoint (never 0.0.0.0/0); unused when endpoint_private.
+        "endpoint_public_cidrs": s.ListOf(s.Scalar((str,), public_cidr)),
+        # EKS access entries: cluster admins and read-only users (IAM ARNs). The CI deploy
+        # role is made by terraform/modules/github-oidc and gets its entry there.
+        "access": s.Fields(
+            {"admins": s.ListOf(s.Scalar((str,), iam_arn)), "readers": s.ListOf(s.Scalar((str,), iam_arn))},
+            frozenset({"admins"}),
+        ),
+        # GitHub repository (owner/name) whose deploy workflow may assume the deploy role.
+        "github": s.Fields(
+            {"repository": s.typed(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", "GitHub repository", "'owner/name'")},
+            frozenset({"repository"}),
+        ),
+        # One environment per AWS account creates what the account shares (ECR, GitHub OIDC provider).
+        "create_shared": s.BOOL,
+        # What creates each managed database: a Terraform module and its settings (tasks/config/cloud_db.py).
+        "databases": s.MapOf(CLOUD_DATABASE, s.dns_label),
+        "node_count": s.Fields(
+            {"min": NODES, "max": NODES, "desired": NODES}, frozenset({"min", "max", "desired"})
+        ),
+        "state": s.Fields(
+            {
+                "bucket": s.typed(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "S3 bucket name", "'myapp-tfstate'"),
+                "lock_table": s.typed(r"[A-Za-z0-9_.-]{3,255}", "DynamoDB table name", "'myapp-tflock'"),
+            },
+            frozenset({"bucket", "lock_table"}),
+        ),
+    },
+    frozenset(
+        {
+            "region",
+            "cluster_name",
+            "registry",
+            "vpc_cidr",
+            "node_instance_types",
+            "node_count",
+            "state",
+            "cluster_version",
+            "access",
+            "github",
+        }
+    ),
+    moved=cloud_db.MOVED,
+)
+TOP = s.Fields(
+    {
+        "project": s.NAME,
+        "namespace": s.NAME,
+        "network": s.DOCKER_NAME,
+        "kubernetes_version": s.K8S_VERSION,
+        "images": s.Fields(
+            {
+                "prefix": s.IMAGE_REPO,
+                "base": s.Scalar((str,), s.one_of("pull", "debootstrap")),
+                "base_image": s.IMAGE_REF,
+                "suite": s.typed(r"[a-z]+", "Debian suite", "'bookworm'"),
+                "uid": s.Scalar((int,), s.between(1, 2**31 - 1)),
+                "builder": BUILDER,
+                "service_build": BUILD,
+            }
+        ),
+        "services": s.MapOf(SERVICE, s.dns_label),
+        "secrets": s.ListOf(s.Scalar((str,), s.env_var)),
+        "databases": s.MapOf(DATABASE, s.dns_label),
+        "minikube": s.Fields(
+            {
+                "profile": s.NAME,
+                "driver": s.Scalar((str,), s.one_of(*MINIKUBE_DRIVERS)),
+                "cpus": s.Scalar((int,), s.between(1, 256)),
+                "memory": s.Scalar((int,), s.at_least(1024)),
+                "disk": s.typed(r"[0-9]+[kmgtKMGT]?[bB]?", "disk size", "'20g'"),
+                "addons": s.ListOf(s.NAME),
+                "image_strategy": s.Scalar((str,), s.one_of("docker-env", "image-load")),
+            }
+        ),
+        "runtime": s.Scalar((str,), s.one_of("compose", "kubernetes")),
+        # A protected environment is changed by a mutating cloud task only with confirm=<env> (or in CI).
+        "protected": s.BOOL,
+        "placement": s.MapOf(s.Scalar((str,), s.one_of("compose", "cluster", "external", "disabled"))),
+        "endpoints": s.MapOf(s.ENDPOINT),
+        "disabled_services": s.STRS,
+        "config": ENV_MAP,
+        "components": s.ListOf(s.Scalar((str,), s.one_of("ingress", "hpa"))),
+        "host_address": s.HOSTNAME,
+        "hooks": s.Fields({"pre_build": s.ListOf(COMMAND), "post_build": s.ListOf(COMMAND)}),
+        "timeouts": s.Fields(
+            {
+                "rollout": s.Scalar((int,), s.between(1, 86400)),
+                "healthy": s.Scalar((int,), s.between(1, 86400)),
+            }
+        ),
+        "cloud": CLOUD,
+    },
+    frozenset({"project", "namespace", "network", "images", "services", "databases"}),
+)
+
+DEFAULTS: dict[str, Any] = {
+    "kubernetes_version": "1.33.0",
+    "runtime": "compose",
+    "images": {
+        "prefix": "stack",
+        "base": "pull",
+        "base_image": "debian:bookworm-slim",
+        "suite": "bookworm",
+        "uid": 10001,
+    },
+    "minikube": {
+        "profile": "minikube",
+        "driver": "docker",
+        "cpus": 2,
+        "memory": 4096,
+        "disk": "20g",
+        "addons": [],
+        "image_strategy": "docker-env",
+    },
+    "host_address": "host.docker.internal",
+    "timeouts": {"rollout": 180, "healthy": 120},
+}

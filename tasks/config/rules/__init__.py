@@ -1,0 +1,78 @@
+"""The rules a merged configuration must pass before it is built: RULES, in order.
+
+Each file is first checked alone against the declared fields (tasks/config/fields.py:
+types, ranges, patterns of one value). A rule is everything else: what relates two
+values, a file to another, or a file to the disk. The first rule that fails raises its
+ConfigError, so a file with several mistakes shows them one at a time, rules in this order
+and each rule in file order.
+
+How to add a rule:
+1. Write a function `def <what_must_hold>(m: Merged) -> None` in the module of its subject
+   (stack, databases, services, builds, cloud). It reads `m.data` (the merged files, their
+   types already right) and raises `m.error(key_path, problem, fix)`: the error names the
+   file that set the key, the key path and the line, and the fix is a sentence the user
+   can act on.
+2. Add it to RULES below, after the rules whose guarantees it relies on (a rule about the
+   databases a service uses comes after `uses_name_known_databases`).
+3. Add `test_<function name>` to tests/unit/config/rules/test_<module>.py: a file that
+   breaks it, and the exact error (tests/unit/config/test_rules.py fails without it).
+Rules across environment files (two environments sharing one cluster) are in
+tasks/config/cloudcheck.py: they need every environment at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tasks.config.merged import Merged
+from tasks.config.rules import builds, cloud, databases, services, stack
+
+Rule = Callable[[Merged], None]
+
+RULES: tuple[Rule, ...] = (
+    stack.required_keys_are_set,
+    databases.placement_names_known_databases,
+    databases.endpoints_name_known_databases,
+    databases.every_database_has_a_placement,
+    databases.only_databases_with_a_cluster_block_run_in_a_cluster,
+    databases.a_cluster_placement_needs_kubernetes,
+    databases.an_external_database_has_an_endpoint,
+    databases.secret_env_names_declared_secrets,
+    services.disabled_services_are_known,
+    services.uses_name_known_databases,
+    services.used_databases_are_not_disabled,
+    services.deployments_have_a_health_check,
+    services.jobs_have_no_health_check,
+    services.health_checks_have_the_keys_of_their_kind,
+    builds.every_service_has_a_build_spec,
+    builds.build_args_are_not_the_tools,
+    builds.copying_from_the_builder_needs_a_builder,
+    services.service_names_are_not_the_tools_images,
+    services.a_name_is_a_service_or_a_database,
+    stack.lists_have_no_repeats,
+    databases.only_external_databases_have_an_endpoint,
+    stack.secrets_are_never_plain_values,
+    services.uses_and_optional_uses_are_disjoint,
+    services.ports_are_unique_per_service,
+    services.host_ports_are_published_once,
+    services.requests_are_at_most_limits,
+    databases.databases_that_may_run_in_a_cluster_have_a_data_dir,
+    cloud.node_count_is_ordered,
+    cloud.cloud_databases_are_the_stacks,
+    cloud.cloud_database_settings_are_its_modules,
+    cloud.cloud_databases_have_their_modules_required_settings,
+    cloud.cloud_databases_are_placed_external,
+    cloud.a_module_makes_one_database,
+    cloud.cloud_database_names_fit_their_module,
+    cloud.redis_cloud_deploys_outside_the_vpc,
+    services.compose_runs_one_container_per_published_port,
+    builds.build_inputs_exist,
+    cloud.cluster_version_is_kubernetes_version,
+    cloud.a_public_endpoint_names_who_may_reach_it,
+)
+
+
+def check(m: Merged) -> None:
+    """Raise the first rule's ConfigError; return when every rule holds."""
+    for rule in RULES:
+        rule(m)

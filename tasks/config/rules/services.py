@@ -1,0 +1,221 @@
+"""Rules about the services: what they use, their health checks, names, ports and resources."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tasks.config import schema as s
+from tasks.config.fields import HEALTH_KEYS
+from tasks.config.merged import Merged
+from tasks.config.yamlpos import KeyPath, dotted
+
+
+def disabled_services_are_known(m: Merged) -> None:
+    for i, name in enumerate(m.data.get("disabled_services", [])):
+        if name not in m.data["services"]:
+            raise m.error(
+                ("disabled_services", i),
+                f"unknown service {name!r}",
+                s.did_you_mean(name, m.data["services"]),
+            )
+
+
+def uses_name_known_databases(m: Merged) -> None:
+    """Of every service, the disabled ones too: a typo is a typo wherever it is."""
+    databases = m.data["databases"]
+    for name, raw in m.data["services"].items():
+        for key in ("uses", "optional_uses"):
+            for i, db in enumerate(raw.get(key, [])):
+                if db not in databases:
+                    raise m.error(
+                        ("services", name, key, i), f"unknown database {db!r}", s.did_you_mean(db, databases)
+                    )
+
+
+def used_databases_are_not_disabled(m: Merged) -> None:
+    for name in m.enabled():
+        off = [db for db in m.data["services"][name].get("uses", []) if m.placement(db) == "disabled"]
+        if off:
+            raise m.error(
+                ("disabled_services",),
+                f"service {name!r} needs {', '.join(off)}, which is disabled here",
+                f"add {name} to disabled_services, or place {', '.join(off)}",
+            )
+
+
+def deployments_have_a_health_check(m: Merged) -> None:
+    for name in m.enabled():
+        raw = m.data["services"][name]
+        if raw.get("kind", "deployment") == "deployment" and "health" not in raw:
+            raise m.error(
+                ("services", name),
+                f"deployment {name!r} has no health check",
+                "add `health: {kind: http, port: N, path: /healthz}` (or kind tcp or exec; "
+                "used for probes and healthchecks)",
+            )
+
+
+def jobs_have_no_health_check(m: Merged) -> None:
+    for name in m.enabled():
+        raw = m.data["services"][name]
+        if raw.get("kind", "deployment") == "job" and "health" in raw:
+            raise m.error(
+                ("services", name, "health"),
+                f"job {name!r} has a health check",
+                "remove it: a job runs once, and its exit code says whether it worked",
+            )
+
+
+def health_checks_have_the_keys_of_their_kind(m: Merged) -> None:
+    """Exactly the keys the kind uses (no kind: http, the form `{port, path}` every stack
+    wrote before kinds existed), and an exec check runs something."""
+    examples = {"port": "port: 8080", "path": "path: /healthz", "command": "command: [my-check]"}
+    for name in m.enabled():
+        raw = m.data["services"][name].get("health")
+        if raw is None:
+            continue
+        kind = raw.get("kind", "http")
+        at = ("services", name, "health")
+        for key in HEALTH_KEYS[kind]:
+            if key not in raw:
+                raise m.error(
+                    at, f"a health check of kind {kind} needs {key!r}", f"add `{examples[key]}` under health"
+                )
+        for key in raw:
+            if key != "kind" and key not in HEALTH_KEYS[kind]:
+                raise m.error(
+                    at + (key,),
+                    f"{key!r} is not used by a health check of kind {kind}",
+                    "remove it, or set the kind that uses it "
+                    f"({', '.join(k for k, keys in HEALTH_KEYS.items() if key in keys)})",
+                )
+        if kind == "exec" and not raw["command"]:
+            raise m.error(
+                at + ("command",),
+                "the health command is empty",
+                "write the program and its arguments, e.g. [my-check, --quiet]",
+            )
+
+
+def service_names_are_not_the_tools_images(m: Merged) -> None:
+    for name in m.data["services"]:
+        if name in ("base", "builder"):
+            raise m.error(
+                ("services", name),
+                f"{name!r} is the name of the tool's own {name} image",
+                "rename the service: its image would overwrite that one's record",
+            )
+
+
+def a_name_is_a_service_or_a_database(m: Merged) -> None:
+    for name in m.data["services"]:
+        if name in m.data["databases"]:
+            raise m.error(
+                ("services", name),
+                f"{name!r} names both a service and a database",
+                "rename one: each becomes a container, a Kubernetes object and a host name",
+            )
+
+
+def uses_and_optional_uses_are_disjoint(m: Merged) -> None:
+    for name in m.enabled():
+        raw = m.data["services"][name]
+        for i, db in enumerate(raw.get("optional_uses", [])):
+            if db in raw.get("uses", []):
+                raise m.error(
+                    ("services", name, "optional_uses", i),
+                    f"{db!r} is in both uses and optional_uses",
+                    "keep it in one of the two",
+                )
+
+
+def ports_are_unique_per_service(m: Merged) -> None:
+    for name in m.enabled():
+        seen_ports: dict[int, int] = {}
+        seen_names: dict[str, int] = {}
+        for i, p in enumerate(m.data["services"][name].get("ports", [])):
+            at = ("services", name, "ports", i)
+            if p["port"] in seen_ports:
+                raise m.error(
+                    at + ("port",),
+                    f"port {p['port']} is listed twice (also ports[{seen_ports[p['port']]}])",
+                    "remove the duplicate entry",
+                )
+            if p["name"] in seen_names:
+                raise m.error(
+                    at + ("name",),
+                    f"port name {p['name']!r} is used twice (also ports[{seen_names[p['name']]}])",
+                    "give each port its own name",
+                )
+            seen_ports[p["port"]], seen_names[p["name"]] = i, i
+
+
+def host_ports_are_published_once(m: Merged) -> None:
+    """By the services, and by the databases Compose runs on the host here."""
+    published: list[tuple[int, KeyPath]] = [
+        (p["publish"], ("services", name, "ports", i, "publish"))
+        for name in m.enabled()
+        for i, p in enumerate(m.data["services"][name].get("ports", []))
+        if p.get("publish")
+    ]
+    published += [
+        (raw["publish"], ("databases", name, "publish"))
+        for name, raw in m.data["databases"].items()
+        if m.placement(name) == "compose" and raw.get("publish")
+    ]
+    owners: dict[int, str] = {}
+    for port, path in published:
+        if port in owners:
+            raise m.error(
+                path,
+                f"host port {port} is already published by {owners[port]}",
+                "give each published port its own number",
+            )
+        owners[port] = dotted(path)
+
+
+def cpu_millis(value: str) -> Decimal:
+    return Decimal(value[:-1]) if value.endswith("m") else Decimal(value) * 1000
+
+
+_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+
+
+def memory_bytes(value: str) -> int:
+    # No unit ends with another ("Mi" and "M"), so the order they are tried in is irrelevant.
+    for suffix, factor in _UNITS.items():
+        if value.endswith(suffix):
+            return int(value[: -len(suffix)]) * factor
+    return int(value)
+
+
+def requests_are_at_most_limits(m: Merged) -> None:
+    for name in m.enabled():
+        resources = m.data["services"][name]["resources"]
+        for res, measure in (("cpu", cpu_millis), ("memory", memory_bytes)):
+            req, lim = str(resources["requests"][res]), str(resources["limits"][res])
+            if measure(req) > measure(lim):
+                raise m.error(
+                    ("services", name, "resources", "requests", res),
+                    f"the {res} request {req} is above the limit {lim}",
+                    f"lower requests.{res} or raise limits.{res}",
+                )
+
+
+def compose_runs_one_container_per_published_port(m: Merged) -> None:
+    """Compose runs `replicas` containers of a service, but a host port can be bound by one
+    container only: the second would fail at `compose up` with "port is already allocated"."""
+    if m.alone or m.data["runtime"] != "compose":
+        return
+    for name in m.enabled():
+        raw = m.data["services"][name]
+        published = [p["publish"] for p in raw.get("ports", []) if p.get("publish")]
+        replicas = raw.get("replicas", 1)
+        if replicas > 1 and published:
+            raise m.error(
+                ("services", name, "replicas"),
+                f"{name} publishes host port {published[0]}, so Compose can run only one "
+                f"container of it, not {replicas}",
+                "set `replicas: 1` in this environment, or remove `publish` from its ports "
+                "(other services still reach it on the Compose network)",
+            )
