@@ -15,7 +15,7 @@ from tasks.errors import ConfigError
 from tasks.families import cloud as cloud_tasks
 from tasks.render import files as render
 from tasks.store import images
-from tests.test_config import edit, error, line_of
+from testing.configs import edit, error, line_of
 
 
 def test_cluster_version_must_match_kubernetes_version(project: Path) -> None:

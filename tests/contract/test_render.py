@@ -1,16 +1,14 @@
-"""Issue 15, "Config": the listed mistakes that the bad-input corpus (tests/test_bad_inputs.py)
-does not already cover, end to end through `doit`."""
+"""`doit render` in a project copy: what an edited stack renders to, end to end."""
 
 from __future__ import annotations
 
-import stat
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from tasks.programs import tools
-from tests.fixtures import run_doit
+from testing.project import run_doit
 
 
 def _built(project: Path, env: str) -> list[dict[str, Any]]:
@@ -48,27 +46,3 @@ def test_replicas_zero_in_the_stack_leaves_no_autoscaler_in_the_component(projec
     assert result.code == 0, result.out
     hpas = [d for d in yaml.safe_load_all((project / "k8s/components/hpa/hpa.yaml").read_text()) if d]
     assert len(hpas) == 2 and all(d["spec"]["minReplicas"] >= 1 for d in hpas)
-
-
-def test_a_new_secret_is_added_to_an_existing_env_file(project: Path) -> None:
-    env_file = project / "compose/local/.env"
-    env_file.write_text("RABBITMQ_PASSWORD=kept-value\n")
-    env_file.chmod(stat.S_IRUSR | stat.S_IWUSR)
-    stack = project / "environments/stack.yaml"
-    text = stack.read_text()
-    assert "  - RABBITMQ_PASSWORD\n" in text
-    stack.write_text(
-        text.replace("  - RABBITMQ_PASSWORD\n", "  - RABBITMQ_PASSWORD\n  - API_SIGNING_KEY\n", 1)
-    )
-    result = run_doit(project, "_compose_env", "env=local")
-    assert result.code == 0, result.out
-    lines = env_file.read_text().splitlines()
-    assert lines[0] == "RABBITMQ_PASSWORD=kept-value"  # existing values are kept
-    added = [line for line in lines if line.startswith("API_SIGNING_KEY=")]
-    assert len(added) == 1 and len(added[0]) > len("API_SIGNING_KEY=") + 16
-    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
-    # Complete now: the next run leaves the file alone.
-    before = env_file.read_bytes()
-    again = run_doit(project, "_compose_env", "env=local")
-    assert again.code == 0 and "_compose_env" not in again.executed()
-    assert env_file.read_bytes() == before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -129,14 +130,29 @@ def test_what_is_not_a_file_is_refused(tmp_path: Path) -> None:
         yamlpos.load_yaml(tmp_path / "file" / "below.yaml", "environments/below.yaml")
 
 
-def test_a_fifo_is_refused_without_hanging(tmp_path: Path) -> None:
+def _stat_says(monkeypatch: pytest.MonkeyPatch, path: Path, size: int) -> None:
+    """The path's stat reports a small regular file: what it was a moment before it changed."""
+    real = os.stat
+
+    def stale(target: object, *args: object, **kw: object) -> os.stat_result:
+        st = real(target, *args, **kw)  # type: ignore[arg-type]
+        if str(target) != str(path):
+            return st
+        # A unique mtime: never the cached parse of an earlier call.
+        return os.stat_result((stat.S_IFREG | 0o644, *st[1:6], size, st[7], id(target), st[9]))
+
+    monkeypatch.setattr(os, "stat", stale)
+
+
+def test_a_fifo_is_refused_without_hanging(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fifo = tmp_path / "x.yaml"
     os.mkfifo(fifo)
     with pytest.raises(ConfigError, match="is not a regular file"):
         yamlpos.load_yaml(fifo, "environments/x.yaml")
     # Swapped for a FIFO after the stat: the open does not block and the check is made again.
+    _stat_says(monkeypatch, fifo, 10)
     with pytest.raises(ConfigError, match="is not a regular file"):
-        yamlpos._read(fifo, "environments/x.yaml")
+        yamlpos.load_yaml(fifo, "environments/x.yaml")
 
 
 def test_a_file_that_grew_after_its_stat_is_still_limited(
@@ -144,6 +160,7 @@ def test_a_file_that_grew_after_its_stat_is_still_limited(
 ) -> None:
     path = tmp_path / "x.yaml"
     path.write_text("#" * (yamlpos.MAX_BYTES + 10))
+    _stat_says(monkeypatch, path, 10)
     real = os.fstat
 
     def stale(fd: int) -> os.stat_result:
@@ -152,4 +169,4 @@ def test_a_file_that_grew_after_its_stat_is_still_limited(
 
     monkeypatch.setattr(os, "fstat", stale)
     with pytest.raises(ConfigError, match=f"is {yamlpos.MAX_BYTES + 1} bytes"):
-        yamlpos._read(path, "environments/x.yaml")
+        yamlpos.load_yaml(path, "environments/x.yaml")

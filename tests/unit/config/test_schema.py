@@ -1,7 +1,5 @@
-"""The declarative schema's checks, at their edges (found unguarded by bench/mutation.py schema).
-
-Each check is called directly and through `validate` on a real YAML file, so both the verdict
-and the error's file, key path and line are pinned.
+"""The declarative schema (tasks/config/schema.py): each check at its edges, and `validate`
+on a real YAML file, so both the verdict and the error's file, key path and line are pinned.
 """
 
 from __future__ import annotations
@@ -37,10 +35,26 @@ def test_safe_text_limits() -> None:
     assert schema.safe_text("a\nb") is not None and schema.safe_text("a\tb") is not None
 
 
-def test_at_most_and_between_include_their_bounds() -> None:
-    assert schema.at_most(3)(3) is None and schema.at_most(3)(4) == ("4 is more than 3", "use 3 or less")
+def test_at_least_and_between_include_their_bounds() -> None:
+    assert schema.at_least(3)(3) is None and schema.at_least(3)(2) == ("2 is less than 3", "use 3 or more")
     check = schema.between(2, 5)
     assert [check(v) is None for v in (1, 2, 5, 6)] == [False, True, True, False]
+
+
+def test_env_var_is_a_shell_variable_name() -> None:
+    assert schema.env_var("_A1") is None and schema.env_var("LOG_LEVEL") is None
+    assert schema.env_var("bad-name") == (
+        "'bad-name' is not a valid environment variable name",
+        "use letters, digits and '_'",
+    )
+    assert schema.env_var("1A") is not None and schema.env_var(5) is not None
+
+
+def test_did_you_mean_names_the_closest_and_all_choices() -> None:
+    assert schema.did_you_mean("replcas", ["replicas", "ports"]) == (
+        "did you mean 'replicas'? (allowed: ports, replicas)"
+    )
+    assert schema.did_you_mean("zzz", ["b", "a"]) == "allowed: a, b"
 
 
 def test_cidr_must_be_an_ipv4_network() -> None:

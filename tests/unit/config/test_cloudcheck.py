@@ -1,5 +1,4 @@
-"""Two cloud environments never share one cluster (tasks/config/cloudcheck.py): edges
-bench/mutation.py found unguarded."""
+"""Two cloud environments never share one cluster (tasks/config/cloudcheck.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ import pytest
 from tasks.config import cloudcheck
 from tasks.errors import ConfigError, StackError
 from tasks.model import Config
-from tests.test_mut_model import config
+from testing.configs import cloud, config
 
 
 def cloud_env(root: Path, env: str, cluster: str, region: str = "us-west-2") -> Config:
@@ -19,7 +18,7 @@ def cloud_env(root: Path, env: str, cluster: str, region: str = "us-west-2") -> 
     (folder / f"{env}.yaml").write_text(
         f"# {env}\nruntime: kubernetes\ncloud:\n  region: {region}\n  cluster_name: {cluster}\n"
     )
-    return config(env, [], [], runtime="kubernetes", cloud={"region": region, "cluster_name": cluster})
+    return config(env, [], [], runtime="kubernetes", cloud=cloud(cluster, region))
 
 
 def clash(root: Path, wanted: list[str], loaded: dict[str, Config | StackError]) -> ConfigError:

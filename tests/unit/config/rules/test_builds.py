@@ -1,0 +1,117 @@
+"""Rules about image builds (tasks/config/rules/builds.py), on a small made-up project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tasks.config.rules import builds as rules
+from testing.configs import LOCAL, broken, load, read, small_project, stack
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return small_project(tmp_path)
+
+
+def test_every_service_has_a_build_spec(root: Path) -> None:
+    data = stack()
+    del data["images"]["service_build"]
+    err = broken(rules.every_service_has_a_build_spec, root, data)
+    assert (err.keypath, err.problem) == ("services.web", "service 'web' has no build spec")
+    assert err.fix == (
+        "add `build: {context: <folder>, dockerfile: <file>}` under it, or a default "
+        "`images.service_build:` for every service"
+    )
+    data["services"]["web"]["build"] = {"context": "app"}
+    assert broken(rules.every_service_has_a_build_spec, root, data).keypath == "services.migrate"
+    rules.every_service_has_a_build_spec(read(root, data, {**LOCAL, "disabled_services": ["migrate"]}))
+
+
+@pytest.mark.parametrize("arg", ["BASE_IMAGE", "UID", "SERVICE", "BUILDER_IMAGE"])
+def test_build_args_are_not_the_tools(root: Path, arg: str) -> None:
+    data = stack()
+    data["images"]["service_build"]["args"] = {"OK": "1", arg: "x"}
+    err = broken(rules.build_args_are_not_the_tools, root, data)
+    assert (err.keypath, err.problem) == (
+        f"images.service_build.args.{arg}",
+        f"build arg {arg} is passed by the tool itself",
+    )
+    assert err.fix == (
+        "remove it here (BASE_IMAGE: images.base_image, UID: images.uid, SERVICE: the "
+        "service name, BUILDER_IMAGE: the builder's image)"
+    )
+    data["images"]["service_build"]["args"] = {"OK": "1"}
+    assert load(root, data).services["web"].build.args == {"OK": "1"}
+    # The builder's own args, and a service's own build, are held to it too.
+    data["images"]["builder"] = {"context": "app", "args": {arg: "x"}}
+    assert broken(rules.build_args_are_not_the_tools, root, data).keypath == f"images.builder.args.{arg}"
+    del data["images"]["builder"]
+    data["services"]["web"]["build"] = {"context": "app", "args": {arg: "x"}}
+    assert broken(rules.build_args_are_not_the_tools, root, data).keypath == f"services.web.build.args.{arg}"
+
+
+def test_copying_from_the_builder_needs_a_builder(root: Path) -> None:
+    data = stack()
+    data["images"]["service_build"]["builder"] = True
+    err = broken(rules.copying_from_the_builder_needs_a_builder, root, data)
+    assert (err.keypath, err.problem, err.fix) == (
+        "images.service_build.builder",
+        "service 'web' copies from the builder, but there is no builder",
+        "add `images.builder: {context: ..., dockerfile: ...}`, or set `builder: false`",
+    )
+    data["images"]["builder"] = {"context": "app"}
+    rules.copying_from_the_builder_needs_a_builder(read(root, data))
+
+
+def test_build_inputs_exist(root: Path) -> None:
+    data = stack()
+    data["images"]["service_build"] = {"context": "nowhere"}
+    err = broken(rules.build_inputs_exist, root, data)
+    assert (err.keypath, err.problem, err.fix) == (
+        "images.service_build.context",
+        "nowhere is not a folder in the project",
+        "fix the path (relative to the project root) or create it",
+    )
+    (root / "app" / "Dockerfile").unlink()
+    err = broken(rules.build_inputs_exist, root, stack())
+    assert (err.keypath, err.problem) == (
+        "images.service_build.context",
+        "app/Dockerfile is not a file in the project",
+    )
+    data = stack()
+    data["images"]["service_build"]["dockerfile"] = "app"
+    err = broken(rules.build_inputs_exist, root, data)
+    assert (err.keypath, err.problem) == (
+        "images.service_build.dockerfile",
+        "app is not a file in the project",
+    )
+
+
+def test_the_builder_build_inputs_must_exist(root: Path) -> None:
+    data = stack()
+    data["images"]["builder"] = {"context": "app", "dockerfile": "app/Dockerfile.builder"}
+    err = broken(rules.build_inputs_exist, root, data)
+    assert (err.keypath, err.problem) == (
+        "images.builder.dockerfile",
+        "app/Dockerfile.builder is not a file in the project",
+    )
+
+
+def test_a_database_we_build_needs_its_dockerfile_unless_disabled(root: Path) -> None:
+    data = stack()
+    data["databases"]["pg"]["build"] = "docker/pg"
+    err = broken(rules.build_inputs_exist, root, data)
+    assert (err.keypath, err.problem) == ("databases.pg.build", "docker/pg is not a folder in the project")
+    (root / "docker" / "pg").mkdir(parents=True)
+    err = broken(rules.build_inputs_exist, root, data)
+    assert (err.keypath, err.problem) == (
+        "databases.pg.build",
+        "docker/pg/Dockerfile is not a file in the project",
+    )
+    assert load(
+        root, data, {**LOCAL, "placement": {"pg": "disabled"}, "disabled_services": ["web", "migrate"]}
+    )
+    (root / "docker" / "pg" / "Dockerfile").write_text("FROM scratch\n")
+    assert load(root, data).databases["pg"].build == "docker/pg"

@@ -1,0 +1,79 @@
+"""Rules over the whole merged file (tasks/config/rules/stack.py), on a small made-up project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tasks.config.rules import stack as rules
+from testing.configs import LOCAL, RESOURCES, broken, read, small_project, stack
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return small_project(tmp_path)
+
+
+def test_required_keys_are_set(root: Path) -> None:
+    # An environment file may add a service: what it requires is checked on the merged result.
+    err = broken(
+        rules.required_keys_are_set,
+        root,
+        None,
+        {**LOCAL, "services": {"api": {"kind": "job", "resources": RESOURCES}}},
+    )
+    assert (err.file, err.keypath, err.line) == ("environments/test.yaml", "services.api", 5)
+    assert err.problem == "missing required key 'command'" and err.fix == "add `command:` under services.api"
+    rules.required_keys_are_set(read(root, None, LOCAL))
+
+
+@pytest.mark.parametrize(
+    "key, value, keypath, twice",
+    [
+        ("secrets", ["PG_PASSWORD", "PG_PASSWORD"], "secrets[1]", "PG_PASSWORD"),
+        ("components", ["hpa", "ingress", "hpa"], "components[2]", "hpa"),
+        ("minikube", {"addons": ["a", "a"]}, "minikube.addons[1]", "a"),
+    ],
+)
+def test_lists_have_no_repeats(root: Path, key: str, value: Any, keypath: str, twice: str) -> None:
+    data = stack()
+    data[key] = value
+    err = broken(rules.lists_have_no_repeats, root, data)
+    assert (err.keypath, err.problem, err.fix) == (
+        keypath,
+        f"{twice!r} is listed twice",
+        "remove the duplicate",
+    )
+
+
+def test_disabled_services_and_uses_have_no_repeats(root: Path) -> None:
+    err = broken(
+        rules.lists_have_no_repeats, root, None, {**LOCAL, "disabled_services": ["migrate", "migrate"]}
+    )
+    assert (err.keypath, err.problem) == ("disabled_services[1]", "'migrate' is listed twice")
+    data = stack()
+    data["services"]["web"]["uses"] = ["pg", "pg"]
+    assert broken(rules.lists_have_no_repeats, root, data).keypath == "services.web.uses[1]"
+    data["services"]["web"]["uses"] = ["pg"]
+    data["services"]["web"]["optional_uses"] = ["pg", "pg"]
+    assert broken(rules.lists_have_no_repeats, root, data).keypath == "services.web.optional_uses[1]"
+    rules.lists_have_no_repeats(read(root, data, {**LOCAL, "disabled_services": ["web"]}))
+
+
+@pytest.mark.parametrize("where", ["config", "env"])
+def test_secrets_are_never_plain_values(root: Path, where: str) -> None:
+    data = stack()
+    if where == "config":
+        data["config"] = {"A": "1", "PG_PASSWORD": "x"}
+        keypath = "config.PG_PASSWORD"
+    else:
+        data["services"]["migrate"]["env"] = {"A": "1", "PG_PASSWORD": "x"}
+        keypath = "services.migrate.env.PG_PASSWORD"
+    err = broken(rules.secrets_are_never_plain_values, root, data)
+    assert (err.keypath, err.problem, err.fix) == (
+        keypath,
+        "PG_PASSWORD is a secret: this value would be written in plain text",
+        "remove it here; set PG_PASSWORD in compose/<env>/.env or the Kubernetes Secret",
+    )

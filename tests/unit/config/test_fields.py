@@ -1,0 +1,183 @@
+"""The declared fields (tasks/config/fields.py): each value is checked alone, in the file
+and at the line that wrote it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tasks.config import fields
+from testing.configs import cloud_env, edit, error, line_of, load, refused, small_project, stack
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return small_project(tmp_path)
+
+
+# --- on the shipped stack --------------------------------------------------------------------
+
+
+def test_an_unknown_key_suggests_the_right_one(project: Path) -> None:
+    edit(project, "stack.yaml", "    replicas: 1\n", "    replcas: 1\n")
+    err = error(project, None)
+    assert err.keypath == "services.engine.replcas"
+    assert err.line == line_of(project, "stack.yaml", "replcas")
+    assert "unknown key 'replcas'" in str(err)
+    assert "did you mean 'replicas'?" in str(err)
+
+
+def test_a_service_name_is_a_dns_label(project: Path) -> None:
+    edit(project, "stack.yaml", "  session-agent:\n", "  Session_Agent:\n")
+    err = error(project, None)
+    assert err.keypath == "services.Session_Agent"
+    assert "'Session_Agent' is not a valid DNS-1123 label" in str(err)
+
+
+def test_a_port_is_in_range(project: Path) -> None:
+    edit(
+        project,
+        "stack.yaml",
+        "{name: http, port: 3000, publish: 3000}",
+        "{name: http, port: 70000, publish: 3000}",
+    )
+    err = error(project, None)
+    assert err.keypath == "services.session-agent.ports[0].port"
+    assert "port 70000 is out of range" in str(err) and "between 1 and 65535" in str(err)
+
+
+def test_a_resource_quantity_is_kubernetes_one(project: Path) -> None:
+    edit(project, "stack.yaml", "limits: {cpu: 500m, memory: 256Mi}", "limits: {cpu: 500m, memory: 256MB}")
+    err = error(project, None)
+    assert err.keypath == "services.engine.resources.limits.memory"
+    assert "'256MB' is not a valid resource quantity" in str(err)
+
+
+# --- ranges ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "key, value, problem",
+    [
+        ("config", {"bad-name": "x"}, "'bad-name' is not a valid environment variable name"),
+        ("minikube", {"memory": 1023}, "1023 is less than 1024"),
+        (
+            "images",
+            {"prefix": "acme", "service_build": {"context": "app"}, "uid": 2**31},
+            "between 1 and 2147483647",
+        ),
+    ],
+)
+def test_values_out_of_their_range(root: Path, key: str, value: Any, problem: str) -> None:
+    data = stack()
+    data[key] = value
+    assert problem in refused(root, data).problem
+
+
+def test_values_at_the_edge_of_their_range(root: Path) -> None:
+    data = stack()
+    data["minikube"] = {"memory": 1024}
+    data["images"]["uid"] = 2**31 - 1
+    data["databases"]["pg"]["cluster"] = {"uid": 1}
+    data["config"] = {"_A1": "x"}
+    cfg = load(root, data)
+    assert cfg.minikube.memory == 1024 and cfg.images.uid == 2**31 - 1
+    data["databases"]["pg"]["cluster"] = {"uid": 0}
+    err = refused(root, data)
+    assert (err.keypath, err.problem, err.fix) == (
+        "databases.pg.cluster.uid",
+        "0 is less than 1",
+        "use 1 or more",
+    )
+
+
+# --- the cloud block ----------------------------------------------------------------------
+
+
+def test_a_public_cidr_is_a_real_block_never_the_whole_internet() -> None:
+    assert fields.public_cidr("203.0.113.0/24") is None and fields.public_cidr("10.0.0.0/8") is None
+    assert fields.public_cidr("0.0.0.0/0") == (
+        "'0.0.0.0/0' opens the Kubernetes API to the whole internet",
+        "list the CIDR blocks of your office, VPN or CI egress instead",
+    )
+    assert fields.public_cidr("10.0.0.300/8") == (
+        "'10.0.0.300/8' is not an IPv4 CIDR block",
+        "write it like '203.0.113.0/24'",
+    )
+
+
+def test_an_access_entry_is_an_iam_arn() -> None:
+    assert fields.iam_arn("arn:aws:iam::123456789012:role/Admin") is None
+    assert fields.iam_arn("arn:aws:sts::123456789012:assumed-role/a/b") is None
+    assert fields.iam_arn("arn:aws:iam::12345:role/x") == (
+        "'arn:aws:iam::12345:role/x' is not an IAM role or user ARN",
+        "write it like 'arn:aws:iam::123456789012:role/Admin'",
+    )
+
+
+def test_a_redis_cloud_block_is_a_slash_24() -> None:
+    assert fields.slash24("192.168.10.0/24") is None
+    assert fields.slash24("10.1.0.0/16") == (
+        "'10.1.0.0/16' is not a /24 block",
+        "write it like 192.168.10.0/24",
+    )
+    bad = fields.slash24("10.1.0/24")
+    assert bad is not None and "is not a valid IPv4 CIDR block" in bad[0]
+
+
+def test_a_cluster_version_is_a_kubernetes_minor() -> None:
+    assert fields.k8s_minor("1.33") is None
+    assert fields.k8s_minor("1.33.0") == (
+        "'1.33.0' is not a Kubernetes minor version",
+        "write it like '1.33' (quoted)",
+    )
+
+
+@pytest.mark.parametrize(
+    "cloud, keypath, problem",
+    [
+        (
+            {"endpoint_public_cidrs": ["0.0.0.0/0"]},
+            "cloud.endpoint_public_cidrs[0]",
+            "'0.0.0.0/0' opens the Kubernetes API to the whole internet",
+        ),
+        (
+            {"endpoint_public_cidrs": ["10.0.0.300/8"]},
+            "cloud.endpoint_public_cidrs[0]",
+            "'10.0.0.300/8' is not an IPv4 CIDR block",
+        ),
+        (
+            {"cluster_version": "1.33.0"},
+            "cloud.cluster_version",
+            "'1.33.0' is not a Kubernetes minor version",
+        ),
+        (
+            {"access": {"admins": ["arn:aws:iam::12345:role/x"]}},
+            "cloud.access.admins[0]",
+            "'arn:aws:iam::12345:role/x' is not an IAM role or user ARN",
+        ),
+        (
+            {"databases": {"pg": {"module": "redis-cloud", "deployment_cidr": "10.1.0.0/16"}}},
+            "cloud.databases.pg.deployment_cidr",
+            "'10.1.0.0/16' is not a /24 block",
+        ),
+        (
+            {"databases": {"pg": {"module": "redis-cloud", "deployment_cidr": "10.1.0/24"}}},
+            "cloud.databases.pg.deployment_cidr",
+            "is not a valid IPv4 CIDR block",
+        ),
+        (
+            {"mongodb_instance_size": "M10"},
+            "cloud.mongodb_instance_size",
+            "'mongodb_instance_size' is no longer a key here",
+        ),
+    ],
+)
+def test_cloud_values_are_checked_where_they_are_written(
+    root: Path, cloud: dict[str, Any], keypath: str, problem: str
+) -> None:
+    err = refused(root, None, cloud_env(**cloud))
+    assert (err.file, err.keypath) == ("environments/test.yaml", keypath)
+    assert problem in err.problem

@@ -1,0 +1,189 @@
+"""Loading (tasks/config/load.py): which environments exist, each file checked alone, the
+merge, the cache, and the whole load of the shipped environments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tasks.config import load as config
+from tasks.errors import ConfigError, StackError
+from tasks.model import STACK
+from testing.configs import LOCAL, edit, error, line_of, load, read, refused, small_project, stack, write
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return small_project(tmp_path)
+
+
+# --- the shipped environments ----------------------------------------------------------------
+
+
+def test_every_shipped_environment_loads(project: Path) -> None:
+    names = config.environments(project)
+    assert names == ["dev", "local", "minikube", "offline", "prod", "staging", "test"]
+    for name in names:
+        assert config.load(name, project).env == name
+    assert config.load_stack(project).env == STACK
+
+
+def test_environment_files_only_hold_differences(project: Path) -> None:
+    prod = config.load("prod", project)
+    assert prod.services["engine"].replicas == 3
+    assert prod.services["engine"].command == config.load_stack(project).services["engine"].command
+
+
+def test_minikube_points_databases_at_the_host(project: Path) -> None:
+    cfg = config.load("minikube", project)
+    assert cfg.databases["mongodb"].endpoint == "host.minikube.internal:27017"
+    assert cfg.databases["redis"].endpoint == "host.minikube.internal:6379"
+    assert cfg.databases["rabbitmq"].endpoint == "rabbitmq:5672"
+
+
+def test_a_mistake_in_a_shipped_file_names_its_line(project: Path) -> None:
+    edit(project, "prod.yaml", "engine: {replicas: 3}", 'engine: {replicas: "three"}')
+    assert str(error(project, "prod")) == (
+        f"==> File environments/prod.yaml, line {line_of(project, 'prod.yaml', 'three')}\n"
+        "==> At services.engine.replicas\n"
+        "=====> expected int, got str ('three')\n"
+        "Fix: write a whole number (e.g. 3)"
+    )
+
+
+def test_malformed_yaml_is_reported_through_load(project: Path) -> None:
+    (project / "environments" / "dev.yaml").write_text("runtime: kubernetes\nplacement: [unclosed\n")
+    err = error(project, "dev")
+    assert (err.file, err.line) == ("environments/dev.yaml", 3)
+    assert "malformed YAML" in str(err)
+
+
+# --- environment names -----------------------------------------------------------------------
+
+
+def test_environments_are_the_visible_yaml_files_beside_the_stack(root: Path) -> None:
+    for name in ("b.yaml", "a.yaml", ".#a.yaml", "notes.txt"):
+        (root / "environments" / name).write_text("runtime: compose\n")
+    assert config.environments(root) == ["a", "b"]
+    assert config.env_file("a", root) == root / "environments" / "a.yaml"
+
+
+def test_unknown_environment_names(root: Path) -> None:
+    write(root, "local.yaml", LOCAL)
+
+    def message(name: str) -> str:
+        with pytest.raises(StackError) as info:
+            config.check_env_name(name, root)
+        assert not isinstance(info.value, ConfigError)
+        return str(info.value)
+
+    config.check_env_name("local", root)
+    assert (
+        message("local.yaml")
+        == "unknown environment 'local.yaml'\nFix: write env=local (the file name without .yaml)"
+    )
+    assert message("local.yml").endswith("write env=local (the file name without .yaml)")
+    assert message("locl") == (
+        "unknown environment 'locl'; known environments: local\n"
+        "Fix: did you mean 'local'? To add one, copy a small file: "
+        "cp environments/local.yaml environments/locl.yaml"
+    )
+    assert message("qa") == (
+        "unknown environment 'qa'; known environments: local\n"
+        "Fix: To add one, copy a small file: cp environments/local.yaml environments/qa.yaml"
+    )
+    how = "use lowercase letters, digits and '-' (an environment is environments/<name>.yaml)"
+    assert message("").endswith(f"Fix: {how}")
+    assert message("Q_A").endswith(f"Fix: {how}")
+    (root / "environments" / "local.yaml").unlink()
+    assert message("qa") == (
+        "unknown environment 'qa'; known environments: (none)\n"
+        "Fix: create environments/qa.yaml (see README, Configuration reference)"
+    )
+
+
+def test_an_unknown_environment_is_refused_by_load_with_the_closest_name(project: Path) -> None:
+    with pytest.raises(StackError) as info:
+        config.load("prd", project)
+    assert "unknown environment 'prd'" in str(info.value)
+    assert "did you mean 'prod'?" in str(info.value)
+
+
+def test_the_stack_file_is_not_an_environment(root: Path) -> None:
+    """`env=stack` names no environment: the stack alone is asked for with load_stack."""
+    with pytest.raises(StackError, match="unknown environment 'stack'"):
+        config.load(STACK, root)
+    assert config.load_stack(root).env == STACK
+
+
+@pytest.mark.parametrize("name, example", [("Dev_1", "dev-1"), ("___", "myenv")])
+def test_an_environment_file_name_must_be_a_dns_label(root: Path, name: str, example: str) -> None:
+    write(root, f"{name}.yaml", LOCAL)
+    with pytest.raises(ConfigError) as info:
+        config.load(name, root)
+    err = info.value
+    assert (err.file, err.keypath, err.line) == (f"environments/{name}.yaml", "(file name)", None)
+    assert err.problem == f"environment name {name!r} is not a valid DNS-1123 label"
+    assert err.fix == (
+        f"rename the file to lowercase letters, digits and '-' (e.g. environments/{example}.yaml)"
+    )
+
+
+# --- reading and merging ---------------------------------------------------------------------
+
+
+def test_the_stack_alone_must_name_what_defaults_would_fill(root: Path) -> None:
+    data = stack()
+    del data["images"]
+    for svc in data["services"].values():
+        svc["build"] = {"context": "app"}
+    err = refused(root, data)
+    assert (err.file, err.keypath) == ("environments/stack.yaml", "")
+    assert err.problem == "missing required key 'images'"
+
+
+def test_an_environment_file_need_not_repeat_what_the_stack_requires(root: Path) -> None:
+    merged = read(root, None, {**LOCAL, "services": {"web": {"replicas": 1}}})
+    assert merged.env == "test" and merged.data["services"]["web"]["command"] == ["serve"]
+    assert [doc.file for doc in merged.docs] == ["environments/stack.yaml", "environments/test.yaml"]
+    assert merged.sources == (root / "environments/stack.yaml", root / "environments/test.yaml")
+    alone = config.read_stack(root)
+    assert alone.env == STACK and alone.sources == (root / "environments/stack.yaml",)
+
+
+def test_the_defaults_fill_what_no_file_says(root: Path) -> None:
+    data = read(root).data
+    assert data["runtime"] == "compose" and data["kubernetes_version"] == "1.33.0"
+    assert data["images"]["prefix"] == "acme" and data["images"]["uid"] == 10001  # merged key by key
+    assert data["timeouts"] == {"rollout": 180, "healthy": 120}
+
+
+def test_environment_files_merge_mappings_and_replace_lists() -> None:
+    assert config.merge({"a": {"x": 1, "y": [1, 2]}, "b": 1}, {"a": {"y": [3]}, "c": 2}) == {
+        "a": {"x": 1, "y": [3]},
+        "b": 1,
+        "c": 2,
+    }
+    assert config.merge({"a": {"x": 1}}, {"a": 5}) == {"a": 5}
+    assert config.merge(None, {"a": 1}) == {"a": 1}
+
+
+def test_an_environment_file_changes_a_service_key_by_key(root: Path) -> None:
+    cfg = load(root, None, {**LOCAL, "services": {"web": {"command": ["run", "fast"], "env": {"B": "2"}}}})
+    web = cfg.services["web"]
+    assert web.command == ("run", "fast") and web.env == {"B": "2"}
+    assert web.health is not None and (web.health.port, web.health.path) == (8080, "/healthz")
+
+
+def test_an_edited_file_is_read_again(root: Path) -> None:
+    assert load(root, None, LOCAL).services["web"].replicas == 1
+    write(root, "test.yaml", {**LOCAL, "services": {"web": {"replicas": 1, "env": {"A": "long enough"}}}})
+    assert config.load("test", root).services["web"].env == {"A": "long enough"}
+
+
+def test_a_loaded_environment_is_kept_until_its_files_change(root: Path) -> None:
+    first = load(root, None, LOCAL)
+    assert config.load("test", root) is first
+    write(root, "test.yaml", {**LOCAL, "config": {"A": "x"}})
+    assert config.load("test", root) is not first

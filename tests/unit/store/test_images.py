@@ -1,0 +1,42 @@
+"""Image state files and references (tasks/store/images.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tasks.store import images, state
+from testing.configs import config, database, service
+
+
+def test_image_state_files() -> None:
+    assert images.state_dir("dev") == state.BUILD / "dev" / "images"
+    assert images.iid_file("dev", "web") == state.BUILD / "dev" / "images" / "web.iid"
+    assert images.ref_file("dev", "web", "minikube") == state.BUILD / "dev" / "minikube" / "web.ref"
+
+
+def test_content_tag_is_the_short_image_id() -> None:
+    assert images.content_tag(" sha256:0123456789abcdef0123\n") == "0123456789ab"
+    assert len(images.content_tag("sha256:" + "f" * 64)) == images.TAG_LENGTH == 12
+
+
+def test_refs_are_read_for_built_images_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    images.state_dir("dev").mkdir(parents=True)
+    images.ref_file("dev", "web").write_text("acme/web:0123\n")
+    assert images.refs("dev", ["web", "worker"]) == {"web": "acme/web:0123"}
+    assert images.refs("dev", ["web"], "minikube") == {}
+
+
+def test_pushed_images_are_services_and_cluster_databases_we_build() -> None:
+    cfg = config(
+        "dev",
+        [service("web")],
+        [database("pg", "cluster", build="docker/pg", image="acme/pg-custom"), database("cache", "cluster")],
+    )
+    assert images.pushed(cfg) == {"web": "acme/web", "pg": "acme/pg-custom"}
+
+
+def test_image_var() -> None:
+    assert images.image_var("session-agent") == "SESSION_AGENT_IMAGE"
