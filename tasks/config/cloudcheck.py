@@ -1,6 +1,6 @@
 """Rules across environment files: two cloud environments never share one cluster.
 
-Each file is valid alone, so the per-file checks (tasks/config/load.py) cannot see this. The
+Each environment is valid alone, so the rules of one environment (tasks/config/rules/) cannot see this. The
 usual way in is copying an environment (`cp environments/dev.yaml environments/qa.yaml`,
 as the unknown-environment hint suggests) and forgetting `cluster_name`: every cloud
 task of the copy would then act on the original's cluster (the kubectl context is the

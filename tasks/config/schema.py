@@ -153,7 +153,6 @@ class Fields:
 Spec = Scalar | ListOf | MapOf | Fields
 
 STR = Scalar((str,))
-INT = Scalar((int,))
 BOOL = Scalar((bool,))
 NAME = Scalar((str,), dns_label)
 PORT = Scalar((int,), port)

@@ -133,6 +133,19 @@ def test_an_environment_file_name_must_be_a_dns_label(root: Path, name: str, exa
 # --- reading and merging ---------------------------------------------------------------------
 
 
+def test_load_refuses_what_a_rule_refuses(root: Path) -> None:
+    data = stack()
+    data["services"]["web"]["uses"] = ["pg", "pgx"]
+    err = refused(root, data)
+    assert (err.file, err.keypath, err.problem) == (
+        "environments/stack.yaml",
+        "services.web.uses[1]",
+        "unknown database 'pgx'",
+    )
+    with pytest.raises(ConfigError, match="'pgx'"):
+        config.load_stack(root)
+
+
 def test_the_stack_alone_must_name_what_defaults_would_fill(root: Path) -> None:
     data = stack()
     del data["images"]

@@ -3,6 +3,7 @@ rules and the build share (placement, enabled services, build specs)."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,11 @@ def test_a_key_no_file_set_is_reported_where_it_would_go(root: Path) -> None:
     err = merged.error(("databases", "pg", "nothing"), "problem")
     assert (err.file, err.keypath, err.line) == ("environments/test.yaml", "databases.pg.nothing", 1)
     assert read(root).error(("nowhere",), "problem").file == "environments/stack.yaml"
+
+
+def test_the_merged_files_cannot_be_changed_by_a_rule(root: Path) -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        read(root).env = "other"  # type: ignore[misc]
 
 
 def test_placement_defaults_to_the_host_for_the_stack_alone_only(root: Path) -> None:

@@ -4,6 +4,7 @@ on a real YAML file, so both the verdict and the error's file, key path and line
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -94,8 +95,10 @@ SPEC = schema.Fields(
         "tags": schema.STRS,
         "env": schema.MapOf(schema.STR, key_check=schema.pattern(r"[A-Z_]+", "variable name", "'LOG_LEVEL'")),
         "nested": schema.Fields({"port": schema.PORT, "path": schema.STR}, required=frozenset({"port"})),
+        "size": schema.typed(r"[0-9]+g", "disk size", "'20g'"),
     },
     required=frozenset({"name"}),
+    moved={"old_name": "nested.path"},
 )
 
 
@@ -112,7 +115,8 @@ def _check(tmp_path: Path, text: str, *, enforce_required: bool = True) -> Confi
 def test_a_valid_document_passes(tmp_path: Path) -> None:
     assert (
         _check(
-            tmp_path, "name: web\nreplicas: 0\ndebug: true\ntags: [a]\nenv: {LOG: x}\nnested: {port: 80}\n"
+            tmp_path,
+            "name: web\nreplicas: 0\ndebug: true\ntags: [a]\nenv: {LOG: x}\nnested: {port: 80}\nsize: 20g\n",
         )
         is None
     )
@@ -133,6 +137,9 @@ def test_a_valid_document_passes(tmp_path: Path) -> None:
         ("name: web\nnested: {path: /x}\n", "nested", 2, "missing required key 'port'"),
         ("replicas: 1\n", "", None, "missing required key 'name'"),
         ('name: "a\\tb"\n', "name", 1, "contains a line break or control character"),
+        ("name: web\nsize: 20\n", "size", 2, "expected str, got int (20)"),
+        ("name: web\nsize: 20G\n", "size", 2, "'20G' is not a valid disk size"),
+        ("name: web\nold_name: x\n", "old_name", 2, "'old_name' is no longer a key here"),
     ],
 )
 def test_each_problem_is_located(
@@ -143,6 +150,17 @@ def test_each_problem_is_located(
     assert err.keypath == keypath and problem in err.problem, (err.keypath, err.problem)
     if line is not None:
         assert err.line == line
+
+
+def test_a_moved_key_says_where_it_lives_now(tmp_path: Path) -> None:
+    err = _check(tmp_path, "name: web\nold_name: x\n")
+    assert err is not None and (err.keypath, err.fix) == ("old_name", "it moved: write nested.path")
+
+
+def test_the_declared_schema_cannot_be_changed_by_a_caller() -> None:
+    for spec in (schema.STR, schema.STRS, SPEC.fields["env"], SPEC):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            spec.check = None  # type: ignore[misc, union-attr]
 
 
 def test_required_keys_are_only_enforced_when_asked(tmp_path: Path) -> None:

@@ -273,6 +273,16 @@ def test_compose_runs_one_container_per_published_port(root: Path) -> None:
         "set `replicas: 1` in this environment, or remove `publish` from its ports "
         "(other services still reach it on the Compose network)"
     )
+    two = broken(
+        rules.compose_runs_one_container_per_published_port,
+        root,
+        None,
+        {**LOCAL, "services": {"web": {"replicas": 2}}},
+    )
+    assert two.problem.endswith("not 2")
+    rules.compose_runs_one_container_per_published_port(
+        read(root, None, {**LOCAL, "services": {"web": {"replicas": 1}}})
+    )
     assert load(root, None, {**KUBE, "services": {"web": {"replicas": 3}}}).services["web"].replicas == 3
     data = stack()
     data["services"]["web"]["replicas"] = 2
