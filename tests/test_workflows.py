@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 import yaml
-
 from tasks.cli.run import resolve, split_argv
+
 from tasks.config import load as config
 from tasks.errors import StackError
 from testing.project import REPO, run_doit

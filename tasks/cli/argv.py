@@ -1,0 +1,144 @@
+"""doit's command-line grammar, read from doit itself: its commands and the options of each.
+
+doit reads `doit [command] [options] [task names] [key=value ...]`. Which words are commands,
+which options take the next word as their value and which are flags, and which commands
+run task actions, all come from doit's own command classes (their `cmd_options` and
+`execute_tasks`, with the loader's options and any command plugin the project's
+pyproject.toml or doit.cfg names), so a doit upgrade cannot leave a copy behind.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from doit.cmd_base import DoitCmdBase, get_loader
+from doit.cmdparse import CmdOption
+from doit.doit_cmd import DoitMain
+
+from tasks.cli.exits import UsageError
+
+RUN = "run"  # doit's command when none is named
+
+
+@dataclass(frozen=True)
+class Command:
+    """One doit command as its command line sees it."""
+
+    name: str
+    executes: bool  # runs task actions (doit's `execute_tasks`): `run`, `strace`
+    valued: frozenset[str]  # spellings of its options that take a value: `-v`, `--verbosity`
+    flags: frozenset[str]  # spellings of its options that take none: `-a`, `--always-execute`
+
+
+@dataclass(frozen=True)
+class Grammar:
+    commands: Mapping[str, Command]
+    # May come before the command's name (`doit -f other.py list`).
+    loader: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Words:
+    """A command line, split the way doit splits it."""
+
+    command: str
+    tasks: list[str]  # the task names (and targets) as typed
+    vars: dict[str, str]  # key=value words
+
+
+def _spellings(options: Iterable[Any]) -> tuple[set[str], set[str]]:
+    """(valued, flags) of doit `CmdOption`s: a bool option is a flag, any other takes a value."""
+    valued: set[str] = set()
+    flags: set[str] = set()
+    for opt in options:
+        names = ([f"-{opt.short}"] if opt.short else []) + ([f"--{opt.long}"] if opt.long else [])
+        (flags if opt.type is bool else valued).update(names)
+        if opt.inverse:
+            flags.add(f"--{opt.inverse}")
+    return valued, flags
+
+
+@functools.cache
+def _grammar(root: Path) -> Grammar:
+    main = DoitMain(config_filenames=[str(root / "pyproject.toml"), str(root / "doit.cfg")])
+    classes = main.get_cmds()
+    loader = get_loader(main.config, None, classes)
+    commands: dict[str, Command] = {}
+    for name in classes:
+        cls = classes.get_plugin(name)
+        # Instances: a doit command's options include its loader's, which it knows only then.
+        kwargs = {"task_loader": loader, "cmds": classes} if issubclass(cls, DoitCmdBase) else {}
+        valued, flags = _spellings(cls(config=main.config, bin_name="doit", **kwargs).get_options())
+        commands[name] = Command(name, bool(cls.execute_tasks), frozenset(valued), frozenset(flags))
+    loader_valued, loader_flags = _spellings(CmdOption(opt) for opt in loader.cmd_options)
+    return Grammar(commands, frozenset(loader_valued | loader_flags))
+
+
+def grammar(root: Path) -> Grammar:
+    """doit's grammar for the project at `root` (whose config may add command plugins)."""
+    return _grammar(root.resolve())
+
+
+def split(argv: list[str], root: Path, *, task_valued: Iterable[str] = ()) -> Words:
+    """The command, the task words and the key=value words, the way doit reads them.
+
+    `task_valued`: the tasks' own options that take a value (`--keep 3`), whose value is no
+    task name either."""
+    known = grammar(root)
+    command = known.commands[RUN]
+    named = False  # a command is named only as the first word, after loader options at most
+    words: list[str] = []
+    given: dict[str, str] = {}
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg.startswith("-"):
+            name, has_value, _ = arg.partition("=")
+            named = named or name not in known.loader
+            skip = not has_value and (name in command.valued or name in task_valued)
+            continue
+        if "=" in arg:  # doit takes key=value words out before it looks for the command
+            key, value = arg.split("=", 1)
+            given[key] = value
+            continue
+        if not named and not words and arg in known.commands:
+            command = known.commands[arg]
+        else:
+            words.append(arg)
+        named = True
+    return Words(command.name, words, given)
+
+
+def check_option_order(argv: list[str], root: Path, *, task_flags: Collection[str] = ()) -> None:
+    """doit reads its own options before the task names and a task's options after its name;
+    the other way round it prints its option table. Say where the option goes instead.
+
+    `task_flags`: the tasks' own options that take no value (`--wipe`)."""
+    run = grammar(root).commands[RUN]
+    after_task = False
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        name, has_value, _ = arg.partition("=")
+        # (A task option before the task, `doit --wipe compose_down`, never gets here: doit
+        # refuses it before it reads dodo.py.)
+        if name in task_flags and has_value:
+            raise UsageError(f"{arg}: {name} takes no value", fix=f"write `{name}`, or `{name[2:]}=1`")
+        if after_task and (name in run.valued or name in run.flags):
+            raise UsageError(
+                f"{name} is an option of doit, so it goes before the task names",
+                fix=f"put it first: `doit {name}{' <value>' if name in run.valued else ''} <tasks>`"
+                " (e.g. `doit -v 2 render`)",
+            )
+        if arg.startswith("-"):
+            skip = not has_value and not after_task and name in run.valued
+        elif "=" not in arg and not (arg == RUN and not after_task):
+            after_task = True
