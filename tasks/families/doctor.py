@@ -16,6 +16,7 @@ from typing import Any
 
 from doit.exceptions import TaskFailed
 
+from tasks import defaults
 from tasks.errors import StackError
 from tasks.families.shared.registry import Scope, Task, creator
 from tasks.families.shared.run import Run
@@ -45,7 +46,7 @@ def preflight(keys: tuple[str, ...]) -> TaskFailed | None:
 
 def base_built(cfg: Config) -> bool:
     """An offline base the daemon still has is kept (image_tasks.make_base): no debootstrap."""
-    base = images.state_dir(cfg.env or "local") / "base"
+    base = images.state_dir(cfg.env or defaults.LOCAL) / "base"
     return docker_images.is_current(base.with_suffix(".iid"), base.with_suffix(".ref"), {})
 
 

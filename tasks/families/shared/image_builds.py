@@ -17,6 +17,7 @@ from typing import Any
 
 from doit.tools import config_changed
 
+from tasks import defaults
 from tasks.errors import StackError
 from tasks.families.shared.creators import user_errors
 from tasks.model import Build, Config
@@ -149,7 +150,7 @@ def generate(
     Returned as plain task dicts named `<basename>:<image>`, so the Minikube tasks can
     build the same images into Minikube's daemon under their own names and state.
     """
-    env = cfg.env or "local"
+    env = cfg.env or defaults.LOCAL
     offline_base = cfg.images.base == "debootstrap"
     base = Image(env, basename, "base")
     base_deps = [str(base.ref)] if offline_base else []
