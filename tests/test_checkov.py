@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 import yaml
-from tasks.cli.resolve import resolve
 
 from tasks.checks import policy
+from tasks.cli.resolve import resolve
 from tasks.config import load as config
 from tasks.families import cloud as cloud_tasks
 from testing import harness

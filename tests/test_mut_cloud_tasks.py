@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tasks.cli.resolve import resolve
 
+from tasks.cli.resolve import resolve
 from tasks.config import load as config
 from tasks.errors import StackError
 from tasks.families import cloud as cloud_tasks

@@ -9,13 +9,12 @@ pyproject.toml or doit.cfg names), so a doit upgrade cannot leave a copy behind.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from doit.cmd_base import DoitCmdBase, get_loader
+from doit.cmd_base import get_loader
 from doit.cmdparse import CmdOption
 from doit.doit_cmd import DoitMain
 
@@ -62,33 +61,29 @@ def _spellings(options: Iterable[Any]) -> tuple[set[str], set[str]]:
     return valued, flags
 
 
-@functools.cache
-def _grammar(root: Path) -> Grammar:
+def grammar(root: Path) -> Grammar:
+    """doit's grammar, for the project at `root` (whose config may add command plugins)."""
     main = DoitMain(config_filenames=[str(root / "pyproject.toml"), str(root / "doit.cfg")])
     classes = main.get_cmds()
     loader = get_loader(main.config, None, classes)
     commands: dict[str, Command] = {}
     for name in classes:
         cls = classes.get_plugin(name)
-        # Instances: a doit command's options include its loader's, which it knows only then.
-        kwargs = {"task_loader": loader, "cmds": classes} if issubclass(cls, DoitCmdBase) else {}
-        valued, flags = _spellings(cls(config=main.config, bin_name="doit", **kwargs).get_options())
+        # doit's own `get_options` (a command's options include its loader's), on an instance
+        # made without __init__: that would scan every installed package for plugins, per command.
+        command = cls.__new__(cls)
+        command.loader = loader
+        valued, flags = _spellings(command.get_options())
         commands[name] = Command(name, bool(cls.execute_tasks), frozenset(valued), frozenset(flags))
     loader_valued, loader_flags = _spellings(CmdOption(opt) for opt in loader.cmd_options)
     return Grammar(commands, frozenset(loader_valued | loader_flags))
 
 
-def grammar(root: Path) -> Grammar:
-    """doit's grammar for the project at `root` (whose config may add command plugins)."""
-    return _grammar(root.resolve())
-
-
-def split(argv: list[str], root: Path, *, task_valued: Iterable[str] = ()) -> Words:
+def split(argv: list[str], known: Grammar, *, task_valued: Collection[str] = ()) -> Words:
     """The command, the task words and the key=value words, the way doit reads them.
 
     `task_valued`: the tasks' own options that take a value (`--keep 3`), whose value is no
     task name either."""
-    known = grammar(root)
     command = known.commands[RUN]
     named = False  # a command is named only as the first word, after loader options at most
     words: list[str] = []
@@ -115,12 +110,12 @@ def split(argv: list[str], root: Path, *, task_valued: Iterable[str] = ()) -> Wo
     return Words(command.name, words, given)
 
 
-def check_option_order(argv: list[str], root: Path, *, task_flags: Collection[str] = ()) -> None:
+def check_option_order(argv: list[str], known: Grammar, *, task_flags: Collection[str] = ()) -> None:
     """doit reads its own options before the task names and a task's options after its name;
     the other way round it prints its option table. Say where the option goes instead.
 
     `task_flags`: the tasks' own options that take no value (`--wipe`)."""
-    run = grammar(root).commands[RUN]
+    run = known.commands[RUN]
     after_task = False
     skip = False
     for arg in argv:

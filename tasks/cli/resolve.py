@@ -40,10 +40,11 @@ def resolve(argv: list[str], root: Path) -> Run:
     families.load()  # the registry holds what every family declares
     known = registry.tasks()
     spelled = {f"--{opt.name}": opt.kind is bool for opt in registry.options().values()}
-    words = doit_argv.split(argv, root, task_valued=[s for s, flag in spelled.items() if not flag])
-    executing = doit_argv.grammar(root).commands[words.command].executes
+    grammar = doit_argv.grammar(root)
+    words = doit_argv.split(argv, grammar, task_valued=[s for s, flag in spelled.items() if not flag])
+    executing = grammar.commands[words.command].executes
     if words.command == doit_argv.RUN:
-        doit_argv.check_option_order(argv, root, task_flags=[s for s, flag in spelled.items() if flag])
+        doit_argv.check_option_order(argv, grammar, task_flags=[s for s, flag in spelled.items() if flag])
     envs = config.environments(root)
     _check_vars(words.vars)
     if words.command in ANY_WORDS:
@@ -52,9 +53,8 @@ def resolve(argv: list[str], root: Path) -> Run:
         tasks = [w for w in words.tasks if not is_target(w)]
     if words.command == doit_argv.RUN and not words.tasks:
         tasks = list(DEFAULT_TASKS)
-    commands = doit_argv.grammar(root).commands
     for word in tasks:
-        _check_word(word, envs, commands)
+        _check_word(word, envs, grammar.commands)
     named = _named_envs(tasks)
     env, inferred = _choose_env(tasks, named, words.vars)
     run = Run(root, words.command, words.tasks, words.vars, env, envs, inferred=inferred)
