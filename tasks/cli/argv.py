@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from doit.cmd_base import get_loader
-from doit.cmdparse import CmdOption
 from doit.doit_cmd import DoitMain
 
 from tasks.cli.exits import UsageError
@@ -36,8 +35,6 @@ class Command:
 @dataclass(frozen=True)
 class Grammar:
     commands: Mapping[str, Command]
-    # May come before the command's name (`doit -f other.py list`).
-    loader: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -75,17 +72,16 @@ def grammar(root: Path) -> Grammar:
         command.loader = loader
         valued, flags = _spellings(command.get_options())
         commands[name] = Command(name, bool(cls.execute_tasks), frozenset(valued), frozenset(flags))
-    loader_valued, loader_flags = _spellings(CmdOption(opt) for opt in loader.cmd_options)
-    return Grammar(commands, frozenset(loader_valued | loader_flags))
+    return Grammar(commands)
 
 
 def split(argv: list[str], known: Grammar, *, task_valued: Collection[str] = ()) -> Words:
     """The command, the task words and the key=value words, the way doit reads them.
 
-    `task_valued`: the tasks' own options that take a value (`--keep 3`), whose value is no
-    task name either."""
+    A command's name before any task name is the command (`doit -v 2 list` lists, as its
+    user means). `task_valued`: the tasks' own options that take a value (`--keep 3`),
+    whose value is no task name either."""
     command = known.commands[RUN]
-    named = False  # a command is named only as the first word, after loader options at most
     words: list[str] = []
     given: dict[str, str] = {}
     skip = False
@@ -95,18 +91,14 @@ def split(argv: list[str], known: Grammar, *, task_valued: Collection[str] = ())
             continue
         if arg.startswith("-"):
             name, has_value, _ = arg.partition("=")
-            named = named or name not in known.loader
             skip = not has_value and (name in command.valued or name in task_valued)
-            continue
-        if "=" in arg:  # doit takes key=value words out before it looks for the command
+        elif "=" in arg:  # doit takes key=value words out before it looks for the command
             key, value = arg.split("=", 1)
             given[key] = value
-            continue
-        if not named and not words and arg in known.commands:
+        elif not words and command.name == RUN and arg in known.commands:
             command = known.commands[arg]
         else:
             words.append(arg)
-        named = True
     return Words(command.name, words, given)
 
 

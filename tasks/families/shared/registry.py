@@ -14,7 +14,7 @@ ones change a cloud environment. The families register as they are imported
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, TypeVar
@@ -91,6 +91,6 @@ def task(name: str) -> Task | None:
     return _TASKS.get(name.partition(":")[0])
 
 
-def options(among: Iterable[Task] | None = None) -> dict[str, Option]:
+def options() -> dict[str, Option]:
     """Every option name any task takes (for `key=value` words and "did you mean")."""
-    return {opt.name: opt for entry in (_TASKS.values() if among is None else among) for opt in entry.options}
+    return {opt.name: opt for entry in _TASKS.values() for opt in entry.options}

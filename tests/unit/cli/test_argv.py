@@ -74,8 +74,9 @@ def test_a_command_plugin_of_the_project_is_a_command(tmp_path: Path) -> None:
         (["forget", "env=dev", "render"], ("forget", ["render"], {"env": "dev"})),
         (["env=dev", "list"], ("list", [], {"env": "dev"})),  # doit takes key=value words out first
         (["service=a=b", "port_forward"], ("run", ["port_forward"], {"service": "a=b"})),
-        (["-f", "other.py", "list", "--all"], ("list", [], {})),  # a loader option may come first
-        (["-a", "list"], ("run", ["list"], {})),  # after a run option the command is run
+        (["-f", "other.py", "list", "--all"], ("list", [], {})),
+        (["-a", "list"], ("list", [], {})),  # a command before any task is the command
+        (["run", "list"], ("list", [], {})),
         (["clean", "-n", "render"], ("clean", ["render"], {})),  # clean's -n is a flag
         (["-n", "2", "render"], ("run", ["render"], {})),  # run's takes a value
         (["auto"], ("run", ["auto"], {})),  # not a command of doit 0.37
