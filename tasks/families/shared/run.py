@@ -79,9 +79,9 @@ class Run:
         return options.params(registry.tasks()[basename].options, self.vars)
 
     def with_params(self, task: dict[str, Any]) -> dict[str, Any]:
-        """A task dict of a family, with its options as doit `params` when it has any."""
+        """A family's task dict with its options as doit `params`, when it is a public task."""
         entry = registry.task(str(task.get("basename", "")))
-        return {**task, "params": self.params(entry.name)} if entry and entry.options else task
+        return {**task, "params": self.params(entry.name)} if entry else task
 
     def option(self, opt: Option) -> Any:
         """An option's value when a creator needs it at load time (actions get it as a param)."""

@@ -65,11 +65,11 @@ def test_options_are_params_with_this_runs_words_as_defaults(root: Path) -> None
     assert plain(root).option(registry.options()["tail"]) == 50
 
 
-def test_only_a_task_with_options_gets_params(root: Path) -> None:
+def test_only_a_public_task_gets_params(root: Path) -> None:
     run = plain(root, given={"wipe": "1"})
     down = run.with_params({"basename": "compose_down", "actions": None})
     assert [p["default"] for p in down["params"]] == [True]
-    assert run.with_params({"basename": "compose_up"}) == {"basename": "compose_up"}
+    assert run.with_params({"basename": "compose_up"}) == {"basename": "compose_up", "params": []}
     assert run.with_params({"basename": "_compose_env"}) == {"basename": "_compose_env"}
     assert run.with_params({"name": "dev"}) == {"name": "dev"}
 
