@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from tasks.checks import policy
-from tasks.cli.run import resolve
+from tasks.cli.resolve import resolve
 from tasks.config import load as config
 from tasks.families import cloud as cloud_tasks
 from testing import harness

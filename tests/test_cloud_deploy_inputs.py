@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tasks.checks import tfcheck
-from tasks.cli.run import resolve
+from tasks.cli.resolve import resolve
 from tasks.config import load as config
 from tasks.errors import ConfigError
 from tasks.families import cloud as cloud_tasks

@@ -346,10 +346,10 @@ def test_a_broken_environment_still_gets_the_table(machine: Path, capsys: pytest
 
 
 def test_the_preflight_tasks_run_their_checks(machine: Path, project: Path) -> None:
-    from tasks.cli import run
+    from tasks.cli.resolve import resolve
     from tasks.families import doctor as doctor_tasks
 
-    tasks = {t["name"]: t for t in doctor_tasks.task__preflight(run.resolve(["images"], project))}
+    tasks = {t["name"]: t for t in doctor_tasks.task__preflight(resolve(["images"], project))}
     assert list(tasks) == ["images", "compose", "docker"]
     assert tasks["compose"]["actions"] == [(doctor_tasks.preflight, [("docker", "compose")])]
     assert tasks["docker"]["actions"] == [(doctor_tasks.preflight, [("docker",)])]

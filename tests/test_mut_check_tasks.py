@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.cli.run import resolve
+from tasks.cli.resolve import resolve
 from tasks.config import load as config
 from tasks.errors import StackError, ToolError
 from tasks.families import check as check_tasks

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tasks.cli.run import resolve
+from tasks.cli.resolve import resolve
 from tasks.config import load as config
 from tasks.errors import StackError
 from tasks.families import cloud as cloud_tasks

@@ -157,7 +157,7 @@ def test_builder_image_builds_only_the_builder(project: Path, fake_docker: FakeD
 def test_a_broken_environment_gives_failing_image_tasks_not_none(project: Path) -> None:
     """A run that does not need local.yaml (here `doit tf_fmt`) still creates every task: the
     image tasks must exist and fail with the file's own message when run."""
-    from tasks.cli.run import resolve
+    from tasks.cli.resolve import resolve
 
     env = project / "environments" / "local.yaml"
     env.write_text(env.read_text().replace("runtime: compose", "runtime: 3"))

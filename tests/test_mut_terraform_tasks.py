@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.cli.run import resolve
+from tasks.cli.resolve import resolve
 from tasks.families import terraform as terraform_tasks
 from tasks.programs import terraform as tf_program
 from tasks.store import state

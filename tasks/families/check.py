@@ -14,7 +14,9 @@ from doit.tools import config_changed
 from tasks.checks import policy
 from tasks.errors import StackError
 from tasks.families.shared.creators import user_errors
+from tasks.families.shared.registry import Scope, Task, creator
 from tasks.families.shared.run import Run
+from tasks.output import console
 from tasks.programs import compose, kubectl, kubernetes_validate
 from tasks.programs import hadolint as hadolint_cli
 from tasks.store import state
@@ -43,7 +45,7 @@ def check_overlay(env: str, version: str, out: str) -> None:
         state.write_atomic(target, built)  # the built manifest exists only once every check passed
     finally:
         Path(tmp).unlink()  # mkstemp made it; nothing else removes it
-    print(f"  k8s/overlays/{env}: schema {version} strict OK, restricted profile OK")
+    console.step(f"k8s/overlays/{env}: schema {version} strict OK, restricted profile OK")
 
 
 def check_compose(files: list[str]) -> None:
@@ -51,13 +53,14 @@ def check_compose(files: list[str]) -> None:
         folder = Path(path).parent
         # Secrets must be set for `config`; the committed example has placeholders.
         compose.check_file(path, str(folder / ".env.example"))
-        print(f"  {path}: OK")
+        console.step(f"{path}: OK")
 
 
 def hadolint(dockerfiles: list[str]) -> None:
-    print(hadolint_cli.lint(dockerfiles) or "  hadolint OK")
+    console.show(hadolint_cli.lint(dockerfiles) or "  hadolint OK")
 
 
+@creator(Task("validate", Scope.ALL))
 def task_validate(run: Run) -> Iterator[dict[str, Any]]:
     """Check everything offline: kustomize + strict schemas + restricted profile, compose, hadolint,
     terraform, checkov."""

@@ -15,9 +15,11 @@ from typing import Any
 
 from tasks.config import load as config
 from tasks.errors import StackError
-from tasks.families.shared.creators import cloud_names, user_errors
+from tasks.families.shared.creators import each_cloud_env, user_errors
+from tasks.families.shared.registry import Scope, Task, creator
 from tasks.families.shared.run import Run
 from tasks.model import Cloud, Config
+from tasks.output import console
 from tasks.programs import aws, checkov, docker
 from tasks.store import state
 from tasks.store.images import ref_file, state_dir
@@ -50,22 +52,22 @@ def _kubeconfig(env: str) -> None:
     cloud = _cloud(env)
     name = cloud.cluster_name
     aws.update_kubeconfig(cloud.region, name)
-    print(f"  kubectl context {name} points at EKS cluster {name} ({cloud.region})")
+    console.step(f"kubectl context {name} points at EKS cluster {name} ({cloud.region})")
 
 
+@creator(Task("kubeconfig", Scope.NAMED, mutating=True))
 def task_kubeconfig(run: Run) -> Iterator[dict[str, Any]]:
     """aws eks update-kubeconfig for each cloud environment's cluster."""
-    for env in cloud_names(run.cloud_envs()):
-        if isinstance(env, dict):
-            yield env
-            continue
-        yield {
-            "name": env,
-            "doc": f"Point kubectl at the EKS cluster of {env}.",
-            "actions": [(_kubeconfig, [env])],
-            "uptodate": [False],
-            "verbosity": 2,
-        }
+    return each_cloud_env(run, _kubeconfig_task)
+
+
+def _kubeconfig_task(cfg: Config) -> dict[str, Any]:
+    return {
+        "doc": f"Point kubectl at the EKS cluster of {cfg.env}.",
+        "actions": [(_kubeconfig, [cfg.env])],
+        "uptodate": [False],
+        "verbosity": 2,
+    }
 
 
 @user_errors
@@ -73,26 +75,26 @@ def _login(env: str) -> None:
     cloud = _cloud(env)
     registry = cloud.registry
     if ".dkr.ecr." not in registry:
-        print(f"  {registry} is not ECR: log in with `docker login {registry}` yourself")
+        console.step(f"{registry} is not ECR: log in with `docker login {registry}` yourself")
         return
     # The password goes from one program to the other through stdin, never argv or a file.
     docker.login(registry, "AWS", aws.ecr_password(cloud.region))
-    print(f"  logged in to {registry}")
+    console.step(f"logged in to {registry}")
 
 
+@creator(Task("registry_login", Scope.NAMED, mutating=True))
 def task_registry_login(run: Run) -> Iterator[dict[str, Any]]:
     """docker login to each cloud environment's registry (ECR through the AWS CLI)."""
-    for env in cloud_names(run.cloud_envs()):
-        if isinstance(env, dict):
-            yield env
-            continue
-        yield {
-            "name": env,
-            "doc": f"docker login to the registry of {env}.",
-            "actions": [(_login, [env])],
-            "uptodate": [False],
-            "verbosity": 2,
-        }
+    return each_cloud_env(run, _login_task)
+
+
+def _login_task(cfg: Config) -> dict[str, Any]:
+    return {
+        "doc": f"docker login to the registry of {cfg.env}.",
+        "actions": [(_login, [cfg.env])],
+        "uptodate": [False],
+        "verbosity": 2,
+    }
 
 
 # --------------------------------------------------------------------------- push
@@ -112,32 +114,32 @@ def _push(env: str, names: list[str]) -> None:
         ref = ref_file(env, name).read_text().strip()
         remote = f"{registry}/{ref}"
         if docker.in_registry(remote):
-            print(f"  {remote}: already in the registry")
+            console.step(f"{remote}: already in the registry")
         else:
             docker.tag(ref, remote)
             docker.push(remote, prefix=name)
-            print(f"  {remote}: pushed")
+            console.step(f"{remote}: pushed")
         state.write_atomic(out / f"{name}.ref", remote + "\n")
 
 
+@creator(Task("push", Scope.NAMED, mutating=True))
 def task_push(run: Run) -> Iterator[dict[str, Any]]:
     """Push the images an environment's cluster runs (building stale ones first), if the registry
     lacks them."""
-    for env in cloud_names(run.cloud_envs()):
-        if isinstance(env, dict):
-            yield env
-            continue
-        names = run.config(env).cluster_images()
-        refs = [str(ref_file(env, n)) for n in names]
-        yield {
-            "name": env,
-            "doc": f"Push the images of {env} (.build/{env}/images/*.ref) to its registry.",
-            "actions": [(_push, [env, names])],
-            # The .ref files are `images:<name>` targets: doit builds what is stale first.
-            "file_dep": refs,
-            "targets": [str(push_dir(env) / Path(p).name) for p in refs],
-            "verbosity": 2,
-        }
+    return each_cloud_env(run, _push_task)
+
+
+def _push_task(cfg: Config) -> dict[str, Any]:
+    env, names = str(cfg.env), cfg.cluster_images()
+    refs = [str(ref_file(env, n)) for n in names]
+    return {
+        "doc": f"Push the images of {env} (.build/{env}/images/*.ref) to its registry.",
+        "actions": [(_push, [env, names])],
+        # The .ref files are `images:<name>` targets: doit builds what is stale first.
+        "file_dep": refs,
+        "targets": [str(push_dir(env) / Path(p).name) for p in refs],
+        "verbosity": 2,
+    }
 
 
 # --------------------------------------------------------------------------- checkov
@@ -223,20 +225,22 @@ def _checkov(envs: list[str]) -> None:
     if not checkov.installed():
         if os.environ.get("CI", "").lower() == "true":
             raise StackError("checkov is not installed, and CI must run it", fix=checkov.INSTALL)
-        print("!" * 100 + f"\n  {CHECKOV_SKIPPED}\n" + "!" * 100)
+        console.show("!" * 100 + f"\n  {CHECKOV_SKIPPED}\n" + "!" * 100)
         state.write_atomic(CHECKOV_MODE, "skipped\n")
         return
     CHECKOV_MODE.unlink(missing_ok=True)
     skips = documented_skips(CHECKOV_CONFIG.read_text(encoding="utf-8")) if CHECKOV_CONFIG.exists() else {}
     for check, reason in sorted(skips.items()):
-        print(f"  skipping {check}: {reason}")
+        console.step(f"skipping {check}: {reason}")
     # .checkov.yaml (read by checkov from the project root) holds the output options; what to
     # scan is given here. One run per framework, one after the other: on two cores, runs side
     # by side took longer (measured 16.9 s against 14.7 s).
     done = [checkov.scan(framework, args) for framework, args in checkov_scans(envs)]
     failures = []
     for scan in done:
-        print(f"  checkov {scan.framework}: {', '.join(scan.summary) or 'no summary'} ({scan.seconds:.1f} s)")
+        console.step(
+            f"checkov {scan.framework}: {', '.join(scan.summary) or 'no summary'} ({scan.seconds:.1f} s)"
+        )
         if not scan.passed:
             failures.append(f"[{scan.framework}]\n" + scan.report)
     if failures:
@@ -254,6 +258,7 @@ def _checkov_ran() -> bool:
     return CHECKOV_MODE.exists() and CHECKOV_MODE.read_text().strip() == "ran"
 
 
+@creator(Task("checkov", Scope.ALL))
 def task_checkov(run: Run) -> dict[str, Any]:
     """checkov over Terraform, every Kubernetes overlay, the Dockerfiles and the GitHub workflows."""
     envs = checkov_envs(run)

@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from tasks.errors import StackError
-from tasks.families.shared import catalog
 from tasks.families.shared.creators import failing, failing_family, user_errors
+from tasks.families.shared.options import Option
+from tasks.families.shared.registry import creator, selected
 from tasks.families.shared.run import Run
 from tasks.ops import targets
 from tasks.ops.compose import (
@@ -170,6 +171,23 @@ def full_up_task(stack: Stack) -> TaskDict:
     }
 
 
+def nothing_to_run(stack: Stack) -> TaskDict:
+    """compose_up of an environment that runs nothing in Compose (a cloud one): it would build
+    images and then start nothing, so it fails and says where the environment runs."""
+    cfg = stack.cfg
+    return failing(
+        StackError(
+            f"environment {stack.env} runs nothing in Compose (runtime: {cfg.runtime}; databases: "
+            f"{', '.join(sorted({d.placement for d in cfg.databases.values()}))})",
+            fix=f"deploy it with `doit deploy:{stack.env}`"
+            if cfg.cloud is not None
+            else "use an environment with `runtime: compose`, or place a database in compose",
+        ),
+        basename="compose_up",
+        doc="Build images, start databases, then services, then the jobs (env=<name>).",
+    )
+
+
 def show_status(stack: Stack) -> None:
     # Always the Compose target: under runtime kubernetes it shows the host databases.
     status(ComposeTarget(stack.cfg))
@@ -187,6 +205,7 @@ def always(
     }
 
 
+# The family's public tasks: the command line and `doit list` know them from here.
 ALIASES = {"s_a_dbs_s": "compose_up", "s_a_dbs": "compose_up_dbs", "s_a_s": "compose_up_services"}
 PUBLIC = [
     "compose_up",
@@ -199,6 +218,7 @@ PUBLIC = [
     "compose_config",
     *ALIASES,
 ]
+WIPE = Option("wipe", bool, False, "also delete the data volumes")
 
 
 def stack_tasks(stack: Stack) -> Iterator[TaskDict]:
@@ -224,21 +244,7 @@ def stack_tasks(stack: Stack) -> Iterator[TaskDict]:
         ["compose_up_dbs"],
     )
     yield jobs_task(stack, live)
-    if stack.dbs() or stack.services() or stack.jobs():
-        yield full_up_task(stack)
-    else:  # a cloud environment: compose_up would build images and then start nothing
-        cfg = stack.cfg
-        yield failing(
-            StackError(
-                f"environment {stack.env} runs nothing in Compose (runtime: {cfg.runtime}; databases: "
-                f"{', '.join(sorted({d.placement for d in cfg.databases.values()}))})",
-                fix=f"deploy it with `doit deploy:{stack.env}`"
-                if cfg.cloud is not None
-                else "use an environment with `runtime: compose`, or place a database in compose",
-            ),
-            basename="compose_up",
-            doc="Build images, start databases, then services, then the jobs (env=<name>).",
-        )
+    yield full_up_task(stack) if stack.dbs() or stack.services() or stack.jobs() else nothing_to_run(stack)
     yield always(
         "compose_down", "Stop and remove the stack; data volumes are kept unless --wipe.", down, stack, live
     )
@@ -266,6 +272,7 @@ def stack_tasks(stack: Stack) -> Iterator[TaskDict]:
     )
 
 
+@creator(*selected(*PUBLIC, options={"compose_down": (WIPE,)}))
 def task_compose(run: Run) -> Iterator[TaskDict]:
     """Run the stack with Docker Compose: compose_up, compose_down, compose_ps, ... (env=<name>)."""
     # One creator for every task (doit's `basename`), so they share one Stack and one Live.
@@ -274,7 +281,6 @@ def task_compose(run: Run) -> Iterator[TaskDict]:
         yield from failing_family([n for n in PUBLIC if n not in ALIASES], cfg)
     else:
         for task in stack_tasks(Stack(cfg)):
-            basename = task["basename"]
-            yield {**task, "params": run.params(basename)} if basename in catalog.TASKS else task
+            yield run.with_params(task)
     for old, new in ALIASES.items():
         yield {"basename": old, "doc": f"alias of {new} (old CLI name).", "actions": None, "task_dep": [new]}

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from tasks.errors import StackError
-from tasks.families.shared.creators import cloud_configs, user_errors
+from tasks.families.shared.creators import each_cloud_env, user_errors
+from tasks.families.shared.registry import Scope, Task, creator
 from tasks.families.shared.run import Run
 from tasks.model import Config
 from tasks.ops import k8s_deploy as kd
@@ -108,45 +109,45 @@ def restored(cfg: Config) -> None:
 
 def _each(run: Run, doc: str, action: Any) -> Iterator[dict[str, Any]]:
     """One always-run subtask per cloud environment, named after it."""
-    for cfg in cloud_configs(run.cloud_envs()):
-        if isinstance(cfg, dict):
-            yield cfg
-            continue
-        yield {
-            "name": cfg.env,
-            "doc": doc.format(env=cfg.env),
-            "actions": [user_errors(partial(action, cfg))],
-            "uptodate": [False],
-            "verbosity": 2,
-        }
+    return each_cloud_env(run, partial(_always, doc, action), kubernetes_only=True)
 
 
+def _always(doc: str, action: Any, cfg: Config) -> dict[str, Any]:
+    return {
+        "doc": doc.format(env=cfg.env),
+        "actions": [user_errors(partial(action, cfg))],
+        "uptodate": [False],
+        "verbosity": 2,
+    }
+
+
+@creator(Task("deploy", Scope.NAMED, mutating=True))
 def task_deploy(run: Run) -> Iterator[dict[str, Any]]:
     """Deploy a cloud environment: pinned images, rollout wait, rollback on failure, smoke check."""
-    for cfg in cloud_configs(run.cloud_envs()):
-        if isinstance(cfg, dict):
-            yield cfg
-            continue
-        t = target(cfg)
-        refs = [str(images.ref_file(cfg.env, n)) for n in cfg.cluster_images()]
-        env_file = Path("compose") / cfg.env / ".env"
-        yield {
-            "name": cfg.env,
-            "doc": f"Deploy {cfg.env} to {t.context} "
-            f"(images from {cfg.cloud.registry if cfg.cloud else ''}).",
-            "actions": [user_errors(partial(deploy, cfg))],
-            # Only refs that exist: a missing one is reported by the action with its fix.
-            "file_dep": [
-                *(r for r in refs if Path(r).exists()),
-                *files_under("k8s/base", "k8s/components", str(t.overlay)),
-                *([str(env_file)] if env_file.exists() else []),
-            ],
-            "uptodate": [(current, [cfg])],
-            "task_dep": [f"push:{cfg.env}"],  # the registry must hold what we pin
-            "verbosity": 2,
-        }
+    return each_cloud_env(run, _deploy_task, kubernetes_only=True)
 
 
+def _deploy_task(cfg: Config) -> dict[str, Any]:
+    env = str(cfg.env)
+    t = target(cfg)
+    refs = [str(images.ref_file(env, n)) for n in cfg.cluster_images()]
+    env_file = Path("compose") / env / ".env"
+    return {
+        "doc": f"Deploy {env} to {t.context} (images from {cfg.cloud.registry if cfg.cloud else ''}).",
+        "actions": [user_errors(partial(deploy, cfg))],
+        # Only refs that exist: a missing one is reported by the action with its fix.
+        "file_dep": [
+            *(r for r in refs if Path(r).exists()),
+            *files_under("k8s/base", "k8s/components", str(t.overlay)),
+            *([str(env_file)] if env_file.exists() else []),
+        ],
+        "uptodate": [(current, [cfg])],
+        "task_dep": [f"push:{env}"],  # the registry must hold what we pin
+        "verbosity": 2,
+    }
+
+
+@creator(Task("smoke", Scope.NAMED))
 def task_smoke(run: Run) -> Iterator[dict[str, Any]]:
     """Smoke-check a cloud environment (read-only): every Deployment rolled out and ready."""
     yield from _each(run, "Smoke-check {env}.", smoke)
@@ -156,16 +157,19 @@ def smoke(cfg: Config) -> None:
     kd.smoke(target(cfg), [d.name for d in cfg.deployments()])
 
 
+@creator(Task("rollback", Scope.NAMED, mutating=True))
 def task_rollback(run: Run) -> Iterator[dict[str, Any]]:
     """Re-apply a cloud environment's known-good release (idempotent: twice changes nothing)."""
     yield from _each(run, "Re-apply {env}'s known-good release (the one its last deploy replaced).", rollback)
 
 
+@creator(Task("deploy_restored", Scope.NAMED))
 def task_deploy_restored(run: Run) -> Iterator[dict[str, Any]]:
     """Exit 0 only when the last deploy undid its own failure (the workflow then skips rollback)."""
     yield from _each(run, "Did the last deploy of {env} restore the previous release?", restored)
 
 
+@creator(Task("release_export", Scope.NAMED))
 def task_release_export(run: Run) -> Iterator[dict[str, Any]]:
     """Write releases/<env>.json: the images last seen healthy (for promotion)."""
     yield from _each(run, "Copy {env}'s healthy release record to releases/{env}.json.", export_release)

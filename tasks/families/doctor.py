@@ -17,10 +17,11 @@ from typing import Any
 from doit.exceptions import TaskFailed
 
 from tasks.errors import StackError
+from tasks.families.shared.registry import Scope, Task, creator
 from tasks.families.shared.run import Run
 from tasks.model import Config
 from tasks.ops import docker_images, doctor
-from tasks.output import term
+from tasks.output import console, term
 from tasks.programs import docker
 from tasks.store import images
 
@@ -60,6 +61,7 @@ def preflight_images(cfg: Config | StackError) -> TaskFailed | None:
     return preflight(("docker",)) or preflight(images_needs(cfg))
 
 
+@creator()
 def task__preflight(run: Run) -> Iterator[dict[str, Any]]:
     """Cheap checks before long steps (hidden; `doit doctor` shows them all)."""
     cfg = run.try_config(run.env_for("images"))
@@ -98,24 +100,25 @@ def run_doctor(cfg: Config | StackError) -> TaskFailed | None:
         checks.append(doctor.ports(cfg, own_ports=partial(own_stack_ports, cfg)))
         selected = doctor.workflows_of(cfg)
     paint = term.painter(sys.stdout)
-    print(doctor.table(checks, selected, paint=paint))
+    console.show(doctor.table(checks, selected, paint=paint))
     if isinstance(cfg, StackError):
         return TaskFailed(cfg.render())
     needed = {key for workflow in selected for key in doctor.NEEDS[workflow]}
     env = cfg.env
-    print(f"\n(* = used by environment {env}: {', '.join(selected)})")
+    console.show(f"\n(* = used by environment {env}: {', '.join(selected)})")
     if "offline" in selected and "debootstrap" not in images_needs(cfg):
         needed.discard("debootstrap")
-        print("(debootstrap and root are not needed now: the offline base image is built and kept)")
+        console.show("(debootstrap and root are not needed now: the offline base image is built and kept)")
     gaps = doctor.missing(checks, needed)
     if gaps:
         return TaskFailed(
             f"environment {env} cannot run here yet:\n" + "\n".join(f"  - {sentence(c)}" for c in gaps)
         )
-    print(paint(f"environment {env}: everything it needs is here", "green"))
+    console.show(paint(f"environment {env}: everything it needs is here", "green"))
     return None
 
 
+@creator(Task("doctor", Scope.SELECTED))
 def task_doctor(run: Run) -> dict[str, Any]:
     """What this machine has and what each workflow needs; fails only on what env=<name> needs."""
     return {

@@ -26,10 +26,12 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
+from tasks import defaults
 from tasks.errors import StackError
-from tasks.families.shared import catalog
 from tasks.families.shared.creators import failing_family, user_errors
 from tasks.families.shared.image_builds import generate
+from tasks.families.shared.options import Option
+from tasks.families.shared.registry import creator, selected
 from tasks.families.shared.run import Run
 from tasks.model import Config, Minikube
 from tasks.ops import k8s_deploy as kd
@@ -41,7 +43,7 @@ from tasks.programs import minikube as mk
 from tasks.store import images, state
 from tasks.store.paths import files_under
 
-DEFAULT_ENV = "minikube"
+DEFAULT_ENV = defaults.MINIKUBE
 # Images built for (or loaded into) Minikube have their own state folder, so the
 # local `images` tasks and these never share (or fight over) a target.
 IMAGES = "minikube_images"
@@ -58,6 +60,8 @@ PUBLIC = (
     "k8s_minikube",
     "port_forward",
 )
+TAIL = Option("tail", int, 50, "how many log lines per pod")
+SERVICE = Option("service", str, "", "the service to forward (default: the first with a published port)")
 
 
 def load(run: Run) -> Config:
@@ -429,6 +433,15 @@ def _ops(cfg: Config, live: Live) -> Iterator[dict[str, Any]]:
     }
 
 
+@creator(
+    # minikube_load exists only with `image_strategy: image-load`.
+    *selected(
+        *PUBLIC,
+        "minikube_load",
+        default_env=DEFAULT_ENV,
+        options={"minikube_logs": (TAIL,), "port_forward": (SERVICE,)},
+    )
+)
 def task_minikube(run: Run) -> Iterator[dict[str, Any]]:
     """Minikube family (minikube_up, minikube_status, ...); env defaults to minikube."""
     try:
@@ -439,9 +452,7 @@ def task_minikube(run: Run) -> Iterator[dict[str, Any]]:
         yield from failing_family(PUBLIC, exc)
         return
     for task in _family(cfg):
-        basename = task.get("basename", "")
-        entry = catalog.TASKS.get(basename)
-        yield {**task, "params": run.params(basename)} if entry and entry.options else task
+        yield run.with_params(task)
 
 
 def _family(cfg: Config) -> Iterator[dict[str, Any]]:

@@ -18,8 +18,10 @@ from typing import Any
 from tasks.config import load as config
 from tasks.errors import StackError
 from tasks.families.shared.creators import failing, user_errors
+from tasks.families.shared.registry import Scope, Task, creator
 from tasks.families.shared.run import Run
 from tasks.model import Config
+from tasks.output import console
 from tasks.render import files as render
 from tasks.render import placement
 from tasks.store import paths
@@ -147,7 +149,7 @@ def write(produce: Produce, prune: tuple[str, ...], root: Path) -> None:
     if produce is terraform_modules:  # copies carry no header: pruned by their own rule
         changed += render.prune_copies(outputs, root)
     for path in changed:
-        print(f"  {'wrote' if (root / path).exists() else 'removed'} {path}")
+        console.step(f"{'wrote' if (root / path).exists() else 'removed'} {path}")
 
 
 def _digest(paths: list[str]) -> str:
@@ -200,6 +202,7 @@ def _task(
     }
 
 
+@creator(Task("render", Scope.ALL))
 def task_render(run: Run) -> Iterator[dict[str, Any]]:
     """Render Compose files, Kustomize base/overlays and Terraform inputs from environments/."""
     yield {

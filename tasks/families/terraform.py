@@ -13,13 +13,18 @@ import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from tasks.checks import tfcheck
 from tasks.errors import StackError
-from tasks.families.shared.creators import cloud_names, user_errors
+from tasks.families.shared.creators import each_cloud_env, user_errors
+from tasks.families.shared.options import Option
+from tasks.families.shared.registry import Scope, Task, creator
 from tasks.families.shared.run import Run
+from tasks.model import Config
+from tasks.output import console
 from tasks.programs import terraform
 from tasks.store import state
 from tasks.store.paths import TERRAFORM, code_files, is_tool, tf_files
@@ -42,11 +47,11 @@ NO_TERRAFORM = "no terraform/ in this project (it has no cloud environment): not
 @user_errors
 def _fmt(fix: bool = False) -> None:
     if not TERRAFORM.is_dir():
-        print(f"  {NO_TERRAFORM}")
+        console.step(NO_TERRAFORM)
         return
     if fix:
         written = terraform.fmt_fix(TERRAFORM)
-        print("\n".join(f"  formatted {p}" for p in written) or "  terraform fmt: nothing to change")
+        console.show("\n".join(f"  formatted {p}" for p in written) or "  terraform fmt: nothing to change")
         return
     result = terraform.fmt_check(TERRAFORM)
     if not result.ok:
@@ -56,12 +61,16 @@ def _fmt(fix: bool = False) -> None:
             + (":\n" + "\n".join(f"  - {p}" for p in files) if files else f":\n{result.message}"),
             fix="run `doit tf_fmt fix=1` (rendered files: fix templates/terraform/ and `doit render`)",
         )
-    print("  terraform fmt -check -recursive terraform: OK")
+    console.step("terraform fmt -check -recursive terraform: OK")
 
 
+FIX = Option("fix", bool, False, "rewrite the files instead of checking them")
+
+
+@creator(Task("tf_fmt", Scope.NONE, options=(FIX,)))
 def task_tf_fmt(run: Run) -> dict[str, Any]:
     """terraform fmt -check -recursive terraform (`--fix` rewrites the files instead)."""
-    fix = bool(run.option("tf_fmt", "fix"))
+    fix = bool(run.option(FIX))
     return {
         "actions": [_fmt],
         "params": run.params("tf_fmt"),
@@ -159,7 +168,7 @@ def _schema_validate(plugin_dir: str) -> ValidateReport | str:
 @user_errors
 def _validate() -> None:
     if not TERRAFORM.is_dir():
-        print(f"  {NO_TERRAFORM}")
+        console.step(NO_TERRAFORM)
         state.write_atomic(MODE_FILE, "full\n")  # nothing left unchecked
         return
     problems, count = tfcheck.all_problems(TERRAFORM)
@@ -168,28 +177,28 @@ def _validate() -> None:
             "terraform/ has structural problems:\n" + "\n".join(f"  - {p}" for p in problems),
             fix="fix the Terraform sources (rendered tfvars/backend.hcl: templates/terraform/)",
         )
-    print(
-        f"  structural checks (python-hcl2) of {count} directories: OK "
+    console.step(
+        f"structural checks (python-hcl2) of {count} directories: OK "
         "(standard files, typed+described variables, module inputs, version pins, tfvars)"
     )
     plugin_dir = os.environ.get(PLUGIN_DIR_VAR, "")
     outcome = _schema_validate(plugin_dir) if plugin_dir else f"{PLUGIN_DIR_VAR} is not set"
     MODE_FILE.unlink(missing_ok=True)  # write_atomic makes its folder
     if isinstance(outcome, str):
-        print(f"  {SKIPPED_SCHEMA}\n  (why: {outcome})")
+        console.step(f"{SKIPPED_SCHEMA}\n  (why: {outcome})")
         return
     for name in outcome.validated:
-        print(f"  terraform validate {name}: OK")
+        console.step(f"terraform validate {name}: OK")
     for name, why in outcome.skipped.items():
-        print(f"  SKIPPED terraform validate {name}: {why}")
+        console.step(f"SKIPPED terraform validate {name}: {why}")
     if outcome.failed:
         raise StackError(
             "terraform validate failed:\n" + "\n".join(f"{n}:\n{e}" for n, e in outcome.failed.items()),
             fix="fix the Terraform sources under terraform/ (rendered roots: templates/terraform/)",
         )
     if outcome.skipped:
-        print(
-            f"  terraform validate: {len(outcome.validated)} validated, {len(outcome.skipped)} NOT validated "
+        console.step(
+            f"terraform validate: {len(outcome.validated)} validated, {len(outcome.skipped)} NOT validated "
             f"(add the named providers to {PLUGIN_DIR_VAR}); this run is not recorded as up to date"
         )
         return
@@ -203,6 +212,7 @@ def _validated_fully() -> bool:
     return MODE_FILE.exists() and MODE_FILE.read_text().strip() == "full"
 
 
+@creator(Task("tf_validate", Scope.ALL))
 def task_tf_validate(run: Run) -> dict[str, Any]:
     """Validate terraform/: structural checks always, `terraform validate` with a provider mirror."""
     return {
@@ -273,30 +283,29 @@ def _plan(env: str) -> None:
     _init(env)
     counts = terraform.plan(env_dir(env), plan, _tf_env(env), label=f"plan {env}")
     state.write_atomic(recorded, digest + "\n")
-    print(summary("tf_plan", env, counts, plan))
-    print(f"  apply exactly this plan with `doit tf_apply:{env}`")
+    console.show(summary("tf_plan", env, counts, plan))
+    console.step(f"apply exactly this plan with `doit tf_apply:{env}`")
 
 
+@creator(Task("tf_plan", Scope.NAMED))
 def task_tf_plan(run: Run) -> Iterator[dict[str, Any]]:
     """terraform plan for each cloud environment, saved to .build/<env>/terraform/plan.tfplan."""
-    for env in cloud_names(run.cloud_envs()):
-        if isinstance(env, dict):
-            yield env
-            continue
-        yield {
-            "name": env,
-            "doc": f"terraform init + plan -out for terraform/environments/{env}.",
-            "actions": [(_plan, [env])],
-            "file_dep": plan_inputs(env),
-            "targets": [str(plan_file(env)), str(inputs_file(env))],
-            # Outside the tool's checkout the modules the root calls are copies render makes.
-            "task_dep": [
-                f"render:terraform-{env}",
-                *([] if is_tool(run.root) else ["render:terraform-modules"]),
-            ],
-            "clean": True,
-            "verbosity": 2,
-        }
+    # Outside the tool's checkout the modules the root calls are copies render makes.
+    modules = [] if is_tool(run.root) else ["render:terraform-modules"]
+    return each_cloud_env(run, partial(_plan_task, modules=modules))
+
+
+def _plan_task(cfg: Config, *, modules: list[str]) -> dict[str, Any]:
+    env = str(cfg.env)
+    return {
+        "doc": f"terraform init + plan -out for terraform/environments/{env}.",
+        "actions": [(_plan, [env])],
+        "file_dep": plan_inputs(env),
+        "targets": [str(plan_file(env)), str(inputs_file(env))],
+        "task_dep": [f"render:terraform-{env}", *modules],
+        "clean": True,
+        "verbosity": 2,
+    }
 
 
 @user_errors
@@ -318,20 +327,20 @@ def _apply(env: str) -> None:
         # the state may have moved on, so the next apply asks for a new, reviewed plan.
         plan.unlink(missing_ok=True)
         recorded.unlink(missing_ok=True)
-    print(summary("tf_apply", env, counts, plan))
+    console.show(summary("tf_apply", env, counts, plan))
 
 
+@creator(Task("tf_apply", Scope.NAMED, mutating=True))
 def task_tf_apply(run: Run) -> Iterator[dict[str, Any]]:
     """terraform apply of exactly the saved plan of each cloud environment (refuses a stale plan)."""
-    for env in cloud_names(run.cloud_envs()):
-        if isinstance(env, dict):
-            yield env
-            continue
-        yield {
-            "name": env,
-            "doc": f"Apply .build/{env}/terraform/plan.tfplan (made by `doit tf_plan:{env}`).",
-            # No task_dep on tf_plan: applying must never silently make (and apply) a new plan.
-            "actions": [(_apply, [env])],
-            "uptodate": [False],
-            "verbosity": 2,
-        }
+    return each_cloud_env(run, _apply_task)
+
+
+def _apply_task(cfg: Config) -> dict[str, Any]:
+    return {
+        "doc": f"Apply .build/{cfg.env}/terraform/plan.tfplan (made by `doit tf_plan:{cfg.env}`).",
+        # No task_dep on tf_plan: applying must never silently make (and apply) a new plan.
+        "actions": [(_apply, [cfg.env])],
+        "uptodate": [False],
+        "verbosity": 2,
+    }

@@ -6,11 +6,12 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
+from tasks import defaults
 from tasks.errors import StackError
 
 # Values shipped in compose/*/.env.example: fine for a laptop's `local`, never elsewhere.
 PLACEHOLDERS = frozenset({"change-me", "changeme"})
-LOCAL_ENV = "local"
+LOCAL_ENV = defaults.LOCAL
 
 
 def read(path: Path) -> dict[str, str]:

@@ -1,1 +1,2 @@
-"""What several task families build alike: the run, the task table, placeholders, image tasks."""
+"""What several task families build alike: the run, the task registry and options, placeholders,
+image tasks."""

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from doit.exceptions import TaskFailed
 
 from tasks.errors import StackError
+from tasks.families.shared.run import Run
 from tasks.model import Config
 
 TaskDict = dict[str, Any]
@@ -54,21 +55,17 @@ def failing(
     return task
 
 
-def cloud_names(pairs: Iterable[tuple[str, Config | StackError]]) -> Iterator[str | TaskDict]:
-    """Each cloud environment's name (from `Run.cloud_envs()`); a broken one as a failing
-    subtask named after it, so it never vanishes."""
-    for env, got in pairs:
-        yield failing(got, name=env) if isinstance(got, StackError) else env
-
-
-def cloud_configs(pairs: Iterable[tuple[str, Config | StackError]]) -> Iterator[Config | TaskDict]:
-    """Each cloud Kubernetes environment's config (from `Run.cloud_envs()`); a broken one as
-    a failing subtask named after it."""
-    for env, got in pairs:
+def each_cloud_env(
+    run: Run, make: Callable[[Config], TaskDict], *, kubernetes_only: bool = False
+) -> Iterator[TaskDict]:
+    """One subtask per cloud environment (`Run.cloud_envs()`), named after it: `make(config)`'s
+    task, or for a broken environment a failing subtask, so that it never vanishes.
+    `kubernetes_only`: leave out the cloud environments that run no cluster."""
+    for env, got in run.cloud_envs():
         if isinstance(got, StackError):
             yield failing(got, name=env)
-        elif got.runtime == "kubernetes":
-            yield got
+        elif not kubernetes_only or got.runtime == "kubernetes":
+            yield {"name": env, **make(got)}
 
 
 def failing_family(basenames: Iterable[str], exc: StackError) -> Iterator[TaskDict]:

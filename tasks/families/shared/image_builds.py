@@ -21,6 +21,7 @@ from tasks.errors import StackError
 from tasks.families.shared.creators import user_errors
 from tasks.model import Build, Config
 from tasks.ops import docker_images
+from tasks.output import console
 from tasks.store import images
 from tasks.store.paths import files_under
 
@@ -100,7 +101,7 @@ def make_base(cfg: Config, image: Image, docker_env: DockerEnv) -> None:
     # would move every tag downstream, so a base the daemon still has is kept.
     # To make a fresh one, remove .build/<env>/<basename>/base.* first.
     if image_in_daemon(image, docker_env):
-        print(f"[base] keeping {image.recorded()}", flush=True)
+        console.show(f"[base] keeping {image.recorded()}")
         return
     docker_images.debootstrap_base(
         "base",

@@ -1,4 +1,4 @@
-"""The resolved run: what every task creator may know about this run (tasks/cli/run.py makes it).
+"""The resolved run: what every task creator may know about this run (tasks/cli/resolve.py makes it).
 
 Nothing below the command line reads argv or doit's `get_var`: the environment, the
 configuration of each environment (loaded once, or its error), and the `key=value` options
@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 
 from tasks.config import load as config
 from tasks.errors import StackError
-from tasks.families.shared import catalog
+from tasks.families.shared import options, registry
+from tasks.families.shared.options import Option
 from tasks.model import Config
 from tasks.store import state
 
@@ -61,7 +62,7 @@ class Run:
         else the family's own default."""
         if "env" in self.vars or self.inferred:
             return self.env
-        return catalog.TASKS[basename].default_env
+        return registry.tasks()[basename].default_env
 
     def cloud_envs(self) -> list[tuple[str, Config | StackError]]:
         """Environments a cloud family makes subtasks for: those with a `cloud:` block, and
@@ -76,12 +77,17 @@ class Run:
     # -- options -----------------------------------------------------------------------
 
     def params(self, basename: str) -> list[dict[str, object]]:
-        return catalog.params(basename, self.vars)
+        """doit `params` of a public task's options, with this run's `key=value` words as defaults."""
+        return options.params(registry.tasks()[basename].options, self.vars)
 
-    def option(self, basename: str, name: str) -> Any:
+    def with_params(self, task: dict[str, Any]) -> dict[str, Any]:
+        """A family's task dict with its options as doit `params`, when it is a public task."""
+        entry = registry.task(str(task.get("basename", "")))
+        return {**task, "params": self.params(entry.name)} if entry else task
+
+    def option(self, opt: Option) -> Any:
         """An option's value when a creator needs it at load time (actions get it as a param)."""
-        opt = next(o for o in catalog.TASKS[basename].options if o.name == name)
-        return catalog.parse(opt, self.vars[name]) if name in self.vars else opt.default
+        return options.value(opt, self.vars)
 
     # -- doit ----------------------------------------------------------------------------
 

@@ -1,11 +1,7 @@
-"""How errors read and how a fatal one ends the run: edges bench/mutation.py found unguarded
-in tasks/errors.py and tasks/cli/exits.py."""
+"""The one user-facing error type and how it reads (tasks/errors.py)."""
 
 from __future__ import annotations
 
-import pytest
-
-from tasks.cli import exits
 from tasks.errors import ConfigError, StackError, ToolError
 
 
@@ -50,32 +46,3 @@ def test_tool_error_falls_back_to_stdout_and_may_have_no_tail() -> None:
         "command failed (exit 1): make\n    out 1\n    out 2"
     )
     assert str(ToolError(["make"], 1, "  \n")) == "command failed (exit 1): make"
-
-
-def test_code_of() -> None:
-    assert exits.code_of(ConfigError("f", "k", 1, "p")) == exits.CONFIG == 78
-    assert exits.code_of(StackError("p")) == exits.USAGE == 64
-    assert exits.code_of(exits.UsageError("p")) == exits.USAGE
-
-
-def test_fatal_prints_each_error_with_its_fix_and_exits_with_the_highest_code(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    with pytest.raises(SystemExit) as info:
-        exits.fatal(exits.UsageError("no such task", fix="see doit list"), ConfigError("f", "k", 2, "bad"))
-    assert info.value.code == 78
-    assert capsys.readouterr().err == (
-        "ERROR: no such task\nFix: see doit list\nERROR: ==> File f, line 2\n==> At k\n=====> bad\n"
-    )
-    with pytest.raises(SystemExit) as usage:
-        exits.fatal(StackError("no such task"))
-    assert usage.value.code == 64
-
-
-def test_interrupted_says_what_to_do_and_exits_130(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as info:
-        exits.interrupted()
-    assert info.value.code == exits.INTERRUPTED == 130
-    assert capsys.readouterr().err == (
-        "Interrupted: nothing was recorded for the task that was running; run it again.\n"
-    )

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from doit.exceptions import TaskFailed
 
-from tasks.config import load as config
+from tasks.cli.resolve import resolve
 from tasks.errors import StackError
 from tasks.families.shared import creators
-from testing.project import REPO
+from tasks.model import Config
+from testing.environments import break_environment, copy_environments
 
 BROKEN = StackError("environments/dev.yaml is broken", fix="fix it")
 
@@ -41,16 +43,30 @@ def test_a_failing_task_exists_and_fails_with_the_error() -> None:
     plain = creators.failing(BROKEN)
     assert "basename" not in plain and "name" not in plain
     assert plain["doc"] == "Configuration error: run it to see the file, line and fix."
-
-
-def test_cloud_names_and_configs_keep_broken_environments_as_failing_subtasks(tmp_path: Path) -> None:
-    dev = config.load("dev", REPO)
-    minikube = config.load("minikube", REPO)
-    local = config.load("local", REPO)
-    names = list(creators.cloud_names([("dev", dev), ("qa", BROKEN)]))
-    assert names[0] == "dev" and isinstance(names[1], dict) and names[1]["name"] == "qa"
-    configs = list(creators.cloud_configs([("dev", dev), ("qa", BROKEN), ("local", local), ("mk", minikube)]))
-    assert configs[0] is dev and isinstance(configs[1], dict) and configs[1]["name"] == "qa"
-    assert configs[2] is minikube and len(configs) == 3  # local runs on Compose: no cluster
     family = list(creators.failing_family(["push", "deploy"], BROKEN))
     assert [t["basename"] for t in family] == ["push", "deploy"]
+
+
+def test_each_cloud_environment_gets_a_subtask_and_a_broken_one_a_failing_one(tmp_path: Path) -> None:
+    root = copy_environments(tmp_path)
+    (root / "environments" / "qa.yaml").write_text(
+        (root / "environments" / "dev.yaml").read_text().replace("srvthreds-dev", "srvthreds-qa")
+    )
+    break_environment(root, "test")
+    run = resolve(["compose_up"], root)
+
+    def make(cfg: Config) -> dict[str, Any]:
+        return {"doc": f"for {cfg.env}", "actions": None}
+
+    tasks = list(creators.each_cloud_env(run, make))
+    assert [t["name"] for t in tasks] == ["dev", "prod", "qa", "staging", "test"]
+    assert tasks[0] == {"name": "dev", "doc": "for dev", "actions": None}
+    failed = tasks[-1]["actions"][0]()
+    assert isinstance(failed, TaskFailed) and "environments/test.yaml" in failed.get_msg()
+    # Only those that run a cluster, when asked: the broken one still fails in its place.
+    (root / "environments" / "qa.yaml").write_text(
+        (root / "environments" / "qa.yaml").read_text().replace("runtime: kubernetes", "runtime: compose")
+    )
+    run = resolve(["compose_up"], root)
+    clusters = [t["name"] for t in creators.each_cloud_env(run, make, kubernetes_only=True)]
+    assert clusters == ["dev", "prod", "staging", "test"]

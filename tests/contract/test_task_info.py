@@ -1,15 +1,20 @@
-"""`doit info` names actions and checks (no lambdas, no addresses) and the real reason to run."""
+"""`doit info` and `doit list --status` on a project copy: what a task runs, its checks by name,
+the real reason it would run; never a lambda, an address or a traceback."""
 
 from __future__ import annotations
 
 import ast
 import importlib.util
+import os
 from pathlib import Path
 
+import pytest
 from doit.action import PythonAction
 from doit.loader import load_tasks
 
 from tasks.cli.info_cmd import describe, describe_action
+from testing import harness
+from testing.fakes import docker as fake_docker
 from testing.project import REPO, run_doit
 
 
@@ -34,7 +39,7 @@ def test_a_source_edit_is_the_service_images_own_reason_to_rebuild(project: Path
     assert "demo/srvthreds_demo/engine.py" in changed
 
 
-def test_no_task_runs_or_checks_a_lambda(project: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_no_task_runs_or_checks_a_lambda(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(project)
     named = []
     for env in ("local", "offline", "minikube", "dev"):
@@ -66,49 +71,22 @@ def test_task_creators_write_no_lambda() -> None:
     assert found == []
 
 
-# --------------------------------------------------------------------------- naming, directly
-
-
-class _Named:
-    def __init__(self, name: str | None = None, env: str | None = None) -> None:
-        self.name = name
-        self.env = env
-
-
-def _step(*args: object, **kwargs: object) -> None:
-    """A module-level action."""
-
-
-def test_each_argument_is_named_without_an_address() -> None:
-    from functools import partial
-
-    from tasks.cli.info_cmd import _arg
-
-    def local() -> None:
-        pass
-
-    assert _arg("x") == "'x'" and _arg(3) == "3" and _arg(True) == "True"
-    assert _arg(["a", 1]) == "['a', 1]" and _arg(("a", "b")) == "['a', 'b']"
-    assert _arg([1, 2, 3, 4]) == "[1, 2, 3, 4]"
-    assert _arg([1, 2, 3, 4, 5]) == "list"  # long lists are only named
-    assert _arg([object()]) == "list"
-    assert _arg(partial(_step, "a")) == "_step('a')"
-    assert _arg(local) == "test_each_argument_is_named_without_an_address.local"
-    assert _arg(_Named(name="api")) == "_Named(api)" and _arg(_Named(env="dev")) == "_Named(dev)"
-    assert _arg(_Named()) == "_Named" and _arg(None) == "NoneType"
-
-
-def test_partials_and_wrappers_are_unwrapped_in_order() -> None:
-    from functools import partial, wraps
-
-    @wraps(_step)
-    def wrapper(*args: object, **kwargs: object) -> None:
-        pass
-
-    inner = partial(_step, 1, key="inner")
-    outer = partial(inner, 2, other="x")
-    assert describe(outer, (3,), {"key": "call"}) == "_step(1, 2, 3, key='call', other='x')"
-    assert describe(wrapper, ("a",)) == "_step('a')"
-    assert describe(partial(wrapper, "b")) == "_step('b')"
-    assert describe_action(PythonAction(_step, ["a"], {"n": 1})) == "_step('a', n=1)"
-    assert describe_action("echo hi") == "echo hi"
+def test_status_of_minikube_images_with_minikube_down_is_not_a_traceback(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fakes = tmp_path / "bin"
+    harness.script(
+        fakes,
+        "minikube",
+        "echo 'X Exiting due to GUEST_STATUS: Profile \"srvthreds\" not found' >&2\nexit 85\n",
+    )
+    fake_docker.install(fakes, tmp_path / "docker-state")  # the status of the local images asks docker
+    harness.install(fakes, "kubectl", "testing.fakes.kubectl")  # no cluster: the cloud deploys' status asks
+    monkeypatch.setenv("FAKE_K8S_STATE", str(tmp_path / "k8s-state"))
+    monkeypatch.setenv("PATH", f"{fakes}{os.pathsep}{os.environ['PATH']}")
+    listed = run_doit(project, "--all", "--status", command="list")
+    assert listed.code == 0, listed.out
+    assert "Traceback" not in listed.out
+    assert "R minikube_images:engine" in listed.out, listed.out  # not done: it would run
+    info = run_doit(project, "minikube_images:engine", command="info")
+    assert "Traceback" not in info.out and "status     : run" in info.out, info.out

@@ -1,18 +1,16 @@
-"""A project is the folder doit runs in, not the tool's checkout: tasks/project.py and
-tasks/store/paths.py let another stack (examples/guestbook) use every task from its own folder."""
+"""Another project (examples/guestbook): the folder doit runs in, not the tool's checkout, uses
+every task from its own folder, with the tool's templates and copies of its Terraform modules."""
 
 from __future__ import annotations
 
-import ast
 import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-from tasks import project
 from tasks.checks import tfcheck
-from tasks.cli import run
+from tasks.cli.resolve import resolve
 from tasks.families import render as render_tasks
 from tasks.render import files as render
 from tasks.store import paths
@@ -42,20 +40,6 @@ def test_the_example_is_a_project_of_its_own() -> None:
     assert not paths.is_tool(EXAMPLE) and paths.is_tool(REPO)
     assert paths.templates(EXAMPLE) == paths.TOOL / "templates"
     assert paths.templates(REPO) == REPO / "templates"
-
-
-def test_every_dodo_exports_the_same_tasks() -> None:
-    """The repository's dodo.py and the example's are the same few lines (one list of tasks)."""
-
-    def calls(path: Path) -> str:
-        tree = ast.parse(path.read_text())
-        return ast.dump(
-            ast.Module(body=[n for n in tree.body if not isinstance(n, ast.Expr)], type_ignores=[])
-        )
-
-    assert calls(REPO / "dodo.py") == calls(EXAMPLE / "dodo.py")
-    names = {f"task_{name}" for name in project.CREATORS}
-    assert {"task_render", "task_validate", "task_images", "task_compose", "task_minikube"} <= names
 
 
 def test_render_from_the_example_folder_matches_its_committed_files(example: Path) -> None:
@@ -198,7 +182,7 @@ def test_a_copy_no_environment_calls_is_removed_and_an_edited_copy_restored(exam
 
 def test_only_a_project_outside_the_tools_checkout_gets_copies(example: Path, project: Path) -> None:
     def subtasks(root: Path) -> list[str]:
-        return [task["name"] for task in render_tasks.task_render(run.resolve(["list"], root))]
+        return [task["name"] for task in render_tasks.task_render(resolve(["list"], root))]
 
     assert "terraform-modules" in subtasks(example)
     assert "terraform-modules" not in subtasks(REPO)

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 import yaml
 
-from tasks.cli.run import resolve, split_argv
+from tasks.cli import argv as doit_argv
+from tasks.cli.resolve import resolve
 from tasks.config import load as config
 from tasks.errors import StackError
 from testing.project import REPO, run_doit
 
-ROOT = Path(__file__).resolve().parent.parent
-WORKFLOWS = ROOT / ".github" / "workflows"
+WORKFLOWS = REPO / ".github" / "workflows"
 FILES = sorted(WORKFLOWS.glob("*.yml"))
 
 # Tasks the deploy workflow calls that other work provides; remove a name once its task lands
@@ -80,7 +80,8 @@ def doit_calls(run: str, envs: list[str]) -> list[list[str]]:
 
 def doit_tasks(run: str, envs: list[str]) -> set[str]:
     """Task names a `run:` script passes to doit, read by the product's own parser."""
-    return {word for argv in doit_calls(run, envs) for word in split_argv(argv)[1]}
+    grammar = doit_argv.grammar(REPO)
+    return {word for argv in doit_calls(run, envs) for word in doit_argv.split(argv, grammar).tasks}
 
 
 def _called() -> set[str]:

@@ -1,17 +1,16 @@
-"""The summary table, skipped checks in the console and JSON reporters."""
+"""The summary table, skip reasons and the console reporter (tasks/cli/reporter.py), called directly."""
 
 from __future__ import annotations
 
 import io
-import json
-import re
 import time
-from pathlib import Path
 from types import SimpleNamespace
+
+import pytest
+from doit.exceptions import TaskError, TaskFailed
 
 from tasks.cli import reporter
 from tasks.cli.reporter import Row
-from testing.project import run_doit
 
 
 def test_summary_table_has_task_result_seconds_and_totals() -> None:
@@ -54,61 +53,11 @@ def test_up_to_date_rows_can_be_counted_only() -> None:
     )
 
 
-def test_console_run_ends_with_the_summary(project: Path) -> None:
-    first = run_doit(project, "render:compose-dev", "render:compose-local")
-    assert [line.split()[:2] for line in first.out.splitlines()[-4:]] == [
-        ["task", "result"],
-        ["render:compose-dev", "ran"],
-        ["render:compose-local", "ran"],
-        ["2", "ran,"],
-    ]
-    assert first.out.splitlines()[-1].startswith("2 ran, 0 failed; ")
-    assert run_doit(project, "render").code == 0
-    again = run_doit(project, "render")
-    assert re.fullmatch(r"0 ran, \d+ up to date, 0 failed; 0\.0 s", again.out.splitlines()[-1])
-
-
-def test_json_reporter_says_skipped_for_a_skipped_check(project: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.delenv("STACKBUILD_TF_PLUGIN_DIR", raising=False)
-    result = run_doit(project, "--reporter", "json", "tf_validate")
-    assert result.code == 0, result.out
-    data = json.loads(result.out[result.out.index("{") :])
-    task = next(t for t in data["tasks"] if t["name"] == "tf_validate")
-    assert task["result"] == "skipped"
-    assert task["reason"].startswith("provider schema validation")
-
-
-class Tty(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_colours_only_on_a_terminal_and_never_with_no_color(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from tasks.output import term
-
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    monkeypatch.setenv("TERM", "xterm")
-    assert term.painter(Tty())("ok", "green") == "\x1b[32mok\x1b[0m"
-    assert term.painter(io.StringIO())("ok", "green") == "ok"
-    monkeypatch.setenv("NO_COLOR", "")
-    assert term.painter(Tty())("ok", "green") == "ok"
-
-
-def test_failed_task_shows_its_message_without_doits_header(project: Path) -> None:
-    template = project / "templates/compose/env.example.j2"
-    template.write_text(template.read_text() + "{{ nosuch }}\n")
-    result = run_doit(project, "render:compose-local")
-    assert result.code == 1
-    assert "TaskFailed - taskid" not in result.out
-    assert "FAILED render:compose-local\ntemplates/compose/env.example.j2, line" in result.out
-
-
-# --------------------------------------------------------------------------- the reporter, directly
-
-
 def test_a_long_reason_is_shortened_to_sixty_characters() -> None:
-    assert reporter._short("x" * 60) == "x" * 60
-    assert reporter._short("x" * 61) == "x" * 57 + "..."
+    exact, longer = "x" * 60, "y" * 61
+    text = reporter.summary([Row("a", "skipped", 1.0, exact), Row("b", "skipped", 1.0, longer)])
+    assert f"skipped ({exact})" in text
+    assert f"skipped ({'y' * 57}...)" in text and "y" * 58 not in text
 
 
 def _task(name: str, out: str = "", actions: int = 1) -> SimpleNamespace:
@@ -120,9 +69,7 @@ def _task(name: str, out: str = "", actions: int = 1) -> SimpleNamespace:
     )
 
 
-def test_the_console_reporter_keeps_one_row_per_shown_task(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from doit.exceptions import TaskFailed
-
+def test_the_console_reporter_keeps_one_row_per_shown_task(monkeypatch: pytest.MonkeyPatch) -> None:
     out = io.StringIO()
     console = reporter.SummaryReporter(out, {})
     clock = iter([10.0, 12.5, 20.0, 21.0, 30.0, 30.0])  # start, end of a; of b; hidden ones
@@ -148,8 +95,6 @@ def test_the_console_reporter_keeps_one_row_per_shown_task(monkeypatch) -> None:
 
 
 def test_a_bug_keeps_doits_traceback_and_an_unreported_failure_is_silent() -> None:
-    from doit.exceptions import TaskError
-
     out = io.StringIO()
     console = reporter.SummaryReporter(out, {})
     error = TaskError("boom")

@@ -1,10 +1,15 @@
-"""doit pipelines run in-process on a copy of the project: incremental and all-or-nothing."""
+"""Rendering through doit on a project copy: incremental, all or nothing, the same in every
+process."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+from testing.processes import Doit
 from testing.project import run_doit, snapshot
+
+GENERATED = ("k8s", "compose", "terraform")
 
 
 def test_render_twice_executes_nothing_the_second_time(project: Path) -> None:
@@ -62,12 +67,6 @@ def test_bad_config_fails_and_writes_nothing(project: Path) -> None:
     assert snapshot(project, "k8s", "compose") == before
 
 
-def test_unknown_environment_on_the_command_line(project: Path) -> None:
-    result = run_doit(project, "render", "env=prd")
-    assert result.code == 64
-    assert "unknown environment 'prd'" in result.out and "did you mean 'prod'?" in result.out
-
-
 def test_a_template_error_after_a_valid_edit_writes_nothing(project: Path) -> None:
     """The stack edit would rewrite k8s/base and compose/, but a broken compose template
     stops every render step before the first write."""
@@ -98,3 +97,45 @@ def test_changing_the_kubernetes_version_validates_again(project: Path) -> None:
     assert again.code == 0, again.out
     assert "validate:k8s-minikube" in again.executed()
     assert "schema 1.32.0 strict OK" in again.out
+
+
+def test_rendering_is_the_same_in_fresh_processes_with_other_hash_seeds(project: Path) -> None:
+    outputs = []
+    for seed in ("1", "2"):
+        code, out = Doit(project, "-a", "render", seed=seed).finish()
+        assert code == 0, out
+        outputs.append(snapshot(project, *GENERATED))
+    assert outputs[0] == outputs[1]
+
+
+def test_an_output_folder_that_cannot_be_written_is_one_sentence_not_a_traceback(project: Path) -> None:
+    prod = project / "environments" / "prod.yaml"
+    prod.write_text(prod.read_text().replace("engine: {replicas: 3}", "engine: {replicas: 4}"))
+    overlay = project / "k8s" / "overlays" / "prod"
+    shutil.rmtree(overlay)
+    overlay.write_text("not a folder\n")  # as unwritable as a read-only folder, even for root
+    result = run_doit(project, "render")
+    assert result.code == 1, result.out
+    assert "Traceback" not in result.out, result.out
+    assert "cannot write k8s/overlays/prod/" in result.out, result.out
+    assert "Fix: make k8s/overlays/prod a writable folder" in result.out, result.out
+
+
+def test_a_secret_name_under_config_or_env_is_refused_before_anything_is_written(project: Path) -> None:
+    before = snapshot(project, "k8s", "compose")
+    for text, at in (
+        ("config: {RABBITMQ_PASSWORD: hunter2}\n", "config.RABBITMQ_PASSWORD"),
+        (
+            "services: {engine: {env: {RABBITMQ_PASSWORD: hunter2}}}\n",
+            "services.engine.env.RABBITMQ_PASSWORD",
+        ),
+    ):
+        local = project / "environments" / "local.yaml"
+        saved = local.read_text()
+        local.write_text(saved + text)
+        result = run_doit(project, "render")
+        local.write_text(saved)
+        assert result.code == 78, result.out
+        assert "==> File environments/local.yaml, line 4" in result.out, result.out
+        assert f"==> At {at}\n" in result.out and "is a secret" in result.out, result.out
+        assert snapshot(project, "k8s", "compose") == before  # no plain-text secret written

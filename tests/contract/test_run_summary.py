@@ -1,0 +1,47 @@
+"""The end of a run: a summary table on the console, "skipped" in the JSON report, a failed task's
+own message. doit run in-process on a project copy."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from testing.project import run_doit
+
+
+def test_console_run_ends_with_the_summary(project: Path) -> None:
+    first = run_doit(project, "render:compose-dev", "render:compose-local")
+    assert [line.split()[:2] for line in first.out.splitlines()[-4:]] == [
+        ["task", "result"],
+        ["render:compose-dev", "ran"],
+        ["render:compose-local", "ran"],
+        ["2", "ran,"],
+    ]
+    assert first.out.splitlines()[-1].startswith("2 ran, 0 failed; ")
+    assert run_doit(project, "render").code == 0
+    again = run_doit(project, "render")
+    assert re.fullmatch(r"0 ran, \d+ up to date, 0 failed; 0\.0 s", again.out.splitlines()[-1])
+
+
+def test_json_reporter_says_skipped_for_a_skipped_check(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("STACKBUILD_TF_PLUGIN_DIR", raising=False)
+    result = run_doit(project, "--reporter", "json", "tf_validate")
+    assert result.code == 0, result.out
+    data = json.loads(result.out[result.out.index("{") :])
+    task = next(t for t in data["tasks"] if t["name"] == "tf_validate")
+    assert task["result"] == "skipped"
+    assert task["reason"].startswith("provider schema validation")
+
+
+def test_failed_task_shows_its_message_without_doits_header(project: Path) -> None:
+    template = project / "templates/compose/env.example.j2"
+    template.write_text(template.read_text() + "{{ nosuch }}\n")
+    result = run_doit(project, "render:compose-local")
+    assert result.code == 1
+    assert "TaskFailed - taskid" not in result.out
+    assert "FAILED render:compose-local\ntemplates/compose/env.example.j2, line" in result.out

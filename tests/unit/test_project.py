@@ -1,0 +1,78 @@
+"""What a project's dodo.py gets (tasks/project.py), called directly."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tasks import project
+from tasks.cli.reporter import SummaryReporter
+from tasks.families.shared import registry
+from tasks.store import state
+from testing.environments import copy_environments
+from testing.project import REPO
+
+
+@pytest.fixture
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    copy_environments(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_dodo_exports_the_run_the_config_and_one_task_per_registered_creator(root: Path) -> None:
+    names = project.dodo(["list", "env=dev"], root)
+    run = names["RUN"]
+    assert (run.command, run.env, run.root) == ("list", "dev", root)
+    assert names["DOIT_CONFIG"]["reporter"] is SummaryReporter
+    assert names["DOIT_CONFIG"]["dep_file"] == str(state.dep_file("dev"))
+    tasks = {k for k in names if k.startswith("task_")}
+    assert tasks == {f"task_{name}" for name in registry.creators()} and "task__preflight" in tasks
+    assert {"task_render", "task_validate", "task_images", "task_compose", "task_minikube"} <= tasks
+    assert names["task_doctor"]()["actions"][0][0].__name__ == "run_doctor"
+    assert names["task_render"].__doc__ == registry.creators()["render"].__doc__  # `doit list` shows it
+
+
+def test_the_creators_are_every_familys(root: Path) -> None:
+    creators = project.creators()
+    assert creators == registry.creators() and len(creators) >= 20
+    assert {c.__module__ for c in creators.values()} >= {"tasks.families.compose", "tasks.families.deploy"}
+
+
+def test_dodo_reads_the_command_line_and_the_folder_by_default(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["doit", "list", "env=staging"])
+    run = project.dodo()["RUN"]
+    assert (run.command, run.env, run.root) == ("list", "staging", root)
+
+
+def test_importing_the_project_module_installs_the_interrupt_handlers() -> None:
+    # Before any task module loads (and before dodo() runs): a fresh interpreter shows it.
+    probe = (
+        "import signal, sys\n"
+        "import tasks.project\n"
+        "print(getattr(sys.excepthook, 'stackbuild', False))\n"
+        "try:\n"
+        "    signal.raise_signal(signal.SIGTERM)\n"
+        "except KeyboardInterrupt:\n"
+        "    print('KeyboardInterrupt')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["True", "KeyboardInterrupt"]
+
+
+def test_every_dodo_is_the_same_few_lines() -> None:
+    """The repository's dodo.py and the example's are the same (one list of tasks)."""
+
+    def calls(path: Path) -> str:
+        tree = ast.parse(path.read_text())
+        return ast.dump(
+            ast.Module(body=[n for n in tree.body if not isinstance(n, ast.Expr)], type_ignores=[])
+        )
+
+    assert calls(REPO / "dodo.py") == calls(REPO / "examples" / "guestbook" / "dodo.py")
