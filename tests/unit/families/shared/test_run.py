@@ -11,6 +11,7 @@ from tasks.cli.resolve import resolve
 from tasks.errors import StackError
 from tasks.families.shared import registry
 from tasks.families.shared.run import Run
+from tasks.model import STACK
 from tasks.store import state
 from testing.environments import break_environment, copy_environments
 
@@ -41,7 +42,7 @@ def test_each_configuration_is_loaded_once_and_an_error_is_kept(tmp_path: Path) 
     break_environment(root, "test")
     run = plain(root)
     assert run.config("dev") is run.config("dev") and run.config("dev").env == "dev"
-    assert run.config(None).env is None  # the stack alone
+    assert run.config(None).env == STACK  # the stack alone
     error = run.try_config("test")
     assert isinstance(error, StackError) and run.try_config("test") is error
     with pytest.raises(StackError, match="environments/test.yaml"):
