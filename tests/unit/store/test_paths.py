@@ -1,4 +1,4 @@
-"""Where source things live (tasks/store/paths.py): edges bench/mutation.py found unguarded.
+"""tasks/store/paths.py: where source things live, for the tool's checkout and for any other project.
 
 Each test builds a small project in a temporary folder and runs from there, as doit does."""
 

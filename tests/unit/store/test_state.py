@@ -1,4 +1,4 @@
-"""Build state on disk (tasks/store/state.py), edges found unguarded by bench/mutation.py state."""
+"""tasks/store/state.py: build state on disk: atomic writes, the run lock, every state path."""
 
 from __future__ import annotations
 

@@ -1,9 +1,13 @@
-"""Writing only what changed (tasks/store/atomic.py), edges found unguarded by `bench/mutation.py atomic`."""
+"""tasks/store/atomic.py: a file is written only when its bytes change, and a secret is private from
+its first byte."""
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
+
+import pytest
 
 from tasks.store import atomic
 
@@ -34,3 +38,18 @@ def test_unreadable_bytes_are_replaced(tmp_path: Path) -> None:
     path = tmp_path / "out.txt"
     path.write_bytes(b"\xff\xfe not utf-8")
     assert atomic.write_text(path, "text\n") is True and path.read_text() == "text\n"
+
+
+def test_secret_file_is_private_even_if_chmod_never_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A crash between "write" and "chmod" must not leave a readable secret: with chmod
+    # disabled, the file still has to be 0600 (created that way, not narrowed later).
+    monkeypatch.setattr(os, "chmod", lambda *a, **k: None)
+    monkeypatch.setattr(Path, "chmod", lambda *a, **k: None)
+    old = os.umask(0o022)
+    try:
+        atomic.write_text(tmp_path / "secrets.env", "A=b\n", secret=True)
+    finally:
+        os.umask(old)
+    assert mode(tmp_path / "secrets.env") == 0o600

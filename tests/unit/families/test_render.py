@@ -1,5 +1,4 @@
-"""The render tasks (tasks/families/render.py), edges found unguarded by
-`bench/mutation.py render_tasks`: called directly on a scratch copy of the project."""
+"""tasks/families/render.py: the render tasks, called directly on a scratch copy of the tool's checkout."""
 
 from __future__ import annotations
 
@@ -15,7 +14,7 @@ from doit.exceptions import TaskFailed
 from tasks.errors import StackError
 from tasks.families import render as render_tasks
 from tasks.families.shared.run import Run
-from tasks.render import files as render
+from tasks.render import templates
 from testing.project import REPO
 
 
@@ -99,21 +98,27 @@ def test_the_render_is_cached_until_an_input_changes(tree: Path) -> None:
     second = render_tasks.rendered(tree)
     assert second is not first and second != first
     assert 'LOG_LEVEL: "warn"' in second["compose/local/docker-compose-services.yml"]
-    assert len(render_tasks._RENDERED) == 1  # only the latest input state is kept
 
 
-def test_the_inputs_key_moves_with_a_template(tree: Path) -> None:
-    before = render_tasks._inputs_key(tree)
+def test_only_the_latest_render_is_kept(tree: Path, tmp_path: Path) -> None:
+    first = render_tasks.rendered(tree)
+    other = shutil.copytree(tree, tmp_path / "other", symlinks=True)
+    assert render_tasks.rendered(other) is not first  # another project: its own render
+    again = render_tasks.rendered(tree)
+    assert again is not first and again == first  # rendered anew: the first was let go
+
+
+def test_a_touched_template_renders_again(tree: Path) -> None:
+    first = render_tasks.rendered(tree)
     template = next(p for p in (tree / "templates").rglob("*") if p.is_file())
     os.utime(template, ns=(1, 1))
-    assert render_tasks._inputs_key(tree) != before
-    assert before[0] == str(tree)
+    assert render_tasks.rendered(tree) is not first
 
 
 def test_write_says_what_it_wrote_and_removed(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tree / "compose" / "local").mkdir(parents=True)
     stale = tree / "compose" / "local" / "old.yml"
-    stale.write_text("# " + render.header_text("compose/old.yml.j2") + "\n")
+    stale.write_text("# " + templates.header_text("compose/old.yml.j2") + "\n")
     render_tasks.write(partial(render_tasks.env_compose, "local"), ("compose/local",), tree)
     out = capsys.readouterr().out
     assert "  wrote compose/local/docker-compose-services.yml" in out
@@ -122,29 +127,39 @@ def test_write_says_what_it_wrote_and_removed(tree: Path, capsys: pytest.Capture
     assert capsys.readouterr().out == ""  # nothing changed: nothing said
 
 
+class Task:
+    """What doit hands an uptodate check: the task's targets and its value savers."""
+
+    def __init__(self, targets: list[str]) -> None:
+        self.targets = targets
+        self.value_savers: list[Any] = []
+
+
+def saved(targets: list[str]) -> dict[str, Any]:
+    """The value doit saves after a successful run of a task with these targets."""
+    task = Task(targets)
+    render_tasks.outputs_unchanged(task, {})
+    value: dict[str, Any] = task.value_savers[-1]()
+    return value
+
+
 def test_the_saved_digest_tracks_the_bytes_on_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     Path("a").write_text("1")
     Path("b").write_text("2")
-    digest = render_tasks._digest(["a", "b"])
-    assert render_tasks._digest(["b", "a"]) == digest  # order does not matter
-    assert render_tasks._outputs(["a", "b"]) == {"outputs": digest}
-
-    class Task:
-        targets = ["a", "b"]
-        value_savers: list[Any] = []
-
-    task = Task()
-    assert render_tasks.outputs_unchanged(task, {"outputs": digest}) is True
-    assert task.value_savers[0]() == {"outputs": digest}
+    digest = saved(["a", "b"])
+    assert digest["outputs"] and saved(["b", "a"]) == digest  # order does not matter
+    task = Task(["a", "b"])
+    assert render_tasks.outputs_unchanged(task, digest) is True
+    assert task.value_savers[0]() == digest
     assert render_tasks.outputs_unchanged(task, {}) is False
     Path("b").write_text("3")
-    assert render_tasks.outputs_unchanged(task, {"outputs": digest}) is False
+    assert render_tasks.outputs_unchanged(task, digest) is False
     Path("b").unlink()
-    missing = render_tasks._digest(["a", "b"])
-    assert missing != render_tasks._digest(["a"])  # a target that went missing changes it
+    missing = saved(["a", "b"])
+    assert missing != saved(["a"])  # a target that went missing changes it
     Path("b").write_text("")
-    assert render_tasks._digest(["a", "b"]) != missing  # an empty file is not a missing one
+    assert saved(["a", "b"]) != missing  # an empty file is not a missing one
 
 
 def test_the_render_tasks_fail_only_where_a_file_is_broken(tree: Path) -> None:
@@ -173,4 +188,4 @@ def test_the_render_tasks_fail_only_where_a_file_is_broken(tree: Path) -> None:
     assert local["targets"] == sorted(render_tasks.env_compose("local", tree))
     assert {"environments/stack.yaml", "environments/local.yaml"} <= set(local["file_dep"])
     assert local["clean"] is True and local["uptodate"] == [render_tasks.outputs_unchanged]
-    assert render_tasks._targets(resolved, render_tasks.docs_placement) == []  # dev is broken
+    assert tasks["docs-placement"]["targets"] == []  # it reads every environment, and dev is broken

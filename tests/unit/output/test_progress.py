@@ -1,4 +1,5 @@
-"""Collapsed tool output: a counter and the last line, the full log under .build/logs/."""
+"""tasks/output/progress.py: long tool output collapsed to a counter and the last line, the full log
+under .build/logs/."""
 
 from __future__ import annotations
 
@@ -78,3 +79,69 @@ def test_streamed_tool_output_is_collapsed_and_logged(
     shown = capsys.readouterr().out
     assert shown == "[engine] done (200 lines, full log: .build/logs/engine.log)\n"
     assert len(Path(".build/logs/engine.log").read_text().splitlines()) == 200
+
+
+@pytest.mark.parametrize(
+    "value, on", [("", False), ("0", False), ("false", False), ("No", False), ("1", True), ("yes", True)]
+)
+def test_verbose_switch(monkeypatch: pytest.MonkeyPatch, value: str, on: bool) -> None:
+    monkeypatch.setenv("STACKBUILD_VERBOSE", value)
+    assert progress.verbose() is on
+
+
+def test_log_path_is_safe_and_never_empty() -> None:
+    assert progress.log_path("apply dev/x") == progress.LOGS / "apply_dev_x.log"
+    assert progress.log_path("") == progress.LOGS / "step.log"
+
+
+class _Closed(io.StringIO):
+    def isatty(self) -> bool:
+        raise ValueError("I/O operation on closed file")
+
+
+def test_is_tty() -> None:
+    assert progress.is_tty(Tty()) is True
+    assert progress.is_tty(io.StringIO()) is False
+    assert progress.is_tty(_Closed()) is False
+
+
+def test_collapsed_on_a_terminal_redraws_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("STACKBUILD_VERBOSE", raising=False)
+    out = Tty()
+    step = progress.Collapsed("engine", stream=out)
+    step("Step 1\n")
+    step("   \n")
+    step.close(ok=True)
+    text = out.getvalue()
+    assert "\r\x1b[K[engine] 1 lines: Step 1" in text and "[engine] 2 lines: Step 1" in text
+    assert text.endswith("\r\x1b[K[engine] done (2 lines, full log: .build/logs/engine.log)\n")
+    assert (tmp_path / ".build" / "logs" / "engine.log").read_text() == "Step 1\n   \n"
+
+
+def test_collapsed_elsewhere_prints_progress_at_most_every_interval(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("STACKBUILD_VERBOSE", raising=False)
+    out = io.StringIO()
+    step = progress.Collapsed("db", stream=out)
+    step("first")
+    assert out.getvalue() == ""  # not yet: the interval has not passed
+    step.shown_at -= progress.PLAIN_EVERY
+    step("second")
+    step("third")
+    step.close(ok=False)
+    assert out.getvalue() == (
+        "[db] 2 lines so far: second\n[db] FAILED (3 lines, full log: .build/logs/db.log)\n"
+    )
+
+
+def test_collapsed_verbose_prints_every_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STACKBUILD_VERBOSE", "1")
+    out = Tty()
+    step = progress.Collapsed("db", stream=out)
+    step("a\n")
+    step.close(ok=True)
+    assert out.getvalue() == "[db] a\n"
