@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 import yaml
 
+from tasks.checks import tfcheck
 from tasks.config import load as config
 from tasks.render import files as render
 from tasks.render import templates
+from tasks.store import images
 from testing.project import REPO
 
 
@@ -152,3 +154,23 @@ def test_a_disabled_job_is_deleted_as_a_job() -> None:
 def test_only_a_cloud_environment_renders_terraform() -> None:
     with pytest.raises(AssertionError):
         render.terraform(config.load("local", REPO))
+
+
+def test_ecr_repositories_are_the_images_the_cluster_runs(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Rendered from the project, as under doit: templates are found from the working folder, so
+    # without this the test would render through whatever folder an earlier test left current.
+    monkeypatch.chdir(project)
+    cfg = config.load("dev", project)
+    repos = sorted(set(images.pushed(cfg).values()))
+    assert repos == sorted(cfg.image_ref(s) for s in cfg.services)
+    assert f"{cfg.images.prefix}/builder" not in repos  # the builder is never pushed
+    rendered = render.terraform(cfg)["terraform/environments/dev/terraform.tfvars"]
+    tfvars = tfcheck.loads(rendered())
+    assert tfvars["ecr_repositories"] == repos
+    assert tfvars["cluster_version"] == "1.33" and tfvars["create_shared"] is True
+    assert tfvars["admin_arns"] == ["arn:aws:iam::123456789012:role/platform-admin"]
+    assert tfvars["reader_arns"] == ["arn:aws:iam::123456789012:role/developer"]
+    assert tfvars["endpoint_public_access_cidrs"] == ["203.0.113.0/24"]
+    assert tfvars["github_repository"] == "example-org/srvthreds"

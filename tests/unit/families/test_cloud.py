@@ -1,16 +1,11 @@
-"""cloud_tasks (and the aws and checkov adapters) against recording fakes of `aws`, `docker`
-and `checkov` first on PATH.
-
-Found unguarded by the mutation benchmark (bench/mutation.py cloud_tasks): environments
-without a cloud block, a registry that is not ECR, what push prints and records, how
-.checkov.yaml's skip list is read, which scans run in a project without some framework,
-what the checkov task records, and the task dicts themselves.
-"""
+"""tasks/families/cloud.py: kubeconfig, registry_login, push and checkov against recording fakes of `aws`,
+`docker` and `checkov` first on PATH."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,8 +20,10 @@ from tasks.families.shared.run import Run
 from tasks.programs import checkov, tools
 from testing import harness
 from testing.project import REPO
+from testing.tasks import run_action, subtask, up_to_date
 
 REGISTRY = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
+
 
 FAKE = """#!{python}
 import json, os, sys
@@ -88,9 +85,6 @@ def edit(project: Path, name: str, old: str, new: str) -> None:
     path.write_text(path.read_text().replace(old, new))
 
 
-# --------------------------------------------------------------------------- kubeconfig / login / push
-
-
 def test_an_environment_without_a_cloud_block_is_refused(in_project: Path, fakes: Path) -> None:
     for action in (cloud_tasks._kubeconfig, cloud_tasks._login):
         failed = action("local")
@@ -102,12 +96,12 @@ def test_an_environment_without_a_cloud_block_is_refused(in_project: Path, fakes
 def test_kubeconfig_and_login_say_what_they_did(
     in_project: Path, fakes: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert cloud_tasks._kubeconfig("dev") is None
+    assert kubeconfig("dev") is None
     assert (
         "kubectl context srvthreds-dev points at EKS cluster srvthreds-dev (us-west-2)"
         in capsys.readouterr().out
     )
-    assert cloud_tasks._login("dev") is None
+    assert login("dev") is None
     assert f"logged in to {REGISTRY}" in capsys.readouterr().out
     assert calls(fakes) == [
         [
@@ -130,7 +124,7 @@ def test_login_to_a_registry_that_is_not_ecr_is_left_to_the_user(
     in_project: Path, fakes: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     edit(in_project, "dev.yaml", f"registry: {REGISTRY}", "registry: registry.example.com/team")
-    assert cloud_tasks._login("dev") is None
+    assert login("dev") is None
     assert (
         "registry.example.com/team is not ECR: log in with `docker login registry.example.com/team` yourself"
         in capsys.readouterr().out
@@ -179,7 +173,7 @@ def test_cloud_tasks_always_run_and_push_follows_the_refs(in_project: Path) -> N
     names = run.config("prod").cluster_images()
     assert push["file_dep"] == [f".build/prod/images/{n}.ref" for n in names]
     assert push["targets"] == [f".build/prod/push/{n}.ref" for n in names]
-    assert push["actions"] == [(cloud_tasks._push, ["prod", names])]
+    assert [args for _, args in push["actions"]] == [["prod", names]]
 
 
 def test_a_broken_cloud_environment_keeps_its_failing_subtasks(in_project: Path) -> None:
@@ -192,9 +186,6 @@ def test_a_broken_cloud_environment_keeps_its_failing_subtasks(in_project: Path)
         (action,) = tasks["staging"]["actions"]
         assert "environments/staging.yaml" in str(action())
         assert not tasks["dev"]["doc"].startswith("Configuration error")
-
-
-# --------------------------------------------------------------------------- checkov
 
 
 def test_skip_list_ends_at_the_next_key_and_counts_lines_from_one() -> None:
@@ -247,12 +238,12 @@ def test_checkov_runs_records_and_reports(
 ) -> None:
     cloud_tasks.CHECKOV_MODE.parent.mkdir(parents=True)
     cloud_tasks.CHECKOV_MODE.write_text("skipped\n")
-    assert cloud_tasks._checkov_ran() is False
+    assert checkov_ran() is False
     assert cloud_tasks._checkov(["dev"]) is None
     out = capsys.readouterr().out
     assert "  skipping CKV_X_9: safe by design here" in out
     assert "  checkov terraform: Passed checks: 4, Failed checks: 0, Skipped checks: 0 (" in out
-    assert cloud_tasks._checkov_ran() is True
+    assert checkov_ran() is True
     logged = [json.loads(line) for line in fakes.read_text().splitlines()]
     assert [c["argv"][:3] for c in logged] == [
         ["checkov", "-d", "terraform"],
@@ -265,7 +256,7 @@ def test_checkov_runs_records_and_reports(
 def test_checkov_failure_is_reported_per_framework_and_not_recorded(
     checkov_project: Path, fakes: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert cloud_tasks._checkov(["dev"]) is None and cloud_tasks._checkov_ran()
+    assert cloud_tasks._checkov(["dev"]) is None and checkov_ran()
     monkeypatch.setenv("FAKE_CHECKOV_FAIL", "kubernetes")
     monkeypatch.setenv("FAKE_CHECKOV_SILENT", "terraform")
     failed = cloud_tasks._checkov(["dev"])
@@ -274,7 +265,7 @@ def test_checkov_failure_is_reported_per_framework_and_not_recorded(
     assert "CKV_X_1: kubernetes" in str(failed) and "[terraform]" not in str(failed)
     assert "  checkov terraform: no summary (" in capsys.readouterr().out
     # The earlier pass is forgotten: the next run checks again.
-    assert cloud_tasks._checkov_ran() is False
+    assert checkov_ran() is False
 
 
 def test_checkov_missing_under_ci_in_any_spelling_fails(
@@ -302,12 +293,9 @@ def test_checkov_task_follows_its_config_and_the_overlays(
     assert ".checkov.yaml" not in task["file_dep"]  # this copy has none
     assert ".build/manifests/minikube.yaml" in task["file_dep"]
     assert "terraform/modules/eks/main.tf" in task["file_dep"]
-    assert task["uptodate"] == [cloud_tasks._checkov_ran]
+    assert len(task["uptodate"]) == 1 and up_to_date(task) is False  # checkov never ran in this copy
     monkeypatch.chdir(REPO)
     assert ".checkov.yaml" in cloud_tasks.task_checkov(resolve(["list"], REPO))["file_dep"]
-
-
-# --------------------------------------------------------------------------- adapters
 
 
 def _result(code: int, out: str, err: str) -> checkov.Scan:
@@ -326,3 +314,222 @@ def test_a_checkov_scan_reads_its_result() -> None:
 def test_checkov_scan_times_itself(checkov_project: Path, fakes: Path) -> None:
     scan: Any = checkov.scan("terraform", ["--framework", "terraform"])
     assert scan.passed and 0 < scan.seconds < 60 and scan.framework == "terraform"
+
+
+def kubeconfig(env: str) -> Any:
+    """`kubeconfig:<env>`'s action, as doit runs it (None: done; a TaskFailed: failed)."""
+    return run_action(subtask(cloud_tasks.task_kubeconfig(resolve(["list"], Path.cwd())), env))
+
+
+def login(env: str) -> Any:
+    return run_action(subtask(cloud_tasks.task_registry_login(resolve(["list"], Path.cwd())), env))
+
+
+def checkov_ran() -> Any:
+    """The checkov task's up-to-date check: true only after checkov really ran (what it reads does
+    not depend on the environments, so none are loaded)."""
+    run = Run(root=Path.cwd(), command="list", words=[], vars={}, env="dev", envs=[])
+    return up_to_date(cloud_tasks.task_checkov(run))
+
+
+FAKE_AWS_DOCKER = """#!{python}
+import json, os, sys
+name = os.path.basename(sys.argv[0])
+args = sys.argv[1:]
+stdin = sys.stdin.read() if args[:1] == ["login"] else ""
+with open(os.environ["FAKE_LOG"], "a") as log:
+    log.write(json.dumps([name, *args] + ([{{"stdin": stdin}}] if stdin else [])) + "\\n")
+if name == "aws" and args[:2] == ["ecr", "get-login-password"]:
+    print("s3cr3t-token")
+if name == "docker" and args[:1] == ["build"]:
+    import hashlib
+    iid = args[args.index("--iidfile") + 1]
+    salted = " ".join(args) + os.environ.get("FAKE_SALT", "")
+    open(iid, "w").write("sha256:" + hashlib.sha256(salted.encode()).hexdigest())
+if name == "docker" and args[:2] == ["image", "ls"]:
+    # The daemon holds every image recorded under .build/ (so they are up to date).
+    import glob
+    for ref in glob.glob(".build/*/images/*.ref"):
+        print(open(ref[:-4] + ".iid").read().strip(), open(ref).read().strip())
+if name == "docker" and args[:2] == ["manifest", "inspect"]:
+    present = os.environ.get("FAKE_PRESENT", "").split(",")
+    sys.exit(0 if any(args[2].endswith("/" + ref) for ref in present if ref) else 1)
+"""
+
+
+@pytest.fixture
+def aws_docker(in_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Recording `aws` and `docker` first on PATH; returns the log file."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in ("aws", "docker"):
+        harness.script(bin_dir, name, FAKE_AWS_DOCKER.format(python=sys.executable))
+    log = tmp_path / "calls.jsonl"
+    log.touch()
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_LOG", str(log))
+    return log
+
+
+def _calls(log: Path) -> list[list[Any]]:
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+def _write_refs(project: Path, env: str, refs: dict[str, str]) -> None:
+    folder = project / ".build" / env / "images"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, ref in refs.items():
+        (folder / f"{name}.ref").write_text(ref + "\n")
+        (folder / f"{name}.iid").write_text(f"sha256:{ref.rsplit(':', 1)[1]}\n")
+
+
+def test_kubeconfig_runs_aws_eks_update_kubeconfig(aws_docker: Path) -> None:
+    assert kubeconfig("prod") is None
+    assert _calls(aws_docker) == [
+        [
+            "aws",
+            "eks",
+            "update-kubeconfig",
+            "--region",
+            "us-west-2",
+            "--name",
+            "srvthreds-prod",
+            "--alias",
+            "srvthreds-prod",
+        ]
+    ]
+
+
+def test_kubeconfig_without_aws_gives_the_install_hint(
+    in_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(tools, "which", lambda program: None)
+    monkeypatch.setattr("tasks.programs.tools.shutil.which", lambda *a, **k: None)
+    failed = kubeconfig("dev")
+    assert "`aws` is not installed" in str(failed) and tools.INSTALL_HINTS["aws"] in str(failed)
+
+
+def test_registry_login_pipes_the_password_through_stdin(aws_docker: Path) -> None:
+    assert login("dev") is None
+    registry = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
+    assert _calls(aws_docker) == [
+        ["aws", "ecr", "get-login-password", "--region", "us-west-2"],
+        ["docker", "login", "--username", "AWS", "--password-stdin", registry, {"stdin": "s3cr3t-token"}],
+    ]
+
+
+def test_push_skips_images_already_in_the_registry(
+    aws_docker: Path, in_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write_refs(
+        in_project,
+        "staging",
+        {"engine": "srvthreds/engine:1a2b3c4d5e6f", "bootstrap": "srvthreds/bootstrap:0f0f0f0f0f0f"},
+    )
+    monkeypatch.setenv("FAKE_PRESENT", "srvthreds/bootstrap:0f0f0f0f0f0f")
+    assert cloud_tasks._push("staging", ["bootstrap", "engine"]) is None
+    reg = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
+    assert _calls(aws_docker) == [
+        ["docker", "manifest", "inspect", f"{reg}/srvthreds/bootstrap:0f0f0f0f0f0f"],
+        ["docker", "manifest", "inspect", f"{reg}/srvthreds/engine:1a2b3c4d5e6f"],
+        ["docker", "tag", "srvthreds/engine:1a2b3c4d5e6f", f"{reg}/srvthreds/engine:1a2b3c4d5e6f"],
+        ["docker", "push", f"{reg}/srvthreds/engine:1a2b3c4d5e6f"],
+    ]
+    pushed = in_project / ".build/staging/push"
+    assert (pushed / "engine.ref").read_text().strip() == f"{reg}/srvthreds/engine:1a2b3c4d5e6f"
+    assert (pushed / "bootstrap.ref").read_text().strip() == f"{reg}/srvthreds/bootstrap:0f0f0f0f0f0f"
+
+
+def test_push_without_built_images_says_so(aws_docker: Path) -> None:
+    failed = cloud_tasks._push("prod", ["engine"])
+    assert "no built image recorded for engine" in str(failed)
+    assert _calls(aws_docker) == []
+
+
+def test_checkov_skips_need_a_reason() -> None:
+    text = "quiet: true\nskip-check:\n  - CKV_K8S_15  # immutable content tags make Always pointless\n"
+    assert cloud_tasks.documented_skips(text) == {
+        "CKV_K8S_15": "immutable content tags make Always pointless"
+    }
+    with pytest.raises(StackError, match="CKV_K8S_35 is skipped without a reason"):
+        cloud_tasks.documented_skips("skip-check:\n  - CKV_K8S_35\n")
+
+
+def test_checkov_suppressions_sit_next_to_their_resources() -> None:
+    root = Path(__file__).resolve().parent.parent
+    # No project-wide skips: each suppression is on the resource it covers, with a reason.
+    assert cloud_tasks.documented_skips((root / ".checkov.yaml").read_text()) == {}
+    workloads = [
+        p
+        for p in (root / "k8s" / "base").glob("*.yaml")
+        if "kind: Deployment" in p.read_text()
+        or "kind: Job" in p.read_text()
+        or "kind: StatefulSet" in p.read_text()
+    ]
+    assert workloads
+    for path in workloads:
+        skips = re.findall(r"checkov\.io/skip\d+: (CKV_K8S_\d+)=(.+)", path.read_text())
+        assert skips, path
+        assert all(len(reason.strip()) > 20 for _, reason in skips), path
+
+
+def test_checkov_missing_fails_under_ci(in_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tools, "which", lambda program: None)
+    monkeypatch.setenv("CI", "true")
+    assert "checkov is not installed, and CI must run it" in str(cloud_tasks._checkov(["dev"]))
+
+
+def test_checkov_missing_locally_warns_and_reruns(
+    in_project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(tools, "which", lambda program: None)
+    monkeypatch.delenv("CI", raising=False)
+    assert cloud_tasks._checkov(["dev"]) is None
+    assert cloud_tasks.CHECKOV_SKIPPED in capsys.readouterr().out
+    assert checkov_ran() is False  # so doit never records it as done
+
+
+def test_checkov_runs_one_scan_per_framework(
+    in_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[str, ...]] = []
+
+    def fake_run(program: str, *args: str, **kwargs: Any) -> tools.Result:
+        calls.append((program, *args))
+        return tools.Result(0, "Passed checks: 3, Failed checks: 0, Skipped checks: 0\n", "")
+
+    monkeypatch.setattr(tools, "which", lambda program: f"/fake/{program}")
+    monkeypatch.setattr(tools, "run", fake_run)
+    assert cloud_tasks._checkov(["dev", "prod"]) is None
+    common = ("--skip-download", "--quiet", "--compact")
+    assert calls[:2] == [
+        ("checkov", "-d", "terraform", "--framework", "terraform", *common),
+        (
+            "checkov",
+            "--framework",
+            "kubernetes",
+            "-f",
+            ".build/manifests/dev.yaml",
+            "-f",
+            ".build/manifests/prod.yaml",
+            *common,
+        ),
+    ]
+    assert (
+        calls[2][:3] == ("checkov", "--framework", "dockerfile")
+        and "demo/docker/Dockerfile.builder" in calls[2]
+    )
+    assert checkov_ran() is True
+
+
+def test_push_never_pushes_the_builder(project: Path) -> None:
+    # push:dev's inputs are the refs of what the cluster runs: the builder is not one of them.
+    tasks = list(cloud_tasks.task_push(resolve(["list"], project)))
+    dev = next(t for t in tasks if t.get("name") == "dev")
+    assert sorted(Path(p).stem for p in dev["file_dep"]) == [
+        "bootstrap",
+        "engine",
+        "persistence-agent",
+        "session-agent",
+    ]

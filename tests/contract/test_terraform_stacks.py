@@ -22,6 +22,7 @@ from tasks.config import load as config
 from tasks.errors import ConfigError
 from tasks.programs import tools
 from tasks.render import files as render
+from tasks.render import templates, writer
 from testing.project import REPO
 
 STACK = """\
@@ -56,6 +57,7 @@ databases:
   nats: {image: "nats:2.10", port: 4222, env_var: NATS_HOST}
 """
 
+
 QA = """\
 runtime: kubernetes
 placement: {postgres: external, memcached: external, nats: external}
@@ -78,8 +80,11 @@ cloud:
   create_shared: true
 """
 
+
 # The same stack, with a Redis placed on the redis-cloud module: that module and nothing of Atlas.
 CACHE_DB = '  cache: {image: "redis:7.2", port: 6379, env_var: REDIS_URL}\n'
+
+
 QA_CACHE = (
     QA.replace("nats: external}", "nats: external, cache: external}").replace(
         "  nats: nats.qa.example.com:4222\n",
@@ -88,6 +93,7 @@ QA_CACHE = (
     + "  databases:\n    cache: {module: redis-cloud, deployment_cidr: 192.168.40.0/24}\n"
     + "    postgres: {module: external}\n"
 )
+
 
 CORE_MODULES = {"networking", "eks", "ecr", "github-oidc"}
 
@@ -105,7 +111,7 @@ def _project(root: Path, stack: str, env_text: str, env: str = "qa") -> Path:
 
 
 def _render(root: Path, env: str = "qa") -> Path:
-    render.write_all(render.texts(render.terraform(config.load(env, root))), root)
+    writer.write_all(templates.texts(render.terraform(config.load(env, root))), root)
     return root / "terraform" / "environments" / env
 
 

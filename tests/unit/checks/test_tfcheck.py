@@ -1,9 +1,6 @@
-"""tfcheck's structural checks, each on a small tree that breaks exactly one rule.
-
-Found unguarded by the mutation benchmark (bench/mutation.py tfcheck): the committed
-terraform/ passes every check, so a check that stopped reporting (or reported what is fine)
-went unnoticed. Each test asserts the whole list of problems, so both directions fail.
-"""
+"""tasks/checks/tfcheck.py: the structural checks of terraform/, each on a small tree that breaks exactly
+one rule. Each test asserts the whole list of problems, so a check that stops reporting, or reports
+what is fine, fails."""
 
 from __future__ import annotations
 
@@ -17,7 +14,11 @@ VERSIONS = (
     'terraform {\n  required_version = ">= 1.6.0"\n  required_providers {\n    tls = {\n'
     '      source  = "hashicorp/tls"\n      version = ">= 4.0"\n    }\n  }\n}\n'
 )
+
+
 VARIABLE = 'variable "algorithm" {\n  type        = string\n  description = "Key algorithm."\n}\n'
+
+
 TREE = {
     "modules/key/README.md": "# key\n",
     "modules/key/main.tf": 'resource "tls_private_key" "k" {\n  algorithm = var.algorithm\n}\n',
@@ -112,7 +113,7 @@ def test_a_check_that_fails_without_a_message_is_still_named(tmp_path: Path) -> 
     def boom(directory: Path) -> list[str]:
         raise KeyError()
 
-    assert tfcheck._guard(tmp_path, boom) == [f"{tmp_path}: cannot be checked: KeyError: "]
+    assert tfcheck.guarded(tmp_path, boom) == [f"{tmp_path}: cannot be checked: KeyError: "]
 
 
 def variable_problems(tmp_path: Path, text: str) -> list[str]:
@@ -281,3 +282,22 @@ def test_directories_are_listed_in_order_and_files_skipped(tree: Path) -> None:
     assert [p.name for p in tfcheck.module_dirs(tree)] == ["aaa", "key"]
     write(tree / "environments/notes.txt", "x\n")
     assert [p.name for p in tfcheck.environment_dirs(tree)] == ["dev"]
+
+
+def test_variable_checks_catch_problems(tmp_path: Path) -> None:
+    (tmp_path / "variables.tf").write_text(
+        'variable "a" {\n  type = string\n}\n'
+        'variable "db_password" {\n  type        = string\n  description = "x"\n  default     = "y"\n}\n'
+        'variable "b" {\n  type        = number\n  description = "b"\n'
+        '  validation {\n    condition     = var.b > var.c\n    error_message = "no"\n  }\n}\n',
+        encoding="utf-8",
+    )
+    problems = "\n".join(tfcheck.variable_problems(tmp_path))
+    for expected in (
+        "variable a has no description",
+        "db_password must be sensitive",
+        "secret variable db_password must not have a default",
+        "validation of b references ['c']",
+        "error_message of b is not a sentence",
+    ):
+        assert expected in problems

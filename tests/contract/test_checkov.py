@@ -22,6 +22,7 @@ from tasks.config import load as config
 from tasks.families import cloud as cloud_tasks
 from testing import harness
 from testing.project import REPO, run_doit
+from testing.tasks import run_action, up_to_date
 
 SKIP_COMMENT = re.compile(r"checkov:skip=(CKV2?_[A-Z0-9]+_\d+):(.*)$", re.MULTILINE)
 SKIP_ANNOTATION = re.compile(r"checkov\.io/skip\d+: (CKV2?_[A-Z0-9]+_\d+)=(.*)$", re.MULTILINE)
@@ -69,10 +70,11 @@ def test_a_failure_in_any_framework_fails_the_task(
     harness.script(bin_dir, "checkov", FAKE_CHECKOV.format(python=sys.executable))
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setattr(cloud_tasks, "CHECKOV_MODE", tmp_path / "mode")
-    failed = cloud_tasks._checkov(cloud_tasks.checkov_envs(resolve(["list"], at_repo)))
+    task = cloud_tasks.task_checkov(resolve(["list"], at_repo))
+    failed = run_action(task)
     assert failed is not None and "[dockerfile]" in str(failed) and "CKV_DOCKER_3" in str(failed)
     assert "[terraform]" not in str(failed)
-    assert not cloud_tasks._checkov_ran()
+    assert not up_to_date(task)
 
 
 def _suppressions() -> list[tuple[str, str, str]]:
