@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from tasks.programs import tools
-from tests.fixtures import run_doit
+from testing.project import run_doit
 
 
 def _built(project: Path, env: str) -> list[dict[str, Any]]:

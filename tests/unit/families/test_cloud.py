@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -454,24 +453,6 @@ def test_checkov_skips_need_a_reason() -> None:
     }
     with pytest.raises(StackError, match="CKV_K8S_35 is skipped without a reason"):
         cloud_tasks.documented_skips("skip-check:\n  - CKV_K8S_35\n")
-
-
-def test_checkov_suppressions_sit_next_to_their_resources() -> None:
-    root = Path(__file__).resolve().parent.parent
-    # No project-wide skips: each suppression is on the resource it covers, with a reason.
-    assert cloud_tasks.documented_skips((root / ".checkov.yaml").read_text()) == {}
-    workloads = [
-        p
-        for p in (root / "k8s" / "base").glob("*.yaml")
-        if "kind: Deployment" in p.read_text()
-        or "kind: Job" in p.read_text()
-        or "kind: StatefulSet" in p.read_text()
-    ]
-    assert workloads
-    for path in workloads:
-        skips = re.findall(r"checkov\.io/skip\d+: (CKV_K8S_\d+)=(.+)", path.read_text())
-        assert skips, path
-        assert all(len(reason.strip()) > 20 for _, reason in skips), path
 
 
 def test_checkov_missing_fails_under_ci(in_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

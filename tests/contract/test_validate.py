@@ -1,4 +1,5 @@
-"""Every overlay builds with real kustomize, passes strict schemas and the restricted profile."""
+"""What `doit validate` checks, on the committed overlays: each builds with real kustomize, passes
+strict schemas and the restricted profile, and holds what its environment says."""
 
 from __future__ import annotations
 

@@ -1,8 +1,6 @@
-"""check_tasks (`doit validate`) with the real tools: kubectl kustomize, kubernetes-validate,
-docker-compose and hadolint, called directly on a copy of the project.
-
-Found unguarded by the mutation benchmark (bench/mutation.py check_tasks): that a manifest
-breaking the restricted profile is never written (and no scratch file is left), what each
+"""tasks/families/check.py (`doit validate`) with the real tools: kubectl kustomize,
+kubernetes-validate, docker-compose and hadolint, called directly on a copy of the project: a
+manifest breaking the restricted profile is never written (and no scratch file is left), what each
 check prints, and which subtasks `validate` has.
 """
 

@@ -1,8 +1,7 @@
 """tasks/families/compose.py's task creators called directly: what each task waits for, when it is
 up to date, and what an environment that runs nothing in Compose (or a broken one) gets.
 
-Found unguarded by the mutation benchmark (bench/mutation.py compose_tasks); the whole flow
-against the fake programs is tests/test_compose_tasks.py.
+The whole flow against the fake programs is tests/contract/test_compose_up.py.
 """
 
 from __future__ import annotations

@@ -1,24 +1,19 @@
-"""The image tasks against the fake `docker` program first on PATH (testing/fakes/docker.py).
-
-Found unguarded by the mutation benchmark (bench/mutation.py image_tasks): which images are
-built and with which build arguments, that a built image is not rebuilt while the daemon has
-it and is rebuilt when it is gone, and that a debootstrap base the daemon still has is kept.
-"""
+"""`doit images`, `base_image` and `builder_image` in a copy of the project, against the fake docker
+(testing/fakes): what is built, with which arguments, and what is kept; hooks around the build."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from doit.exceptions import TaskFailed
 
 from tasks.config import load as config
-from tasks.errors import StackError
-from tasks.families import images as image_tasks
-from tasks.families.shared import image_builds
 from testing import harness
+from testing.fakes import compose as fake_compose
+from testing.fakes import docker as docker_fake
 from testing.fakes.docker import FakeDocker
-from testing.project import REPO, run_doit
+from testing.harness import Call, FakeBin
+from testing.project import run_doit
 
 
 @pytest.fixture
@@ -123,23 +118,6 @@ def test_a_base_the_daemon_still_has_is_kept_and_databases_are_built(
     assert not any(argv[:1] == ["import"] for argv in docker_calls(fake_docker))
 
 
-def test_image_names_are_services_and_the_databases_we_build() -> None:
-    cfg = config.load("offline", REPO)
-    built_dbs = [db.name for db in cfg.databases.values() if db.build and db.placement != "disabled"]
-    assert built_dbs
-    assert cfg.built_images() == [*cfg.services, *built_dbs]
-    local = config.load("local", REPO)
-    assert local.built_images() == list(local.services)
-
-
-def test_a_daemon_that_cannot_be_asked_means_not_built(tmp_path: Path) -> None:
-    def unreachable() -> dict[str, str]:
-        raise StackError("minikube is not running")
-
-    image = image_builds.Image("local", "images", "engine")
-    assert image_builds.image_in_daemon(image, unreachable) is False
-
-
 def test_base_image_task_builds_a_base_only_for_debootstrap(project: Path, fake_docker: FakeDocker) -> None:
     result = run_doit(project, "base_image", "env=local")
     assert result.code == 0, result.out
@@ -154,28 +132,6 @@ def test_builder_image_builds_only_the_builder(project: Path, fake_docker: FakeD
     assert builder is not None and builds(fake_docker) == [builder.dockerfile]
 
 
-def test_a_broken_environment_gives_failing_image_tasks_not_none(project: Path) -> None:
-    """A run that does not need local.yaml (here `doit tf_fmt`) still creates every task: the
-    image tasks must exist and fail with the file's own message when run."""
-    from tasks.cli.run import resolve
-
-    env = project / "environments" / "local.yaml"
-    env.write_text(env.read_text().replace("runtime: compose", "runtime: 3"))
-    run = resolve(["tf_fmt"], project)
-    for creator in (image_tasks.task_builder_image, image_tasks.task_base_image):
-        task = creator(run)
-        assert isinstance(task, dict) and task["uptodate"] == [False], creator.__name__
-        failed = task["actions"][0]()
-        assert isinstance(failed, TaskFailed) and "environments/local.yaml" in str(failed), creator.__name__
-
-
-def test_generate_puts_the_given_dependencies_on_every_image_task() -> None:
-    cfg = config.load("offline", REPO)
-    for task in image_builds.generate(cfg, task_dep=["_preflight:images"]):
-        assert task["task_dep"] == ["_preflight:images"], task["name"]
-    assert all(task["task_dep"] == [] for task in image_builds.generate(cfg))
-
-
 def test_a_missing_base_is_made_with_debootstrap(
     project: Path, fake_docker: FakeDocker, fakebin: harness.FakeBin, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -188,3 +144,61 @@ def test_a_missing_base_is_made_with_debootstrap(
     assert "debootstrap" in result.out and "Failed getting release file" in result.out
     assert fakebin.argvs("debootstrap"), "the base task never ran debootstrap"
     assert not (project / ".build" / "offline" / "images" / "base.ref").exists()
+
+
+def test_broken_environment_file_is_reported_not_a_missing_task(project: Path) -> None:
+    env = project / "environments" / "local.yaml"
+    env.write_text(env.read_text().replace("runtime: compose", "runtime: 3"))
+    for argv in (("builder_image",), ("images",), ("base_image",)):
+        built = run_doit(project, *argv)
+        assert built.code == 78, built.out
+        assert "==> File environments/local.yaml" in built.out and "Traceback" not in built.out
+        assert "does not exist" not in built.out  # never "Task dependency 'images:builder' does not exist"
+    # A task that does not read local.yaml still runs (doit builds every task, builder_image included).
+    assert run_doit(project, "tf_fmt").code == 0
+
+
+# Each hook records how many images were built when it ran.
+COUNT = "$(ls .build/local/images 2>/dev/null | grep -c '[.]ref$')"
+
+
+def _fakes(fakebin: FakeBin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeDocker:
+    """The fake docker and docker-compose first on PATH, sharing one store and fakebin's log."""
+    state = tmp_path / "fake-docker"
+    daemon = docker_fake.install(fakebin.bin_dir, state, log=fakebin.log)
+    fake_compose.install(fakebin.bin_dir, state, log=fakebin.log)
+    fakebin.activate(monkeypatch)
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    return daemon
+
+
+def _ups(fakebin: FakeBin) -> list[Call]:
+    return [c for c in fakebin.calls("docker-compose") if "up" in c["argv"]]
+
+
+def test_hooks_run_around_the_real_image_build(
+    project: Path, fakebin: FakeBin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    daemon = _fakes(fakebin, tmp_path, monkeypatch)
+    env_yaml = project / "environments/local.yaml"
+    env_yaml.write_text(
+        env_yaml.read_text() + f'hooks:\n  pre_build: ["echo pre {COUNT} >> hooks.log"]\n'
+        f'  post_build: ["echo post {COUNT} >> hooks.log"]\n'
+    )
+    first = run_doit(project, "compose_up", "env=local")
+    assert first.code == 0, first.out
+    built = daemon.builds()
+    assert built[0].endswith("Dockerfile.builder") and len(built) == 5  # builder + 4 service images
+    assert (project / "hooks.log").read_text() == "pre 0\npost 5\n"  # before any build, after all of them
+    ups = _ups(fakebin)
+    assert ups and all(c["images"] for c in ups)  # Compose got the content tags the builds recorded
+    recorded = {(project / f".build/local/images/{name}.ref").read_text().strip() for name in built[1:]}
+    assert recorded <= {ref for c in ups for ref in c["images"].values()}  # ...and exactly those
+    fakebin.clear_calls()
+    # Hooks run on every compose_up; nothing is built or started again.
+    again = run_doit(project, "compose_up", "env=local")
+    assert again.code == 0, again.out
+    assert (project / "hooks.log").read_text() == "pre 0\npost 5\npre 5\npost 5\n"
+    assert daemon.builds() == []
+    assert daemon.mutating_calls() == []
+    assert _ups(fakebin) == []
