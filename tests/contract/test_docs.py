@@ -117,57 +117,5 @@ def test_one_checkov_install_instruction_the_one_ci_uses() -> None:
     found = re.search(r"pip install[^\n]*('checkov==[0-9.]+')", (REPO / ".ci/run").read_text())
     assert found is not None
     pin = found.group(1)
-    assert pin in (REPO / ".github/workflows/ci.yml").read_text()
-    assert pin in tools.CHECKOV_INSTALL and pin in tools.INSTALL_HINTS["checkov"]
-    assert "[security]" not in tools.INSTALL_HINTS["checkov"]
-    for path in DOCS:
-        text = path.read_text(encoding="utf-8")
-        installs = re.findall(r"(?:pip|pipx) install[^\n`]*checkov[^\n`]*", text)
-        assert all(pin in line for line in installs), (path.name, installs)
-        assert "[security]" not in text, path.name
-
-
-def test_cloud_tasks_are_not_said_to_follow_env() -> None:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert "the environment is in the" in readme and "`doit deploy:dev`" in readme
-    assert "no `terraform` binary" in normal((REPO / "docs/cloud.md").read_text())
-    block = (REPO / "terraform/environments/README.md").read_text().split("```sh")[1].split("```")[0]
-    assert [line.split()[0] for line in block.splitlines() if line.strip()] == ["doit", "doit"]
-
-
-MERMAID = re.compile(r"```mermaid\n(.*?)```", re.DOTALL)
-LABEL = re.compile(r'\["([^"]*)"\]')
-TASK_WORD = re.compile(r"^_?[a-z][a-z0-9_]*(?::[A-Za-z0-9*._-]+)?$")
-
-
-def task_names(project: Path, env: str) -> list[str]:
-    result = run_doit(project, "--all", "--private", f"env={env}", command="list")
-    assert result.code == 0, result.out
-    return [line.split()[0] for line in result.out.splitlines() if line.strip()]
-
-
-@pytest.mark.parametrize(
-    ("doc", "env"),
-    [("docs/compose.md", "offline"), ("docs/minikube.md", "minikube"), ("docs/cloud.md", "dev")],
-)
-def test_task_graph_pictures_name_tasks_that_exist(doc: str, env: str, scratch: Path) -> None:
-    text = (REPO / doc).read_text(encoding="utf-8")
-    named = set()
-    for block in MERMAID.findall(text):
-        for label in LABEL.findall(block):
-            for word in re.split(r"<br/>|[\s,()]+", label.replace("ENV", env)):
-                if TASK_WORD.match(word) and ("_" in word or ":" in word):
-                    named.add(word)
-    assert len(named) >= 5, named
-    names = task_names(scratch, env)
-    # Some steps exist only with some settings (hooks, image-load): those must at least be
-    # task names the code creates.
-    source = "".join(p.read_text(encoding="utf-8") for p in (REPO / "tasks" / "families").rglob("*.py"))
-    missing = [
-        w
-        for w in sorted(named)
-        if not (
-            w in names or (w.endswith("*") and any(n.startswith(w[:-1]) for n in names)) or f'"{w}"' in source
-        )
-    ]
-    assert missing == [], f"{doc} draws tasks that do not exist: {missing}"
+    for workflow in sorted((REPO / ".github/workflows").glob("*.yml")):
+        assert set(re.findall(r"'checkov==[0-9.]+'", workflow.read_text())) <= {pin}, workflow.name
