@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/mutation.py                 # every module of tasks/, each with its own tests
     .venv/bin/python bench/mutation.py policy config   # a subset (module names or paths)
-    .venv/bin/python bench/mutation.py policy --tests tests/test_policy.py --survivors
+    .venv/bin/python bench/mutation.py policy --tests tests/unit/checks/test_policy.py --survivors
     .venv/bin/python bench/mutation.py --all-tests     # every module against the whole non-docker suite
 
 Needs the `mutation` extra (`pip install -e '.[mutation]'`). Runs pytest-gremlins (see
@@ -11,10 +11,13 @@ arithmetic, return value, and the statement operator of bench/gremlin_statements
 statement, a dropped raise). For each mutant only the tests that cover its line run (coverage is
 collected once, up front); a test that starts a Python subprocess runs the mutant there too.
 
-Which tests measure a module is written down in bench/mutation_tests.toml: the module's own
-test files, not the whole suite. A surviving mutant reruns every selected test that covers its
-line, and in-process doit tests cover most of tasks/, so against the whole suite the benchmark
-takes hours on two cores; with the map it takes well under one. More tests can only kill more
+Which tests measure a module follows from the test tree, which mirrors tasks/: tasks/ops/compose.py
+is measured with tests/unit/ops/test_compose.py. bench/mutation_tests.toml lists only exceptions:
+extra files for a module (a workflow test that kills its mutants too), or the tests of a module
+that has no mirror file yet. Each module is mutated against those files, not the whole suite: a
+surviving mutant reruns every selected test that covers its line, and in-process doit tests cover
+most of tasks/, so against the whole suite the benchmark takes hours on two cores; with the map it
+takes well under one. More tests can only kill more
 mutants, so a module's score with its own tests is a lower bound of its `--all-tests` score.
 Modules that share a test list are mutated in one pytest-gremlins run.
 
@@ -38,6 +41,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 TASKS = REPO / "tasks"
 REPORT = REPO / "coverage" / "gremlins" / "gremlins.json"  # where pytest-gremlins writes it (fixed)
+UNIT = REPO / "tests" / "unit"
 TEST_MAP = REPO / "bench" / "mutation_tests.toml"
 OPERATORS = "comparison,boundary,boolean,arithmetic,return,statement"
 KILLED = {"zapped", "timeout"}
@@ -63,6 +67,12 @@ class Tally:
 def module_name(path: Path) -> str:
     """`policy`, `ops.compose`: the module's dotted name below tasks/."""
     return ".".join(path.relative_to(TASKS).with_suffix("").parts)
+
+
+def mirror(path: Path) -> Path:
+    """tests/unit/<package path>/test_<module>.py: the test file of one module of tasks/."""
+    rel = path.relative_to(TASKS)
+    return UNIT / rel.parent / f"test_{rel.name}"
 
 
 def module_paths(names: list[str]) -> list[Path]:
@@ -133,12 +143,15 @@ def run_gremlins(
 
 
 def test_map(paths: list[Path]) -> dict[tuple[str, ...], list[Path]]:
-    """The modules grouped by the tests bench/mutation_tests.toml gives them."""
+    """The modules grouped by their tests: the mirror file, plus the exceptions of
+    bench/mutation_tests.toml."""
     listed: dict[str, list[str]] = tomllib.loads(TEST_MAP.read_text(encoding="utf-8"))["modules"]
     groups: dict[tuple[str, ...], list[Path]] = {}
     missing = []
     for path in paths:
-        tests = listed.get(module_name(path))
+        own = mirror(path)
+        tests = [own.relative_to(REPO).as_posix()] if own.is_file() else []
+        tests += listed.get(module_name(path), [])
         if not tests:
             missing.append(module_name(path))
             continue
@@ -148,8 +161,8 @@ def test_map(paths: list[Path]) -> dict[tuple[str, ...], list[Path]]:
         groups.setdefault(tuple(sorted(tests)), []).append(path)
     if missing:
         raise SystemExit(
-            f"{TEST_MAP.relative_to(REPO)}: no tests listed for {', '.join(missing)} "
-            f"(add a line per module, or run with --all-tests)"
+            f"no tests for {', '.join(missing)}: write tests/unit/<package path>/test_<module>.py "
+            f"(or list its tests in {TEST_MAP.relative_to(REPO)}, or run with --all-tests)"
         )
     return groups
 
@@ -213,7 +226,7 @@ def main() -> int:
     parser.add_argument(
         "--tests",
         nargs="+",
-        help="test paths to run (default: each module's tests in bench/mutation_tests.toml)",
+        help="test paths to run (default: each module's mirror file and bench/mutation_tests.toml)",
     )
     parser.add_argument(
         "--all-tests", action="store_true", help="run the whole non-docker suite for every module"

@@ -25,13 +25,16 @@ def write_test_env(project: Path, strategy: str = "image-load") -> str:
     would have after `doit render` (so the first minikube_up run starts from committed files)."""
     from tasks.config import load as config
     from tasks.render import files as render
+    from tasks.render import templates, writer
 
     (project / "environments" / f"{TEST_ENV}.yaml").write_text(TEST_ENV_YAML % {"strategy": strategy})
     old = Path.cwd()
     os.chdir(project)  # templates are found relative to the project root, as under doit
     try:
-        outputs = render.texts(render.k8s_overlay(config.load(TEST_ENV, project), config.load_stack(project)))
-        render.write_all(outputs, project)
+        outputs = templates.texts(
+            render.k8s_overlay(config.load(TEST_ENV, project), config.load_stack(project))
+        )
+        writer.write_all(outputs, project)
     finally:
         os.chdir(old)
     return TEST_ENV

@@ -1,5 +1,5 @@
 """The pytest plugin every test gets (tests/conftest.py): project copies, the fake cluster,
-scripted fakes, and the guard against real daemons (testing/guard.py)."""
+docker and Terraform, scripted fakes, and the guard against real daemons (testing/guard.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from testing import guard as guard_mod
 from testing.fakes import docker as fake_docker
 from testing.fakes.cluster import FakeCluster
 from testing.fakes.k8s import fake_env, install_fakes
+from testing.fakes.terraform import FakeTerraform, install_fake_terraform
 from testing.harness import FakeBin, fake_path
 from testing.project import DoitRun, copy_project
 
@@ -70,6 +71,12 @@ def fake_docker_daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> fake_
     daemon = fake_docker.install(bin_dir, tmp_path / "fake-docker")
     monkeypatch.setenv("PATH", fake_path(bin_dir))
     return daemon
+
+
+@pytest.fixture
+def fake_terraform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeTerraform:
+    """Terraform faked where the program starts (testing/fakes/terraform): every call logged."""
+    return install_fake_terraform(tmp_path, monkeypatch)
 
 
 @dataclass

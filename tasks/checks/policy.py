@@ -60,54 +60,76 @@ def violations(objects: Iterable[dict[str, Any]]) -> list[str]:
 
 
 def _pod(spec: dict[str, Any], *, long_running: bool) -> list[str]:
-    bad: list[str] = []
+    """Every problem of one pod spec, pod-level rules first, then each container's in order."""
+    bad = _pod_level(spec)
     psc = spec.get("securityContext", {})
-    for field in ("hostNetwork", "hostPID", "hostIPC"):
-        if spec.get(field):
-            bad.append(f"{field} must not be true")
+    app = spec.get("containers", [])
+    for c in app + spec.get("initContainers", []):
+        problems = [*_identity(c, psc), *_privileges(c), *_resources(c)]
+        # Init containers run to completion: only long-running app containers need probes.
+        if long_running and c in app:
+            problems += [
+                f"{probe} is missing" for probe in ("livenessProbe", "readinessProbe") if probe not in c
+            ]
+        bad += [f"container {c['name']}: {problem}" for problem in problems]
+    return bad
+
+
+def _pod_level(spec: dict[str, Any]) -> list[str]:
+    bad = [f"{field} must not be true" for field in ("hostNetwork", "hostPID", "hostIPC") if spec.get(field)]
     if spec.get("automountServiceAccountToken") is not False:
         bad.append("automountServiceAccountToken must be false")
-    if psc.get("runAsUser") == 0:
+    if spec.get("securityContext", {}).get("runAsUser") == 0:
         bad.append("pod runAsUser must not be 0")
     for volume in spec.get("volumes", []):
         foreign = set(volume) - {"name"} - ALLOWED_VOLUMES
         if foreign:
             bad.append(f"volume {volume['name']} uses {', '.join(sorted(foreign))}")
-    containers = spec.get("containers", []) + spec.get("initContainers", [])
-    for c in containers:
-        csc = c.get("securityContext", {})
-        where = f"container {c['name']}"
-        if csc.get("runAsNonRoot", psc.get("runAsNonRoot")) is not True:
-            bad.append(f"{where}: runAsNonRoot must be true")
-        uid = csc.get("runAsUser", psc.get("runAsUser", 0))
-        if uid == 0:
-            bad.append(f"{where}: runAsUser must be a non-zero UID")
-        elif uid < HIGH_UID:
-            # Below 10000 a UID may belong to a host account (checkov CKV_K8S_40).
-            bad.append(f"{where}: runAsUser {uid} is below {HIGH_UID}; use a UID of at least {HIGH_UID}")
-        seccomp = csc.get("seccompProfile", psc.get("seccompProfile", {})).get("type")
-        if seccomp not in ("RuntimeDefault", "Localhost"):
-            bad.append(f"{where}: seccompProfile.type must be RuntimeDefault or Localhost")
-        if csc.get("privileged"):
-            bad.append(f"{where}: privileged must not be true")
-        if csc.get("allowPrivilegeEscalation") is not False:
-            bad.append(f"{where}: allowPrivilegeEscalation must be false")
-        caps = csc.get("capabilities", {})
-        if "ALL" not in caps.get("drop", []):
-            bad.append(f"{where}: capabilities.drop must include ALL")
-        if set(caps.get("add", [])) - {"NET_BIND_SERVICE"}:
-            bad.append(f"{where}: only NET_BIND_SERVICE may be added to capabilities")
-        if csc.get("readOnlyRootFilesystem") is not True:
-            bad.append(f"{where}: readOnlyRootFilesystem must be true")
-        if any(p.get("hostPort") for p in c.get("ports", [])):
-            bad.append(f"{where}: hostPort is not allowed")
-        res = c.get("resources", {})
-        for part in ("requests", "limits"):
-            for key in ("cpu", "memory"):
-                if key not in res.get(part, {}):
-                    bad.append(f"{where}: resources.{part}.{key} is missing")
-        if long_running and c in spec.get("containers", []):
-            for probe in ("livenessProbe", "readinessProbe"):
-                if probe not in c:
-                    bad.append(f"{where}: {probe} is missing")
     return bad
+
+
+def _identity(c: dict[str, Any], psc: dict[str, Any]) -> list[str]:
+    """Who the container runs as; a container's own securityContext overrides the pod's."""
+    bad = []
+    csc = c.get("securityContext", {})
+    if csc.get("runAsNonRoot", psc.get("runAsNonRoot")) is not True:
+        bad.append("runAsNonRoot must be true")
+    uid = csc.get("runAsUser", psc.get("runAsUser", 0))
+    if uid == 0:
+        bad.append("runAsUser must be a non-zero UID")
+    elif uid < HIGH_UID:
+        # Below 10000 a UID may belong to a host account (checkov CKV_K8S_40).
+        bad.append(f"runAsUser {uid} is below {HIGH_UID}; use a UID of at least {HIGH_UID}")
+    seccomp = csc.get("seccompProfile", psc.get("seccompProfile", {})).get("type")
+    if seccomp not in ("RuntimeDefault", "Localhost"):
+        bad.append("seccompProfile.type must be RuntimeDefault or Localhost")
+    return bad
+
+
+def _privileges(c: dict[str, Any]) -> list[str]:
+    bad = []
+    csc = c.get("securityContext", {})
+    if csc.get("privileged"):
+        bad.append("privileged must not be true")
+    if csc.get("allowPrivilegeEscalation") is not False:
+        bad.append("allowPrivilegeEscalation must be false")
+    caps = csc.get("capabilities", {})
+    if "ALL" not in caps.get("drop", []):
+        bad.append("capabilities.drop must include ALL")
+    if set(caps.get("add", [])) - {"NET_BIND_SERVICE"}:
+        bad.append("only NET_BIND_SERVICE may be added to capabilities")
+    if csc.get("readOnlyRootFilesystem") is not True:
+        bad.append("readOnlyRootFilesystem must be true")
+    if any(p.get("hostPort") for p in c.get("ports", [])):
+        bad.append("hostPort is not allowed")
+    return bad
+
+
+def _resources(c: dict[str, Any]) -> list[str]:
+    res = c.get("resources", {})
+    return [
+        f"resources.{part}.{key} is missing"
+        for part in ("requests", "limits")
+        for key in ("cpu", "memory")
+        if key not in res.get(part, {})
+    ]

@@ -1,7 +1,7 @@
 """Structural checks of terraform/ that need no provider: python-hcl2 parsing only.
 
 Used by `doit tf_validate` when providers cannot be installed, and by
-tests/test_terraform.py. Every check returns a list of problems (empty: fine), so
+tests/contract/test_terraform_files.py. Every check returns a list of problems (empty: fine), so
 the task can report all of them at once and the tests can assert on each.
 """
 
@@ -229,7 +229,7 @@ def all_problems(terraform: Path) -> tuple[list[str], int]:
     dirs = 0
     for module in module_dirs(terraform):
         dirs += 1
-        out += _guard(
+        out += guarded(
             module,
             lambda d: (
                 missing_files(d, STANDARD_FILES)
@@ -238,7 +238,7 @@ def all_problems(terraform: Path) -> tuple[list[str], int]:
         )
     for env in environment_dirs(terraform):
         dirs += 1
-        out += _guard(
+        out += guarded(
             env,
             lambda d: (
                 missing_files(d, ENV_FILES)
@@ -253,8 +253,9 @@ def all_problems(terraform: Path) -> tuple[list[str], int]:
     return out, dirs
 
 
-def _guard(directory: Path, check: Any) -> list[str]:
-    """A file that does not parse is one problem, not a crash of the whole check."""
+def guarded(directory: Path, check: Any) -> list[str]:
+    """The problems `check` finds in `directory`; a file that does not parse (any exception) is
+    one problem naming the directory, not a crash of the whole check."""
     try:
         return list(check(directory))
     except Exception as exc:  # noqa: BLE001 - python-hcl2 raises lark errors of several types

@@ -23,11 +23,12 @@ from tasks.families.shared.run import Run
 from tasks.model import Config
 from tasks.output import console
 from tasks.render import files as render
-from tasks.render import placement
+from tasks.render import module_copies, placement, templates, writer
+from tasks.render.templates import Outputs
 from tasks.store import paths
 
 STACK = f"{config.ENV_DIR}/{config.STACK_FILE}"
-Produce = Callable[[Path], render.Outputs]
+Produce = Callable[[Path], Outputs]
 
 
 def _env_path(env: str) -> str:
@@ -50,36 +51,36 @@ def check_all(root: Path) -> None:
 # time still renders from the files as they are when it runs.
 
 
-def stack_base(root: Path) -> render.Outputs:
+def stack_base(root: Path) -> Outputs:
     return render.k8s_base(config.load_stack(root))
 
 
-def stack_components(root: Path) -> render.Outputs:
+def stack_components(root: Path) -> Outputs:
     return render.k8s_components(config.load_stack(root))
 
 
-def env_compose(env: str, root: Path) -> render.Outputs:
+def env_compose(env: str, root: Path) -> Outputs:
     return render.compose(config.load(env, root))
 
 
-def env_overlay(env: str, root: Path) -> render.Outputs:
+def env_overlay(env: str, root: Path) -> Outputs:
     return render.k8s_overlay(config.load(env, root), config.load_stack(root))
 
 
-def env_terraform(env: str, root: Path) -> render.Outputs:
+def env_terraform(env: str, root: Path) -> Outputs:
     return render.terraform(config.load(env, root))
 
 
-def docs_placement(root: Path) -> render.Outputs:
+def docs_placement(root: Path) -> Outputs:
     """docs/placement.md: where each database runs, in every environment (all must load)."""
     configs = [config.load(env, root) for env in config.environments(root)]
     return {placement.PATH: partial(placement.markdown, configs)}
 
 
-def terraform_modules(root: Path) -> render.Outputs:
+def terraform_modules(root: Path) -> Outputs:
     """terraform/modules/ of a project that is not the tool's checkout: copies of the tool's
     modules its cloud roots call. Every environment must load (what one uses is kept)."""
-    return render.module_copies(config.load(env, root) for env in config.environments(root))
+    return module_copies.module_copies(config.load(env, root) for env in config.environments(root))
 
 
 def producers(root: Path) -> list[Produce]:
@@ -114,11 +115,11 @@ def rendered(root: Path) -> dict[str, str]:
     """Every output of every loadable environment, rendered and parsed, once per input state."""
     key = _inputs_key(root)
     if key not in _RENDERED:
-        outputs: render.Outputs = {}
+        outputs: Outputs = {}
         for produce in producers(root):
             outputs.update(produce(root))
-        texts = render.texts(outputs)
-        render.parse_check(texts)
+        texts = templates.texts(outputs)
+        writer.parse_check(texts)
         _RENDERED.clear()
         _RENDERED[key] = texts
     return _RENDERED[key]
@@ -145,9 +146,9 @@ def write(produce: Produce, prune: tuple[str, ...], root: Path) -> None:
     mine = produce(root)  # raises this subtask's own configuration error, if any
     everything = rendered(root)
     outputs = {path: everything[path] for path in mine}
-    changed = render.write_all(outputs, root, prune=prune)
+    changed = writer.write_all(outputs, root, prune=prune)
     if produce is terraform_modules:  # copies carry no header: pruned by their own rule
-        changed += render.prune_copies(outputs, root)
+        changed += writer.prune_copies(outputs, root)
     for path in changed:
         console.step(f"{'wrote' if (root / path).exists() else 'removed'} {path}")
 
@@ -221,33 +222,7 @@ def task_render(run: Run) -> Iterator[dict[str, Any]]:
         ("k8s/components",),
     )
     for env in run.envs:
-        deps = [STACK, _env_path(env)]
-        got = run.try_config(env)
-        if isinstance(got, StackError):
-            # Never vanish: `doit render:compose-<env>` fails with the file's own error.
-            yield failing(got, name=f"compose-{env}")
-            continue
-        yield _task(
-            run,
-            f"compose-{env}",
-            f"Compose files for {env}.",
-            partial(env_compose, env),
-            deps,
-            (f"compose/{env}",),
-        )
-        if got.runtime == "kubernetes":
-            yield _task(
-                run,
-                f"k8s-{env}",
-                f"Kustomize overlay for {env}.",
-                partial(env_overlay, env),
-                deps,
-                (f"k8s/overlays/{env}",),
-            )
-        if got.cloud is not None:
-            yield _task(
-                run, f"terraform-{env}", f"Terraform inputs for {env}.", partial(env_terraform, env), deps
-            )
+        yield from _env_tasks(run, env)
     if not paths.is_tool(run.root):
         # The tool's checkout is where the modules live; any other project gets copies.
         yield _task(
@@ -264,3 +239,34 @@ def task_render(run: Run) -> Iterator[dict[str, Any]]:
         docs_placement,
         [STACK, *map(_env_path, run.envs), *paths.code_files(placement)],
     )
+
+
+def _env_tasks(run: Run, env: str) -> Iterator[dict[str, Any]]:
+    """The render subtasks of one environment: what its configuration says it runs on."""
+    deps = [STACK, _env_path(env)]
+    got = run.try_config(env)
+    if isinstance(got, StackError):
+        # Never vanish: `doit render:compose-<env>` fails with the file's own error.
+        yield failing(got, name=f"compose-{env}")
+        return
+    yield _task(
+        run,
+        f"compose-{env}",
+        f"Compose files for {env}.",
+        partial(env_compose, env),
+        deps,
+        (f"compose/{env}",),
+    )
+    if got.runtime == "kubernetes":
+        yield _task(
+            run,
+            f"k8s-{env}",
+            f"Kustomize overlay for {env}.",
+            partial(env_overlay, env),
+            deps,
+            (f"k8s/overlays/{env}",),
+        )
+    if got.cloud is not None:
+        yield _task(
+            run, f"terraform-{env}", f"Terraform inputs for {env}.", partial(env_terraform, env), deps
+        )

@@ -47,6 +47,9 @@ class Collapsed:
 
     def __init__(self, step: str, *, stream: TextIO | None = None) -> None:
         self.step = step
+        # Not tasks/output/console.py: on a terminal this display redraws one status line in place
+        # (carriage return, erase-line escape, no newline), which console's whole lines cannot do;
+        # and a test or caller may hand it another stream.
         self.stream = stream if stream is not None else sys.stdout
         self.path = log_path(step)
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ import pytest
 from tasks.checks import tfcheck
 from tasks.cli.resolve import resolve
 from tasks.families import render as render_tasks
-from tasks.render import files as render
+from tasks.render import module_copies as render
 from tasks.store import paths
 from testing.fakes import docker as fake_docker
 from testing.fakes.cluster import FakeCluster

@@ -1,14 +1,24 @@
-"""`doit render` in a project copy: what an edited stack renders to, end to end."""
+"""`doit render` as a user runs it: the committed outputs are what rendering makes, byte for byte,
+in any process; every generated file names its template; an edit reaches the files it changes."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
+from tasks.config import load as config
 from tasks.programs import tools
-from testing.project import run_doit
+from tasks.render import placement
+from testing.project import REPO, run_doit
+from testing.rendered import all_outputs
 
 
 def _built(project: Path, env: str) -> list[dict[str, Any]]:
@@ -46,3 +56,127 @@ def test_replicas_zero_in_the_stack_leaves_no_autoscaler_in_the_component(projec
     assert result.code == 0, result.out
     hpas = [d for d in yaml.safe_load_all((project / "k8s/components/hpa/hpa.yaml").read_text()) if d]
     assert len(hpas) == 2 and all(d["spec"]["minReplicas"] >= 1 for d in hpas)
+
+
+@pytest.fixture
+def outputs(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    monkeypatch.chdir(REPO)
+    return all_outputs(REPO)
+
+
+def test_rendering_twice_is_byte_identical(outputs: dict[str, str]) -> None:
+    assert all_outputs(REPO) == outputs
+
+
+def test_committed_output_is_up_to_date(outputs: dict[str, str]) -> None:
+    stale = [p for p, text in outputs.items() if (REPO / p).read_text() != text]
+    assert stale == [], "run `doit render` and commit the result"
+
+
+def test_every_generated_file_names_its_template(outputs: dict[str, str]) -> None:
+    for path, text in outputs.items():
+        first = text.splitlines()[0]
+        assert "Generated from templates/" in first and "`doit render`" in first, path
+        template = first.split("templates/")[1].split(" ")[0]
+        assert (REPO / "templates" / template).is_file(), path
+
+
+def test_no_secret_value_is_rendered(outputs: dict[str, str]) -> None:
+    for path, text in outputs.items():
+        assert "RABBITMQ_PASSWORD=" not in text or path.endswith(".env.example"), path
+        if path.endswith(".env.example"):
+            assert "RABBITMQ_PASSWORD=change-me" in text
+
+
+def test_offline_compose_has_no_mongodb_and_no_persistence_agent(outputs: dict[str, str]) -> None:
+    db = outputs["compose/offline/docker-compose-db.yml"]
+    services = outputs["compose/offline/docker-compose-services.yml"]
+    assert "mongodb" not in db and "redis:" in db and "${REDIS_IMAGE:-srvthreds/redis-offline:latest}" in db
+    assert "persistence-agent" not in services and "MONGO_HOST" not in services
+
+
+def test_local_compose_initialises_the_mongodb_replica_set(outputs: dict[str, str]) -> None:
+    db = outputs["compose/local/docker-compose-db.yml"]
+    assert "rs.initiate" in db and '"--replSet", "rs0"' in db
+
+
+# Rendering twice in one process uses one hash seed, so iterating a set (whose order depends on
+# PYTHONHASHSEED) looks stable there and still changes the output from one `doit render` to the
+# next. So each render below runs in a fresh interpreter with its own PYTHONHASHSEED.
+# Every environment's outputs (testing/rendered.py all_outputs), as path -> sha256.
+RENDER = """
+import hashlib, json, os, sys
+from pathlib import Path
+os.chdir(sys.argv[1])
+sys.path.insert(0, sys.argv[1])
+from testing.rendered import all_outputs
+out = all_outputs(Path(sys.argv[1]))
+print(json.dumps({p: hashlib.sha256(t.encode()).hexdigest() for p, t in sorted(out.items())}))
+"""
+
+
+SEEDS = ("0", "1", "4242")
+
+
+def _render(seed: str) -> dict[str, str]:
+    env = dict(os.environ, PYTHONHASHSEED=seed)
+    result = subprocess.run(
+        [sys.executable, "-c", RENDER, str(REPO)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    rendered: dict[str, str] = json.loads(result.stdout)
+    return rendered
+
+
+def test_render_is_byte_identical_under_different_hash_seeds() -> None:
+    first, *others = [_render(seed) for seed in SEEDS]
+    assert len(first) > 20  # every environment rendered, not an empty dict twice
+    for seed, other in zip(SEEDS[1:], others, strict=False):
+        differ = sorted(p for p in first.keys() | other.keys() if first.get(p) != other.get(p))
+        assert differ == [], f"PYTHONHASHSEED={seed} renders these differently from seed {SEEDS[0]}: {differ}"
+
+
+def test_each_fresh_process_renders_what_is_committed() -> None:
+    rendered = _render("12345")
+    stale = sorted(
+        p for p, digest in rendered.items() if hashlib.sha256((REPO / p).read_bytes()).hexdigest() != digest
+    )
+    assert stale == [], "run `doit render` and commit the result"
+
+
+def test_committed_placement_doc_is_up_to_date() -> None:
+    configs = [config.load(env, REPO) for env in config.environments(REPO)]
+    assert (REPO / placement.PATH).read_text() == placement.markdown(configs), (
+        "run `doit render` and commit docs/placement.md"
+    )
+
+
+def test_render_rewrites_it_when_a_placement_changes(project: Path) -> None:
+    assert run_doit(project, "render").code == 0
+    env = project / "environments" / "local.yaml"
+    env.write_text(
+        env.read_text().replace("mongodb: compose", "mongodb: external")
+        + "endpoints: {mongodb: mongo.example.net:27017}\n"
+    )
+    again = run_doit(project, "render")
+    assert again.code == 0, again.out
+    assert "render:docs-placement" in again.executed()
+    assert "| **mongodb** | external | external |" in (project / placement.PATH).read_text()
+
+
+def test_render_says_removed_for_a_file_it_deleted(project: Path) -> None:
+    dev = project / "environments" / "dev.yaml"
+    original = dev.read_text()
+    dev.write_text(original + "services: {engine: {replicas: 7}}\n")
+    first = run_doit(project, "render")
+    assert first.code == 0 and "wrote k8s/overlays/dev/scale-engine.patch.yaml" in first.out, first.out
+    dev.write_text(original)
+    second = run_doit(project, "render")
+    assert second.code == 0 and "removed k8s/overlays/dev/scale-engine.patch.yaml" in second.out, second.out
+    assert "wrote k8s/overlays/dev/scale-engine.patch.yaml" not in second.out
+    assert not (project / "k8s/overlays/dev/scale-engine.patch.yaml").exists()

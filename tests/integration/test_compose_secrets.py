@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from testing.compose_stack import ENV, containers, doit, volumes
 from testing.project import copy_build_state, copy_project
-from tests.integration.test_compose_stack import ENV, containers, doit, volumes
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.usefixtures("docker_daemon")]
 SENTENCE = "but the data volumes of Compose project srvthreds-offline exist and keep the passwords"

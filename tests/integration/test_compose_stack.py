@@ -8,8 +8,6 @@ Needs host ports 3000, 6379 and 5672 free. The stack comes up once per module.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -21,50 +19,11 @@ from typing import Any
 import pytest
 import testinfra
 
-from tasks.programs import tools
+from testing.compose_stack import ENV, PROJECT, containers, doit, networks, volumes
 from testing.project import copy_build_state, copy_project
 
-pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.usefixtures("docker_daemon")]
-ENV = "offline"
-PROJECT = f"srvthreds-{ENV}"
 AGENT = "http://127.0.0.1:3000"
-
-
-def doit(project: Path, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "doit", *args, f"env={ENV}"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def containers() -> dict[str, str]:
-    """service -> container ID of every container of the project (running or not)."""
-    out = tools.run(
-        "docker",
-        "ps",
-        "-a",
-        "--filter",
-        f"label=com.docker.compose.project={PROJECT}",
-        "--format",
-        '{{.Label "com.docker.compose.service"}} {{.ID}}',
-    ).stdout
-    return dict(line.split() for line in out.splitlines() if line.strip())
-
-
-def volumes() -> list[str]:
-    return tools.run(
-        "docker", "volume", "ls", "-q", "--filter", f"label=com.docker.compose.project={PROJECT}"
-    ).stdout.split()
-
-
-def networks() -> list[str]:
-    return tools.run(
-        "docker", "network", "ls", "-q", "--filter", f"label=com.docker.compose.project={PROJECT}"
-    ).stdout.split()
+pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.usefixtures("docker_daemon")]
 
 
 def http(method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:

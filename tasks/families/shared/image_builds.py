@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from doit.tools import config_changed
 
 from tasks.errors import StackError
 from tasks.families.shared.creators import user_errors
-from tasks.model import Build, Config
+from tasks.model import Build, Config, Service
 from tasks.ops import docker_images
 from tasks.output import console
 from tasks.store import images
@@ -137,6 +137,19 @@ def build_image(
     )
 
 
+class _Daemon(NamedTuple):
+    """Where one environment's images are built: the facts every image task of it shares."""
+
+    cfg: Config
+    env: str
+    basename: str
+    docker_env: DockerEnv
+    task_dep: list[str]
+
+    def image(self, name: str) -> Image:
+        return Image(self.env, self.basename, name)
+
+
 def generate(
     cfg: Config,
     *,
@@ -149,66 +162,14 @@ def generate(
     Returned as plain task dicts named `<basename>:<image>`, so the Minikube tasks can
     build the same images into Minikube's daemon under their own names and state.
     """
-    env = cfg.env
-    offline_base = cfg.images.base == "debootstrap"
-    base = Image(env, basename, "base")
-    base_deps = [str(base.ref)] if offline_base else []
-
-    tasks: list[dict[str, Any]] = []
-    deps = list(task_dep or [])
-    if offline_base:
-        tasks.append(
-            {
-                "name": "base",
-                "doc": "Base image made offline with debootstrap + docker import.",
-                "actions": [(make_base, [cfg, base, docker_env])],
-                "targets": [str(base.ref)],
-                "task_dep": deps,
-                # debootstrap output is never byte-identical, so only a missing image rebuilds it.
-                "uptodate": [(image_in_daemon, [base, docker_env])],
-            }
-        )
-
-    def build_task(
-        name: str,
-        *,
-        dockerfile: str,
-        context: str,
-        inputs: list[str],
-        repo: str,
-        doc: str,
-        build: Build | None = None,
-        service: str | None = None,
-    ) -> dict[str, Any]:
-        image = Image(env, basename, name)
-        uptodate: list[Any] = [(image_in_daemon, [image, docker_env])]
-        if build is not None:
-            # Args and target are not files: a changed one (images.uid, say) must rebuild too.
-            uptodate.append(
-                config_changed(
-                    {
-                        "args": static_args(cfg, build, service),
-                        "target": build.target,
-                        "base_image": cfg.images.base_image,
-                    }
-                )
-            )
-        return {
-            "name": name,
-            "doc": doc,
-            "actions": [(build_image, [cfg, image, dockerfile, context, repo, build, service, docker_env])],
-            "file_dep": sorted({dockerfile, *inputs, *base_deps}),
-            "targets": [str(image.ref), str(image.iid)],
-            "uptodate": uptodate,
-            "task_dep": deps,
-            "clean": True,
-        }
-
+    daemon = _Daemon(cfg, cfg.env, basename, docker_env, list(task_dep or []))
+    tasks = [_base_task(daemon)] if cfg.images.base == "debootstrap" else []
     builder = cfg.images.builder
     builder_inputs = files_under(builder.context) if builder else []
     if builder is not None and any(svc.build.builder for svc in cfg.services.values()):
         tasks.append(
-            build_task(
+            _build_task(
+                daemon,
                 "builder",
                 dockerfile=builder.dockerfile,
                 context=builder.context,
@@ -218,29 +179,12 @@ def generate(
                 doc="Shared builder image: builds and tests the app once.",
             )
         )
-    for svc in cfg.services.values():
-        inputs = files_under(svc.build.context)
-        if svc.build.builder:
-            # The builder's inputs are listed too: a source edit then shows as this image's own
-            # reason to rebuild in `doit info` (its builder will change), not as "up-to-date".
-            inputs += [str(Image(env, basename, "builder").ref), *builder_inputs]
-        how = "copies from the builder" if svc.build.builder else f"from {svc.build.dockerfile}"
-        tasks.append(
-            build_task(
-                svc.name,
-                dockerfile=svc.build.dockerfile,
-                context=svc.build.context,
-                inputs=inputs,
-                build=svc.build,
-                service=svc.name,
-                repo=cfg.image_ref(svc.name),
-                doc=f"Service image for {svc.name} ({how}).",
-            )
-        )
+    tasks += [_service_task(daemon, svc, builder_inputs) for svc in cfg.services.values()]
     for db in cfg.databases.values():
         if db.build and db.placement != "disabled":
             tasks.append(
-                build_task(
+                _build_task(
+                    daemon,
                     db.name,
                     dockerfile=f"{db.build}/Dockerfile",
                     context=db.build,
@@ -250,3 +194,76 @@ def generate(
                 )
             )
     return tasks
+
+
+def _service_task(daemon: _Daemon, svc: Service, builder_inputs: list[str]) -> dict[str, Any]:
+    inputs = files_under(svc.build.context)
+    if svc.build.builder:
+        # The builder's inputs are listed too: a source edit then shows as this image's own
+        # reason to rebuild in `doit info` (its builder will change), not as "up-to-date".
+        inputs += [str(daemon.image("builder").ref), *builder_inputs]
+    how = "copies from the builder" if svc.build.builder else f"from {svc.build.dockerfile}"
+    return _build_task(
+        daemon,
+        svc.name,
+        dockerfile=svc.build.dockerfile,
+        context=svc.build.context,
+        inputs=inputs,
+        build=svc.build,
+        service=svc.name,
+        repo=daemon.cfg.image_ref(svc.name),
+        doc=f"Service image for {svc.name} ({how}).",
+    )
+
+
+def _base_task(daemon: _Daemon) -> dict[str, Any]:
+    base = daemon.image("base")
+    return {
+        "name": "base",
+        "doc": "Base image made offline with debootstrap + docker import.",
+        "actions": [(make_base, [daemon.cfg, base, daemon.docker_env])],
+        "targets": [str(base.ref)],
+        "task_dep": daemon.task_dep,
+        # debootstrap output is never byte-identical, so only a missing image rebuilds it.
+        "uptodate": [(image_in_daemon, [base, daemon.docker_env])],
+    }
+
+
+def _build_task(
+    daemon: _Daemon,
+    name: str,
+    *,
+    dockerfile: str,
+    context: str,
+    inputs: list[str],
+    repo: str,
+    doc: str,
+    build: Build | None = None,
+    service: str | None = None,
+) -> dict[str, Any]:
+    cfg, docker_env = daemon.cfg, daemon.docker_env
+    image = daemon.image(name)
+    # An offline base is an input of every image built on it.
+    base_deps = [str(daemon.image("base").ref)] if cfg.images.base == "debootstrap" else []
+    uptodate: list[Any] = [(image_in_daemon, [image, docker_env])]
+    if build is not None:
+        # Args and target are not files: a changed one (images.uid, say) must rebuild too.
+        uptodate.append(
+            config_changed(
+                {
+                    "args": static_args(cfg, build, service),
+                    "target": build.target,
+                    "base_image": cfg.images.base_image,
+                }
+            )
+        )
+    return {
+        "name": name,
+        "doc": doc,
+        "actions": [(build_image, [cfg, image, dockerfile, context, repo, build, service, docker_env])],
+        "file_dep": sorted({dockerfile, *inputs, *base_deps}),
+        "targets": [str(image.ref), str(image.iid)],
+        "uptodate": uptodate,
+        "task_dep": daemon.task_dep,
+        "clean": True,
+    }

@@ -1,4 +1,5 @@
-"""Two cloud environments never share one cluster (tasks/config/cloudcheck.py)."""
+"""tasks/config/cloudcheck.py: the cloud block of environments/<env>.yaml, checked against the stack;
+an error names the file, key and line, and a fix."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import pytest
 from tasks.config import cloudcheck
 from tasks.errors import ConfigError, StackError
 from tasks.model import Config
-from testing.configs import cloud, config
+from testing.configs import cloud, edit, error, line_of
+from testing.configs import config as make_config
 
 
 def cloud_env(root: Path, env: str, cluster: str, region: str = "us-west-2") -> Config:
@@ -18,7 +20,7 @@ def cloud_env(root: Path, env: str, cluster: str, region: str = "us-west-2") -> 
     (folder / f"{env}.yaml").write_text(
         f"# {env}\nruntime: kubernetes\ncloud:\n  region: {region}\n  cluster_name: {cluster}\n"
     )
-    return config(env, [], [], runtime="kubernetes", cloud=cloud(cluster, region))
+    return make_config(env, [], [], runtime="kubernetes", cloud=cloud(cluster, region))
 
 
 def clash(root: Path, wanted: list[str], loaded: dict[str, Config | StackError]) -> ConfigError:
@@ -48,7 +50,7 @@ def test_distinct_clusters_and_other_regions_pass(tmp_path: Path) -> None:
         "dev": cloud_env(tmp_path, "dev", "shop-dev"),
         "prod": cloud_env(tmp_path, "prod", "shop-prod"),
         "eu": cloud_env(tmp_path, "eu", "shop-dev", region="eu-west-1"),
-        "local": config("local", [], []),
+        "local": make_config("local", [], []),
         "broken": StackError("bad file"),
     }
     cloudcheck.check_distinct_clusters(tmp_path, list(loaded) + ["missing"], loaded)
@@ -58,10 +60,48 @@ def test_broken_or_local_environments_are_skipped_on_either_side(tmp_path: Path)
     loaded: dict[str, Config | StackError] = {
         "dev": cloud_env(tmp_path, "dev", "shop-dev"),
         "broken": StackError("bad file"),
-        "local": config("local", [], []),
+        "local": make_config("local", [], []),
     }
     cloudcheck.check_distinct_clusters(tmp_path, ["dev", "broken", "local"], loaded)
     # A third environment: the first one seen owns the cluster.
     loaded["qa"] = cloud_env(tmp_path, "qa", "shop-dev")
     loaded["qa2"] = cloud_env(tmp_path, "qa2", "shop-dev")
     assert "is also environment dev's" in clash(tmp_path, ["qa2"], loaded).problem
+
+
+def test_cluster_version_must_match_kubernetes_version(project: Path) -> None:
+    edit(project, "staging.yaml", 'cluster_version: "1.33"', 'cluster_version: "1.31"')
+    problem = error(project, "staging")
+    assert problem.file == "environments/staging.yaml" and problem.keypath == "cloud.cluster_version"
+    assert problem.line == line_of(project, "staging.yaml", "cluster_version:")
+    assert (
+        "EKS runs Kubernetes 1.31, but the manifests are validated against kubernetes_version 1.33.0"
+        in str(problem)
+    )
+    assert 'set `cluster_version: "1.33"`' in str(problem.fix)
+
+
+def test_public_endpoint_refuses_the_whole_internet(project: Path) -> None:
+    edit(project, "dev.yaml", "endpoint_public_cidrs: [203.0.113.0/24]", "endpoint_public_cidrs: [0.0.0.0/0]")
+    problem = error(project, "dev")
+    assert (
+        problem.keypath.startswith("cloud.endpoint_public_cidrs") and problem.file == "environments/dev.yaml"
+    )
+    assert "opens the Kubernetes API to the whole internet" in str(problem)
+
+
+def test_public_endpoint_needs_cidrs(project: Path) -> None:
+    edit(project, "dev.yaml", "  endpoint_public_cidrs: [203.0.113.0/24]\n", "")
+    problem = error(project, "dev")
+    assert "the public Kubernetes API endpoint has no allowed CIDR blocks" in str(problem)
+    assert "endpoint_private: true" in str(problem.fix)
+
+
+def test_access_entries_need_iam_arns(project: Path) -> None:
+    edit(project, "prod.yaml", "admins: [arn:aws:iam::123456789012:role/platform-admin]", "admins: [alice]")
+    assert "is not an IAM role or user ARN" in str(error(project, "prod"))
+
+
+def test_cluster_version_error_is_a_config_error(project: Path) -> None:
+    edit(project, "prod.yaml", 'cluster_version: "1.33"', 'cluster_version: "133"')
+    assert isinstance(error(project, "prod"), ConfigError)

@@ -1,23 +1,30 @@
-"""Where each database runs (tasks/render/placement.py), on configurations built directly."""
+"""tasks/render/placement.py: docs/placement.md, where each database runs in every environment."""
 
 from __future__ import annotations
 
-from tasks.model import STACK
+from pathlib import Path
+
+from tasks.config import load as config
+from tasks.model import STACK, Config
 from tasks.render import placement
-from testing.configs import cloud, config, database, service
+from testing.configs import cloud, database, service
+from testing.configs import config as make_config
+from testing.project import REPO
 
 
 def test_services_where() -> None:
-    assert placement.services_where(config("a", [], [], cloud=cloud())) == "EKS"
-    assert placement.services_where(config("a", [], [], runtime="kubernetes")) == "Minikube"
-    assert placement.services_where(config("a", [], [])) == "Compose"
+    assert placement.services_where(make_config("a", [], [], cloud=cloud())) == "EKS"
+    assert placement.services_where(make_config("a", [], [], runtime="kubernetes")) == "Minikube"
+    assert placement.services_where(make_config("a", [], [])) == "Compose"
 
 
 def test_placement_markdown_lists_each_environment_and_only_services_that_differ() -> None:
     configs = [
-        config(STACK, [service("web"), service("worker")], [database("pg")]),  # the stack alone: no column
-        config("local", [service("web"), service("worker")], [database("pg"), database("cache")]),
-        config("kube", [service("web")], [database("pg", "cluster")], runtime="kubernetes"),
+        make_config(
+            STACK, [service("web"), service("worker")], [database("pg")]
+        ),  # the stack alone: no column
+        make_config("local", [service("web"), service("worker")], [database("pg"), database("cache")]),
+        make_config("kube", [service("web")], [database("pg", "cluster")], runtime="kubernetes"),
     ]
     text = placement.markdown(configs)
     lines = text.splitlines()
@@ -38,3 +45,14 @@ def test_placement_markdown_lists_each_environment_and_only_services_that_differ
     assert not any(line.startswith("    kube_cache") for line in lines)
     assert lines.count("  end") == 2
     assert text.endswith("  classDef disabled fill:#f3f4f6,stroke:#9ca3af,stroke-dasharray: 4\n```\n")
+
+
+def configs(root: Path) -> list[Config]:
+    return [config.load(env, root) for env in config.environments(root)]
+
+
+def test_matrix_rows_come_from_each_environment() -> None:
+    text = placement.markdown(configs(REPO))
+    assert text.splitlines()[0].startswith("<!-- Generated from environments/*.yaml")
+    assert "| **mongodb** | external | compose | compose | disabled | external | external | compose |" in text
+    assert '    minikube_rabbitmq["rabbitmq: in the cluster"]:::cluster' in text

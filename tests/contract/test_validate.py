@@ -1,0 +1,87 @@
+"""What `doit validate` checks, on the committed overlays: each builds with real kustomize, passes
+strict schemas and the restricted profile, and holds what its environment says."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from tasks.checks import policy
+from tasks.config import load as config
+from tasks.programs import tools
+from testing.project import REPO
+
+OVERLAYS = sorted(p.name for p in (REPO / "k8s" / "overlays").iterdir())
+VERSION = config.load_stack(REPO).kubernetes_version
+
+
+def build(env: str) -> list[dict[str, Any]]:
+    text = tools.run("kubectl", "kustomize", str(REPO / "k8s" / "overlays" / env)).stdout
+    return [doc for doc in yaml.safe_load_all(text) if doc]
+
+
+def kinds(docs: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    return {(d["kind"], d["metadata"]["name"]) for d in docs}
+
+
+def test_every_kubernetes_environment_has_an_overlay() -> None:
+    expected = [e for e in config.environments(REPO) if config.load(e, REPO).runtime == "kubernetes"]
+    assert OVERLAYS == sorted(expected) == ["dev", "minikube", "prod", "staging"]
+
+
+@pytest.mark.parametrize("env", OVERLAYS)
+def test_overlay_is_valid_and_restricted(env: str, tmp_path: Any) -> None:
+    docs = build(env)
+    out = tmp_path / f"{env}.yaml"
+    out.write_text(yaml.safe_dump_all(docs))
+    tools.run("kubernetes-validate", "--strict", "--quiet", "-k", VERSION, str(out))
+    assert policy.violations(docs) == []
+    names = {name for _, name in kinds(docs)}
+    assert "mongodb" not in names and "redis" not in names
+    for doc in docs:
+        if doc["kind"] != "Namespace":  # every other object, components' included, lands in ours
+            assert doc["metadata"].get("namespace") == "srvthreds", f"{doc['kind']}/{doc['metadata']['name']}"
+
+
+def test_minikube_overlay_content() -> None:
+    docs = build("minikube")
+    found = kinds(docs)
+    for item in [
+        ("Deployment", "engine"),
+        ("Deployment", "session-agent"),
+        ("Deployment", "persistence-agent"),
+        ("Job", "bootstrap"),
+        ("StatefulSet", "rabbitmq"),
+        ("ConfigMap", "srvthreds-config"),
+        ("Ingress", "srvthreds"),
+    ]:
+        assert item in found
+    data = next(d for d in docs if d["kind"] == "ConfigMap")["data"]
+    assert data["MONGO_HOST"] == "host.minikube.internal:27017"
+    assert data["REDIS_HOST"] == "host.minikube.internal:6379"
+    assert data["RABBITMQ_HOST"] == "rabbitmq:5672"
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_cloud_overlays_use_managed_endpoints_and_drop_rabbitmq(env: str) -> None:
+    docs = build(env)
+    assert ("StatefulSet", "rabbitmq") not in kinds(docs)
+    data = next(d for d in docs if d["kind"] == "ConfigMap")["data"]
+    assert data["MONGO_HOST"].endswith(".mongodb.net:27017")
+    assert "cloudamqp.com" in data["RABBITMQ_HOST"]
+    images = {
+        c["image"]
+        for d in docs
+        if d["kind"] == "Deployment"
+        for c in d["spec"]["template"]["spec"]["containers"]
+    }
+    assert all(i.startswith("123456789012.dkr.ecr.us-west-2.amazonaws.com/srvthreds/") for i in images)
+
+
+def test_prod_scales_engine_and_agents() -> None:
+    replicas = {
+        d["metadata"]["name"]: d["spec"]["replicas"] for d in build("prod") if d["kind"] == "Deployment"
+    }
+    assert replicas == {"engine": 3, "session-agent": 2, "persistence-agent": 2}

@@ -1,0 +1,244 @@
+"""tasks/families/shared/image_builds.py: the image-build task dicts of one environment for one daemon,
+and the actions they run (against the fake docker). Every service says how its image is built, the
+builder is optional, and images.uid reaches every build."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tasks.config import load as config
+from tasks.families.shared import image_builds
+from tasks.model import Build, Config
+from tasks.ops import docker_images
+from tasks.store.paths import files_under
+from testing.fakes import docker as fake_docker
+from testing.harness import FakeBin
+from testing.project import REPO, run_doit
+
+
+def cfg_of(env: str) -> Config:
+    return config.load(env, REPO)
+
+
+def by_name(tasks: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {task["name"]: task for task in tasks}
+
+
+@pytest.fixture
+def in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)  # build contexts are relative paths; generate only reads them
+
+
+def test_static_args_are_the_stacks_own_uid_and_service() -> None:
+    cfg = cfg_of("local")
+    build = Build("ctx", "Dockerfile", args={"DEBUG": True, "LEVEL": 3, "NAME": "x"})
+    assert image_builds.static_args(cfg, None, "redis") == {}
+    assert image_builds.static_args(cfg, build, None) == {
+        "DEBUG": "true",
+        "LEVEL": "3",
+        "NAME": "x",
+        "UID": str(cfg.images.uid),
+    }
+    assert image_builds.static_args(cfg, build, "engine")["SERVICE"] == "engine"
+
+
+def test_build_args_follow_the_recorded_base_and_builder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    offline, local = cfg_of("offline"), cfg_of("local")
+    image = image_builds.Image("offline", "images", "engine")
+    folder = tmp_path / ".build" / "offline" / "images"
+    folder.mkdir(parents=True)
+    (folder / "base.ref").write_text("me/base:aaaaaaaaaaaa\n")
+    (folder / "builder.ref").write_text("me/builder:bbbbbbbbbbbb\n")
+    copying = Build("ctx", "Dockerfile", builder=True)
+    assert image_builds.build_args(offline, image, copying, "engine")["BASE_IMAGE"] == "me/base:aaaaaaaaaaaa"
+    assert (
+        image_builds.build_args(offline, image, copying, "engine")["BUILDER_IMAGE"]
+        == "me/builder:bbbbbbbbbbbb"
+    )
+    own = image_builds.build_args(local, image, Build("ctx", "Dockerfile"), "engine")
+    assert own["BASE_IMAGE"] == local.images.base_image and "BUILDER_IMAGE" not in own
+    assert image_builds.build_args(local, image, None, None) == {"BASE_IMAGE": local.images.base_image}
+
+
+@pytest.mark.usefixtures("in_repo")
+def test_a_pulled_base_has_no_base_task_and_builder_copies_list_the_builder() -> None:
+    cfg = cfg_of("local")
+    tasks = by_name(image_builds.generate(cfg))
+    assert "base" not in tasks
+    assert set(tasks) == {"builder", *cfg.services}
+    builder_ref = ".build/local/images/builder.ref"
+    for name, svc in cfg.services.items():
+        task = tasks[name]
+        assert (builder_ref in task["file_dep"]) is svc.build.builder, name
+        assert task["targets"] == [f".build/local/images/{name}.ref", f".build/local/images/{name}.iid"]
+        assert task["clean"] is True
+        assert svc.build.dockerfile in task["file_dep"]
+        assert len(task["uptodate"]) == 2  # in the daemon, and the same arguments
+    assert any(cfg.services[n].build.builder for n in cfg.services)
+    assert cfg.images.builder is not None
+    assert set(tasks["builder"]["file_dep"]) >= set(files_under(cfg.images.builder.context))
+
+
+@pytest.mark.usefixtures("in_repo")
+def test_no_builder_task_when_no_service_copies_from_it() -> None:
+    cfg = cfg_of("local")
+    services = {
+        n: dataclasses.replace(s, build=dataclasses.replace(s.build, builder=False))
+        for n, s in cfg.services.items()
+    }
+    tasks = by_name(image_builds.generate(dataclasses.replace(cfg, services=services)))
+    assert "builder" not in tasks and set(tasks) == set(cfg.services)
+
+
+@pytest.mark.usefixtures("in_repo")
+def test_an_offline_base_comes_first_and_every_build_depends_on_it() -> None:
+    cfg = cfg_of("offline")
+    tasks = image_builds.generate(cfg, basename="minikube_images", task_dep=["x"])
+    assert tasks[0]["name"] == "base"
+    assert tasks[0]["targets"] == [".build/offline/minikube_images/base.ref"]
+    names = [t["name"] for t in tasks]
+    assert "redis" in names and "rabbitmq" in names and "mongodb" not in names  # disabled there
+    for task in tasks[1:]:
+        assert ".build/offline/minikube_images/base.ref" in task["file_dep"], task["name"]
+    db = by_name(tasks)["redis"]
+    assert "docker/redis/Dockerfile" in db["file_dep"] and len(db["uptodate"]) == 1
+    assert all(t["task_dep"] == ["x"] for t in tasks)
+
+
+def test_changed_arguments_change_the_up_to_date_value(in_repo: None) -> None:
+    cfg = cfg_of("local")
+    other = dataclasses.replace(cfg, images=dataclasses.replace(cfg.images, uid=cfg.images.uid + 1))
+
+    def checked(c: Config) -> Any:
+        return by_name(image_builds.generate(c))["engine"]["uptodate"][1].config
+
+    assert checked(cfg) != checked(other)
+    assert checked(cfg)["args"]["SERVICE"] == "engine"
+
+
+@pytest.fixture
+def daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[FakeBin, fake_docker.FakeDocker]:
+    fakes = FakeBin(tmp_path / "fakes")
+    daemon = fake_docker.install(fakes.bin_dir, tmp_path / "docker-state", log=fakes.log)
+    fakes.script("debootstrap", 'mkdir -p "$3/etc"; echo "$2" > "$3/etc/debian_version"\n')
+    fakes.activate(monkeypatch)
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.chdir(tmp_path)
+    docker_images.LISTINGS.forget()
+    return fakes, daemon
+
+
+def test_make_base_keeps_a_base_the_daemon_has_and_makes_a_missing_one(
+    daemon: tuple[FakeBin, fake_docker.FakeDocker], capsys: pytest.CaptureFixture[str]
+) -> None:
+    fakes, store = daemon
+    cfg = cfg_of("offline")
+    base = image_builds.Image("offline", "images", "base")
+    assert image_builds.make_base(cfg, base, dict) is None
+    assert len(fakes.argvs("debootstrap")) == 1
+    made = base.recorded()
+    assert made in store.refs() and made.startswith(f"{cfg.images.prefix}/base:")
+    docker_images.LISTINGS.forget()
+    image_builds.make_base(cfg, base, dict)
+    assert len(fakes.argvs("debootstrap")) == 1  # kept
+    assert f"[base] keeping {made}" in capsys.readouterr().out
+
+
+def test_build_image_builds_with_the_run_time_arguments(
+    daemon: tuple[FakeBin, fake_docker.FakeDocker],
+) -> None:
+    fakes, store = daemon
+    Path("ctx").mkdir()
+    Path("ctx/Dockerfile").write_text("FROM x\n")
+    cfg = cfg_of("local")
+    image = image_builds.Image("local", "images", "engine")
+    build = Build("ctx", "ctx/Dockerfile", target="runtime")
+    image_builds.build_image(cfg, image, "ctx/Dockerfile", "ctx", "me/engine", build, "engine", dict)
+    argv = store.argvs()[0]
+    assert argv[:5] == ["build", "-f", "ctx/Dockerfile", "--target", "runtime"]
+    assert f"BASE_IMAGE={cfg.images.base_image}" in argv and "SERVICE=engine" in argv
+    assert image.recorded() in store.refs()
+    assert image_builds.image_in_daemon(image, dict) is True
+
+
+def _edit_stack(project: Path, change: Any) -> None:
+    path = project / "environments" / "stack.yaml"
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def _own_dockerfiles(data: dict[str, Any]) -> None:
+    """No builder, no default: each service is built from app/ like a Compose `build:`."""
+    del data["images"]["builder"], data["images"]["service_build"]
+    for name, svc in data["services"].items():
+        svc["build"] = {"context": "app", "args": {"APP": name}}
+    data["services"]["engine"]["build"] |= {"dockerfile": "app/Dockerfile", "target": "runtime"}
+
+
+@pytest.fixture
+def own(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (project / "app").mkdir()
+    (project / "app" / "Dockerfile").write_text("FROM scratch AS runtime\n")
+    (project / "app" / "server.js").write_text("// app\n")
+    _edit_stack(project, _own_dockerfiles)
+    monkeypatch.chdir(project)
+    return project
+
+
+def _tasks(cfg: Config) -> dict[str, dict[str, Any]]:
+    return {t["name"]: t for t in image_builds.generate(cfg)}
+
+
+def test_a_stack_without_builder_builds_each_image_from_its_own_context(own: Path) -> None:
+    cfg = config.load("local", own)
+    assert cfg.images.builder is None
+    tasks = _tasks(cfg)
+    assert "builder" not in tasks and set(cfg.services) <= set(tasks)
+    engine = tasks["engine"]
+    # Its context's files and its Dockerfile: nothing of the demo, no builder's .ref.
+    assert engine["file_dep"] == ["app/Dockerfile", "app/server.js"]
+    build = cfg.services["engine"].build
+    assert (build.context, build.dockerfile, build.target, build.builder) == (
+        "app",
+        "app/Dockerfile",
+        "runtime",
+        False,
+    )
+    assert image_builds.static_args(cfg, build, "engine") == {
+        "APP": "engine",
+        "UID": "10001",
+        "SERVICE": "engine",
+    }
+    # `builder_image` has nothing to build, and says nothing is wrong (no KeyError).
+    result = run_doit(own, "builder_image")
+    assert result.code == 0 and "Traceback" not in result.out, result.out
+
+
+def test_the_demo_service_images_copy_from_the_builder(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project)
+    tasks = _tasks(config.load("local", project))
+    engine = tasks["engine"]["file_dep"]
+    assert "demo/docker/Dockerfile.service" in engine and ".build/local/images/builder.ref" in engine
+    assert "demo/srvthreds_demo/engine.py" in engine
+    assert (
+        tasks["builder"]["file_dep"][0:1] and "demo/docker/Dockerfile.builder" in tasks["builder"]["file_dep"]
+    )
+
+
+def test_build_args_and_target_are_part_of_up_to_date(own: Path) -> None:
+    before = _tasks(config.load("local", own))["engine"]["uptodate"][1].config
+    _edit_stack(own, lambda d: d["images"].__setitem__("uid", 4242))
+    after = _tasks(config.load("local", own))["engine"]["uptodate"][1].config
+    assert before["args"]["UID"] == "10001" and after["args"]["UID"] == "4242"
+    assert after["target"] == "runtime"

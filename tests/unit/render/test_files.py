@@ -1,0 +1,176 @@
+"""tasks/render/files.py: Config -> outputs (Kubernetes base, components and overlays, Compose, Terraform)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tasks.checks import tfcheck
+from tasks.config import load as config
+from tasks.render import files as render
+from tasks.render import templates
+from tasks.store import images
+from testing.project import REPO
+
+
+@pytest.mark.parametrize(
+    ("quantity", "cpus"), [("500m", "0.5"), ("1500m", "1.5"), ("2", "2"), ("0.25", "0.25"), ("1000m", "1")]
+)
+def test_cpu_quantities_become_compose_cpus(quantity: str, cpus: str) -> None:
+    assert render.cpus(quantity) == cpus
+
+
+@pytest.mark.parametrize(
+    ("quantity", "memory"),
+    [
+        ("256Mi", "256m"),
+        ("1Gi", "1g"),
+        ("512Ki", "512k"),
+        ("3K", "3k"),
+        ("100M", "100m"),
+        ("2G", "2g"),
+        ("64", "64"),
+    ],
+)
+def test_memory_quantities_become_compose_bytes(quantity: str, memory: str) -> None:
+    assert render.memory(quantity) == memory
+
+
+def test_only_placed_databases_get_an_endpoint() -> None:
+    offline = config.load("offline", REPO)
+    disabled = [db for db in offline.databases.values() if db.placement == "disabled"]
+    assert disabled  # the offline environment runs without MongoDB
+    endpoints = render.endpoints(offline)
+    assert all(db.env_var not in endpoints for db in disabled)
+    assert set(endpoints) == {db.env_var for db in offline.databases.values() if db.placement != "disabled"}
+
+
+def test_compose_escapes_dollar_signs_in_values(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(project)
+    cfg = config.load("local", project)
+    texts = templates.texts(render.compose(replace(cfg, config={**cfg.config, "PRICE": "5$ or ${HOME}"})))
+    assert 'PRICE: "5$$ or $${HOME}"' in texts["compose/local/docker-compose-services.yml"]
+
+
+def _kinds(data: dict[str, Any]) -> None:
+    services = data["services"]
+    services["engine"]["health"] = {"kind": "exec", "command": ["/bin/check", "--quick"]}
+    services["persistence-agent"]["health"] = {"kind": "tcp", "port": 8080}
+    services["persistence-agent"]["replicas"] = 3
+
+
+@pytest.fixture
+def kinds(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = project / "environments" / "stack.yaml"
+    data = yaml.safe_load(path.read_text())
+    _kinds(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    monkeypatch.chdir(project)
+    return project
+
+
+def _container(text: str) -> dict[str, Any]:
+    doc = yaml.safe_load(text.split("\n---\n")[0])
+    return doc["spec"]["template"]["spec"]["containers"][0]  # type: ignore[no-any-return]
+
+
+def test_kubernetes_probes_follow_the_kind(kinds: Path) -> None:
+    base = templates.texts(render.k8s_base(config.load_stack(kinds)))
+    engine = _container(base["k8s/base/engine.yaml"])
+    for probe in ("livenessProbe", "readinessProbe"):
+        assert engine[probe]["exec"] == {"command": ["/bin/check", "--quick"]}
+    agent = _container(base["k8s/base/persistence-agent.yaml"])
+    for probe in ("livenessProbe", "readinessProbe"):
+        assert agent[probe]["tcpSocket"] == {"port": 8080} and "httpGet" not in agent[probe]
+    http = _container(base["k8s/base/session-agent.yaml"])
+    assert http["livenessProbe"]["tcpSocket"] == {"port": 3000}
+    assert http["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": 3000}
+
+
+def test_compose_renders_the_kind_and_the_replicas(kinds: Path) -> None:
+    out = templates.texts(render.compose(config.load("local", kinds)))
+    services = yaml.safe_load(out["compose/local/docker-compose-services.yml"])["services"]
+    assert services["engine"]["healthcheck"]["test"] == ["CMD", "/bin/check", "--quick"]
+    assert services["persistence-agent"]["healthcheck"]["test"][:3] == ["CMD", "bash", "-c"]
+    assert services["persistence-agent"]["deploy"]["replicas"] == 3
+    assert "replicas" not in services["engine"]["deploy"]  # 1: Compose's own default, nothing written
+    assert "bootstrap" in services and "healthcheck" not in services["bootstrap"]
+    assert "python3" not in str([s.get("healthcheck") for s in services.values()])
+
+
+def test_a_published_service_keeps_one_container_where_compose_is_not_the_runtime(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project)
+    text = templates.texts(render.compose(config.load("prod", project)))[
+        "compose/prod/docker-compose-services.yml"
+    ]
+    services = yaml.safe_load(text)["services"]
+    assert "replicas" not in services["session-agent"]["deploy"]  # publishes 3000, prod says 2
+    assert "replicas is 2 here, but host port 3000 can be bound by one container only" in text
+    assert services["engine"]["deploy"]["replicas"] == 3
+
+
+def _edit_stack(project: Path, change: Any) -> None:
+    path = project / "environments" / "stack.yaml"
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def test_images_uid_reaches_pods_and_compose(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(project)
+    _edit_stack(project, lambda d: d["images"].__setitem__("uid", 4242))
+    stack = config.load_stack(project)
+    deployment = yaml.safe_load(
+        templates.texts(render.k8s_base(stack))["k8s/base/engine.yaml"].split("---")[0]
+    )
+    pod = deployment["spec"]["template"]["spec"]["securityContext"]
+    assert (pod["runAsUser"], pod["runAsGroup"], pod["fsGroup"]) == (4242, 4242, 4242)
+    compose = templates.texts(render.compose(config.load("local", project)))[
+        "compose/local/docker-compose-services.yml"
+    ]
+    assert yaml.safe_load(compose)["x-hardening"]["user"] == "4242:4242"
+    assert "10001" not in compose
+
+
+def test_a_disabled_job_is_deleted_as_a_job() -> None:
+    from dataclasses import replace
+
+    stack = config.load_stack(REPO)
+    minikube = config.load("minikube", REPO)
+    jobs = [name for name, svc in minikube.services.items() if svc.kind == "job"]
+    assert jobs
+    without = replace(minikube, services={k: v for k, v in minikube.services.items() if k != jobs[0]})
+    out = templates.texts(render.k8s_overlay(without, stack))
+    patch = out[f"k8s/overlays/minikube/delete-{jobs[0]}.patch.yaml"]
+    assert "kind: Job" in patch and "batch/v1" in patch and "Deployment" not in patch
+
+
+def test_only_a_cloud_environment_renders_terraform() -> None:
+    with pytest.raises(AssertionError):
+        render.terraform(config.load("local", REPO))
+
+
+def test_ecr_repositories_are_the_images_the_cluster_runs(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Rendered from the project, as under doit: templates are found from the working folder, so
+    # without this the test would render through whatever folder an earlier test left current.
+    monkeypatch.chdir(project)
+    cfg = config.load("dev", project)
+    repos = sorted(set(images.pushed(cfg).values()))
+    assert repos == sorted(cfg.image_ref(s) for s in cfg.services)
+    assert f"{cfg.images.prefix}/builder" not in repos  # the builder is never pushed
+    rendered = render.terraform(cfg)["terraform/environments/dev/terraform.tfvars"]
+    tfvars = tfcheck.loads(rendered())
+    assert tfvars["ecr_repositories"] == repos
+    assert tfvars["cluster_version"] == "1.33" and tfvars["create_shared"] is True
+    assert tfvars["admin_arns"] == ["arn:aws:iam::123456789012:role/platform-admin"]
+    assert tfvars["reader_arns"] == ["arn:aws:iam::123456789012:role/developer"]
+    assert tfvars["endpoint_public_access_cidrs"] == ["203.0.113.0/24"]
+    assert tfvars["github_repository"] == "example-org/srvthreds"

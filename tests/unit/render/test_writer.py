@@ -1,0 +1,138 @@
+"""tasks/render/writer.py: outputs parsed, then written all or nothing; stale outputs and copies pruned."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tasks.errors import StackError
+from tasks.render import templates, writer
+
+
+def test_write_all_skips_unchanged_files_and_leaves_no_temp(tmp_path: Path) -> None:
+    assert writer.write_all({"a/x.txt": "1\n", "b/y.txt": "2\n"}, tmp_path) == ["a/x.txt", "b/y.txt"]
+    assert writer.write_all({"a/x.txt": "1\n", "b/y.txt": "2\n"}, tmp_path) == []
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_write_all_is_all_or_nothing(tmp_path: Path) -> None:
+    # A failure in the middle of writing (here the second of three files: its folder is a
+    # file) leaves every file as it was: the first one is not replaced either.
+    writer.write_all(
+        {"a/x.txt": "old x\n", "b": "a file where a folder is wanted\n", "c/z.txt": "old z\n"}, tmp_path
+    )
+    before = _tree(tmp_path)
+    with pytest.raises(StackError) as err:
+        writer.write_all({"a/x.txt": "new x\n", "b/y.txt": "new y\n", "c/z.txt": "new z\n"}, tmp_path)
+    assert "cannot write b/y.txt" in err.value.message
+    assert _tree(tmp_path) == before  # no file changed, no temp file left
+
+
+def test_write_all_puts_back_what_it_replaced_when_a_rename_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    writer.write_all({"a/x.txt": "old x\n", "c/z.txt": "old z\n"}, tmp_path)
+    before = _tree(tmp_path)
+    real_replace, calls = os.replace, []
+
+    def flaky_replace(src: str | Path, dst: str | Path) -> None:
+        calls.append(dst)
+        if len(calls) == 3:  # the last of the three new files
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", flaky_replace)
+    with pytest.raises(StackError, match="cannot write"):
+        writer.write_all({"a/x.txt": "new x\n", "b/y.txt": "new y\n", "c/z.txt": "new z\n"}, tmp_path)
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert _tree(tmp_path) == before
+
+
+def test_write_all_prunes_only_generated_files(tmp_path: Path) -> None:
+    (tmp_path / "k").mkdir()
+    (tmp_path / "k" / "old.yaml").write_text("# Generated from templates/x by `doit render`. Do not edit.\n")
+    (tmp_path / "k" / "mine.yaml").write_text("hand-written\n")
+    writer.write_all({"k/new.yaml": "x\n"}, tmp_path, prune=["k"])
+    assert sorted(p.name for p in (tmp_path / "k").iterdir()) == ["mine.yaml", "new.yaml"]
+
+
+def test_write_all_never_prunes_another_runs_temp_file(tmp_path: Path) -> None:
+    (tmp_path / "k").mkdir()
+    in_flight = tmp_path / "k" / ".new.yaml.abc123.tmp"
+    in_flight.write_text("# Generated from templates/x by `doit render`. Do not edit.\n")
+    writer.write_all({"k/new.yaml": "x\n"}, tmp_path, prune=["k"])
+    assert in_flight.exists()
+
+
+def test_pruned_files_are_reported_as_changed(tmp_path: Path) -> None:
+    (tmp_path / "k").mkdir()
+    (tmp_path / "k" / "old.yaml").write_text("# " + templates.header_text("x.j2") + "\n")
+    assert writer.write_all({"k/new.yaml": "x\n"}, tmp_path, prune=["k"]) == ["k/new.yaml", "k/old.yaml"]
+
+
+def test_a_file_that_cannot_be_written_is_named(tmp_path: Path) -> None:
+    (tmp_path / "a").write_text("a file where a folder should be")
+    with pytest.raises(StackError) as info:
+        writer.write_all({"a/x.yaml": "1\n"}, tmp_path)
+    assert info.value.message.startswith("cannot write a/x.yaml: ") and "Errno" not in info.value.message
+    assert info.value.fix == "make a a writable folder, then run `doit render` again"
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "x.yaml").mkdir()  # a folder where the file goes: it never holds the text
+    with pytest.raises(StackError, match="cannot write d/x.yaml"):
+        writer.write_all({"d/x.yaml": "1\n"}, tmp_path)
+
+
+def test_invalid_yaml_output_is_refused_with_its_line() -> None:
+    writer.parse_check({"a.md": "key: [\n", "b.yaml": "a: 1\n---\nb: 2\n"})
+    with pytest.raises(StackError) as info:
+        writer.parse_check({"ok.yaml": "a: 1\n", "c.yml": "a: 1\nb: [\n"})
+    assert info.value.message.startswith("rendering produced invalid YAML in c.yml, line 3:")
+    assert "its header names it" in (info.value.fix or "")
+
+
+def test_only_unused_module_copies_and_their_readme_are_pruned(tmp_path: Path) -> None:
+    modules = tmp_path / "terraform" / "modules"
+    (modules / "eks").mkdir(parents=True)
+    (modules / "eks" / "main.tf").write_text("copy of the tool's\n")
+    (modules / "ecr").mkdir()
+    (modules / "ecr" / "main.tf").write_text("still used\n")
+    (modules / "team").mkdir()
+    (modules / "team" / "main.tf").write_text("the team's own module\n")
+    (modules / "README.md").write_text("# Generated from templates/x by `doit render`. Do not edit.\n")
+    (modules / "notes.md").write_text("top-level file, not a copy\n")
+    removed = writer.prune_copies({"terraform/modules/ecr/main.tf": "still used\n"}, tmp_path)
+    assert removed == ["terraform/modules/README.md", "terraform/modules/eks/main.tf"]
+    assert not (modules / "eks").exists()  # an emptied module folder goes too
+    assert (modules / "team" / "main.tf").exists() and (modules / "notes.md").exists()
+    (modules / "notes.md").unlink()
+    for sub in ("team", "ecr"):
+        (modules / sub / "main.tf").unlink()
+    (modules / "README.md").write_text("hand-written\n")
+    assert writer.prune_copies({}, tmp_path) == []
+    (modules / "README.md").unlink()
+    assert writer.prune_copies({}, tmp_path) == [] and not modules.exists()
+    assert writer.prune_copies({}, tmp_path) == []
+
+
+def test_a_top_level_file_and_empty_nested_folders_in_modules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tasks.store import paths
+
+    tool = tmp_path / "tool"
+    (tool / "terraform" / "modules").mkdir(parents=True)
+    (tool / "terraform" / "modules" / "README.md").write_text("the tool's notes\n")
+    monkeypatch.setattr(paths, "TOOL", tool)
+    project = tmp_path / "project"
+    modules = project / "terraform" / "modules"
+    (modules / "empty" / "deeper" / "deepest").mkdir(parents=True)
+    (modules / "README.md").write_text("the team's own notes\n")  # not in a module folder: not a copy
+    assert writer.prune_copies({}, project) == []
+    assert (modules / "README.md").exists() and not (modules / "empty").exists()

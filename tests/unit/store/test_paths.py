@@ -1,0 +1,109 @@
+"""tasks/store/paths.py: where source things live, for the tool's checkout and for any other project.
+
+Each test builds a small project in a temporary folder and runs from there, as doit does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tasks.config import load as config
+from tasks.store import paths
+
+
+def touch(root: Path, *names: str) -> None:
+    for name in names:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x")
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_a_tool_checkout_has_both_its_render_module_and_its_templates(tmp_path: Path) -> None:
+    assert not paths.is_tool(tmp_path)
+    (tmp_path / "templates").mkdir()
+    assert not paths.is_tool(tmp_path)  # templates alone: a project's own folder of that name
+    (tmp_path / "tasks" / "store" / "paths.py").mkdir(parents=True)
+    assert not paths.is_tool(tmp_path)  # not a file
+    (tmp_path / "tasks" / "store" / "paths.py").rmdir()
+    touch(tmp_path, "tasks/store/paths.py")
+    assert paths.is_tool(tmp_path)
+    (tmp_path / "templates").rmdir()
+    assert not paths.is_tool(tmp_path)
+
+
+def test_another_project_uses_the_tools_templates_and_files(here: Path) -> None:
+    assert paths.root() == here
+    assert paths.templates() == paths.TOOL / "templates"
+    sources = paths.code_files(config)
+    assert (paths.TOOL / "tasks/config/load.py").as_posix() in sources
+    assert (paths.TOOL / "tasks/config/yamlpos.py").as_posix() in sources  # imported by it
+    assert (paths.TOOL / "tasks/store/paths.py").as_posix() not in sources  # not imported by it
+    assert sources == sorted(sources) and all(Path(s).is_file() for s in sources)
+    files = paths.template_files()
+    assert files == sorted(files) and files
+    assert all(Path(f).is_absolute() and Path(f).is_file() for f in files)
+    assert all(Path(f).is_relative_to(paths.TOOL / "templates") for f in files)
+    modules = paths.tool_modules()
+    assert modules == sorted(modules) and modules
+    assert all(
+        Path(f).is_file() and Path(f).is_relative_to(paths.TOOL / "terraform/modules") for f in modules
+    )
+
+
+def test_a_tool_checkout_uses_its_own_templates_by_relative_path(here: Path) -> None:
+    touch(here, "tasks/store/paths.py", "templates/b/two.j2", "templates/a.j2", "templates/.a.j2.x1.tmp")
+    assert paths.templates() == here / "templates"
+    assert "tasks/config/load.py" in paths.code_files(config)
+    assert "tasks/config/schema.py" in paths.code_files(config)
+    assert paths.template_files() == ["templates/a.j2", "templates/b/two.j2"]
+
+
+def test_files_under_skips_folders_and_temp_files(here: Path) -> None:
+    touch(here, "k8s/z.yaml", "k8s/base/a.yaml", "k8s/.a.yaml.tmp", "compose/c.yml", "other/o")
+    (here / "k8s" / "empty").mkdir()
+    assert paths.files_under("k8s", "compose") == ["compose/c.yml", "k8s/base/a.yaml", "k8s/z.yaml"]
+
+
+def test_tf_files_are_terraform_sources_only(here: Path) -> None:
+    touch(
+        here,
+        "tf/main.tf",
+        "tf/dev.tfvars",
+        "tf/.terraform.lock.hcl",
+        "tf/a/backend.hcl",
+        "tf/README.md",
+        "tf/.terraform/modules/x/main.tf",
+        "other/main.tf",
+    )
+    (here / "tf" / "folder.tf").mkdir()
+    assert paths.tf_files(Path("tf")) == [
+        "tf/.terraform.lock.hcl",
+        "tf/a/backend.hcl",
+        "tf/dev.tfvars",
+        "tf/main.tf",
+    ]
+
+
+def test_dockerfiles_are_found_everywhere_but_in_state_and_environments(here: Path) -> None:
+    touch(
+        here,
+        "Dockerfile",
+        "docker/redis/Dockerfile",
+        "demo/docker/Dockerfile.service",
+        "demo/notes.Dockerfile",
+        ".build/x/Dockerfile",
+        ".git/Dockerfile",
+        "node_modules/p/Dockerfile",
+        "__pycache__/Dockerfile",
+        ".venv-3/Dockerfile",
+        "env/pyvenv.cfg",
+        "env/Dockerfile",
+    )
+    assert paths.dockerfiles() == ["Dockerfile", "demo/docker/Dockerfile.service", "docker/redis/Dockerfile"]
