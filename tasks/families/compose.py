@@ -26,7 +26,6 @@ from tasks.errors import StackError
 from tasks.families.shared import catalog
 from tasks.families.shared.creators import failing, failing_family, user_errors
 from tasks.families.shared.run import Run
-from tasks.ops import targets
 from tasks.ops.compose import (
     Live,
     Stack,
@@ -35,12 +34,11 @@ from tasks.ops.compose import (
     env_names,
     run_hooks,
     run_job,
-    show,
     show_config,
+    show_logs,
     volume_ids,
 )
-from tasks.ops.compose_target import ComposeTarget
-from tasks.ops.targets import status
+from tasks.ops.targets.compose import converge_step, show_status
 
 TaskDict = dict[str, Any]
 # Docker and docker-compose are checked (tasks/families/doctor.py) before anything starts.
@@ -83,18 +81,13 @@ def env_task(stack: Stack) -> TaskDict:
     }
 
 
-def converge(stack: Stack, live: Live, what: str) -> None:
-    """The deploy engine (tasks/ops/targets.py) on this step of the Compose target."""
-    targets.converge(ComposeTarget(stack.cfg, live, what))
-
-
 def up_task(
     stack: Stack, live: Live, basename: str, names: list[str], what: str, doc: str, after: list[str]
 ) -> TaskDict:
     return {
         "basename": basename,
         "doc": doc,
-        "actions": [action(converge, stack, live, what)],
+        "actions": [action(converge_step, stack, live, what)],
         "file_dep": inputs(stack, names),
         "task_dep": [PREFLIGHT, "_compose_env", *images_for(stack, names), *after_build(stack), *after],
         # Inputs unchanged (file_dep) is not enough: the containers must also be running.
@@ -168,11 +161,6 @@ def full_up_task(stack: Stack) -> TaskDict:
         "actions": None,
         "task_dep": [*steps, "compose_up_dbs", "compose_up_services", "compose_jobs"],
     }
-
-
-def show_status(stack: Stack) -> None:
-    # Always the Compose target: under runtime kubernetes it shows the host databases.
-    status(ComposeTarget(stack.cfg))
 
 
 def always(
@@ -251,11 +239,8 @@ def stack_tasks(stack: Stack) -> Iterator[TaskDict]:
     yield always(
         "compose_logs",
         "Show the logs of every container of the stack.",
-        show,
+        show_logs,
         stack,
-        "logs",
-        "--no-color",
-        "--timestamps",
     )
     yield always(
         "compose_config",

@@ -8,7 +8,6 @@ fix before debootstrap, a build or `compose up` starts.
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Iterator
 from functools import partial
@@ -20,8 +19,7 @@ from tasks.errors import StackError
 from tasks.families.shared.run import Run
 from tasks.model import Config
 from tasks.ops import docker_images, doctor
-from tasks.output import term
-from tasks.programs import docker
+from tasks.output import console, term
 from tasks.store import images
 
 
@@ -78,41 +76,28 @@ def task__preflight(run: Run) -> Iterator[dict[str, Any]]:
         }
 
 
-def own_stack_ports(cfg: Config) -> set[int]:
-    """Host ports this environment's own containers publish: a port held by another
-    project's container (another checkout, another stack) is still in the way."""
-    rows = (
-        docker.containers(
-            f"com.docker.compose.project={cfg.project}-{cfg.env}", "{{.Ports}}", timeout=doctor.QUICK
-        )
-        if docker.installed()
-        else None
-    )
-    return {int(port) for row in rows or [] for port in re.findall(r":(\d+)->", row)}
-
-
 def run_doctor(cfg: Config | StackError) -> TaskFailed | None:
     checks = [make() for make in doctor.CHECKS.values()]
     selected: list[str] = []
     if isinstance(cfg, Config):
-        checks.append(doctor.ports(cfg, own_ports=partial(own_stack_ports, cfg)))
+        checks.append(doctor.ports(cfg, own_ports=partial(doctor.own_stack_ports, cfg)))
         selected = doctor.workflows_of(cfg)
     paint = term.painter(sys.stdout)
-    print(doctor.table(checks, selected, paint=paint))
+    console.show(doctor.table(checks, selected, paint=paint))
     if isinstance(cfg, StackError):
         return TaskFailed(cfg.render())
     needed = {key for workflow in selected for key in doctor.NEEDS[workflow]}
     env = cfg.env
-    print(f"\n(* = used by environment {env}: {', '.join(selected)})")
+    console.show(f"\n(* = used by environment {env}: {', '.join(selected)})")
     if "offline" in selected and "debootstrap" not in images_needs(cfg):
         needed.discard("debootstrap")
-        print("(debootstrap and root are not needed now: the offline base image is built and kept)")
+        console.show("(debootstrap and root are not needed now: the offline base image is built and kept)")
     gaps = doctor.missing(checks, needed)
     if gaps:
         return TaskFailed(
             f"environment {env} cannot run here yet:\n" + "\n".join(f"  - {sentence(c)}" for c in gaps)
         )
-    print(paint(f"environment {env}: everything it needs is here", "green"))
+    console.show(paint(f"environment {env}: everything it needs is here", "green"))
     return None
 
 

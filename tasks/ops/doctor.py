@@ -19,6 +19,7 @@ from pathlib import Path
 
 from tasks.errors import StackError
 from tasks.model import Config
+from tasks.programs import docker as docker_cli
 from tasks.programs import tools
 
 WORKFLOWS = ("compose", "offline", "minikube", "cloud")
@@ -185,6 +186,12 @@ def port_free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def own_stack_ports(cfg: Config) -> set[int]:
+    """Host ports this environment's own containers publish: a port held by another
+    project's container (another checkout, another stack) is still in the way."""
+    return docker_cli.published_ports(f"com.docker.compose.project={cfg.project}-{cfg.env}", timeout=QUICK)
 
 
 def ports(cfg: Config, *, own_ports: Callable[[], set[int]]) -> Check:

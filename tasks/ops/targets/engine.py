@@ -1,8 +1,8 @@
 """One deploy engine for every target (Compose, Minikube, the cloud clusters).
 
-A target implements a small protocol (`DeployTarget`): apply what changed, wait for the
-result, roll back what can be rolled back, say which jobs it runs, and report status.
-The steps that decide what is true live here, once:
+A target implements a small protocol (tasks/ops/targets/base.py `DeployTarget`): apply what
+changed, wait for the result, roll back what can be rolled back, say which jobs it runs,
+and report status. The steps that decide what is true live here, once:
 
   converge  apply, then `finish`
   finish    wait for every workload together under one deadline; nothing is recorded
@@ -13,67 +13,16 @@ The steps that decide what is true live here, once:
   status    one table: workload, desired, ready, image, applied, verdict (ok/stale/failed);
             an error (non-zero exit) unless every verdict is ok.
 
-`for_config` is the registry: the one place that maps an environment to its target.
+Which target deploys an environment is tasks/ops/targets/registry.py's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
 
 from tasks.errors import StackError
-from tasks.model import Config
-
-
-@dataclass(frozen=True)
-class Failure:
-    workload: str  # e.g. deployment/engine
-    reason: str  # e.g. CrashLoopBackOff
-    detail: list[str]  # pod, last events, log tail (already indented)
-
-
-@dataclass(frozen=True)
-class Row:
-    """One workload in `status`."""
-
-    workload: str
-    desired: str
-    ready: str
-    image: str
-    applied: str
-    verdict: str  # ok | stale | failed
-    note: str = ""
-
-
-class DeployTarget(Protocol):
-    @property
-    def env(self) -> str: ...
-
-    @property
-    def label(self) -> str:
-        """Where, for messages: "Minikube profile mktest, namespace srvthreds"."""
-
-    def apply(self) -> None:
-        """Send what changed; remember what `wait` has to see healthy."""
-
-    def wait(self) -> list[Failure]:
-        """Wait for everything the last apply left pending, under one deadline."""
-
-    def roll_back(self, failures: list[Failure]) -> dict[str, str]:
-        """Undo what has a previous revision: workload -> what happened."""
-
-    def record(self) -> None:
-        """Everything is healthy: record the apply as done."""
-
-    def jobs(self) -> list[str]:
-        """The one-off jobs this target runs after (or with) its workloads."""
-
-    def status(self) -> list[Row]:
-        """The live state of every workload against what was planned."""
-
-    def fix(self) -> str:
-        """The command to run after fixing a cause (for the summary's `Fix:`)."""
+from tasks.ops.targets.base import DeployTarget, Failure, Row
+from tasks.output import console
 
 
 def converge(target: DeployTarget) -> None:
@@ -123,7 +72,7 @@ def table(rows: list[Row]) -> str:
     )
 
 
-def status(target: DeployTarget, out: Callable[[str], None] = print) -> None:
+def status(target: DeployTarget, out: Callable[[str], None] = console.show) -> None:
     rows = target.status()
     out(table(rows) if rows else "  (no workloads)")
     bad = [r for r in rows if r.verdict != "ok"]
@@ -132,16 +81,3 @@ def status(target: DeployTarget, out: Callable[[str], None] = print) -> None:
         raise StackError(
             f"{len(bad)} of {len(rows)} workload(s) in {target.label} are not ok: {names}", fix=target.fix()
         )
-
-
-def for_config(cfg: Config) -> DeployTarget:
-    """The registry: which target deploys this environment."""
-    if cfg.runtime == "compose":
-        from tasks.ops.compose_target import ComposeTarget
-
-        return ComposeTarget(cfg)
-    from tasks.ops import k8s_target
-
-    if cfg.cloud is not None:
-        return k8s_target.cloud(cfg)
-    return k8s_target.minikube(cfg)

@@ -1,16 +1,13 @@
-"""The Kubernetes deploy target (Minikube and the cloud clusters): tasks/ops/targets.py's
+"""The Kubernetes deploy target (Minikube and the cloud clusters): tasks/ops/targets/base.py's
 protocol on top of tasks/ops/k8s_deploy.py (plan, apply, jobs) and tasks/ops/k8s_health.py
 (one joint wait, diagnosis).
 
-State in .build/<env>/deploy/: pending.json (applied, not yet seen healthy),
-applied.json (the hash and images last seen healthy), outcome.json (the last run's
-result: did it restore the previous release by itself?), release.json / known-good.json
-(tasks/ops/release.py).
+What it keeps (pending, applied, outcome, releases) is the environment's deploy record,
+tasks/ops/deploy_record.py.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,8 +18,10 @@ from tasks.errors import StackError
 from tasks.model import Config
 from tasks.ops import k8s_deploy as kd
 from tasks.ops import k8s_health as health
-from tasks.ops import release
-from tasks.ops.targets import Failure, Row
+from tasks.ops.deploy_record import Outcome
+from tasks.ops.targets.base import Failure, Row
+from tasks.output import console
+from tasks.programs import kubectl
 from tasks.store import images
 
 
@@ -43,9 +42,6 @@ class KubeTarget:
     def env(self) -> str:
         return self.t.env
 
-    def kubectl(self, *args: str, **kw: Any) -> Any:
-        return kd.kubectl(self.t, *args, **kw)
-
     def fix(self) -> str:
         return (
             f"fix the cause shown for each workload, then run `{self.command}` again "
@@ -58,39 +54,32 @@ class KubeTarget:
         refs = dict(refs if refs is not None else self.refs())
         ns = kd.live_namespace(self.t)
         if self.remember and kd.apply_current(self.t, ns):
-            release.remember_replaced(self.t.state, refs)
+            self.t.record.remember_replaced(refs)
         plan = kd.plan(self.t, refs, kd.secret_values(self.cfg, self.t, generate=self.generate_secrets))
         kd.apply(self.t, plan, ns, refs)
 
     def wait(self) -> list[Failure]:
-        pending = kd.pending(self.t)
-        keys = [(str(k), str(n)) for k, n in pending.get("workloads", [])]
-        jobs = [str(j) for j in pending.get("jobs", [])]
-        keys += [("Job", j) for j in jobs]
+        pending = self.t.record.pending()
+        keys = [*pending.workloads, *(("Job", j) for j in pending.jobs)]
         if not keys:
             return []
-        print(f"  waiting for {len(keys)} workload(s), {self.t.rollout_timeout}s at most", flush=True)
+        console.step(f"waiting for {len(keys)} workload(s), {self.t.rollout_timeout}s at most")
         start = time.monotonic()
-        seen = health.wait(self.kubectl, keys, start + self.t.rollout_timeout)
+        seen = health.wait(self.t.scope, keys, start + self.t.rollout_timeout)
         took = time.monotonic() - start
         uid = kd.namespace_uid(self.t)
-        for job in jobs:
+        for job in pending.jobs:
             if seen[("Job", job)].state == "ready":
-                inputs = kd._read_json(self.t.state / "jobs" / f"{job}.json").get("inputs")
-                kd._write(
-                    self.t.state / "jobs" / f"{job}.done", json.dumps({"inputs": inputs, "ns_uid": uid})
-                )
+                self.t.record.set_job_done(job, uid)
         failed = [h for h in seen.values() if h.state != "ready"]
         for h in seen.values():
-            if h.state == "ready" and (
-                h.kind == "Job" or f"{h.kind.lower()}/{h.name}" in pending.get("changed", [])
-            ):
-                print(f"  {h.ref} ready")
+            if h.state == "ready" and (h.kind == "Job" or h.ref in pending.changed):
+                console.step(f"{h.ref} ready")
         if failed:
-            print(f"  {len(failed)} of {len(keys)} workload(s) failed ({took:.1f}s)", flush=True)
+            console.step(f"{len(failed)} of {len(keys)} workload(s) failed ({took:.1f}s)")
         self._failed = {h.ref: h for h in failed}
         # Diagnose before any undo, which replaces the failing pods.
-        return [Failure(h.ref, h.reason or h.state, health.diagnose(self.kubectl, h)) for h in failed]
+        return [Failure(h.ref, h.reason or h.state, health.diagnose(self.t.scope, h)) for h in failed]
 
     def roll_back(self, failures: list[Failure]) -> dict[str, str]:
         notes: dict[str, str] = {}
@@ -106,10 +95,10 @@ class KubeTarget:
             elif h.revision <= 1:
                 notes[f.workload] = "first revision, nothing to roll back to: it stays failed until fixed"
             else:
-                self.kubectl("rollout", "undo", f"deployment/{h.name}")
+                kubectl.rollout_undo(self.t.scope, h.name)
                 undone.append(h.key)
         if undone:
-            after = health.wait(self.kubectl, undone, time.monotonic() + self.t.rollout_timeout)
+            after = health.wait(self.t.scope, undone, time.monotonic() + self.t.rollout_timeout)
             for h in after.values():
                 notes[h.ref] = (
                     "rolled back to the previous revision, which is ready"
@@ -117,19 +106,17 @@ class KubeTarget:
                     else f"rolled back, but the previous revision is not ready either ({h.reason})"
                 )
         restored = bool(failures) and all(n.startswith("rolled back to") for n in notes.values())
-        self._outcome({"ok": False, "restored": restored, "failed": sorted(notes)})
-        (self.t.state / "pending.json").unlink(missing_ok=True)
+        self.t.record.set_outcome(Outcome(ok=False, restored=restored, failed=sorted(notes)))
+        self.t.record.clear_pending()
         return notes
 
     def record(self) -> None:
-        pending = kd.pending(self.t)
-        if "hash" in pending:
-            kd._write(self.t.state / "applied.json", json.dumps({"hash": pending["hash"]}))
-            release.write(
-                release.current_file(self.t.state), self.env, pending.get("refs", {}), self.t.registry
-            )
-        self._outcome({"ok": True, "restored": False, "failed": []})
-        (self.t.state / "pending.json").unlink(missing_ok=True)
+        pending = self.t.record.pending()
+        if pending.hash is not None:
+            self.t.record.set_applied(pending.hash)
+            self.t.record.set_release(self.env, pending.refs, self.t.registry)
+        self.t.record.set_outcome(Outcome(ok=True, restored=False, failed=[]))
+        self.t.record.clear_pending()
 
     def jobs(self) -> list[str]:
         return [j.name for j in self.cfg.jobs()]
@@ -140,7 +127,7 @@ class KubeTarget:
         wanted = [("Deployment", d.name) for d in self.cfg.deployments()]
         wanted += [("StatefulSet", d.name) for d in self.cfg.placed("cluster")]
         jobs = [("Job", j) for j in self.jobs()]
-        seen = health.look(self.kubectl, wanted + jobs) if ns is not None else {}
+        seen = health.look(self.t.scope, wanted + jobs) if ns is not None else {}
         refs = self.recorded()
         rows = []
         for kind, name in wanted + jobs:
@@ -173,11 +160,6 @@ class KubeTarget:
                 )
             )
         return rows
-
-    # ------------------------------------------------------------------ helpers
-
-    def _outcome(self, doc: dict[str, Any]) -> None:
-        kd._write(self.t.state / "outcome.json", json.dumps(doc, sort_keys=True) + "\n")
 
 
 def _env_arg(cfg: Config, default: str) -> str:
