@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks.errors import StackError, ToolError
-from tasks.output import progress
+from tasks.output import console, progress
 from tasks.programs import tfrun  # only its name: it runs in a child process
 
 # checkov pins its own python-hcl2, which would replace the project's: its own virtualenv,
@@ -239,11 +239,9 @@ def _stop(proc: Any, cmd: Sequence[str], grace: float) -> None:
     import time
 
     name = " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd[:3]))
-    print(
+    console.say(
         f"  stopping `{name}` (pid {proc.process.pid}); waiting up to {grace:g} s for it to finish "
-        "cleanly (Ctrl-C again kills it now)",
-        file=sys.stderr,
-        flush=True,
+        "cleanly (Ctrl-C again kills it now)"
     )
     deadline = time.monotonic() + grace
     try:
@@ -255,7 +253,7 @@ def _stop(proc: Any, cmd: Sequence[str], grace: float) -> None:
             pass  # a second Ctrl-C: kill it now
         if proc.is_alive():
             proc.process.kill()
-            print(f"  killed `{name}` (pid {proc.process.pid})", file=sys.stderr, flush=True)
+            console.say(f"  killed `{name}` (pid {proc.process.pid})")
     except (OSError, ProcessLookupError):
         pass  # already gone
 
@@ -296,10 +294,6 @@ def run_foreground(program: str, *args: str, env: Mapping[str, str] | None = Non
 TF_HEARTBEAT = 30.0  # seconds of silence before a streamed terraform step says it is still running
 
 
-def _print_line(line: str) -> None:
-    print(line, flush=True)
-
-
 def terraform(
     *args: str,
     cwd: str | Path,
@@ -334,7 +328,7 @@ def terraform(
         check=False,
         prefix=stream,
         stop_grace=TF_STOP_GRACE,
-        echo=_print_line if stream else None,
+        echo=console.show if stream else None,
     )
     if check and result.code != 0:
         raise failure(["terraform", f"-chdir={cwd}", *args], result)
