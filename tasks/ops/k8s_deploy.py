@@ -123,7 +123,7 @@ def secret_manifest(t: Target, values: Mapping[str, str]) -> Doc:
     }
 
 
-def _fingerprint(t: Target, values: Mapping[str, str] | None) -> str:
+def fingerprint(t: Target, values: Mapping[str, str] | None) -> str:
     """Changes with the secret values, but reveals nothing about them: the hash ends up in
     a Namespace annotation, so it is keyed with a random local key, not a bare sha256."""
     if values is None:
@@ -194,7 +194,7 @@ def plan(t: Target, refs: Mapping[str, str], secrets: Mapping[str, str] | None) 
     built = kubectl.kustomize(str(folder.parent))
     docs = [d for d in yaml.safe_load_all(built) if isinstance(d, dict)]
     check_pinned(docs, refs, t.registry)
-    fp = _fingerprint(t, secrets)
+    fp = fingerprint(t, secrets)
     digest = _digest(_dump(docs) + fp)
     jobs = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "Job"}
     main = [d for d in docs if d.get("kind") != "Job"]
@@ -223,7 +223,7 @@ def live_namespace(t: Target) -> Doc | None:
         return None
 
 
-def _annotation(ns: Doc | None) -> str | None:
+def annotation_of(ns: Doc | None) -> str | None:
     value = ((ns or {}).get("metadata") or {}).get("annotations", {}).get(ANNOTATION)
     return str(value) if value else None
 
@@ -240,7 +240,7 @@ def namespace_uid(t: Target) -> str | None:
 def apply_current(t: Target, ns: Doc | None) -> bool:
     """Up to date: the last hash that rolled out is what the cluster carries, nothing pending."""
     done = t.record.applied_hash()
-    return bool(done) and _annotation(ns) == done and not t.record.is_pending()
+    return bool(done) and annotation_of(ns) == done and not t.record.is_pending()
 
 
 # --------------------------------------------------------------------------- steps
@@ -257,7 +257,7 @@ def apply(t: Target, p: Plan, ns: Doc | None, refs: Mapping[str, str] | None = N
     for name, job in p.jobs.items():
         t.record.set_job(name, _dump([job]), p.job_inputs[name])
     changed: list[str] = []
-    if p.hash == t.record.applied_hash() and _annotation(ns) == p.hash:
+    if p.hash == t.record.applied_hash() and annotation_of(ns) == p.hash:
         console.step(f"{t.namespace}: manifests unchanged ({p.hash[:12]}), nothing to apply")
     else:
         path = t.record.write_manifests(_dump(p.main))

@@ -98,7 +98,7 @@ def pod_reason(pod: Doc) -> tuple[str, bool]:
     return str((pod.get("status") or {}).get("phase", "Pending")), False
 
 
-def _pods_of(pods: list[Doc], kind: str, name: str) -> list[Doc]:
+def pods_of(pods: list[Doc], kind: str, name: str) -> list[Doc]:
     def owned(pod: Doc) -> bool:
         meta = pod.get("metadata") or {}
         labels = meta.get("labels") or {}
@@ -120,7 +120,7 @@ def verdict(doc: Doc, pods: list[Doc]) -> Health:
     current = meta.get("generation") is None or int(status.get("observedGeneration", 0)) >= int(
         meta["generation"]
     )
-    mine = _pods_of(pods, kind, name)
+    mine = pods_of(pods, kind, name)
     bad = [p for p in mine if not _pod_ready(p)]
     reasons = [pod_reason(p) for p in bad]
     fatal = next((r for r, f in reasons if f), "")

@@ -1,15 +1,13 @@
 """tasks/ops/k8s_health.py: the verdict per workload from its API document and pods, one
 look and the joint wait against the stateful fake kubectl, and the diagnosis.
 
-Found unguarded by the mutation benchmark (bench/mutation.py ops.k8s_health): each edge of
-the verdict (stale generation, surplus old pods, crash loop restarts, job conditions), the
-deadline, and what the diagnosis shows.
+Each edge of the verdict (stale generation, surplus old pods, crash loop restarts, job
+conditions), the deadline, and what the diagnosis shows.
 """
 
 from __future__ import annotations
 
 import time
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +16,10 @@ import pytest
 from tasks.errors import StackError
 from tasks.ops import k8s_deploy as kd
 from tasks.ops import k8s_health as health
-from tasks.programs import kubectl as kubectl_cli
+from tasks.programs import kubectl
 from testing.fakes.cluster import FakeCluster
 from testing.harness import FakeBin
-from tests.k8s_overlay import NS, Kube, make_kube
+from testing.k8s_overlay import NS, Kube, make_kube
 
 Doc = dict[str, Any]
 
@@ -29,10 +27,6 @@ Doc = dict[str, Any]
 @pytest.fixture
 def kube(fake_cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Kube:
     return make_kube(fake_cluster, tmp_path, monkeypatch)
-
-
-def _kubectl(kube: Kube) -> health.Kubectl:
-    return partial(kd.kubectl, kube.t)
 
 
 # --------------------------------------------------------------------------- pods
@@ -88,10 +82,10 @@ def test_pods_of_match_owner_kind_and_name() -> None:
     other = _owned("api", "ReplicaSet")
     job = _owned("x", "Job", {"job-name": "init"})
     pods = [rs, sts, other, job]
-    assert health._pods_of(pods, "Deployment", "web") == [rs]
-    assert health._pods_of(pods, "StatefulSet", "web") == [sts]
-    assert health._pods_of(pods, "Job", "init") == [job]
-    assert health._pods_of([{}], "Job", "init") == []
+    assert health.pods_of(pods, "Deployment", "web") == [rs]
+    assert health.pods_of(pods, "StatefulSet", "web") == [sts]
+    assert health.pods_of(pods, "Job", "init") == [job]
+    assert health.pods_of([{}], "Job", "init") == []
 
 
 # --------------------------------------------------------------------------- verdicts
@@ -222,7 +216,7 @@ def test_job_verdicts() -> None:
 
 def test_look_wait_and_diagnose_on_the_cluster(kube: Kube) -> None:
     kube.applied()
-    k = _kubectl(kube)
+    k = kube.t.scope
     seen = health.look(k, [("Deployment", "web"), ("Job", "init"), ("Deployment", "ghost")])
     assert seen[("Deployment", "web")].state == "ready"
     assert seen[("Job", "init")].state == "ready"
@@ -239,13 +233,13 @@ def test_look_wait_and_diagnose_on_the_cluster(kube: Kube) -> None:
     assert any("web: CrashLoopBackOff" in line for line in lines)
     assert "    last events:" in lines and any("BackOff" in line for line in lines)
     assert lines[-2] == "    logs (last 1 lines):"
-    last = kd.kubectl(kube.t, "logs", h.pods[0]).stdout.splitlines()[-1]
+    last = kubectl.pod_logs(k, h.pods[0], tail=20)[-1]
     assert lines[-1] == f"      {last}"
     assert "Error: cannot connect to rabbitmq:5672" in "\n".join(health.diagnose(k, h))
 
 
 def test_wait_gives_up_at_the_deadline_naming_how_long(kube: Kube) -> None:
-    k = _kubectl(kube)
+    k = kube.t.scope
     kube.applied()
     started = time.monotonic()
     seen = health.wait(k, [("Deployment", "ghost"), ("Deployment", "web")], started + 0.3, poll=0.05)
@@ -258,25 +252,22 @@ def test_wait_gives_up_at_the_deadline_naming_how_long(kube: Kube) -> None:
 def test_unreadable_kinds_raise_with_the_cause(kube: Kube) -> None:
     gone = kd.Target("test", "no-such-context", NS, "acme", 30)
     with pytest.raises(StackError, match='cannot read deployments: error: context "no-such-context"'):
-        health.look(partial(kd.kubectl, gone), [("Deployment", "web")])
+        health.look(gone.scope, [("Deployment", "web")])
 
 
-def test_diagnose_without_pods_names_the_reason() -> None:
+def test_diagnose_without_pods_names_the_reason_and_asks_nothing() -> None:
+    nowhere = kubectl.Scope("no-such-context", "ns")  # a kubectl call would fail the test (testing/guard.py)
     h = health.Health("Deployment", "web", 1, 0, (), "failed", "ProgressDeadlineExceeded")
-    assert health.diagnose(_no_calls, h) == ["    no failing pod found (ProgressDeadlineExceeded)"]
+    assert health.diagnose(nowhere, h) == ["    no failing pod found (ProgressDeadlineExceeded)"]
     h = health.Health("Deployment", "web", 1, 0, (), "missing")
-    assert health.diagnose(_no_calls, h) == ["    no failing pod found (missing)"]
-
-
-def _no_calls(*args: str, **kw: Any) -> Any:
-    raise AssertionError(f"kubectl {args} called")
+    assert health.diagnose(nowhere, h) == ["    no failing pod found (missing)"]
 
 
 def test_output_that_is_not_json_reads_as_nothing(fakebin: FakeBin, monkeypatch: pytest.MonkeyPatch) -> None:
     """A kubectl (or proxy) printing something else than JSON: nothing found, no traceback."""
     fakebin.script("kubectl", 'echo "not json"\n')
     fakebin.activate(monkeypatch)
-    k = partial(kubectl_cli.run, "ctx", namespace="ns")
+    k = kubectl.Scope("ctx", "ns")
     seen = health.look(k, [("Deployment", "web")])
     assert seen[("Deployment", "web")].state == "missing"
     h = health.Health("Deployment", "web", 1, 0, (), "failed", "x", pods=("web-1",))

@@ -1,10 +1,9 @@
 """A tiny overlay of its own and a deploy Target on the stateful fake cluster, for the tests
-that call tasks/ops (k8s_deploy, k8s_health, k8s_target) directly: a few kubectl calls per
-test instead of a whole `doit` run on a project copy."""
+that call the kubectl adapter and tasks/ops (k8s_deploy, k8s_health, targets/kubernetes)
+directly: a few kubectl calls per test instead of a whole `doit` run on a project copy."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,11 +83,9 @@ class Kube:
         kd.apply(self.t, p, kd.live_namespace(self.t), self.refs)
         uid = kd.namespace_uid(self.t)
         for job in p.jobs:
-            (self.t.state / "jobs" / f"{job}.done").write_text(
-                json.dumps({"inputs": p.job_inputs[job], "ns_uid": uid})
-            )
-        (self.t.state / "applied.json").write_text(json.dumps({"hash": p.hash}))
-        (self.t.state / "pending.json").unlink()
+            self.t.record.set_job_done(job, uid)
+        self.t.record.set_applied(p.hash)
+        self.t.record.clear_pending()
         return p
 
 

@@ -1,13 +1,13 @@
 """tasks/ops/k8s_deploy.py called directly against the stateful fake kubectl (testing/fakes).
 
-Found unguarded by the mutation benchmark (bench/mutation.py ops.k8s_deploy): the secret
-values and where they come from, the image pins with and without a registry, the plan's
-checks and hashes, the skip of an unchanged apply, which jobs start, and the smoke check.
-A tiny overlay of its own (tests/k8s_overlay.py) keeps each test at a few kubectl calls.
+The secret values and where they come from, the image pins with and without a registry, the
+plan's checks and hashes, the skip of an unchanged apply, which jobs start, and the smoke
+check. A tiny overlay of its own (testing/k8s_overlay.py) keeps each test at a few kubectl calls.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import cast
@@ -18,9 +18,10 @@ from tasks.config import load as config
 from tasks.errors import StackError
 from tasks.model import Config
 from tasks.ops import k8s_deploy as kd
+from tasks.ops.deploy_record import Pending
 from testing.fakes.cluster import FakeCluster
+from testing.k8s_overlay import NS, Kube, make_kube
 from testing.project import REPO
-from tests.k8s_overlay import NS, Kube, make_kube
 
 
 @pytest.fixture
@@ -77,13 +78,15 @@ def test_secret_manifest() -> None:
 
 
 def test_fingerprint_is_keyed_stable_and_follows_the_values(kube: Kube) -> None:
-    assert kd._fingerprint(kube.t, None) == ""
-    one = kd._fingerprint(kube.t, {"A": "1"})
+    assert kd.fingerprint(kube.t, None) == ""
+    one = kd.fingerprint(kube.t, {"A": "1"})
     key = kube.t.state / ".fingerprint-key"
     assert key.stat().st_mode & 0o777 == 0o600
-    assert kd._fingerprint(kube.t, {"A": "1"}) == one  # the key is kept
-    assert kd._fingerprint(kube.t, {"A": "2"}) != one
-    assert one != kd._digest(json.dumps({"A": "1"}, sort_keys=True))  # not a bare sha256
+    assert kd.fingerprint(kube.t, {"A": "1"}) == one  # the key is kept
+    assert kd.fingerprint(kube.t, {"A": "2"}) != one
+    assert (
+        one != hashlib.sha256(json.dumps({"A": "1"}, sort_keys=True).encode()).hexdigest()
+    )  # not a bare sha256
 
 
 # --------------------------------------------------------------------------- plan
@@ -153,22 +156,11 @@ def test_live_namespace_none_when_missing_or_unreachable(kube: Kube) -> None:
 
 
 def test_annotation_and_uid_readers() -> None:
-    assert kd._annotation(None) is None
-    assert kd._annotation({"metadata": {"annotations": {kd.ANNOTATION: "h"}}}) == "h"
-    assert kd._annotation({"metadata": {"annotations": {kd.ANNOTATION: ""}}}) is None
+    assert kd.annotation_of(None) is None
+    assert kd.annotation_of({"metadata": {"annotations": {kd.ANNOTATION: "h"}}}) == "h"
+    assert kd.annotation_of({"metadata": {"annotations": {kd.ANNOTATION: ""}}}) is None
     assert kd.uid_of({"metadata": {"uid": "u1"}}) == "u1"
     assert kd.uid_of({"metadata": {}}) is None
-
-
-def test_read_json_tolerates_missing_broken_and_non_objects(tmp_path: Path) -> None:
-    path = tmp_path / "x.json"
-    assert kd._read_json(path) == {}
-    path.write_text("{broken")
-    assert kd._read_json(path) == {}
-    path.write_text("[1]")
-    assert kd._read_json(path) == {}
-    path.write_text('{"a": 1}')
-    assert kd._read_json(path) == {"a": 1}
 
 
 # --------------------------------------------------------------------------- apply
@@ -187,14 +179,13 @@ def test_first_apply_creates_starts_the_job_and_leaves_everything_pending(
     secret = c.get("Secret", "acme-secrets", NS)
     assert secret is not None and secret["stringData"] == {"A": "s3cret"}
     assert not any("s3cret" in f.read_text() for f in kube.t.state.rglob("*.yaml"))
-    pending = kd.pending(kube.t)
-    assert pending == {
-        "hash": p.hash,
-        "workloads": [["Deployment", "web"]],
-        "jobs": ["init"],
-        "changed": ["deployment/web"],
-        "refs": kube.refs,
-    }
+    assert kube.t.record.pending() == Pending(
+        hash=p.hash,
+        workloads=[("Deployment", "web")],
+        jobs=["init"],
+        changed=["deployment/web"],
+        refs=kube.refs,
+    )
     assert not kd.apply_current(kube.t, kd.live_namespace(kube.t))  # pending, nothing applied
 
 
@@ -206,9 +197,9 @@ def test_second_apply_of_the_same_plan_sends_nothing(kube: Kube, capsys: pytest.
     assert changed == []
     assert f"{NS}: manifests unchanged ({p.hash[:12]}), nothing to apply" in capsys.readouterr().out
     assert kube.cluster.mutating_calls() == []
-    assert kd.pending(kube.t)["jobs"] == [] and kd.pending(kube.t)["refs"] == {}
+    assert kube.t.record.pending().jobs == [] and kube.t.record.pending().refs == {}
     assert kd.apply_current(kube.t, kd.live_namespace(kube.t)) is False  # pending.json exists
-    (kube.t.state / "pending.json").unlink()
+    kube.t.record.clear_pending()
     assert kd.apply_current(kube.t, kd.live_namespace(kube.t)) is True
 
 
@@ -217,7 +208,7 @@ def test_apply_runs_when_the_cluster_lost_the_annotation(kube: Kube) -> None:
     kube.cluster.delete_namespace(NS)
     changed = kd.apply(kube.t, p, kd.live_namespace(kube.t))
     assert changed == ["deployment/web"]
-    assert "init" in kd.pending(kube.t)["jobs"]  # a new namespace UID: the job runs again
+    assert "init" in kube.t.record.pending().jobs  # a new namespace UID: the job runs again
 
 
 def test_apply_runs_when_nothing_was_recorded(kube: Kube) -> None:
@@ -277,7 +268,7 @@ def test_the_namespace_is_read_again_after_an_apply(kube: Kube) -> None:
     p = kube.applied()
     (kube.t.state / "applied.json").unlink()
     kd.apply(kube.t, p, None)  # nothing known before: the apply re-reads it
-    assert kd.pending(kube.t)["jobs"] == []
+    assert kube.t.record.pending().jobs == []
 
 
 def test_a_job_whose_inputs_changed_is_deleted_and_applied_again(kube: Kube) -> None:
@@ -286,7 +277,7 @@ def test_a_job_whose_inputs_changed_is_deleted_and_applied_again(kube: Kube) -> 
     p = kd.plan(kube.t, kube.refs, None)
     kube.cluster.clear_calls()
     kd.apply(kube.t, p, kd.live_namespace(kube.t))
-    assert kd.pending(kube.t)["jobs"] == ["init"]
+    assert kube.t.record.pending().jobs == ["init"]
     argvs = [c["argv"][4:] for c in kube.cluster.calls("kubectl")]
     delete = argvs.index(["delete", "job", "init", "--ignore-not-found"])
     assert argvs[delete + 1][:2] == ["apply", "-f"]
@@ -312,5 +303,5 @@ def test_a_new_image_of_another_workload_does_not_rerun_the_job(kube: Kube) -> N
 
 
 def test_hashes_do_not_depend_on_key_order(kube: Kube) -> None:
-    assert kd._fingerprint(kube.t, {"A": "1", "B": "2"}) == kd._fingerprint(kube.t, {"B": "2", "A": "1"})
+    assert kd.fingerprint(kube.t, {"A": "1", "B": "2"}) == kd.fingerprint(kube.t, {"B": "2", "A": "1"})
     assert kd._dump([{"b": 1, "a": {"d": 2, "c": 3}}]) == kd._dump([{"a": {"c": 3, "d": 2}, "b": 1}])
