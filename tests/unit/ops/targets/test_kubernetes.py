@@ -1,8 +1,7 @@
-"""tasks/ops/k8s_target.py's KubeTarget against the stateful fake kubectl, on the tiny overlay
-of tests/k8s_overlay.py, and the engine of tasks/ops/targets.py driving it.
+"""tasks/ops/targets/kubernetes.py's KubeTarget against the stateful fake kubectl, on the tiny
+overlay of testing/k8s_overlay.py, driven by the engine (tasks/ops/targets/engine.py).
 
-Found unguarded by the mutation benchmark (bench/mutation.py ops.k8s_target, ops.targets):
-what the wait records and prints, what a roll back does per kind and revision, what is
+What the wait records and prints, what a roll back does per kind and revision, what is
 recorded once healthy, each verdict of the status table, and the targets' factories.
 """
 
@@ -19,11 +18,12 @@ from tasks.config import load as config
 from tasks.errors import StackError
 from tasks.model import Config
 from tasks.ops import k8s_deploy as kd
-from tasks.ops import k8s_target, release, targets
-from tasks.ops.k8s_target import KubeTarget
+from tasks.ops.targets import engine, kubernetes
+from tasks.ops.targets.base import Failure, Row
+from tasks.ops.targets.kubernetes import KubeTarget
 from testing.fakes.cluster import FakeCluster
+from testing.k8s_overlay import NS, REFS, Kube, make_kube
 from testing.project import REPO
-from tests.k8s_overlay import NS, REFS, Kube, make_kube
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ class _Named:
 
 
 class _Cfg:
-    """The fields KubeTarget reads, for the overlay of tests/k8s_overlay.py."""
+    """The fields KubeTarget reads, for the overlay of testing/k8s_overlay.py."""
 
     env = "test"
     secrets: tuple[str, ...] = ()
@@ -72,14 +72,11 @@ def _outcome(kube: Kube) -> dict[str, object]:
     return cast(dict[str, object], json.loads((kube.t.state / "outcome.json").read_text()))
 
 
-# --------------------------------------------------------------------------- deploy
-
-
 def test_converge_applies_waits_records_and_says_what_became_ready(
     kube: Kube, capsys: pytest.CaptureFixture[str]
 ) -> None:
     tgt = _target(kube)
-    targets.converge(tgt)
+    engine.converge(tgt)
     out = capsys.readouterr().out
     assert "waiting for 2 workload(s), 30s at most" in out
     assert "  deployment/web ready" in out and "  job/init ready" in out
@@ -87,12 +84,10 @@ def test_converge_applies_waits_records_and_says_what_became_ready(
     state = kube.t.state
     assert not (state / "pending.json").exists()
     applied = json.loads((state / "applied.json").read_text())["hash"]
-    assert applied == kd._annotation(kd.live_namespace(kube.t))
-    assert release.read(release.current_file(state)) == {
-        "env": "test",
-        "refs": REFS,
-        "images": REFS,
-    }
+    assert applied == kd.annotation_of(kd.live_namespace(kube.t))
+    healthy = kube.t.record.release()
+    assert healthy is not None and healthy.refs == REFS
+    assert json.loads(healthy.text) == {"env": "test", "refs": REFS, "images": REFS}
     assert _outcome(kube) == {"ok": True, "restored": False, "failed": []}
     done = json.loads((state / "jobs" / "init.done").read_text())
     assert done["ns_uid"] == kd.namespace_uid(kube.t) and done["inputs"]
@@ -101,7 +96,7 @@ def test_converge_applies_waits_records_and_says_what_became_ready(
     # but the workloads, and an unchanged workload is not announced as ready.
     capsys.readouterr()
     kube.cluster.clear_calls()
-    targets.converge(tgt)
+    engine.converge(tgt)
     out = capsys.readouterr().out
     assert kube.cluster.mutating_calls() == []
     assert "waiting for 1 workload(s)" in out and "ready" not in out
@@ -118,25 +113,25 @@ def test_wait_with_nothing_pending_asks_nothing(kube: Kube) -> None:
 
 
 def test_a_deploy_remembers_the_release_it_replaces(kube: Kube) -> None:
-    targets.converge(_target(kube))
+    engine.converge(_target(kube))
     newer = {**REFS, "web": "acme/web:t2"}
     _target(kube, newer).apply()
-    known = release.read(release.known_good_file(kube.t.state))
-    assert known is not None and known["refs"] == REFS
+    known = kube.t.record.known_good()
+    assert known is not None and known.refs == REFS
     # A rollback target does not: what it replaces is the failure.
-    (release.known_good_file(kube.t.state)).unlink()
+    kube.t.record.known_good_file.unlink()
     tgt = _target(kube, newer)
-    targets.finish(tgt)
+    engine.finish(tgt)
     tgt.remember = False
     tgt.apply(REFS)
-    assert not release.known_good_file(kube.t.state).exists()
+    assert not kube.t.record.known_good_file.exists()
 
 
 def test_a_failed_first_revision_stays_failed_and_is_explained(kube: Kube) -> None:
     kube.cluster.inject_rollout_failure("web")
     tgt = _target(kube)
     with pytest.raises(StackError) as info:
-        targets.converge(tgt)
+        engine.converge(tgt)
     text = str(info.value)
     assert text.startswith("1 workload(s) not healthy in the test cluster; nothing was recorded as applied:")
     assert "  deployment/web: CrashLoopBackOff; first revision, nothing to roll back to" in text
@@ -149,12 +144,12 @@ def test_a_failed_first_revision_stays_failed_and_is_explained(kube: Kube) -> No
 
 
 def test_a_failed_new_revision_is_undone_and_restored(kube: Kube, capsys: pytest.CaptureFixture[str]) -> None:
-    targets.converge(_target(kube))
+    engine.converge(_target(kube))
     bad = {**REFS, "web": "acme/web:bad"}
     kube.cluster.inject_rollout_failure("web", image="acme/web:bad")
     capsys.readouterr()
     with pytest.raises(StackError) as info:
-        targets.converge(_target(kube, bad))
+        engine.converge(_target(kube, bad))
     assert "1 of 1 workload(s) failed" in capsys.readouterr().out
     assert "deployment/web: CrashLoopBackOff; rolled back to the previous revision, which is ready" in str(
         info.value
@@ -164,10 +159,10 @@ def test_a_failed_new_revision_is_undone_and_restored(kube: Kube, capsys: pytest
 
 
 def test_an_undo_to_a_broken_revision_is_not_restored(kube: Kube) -> None:
-    targets.converge(_target(kube))
+    engine.converge(_target(kube))
     kube.cluster.inject_rollout_failure("web")  # every image fails, the previous one too
     with pytest.raises(StackError) as info:
-        targets.converge(_target(kube, {**REFS, "web": "acme/web:t2"}))
+        engine.converge(_target(kube, {**REFS, "web": "acme/web:t2"}))
     assert "rolled back, but the previous revision is not ready either (CrashLoopBackOff)" in str(info.value)
     assert _outcome(kube)["restored"] is False
 
@@ -176,7 +171,7 @@ def test_a_failed_job_is_not_rolled_back_and_runs_again(kube: Kube) -> None:
     kube.cluster.inject_job_failure("init")
     tgt = _target(kube)
     with pytest.raises(StackError) as info:
-        targets.converge(tgt)
+        engine.converge(tgt)
     assert "job/init: BackoffLimitExceeded; a failed job is not rolled back; it runs again next time" in str(
         info.value
     )
@@ -187,7 +182,7 @@ def test_a_failed_job_is_not_rolled_back_and_runs_again(kube: Kube) -> None:
 def test_roll_back_notes_for_unknown_and_statefulset_failures(kube: Kube) -> None:
     tgt = _target(kube)
     (kube.t.state).mkdir(parents=True, exist_ok=True)
-    notes = tgt.roll_back([targets.Failure("statefulset/db", "x", [])])
+    notes = tgt.roll_back([Failure("statefulset/db", "x", [])])
     assert notes == {"statefulset/db": "not rolled back (only Deployments keep revisions here)"}
     assert tgt.roll_back([]) == {}
     assert _outcome(kube)["restored"] is False  # nothing failed, nothing restored
@@ -198,20 +193,17 @@ def test_record_without_a_pending_apply_writes_only_the_outcome(kube: Kube) -> N
     (kube.t.state).mkdir(parents=True, exist_ok=True)
     tgt.record()
     assert not (kube.t.state / "applied.json").exists()
-    assert not release.current_file(kube.t.state).exists()
+    assert not kube.t.record.release_file.exists()
     assert _outcome(kube)["ok"] is True
 
 
-# --------------------------------------------------------------------------- status
-
-
-def _rows(tgt: KubeTarget) -> dict[str, targets.Row]:
+def _rows(tgt: KubeTarget) -> dict[str, Row]:
     return {r.workload: r for r in tgt.status()}
 
 
 def test_status_before_anything_is_deployed(kube: Kube) -> None:
     rows = _rows(_target(kube))
-    assert rows["deployment/web"] == targets.Row(
+    assert rows["deployment/web"] == Row(
         "deployment/web", "-", "-", "acme/web:t1", "no", "stale", "not deployed"
     )
     assert rows["job/init"].verdict == "stale"
@@ -219,15 +211,15 @@ def test_status_before_anything_is_deployed(kube: Kube) -> None:
 
 def test_status_after_a_deploy_is_ok_with_live_images(kube: Kube) -> None:
     tgt = _target(kube)
-    targets.converge(tgt)
+    engine.converge(tgt)
     rows = _rows(tgt)
-    assert rows["deployment/web"] == targets.Row("deployment/web", "2", "2", "acme/web:t1", "yes", "ok", "")
-    assert rows["job/init"] == targets.Row("job/init", "1", "1", "acme/init:t1", "yes", "ok", "")
-    targets.status(tgt, out=lambda _: None)
+    assert rows["deployment/web"] == Row("deployment/web", "2", "2", "acme/web:t1", "yes", "ok", "")
+    assert rows["job/init"] == Row("job/init", "1", "1", "acme/init:t1", "yes", "ok", "")
+    engine.status(tgt, out=lambda _: None)
 
 
 def test_status_names_a_stale_image_an_unrecorded_apply_and_a_failure(kube: Kube) -> None:
-    targets.converge(_target(kube))
+    engine.converge(_target(kube))
     rows = _rows(_target(kube, {**REFS, "web": "acme/web:t9"}))
     assert (rows["deployment/web"].verdict, rows["deployment/web"].note) == (
         "stale",
@@ -246,7 +238,7 @@ def test_status_names_a_stale_image_an_unrecorded_apply_and_a_failure(kube: Kube
     with pytest.raises(
         StackError, match=r"1 of 2 workload\(s\) in the test cluster are not ok: deployment/web failed"
     ):
-        targets.status(_target(kube), out=lambda _: None)
+        engine.status(_target(kube), out=lambda _: None)
 
 
 def test_status_of_a_cloud_target_prefixes_the_registry_and_lists_cluster_databases(kube: Kube) -> None:
@@ -254,28 +246,7 @@ def test_status_of_a_cloud_target_prefixes_the_registry_and_lists_cluster_databa
     tgt.t = kd.Target(kube.t.env, kube.t.context, NS, "acme", 30, registry="reg.io")
     rows = _rows(tgt)
     assert rows["deployment/web"].image == "reg.io/acme/web:t1"
-    assert rows["statefulset/db"] == targets.Row(
-        "statefulset/db", "-", "-", "-", "no", "stale", "not deployed"
-    )
-
-
-# --------------------------------------------------------------------------- factories
-
-
-def test_the_registry_picks_the_target_of_each_environment() -> None:
-    mini = targets.for_config(config.load("minikube", REPO))
-    assert isinstance(mini, KubeTarget) and mini.generate_secrets and mini.remember
-    assert mini.command == "doit minikube_up" and mini.t.registry is None
-    assert mini.label == f"Minikube profile {mini.t.context}, namespace {mini.t.namespace}"
-    test = k8s_target.minikube(config.load("test", REPO))
-    assert test.command == "doit minikube_up env=test"
-    dev = targets.for_config(config.load("dev", REPO))
-    assert isinstance(dev, KubeTarget) and not dev.generate_secrets
-    cfg = config.load("dev", REPO)
-    assert cfg.cloud is not None
-    assert dev.command == "doit deploy:dev env=dev" and dev.t.registry == cfg.cloud["registry"]
-    assert dev.label == f"cluster {cfg.cloud['cluster_name']}, namespace {dev.t.namespace}"
-    assert type(targets.for_config(config.load("local", REPO))).__name__ == "ComposeTarget"
+    assert rows["statefulset/db"] == Row("statefulset/db", "-", "-", "-", "no", "stale", "not deployed")
 
 
 def test_missing_image_records_are_named_with_the_fix(
@@ -283,54 +254,9 @@ def test_missing_image_records_are_named_with_the_fix(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(StackError, match="no image recorded for ") as info:
-        k8s_target.minikube(config.load("minikube", REPO)).refs()
+        kubernetes.minikube(config.load("minikube", REPO)).refs()
     assert info.value.fix == "run `doit minikube_up`"
     with pytest.raises(StackError, match=r"no pushed image recorded for .* in \.build/dev/images/") as info:
-        k8s_target.cloud(config.load("dev", REPO)).refs()
+        kubernetes.cloud(config.load("dev", REPO)).refs()
     assert info.value.fix == "run `doit push:dev` first"
-    assert k8s_target.cloud(config.load("dev", REPO)).recorded() == {}
-
-
-# --------------------------------------------------------------------------- the engine's table
-
-
-def test_table_aligns_every_column_but_the_last() -> None:
-    rows = [
-        targets.Row("deployment/a", "1", "1", "img:1", "yes", "ok"),
-        targets.Row("job/bb", "10", "0", "i:2", "no", "stale", "not deployed"),
-    ]
-    assert targets.table(rows).splitlines() == [
-        "  workload      desired  ready  image  applied  verdict",
-        "  deployment/a  1        1      img:1  yes      ok",
-        "  job/bb        10       0      i:2    no       stale (not deployed)",
-    ]
-
-
-class _Empty:
-    label = "nowhere"
-
-    def status(self) -> list[targets.Row]:
-        return []
-
-    def fix(self) -> str:
-        return "nothing"
-
-
-def test_status_without_workloads_is_ok() -> None:
-    shown: list[str] = []
-    targets.status(cast(targets.DeployTarget, _Empty()), out=shown.append)
-    assert shown == ["  (no workloads)"]
-
-
-def test_summary_names_each_failure_and_what_was_undone() -> None:
-    failures = [
-        targets.Failure("deployment/a", "CrashLoopBackOff", ["    pod a-1:"]),
-        targets.Failure("job/b", "BackoffLimitExceeded", []),
-    ]
-    text = targets.summary(cast(targets.DeployTarget, _Empty()), failures, {"deployment/a": "rolled back"})
-    assert text.splitlines() == [
-        "2 workload(s) not healthy in nowhere; nothing was recorded as applied:",
-        "  deployment/a: CrashLoopBackOff; rolled back",
-        "    pod a-1:",
-        "  job/b: BackoffLimitExceeded; not rolled back",
-    ]
+    assert kubernetes.cloud(config.load("dev", REPO)).recorded() == {}
