@@ -1,4 +1,5 @@
-"""Issue 11/13 scenarios on the cluster fakes: a deploy never reports success for a broken
+"""Contract tests of failing deploys and rollback (`minikube_up`, `deploy:<env>`, `rollback:<env>`)
+on the cluster fakes: a deploy never reports success for a broken
 stack, status tells the truth, and rollback re-applies a recorded known-good release.
 
 Each test records the exit code and the seconds until the failure was reported
@@ -16,8 +17,8 @@ import yaml
 
 from testing.fakes import docker as fake_docker
 from testing.fakes.cluster import FakeCluster
-from testing.project import DoitRun, run_doit
-from tests.test_minikube import NS, Stack, _stack
+from testing.minikube_stack import NS, Stack, make_stack
+from testing.project import REPO, DoitRun, run_doit
 
 REGISTRY = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
 SCENARIOS: list[tuple[str, int, float]] = []
@@ -39,7 +40,7 @@ def report() -> Iterator[None]:
 
 @pytest.fixture
 def stack(project: Path, fake_cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Stack:
-    return _stack(project, fake_cluster, tmp_path, monkeypatch, "image-load")
+    return make_stack(project, fake_cluster, tmp_path, monkeypatch, "image-load")
 
 
 def _verdict(out: str, workload: str) -> str:
@@ -166,9 +167,7 @@ def _bad_release(project: Path, dev: FakeCluster) -> str:
 
 def _workflow_rollback_needed(project: Path) -> bool:
     """What .github/workflows/deploy.yml's `restored` step decides (its rollback step's `if`)."""
-    workflow = yaml.safe_load(
-        (Path(__file__).resolve().parent.parent / ".github/workflows/deploy.yml").read_text()
-    )
+    workflow = yaml.safe_load((REPO / ".github/workflows/deploy.yml").read_text())
     steps = {s.get("name"): s for s in workflow["jobs"]["deploy"]["steps"]}
     assert "steps.restored.outcome != 'success'" in steps["Roll back"]["if"]
     assert steps["Did the deploy restore the previous release?"]["run"].startswith("doit deploy_restored:")

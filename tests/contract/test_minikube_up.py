@@ -1,65 +1,32 @@
 """Contract tests for `doit minikube_up`: the whole doit pipeline, in-process, on a project
 copy, against the stateful fake minikube/kubectl and the fake docker (testing/fakes). The env
 `mktest` has no host databases (compose_up_dbs is not involved) and uses the image-load
-strategy, so every image transfer is observable."""
+strategy, so every image transfer is observable; jobs re-run exactly when their inputs change,
+an environment edit reaches the cluster without a manual render."""
 
 from __future__ import annotations
 
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from testing import harness
+from testing.fakes import compose as fake_compose
 from testing.fakes import docker as fake_docker
+from testing.fakes import k8sstate as fs
 from testing.fakes.cluster import FakeCluster
-from testing.minikube_env import write_test_env
-from testing.project import DoitRun, run_doit
-
-NS = "srvthreds"
-DEPLOYMENTS = ["engine", "persistence-agent", "session-agent"]
-
-
-@dataclass
-class Stack:
-    project: Path
-    cluster: FakeCluster
-    docker: fake_docker.FakeDocker
-    env: str
-
-    def up(self, *extra: str) -> DoitRun:
-        return run_doit(self.project, "minikube_up", f"env={self.env}", *extra)
-
-    def run(self, *args: str) -> DoitRun:
-        return run_doit(self.project, *args, f"env={self.env}")
-
-    def mutations(self) -> list[tuple[str, list[str]]]:
-        return [(c["tool"], c["argv"]) for c in self.cluster.mutating_calls()]
-
-    def loads(self) -> list[str]:
-        return [argv[-1] for tool, argv in self.mutations() if argv[2:4] == ["image", "load"]]
-
-
-def _stack(
-    project: Path, cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, strategy: str
-) -> Stack:
-    env = write_test_env(project, strategy)
-    assert cluster.bin_dir is not None
-    docker = fake_docker.install(cluster.bin_dir, tmp_path / "fake-docker")
-    # Minikube's daemon is a different "daemon" for the fake docker than the local one.
-    monkeypatch.setenv("FAKE_DOCKER_HOST", "fake://minikube")
-    handle = FakeCluster(cluster.state_dir, profile="mktest")
-    handle.bin_dir = cluster.bin_dir
-    return Stack(project, handle, docker, env)
+from testing.minikube_stack import DEPLOYMENTS, NS, Stack, make_stack
+from testing.project import run_doit
 
 
 @pytest.fixture
 def stack(
     project: Path, fake_cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Stack]:
-    yield _stack(project, fake_cluster, tmp_path, monkeypatch, "image-load")
+    yield make_stack(project, fake_cluster, tmp_path, monkeypatch, "image-load")
 
 
 @pytest.fixture
@@ -200,7 +167,7 @@ def test_job_failure_shows_logs(stack: Stack) -> None:
 def test_docker_env_builds_into_minikube_daemon(
     project: Path, fake_cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    s = _stack(project, fake_cluster, tmp_path, monkeypatch, "docker-env")
+    s = make_stack(project, fake_cluster, tmp_path, monkeypatch, "docker-env")
     result = s.up()
     assert result.code == 0, result.out
     assert s.loads() == []  # nothing is sent: the images were built where the cluster runs them
@@ -264,3 +231,114 @@ def test_every_public_task_has_a_doc(project: Path) -> None:
     ):
         line = next((ln for ln in listed.out.splitlines() if ln.split() and ln.split()[0] == name), "")
         assert len(line.split()) > 1, f"{name} has no doc: {listed.out}"
+
+
+def _job_uid(cluster: FakeCluster, name: str) -> str:
+    state = fs.read_state(cluster.state_dir)
+    record = state["clusters"][cluster.profile]["objects"][fs.obj_key("Job", NS, name)]
+    return str(record["uid"])
+
+
+def test_a_job_whose_config_changed_runs_again(stack: Stack) -> None:
+    assert stack.up().code == 0
+    first = _job_uid(stack.cluster, "bootstrap")
+    env_yaml = stack.project / f"environments/{stack.env}.yaml"
+    env_yaml.write_text(env_yaml.read_text().replace("LOG_LEVEL: DEBUG", "LOG_LEVEL: INFO"))
+    result = stack.up()
+    assert result.code == 0, result.out
+    assert "job/bootstrap started" in result.out
+    assert _job_uid(stack.cluster, "bootstrap") != first  # a new Job: it really ran again
+
+
+def test_a_job_whose_image_changed_is_replaced(stack: Stack) -> None:
+    assert stack.up().code == 0
+    module = stack.project / "demo/srvthreds_demo/bootstrap.py"
+    module.write_text(module.read_text() + "\n# new bootstrap\n")
+    result = stack.up()
+    assert result.code == 0, result.out  # a Job's template is immutable: applied over, it fails
+    ref = (stack.project / f".build/{stack.env}/minikube_images/bootstrap.ref").read_text().strip()
+    job = stack.cluster.get("Job", "bootstrap", NS)
+    assert job is not None and job["spec"]["template"]["spec"]["containers"][0]["image"] == ref
+
+
+def test_an_environment_edit_reaches_the_cluster_without_a_manual_render(stack: Stack) -> None:
+    assert stack.up().code == 0
+    env_yaml = stack.project / f"environments/{stack.env}.yaml"
+    env_yaml.write_text(env_yaml.read_text().replace("LOG_LEVEL: DEBUG", "LOG_LEVEL: WARNING"))
+    result = stack.up()
+    assert result.code == 0, result.out
+    config = stack.cluster.get("ConfigMap", "srvthreds-config", NS)
+    assert config is not None and config["data"]["LOG_LEVEL"] == "WARNING"
+
+
+def test_a_new_environment_is_rendered_by_minikube_up_itself(
+    project: Path, fake_cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An environment file written a moment ago and never rendered: minikube_up renders its
+    overlay before applying it (an edit of an existing one also reaches the cluster through
+    the overlay files, which are the render task's targets)."""
+    from testing.minikube_env import TEST_ENV_YAML
+
+    s = make_stack(project, fake_cluster, tmp_path, monkeypatch, "image-load")
+    (project / "environments/mkfresh.yaml").write_text(
+        (TEST_ENV_YAML % {"strategy": "image-load"})
+        .replace("profile: mktest", "profile: mkfresh")
+        .replace("LOG_LEVEL: DEBUG", "LOG_LEVEL: ERROR")
+    )
+    assert not (project / "k8s/overlays/mkfresh").exists()
+    result = run_doit(project, "minikube_up", "env=mkfresh")
+    assert result.code == 0, result.out
+    assert (project / "k8s/overlays/mkfresh/kustomization.yaml").exists()
+    fresh = FakeCluster(s.cluster.state_dir, profile="mkfresh")
+    config = fresh.get("ConfigMap", "srvthreds-config", NS)
+    assert config is not None and config["data"]["LOG_LEVEL"] == "ERROR"
+
+
+def test_minikube_up_refuses_a_cloud_environment(project: Path, fake_cluster: FakeCluster) -> None:
+    result = run_doit(project, "minikube_up", "env=prod")
+    assert result.code != 0, result.out
+    assert "environment 'prod' is not a local Kubernetes environment" in result.out
+    assert "doit deploy:<env>" in result.out and "Traceback" not in result.out
+    assert fake_cluster.calls() == []  # no cluster was started or touched
+
+
+def test_docker_env_builds_in_minikubes_daemon_not_the_hosts(
+    project: Path, fake_cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+
+    s = make_stack(project, fake_cluster, tmp_path, monkeypatch, "docker-env")
+    result = s.up()
+    assert result.code == 0, result.out
+    # The fake docker keeps one image store per DOCKER_HOST; `minikube docker-env` names
+    # Minikube's daemon (FAKE_DOCKER_HOST), the host's has no DOCKER_HOST ("local").
+    minikube_store = f"daemon-{hashlib.sha256(b'fake://minikube').hexdigest()[:8]}.json"
+    assert [p.name for p in s.docker.state_dir.glob("daemon-*.json")] == [minikube_store]
+    assert s.docker.refs("fake://minikube") and not s.docker.refs("local")
+    builds = [c for c in s.docker.calls() if c["argv"][:1] == ["build"]]
+    assert builds and {c["docker_host"] for c in builds} == {"fake://minikube"}
+
+
+def test_minikube_up_starts_the_host_databases_before_the_services(
+    project: Path, fake_cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """environments/minikube.yaml keeps mongodb and redis on the host (placement: compose)."""
+    bin_dir = fake_cluster.bin_dir
+    assert bin_dir is not None
+    # docker (builds, tags, image ls, ps, volume) and docker-compose share one store and one log.
+    state = tmp_path / "fake-docker"
+    daemon = fake_docker.install(bin_dir, state)
+    fake_compose.install(bin_dir, state)
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.setenv("FAKE_DOCKER_HOST", "fake://minikube")
+    result = run_doit(project, "minikube_up", "env=minikube")
+    assert result.code == 0, result.out
+    ups = [c["argv"] for c in harness.read_calls(daemon.log, "docker-compose") if "up" in c["argv"]]
+    assert len(ups) == 1 and ups[0][-2:] == ["mongodb", "redis"], ups
+    # The databases run on the host's daemon, not in Minikube's.
+    containers = daemon.store("local")["containers"].values()
+    running = {c["labels"]["com.docker.compose.service"] for c in containers}
+    assert running == {"mongodb", "redis"}, running
+    # Healthy before anything that connects to them is applied.
+    healthy = result.out.index("databases healthy: mongodb, redis")
+    assert healthy < result.out.index("deployment.apps/engine created")
