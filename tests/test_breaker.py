@@ -61,16 +61,6 @@ def test_an_output_folder_that_cannot_be_written_is_one_sentence_not_a_traceback
     assert "Fix: make k8s/overlays/prod a writable folder" in result.out, result.out
 
 
-def test_a_service_still_starting_is_not_up_to_date() -> None:
-    # After Ctrl-C during `compose up --wait`, the next run must wait for health again.
-    from tasks.ops import compose
-
-    states = compose.parse_ps(
-        "engine\trunning\tUp 1 second (health: starting)\nredis\trunning\tUp 2 minutes (healthy)\n"
-    )
-    assert states == {"engine": "starting", "redis": "running"}
-
-
 def test_help_info_list_and_forget_of_a_cloud_task_need_no_confirmation(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -161,20 +151,6 @@ def test_down_ps_and_logs_work_before_the_first_up(
         assert "couldn't find env file" not in result.out
         assert "Traceback" not in result.out
     assert not (project / "compose" / "test" / ".env").exists()  # no secrets made up to stop nothing
-
-
-def test_doctor_knows_which_host_ports_its_own_stack_holds(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from tasks.config import load as config
-    from tasks.families import doctor as doctor_tasks
-    from testing.project import REPO
-
-    harness.script(
-        tmp_path / "bin", "docker", 'echo "0.0.0.0:6379->6379/tcp, [::]:6379->6379/tcp"\necho ""\n'
-    )
-    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
-    assert doctor_tasks.own_stack_ports(config.load("local", REPO)) == {6379}
 
 
 def test_a_failing_hook_names_itself_and_where_it_is_configured(project: Path) -> None:

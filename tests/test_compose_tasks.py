@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from tasks.families import compose as ct
-from tasks.ops import compose as cops
 from testing.fakes import compose as fake_compose
 from testing.fakes import docker as fake_docker
 from testing.harness import FakeBin, read_calls
@@ -289,34 +288,6 @@ def test_unknown_environment_is_a_clean_error(stack: Path) -> None:
     assert result.code != 0
     assert "unknown environment 'offlin'" in result.out and "did you mean 'offline'" in result.out
     assert "Traceback" not in result.out
-
-
-def test_failing_picks_the_broken_service_not_the_ones_still_starting() -> None:
-    rows = [
-        {"Service": "redis", "State": "running", "Health": "starting"},
-        {"Service": "rabbitmq", "State": "restarting", "Health": ""},
-    ]
-    assert cops.failing(rows, ["redis", "rabbitmq"]) == ["rabbitmq"]
-    # A timeout: nothing broken, the slow one is named.
-    assert cops.failing(rows[:1], ["redis"]) == ["redis"]
-    # A container that was never created (e.g. its port was taken) counts as broken.
-    assert cops.failing([], ["session-agent"]) == ["session-agent"]
-
-
-def test_parse_ps_treats_unhealthy_as_not_running() -> None:
-    states = cops.parse_ps(
-        "redis\trunning\tUp 2 minutes (healthy)\nengine\trunning\tUp 1 minute (unhealthy)\n"
-    )
-    assert states == {"redis": "running", "engine": "unhealthy"}
-
-
-def test_compose_ps_json_both_formats() -> None:
-    assert cops.parse_compose_ps('[{"Service": "a"}]') == [{"Service": "a"}]
-    assert cops.parse_compose_ps('{"Service": "a"}\n{"Service": "b"}\n') == [
-        {"Service": "a"},
-        {"Service": "b"},
-    ]
-    assert cops.parse_compose_ps("") == []
 
 
 def test_a_world_readable_env_file_is_refused_with_the_fix(stack: Path) -> None:

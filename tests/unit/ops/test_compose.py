@@ -1,101 +1,48 @@
 """tasks/ops/compose.py called directly, against the fake `docker` and `docker-compose` first on
-PATH (testing/fakes), in a folder holding only compose/<env>/ (Stack's paths are relative).
+PATH (testing/fakes), in a folder holding only compose/<env>/ (testing/composebox.py).
 
-Found unguarded by the mutation benchmark (bench/mutation.py ops.compose): which .env file and
-image references Compose gets, when a missing image is an error, what counts as running, the
-failure report (which service, why, its logs, the volume hint), the .env creation and additions,
-the hooks' error, and the masking of secrets.
+Which .env file and image references Compose gets, when a missing image is an error, what
+counts as running, the failure report (which service, why, its logs, the volume hint), the
+.env creation and additions, the hooks' error, and the masking of secrets.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import shutil
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tasks.config import load as config
 from tasks.errors import StackError, ToolError
 from tasks.ops import compose as cops
-from tasks.ops.compose_target import ComposeTarget
-from tasks.ops.targets import Failure
-from tasks.programs import compose as compose_cli
-from testing.fakes import compose as fake_compose
-from testing.fakes import docker as fake_docker
-from testing.harness import FakeBin
-from testing.project import REPO
+from tasks.programs import docker
+from tasks.programs.compose import Container
+from testing.composebox import (
+    ENV,
+    PROJECT,
+    PS_AND_LOGS,
+    Box,
+    add,
+    box,
+    ps_rows,
+    record_ref,
+    tool_error,
+    write_env,
+)
 
-ENV = "offline"
-PROJECT = f"srvthreds-{ENV}"
-
-
-@dataclass
-class Box:
-    stack: cops.Stack
-    fakes: FakeBin
-    daemon: fake_docker.FakeDocker
-
-    def compose_argvs(self) -> list[list[str]]:
-        """The compose calls so far, global flags stripped (and forgotten)."""
-        out = []
-        for argv in self.fakes.argvs("docker-compose"):
-            while argv and argv[0].startswith("-"):
-                argv = argv[2:]
-            out.append(argv)
-        self.fakes.clear_calls()
-        return out
-
-    def script_compose(self, body: str) -> None:
-        """Replace the stateful fake docker-compose by a few lines of sh."""
-        self.fakes.script("docker-compose", body)
-
-
-@pytest.fixture
-def box(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Box:
-    fakes = FakeBin(tmp_path / "fakes")
-    state = tmp_path / "docker-state"
-    daemon = fake_docker.install(fakes.bin_dir, state, log=fakes.log)
-    fake_compose.install(fakes.bin_dir, state, log=fakes.log)
-    fakes.activate(monkeypatch)
-    monkeypatch.delenv("DOCKER_HOST", raising=False)
-    work = tmp_path / "work"
-    shutil.copytree(REPO / "compose" / ENV, work / "compose" / ENV, ignore=shutil.ignore_patterns(".env"))
-    monkeypatch.chdir(work)
-    return Box(cops.Stack(config.load(ENV, REPO)), fakes, daemon)
-
-
-def write_env(text: str, mode: int = 0o600) -> Path:
-    path = Path("compose") / ENV / ".env"
-    path.write_text(text)
-    path.chmod(mode)
-    return path
-
-
-def record_ref(name: str, ref: str) -> None:
-    path = Path(".build") / ENV / "images" / f"{name}.ref"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(ref + "\n")
-
-
-def tool_error(stderr: str = "", stdout: str = "", code: int = 1, fix: str | None = None) -> ToolError:
-    return ToolError(["docker-compose", "up"], code, stderr, stdout=stdout, fix=fix)
-
-
-# --- the stack's files and names -------------------------------------------------------
+__all__ = ["box"]  # the fixture
 
 
 def test_compose_args_use_the_example_env_file_until_the_real_one_exists(box: Box) -> None:
     folder = f"compose/{ENV}"
     head = ["--project-directory", folder, "-f", f"{folder}/docker-compose-db.yml"]
     head += ["-f", f"{folder}/docker-compose-services.yml", "--env-file"]
-    assert box.stack.compose_args() == [*head, f"{folder}/.env.example"]
+    assert box.stack.compose_project().args() == [*head, f"{folder}/.env.example"]
     write_env("RABBITMQ_PASSWORD=x\n")
-    assert box.stack.compose_args() == [*head, f"{folder}/.env"]
+    assert box.stack.compose_project().args() == [*head, f"{folder}/.env"]
 
 
 def test_names_of_what_each_step_starts(box: Box) -> None:
@@ -108,9 +55,6 @@ def test_names_of_what_each_step_starts(box: Box) -> None:
     kube = cops.Stack(dataclasses.replace(stack.cfg, runtime="kubernetes"))
     assert kube.services() == [] and kube.jobs() == []
     assert kube.all_built() == ["redis", "rabbitmq"]
-
-
-# --- image references --------------------------------------------------------------------
 
 
 def test_image_env_passes_every_recorded_ref_and_requires_only_what_starts(box: Box) -> None:
@@ -132,23 +76,16 @@ def test_image_env_passes_every_recorded_ref_and_requires_only_what_starts(box: 
 
 
 def test_compose_requires_images_only_when_told_what_starts(box: Box) -> None:
-    cops.compose(box.stack, "ps", "-a", "--format", "json")  # nothing built: fine for a query
-    assert box.compose_argvs() == [["ps", "-a", "--format", "json"]]
+    cops.show_logs(box.stack)  # nothing built: fine for a query
+    assert box.compose_argvs() == [["logs", "--no-color", "--timestamps"]]
+    write_env("RABBITMQ_PASSWORD=x\n")
     with pytest.raises(StackError, match="no image built for engine"):
-        cops.compose(box.stack, "up", "-d", "engine", required=["engine"])
+        cops.up(box.stack, cops.Live(PROJECT), ["engine"], "services")
     assert box.compose_argvs() == []  # refused before Compose ran
     record_ref("engine", "srvthreds/engine:0123456789ab")
-    cops.compose(box.stack, "up", "-d", "engine", required=["engine"])
+    cops.up(box.stack, cops.Live(PROJECT), ["engine"], "services")
     call = box.fakes.calls("docker-compose")[-1]
     assert call["images"] == {"ENGINE_IMAGE": "srvthreds/engine:0123456789ab"}
-
-
-# --- liveness --------------------------------------------------------------------------
-
-
-def add(box: Box, service: str, state: str = "running", health: str = "healthy", n: int = 1) -> None:
-    labels = {"com.docker.compose.project": PROJECT, "com.docker.compose.service": service}
-    box.daemon.add_container(f"{PROJECT}-{service}-{n}", "img", state=state, labels=labels, health=health)
 
 
 def test_live_states_are_asked_once_until_forgotten(box: Box) -> None:
@@ -175,36 +112,19 @@ def test_a_daemon_that_cannot_be_asked_means_not_running(box: Box) -> None:
     assert not live.running([])
 
 
-def test_parse_ps_skips_odd_lines_and_any_bad_container_wins() -> None:
-    text = "\n".join(
-        [
-            "redis\trunning\tUp 2 minutes (health: starting)",
-            "\trunning\tUp",  # a container without the service label
-            "too\tshort",
-            "engine\trunning\tUp 1 minute (healthy)",
-            "engine\texited\tExited (1)",
-            "engine\trunning\tUp 1 minute (healthy)",
-            "agent\texited\tExited (0)",
-            "agent\trunning\tUp 3 minutes",
-        ]
-    )
-    assert cops.parse_ps(text) == {"redis": "starting", "engine": "exited", "agent": "exited"}
-
-
-# --- data volumes ----------------------------------------------------------------------
-
-
 def test_volume_ids_change_with_the_volumes_and_are_none_when_one_is_missing(box: Box) -> None:
     assert cops.data_volumes(box.stack) == [f"{PROJECT}_rabbitmq-data", f"{PROJECT}_redis-data"]
     assert cops.volume_ids(box.stack) is None  # not created yet
+    write_env("RABBITMQ_PASSWORD=x\n")
     record_ref("redis", "r:1")
     record_ref("rabbitmq", "q:1")
-    cops.compose(box.stack, "up", "-d", "redis")  # creates the project's volumes
+    live = cops.Live(PROJECT)
+    cops.up(box.stack, live, ["redis"], "databases")  # creates the project's volumes
     first = cops.volume_ids(box.stack)
     assert first is not None and f"{PROJECT}_redis-data" in first
     assert cops.volume_ids(box.stack) == first
-    cops.compose(box.stack, "down", "--volumes")
-    cops.compose(box.stack, "up", "-d", "redis")
+    cops.down(box.stack, live, wipe=True)
+    cops.up(box.stack, live, ["redis"], "databases")
     again = cops.volume_ids(box.stack)
     assert again is not None and again != first
 
@@ -219,22 +139,6 @@ def test_a_stack_without_data_volumes_has_a_constant_identity(box: Box) -> None:
     assert cops.data_volumes(box.stack) == []
     db_file.unlink()
     assert cops.data_volumes(box.stack) == []
-
-
-# --- failure reports -------------------------------------------------------------------
-
-
-PS_AND_LOGS = """\
-case "$*" in
-  *" ps "*) printf '%s\\n' "$PS_JSON";;
-  *" logs "*) printf '%s\\n' "$LOGS";;
-  *) exit 2;;
-esac
-"""
-
-
-def ps_rows(monkeypatch: pytest.MonkeyPatch, *rows: dict[str, str]) -> None:
-    monkeypatch.setenv("PS_JSON", "\n".join(json.dumps(r) for r in rows))
 
 
 def test_explain_names_the_broken_service_with_the_reason_and_its_logs(
@@ -304,6 +208,15 @@ def test_an_empty_log_is_said_so(box: Box, monkeypatch: pytest.MonkeyPatch) -> N
     assert explained.message.splitlines()[-1] == "(no output)"
 
 
+def test_explain_shows_what_logs_said_even_when_it_fails(box: Box, monkeypatch: pytest.MonkeyPatch) -> None:
+    box.script_compose(
+        'case "$*" in *" ps "*) printf \'%s\\n\' "$PS_JSON";; *) echo "no logs: gone" >&2; exit 1;; esac\n'
+    )
+    ps_rows(monkeypatch, {"Service": "redis", "State": "exited", "Health": ""})
+    explained = cops.explain(box.stack, ["redis"], tool_error("redis exited"))
+    assert explained.message.splitlines()[-1] == "no logs: gone"
+
+
 def test_reason_is_composes_last_word_without_progress_lines() -> None:
     progress = " Container a-redis-1  Started\n Container a-redis-1  Waiting\n"
     assert cops.reason(tool_error(progress + "redis is unhealthy\n" + progress)) == "redis is unhealthy"
@@ -312,16 +225,9 @@ def test_reason_is_composes_last_word_without_progress_lines() -> None:
     assert cops.reason(tool_error("  \n", code=7)) == "exit 7"
 
 
-def test_compose_ps_that_is_not_json_is_a_clear_error() -> None:
-    with pytest.raises(StackError) as info:
-        cops.parse_compose_ps("NAME  IMAGE\nx-redis-1  redis\n")
-    assert "printed something that is not JSON: 'NAME  IMAGE'" in info.value.message
-    assert cops.parse_compose_ps('\n{"Service": "a"}\n\n') == [{"Service": "a"}]
-
-
 def test_failing_blames_unhealthy_and_stopped_over_starting_per_container() -> None:
-    def row(service: str, state: str = "running", health: str = "") -> dict[str, str]:
-        return {"Service": service, "State": state, "Health": health}
+    def row(service: str, state: str = "running", health: str = "") -> Container:
+        return Container(service, state, health, "img")
 
     assert cops.failing([row("a", health="unhealthy"), row("b", health="healthy")], ["a", "b"]) == ["a"]
     assert cops.failing([row("a"), row("a", "exited")], ["a"]) == ["a"]
@@ -330,9 +236,8 @@ def test_failing_blames_unhealthy_and_stopped_over_starting_per_container() -> N
     # Two replicas, one still starting: that one is the reason of a timeout.
     assert cops.failing([row("a"), row("a", health="starting"), row("b")], ["a", "b"]) == ["a"]
     assert cops.failing([row("a", health="starting"), row("a")], ["a", "b"]) == ["b"]
-
-
-# --- the .env file ---------------------------------------------------------------------
+    # A container that was never created (e.g. its port was taken) counts as broken.
+    assert cops.failing([], ["session-agent"]) == ["session-agent"]
 
 
 def test_env_file_is_created_private_with_every_secret(box: Box, capsys: pytest.CaptureFixture[str]) -> None:
@@ -363,8 +268,10 @@ def test_a_new_secret_is_added_to_an_existing_env_file(box: Box, capsys: pytest.
 
 
 def test_no_new_env_file_next_to_volumes_that_keep_the_old_passwords(box: Box) -> None:
+    write_env("RABBITMQ_PASSWORD=x\n")
     record_ref("redis", "r:1")
-    cops.compose(box.stack, "up", "-d", "redis")
+    cops.up(box.stack, cops.Live(PROJECT), ["redis"], "databases")  # creates the volumes
+    Path(box.stack.env_file).unlink()
     with pytest.raises(StackError) as info:
         cops.ensure_env_file(box.stack)
     assert info.value.message.startswith(f"compose/{ENV}/.env is missing, but the data volumes")
@@ -376,6 +283,12 @@ def test_a_daemon_that_cannot_list_volumes_does_not_block_the_env_file(box: Box)
     box.fakes.script("docker", "exit 1\n")
     cops.ensure_env_file(box.stack)
     assert Path(box.stack.env_file).exists()
+
+
+def test_the_env_file_folder_is_made_when_missing(box: Box) -> None:
+    shutil.rmtree("compose")
+    cops.ensure_env_file(box.stack)
+    assert Path(box.stack.env_file).is_file()
 
 
 def test_config_is_printed_with_every_secret_value_masked(
@@ -397,7 +310,9 @@ def test_env_values_are_the_named_non_empty_ones(tmp_path: Path) -> None:
     assert cops.env_values(path, ("A", "B")) == ["1"]
 
 
-# --- actions ---------------------------------------------------------------------------
+def test_secrets_are_urlsafe_and_new_each_time() -> None:
+    first, second = cops.new_secret(), cops.new_secret()
+    assert first != second and len(first) == 32 and os.sep not in first
 
 
 def test_up_with_nothing_to_start_calls_nothing_but_forgets_the_live_state(
@@ -469,6 +384,29 @@ def test_a_job_that_succeeds_forgets_the_live_state(box: Box, capsys: pytest.Cap
     assert box.compose_argvs() == [["run", "--rm", "-T", "bootstrap"]]
 
 
+def test_a_job_refuses_a_readable_env_file_before_running(box: Box) -> None:
+    write_env("RABBITMQ_PASSWORD=x\n", mode=0o644)
+    record_ref("bootstrap", "b:1")
+    with pytest.raises(StackError, match="readable by others"):
+        cops.run_job(box.stack, cops.Live(PROJECT), "bootstrap")
+    assert box.compose_argvs() == []
+
+
+def test_a_job_refused_by_a_database_blames_the_env_file(box: Box, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_env("RABBITMQ_PASSWORD=x\n")
+    record_ref("bootstrap", "b:1")
+    box.script_compose(JOB_FAILS)
+    monkeypatch.setenv("JOB_ERROR", "(403) ACCESS_REFUSED - Login was refused")
+    with pytest.raises(StackError) as info:
+        cops.run_job(box.stack, cops.Live(PROJECT), "bootstrap")
+    lines = info.value.message.splitlines()
+    assert lines[0].startswith(
+        f"bootstrap cannot log in with the passwords in compose/{ENV}/.env, but the data"
+    )
+    assert lines[1] == "last lines of bootstrap:" and lines[-1] == "(403) ACCESS_REFUSED - Login was refused"
+    assert info.value.fix is not None and "wipe=1" in info.value.fix
+
+
 def test_a_failing_hook_is_named_by_its_place_in_the_file(box: Box) -> None:
     cfg = dataclasses.replace(
         box.stack.cfg, hooks={"pre_build": ("true", "exit 3", "never"), "post_build": ()}
@@ -492,95 +430,11 @@ def test_down_keeps_or_wipes_the_volumes(box: Box, capsys: pytest.CaptureFixture
 
 def test_show_prints_both_streams(box: Box, capsys: pytest.CaptureFixture[str]) -> None:
     box.script_compose("echo out; echo warn >&2\n")
-    cops.show(box.stack, "logs")
+    cops.show_logs(box.stack)
     assert capsys.readouterr().out == "out\nwarn\n"
     box.script_compose("echo out\n")
-    cops.show(box.stack, "logs")
+    cops.show_logs(box.stack)
     assert capsys.readouterr().out == "out\n"
-
-
-def test_secrets_are_urlsafe_and_new_each_time() -> None:
-    first, second = cops.new_secret(), cops.new_secret()
-    assert first != second and len(first) == 32 and os.sep not in first
-
-
-# --- the Compose deploy target (tasks/ops/compose_target.py) -----------------------------
-
-
-def test_target_applies_only_its_step(box: Box) -> None:
-    write_env("RABBITMQ_PASSWORD=x\n")
-    for name in ("redis", "rabbitmq", "engine", "session-agent"):
-        record_ref(name, f"{name}:1")
-    live = cops.Live(PROJECT)
-    ComposeTarget(box.stack.cfg, live, "services").apply()
-    assert [argv[-2:] for argv in box.compose_argvs()] == [["engine", "session-agent"]]
-    ComposeTarget(box.stack.cfg, live, "databases").apply()
-    assert [argv[-2:] for argv in box.compose_argvs()] == [["redis", "rabbitmq"]]
-    ComposeTarget(box.stack.cfg).apply()
-    assert [argv[-2:] for argv in box.compose_argvs()] == [["redis", "rabbitmq"], ["engine", "session-agent"]]
-
-
-def test_target_rolls_nothing_back_and_runs_the_stacks_jobs(box: Box) -> None:
-    target = ComposeTarget(box.stack.cfg)
-    assert target.wait() == []
-    failure = Failure("service/engine", "unhealthy", [])
-    assert target.roll_back([failure]) == {
-        "service/engine": "not rolled back (Compose keeps no previous revision)"
-    }
-    assert target.jobs() == ["bootstrap"]
-    assert target.label == f"Compose project {PROJECT}"
-    assert f"doit compose_up env={ENV}" in target.fix()
-
-
-def test_target_status_per_service(box: Box, monkeypatch: pytest.MonkeyPatch) -> None:
-    box.script_compose(PS_AND_LOGS)
-    record_ref("redis", "redis:new")
-    record_ref("rabbitmq", "rabbitmq:new")
-    record_ref("engine", "engine:new")
-    ps_rows(
-        monkeypatch,
-        {"Service": "redis", "State": "running", "Health": "healthy", "Image": "redis:new"},
-        {"Service": "redis", "State": "running", "Health": "starting", "Image": "redis:new"},
-        {"Service": "rabbitmq", "State": "running", "Health": "", "Image": "rabbitmq:new"},
-        {"Service": "engine", "State": "running", "Health": "healthy", "Image": "engine:old"},
-    )
-    rows = {row.workload: row for row in ComposeTarget(box.stack.cfg).status()}
-    assert list(rows) == ["service/redis", "service/rabbitmq", "service/engine", "service/session-agent"]
-    as_tuples = {name: dataclasses.astuple(row)[1:] for name, row in rows.items()}
-    assert as_tuples == {
-        "service/redis": ("2", "1", "redis:new", "yes", "failed", "starting"),
-        "service/rabbitmq": ("1", "1", "rabbitmq:new", "yes", "ok", ""),
-        "service/engine": ("1", "1", "engine:old", "no", "stale", "recorded image is engine:new"),
-        "service/session-agent": ("1", "0", "-", "no", "stale", "not started"),
-    }
-    ps_rows(
-        monkeypatch,
-        {"Service": "redis", "State": "exited", "Health": "", "Image": "b"},
-        {"Service": "redis", "State": "running", "Health": "", "Image": "a"},
-        {"Service": "session-agent", "State": "running", "Health": "healthy", "Image": "agent:any"},
-    )
-    rows = {row.workload: row for row in ComposeTarget(box.stack.cfg).status()}
-    assert dataclasses.astuple(rows["service/redis"])[1:] == ("2", "1", "a b", "no", "failed", "exited")
-    assert dataclasses.astuple(rows["service/rabbitmq"])[1:] == (
-        "1",
-        "0",
-        "rabbitmq:new",
-        "no",
-        "stale",
-        "not started",
-    )
-    # Not built here (no recorded image): any image counts as applied.
-    assert dataclasses.astuple(rows["service/session-agent"])[1:] == ("1", "1", "agent:any", "yes", "ok", "")
-
-
-def test_check_file_asks_compose_to_validate_one_file(box: Box) -> None:
-    box.script_compose('echo "services.redis Additional property imgae is not allowed" >&2; exit 15\n')
-    with pytest.raises(ToolError) as info:
-        compose_cli.check_file("compose/x/docker-compose-db.yml", "compose/x/.env.example")
-    assert info.value.code == 15 and "imgae" in info.value.message
-    assert box.fakes.argvs("docker-compose") == [
-        ["-f", "compose/x/docker-compose-db.yml", "--env-file", "compose/x/.env.example", "config", "-q"]
-    ]
 
 
 def test_steps_say_what_they_did_and_forget_the_live_state(
@@ -600,44 +454,6 @@ def test_steps_say_what_they_did_and_forget_the_live_state(
     assert "pre_build: true" in capsys.readouterr().out
 
 
-def test_a_job_refuses_a_readable_env_file_before_running(box: Box) -> None:
-    write_env("RABBITMQ_PASSWORD=x\n", mode=0o644)
-    record_ref("bootstrap", "b:1")
-    with pytest.raises(StackError, match="readable by others"):
-        cops.run_job(box.stack, cops.Live(PROJECT), "bootstrap")
-    assert box.compose_argvs() == []
-
-
-def test_the_env_file_folder_is_made_when_missing(box: Box) -> None:
-    shutil.rmtree("compose")
-    cops.ensure_env_file(box.stack)
-    assert Path(box.stack.env_file).is_file()
-
-
-def test_compose_ps_json_as_one_array_or_nothing() -> None:
-    assert cops.parse_compose_ps(' [{"Service": "a"}, {"Service": "b"}]\n') == [
-        {"Service": "a"},
-        {"Service": "b"},
-    ]
-    assert cops.parse_compose_ps("  \n") == []
-
-
-def test_stack_ref_files_are_the_built_images_records(box: Box) -> None:
-    assert box.stack.ref_files(["engine", "nginx", "rabbitmq"]) == [
-        f".build/{ENV}/images/engine.ref",
-        f".build/{ENV}/images/rabbitmq.ref",
-    ]
-
-
-def test_explain_shows_what_logs_said_even_when_it_fails(box: Box, monkeypatch: pytest.MonkeyPatch) -> None:
-    box.script_compose(
-        'case "$*" in *" ps "*) printf \'%s\\n\' "$PS_JSON";; *) echo "no logs: gone" >&2; exit 1;; esac\n'
-    )
-    ps_rows(monkeypatch, {"Service": "redis", "State": "exited", "Health": ""})
-    explained = cops.explain(box.stack, ["redis"], tool_error("redis exited"))
-    assert explained.message.splitlines()[-1] == "no logs: gone"
-
-
 def test_the_steps_deadline_is_the_healthy_timeout_plus_two_minutes(box: Box) -> None:
     # A short `timeouts.healthy`: Compose's own --wait-timeout, and our deadline 120 s later.
     stack = cops.Stack(dataclasses.replace(box.stack.cfg, timeouts={**box.stack.cfg.timeouts, "healthy": 5}))
@@ -653,23 +469,21 @@ def test_the_steps_deadline_is_the_healthy_timeout_plus_two_minutes(box: Box) ->
     ]
 
 
-def test_a_job_refused_by_a_database_blames_the_env_file(box: Box, monkeypatch: pytest.MonkeyPatch) -> None:
-    write_env("RABBITMQ_PASSWORD=x\n")
-    record_ref("bootstrap", "b:1")
-    box.script_compose(JOB_FAILS)
-    monkeypatch.setenv("JOB_ERROR", "(403) ACCESS_REFUSED - Login was refused")
-    with pytest.raises(StackError) as info:
-        cops.run_job(box.stack, cops.Live(PROJECT), "bootstrap")
-    lines = info.value.message.splitlines()
-    assert lines[0].startswith(
-        f"bootstrap cannot log in with the passwords in compose/{ENV}/.env, but the data"
-    )
-    assert lines[1] == "last lines of bootstrap:" and lines[-1] == "(403) ACCESS_REFUSED - Login was refused"
-    assert info.value.fix is not None and "wipe=1" in info.value.fix
+def test_stack_ref_files_are_the_built_images_records(box: Box) -> None:
+    assert box.stack.ref_files(["engine", "nginx", "rabbitmq"]) == [
+        f".build/{ENV}/images/engine.ref",
+        f".build/{ENV}/images/rabbitmq.ref",
+    ]
 
 
-def test_compose_commands_fail_loudly_unless_told_otherwise(box: Box) -> None:
-    box.script_compose("echo 'no such service: x' >&2; exit 1\n")
-    with pytest.raises(ToolError, match="no such service"):
-        compose_cli.run(box.stack.compose_args(), "up", "x")
-    assert compose_cli.run(box.stack.compose_args(), "up", "x", check=False).code == 1
+def test_service_states_let_any_bad_container_of_a_service_win() -> None:
+    s = docker.ServiceState
+    states = [
+        s("redis", "starting"),
+        s("engine", "running"),
+        s("engine", "exited"),
+        s("engine", "running"),
+        s("agent", "exited"),
+        s("agent", "running"),
+    ]
+    assert cops.service_states(states) == {"redis": "starting", "engine": "exited", "agent": "exited"}
