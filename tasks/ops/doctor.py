@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from tasks.errors import StackError
 from tasks.model import Config
 from tasks.programs import docker as docker_cli
-from tasks.programs import tools
+from tasks.programs import tools, version
 
 WORKFLOWS = ("compose", "offline", "minikube", "cloud")
 MIN_PYTHON = (3, 11)
@@ -38,17 +37,7 @@ class Check:
 
 
 def _version(program: str, *args: str) -> tuple[str | None, str]:
-    """(first line of `program args`, "") or (None, why) when missing or failing."""
-    if tools.which(program) is None:
-        return None, "not installed"
-    try:
-        result = tools.run(program, *args, check=False, timeout=QUICK)
-    except StackError as exc:  # a timeout
-        return None, exc.message
-    text = (result.stdout.strip() or result.stderr.strip()).splitlines()
-    if result.code != 0:
-        return None, (text[-1] if text else f"exit {result.code}")
-    return (text[0].strip() if text else "?"), ""
+    return version.probe(program, *args, timeout=QUICK)
 
 
 def python() -> Check:
