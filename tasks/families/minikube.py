@@ -3,7 +3,7 @@
     minikube_start -> [compose_up_dbs] -> minikube_images:* -> [minikube_load]
         -> minikube_apply -> minikube_rollout -> minikube_up
 
-The apply and the wait are the deploy engine (tasks/ops/targets/engine.py) on the target the
+The apply and the wait are the deploy engine (tasks/ops/targets/rollout.py) on the target the
 registry picks for the environment (tasks/ops/targets/registry.py: the Kubernetes target):
 jobs whose inputs changed start with the apply, and the rollout step waits for every
 workload and job together under one deadline; nothing is recorded as applied until all
@@ -28,7 +28,7 @@ from tasks.families.shared.image_builds import generate
 from tasks.families.shared.run import Run
 from tasks.model import Config
 from tasks.ops import minikube as ops
-from tasks.ops.targets import engine, registry
+from tasks.ops.targets import registry, rollout
 from tasks.ops.targets.base import DeployTarget
 from tasks.store.paths import files_under
 
@@ -159,7 +159,7 @@ def _rollout(live: ops.Live, target: DeployTarget) -> TaskDict:
     return {
         "basename": "minikube_rollout",
         "doc": "Wait for every workload and job together; roll back and explain every failure.",
-        "actions": [(user_errors(engine.finish), [target])],
+        "actions": [(user_errors(rollout.finish), [target])],
         "verbosity": 2,
         "task_dep": ["minikube_apply"],
         "uptodate": [(ops.nothing_pending, [live.target])],

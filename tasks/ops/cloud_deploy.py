@@ -1,7 +1,7 @@
 """Cloud deploy operations (environments with a `cloud:` block): deploy, smoke-check, roll
 back to the known-good release, export the healthy release, and the checks doit asks.
 
-The deploy is the engine (tasks/ops/targets/engine.py) on the target the registry picks
+The deploy is the engine (tasks/ops/targets/rollout.py) on the target the registry picks
 (tasks/ops/targets/registry.py: the Kubernetes target of the cloud cluster); the release
 records are the environment's deploy record (tasks/ops/deploy_record.py). Rolling back
 re-applies the known-good release the last deploy replaced, never a relative
@@ -15,7 +15,7 @@ from pathlib import Path
 from tasks.errors import StackError
 from tasks.model import Config
 from tasks.ops import k8s_deploy as kd
-from tasks.ops.targets import engine, kubernetes, registry
+from tasks.ops.targets import kubernetes, registry, rollout
 from tasks.output import console
 from tasks.programs import kubectl
 from tasks.store import atomic, images
@@ -29,7 +29,7 @@ def target(cfg: Config) -> kd.Target:
 def deploy(cfg: Config) -> None:
     """Apply what changed, wait for everything, roll back on failure, then smoke-check."""
     kubectl.require()
-    engine.converge(registry.for_config(cfg))
+    rollout.converge(registry.for_config(cfg))
     smoke(cfg)
 
 
@@ -55,7 +55,7 @@ def rollback(cfg: Config) -> None:
         + ", ".join(f"{k}={v.rsplit(':', 1)[-1][:12]}" for k, v in sorted(known.refs.items()))
     )
     tgt.apply(known.refs)
-    engine.finish(tgt)
+    rollout.finish(tgt)
 
 
 def export_release(cfg: Config) -> None:

@@ -1,5 +1,5 @@
 """Deploying an overlay to a cluster: plan, apply and jobs, for tasks/ops/targets/kubernetes.py
-(the Kubernetes target of the deploy engine in tasks/ops/targets/engine.py).
+(the Kubernetes target of the deploy engine in tasks/ops/targets/rollout.py).
 
   plan     write the deploy record's kustomization.yaml (the committed overlay plus
            `images:` pinned to content tags), build it with `kubectl kustomize`, hash it.

@@ -17,7 +17,7 @@ from tasks.errors import StackError
 from tasks.model import Config, Minikube
 from tasks.ops import k8s_deploy as kd
 from tasks.ops.live import Facts
-from tasks.ops.targets import engine
+from tasks.ops.targets import rollout
 from tasks.ops.targets.base import DeployTarget
 from tasks.output import console
 from tasks.programs import docker, kubectl
@@ -251,7 +251,7 @@ def status(cfg: Config, facts: Live, target: DeployTarget) -> None:
             fix=f"run `doit minikube_up{env_arg(cfg)}`",
         )
     stale = [r for r in rows if "STALE" in r[2]]
-    engine.status(target)  # raises (non-zero exit) unless every workload is ok
+    rollout.status(target)  # raises (non-zero exit) unless every workload is ok
     if stale:
         raise StackError(
             f"{len(stale)} cluster item(s) are stale: " + ", ".join(f"{r[0]} {r[1]}" for r in stale),

@@ -1,4 +1,4 @@
-"""Deploy targets: one protocol (`base`), one engine over it (`engine`), one module per target
+"""Deploy targets: one protocol (`base`), one rollout over it (`rollout`), one module per target
 (`compose`, `kubernetes`) and the registry that maps an environment to its target (`registry`).
 
 As pre-commit keeps its `Language` protocol in `lang_base.py` and the implementations in one

@@ -11,7 +11,7 @@ from __future__ import annotations
 from tasks.model import Config
 from tasks.ops import compose
 from tasks.ops.compose import Stack
-from tasks.ops.targets import engine
+from tasks.ops.targets import rollout
 from tasks.ops.targets.base import Failure, Row
 from tasks.programs import compose as compose_cli
 from tasks.programs.compose import Container
@@ -96,10 +96,10 @@ def row(name: str, found: list[Container], want: str | None) -> Row:
 
 def converge_step(stack: Stack, live: compose.Live, what: str) -> None:
     """The deploy engine on one step ("databases" or "services") of the Compose target."""
-    engine.converge(ComposeTarget(stack.cfg, live, what))
+    rollout.converge(ComposeTarget(stack.cfg, live, what))
 
 
 def show_status(stack: Stack) -> None:
     """The status table of the Compose target; fails unless every service is ok. Always the
     Compose target: under runtime kubernetes it shows the host databases."""
-    engine.status(ComposeTarget(stack.cfg))
+    rollout.status(ComposeTarget(stack.cfg))

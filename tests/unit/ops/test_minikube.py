@@ -17,7 +17,7 @@ from tasks.model import Config
 from tasks.ops import k8s_deploy as kd
 from tasks.ops import minikube as ops
 from tasks.ops.deploy_record import Pending
-from tasks.ops.targets import engine, registry
+from tasks.ops.targets import registry, rollout
 from tasks.store import images, state
 from testing.fakes import docker as fake_docker
 from testing.fakes import k8sstate as fs
@@ -246,7 +246,7 @@ def test_apply_rollout_and_status_of_a_healthy_stack(
     assert not ops.applied(live, target)
     ops.apply(live, target)
     assert not ops.nothing_pending(live.target)  # pending until seen healthy
-    engine.finish(target)
+    rollout.finish(target)
     assert ops.nothing_pending(live.target)
     assert ops.applied(ops.live(cfg), target)
     capsys.readouterr()

@@ -1,5 +1,5 @@
 """tasks/ops/targets/kubernetes.py's KubeTarget against the stateful fake kubectl, on the tiny
-overlay of testing/k8s_overlay.py, driven by the engine (tasks/ops/targets/engine.py).
+overlay of testing/k8s_overlay.py, driven by the engine (tasks/ops/targets/rollout.py).
 
 What the wait records and prints, what a roll back does per kind and revision, what is
 recorded once healthy, each verdict of the status table, and the targets' factories.
@@ -18,7 +18,7 @@ from tasks.config import load as config
 from tasks.errors import StackError
 from tasks.model import Config
 from tasks.ops import k8s_deploy as kd
-from tasks.ops.targets import engine, kubernetes
+from tasks.ops.targets import kubernetes, rollout
 from tasks.ops.targets.base import Failure, Row
 from tasks.ops.targets.kubernetes import KubeTarget
 from testing.fakes.cluster import FakeCluster
@@ -76,7 +76,7 @@ def test_converge_applies_waits_records_and_says_what_became_ready(
     kube: Kube, capsys: pytest.CaptureFixture[str]
 ) -> None:
     tgt = _target(kube)
-    engine.converge(tgt)
+    rollout.converge(tgt)
     out = capsys.readouterr().out
     assert "waiting for 2 workload(s), 30s at most" in out
     assert "  deployment/web ready" in out and "  job/init ready" in out
@@ -96,7 +96,7 @@ def test_converge_applies_waits_records_and_says_what_became_ready(
     # but the workloads, and an unchanged workload is not announced as ready.
     capsys.readouterr()
     kube.cluster.clear_calls()
-    engine.converge(tgt)
+    rollout.converge(tgt)
     out = capsys.readouterr().out
     assert kube.cluster.mutating_calls() == []
     assert "waiting for 1 workload(s)" in out and "ready" not in out
@@ -113,7 +113,7 @@ def test_wait_with_nothing_pending_asks_nothing(kube: Kube) -> None:
 
 
 def test_a_deploy_remembers_the_release_it_replaces(kube: Kube) -> None:
-    engine.converge(_target(kube))
+    rollout.converge(_target(kube))
     newer = {**REFS, "web": "acme/web:t2"}
     _target(kube, newer).apply()
     known = kube.t.record.known_good()
@@ -121,7 +121,7 @@ def test_a_deploy_remembers_the_release_it_replaces(kube: Kube) -> None:
     # A rollback target does not: what it replaces is the failure.
     kube.t.record.known_good_file.unlink()
     tgt = _target(kube, newer)
-    engine.finish(tgt)
+    rollout.finish(tgt)
     tgt.remember = False
     tgt.apply(REFS)
     assert not kube.t.record.known_good_file.exists()
@@ -131,7 +131,7 @@ def test_a_failed_first_revision_stays_failed_and_is_explained(kube: Kube) -> No
     kube.cluster.inject_rollout_failure("web")
     tgt = _target(kube)
     with pytest.raises(StackError) as info:
-        engine.converge(tgt)
+        rollout.converge(tgt)
     text = str(info.value)
     assert text.startswith("1 workload(s) not healthy in the test cluster; nothing was recorded as applied:")
     assert "  deployment/web: CrashLoopBackOff; first revision, nothing to roll back to" in text
@@ -144,12 +144,12 @@ def test_a_failed_first_revision_stays_failed_and_is_explained(kube: Kube) -> No
 
 
 def test_a_failed_new_revision_is_undone_and_restored(kube: Kube, capsys: pytest.CaptureFixture[str]) -> None:
-    engine.converge(_target(kube))
+    rollout.converge(_target(kube))
     bad = {**REFS, "web": "acme/web:bad"}
     kube.cluster.inject_rollout_failure("web", image="acme/web:bad")
     capsys.readouterr()
     with pytest.raises(StackError) as info:
-        engine.converge(_target(kube, bad))
+        rollout.converge(_target(kube, bad))
     assert "1 of 1 workload(s) failed" in capsys.readouterr().out
     assert "deployment/web: CrashLoopBackOff; rolled back to the previous revision, which is ready" in str(
         info.value
@@ -159,10 +159,10 @@ def test_a_failed_new_revision_is_undone_and_restored(kube: Kube, capsys: pytest
 
 
 def test_an_undo_to_a_broken_revision_is_not_restored(kube: Kube) -> None:
-    engine.converge(_target(kube))
+    rollout.converge(_target(kube))
     kube.cluster.inject_rollout_failure("web")  # every image fails, the previous one too
     with pytest.raises(StackError) as info:
-        engine.converge(_target(kube, {**REFS, "web": "acme/web:t2"}))
+        rollout.converge(_target(kube, {**REFS, "web": "acme/web:t2"}))
     assert "rolled back, but the previous revision is not ready either (CrashLoopBackOff)" in str(info.value)
     assert _outcome(kube)["restored"] is False
 
@@ -171,7 +171,7 @@ def test_a_failed_job_is_not_rolled_back_and_runs_again(kube: Kube) -> None:
     kube.cluster.inject_job_failure("init")
     tgt = _target(kube)
     with pytest.raises(StackError) as info:
-        engine.converge(tgt)
+        rollout.converge(tgt)
     assert "job/init: BackoffLimitExceeded; a failed job is not rolled back; it runs again next time" in str(
         info.value
     )
@@ -211,15 +211,15 @@ def test_status_before_anything_is_deployed(kube: Kube) -> None:
 
 def test_status_after_a_deploy_is_ok_with_live_images(kube: Kube) -> None:
     tgt = _target(kube)
-    engine.converge(tgt)
+    rollout.converge(tgt)
     rows = _rows(tgt)
     assert rows["deployment/web"] == Row("deployment/web", "2", "2", "acme/web:t1", "yes", "ok", "")
     assert rows["job/init"] == Row("job/init", "1", "1", "acme/init:t1", "yes", "ok", "")
-    engine.status(tgt, out=lambda _: None)
+    rollout.status(tgt, out=lambda _: None)
 
 
 def test_status_names_a_stale_image_an_unrecorded_apply_and_a_failure(kube: Kube) -> None:
-    engine.converge(_target(kube))
+    rollout.converge(_target(kube))
     rows = _rows(_target(kube, {**REFS, "web": "acme/web:t9"}))
     assert (rows["deployment/web"].verdict, rows["deployment/web"].note) == (
         "stale",
@@ -238,7 +238,7 @@ def test_status_names_a_stale_image_an_unrecorded_apply_and_a_failure(kube: Kube
     with pytest.raises(
         StackError, match=r"1 of 2 workload\(s\) in the test cluster are not ok: deployment/web failed"
     ):
-        engine.status(_target(kube), out=lambda _: None)
+        rollout.status(_target(kube), out=lambda _: None)
 
 
 def test_status_of_a_cloud_target_prefixes_the_registry_and_lists_cluster_databases(kube: Kube) -> None:

@@ -1,11 +1,11 @@
-"""tasks/ops/targets/engine.py on its own: the status table, an empty status, the failure summary
+"""tasks/ops/targets/rollout.py on its own: the status table, an empty status, the failure summary
 (converge and finish on a real target: test_kubernetes.py and test_compose.py)."""
 
 from __future__ import annotations
 
 from typing import cast
 
-from tasks.ops.targets import engine
+from tasks.ops.targets import rollout
 from tasks.ops.targets.base import DeployTarget, Failure, Row
 
 
@@ -14,7 +14,7 @@ def test_table_aligns_every_column_but_the_last() -> None:
         Row("deployment/a", "1", "1", "img:1", "yes", "ok"),
         Row("job/bb", "10", "0", "i:2", "no", "stale", "not deployed"),
     ]
-    assert engine.table(rows).splitlines() == [
+    assert rollout.table(rows).splitlines() == [
         "  workload      desired  ready  image  applied  verdict",
         "  deployment/a  1        1      img:1  yes      ok",
         "  job/bb        10       0      i:2    no       stale (not deployed)",
@@ -33,7 +33,7 @@ class _Empty:
 
 def test_status_without_workloads_is_ok() -> None:
     shown: list[str] = []
-    engine.status(cast(DeployTarget, _Empty()), out=shown.append)
+    rollout.status(cast(DeployTarget, _Empty()), out=shown.append)
     assert shown == ["  (no workloads)"]
 
 
@@ -42,7 +42,7 @@ def test_summary_names_each_failure_and_what_was_undone() -> None:
         Failure("deployment/a", "CrashLoopBackOff", ["    pod a-1:"]),
         Failure("job/b", "BackoffLimitExceeded", []),
     ]
-    text = engine.summary(cast(DeployTarget, _Empty()), failures, {"deployment/a": "rolled back"})
+    text = rollout.summary(cast(DeployTarget, _Empty()), failures, {"deployment/a": "rolled back"})
     assert text.splitlines() == [
         "2 workload(s) not healthy in nowhere; nothing was recorded as applied:",
         "  deployment/a: CrashLoopBackOff; rolled back",
