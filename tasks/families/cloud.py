@@ -1,14 +1,11 @@
 """doit tasks for cloud environments: kubeconfig, registry login, image push, checkov.
 
-Images are content-addressed (tasks/store/images.py): a reference names its content, so
-an image already in the registry never needs pushing again, and one cheap call per
-image (`docker manifest inspect`) decides.
+What each one does is an operation: tasks/ops/cloud.py (kubeconfig, login, push) and
+tasks/ops/checkov.py (the scans and their verdict).
 """
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,16 +16,17 @@ from tasks.families.shared.creators import each_cloud_env, user_errors
 from tasks.families.shared.registry import Scope, Task, creator
 from tasks.families.shared.run import Run
 from tasks.model import Cloud, Config
-from tasks.output import console
-from tasks.programs import aws, checkov, docker
+from tasks.ops import checkov
+from tasks.ops import cloud as ops
+from tasks.ops.checkov import documented_skips as documented_skips  # read here by the tests of .checkov.yaml
 from tasks.store import state
-from tasks.store.images import ref_file, state_dir
+from tasks.store.images import ref_file
 from tasks.store.paths import TERRAFORM, dockerfiles, tf_files
 
 CHECKOV_CONFIG = Path(".checkov.yaml")
 WORKFLOWS = Path(".github/workflows")
 CHECKOV_MODE = state.checkov_mode()
-CHECKOV_SKIPPED = f"SKIPPED: checkov is not installed (install it in its own venv: {checkov.INSTALL})"
+CHECKOV_SKIPPED = checkov.SKIPPED
 
 
 def _cloud(env: str) -> Cloud:
@@ -50,9 +48,7 @@ def push_dir(env: str) -> Path:
 @user_errors
 def _kubeconfig(env: str) -> None:
     cloud = _cloud(env)
-    name = cloud.cluster_name
-    aws.update_kubeconfig(cloud.region, name)
-    console.step(f"kubectl context {name} points at EKS cluster {name} ({cloud.region})")
+    ops.kubeconfig(cloud.region, cloud.cluster_name)
 
 
 @creator(Task("kubeconfig", Scope.NAMED, mutating=True))
@@ -73,13 +69,7 @@ def _kubeconfig_task(cfg: Config) -> dict[str, Any]:
 @user_errors
 def _login(env: str) -> None:
     cloud = _cloud(env)
-    registry = cloud.registry
-    if ".dkr.ecr." not in registry:
-        console.step(f"{registry} is not ECR: log in with `docker login {registry}` yourself")
-        return
-    # The password goes from one program to the other through stdin, never argv or a file.
-    docker.login(registry, "AWS", aws.ecr_password(cloud.region))
-    console.step(f"logged in to {registry}")
+    ops.login(cloud.registry, cloud.region)
 
 
 @creator(Task("registry_login", Scope.NAMED, mutating=True))
@@ -102,24 +92,7 @@ def _login_task(cfg: Config) -> dict[str, Any]:
 
 @user_errors
 def _push(env: str, names: list[str]) -> None:
-    registry = _cloud(env).registry.rstrip("/")
-    missing = [n for n in names if not ref_file(env, n).exists()]
-    if missing or not names:
-        raise StackError(
-            f"no built image recorded for {', '.join(missing) or 'any service'} in {state_dir(env)}/",
-            fix=f"run `doit images env={env}` first",
-        )
-    out = push_dir(env)  # write_atomic makes the folder
-    for name in names:
-        ref = ref_file(env, name).read_text().strip()
-        remote = f"{registry}/{ref}"
-        if docker.in_registry(remote):
-            console.step(f"{remote}: already in the registry")
-        else:
-            docker.tag(ref, remote)
-            docker.push(remote, prefix=name)
-            console.step(f"{remote}: pushed")
-        state.write_atomic(out / f"{name}.ref", remote + "\n")
+    ops.push(env, names, _cloud(env).registry, push_dir(env))
 
 
 @creator(Task("push", Scope.NAMED, mutating=True))
@@ -143,41 +116,6 @@ def _push_task(cfg: Config) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- checkov
-
-
-SKIP_LINE = re.compile(r"^\s*-\s*(CKV\w*_\d+)\s*(?:#\s*(.*))?$")
-
-
-def documented_skips(text: str) -> dict[str, str]:
-    """check id -> reason, from the `skip-check:` list of .checkov.yaml.
-
-    checkov rejects unknown keys in its config file, so a reason lives in a comment
-    on the entry's own line. An entry without one is an error: every suppression
-    must say why it is safe.
-    """
-    skips: dict[str, str] = {}
-    inside = False
-    for number, line in enumerate(text.splitlines(), 1):
-        if re.match(r"^skip-check\s*:", line):
-            inside = True
-            continue
-        if inside and re.match(r"^\S", line):
-            inside = False
-        match = SKIP_LINE.match(line) if inside else None
-        if inside and line.strip().startswith("-") and match is None:
-            raise StackError(
-                f".checkov.yaml line {number}: cannot read skip entry {line.strip()!r}",
-                fix="write `  - CKV_ID  # why skipping it is safe`",
-            )
-        if match:
-            reason = (match.group(2) or "").strip()
-            if len(reason.split()) < 3:
-                raise StackError(
-                    f".checkov.yaml line {number}: {match.group(1)} is skipped without a reason",
-                    fix=f"add `# <why this is safe>` after {match.group(1)}, or fix the finding",
-                )
-            skips[match.group(1)] = reason
-    return skips
 
 
 def checkov_envs(run: Run) -> list[str]:
@@ -222,35 +160,7 @@ def checkov_scans(envs: list[str]) -> list[tuple[str, list[str]]]:
 
 @user_errors
 def _checkov(envs: list[str]) -> None:
-    if not checkov.installed():
-        if os.environ.get("CI", "").lower() == "true":
-            raise StackError("checkov is not installed, and CI must run it", fix=checkov.INSTALL)
-        console.show("!" * 100 + f"\n  {CHECKOV_SKIPPED}\n" + "!" * 100)
-        state.write_atomic(CHECKOV_MODE, "skipped\n")
-        return
-    CHECKOV_MODE.unlink(missing_ok=True)
-    skips = documented_skips(CHECKOV_CONFIG.read_text(encoding="utf-8")) if CHECKOV_CONFIG.exists() else {}
-    for check, reason in sorted(skips.items()):
-        console.step(f"skipping {check}: {reason}")
-    # .checkov.yaml (read by checkov from the project root) holds the output options; what to
-    # scan is given here. One run per framework, one after the other: on two cores, runs side
-    # by side took longer (measured 16.9 s against 14.7 s).
-    done = [checkov.scan(framework, args) for framework, args in checkov_scans(envs)]
-    failures = []
-    for scan in done:
-        console.step(
-            f"checkov {scan.framework}: {', '.join(scan.summary) or 'no summary'} ({scan.seconds:.1f} s)"
-        )
-        if not scan.passed:
-            failures.append(f"[{scan.framework}]\n" + scan.report)
-    if failures:
-        raise StackError(
-            "checkov found problems:\n" + "\n\n".join(failures),
-            fix="fix the finding; if it is safe by design, suppress it next to the resource "
-            "with a reason that is true (`#checkov:skip=ID:reason` in Terraform, "
-            "Dockerfiles and workflows; a checkov.io/skipN annotation in templates/k8s/)",
-        )
-    state.write_atomic(CHECKOV_MODE, "ran\n")
+    checkov.run(checkov_scans(envs), config=CHECKOV_CONFIG, mode=CHECKOV_MODE)
 
 
 def _checkov_ran() -> bool:

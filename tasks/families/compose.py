@@ -27,7 +27,6 @@ from tasks.families.shared.creators import failing, failing_family, user_errors
 from tasks.families.shared.options import Option
 from tasks.families.shared.registry import creator, selected
 from tasks.families.shared.run import Run
-from tasks.ops import targets
 from tasks.ops.compose import (
     Live,
     Stack,
@@ -36,12 +35,11 @@ from tasks.ops.compose import (
     env_names,
     run_hooks,
     run_job,
-    show,
     show_config,
+    show_logs,
     volume_ids,
 )
-from tasks.ops.compose_target import ComposeTarget
-from tasks.ops.targets import status
+from tasks.ops.targets.compose import converge_step, show_status
 
 TaskDict = dict[str, Any]
 # Docker and docker-compose are checked (tasks/families/doctor.py) before anything starts.
@@ -84,18 +82,13 @@ def env_task(stack: Stack) -> TaskDict:
     }
 
 
-def converge(stack: Stack, live: Live, what: str) -> None:
-    """The deploy engine (tasks/ops/targets.py) on this step of the Compose target."""
-    targets.converge(ComposeTarget(stack.cfg, live, what))
-
-
 def up_task(
     stack: Stack, live: Live, basename: str, names: list[str], what: str, doc: str, after: list[str]
 ) -> TaskDict:
     return {
         "basename": basename,
         "doc": doc,
-        "actions": [action(converge, stack, live, what)],
+        "actions": [action(converge_step, stack, live, what)],
         "file_dep": inputs(stack, names),
         "task_dep": [PREFLIGHT, "_compose_env", *images_for(stack, names), *after_build(stack), *after],
         # Inputs unchanged (file_dep) is not enough: the containers must also be running.
@@ -188,11 +181,6 @@ def nothing_to_run(stack: Stack) -> TaskDict:
     )
 
 
-def show_status(stack: Stack) -> None:
-    # Always the Compose target: under runtime kubernetes it shows the host databases.
-    status(ComposeTarget(stack.cfg))
-
-
 def always(
     basename: str, doc: str, func: Callable[..., None], stack: Stack, *args: Any, needs_env: bool = False
 ) -> TaskDict:
@@ -257,11 +245,8 @@ def stack_tasks(stack: Stack) -> Iterator[TaskDict]:
     yield always(
         "compose_logs",
         "Show the logs of every container of the stack.",
-        show,
+        show_logs,
         stack,
-        "logs",
-        "--no-color",
-        "--timestamps",
     )
     yield always(
         "compose_config",

@@ -8,7 +8,6 @@ fix before debootstrap, a build or `compose up` starts.
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Iterator
 from functools import partial
@@ -22,7 +21,6 @@ from tasks.families.shared.run import Run
 from tasks.model import Config
 from tasks.ops import docker_images, doctor
 from tasks.output import console, term
-from tasks.programs import docker
 from tasks.store import images
 
 
@@ -80,24 +78,11 @@ def task__preflight(run: Run) -> Iterator[dict[str, Any]]:
         }
 
 
-def own_stack_ports(cfg: Config) -> set[int]:
-    """Host ports this environment's own containers publish: a port held by another
-    project's container (another checkout, another stack) is still in the way."""
-    rows = (
-        docker.containers(
-            f"com.docker.compose.project={cfg.project}-{cfg.env}", "{{.Ports}}", timeout=doctor.QUICK
-        )
-        if docker.installed()
-        else None
-    )
-    return {int(port) for row in rows or [] for port in re.findall(r":(\d+)->", row)}
-
-
 def run_doctor(cfg: Config | StackError) -> TaskFailed | None:
     checks = [make() for make in doctor.CHECKS.values()]
     selected: list[str] = []
     if isinstance(cfg, Config):
-        checks.append(doctor.ports(cfg, own_ports=partial(own_stack_ports, cfg)))
+        checks.append(doctor.ports(cfg, own_ports=partial(doctor.own_stack_ports, cfg)))
         selected = doctor.workflows_of(cfg)
     paint = term.painter(sys.stdout)
     console.show(doctor.table(checks, selected, paint=paint))

@@ -6,21 +6,21 @@ tasks/families/compose.py turns these into doit tasks.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import secrets as secrets_module
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from tasks.errors import StackError, ToolError
 from tasks.model import Config
 from tasks.ops.live import Facts
+from tasks.output import console
 from tasks.programs import compose as compose_cli
-from tasks.programs import docker, shell, tools
+from tasks.programs import docker, shell
+from tasks.programs.compose import Container
 from tasks.store import envfile, images
 
 LOG_TAIL = 20
@@ -79,14 +79,11 @@ class Stack:
     def ref_files(self, names: list[str]) -> list[str]:
         return [str(images.ref_file(self.env, n)) for n in self.built(names)]
 
-    def compose_args(self) -> list[str]:
-        args = ["--project-directory", self.folder]
-        for path in self.files:
-            args += ["-f", path]
+    def compose_project(self) -> compose_cli.Project:
         # Before the first `compose_up` there is no .env (it holds the secrets `up` creates):
         # down, ps and logs need only interpolation, which the committed example satisfies.
         env_file = self.env_file if Path(self.env_file).exists() else f"{self.folder}/.env.example"
-        return args + ["--env-file", env_file]
+        return compose_cli.Project(self.folder, tuple(self.files), env_file)
 
 
 # --- Running compose -----------------------------------------------------------------
@@ -107,18 +104,6 @@ def image_env(stack: Stack, names: list[str], *, required: bool) -> dict[str, st
     return {images.image_var(name): ref for name, ref in found.items()}
 
 
-def compose(
-    stack: Stack,
-    *args: str,
-    check: bool = True,
-    prefix: str | None = None,
-    timeout: float | None = None,
-    required: list[str] | None = None,
-) -> tools.Result:
-    env = image_env(stack, required or [], required=required is not None)
-    return compose_cli.run(stack.compose_args(), *args, env=env, check=check, prefix=prefix, timeout=timeout)
-
-
 # --- Liveness (the cheap half of "up to date") ---------------------------------------
 
 
@@ -134,34 +119,22 @@ class Live(Facts):
         return self.ask("states", self._states)
 
     def _states(self) -> dict[str, str] | None:
-        rows = docker.containers(
-            f"com.docker.compose.project={self.project}",
-            '{{.Label "com.docker.compose.service"}}\t{{.State}}\t{{.Status}}',
-            all_states=True,
-        )
-        return None if rows is None else parse_ps("\n".join(rows))
+        found = docker.compose_states(self.project)
+        return None if found is None else service_states(found)
 
     def running(self, names: list[str]) -> bool:
         states = self.states()
         return states is not None and all(states.get(n) == "running" for n in names)
 
 
-def parse_ps(text: str) -> dict[str, str]:
-    """`docker ps` lines -> service state; an unhealthy or still starting container does not count
-    as running: "up to date" means checked healthy."""
+def service_states(containers: list[docker.ServiceState]) -> dict[str, str]:
+    """service -> state; an unhealthy or still starting container does not count as running:
+    "up to date" means checked healthy. With several containers per service (replicas,
+    one-off runs), any bad one wins."""
     out: dict[str, str] = {}
-    for line in text.splitlines():
-        parts = line.split("\t")
-        if len(parts) < 3 or not parts[0]:
-            continue
-        service, state, status = parts[0], parts[1], parts[2]
-        if state == "running" and "(unhealthy)" in status:
-            state = "unhealthy"
-        elif state == "running" and "(health: starting)" in status:
-            state = "starting"  # not checked healthy yet (e.g. a run interrupted during `up --wait`)
-        # With several containers per service (replicas, one-off runs), any bad one wins.
-        if out.get(service, "running") == "running":
-            out[service] = state
+    for c in containers:
+        if out.get(c.service, "running") == "running":
+            out[c.service] = c.state
     return out
 
 
@@ -186,10 +159,11 @@ def data_volumes(stack: Stack) -> list[str]:
 
 def explain(stack: Stack, names: list[str], error: ToolError) -> StackError:
     """Turn a failed `up`/`run` into: which service, why (tools' fix), its last log lines."""
-    result = compose(stack, "ps", "-a", "--format", "json", *names, check=False)
-    if result.code != 0:
+    try:
+        containers = compose_cli.ps(stack.compose_project(), *names, env=image_env(stack, [], required=False))
+    except ToolError:
         return error  # the daemon itself is the problem; tools already said so
-    bad = failing(parse_compose_ps(result.stdout), names)
+    bad = failing(containers, names)
     if not bad:
         return error
     parts = [
@@ -197,8 +171,14 @@ def explain(stack: Stack, names: list[str], error: ToolError) -> StackError:
     ]
     refused: list[str] = []
     for name in bad:
-        logs = compose(stack, "logs", "--no-color", "--tail", str(LOG_TAIL), name, check=False)
-        text = (logs.stdout + logs.stderr).strip() or "(no output)"
+        logs = compose_cli.logs(
+            stack.compose_project(),
+            name,
+            env=image_env(stack, [], required=False),
+            tail=LOG_TAIL,
+            check=False,
+        )
+        text = logs.strip() or "(no output)"
         if AUTH_REFUSED.search(text):
             refused.append(name)
         parts.append(f"--- last {LOG_TAIL} log lines of {name} ---\n{text}")
@@ -237,25 +217,7 @@ PROGRESS = re.compile(
 )
 
 
-def parse_compose_ps(text: str) -> list[dict[str, Any]]:
-    """`docker-compose ps --format json`: one object per line (v2.21+) or one array (older)."""
-    text = text.strip()
-    if not text:
-        return []
-    try:
-        if text.startswith("["):
-            return list(json.loads(text))
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
-    except ValueError:
-        first = text.splitlines()[0][:120]
-        raise StackError(
-            f"`docker-compose ps --format json` printed something that is not JSON: {first!r}",
-            fix="use the pinned Compose v2 (`pip install -e '.[tools]'`); "
-            "`doit doctor` shows which docker-compose is found",
-        ) from None
-
-
-def failing(rows: list[dict[str, Any]], names: list[str]) -> list[str]:
+def failing(rows: list[Container], names: list[str]) -> list[str]:
     """The services among `names` to blame: broken ones, else (a timeout) the not-yet-healthy.
 
     `--wait` gives up as soon as one container fails; the others may still be starting,
@@ -263,15 +225,14 @@ def failing(rows: list[dict[str, Any]], names: list[str]) -> list[str]:
     """
     state: dict[str, str] = {}
     for row in rows:
-        service = row.get("Service", "")
-        if row.get("State") != "running" or row.get("Health", "") == "unhealthy":
+        if row.state != "running" or row.health == "unhealthy":
             verdict = "broken"
-        elif row.get("Health", "") == "starting":
+        elif row.health == "starting":
             verdict = "starting"
         else:
             verdict = "ok"
-        if state.get(service, "ok") == "ok" or verdict == "broken":
-            state[service] = verdict
+        if state.get(row.service, "ok") == "ok" or verdict == "broken":
+            state[row.service] = verdict
     broken = [n for n in names if state.get(n, "broken") == "broken"]
     return broken or [n for n in names if state.get(n) == "starting"]
 
@@ -295,14 +256,14 @@ def ensure_env_file(stack: Stack) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(f"# Created by `doit compose_up env={stack.env}`: random secrets. Git-ignored.\n")
             handle.writelines(f"{name}={new_secret()}\n" for name in wanted)
-        print(f"  created {path} (mode 600) with random values for: {', '.join(wanted) or '(none)'}")
+        console.step(f"created {path} (mode 600) with random values for: {', '.join(wanted) or '(none)'}")
         return
     envfile.read_secrets(path, stack.env, wanted)  # refuses a readable file before adding to it
     missing = [n for n in wanted if n not in env_names(path)]
     if missing:
         with path.open("a", encoding="utf-8") as handle:
             handle.writelines(f"{name}={new_secret()}\n" for name in missing)
-        print(f"  added random values for {', '.join(missing)} to {path} (existing values kept)")
+        console.step(f"added random values for {', '.join(missing)} to {path} (existing values kept)")
 
 
 def check_no_old_volumes(stack: Stack) -> None:
@@ -351,26 +312,22 @@ def redact(text: str, values: list[str]) -> str:
 def up(stack: Stack, live: Live, names: list[str], what: str) -> None:
     live.forget()  # whatever happens next, the cached `docker ps` is stale
     if not names:
-        print(f"  no {what} run in Compose for environment {stack.env}")
+        console.step(f"no {what} run in Compose for environment {stack.env}")
         return
     check_env_file(stack)
     timeout = stack.cfg.timeouts["healthy"]
     try:
-        compose(
-            stack,
-            "up",
-            "-d",
-            "--wait",
-            "--wait-timeout",
-            str(timeout),
-            *names,
+        compose_cli.up(
+            stack.compose_project(),
+            names,
+            wait=timeout,
+            env=image_env(stack, names, required=True),
             prefix=f"compose-{what}",
-            required=names,
             timeout=timeout + 120,
         )
     except ToolError as exc:
         raise explain(stack, names, exc) from None
-    print(f"  {what} healthy: {', '.join(names)}")
+    console.step(f"{what} healthy: {', '.join(names)}")
 
 
 def run_job(stack: Stack, live: Live, job: str) -> None:
@@ -379,7 +336,13 @@ def run_job(stack: Stack, live: Live, job: str) -> None:
     # The job's compose profile is named after it; `run` activates it for this one service.
     timeout = stack.cfg.timeouts["healthy"]
     try:
-        compose(stack, "run", "--rm", "-T", job, prefix=job, required=[job], timeout=timeout + 120)
+        compose_cli.run_once(
+            stack.compose_project(),
+            job,
+            env=image_env(stack, [job], required=True),
+            prefix=job,
+            timeout=timeout + 120,
+        )
     except ToolError as exc:
         tail = "\n".join((exc.stdout + exc.stderr).strip().splitlines()[-LOG_TAIL:])
         if AUTH_REFUSED.search(exc.stdout + exc.stderr) and data_volumes(stack):
@@ -392,12 +355,12 @@ def run_job(stack: Stack, live: Live, job: str) -> None:
             f"{job} failed in environment {stack.env} (exit {exc.code}); last lines:\n{tail}",
             fix=exc.fix or f"fix the cause, then `doit compose_jobs env={stack.env}` runs it again",
         ) from None
-    print(f"  {job} done")
+    console.step(f"{job} done")
 
 
 def run_hooks(stack: Stack, stage: str) -> None:
     for i, command in enumerate(stack.cfg.hooks[stage]):
-        print(f"  {stage}: {command}")
+        console.step(f"{stage}: {command}")
         try:
             shell.run(command, prefix=stage)
         except ToolError as exc:  # the user's own command: name it and where it is configured
@@ -410,19 +373,19 @@ def run_hooks(stack: Stack, stage: str) -> None:
 
 def down(stack: Stack, live: Live, wipe: bool = False) -> None:
     live.forget()
-    args = ["down", "--remove-orphans"] + (["--volumes"] if wipe else [])
-    compose(stack, *args, prefix="compose-down")
-    print(f"  {stack.project} stopped" + ("; data volumes deleted" if wipe else "; data volumes kept"))
+    compose_cli.down(
+        stack.compose_project(), volumes=wipe, env=image_env(stack, [], required=False), prefix="compose-down"
+    )
+    console.step(f"{stack.project} stopped" + ("; data volumes deleted" if wipe else "; data volumes kept"))
 
 
-def show(stack: Stack, *args: str) -> None:
-    result = compose(stack, *args)
-    print(result.stdout, end="")
-    if result.stderr.strip():
-        print(result.stderr, end="")
+def show_logs(stack: Stack) -> None:
+    """Every container's log lines, with timestamps."""
+    env = image_env(stack, [], required=False)
+    console.show(compose_cli.logs(stack.compose_project(), env=env, timestamps=True), end="")
 
 
 def show_config(stack: Stack) -> None:
-    text = compose(stack, "config").stdout
+    text = compose_cli.config(stack.compose_project(), env=image_env(stack, [], required=False))
     # `config` interpolates the .env: mask every secret value before printing.
-    print(redact(text, env_values(Path(stack.env_file), stack.cfg.secrets)), end="")
+    console.show(redact(text, env_values(Path(stack.env_file), stack.cfg.secrets)), end="")

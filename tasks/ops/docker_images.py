@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tasks.errors import StackError
 from tasks.ops.live import Facts
+from tasks.output import console
 from tasks.programs import debootstrap, docker
 from tasks.store import images, state
 
@@ -54,7 +55,7 @@ def build(
     """Build, tag with the content tag, and record ID and reference (only on success)."""
     iid.parent.mkdir(parents=True, exist_ok=True)
     tmp = iid.with_suffix(".iid.tmp")  # `docker build` removes a stale one itself
-    print(f"[{name}] docker build -f {dockerfile} {context}", flush=True)
+    console.show(f"[{name}] docker build -f {dockerfile} {context}")
     docker.build(dockerfile, context, build_args=args, iidfile=tmp, prefix=name, env=docker_env, stage=stage)
     LISTINGS.forget()
     image_id = tmp.read_text().strip()
@@ -65,7 +66,7 @@ def build(
     tmp.unlink()
     state.write_atomic(ref, target + "\n")
     state.record_built(target)
-    print(f"[{name}] {target}", flush=True)
+    console.show(f"[{name}] {target}")
     return target
 
 
@@ -75,7 +76,7 @@ def debootstrap_base(
     """Make a base image with no registry: debootstrap a minimal root, then `docker import`."""
     root = Path(tempfile.mkdtemp(prefix="stackbuild-rootfs-"))
     try:
-        print(f"[{name}] debootstrap --variant=minbase {suite} (about 30 s)", flush=True)
+        console.show(f"[{name}] debootstrap --variant=minbase {suite} (about 30 s)")
         # No mirror argument: debootstrap's own default, so nothing site-specific is written here.
         debootstrap.minbase(suite, root, prefix=name)
         imported = docker.import_root(root, f"{repo}:{suite}", docker_env)

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from tasks.errors import StackError
 from tasks.model import Config
-from tasks.programs import tools
+from tasks.programs import docker as docker_cli
+from tasks.programs import tools, version
 
 WORKFLOWS = ("compose", "offline", "minikube", "cloud")
 MIN_PYTHON = (3, 11)
@@ -37,17 +37,7 @@ class Check:
 
 
 def _version(program: str, *args: str) -> tuple[str | None, str]:
-    """(first line of `program args`, "") or (None, why) when missing or failing."""
-    if tools.which(program) is None:
-        return None, "not installed"
-    try:
-        result = tools.run(program, *args, check=False, timeout=QUICK)
-    except StackError as exc:  # a timeout
-        return None, exc.message
-    text = (result.stdout.strip() or result.stderr.strip()).splitlines()
-    if result.code != 0:
-        return None, (text[-1] if text else f"exit {result.code}")
-    return (text[0].strip() if text else "?"), ""
+    return version.probe(program, *args, timeout=QUICK)
 
 
 def python() -> Check:
@@ -185,6 +175,12 @@ def port_free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def own_stack_ports(cfg: Config) -> set[int]:
+    """Host ports this environment's own containers publish: a port held by another
+    project's container (another checkout, another stack) is still in the way."""
+    return docker_cli.published_ports(f"com.docker.compose.project={cfg.project}-{cfg.env}", timeout=QUICK)
 
 
 def ports(cfg: Config, *, own_ports: Callable[[], set[int]]) -> Check:

@@ -1,17 +1,17 @@
-"""Deploying an overlay to a cluster: plan, apply and jobs, for tasks/ops/k8s_target.py (the
-Kubernetes target of the deploy engine in tasks/ops/targets.py).
+"""Deploying an overlay to a cluster: plan, apply and jobs, for tasks/ops/targets/kubernetes.py
+(the Kubernetes target of the deploy engine in tasks/ops/targets/rollout.py).
 
-  plan     write .build/<env>/deploy/kustomization.yaml (the committed overlay plus
+  plan     write the deploy record's kustomization.yaml (the committed overlay plus
            `images:` pinned to content tags), build it with `kubectl kustomize`, hash it.
   apply    `kubectl apply -f` everything but Jobs, with the hash as an annotation on
            the Namespace only (commonAnnotations would change every pod template and
            roll every pod). Skipped when the hash is recorded as healthy and the cluster
            carries it. Then Jobs whose inputs changed are deleted and re-applied (they are
-           immutable). pending.json lists what the wait step must see healthy.
+           immutable). The record's pending step lists what the wait must see healthy.
 
-The wait, rollback and recording live in tasks/ops/k8s_target.py and tasks/ops/k8s_health.py.
-State lives in .build/<env>/deploy/ (git-ignored): applied.json (last hash seen healthy),
-pending.json (applied, not yet seen healthy), jobs/<name>.{yaml,json,done}.
+The wait, rollback and recording live in tasks/ops/targets/kubernetes.py and
+tasks/ops/k8s_health.py; every file kept in .build/<env>/deploy/ is
+tasks/ops/deploy_record.py's.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import hashlib
 import hmac
 import json
 import os
-import re
 import secrets as pysecrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,13 +30,13 @@ import yaml
 
 from tasks.errors import StackError
 from tasks.model import Config
-from tasks.programs import kubectl as kubectl_cli
-from tasks.programs import tools
-from tasks.store import atomic, envfile, state
+from tasks.ops.deploy_record import Pending, Record
+from tasks.output import console
+from tasks.programs import kubectl
+from tasks.store import envfile, state
 
 Doc = dict[str, Any]
 ANNOTATION = "stackbuild.dev/applied-hash"
-_CHANGED = re.compile(r"^(deployment|statefulset)\.apps/(\S+) (created|configured)")
 WORKLOADS = ("Deployment", "StatefulSet")
 
 
@@ -60,6 +59,14 @@ class Target:
     def state(self) -> Path:
         return state.deploy_dir(self.env)
 
+    @property
+    def record(self) -> Record:
+        return Record(self.state)
+
+    @property
+    def scope(self) -> kubectl.Scope:
+        return kubectl.Scope(self.context, self.namespace)
+
     @classmethod
     def of(cls, cfg: Config, context: str, registry: str | None = None) -> Target:
         return cls(
@@ -70,24 +77,6 @@ class Target:
             rollout_timeout=cfg.timeouts["rollout"],
             registry=registry,
         )
-
-
-def kubectl(t: Target, *args: str, ns: bool = True, **kw: Any) -> tools.Result:
-    return kubectl_cli.run(t.context, *args, namespace=t.namespace if ns else None, **kw)
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _write(path: Path, text: str, mode: int | None = None) -> None:
-    """Atomic, and untouched when equal (so md5 file_deps downstream don't move); a 0600
-    file is 0600 from its first byte."""
-    atomic.write_text(path, text, secret=mode == 0o600)
 
 
 def _digest(text: str) -> str:
@@ -113,10 +102,9 @@ def secret_values(cfg: Config, t: Target, generate: bool) -> dict[str, str] | No
         return {k: given[k] for k in wanted}
     if not generate:
         return None
-    store = t.state / "secrets.env"
-    kept = envfile.read(store)
+    kept = envfile.read(t.record.secrets_file)
     values = {k: given.get(k) or kept.get(k) or pysecrets.token_urlsafe(24) for k in wanted}
-    _write(store, "".join(f"{k}={v}\n" for k, v in values.items() if k not in given), mode=0o600)
+    t.record.write_secrets("".join(f"{k}={v}\n" for k, v in values.items() if k not in given))
     return values
 
 
@@ -134,15 +122,14 @@ def secret_manifest(t: Target, values: Mapping[str, str]) -> Doc:
     }
 
 
-def _fingerprint(t: Target, values: Mapping[str, str] | None) -> str:
+def fingerprint(t: Target, values: Mapping[str, str] | None) -> str:
     """Changes with the secret values, but reveals nothing about them: the hash ends up in
     a Namespace annotation, so it is keyed with a random local key, not a bare sha256."""
     if values is None:
         return ""
-    key_file = t.state / ".fingerprint-key"
-    if not key_file.exists():
-        _write(key_file, pysecrets.token_hex(32), mode=0o600)
-    return hmac.new(key_file.read_bytes(), json.dumps(values, sort_keys=True).encode(), "sha256").hexdigest()
+    return hmac.new(
+        t.record.fingerprint_key(), json.dumps(values, sort_keys=True).encode(), "sha256"
+    ).hexdigest()
 
 
 # --------------------------------------------------------------------------- plan
@@ -169,12 +156,9 @@ def write_kustomization(t: Target, refs: Mapping[str, str]) -> Path:
         "resources": [os.path.relpath(t.overlay, t.state)],
         "images": image_entries(refs, t.registry),
     }
-    path = t.state / "kustomization.yaml"
-    _write(
-        path,
-        "# Written by stackbuild at deploy time; not committed.\n" + yaml.safe_dump(doc, sort_keys=False),
+    return t.record.write_kustomization(
+        "# Written by stackbuild at deploy time; not committed.\n" + yaml.safe_dump(doc, sort_keys=False)
     )
-    return path
 
 
 def containers(doc: Doc) -> list[Doc]:
@@ -206,10 +190,10 @@ class Plan:
 
 def plan(t: Target, refs: Mapping[str, str], secrets: Mapping[str, str] | None) -> Plan:
     folder = write_kustomization(t, refs)
-    built = kubectl_cli.kustomize(str(folder.parent))
+    built = kubectl.kustomize(str(folder.parent))
     docs = [d for d in yaml.safe_load_all(built) if isinstance(d, dict)]
     check_pinned(docs, refs, t.registry)
-    fp = _fingerprint(t, secrets)
+    fp = fingerprint(t, secrets)
     digest = _digest(_dump(docs) + fp)
     jobs = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "Job"}
     main = [d for d in docs if d.get("kind") != "Job"]
@@ -233,19 +217,12 @@ def plan(t: Target, refs: Mapping[str, str], secrets: Mapping[str, str] | None) 
 def live_namespace(t: Target) -> Doc | None:
     """One read: the Namespace with its annotation and UID (None: missing or unreachable)."""
     try:
-        res = kubectl(t, "get", "namespace", t.namespace, "-o", "json", ns=False, check=False)
-    except StackError:
+        return kubectl.get_json(t.scope, "namespace", t.namespace, namespaced=False)
+    except StackError:  # kubectl missing, or a timeout: as good as unreachable here
         return None
-    if res.code != 0:
-        return None
-    try:
-        data = json.loads(res.stdout)
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
 
 
-def _annotation(ns: Doc | None) -> str | None:
+def annotation_of(ns: Doc | None) -> str | None:
     value = ((ns or {}).get("metadata") or {}).get("annotations", {}).get(ANNOTATION)
     return str(value) if value else None
 
@@ -259,15 +236,10 @@ def namespace_uid(t: Target) -> str | None:
     return uid_of(live_namespace(t))
 
 
-def applied_hash(t: Target) -> str | None:
-    value = _read_json(t.state / "applied.json").get("hash")
-    return str(value) if value else None
-
-
 def apply_current(t: Target, ns: Doc | None) -> bool:
     """Up to date: the last hash that rolled out is what the cluster carries, nothing pending."""
-    done = applied_hash(t)
-    return bool(done) and _annotation(ns) == done and not (t.state / "pending.json").exists()
+    done = t.record.applied_hash()
+    return bool(done) and annotation_of(ns) == done and not t.record.is_pending()
 
 
 # --------------------------------------------------------------------------- steps
@@ -278,76 +250,57 @@ def workloads(p: Plan) -> list[tuple[str, str]]:
 
 
 def apply(t: Target, p: Plan, ns: Doc | None, refs: Mapping[str, str] | None = None) -> list[str]:
-    """Apply unless unchanged, start the Jobs whose inputs changed, and write pending.json:
-    what the wait step must see healthy before anything is recorded as applied. Returns
-    the workloads the apply changed."""
+    """Apply unless unchanged, start the Jobs whose inputs changed, and record what is
+    pending: what the wait step must see healthy before anything is recorded as applied.
+    Returns the workloads the apply changed."""
     for name, job in p.jobs.items():
-        _write(t.state / "jobs" / f"{name}.yaml", _dump([job]))
-        _write(t.state / "jobs" / f"{name}.json", json.dumps({"inputs": p.job_inputs[name]}))
+        t.record.set_job(name, _dump([job]), p.job_inputs[name])
     changed: list[str] = []
-    if p.hash == applied_hash(t) and _annotation(ns) == p.hash:
-        print(f"  {t.namespace}: manifests unchanged ({p.hash[:12]}), nothing to apply")
+    if p.hash == t.record.applied_hash() and annotation_of(ns) == p.hash:
+        console.step(f"{t.namespace}: manifests unchanged ({p.hash[:12]}), nothing to apply")
     else:
-        path = t.state / "manifests.yaml"
-        _write(path, _dump(p.main))
-        out = kubectl(t, "apply", "-f", str(path), ns=False).stdout
-        print("\n".join(f"  {line}" for line in out.splitlines() if not line.endswith(" unchanged")))
+        path = t.record.write_manifests(_dump(p.main))
+        done = kubectl.apply(t.scope, str(path), namespaced=False)
+        console.show("\n".join(f"  {a.line}" for a in done if a.action != "unchanged"))
         if p.secret is not None:
             # On stdin: secret values are never written to a file kubectl reads.
-            kubectl(t, "apply", "-f", "-", input=yaml.safe_dump(p.secret))
-        changed = [f"{m.group(1)}/{m.group(2)}" for m in map(_CHANGED.match, out.splitlines()) if m]
+            kubectl.apply_text(t.scope, yaml.safe_dump(p.secret))
+        changed = [a.ref for a in done if a.kind in ("deployment", "statefulset") and a.changed]
         ns = live_namespace(t)  # the apply may have created it: jobs are keyed by its UID
     started = [name for name in p.jobs if not job_current(t, name, ns)]
     for name in started:
         start_job(t, name)
     # Every workload of the plan is waited for, not only the changed ones: a workload that
     # failed on a first deploy is "unchanged" on the next run and must still be checked.
-    _write(
-        t.state / "pending.json",
-        json.dumps(
-            {
-                "hash": p.hash,
-                "workloads": workloads(p),
-                "jobs": started,
-                "changed": changed,
-                "refs": dict(refs or {}),
-            },
-            sort_keys=True,  # gremlin: pardon[equivalent] pending.json is only read back as a dict
-        ),
-    )
+    t.record.set_pending(Pending(p.hash, workloads(p), started, changed, dict(refs or {})))
     return changed
 
 
 def start_job(t: Target, name: str) -> None:
-    manifest = t.state / "jobs" / f"{name}.yaml"
+    manifest = t.record.job_manifest(name)
     if not manifest.exists():
         raise StackError(f"no manifest for job {name}", fix="run the apply step first")
-    kubectl(t, "delete", "job", name, "--ignore-not-found")  # Jobs are immutable
-    kubectl(t, "apply", "-f", str(manifest))
-    print(f"  job/{name} started")
-
-
-def pending(t: Target) -> dict[str, Any]:
-    return _read_json(t.state / "pending.json")
+    kubectl.delete(t.scope, "job", name)  # Jobs are immutable
+    kubectl.apply(t.scope, str(manifest))
+    console.step(f"job/{name} started")
 
 
 def job_current(t: Target, name: str, ns: Doc | None) -> bool:
     """Done for these inputs, in this very namespace (a recreated one has a new UID)."""
-    done = _read_json(t.state / "jobs" / f"{name}.done")
-    want = _read_json(t.state / "jobs" / f"{name}.json").get("inputs")
+    done = t.record.job_done(name)
+    want = t.record.job_inputs(name)
     uid = uid_of(ns)
-    return bool(want) and uid is not None and done.get("inputs") == want and done.get("ns_uid") == uid
+    return bool(want) and uid is not None and done.inputs == want and done.ns_uid == uid
 
 
 def deployments_ready(t: Target) -> dict[str, tuple[int, int]]:
     """name -> (ready, wanted). Zero counters are omitted by the API: read with defaults."""
-    items = json.loads(kubectl(t, "get", "deployments", "-o", "json").stdout).get("items", [])
     return {
         d["metadata"]["name"]: (
             int(d.get("status", {}).get("readyReplicas", 0)),
             int(d.get("spec", {}).get("replicas", 1)),
         )
-        for d in items
+        for d in kubectl.items(t.scope, "deployments")
     }
 
 
@@ -363,4 +316,4 @@ def smoke(t: Target, names: list[str]) -> None:
         raise StackError(
             f"smoke check failed: {detail}", fix=f"`kubectl --context {t.context} -n {t.namespace} get pods`"
         )
-    print(f"  smoke check: {len(names)} deployments ready")
+    console.step(f"smoke check: {len(names)} deployments ready")

@@ -8,14 +8,14 @@ two broken Deployments are both found in the time of one, and the report names e
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tasks.errors import StackError
-from tasks.programs import tools
+from tasks.errors import StackError, ToolError
+from tasks.programs import kubectl
+from tasks.programs.kubectl import Scope
 
 Doc = dict[str, Any]
 PLURAL = {"Deployment": "deployments", "StatefulSet": "statefulsets", "Job": "jobs"}
@@ -35,8 +35,6 @@ FATAL = frozenset(
 # before its broker crashes once or twice and then recovers, and must not be blamed.
 CRASH_RESTARTS = 3
 POLL_SECONDS = 2.0
-
-Kubectl = Callable[..., tools.Result]
 
 
 @dataclass(frozen=True)
@@ -60,17 +58,14 @@ class Health:
         return (self.kind, self.name)
 
 
-def _items(kubectl: Kubectl, plural: str) -> list[Doc]:
-    res = kubectl("get", plural, "-o", "json", check=False)
-    if res.code != 0:
-        raise StackError(
-            f"cannot read {plural}: {(res.stderr or res.stdout).strip()}",
-            fix="check that the cluster is reachable (`kubectl cluster-info`)",
-        )
+def _items(scope: Scope, plural: str) -> list[Doc]:
     try:
-        return list(json.loads(res.stdout).get("items", []))
-    except ValueError:
-        return []
+        return kubectl.items(scope, plural)
+    except ToolError as exc:
+        raise StackError(
+            f"cannot read {plural}: {(exc.stderr or exc.stdout).strip()}",
+            fix="check that the cluster is reachable (`kubectl cluster-info`)",
+        ) from None
 
 
 def _containers(doc: Doc) -> list[Doc]:
@@ -103,7 +98,7 @@ def pod_reason(pod: Doc) -> tuple[str, bool]:
     return str((pod.get("status") or {}).get("phase", "Pending")), False
 
 
-def _pods_of(pods: list[Doc], kind: str, name: str) -> list[Doc]:
+def pods_of(pods: list[Doc], kind: str, name: str) -> list[Doc]:
     def owned(pod: Doc) -> bool:
         meta = pod.get("metadata") or {}
         labels = meta.get("labels") or {}
@@ -125,7 +120,7 @@ def verdict(doc: Doc, pods: list[Doc]) -> Health:
     current = meta.get("generation") is None or int(status.get("observedGeneration", 0)) >= int(
         meta["generation"]
     )
-    mine = _pods_of(pods, kind, name)
+    mine = pods_of(pods, kind, name)
     bad = [p for p in mine if not _pod_ready(p)]
     reasons = [pod_reason(p) for p in bad]
     fatal = next((r for r, f in reasons if f), "")
@@ -177,12 +172,12 @@ def verdict(doc: Doc, pods: list[Doc]) -> Health:
     return Health(kind, name, desired, ready, images, "progressing", why, revision, names)
 
 
-def look(kubectl: Kubectl, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Health]:
+def look(scope: Scope, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Health]:
     """One look at the given workloads; a missing one is `missing`."""
     wanted = list(keys)
     kinds = sorted({k for k, _ in wanted})
-    docs = {k: _items(kubectl, PLURAL[k]) for k in kinds}
-    pods = _items(kubectl, "pods") if wanted else []
+    docs = {k: _items(scope, PLURAL[k]) for k in kinds}
+    pods = _items(scope, "pods") if wanted else []
     found: dict[tuple[str, str], Health] = {}
     for kind, items in docs.items():
         for doc in items:
@@ -196,14 +191,14 @@ def look(kubectl: Kubectl, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, s
 
 
 def wait(
-    kubectl: Kubectl, keys: Iterable[tuple[str, str]], deadline: float, poll: float = POLL_SECONDS
+    scope: Scope, keys: Iterable[tuple[str, str]], deadline: float, poll: float = POLL_SECONDS
 ) -> dict[tuple[str, str], Health]:
     """Look until each workload is ready or failed, or the deadline passes: then what is
     still progressing (or missing) is failed, with how long it was given."""
     wanted = list(keys)
     start = time.monotonic()
     while True:
-        seen = look(kubectl, wanted)
+        seen = look(scope, wanted)
         if all(h.state in ("ready", "failed") for h in seen.values()):
             return seen
         if time.monotonic() >= deadline:
@@ -227,17 +222,13 @@ def wait(
         time.sleep(min(poll, max(0.0, deadline - time.monotonic())))
 
 
-def diagnose(kubectl: Kubectl, health: Health, tail: int = 20) -> list[str]:
+def diagnose(scope: Scope, health: Health, tail: int = 20) -> list[str]:
     """Why: the worst pod's container reason, its last events and its last log lines."""
     if not health.pods:
         return [f"    no failing pod found ({health.reason or health.state})"]
     pod = health.pods[0]
     lines = [f"    pod {pod}:"]
-    res = kubectl("get", "pod", pod, "-o", "json", check=False)
-    try:
-        doc = json.loads(res.stdout) if res.code == 0 else {}
-    except ValueError:
-        doc = {}
+    doc = kubectl.get_json(scope, "pod", pod) or {}
     for cs in (doc.get("status") or {}).get("containerStatuses", []) or []:
         state = cs.get("state") or {}
         detail = state.get("waiting") or state.get("terminated") or {}
@@ -245,11 +236,8 @@ def diagnose(kubectl: Kubectl, health: Health, tail: int = 20) -> list[str]:
             lines.append(
                 f"      {cs.get('name')}: {detail.get('reason', '?')} {detail.get('message', '')}".rstrip()
             )
-    events = kubectl("get", "events", "--field-selector", f"involvedObject.name={pod}", check=False)
-    lines += ["    last events:", *(f"      {line}" for line in events.stdout.splitlines()[-5:])]
-    logs = kubectl("logs", pod, f"--tail={tail}", check=False)
-    lines += [
-        f"    logs (last {tail} lines):",
-        *(f"      {line}" for line in logs.stdout.splitlines()[-tail:]),
-    ]
+    events = kubectl.events(scope, pod)
+    lines += ["    last events:", *(f"      {line}" for line in events[-5:])]
+    logs = kubectl.pod_logs(scope, pod, tail=tail)
+    lines += [f"    logs (last {tail} lines):", *(f"      {line}" for line in logs[-tail:])]
     return lines

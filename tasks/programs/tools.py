@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks.errors import StackError, ToolError
-from tasks.output import progress
+from tasks.output import console, progress
 from tasks.programs import tfrun  # only its name: it runs in a child process
 
 # checkov pins its own python-hcl2, which would replace the project's: its own virtualenv,
@@ -138,11 +138,43 @@ def run(
     exe = require(program)
     cmd = [program, *args]
     full_env = {**os.environ, "PATH": search_path(), **(env or {})}
-    out: list[str] = []
-    err: list[str] = []
     # Streamed steps are collapsed to a counter + log file (tasks/output/progress.py) unless a
     # caller (a test) takes the lines itself.
     collapsed = progress.Collapsed(prefix) if prefix is not None and echo is None else None
+    out, err, streams = _streams(prefix, echo, collapsed)
+    try:
+        # Started in the background, in its own process group, and waited for here: a
+        # terminal's Ctrl-C reaches only us, and we pass on exactly one SIGTERM (a second
+        # signal makes terraform exit at once, without saving its state).
+        options: dict[str, Any] = {"_cwd": str(cwd) if cwd else None, "_env": full_env, "_in": input}
+        done = sh.Command(exe)(*args, _timeout=timeout, **options, **BACKGROUND, **streams)
+        _wait_or_stop(done, cmd, STOP_GRACE if stop_grace is None else stop_grace)
+        code, finished = 0, done
+    except sh.ErrorReturnCode as exc:
+        code, finished = exc.exit_code, exc
+    except sh.TimeoutException:
+        if collapsed is not None:
+            collapsed.close(ok=False)
+        raise StackError(
+            f"`{' '.join(cmd)}` did not finish within {timeout:g} s",
+            fix="check what it waits for, or raise the timeout",
+        ) from None
+    if prefix is None:
+        out, err = [decode(finished.stdout)], [decode(finished.stderr)]
+    if collapsed is not None:
+        collapsed.close(ok=code == 0)
+    result = Result(code, "".join(out), "".join(err))
+    if check and code != 0:
+        raise failure(cmd, result)
+    return result
+
+
+def _streams(
+    prefix: str | None, echo: Callable[[str], None] | None, collapsed: progress.Collapsed | None
+) -> tuple[list[str], list[str], dict[str, Any]]:
+    """The lists a streamed step's lines are collected in, and sh's arguments that fill them."""
+    out: list[str] = []
+    err: list[str] = []
 
     def collect(sink: list[str]) -> Callable[[str], None]:
         def take(line: str) -> None:
@@ -156,50 +188,20 @@ def run(
 
     # Line callbacks cost sh a pseudo-terminal and a thread per stream (about 0.1 s a
     # call); only streamed steps pay for them, quick queries let sh buffer the output.
-    streams: dict[str, Any] = (
-        {"_out": collect(out), "_err": collect(err)} if prefix is not None else {"_tty_out": False}
-    )
-    try:
-        # Started in the background, in its own process group, and waited for here: a
-        # terminal's Ctrl-C reaches only us, and we pass on exactly one SIGTERM (a second
-        # signal makes terraform exit at once, without saving its state).
-        done = sh.Command(exe)(
-            *args,
-            _cwd=str(cwd) if cwd else None,
-            _env=full_env,
-            _in=input,
-            _timeout=timeout,
-            _encoding="utf-8",
-            _decode_errors="replace",
-            _return_cmd=True,
-            _bg=True,
-            _bg_exc=False,
-            _new_group=True,
-            **streams,
-        )
-        _wait_or_stop(done, cmd, STOP_GRACE if stop_grace is None else stop_grace)
-        code = 0
-        if prefix is None:
-            out, err = [_text(done.stdout)], [_text(done.stderr)]
-    except sh.ErrorReturnCode as exc:
-        code = exc.exit_code
-        if prefix is None:
-            out, err = [_text(exc.stdout)], [_text(exc.stderr)]
-    except sh.TimeoutException:
-        if collapsed is not None:
-            collapsed.close(ok=False)
-        raise StackError(
-            f"`{' '.join(cmd)}` did not finish within {timeout:g} s",
-            fix="check what it waits for, or raise the timeout",
-        ) from None
-    if collapsed is not None:
-        collapsed.close(ok=code == 0)
-    result = Result(code, "".join(out), "".join(err))
-    if check and code != 0:
-        raise failure(cmd, result)
-    return result
+    if prefix is None:
+        return out, err, {"_tty_out": False}
+    return out, err, {"_out": collect(out), "_err": collect(err)}
 
 
+# How every program is started: decoded text, in the background, in its own process group.
+BACKGROUND: dict[str, Any] = {
+    "_encoding": "utf-8",
+    "_decode_errors": "replace",
+    "_return_cmd": True,
+    "_bg": True,
+    "_bg_exc": False,
+    "_new_group": True,
+}
 STOP_GRACE = 30.0  # seconds a stopped child gets to exit cleanly
 TF_STOP_GRACE = 300.0  # terraform finishes or cancels in-flight API calls, then saves its state
 
@@ -239,11 +241,9 @@ def _stop(proc: Any, cmd: Sequence[str], grace: float) -> None:
     import time
 
     name = " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd[:3]))
-    print(
+    console.say(
         f"  stopping `{name}` (pid {proc.process.pid}); waiting up to {grace:g} s for it to finish "
-        "cleanly (Ctrl-C again kills it now)",
-        file=sys.stderr,
-        flush=True,
+        "cleanly (Ctrl-C again kills it now)"
     )
     deadline = time.monotonic() + grace
     try:
@@ -255,12 +255,13 @@ def _stop(proc: Any, cmd: Sequence[str], grace: float) -> None:
             pass  # a second Ctrl-C: kill it now
         if proc.is_alive():
             proc.process.kill()
-            print(f"  killed `{name}` (pid {proc.process.pid})", file=sys.stderr, flush=True)
+            console.say(f"  killed `{name}` (pid {proc.process.pid})")
     except (OSError, ProcessLookupError):
         pass  # already gone
 
 
-def _text(data: bytes | str | None) -> str:
+def decode(data: bytes | str | None) -> str:
+    """A program's output as text: bytes decoded (undecodable bytes replaced), None as ""."""
     if isinstance(data, bytes):
         return data.decode("utf-8", errors="replace")
     return data or ""
@@ -293,10 +294,6 @@ def run_foreground(program: str, *args: str, env: Mapping[str, str] | None = Non
 
 
 TF_HEARTBEAT = 30.0  # seconds of silence before a streamed terraform step says it is still running
-
-
-def _print_line(line: str) -> None:
-    print(line, flush=True)
 
 
 def terraform(
@@ -333,7 +330,7 @@ def terraform(
         check=False,
         prefix=stream,
         stop_grace=TF_STOP_GRACE,
-        echo=_print_line if stream else None,
+        echo=console.show if stream else None,
     )
     if check and result.code != 0:
         raise failure(["terraform", f"-chdir={cwd}", *args], result)

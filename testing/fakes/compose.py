@@ -138,7 +138,10 @@ def run(argv: list[str]) -> str:
         return f"services:\n  rabbitmq:\n    environment:\n      RABBITMQ_PASSWORD: {secret}\n"
     if command == "logs":
         names = [a for a in args if not a.startswith("-") and not a.isdigit()]
-        return f"{names[-1]}-1  | {names[-1]}: something went wrong\n"
+        # Every service's lines without names (`compose_logs`), as Compose prints them.
+        return "".join(
+            f"{name}-1  | {name}: something went wrong\n" for name in names or list(spec["services"])
+        )
     if command == "run":
         failure = os.environ.get("FAKE_COMPOSE_RUN_FAIL")
         if failure:

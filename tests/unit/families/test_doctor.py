@@ -1,23 +1,110 @@
-"""The doctor family (tasks/families/doctor.py)."""
+"""tasks/families/doctor.py: one sentence per gap, the preflights before long steps (and what an
+offline base needs), the doctor table for a broken environment, the hidden preflight tasks."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from tasks.config import load as config
 from tasks.families import doctor as doctor_tasks
-from testing import harness
+from tasks.ops import doctor
+from testing.machine import fake, machine
 from testing.project import REPO
 
+__all__ = ["machine"]  # the fixture
 
-def test_doctor_knows_which_host_ports_its_own_stack_holds(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+
+def test_offline_preflight_needs_debootstrap_only_while_the_base_is_not_built(
+    machine: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    harness.script(
-        tmp_path / "bin", "docker", 'echo "0.0.0.0:6379->6379/tcp, [::]:6379->6379/tcp"\necho ""\n'
+    from tasks.families import doctor as doctor_tasks
+    from tasks.ops import docker_images
+
+    monkeypatch.chdir(tmp_path)
+    offline = config.load("offline", REPO)
+    assert doctor_tasks.images_needs(config.load("local", REPO)) == ("docker",)
+    assert doctor_tasks.images_needs(offline) == ("docker", "debootstrap")
+    # No debootstrap on this PATH: one sentence with the fix.
+    failed = doctor_tasks.preflight_images(offline)
+    assert failed is not None
+    assert failed.get_msg().strip() == (
+        "debootstrap + root is missing here (debootstrap not installed): "
+        "install it (Debian: `apt-get install debootstrap`)."
     )
-    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
-    assert doctor_tasks.own_stack_ports(config.load("local", REPO)) == {6379}
+    # Once the daemon has the recorded base, it is kept: no debootstrap, no root needed.
+    folder = tmp_path / ".build" / "offline" / "images"
+    folder.mkdir(parents=True)
+    (folder / "base.iid").write_text("sha256:b1\n")
+    (folder / "base.ref").write_text("srvthreds/base:b1\n")
+    fake(
+        machine,
+        "docker",
+        'case "$1" in version) echo 24.0.7;; image) echo "sha256:b1 srvthreds/base:b1";; esac\n',
+    )
+    docker_images.LISTINGS.forget()
+    assert doctor_tasks.images_needs(offline) == ("docker",)
+    assert doctor_tasks.preflight_images(offline) is None
+    docker_images.LISTINGS.forget()
+
+
+def test_busy_port_sentence_names_the_environment_file() -> None:
+
+    check = doctor.Check(
+        "ports",
+        "free host ports (local)",
+        False,
+        "in use: 3000",
+        "stop what holds them, or change `publish:` in environments/local.yaml",
+    )
+    assert doctor_tasks.sentence(check) == (
+        "Host ports in use: 3000: stop what holds them, or change `publish:` in environments/local.yaml."
+    )
+
+
+def test_each_gap_is_one_sentence_with_its_fix() -> None:
+    from tasks.programs import tools
+
+    down_fix = tools.daemon_down_sentence()
+    down = doctor.Check("docker", "Docker daemon", False, "daemon not reachable", down_fix)
+    assert doctor_tasks.sentence(down) == down_fix
+    denied = doctor.Check("docker", "Docker daemon", False, "permission denied", tools.PERMISSION_DENIED)
+    assert doctor_tasks.sentence(denied) == tools.PERMISSION_DENIED
+    cli = doctor.Check("docker", "Docker daemon", False, "docker CLI not installed", "install Docker.")
+    assert doctor_tasks.sentence(cli) == (
+        "Docker daemon is missing here (docker CLI not installed): install Docker."
+    )
+
+
+def test_a_preflight_stops_at_the_first_gap_and_checks_compose_cheaply(
+    machine: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+
+    assert doctor_tasks.preflight(("docker", "compose")) is None
+    fake(machine, "docker-compose", "exit 1\n")  # `version` fails, but the preflight only asks PATH
+    assert doctor_tasks.preflight(("compose",)) is None
+    fake(machine, "docker", 'echo "Cannot connect to the Docker daemon at unix:///x.sock." >&2; exit 1\n')
+    fake(machine, "aws", "exit 1\n")
+    failed = doctor_tasks.preflight(("python", "docker", "aws"))
+    assert failed is not None and "Docker daemon is not running" in failed.get_msg()
+    assert "AWS" not in failed.get_msg()
+
+
+def test_a_broken_environment_still_gets_the_table(machine: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tasks.errors import StackError
+
+    failed = doctor_tasks.run_doctor(StackError("environments/qa.yaml: bad", fix="fix it"))
+    assert failed is not None and "environments/qa.yaml: bad" in failed.get_msg()
+    out = capsys.readouterr().out
+    assert "Docker daemon" in out and "(* = used by" not in out
+
+
+def test_the_preflight_tasks_run_their_checks(machine: Path, project: Path) -> None:
+    from tasks.cli.resolve import resolve
+
+    tasks = {t["name"]: t for t in doctor_tasks.task__preflight(resolve(["images"], project))}
+    assert list(tasks) == ["images", "compose", "docker"]
+    assert tasks["compose"]["actions"] == [(doctor_tasks.preflight, [("docker", "compose")])]
+    assert tasks["docker"]["actions"] == [(doctor_tasks.preflight, [("docker",)])]
+    assert all(t["uptodate"] == [False] for t in tasks.values())

@@ -1,0 +1,57 @@
+"""The deploy-target protocol: what every target (Compose, Minikube, the cloud clusters) does,
+and the two values it reports (a `Failure` of a workload, a status `Row`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Failure:
+    workload: str  # e.g. deployment/engine
+    reason: str  # e.g. CrashLoopBackOff
+    detail: list[str]  # pod, last events, log tail (already indented)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One workload in `status`."""
+
+    workload: str
+    desired: str
+    ready: str
+    image: str
+    applied: str
+    verdict: str  # ok | stale | failed
+    note: str = ""
+
+
+class DeployTarget(Protocol):
+    @property
+    def env(self) -> str: ...
+
+    @property
+    def label(self) -> str:
+        """Where, for messages: "Minikube profile mktest, namespace srvthreds"."""
+
+    def apply(self) -> None:
+        """Send what changed; remember what `wait` has to see healthy."""
+
+    def wait(self) -> list[Failure]:
+        """Wait for everything the last apply left pending, under one deadline."""
+
+    def roll_back(self, failures: list[Failure]) -> dict[str, str]:
+        """Undo what has a previous revision: workload -> what happened."""
+
+    def record(self) -> None:
+        """Everything is healthy: record the apply as done."""
+
+    def jobs(self) -> list[str]:
+        """The one-off jobs this target runs after (or with) its workloads."""
+
+    def status(self) -> list[Row]:
+        """The live state of every workload against what was planned."""
+
+    def fix(self) -> str:
+        """The command to run after fixing a cause (for the summary's `Fix:`)."""

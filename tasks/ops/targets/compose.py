@@ -1,0 +1,105 @@
+"""The Compose deploy target: tasks/ops/targets/base.py's protocol for `runtime: compose`.
+
+Compose has no revision history, so nothing is rolled back: `up --wait` starts what
+changed and waits for every container's healthcheck together (one deadline:
+timeouts.healthy), and a failure names each broken service with its last log lines
+(tasks/ops/compose.py `explain`). Status reads `docker-compose ps` once.
+"""
+
+from __future__ import annotations
+
+from tasks.model import Config
+from tasks.ops import compose
+from tasks.ops.compose import Stack
+from tasks.ops.targets import rollout
+from tasks.ops.targets.base import Failure, Row
+from tasks.programs import compose as compose_cli
+from tasks.programs.compose import Container
+from tasks.store import images
+
+
+class ComposeTarget:
+    """`step` limits apply to one Compose step ("databases" or "services"; None: both), so
+    each doit up task converges its own part; `live` is the run's shared `docker ps` cache."""
+
+    def __init__(self, cfg: Config, live: compose.Live | None = None, step: str | None = None) -> None:
+        self.stack = Stack(cfg)
+        self.live = live or compose.Live(self.stack.project)
+        self.step = step
+
+    @property
+    def env(self) -> str:
+        return self.stack.env
+
+    @property
+    def label(self) -> str:
+        return f"Compose project {self.stack.project}"
+
+    def fix(self) -> str:
+        return f"fix the cause shown above, then run `doit compose_up env={self.env}`"
+
+    def apply(self) -> None:
+        for what, names in (("databases", self.stack.dbs()), ("services", self.stack.services())):
+            if self.step in (None, what):
+                compose.up(self.stack, self.live, names, what)
+
+    def wait(self) -> list[Failure]:
+        return []  # `up --wait` already waited, and raised with the failing services' logs
+
+    def roll_back(self, failures: list[Failure]) -> dict[str, str]:
+        return {f.workload: "not rolled back (Compose keeps no previous revision)" for f in failures}
+
+    def record(self) -> None:
+        """Compose records nothing itself: doit records the up task once it succeeded."""
+
+    def jobs(self) -> list[str]:
+        return self.stack.jobs()
+
+    def status(self) -> list[Row]:
+        found = compose_cli.ps(
+            self.stack.compose_project(), env=compose.image_env(self.stack, [], required=False)
+        )
+        by_service: dict[str, list[Container]] = {}
+        for c in found:
+            by_service.setdefault(c.service, []).append(c)
+        refs = images.refs(self.env, self.stack.all_built())
+        return [
+            row(name, by_service.get(name, []), refs.get(name))
+            for name in [*self.stack.dbs(), *self.stack.services()]
+        ]
+
+
+def row(name: str, found: list[Container], want: str | None) -> Row:
+    """One service's status row from its containers and the image recorded for it."""
+    live = " ".join(sorted({c.image for c in found})) or (want or "-")
+    ready = sum(1 for c in found if c.ready)
+    applied = bool(found) and (want is None or all(c.image == want for c in found))
+    if not found:
+        verdict, note = "stale", "not started"
+    elif ready < len(found):
+        bad = next(c for c in found if not c.ready)
+        verdict, note = "failed", bad.health or bad.state
+    elif not applied:
+        verdict, note = "stale", f"recorded image is {want}"
+    else:
+        verdict, note = "ok", ""
+    return Row(
+        f"service/{name}",
+        str(max(1, len(found))),
+        str(ready),
+        live,
+        "yes" if applied else "no",
+        verdict,
+        note,
+    )
+
+
+def converge_step(stack: Stack, live: compose.Live, what: str) -> None:
+    """The deploy engine on one step ("databases" or "services") of the Compose target."""
+    rollout.converge(ComposeTarget(stack.cfg, live, what))
+
+
+def show_status(stack: Stack) -> None:
+    """The status table of the Compose target; fails unless every service is ok. Always the
+    Compose target: under runtime kubernetes it shows the host databases."""
+    rollout.status(ComposeTarget(stack.cfg))

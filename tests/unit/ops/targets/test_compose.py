@@ -1,0 +1,100 @@
+"""tasks/ops/targets/compose.py: the Compose deploy target on the fake docker-compose (each up
+step applies only its part, nothing is rolled back, a status row per service), and the
+engine's converge and status driving it."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from tasks.errors import StackError
+from tasks.ops import compose as cops
+from tasks.ops.targets import compose as target_ops
+from tasks.ops.targets.base import Failure
+from tasks.ops.targets.compose import ComposeTarget
+from testing.composebox import ENV, PROJECT, PS_AND_LOGS, Box, box, ps_rows, record_ref, write_env
+
+__all__ = ["box"]  # the fixture
+
+
+def test_target_applies_only_its_step(box: Box) -> None:
+    write_env("RABBITMQ_PASSWORD=x\n")
+    for name in ("redis", "rabbitmq", "engine", "session-agent"):
+        record_ref(name, f"{name}:1")
+    live = cops.Live(PROJECT)
+    ComposeTarget(box.stack.cfg, live, "services").apply()
+    assert [argv[-2:] for argv in box.compose_argvs()] == [["engine", "session-agent"]]
+    ComposeTarget(box.stack.cfg, live, "databases").apply()
+    assert [argv[-2:] for argv in box.compose_argvs()] == [["redis", "rabbitmq"]]
+    ComposeTarget(box.stack.cfg).apply()
+    assert [argv[-2:] for argv in box.compose_argvs()] == [["redis", "rabbitmq"], ["engine", "session-agent"]]
+
+
+def test_target_rolls_nothing_back_and_runs_the_stacks_jobs(box: Box) -> None:
+    target = ComposeTarget(box.stack.cfg)
+    assert target.wait() == []
+    failure = Failure("service/engine", "unhealthy", [])
+    assert target.roll_back([failure]) == {
+        "service/engine": "not rolled back (Compose keeps no previous revision)"
+    }
+    assert target.jobs() == ["bootstrap"]
+    assert target.label == f"Compose project {PROJECT}"
+    assert f"doit compose_up env={ENV}" in target.fix()
+
+
+def test_target_status_per_service(box: Box, monkeypatch: pytest.MonkeyPatch) -> None:
+    box.script_compose(PS_AND_LOGS)
+    record_ref("redis", "redis:new")
+    record_ref("rabbitmq", "rabbitmq:new")
+    record_ref("engine", "engine:new")
+    ps_rows(
+        monkeypatch,
+        {"Service": "redis", "State": "running", "Health": "healthy", "Image": "redis:new"},
+        {"Service": "redis", "State": "running", "Health": "starting", "Image": "redis:new"},
+        {"Service": "rabbitmq", "State": "running", "Health": "", "Image": "rabbitmq:new"},
+        {"Service": "engine", "State": "running", "Health": "healthy", "Image": "engine:old"},
+    )
+    rows = {row.workload: row for row in ComposeTarget(box.stack.cfg).status()}
+    assert list(rows) == ["service/redis", "service/rabbitmq", "service/engine", "service/session-agent"]
+    as_tuples = {name: dataclasses.astuple(row)[1:] for name, row in rows.items()}
+    assert as_tuples == {
+        "service/redis": ("2", "1", "redis:new", "yes", "failed", "starting"),
+        "service/rabbitmq": ("1", "1", "rabbitmq:new", "yes", "ok", ""),
+        "service/engine": ("1", "1", "engine:old", "no", "stale", "recorded image is engine:new"),
+        "service/session-agent": ("1", "0", "-", "no", "stale", "not started"),
+    }
+    ps_rows(
+        monkeypatch,
+        {"Service": "redis", "State": "exited", "Health": "", "Image": "b"},
+        {"Service": "redis", "State": "running", "Health": "", "Image": "a"},
+        {"Service": "session-agent", "State": "running", "Health": "healthy", "Image": "agent:any"},
+    )
+    rows = {row.workload: row for row in ComposeTarget(box.stack.cfg).status()}
+    assert dataclasses.astuple(rows["service/redis"])[1:] == ("2", "1", "a b", "no", "failed", "exited")
+    assert dataclasses.astuple(rows["service/rabbitmq"])[1:] == (
+        "1",
+        "0",
+        "rabbitmq:new",
+        "no",
+        "stale",
+        "not started",
+    )
+    # Not built here (no recorded image): any image counts as applied.
+    assert dataclasses.astuple(rows["service/session-agent"])[1:] == ("1", "1", "agent:any", "yes", "ok", "")
+
+
+def test_a_step_converges_and_the_status_table_fails_unless_all_are_ok(
+    box: Box, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_env("RABBITMQ_PASSWORD=x\n")
+    for name in ("redis", "rabbitmq"):
+        record_ref(name, f"{name}:1")
+    target_ops.converge_step(box.stack, cops.Live(PROJECT), "databases")
+    assert "databases healthy: redis, rabbitmq" in capsys.readouterr().out
+    with pytest.raises(StackError) as info:
+        target_ops.show_status(box.stack)  # the services never started
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split() == ["workload", "desired", "ready", "image", "applied", "verdict"]
+    assert "service/redis" in out and "service/engine" in out
+    assert info.value.message.startswith(f"2 of 4 workload(s) in Compose project {PROJECT} are not ok")

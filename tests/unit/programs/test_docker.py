@@ -1,0 +1,148 @@
+"""tasks/programs/docker.py against the fake `docker` first on PATH (testing/fakes): every
+listing parsed into values, None when the daemon cannot answer, exact command lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tasks.errors import ToolError
+from tasks.programs import docker
+from tasks.programs.docker import Tagged
+from testing.dockerd import Daemon, daemon, fakes
+from testing.harness import FakeBin
+
+__all__ = ["daemon", "fakes"]  # the fixtures
+
+
+def test_an_import_whose_tar_fails_is_an_error(daemon: Daemon, tmp_path: Path) -> None:
+    # The fake daemon imports whatever stream it gets, as docker does; only tar's exit tells.
+    with pytest.raises(ToolError, match="exit 2"):
+        docker.import_root(tmp_path / "gone", "me/base:x")
+
+
+def test_listings_are_parsed_into_values(daemon: Daemon) -> None:
+    one = daemon.add_image("me/a:000000000001", created="2026-11-01 10:00:00 +0000 UTC")
+    daemon.add_image("me/a:latest", iid=one)
+    two = daemon.add_image("me/b:000000000002", created="2026-11-02 10:00:00 +0000 UTC")
+    assert docker.image_pairs() == {
+        (one, "me/a:000000000001"),
+        (one, "me/a:latest"),
+        (two, "me/b:000000000002"),
+    }
+    assert sorted(docker.image_refs() or []) == ["me/a:000000000001", "me/a:latest", "me/b:000000000002"]
+    assert docker.tagged(["me/a"]) == [
+        Tagged("me/a", "000000000001", one, "2026-11-01 10:00:00 +0000 UTC"),
+        Tagged("me/a", "latest", one, "2026-11-01 10:00:00 +0000 UTC"),
+    ]
+    assert Tagged("me/a", "latest", one, "x").ref == "me/a:latest"
+    assert docker.installed()
+
+
+def test_container_images_with_no_containers_ask_once(daemon: Daemon) -> None:
+    assert docker.container_image_ids() == set()
+    assert daemon.argvs() == [["ps", "-aq", "--no-trunc"]]
+    image = daemon.add_image("me/a:1")
+    daemon.add_container("c1", image, state="exited")
+    assert docker.container_image_ids() == {image}
+
+
+def test_a_daemon_that_cannot_answer_gives_none(fakes: FakeBin) -> None:
+    fakes.script("docker", "echo 'Cannot connect to the Docker daemon' >&2; exit 1\n")
+    assert docker.image_refs(check=False) is None
+    assert docker.compose_states("p") is None
+    assert docker.published_ports("a=b", timeout=5) == set()
+    assert docker.volumes("a=b") is None
+    assert docker.volume_ids(["v"]) is None
+    assert docker.in_registry("me/a:1") is False
+    with pytest.raises(ToolError):
+        docker.image_refs()
+
+
+def test_containers_and_volumes_by_label(daemon: Daemon) -> None:
+    def labels(project: str, service: str) -> dict[str, str]:
+        return {"com.docker.compose.project": project, "com.docker.compose.service": service}
+
+    daemon.add_container("c1", "img", state="running", labels=labels("x", "a"), ports=[80])
+    daemon.add_container("c2", "img", state="exited", labels=labels("x", "b"), ports=[81])
+    daemon.add_container("c3", "img", state="running", labels=labels("y", "c"), ports=[82])
+    # Stopped containers count for the project's states, only running ones publish ports.
+    assert docker.compose_states("x") == [
+        docker.ServiceState("a", "running"),
+        docker.ServiceState("b", "exited"),
+    ]
+    assert docker.published_ports("com.docker.compose.project=x", timeout=5) == {80}
+    assert docker.volumes("p=x") == []
+    assert docker.in_registry("me/a:1") is True
+
+
+def test_login_sends_the_password_on_stdin(fakes: FakeBin) -> None:
+    fakes.script("docker", 'if [ "$1" = login ]; then read -r secret; [ "$secret" = pw ] || exit 9; fi\n')
+    docker.login("registry.example", "me", "pw")
+    assert fakes.argvs("docker") == [["login", "--username", "me", "--password-stdin", "registry.example"]]
+    docker.push("r/a:1", prefix="push")
+    docker.remove_image("r/a:1")
+    docker.tag("a", "b")
+    assert fakes.argvs("docker")[1:] == [["push", "r/a:1"], ["image", "rm", "r/a:1"], ["tag", "a", "b"]]
+
+
+def test_volume_listings_are_parsed(fakes: FakeBin) -> None:
+    fakes.script(
+        "docker", 'if [ "$2" = inspect ]; then printf "v1 t1\\nv2 t2\\n"; else printf "v1\\nv2\\n"; fi\n'
+    )
+    assert docker.volume_ids(["v1", "v2"]) == "v1 t1\nv2 t2"
+    assert docker.volumes("p=x") == ["v1", "v2"]
+    assert fakes.argvs("docker") == [
+        ["volume", "inspect", "--format", "{{.Name}} {{.CreatedAt}}", "v1", "v2"],
+        ["volume", "ls", "-q", "--filter", "label=p=x"],
+    ]
+
+
+def test_short_listing_rows_are_skipped(fakes: FakeBin) -> None:
+    fakes.script("docker", "printf 'me/a\\tlatest\\tsha256:1\\nme/a\\t000000000001\\tsha256:2\\tnow\\n'\n")
+    assert docker.tagged(["me/a"]) == [Tagged("me/a", "000000000001", "sha256:2", "now")]
+
+
+def test_compose_states_read_each_services_health() -> None:
+    # A container still starting its healthcheck (e.g. after Ctrl-C during `up --wait`), or
+    # failing it, does not count as running.
+    states = docker.parse_states(
+        [
+            "engine\trunning\tUp 1 second (health: starting)",
+            "redis\trunning\tUp 2 minutes (healthy)",
+            "web\trunning\tUp 1 minute (unhealthy)",
+            "job\texited\tExited (0) 1 minute ago",
+            "\trunning\tUp",  # no service label
+            "short\trunning",
+        ]
+    )
+    assert states == [
+        docker.ServiceState("engine", "starting"),
+        docker.ServiceState("redis", "running"),
+        docker.ServiceState("web", "unhealthy"),
+        docker.ServiceState("job", "exited"),
+    ]
+
+
+def test_compose_states_ask_for_every_container_of_the_project(daemon: Daemon) -> None:
+    label = {"com.docker.compose.project": "p-local", "com.docker.compose.service": "redis"}
+    daemon.add_container("c1", "img", state="running", labels=label, health="unhealthy")
+    assert docker.compose_states("p-local") == [docker.ServiceState("redis", "unhealthy")]
+    assert daemon.argvs() == [
+        [
+            "ps",
+            "-a",
+            "--filter",
+            "label=com.docker.compose.project=p-local",
+            "--format",
+            '{{.Label "com.docker.compose.service"}}\t{{.State}}\t{{.Status}}',
+        ]
+    ]
+
+
+def test_published_ports_read_every_mapping_of_a_row(fakes: FakeBin) -> None:
+    fakes.script(
+        "docker", 'echo "0.0.0.0:6379->6379/tcp, [::]:6379->6379/tcp, 0.0.0.0:8080->80/tcp"\necho ""\n'
+    )
+    assert docker.published_ports("a=b", timeout=5) == {6379, 8080}
