@@ -7,17 +7,17 @@ from typing import Any
 
 from doit.tools import config_changed
 
-from tasks.checks import policy
 from tasks.errors import StackError
 from tasks.families.shared.creators import user_errors
+from tasks.families.shared.registry import Scope, Task, creator
 from tasks.families.shared.run import Run
-from tasks.ops.validate import check_compose as check_compose
-from tasks.ops.validate import check_overlay as check_overlay
-from tasks.ops.validate import hadolint as hadolint
+from tasks.ops import validate
+from tasks.ops.validate import check_compose, check_overlay, hadolint
 from tasks.store import state
 from tasks.store.paths import code_files, dockerfiles, files_under
 
 
+@creator(Task("validate", Scope.ALL))
 def task_validate(run: Run) -> Iterator[dict[str, Any]]:
     """Check everything offline: kustomize + strict schemas + restricted profile, compose, hadolint,
     terraform, checkov."""
@@ -34,7 +34,7 @@ def task_validate(run: Run) -> Iterator[dict[str, Any]]:
                 "doc": f"kubectl kustomize k8s/overlays/{env}, strict schema, restricted profile.",
                 "actions": [(user_errors(check_overlay), [env, version, out])],
                 "file_dep": files_under("k8s/base", "k8s/components", f"k8s/overlays/{env}")
-                + code_files(policy),
+                + code_files(validate),  # and the policy it checks with
                 # The schema version is a value, not a file: changing it validates again.
                 "uptodate": [config_changed({"kubernetes_version": version})],
                 "targets": [out],
