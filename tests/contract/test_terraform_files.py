@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from tasks.checks import tfcheck
-from tasks.config import cloud_db
+from tasks.config import build, cloud_db
 from testing.project import REPO
 
 ROOT = REPO
@@ -117,7 +117,7 @@ def _context(env: str) -> dict[str, Any]:
         "cloud": data["cloud"],
         "header": "# header",
         "repositories": ["srvthreds/engine", "srvthreds/session-agent"],
-        "modules": cloud_db.chosen(data["cloud"], "srvthreds"),
+        "modules": cloud_db.chosen(build.cloud(data["cloud"]), "srvthreds"),
         "protected": data.get("protected", False),
     }
 
