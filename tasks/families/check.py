@@ -12,7 +12,9 @@ from tasks.families.shared.creators import user_errors
 from tasks.families.shared.registry import Scope, Task, creator
 from tasks.families.shared.run import Run
 from tasks.ops import validate
-from tasks.ops.validate import check_compose, check_overlay, hadolint
+from tasks.ops.validate import check_compose as check_compose
+from tasks.ops.validate import check_overlay as check_overlay
+from tasks.ops.validate import hadolint as hadolint
 from tasks.store import state
 from tasks.store.paths import code_files, dockerfiles, files_under
 
