@@ -2,7 +2,8 @@
 
 Terraform is faked where the program starts (testing/fakes/terraform): tools.terraform, its child
 process and the exit-code handling are the real ones. The fmt and validate tests use the real
-embedded Terraform, offline."""
+embedded Terraform, offline. What a plan is made from, and validation against a provider mirror
+directory by directory, are tested on the operations themselves (tests/unit/ops/test_terraform.py)."""
 
 from __future__ import annotations
 
