@@ -12,9 +12,6 @@ from tasks.families.shared.creators import user_errors
 from tasks.families.shared.registry import Scope, Task, creator
 from tasks.families.shared.run import Run
 from tasks.ops import validate
-from tasks.ops.validate import check_compose as check_compose
-from tasks.ops.validate import check_overlay as check_overlay
-from tasks.ops.validate import hadolint as hadolint
 from tasks.store import state
 from tasks.store.paths import code_files, dockerfiles, files_under
 
@@ -34,7 +31,7 @@ def task_validate(run: Run) -> Iterator[dict[str, Any]]:
             yield {
                 "name": f"k8s-{env}",
                 "doc": f"kubectl kustomize k8s/overlays/{env}, strict schema, restricted profile.",
-                "actions": [(user_errors(check_overlay), [env, version, out])],
+                "actions": [(user_errors(validate.check_overlay), [env, version, out])],
                 "file_dep": files_under("k8s/base", "k8s/components", f"k8s/overlays/{env}")
                 + code_files(validate),  # and the policy it checks with
                 # The schema version is a value, not a file: changing it validates again.
@@ -47,7 +44,7 @@ def task_validate(run: Run) -> Iterator[dict[str, Any]]:
         yield {
             "name": f"compose-{env}",
             "doc": f"docker compose config -q on compose/{env}/*.yml.",
-            "actions": [(user_errors(check_compose), [files])],
+            "actions": [(user_errors(validate.check_compose), [files])],
             "file_dep": files + [f"compose/{env}/.env.example"],
             "task_dep": ["render"],
         }
@@ -66,6 +63,6 @@ def task_validate(run: Run) -> Iterator[dict[str, Any]]:
         yield {
             "name": "dockerfiles",
             "doc": "hadolint on every Dockerfile.",
-            "actions": [(user_errors(hadolint), [found])],
+            "actions": [(user_errors(validate.hadolint), [found])],
             "file_dep": found,
         }

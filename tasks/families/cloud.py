@@ -18,7 +18,6 @@ from tasks.families.shared.run import Run
 from tasks.model import Cloud, Config
 from tasks.ops import checkov
 from tasks.ops import cloud as ops
-from tasks.ops.checkov import documented_skips as documented_skips  # read here by the tests of .checkov.yaml
 from tasks.store import state
 from tasks.store.images import ref_file
 from tasks.store.paths import TERRAFORM, dockerfiles, tf_files
@@ -26,7 +25,6 @@ from tasks.store.paths import TERRAFORM, dockerfiles, tf_files
 CHECKOV_CONFIG = Path(".checkov.yaml")
 WORKFLOWS = Path(".github/workflows")
 CHECKOV_MODE = state.checkov_mode()
-CHECKOV_SKIPPED = checkov.SKIPPED
 
 
 def _cloud(env: str) -> Cloud:

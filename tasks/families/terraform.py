@@ -23,14 +23,7 @@ from tasks.families.shared.registry import Scope, Task, creator
 from tasks.families.shared.run import Run
 from tasks.model import Config
 from tasks.ops import terraform as ops
-from tasks.ops.terraform import NO_TERRAFORM as NO_TERRAFORM
-from tasks.ops.terraform import ValidateReport, plan_file
-from tasks.ops.terraform import inputs_hash as inputs_hash
-from tasks.ops.terraform import mirror_providers as mirror_providers
-from tasks.ops.terraform import needed_providers as needed_providers
-from tasks.ops.terraform import plan_inputs as plan_inputs
-from tasks.ops.terraform import schema_validate as schema_validate
-from tasks.ops.terraform import summary as summary
+from tasks.ops.terraform import ValidateReport
 from tasks.output import console
 from tasks.store import state
 from tasks.store.paths import TERRAFORM, code_files, is_tool, tf_files
@@ -86,7 +79,7 @@ def _schema_validate(plugin_dir: str) -> ValidateReport | str:
 @user_errors
 def _validate() -> None:
     if not TERRAFORM.is_dir():
-        console.step(NO_TERRAFORM)
+        console.step(ops.NO_TERRAFORM)
         state.write_atomic(MODE_FILE, "full\n")  # nothing left unchecked
         return
     problems, count = tfcheck.all_problems(TERRAFORM)
@@ -163,8 +156,8 @@ def _plan_task(cfg: Config, *, modules: list[str]) -> dict[str, Any]:
     return {
         "doc": f"terraform init + plan -out for terraform/environments/{env}.",
         "actions": [(_plan, [env])],
-        "file_dep": plan_inputs(env),
-        "targets": [str(plan_file(env)), str(ops.inputs_file(env))],
+        "file_dep": ops.plan_inputs(env),
+        "targets": [str(ops.plan_file(env)), str(ops.inputs_file(env))],
         "task_dep": [f"render:terraform-{env}", *modules],
         "clean": True,
         "verbosity": 2,

@@ -10,7 +10,7 @@ from tasks.programs import tools
 INSTALL = tools.CHECKOV_INSTALL  # checkov's own virtualenv, at the END of PATH
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # gremlin: pardon[equivalent] nothing assigns to a Scan or hashes one
 class Scan:
     """One checkov run: its result (exit 1 = failed checks) and how long it took."""
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -119,3 +121,43 @@ def test_one_checkov_install_instruction_the_one_ci_uses() -> None:
     pin = found.group(1)
     for workflow in sorted((REPO / ".github/workflows").glob("*.yml")):
         assert set(re.findall(r"'checkov==[0-9.]+'", workflow.read_text())) <= {pin}, workflow.name
+
+
+TEST_ID = re.compile(r"`(tests/[\w/]+\.py::\w+(?:\[[^\]`]+\])?)`")
+
+
+def named_test_ids(text: str) -> list[str]:
+    """Every pytest node id a page names in inline code: `tests/<path>.py::test_name[param id]`."""
+    return TEST_ID.findall(text)
+
+
+def collected(files: list[str]) -> set[str]:
+    """The node ids pytest collects from these files (collected, never run)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *files],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    return {line for line in result.stdout.splitlines() if "::" in line}
+
+
+def test_the_id_pattern_takes_whole_ids_only() -> None:
+    text = "`tests/unit/a/test_b.py::test_c[x y]`, `…[z]`, `tests/contract/test_d.py::test_e`, `test_f.py::g`"
+    assert named_test_ids(text) == ["tests/unit/a/test_b.py::test_c[x y]", "tests/contract/test_d.py::test_e"]
+
+
+def test_every_test_id_in_the_docs_exists() -> None:
+    named = {
+        (path.relative_to(REPO).as_posix(), i) for path in DOCS for i in named_test_ids(path.read_text())
+    }
+    ids = {i for _, i in named}
+    # docs/testing.md's table of the bugs each test catches names more than thirty tests.
+    assert len(ids) >= 30
+    files = sorted({i.split("::")[0] for i in ids})
+    missing = [f for f in files if not (REPO / f).is_file()]
+    assert missing == [], "no such test file"
+    real = collected(files)
+    assert sorted((doc, i) for doc, i in named if i not in real) == [], "no such test: grep for its new id"

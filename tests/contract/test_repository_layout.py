@@ -1,5 +1,6 @@
 """The test tree mirrors the code (docs/testing.md): tests/unit/<package path>/test_<module>.py for
-tasks/<package path>/<module>.py, tests/contract/ by workflow, tests/integration/ for the real
+tasks/<package path>/<module>.py (or for the package <module>/__init__.py), tests/testing/ likewise
+for the test-support package testing/, tests/contract/ by workflow, tests/integration/ for the real
 daemon. No test module imports another (shared helpers live in testing/), and the mutation
 benchmark finds each module's tests from the mirror (bench/mutation.py)."""
 
@@ -14,24 +15,10 @@ from testing.project import REPO
 
 TESTS = REPO / "tests"
 TASKS = REPO / "tasks"
-TIERS = {"unit", "contract", "integration", "minikube"}
-
-# Issue 20 is being merged from four branches: these test files of the other helpers (config, ops,
-# cli) are still where they were before their moves on this branch (some still import each other).
-# The lead empties this list after merging them; a file named here must not exist once it moved.
-STILL_MOVING = {
-    "k8s_overlay.py", "minikube_support.py", "test_bad_inputs.py", "test_breaker.py", "test_config.py",
-    "test_deploy.py", "test_deploy_truth.py", "test_doctor.py", "test_dodo.py", "test_fake_docker.py",
-    "test_fakes.py", "test_guard.py", "test_info_cmd.py", "test_listed_config.py", "test_listed_deploy.py",
-    "test_minikube.py", "test_mut_catalog.py", "test_mut_cloud_db.py", "test_mut_cloudcheck.py",
-    "test_mut_compose.py", "test_mut_config.py", "test_mut_creators.py", "test_mut_deploy_tasks.py",
-    "test_mut_docker.py", "test_mut_errors.py", "test_mut_interrupts.py", "test_mut_k8s_deploy.py",
-    "test_mut_k8s_health.py", "test_mut_k8s_programs.py", "test_mut_k8s_target.py",
-    "test_mut_minikube_tasks.py", "test_mut_model.py", "test_mut_project.py", "test_mut_run.py",
-    "test_mut_schema.py", "test_mut_tfrun.py", "test_mut_tools.py", "test_mut_yamlpos.py",
-    "test_preflight.py", "test_project.py", "test_prune.py", "test_reporter.py", "test_run.py",
-    "test_tfrun.py", "test_tools.py", "test_workflows.py",
-}  # fmt: skip
+TESTING = REPO / "testing"
+# unit, contract and integration (docs/testing.md); minikube: the opt-in real cluster; testing: the
+# tests of the test-support package, mirroring testing/.
+TIERS = {"unit", "contract", "integration", "minikube", "testing"}
 
 sys.path.insert(0, str(REPO / "bench"))
 import mutation  # noqa: E402  (bench/ is not a package: the benchmark is a script)
@@ -59,7 +46,7 @@ def test_no_test_module_imports_another() -> None:
     offenders = {
         str(p.relative_to(REPO)): imported
         for p in python_files(TESTS)
-        if not (p.parent == TESTS and p.name in STILL_MOVING) and (imported := imported_test_modules(p))
+        if (imported := imported_test_modules(p))
     }
     assert offenders == {}, "move what they share into testing/"
 
@@ -70,22 +57,55 @@ def test_the_import_check_sees_absolute_and_relative_imports(tmp_path: Path) -> 
     assert imported_test_modules(path) == ["tests.a", "tests.b", "."]
 
 
+def mirrored(test: Path, tests: Path, code: Path) -> Path | None:
+    """The module a test file mirrors: tests/<tier>/<package path>/test_<name>.py tests
+    <code>/<package path>/<name>.py, or the package <code>/<package path>/<name>/__init__.py
+    (tests/unit/config/test_rules.py tests tasks/config/rules/__init__.py); None: neither exists."""
+    rel = test.relative_to(tests)
+    name = rel.name.removeprefix("test_").removesuffix(".py")
+    for module in (code / rel.parent / f"{name}.py", code / rel.parent / name / "__init__.py"):
+        if module.is_file():
+            return module
+    return None
+
+
+def orphans(tests: Path, code: Path) -> list[str]:
+    """The test files under `tests` that mirror no module of `code` (relative to `tests`)."""
+    found = (p for p in tests.rglob("test_*.py") if "__pycache__" not in p.parts)
+    return sorted(p.relative_to(tests).as_posix() for p in found if mirrored(p, tests, code) is None)
+
+
 def test_every_unit_test_file_mirrors_a_module_of_tasks() -> None:
-    orphans = []
-    for path in (TESTS / "unit").rglob("test_*.py"):
-        rel = path.relative_to(TESTS / "unit")
-        module = TASKS / rel.parent / (rel.name.removeprefix("test_"))
-        if not module.is_file():
-            orphans.append(str(path.relative_to(REPO)))
-    assert orphans == [], "a unit test file is tests/unit/<package path>/test_<module>.py"
+    assert orphans(TESTS / "unit", TASKS) == [], "it is tests/unit/<package path>/test_<module>.py"
+
+
+def test_the_tests_of_the_testing_package_mirror_it() -> None:
+    assert orphans(TESTS / "testing", TESTING) == [], "it is tests/testing/<package path>/test_<module>.py"
+
+
+def test_a_test_file_mirrors_a_module_or_a_package_and_nothing_else(tmp_path: Path) -> None:
+    code, tests = tmp_path / "code", tmp_path / "tests"
+    for name in ("pkg/mod.py", "pkg/sub/__init__.py", "pkg/sub/inner.py", "pkg/empty/x.py"):
+        (code / name).parent.mkdir(parents=True, exist_ok=True)
+        (code / name).write_text("")
+    for name in ("mod", "sub", "empty", "gone"):
+        (tests / "pkg").mkdir(parents=True, exist_ok=True)
+        (tests / "pkg" / f"test_{name}.py").write_text("")
+    (tests / "pkg/sub").mkdir()
+    (tests / "pkg/sub/test_inner.py").write_text("")
+    assert mirrored(tests / "pkg/test_mod.py", tests, code) == code / "pkg/mod.py"
+    assert mirrored(tests / "pkg/test_sub.py", tests, code) == code / "pkg/sub/__init__.py"
+    assert mirrored(tests / "pkg/sub/test_inner.py", tests, code) == code / "pkg/sub/inner.py"
+    # A folder without __init__.py is not a package; a module that is gone mirrors nothing.
+    assert mirrored(tests / "pkg/test_empty.py", tests, code) is None
+    assert mirrored(tests / "pkg/test_gone.py", tests, code) is None
+    assert orphans(tests, code) == ["pkg/test_empty.py", "pkg/test_gone.py"]
 
 
 def test_tests_live_in_their_tier() -> None:
     loose = {p.name for p in TESTS.glob("*.py")} - {"__init__.py", "conftest.py"}
-    assert sorted(loose - STILL_MOVING) == [], "put it under tests/unit, tests/contract or tests/integration"
+    assert sorted(loose) == [], "put it under tests/unit, tests/contract or tests/integration"
     assert {p.name for p in TESTS.iterdir() if p.is_dir() and p.name != "__pycache__"} == TIERS
-    stale = sorted(STILL_MOVING - loose)
-    assert stale == [], "moved: take it off STILL_MOVING"
 
 
 def test_every_folder_under_tests_is_a_package() -> None:
@@ -111,3 +131,6 @@ def test_the_exceptions_list_only_extra_files() -> None:
         mirror = mutation.mirror(names[name]).relative_to(REPO).as_posix()
         assert mirror not in tests, f"{name}: its mirror file is found without being listed"
         assert len(set(tests)) == len(tests), name
+        stale = [t for t in tests if not (REPO / t).is_file()]
+        assert stale == [], f"{name}: no such test file"
+        assert all(t.startswith("tests/") and Path(t).name.startswith("test_") for t in tests), name

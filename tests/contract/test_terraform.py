@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.families import terraform as terraform_tasks
+from tasks.ops import terraform as tf_ops
 from testing.fakes.terraform import FakeTerraform
 from testing.project import run_doit
 
@@ -134,7 +134,7 @@ def test_tf_validate_reports_structural_problems(project: Path) -> None:
 
 @pytest.mark.optin
 @pytest.mark.skipif(
-    not (MIRROR and terraform_tasks.mirror_providers(Path(MIRROR)) >= {"hashicorp/aws"}),
+    not (MIRROR and tf_ops.mirror_providers(Path(MIRROR)) >= {"hashicorp/aws"}),
     reason="needs STACKBUILD_TF_PLUGIN_DIR with at least hashicorp/aws",
 )
 def test_tf_validate_with_a_real_partial_mirror(project: Path) -> None:
@@ -144,7 +144,7 @@ def test_tf_validate_with_a_real_partial_mirror(project: Path) -> None:
     assert result.code == 0, result.out
     for module in ("ecr", "github-oidc", "networking", "rds-postgres"):
         assert f"terraform validate terraform/modules/{module}: OK" in result.out
-    if "hashicorp/tls" not in terraform_tasks.mirror_providers(Path(MIRROR)):
+    if "hashicorp/tls" not in tf_ops.mirror_providers(Path(MIRROR)):
         assert (
             "SKIPPED terraform validate terraform/modules/eks: provider hashicorp/tls not in the mirror"
             in result.out

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from typing import Protocol
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # gremlin: pardon[equivalent] nothing assigns to a Failure or hashes one
 class Failure:
     workload: str  # e.g. deployment/engine
     reason: str  # e.g. CrashLoopBackOff
     detail: list[str]  # pod, last events, log tail (already indented)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # gremlin: pardon[equivalent] nothing assigns to a Row or hashes one
 class Row:
     """One workload in `status`."""
 

@@ -2,11 +2,11 @@
 
 Terraform is faked where the program starts (testing/fakes/terraform): tools.terraform, its child
 process and the exit-code handling are the real ones. The fmt and validate tests use the real
-embedded Terraform, offline."""
+embedded Terraform, offline. What a plan is made from, and validation against a provider mirror
+directory by directory, are tested on the operations themselves (tests/unit/ops/test_terraform.py)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -16,44 +16,17 @@ import pytest
 from tasks.cli.resolve import resolve
 from tasks.families import terraform as terraform_tasks
 from tasks.families.shared.run import Run
-from tasks.programs import terraform as tf_program
+from tasks.ops import terraform as tf_ops
 from tasks.store import state
 from testing.fakes.terraform import FakeTerraform
 from testing.project import REPO
 from testing.tasks import run_action, subtask, up_to_date
-
-PLAN_SKIP = (
-    "SKIPPED: provider schema validation (providers not installable here; set STACKBUILD_TF_PLUGIN_DIR"
-)
 
 
 @pytest.fixture
 def in_project(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(project)
     return project
-
-
-def partial_tree(root: Path) -> Path:
-    """modules: one needing aws (absent from the mirror), one built-in only, one broken."""
-    tree = root / "terraform"
-    files = {
-        "modules/needs-aws/versions.tf": "terraform {\n  required_providers {\n    aws = {\n"
-        '      source  = "hashicorp/aws"\n      version = ">= 5.0"\n    }\n  }\n}\n',
-        "modules/needs-aws/main.tf": 'resource "aws_s3_bucket" "b" {}\n',
-        "modules/builtin/versions.tf": 'terraform {\n  required_version = ">= 1.6.0"\n}\n',
-        "modules/builtin/main.tf": 'resource "terraform_data" "x" {\n  input = "ok"\n}\n',
-        "modules/broken/versions.tf": 'terraform {\n  required_version = ">= 1.6.0"\n}\n',
-        "modules/broken/main.tf": 'resource "terraform_data" "x" {\n  input = var.undeclared\n}\n',
-        "environments/dev/versions.tf": 'terraform {\n  required_version = ">= 1.6.0"\n}\n',
-        "environments/dev/main.tf": 'module "b" {\n  source = "../../modules/builtin"\n}\n',
-    }
-    for name, text in files.items():
-        (tree / name).parent.mkdir(parents=True, exist_ok=True)
-        (tree / name).write_text(text)
-    return tree
-
-
-MIRROR = os.environ.get("STACKBUILD_TF_PLUGIN_DIR", "")
 
 
 def _run() -> Run:
@@ -97,17 +70,9 @@ def test_plan_inits_with_backend_and_saves_the_plan(in_project: Path, fake_terra
     out = (in_project / ".build/prod/terraform/plan.tfplan").resolve()
     assert planned == ("plan", "-input=false", "-no-color", f"-out={out}")
     assert out.read_bytes() == b"fake plan"
-    assert (
-        in_project / ".build/prod/terraform/plan.inputs"
-    ).read_text().strip() == terraform_tasks.inputs_hash("prod")
-
-
-def test_plan_inputs_are_the_env_and_module_sources_and_rendered_files(in_project: Path) -> None:
-    inputs = terraform_tasks.plan_inputs("prod")
-    assert "terraform/environments/prod/terraform.tfvars" in inputs
-    assert "terraform/environments/prod/backend.hcl" in inputs
-    assert "terraform/modules/eks/main.tf" in inputs
-    assert not [p for p in inputs if "/dev/" in p or "/staging/" in p or "README" in p]
+    assert (in_project / ".build/prod/terraform/plan.inputs").read_text().strip() == tf_ops.inputs_hash(
+        "prod"
+    )
 
 
 def test_apply_applies_exactly_the_saved_plan_once(in_project: Path, fake_terraform: FakeTerraform) -> None:
@@ -141,25 +106,6 @@ def test_apply_without_a_plan_says_how_to_make_one(in_project: Path, fake_terraf
     failed = apply("staging")
     assert "no saved plan for staging" in str(failed) and "doit tf_plan:staging" in str(failed)
     assert fake_terraform.calls == []
-
-
-def test_schema_validate_with_a_partial_mirror_reports_per_directory(tmp_path: Path) -> None:
-    mirror = tmp_path / "mirror"
-    (mirror / "registry.terraform.io/hashicorp/tls/4.0.6/linux_amd64").mkdir(parents=True)
-    report = terraform_tasks.schema_validate(partial_tree(tmp_path), mirror, tmp_path / "data")
-    # The missing provider stops only the directory that needs it; the rest are validated.
-    assert report.validated == ["terraform/modules/builtin", "terraform/environments/dev"]
-    assert report.skipped == {"terraform/modules/needs-aws": "provider hashicorp/aws not in the mirror"}
-    assert list(report.failed) == ["terraform/modules/broken"]
-    assert "undeclared" in report.failed["terraform/modules/broken"]
-
-
-def test_mirror_providers_reads_both_mirror_layouts(tmp_path: Path) -> None:
-    (tmp_path / "registry.terraform.io/hashicorp/aws/5.100.0/linux_amd64").mkdir(parents=True)
-    packed = tmp_path / "registry.terraform.io/RedisLabs/rediscloud"
-    packed.mkdir(parents=True)
-    (packed / "terraform-provider-rediscloud_1.5.0_linux_amd64.zip").write_bytes(b"")
-    assert terraform_tasks.mirror_providers(tmp_path) == {"hashicorp/aws", "redislabs/rediscloud"}
 
 
 PLAN = Path(".build/prod/terraform/plan.tfplan")
@@ -214,28 +160,6 @@ def test_apply_needs_both_the_plan_and_its_inputs(in_project: Path, fake_terrafo
         assert fake_terraform.calls == []
 
 
-def test_the_inputs_hash_follows_names_and_contents(in_project: Path) -> None:
-    first = terraform_tasks.inputs_hash("prod")
-    assert first == terraform_tasks.inputs_hash("prod") and len(first) == 64
-    assert first != terraform_tasks.inputs_hash("dev")
-    tfvars = Path("terraform/environments/prod/terraform.tfvars")
-    tfvars.write_text(tfvars.read_text() + "\n")
-    assert terraform_tasks.inputs_hash("prod") != first
-
-
-def test_summary_without_counts_still_says_where_the_plan_is() -> None:
-    plan = Path("p.tfplan")
-    assert terraform_tasks.summary("tf_plan", "dev", None, plan) == (
-        "  tf_plan:dev summary: Terraform printed no resource counts; plan file p.tfplan"
-    )
-    assert terraform_tasks.summary("tf_apply", "dev", None, plan) == (
-        "  tf_apply:dev summary: Terraform printed no resource counts; applied plan file p.tfplan (used up)"
-    )
-    assert terraform_tasks.summary("tf_apply", "dev", (1, 2, 3), plan) == (
-        "  tf_apply:dev summary: 1 added, 2 changed, 3 destroyed; applied plan file p.tfplan (used up)"
-    )
-
-
 def test_fmt_fix_lists_what_it_rewrote_then_check_passes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -273,7 +197,7 @@ def test_no_terraform_folder_is_nothing_to_check_and_validate_is_done(
     monkeypatch.chdir(tmp_path)
     assert fmt() is None and fmt(fix=True) is None
     assert validate() is None
-    assert capsys.readouterr().out.count(terraform_tasks.NO_TERRAFORM) == 3
+    assert capsys.readouterr().out.count(tf_ops.NO_TERRAFORM) == 3
     assert validated_fully() is True
 
 
@@ -428,84 +352,6 @@ def write_tree(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-REQUIRES_NULL = 'terraform {\n  required_providers {\n    null = {\n      version = ">= 3.0"\n    }\n  }\n}\n'
-
-
-def test_schema_validate_judges_each_directory_on_its_own(
-    tmp_path: Path, fake_terraform: FakeTerraform, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    tree = write_tree(
-        tmp_path / "terraform",
-        {
-            # No source: the provider is hashicorp/<name>; mirrors name it in any case.
-            "modules/null/versions.tf": REQUIRES_NULL,
-            "modules/unreadable/main.tf": "# no versions.tf\n",
-            "modules/calls/versions.tf": 'terraform {\n  required_version = ">= 1.6.0"\n}\n',
-            "modules/calls/main.tf": 'module "n" {\n  source = "../null"\n}\n',
-            "environments/dev/versions.tf": 'terraform {\n  required_version = ">= 1.6.0"\n}\n',
-            "environments/dev/main.tf": 'module "x" {\n  source = "../../modules/nothing-here"\n}\n',
-        },
-    )
-    mirror = tmp_path / "mirror"
-    (mirror / "registry.terraform.io/HashiCorp/null/3.2.0").mkdir(parents=True)
-    report = terraform_tasks.schema_validate(tree, mirror, tmp_path / "data")
-    assert report.validated == [
-        "terraform/modules/calls",
-        "terraform/modules/null",
-        "terraform/environments/dev",
-    ]
-    assert list(report.failed) == ["terraform/modules/unreadable"]
-    assert report.failed["terraform/modules/unreadable"].startswith("cannot read its providers: ")
-    assert report.skipped == {}
-    # Each directory keeps Terraform's working data apart, under `state`.
-    data = {cwd: env["TF_DATA_DIR"] for _, cwd, env in fake_terraform.calls}
-    assert data[str(tree / "modules/null")] == str((tmp_path / "data/modules/null").resolve())
-    assert fake_terraform.calls[0][0] == (
-        "init",
-        "-backend=false",
-        "-input=false",
-        "-no-color",
-        f"-plugin-dir={mirror.resolve()}",
-    )
-
-    # A module call needs what the called module needs.
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    assert terraform_tasks.needed_providers(tree / "modules/calls") == {"null": "hashicorp/null"}
-    skipped = terraform_tasks.schema_validate(tree, empty, tmp_path / "data2")
-    assert skipped.skipped == {
-        "terraform/modules/calls": "provider hashicorp/null not in the mirror",
-        "terraform/modules/null": "provider hashicorp/null not in the mirror",
-    }
-    assert skipped.validated == ["terraform/environments/dev"]
-
-
-def test_a_failed_offline_init_skips_the_directory_with_terraforms_last_words(
-    tmp_path: Path, fake_terraform: FakeTerraform, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    tree = write_tree(
-        tmp_path / "terraform",
-        {
-            "modules/null/versions.tf": REQUIRES_NULL,
-            "environments/dev/versions.tf": 'terraform {\n  required_version = ">= 1.6.0"\n}\n',
-        },
-    )
-    mirror = tmp_path / "mirror"
-    (mirror / "registry.terraform.io/hashicorp/null/3.2.0").mkdir(parents=True)
-    monkeypatch.setenv("FAKE_TF_FAIL", "init")
-    report = terraform_tasks.schema_validate(tree, mirror, tmp_path / "data")
-    why = "`terraform init -plugin-dir` failed: Error: fake terraform init failed"
-    assert report.skipped == {"terraform/modules/null": why, "terraform/environments/dev": why}
-    assert report.validated == [] and report.failed == {}
-    assert fake_terraform.commands() == ["init", "init"]
-
-
-def test_mirror_providers_ignores_files_where_providers_sit(tmp_path: Path) -> None:
-    (tmp_path / "registry.terraform.io/hashicorp").mkdir(parents=True)
-    (tmp_path / "registry.terraform.io/hashicorp/README").write_text("not a provider\n")
-    assert terraform_tasks.mirror_providers(tmp_path) == set()
-
-
 def test_plan_outside_the_tools_checkout_waits_for_the_module_copies(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -522,27 +368,7 @@ def test_plan_outside_the_tools_checkout_waits_for_the_module_copies(
 def test_plan_in_the_tools_checkout_needs_only_its_root(in_project: Path) -> None:
     plans = {t["name"]: t for t in terraform_tasks.task_tf_plan(resolve(["tf_plan"], in_project))}
     assert plans["dev"]["task_dep"] == ["render:terraform-dev"]
-    assert plans["dev"]["file_dep"] == terraform_tasks.plan_inputs("dev")
-
-
-def test_change_counts_take_the_last_closing_line_at_a_line_start() -> None:
-    two = "Plan: 1 to add, 0 to change, 0 to destroy.\nPlan: 2 to add, 3 to change, 4 to destroy.\n"
-    assert tf_program.change_counts(two, tf_program.PLAN_LINE) == (2, 3, 4)
-    assert tf_program.change_counts("x No changes. here\n", tf_program.PLAN_LINE) is None
-    assert tf_program.change_counts("x\nNo changes.\n", tf_program.APPLY_LINE) == (0, 0, 0)
-
-
-def test_a_failed_offline_init_keeps_the_last_three_lines_of_terraforms_error(tmp_path: Path) -> None:
-    """Real Terraform, offline: a mirror folder that lacks the provider's packages."""
-    tree = write_tree(tmp_path / "terraform", {"modules/null/versions.tf": REQUIRES_NULL})
-    (tree / "environments").mkdir()
-    mirror = tmp_path / "mirror"
-    (mirror / "registry.terraform.io/hashicorp/null").mkdir(parents=True)
-    report = terraform_tasks.schema_validate(tree, mirror, tmp_path / "data")
-    assert report.skipped == {
-        "terraform/modules/null": "`terraform init -plugin-dir` failed: "
-        f"in any of the search locations /  / - {mirror.resolve()}"
-    }
+    assert plans["dev"]["file_dep"] == tf_ops.plan_inputs("dev")
 
 
 def test_tf_validate_task_reruns_until_fully_validated(in_project: Path) -> None:

@@ -1,0 +1,103 @@
+"""tasks/ops/cloud.py: point kubectl at an EKS cluster, log in to a registry, push the images it
+lacks, against recording fakes of `aws` and `docker` first on PATH (testing/cloudcli.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tasks.errors import StackError
+from tasks.ops import cloud
+from testing.cloudcli import REGISTRY, calls, cloud_fakes, logged, write_ref
+
+__all__ = ["cloud_fakes"]  # the fixture
+
+
+@pytest.fixture
+def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A scratch working folder: .build/ is relative."""
+    folder = tmp_path / "work"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    return folder
+
+
+def test_kubeconfig_names_the_context_after_the_cluster_and_says_so(
+    cloud_fakes: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cloud.kubeconfig("eu-central-1", "shop-prod")
+    assert calls(cloud_fakes) == [
+        [
+            "aws",
+            "eks",
+            "update-kubeconfig",
+            "--region",
+            "eu-central-1",
+            "--name",
+            "shop-prod",
+            "--alias",
+            "shop-prod",
+        ]
+    ]
+    assert (
+        "kubectl context shop-prod points at EKS cluster shop-prod (eu-central-1)" in capsys.readouterr().out
+    )
+
+
+def test_login_to_ecr_pipes_the_password_through_stdin(
+    cloud_fakes: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cloud.login(REGISTRY, "us-west-2")
+    assert [(c["argv"], c["stdin"]) for c in logged(cloud_fakes)] == [
+        (["aws", "ecr", "get-login-password", "--region", "us-west-2"], None),
+        (["docker", "login", "--username", "AWS", "--password-stdin", REGISTRY], "s3cr3t-token"),
+    ]
+    assert f"logged in to {REGISTRY}" in capsys.readouterr().out
+
+
+def test_login_to_a_registry_that_is_not_ecr_is_left_to_the_user(
+    cloud_fakes: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cloud.login("registry.example.com/team", "us-west-2")
+    assert (
+        "registry.example.com/team is not ECR: log in with `docker login registry.example.com/team` yourself"
+        in capsys.readouterr().out
+    )
+    assert calls(cloud_fakes) == []
+
+
+def test_push_skips_images_already_in_the_registry_and_records_every_remote_ref(
+    cloud_fakes: Path, work: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_ref("staging", "engine", "shop/engine:1a2b3c4d5e6f")
+    write_ref("staging", "bootstrap", "shop/bootstrap:0f0f0f0f0f0f")
+    monkeypatch.setenv("FAKE_PRESENT", "shop/bootstrap:0f0f0f0f0f0f")
+    out = work / "pushed"
+    cloud.push("staging", ["bootstrap", "engine"], REGISTRY + "/", out)  # a trailing / is not doubled
+    assert calls(cloud_fakes) == [
+        ["docker", "manifest", "inspect", f"{REGISTRY}/shop/bootstrap:0f0f0f0f0f0f"],
+        ["docker", "manifest", "inspect", f"{REGISTRY}/shop/engine:1a2b3c4d5e6f"],
+        ["docker", "tag", "shop/engine:1a2b3c4d5e6f", f"{REGISTRY}/shop/engine:1a2b3c4d5e6f"],
+        ["docker", "push", f"{REGISTRY}/shop/engine:1a2b3c4d5e6f"],
+    ]
+    said = capsys.readouterr().out
+    assert f"  {REGISTRY}/shop/engine:1a2b3c4d5e6f: pushed" in said
+    assert f"  {REGISTRY}/shop/bootstrap:0f0f0f0f0f0f: already in the registry" in said
+    assert (out / "engine.ref").read_text() == f"{REGISTRY}/shop/engine:1a2b3c4d5e6f\n"
+    assert (out / "bootstrap.ref").read_text() == f"{REGISTRY}/shop/bootstrap:0f0f0f0f0f0f\n"
+
+
+def test_push_of_nothing_or_of_an_image_never_built_is_refused_before_any_call(
+    cloud_fakes: Path, work: Path
+) -> None:
+    with pytest.raises(StackError) as nothing:
+        cloud.push("dev", [], REGISTRY, work / "pushed")
+    assert nothing.value.message == "no built image recorded for any service in .build/dev/images/"
+    assert nothing.value.fix == "run `doit images env=dev` first"
+    write_ref("dev", "engine", "shop/engine:1a2b")
+    with pytest.raises(StackError) as missing:
+        cloud.push("dev", ["engine", "bootstrap", "web"], REGISTRY, work / "pushed")
+    assert missing.value.message == "no built image recorded for bootstrap, web in .build/dev/images/"
+    assert calls(cloud_fakes) == []
+    assert not (work / "pushed").exists()
