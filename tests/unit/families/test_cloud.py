@@ -278,7 +278,7 @@ def test_checkov_missing_under_ci_in_any_spelling_fails(
     assert failed is not None and "checkov is not installed, and CI must run it" in str(failed)
     assert not cloud_tasks.CHECKOV_MODE.exists()
     monkeypatch.setenv("CI", "false")
-    assert cloud_tasks._checkov([]) is None
+    assert cloud_tasks._checkov([]) == {"skipped": cloud_tasks.CHECKOV_SKIPPED}
     assert cloud_tasks.CHECKOV_MODE.read_text() == "skipped\n"
 
 
@@ -466,8 +466,8 @@ def test_checkov_missing_locally_warns_and_reruns(
 ) -> None:
     monkeypatch.setattr(tools, "which", lambda program: None)
     monkeypatch.delenv("CI", raising=False)
-    assert cloud_tasks._checkov(["dev"]) is None
-    assert cloud_tasks.CHECKOV_SKIPPED in capsys.readouterr().out
+    assert cloud_tasks._checkov(["dev"]) == {"skipped": cloud_tasks.CHECKOV_SKIPPED}  # for the reports
+    assert f"SKIPPED: {cloud_tasks.CHECKOV_SKIPPED}" in capsys.readouterr().out
     assert checkov_ran() is False  # so doit never records it as done
 
 

@@ -4,10 +4,9 @@ still holding a placeholder outside local is refused with its fix; appending kee
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import os
 import signal
+from pathlib import Path
 from types import FrameType
 
 import pytest
