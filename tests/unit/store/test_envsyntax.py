@@ -148,8 +148,8 @@ def compose_reads(folder: Path, text: str) -> dict[str, str] | str:
         json.dumps({"services": {"probe": {"image": "busybox", "environment": environment}}})
     )
     result = subprocess.run(
-        [COMPOSE, "--project-directory", folder, "-f", folder / "compose.yml"]
-        + ["--env-file", folder / ".env", "config", "--format", "json"],
+        [str(COMPOSE), "--project-directory", str(folder), "-f", str(folder / "compose.yml")]
+        + ["--env-file", str(folder / ".env"), "config", "--format", "json"],
         capture_output=True,
         text=True,
         env={"PATH": "/usr/bin:/bin", **ENVIRON},
@@ -157,7 +157,7 @@ def compose_reads(folder: Path, text: str) -> dict[str, str] | str:
     )
     if result.returncode != 0:
         return result.stderr.strip().splitlines()[-1]
-    seen = json.loads(result.stdout)["services"]["probe"]["environment"]
+    seen: dict[str, str] = json.loads(result.stdout)["services"]["probe"]["environment"]
     # `config` writes a `$` of a value as `$$` (its own escape), so that its output reads back.
     return {key: value.replace("$$", "$") for key, value in seen.items() if value != "__unset__"}
 
