@@ -152,6 +152,7 @@ def test_secrets_never_reach_committed_files_configmaps_or_logs(
     project: Path, fake_cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     env = write_test_env(project)
+    assert fake_cluster.bin_dir is not None
     fake_docker.install(fake_cluster.bin_dir, tmp_path / "fake-docker")
     monkeypatch.setenv("FAKE_DOCKER_HOST", "fake://minikube")
     monkeypatch.delenv("RABBITMQ_PASSWORD", raising=False)
