@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks import families
-from tasks.cli.reporter import SummaryReporter
+from tasks.cli.reporter import SummaryReporter, install_json
 from tasks.cli.start import start
 from tasks.families.shared import registry
 from tasks.families.shared.run import Run
@@ -42,6 +42,7 @@ def dodo(argv: list[str] | None = None, root: Path | None = None) -> dict[str, A
     clean error, exit 78), declared options and a lock so that two runs in one project never collide.
     """
     run: Run = start(sys.argv[1:] if argv is None else argv, Path.cwd() if root is None else root)
+    install_json()  # `--reporter json` says "skipped" even where no doit.cfg names ours
     # Summary table and clean failures (tasks/cli/reporter.py).
     names: dict[str, Any] = {"RUN": run, "DOIT_CONFIG": {**run.doit_config(), "reporter": SummaryReporter}}
     for name, creator in creators().items():

@@ -94,6 +94,11 @@ def split(argv: list[str], known: Grammar, *, task_valued: Collection[str] = ())
             skip = not has_value and (name in command.valued or name in task_valued)
         elif "=" in arg:  # doit takes key=value words out before it looks for the command
             key, value = arg.split("=", 1)
+            if key in given:  # doit would silently keep the last one
+                raise UsageError(
+                    f"{key}= is given twice ({key}={given[key]}, {arg})",
+                    fix=f"give {key}= once",
+                )
             given[key] = value
         elif not words and command.name == RUN and arg in known.commands:
             command = known.commands[arg]
@@ -129,3 +134,22 @@ def check_option_order(argv: list[str], known: Grammar, *, task_flags: Collectio
             skip = not has_value and not after_task and name in run.valued
         elif "=" not in arg and not (arg == RUN and not after_task):
             after_task = True
+
+
+def check_dashed_vars(argv: list[str], known: Grammar, names: Collection[str]) -> None:
+    """`--env=local` (or `--env local`): a run variable written as an option, which doit would
+    only refuse to parse. Say how it is written."""
+    options = {s for c in known.commands.values() for s in (*c.valued, *c.flags)}
+    for i, arg in enumerate(argv):
+        name, has_value, value = arg.partition("=")
+        key = name.lstrip("-")
+        if not arg.startswith("-") or key not in names or name in options:
+            continue
+        rest = argv[i + 1 :]
+        if not has_value:
+            value, rest = (rest[0], rest[1:]) if rest and not rest[0].startswith("-") else ("<value>", rest)
+        fixed = " ".join(["doit", *argv[:i], f"{key}={value}", *rest])
+        raise UsageError(
+            f"{arg}: {key} is not an option of doit or of a task but a run variable, written {key}=<value>",
+            fix=f"write `{key}={value}` without dashes: `{fixed}`",
+        )

@@ -5,9 +5,11 @@
 - A cloud task names an environment that has a `cloud:` block.
 - A cloud task never acts on a cluster another environment names (tasks/config/cloudcheck.py).
 - A `protected: true` environment is changed only with `confirm=<env>`, or in CI.
+- `confirm=<env>` confirms something: it names the protected environment the named tasks
+  change (given anywhere else it is refused, never ignored).
 
-The first and the last two apply to commands that run task actions only (`doit help deploy`
-changes nothing).
+The first and the two before the last apply to commands that run task actions only (`doit help
+deploy` changes nothing).
 """
 
 from __future__ import annotations
@@ -99,3 +101,43 @@ def check_confirmed(run: Run, tasks: list[str]) -> None:
                 f"{sub} is a protected environment: `{word}` changes it",
                 fix=f"if you mean it, run `doit {word} confirm={sub}` (CI runs need no confirmation)",
             )
+
+
+def _protected_changed(run: Run, tasks: list[str]) -> list[str]:
+    """The protected environments the named tasks change (`deploy:prod`)."""
+    changed: list[str] = []
+    for word in tasks:
+        base, _, sub = word.partition(":")
+        task = registry.task(base)
+        got = run.try_config(sub) if task is not None and task.mutating and sub else None
+        if isinstance(got, Config) and got.protected and sub not in changed:
+            changed.append(sub)
+    return changed
+
+
+def check_confirm_confirms(run: Run, tasks: list[str]) -> None:
+    """`confirm=<env>` where nothing protected changes would be silently ignored: refuse it."""
+    given = run.vars.get("confirm")
+    if given is None:
+        return
+    changed = _protected_changed(run, tasks)
+    if given in changed:
+        return
+    if changed:
+        raise UsageError(
+            f"confirm={given} does not name the protected environment this run changes "
+            f"({', '.join(changed)})",
+            fix=f"if you mean it, write `confirm={changed[0]}`",
+        )
+    got = run.try_config(given) if given in run.envs else None
+    if not isinstance(got, Config):
+        why = f"{given} is not an environment"
+    elif got.protected:
+        why = f"no task named changes {given}"
+    else:
+        why = f"{given} is not a protected environment"
+    raise UsageError(
+        f"confirm={given} confirms nothing here: {why}",
+        fix="leave confirm= out: it confirms a task that changes a `protected: true` environment "
+        "(`doit deploy:prod confirm=prod`)",
+    )

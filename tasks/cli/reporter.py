@@ -1,10 +1,12 @@
 """doit reporters: a console reporter that ends with a summary table, and a JSON reporter
 that says "skipped" for skips.
 
-A skip is signalled the way tasks already say it to people: an action prints a line
-starting with SKIPPED_MARK ("SKIPPED: <reason>"), e.g. tf_validate without provider
-schemas or checkov when it is not installed. doit itself only knows success, so
-without this both would be reported as plain successes.
+A check that cannot run here says so with `console.skipped` (tf_validate without provider
+schemas, checkov when it is not installed); the action's wrapper turns that into the task's
+value `skipped` (tasks/families/shared/creators.py, `user_errors`), which doit carries to the
+reporter from any thread or process. doit itself only knows success, so without this both
+would be reported as plain successes. `install_json` makes doit's own `--reporter json` say it
+too, in a project without doit.cfg to name this one.
 
 The table (`Row`, `summary`) is independent of doit, so other front ends (a watch
 loop) can print the same one.
@@ -22,9 +24,9 @@ from typing import Any, cast
 from doit.exceptions import BaseFail, TaskError
 from doit.reporter import ConsoleReporter, JsonReporter
 
+from tasks.families.shared.creators import SKIPPED_VALUE
 from tasks.output.term import Paint, use_colour
 
-SKIPPED_MARK = "SKIPPED:"
 COLOURS = {"ran": "green", "up to date": "dim", "skipped": "yellow", "failed": "red", "not run": "yellow"}
 
 
@@ -37,13 +39,9 @@ class Row:
 
 
 def skip_reason(task: Any) -> str | None:
-    """The reason from the first "SKIPPED: ..." line a task's actions printed, if any."""
-    for action in task.actions:
-        for line in (getattr(action, "out", None) or "").splitlines():
-            text = line.strip()
-            if text.startswith(SKIPPED_MARK):
-                return text[len(SKIPPED_MARK) :].strip()
-    return None
+    """Why the task skipped its check (its value `skipped`), if it did."""
+    reason = (getattr(task, "values", None) or {}).get(SKIPPED_VALUE)
+    return str(reason) if reason else None
 
 
 def summary(rows: list[Row], paint: Paint | None = None, *, show_uptodate: bool = True) -> str:
@@ -136,35 +134,48 @@ class SummaryReporter(ConsoleReporter):  # type: ignore[misc]
             self.write("\n" + summary(rows, self.paint, show_uptodate=False) + "\n")
 
 
+def _json_add_success(self: Any, task: Any) -> None:
+    reason = skip_reason(task)
+    if reason is None:
+        DOIT_JSON["add_success"](self, task)
+        return
+    self.t_results[task.name].set_result("skipped")
+    self.__dict__.setdefault("reasons", {})[task.name] = reason
+
+
+def _json_complete_run(self: Any) -> None:
+    # doit's JsonReporter swapped both streams for StringIO buffers in __init__.
+    log_out = cast(io.StringIO, sys.stdout).getvalue()
+    sys.stdout = self._old_out
+    log_err = cast(io.StringIO, sys.stderr).getvalue()
+    sys.stderr = self._old_err
+    if self.errors:
+        log_err += "\n".join(self.errors)
+    reasons: dict[str, str] = self.__dict__.get("reasons", {})
+    tasks = []
+    for name, result in self.t_results.items():
+        data = result.to_dict()
+        if name in reasons:
+            data["reason"] = reasons[name]
+        tasks.append(data)
+    json.dump({"tasks": tasks, "out": log_out, "err": log_err}, self.outstream)
+
+
+# doit's own methods, as imported (`install_json` replaces them on doit's class).
+DOIT_JSON = {"add_success": JsonReporter.add_success, "complete_run": JsonReporter.complete_run}
+
+
 class SkipAwareJsonReporter(JsonReporter):  # type: ignore[misc]
     """doit's JSON reporter, with result "skipped" (and "reason") for tasks that skipped."""
 
     desc = 'output in JSON format; skipped checks say "skipped" (stackbuild)'
+    add_success = _json_add_success
+    complete_run = _json_complete_run
 
-    def __init__(self, outstream: Any, options: dict[str, Any] | None = None) -> None:
-        super().__init__(outstream, options)
-        self.reasons: dict[str, str] = {}
 
-    def add_success(self, task: Any) -> None:
-        reason = skip_reason(task)
-        if reason is None:
-            super().add_success(task)
-            return
-        self.t_results[task.name].set_result("skipped")
-        self.reasons[task.name] = reason
-
-    def complete_run(self) -> None:
-        # doit's JsonReporter swapped both streams for StringIO buffers in __init__.
-        log_out = cast(io.StringIO, sys.stdout).getvalue()
-        sys.stdout = self._old_out
-        log_err = cast(io.StringIO, sys.stderr).getvalue()
-        sys.stderr = self._old_err
-        if self.errors:
-            log_err += "\n".join(self.errors)
-        tasks = []
-        for name, result in self.t_results.items():
-            data = result.to_dict()
-            if name in self.reasons:
-                data["reason"] = self.reasons[name]
-            tasks.append(data)
-        json.dump({"tasks": tasks, "out": log_out, "err": log_err}, self.outstream)
+def install_json() -> None:
+    """doit's built-in `--reporter json` says "skipped" too (a project without doit.cfg, or
+    pyproject's plugin table, gets doit's own class): its two methods, replaced once."""
+    if JsonReporter.add_success is not _json_add_success:
+        JsonReporter.add_success = _json_add_success
+        JsonReporter.complete_run = _json_complete_run

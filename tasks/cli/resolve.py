@@ -41,6 +41,7 @@ def resolve(argv: list[str], root: Path) -> Run:
     known = registry.tasks()
     spelled = {f"--{opt.name}": opt.kind is bool for opt in registry.options().values()}
     grammar = doit_argv.grammar(root)
+    doit_argv.check_dashed_vars(argv, grammar, RUN_VARS)
     words = doit_argv.split(argv, grammar, task_valued=[s for s, flag in spelled.items() if not flag])
     executing = grammar.commands[words.command].executes
     if words.command == doit_argv.RUN:
@@ -69,6 +70,7 @@ def resolve(argv: list[str], root: Path) -> Run:
     if errors:
         raise errors[0] if len(errors) == 1 else Several(errors)
     guards.check_cloud_named(run, tasks)
+    guards.check_confirm_confirms(run, tasks)
     if executing:
         guards.check_distinct_clusters(run, tasks)
         guards.check_confirmed(run, tasks)

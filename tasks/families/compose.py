@@ -40,6 +40,7 @@ from tasks.ops.compose import (
     volume_ids,
 )
 from tasks.ops.targets.compose import converge_step, show_status
+from tasks.store import envfile
 
 TaskDict = dict[str, Any]
 # Docker and docker-compose are checked (tasks/families/doctor.py) before anything starts.
@@ -64,8 +65,13 @@ def inputs(stack: Stack, names: list[str]) -> list[str]:
 
 def env_file_complete(stack: Stack) -> bool:
     path = Path(stack.env_file)
-    # Readable by others is not complete either: ensure_env_file sets it back to 600.
-    return path.exists() and not path.stat().st_mode & 0o077 and set(stack.cfg.secrets) <= env_names(path)
+    try:
+        # A link, a file others can read or a line Compose cannot read is not complete either:
+        # ensure_env_file then says why.
+        envfile.check_private(path)
+        return path.exists() and set(stack.cfg.secrets) <= env_names(path)
+    except StackError:
+        return False
 
 
 def containers_running(live: Live, names: list[str]) -> bool:

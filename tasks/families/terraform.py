@@ -30,8 +30,7 @@ from tasks.store.paths import TERRAFORM, code_files, is_tool, tf_files
 
 PLUGIN_DIR_VAR = "STACKBUILD_TF_PLUGIN_DIR"
 SKIPPED_SCHEMA = (
-    "SKIPPED: provider schema validation (providers not installable here; "
-    f"set {PLUGIN_DIR_VAR} to a provider mirror)"
+    f"provider schema validation (providers not installable here; set {PLUGIN_DIR_VAR} to a provider mirror)"
 )
 VALIDATE_STATE = state.tf_validate_dir()
 MODE_FILE = state.tf_validate_mode()
@@ -96,7 +95,8 @@ def _validate() -> None:
     outcome = _schema_validate(plugin_dir) if plugin_dir else f"{PLUGIN_DIR_VAR} is not set"
     MODE_FILE.unlink(missing_ok=True)  # write_atomic makes its folder
     if isinstance(outcome, str):
-        console.step(f"{SKIPPED_SCHEMA}\n  (why: {outcome})")
+        console.skipped(SKIPPED_SCHEMA)
+        console.step(f"  (why: {outcome})")
         return
     for name in outcome.validated:
         console.step(f"terraform validate {name}: OK")

@@ -16,7 +16,7 @@ from tasks.programs import checkov
 from tasks.store import state
 
 INSTALL = checkov.INSTALL
-SKIPPED = f"SKIPPED: checkov is not installed (install it in its own venv: {INSTALL})"
+SKIPPED = f"checkov is not installed (install it in its own venv: {INSTALL})"
 SKIP_LINE = re.compile(r"^\s*-\s*(CKV\w*_\d+)\s*(?:#\s*(.*))?$")
 
 
@@ -57,7 +57,7 @@ def run(scans: list[tuple[str, list[str]]], *, config: Path, mode: Path) -> None
     if not checkov.installed():
         if os.environ.get("CI", "").lower() == "true":
             raise StackError("checkov is not installed, and CI must run it", fix=INSTALL)
-        console.show("!" * 100 + f"\n  {SKIPPED}\n" + "!" * 100)
+        console.skipped(SKIPPED, loud=True)
         state.write_atomic(mode, "skipped\n")
         return
     mode.unlink(missing_ok=True)

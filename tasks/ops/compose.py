@@ -6,7 +6,6 @@ tasks/families/compose.py turns these into doit tasks.
 
 from __future__ import annotations
 
-import os
 import re
 import secrets as secrets_module
 from dataclasses import dataclass
@@ -248,21 +247,17 @@ def ensure_env_file(stack: Stack) -> None:
     volumes would hold passwords they refuse, so it is not created."""
     path = Path(stack.env_file)
     wanted = list(stack.cfg.secrets)
-    if not path.exists():
+    if not envfile.check_file(path):
         check_no_old_volumes(stack)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # O_EXCL: never overwrite a file that appeared meanwhile; 0o600 from the first byte.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(f"# Created by `doit compose_up env={stack.env}`: random secrets. Git-ignored.\n")
-            handle.writelines(f"{name}={new_secret()}\n" for name in wanted)
+        header = f"# Created by `doit compose_up env={stack.env}`: random secrets. Git-ignored.\n"
+        envfile.create(path, header, {name: new_secret() for name in wanted})
         console.step(f"created {path} (mode 600) with random values for: {', '.join(wanted) or '(none)'}")
         return
-    envfile.read_secrets(path, stack.env, wanted)  # refuses a readable file before adding to it
+    # Refuses a link, a readable file or a line Compose cannot read before adding to it.
+    envfile.read_secrets(path, stack.env, wanted)
     missing = [n for n in wanted if n not in env_names(path)]
     if missing:
-        with path.open("a", encoding="utf-8") as handle:
-            handle.writelines(f"{name}={new_secret()}\n" for name in missing)
+        envfile.append(path, {name: new_secret() for name in missing})
         console.step(f"added random values for {', '.join(missing)} to {path} (existing values kept)")
 
 
@@ -296,16 +291,19 @@ def new_secret() -> str:
 
 
 def env_names(path: Path) -> set[str]:
-    return set(envfile.read(path))
+    return envfile.names(path)
 
 
 def env_values(path: Path, names: tuple[str, ...]) -> list[str]:
     return [value for key, value in envfile.read(path).items() if key in names and value]
 
 
+MASK = "********"
+
+
 def redact(text: str, values: list[str]) -> str:
     for value in sorted(values, key=len, reverse=True):
-        text = text.replace(value, "********")
+        text = text.replace(value, MASK)
     return text
 
 
@@ -386,6 +384,10 @@ def show_logs(stack: Stack) -> None:
 
 
 def show_config(stack: Stack) -> None:
-    text = compose_cli.config(stack.compose_project(), env=image_env(stack, [], required=False))
-    # `config` interpolates the .env: mask every secret value before printing.
+    # Our reader first: a line Compose cannot read is reported without its value (Compose's own
+    # error would quote it). Compose never sees a secret: a variable of its environment wins over
+    # the .env, so each one is the mask; the values are also masked in what it prints.
+    check_env_file(stack)
+    masked = {name: MASK for name in stack.cfg.secrets}
+    text = compose_cli.config(stack.compose_project(), env={**image_env(stack, [], required=False), **masked})
     console.show(redact(text, env_values(Path(stack.env_file), stack.cfg.secrets)), end="")

@@ -102,7 +102,7 @@ def secret_values(cfg: Config, t: Target, generate: bool) -> dict[str, str] | No
         return {k: given[k] for k in wanted}
     if not generate:
         return None
-    kept = envfile.read(t.record.secrets_file)
+    kept = envfile.read(t.record.secrets_file, environ={})  # the tool's own file, read as written
     values = {k: given.get(k) or kept.get(k) or pysecrets.token_urlsafe(24) for k in wanted}
     t.record.write_secrets("".join(f"{k}={v}\n" for k, v in values.items() if k not in given))
     return values

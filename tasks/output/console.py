@@ -4,7 +4,9 @@ where a line goes, that it is flushed, and how it is indented.
 - `step`: one progress line of the running task, on stdout, indented under doit's task title;
 - `show`: a block as it is (a table, a program's output passed through), on stdout;
 - `note` and `error`: for the person at the terminal, on stderr, so they survive a redirected
-  stdout (`doit ... > log`) and never mix into a machine-readable report.
+  stdout (`doit ... > log`) and never mix into a machine-readable report;
+- `skipped`: a check that could not run, said loudly and remembered (`taken`) for the run's
+  reports, which must say "skipped", not "success".
 
 Progress of long tool runs is `tasks/output/progress.py`; colours are `tasks/output/term.py`.
 """
@@ -12,8 +14,13 @@ Progress of long tool runs is `tasks/output/progress.py`; colours are `tasks/out
 from __future__ import annotations
 
 import sys
+import threading
 
 INDENT = "  "
+SKIPPED = "SKIPPED:"
+# What `skipped` recorded, per thread: doit runs a task's actions in one thread (or process),
+# several at once with `-P`, so a reason never lands on another task's report.
+_skips = threading.local()
 
 
 def step(text: str) -> None:
@@ -39,3 +46,20 @@ def error(text: str) -> None:
 def say(text: str) -> None:
     """A sentence for the person at the terminal, on stderr, as written (no prefix)."""
     print(text, file=sys.stderr, flush=True)
+
+
+def skipped(reason: str, *, loud: bool = False) -> None:
+    """A check that could not run here (`  SKIPPED: <reason>`), remembered until `taken`.
+    `loud`: framed, for a check CI must run."""
+    line = f"{SKIPPED} {reason}"
+    if loud:
+        show("!" * 100 + f"\n{INDENT}{line}\n" + "!" * 100)
+    else:
+        step(line)
+    _skips.__dict__.setdefault("reasons", []).append(reason)
+
+
+def taken() -> list[str]:
+    """The reasons `skipped` recorded in this thread since the last call, oldest first."""
+    reasons: list[str] = _skips.__dict__.pop("reasons", [])
+    return reasons

@@ -1427,9 +1427,10 @@ def _temps(root: Path) -> list[str]:
 def test_bad_input_gets_one_clean_error_and_changes_nothing(base: Path, case: Case) -> None:
     target = base / case.file
     saved = target.read_bytes() if target.is_file() else None
-    before = snapshot(base, *GENERATED)
     try:
         case.edit(base)
+        # After the edit: a case may write its input inside a generated tree (compose/<env>/.env).
+        before = snapshot(base, *GENERATED)
         edited = target.read_text(errors="replace") if target.is_file() and not target.is_fifo() else ""
         old = signal.signal(signal.SIGALRM, _timeout)
         signal.alarm(20)
@@ -1441,6 +1442,7 @@ def test_bad_input_gets_one_clean_error_and_changes_nothing(base: Path, case: Ca
         out = result.out
         assert result.code == case.code, out
         assert "Traceback" not in out, out
+        assert "S3cretPw" not in out, out  # a secret in the input never reaches the message
         assert case.text in out, out
         for text in case.extra:
             assert text in out, out
@@ -1460,7 +1462,7 @@ def test_bad_input_gets_one_clean_error_and_changes_nothing(base: Path, case: Ca
     finally:
         if target.is_dir():
             shutil.rmtree(target)
-        elif target.exists() or target.is_fifo():
+        elif target.exists() or target.is_fifo() or target.is_symlink():
             target.unlink()
         if saved is not None:
             target.write_bytes(saved)
@@ -1480,3 +1482,352 @@ def test_tasks_that_do_not_read_a_broken_file_keep_working(project: Path) -> Non
     assert help_.code == 0 and "--wipe" in help_.out, help_.out
     listed = run_doit(project, command="list")
     assert listed.code == 78 and "environments/prod.yaml" in listed.out
+
+
+# ======================================================================================
+# Secrets, and the command line around them (issue 22, "Secrets" and "Command line and
+# reports"). The same verdicts as above; a case's .env (or link) is its input, written
+# inside compose/ before the trees are compared.
+# ======================================================================================
+
+DOTENV = "compose/local/.env"
+
+
+def dotenv(data: str | bytes, mode: int = 0o600) -> Callable[[str], Edit]:
+    """compose/<env>/.env holding `data` (private unless `mode` says otherwise)."""
+
+    def for_file(rel: str) -> Edit:
+        def edit(root: Path) -> None:
+            path = root / rel
+            path.write_bytes(data.encode() if isinstance(data, str) else data)
+            path.chmod(mode)
+
+        return edit
+
+    return for_file
+
+
+def dotenv_link(target: str | None) -> Callable[[str], Edit]:
+    """compose/<env>/.env as a link to a private file outside the project (None: to nothing)."""
+
+    def for_file(rel: str) -> Edit:
+        def edit(root: Path) -> None:
+            outside = root.parent / "outside-secrets.env"
+            if target is not None:
+                outside.write_text(target)
+                outside.chmod(0o600)
+            (root / rel).symlink_to(outside if target is not None else root.parent / "nowhere.env")
+
+        return edit
+
+    return for_file
+
+
+def dotenv_special(kind: str) -> Callable[[str], Edit]:
+    def for_file(rel: str) -> Edit:
+        def edit(root: Path) -> None:
+            if kind == "fifo":
+                os.mkfifo(root / rel)
+            else:
+                (root / rel).mkdir()
+
+        return edit
+
+    return for_file
+
+
+def nothing(rel: str) -> Edit:
+    """No file changes: the command line is the mistake."""
+
+    def edit(root: Path) -> None:
+        return None
+
+    return edit
+
+
+def cli(id: str, *cmd: str, text: str, extra: tuple[str, ...] = ()) -> Case:
+    return Case(id, S, nothing(S), None, text, cmd=cmd, code=64, extra=extra)
+
+
+SECRET_CASES = [
+    # --- a secret named like a variable the tool sets itself -------------------------------
+    c(
+        "secret-is-an-image-variable",
+        S,
+        replace("  - RABBITMQ_PASSWORD", "  - RABBITMQ_PASSWORD\n  - ENGINE_IMAGE"),
+        "secrets[1]",
+        "ENGINE_IMAGE is the variable through which the tool passes the image of service 'engine' "
+        "(services.engine): the tool's value would replace the secret",
+        "ENGINE_IMAGE",
+        cmd=("compose_up",),
+    ),
+    c(
+        "secret-is-a-database-address",
+        S,
+        replace("  - RABBITMQ_PASSWORD", "  - REDIS_HOST\n  - RABBITMQ_PASSWORD"),
+        "secrets[0]",
+        "REDIS_HOST is the variable through which the tool passes the address of database 'redis' "
+        "(databases.redis.env_var)",
+        "REDIS_HOST",
+    ),
+    c(
+        "secret-is-a-built-databases-image",
+        S,
+        replace("  - RABBITMQ_PASSWORD", "  - RABBITMQ_PASSWORD\n  - REDIS_IMAGE"),
+        "secrets[1]",
+        "passes the image of database 'redis' (databases.redis.build)",
+        "REDIS_IMAGE",
+        cmd=("compose_up", "env=offline"),
+    ),
+    c(
+        "secret-is-a-compose-setting",
+        S,
+        replace("  - RABBITMQ_PASSWORD", "  - RABBITMQ_PASSWORD\n  - COMPOSE_PROJECT_NAME"),
+        "secrets[1]",
+        "COMPOSE_PROJECT_NAME is a variable Docker Compose reads as its own setting",
+        "COMPOSE_PROJECT_NAME",
+    ),
+    c(
+        "secret-is-a-docker-setting",
+        S,
+        replace("  - RABBITMQ_PASSWORD", "  - DOCKER_HOST\n  - RABBITMQ_PASSWORD"),
+        "secrets[0]",
+        "DOCKER_HOST is a variable Docker Compose reads as its own setting",
+        "DOCKER_HOST",
+        cmd=("list",),
+    ),
+    # --- a password written where plain values go ------------------------------------------
+    c(
+        "endpoint-with-a-password",
+        P,
+        replace(
+            "mongodb: srvthreds-prod.example.mongodb.net:27017",
+            "mongodb: mongodb+srv://app:S3cretPw@srvthreds-prod.example.mongodb.net",
+        ),
+        "endpoints.mongodb",
+        "this value holds a password (user info `app:...@`): it would be written in plain text",
+        "S3cretPw",
+        cmd=("deploy:prod", "confirm=prod"),
+        extra=("`databases.<db>.secret_env`",),
+    ),
+    c(
+        "endpoint-with-a-password-no-scheme",
+        P,
+        replace(
+            "rabbitmq: prod.example.cloudamqp.com:5672",
+            "rabbitmq: app:S3cretPw@prod.example.cloudamqp.com:5672",
+        ),
+        "endpoints.rabbitmq",
+        "this value holds a password (user info `app:...@`)",
+        "S3cretPw",
+    ),
+    c(
+        "config-url-with-a-password",
+        P,
+        replace(
+            "config: {NODE_ENV: production}",
+            "config: {NODE_ENV: production, AMQP_URL: 'amqp://u:S3cretPw@mq'}",
+        ),
+        "config.AMQP_URL",
+        "this value holds a password (user info `u:...@`)",
+        "S3cretPw",
+        cmd=("tf_plan:prod",),
+    ),
+    c(
+        "service-env-url-with-a-password",
+        S,
+        replace("env: {LOG_LEVEL: info}", "env: {LOG_LEVEL: info, DB_URL: 'postgres://u:S3cretPw@db/x'}"),
+        "services.engine.env.DB_URL",
+        "this value holds a password",
+        "S3cretPw",
+    ),
+    c(
+        "database-env-url-with-a-password",
+        S,
+        replace(
+            "env: {RABBITMQ_DEFAULT_USER: srvthreds}", "env: {RABBITMQ_URL: 'amqp://u:S3cretPw@localhost'}"
+        ),
+        "databases.rabbitmq.env.RABBITMQ_URL",
+        "this value holds a password",
+        "S3cretPw",
+    ),
+    # --- compose/<env>/.env that Compose cannot read, or that is not a private regular file --
+    c(
+        "dotenv-unclosed-quote",
+        DOTENV,
+        dotenv('OTHER=1\nRABBITMQ_PASSWORD="S3cretPw\n'),
+        None,
+        f'{DOTENV}, line 2: a quoted value is not closed (the closing " is missing)',
+        cmd=("compose_config",),
+        code=1,
+    ),
+    c(
+        "dotenv-space-in-a-name",
+        DOTENV,
+        dotenv("\nRABBITMQ PASSWORD=S3cretPw\n"),
+        None,
+        f"{DOTENV}, line 2: the variable name 'RABBITMQ PASSWORD' contains a space",
+        cmd=("compose_config",),
+        code=1,
+    ),
+    c(
+        "dotenv-bad-character-in-a-name",
+        DOTENV,
+        dotenv("RABBITMQ_PASSWORD!=S3cretPw\n"),
+        None,
+        f"{DOTENV}, line 1: unexpected character '!' in the variable name 'RABBITMQ_PASSWORD!'",
+        cmd=("compose_config",),
+        code=1,
+    ),
+    c(
+        "dotenv-required-variable-unset",
+        DOTENV,
+        dotenv("RABBITMQ_PASSWORD=${NOT_SET_ANYWHERE:?set it}\n"),
+        None,
+        f"{DOTENV}, line 1: ${{NOT_SET_ANYWHERE:?...}} requires NOT_SET_ANYWHERE, which is not set",
+        cmd=("compose_config",),
+        code=1,
+    ),
+    c(
+        "dotenv-dollar-brace-without-a-name",
+        DOTENV,
+        dotenv("RABBITMQ_PASSWORD=S3cret${\n"),
+        None,
+        f"{DOTENV}, line 1: `${{` starts no `${{NAME}}`",
+        cmd=("compose_config",),
+        code=1,
+    ),
+    c(
+        "dotenv-not-utf8",
+        DOTENV,
+        dotenv(b"RABBITMQ_PASSWORD=caf\xe9\n"),
+        None,
+        f"{DOTENV} is not UTF-8 text (byte 0xe9)",
+        cmd=("compose_config",),
+        code=1,
+    ),
+    c(
+        "dotenv-empty-secret",
+        DOTENV,
+        dotenv("RABBITMQ_PASSWORD=\n"),
+        None,
+        f"{DOTENV}: RABBITMQ_PASSWORD is set but empty",
+        cmd=("compose_config",),
+        code=1,
+        extra=("delete the line from compose/local/.env to get a random one",),
+    ),
+    c(
+        "dotenv-placeholder-outside-local",
+        "compose/offline/.env",
+        dotenv("RABBITMQ_PASSWORD=change-me  # from the example\n"),
+        None,
+        "RABBITMQ_PASSWORD still hold the placeholder 'change-me' (environment offline)",
+        cmd=("compose_config", "env=offline"),
+        code=1,
+    ),
+    c(
+        "dotenv-readable-by-others",
+        DOTENV,
+        dotenv("RABBITMQ_PASSWORD=S3cretPw\n", mode=0o644),
+        None,
+        f"{DOTENV} holds secrets but is readable by others (mode 644)",
+        cmd=("compose_config",),
+        code=1,
+        extra=(f"chmod 600 {DOTENV}",),
+    ),
+    c(
+        "dotenv-linked-outside-the-project",
+        DOTENV,
+        dotenv_link("OTHER=S3cretPw\n"),
+        None,
+        f"{DOTENV} is a symbolic link (to ",
+        cmd=("compose_config",),
+        code=1,
+        extra=(f"`(umask 077 && cp {DOTENV} {DOTENV}.new) && mv {DOTENV}.new {DOTENV}`",),
+    ),
+    c(
+        "dotenv-dangling-link",
+        DOTENV,
+        dotenv_link(None),
+        None,
+        f"{DOTENV} is a symbolic link (to ",
+        cmd=("compose_config",),
+        code=1,
+    ),
+    c(
+        "dotenv-fifo",
+        DOTENV,
+        dotenv_special("fifo"),
+        None,
+        f"{DOTENV} is not a regular file",
+        cmd=("compose_config",),
+        code=1,
+    ),
+    c(
+        "dotenv-directory",
+        DOTENV,
+        dotenv_special("dir"),
+        None,
+        f"{DOTENV} is not a regular file",
+        cmd=("compose_config",),
+        code=1,
+    ),
+    # --- the command line ---------------------------------------------------------------------
+    cli(
+        "env-written-as-an-option",
+        "compose_up",
+        "--env=local",
+        text="--env=local: env is not an option of doit or of a task but a run variable",
+        extra=("write `env=local` without dashes: `doit ", " compose_up env=local`"),
+    ),
+    cli(
+        "env-written-as-an-option-with-a-space",
+        "compose_up",
+        "--env",
+        "offline",
+        text="--env: env is not an option",
+        extra=("write `env=offline` without dashes", " compose_up env=offline`"),
+    ),
+    cli(
+        "confirm-written-as-an-option",
+        "deploy:prod",
+        "--confirm=prod",
+        text="write `confirm=prod` without dashes",
+        extra=(" deploy:prod confirm=prod`",),
+    ),
+    cli(
+        "confirm-on-a-local-command", "compose_up", "confirm=prod", text="confirm=prod confirms nothing here"
+    ),
+    cli(
+        "confirm-on-an-unprotected-environment",
+        "deploy:dev",
+        "confirm=dev",
+        text="confirm=dev confirms nothing here: dev is not a protected environment",
+    ),
+    cli(
+        "confirm-names-another-environment",
+        "deploy:prod",
+        "confirm=staging",
+        text="confirm=staging does not name the protected environment this run changes (prod)",
+    ),
+    cli("confirm-on-a-read-only-task", "tf_plan:prod", "confirm=prod", text="no task named changes prod"),
+    cli(
+        "env-given-twice",
+        "compose_up",
+        "env=local",
+        "env=offline",
+        text="env= is given twice (env=local, env=offline)",
+    ),
+    cli("wipe-given-twice", "compose_down", "wipe=1", "wipe=0", text="wipe= is given twice (wipe=1, wipe=0)"),
+]
+
+
+@pytest.mark.parametrize("case", SECRET_CASES, ids=[case.id for case in SECRET_CASES])
+def test_bad_secret_or_command_line_gets_one_clean_error_and_changes_nothing(base: Path, case: Case) -> None:
+    test_bad_input_gets_one_clean_error_and_changes_nothing(base, case)
+
+
+def test_the_secrets_corpus_covers_every_class() -> None:
+    assert len(SECRET_CASES) >= 30 and len({case.id for case in [*CASES, *SECRET_CASES]}) == len(CASES) + len(
+        SECRET_CASES
+    )

@@ -8,7 +8,7 @@ and each rule in file order.
 
 How to add a rule:
 1. Write a function `def <what_must_hold>(m: Merged) -> None` in the module of its subject
-   (stack, databases, services, builds, cloud). It reads `m.data` (the merged files, their
+   (stack, databases, services, builds, cloud, secrets). It reads `m.data` (the merged files, their
    types already right) and raises `m.error(key_path, problem, fix)`: the error names the
    file that set the key, the key path and the line, and the fix is a sentence the user
    can act on.
@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tasks.config.merged import Merged
-from tasks.config.rules import builds, cloud, databases, services, stack
+from tasks.config.rules import builds, cloud, databases, secrets, services, stack
 
 Rule = Callable[[Merged], None]
 
@@ -52,6 +52,8 @@ RULES: tuple[Rule, ...] = (
     stack.lists_have_no_repeats,
     databases.only_external_databases_have_an_endpoint,
     stack.secrets_are_never_plain_values,
+    secrets.secrets_are_not_the_tools_variables,
+    secrets.passwords_are_never_plain_values,
     services.uses_and_optional_uses_are_disjoint,
     services.ports_are_unique_per_service,
     services.host_ports_are_published_once,

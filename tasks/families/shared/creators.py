@@ -11,25 +11,36 @@ from doit.exceptions import TaskFailed
 from tasks.errors import StackError
 from tasks.families.shared.run import Run
 from tasks.model import Config
+from tasks.output import console
 
 TaskDict = dict[str, Any]
+# The task value that says a check was skipped, and why (tasks/cli/reporter.py reads it).
+SKIPPED_VALUE = "skipped"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def user_errors(func: F) -> F:
-    """Turn a StackError raised by a doit python-action into a clean task failure.
+    """Turn a StackError raised by a doit python-action into a clean task failure, and a check
+    it skipped (`console.skipped`) into the task's value `skipped`.
 
     doit prints a traceback for exceptions; for expected failures the message is the
     interface, so it is returned as TaskFailed (which doit shows without a traceback
-    and never records as done).
+    and never records as done). A python-action's dict is doit's own channel from the action
+    to the reporters (tasks/cli/reporter.py), whether the task ran in this thread, another
+    one (`-P 2 --parallel-type thread`) or another process (`-P 2`).
     """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        console.taken()  # what an earlier action of this thread left
         try:
-            return func(*args, **kwargs)
+            result = func(*args, **kwargs)
         except StackError as exc:
             return TaskFailed(exc.render())
+        reasons = console.taken()
+        if reasons and result is None:
+            return {SKIPPED_VALUE: "; ".join(reasons)}
+        return result
 
     return wrapper  # type: ignore[return-value]
 

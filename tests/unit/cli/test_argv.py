@@ -132,3 +132,43 @@ def test_options_in_the_wrong_place_say_where_they_go(words: list[str], message:
 )
 def test_options_in_the_right_place_pass(words: list[str]) -> None:
     argv.check_option_order(words, argv.grammar(REPO), task_flags=["--wipe"])
+
+
+# --------------------------------------------------------------------------- run variables
+
+
+@pytest.mark.parametrize(
+    ("words", "fix"),
+    [
+        (["compose_up", "--env=local"], "write `env=local` without dashes: `doit compose_up env=local`"),
+        (["compose_up", "--env", "local"], "write `env=local` without dashes: `doit compose_up env=local`"),
+        (["-a", "deploy:prod", "--confirm=prod"], "`doit -a deploy:prod confirm=prod`"),
+        (["compose_up", "-env=test", "images"], "`doit compose_up env=test images`"),
+        (["compose_up", "--env"], "write `env=<value>` without dashes"),
+    ],
+)
+def test_a_run_variable_written_as_an_option_gets_its_spelling(words: list[str], fix: str) -> None:
+    with pytest.raises(UsageError) as info:
+        argv.check_dashed_vars(words, argv.grammar(REPO), ("env", "confirm"))
+    assert "is not an option of doit or of a task but a run variable" in info.value.message
+    assert fix in (info.value.fix or "")
+
+
+def test_doits_own_options_are_not_run_variables() -> None:
+    # `--reporter` is doit's; a run variable of that name would still be read as doit's option.
+    argv.check_dashed_vars(["--reporter", "json", "render"], argv.grammar(REPO), ("reporter", "env"))
+    argv.check_dashed_vars(["compose_up", "env=local", "--wipe"], argv.grammar(REPO), ("env", "confirm"))
+
+
+@pytest.mark.parametrize(
+    ("words", "message"),
+    [
+        (["compose_up", "env=local", "env=prod"], "env= is given twice (env=local, env=prod)"),
+        (["env=dev", "deploy:dev", "env=dev"], "env= is given twice (env=dev, env=dev)"),
+        (["compose_down", "wipe=1", "wipe=0"], "wipe= is given twice (wipe=1, wipe=0)"),
+    ],
+)
+def test_a_run_variable_given_twice_is_refused(words: list[str], message: str) -> None:
+    with pytest.raises(UsageError) as info:
+        split(*words)
+    assert info.value.message == message and info.value.fix == f"give {message.split('=')[0]}= once"

@@ -75,7 +75,7 @@ def test_a_mutating_command_names_exactly_one_environment(
 
 
 def test_one_cloud_environment_may_be_named_by_several_tasks(root: Path) -> None:
-    assert resolve(root, "push:dev", "deploy:dev", "env=dev", "confirm=dev").env == "dev"
+    assert resolve(root, "push:dev", "deploy:dev", "env=dev").env == "dev"
     assert resolve(root, "tf_plan:dev", "smoke:dev").env == "dev"
     assert resolve(root, "tf_plan:dev", "tf_plan:staging").env == "dev"  # read-only: any number
 
@@ -102,7 +102,9 @@ def test_a_protected_environment_needs_its_own_name_confirmed(
     assert refused.message == "prod is a protected environment: `deploy:prod` changes it"
     assert refused.fix == "if you mean it, run `doit deploy:prod confirm=prod` (CI runs need no confirmation)"
     assert resolve(root, "deploy:prod", "confirm=prod").env == "prod"
-    assert "protected" in usage(root, "deploy:prod", "confirm=dev").message
+    wrong = usage(root, "deploy:prod", "confirm=dev")
+    assert wrong.message == "confirm=dev does not name the protected environment this run changes (prod)"
+    assert wrong.fix == "if you mean it, write `confirm=prod`"
     assert resolve(root, "deploy:dev").env == "dev"  # dev is not protected
     assert resolve(root, "tf_plan:prod").env == "prod"  # read-only: no confirmation
     assert resolve(root, "list", "deploy:prod").command == "list"  # only an executing command
@@ -143,3 +145,30 @@ def test_a_cloud_task_refuses_a_cluster_another_environment_names(envs: Path) ->
     assert resolve(envs, "tf_plan:prod").env == "prod"  # prod's cluster is its own
     assert resolve(envs, "list").command == "list"  # only an executing command is refused
     assert resolve(envs, "compose_up").env == "local"  # no cloud task: no cluster to check
+
+
+@pytest.mark.parametrize(
+    ("argv", "why"),
+    [
+        (("compose_up", "confirm=prod"), "no task named changes prod"),
+        (("deploy:dev", "confirm=dev"), "dev is not a protected environment"),
+        (("tf_plan:prod", "confirm=prod"), "no task named changes prod"),  # read-only
+        (("list", "confirm=prod"), "no task named changes prod"),
+        (("compose_up", "confirm=lcoal"), "lcoal is not an environment"),
+    ],
+)
+def test_a_confirmation_that_confirms_nothing_is_refused(root: Path, argv: tuple[str, ...], why: str) -> None:
+    refused = usage(root, *argv)
+    assert refused.message == f"{argv[-1]} confirms nothing here: {why}"
+    assert refused.fix == (
+        "leave confirm= out: it confirms a task that changes a `protected: true` environment "
+        "(`doit deploy:prod confirm=prod`)"
+    )
+
+
+def test_a_confirmation_may_be_shown_with_what_it_confirms(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert resolve(root, "info", "deploy:prod", "confirm=prod").command == "info"
+    monkeypatch.setenv("CI", "true")
+    assert resolve(root, "deploy:prod", "confirm=prod").env == "prod"  # needless in CI, but right

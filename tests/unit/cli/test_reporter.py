@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import json
 import time
 from types import SimpleNamespace
 
 import pytest
 from doit.exceptions import TaskError, TaskFailed
+from doit.reporter import JsonReporter
 
 from tasks.cli import reporter
 from tasks.cli.reporter import Row
@@ -32,12 +34,14 @@ def test_summary_table_has_task_result_seconds_and_totals() -> None:
     ]
 
 
-def test_skip_reason_is_read_from_the_skipped_line() -> None:
-    task = SimpleNamespace(
-        actions=[SimpleNamespace(out="  ok\n  SKIPPED: no mirror here\n"), SimpleNamespace(out=None)]
+def test_skip_reason_is_the_tasks_skipped_value() -> None:
+    assert reporter.skip_reason(SimpleNamespace(values={"skipped": "no mirror here"})) == "no mirror here"
+    assert reporter.skip_reason(SimpleNamespace(values={"other": 1})) is None
+    # What an action printed is no evidence: with `-P thread` it may be another task's line.
+    printed = SimpleNamespace(
+        values={}, actions=[SimpleNamespace(out="  SKIPPED: checkov is not installed\n")]
     )
-    assert reporter.skip_reason(task) == "no mirror here"
-    assert reporter.skip_reason(SimpleNamespace(actions=[SimpleNamespace(out="all good\n")])) is None
+    assert reporter.skip_reason(printed) is None
 
 
 def test_up_to_date_rows_can_be_counted_only() -> None:
@@ -60,10 +64,11 @@ def test_a_long_reason_is_shortened_to_sixty_characters() -> None:
     assert f"skipped ({'y' * 57}...)" in text and "y" * 58 not in text
 
 
-def _task(name: str, out: str = "", actions: int = 1) -> SimpleNamespace:
+def _task(name: str, skipped: str = "", actions: int = 1) -> SimpleNamespace:
     return SimpleNamespace(
         name=name,
-        actions=[SimpleNamespace(out=out, err="") for _ in range(actions)],
+        actions=[SimpleNamespace(out="", err="") for _ in range(actions)],
+        values={"skipped": skipped} if skipped else {},
         executed=False,
         title=lambda: name,
     )
@@ -74,7 +79,7 @@ def test_the_console_reporter_keeps_one_row_per_shown_task(monkeypatch: pytest.M
     console = reporter.SummaryReporter(out, {})
     clock = iter([10.0, 12.5, 20.0, 21.0, 30.0, 30.0])  # start, end of a; of b; hidden ones
     monkeypatch.setattr(time, "monotonic", lambda: next(clock))
-    shown = (_task("a"), _task("b", "SKIPPED: no schemas\n"))
+    shown = (_task("a"), _task("b", "no schemas"))
     for task in (*shown, _task("_hidden"), _task("empty", actions=0)):
         console.execute_task(task)
         console.add_success(task)
@@ -115,3 +120,22 @@ def test_the_table_needs_two_rows() -> None:
     console.rows["b"] = Row("b", "ran", 2.0)
     console.complete_run()
     assert out.getvalue().endswith("\n2 ran, 0 failed; 3.0 s\n") and "task  result" in out.getvalue()
+
+
+def test_doits_own_json_reporter_is_made_to_say_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A project without doit.cfg gets doit's own class for `--reporter json`.
+    monkeypatch.setattr(JsonReporter, "add_success", JsonReporter.add_success)
+    monkeypatch.setattr(JsonReporter, "complete_run", JsonReporter.complete_run)
+    reporter.install_json()
+    reporter.install_json()  # once is enough; twice changes nothing
+    out = io.StringIO()
+    json_reporter = JsonReporter(out)
+    try:
+        for task in (_task("a"), _task("b", "no schemas")):
+            json_reporter.get_status(task)
+            json_reporter.execute_task(task)
+            json_reporter.add_success(task)
+    finally:
+        json_reporter.complete_run()
+    results = {t["name"]: (t["result"], t.get("reason")) for t in json.loads(out.getvalue())["tasks"]}
+    assert results == {"a": ("success", None), "b": ("skipped", "no schemas")}

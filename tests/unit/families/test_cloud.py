@@ -197,7 +197,7 @@ def test_checkov_missing_locally_warns_and_reruns(
 ) -> None:
     monkeypatch.setattr(tools, "which", lambda program: None)
     monkeypatch.delenv("CI", raising=False)
-    assert cloud_tasks._checkov(["dev"]) is None
+    assert cloud_tasks._checkov(["dev"]) == {"skipped": cloud_tasks.CHECKOV_SKIPPED}  # for the reports
     assert "SKIPPED: checkov is not installed" in capsys.readouterr().out
     assert checkov_ran() is False  # so doit never records it as done
 

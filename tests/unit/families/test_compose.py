@@ -57,6 +57,8 @@ def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         ("RABBITMQ_PASSWORD=x\n", 0o640, False),  # ensure_env_file must run (and refuse it)
         ("RABBITMQ_PASSWORD=x\n", 0o604, False),
         ("OTHER=x\n", 0o600, False),  # a secret is missing
+        ("RABBITMQ_PASSWORD: x #c\n", 0o600, True),  # Compose's grammar
+        ('RABBITMQ_PASSWORD="x\n', 0o600, False),  # a line Compose cannot read: no traceback either
         (None, 0, False),
     ],
 )
@@ -69,6 +71,15 @@ def test_env_file_is_complete_only_when_private_and_holding_every_secret(
         path.write_text(text)
         path.chmod(mode)
     assert ct.env_file_complete(stack) is complete
+
+
+def test_a_linked_env_file_is_never_complete(work: Path, tmp_path: Path) -> None:
+    stack = cops.Stack(cfg_of())
+    target = tmp_path / "elsewhere.env"
+    target.write_text("RABBITMQ_PASSWORD=x\n")
+    target.chmod(0o600)
+    Path(stack.env_file).symlink_to(target)
+    assert ct.env_file_complete(stack) is False  # so ensure_env_file runs, and says why
 
 
 def test_every_up_step_waits_for_its_images_and_the_preflight(work: Path) -> None:

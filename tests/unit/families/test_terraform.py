@@ -308,14 +308,14 @@ def test_a_skip_forgets_an_earlier_full_validation(
 ) -> None:
     assert validate() is None and validated_fully()
     monkeypatch.setenv(terraform_tasks.PLUGIN_DIR_VAR, str(tmp_path / "nowhere"))
-    assert validate() is None
+    assert validate() == {"skipped": terraform_tasks.SKIPPED_SCHEMA}  # what the reports say
     out = capsys.readouterr().out
     assert terraform_tasks.SKIPPED_SCHEMA in out and f"{tmp_path / 'nowhere'} is not a directory" in out
     assert validated_fully() is False
     monkeypatch.setenv(terraform_tasks.PLUGIN_DIR_VAR, str(small_tf))
     assert validate() is None and validated_fully()
     monkeypatch.delenv(terraform_tasks.PLUGIN_DIR_VAR)
-    assert validate() is None
+    assert validate() == {"skipped": terraform_tasks.SKIPPED_SCHEMA}
     assert f"{terraform_tasks.PLUGIN_DIR_VAR} is not set" in capsys.readouterr().out
     assert validated_fully() is False
 

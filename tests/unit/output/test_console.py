@@ -3,6 +3,8 @@ stderr for what the person at the terminal must see even when stdout is redirect
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from tasks.output import console
@@ -27,3 +29,35 @@ def test_notes_errors_and_sentences_go_to_stderr(capsys: pytest.CaptureFixture[s
         "",
         "NOTE: the database was moved aside\nERROR: no such environment\nInterrupted: nothing ran.\n",
     )
+
+
+def test_a_skip_is_said_and_remembered_until_taken(capsys: pytest.CaptureFixture[str]) -> None:
+    console.taken()
+    console.skipped("no provider mirror")
+    console.skipped("checkov is not installed", loud=True)
+    out = capsys.readouterr().out
+    assert out.startswith(
+        "  SKIPPED: no provider mirror\n" + "!" * 100 + "\n  SKIPPED: checkov is not installed\n"
+    )
+    assert console.taken() == ["no provider mirror", "checkov is not installed"]
+    assert console.taken() == []
+
+
+def test_each_thread_takes_only_its_own_skips() -> None:
+    # doit's `-P 2 --parallel-type thread` runs two tasks' actions at once, interleaved.
+    barrier = threading.Barrier(2)
+    got: dict[str, list[str]] = {}
+
+    def task(name: str) -> None:
+        console.taken()
+        barrier.wait()
+        console.skipped(name)
+        barrier.wait()
+        got[name] = console.taken()
+
+    threads = [threading.Thread(target=task, args=(name,)) for name in ("checkov", "tf_validate")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert got == {"checkov": ["checkov"], "tf_validate": ["tf_validate"]}

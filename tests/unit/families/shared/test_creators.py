@@ -11,6 +11,7 @@ from tasks.cli.resolve import resolve
 from tasks.errors import StackError
 from tasks.families.shared import creators
 from tasks.model import Config
+from tasks.output import console
 from testing.environments import break_environment, copy_environments
 
 BROKEN = StackError("environments/dev.yaml is broken", fix="fix it")
@@ -28,6 +29,19 @@ def test_a_user_error_becomes_a_clean_task_failure() -> None:
     failed = wrapped(-1, b=2)
     assert isinstance(failed, TaskFailed)
     assert failed.get_msg().strip() == "environments/dev.yaml is broken\nFix: fix it"
+
+
+def test_a_skipped_check_becomes_the_tasks_skipped_value() -> None:
+    def check(skip: bool) -> None:
+        if skip:
+            console.skipped("no provider mirror")
+            console.skipped("and no checkov")
+
+    wrapped = creators.user_errors(check)
+    assert wrapped(True) == {"skipped": "no provider mirror; and no checkov"}
+    assert wrapped(False) is None  # nothing left over from the call before
+    console.skipped("left by something that is not an action")
+    assert wrapped(False) is None
 
 
 def test_a_failing_task_exists_and_fails_with_the_error() -> None:
