@@ -36,6 +36,13 @@ MINIKUBE_DRIVERS = (
     "ssh",
     "none",
 )
+
+
+def port_ref(value: Any) -> tuple[str, str] | None:
+    """A port of another service: its number, or its name under `ports`."""
+    return s.port(value) if isinstance(value, int) else s.dns_label(value)
+
+
 COMMAND = s.typed(r"\S.*", "shell command", "'make assets' (not empty)")
 ENV_MAP = s.MapOf(VALUE, s.env_var)
 RESOURCES = s.Fields(
@@ -79,8 +86,13 @@ SERVICE = s.Fields(
         "health": HEALTH,
         "build": BUILD,
         "env": ENV_MAP,
+        # The databases it needs: their addresses and secrets, and nothing of the others.
         "uses": s.STRS,
         "optional_uses": s.STRS,
+        # Services it calls, each with the port (name or number) it calls: a NetworkPolicy path.
+        "calls": s.MapOf(s.Scalar((str, int), port_ref), s.dns_label),
+        # Secrets of its own (declared under the top-level `secrets`), besides its databases'.
+        "secrets": s.ListOf(s.Scalar((str,), s.env_var)),
         "resources": s.Fields(
             {"requests": RESOURCES, "limits": RESOURCES}, frozenset({"requests", "limits"})
         ),
@@ -217,9 +229,15 @@ CLOUD = s.Fields(
     ),
     moved=cloud_db.MOVED,
 )
+# A task name as doit accepts it on the command line (`compose_jobs`, `s_a_dbs`).
+TASK_NAME = s.typed(r"[a-z][a-z0-9_]*", "task name", "'bootstrap' (lowercase letters, digits, '_')")
 TOP = s.Fields(
     {
         "project": s.NAME,
+        # The environment of a run that names none (env=); else the first Compose one. stack.yaml only.
+        "default_env": s.NAME,
+        # Other names for tasks (an old CLI's words): alias -> task. stack.yaml only.
+        "aliases": s.MapOf(TASK_NAME, TASK_NAME.check),
         "namespace": s.NAME,
         "network": s.DOCKER_NAME,
         "kubernetes_version": s.K8S_VERSION,

@@ -27,7 +27,7 @@ def lists_have_no_repeats(m: Merged) -> None:
     lists.append((("minikube", "addons"), m.data["minikube"]["addons"]))
     for name in m.enabled():
         raw = m.data["services"][name]
-        lists += [(("services", name, key), raw.get(key, [])) for key in ("uses", "optional_uses")]
+        lists += [(("services", name, key), raw.get(key, [])) for key in ("uses", "optional_uses", "secrets")]
     for path, items in lists:
         seen: set[Any] = set()
         for i, item in enumerate(items):

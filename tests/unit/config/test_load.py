@@ -140,7 +140,7 @@ def test_load_refuses_what_a_rule_refuses(root: Path) -> None:
     assert (err.file, err.keypath, err.problem) == (
         "environments/stack.yaml",
         "services.web.uses[1]",
-        "unknown database 'pgx'",
+        "'pgx' is neither a database nor a service",
     )
     with pytest.raises(ConfigError, match="'pgx'"):
         config.load_stack(root)
