@@ -41,7 +41,9 @@ def test_a_service_is_given_only_what_it_uses() -> None:
             service("quiet", secrets=("API_KEY",)),
         ],
         [
-            database("pg", env_var="PG_ADDR", endpoint="pg:5432", secret_env={"POSTGRES_PASSWORD": "PG_PASSWORD"}),
+            database(
+                "pg", env_var="PG_ADDR", endpoint="pg:5432", secret_env={"POSTGRES_PASSWORD": "PG_PASSWORD"}
+            ),
             database("cache", env_var="CACHE_ADDR", endpoint="cache:6379", secret_env={"A": "CACHE_TOKEN"}),
             database("old", "disabled", env_var="OLD_ADDR", secret_env={"B": "OLD_SECRET"}),
             database("other", env_var="OTHER_ADDR", secret_env={"C": "OTHER_SECRET"}),

@@ -31,6 +31,9 @@ Rule = Callable[[Merged], None]
 
 RULES: tuple[Rule, ...] = (
     stack.required_keys_are_set,
+    stack.stack_only_keys_are_set_in_the_stack_file,
+    stack.default_env_names_an_environment,
+    stack.aliases_name_tasks_not_aliases,
     databases.placement_names_known_databases,
     databases.endpoints_name_known_databases,
     databases.every_database_has_a_placement,

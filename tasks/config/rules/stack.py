@@ -49,3 +49,40 @@ def secrets_are_never_plain_values(m: Merged) -> None:
                 f"{key} is a secret: this value would be written in plain text",
                 f"remove it here; set {key} in compose/<env>/.env or the Kubernetes Secret",
             )
+
+
+# Read before any environment is chosen (the run's environment, the command line's words).
+STACK_ONLY = ("default_env", "aliases")
+
+
+def stack_only_keys_are_set_in_the_stack_file(m: Merged) -> None:
+    for doc in m.docs[1:]:
+        for key in STACK_ONLY:
+            if isinstance(doc.data, dict) and key in doc.data:
+                raise m.error(
+                    (key,),
+                    f"{key} is a setting of the project, not of one environment",
+                    f"move it to {m.docs[0].file}",
+                )
+
+
+def default_env_names_an_environment(m: Merged) -> None:
+    name = m.data.get("default_env")
+    if name is not None and name not in m.environments:
+        raise m.error(
+            ("default_env",),
+            f"there is no environment {name!r} (no environments/{name}.yaml)",
+            s.did_you_mean(name, m.environments) if m.environments else "create it, or remove default_env",
+        )
+
+
+def aliases_name_tasks_not_aliases(m: Merged) -> None:
+    """One step from an alias to its task: `doit list` shows it, and no chain can loop."""
+    aliases = m.data.get("aliases", {})
+    for alias, task in aliases.items():
+        if task in aliases:
+            raise m.error(
+                ("aliases", alias),
+                f"alias {alias} names another alias ({task})",
+                f"name the task itself: `{alias}: {aliases[task]}`",
+            )

@@ -76,7 +76,9 @@ def test_a_service_gets_only_the_addresses_and_secrets_of_what_it_uses(
     engine, archive = _environment(compose, "engine"), _environment(compose, "persistence-agent")
     assert {"RABBITMQ_HOST", "REDIS_HOST", "RABBITMQ_PASSWORD", "RABBITMQ_USER"} <= set(engine)
     assert "MONGO_HOST" not in engine and "ARCHIVE_TOKEN" not in engine
-    assert {"MONGO_HOST", "ARCHIVE_TOKEN", "RABBITMQ_PASSWORD"} <= set(archive) and "REDIS_HOST" not in archive
+    assert {"MONGO_HOST", "ARCHIVE_TOKEN", "RABBITMQ_PASSWORD"} <= set(
+        archive
+    ) and "REDIS_HOST" not in archive
 
     base = templates.texts(render.k8s_base(config.load_stack(project)))
     env = _container(base["k8s/base/engine.yaml"])["env"]
@@ -87,7 +89,9 @@ def test_a_service_gets_only_the_addresses_and_secrets_of_what_it_uses(
         "RABBITMQ_PASSWORD": {"secretKeyRef": {"name": "srvthreds-secrets", "key": "RABBITMQ_PASSWORD"}},
     }
     # The shared settings are still read whole; the addresses are not in that ConfigMap.
-    assert _container(base["k8s/base/engine.yaml"])["envFrom"] == [{"configMapRef": {"name": "srvthreds-config"}}]
+    assert _container(base["k8s/base/engine.yaml"])["envFrom"] == [
+        {"configMapRef": {"name": "srvthreds-config"}}
+    ]
     maps = {d["metadata"]["name"]: d["data"] for d in yaml.safe_load_all(base["k8s/base/configmap.yaml"])}
     assert maps["srvthreds-config"] == {"RABBITMQ_USER": "srvthreds"}
     assert set(maps["srvthreds-addresses"]) == {"MONGO_HOST", "REDIS_HOST", "RABBITMQ_HOST"}

@@ -77,3 +77,42 @@ def test_secrets_are_never_plain_values(root: Path, where: str) -> None:
         "PG_PASSWORD is a secret: this value would be written in plain text",
         "remove it here; set PG_PASSWORD in compose/<env>/.env or the Kubernetes Secret",
     )
+
+
+@pytest.mark.parametrize(("key", "value"), [("default_env", "test"), ("aliases", {"up": "compose_up"})])
+def test_stack_only_keys_are_set_in_the_stack_file(root: Path, key: str, value: Any) -> None:
+    err = broken(rules.stack_only_keys_are_set_in_the_stack_file, root, None, {**LOCAL, key: value})
+    assert (err.file, err.keypath, err.problem, err.fix) == (
+        "environments/test.yaml",
+        key,
+        f"{key} is a setting of the project, not of one environment",
+        "move it to environments/stack.yaml",
+    )
+    data = stack()
+    data[key] = value
+    rules.stack_only_keys_are_set_in_the_stack_file(read(root, data, LOCAL))
+
+
+def test_default_env_names_an_environment(root: Path) -> None:
+    data = stack()
+    data["default_env"] = "tset"
+    err = broken(rules.default_env_names_an_environment, root, data, LOCAL)
+    assert (err.file, err.keypath, err.problem, err.fix) == (
+        "environments/stack.yaml",
+        "default_env",
+        "there is no environment 'tset' (no environments/tset.yaml)",
+        "did you mean 'test'? (allowed: test)",
+    )
+    data["default_env"] = "test"
+    rules.default_env_names_an_environment(read(root, data, LOCAL))
+
+
+def test_aliases_name_tasks_not_aliases(root: Path) -> None:
+    data = stack()
+    data["aliases"] = {"up": "compose_up", "start": "up"}
+    err = broken(rules.aliases_name_tasks_not_aliases, root, data)
+    assert (err.keypath, err.problem, err.fix) == (
+        "aliases.start",
+        "alias start names another alias (up)",
+        "name the task itself: `start: compose_up`",
+    )
