@@ -15,6 +15,11 @@ from typing import Any
 from tasks.config import cloud_db
 from tasks.config import schema as s
 
+# The lowest UID a pod may run as: below it a UID may belong to a host account (the restricted
+# policy check, tasks/checks/policy.py, and checkov's CKV_K8S_40 refuse it).
+MIN_POD_UID = 10000
+# Names that say "secret": never a plain setting (ConfigMaps and committed Compose files hold those).
+SECRET_LIKE = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY", re.IGNORECASE)
 # Kubernetes keeps replicas as int32; a value this large is a typo, not a plan.
 MAX_REPLICAS = 10_000
 NODES = s.Scalar((int,), s.between(0, 1000))
@@ -41,6 +46,17 @@ MINIKUBE_DRIVERS = (
 def port_ref(value: Any) -> tuple[str, str] | None:
     """A port of another service: its number, or its name under `ports`."""
     return s.port(value) if isinstance(value, int) else s.dns_label(value)
+
+
+def pod_uid(value: Any) -> tuple[str, str] | None:
+    """The uid a database's pods run as (`cluster.uid`): never one a host account may have."""
+    if value >= MIN_POD_UID:
+        return None
+    return (
+        f"uid {value} is below {MIN_POD_UID}: it may be a host account's, so the restricted Pod "
+        "Security policy refuses the pod",
+        f"use a uid of {MIN_POD_UID} or more that the image can run as (e.g. 10999, made in its Dockerfile)",
+    )
 
 
 COMMAND = s.typed(r"\S.*", "shell command", "'make assets' (not empty)")
@@ -114,7 +130,7 @@ DATABASE = s.Fields(
         "cluster": s.Fields(
             {
                 "storage": s.Scalar((str,), s.quantity(s.MEMORY, "'1Gi'")),
-                "uid": s.Scalar((int,), s.at_least(1)),
+                "uid": s.Scalar((int,), pod_uid),
             }
         ),
     },

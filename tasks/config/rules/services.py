@@ -310,7 +310,8 @@ def compose_runs_one_container_per_published_port(m: Merged) -> None:
             raise m.error(
                 ("services", name, "replicas"),
                 f"{name} publishes host port {published[0]}, so Compose can run only one "
-                f"container of it, not {replicas}",
-                "set `replicas: 1` in this environment, or remove `publish` from its ports "
-                "(other services still reach it on the Compose network)",
+                f"container of it, not {replicas}, in environment {m.env} ({m.docs[-1].file} "
+                "runs it with Compose)",
+                f"set `services: {{{name}: {{replicas: 1}}}}` in {m.docs[-1].file}, or remove "
+                "`publish` from its ports (other services still reach it on the Compose network)",
             )

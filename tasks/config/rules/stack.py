@@ -5,19 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from tasks.config import schema as s
-from tasks.config.fields import TOP
+from tasks.config.fields import MIN_POD_UID, SECRET_LIKE, TOP
 from tasks.config.merged import Merged
-from tasks.config.yamlpos import KeyPath, dotted
+from tasks.config.yamlpos import KeyPath
 
 
 def required_keys_are_set(m: Merged) -> None:
     """What is required is checked once the files are merged: an environment file may add a
     service, a database or a cloud block of its own."""
     if missing := s.first_missing(m.data, TOP):
-        path, key = missing
-        raise m.error(
-            path, f"missing required key {key!r}", f"add `{key}:` under {dotted(path) or 'the top level'}"
-        )
+        path, keys = missing
+        raise m.error(path, *s.missing_keys(keys, path))
 
 
 def lists_have_no_repeats(m: Merged) -> None:
@@ -85,4 +83,31 @@ def aliases_name_tasks_not_aliases(m: Merged) -> None:
                 ("aliases", alias),
                 f"alias {alias} names another alias ({task})",
                 f"name the task itself: `{alias}: {aliases[task]}`",
+            )
+
+
+def pod_uid_is_not_a_host_account(m: Merged) -> None:
+    """Where the services run in Kubernetes, their pods run as `images.uid`."""
+    uid = m.data["images"]["uid"]
+    if m.data["runtime"] == "kubernetes" and uid < MIN_POD_UID:
+        raise m.error(
+            ("images", "uid"),
+            f"uid {uid} is below {MIN_POD_UID}: it may be a host account's, so the restricted Pod "
+            f"Security policy refuses the services' pods (runtime: kubernetes in {m.docs[-1].file})",
+            f"use a uid of {MIN_POD_UID} or more (the images are built for it: build arg UID)",
+        )
+
+
+def plain_settings_are_not_named_like_secrets(m: Merged) -> None:
+    """`config` and the databases' address variables land in ConfigMaps, which the restricted
+    policy check refuses to hold a key named like a secret."""
+    plain: list[tuple[KeyPath, str]] = [(("config", key), key) for key in m.data.get("config", {})]
+    plain += [(("databases", name, "env_var"), raw["env_var"]) for name, raw in m.data["databases"].items()]
+    for path, key in plain:
+        if SECRET_LIKE.search(key):
+            raise m.error(
+                path,
+                f"{key} is named like a secret, but this value is plain text in a ConfigMap",
+                f"list {key} under `secrets:` and set it in compose/<env>/.env or the Kubernetes "
+                "Secret; or rename it",
             )

@@ -363,11 +363,12 @@ def test_compose_runs_one_container_per_published_port(root: Path) -> None:
     )
     assert (err.keypath, err.problem) == (
         "services.web.replicas",
-        "web publishes host port 8080, so Compose can run only one container of it, not 3",
+        "web publishes host port 8080, so Compose can run only one container of it, not 3, in "
+        "environment test (environments/test.yaml runs it with Compose)",
     )
     assert err.fix == (
-        "set `replicas: 1` in this environment, or remove `publish` from its ports "
-        "(other services still reach it on the Compose network)"
+        "set `services: {web: {replicas: 1}}` in environments/test.yaml, or remove `publish` from its "
+        "ports (other services still reach it on the Compose network)"
     )
     two = broken(
         rules.compose_runs_one_container_per_published_port,
@@ -375,7 +376,7 @@ def test_compose_runs_one_container_per_published_port(root: Path) -> None:
         None,
         {**LOCAL, "services": {"web": {"replicas": 2}}},
     )
-    assert two.problem.endswith("not 2")
+    assert "not 2, in environment test" in two.problem
     rules.compose_runs_one_container_per_published_port(
         read(root, None, {**LOCAL, "services": {"web": {"replicas": 1}}})
     )

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tasks.config.rules import stack as rules
-from testing.configs import LOCAL, RESOURCES, broken, read, small_project, stack
+from testing.configs import CLOUD, KUBE, LOCAL, RESOURCES, broken, cloud_env, read, small_project, stack
 
 
 @pytest.fixture
@@ -115,4 +115,49 @@ def test_aliases_name_tasks_not_aliases(root: Path) -> None:
         "aliases.start",
         "alias start names another alias (up)",
         "name the task itself: `start: compose_up`",
+    )
+
+
+def test_every_key_a_cloud_block_lacks_is_named_at_once(root: Path) -> None:
+    """Before, each run named one missing key: four runs for a block written from memory."""
+    partial = {k: v for k, v in CLOUD.items() if k not in ("region", "state", "github", "access")}
+    err = broken(rules.required_keys_are_set, root, None, {**cloud_env(), "cloud": partial})
+    assert (err.file, err.keypath) == ("environments/test.yaml", "cloud")
+    assert err.problem == "missing required key 'access' (also 'github', 'region', 'state')"
+    assert err.fix == "add `access:`, `github:`, `region:`, `state:` under cloud"
+
+
+def test_pod_uid_is_not_a_host_account(root: Path) -> None:
+    data = stack()
+    data["images"]["uid"] = 1000
+    err = broken(rules.pod_uid_is_not_a_host_account, root, data, KUBE)
+    assert (err.file, err.keypath) == ("environments/stack.yaml", "images.uid")
+    assert err.problem == (
+        "uid 1000 is below 10000: it may be a host account's, so the restricted Pod Security policy "
+        "refuses the services' pods (runtime: kubernetes in environments/test.yaml)"
+    )
+    assert err.fix == "use a uid of 10000 or more (the images are built for it: build arg UID)"
+    # Where nothing runs in Kubernetes, a host-like uid is the user's choice (bind mounts).
+    rules.pod_uid_is_not_a_host_account(read(root, data, LOCAL))
+
+
+@pytest.mark.parametrize(
+    ("where", "key"),
+    [(("config",), "API_TOKEN"), (("databases", "pg", "env_var"), "PG_SECRET_HOST")],
+)
+def test_plain_settings_are_not_named_like_secrets(root: Path, where: tuple[str, ...], key: str) -> None:
+    data = stack()
+    if where == ("config",):
+        data["config"] = {"LOG": "x", key: "abc"}
+        at = f"config.{key}"
+    else:
+        data["databases"]["pg"]["env_var"] = key
+        at = "databases.pg.env_var"
+    err = broken(rules.plain_settings_are_not_named_like_secrets, root, data)
+    assert (err.keypath, err.problem) == (
+        at,
+        f"{key} is named like a secret, but this value is plain text in a ConfigMap",
+    )
+    assert err.fix == (
+        f"list {key} under `secrets:` and set it in compose/<env>/.env or the Kubernetes Secret; or rename it"
     )
