@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from tasks.model import Config
+from tasks.model import STACK, Config, Database
 
 NAME = "app.kubernetes.io/name"
 Path = tuple[str, str, int]  # (from workload, to workload, port)
@@ -29,13 +29,20 @@ class Pod:
     ports: tuple[int, ...]
 
 
-def pods(stack: Config) -> list[Pod]:
-    """Every workload of the base: the services and the databases that may run in the cluster."""
-    part = {"app.kubernetes.io/part-of": stack.project}
-    out = [
-        Pod(s.name, {NAME: s.name, **part}, tuple(p.port for p in s.ports)) for s in stack.services.values()
+def in_cluster(cfg: Config, db: Database) -> bool:
+    """The base has a StatefulSet for every database that may run in a cluster; an overlay
+    keeps those its environment places there."""
+    return bool(db.cluster) and (cfg.env == STACK or db.placement == "cluster")
+
+
+def pods(cfg: Config) -> list[Pod]:
+    """Every workload of the base (the stack alone) or of an environment's overlay: the
+    services, and the databases in the cluster."""
+    part = {"app.kubernetes.io/part-of": cfg.project}
+    out = [Pod(s.name, {NAME: s.name, **part}, tuple(p.port for p in s.ports)) for s in cfg.services.values()]
+    out += [
+        Pod(d.name, {NAME: d.name, **part}, (d.port,)) for d in cfg.databases.values() if in_cluster(cfg, d)
     ]
-    out += [Pod(d.name, {NAME: d.name, **part}, (d.port,)) for d in stack.databases.values() if d.cluster]
     return out
 
 
@@ -92,15 +99,14 @@ def allowed(documents: Iterable[dict[str, Any] | None], workloads: list[Pod]) ->
     return table
 
 
-def declared(stack: Config) -> set[Path]:
-    """The paths the stack declares: each service to the databases it uses that may run in
-    the cluster (on their port), and to the services it calls (on the called port)."""
+def declared(cfg: Config) -> set[Path]:
+    """The paths a configuration declares between its pods: each service to the databases it
+    uses that are in the cluster (on their port), and to the services it calls (on the
+    called port)."""
     paths = {
-        (s.name, db, stack.databases[db].port)
-        for s in stack.services.values()
+        (s.name, db, cfg.databases[db].port)
+        for s in cfg.services.values()
         for db in (*s.uses, *s.optional_uses)
-        if stack.databases[db].cluster
+        if in_cluster(cfg, cfg.databases[db])
     }
-    return paths | {
-        (s.name, callee, port) for s in stack.services.values() for callee, port in s.calls.items()
-    }
+    return paths | {(s.name, callee, port) for s in cfg.services.values() for callee, port in s.calls.items()}
