@@ -55,6 +55,9 @@ class Service:
     requests: dict[str, str]
     limits: dict[str, str]
     build: Build
+    # Services it calls -> the port it calls (a number of the callee's `ports`).
+    calls: dict[str, int] = field(default_factory=dict)
+    secrets: tuple[str, ...] = ()  # secrets of its own, besides those of the databases it uses
 
     @property
     def env_prefix(self) -> str:
@@ -178,6 +181,7 @@ class Config:
     hooks: dict[str, tuple[str, ...]]
     timeouts: dict[str, int]
     sources: tuple[Path, ...] = field(default_factory=tuple)
+    aliases: dict[str, str] = field(default_factory=dict)  # other task names: alias -> task
 
     def image_ref(self, service: str) -> str:
         return f"{self.images.prefix}/{service}"
@@ -203,3 +207,18 @@ class Config:
 
     def placed(self, where: str) -> list[Database]:
         return [d for d in self.databases.values() if d.placement == where]
+
+    def used(self, svc: Service) -> list[Database]:
+        """The databases a service uses here (`uses`, then the `optional_uses` not disabled)."""
+        names = dict.fromkeys([*svc.uses, *svc.optional_uses])
+        return [self.databases[n] for n in names if self.databases[n].placement != "disabled"]
+
+    def addresses(self, svc: Service) -> dict[str, str]:
+        """What a service is told of where its databases are: env_var -> host:port, of
+        the databases it uses only (least privilege: the others' addresses are not its business)."""
+        return {db.env_var: db.endpoint for db in self.used(svc)}
+
+    def secrets_of(self, svc: Service) -> tuple[str, ...]:
+        """The secrets a service gets: those of the databases it uses, then its own; no other."""
+        of_dbs = [secret for db in self.used(svc) for secret in db.secret_env.values()]
+        return tuple(dict.fromkeys([*of_dbs, *svc.secrets]))

@@ -7,9 +7,10 @@ rendered overlay is checked here, offline, rule by rule as the standard words th
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
+
+from tasks.config.fields import MIN_POD_UID, SECRET_LIKE
 
 POD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "Pod", "CronJob"}
 LONG_RUNNING = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"}
@@ -23,10 +24,10 @@ ALLOWED_VOLUMES = {
     "projected",
     "secret",
 }
-SECRETISH = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY", re.IGNORECASE)
+SECRETISH = SECRET_LIKE  # the configuration refuses such a setting at its key first
 
 
-HIGH_UID = 10000
+HIGH_UID = MIN_POD_UID  # one floor: the configuration refuses a lower one at its key
 
 
 def pod_spec(obj: dict[str, Any]) -> dict[str, Any] | None:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from tasks import defaults, families
+from tasks.cli import aliases as project_aliases
 from tasks.cli import argv as doit_argv
 from tasks.cli import guards
 from tasks.cli.exits import Several, UsageError
@@ -22,6 +23,7 @@ from tasks.errors import StackError
 from tasks.families.shared import options, registry
 from tasks.families.shared.registry import Scope
 from tasks.families.shared.run import DEFAULT_TASKS, Run
+from tasks.model import Config
 
 # Words that are `key=value` run variables rather than task options.
 RUN_VARS = {
@@ -48,17 +50,22 @@ def resolve(argv: list[str], root: Path) -> Run:
         doit_argv.check_option_order(argv, grammar, task_flags=[s for s, flag in spelled.items() if flag])
     envs = config.environments(root)
     _check_vars(words.vars)
+    stack = _stack(root)
+    aliases = project_aliases.checked(stack, root, tasks=known, commands=grammar.commands)
     if words.command in ANY_WORDS:
-        tasks = [w for w in words.tasks if w.split(":")[0] in known]
+        tasks = [w for w in words.tasks if w.split(":")[0] in {*known, *aliases}]
     else:
         tasks = [w for w in words.tasks if not is_target(w)]
     if words.command == doit_argv.RUN and not words.tasks:
         tasks = list(DEFAULT_TASKS)
+    # From here on an alias counts as the task it names (its environment, the cloud guards).
+    tasks = [project_aliases.target(word, aliases) for word in tasks]
     for word in tasks:
-        _check_word(word, envs, grammar.commands)
+        _check_word(word, envs, [*aliases, *grammar.commands], stack)
     named = _named_envs(tasks)
-    env, inferred = _choose_env(tasks, named, words.vars)
-    run = Run(root, words.command, words.tasks, words.vars, env, envs, inferred=inferred)
+    roles = {role: config.default_env(root, role) for role in (defaults.LOCAL, defaults.MINIKUBE)}
+    env, inferred = _choose_env(tasks, named, words.vars, roles)
+    run = Run(root, words.command, words.tasks, words.vars, env, envs, inferred=inferred, default_envs=roles)
     if executing:
         guards.check_one_environment(run, tasks)
     if "env" in words.vars:
@@ -106,15 +113,26 @@ def _check_vars(given: dict[str, str]) -> None:
             raise UsageError(f"{key}={value} is not a valid value for {key}", fix=str(exc)) from None
 
 
-def _check_word(word: str, envs: list[str], commands: Iterable[str]) -> None:
+def _stack(root: Path) -> Config | StackError:
+    """The stack alone (its aliases); loaded once, the run's own load finds it cached."""
+    try:
+        return config.load_stack(root)
+    except StackError as exc:
+        return exc
+
+
+def _check_word(word: str, envs: list[str], others: Iterable[str], stack: Config | StackError) -> None:
+    """`others`: the aliases and doit's commands, for "did you mean"."""
     base, _, sub = word.partition(":")
     if base.startswith("_"):
         return  # internal steps may be run by hand; doit checks they exist
     task = registry.task(base)
+    if task is None and isinstance(stack, StackError):
+        raise stack  # the word may be an alias of the broken stack file: its error says what to fix
     if task is None:
         raise UsageError(
             f"unknown task {word!r}",
-            fix=f"{suggest(base, [*registry.tasks(), *commands])}`doit list` shows every task",
+            fix=f"{suggest(base, [*registry.tasks(), *others])}`doit list` shows every task",
         )
     if sub and task.scope is Scope.NAMED and sub not in envs:
         raise UsageError(
@@ -133,9 +151,12 @@ def _named_envs(tasks: list[str]) -> list[str]:
     return out
 
 
-def _choose_env(tasks: list[str], named: list[str], given: dict[str, str]) -> tuple[str, bool]:
+def _choose_env(
+    tasks: list[str], named: list[str], given: dict[str, str], roles: dict[str, str]
+) -> tuple[str, bool]:
     """(the run's environment, whether the requested tasks implied it): env=, else the first
-    environment a task names, else the first family default that is not the run's default."""
+    environment a task names, else the first family default that is not the run's default
+    (`roles`: each default's environment in this project, tasks/config/load.py default_env)."""
     if "env" in given:
         return given["env"], False
     if named:
@@ -143,8 +164,8 @@ def _choose_env(tasks: list[str], named: list[str], given: dict[str, str]) -> tu
     for word in tasks:
         task = registry.task(word)
         if task is not None and task.scope is Scope.SELECTED and task.default_env != defaults.LOCAL:
-            return task.default_env, True
-    return defaults.LOCAL, False
+            return roles.get(task.default_env, task.default_env), True
+    return roles[defaults.LOCAL], False
 
 
 def _wanted(run: Run, tasks: list[str]) -> list[str | None]:
@@ -169,9 +190,16 @@ def _wanted(run: Run, tasks: list[str]) -> list[str | None]:
     return [*wanted, *run.envs] if everything else wanted
 
 
+def _tolerant(word: str) -> bool:
+    task = registry.task(word)
+    return task is not None and task.tolerant
+
+
 def _load_needed(run: Run, tasks: list[str]) -> list[StackError]:
     """Load what the requested tasks read; every broken file is one error, reported once."""
-    if run.command in ANY_WORDS and not tasks:
+    # `doit help` shows what it can whatever the files say, and a task that shows a broken
+    # configuration itself (doctor) runs: the first commands a user types are never blocked.
+    if run.command in ANY_WORDS or (tasks and all(_tolerant(word) for word in tasks)):
         return []
     stack = run.try_config(None)
     if isinstance(stack, StackError):

@@ -35,7 +35,7 @@ def start(argv: list[str], root: Path) -> Run:
             with exits.handled(interrupted=exits.NOTHING_RAN):
                 state.acquire_lock(" ".join(["doit", *argv]), waiting=say_waiting)
             state.sweep_temps(root, SWEPT)
-        note = state.repair_dep_file(state.dep_file(run.env))
+        note = state.repair_dep_file(run.dep_file())
     except OSError as exc:  # a file named .build, a folder named run.lock, ...
         exits.fatal(
             StackError(

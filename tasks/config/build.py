@@ -67,6 +67,7 @@ def config(m: Merged) -> Config:
         hooks={k: tuple(hooks.get(k, [])) for k in ("pre_build", "post_build")},
         timeouts=dict(data["timeouts"]),
         sources=m.sources,
+        aliases=dict(data.get("aliases", {})),
     )
 
 
@@ -126,8 +127,18 @@ def services(m: Merged) -> dict[str, Service]:
             requests={k: str(v) for k, v in raw["resources"]["requests"].items()},
             limits={k: str(v) for k, v in raw["resources"]["limits"].items()},
             build=build_spec(spec[1]),
+            calls={callee: called_port(m, callee, port) for callee, port in raw.get("calls", {}).items()},
+            secrets=tuple(raw.get("secrets", [])),
         )
     return out
+
+
+def called_port(m: Merged, callee: str, port: int | str) -> int:
+    """The number of the callee's port a call names (by number or by name)."""
+    for p in m.data["services"][callee].get("ports", []):
+        if port in (p["port"], p["name"]):
+            return int(p["port"])
+    raise AssertionError(f"rules.services.calls_name_a_port_of_the_callee let {callee}:{port} through")
 
 
 def health(raw: dict[str, Any]) -> Health:

@@ -34,6 +34,8 @@ class Module:
     names_are: str = "1 to 40 letters, digits or '-', starting with a letter or digit"
     # How a project name (a DNS label) becomes a default name here.
     name_of: Callable[[str], str] = str
+    # The database it makes, as image names spell it (`redis:7.2`, `acme/postgres`).
+    engine: str = ""
 
     def settings(self) -> list[str]:
         return [*self.required, *self.optional]
@@ -41,10 +43,12 @@ class Module:
 
 MODULES: dict[str, Module] = {
     "mongodb-atlas": Module(
-        required={"instance_size": "M10"}, optional={"username": PROJECT, "database_name": PROJECT}
+        required={"instance_size": "M10"},
+        optional={"username": PROJECT, "database_name": PROJECT},
+        engine="mongo",
     ),
     "redis-cloud": Module(
-        required={"deployment_cidr": "192.168.10.0/24"}, optional={"database_name": PROJECT}
+        required={"deployment_cidr": "192.168.10.0/24"}, optional={"database_name": PROJECT}, engine="redis"
     ),
     # The master password is made and kept by RDS (Secrets Manager): no password setting.
     "rds-postgres": Module(
@@ -53,6 +57,7 @@ MODULES: dict[str, Module] = {
         names=r"[A-Za-z][A-Za-z0-9_]{0,62}",
         names_are="1 to 63 letters, digits or '_', starting with a letter",
         name_of=lambda project: project.replace("-", "_"),
+        engine="postgres",
     ),
     EXTERNAL: Module(required={}),
 }
@@ -81,3 +86,13 @@ def settings(module: str, given: dict[str, Any], project: str) -> dict[str, Any]
     spec = MODULES[module]
     defaults = {k: spec.name_of(project) if v == PROJECT else v for k, v in spec.optional.items()}
     return {**defaults, **given}
+
+
+def engine_of(image: str, build: str | None) -> str | None:
+    """The engine a database runs, when its image or build folder names one a module makes
+    (`redis:7.2-bookworm`, `docker/postgres`); None when neither does (a name of its own)."""
+    repository = image.split("@")[0].rsplit("/", 1)[-1].split(":")[0]
+    names = [repository, *([build.rstrip("/").rsplit("/", 1)[-1]] if build else [])]
+    engines = {m.engine for m in MODULES.values() if m.engine}
+    found = sorted({engine for engine in engines for name in names if engine in name.lower()})
+    return found[0] if len(found) == 1 else None

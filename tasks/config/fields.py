@@ -15,6 +15,11 @@ from typing import Any
 from tasks.config import cloud_db
 from tasks.config import schema as s
 
+# The lowest UID a pod may run as: below it a UID may belong to a host account (the restricted
+# policy check, tasks/checks/policy.py, and checkov's CKV_K8S_40 refuse it).
+MIN_POD_UID = 10000
+# Names that say "secret": never a plain setting (ConfigMaps and committed Compose files hold those).
+SECRET_LIKE = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY", re.IGNORECASE)
 # Kubernetes keeps replicas as int32; a value this large is a typo, not a plan.
 MAX_REPLICAS = 10_000
 NODES = s.Scalar((int,), s.between(0, 1000))
@@ -36,6 +41,24 @@ MINIKUBE_DRIVERS = (
     "ssh",
     "none",
 )
+
+
+def port_ref(value: Any) -> tuple[str, str] | None:
+    """A port of another service: its number, or its name under `ports`."""
+    return s.port(value) if isinstance(value, int) else s.dns_label(value)
+
+
+def pod_uid(value: Any) -> tuple[str, str] | None:
+    """The uid a database's pods run as (`cluster.uid`): never one a host account may have."""
+    if value >= MIN_POD_UID:
+        return None
+    return (
+        f"uid {value} is below {MIN_POD_UID}: it may be a host account's, so the restricted Pod "
+        "Security policy refuses the pod",
+        f"use a uid of {MIN_POD_UID} or more that the image can run as (e.g. 10999, made in its Dockerfile)",
+    )
+
+
 COMMAND = s.typed(r"\S.*", "shell command", "'make assets' (not empty)")
 ENV_MAP = s.MapOf(VALUE, s.env_var)
 RESOURCES = s.Fields(
@@ -79,8 +102,13 @@ SERVICE = s.Fields(
         "health": HEALTH,
         "build": BUILD,
         "env": ENV_MAP,
+        # The databases it needs: their addresses and secrets, and nothing of the others.
         "uses": s.STRS,
         "optional_uses": s.STRS,
+        # Services it calls, each with the port (name or number) it calls: a NetworkPolicy path.
+        "calls": s.MapOf(s.Scalar((str, int), port_ref), s.dns_label),
+        # Secrets of its own (declared under the top-level `secrets`), besides its databases'.
+        "secrets": s.ListOf(s.Scalar((str,), s.env_var)),
         "resources": s.Fields(
             {"requests": RESOURCES, "limits": RESOURCES}, frozenset({"requests", "limits"})
         ),
@@ -102,7 +130,7 @@ DATABASE = s.Fields(
         "cluster": s.Fields(
             {
                 "storage": s.Scalar((str,), s.quantity(s.MEMORY, "'1Gi'")),
-                "uid": s.Scalar((int,), s.at_least(1)),
+                "uid": s.Scalar((int,), pod_uid),
             }
         ),
     },
@@ -217,9 +245,15 @@ CLOUD = s.Fields(
     ),
     moved=cloud_db.MOVED,
 )
+# A task name as doit accepts it on the command line (`compose_jobs`, `s_a_dbs`).
+TASK_NAME = s.typed(r"[a-z][a-z0-9_]*", "task name", "'bootstrap' (lowercase letters, digits, '_')")
 TOP = s.Fields(
     {
         "project": s.NAME,
+        # The environment of a run that names none (env=); else the first Compose one. stack.yaml only.
+        "default_env": s.NAME,
+        # Other names for tasks (an old CLI's words): alias -> task. stack.yaml only.
+        "aliases": s.MapOf(TASK_NAME, TASK_NAME.check),
         "namespace": s.NAME,
         "network": s.DOCKER_NAME,
         "kubernetes_version": s.K8S_VERSION,

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from tasks import defaults
 from tasks.config import build, rules
 from tasks.config import schema as s
 from tasks.config.fields import DEFAULTS, TOP
@@ -58,6 +59,43 @@ def check_env_name(name: str, root: Path) -> None:
     raise StackError(
         f"unknown environment {name!r}; known environments: {', '.join(known) or '(none)'}", fix=hint + how
     )
+
+
+def _raw(path: Path) -> dict[str, Any]:
+    """A file's top-level mapping as written, or {} when it cannot be read (its load reports why)."""
+    try:
+        data = load_yaml(path, path.name).data
+    except StackError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def default_env(root: Path, role: str = defaults.LOCAL) -> str:
+    """The environment of a run that names none (`env=`, `deploy:dev`), for a family's role
+    (tasks/defaults.py). LOCAL: `default_env:` of stack.yaml, else the first environment whose
+    runtime is compose, else the first one. MINIKUBE: `minikube`, else the first Kubernetes
+    environment without a cloud block. Read from the files as written, so a broken file never
+    stops the choice (loading the chosen environment reports it)."""
+    known = environments(root)
+    stack = _raw(root / ENV_DIR / STACK_FILE)
+    if role == defaults.MINIKUBE:
+        if defaults.MINIKUBE in known:
+            return defaults.MINIKUBE
+        runtime, fallback = "kubernetes", role
+    else:
+        if isinstance(stack.get("default_env"), str):
+            return str(stack["default_env"])
+        runtime, fallback = "compose", known[0] if known else role
+    for env in known:
+        raw = _raw(env_file(env, root))
+        # A cloud environment is deployed with `deploy:<env>`, never a family's default.
+        if _runtime(raw, stack) == runtime and not raw.get("cloud"):
+            return env
+    return fallback
+
+
+def _runtime(raw: dict[str, Any], stack: dict[str, Any]) -> Any:
+    return raw.get("runtime", stack.get("runtime", DEFAULTS["runtime"]))
 
 
 def load(env: str, root: Path) -> Config:
@@ -129,7 +167,9 @@ def _read(env: str | None, root: Path) -> Merged:
     data: dict[str, Any] = {}
     for layer in [DEFAULTS] + [d.data for d in docs]:
         data = merge(data, layer)
-    return Merged(STACK if env is None else env, data, tuple(docs), tuple(sources), root)
+    return Merged(
+        STACK if env is None else env, data, tuple(docs), tuple(sources), root, tuple(environments(root))
+    )
 
 
 def merge(base: Any, over: Any) -> Any:

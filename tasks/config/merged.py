@@ -22,6 +22,7 @@ class Merged:
     docs: tuple[Located, ...]  # environments/stack.yaml, then the environment's own file
     sources: tuple[Path, ...]  # the same files, as paths
     root: Path  # the project: build inputs are relative to it
+    environments: tuple[str, ...] = ()  # every environment of the project (a file each)
 
     @property
     def alone(self) -> bool:

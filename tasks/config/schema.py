@@ -255,18 +255,23 @@ def _fields(doc: Located, value: dict[str, Any], spec: Fields, path: KeyPath, re
         if key not in spec.fields:
             raise _fail(doc, path + (key,), f"unknown key {key!r}", did_you_mean(key, spec.fields))
         _walk(doc, item, spec.fields[key], path + (key,), req)
-    if req:
-        for key in sorted(spec.required - value.keys()):
-            raise _fail(
-                doc,
-                path,
-                f"missing required key {key!r}",
-                f"add `{key}:` under {dotted(path) or 'the top level'}",
-            )
+    if req and (missing := sorted(spec.required - value.keys())):
+        raise _fail(doc, path, *missing_keys(missing, path))
 
 
-def first_missing(value: Any, spec: Spec, path: KeyPath = ()) -> tuple[KeyPath, str] | None:
-    """The first required key missing anywhere in already type-checked data (merged files)."""
+def missing_keys(keys: list[str], path: KeyPath) -> tuple[str, str]:
+    """(problem, fix) for the required keys a mapping lacks: all of them at once, so a block
+    written from memory is completed in one edit, not one run per key."""
+    problem = f"missing required key {keys[0]!r}"
+    if len(keys) > 1:
+        problem += f" (also {', '.join(repr(k) for k in keys[1:])})"
+    under = dotted(path) or "the top level"
+    return problem, f"add {', '.join(f'`{k}:`' for k in keys)} under {under}"
+
+
+def first_missing(value: Any, spec: Spec, path: KeyPath = ()) -> tuple[KeyPath, list[str]] | None:
+    """Where the first mapping missing required keys is, anywhere in already type-checked data
+    (merged files), and every key it misses."""
     if isinstance(spec, ListOf) and isinstance(value, list):
         for i, item in enumerate(value):
             if found := first_missing(item, spec.item, path + (i,)):
@@ -276,8 +281,8 @@ def first_missing(value: Any, spec: Spec, path: KeyPath = ()) -> tuple[KeyPath, 
             if found := first_missing(item, spec.value, path + (key,)):
                 return found
     elif isinstance(spec, Fields) and isinstance(value, dict):
-        for key in sorted(spec.required - value.keys()):
-            return path, key
+        if missing := sorted(spec.required - value.keys()):
+            return path, missing
         for key, item in value.items():
             if key in spec.fields and (found := first_missing(item, spec.fields[key], path + (key,))):
                 return found

@@ -200,7 +200,6 @@ def always(
 
 
 # The family's public tasks: the command line and `doit list` know them from here.
-ALIASES = {"s_a_dbs_s": "compose_up", "s_a_dbs": "compose_up_dbs", "s_a_s": "compose_up_services"}
 PUBLIC = [
     "compose_up",
     "compose_up_dbs",
@@ -210,7 +209,6 @@ PUBLIC = [
     "compose_ps",
     "compose_logs",
     "compose_config",
-    *ALIASES,
 ]
 WIPE = Option("wipe", bool, False, "also delete the data volumes")
 
@@ -269,9 +267,7 @@ def task_compose(run: Run) -> Iterator[TaskDict]:
     # One creator for every task (doit's `basename`), so they share one Stack and one Live.
     cfg = run.try_config(run.env_for("compose_up"))
     if isinstance(cfg, StackError):
-        yield from failing_family([n for n in PUBLIC if n not in ALIASES], cfg)
+        yield from failing_family(PUBLIC, cfg)
     else:
         for task in stack_tasks(Stack(cfg)):
             yield run.with_params(task)
-    for old, new in ALIASES.items():
-        yield {"basename": old, "doc": f"alias of {new} (old CLI name).", "actions": None, "task_dep": [new]}

@@ -103,7 +103,7 @@ def run_doctor(cfg: Config | StackError) -> TaskFailed | None:
     return None
 
 
-@creator(Task("doctor", Scope.SELECTED))
+@creator(Task("doctor", Scope.SELECTED, tolerant=True))
 def task_doctor(run: Run) -> dict[str, Any]:
     """What this machine has and what each workflow needs; fails only on what env=<name> needs."""
     return {

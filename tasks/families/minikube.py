@@ -48,7 +48,6 @@ PUBLIC = (
     "minikube_logs",
     "minikube_down",
     "minikube_delete",
-    "k8s_minikube",
     "port_forward",
 )
 TaskDict = dict[str, Any]
@@ -240,10 +239,4 @@ def _family(cfg: Config) -> Iterator[TaskDict]:
     yield _rollout(live, target)
     steps += ["minikube_apply", "minikube_rollout"]
     yield _up(cfg, steps)
-    yield {
-        "basename": "k8s_minikube",
-        "doc": "Alias of minikube_up.",
-        "actions": None,
-        "task_dep": ["minikube_up"],
-    }
     yield from _ops(cfg, live, target)

@@ -199,7 +199,7 @@ def _task(
         "file_dep": sorted({*deps, *paths.template_files(), *_code()}),
         "targets": _targets(run, produce),
         "uptodate": [outputs_unchanged],
-        "clean": True,
+        # No "clean": the outputs are committed files, and `doit clean` must never delete them.
     }
 
 

@@ -36,7 +36,10 @@ def check_overlay(env: str, version: str, out: str) -> None:
             raise StackError(
                 f"k8s/overlays/{env} breaks the restricted Pod Security Standard:\n"
                 + "\n".join(f"  - {p}" for p in problems),
-                fix="fix the templates under templates/k8s/ and run `doit render`",
+                # What a configuration value can break is refused when it loads, at its key
+                # (tasks/config): here only a hand edit of k8s/ or the tool's own templates remain.
+                fix="run `doit render` (k8s/ is generated: it rewrites a hand edit); if the problem "
+                "stays, it is the tool's templates/k8s/: please report it",
             )
         state.write_atomic(target, built)  # the built manifest exists only once every check passed
     finally:

@@ -35,8 +35,10 @@ def endpoints(cfg: Config) -> dict[str, str]:
     return {db.env_var: db.endpoint for db in cfg.databases.values() if db.placement != "disabled"}
 
 
-def config_data(cfg: Config) -> dict[str, Any]:
-    return {**cfg.config, **endpoints(cfg)}
+def config_maps(cfg: Config) -> dict[str, dict[str, Any]]:
+    """The two ConfigMaps: the shared settings every workload reads whole (envFrom), and the
+    database addresses, of which each workload picks those of its `uses` (configMapKeyRef)."""
+    return {f"{cfg.project}-config": dict(cfg.config), f"{cfg.project}-addresses": endpoints(cfg)}
 
 
 # --- Kubernetes -------------------------------------------------------------------
@@ -50,21 +52,18 @@ def cluster_capable(cfg: Config) -> list[Database]:
 def k8s_base(stack: Config) -> Outputs:
     out: Outputs = {
         "namespace.yaml": render_later("k8s/base/namespace.yaml.j2", cfg=stack),
-        "configmap.yaml": render_later("k8s/base/configmap.yaml.j2", cfg=stack, data=config_data(stack)),
+        "configmap.yaml": render_later("k8s/base/configmap.yaml.j2", cfg=stack, maps=config_maps(stack)),
     }
     for svc in stack.services.values():
         template = "k8s/base/deployment.yaml.j2" if svc.kind == "deployment" else "k8s/base/job.yaml.j2"
         out[f"{svc.name}.yaml"] = render_later(template, cfg=stack, svc=svc)
     for db in cluster_capable(stack):
         out[f"{db.name}.yaml"] = render_later("k8s/base/statefulset.yaml.j2", cfg=stack, db=db)
-    allowed = [
-        (s.name, [p.port for p in s.ports], any(p.publish for p in s.ports))
-        for s in stack.deployments()
-        if s.ports
-    ]
-    allowed += [(db.name, [db.port], False) for db in cluster_capable(stack)]
     out["networkpolicy.yaml"] = render_later(
-        "k8s/base/networkpolicy.yaml.j2", cfg=stack, allowed=allowed, egress=netpol.egress(stack)
+        "k8s/base/networkpolicy.yaml.j2",
+        cfg=stack,
+        ingress=netpol.ingress(stack),
+        egress=netpol.egress(stack),
     )
     out["kustomization.yaml"] = render_later(
         "k8s/base/kustomization.yaml.j2", cfg=stack, resources=sorted(out)
@@ -98,7 +97,7 @@ def k8s_overlay(cfg: Config, stack: Config) -> Outputs:
     folder = f"k8s/overlays/{cfg.env}"
     files: Outputs = {
         f"configmap-{cfg.env}.yaml": render_later(
-            "k8s/overlay/configmap.patch.yaml.j2", cfg=cfg, data=config_data(cfg)
+            "k8s/overlay/configmap.patch.yaml.j2", cfg=cfg, maps=config_maps(cfg)
         ),
     }
     for svc in cfg.deployments():
@@ -128,12 +127,19 @@ def k8s_overlay(cfg: Config, stack: Config) -> Outputs:
                     ("Service", "v1", name),
                     ("NetworkPolicy", "networking.k8s.io/v1", f"allow-{name}"),
                 ]
+            if netpol.has_egress(svc):
+                objects.append(("NetworkPolicy", "networking.k8s.io/v1", f"egress-{name}"))
             files[f"delete-{name}.patch.yaml"] = render_later(
                 "k8s/overlay/delete.patch.yaml.j2",
                 cfg=cfg,
                 objects=objects,
                 reason=f"{name} is disabled in this environment.",
             )
+    for rule in netpol.overlay_egress(cfg, stack):
+        # This environment reaches a database at another port (an endpoint, a host port).
+        files[f"egress-{rule.workload}.patch.yaml"] = render_later(
+            "k8s/overlay/egress.patch.yaml.j2", cfg=cfg, rule=rule
+        )
     registry = cfg.cloud.registry if cfg.cloud else ""
     files["kustomization.yaml"] = render_later(
         "k8s/overlay/kustomization.yaml.j2",
@@ -159,8 +165,10 @@ def compose(cfg: Config) -> Outputs:
         return f'"${{{images.image_var(db.name)}:-{db.image}:latest}}"' if db.build else db.image
 
     def environment(svc: Service) -> dict[str, Any]:
+        # Least privilege: the shared settings, and the addresses of its own databases only.
         # Compose interpolates `$` in values; `$$` is its escape for a literal dollar.
-        return {k: str(v).replace("$", "$$") for k, v in {**config_data(cfg), **svc.env}.items()}
+        plain = {**cfg.config, **cfg.addresses(svc), **svc.env}
+        return {k: str(v).replace("$", "$$") for k, v in plain.items()}
 
     common = {"cfg": cfg, "project_name": f"{cfg.project}-{cfg.env}", "secret_ref": secret_ref}
     return {
@@ -171,6 +179,7 @@ def compose(cfg: Config) -> Outputs:
             "compose/docker-compose-services.yml.j2",
             services=list(cfg.services.values()),
             environment=environment,
+            secrets=cfg.secrets_of,
             cpus=cpus,
             memory=memory,
             health_test=healthcheck.compose_test_yaml,

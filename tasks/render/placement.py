@@ -6,6 +6,7 @@ picture cannot drift from environments/*.yaml. Pure: configs in, Markdown out.
 
 from __future__ import annotations
 
+from tasks.config import cloud_db
 from tasks.model import STACK, Config
 
 PATH = "docs/placement.md"
@@ -14,15 +15,26 @@ HEADER = (
 )
 LEGEND = (
     "`compose`: a container next to the stack on the host (Compose, or beside Minikube); "
-    "`cluster`: inside Kubernetes; `external`: a managed service reached by its endpoint; "
+    "`cluster`: inside Kubernetes; `external`: reached at its endpoint, run by someone else "
+    "(a managed service when a module of `cloud.databases` creates it); "
     "`disabled`: not run, and its consumers are off."
 )
 WHERE = {
     "compose": "Compose on the host",
     "cluster": "in the cluster",
-    "external": "managed service",
+    "external": "external endpoint",
     "disabled": "off",
 }
+
+
+def where(cfg: Config, db: str) -> str:
+    """How the diagram names a database's place: `external` is a managed service only where a
+    module creates it (the rendered Terraform does); otherwise it is only an endpoint."""
+    place = cfg.databases[db].placement
+    chosen = cfg.cloud.databases.get(db) if cfg.cloud else None
+    if place == "external" and chosen is not None and chosen.module != cloud_db.EXTERNAL:
+        return f"managed service ({chosen.module})"
+    return WHERE.get(place, place)
 
 
 def services_where(cfg: Config) -> str:
@@ -60,7 +72,7 @@ def markdown(configs: list[Config]) -> str:
         for db in dbs:
             if db in c.databases:
                 place = c.databases[db].placement
-                lines.append(f'    {c.env}_{db}["{db}: {WHERE.get(place, place)}"]:::{place}')
+                lines.append(f'    {c.env}_{db}["{db}: {where(c, db)}"]:::{place}')
         lines.append("  end")
     lines += [
         "  classDef compose fill:#dbeafe,stroke:#1d4ed8",

@@ -176,3 +176,41 @@ def test_an_editor_lock_file_in_environments_is_not_an_environment(project: Path
     rendered = run_doit(project, "render")
     assert rendered.code == 0, rendered.out
     assert "Traceback" not in rendered.out
+
+
+def _without_local(project: Path) -> None:
+    envs = project / "environments"
+    (envs / "local.yaml").rename(envs / "laptop.yaml")
+    stack = envs / "stack.yaml"
+    stack.write_text(stack.read_text().replace("default_env: local\n", ""))
+
+
+def test_a_project_without_a_local_environment_works_on_its_first_compose_one(project: Path) -> None:
+    _without_local(project)
+    listed = run_doit(project, command="list")
+    assert listed.code == 0, listed.out
+    assert "Configuration error" not in listed.out, listed.out
+    helped = run_doit(project, "compose_down", command="help")
+    assert helped.code == 0 and "--wipe" in helped.out, helped.out
+    # A task that needs no environment records its run in the default one's database; no
+    # database is made for an environment that does not exist.
+    assert run_doit(project, "tf_fmt").code == 0
+    assert sorted(p.name for p in (project / ".build" / "state").glob("*.json")) == ["laptop.json"]
+
+
+def test_an_unknown_default_environment_is_refused_and_writes_nothing(project: Path) -> None:
+    stack = project / "environments" / "stack.yaml"
+    stack.write_text(stack.read_text().replace("default_env: local\n", "default_env: lcoal\n"))
+    result = run_doit(project, "compose_ps")
+    assert result.code == 78, result.out
+    assert "==> At default_env\n" in result.out and "did you mean 'local'?" in result.out, result.out
+    assert not (project / ".build" / "state").exists() or not list((project / ".build" / "state").iterdir())
+
+
+def test_a_broken_stack_file_does_not_block_help(project: Path) -> None:
+    stack = project / "environments" / "stack.yaml"
+    stack.write_text(stack.read_text() + "bogus_key: 1\n")
+    for argv in ([], ["compose_up"], ["deploy:dev"]):
+        helped = run_doit(project, *argv, command="help")
+        assert helped.code == 0 and "bogus_key" not in helped.out, (argv, helped.out)
+    assert run_doit(project, "compose_up").code == 78  # what needs the file still stops with its error

@@ -54,3 +54,11 @@ def test_permission_denied_is_not_called_a_down_daemon(project: Path, machine: P
         "  - You may not use the Docker daemon: add your user to the `docker` group, or run as root."
         in result.out.splitlines()
     )
+
+
+def test_a_broken_stack_file_still_shows_the_machine(project: Path, machine: Path) -> None:
+    stack = project / "environments" / "stack.yaml"
+    stack.write_text(stack.read_text() + "bogus_key: 1\n")
+    result = run_doit(project, "doctor")
+    assert "server 24.0.7" in result.out and "free disk" in result.out, result.out  # the table
+    assert result.code == 1 and "==> At bogus_key\n" in result.out, result.out  # then the file's error

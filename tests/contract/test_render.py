@@ -17,6 +17,7 @@ import yaml
 from tasks.config import load as config
 from tasks.programs import tools
 from tasks.render import placement
+from testing import netpol as netpol_table
 from testing.project import REPO, run_doit
 from testing.rendered import all_outputs
 
@@ -180,3 +181,40 @@ def test_render_says_removed_for_a_file_it_deleted(project: Path) -> None:
     assert second.code == 0 and "removed k8s/overlays/dev/scale-engine.patch.yaml" in second.out, second.out
     assert "wrote k8s/overlays/dev/scale-engine.patch.yaml" not in second.out
     assert not (project / "k8s/overlays/dev/scale-engine.patch.yaml").exists()
+
+
+def _policy_table(project: Path, env: str) -> tuple[dict[Any, bool], set[Any]]:
+    cfg = config.load(env, project)
+    return netpol_table.allowed(_built(project, env), netpol_table.pods(cfg)), netpol_table.declared(cfg)
+
+
+@pytest.mark.parametrize(
+    ("root", "env"), [(REPO, "minikube"), (REPO, "prod"), (REPO / "examples/guestbook", "minikube")]
+)
+def test_each_overlay_allows_exactly_the_declared_paths(root: Path, env: str) -> None:
+    found, declared = _policy_table(root, env)
+    assert found and {path for path, ok in found.items() if ok} == declared
+
+
+def _egress_ports(docs: list[dict[str, Any]], workload: str) -> list[list[int]]:
+    (policy,) = _named(docs, "NetworkPolicy", f"egress-{workload}")
+    return [[p["port"] for p in rule["ports"]] for rule in policy["spec"]["egress"]]
+
+
+def test_egress_follows_an_environments_host_port_and_endpoint(project: Path) -> None:
+    """Minikube reaches the host's Redis where the host publishes it; a cloud environment
+    reaches its managed Redis at its endpoint's port. Before, both were blocked at 6379."""
+    minikube = project / "environments/minikube.yaml"
+    minikube.write_text(minikube.read_text() + "databases:\n  redis: {publish: 18379}\n")
+    dev = project / "environments/dev.yaml"
+    dev.write_text(dev.read_text().replace("redis-cloud.com:6379", "redis-cloud.com:16379"))
+    result = run_doit(project, "render")
+    assert result.code == 0, result.out
+    assert (project / "k8s/overlays/minikube/egress-engine.patch.yaml").exists()
+    built = _built(project, "minikube")
+    assert _egress_ports(built, "engine") == [[5672], [18379]]  # rabbitmq in the cluster, redis on the host
+    assert _egress_ports(built, "persistence-agent") == [[5672], [27017]]  # unchanged: the base's
+    assert not (project / "k8s/overlays/minikube/egress-persistence-agent.patch.yaml").exists()
+    assert [16379] in _egress_ports(_built(project, "dev"), "session-agent")
+    validated = run_doit(project, "validate:k8s-minikube", "validate:k8s-dev")
+    assert validated.code == 0, validated.out

@@ -139,3 +139,12 @@ def test_a_secret_name_under_config_or_env_is_refused_before_anything_is_written
         assert "==> File environments/local.yaml, line 4" in result.out, result.out
         assert f"==> At {at}\n" in result.out and "is a secret" in result.out, result.out
         assert snapshot(project, "k8s", "compose") == before  # no plain-text secret written
+
+
+def test_doit_clean_keeps_the_committed_generated_files(project: Path) -> None:
+    assert run_doit(project, "render").code == 0
+    committed = snapshot(project, *GENERATED, "docs")
+    for argv in ([], ["render"]):
+        cleaned = run_doit(project, *argv, command="clean")
+        assert not cleaned.code, cleaned.out  # doit's clean command returns None when it worked
+        assert snapshot(project, *GENERATED, "docs") == committed

@@ -177,6 +177,19 @@ def test_5_the_api_answers_from_postgres(project: Path) -> None:
     assert http("POST", "/entries", {"name": "ci"})[0] == 400
 
 
+def test_5_every_worker_calls_the_api(project: Path) -> None:
+    """A call between services (`worker: calls: {api: http}`): Compose needs nothing, so each
+    worker reaches the api by its name; it logs the api's health when it changes."""
+    workers = containers()["worker"]
+    deadline = time.monotonic() + 60
+    while True:
+        logs = {cid: tools.run("docker", "logs", cid).stdout for cid in workers}
+        if all("api answered 200" in text for text in logs.values()) or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    assert all("api answered 200" in text for text in logs.values()), logs
+
+
 @pytest.mark.parametrize("service", ["api", "worker", "postgres"])
 def test_6_containers_run_as_non_root(project: Path, service: str) -> None:
     for cid in containers()[service]:

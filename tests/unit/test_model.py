@@ -33,6 +33,29 @@ def test_model_queries() -> None:
     assert [d.name for d in cfg.placed("external")] == ["ext"]
 
 
+def test_a_service_is_given_only_what_it_uses() -> None:
+    cfg = config(
+        "dev",
+        [
+            service("web", uses=("pg",), optional_uses=("old", "cache"), secrets=("API_KEY",)),
+            service("quiet", secrets=("API_KEY",)),
+        ],
+        [
+            database(
+                "pg", env_var="PG_ADDR", endpoint="pg:5432", secret_env={"POSTGRES_PASSWORD": "PG_PASSWORD"}
+            ),
+            database("cache", env_var="CACHE_ADDR", endpoint="cache:6379", secret_env={"A": "CACHE_TOKEN"}),
+            database("old", "disabled", env_var="OLD_ADDR", secret_env={"B": "OLD_SECRET"}),
+            database("other", env_var="OTHER_ADDR", secret_env={"C": "OTHER_SECRET"}),
+        ],
+    )
+    web, quiet = cfg.services["web"], cfg.services["quiet"]
+    assert [db.name for db in cfg.used(web)] == ["pg", "cache"]  # not the disabled one, nor `other`
+    assert cfg.addresses(web) == {"PG_ADDR": "pg:5432", "CACHE_ADDR": "cache:6379"}
+    assert cfg.secrets_of(web) == ("PG_PASSWORD", "CACHE_TOKEN", "API_KEY")
+    assert (cfg.addresses(quiet), cfg.secrets_of(quiet)) == ({}, ("API_KEY",))
+
+
 def test_the_configuration_is_immutable() -> None:
     cfg = config("dev", [service("web", ports=(Port("http", 80, None),))], [database("pg")])
     web = cfg.services["web"]

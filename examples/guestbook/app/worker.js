@@ -6,14 +6,35 @@
 const fs = require('fs');
 const { pool, sleep, log } = require('./lib/db');
 const { summarize } = require('./lib/entries');
+const { checkHealth } = require('./lib/api');
 
 const HEARTBEAT = process.env.HEARTBEAT_FILE || '/tmp/worker.alive';
 const BATCH = 10;
+// The api, which the worker checks every API_EVERY_MS (stack.yaml: env API_URL, calls api).
+const API_URL = process.env.API_URL || 'http://api:8080';
+const API_EVERY_MS = 10000;
 // PostgreSQL's SQLSTATE for "relation does not exist".
 const UNDEFINED_TABLE = '42P01';
 let stopping = false;
 let waitingSaid = false;
 let lastError = '';
+let lastApi = '';
+
+// Log the api's health when it changes: a call to another service of the stack.
+async function watchApi() {
+  while (!stopping) {
+    const answer = await checkHealth(API_URL);
+    const said = answer instanceof Error ? `api did not answer: ${answer.message}` : `api answered ${answer}`;
+    if (said !== lastApi) {
+      log(said);
+      lastApi = said;
+    }
+    // In short steps: a stopping worker must not wait out the interval.
+    for (let waited = 0; waited < API_EVERY_MS && !stopping; waited += 500) {
+      await sleep(500);
+    }
+  }
+}
 
 async function processBatch(db) {
   const client = await db.connect();
@@ -39,6 +60,7 @@ async function processBatch(db) {
 async function main() {
   const db = pool();
   log('started');
+  const watching = watchApi();
   while (!stopping) {
     let done = 0;
     try {
@@ -67,6 +89,7 @@ async function main() {
       await sleep(500);
     }
   }
+  await watching;
   await db.end();
   log('stopped');
 }

@@ -64,11 +64,30 @@ def cloud_database_settings_are_its_modules(m: Merged) -> None:
 def cloud_databases_have_their_modules_required_settings(m: Merged) -> None:
     for at, db, entry in _entries(m):
         module = entry["module"]
-        for key, example in cloud_db.MODULES[module].required.items():
-            if key not in entry:
-                raise m.error(
-                    at, f"module {module} needs {key!r}", f"add `{key}: {example}` under cloud.databases.{db}"
-                )
+        missing = {k: v for k, v in cloud_db.MODULES[module].required.items() if k not in entry}
+        if missing:
+            raise m.error(
+                at,
+                f"module {module} needs {' and '.join(repr(k) for k in missing)}",
+                f"add {', '.join(f'`{k}: {v}`' for k, v in missing.items())} under cloud.databases.{db}",
+            )
+
+
+def cloud_databases_get_a_module_of_their_engine(m: Merged) -> None:
+    """`module: rds-postgres` makes PostgreSQL: a Redis database given it would be replaced by
+    a database its services cannot speak to."""
+    for at, db, entry in _entries(m):
+        module = cloud_db.MODULES[entry["module"]]
+        raw = m.data["databases"][db]
+        engine = cloud_db.engine_of(raw["image"], raw.get("build"))
+        if module.engine and engine and engine != module.engine:
+            fits = [name for name, other in cloud_db.MODULES.items() if other.engine == engine]
+            raise m.error(
+                at + ("module",),
+                f"{db} runs {raw['image']} (a {engine} database), but module {entry['module']} "
+                f"makes a {module.engine} database",
+                f"use `module: {' or '.join([*fits, cloud_db.EXTERNAL])}`",
+            )
 
 
 def cloud_databases_are_placed_external(m: Merged) -> None:

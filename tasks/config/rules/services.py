@@ -21,15 +21,110 @@ def disabled_services_are_known(m: Merged) -> None:
 
 
 def uses_name_known_databases(m: Merged) -> None:
-    """Of every service, the disabled ones too: a typo is a typo wherever it is."""
-    databases = m.data["databases"]
-    for name, raw in m.data["services"].items():
+    """Of every service, the disabled ones too: a typo is a typo wherever it is. A service
+    is not used but called (`calls`, with its port): it has no address variable or secret."""
+    databases, services = m.data["databases"], m.data["services"]
+    for name, raw in services.items():
         for key in ("uses", "optional_uses"):
             for i, db in enumerate(raw.get(key, [])):
-                if db not in databases:
+                if db in databases:
+                    continue
+                if db in services:
                     raise m.error(
-                        ("services", name, key, i), f"unknown database {db!r}", s.did_you_mean(db, databases)
+                        ("services", name, key, i),
+                        f"{db!r} is a service, not a database",
+                        f"move it to `calls: {{{db}: <port>}}` under services.{name}: a service is "
+                        "called on one of its ports",
                     )
+                raise m.error(
+                    ("services", name, key, i),
+                    f"{db!r} is neither a database nor a service",
+                    s.did_you_mean(db, [*databases, *services]),
+                )
+
+
+def calls_name_known_services(m: Merged) -> None:
+    """`calls` names other services (of every service, the disabled ones too)."""
+    databases, services = m.data["databases"], m.data["services"]
+    for name, raw in services.items():
+        for callee in raw.get("calls", {}):
+            at = ("services", name, "calls", callee)
+            if callee in databases and callee not in services:
+                raise m.error(
+                    at,
+                    f"{callee!r} is a database, not a service",
+                    f"move it to `uses: [{callee}]`: a database is used (its address and secrets)",
+                )
+            if callee == name:
+                raise m.error(at, f"{name} calls itself", "remove it: a pod always reaches itself")
+            if callee not in services:
+                raise m.error(
+                    at,
+                    f"{callee!r} is neither a service nor a database",
+                    s.did_you_mean(callee, [n for n in [*services, *databases] if n != name]),
+                )
+
+
+def calls_name_a_port_of_the_callee(m: Merged) -> None:
+    """A call reaches a deployment (a job has no Service) on a port it declares."""
+    services = m.data["services"]
+    for name, raw in services.items():
+        for callee, port in raw.get("calls", {}).items():
+            target = services[callee]
+            ports = target.get("ports", [])
+            at = ("services", name, "calls", callee)
+            if target.get("kind", "deployment") == "job":
+                raise m.error(at, f"{callee} is a job: nothing can call it", f"remove {callee} from calls")
+            if not ports:
+                raise m.error(
+                    at,
+                    f"{callee} has no ports, so it cannot be called",
+                    f"add the port it listens on under services.{callee}.ports",
+                )
+            if not any(port in (p["port"], p["name"]) for p in ports):
+                listed = ", ".join(f"{p['name']} ({p['port']})" for p in ports)
+                raise m.error(at, f"{callee} has no port {port!r}", f"call one of its ports: {listed}")
+
+
+def called_services_are_not_disabled(m: Merged) -> None:
+    disabled = m.data.get("disabled_services", [])
+    for name in m.enabled():
+        off = [callee for callee in m.data["services"][name].get("calls", {}) if callee in disabled]
+        if off:
+            raise m.error(
+                ("disabled_services",),
+                f"service {name!r} calls {', '.join(off)}, which is disabled here",
+                f"add {name} to disabled_services too, or enable {', '.join(off)}",
+            )
+
+
+def service_secrets_are_declared(m: Merged) -> None:
+    declared = m.data.get("secrets", [])
+    for name, raw in m.data["services"].items():
+        for i, secret in enumerate(raw.get("secrets", [])):
+            if secret not in declared:
+                raise m.error(
+                    ("services", name, "secrets", i),
+                    f"undeclared secret {secret!r}",
+                    (f"{s.did_you_mean(secret, declared)}; or " if declared else "")
+                    + f"add {secret} to the top-level `secrets:` list",
+                )
+
+
+def every_secret_reaches_a_container(m: Merged) -> None:
+    """Each service gets only the secrets of the databases it uses and those it names: a
+    declared secret that no database and no service names would silently reach nobody."""
+    named = {secret for raw in m.data["databases"].values() for secret in raw.get("secret_env", {}).values()}
+    named |= {secret for raw in m.data["services"].values() for secret in raw.get("secrets", [])}
+    for i, secret in enumerate(m.data.get("secrets", [])):
+        if secret not in named:
+            raise m.error(
+                ("secrets", i),
+                f"secret {secret} is given to no container: services get only the secrets of the "
+                "databases they use and those they name",
+                f"add it under `secrets:` of each service that reads it (services.<name>.secrets: "
+                f"[{secret}]), or under a database's secret_env; or remove it",
+            )
 
 
 def used_databases_are_not_disabled(m: Merged) -> None:
@@ -215,7 +310,8 @@ def compose_runs_one_container_per_published_port(m: Merged) -> None:
             raise m.error(
                 ("services", name, "replicas"),
                 f"{name} publishes host port {published[0]}, so Compose can run only one "
-                f"container of it, not {replicas}",
-                "set `replicas: 1` in this environment, or remove `publish` from its ports "
-                "(other services still reach it on the Compose network)",
+                f"container of it, not {replicas}, in environment {m.env} ({m.docs[-1].file} "
+                "runs it with Compose)",
+                f"set `services: {{{name}: {{replicas: 1}}}}` in {m.docs[-1].file}, or remove "
+                "`publish` from its ports (other services still reach it on the Compose network)",
             )

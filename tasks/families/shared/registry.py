@@ -43,6 +43,9 @@ class Task:
     # Changes a cloud environment: must name exactly one, and a protected one needs confirm=<env>.
     mutating: bool = False
     options: tuple[Option, ...] = field(default_factory=tuple)
+    # Shows a broken configuration itself (`doctor`: the machine's checks are worth seeing
+    # anyway), so the command line does not stop the run for it.
+    tolerant: bool = False
 
 
 def selected(

@@ -17,7 +17,7 @@ from tasks.config import load as config
 from tasks.errors import StackError
 from tasks.families.shared import options, registry
 from tasks.families.shared.options import Option
-from tasks.model import Config
+from tasks.model import STACK, Config
 from tasks.store import state
 
 DEFAULT_TASKS = ["render", "validate"]
@@ -35,6 +35,8 @@ class Run:
     env: str  # the run's own environment: its doit database, and the default of env-bound families
     envs: list[str]  # every environment with a file under environments/
     inferred: bool = False  # env came from the requested tasks, not from env= or a default
+    # A family's default (tasks/defaults.py: LOCAL, MINIKUBE) -> this project's environment for it.
+    default_envs: dict[str, str] = field(default_factory=dict)
     _configs: dict[str | None, Config | StackError] = field(default_factory=dict)
 
     # -- configuration ---------------------------------------------------------------
@@ -62,7 +64,8 @@ class Run:
         else the family's own default."""
         if "env" in self.vars or self.inferred:
             return self.env
-        return registry.tasks()[basename].default_env
+        role = registry.tasks()[basename].default_env
+        return self.default_envs.get(role, role)
 
     def cloud_envs(self) -> list[tuple[str, Config | StackError]]:
         """Environments a cloud family makes subtasks for: those with a `cloud:` block, and
@@ -91,8 +94,13 @@ class Run:
 
     # -- doit ----------------------------------------------------------------------------
 
+    def dep_file(self) -> Path:
+        """doit's database of this run: its environment's, or, when that has no file (a project
+        with no environment yet), the stack's, whose name no environment can have."""
+        return state.dep_file(self.env if self.env in self.envs else STACK)
+
     def doit_config(self) -> dict[str, Any]:
-        dep = state.dep_file(self.env)
+        dep = self.dep_file()
         dep.parent.mkdir(parents=True, exist_ok=True)
         return {
             "default_tasks": DEFAULT_TASKS,

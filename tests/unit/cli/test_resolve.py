@@ -76,6 +76,42 @@ def test_a_minikube_run_uses_its_environment_for_the_host_databases(root: Path) 
     assert listing.env_for("compose_up") == "local" and listing.env_for("minikube_up") == "minikube"
 
 
+def test_without_a_local_environment_the_project_default_is_used(envs: Path) -> None:
+    """The stack's `default_env`, else the first Compose environment; Minikube's family: a
+    Kubernetes environment without a cloud block. Nothing is named `local` or `minikube` here."""
+    folder = envs / "environments"
+    (folder / "local.yaml").rename(folder / "laptop.yaml")
+    (folder / "minikube.yaml").rename(folder / "kind.yaml")
+    stack = folder / "stack.yaml"
+    stack.write_text(stack.read_text().replace("default_env: local\n", ""))
+    plain = resolve(envs, "compose_up")
+    assert (plain.env, plain.env_for("minikube_up")) == ("laptop", "kind")
+    assert resolve(envs, "minikube_up").env == "kind"
+    assert resolve(envs, "list").env == "laptop"
+    stack.write_text(stack.read_text() + "default_env: offline\n")
+    assert resolve(envs, "compose_up").env == "offline"
+
+
+def test_an_alias_counts_as_the_task_it_names(root: Path) -> None:
+    """The demo declares the old CLI's words (environments/stack.yaml)."""
+    old = resolve(root, "k8s_minikube")
+    assert (old.env, old.inferred, old.words) == ("minikube", True, ["k8s_minikube"])
+    assert resolve(root, "s_a_dbs", "env=offline").env == "offline"
+    assert "did you mean 'bootstrap'?" in (usage(root, "bootstrp").fix or "")
+
+
+def test_an_alias_that_hides_a_task_stops_every_command(envs: Path) -> None:
+    stack = envs / "environments" / "stack.yaml"
+    stack.write_text(stack.read_text().replace("  bootstrap: compose_jobs", "  render: compose_jobs"))
+    for argv in (["list"], ["compose_up"]):
+        with pytest.raises(ConfigError) as info:
+            resolve(envs, *argv)
+        assert (info.value.keypath, info.value.problem) == (
+            "aliases.render",
+            "alias render would hide the task render",
+        )
+
+
 @pytest.mark.parametrize(
     ("value", "fix"),
     [

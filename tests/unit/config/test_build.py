@@ -93,7 +93,7 @@ def test_every_setting_reaches_the_config(root: Path) -> None:
         "command": ["redis-server"],
         "healthcheck": ["redis-cli", "ping"],
         "env": {"A": 1},
-        "cluster": {"storage": "1Gi", "uid": 1},
+        "cluster": {"storage": "1Gi", "uid": 10999},
         "data_dir": "/data",
     }
     data["config"] = {"NODE_ENV": "x"}
@@ -125,7 +125,7 @@ def test_every_setting_reaches_the_config(root: Path) -> None:
         ("redis-cli", "ping"),
         {"A": 1},
     )
-    assert cache.cluster == {"storage": "1Gi", "uid": 1} and cache.placement == "cluster"
+    assert cache.cluster == {"storage": "1Gi", "uid": 10999} and cache.placement == "cluster"
     assert cache.endpoint == "cache:6379"
     assert cfg.databases["pg"].endpoint == "db.example.com:5432"
     assert cfg.sources == (root / "environments/stack.yaml", root / "environments/test.yaml")
@@ -210,10 +210,10 @@ def test_the_cloud_block_keeps_what_each_file_gives(root: Path) -> None:
             endpoint_public_cidrs=["10.0.0.0/8", "203.0.113.7/32"],
             access={"admins": ["arn:aws:sts::123456789012:assumed-role/a/b"], "readers": []},
             create_shared=True,
-            databases={"pg": {"module": "redis-cloud", "deployment_cidr": "10.1.0.0/24"}},
+            databases={"pg": {"module": "rds-postgres", "instance_class": "db.t4g.micro"}},
         ),
     )
     assert cfg.cloud is not None and cfg.cloud.create_shared is True and cfg.cloud.endpoint_private is False
     assert cfg.cloud.endpoint_public_cidrs == ("10.0.0.0/8", "203.0.113.7/32")
     assert cfg.cloud.access.admins == ("arn:aws:sts::123456789012:assumed-role/a/b",)
-    assert cfg.cloud.databases == {"pg": CloudDatabase("redis-cloud", {"deployment_cidr": "10.1.0.0/24"})}
+    assert cfg.cloud.databases == {"pg": CloudDatabase("rds-postgres", {"instance_class": "db.t4g.micro"})}

@@ -5,6 +5,7 @@ the table are tested in tests/unit/config/rules/test_cloud.py."""
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
 
@@ -58,3 +59,20 @@ def test_every_module_lists_its_settings_required_first() -> None:
 def test_the_module_table_cannot_be_changed_by_a_caller() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         cloud_db.MODULES["redis-cloud"].names = ".*"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("image", "build", "engine"),
+    [
+        ("redis:7.2-bookworm", None, "redis"),
+        ("guestbook/postgres", "docker/postgres", "postgres"),
+        ("registry.example.com:5000/team/mongo@sha256:" + "0" * 64, None, "mongo"),
+        ("acme/cache", "docker/redis/", "redis"),
+        ("rabbitmq:3.13", None, None),
+        ("acme/redis-to-postgres", None, None),  # names two: not a guess worth refusing on
+    ],
+)
+def test_a_database_engine_is_read_from_its_image_or_build_folder(
+    image: str, build: Any, engine: Any
+) -> None:
+    assert cloud_db.engine_of(image, build) == engine

@@ -80,17 +80,25 @@ def test_values_at_the_edge_of_their_range(root: Path) -> None:
     data = stack()
     data["minikube"] = {"memory": 1024}
     data["images"]["uid"] = 2**31 - 1
-    data["databases"]["pg"]["cluster"] = {"uid": 1}
+    data["databases"]["pg"]["cluster"] = {"uid": 10000}
     data["config"] = {"_A1": "x"}
     cfg = load(root, data)
     assert cfg.minikube.memory == 1024 and cfg.images.uid == 2**31 - 1
-    data["databases"]["pg"]["cluster"] = {"uid": 0}
+
+
+def test_a_database_uid_below_the_pod_floor_is_refused_at_its_key(root: Path) -> None:
+    """Before, uid 999 passed here and failed `doit validate` with "fix the templates"."""
+    data = stack()
+    data["databases"]["pg"]["cluster"] = {"uid": 999}
     err = refused(root, data)
-    assert (err.keypath, err.problem, err.fix) == (
+    assert (err.file, err.keypath, err.problem, err.fix) == (
+        "environments/stack.yaml",
         "databases.pg.cluster.uid",
-        "0 is less than 1",
-        "use 1 or more",
+        "uid 999 is below 10000: it may be a host account's, so the restricted Pod Security policy "
+        "refuses the pod",
+        "use a uid of 10000 or more that the image can run as (e.g. 10999, made in its Dockerfile)",
     )
+    assert err.line is not None
 
 
 # --- the cloud block ----------------------------------------------------------------------

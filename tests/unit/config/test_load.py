@@ -7,10 +7,24 @@ from pathlib import Path
 
 import pytest
 
+from tasks import defaults
 from tasks.config import load as config
 from tasks.errors import ConfigError, StackError
 from tasks.model import STACK
-from testing.configs import LOCAL, edit, error, line_of, load, read, refused, small_project, stack, write
+from testing.configs import (
+    KUBE,
+    LOCAL,
+    cloud_env,
+    edit,
+    error,
+    line_of,
+    load,
+    read,
+    refused,
+    small_project,
+    stack,
+    write,
+)
 
 
 @pytest.fixture
@@ -140,7 +154,7 @@ def test_load_refuses_what_a_rule_refuses(root: Path) -> None:
     assert (err.file, err.keypath, err.problem) == (
         "environments/stack.yaml",
         "services.web.uses[1]",
-        "unknown database 'pgx'",
+        "'pgx' is neither a database nor a service",
     )
     with pytest.raises(ConfigError, match="'pgx'"):
         config.load_stack(root)
@@ -200,3 +214,46 @@ def test_a_loaded_environment_is_kept_until_its_files_change(root: Path) -> None
     assert config.load("test", root) is first
     write(root, "test.yaml", {**LOCAL, "config": {"A": "x"}})
     assert config.load("test", root) is not first
+
+
+# --- the default environment -----------------------------------------------------------------
+
+
+def test_the_default_environment_is_the_first_compose_one_without_a_local(root: Path) -> None:
+    write(root, "cloud.yaml", cloud_env())
+    write(root, "kind.yaml", KUBE)
+    write(root, "laptop.yaml", LOCAL)
+    write(root, "zz.yaml", LOCAL)
+    assert config.default_env(root) == "laptop"
+    # The Minikube family's: a Kubernetes environment without a cloud block.
+    assert config.default_env(root, defaults.MINIKUBE) == "kind"
+
+
+def test_the_stack_names_the_default_environment(root: Path) -> None:
+    write(root, "laptop.yaml", LOCAL)
+    write(root, "zz.yaml", LOCAL)
+    data = stack()
+    data["default_env"] = "zz"
+    write(root, "stack.yaml", data)
+    assert config.default_env(root) == "zz"
+    write(root, "minikube.yaml", KUBE)
+    assert config.default_env(root, defaults.MINIKUBE) == "minikube"
+
+
+def test_a_broken_file_does_not_stop_the_choice(root: Path) -> None:
+    write(root, "a.yaml", KUBE)
+    write(root, "b.yaml", LOCAL)
+    assert config.default_env(root) == "b"
+    # Read as written: a broken file counts as compose (the default runtime), so the run
+    # works on it and loading it reports what is wrong.
+    (root / "environments" / "a.yaml").write_text("runtime: [\n")
+    assert config.default_env(root) == "a"
+    (root / "environments" / "stack.yaml").write_text("project: [\n")
+    assert config.default_env(root) == "a"
+
+
+def test_without_a_compose_environment_the_first_is_the_default(root: Path) -> None:
+    assert config.default_env(root) == defaults.LOCAL  # no environment at all: the name to create
+    assert config.default_env(root, defaults.MINIKUBE) == defaults.MINIKUBE
+    write(root, "kind.yaml", KUBE)
+    assert config.default_env(root) == "kind"

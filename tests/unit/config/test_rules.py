@@ -55,7 +55,10 @@ def test_the_first_rule_in_the_list_reports_first(tmp_path: Path) -> None:
     merged = read(root, data, {**LOCAL, "services": {"web": {"uses": ["pg", "pgx"]}}})
     with pytest.raises(ConfigError) as info:
         rules.check(merged)
-    assert (info.value.keypath, info.value.problem) == ("services.web.uses[1]", "unknown database 'pgx'")
+    assert (info.value.keypath, info.value.problem) == (
+        "services.web.uses[1]",
+        "'pgx' is neither a database nor a service",
+    )
     with pytest.raises(ConfigError) as info:
         services.deployments_have_a_health_check(merged)
     assert info.value.keypath == "services.web"

@@ -167,12 +167,23 @@ def test_required_keys_are_only_enforced_when_asked(tmp_path: Path) -> None:
     assert _check(tmp_path, "replicas: 1\nnested: {path: /x}\n", enforce_required=False) is None
 
 
+def test_every_missing_key_of_a_mapping_is_named_at_once() -> None:
+    two = schema.Fields({"a": schema.STR, "b": schema.STR, "c": schema.STR}, frozenset({"a", "b", "c"}))
+    spec = schema.Fields({"block": two})
+    assert schema.first_missing({"block": {"b": "x"}}, spec) == (("block",), ["a", "c"])
+    assert schema.missing_keys(["a", "c"], ("block",)) == (
+        "missing required key 'a' (also 'c')",
+        "add `a:`, `c:` under block",
+    )
+    assert schema.missing_keys(["a"], ()) == ("missing required key 'a'", "add `a:` under the top level")
+
+
 def test_first_missing_finds_the_first_required_key_anywhere() -> None:
     spec = schema.Fields({"items": schema.ListOf(SPEC), "map": schema.MapOf(SPEC)})
-    assert schema.first_missing({"items": [{"name": "a"}, {"replicas": 1}]}, spec) == (("items", 1), "name")
+    assert schema.first_missing({"items": [{"name": "a"}, {"replicas": 1}]}, spec) == (("items", 1), ["name"])
     assert schema.first_missing({"map": {"x": {"name": "a", "nested": {}}}}, spec) == (
         ("map", "x", "nested"),
-        "port",
+        ["port"],
     )
     assert schema.first_missing({"items": [{"name": "a", "nested": {"port": 1}}]}, spec) is None
     assert schema.first_missing({"other": 1}, spec) is None

@@ -56,6 +56,51 @@ def test_compose_escapes_dollar_signs_in_values(project: Path, monkeypatch: pyte
     assert 'PRICE: "5$$ or $${HOME}"' in texts["compose/local/docker-compose-services.yml"]
 
 
+def _environment(compose_text: str, service: str) -> dict[str, str]:
+    return yaml.safe_load(compose_text)["services"][service]["environment"]  # type: ignore[no-any-return]
+
+
+def test_a_service_gets_only_the_addresses_and_secrets_of_what_it_uses(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo's engine uses rabbitmq and redis: MongoDB's address is not its business. A
+    second secret, named by persistence-agent alone, reaches that service only."""
+    path = project / "environments" / "stack.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["secrets"].append("ARCHIVE_TOKEN")
+    data["services"]["persistence-agent"]["secrets"] = ["ARCHIVE_TOKEN"]
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    monkeypatch.chdir(project)
+    cfg = config.load("local", project)
+    compose = templates.texts(render.compose(cfg))["compose/local/docker-compose-services.yml"]
+    engine, archive = _environment(compose, "engine"), _environment(compose, "persistence-agent")
+    assert {"RABBITMQ_HOST", "REDIS_HOST", "RABBITMQ_PASSWORD", "RABBITMQ_USER"} <= set(engine)
+    assert "MONGO_HOST" not in engine and "ARCHIVE_TOKEN" not in engine
+    assert {"MONGO_HOST", "ARCHIVE_TOKEN", "RABBITMQ_PASSWORD"} <= set(
+        archive
+    ) and "REDIS_HOST" not in archive
+
+    base = templates.texts(render.k8s_base(config.load_stack(project)))
+    env = _container(base["k8s/base/engine.yaml"])["env"]
+    refs = {e["name"]: e["valueFrom"] for e in env if "valueFrom" in e}
+    assert refs == {
+        "RABBITMQ_HOST": {"configMapKeyRef": {"name": "srvthreds-addresses", "key": "RABBITMQ_HOST"}},
+        "REDIS_HOST": {"configMapKeyRef": {"name": "srvthreds-addresses", "key": "REDIS_HOST"}},
+        "RABBITMQ_PASSWORD": {"secretKeyRef": {"name": "srvthreds-secrets", "key": "RABBITMQ_PASSWORD"}},
+    }
+    # The shared settings are still read whole; the addresses are not in that ConfigMap.
+    assert _container(base["k8s/base/engine.yaml"])["envFrom"] == [
+        {"configMapRef": {"name": "srvthreds-config"}}
+    ]
+    maps = {d["metadata"]["name"]: d["data"] for d in yaml.safe_load_all(base["k8s/base/configmap.yaml"])}
+    assert maps["srvthreds-config"] == {"RABBITMQ_USER": "srvthreds"}
+    assert set(maps["srvthreds-addresses"]) == {"MONGO_HOST", "REDIS_HOST", "RABBITMQ_HOST"}
+    # An optional use may be disabled where it runs: its address is then optional too.
+    boot = {e["name"]: e for e in _container(base["k8s/base/bootstrap.yaml"])["env"]}
+    assert boot["MONGO_HOST"]["valueFrom"]["configMapKeyRef"].get("optional") is True
+    assert "optional" not in boot["REDIS_HOST"]["valueFrom"]["configMapKeyRef"]
+
+
 def _kinds(data: dict[str, Any]) -> None:
     services = data["services"]
     services["engine"]["health"] = {"kind": "exec", "command": ["/bin/check", "--quick"]}

@@ -56,3 +56,19 @@ def test_matrix_rows_come_from_each_environment() -> None:
     assert text.splitlines()[0].startswith("<!-- Generated from environments/*.yaml")
     assert "| **mongodb** | external | compose | compose | disabled | external | external | compose |" in text
     assert '    minikube_rabbitmq["rabbitmq: in the cluster"]:::cluster' in text
+
+
+def test_external_is_a_managed_service_only_where_a_module_creates_it() -> None:
+    from testing.configs import cloud_database
+
+    dbs = [database("pg", "external"), database("mq", "external"), database("cache", "external")]
+    made = cloud(databases={"pg": cloud_database("rds-postgres"), "cache": cloud_database("external")})
+    cfg = make_config("dev", [], dbs, runtime="kubernetes", cloud=made)
+    assert [placement.where(cfg, db) for db in ("pg", "mq", "cache")] == [
+        "managed service (rds-postgres)",
+        "external endpoint",
+        "external endpoint",
+    ]
+    lines = placement.markdown([cfg]).splitlines()
+    assert '    dev_mq["mq: external endpoint"]:::external' in lines
+    assert '    dev_pg["pg: managed service (rds-postgres)"]:::external' in lines

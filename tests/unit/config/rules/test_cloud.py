@@ -156,6 +156,26 @@ def test_cloud_databases_have_their_modules_required_settings(root: Path) -> Non
     )
 
 
+def test_cloud_databases_get_a_module_of_their_engine(root: Path) -> None:
+    err = refused_by(
+        rules.cloud_databases_get_a_module_of_their_engine,
+        root,
+        {"redis": {"module": "rds-postgres", "instance_class": "db.t4g.micro"}},
+    )
+    assert (err.file, err.keypath, err.problem, err.fix) == (
+        "environments/test.yaml",
+        "cloud.databases.redis.module",
+        "redis runs redis:1 (a redis database), but module rds-postgres makes a postgres database",
+        "use `module: redis-cloud or external`",
+    )
+    # An image whose name says nothing of its engine is left to the user.
+    data = three()
+    data["databases"]["redis"]["image"] = "acme/cache:1"
+    rules.cloud_databases_get_a_module_of_their_engine(
+        read(root, data, env_with({"redis": {"module": "rds-postgres", "instance_class": "db.t4g.micro"}}))
+    )
+
+
 def test_cloud_databases_are_placed_external(root: Path) -> None:
     data = three()
     data["databases"]["redis"]["cluster"] = {"storage": "1Gi"}

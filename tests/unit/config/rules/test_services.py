@@ -36,14 +36,110 @@ def test_uses_name_known_databases(root: Path, key: str) -> None:
     err = broken(rules.uses_name_known_databases, root, data)
     assert (err.keypath, err.problem, err.fix) == (
         f"services.migrate.{key}[1]",
-        "unknown database 'pgx'",
-        "did you mean 'pg'? (allowed: pg)",
+        "'pgx' is neither a database nor a service",
+        "did you mean 'pg'? (allowed: migrate, pg, web)",
     )
     # A disabled service is checked too: a typo is a typo wherever it is.
     disabled = {**LOCAL, "disabled_services": ["migrate"]}
     assert (
         broken(rules.uses_name_known_databases, root, data, disabled).keypath == f"services.migrate.{key}[1]"
     )
+
+
+def test_uses_that_names_a_service_says_to_call_it(root: Path) -> None:
+    data = stack()
+    data["services"]["migrate"]["uses"] = ["pg", "web"]
+    err = broken(rules.uses_name_known_databases, root, data)
+    assert (err.keypath, err.problem) == ("services.migrate.uses[1]", "'web' is a service, not a database")
+    assert err.fix == (
+        "move it to `calls: {web: <port>}` under services.migrate: a service is called on one of its ports"
+    )
+
+
+def _calling(callee: str, port: int | str = "http") -> dict[str, Any]:
+    data = stack()
+    data["services"]["migrate"]["calls"] = {callee: port}
+    return data
+
+
+def test_calls_name_known_services(root: Path) -> None:
+    err = broken(rules.calls_name_known_services, root, _calling("wbe"))
+    assert (err.keypath, err.problem, err.fix) == (
+        "services.migrate.calls.wbe",
+        "'wbe' is neither a service nor a database",
+        "did you mean 'web'? (allowed: pg, web)",
+    )
+    err = broken(rules.calls_name_known_services, root, _calling("pg"))
+    assert (err.keypath, err.problem) == ("services.migrate.calls.pg", "'pg' is a database, not a service")
+    assert err.fix == "move it to `uses: [pg]`: a database is used (its address and secrets)"
+    err = broken(rules.calls_name_known_services, root, _calling("migrate"))
+    assert (err.problem, err.fix) == ("migrate calls itself", "remove it: a pod always reaches itself")
+    rules.calls_name_known_services(read(root, _calling("web")))
+
+
+def test_calls_name_a_port_of_the_callee(root: Path) -> None:
+    for port in ("http", 8080):
+        cfg = load(root, _calling("web", port))
+        assert cfg.services["migrate"].calls == {"web": 8080}
+    err = broken(rules.calls_name_a_port_of_the_callee, root, _calling("web", "admin"))
+    assert (err.keypath, err.problem, err.fix) == (
+        "services.migrate.calls.web",
+        "web has no port 'admin'",
+        "call one of its ports: http (8080)",
+    )
+    data = _calling("web", 8080)
+    data["services"]["web"]["ports"] = []
+    err = broken(rules.calls_name_a_port_of_the_callee, root, data)
+    assert (err.problem, err.fix) == (
+        "web has no ports, so it cannot be called",
+        "add the port it listens on under services.web.ports",
+    )
+    data = stack()
+    data["services"]["web"]["calls"] = {"migrate": 1}
+    err = broken(rules.calls_name_a_port_of_the_callee, root, data)
+    assert (err.keypath, err.problem) == (
+        "services.web.calls.migrate",
+        "migrate is a job: nothing can call it",
+    )
+
+
+def test_called_services_are_not_disabled(root: Path) -> None:
+    data = _calling("web", 8080)
+    err = broken(rules.called_services_are_not_disabled, root, data, {**LOCAL, "disabled_services": ["web"]})
+    assert (err.file, err.keypath, err.problem, err.fix) == (
+        "environments/test.yaml",
+        "disabled_services",
+        "service 'migrate' calls web, which is disabled here",
+        "add migrate to disabled_services too, or enable web",
+    )
+    off = load(root, data, {**LOCAL, "disabled_services": ["web", "migrate"]})
+    assert off.services == {}
+
+
+def test_service_secrets_are_declared(root: Path) -> None:
+    data = stack()
+    data["services"]["web"]["secrets"] = ["PG_PASSWROD"]
+    err = broken(rules.service_secrets_are_declared, root, data)
+    assert (err.keypath, err.problem, err.fix) == (
+        "services.web.secrets[0]",
+        "undeclared secret 'PG_PASSWROD'",
+        "did you mean 'PG_PASSWORD'? (allowed: PG_PASSWORD); or add PG_PASSWROD to the top-level "
+        "`secrets:` list",
+    )
+
+
+def test_every_secret_reaches_a_container(root: Path) -> None:
+    data = stack()
+    data["secrets"] = ["PG_PASSWORD", "API_TOKEN"]
+    err = broken(rules.every_secret_reaches_a_container, root, data)
+    assert (err.keypath, err.problem) == (
+        "secrets[1]",
+        "secret API_TOKEN is given to no container: services get only the secrets of the databases "
+        "they use and those they name",
+    )
+    assert err.fix is not None and "services.<name>.secrets: [API_TOKEN]" in err.fix
+    data["services"]["web"]["secrets"] = ["API_TOKEN"]
+    rules.every_secret_reaches_a_container(read(root, data))
 
 
 def test_used_databases_are_not_disabled(root: Path) -> None:
@@ -267,11 +363,12 @@ def test_compose_runs_one_container_per_published_port(root: Path) -> None:
     )
     assert (err.keypath, err.problem) == (
         "services.web.replicas",
-        "web publishes host port 8080, so Compose can run only one container of it, not 3",
+        "web publishes host port 8080, so Compose can run only one container of it, not 3, in "
+        "environment test (environments/test.yaml runs it with Compose)",
     )
     assert err.fix == (
-        "set `replicas: 1` in this environment, or remove `publish` from its ports "
-        "(other services still reach it on the Compose network)"
+        "set `services: {web: {replicas: 1}}` in environments/test.yaml, or remove `publish` from its "
+        "ports (other services still reach it on the Compose network)"
     )
     two = broken(
         rules.compose_runs_one_container_per_published_port,
@@ -279,7 +376,7 @@ def test_compose_runs_one_container_per_published_port(root: Path) -> None:
         None,
         {**LOCAL, "services": {"web": {"replicas": 2}}},
     )
-    assert two.problem.endswith("not 2")
+    assert "not 2, in environment test" in two.problem
     rules.compose_runs_one_container_per_published_port(
         read(root, None, {**LOCAL, "services": {"web": {"replicas": 1}}})
     )

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tasks.config.rules import stack as rules
-from testing.configs import LOCAL, RESOURCES, broken, read, small_project, stack
+from testing.configs import CLOUD, KUBE, LOCAL, RESOURCES, broken, cloud_env, read, small_project, stack
 
 
 @pytest.fixture
@@ -76,4 +76,88 @@ def test_secrets_are_never_plain_values(root: Path, where: str) -> None:
         keypath,
         "PG_PASSWORD is a secret: this value would be written in plain text",
         "remove it here; set PG_PASSWORD in compose/<env>/.env or the Kubernetes Secret",
+    )
+
+
+@pytest.mark.parametrize(("key", "value"), [("default_env", "test"), ("aliases", {"up": "compose_up"})])
+def test_stack_only_keys_are_set_in_the_stack_file(root: Path, key: str, value: Any) -> None:
+    err = broken(rules.stack_only_keys_are_set_in_the_stack_file, root, None, {**LOCAL, key: value})
+    assert (err.file, err.keypath, err.problem, err.fix) == (
+        "environments/test.yaml",
+        key,
+        f"{key} is a setting of the project, not of one environment",
+        "move it to environments/stack.yaml",
+    )
+    data = stack()
+    data[key] = value
+    rules.stack_only_keys_are_set_in_the_stack_file(read(root, data, LOCAL))
+
+
+def test_default_env_names_an_environment(root: Path) -> None:
+    data = stack()
+    data["default_env"] = "tset"
+    err = broken(rules.default_env_names_an_environment, root, data, LOCAL)
+    assert (err.file, err.keypath, err.problem, err.fix) == (
+        "environments/stack.yaml",
+        "default_env",
+        "there is no environment 'tset' (no environments/tset.yaml)",
+        "did you mean 'test'? (allowed: test)",
+    )
+    data["default_env"] = "test"
+    rules.default_env_names_an_environment(read(root, data, LOCAL))
+
+
+def test_aliases_name_tasks_not_aliases(root: Path) -> None:
+    data = stack()
+    data["aliases"] = {"up": "compose_up", "start": "up"}
+    err = broken(rules.aliases_name_tasks_not_aliases, root, data)
+    assert (err.keypath, err.problem, err.fix) == (
+        "aliases.start",
+        "alias start names another alias (up)",
+        "name the task itself: `start: compose_up`",
+    )
+
+
+def test_every_key_a_cloud_block_lacks_is_named_at_once(root: Path) -> None:
+    """Before, each run named one missing key: four runs for a block written from memory."""
+    partial = {k: v for k, v in CLOUD.items() if k not in ("region", "state", "github", "access")}
+    err = broken(rules.required_keys_are_set, root, None, {**cloud_env(), "cloud": partial})
+    assert (err.file, err.keypath) == ("environments/test.yaml", "cloud")
+    assert err.problem == "missing required key 'access' (also 'github', 'region', 'state')"
+    assert err.fix == "add `access:`, `github:`, `region:`, `state:` under cloud"
+
+
+def test_pod_uid_is_not_a_host_account(root: Path) -> None:
+    data = stack()
+    data["images"]["uid"] = 1000
+    err = broken(rules.pod_uid_is_not_a_host_account, root, data, KUBE)
+    assert (err.file, err.keypath) == ("environments/stack.yaml", "images.uid")
+    assert err.problem == (
+        "uid 1000 is below 10000: it may be a host account's, so the restricted Pod Security policy "
+        "refuses the services' pods (runtime: kubernetes in environments/test.yaml)"
+    )
+    assert err.fix == "use a uid of 10000 or more (the images are built for it: build arg UID)"
+    # Where nothing runs in Kubernetes, a host-like uid is the user's choice (bind mounts).
+    rules.pod_uid_is_not_a_host_account(read(root, data, LOCAL))
+
+
+@pytest.mark.parametrize(
+    ("where", "key"),
+    [(("config",), "API_TOKEN"), (("databases", "pg", "env_var"), "PG_SECRET_HOST")],
+)
+def test_plain_settings_are_not_named_like_secrets(root: Path, where: tuple[str, ...], key: str) -> None:
+    data = stack()
+    if where == ("config",):
+        data["config"] = {"LOG": "x", key: "abc"}
+        at = f"config.{key}"
+    else:
+        data["databases"]["pg"]["env_var"] = key
+        at = "databases.pg.env_var"
+    err = broken(rules.plain_settings_are_not_named_like_secrets, root, data)
+    assert (err.keypath, err.problem) == (
+        at,
+        f"{key} is named like a secret, but this value is plain text in a ConfigMap",
+    )
+    assert err.fix == (
+        f"list {key} under `secrets:` and set it in compose/<env>/.env or the Kubernetes Secret; or rename it"
     )
