@@ -13,7 +13,7 @@ import pytest
 
 from tasks.config import load as config
 from tasks.errors import ToolError
-from tasks.ops import compose as cops
+from tasks.ops.compose_stack import Stack
 from testing.fakes import compose as fake_compose
 from testing.fakes import docker as fake_docker
 from testing.harness import FakeBin
@@ -25,7 +25,7 @@ PROJECT = f"srvthreds-{ENV}"
 
 @dataclass
 class Box:
-    stack: cops.Stack
+    stack: Stack
     fakes: FakeBin
     daemon: fake_docker.FakeDocker
 
@@ -55,7 +55,7 @@ def box(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Box:
     work = tmp_path / "work"
     shutil.copytree(REPO / "compose" / ENV, work / "compose" / ENV, ignore=shutil.ignore_patterns(".env"))
     monkeypatch.chdir(work)
-    return Box(cops.Stack(config.load(ENV, REPO)), fakes, daemon)
+    return Box(Stack(config.load(ENV, REPO)), fakes, daemon)
 
 
 def write_env(text: str, mode: int = 0o600) -> Path:

@@ -56,13 +56,20 @@ def test_target_status_per_service(box: Box, monkeypatch: pytest.MonkeyPatch) ->
         {"Service": "engine", "State": "running", "Health": "healthy", "Image": "engine:old"},
     )
     rows = {row.workload: row for row in ComposeTarget(box.stack.cfg).status()}
-    assert list(rows) == ["service/redis", "service/rabbitmq", "service/engine", "service/session-agent"]
+    assert list(rows) == [
+        "service/redis",
+        "service/rabbitmq",
+        "service/engine",
+        "service/session-agent",
+        "job/bootstrap",
+    ]
     as_tuples = {name: dataclasses.astuple(row)[1:] for name, row in rows.items()}
     assert as_tuples == {
         "service/redis": ("2", "1", "redis:new", "yes", "failed", "starting"),
         "service/rabbitmq": ("1", "1", "rabbitmq:new", "yes", "ok", ""),
         "service/engine": ("1", "1", "engine:old", "no", "stale", "recorded image is engine:new"),
         "service/session-agent": ("1", "0", "-", "no", "stale", "not started"),
+        "job/bootstrap": ("1", "0", "-", "no", "stale", "never ran here"),
     }
     ps_rows(
         monkeypatch,
@@ -97,4 +104,22 @@ def test_a_step_converges_and_the_status_table_fails_unless_all_are_ok(
     out = capsys.readouterr().out
     assert out.splitlines()[0].split() == ["workload", "desired", "ready", "image", "applied", "verdict"]
     assert "service/redis" in out and "service/engine" in out
-    assert info.value.message.startswith(f"2 of 4 workload(s) in Compose project {PROJECT} are not ok")
+    assert info.value.message.startswith(f"3 of 5 workload(s) in Compose project {PROJECT} are not ok")
+
+
+def test_status_names_the_cause_of_an_unhealthy_service_from_its_health_log(
+    box: Box, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_env("RABBITMQ_PASSWORD=x\n")
+    for name in ("redis", "rabbitmq"):
+        record_ref(name, f"{name}:1")
+    monkeypatch.setenv("FAKE_COMPOSE_UNHEALTHY", "redis")
+    monkeypatch.setenv("FAKE_COMPOSE_HEALTH_OUTPUT", "Could not connect to Redis at 127.0.0.1:6379\n")
+    with pytest.raises(StackError):
+        cops.up(box.stack, cops.Live(PROJECT), ["redis", "rabbitmq"], "databases")
+    rows = {row.workload: row for row in ComposeTarget(box.stack.cfg).status()}
+    assert rows["service/redis"].verdict == "failed"
+    assert rows["service/redis"].note == (
+        "unhealthy; last health check: exit 1: Could not connect to Redis at 127.0.0.1:6379"
+    )
+    assert rows["service/rabbitmq"].note == ""

@@ -1,0 +1,113 @@
+"""The one-shot jobs of a Compose stack: running one (`run --rm -T`), and the record of each
+job's last run (result, exit code, when, the image and the data volumes it ran with), which
+`compose_ps` shows as one row per job.
+
+A job leaves no container behind (`--rm`), so Docker cannot say how it last went: the
+record in .build/<env>/compose-jobs/<job>.json is the only memory of it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+
+from tasks.errors import StackError, ToolError
+from tasks.ops import compose_volumes as volumes
+from tasks.ops.compose import Live, check_env_file
+from tasks.ops.compose_failures import AUTH_REFUSED, LOG_TAIL
+from tasks.ops.compose_stack import Stack, image_env
+from tasks.ops.targets.base import Row
+from tasks.output import console
+from tasks.programs import compose as compose_cli
+from tasks.store import images, state
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """How a job's last run went."""
+
+    ok: bool
+    exit_code: int
+    at: float  # seconds since the epoch, when it finished
+    image: str  # the reference it ran ("" for an image not built here)
+    volumes: str | None  # the data volumes' identity then (compose_volumes.identity)
+
+
+def record(stack: Stack, job: str, run: JobRun) -> None:
+    state.write_atomic(state.compose_jobs_dir(stack.env) / f"{job}.json", json.dumps(asdict(run)) + "\n")
+
+
+def last_run(stack: Stack, job: str) -> JobRun | None:
+    """The job's last recorded run; None when it never ran here (or the record is unreadable)."""
+    try:
+        doc = json.loads((state.compose_jobs_dir(stack.env) / f"{job}.json").read_text(encoding="utf-8"))
+        return JobRun(
+            bool(doc["ok"]),
+            int(doc["exit_code"]),
+            float(doc["at"]),
+            str(doc["image"]),
+            None if doc.get("volumes") is None else str(doc["volumes"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def run_job(stack: Stack, live: Live, job: str) -> None:
+    live.forget()
+    check_env_file(stack)
+    volumes.ensure(stack)
+    env = image_env(stack, [job], required=True)
+    ran = JobRun(True, 0, 0.0, env.get(images.image_var(job), ""), volumes.identity(stack))
+    # The job's compose profile is named after it; `run` activates it for this one service.
+    timeout = stack.cfg.timeouts["healthy"]
+    try:
+        compose_cli.run_once(
+            stack.compose_project(), job, env=env, prefix=f"job-{job}", timeout=timeout + 120
+        )
+    except ToolError as exc:
+        record(stack, job, JobRun(False, exc.code, time.time(), ran.image, ran.volumes))
+        raise failed(stack, job, exc) from None
+    record(stack, job, JobRun(True, 0, time.time(), ran.image, ran.volumes))
+    console.step(f"{job} done")
+
+
+def failed(stack: Stack, job: str, exc: ToolError) -> StackError:
+    tail = "\n".join((exc.stdout + exc.stderr).strip().splitlines()[-LOG_TAIL:])
+    if AUTH_REFUSED.search(exc.stdout + exc.stderr) and volumes.data_volumes(stack):
+        return StackError(
+            volumes.mismatch(stack, f"{job} cannot log in with the passwords in {stack.env_file}")
+            + f".\nlast lines of {job}:\n{tail}",
+            fix=volumes.mismatch_fix(stack),
+        )
+    return StackError(
+        f"{job} failed in environment {stack.env} (exit {exc.code}); last lines:\n{tail}",
+        fix=exc.fix or f"fix the cause, then `doit compose_jobs env={stack.env}` runs it again",
+    )
+
+
+def when(at: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(at))
+
+
+def job_rows(stack: Stack, now_volumes: str | None) -> list[Row]:
+    """One status row per job: its last result, when it ran, and whether that run still
+    counts (the same image, the same data volumes)."""
+    refs = images.refs(stack.env, stack.jobs())
+    return [job_row(name, last_run(stack, name), refs.get(name), now_volumes) for name in stack.jobs()]
+
+
+def job_row(name: str, run: JobRun | None, want: str | None, now_volumes: str | None) -> Row:
+    if run is None:
+        return Row(f"job/{name}", "1", "0", want or "-", "no", "stale", "never ran here")
+    image = run.image or want or "-"
+    if not run.ok:
+        verdict, note = "failed", f"exit {run.exit_code} at {when(run.at)}"
+    elif want is not None and run.image != want:
+        verdict, note = "stale", f"ran {when(run.at)} with another image; recorded image is {want}"
+    elif not volumes.unchanged(run.volumes, now_volumes):
+        verdict, note = "stale", f"ran {when(run.at)}; the data volumes were recreated since"
+    else:
+        verdict, note = "ok", f"succeeded at {when(run.at)}"
+    done = verdict == "ok"
+    return Row(f"job/{name}", "1", "1" if run.ok else "0", image, "yes" if done else "no", verdict, note)
