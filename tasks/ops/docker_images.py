@@ -55,6 +55,14 @@ def build(
     """Build, tag with the content tag, and record ID and reference (only on success)."""
     iid.parent.mkdir(parents=True, exist_ok=True)
     tmp = iid.with_suffix(".iid.tmp")  # `docker build` removes a stale one itself
+    if not Path(dockerfile).is_file():
+        # A database that builds from one of the tool's docker/<name> folders gets its copy
+        # from `doit render` (tasks/render/build_copies.py): a run before it finds none.
+        raise StackError(
+            f"the Dockerfile of image {name}, {dockerfile}, does not exist",
+            fix="run `doit render` (it copies the tool's docker/<name> build folders your databases "
+            "name), or fix the build spec in environments/",
+        )
     console.show(f"[{name}] docker build -f {dockerfile} {context}")
     step = log_step(name)
     try:

@@ -79,6 +79,12 @@ def remove_image(ref: str) -> None:
 
 
 BUILD_TAIL = 20  # lines of a failed build's output shown in its error
+# The classic builder's notice on every build (docker 23+): not the failure, so not in its tail.
+BUILD_NOISE = (
+    "DEPRECATED: The legacy builder",
+    "Install the buildx component",
+    "https://docs.docker.com/go/buildx/",
+)
 
 
 def build(
@@ -120,7 +126,11 @@ def build(
     except ToolError as exc:
         # The classic builder streams the steps on stdout and its summary on stderr; BuildKit
         # writes everything on stderr. In that order, the two are the build as it happened.
-        lines = [line for line in (exc.stdout + exc.stderr).splitlines() if line.strip()]
+        lines = [
+            line
+            for line in (exc.stdout + exc.stderr).splitlines()
+            if line.strip() and not line.strip().startswith(BUILD_NOISE)
+        ]
         raise ToolError(
             exc.cmd, exc.code, "\n".join(lines[-BUILD_TAIL:]), fix=exc.fix, stdout=exc.stdout
         ) from None

@@ -172,9 +172,18 @@ def test_compose_ps_is_a_table_with_verdicts_and_exit_code(stack: Path) -> None:
     fine = run_doit(stack, "compose_ps", f"env={ENV}")
     assert fine.code == 0, fine.out
     assert re.search(r"service/engine +1 +1 +\S+ +yes +ok", fine.out), fine.out
-    daemon_of(stack).update_container(f"srvthreds-{ENV}-engine-1", health="unhealthy")
+    # The jobs are listed with their last result and when it ran.
+    assert re.search(
+        r"job/bootstrap +1 +1 +\S+ +yes +ok \(succeeded at \d{4}-\d\d-\d\d [\d:]+ UTC\)", fine.out
+    )
+    daemon_of(stack).update_container(
+        f"srvthreds-{ENV}-engine-1", health="unhealthy", health_output="amqp: connection refused\n"
+    )
     broken = run_doit(stack, "compose_ps", f"env={ENV}")
-    assert broken.code != 0 and re.search(r"service/engine .* failed \(unhealthy\)", broken.out), broken.out
+    assert broken.code != 0, broken.out
+    # Why: the health check's own last output, from Docker's health log.
+    cause = r"failed \(unhealthy; last health check: exit 1: amqp: connection refused\)"
+    assert re.search(r"service/engine .* " + cause, broken.out), broken.out
 
 
 def test_noop_up_calls_nothing_but_one_ps(stack: Path) -> None:

@@ -166,6 +166,9 @@ def test_a_debootstrap_that_fails_and_cleans_up_is_its_own_error(
 BUILD_FAILS = """\
 i=1; while [ $i -le 30 ]; do echo "step output $i"; i=$((i + 1)); done
 echo "not ok 1 - adds two numbers"
+echo "DEPRECATED: The legacy builder is deprecated and will be removed in a future release." >&2
+echo "            Install the buildx component to build images with BuildKit:" >&2
+echo "            https://docs.docker.com/go/buildx/" >&2
 echo "The command '/bin/sh -c node --test' returned a non-zero code: 1" >&2
 exit 1
 """
@@ -193,3 +196,21 @@ def test_a_failed_build_shows_its_last_lines_not_only_dockers_summary(fakes: Fak
     # The whole output is in the build's own log, which no job's or push's log overwrites.
     log = Path(".build/logs/build-app.log").read_text()
     assert "step output 1\n" in log and "not ok 1 - adds two numbers" in log
+
+
+def test_a_missing_dockerfile_says_to_render_before_docker_runs(daemon: Daemon) -> None:
+    iid, ref = Path(".build/local/images/cache.iid"), Path(".build/local/images/cache.ref")
+    with pytest.raises(StackError) as info:
+        docker_images.build(
+            "cache",
+            dockerfile="docker/redis/Dockerfile",
+            context="docker/redis",
+            args={},
+            repo="me/cache",
+            iid=iid,
+            ref=ref,
+            docker_env={},
+        )
+    assert info.value.message == "the Dockerfile of image cache, docker/redis/Dockerfile, does not exist"
+    assert info.value.fix is not None and info.value.fix.startswith("run `doit render`")
+    assert daemon.calls() == []
