@@ -13,6 +13,7 @@ import secrets as secrets_module
 from pathlib import Path
 
 from tasks.errors import StackError, ToolError
+from tasks.ops import compose_ports
 from tasks.ops import compose_volumes as volumes
 from tasks.ops.compose_failures import explain
 from tasks.ops.compose_stack import Stack, image_env
@@ -122,6 +123,7 @@ def up(stack: Stack, live: Live, names: list[str], what: str) -> None:
         console.step(f"no {what} run in Compose for environment {stack.env}")
         return
     check_env_file(stack)
+    compose_ports.check_free(stack)  # every port of the whole stack, before anything starts
     made = volumes.ensure(stack)  # before Compose would make them, without our id
     if made:
         console.step(f"created data volume(s) {', '.join(made)}")

@@ -17,7 +17,7 @@ from tasks.ops import compose_volumes as volumes
 from tasks.ops.compose import Live, check_env_file
 from tasks.ops.compose_failures import AUTH_REFUSED, LOG_TAIL
 from tasks.ops.compose_stack import Stack, image_env
-from tasks.ops.targets.base import Row
+from tasks.ops.targets.base import Row, job_note, when
 from tasks.output import console
 from tasks.programs import compose as compose_cli
 from tasks.store import images, state
@@ -86,10 +86,6 @@ def failed(stack: Stack, job: str, exc: ToolError) -> StackError:
     )
 
 
-def when(at: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(at))
-
-
 def job_rows(stack: Stack, now_volumes: str | None) -> list[Row]:
     """One status row per job: its last result, when it ran, and whether that run still
     counts (the same image, the same data volumes)."""
@@ -102,12 +98,12 @@ def job_row(name: str, run: JobRun | None, want: str | None, now_volumes: str | 
         return Row(f"job/{name}", "1", "0", want or "-", "no", "stale", "never ran here")
     image = run.image or want or "-"
     if not run.ok:
-        verdict, note = "failed", f"exit {run.exit_code} at {when(run.at)}"
+        verdict, note = "failed", job_note(False, run.at, f"exit {run.exit_code}")
     elif want is not None and run.image != want:
         verdict, note = "stale", f"ran {when(run.at)} with another image; recorded image is {want}"
     elif not volumes.unchanged(run.volumes, now_volumes):
         verdict, note = "stale", f"ran {when(run.at)}; the data volumes were recreated since"
     else:
-        verdict, note = "ok", f"succeeded at {when(run.at)}"
+        verdict, note = "ok", job_note(True, run.at)
     done = verdict == "ok"
     return Row(f"job/{name}", "1", "1" if run.ok else "0", image, "yes" if done else "no", verdict, note)

@@ -48,6 +48,7 @@ class Health:
     reason: str = ""
     revision: int = 0  # Deployments: deployment.kubernetes.io/revision (0 unknown)
     pods: tuple[str, ...] = field(default=(), compare=False)  # pods that are not ready, worst first
+    finished: str = field(default="", compare=False)  # Jobs: when it completed or failed (RFC 3339)
 
     @property
     def ref(self) -> str:
@@ -129,8 +130,12 @@ def verdict(doc: Doc, pods: list[Doc]) -> Health:
         desired = int(spec.get("completions") or 1)
         done = int(status.get("succeeded", 0))
         failed = _condition(doc, "Failed")
+        # When it last ran, for status: completed, else failed, else started.
+        at = str(
+            status.get("completionTime") or failed.get("lastTransitionTime") or status.get("startTime") or ""
+        )
         if _condition(doc, "Complete").get("status") == "True":
-            return Health(kind, name, desired, done, images, "ready")
+            return Health(kind, name, desired, done, images, "ready", finished=at)
         if failed.get("status") == "True" or fatal:
             return Health(
                 kind,
@@ -141,6 +146,7 @@ def verdict(doc: Doc, pods: list[Doc]) -> Health:
                 "failed",
                 fatal or str(failed.get("reason", "Failed")),
                 pods=names,
+                finished=at,
             )
         return Health(kind, name, desired, done, images, "progressing", pods=names)
     desired = int(spec.get("replicas", 1) if spec.get("replicas") is not None else 1)

@@ -226,6 +226,36 @@ def published_ports(label: str, *, timeout: float) -> set[int]:
 
 
 @dataclass(frozen=True)
+class PortHolder:
+    """A running container that publishes a host port."""
+
+    container: str
+    project: str  # its Compose project ("" for a container Compose did not start)
+
+
+def port_holders() -> dict[int, PortHolder] | None:
+    """host port -> the running container that publishes it (one call for all); None when
+    the daemon cannot be asked."""
+    result = tools.run(
+        "docker",
+        "ps",
+        "--format",
+        '{{.Names}}\t{{.Label "com.docker.compose.project"}}\t{{.Ports}}',
+        check=False,
+        timeout=10,
+    )
+    if result.code != 0:
+        return None
+    out: dict[int, PortHolder] = {}
+    for line in result.stdout.splitlines():
+        name, _, rest = line.partition("\t")
+        project, _, ports = rest.partition("\t")
+        for port in re.findall(r":(\d+)->", ports):
+            out.setdefault(int(port), PortHolder(name, project))
+    return out
+
+
+@dataclass(frozen=True)
 class HealthCheck:
     """A container's health as Docker keeps it (`State.Health`): its status, how many checks
     failed in a row, and the last check's exit code and output (what it said went wrong)."""

@@ -254,7 +254,14 @@ def cmd_ps(store: Store, argv: list[str]) -> str:
             continue
         status = "Up 1 minute" + (f" ({c['health']})" if c.get("health") else "")
         ports = ", ".join(f"0.0.0.0:{p}->{p}/tcp, [::]:{p}->{p}/tcp" for p in c.get("ports", []))
-        fields = {"ID": cid, "State": c["state"], "Status": status, "Ports": ports, "Image": c["image"]}
+        fields = {
+            "ID": cid,
+            "Names": cid,
+            "State": c["state"],
+            "Status": status,
+            "Ports": ports,
+            "Image": c["image"],
+        }
         rows.append(render(value_of(argv, "--format", "{{.ID}}") or "", fields, c["labels"]))
     return "".join(r + "\n" for r in rows)
 

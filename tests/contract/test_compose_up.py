@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tasks.families import compose as ct
+from testing.composebox import host_ports
 from testing.fakes import compose as fake_compose
 from testing.fakes import docker as fake_docker
 from testing.harness import FakeBin, read_calls
@@ -41,6 +42,7 @@ def stack(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     fake_compose.install(fakes.bin_dir, state, log=fakes.log)
     fakes.script("hook", "exit 0\n")
     fakes.activate(monkeypatch)
+    host_ports(monkeypatch)
     monkeypatch.delenv("DOCKER_HOST", raising=False)
     (project / "compose" / ENV / ".env").unlink(missing_ok=True)
     # The compose contract does not depend on where the base image comes from; the debootstrap

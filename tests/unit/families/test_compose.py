@@ -23,6 +23,7 @@ from tasks.ops import compose as cops
 from tasks.ops import compose_volumes as volumes
 from tasks.ops.compose_stack import Stack
 from tasks.store import images
+from testing.composebox import host_ports
 from testing.fakes import compose as fake_compose
 from testing.fakes import docker as fake_docker
 from testing.harness import FakeBin
@@ -153,6 +154,7 @@ def test_jobs_run_again_when_the_data_volumes_were_recreated_never_when_data_is_
     daemon = fake_docker.install(fakes.bin_dir, tmp_path / "docker-state", log=fakes.log)
     fake_compose.install(fakes.bin_dir, tmp_path / "docker-state", log=fakes.log)
     fakes.activate(monkeypatch)
+    host_ports(monkeypatch)
     (work / "compose" / ENV / ".env").write_text("RABBITMQ_PASSWORD=x\n")
     (work / "compose" / ENV / ".env").chmod(0o600)
     for name in ("redis", "rabbitmq"):
@@ -222,6 +224,7 @@ def test_the_actions_run_the_stack_against_the_fakes(
     fake_compose.install(fakes.bin_dir, state, log=fakes.log)
     fakes.activate(monkeypatch)
     monkeypatch.delenv("DOCKER_HOST", raising=False)
+    host_ports(monkeypatch)
     stack = Stack(cfg_of())
     for name in stack.all_built():
         record = Path(".build") / ENV / "images" / f"{name}.ref"

@@ -10,7 +10,8 @@ import pytest
 from tasks.errors import StackError
 from tasks.ops import compose as cops
 from tasks.ops import compose_volumes as volumes
-from tasks.ops.compose_jobs import JobRun, job_row, job_rows, last_run, run_job, when
+from tasks.ops.compose_jobs import JobRun, job_row, job_rows, last_run, run_job
+from tasks.ops.targets.base import when
 from testing.composebox import ENV, PROJECT, Box, box, record_ref, write_env
 
 __all__ = ["box"]  # the fixture

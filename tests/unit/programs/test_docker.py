@@ -188,3 +188,15 @@ def test_a_health_cause_is_the_last_line_of_the_last_check() -> None:
     unhealthy = '{"Status":"unhealthy","FailingStreak":2,"Log":[{"ExitCode":1,"Output":"no"}]}'
     rows = f"/a\t{unhealthy}\n/b\tnull\n/c\t{{bad\n"
     assert docker.parse_health(rows) == {"a": docker.HealthCheck("unhealthy", 2, 1, "no")}
+
+
+def test_port_holders_name_the_container_and_its_project(daemon: Daemon) -> None:
+    labels = {"com.docker.compose.project": "shop-local", "com.docker.compose.service": "web"}
+    daemon.add_container("shop-local-web-1", "img", state="running", labels=labels, ports=[8080, 8443])
+    daemon.add_container("loose", "img", state="running", ports=[5432])
+    daemon.add_container("stopped", "img", state="exited", ports=[9000])
+    assert docker.port_holders() == {
+        8080: docker.PortHolder("shop-local-web-1", "shop-local"),
+        8443: docker.PortHolder("shop-local-web-1", "shop-local"),
+        5432: docker.PortHolder("loose", ""),
+    }
