@@ -123,6 +123,7 @@ def up(stack: Stack, live: Live, names: list[str], what: str) -> None:
         console.step(f"no {what} run in Compose for environment {stack.env}")
         return
     check_env_file(stack)
+    env = image_env(stack, names, required=True)
     compose_ports.check_free(stack)  # every port of the whole stack, before anything starts
     made = volumes.ensure(stack)  # before Compose would make them, without our id
     if made:
@@ -133,7 +134,7 @@ def up(stack: Stack, live: Live, names: list[str], what: str) -> None:
             stack.compose_project(),
             names,
             wait=timeout,
-            env=image_env(stack, names, required=True),
+            env=env,
             prefix=f"compose-{what}",
             timeout=timeout + 120,
         )

@@ -56,8 +56,8 @@ def last_run(stack: Stack, job: str) -> JobRun | None:
 def run_job(stack: Stack, live: Live, job: str) -> None:
     live.forget()
     check_env_file(stack)
-    volumes.ensure(stack)
     env = image_env(stack, [job], required=True)
+    volumes.ensure(stack)
     ran = JobRun(True, 0, 0.0, env.get(images.image_var(job), ""), volumes.identity(stack))
     # The job's compose profile is named after it; `run` activates it for this one service.
     timeout = stack.cfg.timeouts["healthy"]

@@ -31,6 +31,7 @@ def test_compose_requires_images_only_when_told_what_starts(box: Box) -> None:
     with pytest.raises(StackError, match="no image built for engine"):
         cops.up(box.stack, cops.Live(PROJECT), ["engine"], "services")
     assert box.compose_argvs() == []  # refused before Compose ran
+    assert not [argv for argv in box.fakes.argvs("docker") if argv[:2] == ["volume", "create"]]
     record_ref("engine", "srvthreds/engine:0123456789ab")
     cops.up(box.stack, cops.Live(PROJECT), ["engine"], "services")
     call = box.fakes.calls("docker-compose")[-1]
