@@ -13,7 +13,8 @@ import pytest
 
 from tasks.config import load as config
 from tasks.errors import ToolError
-from tasks.ops import compose as cops
+from tasks.ops import compose_ports
+from tasks.ops.compose_stack import Stack
 from testing.fakes import compose as fake_compose
 from testing.fakes import docker as fake_docker
 from testing.harness import FakeBin
@@ -25,7 +26,7 @@ PROJECT = f"srvthreds-{ENV}"
 
 @dataclass
 class Box:
-    stack: cops.Stack
+    stack: Stack
     fakes: FakeBin
     daemon: fake_docker.FakeDocker
 
@@ -44,6 +45,13 @@ class Box:
         self.fakes.script("docker-compose", body)
 
 
+def host_ports(monkeypatch: pytest.MonkeyPatch, busy: frozenset[int] = frozenset()) -> None:
+    """The host's ports as the fake daemon's containers see them: free unless in `busy`. On a
+    shared machine another (real) stack may hold the demo's ports; a test on the fakes must not
+    depend on that (the real sockets are tests/unit/ops/test_compose_ports.py's)."""
+    monkeypatch.setattr(compose_ports, "free", lambda port: port not in busy)
+
+
 @pytest.fixture
 def box(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Box:
     fakes = FakeBin(tmp_path / "fakes")
@@ -52,10 +60,11 @@ def box(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Box:
     fake_compose.install(fakes.bin_dir, state, log=fakes.log)
     fakes.activate(monkeypatch)
     monkeypatch.delenv("DOCKER_HOST", raising=False)
+    host_ports(monkeypatch)
     work = tmp_path / "work"
     shutil.copytree(REPO / "compose" / ENV, work / "compose" / ENV, ignore=shutil.ignore_patterns(".env"))
     monkeypatch.chdir(work)
-    return Box(cops.Stack(config.load(ENV, REPO)), fakes, daemon)
+    return Box(Stack(config.load(ENV, REPO)), fakes, daemon)
 
 
 def write_env(text: str, mode: int = 0o600) -> Path:

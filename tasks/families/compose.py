@@ -10,9 +10,10 @@ passed as <NAME>_IMAGE (images.image_var), read from the image contract
 
 Incremental: an up task is up to date when its inputs (compose files, .ref files, .env;
 md5 via file_dep) are unchanged AND its containers are running (one `docker ps`, shared
-by all tasks of a run). Bootstrap re-runs when its inputs change or the data volumes
-were recreated (`compose_down wipe=1`). doit records a task only once its actions
-succeeded, so an interrupted `up` is simply run again next time.
+by all tasks of a run). The jobs re-run when their inputs change or the data volumes
+were recreated (`compose_down wipe=1`; tasks/ops/compose_volumes.py says how that is
+known). doit records a task only once its actions succeeded, so an interrupted `up` is
+simply run again next time.
 """
 
 from __future__ import annotations
@@ -27,18 +28,10 @@ from tasks.families.shared.creators import failing, failing_family, user_errors
 from tasks.families.shared.options import Option
 from tasks.families.shared.registry import creator, selected
 from tasks.families.shared.run import Run
-from tasks.ops.compose import (
-    Live,
-    Stack,
-    down,
-    ensure_env_file,
-    env_names,
-    run_hooks,
-    run_job,
-    show_config,
-    show_logs,
-    volume_ids,
-)
+from tasks.ops import compose_volumes
+from tasks.ops.compose import Live, down, ensure_env_file, env_names, run_hooks, show_config, show_logs
+from tasks.ops.compose_jobs import run_job
+from tasks.ops.compose_stack import Stack
 from tasks.ops.targets.compose import converge_step, show_status
 from tasks.store import envfile
 
@@ -106,10 +99,11 @@ def jobs_task(stack: Stack, live: Live) -> TaskDict:
     jobs = stack.jobs()
 
     def volumes_unchanged(task: Any, values: dict[str, Any]) -> bool:
-        # Wiped volumes (compose_down wipe=1) mean the job's work is gone: run it again.
-        current = volume_ids(stack)
+        # Recreated volumes (compose_down wipe=1) mean the job's work is gone: run it again.
+        # Their identity is an id the tool labelled them with, never a time data writes move.
+        current = compose_volumes.identity(stack)
         task.value_savers.append(partial(dict, volumes=current))
-        return current is not None and values.get("volumes") == current
+        return compose_volumes.unchanged(values.get("volumes"), current)
 
     return {
         "basename": "compose_jobs",

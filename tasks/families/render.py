@@ -22,8 +22,8 @@ from tasks.families.shared.registry import Scope, Task, creator
 from tasks.families.shared.run import Run
 from tasks.model import Config
 from tasks.output import console
+from tasks.render import build_copies, module_copies, placement, templates, writer
 from tasks.render import files as render
-from tasks.render import module_copies, placement, templates, writer
 from tasks.render.templates import Outputs
 from tasks.store import paths
 
@@ -83,6 +83,12 @@ def terraform_modules(root: Path) -> Outputs:
     return module_copies.module_copies(config.load(env, root) for env in config.environments(root))
 
 
+def docker_builds(root: Path) -> Outputs:
+    """docker/ of a project that is not the tool's checkout: copies of the tool's database
+    build folders its databases build from. Every environment must load (what one uses is kept)."""
+    return build_copies.build_copies((config.load(env, root) for env in config.environments(root)), root)
+
+
 def producers(root: Path) -> list[Produce]:
     """Every producer whose configuration loads (what one run renders before writing)."""
     out: list[Produce] = [stack_base, stack_components]
@@ -96,7 +102,9 @@ def producers(root: Path) -> list[Produce]:
         out += _env_producers(env, cfg)
     if broken:
         return out
-    return [*out, docs_placement] if paths.is_tool(root) else [*out, docs_placement, terraform_modules]
+    if paths.is_tool(root):
+        return [*out, docs_placement]
+    return [*out, docs_placement, terraform_modules, docker_builds]
 
 
 def _env_producers(env: str, cfg: Config) -> list[Produce]:
@@ -146,9 +154,13 @@ def write(produce: Produce, prune: tuple[str, ...], root: Path) -> None:
     mine = produce(root)  # raises this subtask's own configuration error, if any
     everything = rendered(root)
     outputs = {path: everything[path] for path in mine}
+    listed = build_copies.managed(root) if produce is docker_builds else set()  # before the README changes
     changed = writer.write_all(outputs, root, prune=prune)
     if produce is terraform_modules:  # copies carry no header: pruned by their own rule
         changed += writer.prune_copies(outputs, root)
+    if produce is docker_builds:
+        changed += build_copies.prune(outputs, root, listed)
+        build_copies.sync_modes(outputs, root)
     for path in changed:
         console.step(f"{'wrote' if (root / path).exists() else 'removed'} {path}")
 
@@ -231,6 +243,14 @@ def task_render(run: Run) -> Iterator[dict[str, Any]]:
             "Copies of the tool's modules the roots call.",
             terraform_modules,
             [STACK, *map(_env_path, run.envs), *paths.tool_modules()],
+        )
+    if not paths.is_tool(run.root):
+        yield _task(
+            run,
+            "docker-builds",
+            "Copies of the tool's database build folders (docker/<name>) the databases build from.",
+            docker_builds,
+            [STACK, *map(_env_path, run.envs), *build_copies.tool_file_deps()],
         )
     yield _task(
         run,

@@ -48,6 +48,6 @@ def push(env: str, names: list[str], registry: str, out: Path) -> None:
             console.step(f"{remote}: already in the registry")
         else:
             docker.tag(ref, remote)
-            docker.push(remote, prefix=name)
+            docker.push(remote, prefix=f"push-{name}")
             console.step(f"{remote}: pushed")
         state.write_atomic(out / f"{name}.ref", remote + "\n")  # write_atomic makes the folder

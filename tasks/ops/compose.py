@@ -1,107 +1,26 @@
-"""Docker Compose operations for one environment's stack: what it is made of, running
-`docker-compose` through the tools door, live state, failure reports and the actions.
+"""Docker Compose operations for one environment's stack: live state, the .env of secrets,
+and the actions (up, hooks, down, logs, config) through the docker-compose adapter.
 
+What a stack is made of is tasks/ops/compose_stack.py; its data volumes compose_volumes.py;
+why a step failed compose_failures.py; the one-shot jobs compose_jobs.py.
 tasks/families/compose.py turns these into doit tasks.
 """
 
 from __future__ import annotations
 
-import re
 import secrets as secrets_module
-from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from tasks.errors import StackError, ToolError
-from tasks.model import Config
+from tasks.ops import compose_ports
+from tasks.ops import compose_volumes as volumes
+from tasks.ops.compose_failures import explain
+from tasks.ops.compose_stack import Stack, image_env
 from tasks.ops.live import Facts
 from tasks.output import console
 from tasks.programs import compose as compose_cli
 from tasks.programs import docker, shell
-from tasks.programs.compose import Container
-from tasks.store import envfile, images
-
-LOG_TAIL = 20
-
-
-# --- What one environment's stack is made of ---------------------------------------
-
-
-@dataclass(frozen=True)  # gremlin: pardon[equivalent] nothing assigns to a Stack or hashes one
-class Stack:
-    """The compose view of one environment: files, names and what each step starts."""
-
-    cfg: Config
-
-    @property
-    def env(self) -> str:
-        return self.cfg.env
-
-    @property
-    def folder(self) -> str:
-        return f"compose/{self.env}"
-
-    @property
-    def files(self) -> list[str]:
-        return [f"{self.folder}/docker-compose-db.yml", f"{self.folder}/docker-compose-services.yml"]
-
-    @property
-    def env_file(self) -> str:
-        return f"{self.folder}/.env"
-
-    @property
-    def project(self) -> str:
-        # Same name the renderer writes into both files (`name:`); docker labels use it.
-        return f"{self.cfg.project}-{self.env}"
-
-    def dbs(self) -> list[str]:
-        return [db.name for db in self.cfg.placed("compose")]
-
-    def services(self) -> list[str]:
-        # Under runtime kubernetes the services run in the cluster; Compose only hosts databases.
-        if self.cfg.runtime != "compose":
-            return []
-        return [svc.name for svc in self.cfg.deployments()]
-
-    def jobs(self) -> list[str]:
-        return [job.name for job in self.cfg.jobs()] if self.cfg.runtime == "compose" else []
-
-    def built(self, names: list[str]) -> list[str]:
-        """The subset of `names` whose image we build (the rest are pulled by Compose)."""
-        ours = {*self.cfg.services, *(d.name for d in self.cfg.databases.values() if d.build)}
-        return [n for n in names if n in ours]
-
-    def all_built(self) -> list[str]:
-        return self.built([*self.dbs(), *self.services(), *self.jobs()])
-
-    def ref_files(self, names: list[str]) -> list[str]:
-        return [str(images.ref_file(self.env, n)) for n in self.built(names)]
-
-    def compose_project(self) -> compose_cli.Project:
-        # Before the first `compose_up` there is no .env (it holds the secrets `up` creates):
-        # down, ps and logs need only interpolation, which the committed example satisfies.
-        env_file = self.env_file if Path(self.env_file).exists() else f"{self.folder}/.env.example"
-        return compose_cli.Project(self.folder, tuple(self.files), env_file)
-
-
-# --- Running compose -----------------------------------------------------------------
-
-
-def image_env(stack: Stack, names: list[str], *, required: bool) -> dict[str, str]:
-    """NAME_IMAGE=<content ref> for every built image; `required`: a missing .ref is an error."""
-    wanted = stack.all_built()
-    found = images.refs(stack.env, wanted)
-    missing = [n for n in stack.built(names) if n not in found]
-    if required and missing:
-        raise StackError(
-            f"no image built for {', '.join(missing)} in environment {stack.env}",
-            fix=f"run `doit images env={stack.env}` (or `doit compose_up env={stack.env}`)",
-        )
-    # Pass every ref we know, not only the ones being started: Compose then sees one
-    # consistent project and recreates exactly the containers whose image changed.
-    return {images.image_var(name): ref for name, ref in found.items()}
-
+from tasks.store import envfile
 
 # --- Liveness (the cheap half of "up to date") ---------------------------------------
 
@@ -137,105 +56,6 @@ def service_states(containers: list[docker.ServiceState]) -> dict[str, str]:
     return out
 
 
-def volume_ids(stack: Stack) -> str | None:
-    """Identity of the data volumes (name + creation time): it changes when they are wiped."""
-    names = data_volumes(stack)
-    if not names:
-        return ""
-    return docker.volume_ids(names)
-
-
-def data_volumes(stack: Stack) -> list[str]:
-    try:
-        doc = yaml.safe_load(Path(stack.files[0]).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
-        return []
-    return sorted(f"{stack.project}_{name}" for name in (doc.get("volumes") or {}))
-
-
-# --- Failures: name the service, show its last log lines ------------------------------
-
-
-def explain(stack: Stack, names: list[str], error: ToolError) -> StackError:
-    """Turn a failed `up`/`run` into: which service, why (tools' fix), its last log lines."""
-    try:
-        containers = compose_cli.ps(stack.compose_project(), *names, env=image_env(stack, [], required=False))
-    except ToolError:
-        return error  # the daemon itself is the problem; tools already said so
-    bad = failing(containers, names)
-    if not bad:
-        return error
-    parts = [
-        (f"{', '.join(bad)} failed to start or become healthy (environment {stack.env}): {reason(error)}")
-    ]
-    refused: list[str] = []
-    for name in bad:
-        logs = compose_cli.logs(
-            stack.compose_project(),
-            name,
-            env=image_env(stack, [], required=False),
-            tail=LOG_TAIL,
-            check=False,
-        )
-        text = logs.strip() or "(no output)"
-        if AUTH_REFUSED.search(text):
-            refused.append(name)
-        parts.append(f"--- last {LOG_TAIL} log lines of {name} ---\n{text}")
-    if refused and data_volumes(stack):
-        # One sentence first: the cause is the secrets, not the services.
-        return StackError(
-            volume_mismatch(
-                stack, f"{', '.join(refused)} cannot log in with the passwords in {stack.env_file}"
-            )
-            + ".\n"
-            + "\n".join(parts),
-            fix=volume_fix(stack),
-        )
-    fix = error.fix or (
-        f"read the logs above; `doit compose_logs env={stack.env}` shows all of them, "
-        f"`doit compose_ps env={stack.env}` the state"
-    )
-    return StackError("\n".join(parts), fix=fix)
-
-
-def reason(error: ToolError) -> str:
-    """Compose's own last words, without its progress lines ("Container x Started")."""
-    lines = [line.strip() for line in (error.stderr + error.stdout).splitlines() if line.strip()]
-    words = [line for line in lines if not PROGRESS.match(line)]
-    return (words or lines or [f"exit {error.code}"])[-1]
-
-
-# Authentication refusals as the common servers and clients word them (AMQP, SQL, Redis, Mongo).
-AUTH_REFUSED = re.compile(
-    r"ACCESS_REFUSED|authentication failed|ProbableAuthenticationError|WRONGPASS|"
-    r"invalid username-password|login (was )?refused",
-    re.IGNORECASE,
-)
-PROGRESS = re.compile(
-    r"^(Container|Network|Volume|Image)\s+\S+\s+(Creat|Start|Stop|Remov|Wait|Health|Recreat|Running|Pull)"
-)
-
-
-def failing(rows: list[Container], names: list[str]) -> list[str]:
-    """The services among `names` to blame: broken ones, else (a timeout) the not-yet-healthy.
-
-    `--wait` gives up as soon as one container fails; the others may still be starting,
-    and blaming them too would hide the culprit.
-    """
-    state: dict[str, str] = {}
-    for row in rows:
-        if row.state != "running" or row.health == "unhealthy":
-            verdict = "broken"
-        elif row.health == "starting":
-            verdict = "starting"
-        else:
-            verdict = "ok"
-        if state.get(row.service, "ok") == "ok" or verdict == "broken":
-            state[row.service] = verdict
-    broken = [n for n in names if state.get(n, "broken") == "broken"]
-    return broken or [n for n in names if state.get(n) == "starting"]
-
-
 # --- Actions -------------------------------------------------------------------------
 
 
@@ -264,21 +84,9 @@ def ensure_env_file(stack: Stack) -> None:
 def check_no_old_volumes(stack: Stack) -> None:
     # Databases keep the credentials they were first started with, in their volumes.
     if docker.volumes(f"com.docker.compose.project={stack.project}"):
-        raise StackError(volume_mismatch(stack, f"{stack.env_file} is missing"), fix=volume_fix(stack))
-
-
-def volume_mismatch(stack: Stack, what: str) -> str:
-    return (
-        f"{what}, but the data volumes of Compose project {stack.project} exist and keep "
-        f"the passwords they were created with"
-    )
-
-
-def volume_fix(stack: Stack) -> str:
-    return (
-        f"restore the {stack.env_file} that created them (e.g. copy it from the other checkout), "
-        f"or run `doit compose_down env={stack.env} wipe=1` to delete the data and start fresh"
-    )
+        raise StackError(
+            volumes.mismatch(stack, f"{stack.env_file} is missing"), fix=volumes.mismatch_fix(stack)
+        )
 
 
 def check_env_file(stack: Stack) -> None:
@@ -313,47 +121,24 @@ def up(stack: Stack, live: Live, names: list[str], what: str) -> None:
         console.step(f"no {what} run in Compose for environment {stack.env}")
         return
     check_env_file(stack)
+    env = image_env(stack, names, required=True)
+    compose_ports.check_free(stack)  # every port of the whole stack, before anything starts
+    made = volumes.ensure(stack)  # before Compose would make them, without our id
+    if made:
+        console.step(f"created data volume(s) {', '.join(made)}")
     timeout = stack.cfg.timeouts["healthy"]
     try:
         compose_cli.up(
             stack.compose_project(),
             names,
             wait=timeout,
-            env=image_env(stack, names, required=True),
+            env=env,
             prefix=f"compose-{what}",
             timeout=timeout + 120,
         )
     except ToolError as exc:
         raise explain(stack, names, exc) from None
     console.step(f"{what} healthy: {', '.join(names)}")
-
-
-def run_job(stack: Stack, live: Live, job: str) -> None:
-    live.forget()
-    check_env_file(stack)
-    # The job's compose profile is named after it; `run` activates it for this one service.
-    timeout = stack.cfg.timeouts["healthy"]
-    try:
-        compose_cli.run_once(
-            stack.compose_project(),
-            job,
-            env=image_env(stack, [job], required=True),
-            prefix=job,
-            timeout=timeout + 120,
-        )
-    except ToolError as exc:
-        tail = "\n".join((exc.stdout + exc.stderr).strip().splitlines()[-LOG_TAIL:])
-        if AUTH_REFUSED.search(exc.stdout + exc.stderr) and data_volumes(stack):
-            raise StackError(
-                volume_mismatch(stack, f"{job} cannot log in with the passwords in {stack.env_file}")
-                + f".\nlast lines of {job}:\n{tail}",
-                fix=volume_fix(stack),
-            ) from None
-        raise StackError(
-            f"{job} failed in environment {stack.env} (exit {exc.code}); last lines:\n{tail}",
-            fix=exc.fix or f"fix the cause, then `doit compose_jobs env={stack.env}` runs it again",
-        ) from None
-    console.step(f"{job} done")
 
 
 def run_hooks(stack: Stack, stage: str) -> None:

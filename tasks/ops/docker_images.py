@@ -8,10 +8,10 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from tasks.errors import StackError
+from tasks.errors import StackError, ToolError
 from tasks.ops.live import Facts
-from tasks.output import console
-from tasks.programs import debootstrap, docker
+from tasks.output import console, progress
+from tasks.programs import debootstrap, docker, tools
 from tasks.store import images, state
 
 # One listing per daemon per run serves every image's up-to-date check; builds forget it.
@@ -55,8 +55,24 @@ def build(
     """Build, tag with the content tag, and record ID and reference (only on success)."""
     iid.parent.mkdir(parents=True, exist_ok=True)
     tmp = iid.with_suffix(".iid.tmp")  # `docker build` removes a stale one itself
+    if not Path(dockerfile).is_file():
+        # A database that builds from one of the tool's docker/<name> folders gets its copy
+        # from `doit render` (tasks/render/build_copies.py): a run before it finds none.
+        raise StackError(
+            f"the Dockerfile of image {name}, {dockerfile}, does not exist",
+            fix="run `doit render` (it copies the tool's docker/<name> build folders your databases "
+            "name), or fix the build spec in environments/",
+        )
     console.show(f"[{name}] docker build -f {dockerfile} {context}")
-    docker.build(dockerfile, context, build_args=args, iidfile=tmp, prefix=name, env=docker_env, stage=stage)
+    step = log_step(name)
+    try:
+        docker.build(
+            dockerfile, context, build_args=args, iidfile=tmp, prefix=step, env=docker_env, stage=stage
+        )
+    except tools.DaemonDown:
+        raise
+    except ToolError as exc:
+        raise build_failed(name, dockerfile, step, exc) from None
     LISTINGS.forget()
     image_id = tmp.read_text().strip()
     target = f"{repo}:{images.content_tag(image_id)}"
@@ -70,6 +86,23 @@ def build(
     return target
 
 
+def log_step(name: str) -> str:
+    """The step name of an image's build: its log is .build/logs/build-<name>.log, never the
+    log of a job or a push of the same name."""
+    return f"build-{name}"
+
+
+def build_failed(name: str, dockerfile: str, step: str, exc: ToolError) -> StackError:
+    """The failing lines first: the tail of the build's own output (docker.build put it in
+    the error), then where the whole output is."""
+    return StackError(
+        f"image {name} failed to build (exit {exc.code}) from {dockerfile}; the last "
+        f"{docker.BUILD_TAIL} lines of its output (all of it in {progress.log_path(step)}):\n"
+        + "\n".join("    " + line for line in exc.stderr.splitlines()),
+        fix=exc.fix or f"fix the step that failed above ({dockerfile} or what it runs), then build again",
+    )
+
+
 def debootstrap_base(
     name: str, *, suite: str, repo: str, iid: Path, ref: Path, docker_env: Mapping[str, str]
 ) -> str:
@@ -78,7 +111,7 @@ def debootstrap_base(
     try:
         console.show(f"[{name}] debootstrap --variant=minbase {suite} (about 30 s)")
         # No mirror argument: debootstrap's own default, so nothing site-specific is written here.
-        debootstrap.minbase(suite, root, prefix=name)
+        debootstrap.minbase(suite, root, prefix=log_step(name))
         imported = docker.import_root(root, f"{repo}:{suite}", docker_env)
     finally:
         shutil.rmtree(root, ignore_errors=True)

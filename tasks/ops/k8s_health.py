@@ -48,6 +48,7 @@ class Health:
     reason: str = ""
     revision: int = 0  # Deployments: deployment.kubernetes.io/revision (0 unknown)
     pods: tuple[str, ...] = field(default=(), compare=False)  # pods that are not ready, worst first
+    finished: str = field(default="", compare=False)  # Jobs: when it completed or failed (RFC 3339)
 
     @property
     def ref(self) -> str:
@@ -110,6 +111,24 @@ def pods_of(pods: list[Doc], kind: str, name: str) -> list[Doc]:
     return [p for p in pods if owned(p)]
 
 
+def _job_verdict(doc: Doc, name: str, images: tuple[str, ...], fatal: str, pods: tuple[str, ...]) -> Health:
+    spec = doc.get("spec") or {}
+    status = doc.get("status") or {}
+    desired = int(spec.get("completions") or 1)
+    done = int(status.get("succeeded", 0))
+    failed = _condition(doc, "Failed")
+    # When it last ran, for status: completed, else failed, else started.
+    at = str(
+        status.get("completionTime") or failed.get("lastTransitionTime") or status.get("startTime") or ""
+    )
+    if _condition(doc, "Complete").get("status") == "True":
+        return Health("Job", name, desired, done, images, "ready", finished=at)
+    if failed.get("status") == "True" or fatal:
+        reason = fatal or str(failed.get("reason", "Failed"))
+        return Health("Job", name, desired, done, images, "failed", reason, pods=pods, finished=at)
+    return Health("Job", name, desired, done, images, "progressing", pods=pods)
+
+
 def verdict(doc: Doc, pods: list[Doc]) -> Health:
     kind = str(doc.get("kind"))
     meta = doc.get("metadata") or {}
@@ -126,23 +145,7 @@ def verdict(doc: Doc, pods: list[Doc]) -> Health:
     fatal = next((r for r, f in reasons if f), "")
     names = tuple(str((p.get("metadata") or {}).get("name")) for p in bad)
     if kind == "Job":
-        desired = int(spec.get("completions") or 1)
-        done = int(status.get("succeeded", 0))
-        failed = _condition(doc, "Failed")
-        if _condition(doc, "Complete").get("status") == "True":
-            return Health(kind, name, desired, done, images, "ready")
-        if failed.get("status") == "True" or fatal:
-            return Health(
-                kind,
-                name,
-                desired,
-                done,
-                images,
-                "failed",
-                fatal or str(failed.get("reason", "Failed")),
-                pods=names,
-            )
-        return Health(kind, name, desired, done, images, "progressing", pods=names)
+        return _job_verdict(doc, name, images, fatal, names)
     desired = int(spec.get("replicas", 1) if spec.get("replicas") is not None else 1)
     ready = int(status.get("readyReplicas", 0))  # zero counters are omitted by the API
     revision = int((meta.get("annotations") or {}).get("deployment.kubernetes.io/revision", 0) or 0)

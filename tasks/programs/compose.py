@@ -39,6 +39,7 @@ class Container:
     state: str  # running | exited | created | ...
     health: str  # "" (no healthcheck) | starting | healthy | unhealthy
     image: str
+    name: str = ""  # the container's name (docker inspect takes it)
 
     @property
     def ready(self) -> bool:
@@ -72,6 +73,7 @@ def parse_ps(text: str) -> list[Container]:
             str(row.get("State", "")),
             str(row.get("Health", "") or ""),
             str(row.get("Image", "")),
+            str(row.get("Name", "")),
         )
         for row in rows
         if isinstance(row, dict)

@@ -6,11 +6,13 @@ call at another daemon (Minikube's). Listings are parsed here, never by callers.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from tasks.errors import ToolError
 from tasks.programs import tools
 
 Env = Mapping[str, str] | None
@@ -76,6 +78,15 @@ def remove_image(ref: str) -> None:
     tools.run("docker", "image", "rm", ref)
 
 
+BUILD_TAIL = 20  # lines of a failed build's output shown in its error
+# The classic builder's notice on every build (docker 23+): not the failure, so not in its tail.
+BUILD_NOISE = (
+    "DEPRECATED: The legacy builder",
+    "Install the buildx component",
+    "https://docs.docker.com/go/buildx/",
+)
+
+
 def build(
     dockerfile: str,
     context: str,
@@ -87,12 +98,19 @@ def build(
     stage: str | None = None,
 ) -> None:
     """`docker build`, the image ID written to `iidfile`; `stage`: the build spec's `target`
-    (a multi-stage Dockerfile's stage to stop at)."""
+    (a multi-stage Dockerfile's stage to stop at).
+
+    `--force-rm`: a failed step's container is removed too (the daemon is shared; nothing
+    of a failed build should stay behind). A failure raises a ToolError whose tail is the
+    last BUILD_TAIL lines of the whole output: the failing step's own lines (a test's
+    report), not only Docker's summary ("returned a non-zero code: 1"), which is alone on
+    stderr with the classic builder."""
     until = ["--target", stage] if stage else []
     flags = [f for key, value in sorted(build_args.items()) for f in ("--build-arg", f"{key}={value}")]
-    tools.run(
+    cmd = [
         "docker",
         "build",
+        "--force-rm",
         "-f",
         dockerfile,
         *until,
@@ -100,9 +118,22 @@ def build(
         "--iidfile",
         str(iidfile),
         context,
-        prefix=prefix,
-        env=env,
-    )
+    ]
+    try:
+        tools.run(*cmd, prefix=prefix, env=env)
+    except tools.DaemonDown:
+        raise
+    except ToolError as exc:
+        # The classic builder streams the steps on stdout and its summary on stderr; BuildKit
+        # writes everything on stderr. In that order, the two are the build as it happened.
+        lines = [
+            line
+            for line in (exc.stdout + exc.stderr).splitlines()
+            if line.strip() and not line.strip().startswith(BUILD_NOISE)
+        ]
+        raise ToolError(
+            exc.cmd, exc.code, "\n".join(lines[-BUILD_TAIL:]), fix=exc.fix, stdout=exc.stdout
+        ) from None
 
 
 def tag(source: str, target: str, env: Env = None) -> None:
@@ -194,12 +225,107 @@ def published_ports(label: str, *, timeout: float) -> set[int]:
     return {int(port) for row in rows or [] for port in re.findall(r":(\d+)->", row)}
 
 
-def volume_ids(names: list[str]) -> str | None:
-    """Identity of volumes (name + creation time, one line each); None when one is missing."""
+@dataclass(frozen=True)
+class PortHolder:
+    """A running container that publishes a host port."""
+
+    container: str
+    project: str  # its Compose project ("" for a container Compose did not start)
+
+
+def port_holders() -> dict[int, PortHolder] | None:
+    """host port -> the running container that publishes it (one call for all); None when
+    the daemon cannot be asked."""
     result = tools.run(
-        "docker", "volume", "inspect", "--format", "{{.Name}} {{.CreatedAt}}", *names, check=False
+        "docker",
+        "ps",
+        "--format",
+        '{{.Names}}\t{{.Label "com.docker.compose.project"}}\t{{.Ports}}',
+        check=False,
+        timeout=10,
     )
-    return result.stdout.strip() if result.code == 0 else None
+    if result.code != 0:
+        return None
+    out: dict[int, PortHolder] = {}
+    for line in result.stdout.splitlines():
+        name, _, rest = line.partition("\t")
+        project, _, ports = rest.partition("\t")
+        for port in re.findall(r":(\d+)->", ports):
+            out.setdefault(int(port), PortHolder(name, project))
+    return out
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    """A container's health as Docker keeps it (`State.Health`): its status, how many checks
+    failed in a row, and the last check's exit code and output (what it said went wrong)."""
+
+    status: str  # starting | healthy | unhealthy
+    failing_streak: int
+    exit_code: int | None  # of the last check; None before the first
+    output: str  # of the last check, stripped
+
+    def cause(self, width: int = 200) -> str:
+        """The last check's output in one line (its last non-empty line), for a status note."""
+        lines = [line.strip() for line in self.output.splitlines() if line.strip()]
+        said = lines[-1] if lines else "(no output)"
+        exit_code = "" if self.exit_code is None else f"exit {self.exit_code}: "
+        text = exit_code + said
+        return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def parse_health(text: str) -> dict[str, HealthCheck]:
+    """`docker inspect --format '{{.Name}}<TAB>{{json .State.Health}}'` rows: container name ->
+    its health; containers without a healthcheck (`null`) are left out."""
+    out: dict[str, HealthCheck] = {}
+    for line in text.splitlines():
+        name, _, raw = line.partition("\t")
+        try:
+            doc = json.loads(raw) if raw.strip() else None
+        except ValueError:
+            continue
+        if not isinstance(doc, dict):
+            continue
+        log = [entry for entry in doc.get("Log") or [] if isinstance(entry, dict)]
+        last = log[-1] if log else {}
+        code = last.get("ExitCode")
+        out[name.strip().lstrip("/")] = HealthCheck(
+            str(doc.get("Status", "")),
+            int(doc.get("FailingStreak") or 0),
+            int(code) if isinstance(code, int) else None,
+            str(last.get("Output") or "").strip(),
+        )
+    return out
+
+
+def health(containers: list[str]) -> dict[str, HealthCheck]:
+    """The health of each named container that has a healthcheck (one call for all); empty
+    when none is given or the daemon cannot say (a container gone meanwhile is left out)."""
+    if not containers:
+        return {}
+    result = tools.run(
+        "docker", "inspect", "--format", "{{.Name}}\t{{json .State.Health}}", *containers, check=False
+    )
+    return parse_health(result.stdout)
+
+
+def volume_labels(names: list[str], key: str) -> dict[str, str] | None:
+    """name -> the value of label `key` on each volume ("" when it has none); None when one
+    of them is missing or the daemon cannot be asked."""
+    fmt = f'{{{{.Name}}}}\t{{{{index .Labels "{key}"}}}}'
+    result = tools.run("docker", "volume", "inspect", "--format", fmt, *names, check=False)
+    if result.code != 0:
+        return None
+    rows = (line.partition("\t") for line in result.stdout.splitlines() if line.strip())
+    # Go's template prints "<no value>" for a missing key on some versions, nothing on others.
+    return {name: "" if value == "<no value>" else value for name, _, value in rows}
+
+
+def create_volume(name: str, labels: Mapping[str, str]) -> None:
+    """`docker volume create` with labels (they cannot change later); a volume of that name
+    that exists already is left as it is."""
+    flags = [f for key, value in sorted(labels.items()) for f in ("--label", f"{key}={value}")]
+    tools.run("docker", "volume", "create", *flags, name)
 
 
 def volumes(label: str) -> list[str] | None:

@@ -6,5 +6,8 @@ from tasks.programs import tools
 
 
 def lint(dockerfiles: list[str]) -> str:
-    """hadolint's report (empty: clean); a finding raises ToolError with the report."""
-    return tools.run("hadolint", *dockerfiles).stdout
+    """hadolint's report (empty: clean); a finding raises ToolError with the report.
+
+    `--no-color`: hadolint colours its report even on a pipe, and the report lands in error
+    messages and CI logs."""
+    return tools.run("hadolint", "--no-color", *dockerfiles).stdout

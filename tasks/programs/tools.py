@@ -137,7 +137,9 @@ def run(
 
     exe = require(program)
     cmd = [program, *args]
-    full_env = {**os.environ, "PATH": search_path(), **(env or {})}
+    # NO_COLOR (https://no-color.org): what a program prints here is captured, for a log file,
+    # an error message or a parser, never a terminal; colour codes would reach them raw.
+    full_env = {**os.environ, "NO_COLOR": "1", "PATH": search_path(), **(env or {})}
     # Streamed steps are collapsed to a counter + log file (tasks/output/progress.py) unless a
     # caller (a test) takes the lines itself.
     collapsed = progress.Collapsed(prefix) if prefix is not None and echo is None else None

@@ -13,6 +13,7 @@ from typing import Any
 from tasks.config import cloud_db
 from tasks.model import Config, Database, Service
 from tasks.render import healthcheck, netpol
+from tasks.render.compose_text import literal, literals
 from tasks.render.templates import Outputs, render_later
 from tasks.store import images
 
@@ -168,9 +169,15 @@ def compose(cfg: Config) -> Outputs:
         # Least privilege: the shared settings, and the addresses of its own databases only.
         # Compose interpolates `$` in values; `$$` is its escape for a literal dollar.
         plain = {**cfg.config, **cfg.addresses(svc), **svc.env}
-        return {k: str(v).replace("$", "$$") for k, v in plain.items()}
+        return {k: literal(str(v)) for k, v in plain.items()}
 
-    common = {"cfg": cfg, "project_name": f"{cfg.project}-{cfg.env}", "secret_ref": secret_ref}
+    common = {
+        "cfg": cfg,
+        "project_name": f"{cfg.project}-{cfg.env}",
+        "secret_ref": secret_ref,
+        "literal": literal,
+        "literals": literals,
+    }
     return {
         f"{folder}/docker-compose-db.yml": render_later(
             "compose/docker-compose-db.yml.j2", dbs=cfg.placed("compose"), image=db_image, **common

@@ -12,11 +12,7 @@ from __future__ import annotations
 import json
 
 from tasks.model import Health
-
-
-def _literal(text: str) -> str:
-    """Compose interpolates `$` in the file; `$$` is a literal dollar for the shell."""
-    return text.replace("$", "$$")
+from tasks.render.compose_text import literal as _literal
 
 
 def compose_test(health: Health) -> list[str]:

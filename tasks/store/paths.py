@@ -31,6 +31,8 @@ __all__ = [
     "template_files",
     "templates",
     "tf_files",
+    "tool_build_folder",
+    "tool_build_folders",
     "tool_modules",
 ]
 
@@ -121,6 +123,26 @@ def tool_modules() -> list[str]:
     are made from (tasks/render/files.py `module_copies`)."""
     folder = TOOL / "terraform" / "modules"
     return sorted(p.as_posix() for p in folder.rglob("*") if p.is_file() and not is_temp(p))
+
+
+DOCKER = "docker"
+
+
+def tool_build_folders() -> list[str]:
+    """The names of the tool's generic database build folders (docker/<name>/ with a
+    Dockerfile): what another project's managed copies are made from."""
+    folder = TOOL / DOCKER
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if (p / "Dockerfile").is_file())
+
+
+def tool_build_folder(rel: str) -> str | None:
+    """The tool folder's name when a database's `build:` names one (`docker/redis`), else None."""
+    parts = Path(rel.strip()).parts
+    if len(parts) == 2 and parts[0] == DOCKER and parts[1] in tool_build_folders():
+        return parts[1]
+    return None
 
 
 def files_under(*folders: str) -> list[str]:

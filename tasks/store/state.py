@@ -79,6 +79,11 @@ def deploy_dir(env: str) -> Path:
     return BUILD / env / "deploy"
 
 
+def compose_jobs_dir(env: str) -> Path:
+    """<job>.json of each Compose job's last run: result, exit code, when, image, volumes."""
+    return BUILD / env / "compose-jobs"
+
+
 def push_dir(env: str) -> Path:
     """<name>.ref of each image pushed to the environment's registry."""
     return BUILD / env / "push"

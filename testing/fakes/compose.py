@@ -4,6 +4,7 @@ Containers and volumes live in the fake docker's store (testing/fakes/docker.py)
 fake `docker ps` and `docker volume inspect` see what `up` started, as with the real pair.
 Knobs for failure tests (environment variables, read at call time):
 - FAKE_COMPOSE_UNHEALTHY=<service>: `up` starts it unhealthy and fails like `up --wait`;
+  its health check said FAKE_COMPOSE_HEALTH_OUTPUT (Docker's health log, `docker inspect`);
 - FAKE_COMPOSE_RUN_FAIL=<text>: `run` prints it on stderr and exits 1.
 
 Run as `python -m testing.fakes.compose` by the wrapper `install` writes.
@@ -94,6 +95,7 @@ def cmd_up(store: docker.Store, project: str, spec: dict[str, Any], args: list[s
             "ref": ref,
             "state": "running",
             "health": "unhealthy" if name == unhealthy else "healthy",
+            "health_output": os.environ.get("FAKE_COMPOSE_HEALTH_OUTPUT", "") if name == unhealthy else "",
             "ports": [],
             "labels": {"com.docker.compose.project": project, "com.docker.compose.service": name},
         }
@@ -117,12 +119,13 @@ def cmd_down(store: docker.Store, project: str, args: list[str]) -> None:
 def cmd_ps(store: docker.Store, project: str) -> str:
     rows = [
         {
+            "Name": cid,
             "Service": c["labels"]["com.docker.compose.service"],
             "State": c["state"],
             "Health": c["health"],
             "Image": c.get("ref", ""),
         }
-        for c in store["containers"].values()
+        for cid, c in store["containers"].items()
         if c["labels"].get("com.docker.compose.project") == project
     ]
     return "".join(json.dumps(r) + "\n" for r in rows)

@@ -1,7 +1,8 @@
 """The one fake `docker`: a stateful image and container store per DOCKER_HOST.
 
 It implements only what stackbuild calls: `build --iidfile`, `tag`, `import -`, `image ls`,
-`image rm`, `inspect`, `ps`, `volume inspect|ls`, `version`, `manifest inspect`. Anything
+`image rm`, `inspect` (a container's image, name and health log), `ps`, `volume
+create|inspect|ls`, `version`, `manifest inspect`. Anything
 else exits 125 ("unsupported"), so a new call shows up as a failing test, not a silent pass.
 
 Image IDs are deterministic and follow the real layering of demo/docker/Dockerfile.service: a
@@ -98,8 +99,14 @@ def find_image(store: Store, name: str) -> str | None:
 
 
 def render(fmt: str, fields: dict[str, str], labels: dict[str, str] | None = None) -> str:
-    """Go template subset: {{.Field}} and {{.Label "key"}}."""
-    out = re.sub(r'\{\{\s*\.Label\s+"([^"]+)"\s*\}\}', lambda m: (labels or {}).get(m.group(1), ""), fmt)
+    """Go template subset: {{.Field}}, {{json .A.B}} (a field given whole, by its dotted name),
+    {{.Label "key"}} (`ps`) and {{index .Labels "key"}} (`volume inspect`)."""
+    out = re.sub(
+        r'\{\{\s*(?:\.Label|index\s+\.Labels)\s+"([^"]+)"\s*\}\}',
+        lambda m: (labels or {}).get(m.group(1), ""),
+        fmt,
+    )
+    out = re.sub(r"\{\{\s*json\s+\.([\w.]+)\s*\}\}", lambda m: fields.get(m.group(1), "null"), out)
     return re.sub(r"\{\{\s*\.(\w+)\s*\}\}", lambda m: fields.get(m.group(1), ""), out)
 
 
@@ -157,6 +164,8 @@ def cmd_build(store: Store, argv: list[str]) -> str:
             iidfile, i = argv[i + 1], i + 2
         elif argv[i] == "--target":  # the stage to stop at: part of what is built
             args["--target"], i = argv[i + 1], i + 2
+        elif argv[i] == "--force-rm":  # nothing of a failed build stays behind: nothing to fake
+            i += 1
         else:
             positional.append(argv[i])
             i += 1
@@ -245,21 +254,58 @@ def cmd_ps(store: Store, argv: list[str]) -> str:
             continue
         status = "Up 1 minute" + (f" ({c['health']})" if c.get("health") else "")
         ports = ", ".join(f"0.0.0.0:{p}->{p}/tcp, [::]:{p}->{p}/tcp" for p in c.get("ports", []))
-        fields = {"ID": cid, "State": c["state"], "Status": status, "Ports": ports, "Image": c["image"]}
+        fields = {
+            "ID": cid,
+            "Names": cid,
+            "State": c["state"],
+            "Status": status,
+            "Ports": ports,
+            "Image": c["image"],
+        }
         rows.append(render(value_of(argv, "--format", "{{.ID}}") or "", fields, c["labels"]))
     return "".join(r + "\n" for r in rows)
+
+
+def health_json(container: dict[str, Any]) -> str:
+    """`{{json .State.Health}}`: null without a healthcheck; else the status, the failing
+    streak and the log of the last checks (what `health_log` seeded, or one check that
+    agrees with the status)."""
+    status = container.get("health", "")
+    if not status:
+        return "null"
+    log = container.get("health_log") or [
+        {"ExitCode": 1 if status == "unhealthy" else 0, "Output": container.get("health_output", "")}
+    ]
+    streak = 0
+    for entry in reversed(log):
+        if entry["ExitCode"] == 0:
+            break
+        streak += 1
+    return json.dumps({"Status": status, "FailingStreak": streak, "Log": log})
 
 
 def cmd_inspect(store: Store, argv: list[str]) -> str:
     fmt = value_of(argv, "--format", "") or ""
     names = [a for a in argv if a not in ("--format", fmt)]
     out = []
+    missing = None
     for name in names:
         container = store["containers"].get(name)
         if container is None:
-            raise Exit(1, f"Error: No such object: {name}")
-        out.append(render(fmt, {"Image": container["image"], "ID": name}))
-    return "".join(line + "\n" for line in out)
+            missing = missing or name  # like docker: the others are still printed
+            continue
+        fields = {
+            "Image": container["image"],
+            "ID": name,
+            "Name": f"/{name}",
+            "State.Health": health_json(container),
+        }
+        out.append(render(fmt, fields))
+    text = "".join(line + "\n" for line in out)
+    if missing:
+        sys.stdout.write(text)
+        raise Exit(1, f"Error: No such object: {missing}")
+    return text
 
 
 def cmd_volume(store: Store, argv: list[str]) -> str:
@@ -270,8 +316,18 @@ def cmd_volume(store: Store, argv: list[str]) -> str:
         if missing:
             raise Exit(1, f"Error response from daemon: get {missing[0]}: no such volume")
         return "".join(
-            render(fmt, {"Name": n, "CreatedAt": store["volumes"][n]["created"]}) + "\n" for n in names
+            render(
+                fmt, {"Name": n, "CreatedAt": store["volumes"][n]["created"]}, store["volumes"][n]["labels"]
+            )
+            + "\n"
+            for n in names
         )
+    if argv[:1] == ["create"]:
+        labels = dict(argv[i + 1].split("=", 1) for i in range(1, len(argv) - 1) if argv[i] == "--label")
+        name = argv[-1]
+        # Like docker: an existing volume of that name is kept as it is (labels included).
+        store["volumes"].setdefault(name, {"created": tick(store), "labels": labels})
+        return name + "\n"
     if argv[:2] == ["ls", "-q"]:
         wanted = [f.removeprefix("label=").split("=", 1) for f in argv[2:] if f.startswith("label=")]
         return "".join(
@@ -390,6 +446,15 @@ class FakeDocker:
                 "health": health,
                 "ports": ports or [],
             }
+
+    def write_to_volume(self, name: str, host: str | None = None) -> None:
+        """A database writes to its data volume: on Docker 20.10 the volume's CreatedAt is the
+        time of its `_data` folder, so it moves (its labels do not)."""
+        with transaction(store_path(self.state_dir, host)) as store:
+            store["volumes"][name]["created"] = tick(store)
+
+    def volume_labels(self, name: str, host: str | None = None) -> dict[str, str]:
+        return dict(self.store(host)["volumes"][name]["labels"])
 
     def update_container(self, cid: str, host: str | None = None, **fields: Any) -> None:
         """Change a container behind the product's back (e.g. health="unhealthy")."""

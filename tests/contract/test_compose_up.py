@@ -15,6 +15,7 @@ import pytest
 
 from tasks.config import load as config
 from tasks.families import compose as ct
+from testing.composebox import host_ports
 from testing.fakes import compose as fake_compose
 from testing.fakes import docker as fake_docker
 from testing.harness import FakeBin, read_calls
@@ -42,6 +43,7 @@ def stack(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     fake_compose.install(fakes.bin_dir, state, log=fakes.log)
     fakes.script("hook", "exit 0\n")
     fakes.activate(monkeypatch)
+    host_ports(monkeypatch)
     monkeypatch.delenv("DOCKER_HOST", raising=False)
     (project / "compose" / ENV / ".env").unlink(missing_ok=True)
     # The compose contract does not depend on where the base image comes from; the debootstrap
@@ -174,9 +176,18 @@ def test_compose_ps_is_a_table_with_verdicts_and_exit_code(stack: Path) -> None:
     fine = run_doit(stack, "compose_ps", f"env={ENV}")
     assert fine.code == 0, fine.out
     assert re.search(r"service/engine +1 +1 +\S+ +yes +ok", fine.out), fine.out
-    daemon_of(stack).update_container(f"srvthreds-{ENV}-engine-1", health="unhealthy")
+    # The jobs are listed with their last result and when it ran.
+    assert re.search(
+        r"job/bootstrap +1 +1 +\S+ +yes +ok \(succeeded at \d{4}-\d\d-\d\d [\d:]+ UTC\)", fine.out
+    )
+    daemon_of(stack).update_container(
+        f"srvthreds-{ENV}-engine-1", health="unhealthy", health_output="amqp: connection refused\n"
+    )
     broken = run_doit(stack, "compose_ps", f"env={ENV}")
-    assert broken.code != 0 and re.search(r"service/engine .* failed \(unhealthy\)", broken.out), broken.out
+    assert broken.code != 0, broken.out
+    # Why: the health check's own last output, from Docker's health log.
+    cause = r"failed \(unhealthy; last health check: exit 1: amqp: connection refused\)"
+    assert re.search(r"service/engine .* " + cause, broken.out), broken.out
 
 
 def test_noop_up_calls_nothing_but_one_ps(stack: Path) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from tasks.config import load as config
 from testing import harness
+from testing.composebox import host_ports
 from testing.fakes import compose as fake_compose
 from testing.fakes import docker as docker_fake
 from testing.fakes.docker import FakeDocker
@@ -169,6 +170,7 @@ def _fakes(fakebin: FakeBin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     fake_compose.install(fakebin.bin_dir, state, log=fakebin.log)
     fakebin.activate(monkeypatch)
     monkeypatch.delenv("DOCKER_HOST", raising=False)
+    host_ports(monkeypatch)
     return daemon
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from testing import harness
+from testing.composebox import host_ports
 from testing.fakes import compose as fake_compose
 from testing.fakes import docker as fake_docker
 from testing.fakes import k8sstate as fs
@@ -357,6 +358,7 @@ def test_minikube_up_starts_the_host_databases_before_the_services(
     daemon = fake_docker.install(bin_dir, state)
     fake_compose.install(bin_dir, state)
     monkeypatch.delenv("DOCKER_HOST", raising=False)
+    host_ports(monkeypatch)
     monkeypatch.setenv("FAKE_DOCKER_HOST", "fake://minikube")
     result = run_doit(project, "minikube_up", "env=minikube")
     assert result.code == 0, result.out

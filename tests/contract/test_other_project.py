@@ -192,3 +192,85 @@ def test_only_a_project_outside_the_tools_checkout_gets_copies(example: Path, pr
     result = run_doit(project, "render")
     assert result.code == 0, result.out[-3000:]
     assert snapshot(project, MODULES) == before and not (project / render.MODULES_README).exists()
+
+
+# --------------------------------------------------------------------------- database build folders
+
+CACHE = """\
+databases:
+  cache:
+    image: guestbook/redis
+    build: docker/redis
+    port: 6379
+    env_var: CACHE_ADDR
+    healthcheck: [redis-cli, ping]
+    data_dir: /data
+"""
+
+
+def add_cache(example: Path, build: str) -> None:
+    """A second database, built from one of the tool's generic folders, in every environment."""
+    stack = example / "environments" / "stack.yaml"
+    stack.write_text(stack.read_text().replace("databases:\n", CACHE.replace("docker/redis", build), 1))
+    for env, where in {
+        "local": "compose",
+        "offline": "compose",
+        "minikube": "compose",
+        "dev": "disabled",
+    }.items():
+        path = example / "environments" / f"{env}.yaml"
+        path.write_text(
+            re.sub(
+                r"placement: \{postgres: (\w+)\}",
+                rf"placement: {{postgres: \1, cache: {where}}}",
+                path.read_text(),
+            )
+        )
+
+
+def test_a_database_builds_from_a_managed_copy_of_the_tools_folder(example: Path) -> None:
+    add_cache(example, "docker/redis")
+    result = run_doit(example, "render")
+    assert result.code == 0, result.out[-3000:]
+    tool = paths.TOOL / "docker"
+    assert (example / "docker/redis/Dockerfile").read_bytes() == (tool / "redis/Dockerfile").read_bytes()
+    assert (
+        "| `docker/redis/` | cache: local, minikube, offline |" in (example / "docker/README.md").read_text()
+    )
+    assert (example / "docker/postgres/Dockerfile").is_file()  # the example's own folder: untouched
+    # An edited copy is written back; a second render then changes nothing.
+    (example / "docker/redis/Dockerfile").write_text("FROM edited\n")
+    assert "wrote docker/redis/Dockerfile" in run_doit(example, "render").out
+    assert (example / "docker/redis/Dockerfile").read_bytes() == (tool / "redis/Dockerfile").read_bytes()
+    assert run_doit(example, "render").executed() == []
+    # Another folder of the tool: the old copy goes, the new one comes with its modes.
+    stack = example / "environments" / "stack.yaml"
+    stack.write_text(stack.read_text().replace("build: docker/redis", "build: docker/rabbitmq"))
+    result = run_doit(example, "render")
+    assert result.code == 0, result.out[-3000:]
+    assert "removed docker/redis/Dockerfile" in result.out and not (example / "docker/redis").exists()
+    assert (example / "docker/rabbitmq/entrypoint.sh").stat().st_mode & 0o111
+    # No database builds from a copy any more: copies and README go, the project's own stay.
+    stack.write_text(stack.read_text().replace("build: docker/rabbitmq", "build: docker/postgres"))
+    result = run_doit(example, "render")
+    assert result.code == 0, result.out[-3000:]
+    assert sorted(p.name for p in (example / "docker").iterdir()) == ["Dockerfile", "postgres"]
+
+
+def test_a_projects_own_folder_with_a_tool_name_is_never_overwritten(example: Path) -> None:
+    own = example / "docker" / "redis"
+    own.mkdir()
+    (own / "Dockerfile").write_text("FROM ours\n")
+    add_cache(example, "docker/redis")
+    result = run_doit(example, "render")
+    assert result.code == 0, result.out[-3000:]
+    assert (own / "Dockerfile").read_text() == "FROM ours\n"
+    assert not (example / "docker" / "README.md").exists()
+
+
+def test_the_tools_checkout_gets_no_build_copies(project: Path) -> None:
+    assert render_tasks.docker_builds not in render_tasks.producers(REPO)
+    before = snapshot(project, "docker")
+    result = run_doit(project, "render")
+    assert result.code == 0, result.out[-3000:]
+    assert snapshot(project, "docker") == before and not (project / "docker" / "README.md").exists()

@@ -1,6 +1,8 @@
 """The offline stack for real: `doit compose_up env=offline` on a scratch copy, a round
 trip through session-agent -> RabbitMQ -> engine -> Redis, testinfra checks, a no-op
-second `compose_up`, then `compose_down` leaving nothing behind.
+second `compose_up` (also after Redis wrote its data, and after `compose_down` kept it), a
+service whose health check fails reported with the check's own output as soon as Docker
+marks it unhealthy, then `compose_down` leaving nothing behind.
 
 Needs host ports 3000, 6379 and 5672 free. The stack comes up once per module.
 """
@@ -19,6 +21,7 @@ from typing import Any
 import pytest
 import testinfra
 
+from tasks.programs import tools
 from testing.compose_stack import ENV, PROJECT, containers, doit, networks, volumes
 from testing.project import copy_build_state, copy_project
 
@@ -107,6 +110,79 @@ def test_second_up_changes_no_container(project: Path, before: dict[str, str]) -
     for task in ("compose_up_dbs", "compose_up_services", "compose_jobs"):
         assert f"-- {task}" in again.stdout, again.stdout
     assert elapsed < 10, f"no-op compose_up took {elapsed:.1f} s"
+
+
+def _redis(*args: str) -> str:
+    return tools.run("docker", "exec", containers()["redis"], "redis-cli", *args).stdout.strip()
+
+
+def _created(volume: str) -> str:
+    return tools.run("docker", "volume", "inspect", "--format", "{{.CreatedAt}}", volume).stdout.strip()
+
+
+def test_a_database_writing_its_data_keeps_the_next_up_a_no_op(project: Path, before: dict[str, str]) -> None:
+    volume = f"{PROJECT}_redis-data"
+    created = _created(volume)
+    time.sleep(1.1)  # CreatedAt has whole seconds
+    assert _redis("SET", "kept", "yes") == "OK"
+    assert _redis("SAVE") == "OK"  # Redis writes its dump into the data volume
+    # On Docker 20.10 the volume's CreatedAt is its _data folder's time: it moves now.
+    print(f"\nCreatedAt of {volume}: {created} before the write, {_created(volume)} after")
+    again = doit(project, "compose_up")
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "-- compose_jobs" in again.stdout, again.stdout  # the job did not run again
+    assert "bootstrap done" not in again.stdout
+    assert containers() == before
+
+
+def test_down_then_up_keeps_the_data_and_runs_no_job(project: Path) -> None:
+    kept = sorted(volumes())
+    down = doit(project, "compose_down", timeout=300)
+    assert down.returncode == 0, down.stdout[-3000:] + down.stderr[-3000:]
+    assert containers() == {} and sorted(volumes()) == kept
+    up = doit(project, "compose_up")
+    assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
+    assert ".  compose_up_dbs" in up.stdout  # the containers were gone: started again
+    assert "-- compose_jobs" in up.stdout, up.stdout  # same volumes: the job's work is still there
+    assert _redis("GET", "kept") == "yes"
+
+
+FAILING_CHECK = "echo 'upstream refused: the check fails on purpose'; exit 1"
+
+
+def test_an_unhealthy_service_is_reported_with_its_checks_output_when_docker_marks_it(project: Path) -> None:
+    stack_file = project / "environments" / "stack.yaml"
+    env_file = project / "environments" / f"{ENV}.yaml"
+    saved = stack_file.read_text(), env_file.read_text()
+    health = "health: {port: 3000, path: /healthz}"
+    assert saved[0].count(health) == 1
+    stack_file.write_text(
+        saved[0].replace(health, f'health: {{kind: exec, command: [sh, -c, "{FAILING_CHECK}"]}}')
+    )
+    # A long wait: the failure must come when Docker marks the container unhealthy, not at its end.
+    env_file.write_text(saved[1] + "timeouts: {healthy: 600}\n")
+    try:
+        assert doit(project, "render").returncode == 0
+        started = time.monotonic()
+        failed = doit(project, "compose_up")
+        took = time.monotonic() - started
+        status = doit(project, "compose_ps")
+    finally:
+        stack_file.write_text(saved[0])
+        env_file.write_text(saved[1])
+        doit(project, "render")
+    out = failed.stdout + failed.stderr
+    print(f"\nfailing health check reported after {took:.1f} s")
+    assert failed.returncode != 0
+    assert "session-agent failed to start or become healthy" in out, out[-3000:]
+    assert "--- last health check of session-agent (exit 1" in out, out[-3000:]
+    assert "upstream refused: the check fails on purpose" in out
+    # Docker marks it unhealthy after the 30 s start period and 6 failed checks 5 s apart.
+    assert took < 150, f"reported after {took:.1f} s"
+    assert status.returncode != 0
+    assert "last health check: exit 1: upstream refused: the check fails on purpose" in status.stdout
+    back = doit(project, "compose_up")
+    assert back.returncode == 0, back.stdout[-3000:] + back.stderr[-3000:]
 
 
 def test_zz_down_leaves_nothing(project: Path, before: dict[str, str]) -> None:

@@ -121,14 +121,29 @@ def test_second_run_builds_nothing_and_one_service_change_moves_one_tag(
     assert changed == ["engine"]
 
 
-def test_failed_build_is_not_recorded(built: dict[str, str], project: Path) -> None:
+def _all_containers() -> list[str]:
+    return tools.run("docker", "ps", "-aq", "--no-trunc").stdout.split()
+
+
+def test_failed_build_shows_its_failing_lines_leaves_nothing_and_is_not_recorded(
+    built: dict[str, str], project: Path
+) -> None:
     copy_build_state(project, ENV, "base")
     assert run_doit(project, "images", f"env={ENV}").code == 0
     dockerfile = project / "demo" / "docker" / "Dockerfile.service"
-    dockerfile.write_text(dockerfile.read_text() + "\nRUN exit 3\n")
+    # A test run that prints its report and fails, as `node --test` or pytest does.
+    failing_test = "for i in $(seq 1 30); do echo ok $i; done; echo 'not ok 31 - adds two numbers'; exit 3"
+    dockerfile.write_text(dockerfile.read_text() + f'\nRUN ["sh", "-c", "{failing_test}"]\n')
+    containers = _all_containers()
     failed = run_doit(project, "images:engine", f"env={ENV}")
     assert failed.code != 0
-    assert "command failed" in failed.out and "docker build" in failed.out
+    # The failing lines themselves, not only Docker's summary ("returned a non-zero code: 3").
+    assert "image engine failed to build (exit 3)" in failed.out, failed.out[-3000:]
+    assert "not ok 31 - adds two numbers" in failed.out and "    ok 30\n" in failed.out
+    assert "legacy builder is deprecated" not in failed.out  # Docker's notice is not the failure
+    assert "(all of it in .build/logs/build-engine.log)" in failed.out
+    assert "not ok 31" in (project / ".build" / "logs" / "build-engine.log").read_text()
+    assert _all_containers() == containers  # --force-rm: the failed step's container is gone
     assert (project / images.ref_file(ENV, "engine")).read_text() == built["engine"] + "\n"
     retry = run_doit(project, "images:engine", f"env={ENV}")
     assert "images:engine" in retry.executed()  # not recorded as done

@@ -7,6 +7,7 @@ from typing import Any
 from tasks.config.fields import TOOL_ARGS
 from tasks.config.merged import Merged
 from tasks.config.yamlpos import KeyPath
+from tasks.store import paths
 
 
 def every_service_has_a_build_spec(m: Merged) -> None:
@@ -66,6 +67,8 @@ def build_inputs_exist(m: Merged) -> None:
             )
         )
     for name, raw in m.data["databases"].items():
+        if not paths.is_tool(m.root) and paths.tool_build_folder(str(raw.get("build") or "")):
+            continue  # one of the tool's docker/<name>: `doit render` copies it (render/build_copies.py)
         if raw.get("build") and m.placement(name) != "disabled":
             wanted.append((("databases", name, "build"), raw["build"], True))
             wanted.append((("databases", name, "build"), f"{raw['build']}/Dockerfile", False))

@@ -3,7 +3,9 @@ and the two values it reports (a `Failure` of a workload, a status `Row`)."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 
@@ -25,6 +27,26 @@ class Row:
     applied: str
     verdict: str  # ok | stale | failed
     note: str = ""
+
+
+def when(at: float | str) -> str:
+    """A job's last run for a status note, alike for every target: seconds since the epoch
+    (Compose's own record) or an RFC 3339 time (a Kubernetes Job's status), shown in UTC."""
+    if isinstance(at, str):
+        try:
+            seconds = datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return at
+    else:
+        seconds = at
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds))
+
+
+def job_note(ok: bool, at: float | str, failure: str = "") -> str:
+    """A job row's note: its last result and when it ran."""
+    if ok:
+        return f"succeeded at {when(at)}" if at != "" else "succeeded"
+    return f"{failure or 'failed'} at {when(at)}" if at != "" else failure or "failed"
 
 
 class DeployTarget(Protocol):

@@ -19,7 +19,7 @@ from tasks.model import Config
 from tasks.ops import k8s_deploy as kd
 from tasks.ops import k8s_health as health
 from tasks.ops.deploy_record import Outcome
-from tasks.ops.targets.base import Failure, Row
+from tasks.ops.targets.base import Failure, Row, job_note
 from tasks.output import console
 from tasks.programs import kubectl
 from tasks.store import images
@@ -137,9 +137,11 @@ class KubeTarget:
             image = " ".join(h.images) if h and h.images else (want_image or "-")
             done = kd.job_current(self.t, name, ns) if kind == "Job" else applied
             if kind == "Job" and done:
-                verdict, note = "ok", ""
+                verdict, note = "ok", job_note(True, h.finished if h else "")
             elif h is None or h.state == "missing":
                 verdict, note = "stale", "not deployed"
+            elif kind == "Job" and h.state == "failed":
+                verdict, note = "failed", job_note(False, h.finished, h.reason)
             elif h.state == "failed" or (kind != "Job" and h.ready < h.desired):
                 verdict, note = "failed", h.reason or "not ready"
             elif want_image and want_image not in h.images:

@@ -14,6 +14,7 @@ from tasks.cli.resolve import resolve
 from tasks.config import load as config
 from tasks.families import cloud as cloud_tasks
 from tasks.families.shared.run import Run
+from tasks.ops import checkov as checkov_ops
 from tasks.programs import tools
 from testing.cloudcli import REGISTRY, calls, cloud_fakes, logged, write_ref
 from testing.project import REPO
@@ -197,7 +198,7 @@ def test_checkov_missing_locally_warns_and_reruns(
 ) -> None:
     monkeypatch.setattr(tools, "which", lambda program: None)
     monkeypatch.delenv("CI", raising=False)
-    assert cloud_tasks._checkov(["dev"]) == {"skipped": cloud_tasks.CHECKOV_SKIPPED}  # for the reports
+    assert cloud_tasks._checkov(["dev"]) == {"skipped": checkov_ops.SKIPPED}  # for the reports
     assert "SKIPPED: checkov is not installed" in capsys.readouterr().out
     assert checkov_ran() is False  # so doit never records it as done
 

@@ -20,6 +20,10 @@ from tasks.families import compose as ct
 from tasks.families.shared.run import Run
 from tasks.model import Config
 from tasks.ops import compose as cops
+from tasks.ops import compose_volumes as volumes
+from tasks.ops.compose_stack import Stack
+from tasks.store import images
+from testing.composebox import host_ports
 from testing.fakes import compose as fake_compose
 from testing.fakes import docker as fake_docker
 from testing.harness import FakeBin
@@ -32,7 +36,7 @@ def cfg_of(env: str = ENV, **changes: Any) -> Config:
     return dataclasses.replace(config.load(env, REPO), **changes)
 
 
-def by_name(stack: cops.Stack) -> dict[str, dict[str, Any]]:
+def by_name(stack: Stack) -> dict[str, dict[str, Any]]:
     return {task["basename"]: task for task in ct.stack_tasks(stack)}
 
 
@@ -65,7 +69,7 @@ def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_env_file_is_complete_only_when_private_and_holding_every_secret(
     work: Path, text: str | None, mode: int, complete: bool
 ) -> None:
-    stack = cops.Stack(cfg_of())
+    stack = Stack(cfg_of())
     if text is not None:
         path = Path(stack.env_file)
         path.write_text(text)
@@ -74,7 +78,7 @@ def test_env_file_is_complete_only_when_private_and_holding_every_secret(
 
 
 def test_a_linked_env_file_is_never_complete(work: Path, tmp_path: Path) -> None:
-    stack = cops.Stack(cfg_of())
+    stack = Stack(cfg_of())
     target = tmp_path / "elsewhere.env"
     target.write_text("RABBITMQ_PASSWORD=x\n")
     target.chmod(0o600)
@@ -83,7 +87,7 @@ def test_a_linked_env_file_is_never_complete(work: Path, tmp_path: Path) -> None
 
 
 def test_every_up_step_waits_for_its_images_and_the_preflight(work: Path) -> None:
-    stack = cops.Stack(cfg_of())
+    stack = Stack(cfg_of())
     tasks = by_name(stack)
     dbs, services, jobs = tasks["compose_up_dbs"], tasks["compose_up_services"], tasks["compose_jobs"]
     assert dbs["task_dep"] == [ct.PREFLIGHT, "_compose_env", "images:redis", "images:rabbitmq"]
@@ -113,7 +117,7 @@ def test_every_up_step_waits_for_its_images_and_the_preflight(work: Path) -> Non
 
 def test_hooks_run_before_the_images_and_after_them_before_any_step(work: Path) -> None:
     hooks = {"pre_build": ("echo pre",), "post_build": ("echo post",)}
-    tasks = by_name(cops.Stack(cfg_of(hooks=hooks)))
+    tasks = by_name(Stack(cfg_of(hooks=hooks)))
     assert tasks["_compose_pre_build"]["task_dep"] == []
     assert tasks["_compose_post_build"]["task_dep"] == ["images"]
     assert tasks["_compose_pre_build"]["uptodate"] == [False]  # hooks run on every compose_up
@@ -125,7 +129,7 @@ def test_hooks_run_before_the_images_and_after_them_before_any_step(work: Path) 
     ]
     for step in ("compose_up_dbs", "compose_up_services", "compose_jobs"):
         assert "_compose_post_build" in tasks[step]["task_dep"], step
-    only_post = by_name(cops.Stack(cfg_of(hooks={"pre_build": (), "post_build": ("echo post",)})))
+    only_post = by_name(Stack(cfg_of(hooks={"pre_build": (), "post_build": ("echo post",)})))
     assert "_compose_pre_build" not in only_post
     assert "_compose_pre_build" not in only_post["compose_up"]["task_dep"]
 
@@ -137,7 +141,7 @@ def test_up_steps_are_current_only_while_their_containers_run(
     daemon = fake_docker.install(fakes.bin_dir, tmp_path / "docker-state", log=fakes.log)
     fakes.activate(monkeypatch)
     monkeypatch.delenv("DOCKER_HOST", raising=False)
-    stack = cops.Stack(cfg_of())
+    stack = Stack(cfg_of())
     check, args = by_name(stack)["compose_up_dbs"]["uptodate"][0]
     assert check(*args) is False
     for name in ("redis", "rabbitmq"):
@@ -154,37 +158,52 @@ class _Task:
         self.value_savers: list[Callable[[], dict[str, Any]]] = []
 
 
-def test_jobs_run_again_when_the_data_volumes_were_recreated(
+def test_jobs_run_again_when_the_data_volumes_were_recreated_never_when_data_is_written(
     work: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fakes = FakeBin(tmp_path / "fakes")
-    fakes.script("docker", 'echo "$VOLUME_IDS"; exit "${VOLUME_EXIT:-0}"\n')
+    daemon = fake_docker.install(fakes.bin_dir, tmp_path / "docker-state", log=fakes.log)
+    fake_compose.install(fakes.bin_dir, tmp_path / "docker-state", log=fakes.log)
     fakes.activate(monkeypatch)
-    stack = cops.Stack(cfg_of())
+    host_ports(monkeypatch)
+    (work / "compose" / ENV / ".env").write_text("RABBITMQ_PASSWORD=x\n")
+    (work / "compose" / ENV / ".env").chmod(0o600)
+    for name in ("redis", "rabbitmq"):
+        (work / images.ref_file(ENV, name)).parent.mkdir(parents=True, exist_ok=True)
+        (work / images.ref_file(ENV, name)).write_text(f"{name}:1\n")
+    stack = Stack(cfg_of())
+    live = cops.Live(stack.project)
     unchanged = by_name(stack)["compose_jobs"]["uptodate"][0]
-    monkeypatch.setenv("VOLUME_IDS", "v1 2026-01-01")
+    assert unchanged(_Task(), {}) is False  # volumes not created yet: the jobs must run
+    cops.up(stack, live, stack.dbs(), "databases")
     task = _Task()
-    assert unchanged(task, {"volumes": "v1 2026-01-01"}) is True
-    assert task.value_savers[0]() == {"volumes": "v1 2026-01-01"}  # saved for the next run
-    assert unchanged(_Task(), {"volumes": "v1 2025-12-31"}) is False
-    assert unchanged(_Task(), {}) is False
-    monkeypatch.setenv("VOLUME_EXIT", "1")  # a volume is gone
-    monkeypatch.setenv("VOLUME_IDS", "")
-    assert unchanged(_Task(), {"volumes": None}) is False
+    assert unchanged(task, {}) is False  # never ran
+    saved = task.value_savers[0]()  # what doit keeps after the jobs ran
+    # The databases write their data: on Docker 20.10 the volumes' CreatedAt moves.
+    for name in volumes.data_volumes(stack):
+        daemon.write_to_volume(name)
+    assert unchanged(_Task(), saved) is True
+    cops.down(stack, live)  # data kept
+    cops.up(stack, live, stack.dbs(), "databases")
+    assert unchanged(_Task(), saved) is True
+    cops.down(stack, live, wipe=True)  # data deleted: the jobs' work is gone
+    assert unchanged(_Task(), saved) is False
+    cops.up(stack, live, stack.dbs(), "databases")
+    assert unchanged(_Task(), saved) is False
 
 
 def test_an_environment_that_runs_nothing_in_compose_says_how_to_deploy_it(work: Path) -> None:
     # dev: runtime kubernetes, every database external, and a cloud block.
-    tasks = by_name(cops.Stack(cfg_of("dev")))
+    tasks = by_name(Stack(cfg_of("dev")))
     failed = run_action(tasks["compose_up"])
     assert isinstance(failed, TaskFailed)
     assert "environment dev runs nothing in Compose (runtime: kubernetes; databases: external)" in str(failed)
     assert "doit deploy:dev" in str(failed)
     local = cfg_of("dev", cloud=None)
-    failed = run_action(by_name(cops.Stack(local))["compose_up"])
+    failed = run_action(by_name(Stack(local))["compose_up"])
     assert isinstance(failed, TaskFailed) and "use an environment with `runtime: compose`" in str(failed)
     # minikube: the services run in the cluster, but Compose hosts its databases.
-    assert by_name(cops.Stack(cfg_of("minikube")))["compose_up"]["actions"] is None
+    assert by_name(Stack(cfg_of("minikube")))["compose_up"]["actions"] is None
 
 
 def _run(env: str) -> Run:
@@ -215,7 +234,8 @@ def test_the_actions_run_the_stack_against_the_fakes(
     fake_compose.install(fakes.bin_dir, state, log=fakes.log)
     fakes.activate(monkeypatch)
     monkeypatch.delenv("DOCKER_HOST", raising=False)
-    stack = cops.Stack(cfg_of())
+    host_ports(monkeypatch)
+    stack = Stack(cfg_of())
     for name in stack.all_built():
         record = Path(".build") / ENV / "images" / f"{name}.ref"
         record.parent.mkdir(parents=True, exist_ok=True)

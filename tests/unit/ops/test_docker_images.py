@@ -40,8 +40,9 @@ def test_build_tags_with_the_content_tag_and_records_it(daemon: Daemon, tmp_path
     assert target in daemon.refs()
     assert state.built_refs() == {target}
     build = daemon.argvs()[1]
-    assert build[:3] == ["build", "-f", dockerfile]
-    assert build[3:9] == ["--target", "runtime", "--build-arg", "A=1", "--build-arg", "B=2"]
+    # --force-rm: a failed step's container never stays behind on the shared daemon.
+    assert build[:4] == ["build", "--force-rm", "-f", dockerfile]
+    assert build[4:10] == ["--target", "runtime", "--build-arg", "A=1", "--build-arg", "B=2"]
     assert build[-1] == ctx
     # The listing asked before the build was forgotten: the new tag is seen.
     assert docker_images.is_current(iid, ref, {}) is True
@@ -159,4 +160,57 @@ def test_a_debootstrap_that_fails_and_cleans_up_is_its_own_error(
         docker_images.debootstrap_base(
             "base", suite="bookworm", repo="me/base", iid=tmp_path / "i", ref=tmp_path / "r", docker_env={}
         )
+    assert daemon.calls() == []
+
+
+BUILD_FAILS = """\
+i=1; while [ $i -le 30 ]; do echo "step output $i"; i=$((i + 1)); done
+echo "not ok 1 - adds two numbers"
+echo "DEPRECATED: The legacy builder is deprecated and will be removed in a future release." >&2
+echo "            Install the buildx component to build images with BuildKit:" >&2
+echo "            https://docs.docker.com/go/buildx/" >&2
+echo "The command '/bin/sh -c node --test' returned a non-zero code: 1" >&2
+exit 1
+"""
+
+
+def test_a_failed_build_shows_its_last_lines_not_only_dockers_summary(fakes: FakeBin, tmp_path: Path) -> None:
+    fakes.script("docker", BUILD_FAILS)
+    dockerfile, ctx = context(tmp_path)
+    iid, ref = Path(".build/local/images/app.iid"), Path(".build/local/images/app.ref")
+    with pytest.raises(StackError) as info:
+        docker_images.build(
+            "app", dockerfile=dockerfile, context=ctx, args={}, repo="me/app", iid=iid, ref=ref, docker_env={}
+        )
+    lines = info.value.message.splitlines()
+    assert lines[0] == (
+        f"image app failed to build (exit 1) from {dockerfile}; the last 20 lines of its output "
+        "(all of it in .build/logs/build-app.log):"
+    )
+    assert [line.strip() for line in lines[1:]] == [
+        *(f"step output {i}" for i in range(13, 31)),
+        "not ok 1 - adds two numbers",
+        "The command '/bin/sh -c node --test' returned a non-zero code: 1",
+    ]
+    assert not ref.exists()
+    # The whole output is in the build's own log, which no job's or push's log overwrites.
+    log = Path(".build/logs/build-app.log").read_text()
+    assert "step output 1\n" in log and "not ok 1 - adds two numbers" in log
+
+
+def test_a_missing_dockerfile_says_to_render_before_docker_runs(daemon: Daemon) -> None:
+    iid, ref = Path(".build/local/images/cache.iid"), Path(".build/local/images/cache.ref")
+    with pytest.raises(StackError) as info:
+        docker_images.build(
+            "cache",
+            dockerfile="docker/redis/Dockerfile",
+            context="docker/redis",
+            args={},
+            repo="me/cache",
+            iid=iid,
+            ref=ref,
+            docker_env={},
+        )
+    assert info.value.message == "the Dockerfile of image cache, docker/redis/Dockerfile, does not exist"
+    assert info.value.fix is not None and info.value.fix.startswith("run `doit render`")
     assert daemon.calls() == []

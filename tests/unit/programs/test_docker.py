@@ -54,7 +54,8 @@ def test_a_daemon_that_cannot_answer_gives_none(fakes: FakeBin) -> None:
     assert docker.compose_states("p") is None
     assert docker.published_ports("a=b", timeout=5) == set()
     assert docker.volumes("a=b") is None
-    assert docker.volume_ids(["v"]) is None
+    assert docker.volume_labels(["v"], "k") is None
+    assert docker.health(["c"]) == {}
     assert docker.in_registry("me/a:1") is False
     with pytest.raises(ToolError):
         docker.image_refs()
@@ -89,14 +90,25 @@ def test_login_sends_the_password_on_stdin(fakes: FakeBin) -> None:
 
 def test_volume_listings_are_parsed(fakes: FakeBin) -> None:
     fakes.script(
-        "docker", 'if [ "$2" = inspect ]; then printf "v1 t1\\nv2 t2\\n"; else printf "v1\\nv2\\n"; fi\n'
+        "docker",
+        'if [ "$2" = inspect ]; then printf "v1\\tid1\\nv2\\t\\nv3\\t<no value>\\n"; '
+        'else printf "v1\\nv2\\n"; fi\n',
     )
-    assert docker.volume_ids(["v1", "v2"]) == "v1 t1\nv2 t2"
+    assert docker.volume_labels(["v1", "v2", "v3"], "k.id") == {"v1": "id1", "v2": "", "v3": ""}
     assert docker.volumes("p=x") == ["v1", "v2"]
     assert fakes.argvs("docker") == [
-        ["volume", "inspect", "--format", "{{.Name}} {{.CreatedAt}}", "v1", "v2"],
+        ["volume", "inspect", "--format", '{{.Name}}\t{{index .Labels "k.id"}}', "v1", "v2", "v3"],
         ["volume", "ls", "-q", "--filter", "label=p=x"],
     ]
+
+
+def test_a_volume_is_created_with_its_labels_and_an_existing_one_is_kept(daemon: Daemon) -> None:
+    docker.create_volume("p_data", {"b": "2", "a": "1"})
+    assert daemon.argvs() == [["volume", "create", "--label", "a=1", "--label", "b=2", "p_data"]]
+    docker.create_volume("p_data", {"a": "other"})
+    assert daemon.volume_labels("p_data") == {"a": "1", "b": "2"}
+    assert docker.volume_labels(["p_data"], "b") == {"p_data": "2"}
+    assert docker.volume_labels(["p_data", "gone"], "b") is None
 
 
 def test_short_listing_rows_are_skipped(fakes: FakeBin) -> None:
@@ -146,3 +158,45 @@ def test_published_ports_read_every_mapping_of_a_row(fakes: FakeBin) -> None:
         "docker", 'echo "0.0.0.0:6379->6379/tcp, [::]:6379->6379/tcp, 0.0.0.0:8080->80/tcp"\necho ""\n'
     )
     assert docker.published_ports("a=b", timeout=5) == {6379, 8080}
+
+
+def test_health_is_read_from_dockers_health_log(daemon: Daemon) -> None:
+    labels = {"com.docker.compose.project": "p", "com.docker.compose.service": "db"}
+    daemon.add_container("p-db-1", "img", state="running", labels=labels, health="unhealthy")
+    daemon.update_container(
+        "p-db-1",
+        health_log=[{"ExitCode": 0, "Output": "PONG"}, {"ExitCode": 1, "Output": "  refused\n"}],
+    )
+    daemon.add_container("p-web-1", "img", state="running", labels=labels)  # no healthcheck
+    found = docker.health(["p-db-1", "p-web-1", "gone"])
+    assert found == {"p-db-1": docker.HealthCheck("unhealthy", 1, 1, "refused")}
+    assert docker.health([]) == {}
+    assert daemon.argvs()[-1] == [
+        "inspect",
+        "--format",
+        "{{.Name}}\t{{json .State.Health}}",
+        "p-db-1",
+        "p-web-1",
+        "gone",
+    ]
+
+
+def test_a_health_cause_is_the_last_line_of_the_last_check() -> None:
+    assert docker.HealthCheck("unhealthy", 3, 2, "a\nb\n").cause() == "exit 2: b"
+    assert docker.HealthCheck("starting", 0, None, "").cause() == "(no output)"
+    assert docker.HealthCheck("unhealthy", 1, 1, "x" * 300).cause(width=20) == "exit 1: xxxxxxxxx..."
+    unhealthy = '{"Status":"unhealthy","FailingStreak":2,"Log":[{"ExitCode":1,"Output":"no"}]}'
+    rows = f"/a\t{unhealthy}\n/b\tnull\n/c\t{{bad\n"
+    assert docker.parse_health(rows) == {"a": docker.HealthCheck("unhealthy", 2, 1, "no")}
+
+
+def test_port_holders_name_the_container_and_its_project(daemon: Daemon) -> None:
+    labels = {"com.docker.compose.project": "shop-local", "com.docker.compose.service": "web"}
+    daemon.add_container("shop-local-web-1", "img", state="running", labels=labels, ports=[8080, 8443])
+    daemon.add_container("loose", "img", state="running", ports=[5432])
+    daemon.add_container("stopped", "img", state="exited", ports=[9000])
+    assert docker.port_holders() == {
+        8080: docker.PortHolder("shop-local-web-1", "shop-local"),
+        8443: docker.PortHolder("shop-local-web-1", "shop-local"),
+        5432: docker.PortHolder("loose", ""),
+    }

@@ -1,4 +1,5 @@
-"""tasks/programs/hadolint.py with the real hadolint (shipped by the `tools` extra)."""
+"""tasks/programs/hadolint.py with the pinned hadolint: a finding fails with its report, and
+the report carries no colour codes (hadolint colours even on a pipe)."""
 
 from __future__ import annotations
 
@@ -24,3 +25,13 @@ def test_a_finding_fails_with_the_report_naming_the_file_and_rule(tmp_path: Path
         hadolint.lint([str(good), str(bad)])  # every file is linted in one call
     assert f"{bad}:1 DL3007" in str(info.value)
     assert f"{good}:" not in str(info.value)
+
+
+def test_a_finding_is_reported_without_colour_codes(tmp_path: Path) -> None:
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM debian\nRUN apt-get install curl\n")
+    with pytest.raises(ToolError) as info:
+        hadolint.lint([str(dockerfile)])
+    report = info.value.stdout + info.value.stderr
+    assert "DL3006" in report and "warning: Always tag the version of an image explicitly" in report
+    assert "\x1b[" not in report and "\x1b[" not in info.value.render()

@@ -93,6 +93,16 @@ def test_input_env_and_check_false(bin_dir: Path) -> None:
     assert result == tools.Result(3, "kind: X\nctx=c\n", "")
 
 
+def test_every_program_is_asked_for_no_colour_quick_and_streamed_alike(
+    bin_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What a program prints is captured (logs, errors, parsers), never shown on a terminal as is.
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    fake_program(bin_dir, "kubectl", 'echo "NO_COLOR=${NO_COLOR-unset}"\n')
+    assert tools.run("kubectl", "version").stdout == "NO_COLOR=1\n"
+    assert tools.run("kubectl", "apply", prefix="apply", echo=lambda line: None).stdout == "NO_COLOR=1\n"
+
+
 def test_venv_bin_comes_first_unless_path_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
     venv_bin = str(Path(sys.executable).parent)
     monkeypatch.setenv("PATH", "/usr/bin")

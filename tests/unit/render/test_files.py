@@ -11,9 +11,11 @@ import yaml
 
 from tasks.checks import tfcheck
 from tasks.config import load as config
+from tasks.programs import compose as compose_cli
 from tasks.render import files as render
 from tasks.render import templates
 from tasks.store import images
+from testing import configs
 from testing.project import REPO
 
 
@@ -219,3 +221,47 @@ def test_ecr_repositories_are_the_images_the_cluster_runs(
     assert tfvars["reader_arns"] == ["arn:aws:iam::123456789012:role/developer"]
     assert tfvars["endpoint_public_access_cidrs"] == ["203.0.113.0/24"]
     assert tfvars["github_repository"] == "example-org/srvthreds"
+
+
+def test_every_value_of_ours_reads_back_through_compose_with_its_dollar_signs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `$` in each field a value of ours lands in, read back by the real `docker compose
+    config` (it interpolates the file as `up` does, and needs no daemon)."""
+    root = configs.small_project(tmp_path)
+    data = configs.stack()
+    web, pg = data["services"]["web"], data["databases"]["pg"]
+    web["command"] = ["serve", "--token=$TOKEN", "${HOME}"]
+    web["env"] = {"GREETING": "costs 5$"}
+    web["health"] = {"kind": "exec", "command": ["sh", "-c", 'test -n "$PORT"']}
+    data["services"]["migrate"]["command"] = ["sh", "-c", "migrate --to $$VERSION"]
+    pg["command"] = ["postgres", "-c", "password=${PG_PASSWORD}"]
+    pg["healthcheck"] = ["sh", "-c", 'pg_isready -U "$POSTGRES_USER"']
+    pg["env"] = {"PGDATA": "/data/$sub"}
+    env = {**configs.LOCAL, "config": {"GREETING_URL": "http://x/?a=$b"}}
+    cfg = configs.load(root, data, env)
+    monkeypatch.chdir(root)
+    for rel, text in templates.texts(render.compose(cfg)).items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    (root / "compose/test/.env").write_text("PG_PASSWORD=pw\n")
+    project = compose_cli.Project(
+        "compose/test",
+        ("compose/test/docker-compose-db.yml", "compose/test/docker-compose-services.yml"),
+        "compose/test/.env",
+    )
+    # `config` prints a Compose file again, so its literal dollars are escaped again (`$$`);
+    # a value Compose interpolated would have lost its variable (`$TOKEN` -> "").
+    # The job's profile is named after it: activated, so `config` shows it too.
+    text = compose_cli.config(project, env={"COMPOSE_PROFILES": "migrate"})
+    services = yaml.safe_load(text.replace("$$", "$"))["services"]
+    assert services["web"]["command"] == ["serve", "--token=$TOKEN", "${HOME}"]
+    assert services["web"]["environment"]["GREETING"] == "costs 5$"
+    assert services["web"]["environment"]["GREETING_URL"] == "http://x/?a=$b"
+    assert services["web"]["healthcheck"]["test"] == ["CMD", "sh", "-c", 'test -n "$PORT"']
+    assert services["migrate"]["command"] == ["sh", "-c", "migrate --to $$VERSION"]
+    assert services["pg"]["command"] == ["postgres", "-c", "password=${PG_PASSWORD}"]
+    assert services["pg"]["healthcheck"]["test"] == ["CMD", "sh", "-c", 'pg_isready -U "$POSTGRES_USER"']
+    assert services["pg"]["environment"]["PGDATA"] == "/data/$sub"
+    # What the tool means Compose to fill in still is: the secret from .env.
+    assert services["pg"]["environment"]["POSTGRES_PASSWORD"] == "pw"

@@ -115,3 +115,16 @@ def test_a_database_we_build_needs_its_dockerfile_unless_disabled(root: Path) ->
     )
     (root / "docker" / "pg" / "Dockerfile").write_text("FROM scratch\n")
     assert load(root, data).databases["pg"].build == "docker/pg"
+
+
+def test_a_database_may_build_from_a_tool_folder_that_render_copies(root: Path) -> None:
+    data = stack()
+    data["databases"]["pg"]["build"] = "docker/redis"  # the tool's: `doit render` copies it here
+    assert not (root / "docker").exists()
+    assert load(root, data).databases["pg"].build == "docker/redis"
+    data["databases"]["pg"]["build"] = "docker/redis/sub"  # not a tool folder: it must exist
+    err = broken(rules.build_inputs_exist, root, data)
+    assert (err.keypath, err.problem) == (
+        "databases.pg.build",
+        "docker/redis/sub is not a folder in the project",
+    )

@@ -10,9 +10,10 @@ import pytest
 
 from tasks.errors import StackError
 from tasks.ops import compose as cops
+from tasks.ops.compose_jobs import JobRun
 from tasks.ops.targets import compose as target_ops
 from tasks.ops.targets.base import Failure
-from tasks.ops.targets.compose import ComposeTarget
+from tasks.ops.targets.compose import ComposeTarget, job_row
 from testing.composebox import ENV, PROJECT, PS_AND_LOGS, Box, box, ps_rows, record_ref, write_env
 
 __all__ = ["box"]  # the fixture
@@ -56,13 +57,20 @@ def test_target_status_per_service(box: Box, monkeypatch: pytest.MonkeyPatch) ->
         {"Service": "engine", "State": "running", "Health": "healthy", "Image": "engine:old"},
     )
     rows = {row.workload: row for row in ComposeTarget(box.stack.cfg).status()}
-    assert list(rows) == ["service/redis", "service/rabbitmq", "service/engine", "service/session-agent"]
+    assert list(rows) == [
+        "service/redis",
+        "service/rabbitmq",
+        "service/engine",
+        "service/session-agent",
+        "job/bootstrap",
+    ]
     as_tuples = {name: dataclasses.astuple(row)[1:] for name, row in rows.items()}
     assert as_tuples == {
         "service/redis": ("2", "1", "redis:new", "yes", "failed", "starting"),
         "service/rabbitmq": ("1", "1", "rabbitmq:new", "yes", "ok", ""),
         "service/engine": ("1", "1", "engine:old", "no", "stale", "recorded image is engine:new"),
         "service/session-agent": ("1", "0", "-", "no", "stale", "not started"),
+        "job/bootstrap": ("1", "0", "-", "no", "stale", "never ran here"),
     }
     ps_rows(
         monkeypatch,
@@ -97,4 +105,40 @@ def test_a_step_converges_and_the_status_table_fails_unless_all_are_ok(
     out = capsys.readouterr().out
     assert out.splitlines()[0].split() == ["workload", "desired", "ready", "image", "applied", "verdict"]
     assert "service/redis" in out and "service/engine" in out
-    assert info.value.message.startswith(f"2 of 4 workload(s) in Compose project {PROJECT} are not ok")
+    assert info.value.message.startswith(f"3 of 5 workload(s) in Compose project {PROJECT} are not ok")
+
+
+def test_status_names_the_cause_of_an_unhealthy_service_from_its_health_log(
+    box: Box, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_env("RABBITMQ_PASSWORD=x\n")
+    for name in ("redis", "rabbitmq"):
+        record_ref(name, f"{name}:1")
+    monkeypatch.setenv("FAKE_COMPOSE_UNHEALTHY", "redis")
+    monkeypatch.setenv("FAKE_COMPOSE_HEALTH_OUTPUT", "Could not connect to Redis at 127.0.0.1:6379\n")
+    with pytest.raises(StackError):
+        cops.up(box.stack, cops.Live(PROJECT), ["redis", "rabbitmq"], "databases")
+    rows = {row.workload: row for row in ComposeTarget(box.stack.cfg).status()}
+    assert rows["service/redis"].verdict == "failed"
+    assert rows["service/redis"].note == (
+        "unhealthy; last health check: exit 1: Could not connect to Redis at 127.0.0.1:6379"
+    )
+    assert rows["service/rabbitmq"].note == ""
+
+
+def test_a_job_row_is_stale_when_its_image_or_volumes_changed_since_it_ran() -> None:
+    run = JobRun(True, 0, 0.0, "b:1", "p_data 0123456789abcdef0123456789abcdef")
+    assert job_row("seed", None, "b:1", "").verdict == "stale"
+    assert job_row("seed", None, "b:1", "").note == "never ran here"
+    assert job_row("seed", run, "b:1", run.volumes).verdict == "ok"
+    assert job_row("seed", run, "b:1", run.volumes).note == "succeeded at 1970-01-01 00:00:00 UTC"
+    moved = job_row("seed", run, "b:2", run.volumes)
+    assert (moved.image, moved.verdict) == ("b:1", "stale")
+    assert moved.note == "ran 1970-01-01 00:00:00 UTC with another image; recorded image is b:2"
+    wiped = job_row("seed", run, "b:1", "p_data ffffffffffffffffffffffffffffffff")
+    assert (wiped.verdict, wiped.note) == (
+        "stale",
+        "ran 1970-01-01 00:00:00 UTC; the data volumes were recreated since",
+    )
+    # An image not built here (pulled) has no recorded reference: whatever ran counts.
+    assert job_row("seed", run, None, run.volumes).verdict == "ok"

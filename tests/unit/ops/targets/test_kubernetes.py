@@ -8,6 +8,7 @@ recorded once healthy, each verdict of the status table, and the targets' factor
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -214,8 +215,28 @@ def test_status_after_a_deploy_is_ok_with_live_images(kube: Kube) -> None:
     rollout.converge(tgt)
     rows = _rows(tgt)
     assert rows["deployment/web"] == Row("deployment/web", "2", "2", "acme/web:t1", "yes", "ok", "")
-    assert rows["job/init"] == Row("job/init", "1", "1", "acme/init:t1", "yes", "ok", "")
+    job = rows["job/init"]
+    assert (job.workload, job.desired, job.ready, job.image, job.applied, job.verdict) == (
+        "job/init",
+        "1",
+        "1",
+        "acme/init:t1",
+        "yes",
+        "ok",
+    )
+    # The job's last result and when it ran (the Job's completionTime), as Compose's rows say it.
+    assert re.fullmatch(r"succeeded at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", job.note), job.note
     rollout.status(tgt, out=lambda _: None)
+
+
+def test_status_of_a_failed_job_says_why_and_when(kube: Kube) -> None:
+    kube.cluster.inject_job_failure("init")
+    tgt = _target(kube)
+    with pytest.raises(StackError):
+        rollout.converge(tgt)
+    job = _rows(tgt)["job/init"]
+    assert (job.verdict, job.applied) == ("failed", "no")
+    assert re.fullmatch(r"BackoffLimitExceeded at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", job.note), job.note
 
 
 def test_status_names_a_stale_image_an_unrecorded_apply_and_a_failure(kube: Kube) -> None:
