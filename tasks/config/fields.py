@@ -125,7 +125,8 @@ def public_cidr(value: Any) -> tuple[str, str] | None:
 
 
 def iam_arn(value: Any) -> tuple[str, str] | None:
-    """An EKS access entry: an IAM role or user (or an assumed role)."""
+    """The form of an IAM or STS ARN; that EKS takes only roles and users (never an assumed-role
+    session) is a rule, with the role to write instead (rules/cloud_values.py)."""
     if re.match(r"^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:(role|user|assumed-role)/\S+$", value):
         return None
     return f"{value!r} is not an IAM role or user ARN", "write it like 'arn:aws:iam::123456789012:role/Admin'"

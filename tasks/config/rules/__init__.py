@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tasks.config.merged import Merged
-from tasks.config.rules import builds, cloud, databases, services, stack
+from tasks.config.rules import builds, cloud, cloud_values, databases, services, stack
 
 Rule = Callable[[Merged], None]
 
@@ -69,6 +69,18 @@ RULES: tuple[Rule, ...] = (
     builds.build_inputs_exist,
     cloud.cluster_version_is_kubernetes_version,
     cloud.a_public_endpoint_names_who_may_reach_it,
+    cloud_values.the_project_name_fits_the_roots,
+    cloud_values.names_made_from_project_and_environment_fit,
+    cloud_values.the_registry_is_ecr,
+    cloud_values.the_registry_is_in_the_region,
+    cloud_values.vpc_is_a_size_the_networking_module_takes,
+    cloud_values.node_instance_types_are_listed,
+    cloud_values.a_node_group_has_room_for_a_node,
+    cloud_values.cluster_admins_are_listed,
+    cloud_values.cluster_access_names_iam_roles_or_users,
+    cloud_values.public_endpoint_cidrs_do_not_add_up_to_the_internet,
+    cloud_values.the_github_repository_is_owner_and_name,
+    cloud_values.the_rds_user_is_not_reserved,
 )
 
 
