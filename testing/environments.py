@@ -10,10 +10,11 @@ from testing.project import REPO
 
 
 def copy_environments(dest: Path) -> Path:
-    """environments/ (a copy) and the folders its build specs name (links)."""
+    """environments/ and the folders its build specs name (copies: build inputs must be inside
+    the project, so links out of it are refused)."""
     shutil.copytree(REPO / "environments", dest / "environments")
     for folder in ("demo", "docker"):
-        (dest / folder).symlink_to(REPO / folder, target_is_directory=True)
+        shutil.copytree(REPO / folder, dest / folder, ignore=shutil.ignore_patterns("__pycache__"))
     return dest
 
 

@@ -25,11 +25,23 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tasks.config.merged import Merged
-from tasks.config.rules import builds, cloud, cloud_values, databases, services, stack
+from tasks.config.rules import (
+    builds,
+    cloud,
+    cloud_values,
+    collisions,
+    databases,
+    limits,
+    names,
+    services,
+    stack,
+)
 
 Rule = Callable[[Merged], None]
 
 RULES: tuple[Rule, ...] = (
+    names.environment_files_end_in_yaml,
+    names.environment_names_are_not_the_tools,
     stack.required_keys_are_set,
     databases.placement_names_known_databases,
     databases.endpoints_name_known_databases,
@@ -38,6 +50,11 @@ RULES: tuple[Rule, ...] = (
     databases.a_cluster_placement_needs_kubernetes,
     databases.an_external_database_has_an_endpoint,
     databases.secret_env_names_declared_secrets,
+    collisions.database_env_vars_are_distinct,
+    collisions.database_addresses_are_not_secrets,
+    collisions.config_keys_are_not_database_addresses,
+    collisions.service_env_is_not_a_database_address,
+    collisions.a_database_variable_is_plain_or_secret,
     services.disabled_services_are_known,
     services.uses_name_known_databases,
     services.used_databases_are_not_disabled,
@@ -48,6 +65,8 @@ RULES: tuple[Rule, ...] = (
     builds.build_args_are_not_the_tools,
     builds.copying_from_the_builder_needs_a_builder,
     services.service_names_are_not_the_tools_images,
+    names.built_databases_are_not_named_like_the_tools_images,
+    names.cluster_database_names_fit_a_statefulset,
     services.a_name_is_a_service_or_a_database,
     stack.lists_have_no_repeats,
     databases.only_external_databases_have_an_endpoint,
@@ -56,6 +75,8 @@ RULES: tuple[Rule, ...] = (
     services.ports_are_unique_per_service,
     services.host_ports_are_published_once,
     services.requests_are_at_most_limits,
+    limits.resources_are_what_docker_accepts,
+    limits.jobs_run_one_container,
     databases.databases_that_may_run_in_a_cluster_have_a_data_dir,
     cloud.node_count_is_ordered,
     cloud.cloud_databases_are_the_stacks,
@@ -66,7 +87,9 @@ RULES: tuple[Rule, ...] = (
     cloud.cloud_database_names_fit_their_module,
     cloud.redis_cloud_deploys_outside_the_vpc,
     services.compose_runs_one_container_per_published_port,
+    builds.build_inputs_stay_in_the_project,
     builds.build_inputs_exist,
+    builds.build_targets_are_stages_of_their_dockerfile,
     cloud.cluster_version_is_kubernetes_version,
     cloud.a_public_endpoint_names_who_may_reach_it,
     cloud_values.the_project_name_fits_the_roots,

@@ -151,7 +151,7 @@ def test_a_disabled_service_is_left_out(root: Path) -> None:
 
 def test_a_service_build_of_its_own_replaces_the_default_whole(root: Path) -> None:
     (root / "web").mkdir()
-    (root / "web" / "Dockerfile.web").write_text("FROM scratch\n")
+    (root / "web" / "Dockerfile.web").write_text("FROM scratch AS runtime\n")
     data = stack()
     data["images"]["service_build"]["builder"] = True
     data["images"]["builder"] = {"context": "app"}

@@ -21,10 +21,9 @@ from testing.project import REPO
 @pytest.fixture
 def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the tool's checkout with what rendering reads (doit runs in the project root)."""
-    for name in ("environments", "templates", "tasks"):
+    for name in ("environments", "templates", "tasks", "demo", "docker"):
         shutil.copytree(REPO / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("demo", "docker", "terraform"):
-        (tmp_path / name).symlink_to(REPO / name, target_is_directory=True)
+    (tmp_path / "terraform").symlink_to(REPO / "terraform", target_is_directory=True)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
