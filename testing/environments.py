@@ -21,3 +21,11 @@ def copy_environments(dest: Path) -> Path:
 def break_environment(root: Path, env: str) -> None:
     """Make environments/<env>.yaml a configuration error."""
     (root / "environments" / f"{env}.yaml").write_text("nonsense_key: 1\n")
+
+
+def render_tree(dest: Path) -> Path:
+    """A copy of the tool's checkout with what rendering reads (its terraform/ a link: only read)."""
+    for name in ("environments", "templates", "tasks", "demo", "docker"):
+        shutil.copytree(REPO / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+    (dest / "terraform").symlink_to(REPO / "terraform", target_is_directory=True)
+    return dest

@@ -124,7 +124,7 @@ def test_login_to_a_registry_that_is_not_ecr_is_left_to_the_user(
     in_project: Path, fakes: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # A cloud environment's registry is ECR (a rule); the operation alone still says so.
-    assert cloud_ops.login("registry.example.com/team", "us-west-2") is None
+    cloud_ops.login("registry.example.com/team", "us-west-2")
     assert (
         "registry.example.com/team is not ECR: log in with `docker login registry.example.com/team` yourself"
         in capsys.readouterr().out
