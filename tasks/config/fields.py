@@ -99,11 +99,13 @@ DATABASE = s.Fields(
         "env": ENV_MAP,
         "secret_env": s.MapOf(s.Scalar((str,), s.env_var), s.env_var),
         "env_var": s.Scalar((str,), s.env_var),
+        # Both are written into the StatefulSet: without one it would fail in a template.
         "cluster": s.Fields(
             {
                 "storage": s.Scalar((str,), s.quantity(s.MEMORY, "'1Gi'")),
                 "uid": s.Scalar((int,), s.at_least(1)),
-            }
+            },
+            frozenset({"storage", "uid"}),
         ),
     },
     frozenset({"image", "port", "env_var"}),
