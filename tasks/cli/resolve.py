@@ -18,6 +18,7 @@ from tasks.cli import aliases as project_aliases
 from tasks.cli import argv as doit_argv
 from tasks.cli import guards
 from tasks.cli.exits import Several, UsageError
+from tasks.config import cloudcheck
 from tasks.config import load as config
 from tasks.errors import StackError
 from tasks.families.shared import options, registry
@@ -206,9 +207,16 @@ def _load_needed(run: Run, tasks: list[str]) -> list[StackError]:
         return [stack]  # every environment merges it: one report, not one per environment
     errors: list[StackError] = []
     seen: set[str] = set()
-    for env in dict.fromkeys(_wanted(run, tasks)):
+    wanted = dict.fromkeys(_wanted(run, tasks))
+    for env in wanted:
         got = run.try_config(env)
         if isinstance(got, StackError) and got.render() not in seen:
             seen.add(got.render())
             errors.append(got)
+    if not errors and set(run.envs) <= set(wanted):
+        # Every environment is read: what holds across them can be judged now.
+        try:
+            cloudcheck.check_shared_created_once(run.root, {env: run.try_config(env) for env in run.envs})
+        except StackError as exc:
+            errors.append(exc)
     return errors

@@ -1,4 +1,5 @@
-"""Rules across environment files: two cloud environments never share one cluster.
+"""Rules across environment files: two cloud environments never share one cluster, and one
+environment per AWS account creates what the account shares.
 
 Each environment is valid alone, so the rules of one environment (tasks/config/rules/) cannot see this. The
 usual way in is copying an environment (`cp environments/dev.yaml environments/qa.yaml`,
@@ -56,4 +57,36 @@ def check_distinct_clusters(
             f"cluster {key[1]} ({key[0]}) is also environment {other}'s "
             f"({config.ENV_DIR}/{other}.yaml): its cloud tasks would change that cluster",
             fix=f"give {env} its own cluster_name (and state bucket) under cloud:",
+        )
+
+
+SHARED = ("cloud", "create_shared")
+
+
+def check_shared_created_once(root: Path, loaded: dict[str, Config | StackError]) -> None:
+    """Raise a ConfigError, at the second environment's `cloud.create_shared`, when two
+    environments of one AWS account (the registry's account) both create what the account
+    shares: the second `tf_apply` would fail half way, its ECR repositories and GitHub's OIDC
+    provider already existing. Broken files are skipped (their own error is reported)."""
+    creators: dict[str, str] = {}
+    for env in sorted(loaded):
+        got = loaded[env]
+        if not isinstance(got, Config) or got.cloud is None or not got.cloud.create_shared:
+            continue
+        account = got.cloud.registry.split(".")[0]
+        if account not in creators:
+            creators[account] = env
+            continue
+        first = creators[account]
+        display = f"{config.ENV_DIR}/{env}.yaml"
+        line = yamlpos.load_yaml(config.env_file(env, root), display).line(SHARED)
+        raise ConfigError(
+            display,
+            yamlpos.dotted(SHARED),
+            line,
+            f"environment {first} ({config.ENV_DIR}/{first}.yaml) already creates what AWS account "
+            f"{account} shares (its ECR repositories, GitHub's OIDC provider): the second tf_apply "
+            "would fail, finding them made",
+            fix=f"remove `create_shared: true` here (one environment per account creates them; "
+            f"{env} uses them)",
         )

@@ -127,11 +127,13 @@ DATABASE = s.Fields(
         "env": ENV_MAP,
         "secret_env": s.MapOf(s.Scalar((str,), s.env_var), s.env_var),
         "env_var": s.Scalar((str,), s.env_var),
+        # Both are written into the StatefulSet: without one it would fail in a template.
         "cluster": s.Fields(
             {
                 "storage": s.Scalar((str,), s.quantity(s.MEMORY, "'1Gi'")),
                 "uid": s.Scalar((int,), pod_uid),
-            }
+            },
+            frozenset({"storage", "uid"}),
         ),
     },
     frozenset({"image", "port", "env_var"}),
@@ -153,7 +155,8 @@ def public_cidr(value: Any) -> tuple[str, str] | None:
 
 
 def iam_arn(value: Any) -> tuple[str, str] | None:
-    """An EKS access entry: an IAM role or user (or an assumed role)."""
+    """The form of an IAM or STS ARN; that EKS takes only roles and users (never an assumed-role
+    session) is a rule, with the role to write instead (rules/cloud_values.py)."""
     if re.match(r"^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:(role|user|assumed-role)/\S+$", value):
         return None
     return f"{value!r} is not an IAM role or user ARN", "write it like 'arn:aws:iam::123456789012:role/Admin'"

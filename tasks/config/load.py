@@ -25,6 +25,8 @@ from tasks.model import STACK, Config
 
 ENV_DIR = "environments"
 STACK_FILE = "stack.yaml"
+# A DNS-1123 label: the environment name is a label value and the root's `environment`.
+MAX_ENV_NAME = 63
 
 
 def environments(root: Path) -> list[str]:
@@ -47,6 +49,13 @@ def check_env_name(name: str, root: Path) -> None:
     if stem in known:  # `env=local.yaml`: the file name instead of the environment's
         raise StackError(
             f"unknown environment {name!r}", fix=f"write env={stem} (the file name without .yaml)"
+        )
+    stray = root / ENV_DIR / f"{name}.yml"
+    if stray.is_file():  # environments are the *.yaml files: say why this one is not one
+        raise StackError(
+            f"unknown environment {name!r}: {ENV_DIR}/{name}.yml is never read "
+            "(environment files end in .yaml)",
+            fix=f"rename it: git mv {ENV_DIR}/{name}.yml {ENV_DIR}/{name}.yaml",
         )
     close = difflib.get_close_matches(name, known, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
@@ -151,6 +160,15 @@ def _read(env: str | None, root: Path) -> Merged:
     sources = [stack_path]
     if env is not None:
         check_env_name(env, root)
+        if s.DNS1123.match(env) and len(env) > MAX_ENV_NAME:
+            raise ConfigError(
+                f"{ENV_DIR}/{env}.yaml",
+                "(file name)",
+                None,
+                f"the environment name is {len(env)} characters; it lands in file names, Kubernetes "
+                f"labels and Terraform (`environment`), which take at most {MAX_ENV_NAME}",
+                fix=f"rename the file to a name of at most {MAX_ENV_NAME} characters",
+            )
         if not s.DNS1123.match(env):
             raise ConfigError(
                 f"{ENV_DIR}/{env}.yaml",

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from doit.tools import config_changed
 
 from tasks.errors import StackError
-from tasks.families.shared.creators import user_errors
+from tasks.families.shared.creators import failing, user_errors
 from tasks.families.shared.registry import Scope, Task, creator
 from tasks.families.shared.run import Run
 from tasks.ops import validate
+from tasks.render import plan
 from tasks.store import state
 from tasks.store.paths import code_files, dockerfiles, files_under
 
@@ -28,11 +30,13 @@ def task_validate(run: Run) -> Iterator[dict[str, Any]]:
             continue  # render reports it (and the run stopped before this if validate needs it)
         if cfg.runtime == "kubernetes":
             out = str(state.manifests(env))
+            folders = ("k8s/base", "k8s/components", f"k8s/overlays/{env}")
             yield {
                 "name": f"k8s-{env}",
                 "doc": f"kubectl kustomize k8s/overlays/{env}, strict schema, restricted profile.",
                 "actions": [(user_errors(validate.check_overlay), [env, version, out])],
-                "file_dep": files_under("k8s/base", "k8s/components", f"k8s/overlays/{env}")
+                # What the overlay holds once this run's render has run (it may remove a patch).
+                "file_dep": plan.after_render(run.root, files_under(*folders), *folders)
                 + code_files(validate),  # and the policy it checks with
                 # The schema version is a value, not a file: changing it validates again.
                 "uptodate": [config_changed({"kubernetes_version": version})],
@@ -58,8 +62,23 @@ def task_validate(run: Run) -> Iterator[dict[str, Any]]:
     }
     # Every Dockerfile of the project: the stack's own (wherever its build specs put them)
     # as well as docker/'s database images.
+    yield from _dockerfiles()
+
+
+def _dockerfiles() -> Iterator[dict[str, Any]]:
     found = dockerfiles()
-    if found:
+    special = [path for path in found if not Path(path).is_file()]
+    if special:
+        # A FIFO named like a Dockerfile would hang hadolint (and `docker build`) forever.
+        yield failing(
+            StackError(
+                f"{', '.join(special)} is a special file (a FIFO, socket or device), not a Dockerfile",
+                fix="remove it, or replace it with a regular file",
+            ),
+            name="dockerfiles",
+            doc="hadolint on every Dockerfile.",
+        )
+    elif found:
         yield {
             "name": "dockerfiles",
             "doc": "hadolint on every Dockerfile.",

@@ -18,6 +18,7 @@ from tasks.families.shared.run import Run
 from tasks.model import Cloud, Config
 from tasks.ops import checkov
 from tasks.ops import cloud as ops
+from tasks.render import plan
 from tasks.store import state
 from tasks.store.images import ref_file
 from tasks.store.paths import TERRAFORM, dockerfiles, tf_files
@@ -173,7 +174,7 @@ def task_checkov(run: Run) -> dict[str, Any]:
     return {
         "actions": [(_checkov, [envs])],
         "file_dep": [
-            *tf_files(TERRAFORM),
+            *plan.after_render(run.root, tf_files(TERRAFORM)),
             *[str(state.manifests(env)) for env in envs],
             *dockerfiles(),
             *workflow_files(),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -22,13 +22,11 @@ from tasks.families.shared.registry import Scope, Task, creator
 from tasks.families.shared.run import Run
 from tasks.model import Config
 from tasks.output import console
-from tasks.render import build_copies, module_copies, placement, templates, writer
-from tasks.render import files as render
-from tasks.render.templates import Outputs
+from tasks.render import build_copies, owned, placement, plan, writer
+from tasks.render.plan import Produce
 from tasks.store import paths
 
 STACK = f"{config.ENV_DIR}/{config.STACK_FILE}"
-Produce = Callable[[Path], Outputs]
 
 
 def _env_path(env: str) -> str:
@@ -47,122 +45,45 @@ def check_all(root: Path) -> None:
         raise StackError("\n".join(dict.fromkeys(errors)))
 
 
-# --- producers: each loads its configuration when called, so a task built at load
-# time still renders from the files as they are when it runs.
-
-
-def stack_base(root: Path) -> Outputs:
-    return render.k8s_base(config.load_stack(root))
-
-
-def stack_components(root: Path) -> Outputs:
-    return render.k8s_components(config.load_stack(root))
-
-
-def env_compose(env: str, root: Path) -> Outputs:
-    return render.compose(config.load(env, root))
-
-
-def env_overlay(env: str, root: Path) -> Outputs:
-    return render.k8s_overlay(config.load(env, root), config.load_stack(root))
-
-
-def env_terraform(env: str, root: Path) -> Outputs:
-    return render.terraform(config.load(env, root))
-
-
-def docs_placement(root: Path) -> Outputs:
-    """docs/placement.md: where each database runs, in every environment (all must load)."""
-    configs = [config.load(env, root) for env in config.environments(root)]
-    return {placement.PATH: partial(placement.markdown, configs)}
-
-
-def terraform_modules(root: Path) -> Outputs:
-    """terraform/modules/ of a project that is not the tool's checkout: copies of the tool's
-    modules its cloud roots call. Every environment must load (what one uses is kept)."""
-    return module_copies.module_copies(config.load(env, root) for env in config.environments(root))
-
-
-def docker_builds(root: Path) -> Outputs:
-    """docker/ of a project that is not the tool's checkout: copies of the tool's database
-    build folders its databases build from. Every environment must load (what one uses is kept)."""
-    return build_copies.build_copies((config.load(env, root) for env in config.environments(root)), root)
-
-
-def producers(root: Path) -> list[Produce]:
-    """Every producer whose configuration loads (what one run renders before writing)."""
-    out: list[Produce] = [stack_base, stack_components]
-    broken = False
-    for env in config.environments(root):
-        try:
-            cfg = config.load(env, root)
-        except StackError:
-            broken = True
-            continue  # its own subtasks report it
-        out += _env_producers(env, cfg)
-    if broken:
-        return out
-    if paths.is_tool(root):
-        return [*out, docs_placement]
-    return [*out, docs_placement, terraform_modules, docker_builds]
-
-
-def _env_producers(env: str, cfg: Config) -> list[Produce]:
-    out: list[Produce] = [partial(env_compose, env)]
-    if cfg.runtime == "kubernetes":
-        out.append(partial(env_overlay, env))
-    if cfg.cloud is not None:
-        out.append(partial(env_terraform, env))
-    return out
-
-
-_RENDERED: dict[tuple[Any, ...], dict[str, str]] = {}
-
-
-def rendered(root: Path) -> dict[str, str]:
-    """Every output of every loadable environment, rendered and parsed, once per input state."""
-    key = _inputs_key(root)
-    if key not in _RENDERED:
-        outputs: Outputs = {}
-        for produce in producers(root):
-            outputs.update(produce(root))
-        texts = templates.texts(outputs)
-        writer.parse_check(texts)
-        _RENDERED.clear()
-        _RENDERED[key] = texts
-    return _RENDERED[key]
-
-
-def _inputs_key(root: Path) -> tuple[Any, ...]:
-    files = [
-        *sorted((root / config.ENV_DIR).glob("*.yaml")),
-        *sorted(paths.templates(root).rglob("*")),
-        *([] if paths.is_tool(root) else map(Path, paths.tool_modules())),
-    ]
-    stats = []
-    for path in files:
-        try:
-            st = path.stat()
-        except OSError:
-            continue
-        stats.append((str(path), st.st_mtime_ns, st.st_size))
-    return (str(root), *stats)
-
-
 def write(produce: Produce, prune: tuple[str, ...], root: Path) -> None:
     """Write this subtask's files, from the run's all-environments render."""
     mine = produce(root)  # raises this subtask's own configuration error, if any
-    everything = rendered(root)
+    everything = plan.rendered(root)
     outputs = {path: everything[path] for path in mine}
-    listed = build_copies.managed(root) if produce is docker_builds else set()  # before the README changes
-    changed = writer.write_all(outputs, root, prune=prune)
-    if produce is terraform_modules:  # copies carry no header: pruned by their own rule
-        changed += writer.prune_copies(outputs, root)
-    if produce is docker_builds:
-        changed += build_copies.prune(outputs, root, listed)
+    if produce is plan.terraform_modules:  # copies carry no header: the README says which they are
+        listed = owned.listed_copies(root)  # read before this render rewrites it
+        owned.refuse_foreign_copies(outputs, root, listed)
+        changed = writer.write_all(outputs, root) + writer.prune_copies(outputs, root, listed)
+    elif produce is plan.docker_builds:
+        listed = build_copies.managed(root)  # before the README changes
+        changed = writer.write_all(outputs, root, prune=prune) + build_copies.prune(outputs, root, listed)
         build_copies.sync_modes(outputs, root)
+    else:
+        changed = writer.write_all(outputs, root, prune=prune)
+    _say(root, changed)
+
+
+def _say(root: Path, changed: list[str]) -> None:
     for path in changed:
         console.step(f"{'wrote' if (root / path).exists() else 'removed'} {path}")
+
+
+def prune(root: Path) -> None:
+    """Remove what render made that no environment makes any more: the outputs of a deleted
+    environment, an overlay whose environment no longer runs Kubernetes, a root whose
+    environment lost its `cloud:` block. Files render did not make stay, and are named."""
+    if not plan.every_environment_loads(root):
+        return  # a broken file's outputs would look stale: its own subtask reports it
+    gone = plan.removed(root)
+    _say(root, writer.remove(root, gone))
+    for folder in sorted({str(Path(rel).parent) for rel in gone}):
+        for left in sorted((root / folder).rglob("*")) if (root / folder).is_dir() else []:
+            if left.is_file():
+                console.note(f"kept {left.relative_to(root).as_posix()}: render did not make it")
+
+
+def nothing_to_prune(root: Path) -> bool:
+    return not plan.every_environment_loads(root) or not plan.removed(root)
 
 
 def _digest(paths: list[str]) -> str:
@@ -190,7 +111,7 @@ def outputs_unchanged(task: Any, values: dict[str, Any]) -> bool:
 def _code() -> list[str]:
     # What rendering runs: the renderer, the configuration loader and this family (with every
     # module of the tool they import), so a change to any of them renders again.
-    return paths.code_files(render, config, sys.modules[__name__])
+    return paths.code_files(plan, config, sys.modules[__name__])
 
 
 def _targets(run: Run, produce: Produce) -> list[str]:
@@ -200,13 +121,11 @@ def _targets(run: Run, produce: Produce) -> list[str]:
         return []
 
 
-def _task(
-    run: Run, name: str, doc: str, produce: Produce, deps: list[str], prune: tuple[str, ...] = ()
-) -> dict[str, Any]:
+def _task(run: Run, name: str, doc: str, produce: Produce, deps: list[str]) -> dict[str, Any]:
     return {
         "name": name,
         "doc": doc,
-        "actions": [(user_errors(write), [produce, prune, run.root])],
+        "actions": [(user_errors(write), [produce, plan.prune_folders(produce), run.root])],
         # Every template: a subtask's write depends on all of them rendering (all or nothing).
         "file_dep": sorted({*deps, *paths.template_files(), *_code()}),
         "targets": _targets(run, produce),
@@ -224,15 +143,8 @@ def task_render(run: Run) -> Iterator[dict[str, Any]]:
         "actions": [(user_errors(check_all), [run.root])],
         "file_dep": [STACK, *map(_env_path, run.envs), *_code()],
     }
-    yield _task(run, "k8s-base", "Kustomize base: one file per workload.", stack_base, [STACK], ("k8s/base",))
-    yield _task(
-        run,
-        "k8s-components",
-        "Kustomize components (ingress, hpa).",
-        stack_components,
-        [STACK],
-        ("k8s/components",),
-    )
+    yield _task(run, "k8s-base", "Kustomize base: one file per workload.", plan.stack_base, [STACK])
+    yield _task(run, "k8s-components", "Kustomize components (ingress, hpa).", plan.stack_components, [STACK])
     for env in run.envs:
         yield from _env_tasks(run, env)
     if not paths.is_tool(run.root):
@@ -241,7 +153,7 @@ def task_render(run: Run) -> Iterator[dict[str, Any]]:
             run,
             "terraform-modules",
             "Copies of the tool's modules the roots call.",
-            terraform_modules,
+            plan.terraform_modules,
             [STACK, *map(_env_path, run.envs), *paths.tool_modules()],
         )
     if not paths.is_tool(run.root):
@@ -249,16 +161,36 @@ def task_render(run: Run) -> Iterator[dict[str, Any]]:
             run,
             "docker-builds",
             "Copies of the tool's database build folders (docker/<name>) the databases build from.",
-            docker_builds,
+            plan.docker_builds,
             [STACK, *map(_env_path, run.envs), *build_copies.tool_file_deps()],
         )
     yield _task(
         run,
         "docs-placement",
         "docs/placement.md: where each database runs, per environment.",
-        docs_placement,
+        plan.docs_placement,
         [STACK, *map(_env_path, run.envs), *paths.code_files(placement)],
     )
+    yield {
+        "name": "prune",
+        "doc": "Remove what render made for environments (or runtimes, cloud blocks) that are gone.",
+        "actions": [(user_errors(prune), [run.root])],
+        # Runs after every writer: what it removes is what none of them makes.
+        "task_dep": [f"render:{name}" for name in _writers(run)],
+        "uptodate": [(nothing_to_prune, [run.root])],
+    }
+
+
+def _writers(run: Run) -> list[str]:
+    names = ["k8s-base", "k8s-components"]
+    for env in run.envs:
+        got = run.try_config(env)
+        names.append(f"compose-{env}")
+        if isinstance(got, Config) and got.runtime == "kubernetes":
+            names.append(f"k8s-{env}")
+        if isinstance(got, Config) and got.cloud is not None:
+            names.append(f"terraform-{env}")
+    return [*names, *([] if paths.is_tool(run.root) else ["terraform-modules"]), "docs-placement"]
 
 
 def _env_tasks(run: Run, env: str) -> Iterator[dict[str, Any]]:
@@ -269,24 +201,10 @@ def _env_tasks(run: Run, env: str) -> Iterator[dict[str, Any]]:
         # Never vanish: `doit render:compose-<env>` fails with the file's own error.
         yield failing(got, name=f"compose-{env}")
         return
-    yield _task(
-        run,
-        f"compose-{env}",
-        f"Compose files for {env}.",
-        partial(env_compose, env),
-        deps,
-        (f"compose/{env}",),
-    )
+    yield _task(run, f"compose-{env}", f"Compose files for {env}.", partial(plan.env_compose, env), deps)
     if got.runtime == "kubernetes":
-        yield _task(
-            run,
-            f"k8s-{env}",
-            f"Kustomize overlay for {env}.",
-            partial(env_overlay, env),
-            deps,
-            (f"k8s/overlays/{env}",),
-        )
+        yield _task(run, f"k8s-{env}", f"Kustomize overlay for {env}.", partial(plan.env_overlay, env), deps)
     if got.cloud is not None:
         yield _task(
-            run, f"terraform-{env}", f"Terraform inputs for {env}.", partial(env_terraform, env), deps
+            run, f"terraform-{env}", f"Terraform inputs for {env}.", partial(plan.env_terraform, env), deps
         )

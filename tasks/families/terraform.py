@@ -25,6 +25,7 @@ from tasks.model import Config
 from tasks.ops import terraform as ops
 from tasks.ops.terraform import ValidateReport
 from tasks.output import console
+from tasks.render import plan
 from tasks.store import state
 from tasks.store.paths import TERRAFORM, code_files, is_tool, tf_files
 
@@ -54,7 +55,7 @@ def task_tf_fmt(run: Run) -> dict[str, Any]:
     return {
         "actions": [_fmt],
         "params": run.params("tf_fmt"),
-        "file_dep": tf_files(TERRAFORM),
+        "file_dep": plan.after_render(run.root, tf_files(TERRAFORM)),
         # A fix run changes files; it always runs and never marks the check as passed.
         "uptodate": [not fix],
         "verbosity": 2,
@@ -128,7 +129,7 @@ def task_tf_validate(run: Run) -> dict[str, Any]:
     """Validate terraform/: structural checks always, `terraform validate` with a provider mirror."""
     return {
         "actions": [_validate],
-        "file_dep": [*tf_files(TERRAFORM), *code_files(tfcheck)],
+        "file_dep": [*plan.after_render(run.root, tf_files(TERRAFORM)), *code_files(tfcheck)],
         "uptodate": [_validated_fully],
         "task_dep": ["render"],
         "verbosity": 2,

@@ -2,7 +2,10 @@
 
 Everything is rendered and parsed before the first write (`parse_check`); then every changed
 file is replaced all or nothing (`write_all`), and what no environment produces any more is
-removed: generated files in a task's folders, and unused module copies (`prune_copies`).
+removed: generated files in a task's folders, unused module copies (`prune_copies`), and what
+render made for an environment that is gone (`remove`, with tasks/render/plan.py `removed`).
+Only files render made are removed (tasks/render/owned.py), never through a symlink out of
+the project.
 """
 
 from __future__ import annotations
@@ -11,8 +14,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from tasks.errors import StackError
-from tasks.render.module_copies import MODULES, MODULES_README
-from tasks.store import paths, state
+from tasks.render import owned
+from tasks.store import state
 
 
 def parse_check(outputs: dict[str, str]) -> None:
@@ -46,10 +49,14 @@ def write_all(outputs: dict[str, str], root: Path, *, prune: Iterable[str] = ())
     """Write every changed output, all or nothing; return the paths whose bytes changed (or were removed).
 
     Called only after everything rendered and parsed, so a template or config error
-    leaves the tree untouched. Unchanged files are not rewritten. In `prune` folders,
-    generated files (they carry our header) that are no longer produced are removed.
+    leaves the tree untouched. Unchanged files are not rewritten, and nothing is written
+    through a symlink out of the project. In `prune` folders, the files render made (they
+    carry its header: tasks/render/owned.py) that are no longer produced are removed.
     """
     changed = [rel for rel, text in sorted(outputs.items()) if not _holds(root / rel, text)]
+    stale = [rel for rel in owned.generated_under(root, prune) if rel not in outputs]
+    owned.refuse_links_out(root, changed, doing="write")
+    owned.refuse_links_out(root, stale, doing="remove")
     try:
         # All or nothing: a failure in the middle leaves every output as it was.
         state.write_all_atomic({root / rel: outputs[rel] for rel in changed})
@@ -59,42 +66,28 @@ def write_all(outputs: dict[str, str], root: Path, *, prune: Iterable[str] = ())
             f"cannot write {failed}: {exc.strerror or exc}",
             fix=f"make {Path(failed).parent} a writable folder, then run `doit render` again",
         ) from None
-    for folder in prune:
-        for path in sorted((root / folder).rglob("*")):
-            rel = path.relative_to(root).as_posix()
-            # Another run's temp file is in flight, not stale output: never touch it.
-            if not path.is_file() or state.is_temp(path) or rel in outputs:
-                continue
-            if "by `doit render`" in path.read_text(errors="replace")[:300]:
-                path.unlink()
-                changed.append(rel)
-    return changed
+    return changed + remove(root, stale)
 
 
-def prune_copies(outputs: dict[str, str], root: Path) -> list[str]:
+def remove(root: Path, rels: Iterable[str]) -> list[str]:
+    """Remove these files (render's, checked by the caller), and the folders they leave empty."""
+    gone = sorted(rels)
+    owned.refuse_links_out(root, gone, doing="remove")
+    for rel in gone:
+        (root / rel).unlink(missing_ok=True)
+    for rel in gone:
+        folder = (root / rel).parent
+        while folder != root and folder.is_dir() and not folder.is_symlink() and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
+    return gone
+
+
+def prune_copies(outputs: dict[str, str], root: Path, listed: set[str]) -> list[str]:
     """Remove the module copies (and their README) no environment uses any more.
 
-    A copy is a file at a path the tool's own module has; anything else under
-    terraform/modules/ (a team's own module) is never touched. Emptied folders go too:
-    a module folder without files would fail `tf_validate`."""
-    removed: list[str] = []
-    folder = root / MODULES
-    if not folder.is_dir():
-        return removed
-    tool = paths.TOOL / MODULES
-    for path in sorted(folder.rglob("*")):
-        rel = path.relative_to(root).as_posix()
-        if not path.is_file() or state.is_temp(path) or rel in outputs:
-            continue
-        inside = path.relative_to(folder)
-        copy = len(inside.parts) > 1 and (tool / inside).is_file()
-        readme = rel == MODULES_README and "by `doit render`" in path.read_text(errors="replace")[:300]
-        if copy or readme:
-            path.unlink()
-            removed.append(rel)
-    for sub in sorted((p for p in folder.rglob("*") if p.is_dir()), reverse=True):
-        if not any(sub.iterdir()):
-            sub.rmdir()
-    if not any(folder.iterdir()):
-        folder.rmdir()
-    return removed
+    A copy is a file of a module terraform/modules/README.md listed as a copy before this
+    render (`listed`), or one byte-identical to the tool's: anything else under
+    terraform/modules/ (a team's own module, even one named like the tool's) is never touched.
+    Emptied folders go too: a module folder without files would fail `tf_validate`."""
+    return remove(root, [rel for rel in owned.copies_under(root, listed) if rel not in outputs])

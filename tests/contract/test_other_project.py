@@ -13,6 +13,7 @@ from tasks.checks import tfcheck
 from tasks.cli.resolve import resolve
 from tasks.families import render as render_tasks
 from tasks.render import module_copies as render
+from tasks.render import plan
 from tasks.store import paths
 from testing.fakes import docker as fake_docker
 from testing.fakes.cluster import FakeCluster
@@ -186,7 +187,7 @@ def test_only_a_project_outside_the_tools_checkout_gets_copies(example: Path, pr
 
     assert "terraform-modules" in subtasks(example)
     assert "terraform-modules" not in subtasks(REPO)
-    assert render_tasks.terraform_modules not in render_tasks.producers(REPO)
+    assert plan.terraform_modules not in plan.producers(REPO)
     # A copy of the tool renders its own terraform/modules, never over them.
     before = snapshot(project, MODULES)
     result = run_doit(project, "render")
@@ -269,8 +270,34 @@ def test_a_projects_own_folder_with_a_tool_name_is_never_overwritten(example: Pa
 
 
 def test_the_tools_checkout_gets_no_build_copies(project: Path) -> None:
-    assert render_tasks.docker_builds not in render_tasks.producers(REPO)
+    assert plan.docker_builds not in plan.producers(REPO)
     before = snapshot(project, "docker")
     result = run_doit(project, "render")
     assert result.code == 0, result.out[-3000:]
     assert snapshot(project, "docker") == before and not (project / "docker" / "README.md").exists()
+
+
+def test_a_module_of_the_teams_own_where_a_copy_would_go_is_never_removed_or_replaced(example: Path) -> None:
+    modules = example / MODULES
+    # Named like a tool module no environment calls: the team's, so render leaves it.
+    atlas = modules / "mongodb-atlas" / "main.tf"
+    atlas.parent.mkdir()
+    atlas.write_text("# our own atlas module\n")
+    result = run_doit(example, "render")
+    assert result.code == 0, result.out[-3000:]
+    assert atlas.read_text() == "# our own atlas module\n"
+    # Where a copy must go but the folder is not one render made (its README does not list it):
+    # render refuses, naming the file, and changes nothing.
+    readme = modules / "README.md"
+    readme.write_text(readme.read_text().replace("| `rds-postgres` | dev |\n", ""))
+    own = modules / "rds-postgres" / "main.tf"
+    own.write_text("# our own postgres module\n")
+    before = snapshot(example, *GENERATED)
+    refused = run_doit(example, "render")
+    assert refused.code == 1, refused.out[-3000:]
+    assert (
+        "terraform/modules/rds-postgres/main.tf was not made by render, but a cloud environment needs "
+        "the tool's module rds-postgres there: refusing to replace it" in refused.out
+    )
+    assert "Traceback" not in refused.out
+    assert snapshot(example, *GENERATED) == before

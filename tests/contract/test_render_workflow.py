@@ -148,3 +148,66 @@ def test_doit_clean_keeps_the_committed_generated_files(project: Path) -> None:
         cleaned = run_doit(project, *argv, command="clean")
         assert not cleaned.code, cleaned.out  # doit's clean command returns None when it worked
         assert snapshot(project, *GENERATED, "docs") == committed
+
+
+def _edit(project: Path, env: str, old: str, new: str) -> None:
+    path = project / "environments" / f"{env}.yaml"
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new))
+
+
+def test_a_valid_edit_that_removes_a_rendered_file_never_exits_2(project: Path) -> None:
+    """validate's dependencies are what this run's render leaves: a patch render removes is not one."""
+    first = run_doit(project, "validate:k8s-prod")
+    assert first.code == 0, first.out[-3000:]
+    scale = project / "k8s/overlays/prod/scale-engine.patch.yaml"
+    assert scale.is_file()
+    _edit(project, "prod", "  engine: {replicas: 3}\n", "")  # back to the stack's default
+    again = run_doit(project, "validate:k8s-prod")
+    assert again.code == 0, again.out[-3000:]
+    assert not scale.exists() and "validate:k8s-prod" in again.executed()
+    delete = project / "k8s/overlays/prod/delete-rabbitmq.patch.yaml"
+    assert delete.is_file()
+    _edit(project, "prod", "rabbitmq: external}", "rabbitmq: cluster}")  # into the cluster
+    _edit(project, "prod", "  rabbitmq: prod.example.cloudamqp.com:5672\n", "")
+    moved = run_doit(project, "validate:k8s-prod")
+    assert moved.code == 0, moved.out[-3000:]
+    assert not delete.exists() and "DependencyError" not in moved.out
+
+
+def test_deleting_an_environment_removes_what_render_made_for_it(project: Path) -> None:
+    assert run_doit(project, "render").code == 0
+    secrets = project / "compose" / "staging" / ".env"
+    secrets.write_text("RABBITMQ_PASSWORD=kept\n")
+    (project / "environments" / "staging.yaml").unlink()
+    result = run_doit(project, "render", "tf_fmt")
+    assert result.code == 0, result.out[-3000:]
+    for folder in ("k8s/overlays/staging", "terraform/environments/staging"):
+        assert not (project / folder).exists(), folder
+    assert sorted(p.name for p in (project / "compose" / "staging").iterdir()) == [".env"]
+    assert "removed terraform/environments/staging/main.tf" in result.out
+    assert "kept compose/staging/.env: render did not make it" in result.out
+    assert run_doit(project, "render").executed() == []
+
+
+def test_an_overlay_goes_when_its_environment_stops_running_kubernetes(project: Path) -> None:
+    assert run_doit(project, "render").code == 0
+    _edit(project, "minikube", "runtime: kubernetes", "runtime: compose")
+    _edit(project, "minikube", "rabbitmq: cluster", "rabbitmq: compose")
+    result = run_doit(project, "render")
+    assert result.code == 0, result.out[-3000:]
+    assert not (project / "k8s" / "overlays" / "minikube").exists()
+
+
+def test_render_never_writes_through_a_link_out_of_the_project(project: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(project / "compose" / "local", elsewhere)
+    before = {p.name: p.read_bytes() for p in elsewhere.iterdir()}
+    shutil.rmtree(project / "compose" / "local")
+    (project / "compose" / "local").symlink_to(elsewhere, target_is_directory=True)
+    _edit(project, "local", "runtime: compose", "runtime: compose\nconfig: {EXTRA: x}")
+    result = run_doit(project, "render")
+    assert result.code == 1, result.out[-3000:]
+    assert f"compose/local is a symlink to {elsewhere}, outside the project" in result.out
+    assert "Traceback" not in result.out
+    assert {p.name: p.read_bytes() for p in elsewhere.iterdir()} == before

@@ -25,11 +25,24 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tasks.config.merged import Merged
-from tasks.config.rules import builds, cloud, databases, secrets, services, stack
+from tasks.config.rules import (
+    builds,
+    cloud,
+    cloud_values,
+    collisions,
+    databases,
+    limits,
+    names,
+    secrets,
+    services,
+    stack,
+)
 
 Rule = Callable[[Merged], None]
 
 RULES: tuple[Rule, ...] = (
+    names.environment_files_end_in_yaml,
+    names.environment_names_are_not_the_tools,
     stack.required_keys_are_set,
     stack.stack_only_keys_are_set_in_the_stack_file,
     stack.default_env_names_an_environment,
@@ -41,6 +54,11 @@ RULES: tuple[Rule, ...] = (
     databases.a_cluster_placement_needs_kubernetes,
     databases.an_external_database_has_an_endpoint,
     databases.secret_env_names_declared_secrets,
+    collisions.database_env_vars_are_distinct,
+    collisions.database_addresses_are_not_secrets,
+    collisions.config_keys_are_not_database_addresses,
+    collisions.service_env_is_not_a_database_address,
+    collisions.a_database_variable_is_plain_or_secret,
     services.disabled_services_are_known,
     services.uses_name_known_databases,
     services.calls_name_known_services,
@@ -56,6 +74,8 @@ RULES: tuple[Rule, ...] = (
     builds.build_args_are_not_the_tools,
     builds.copying_from_the_builder_needs_a_builder,
     services.service_names_are_not_the_tools_images,
+    names.built_databases_are_not_named_like_the_tools_images,
+    names.cluster_database_names_fit_a_statefulset,
     services.a_name_is_a_service_or_a_database,
     stack.lists_have_no_repeats,
     databases.only_external_databases_have_an_endpoint,
@@ -67,6 +87,8 @@ RULES: tuple[Rule, ...] = (
     services.ports_are_unique_per_service,
     services.host_ports_are_published_once,
     services.requests_are_at_most_limits,
+    limits.resources_are_what_docker_accepts,
+    limits.jobs_run_one_container,
     databases.databases_that_may_run_in_a_cluster_have_a_data_dir,
     stack.pod_uid_is_not_a_host_account,
     cloud.node_count_is_ordered,
@@ -79,9 +101,23 @@ RULES: tuple[Rule, ...] = (
     cloud.cloud_database_names_fit_their_module,
     cloud.redis_cloud_deploys_outside_the_vpc,
     services.compose_runs_one_container_per_published_port,
+    builds.build_inputs_stay_in_the_project,
     builds.build_inputs_exist,
+    builds.build_targets_are_stages_of_their_dockerfile,
     cloud.cluster_version_is_kubernetes_version,
     cloud.a_public_endpoint_names_who_may_reach_it,
+    cloud_values.the_project_name_fits_the_roots,
+    cloud_values.names_made_from_project_and_environment_fit,
+    cloud_values.the_registry_is_ecr,
+    cloud_values.the_registry_is_in_the_region,
+    cloud_values.vpc_is_a_size_the_networking_module_takes,
+    cloud_values.node_instance_types_are_listed,
+    cloud_values.a_node_group_has_room_for_a_node,
+    cloud_values.cluster_admins_are_listed,
+    cloud_values.cluster_access_names_iam_roles_or_users,
+    cloud_values.public_endpoint_cidrs_do_not_add_up_to_the_internet,
+    cloud_values.the_github_repository_is_owner_and_name,
+    cloud_values.the_rds_user_is_not_reserved,
 )
 
 

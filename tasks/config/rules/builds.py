@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tasks.config.fields import TOOL_ARGS
@@ -52,8 +53,8 @@ def copying_from_the_builder_needs_a_builder(m: Merged) -> None:
             )
 
 
-def build_inputs_exist(m: Merged) -> None:
-    """Else `docker build` fails later, far from the line that named them."""
+def _inputs(m: Merged) -> list[tuple[KeyPath, str, bool]]:
+    """(where, path, is a folder) of every build input: contexts and Dockerfiles, in file order."""
     wanted: list[tuple[KeyPath, str, bool]] = []
     for at, spec in _specs(m):
         context = str(spec["context"]).rstrip("/")
@@ -72,11 +73,65 @@ def build_inputs_exist(m: Merged) -> None:
         if raw.get("build") and m.placement(name) != "disabled":
             wanted.append((("databases", name, "build"), raw["build"], True))
             wanted.append((("databases", name, "build"), f"{raw['build']}/Dockerfile", False))
-    for path, rel, folder in dict.fromkeys(wanted):
+    return list(dict.fromkeys(wanted))
+
+
+def build_inputs_stay_in_the_project(m: Merged) -> None:
+    """A symlink out of the project would build from (and send the daemon) files no one reviewed."""
+    root = m.root.resolve()
+    for path, rel, _folder in _inputs(m):
+        real = (m.root / rel).resolve()
+        if not real.is_relative_to(root):
+            raise m.error(
+                path,
+                f"{rel} leads out of the project (to {real}) through a symlink",
+                "build from files inside the project: copy them in, or point at the real path inside",
+            )
+
+
+def build_inputs_exist(m: Merged) -> None:
+    """Else `docker build` fails later, far from the line that named them. A FIFO or device named
+    like a Dockerfile would hang every reader (hadolint, docker build): only regular files."""
+    for path, rel, folder in _inputs(m):
         target = m.root / rel
+        if target.exists() and not (target.is_dir() or target.is_file()):
+            raise m.error(
+                path,
+                f"{rel} is a special file (a FIFO, socket or device), not a {'folder' if folder else 'file'}",
+                f"replace it with a regular {'folder' if folder else 'file'}",
+            )
         if not (target.is_dir() if folder else target.is_file()):
             raise m.error(
                 path,
                 f"{rel} is not a {'folder' if folder else 'file'} in the project",
                 "fix the path (relative to the project root) or create it",
+            )
+
+
+# `FROM [--platform=...] image AS name`: Docker compares stage names without case.
+_STAGE = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*\S+\s+AS\s+(\S+)\s*$", re.IGNORECASE | re.MULTILINE)
+
+
+def stages(dockerfile: str) -> list[str]:
+    """The named stages of a Dockerfile's text, lowercased, in order."""
+    return [name.lower() for name in _STAGE.findall(dockerfile)]
+
+
+def build_targets_are_stages_of_their_dockerfile(m: Merged) -> None:
+    for at, spec in _specs(m):
+        if "target" not in spec:
+            continue
+        context = str(spec["context"]).rstrip("/")
+        dockerfile = spec.get("dockerfile", f"{context}/Dockerfile")
+        named = stages((m.root / dockerfile).read_text(encoding="utf-8", errors="replace"))
+        if spec["target"].lower() not in named:
+            raise m.error(
+                at + ("target",),
+                f"{spec['target']!r} is not a stage of {dockerfile}"
+                + (
+                    f" (its stages: {', '.join(named)})"
+                    if named
+                    else " (it names no stage: `FROM ... AS <name>`)"
+                ),
+                "name one of its stages, or add `AS " + spec["target"] + "` to a FROM line",
             )

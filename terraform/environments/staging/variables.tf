@@ -96,11 +96,16 @@ variable "cluster_version" {
 
 variable "endpoint_public_access_cidrs" {
   type        = list(string)
-  description = "IPv4 CIDR blocks allowed to reach the public Kubernetes API endpoint (from `cloud.endpoint_public_cidrs`); unused when `endpoint_private` is `true`. Never a /0."
+  description = "IPv4 CIDR blocks allowed to reach the public Kubernetes API endpoint (from `cloud.endpoint_public_cidrs`); unused when `endpoint_private` is `true`. Never a /0, nor blocks that together are the whole internet."
 
   validation {
     condition     = alltrue([for c in var.endpoint_public_access_cidrs : can(cidrhost(c, 0)) && !endswith(c, "/0")])
     error_message = "Each entry of `endpoint_public_access_cidrs` must be a valid IPv4 CIDR block narrower than /0."
+  }
+
+  validation {
+    condition     = try(sum(concat([0], [for c in distinct(var.endpoint_public_access_cidrs) : pow(2, 32 - tonumber(split("/", c)[1]))])) < pow(2, 32), false)
+    error_message = "The blocks of `endpoint_public_access_cidrs` together must not be the whole internet (as `0.0.0.0/1` and `128.0.0.0/1` are)."
   }
 }
 
@@ -135,8 +140,8 @@ variable "github_repository" {
   description = "GitHub repository (`owner/name`) whose deploy workflow may assume the deploy role, from `cloud.github.repository`."
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.github_repository))
-    error_message = "The `github_repository` must be written as `owner/name`."
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9_.-]{1,100}$", var.github_repository)) && !endswith(var.github_repository, ".git") && !endswith(var.github_repository, "/.") && !endswith(var.github_repository, "/..")
+    error_message = "The `github_repository` must be written as `owner/name`, as GitHub's tokens name it (no `.git`, no URL)."
   }
 }
 

@@ -42,12 +42,17 @@ variable "endpoint_public_access" {
 
 variable "public_access_cidrs" {
   type        = list(string)
-  description = "IPv4 CIDR blocks allowed to reach the public API endpoint when `endpoint_public_access` is `true` (your office, VPN or CI egress). Valid IPv4 CIDRs, never a /0; may be empty only when `endpoint_public_access` is `false`."
+  description = "IPv4 CIDR blocks allowed to reach the public API endpoint when `endpoint_public_access` is `true` (your office, VPN or CI egress). Valid IPv4 CIDRs, never a /0 nor blocks that together are the whole internet; may be empty only when `endpoint_public_access` is `false`."
   default     = []
 
   validation {
     condition     = alltrue([for c in var.public_access_cidrs : can(cidrhost(c, 0)) && !endswith(c, "/0")])
     error_message = "Each entry of `public_access_cidrs` must be a valid IPv4 CIDR block narrower than /0."
+  }
+
+  validation {
+    condition     = try(sum(concat([0], [for c in distinct(var.public_access_cidrs) : pow(2, 32 - tonumber(split("/", c)[1]))])) < pow(2, 32), false)
+    error_message = "The blocks of `public_access_cidrs` together must not be the whole internet (as `0.0.0.0/1` and `128.0.0.0/1` are)."
   }
 }
 

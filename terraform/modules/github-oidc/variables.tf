@@ -13,8 +13,8 @@ variable "repository" {
   description = "GitHub repository (`owner/name`) whose workflows may assume the role (`cloud.github.repository`)."
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.repository))
-    error_message = "The `repository` must be written as `owner/name`."
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9_.-]{1,100}$", var.repository)) && !endswith(var.repository, ".git") && !endswith(var.repository, "/.") && !endswith(var.repository, "/..")
+    error_message = "The `repository` must be written as `owner/name`, as GitHub's tokens name it (no `.git`, no URL)."
   }
 }
 

@@ -151,7 +151,7 @@ def test_a_disabled_service_is_left_out(root: Path) -> None:
 
 def test_a_service_build_of_its_own_replaces_the_default_whole(root: Path) -> None:
     (root / "web").mkdir()
-    (root / "web" / "Dockerfile.web").write_text("FROM scratch\n")
+    (root / "web" / "Dockerfile.web").write_text("FROM scratch AS runtime\n")
     data = stack()
     data["images"]["service_build"]["builder"] = True
     data["images"]["builder"] = {"context": "app"}
@@ -208,12 +208,12 @@ def test_the_cloud_block_keeps_what_each_file_gives(root: Path) -> None:
         None,
         cloud_env(
             endpoint_public_cidrs=["10.0.0.0/8", "203.0.113.7/32"],
-            access={"admins": ["arn:aws:sts::123456789012:assumed-role/a/b"], "readers": []},
+            access={"admins": ["arn:aws:iam::123456789012:user/a"], "readers": []},
             create_shared=True,
             databases={"pg": {"module": "rds-postgres", "instance_class": "db.t4g.micro"}},
         ),
     )
     assert cfg.cloud is not None and cfg.cloud.create_shared is True and cfg.cloud.endpoint_private is False
     assert cfg.cloud.endpoint_public_cidrs == ("10.0.0.0/8", "203.0.113.7/32")
-    assert cfg.cloud.access.admins == ("arn:aws:sts::123456789012:assumed-role/a/b",)
+    assert cfg.cloud.access.admins == ("arn:aws:iam::123456789012:user/a",)
     assert cfg.cloud.databases == {"pg": CloudDatabase("rds-postgres", {"instance_class": "db.t4g.micro"})}

@@ -105,3 +105,42 @@ def test_access_entries_need_iam_arns(project: Path) -> None:
 def test_cluster_version_error_is_a_config_error(project: Path) -> None:
     edit(project, "prod.yaml", 'cluster_version: "1.33"', 'cluster_version: "133"')
     assert isinstance(error(project, "prod"), ConfigError)
+
+
+def shared_env(root: Path, env: str, *, shared: bool, account: str = "123456789012") -> Config:
+    folder = root / "environments"
+    folder.mkdir(exist_ok=True)
+    (folder / f"{env}.yaml").write_text(f"# {env}\ncloud:\n  create_shared: {str(shared).lower()}\n")
+    registry = f"{account}.dkr.ecr.us-west-2.amazonaws.com"
+    return make_config(
+        env, [], [], runtime="kubernetes", cloud=cloud(f"shop-{env}", registry=registry, create_shared=shared)
+    )
+
+
+def test_two_environments_of_one_account_creating_the_shared_resources_are_refused(tmp_path: Path) -> None:
+    loaded: dict[str, Config | StackError] = {
+        "prod": shared_env(tmp_path, "prod", shared=True),
+        "dev": shared_env(tmp_path, "dev", shared=True),
+        "qa": shared_env(tmp_path, "qa", shared=False),
+    }
+    with pytest.raises(ConfigError) as info:
+        cloudcheck.check_shared_created_once(tmp_path, loaded)
+    err = info.value
+    assert (err.file, err.keypath, err.line) == ("environments/prod.yaml", "cloud.create_shared", 3)
+    assert err.problem.startswith(
+        "environment dev (environments/dev.yaml) already creates what AWS account 123456789012 shares"
+    )
+    assert err.fix == (
+        "remove `create_shared: true` here (one environment per account creates them; prod uses them)"
+    )
+
+
+def test_one_creator_per_account_passes(tmp_path: Path) -> None:
+    loaded: dict[str, Config | StackError] = {
+        "dev": shared_env(tmp_path, "dev", shared=True),
+        "eu": shared_env(tmp_path, "eu", shared=True, account="210987654321"),
+        "prod": shared_env(tmp_path, "prod", shared=False),
+        "local": make_config("local", [], []),
+        "broken": StackError("bad file"),
+    }
+    cloudcheck.check_shared_created_once(tmp_path, loaded)

@@ -80,7 +80,7 @@ def test_values_at_the_edge_of_their_range(root: Path) -> None:
     data = stack()
     data["minikube"] = {"memory": 1024}
     data["images"]["uid"] = 2**31 - 1
-    data["databases"]["pg"]["cluster"] = {"uid": 10000}
+    data["databases"]["pg"]["cluster"] = {"storage": "1Gi", "uid": 10000}
     data["config"] = {"_A1": "x"}
     cfg = load(root, data)
     assert cfg.minikube.memory == 1024 and cfg.images.uid == 2**31 - 1
@@ -89,7 +89,7 @@ def test_values_at_the_edge_of_their_range(root: Path) -> None:
 def test_a_database_uid_below_the_pod_floor_is_refused_at_its_key(root: Path) -> None:
     """Before, uid 999 passed here and failed `doit validate` with "fix the templates"."""
     data = stack()
-    data["databases"]["pg"]["cluster"] = {"uid": 999}
+    data["databases"]["pg"]["cluster"] = {"storage": "1Gi", "uid": 999}
     err = refused(root, data)
     assert (err.file, err.keypath, err.problem, err.fix) == (
         "environments/stack.yaml",
@@ -189,3 +189,12 @@ def test_cloud_values_are_checked_where_they_are_written(
     err = refused(root, None, cloud_env(**cloud))
     assert (err.file, err.keypath) == ("environments/test.yaml", keypath)
     assert problem in err.problem
+
+
+@pytest.mark.parametrize("missing", ["storage", "uid"])
+def test_a_cluster_block_names_its_storage_and_uid(root: Path, missing: str) -> None:
+    data = stack()
+    data["databases"]["pg"]["cluster"] = {"storage": "1Gi", "uid": 1000}
+    del data["databases"]["pg"]["cluster"][missing]
+    err = refused(root, data)
+    assert (err.keypath, err.problem) == ("databases.pg.cluster", f"missing required key {missing!r}")

@@ -144,6 +144,31 @@ def test_an_environment_file_name_must_be_a_dns_label(root: Path, name: str, exa
     )
 
 
+def test_an_environment_name_fits_every_place_it_lands(root: Path) -> None:
+    name = "e" * 64
+    write(root, f"{name}.yaml", LOCAL)
+    with pytest.raises(ConfigError) as info:
+        config.load(name, root)
+    err = info.value
+    assert (err.file, err.keypath) == (f"environments/{name}.yaml", "(file name)")
+    assert err.problem == (
+        "the environment name is 64 characters; it lands in file names, Kubernetes labels and "
+        "Terraform (`environment`), which take at most 63"
+    )
+    write(root, f"{'e' * 63}.yaml", LOCAL)
+    assert config.load("e" * 63, root).env == "e" * 63
+
+
+def test_an_environment_written_as_yml_is_named_with_the_rename(root: Path) -> None:
+    write(root, "qa.yml", LOCAL)
+    with pytest.raises(StackError) as info:
+        config.check_env_name("qa", root)
+    assert info.value.message == (
+        "unknown environment 'qa': environments/qa.yml is never read (environment files end in .yaml)"
+    )
+    assert info.value.fix == "rename it: git mv environments/qa.yml environments/qa.yaml"
+
+
 # --- reading and merging ---------------------------------------------------------------------
 
 

@@ -9,12 +9,23 @@ from pathlib import Path
 import pytest
 
 from tasks.config import rules
-from tasks.config.rules import builds, cloud, databases, secrets, services, stack
+from tasks.config.rules import (
+    builds,
+    cloud,
+    cloud_values,
+    collisions,
+    databases,
+    limits,
+    names,
+    secrets,
+    services,
+    stack,
+)
 from tasks.errors import ConfigError
 from testing import configs
 from testing.configs import LOCAL, read, small_project
 
-MODULES = (builds, cloud, databases, secrets, services, stack)
+MODULES = (builds, cloud, cloud_values, collisions, databases, limits, names, secrets, services, stack)
 TESTS = Path(__file__).parent / "rules"
 
 

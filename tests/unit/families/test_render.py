@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -14,32 +12,19 @@ from doit.exceptions import TaskFailed
 from tasks.errors import StackError
 from tasks.families import render as render_tasks
 from tasks.families.shared.run import Run
-from tasks.render import templates
-from testing.project import REPO
+from tasks.render import plan, templates
+from testing.environments import render_tree
 
 
 @pytest.fixture
 def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the tool's checkout with what rendering reads (doit runs in the project root)."""
-    for name in ("environments", "templates", "tasks"):
-        shutil.copytree(REPO / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("demo", "docker", "terraform"):
-        (tmp_path / name).symlink_to(REPO / name, target_is_directory=True)
     monkeypatch.chdir(tmp_path)
-    return tmp_path
+    return render_tree(tmp_path)
 
 
 def break_env(root: Path, env: str) -> None:
     (root / "environments" / f"{env}.yaml").write_text("nonsense_key: 1\n")
-
-
-def names(produce: list[render_tasks.Produce]) -> list[str]:
-    out = []
-    for item in produce:
-        func = getattr(item, "func", item)
-        args = getattr(item, "args", ())
-        out.append(f"{func.__name__}{'(' + args[0] + ')' if args else ''}")
-    return out
 
 
 def test_check_all_reports_each_broken_file_once(tree: Path) -> None:
@@ -55,75 +40,15 @@ def test_check_all_reports_each_broken_file_once(tree: Path) -> None:
     assert stack.value.message.count("environments/stack.yaml") == 1  # every environment merges it
 
 
-def test_producers_follow_what_each_environment_has(tree: Path) -> None:
-    made = names(render_tasks.producers(tree))
-    assert made[:2] == ["stack_base", "stack_components"] and made[-1] == "docs_placement"
-    assert "env_compose(local)" in made and "env_overlay(local)" not in made  # local runs Compose only
-    assert {"env_compose(minikube)", "env_overlay(minikube)"} <= set(made)
-    assert "env_terraform(minikube)" not in made
-    assert {"env_overlay(dev)", "env_terraform(dev)"} <= set(made)
-    assert "terraform_modules" not in made  # the tool's own checkout has the modules
-
-
-def test_a_broken_environment_only_drops_its_own_producers(tree: Path) -> None:
-    break_env(tree, "dev")
-    made = names(render_tasks.producers(tree))
-    assert not [m for m in made if "(dev)" in m]
-    assert "env_compose(staging)" in made
-    assert "docs_placement" not in made  # it reads every environment
-
-
-def test_a_project_outside_the_tool_gets_module_copies(tree: Path) -> None:
-    shutil.rmtree(tree / "tasks")
-    made = names(render_tasks.producers(tree))
-    assert made[-2:] == ["docs_placement", "terraform_modules"]
-    copies = render_tasks.terraform_modules(tree)
-    assert "terraform/modules/README.md" in copies and "terraform/modules/eks/main.tf" in copies
-
-
-def test_an_output_that_is_not_yaml_stops_the_render(tree: Path) -> None:
-    template = tree / "templates" / "k8s" / "base" / "namespace.yaml.j2"
-    template.write_text(template.read_text() + "broken: [\n")
-    with pytest.raises(StackError, match="rendering produced invalid YAML in k8s/base/namespace.yaml"):
-        render_tasks.rendered(tree)
-
-
-def test_the_render_is_cached_until_an_input_changes(tree: Path) -> None:
-    first = render_tasks.rendered(tree)
-    assert render_tasks.rendered(tree) is first
-    assert "compose/local/docker-compose-services.yml" in first
-    path = tree / "environments" / "stack.yaml"
-    text = path.read_text()
-    path.write_text(text.replace("LOG_LEVEL: info", "LOG_LEVEL: warn"))
-    second = render_tasks.rendered(tree)
-    assert second is not first and second != first
-    assert 'LOG_LEVEL: "warn"' in second["compose/local/docker-compose-services.yml"]
-
-
-def test_only_the_latest_render_is_kept(tree: Path, tmp_path: Path) -> None:
-    first = render_tasks.rendered(tree)
-    other = shutil.copytree(tree, tmp_path / "other", symlinks=True)
-    assert render_tasks.rendered(other) is not first  # another project: its own render
-    again = render_tasks.rendered(tree)
-    assert again is not first and again == first  # rendered anew: the first was let go
-
-
-def test_a_touched_template_renders_again(tree: Path) -> None:
-    first = render_tasks.rendered(tree)
-    template = next(p for p in (tree / "templates").rglob("*") if p.is_file())
-    os.utime(template, ns=(1, 1))
-    assert render_tasks.rendered(tree) is not first
-
-
 def test_write_says_what_it_wrote_and_removed(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tree / "compose" / "local").mkdir(parents=True)
     stale = tree / "compose" / "local" / "old.yml"
     stale.write_text("# " + templates.header_text("compose/old.yml.j2") + "\n")
-    render_tasks.write(partial(render_tasks.env_compose, "local"), ("compose/local",), tree)
+    render_tasks.write(partial(plan.env_compose, "local"), ("compose/local",), tree)
     out = capsys.readouterr().out
     assert "  wrote compose/local/docker-compose-services.yml" in out
     assert "  removed compose/local/old.yml" in out and not stale.exists()
-    render_tasks.write(partial(render_tasks.env_compose, "local"), ("compose/local",), tree)
+    render_tasks.write(partial(plan.env_compose, "local"), ("compose/local",), tree)
     assert capsys.readouterr().out == ""  # nothing changed: nothing said
 
 
@@ -175,6 +100,7 @@ def test_the_render_tasks_fail_only_where_a_file_is_broken(tree: Path) -> None:
         "compose-minikube",
         "k8s-minikube",
         "docs-placement",
+        "prune",
     ]
     action = tasks["compose-dev"]["actions"][0]
     assert isinstance(action(), TaskFailed) and "environments/dev.yaml" in str(action())
@@ -185,7 +111,7 @@ def test_the_render_tasks_fail_only_where_a_file_is_broken(tree: Path) -> None:
         "environments/minikube.yaml",
     ]
     local = tasks["compose-local"]
-    assert local["targets"] == sorted(render_tasks.env_compose("local", tree))
+    assert local["targets"] == sorted(plan.env_compose("local", tree))
     assert {"environments/stack.yaml", "environments/local.yaml"} <= set(local["file_dep"])
     assert local["clean"] is True and local["uptodate"] == [render_tasks.outputs_unchanged]
     assert tasks["docs-placement"]["targets"] == []  # it reads every environment, and dev is broken

@@ -36,8 +36,10 @@ def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     sources the configuration names are links to the repository's: only read)."""
     root = tmp_path / "proj"
     shutil.copytree(REPO / "environments", root / "environments")
-    for name in ("demo", "docker", "k8s", "templates"):
+    for name in ("k8s", "templates"):
         (root / name).symlink_to(REPO / name)
+    for name in ("demo", "docker"):  # build inputs: inside the project, never links out of it
+        shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
     (root / "environments" / f"{TEST_ENV}.yaml").write_text(TEST_ENV_YAML % {"strategy": "image-load"})
     monkeypatch.chdir(root)
     return root

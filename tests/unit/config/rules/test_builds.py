@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,63 @@ def test_a_database_may_build_from_a_tool_folder_that_render_copies(root: Path) 
         "databases.pg.build",
         "docker/redis/sub is not a folder in the project",
     )
+
+
+def test_build_inputs_stay_in_the_project(root: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "Dockerfile").write_text("FROM scratch\n")
+    (root / "app" / "Dockerfile").unlink()
+    (root / "app" / "Dockerfile").symlink_to(outside / "Dockerfile")
+    err = broken(rules.build_inputs_stay_in_the_project, root, stack())
+    assert (err.keypath, err.problem) == (
+        "images.service_build.context",
+        f"app/Dockerfile leads out of the project (to {outside / 'Dockerfile'}) through a symlink",
+    )
+    (root / "linked").symlink_to(outside, target_is_directory=True)
+    data = stack()
+    data["images"]["service_build"] = {"context": "linked"}
+    err = broken(rules.build_inputs_stay_in_the_project, root, data)
+    assert err.problem.startswith("linked leads out of the project")
+    # A symlink that stays inside is fine.
+    (root / "app" / "Dockerfile").unlink()
+    (root / "app" / "Dockerfile.real").write_text("FROM scratch\n")
+    (root / "app" / "Dockerfile").symlink_to("Dockerfile.real")
+    rules.build_inputs_stay_in_the_project(read(root, stack()))
+
+
+def test_a_special_file_named_like_a_dockerfile_is_refused(root: Path) -> None:
+    (root / "app" / "Dockerfile").unlink()
+    os.mkfifo(root / "app" / "Dockerfile")
+    err = broken(rules.build_inputs_exist, root, stack())
+    assert (err.keypath, err.problem, err.fix) == (
+        "images.service_build.context",
+        "app/Dockerfile is a special file (a FIFO, socket or device), not a file",
+        "replace it with a regular file",
+    )
+
+
+def test_build_targets_are_stages_of_their_dockerfile(root: Path) -> None:
+    (root / "app" / "Dockerfile").write_text(
+        "FROM debian AS Build\nRUN make\nfrom --platform=$BUILDPLATFORM scratch as runtime\n"
+    )
+    data = stack()
+    data["images"]["service_build"]["target"] = "runtim"
+    err = broken(rules.build_targets_are_stages_of_their_dockerfile, root, data)
+    assert (err.keypath, err.problem, err.fix) == (
+        "images.service_build.target",
+        "'runtim' is not a stage of app/Dockerfile (its stages: build, runtime)",
+        "name one of its stages, or add `AS runtim` to a FROM line",
+    )
+    for fine in ("runtime", "BUILD"):
+        data["images"]["service_build"]["target"] = fine
+        rules.build_targets_are_stages_of_their_dockerfile(read(root, data))
+    (root / "app" / "Dockerfile").write_text("FROM scratch\n")
+    data["images"]["service_build"]["target"] = "runtime"
+    none = broken(rules.build_targets_are_stages_of_their_dockerfile, root, data)
+    assert (
+        none.problem == "'runtime' is not a stage of app/Dockerfile (it names no stage: `FROM ... AS <name>`)"
+    )
+
+
+def test_stages_reads_the_named_stages_in_order() -> None:
+    assert rules.stages("FROM a AS one\nFROM one\n  FROM --platform=x b as Two\n") == ["one", "two"]

@@ -77,11 +77,31 @@ variable "database_name" {
 
 variable "username" {
   type        = string
-  description = "Name of the master user, for example `myapp`; its password is kept by RDS in Secrets Manager. Letters, digits and underscores; 1 to 63 characters, starting with a letter."
+  description = "Name of the master user, for example `myapp`; its password is kept by RDS in Secrets Manager. Letters, digits and underscores; 1 to 63 characters, starting with a letter; not a reserved name (`admin`, SQL reserved words)."
 
   validation {
     condition     = can(regex("^[A-Za-z][A-Za-z0-9_]{0,62}$", var.username))
     error_message = "The `username` must be 1 to 63 letters, digits or underscores, starting with a letter."
+  }
+
+  # RDS for PostgreSQL refuses these as the master user name: its own roles and PostgreSQL's
+  # reserved words (tasks/config/rules/cloud_values.py refuses them at load time).
+  validation {
+    condition = !contains([
+      "admin", "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "authorization",
+      "binary", "both", "case", "cast", "check", "collate", "collation", "column", "concurrently",
+      "constraint", "create", "cross", "current_catalog", "current_date", "current_role", "current_schema",
+      "current_time", "current_timestamp", "current_user", "default", "deferrable", "desc", "distinct",
+      "do", "else", "end", "except", "false", "fetch", "for", "foreign", "freeze", "from", "full",
+      "grant", "group", "having", "ilike", "in", "initially", "inner", "intersect", "into", "is", "isnull",
+      "join", "lateral", "leading", "left", "like", "limit", "localtime", "localtimestamp", "natural",
+      "not", "notnull", "null", "offset", "on", "only", "or", "order", "outer", "overlaps", "placing",
+      "postgres_fdw", "primary", "rds_password", "rds_replication", "rds_superuser", "rdsadmin", "rdsrepladmin",
+      "references", "returning", "right", "select", "session_user", "similar", "some", "symmetric",
+      "system_user", "table", "tablesample", "then", "to", "trailing", "true", "union", "unique", "user",
+      "using", "variadic", "verbose", "when", "where", "window", "with",
+    ], lower(var.username))
+    error_message = "The `username` must not be a name RDS for PostgreSQL reserves (such as `admin`, `rdsadmin` or an SQL reserved word like `user`)."
   }
 }
 
