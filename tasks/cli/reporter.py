@@ -36,6 +36,12 @@ class Row:
     reason: str = ""
 
 
+def recorded_skip(task: Any) -> str | None:
+    """Why part of an up-to-date task was skipped when it last ran (its `meta`, e.g.
+    tf_validate without provider schemas): a skip stays reported, never read as a pass."""
+    return (getattr(task, "meta", None) or {}).get("skipped")
+
+
 def skip_reason(task: Any) -> str | None:
     """The reason from the first "SKIPPED: ..." line a task's actions printed, if any."""
     for action in task.actions:
@@ -112,7 +118,10 @@ class SummaryReporter(ConsoleReporter):  # type: ignore[misc]
     def skip_uptodate(self, task: Any) -> None:
         super().skip_uptodate(task)
         if self._shown(task):
-            self.rows[task.name] = Row(task.name, "up to date")
+            reason = recorded_skip(task)
+            self.rows[task.name] = (
+                Row(task.name, "skipped", reason=reason) if reason else Row(task.name, "up to date")
+            )
 
     def add_failure(self, task: Any, fail: BaseFail) -> None:
         if self._shown(task):
@@ -149,6 +158,14 @@ class SkipAwareJsonReporter(JsonReporter):  # type: ignore[misc]
         reason = skip_reason(task)
         if reason is None:
             super().add_success(task)
+            return
+        self.t_results[task.name].set_result("skipped")
+        self.reasons[task.name] = reason
+
+    def skip_uptodate(self, task: Any) -> None:
+        reason = recorded_skip(task)
+        if reason is None:
+            super().skip_uptodate(task)
             return
         self.t_results[task.name].set_result("skipped")
         self.reasons[task.name] = reason
