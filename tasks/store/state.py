@@ -58,6 +58,13 @@ def manifests(env: str) -> Path:
     return BUILD / "manifests" / f"{env}.yaml"
 
 
+def k8s_validated(env: str | None = None) -> Path:
+    """The content hashes of the documents of env's overlay that its last `validate` passed
+    (the folder of every environment's, when env is None)."""
+    folder = BUILD / "k8s-validated"
+    return folder if env is None else folder / f"{env}.txt"
+
+
 # Per environment: .build/<env>/<part>/. Every state folder is named here, nowhere else.
 
 
