@@ -51,7 +51,9 @@ def shimmed_env(work: Path) -> tuple[dict[str, str], Path]:
     shim.write_text(SHIM.format(log=log, real=real))
     shim.chmod(0o755)
     path = os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    return {**os.environ, "PATH": path}, log
+    env = {**os.environ, "PATH": path}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as on a developer's machine: imports read bytecode
+    return env, log
 
 
 def run(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
@@ -118,7 +120,9 @@ def main() -> None:
     try:
         first = doit("compose_up")  # builds what is missing: not measured below
         plain_env = image_env(project, env)
-        noop, plain = paired(opts.n, lambda: doit("compose_up"), lambda: run(plain_up(project, env), project, plain_env))
+        noop, plain = paired(
+            opts.n, lambda: doit("compose_up"), lambda: run(plain_up(project, env), project, plain_env)
+        )
         log.unlink(missing_ok=True)
         doit("compose_up")
         calls = log.read_text().splitlines() if log.exists() else []

@@ -89,6 +89,7 @@ def prepare(work: Path, n: int | None) -> Project:
     bin_dir = work / f"bin-{n}"
     fake_docker.install(bin_dir, work / f"docker-{n}")
     env = {**os.environ, "PATH": harness.fake_path(bin_dir), "SCALE_RSS": str(work / f"rss-{n}")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as on a developer's machine: imports read bytecode
     project = Project(root, env, work / f"rss-{n}", names)
     project.doit("render")
     shutil.rmtree(root / ".build")
@@ -183,7 +184,9 @@ def main() -> None:
         if not opts.keep:
             shutil.rmtree(work, ignore_errors=True)
     load = os.getloadavg()
-    print(f"median of {opts.k}; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; {os.cpu_count()} cores\n")
+    print(
+        f"median of {opts.k}; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; {os.cpu_count()} cores\n"
+    )
     print(table(rows, str(opts.sizes[0])))
     demo = rows["demo"]
     print(f"\n`python -c pass`: {python:.3f} s; demo `doit list` {demo['doit list'] / python:.1f}× that")

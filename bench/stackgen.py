@@ -78,9 +78,7 @@ def database_spec(name: str, family: str, base: dict[str, Any]) -> dict[str, Any
     return spec
 
 
-def service_spec(
-    rng: random.Random, i: int, name: str, kind: str, databases: list[str]
-) -> dict[str, Any]:
+def service_spec(rng: random.Random, i: int, name: str, kind: str, databases: list[str]) -> dict[str, Any]:
     module = name.replace("-", "_")
     weights = [1.0 / (rank + 1) for rank in range(len(databases))]  # Zipf-like: a few are popular
     uses = sorted(set(rng.choices(databases, weights=weights, k=rng.randint(1, 3))))
@@ -119,7 +117,7 @@ def module_text(name: str) -> str:
         f'"""The {name} service of the generated stack (bench/stackgen.py)."""\n\n'
         "import logging\n\n"
         f"log = logging.getLogger({name!r})\n\n"
-        f"if __name__ == \"__main__\":\n    logging.basicConfig(level=logging.INFO)\n    log.info(\"started\")\n"
+        f'if __name__ == "__main__":\n    logging.basicConfig(level=logging.INFO)\n    log.info("started")\n'
     )
 
 
