@@ -185,7 +185,8 @@ def main() -> None:
             shutil.rmtree(work, ignore_errors=True)
     load = os.getloadavg()
     print(
-        f"median of {opts.k}; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; {os.cpu_count()} cores\n"
+        f"median of {opts.k}; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; "
+        f"{os.cpu_count()} cores\n"
     )
     print(table(rows, str(opts.sizes[0])))
     demo = rows["demo"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import json
 import os
 import tempfile
@@ -68,6 +69,7 @@ def k8s_validated(env: str | None = None) -> Path:
 # Per environment: .build/<env>/<part>/. Every state folder is named here, nowhere else.
 
 
+@functools.lru_cache(maxsize=256)  # a relative path: the same in every run; task creation asks per image
 def images_dir(env: str, daemon: str = "images") -> Path:
     """<name>.iid and <name>.ref of each image built into one daemon ("images": the local
     one; Minikube's daemon has its own folder)."""

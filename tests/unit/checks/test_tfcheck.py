@@ -5,6 +5,7 @@ what is fine, fails."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -333,7 +334,12 @@ def test_checked_ignores_a_record_made_for_other_contents(tree: Path) -> None:
 def test_a_file_is_parsed_once_per_content(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     parsed: list[str] = []
     real = tfcheck.loads
-    monkeypatch.setattr(tfcheck, "loads", lambda text: parsed.append(text) or real(text))
+
+    def loads(text: str) -> dict[str, Any]:
+        parsed.append(text)
+        return real(text)
+
+    monkeypatch.setattr(tfcheck, "loads", loads)
     path = tree / "modules/key/variables.tf"
     path.write_text(VARIABLE + "# parsed once\n")
     assert tfcheck.load_file(path) == tfcheck.load_file(path)

@@ -396,7 +396,7 @@ def test_a_skip_forgets_an_earlier_full_validation_and_is_retried_when_the_mirro
     out = capsys.readouterr().out
     assert terraform_tasks.SKIPPED_SCHEMA in out and f"{tmp_path / 'nowhere'} is not a directory" in out
     assert validated_fully() is True  # recorded for this value of the variable, as a skip
-    assert f"{tmp_path / 'nowhere'} is not a directory" in terraform_tasks.skipped_part()
+    assert f"{tmp_path / 'nowhere'} is not a directory" in str(terraform_tasks.skipped_part())
     monkeypatch.setenv(terraform_tasks.PLUGIN_DIR_VAR, str(small_tf))
     assert validated_fully() is False  # the variable changed: the schema part is tried again
     assert validate() is None and validated_fully()
