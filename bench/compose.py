@@ -1,16 +1,21 @@
 """Benchmark the compose tasks on a scratch copy of the project (real Docker).
 
-    .venv/bin/python bench/compose.py [--env offline] [-n 5]
+    flock /tmp/stackbuild-docker.lock .venv/bin/python bench/compose.py [--env offline] [-n 7]
 
-Prints medians of n runs: a no-op `doit compose_up`, a forced `doit -a compose_up` (same
-stack, every task re-executed: image builds hit the layer cache, `up` recreates nothing),
-and a cold start (`compose_down`, then `compose_up` until every service is healthy).
+Prints medians of n runs: a no-op `doit compose_up` paired with plain `docker-compose up -d
+--wait` on the same files, .env and image references (one of each per round, alternating which
+goes first, so both see the same load), with the ratio; `doit list` (start-up); a forced `doit
+-a compose_up` (every task re-executed: image builds hit the layer cache, `up` recreates
+nothing); a cold start (`compose_down`, then `compose_up` until every service is healthy); and
+how many times the docker CLI was started by a no-op (a logging shim first on PATH).
 Needs the stack's host ports free; leaves nothing running (volumes wiped at the end).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -23,7 +28,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from tasks.store import images
 from testing.project import copy_build_state, copy_project  # the same copy the tests use
+
+# Logs each docker CLI start (one JSON line), then runs the real docker.
+SHIM = '#!/bin/sh\nprintf "%s\\n" "$*" >> "{log}"\nexec "{real}" "$@"\n'
 
 
 def scratch_copy(env: str) -> Path:
@@ -32,41 +41,97 @@ def scratch_copy(env: str) -> Path:
     return dest
 
 
-def doit(project: Path, env: str, *args: str) -> float:
+def shimmed_env(work: Path) -> tuple[dict[str, str], Path]:
+    real = shutil.which("docker")
+    if real is None:
+        raise SystemExit("docker is not installed")
+    bin_dir, log = work / "shim", work / "docker-calls.log"
+    bin_dir.mkdir()
+    shim = bin_dir / "docker"
+    shim.write_text(SHIM.format(log=log, real=real))
+    shim.chmod(0o755)
+    path = os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    env = {**os.environ, "PATH": path}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as on a developer's machine: imports read bytecode
+    return env, log
+
+
+def run(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
     started = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-m", "doit", *args, f"env={env}"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
-        raise SystemExit(f"doit {' '.join(args)} failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+        raise SystemExit(f"{' '.join(argv)} failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
     return elapsed
+
+
+def plain_up(project: Path, env: str) -> list[str]:
+    """`docker-compose up -d --wait` on the stack's files, .env and content references."""
+    folder = f"compose/{env}"
+    files = ["-f", f"{folder}/docker-compose-db.yml", "-f", f"{folder}/docker-compose-services.yml"]
+    return [
+        str(Path(sys.executable).parent / "docker-compose"),
+        "--project-directory",
+        folder,
+        *files,
+        "--env-file",
+        f"{folder}/.env",
+        "up",
+        "-d",
+        "--wait",
+    ]
+
+
+def image_env(project: Path, env: str) -> dict[str, str]:
+    refs = {p.stem: p.read_text().strip() for p in (project / ".build" / env / "images").glob("*.ref")}
+    return {**os.environ, **{images.image_var(name): ref for name, ref in refs.items()}}
 
 
 def median(n: int, measure: Callable[[], float]) -> float:
     return statistics.median(measure() for _ in range(n))
 
 
+def paired(n: int, first: Callable[[], float], second: Callable[[], float]) -> tuple[float, float]:
+    """Medians of n rounds of both, alternating which runs first."""
+    a: list[float] = []
+    b: list[float] = []
+    for i in range(n):
+        if i % 2:
+            b.append(second())
+            a.append(first())
+        else:
+            a.append(first())
+            b.append(second())
+    return statistics.median(a), statistics.median(b)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--env", default="offline")
-    parser.add_argument("-n", type=int, default=5)
+    parser.add_argument("-n", type=int, default=7)
     opts = parser.parse_args()
     project = scratch_copy(opts.env)
     env = opts.env
+    shim_env, log = shimmed_env(project.parent)
+
+    def doit(*args: str) -> float:
+        return run([sys.executable, "-m", "doit", *args, f"env={env}"], project, shim_env)
+
     try:
-        first = doit(project, env, "compose_up")  # builds what is missing: not measured below
-        baseline = median(opts.n, lambda: doit(project, env, "list"))
-        noop = median(opts.n, lambda: doit(project, env, "compose_up"))
-        forced = median(opts.n, lambda: doit(project, env, "-a", "compose_up"))
+        first = doit("compose_up")  # builds what is missing: not measured below
+        plain_env = image_env(project, env)
+        noop, plain = paired(
+            opts.n, lambda: doit("compose_up"), lambda: run(plain_up(project, env), project, plain_env)
+        )
+        log.unlink(missing_ok=True)
+        doit("compose_up")
+        calls = log.read_text().splitlines() if log.exists() else []
+        baseline = median(opts.n, lambda: doit("list"))
+        forced = median(opts.n, lambda: doit("-a", "compose_up"))
 
         def cold() -> float:
-            doit(project, env, "compose_down")
-            return doit(project, env, "compose_up")
+            doit("compose_down")
+            return doit("compose_up")
 
         cold_start = median(opts.n, cold)
     finally:
@@ -81,14 +146,18 @@ def main() -> None:
         ("first compose_up (builds, 1 run)", first),
         ("doit list (startup baseline)", baseline),
         ("no-op compose_up", noop),
+        ("plain docker-compose up -d --wait (paired)", plain),
         ("forced compose_up -a", forced),
         ("cold start to healthy (after compose_down)", cold_start),
     ]
-    print(f"env={env}, median of {opts.n} runs\n")
-    print(f"| {'measure':<44} | seconds |\n|{'-' * 46}|---------|")
+    load = os.getloadavg()
+    print(f"env={env}, median of {opts.n} runs; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}\n")
+    print(f"| {'measure':<44} | seconds |\n|{'-' * 46}|--------:|")
     for label, value in rows:
         print(f"| {label:<44} | {value:7.2f} |")
-    print(f"\nno-op overhead over doit startup: {noop - baseline:.2f} s")
+    print(f"\nno-op compose_up / plain up -d --wait: {noop / plain:.2f}x")
+    print(f"no-op overhead over doit startup: {noop - baseline:.2f} s")
+    print(f"docker CLI starts in a no-op: {len(calls)}: {json.dumps(calls)}")
 
 
 if __name__ == "__main__":

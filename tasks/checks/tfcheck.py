@@ -3,12 +3,19 @@
 Used by `doit tf_validate` when providers cannot be installed, and by
 tests/contract/test_terraform_files.py. Every check returns a list of problems (empty: fine), so
 the task can report all of them at once and the tests can assert on each.
+
+Parsing is the cost (python-hcl2 takes tens of milliseconds a file), so a file is parsed at
+most once per content in a process (`load_file`), and `checked` judges again only the
+directories whose inputs changed since they last passed (the caller keeps that record).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,10 +59,18 @@ def norm(node: Any) -> Any:
     return _unquote(node)
 
 
+# sha256 of a file's bytes -> what it parses to. Keyed by content, never by name or time, so a
+# changed file can never be answered from here; callers only read what they get.
+_PARSED: dict[str, dict[str, Any]] = {}
+
+
 def load_file(path: Path) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as handle:
-        parsed: dict[str, Any] = norm(_hcl2().load(handle))
-    return parsed
+    """The file, parsed (once per content: every check of a run reads the same files)."""
+    data = path.read_bytes()
+    key = hashlib.sha256(data).hexdigest()
+    if key not in _PARSED:
+        _PARSED[key] = loads(data.decode("utf-8"))
+    return _PARSED[key]
 
 
 def loads(text: str) -> dict[str, Any]:
@@ -223,34 +238,78 @@ def tfvars_problems(env_dir: Path) -> list[str]:
     return out
 
 
+def module_problems(directory: Path) -> list[str]:
+    return missing_files(directory, STANDARD_FILES) or [
+        *variable_problems(directory),
+        *version_problems(directory, root_module=False),
+    ]
+
+
+def environment_problems(directory: Path) -> list[str]:
+    return missing_files(directory, ENV_FILES) or [
+        *variable_problems(directory),
+        *module_call_problems(directory),
+        *version_problems(directory, root_module=True),
+        *tfvars_problems(directory),
+    ]
+
+
 def all_problems(terraform: Path) -> tuple[list[str], int]:
     """Every structural problem under terraform/, and how many directories were checked."""
-    out: list[str] = []
-    dirs = 0
-    for module in module_dirs(terraform):
-        dirs += 1
-        out += guarded(
-            module,
-            lambda d: (
-                missing_files(d, STANDARD_FILES)
-                or [*variable_problems(d), *version_problems(d, root_module=False)]
-            ),
-        )
-    for env in environment_dirs(terraform):
-        dirs += 1
-        out += guarded(
-            env,
-            lambda d: (
-                missing_files(d, ENV_FILES)
-                or [
-                    *variable_problems(d),
-                    *module_call_problems(d),
-                    *version_problems(d, root_module=True),
-                    *tfvars_problems(d),
-                ]
-            ),
-        )
-    return out, dirs
+    result = checked(terraform, {})
+    return result.problems, result.checked
+
+
+@dataclass
+class Checked:
+    """What `checked` found: the problems, how many directories it judged and how many it
+    took from the record, and the new record (only directories that passed are in it)."""
+
+    problems: list[str] = field(default_factory=list)
+    checked: int = 0
+    reused: int = 0
+    passed: dict[str, str] = field(default_factory=dict)
+
+
+def checked(terraform: Path, passed: dict[str, str]) -> Checked:
+    """Every structural problem under terraform/, judging again only the directories whose
+    inputs changed since they passed: `passed` maps a directory to the `inputs_digest` it
+    passed with (an earlier `Checked.passed`)."""
+    result = Checked()
+    modules = module_dirs(terraform)
+    shared = _digest(modules)  # what every environment reads besides its own files
+    plan = [(d, module_problems, _digest([d])) for d in modules]
+    plan += [(d, environment_problems, _digest([d]) + shared) for d in environment_dirs(terraform)]
+    for directory, check, inputs in plan:
+        key = directory.as_posix()
+        digest = hashlib.sha256((inputs + _CODE).encode()).hexdigest()
+        result.checked += 1
+        if passed.get(key) == digest:
+            result.reused += 1
+            result.passed[key] = digest
+            continue
+        problems = guarded(directory, check)
+        result.problems += problems
+        if not problems:
+            result.passed[key] = digest
+    return result
+
+
+# This module's own source: a changed check judges every directory again.
+_CODE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
+def _digest(directories: list[Path]) -> str:
+    """The names and bytes of every file directly in the directories: what their checks read."""
+    digest = hashlib.sha256()
+    try:
+        for directory in directories:
+            for path in sorted(directory.iterdir()):
+                if path.is_file():
+                    digest.update(path.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    except OSError:  # unreadable: never matches a record, so the check runs and says why
+        digest.update(os.urandom(16))
+    return digest.hexdigest()
 
 
 def guarded(directory: Path, check: Any) -> list[str]:

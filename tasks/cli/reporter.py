@@ -38,6 +38,12 @@ class Row:
     reason: str = ""
 
 
+def recorded_skip(task: Any) -> str | None:
+    """Why part of an up-to-date task was skipped when it last ran (its `meta`, e.g.
+    tf_validate without provider schemas): a skip stays reported, never read as a pass."""
+    return (getattr(task, "meta", None) or {}).get("skipped")
+
+
 def skip_reason(task: Any) -> str | None:
     """Why the task skipped its check (its value `skipped`), if it did."""
     reason = (getattr(task, "values", None) or {}).get(SKIPPED_VALUE)
@@ -110,7 +116,10 @@ class SummaryReporter(ConsoleReporter):  # type: ignore[misc]
     def skip_uptodate(self, task: Any) -> None:
         super().skip_uptodate(task)
         if self._shown(task):
-            self.rows[task.name] = Row(task.name, "up to date")
+            reason = recorded_skip(task)
+            self.rows[task.name] = (
+                Row(task.name, "skipped", reason=reason) if reason else Row(task.name, "up to date")
+            )
 
     def add_failure(self, task: Any, fail: BaseFail) -> None:
         if self._shown(task):
@@ -143,6 +152,15 @@ def _json_add_success(self: Any, task: Any) -> None:
     self.__dict__.setdefault("reasons", {})[task.name] = reason
 
 
+def _json_skip_uptodate(self: Any, task: Any) -> None:
+    reason = recorded_skip(task)
+    if reason is None:
+        DOIT_JSON["skip_uptodate"](self, task)
+        return
+    self.t_results[task.name].set_result("skipped")
+    self.__dict__.setdefault("reasons", {})[task.name] = reason
+
+
 def _json_complete_run(self: Any) -> None:
     # doit's JsonReporter swapped both streams for StringIO buffers in __init__.
     log_out = cast(io.StringIO, sys.stdout).getvalue()
@@ -162,7 +180,11 @@ def _json_complete_run(self: Any) -> None:
 
 
 # doit's own methods, as imported (`install_json` replaces them on doit's class).
-DOIT_JSON = {"add_success": JsonReporter.add_success, "complete_run": JsonReporter.complete_run}
+DOIT_JSON = {
+    "add_success": JsonReporter.add_success,
+    "skip_uptodate": JsonReporter.skip_uptodate,
+    "complete_run": JsonReporter.complete_run,
+}
 
 
 class SkipAwareJsonReporter(JsonReporter):  # type: ignore[misc]
@@ -170,12 +192,14 @@ class SkipAwareJsonReporter(JsonReporter):  # type: ignore[misc]
 
     desc = 'output in JSON format; skipped checks say "skipped" (stackbuild)'
     add_success = _json_add_success
+    skip_uptodate = _json_skip_uptodate
     complete_run = _json_complete_run
 
 
 def install_json() -> None:
     """doit's built-in `--reporter json` says "skipped" too (a project without doit.cfg, or
-    pyproject's plugin table, gets doit's own class): its two methods, replaced once."""
+    pyproject's plugin table, gets doit's own class): its three methods, replaced once."""
     if JsonReporter.add_success is not _json_add_success:
         JsonReporter.add_success = _json_add_success
+        JsonReporter.skip_uptodate = _json_skip_uptodate
         JsonReporter.complete_run = _json_complete_run

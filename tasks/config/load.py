@@ -151,11 +151,23 @@ def read_stack(root: Path) -> Merged:
     return _read(None, root)
 
 
+# stack.yaml's path -> its parse that passed the field checks. load_yaml returns one object per
+# edit of a file, so every environment of a run merges the stack checked once, not once each.
+_CHECKED: dict[Path, Any] = {}
+
+
+def _checked_stack(path: Path) -> Any:
+    stack = load_yaml(path, f"{ENV_DIR}/{STACK_FILE}")
+    if _CHECKED.get(path) is not stack:
+        s.validate(stack, TOP, enforce_required=True)
+        _CHECKED[path] = stack
+    return stack
+
+
 def _read(env: str | None, root: Path) -> Merged:
     # None, not STACK: `env=stack` is an unknown environment, never the stack alone.
     stack_path = root / ENV_DIR / STACK_FILE
-    stack = load_yaml(stack_path, f"{ENV_DIR}/{STACK_FILE}")
-    s.validate(stack, TOP, enforce_required=True)
+    stack = _checked_stack(stack_path)
     docs = [stack]
     sources = [stack_path]
     if env is not None:

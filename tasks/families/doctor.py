@@ -20,6 +20,7 @@ from tasks.families.shared.registry import Scope, Task, creator
 from tasks.families.shared.run import Run
 from tasks.model import Config
 from tasks.ops import docker_images, doctor
+from tasks.ops.live import Facts
 from tasks.output import console, term
 from tasks.store import images
 
@@ -33,9 +34,12 @@ def sentence(check: doctor.Check) -> str:
     return f"{check.label} is missing here ({check.found}): {check.fix.rstrip('.')}."
 
 
-def preflight(keys: tuple[str, ...]) -> TaskFailed | None:
+def preflight(keys: tuple[str, ...], checked: Facts | None = None) -> TaskFailed | None:
+    """The first of these checks that fails, as one sentence. `checked`: the run's answers,
+    so a check several preflights ask for (docker, before images and before compose) runs once."""
+    answers = Facts() if checked is None else checked
     for key in keys:
-        check = doctor.PREFLIGHT.get(key, doctor.CHECKS[key])()
+        check = answers.ask(key, doctor.PREFLIGHT.get(key, doctor.CHECKS[key]))
         if not check.ok:
             return TaskFailed(sentence(check))
     return None
@@ -54,26 +58,27 @@ def images_needs(cfg: Config | StackError) -> tuple[str, ...]:
     return ("docker", "debootstrap")
 
 
-def preflight_images(cfg: Config | StackError) -> TaskFailed | None:
+def preflight_images(cfg: Config | StackError, checked: Facts | None = None) -> TaskFailed | None:
     # Docker first: whether the base is built can only be asked of a running daemon.
-    return preflight(("docker",)) or preflight(images_needs(cfg))
+    return preflight(("docker",), checked) or preflight(images_needs(cfg), checked)
 
 
 @creator()
 def task__preflight(run: Run) -> Iterator[dict[str, Any]]:
     """Cheap checks before long steps (hidden; `doit doctor` shows them all)."""
     cfg = run.try_config(run.env_for("images"))
+    checked = Facts()  # one answer per check per run, whichever preflights ask for it
     yield {
         "name": "images",
         "doc": "Preflight before image builds: docker (debootstrap, root: offline base).",
-        "actions": [(preflight_images, [cfg])],
+        "actions": [(preflight_images, [cfg, checked])],
         "uptodate": [False],
     }
     for name, keys in (("compose", ("docker", "compose")), ("docker", ("docker",))):
         yield {
             "name": name,
             "doc": f"Preflight before {name} steps: {', '.join(keys)}.",
-            "actions": [(preflight, [keys])],
+            "actions": [(preflight, [keys, checked])],
             "uptodate": [False],
         }
 

@@ -114,6 +114,13 @@ def _code() -> list[str]:
     return paths.code_files(plan, config, sys.modules[__name__])
 
 
+def _shared_deps(run: Run) -> list[str]:
+    """Every template and the rendering code: the same for every subtask of one run, so the
+    templates folder is walked once per run, not once per subtask."""
+    found: list[str] = run.once("render:shared-deps", lambda: [*paths.template_files(), *_code()])
+    return found
+
+
 def _targets(run: Run, produce: Produce) -> list[str]:
     try:
         return sorted(produce(run.root))
@@ -127,7 +134,7 @@ def _task(run: Run, name: str, doc: str, produce: Produce, deps: list[str]) -> d
         "doc": doc,
         "actions": [(user_errors(write), [produce, plan.prune_folders(produce), run.root])],
         # Every template: a subtask's write depends on all of them rendering (all or nothing).
-        "file_dep": sorted({*deps, *paths.template_files(), *_code()}),
+        "file_dep": sorted({*deps, *_shared_deps(run)}),
         "targets": _targets(run, produce),
         "uptodate": [outputs_unchanged],
         # No "clean": the outputs are committed files, and `doit clean` must never delete them.

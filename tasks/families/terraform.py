@@ -8,6 +8,7 @@ every input it was made from; `tf_apply` refuses a plan whose inputs changed sin
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -76,28 +77,61 @@ def _schema_validate(plugin_dir: str) -> ValidateReport | str:
     return ops.schema_validate(copy, Path(plugin_dir), VALIDATE_STATE / "data")
 
 
+STRUCTURAL = VALIDATE_STATE / "structural.json"
+
+
+def _structural() -> None:
+    """The structural checks, judging again only the directories whose files changed since
+    they passed (recorded per directory in STRUCTURAL)."""
+    try:
+        passed = json.loads(STRUCTURAL.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        passed = {}
+    result = tfcheck.checked(TERRAFORM, passed if isinstance(passed, dict) else {})
+    state.write_atomic(STRUCTURAL, json.dumps(result.passed, indent=1, sort_keys=True) + "\n")
+    if result.problems:
+        raise StackError(
+            "terraform/ has structural problems:\n" + "\n".join(f"  - {p}" for p in result.problems),
+            fix="fix the Terraform sources (rendered tfvars/backend.hcl: templates/terraform/)",
+        )
+    unchanged = f"; {result.reused} unchanged since they passed" if result.reused else ""
+    console.step(
+        f"structural checks (python-hcl2) of {result.checked} directories: OK "
+        f"(standard files, typed+described variables, module inputs, version pins, tfvars{unchanged})"
+    )
+
+
+def schema_key() -> str:
+    """What decides whether provider schemas can be checked here: the mirror
+    STACKBUILD_TF_PLUGIN_DIR names, and what it holds. A skip is retried when this changes."""
+    plugin_dir = os.environ.get(PLUGIN_DIR_VAR, "")
+    folder = Path(plugin_dir)
+    if not plugin_dir or not folder.is_dir():
+        return plugin_dir
+    # <host>/<namespace>/<type>/<version or package>: a provider (or version) added is a change.
+    return json.dumps([plugin_dir, sorted(p.relative_to(folder).as_posix() for p in folder.glob("*/*/*/*"))])
+
+
+def _record(outcome: str, reason: str = "") -> None:
+    """How the schema part ended: "full", or "skipped" with the key it was skipped for and why."""
+    lines = ["full"] if outcome == "full" else ["skipped", schema_key(), reason]
+    state.write_atomic(MODE_FILE, "\n".join(lines) + "\n")
+
+
 @user_errors
 def _validate() -> None:
     if not TERRAFORM.is_dir():
         console.step(ops.NO_TERRAFORM)
-        state.write_atomic(MODE_FILE, "full\n")  # nothing left unchecked
+        _record("full")  # nothing left unchecked
         return
-    problems, count = tfcheck.all_problems(TERRAFORM)
-    if problems:
-        raise StackError(
-            "terraform/ has structural problems:\n" + "\n".join(f"  - {p}" for p in problems),
-            fix="fix the Terraform sources (rendered tfvars/backend.hcl: templates/terraform/)",
-        )
-    console.step(
-        f"structural checks (python-hcl2) of {count} directories: OK "
-        "(standard files, typed+described variables, module inputs, version pins, tfvars)"
-    )
+    MODE_FILE.unlink(missing_ok=True)  # until this run says how it ended
+    _structural()
     plugin_dir = os.environ.get(PLUGIN_DIR_VAR, "")
     outcome = _schema_validate(plugin_dir) if plugin_dir else f"{PLUGIN_DIR_VAR} is not set"
-    MODE_FILE.unlink(missing_ok=True)  # write_atomic makes its folder
     if isinstance(outcome, str):
         console.skipped(SKIPPED_SCHEMA)
         console.step(f"  (why: {outcome})")
+        _record("skipped", f"{SKIPPED_SCHEMA} (why: {outcome})")
         return
     for name in outcome.validated:
         console.step(f"terraform validate {name}: OK")
@@ -110,29 +144,46 @@ def _validate() -> None:
         )
     if outcome.skipped:
         console.step(
-            f"terraform validate: {len(outcome.validated)} validated, {len(outcome.skipped)} NOT validated "
-            f"(add the named providers to {PLUGIN_DIR_VAR}); this run is not recorded as up to date"
+            f"SKIPPED: terraform validate: {len(outcome.validated)} validated, {len(outcome.skipped)} NOT "
+            f"validated (add the named providers to {PLUGIN_DIR_VAR}); tried again when the mirror changes"
         )
+        _record("skipped", f"terraform validate of {', '.join(outcome.skipped)} (providers missing)")
         return
-    # Only a run that validated every directory is recorded as up to date.
-    state.write_atomic(MODE_FILE, "full\n")
+    _record("full")
+
+
+def _mode() -> list[str]:
+    try:
+        return MODE_FILE.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
 
 
 def _validated_fully() -> bool:
-    # A run that skipped schema validation is never recorded as up to date: the
-    # next run tries again (and says SKIPPED again) instead of passing silently.
-    return MODE_FILE.exists() and MODE_FILE.read_text().strip() == "full"
+    """Done for these inputs: every part ran, or the schema part was skipped for the mirror
+    (or its absence) that is still the one here. A skip is reported on every run (the
+    task's meta, tasks/cli/reporter.py), and retried once providers appear."""
+    mode = _mode()
+    return mode[:1] == ["full"] or (len(mode) >= 2 and mode[0] == "skipped" and mode[1] == schema_key())
+
+
+def skipped_part() -> str | None:
+    """Why the last run skipped the schema part, when it did (for an up-to-date report)."""
+    mode = _mode()
+    return mode[2] if len(mode) >= 3 and mode[0] == "skipped" else None
 
 
 @creator(Task("tf_validate", Scope.ALL))
 def task_tf_validate(run: Run) -> dict[str, Any]:
     """Validate terraform/: structural checks always, `terraform validate` with a provider mirror."""
+    skipped = skipped_part()
     return {
         "actions": [_validate],
         "file_dep": [*plan.after_render(run.root, tf_files(TERRAFORM)), *code_files(tfcheck)],
         "uptodate": [_validated_fully],
         "task_dep": ["render"],
         "verbosity": 2,
+        **({"meta": {"skipped": skipped}} if skipped else {}),
     }
 
 

@@ -1,9 +1,17 @@
 """Offline checks of the rendered files with the real tools: a Kubernetes overlay (kustomize,
-strict schemas, the restricted Pod Security profile), Compose files, Dockerfiles."""
+strict schemas, the restricted Pod Security profile), Compose files, Dockerfiles.
+
+Schema validation is per document and remembered by content: kubernetes-validate (about 20 ms
+a document) only sees the documents no earlier check of any environment passed, so changing
+one value re-validates the one document it changes, not the whole overlay.
+"""
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -23,28 +31,77 @@ def check_overlay(env: str, version: str, out: str) -> None:
     built = kubectl.kustomize(f"k8s/overlays/{env}")
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
+    docs = documents(built)
+    keys = {document_key(doc, version): doc for doc in docs}
+    known = validated()
+    todo = [doc for key, doc in keys.items() if key not in known]
+    if todo:
+        _validate_schemas(todo, version, target)
+    problems = policy.violations(yaml.load_all(built, Loader=LOADER))
+    if problems:
+        raise StackError(
+            f"k8s/overlays/{env} breaks the restricted Pod Security Standard:\n"
+            + "\n".join(f"  - {p}" for p in problems),
+            # What a configuration value can break is refused when it loads, at its key
+            # (tasks/config): here only a hand edit of k8s/ or the tool's own templates remain.
+            fix="run `doit render` (k8s/ is generated: it rewrites a hand edit); if the problem "
+            "stays, it is the tool's templates/k8s/: please report it",
+        )
+    state.write_atomic(target, built)  # the built manifest exists only once every check passed
+    state.write_atomic(state.k8s_validated(env), "".join(f"{key}\n" for key in sorted(keys)))
+    reused = (
+        f" ({len(todo)} of {len(keys)} documents validated; the others passed before)" if todo != docs else ""
+    )
+    console.step(f"k8s/overlays/{env}: schema {version} strict OK, restricted profile OK{reused}")
+
+
+# libyaml when PyYAML has it: a 300-service overlay is a megabyte of YAML.
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SEPARATOR = re.compile(r"^---[ \t]*$", re.MULTILINE)
+
+
+def documents(built: str) -> list[str]:
+    """The documents of a multi-document YAML stream (kustomize's output), each as its text."""
+    return [doc.strip("\n") + "\n" for doc in _SEPARATOR.split(built) if doc.strip()]
+
+
+def document_key(doc: str, version: str) -> str:
+    """What a strict schema check of one document depends on: its text, the Kubernetes version
+    and the validator's own version (its schemas ship with it)."""
+    return hashlib.sha256(f"{version}\0strict\0{_validator()}\0{doc}".encode()).hexdigest()
+
+
+@functools.cache
+def _validator() -> str:
+    from importlib import metadata  # only when an overlay is checked: it costs a start-up
+
+    try:
+        return metadata.version("kubernetes-validate")
+    except metadata.PackageNotFoundError:
+        return "not installed"  # kubernetes_validate.strict then says how to install it
+
+
+def validated() -> set[str]:
+    """Keys of every document some environment's last check passed."""
+    folder = state.k8s_validated()
+    try:
+        files = list(folder.iterdir())
+    except OSError:
+        return set()
+    return {line for path in files if path.suffix == ".txt" for line in path.read_text().split()}
+
+
+def _validate_schemas(docs: list[str], version: str, target: Path) -> None:
     # The file kubernetes-validate reads. A unique name: two runs (or two environments)
     # never validate each other's file.
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(built)
+            handle.write("---\n".join(docs))
         # --strict rejects unknown fields; the version is pinned in environments/stack.yaml.
         kubernetes_validate.strict(tmp, version)
-        problems = policy.violations(yaml.safe_load_all(built))
-        if problems:
-            raise StackError(
-                f"k8s/overlays/{env} breaks the restricted Pod Security Standard:\n"
-                + "\n".join(f"  - {p}" for p in problems),
-                # What a configuration value can break is refused when it loads, at its key
-                # (tasks/config): here only a hand edit of k8s/ or the tool's own templates remain.
-                fix="run `doit render` (k8s/ is generated: it rewrites a hand edit); if the problem "
-                "stays, it is the tool's templates/k8s/: please report it",
-            )
-        state.write_atomic(target, built)  # the built manifest exists only once every check passed
     finally:
         Path(tmp).unlink()  # mkstemp made it; nothing else removes it
-    console.step(f"k8s/overlays/{env}: schema {version} strict OK, restricted profile OK")
 
 
 def check_compose(files: list[str]) -> None:

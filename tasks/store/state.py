@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import json
 import os
 import tempfile
@@ -58,9 +59,17 @@ def manifests(env: str) -> Path:
     return BUILD / "manifests" / f"{env}.yaml"
 
 
+def k8s_validated(env: str | None = None) -> Path:
+    """The content hashes of the documents of env's overlay that its last `validate` passed
+    (the folder of every environment's, when env is None)."""
+    folder = BUILD / "k8s-validated"
+    return folder if env is None else folder / f"{env}.txt"
+
+
 # Per environment: .build/<env>/<part>/. Every state folder is named here, nowhere else.
 
 
+@functools.lru_cache(maxsize=256)  # a relative path: the same in every run; task creation asks per image
 def images_dir(env: str, daemon: str = "images") -> Path:
     """<name>.iid and <name>.ref of each image built into one daemon ("images": the local
     one; Minikube's daemon has its own folder)."""

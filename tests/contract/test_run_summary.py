@@ -39,6 +39,13 @@ def test_json_reporter_says_skipped_for_a_skipped_check(
     task = next(t for t in data["tasks"] if t["name"] == "tf_validate")
     assert task["result"] == "skipped"
     assert task["reason"].startswith("provider schema validation")
+    # Up to date next time (nothing re-parsed), and still reported as the skip it was.
+    again = run_doit(project, "--reporter", "json", "tf_validate")
+    task = next(
+        t for t in json.loads(again.out[again.out.index("{") :])["tasks"] if t["name"] == "tf_validate"
+    )
+    assert (task["result"], task["started"]) == ("skipped", None)
+    assert task["reason"].startswith("provider schema validation")
 
 
 def test_failed_task_shows_its_message_without_doits_header(project: Path) -> None:

@@ -88,9 +88,14 @@ def test_tf_validate_falls_back_and_says_what_was_skipped(
     assert result.code == 0, result.out
     assert "structural checks (python-hcl2) of 10 directories: OK" in result.out
     assert PLAN_SKIP in result.out and "STACKBUILD_TF_PLUGIN_DIR is not set" in result.out
-    # Never a silent pass: a fallback run is not recorded as done, so it runs and warns again.
+    # Recorded for these inputs (a no-op re-parses nothing), yet never a silent pass: the next
+    # run reports the skip and its reason again, and setting the mirror tries the schema part.
     again = run_doit(project, "tf_validate")
-    assert "tf_validate" in again.executed() and PLAN_SKIP in again.out
+    assert again.executed() == []
+    assert "tf_validate  skipped (provider schema validation" in again.out
+    monkeypatch.setenv("STACKBUILD_TF_PLUGIN_DIR", str(project / "no-mirror"))
+    retried = run_doit(project, "tf_validate")
+    assert "tf_validate" in retried.executed() and "no-mirror is not a directory" in retried.out
 
 
 def test_tf_validate_names_each_directory_and_its_missing_provider(
@@ -115,7 +120,10 @@ def test_tf_validate_names_each_directory_and_its_missing_provider(
     )
     assert "terraform validate: 0 validated, 10 NOT validated" in result.out
     again = run_doit(project, "tf_validate")
-    assert "tf_validate" in again.executed(), "a partial validation was recorded as up to date"
+    assert again.executed() == [] and "tf_validate  skipped (terraform validate of terraform/" in again.out
+    # A provider added to the mirror: the directories are tried again.
+    (empty / "registry.terraform.io/hashicorp/tls/4.0.6/linux_amd64").mkdir(parents=True)
+    assert "tf_validate" in run_doit(project, "tf_validate").executed()
 
 
 def test_tf_validate_reports_structural_problems(project: Path) -> None:

@@ -145,6 +145,14 @@ class _Daemon(NamedTuple):
     basename: str
     docker_env: DockerEnv
     task_dep: list[str]
+    # folder -> its files, walked once: services share build contexts (the demo's all use demo/),
+    # and walking a shared context once per service would cost N walks of N files.
+    listed: dict[str, list[str]]
+
+    def files(self, folder: str) -> list[str]:
+        if folder not in self.listed:
+            self.listed[folder] = files_under(folder)
+        return list(self.listed[folder])
 
     def image(self, name: str) -> Image:
         return Image(self.env, self.basename, name)
@@ -162,10 +170,10 @@ def generate(
     Returned as plain task dicts named `<basename>:<image>`, so the Minikube tasks can
     build the same images into Minikube's daemon under their own names and state.
     """
-    daemon = _Daemon(cfg, cfg.env, basename, docker_env, list(task_dep or []))
+    daemon = _Daemon(cfg, cfg.env, basename, docker_env, list(task_dep or []), {})
     tasks = [_base_task(daemon)] if cfg.images.base == "debootstrap" else []
     builder = cfg.images.builder
-    builder_inputs = files_under(builder.context) if builder else []
+    builder_inputs = daemon.files(builder.context) if builder else []
     if builder is not None and any(svc.build.builder for svc in cfg.services.values()):
         tasks.append(
             _build_task(
@@ -188,7 +196,7 @@ def generate(
                     db.name,
                     dockerfile=f"{db.build}/Dockerfile",
                     context=db.build,
-                    inputs=files_under(db.build),
+                    inputs=daemon.files(db.build),
                     repo=db.image,
                     doc=f"Offline {db.name} image from Debian packages.",
                 )
@@ -197,7 +205,7 @@ def generate(
 
 
 def _service_task(daemon: _Daemon, svc: Service, builder_inputs: list[str]) -> dict[str, Any]:
-    inputs = files_under(svc.build.context)
+    inputs = daemon.files(svc.build.context)
     if svc.build.builder:
         # The builder's inputs are listed too: a source edit then shows as this image's own
         # reason to rebuild in `doit info` (its builder will change), not as "up-to-date".

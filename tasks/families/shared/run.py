@@ -38,6 +38,7 @@ class Run:
     # A family's default (tasks/defaults.py: LOCAL, MINIKUBE) -> this project's environment for it.
     default_envs: dict[str, str] = field(default_factory=dict)
     _configs: dict[str | None, Config | StackError] = field(default_factory=dict)
+    _once: dict[str, Any] = field(default_factory=dict)
 
     # -- configuration ---------------------------------------------------------------
 
@@ -76,6 +77,14 @@ class Run:
             if isinstance(got, StackError) or got.cloud is not None:
                 out.append((env, got))
         return out
+
+    def once(self, key: str, make: Callable[[], T]) -> T:
+        """What `make` returns, made once per run: task creation asks for some facts of the
+        project (a folder's files) from many subtasks, and they cannot change while it runs."""
+        if key not in self._once:
+            self._once[key] = make()
+        found: T = self._once[key]
+        return found
 
     # -- options -----------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ what is fine, fails."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -301,3 +302,48 @@ def test_variable_checks_catch_problems(tmp_path: Path) -> None:
         "error_message of b is not a sentence",
     ):
         assert expected in problems
+
+
+# --------------------------------------------------------------------------- recorded per directory
+
+
+def test_checked_takes_passed_directories_from_the_record_until_their_files_change(tree: Path) -> None:
+    first = tfcheck.checked(tree, {})
+    assert (first.problems, first.checked, first.reused) == ([], 2, 0)
+    assert sorted(first.passed) == [f"{tree}/environments/dev", f"{tree}/modules/key"]
+    again = tfcheck.checked(tree, first.passed)
+    assert (again.checked, again.reused, again.passed) == (2, 2, first.passed)
+    # The root's own file changed: only the root is judged again.
+    (tree / "environments/dev/outputs.tf").write_text('output "pem" {\n  value = module.key.pem\n}\n# x\n')
+    root_changed = tfcheck.checked(tree, first.passed)
+    assert (root_changed.reused, root_changed.problems) == (1, [])
+    # A module changed: the module and every root (which calls modules) are judged again, and a
+    # problem is found though both passed before.
+    (tree / "modules/key/variables.tf").write_text('variable "algorithm" {\n  type = string\n}\n')
+    broken = tfcheck.checked(tree, root_changed.passed)
+    assert broken.reused == 0
+    assert broken.problems == [f"{tree}/modules/key: variable algorithm has no description"]
+    assert list(broken.passed) == [f"{tree}/environments/dev"]  # a failing directory is not recorded
+
+
+def test_checked_ignores_a_record_made_for_other_contents(tree: Path) -> None:
+    stale = {f"{tree}/modules/key": "0" * 64, f"{tree}/environments/dev": "0" * 64}
+    assert tfcheck.checked(tree, stale).reused == 0
+
+
+def test_a_file_is_parsed_once_per_content(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed: list[str] = []
+    real = tfcheck.loads
+
+    def loads(text: str) -> dict[str, Any]:
+        parsed.append(text)
+        return real(text)
+
+    monkeypatch.setattr(tfcheck, "loads", loads)
+    path = tree / "modules/key/variables.tf"
+    path.write_text(VARIABLE + "# parsed once\n")
+    assert tfcheck.load_file(path) == tfcheck.load_file(path)
+    assert len(parsed) == 1
+    path.write_text(VARIABLE + "# parsed once, then changed\n")
+    assert tfcheck.load_file(path)["variable"][0]["algorithm"]["type"] == "string"
+    assert len(parsed) == 2

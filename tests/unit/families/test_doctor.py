@@ -105,6 +105,26 @@ def test_the_preflight_tasks_run_their_checks(machine: Path, project: Path) -> N
 
     tasks = {t["name"]: t for t in doctor_tasks.task__preflight(resolve(["images"], project))}
     assert list(tasks) == ["images", "compose", "docker"]
-    assert tasks["compose"]["actions"] == [(doctor_tasks.preflight, [("docker", "compose")])]
-    assert tasks["docker"]["actions"] == [(doctor_tasks.preflight, [("docker",)])]
+    checked = tasks["images"]["actions"][0][1][1]  # the run's answers, shared by all three
+    assert tasks["compose"]["actions"] == [(doctor_tasks.preflight, [("docker", "compose"), checked])]
+    assert tasks["docker"]["actions"] == [(doctor_tasks.preflight, [("docker",), checked])]
     assert all(t["uptodate"] == [False] for t in tasks.values())
+
+
+def test_the_preflights_of_one_run_ask_the_daemon_once(
+    machine: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tasks.cli.resolve import resolve
+    from testing.tasks import run_action, subtask
+
+    calls = tmp_path / "docker-calls"
+    fake(machine, "docker", f'echo "$1" >> {calls}; echo 24.0.7\n')
+    monkeypatch.chdir(REPO)
+    preflights = list(doctor_tasks.task__preflight(resolve(["compose_up"], REPO)))
+    for name in ("images", "compose", "docker"):
+        assert run_action(subtask(preflights, name)) is None
+    assert calls.read_text().split() == ["version"]
+    # The next run asks again: what a daemon says is never kept beyond its run.
+    again = list(doctor_tasks.task__preflight(resolve(["compose_up"], REPO)))
+    assert run_action(subtask(again, "compose")) is None
+    assert calls.read_text().split() == ["version", "version"]

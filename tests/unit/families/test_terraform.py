@@ -277,7 +277,7 @@ def test_validate_that_terraform_rejects_fails_and_is_not_done(
     assert validated_fully() is False
 
 
-def test_validate_with_a_provider_missing_says_so_and_is_not_done(
+def test_validate_with_a_provider_missing_is_a_reported_skip_until_the_mirror_changes(
     small_tf: Path, fake_terraform: FakeTerraform, capsys: pytest.CaptureFixture[str]
 ) -> None:
     shutil.rmtree(small_tf / "registry.terraform.io/hashicorp/tls")
@@ -285,8 +285,16 @@ def test_validate_with_a_provider_missing_says_so_and_is_not_done(
     out = capsys.readouterr().out
     assert "SKIPPED terraform validate terraform/modules/key: provider hashicorp/tls not in the mirror" in out
     assert "terraform validate: 0 validated, 2 NOT validated" in out
-    assert validated_fully() is False
     assert fake_terraform.calls == []
+    # Done for this mirror, and the skip is what later runs report...
+    assert validated_fully() is True
+    assert terraform_tasks.task_tf_validate(_bare_run())["meta"] == {
+        "skipped": "terraform validate of terraform/modules/key, terraform/environments/dev "
+        "(providers missing)"
+    }
+    # ...until the provider appears in it: then the schema part is tried again.
+    (small_tf / "registry.terraform.io/hashicorp/tls/4.0.6/linux_amd64").mkdir(parents=True)
+    assert validated_fully() is False
 
 
 def test_validate_with_structural_problems_fails_before_terraform(
@@ -299,7 +307,7 @@ def test_validate_with_structural_problems_fails_before_terraform(
     assert fake_terraform.calls == []
 
 
-def test_a_skip_forgets_an_earlier_full_validation(
+def test_a_skip_forgets_an_earlier_full_validation_and_is_retried_when_the_mirror_is_named(
     small_tf: Path,
     tmp_path: Path,
     fake_terraform: FakeTerraform,
@@ -307,17 +315,42 @@ def test_a_skip_forgets_an_earlier_full_validation(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert validate() is None and validated_fully()
+    assert "meta" not in terraform_tasks.task_tf_validate(_bare_run())
     monkeypatch.setenv(terraform_tasks.PLUGIN_DIR_VAR, str(tmp_path / "nowhere"))
     assert validate() == {"skipped": terraform_tasks.SKIPPED_SCHEMA}  # what the reports say
     out = capsys.readouterr().out
     assert terraform_tasks.SKIPPED_SCHEMA in out and f"{tmp_path / 'nowhere'} is not a directory" in out
-    assert validated_fully() is False
+    assert validated_fully() is True  # recorded for this value of the variable, as a skip
+    assert f"{tmp_path / 'nowhere'} is not a directory" in str(terraform_tasks.skipped_part())
     monkeypatch.setenv(terraform_tasks.PLUGIN_DIR_VAR, str(small_tf))
+    assert validated_fully() is False  # the variable changed: the schema part is tried again
     assert validate() is None and validated_fully()
+    assert terraform_tasks.skipped_part() is None
     monkeypatch.delenv(terraform_tasks.PLUGIN_DIR_VAR)
-    assert validate() == {"skipped": terraform_tasks.SKIPPED_SCHEMA}
+    assert validated_fully() is True  # a full validation stays done: the mirror is no input of it
+    assert validate() == {"skipped": terraform_tasks.SKIPPED_SCHEMA}  # run again: now it can only skip
     assert f"{terraform_tasks.PLUGIN_DIR_VAR} is not set" in capsys.readouterr().out
-    assert validated_fully() is False
+    assert validated_fully() is True
+    assert terraform_tasks.task_tf_validate(_bare_run())["meta"]["skipped"].startswith(
+        "provider schema validation"
+    )
+
+
+def test_structural_checks_judge_again_only_a_changed_directory(
+    small_tf: Path, fake_terraform: FakeTerraform, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert validate() is None
+    assert "of 2 directories: OK" in capsys.readouterr().out
+    assert validate() is None
+    assert "unchanged since they passed" in capsys.readouterr().out  # 2 of 2 taken from the record
+    outputs = Path("terraform/environments/dev/outputs.tf")
+    outputs.write_text(outputs.read_text() + "# edited\n")
+    assert validate() is None
+    assert "of 2 directories: OK" in (out := capsys.readouterr().out) and "1 unchanged since" in out
+    # A change that breaks a directory is found, though the directory passed before.
+    Path("terraform/modules/key/variables.tf").write_text('variable "algorithm" {\n  type = string\n}\n')
+    failed = validate()
+    assert failed is not None and "variable algorithm has no description" in str(failed)
 
 
 def test_validate_runs_in_a_fresh_copy_without_terraforms_working_data(
@@ -337,12 +370,17 @@ def test_validate_runs_in_a_fresh_copy_without_terraforms_working_data(
 
 def test_validated_fully_reads_the_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(terraform_tasks.PLUGIN_DIR_VAR, raising=False)
     mode = terraform_tasks.MODE_FILE
     mode.parent.mkdir(parents=True)
     mode.write_text("schema skipped\n")
     assert validated_fully() is False
     mode.write_text("full\n")
     assert validated_fully() is True
+    mode.write_text("skipped\n/some/mirror\nwhy\n")  # skipped for another mirror
+    assert validated_fully() is False
+    mode.write_text("skipped\n\nwhy\n")  # skipped with no mirror named, and none is
+    assert validated_fully() is True and terraform_tasks.skipped_part() == "why"
 
 
 def write_tree(root: Path, files: dict[str, str]) -> Path:
