@@ -35,7 +35,7 @@ class Module:
     # How a project name (a DNS label) becomes a default name here.
     name_of: Callable[[str], str] = str
     # The database it makes, as image names spell it (`redis:7.2`, `acme/postgres`).
-    engine: str = ""
+    kind: str = ""
 
     def settings(self) -> list[str]:
         return [*self.required, *self.optional]
@@ -45,10 +45,10 @@ MODULES: dict[str, Module] = {
     "mongodb-atlas": Module(
         required={"instance_size": "M10"},
         optional={"username": PROJECT, "database_name": PROJECT},
-        engine="mongo",
+        kind="mongo",
     ),
     "redis-cloud": Module(
-        required={"deployment_cidr": "192.168.10.0/24"}, optional={"database_name": PROJECT}, engine="redis"
+        required={"deployment_cidr": "192.168.10.0/24"}, optional={"database_name": PROJECT}, kind="redis"
     ),
     # The master password is made and kept by RDS (Secrets Manager): no password setting.
     "rds-postgres": Module(
@@ -57,7 +57,7 @@ MODULES: dict[str, Module] = {
         names=r"[A-Za-z][A-Za-z0-9_]{0,62}",
         names_are="1 to 63 letters, digits or '_', starting with a letter",
         name_of=lambda project: project.replace("-", "_"),
-        engine="postgres",
+        kind="postgres",
     ),
     EXTERNAL: Module(required={}),
 }
@@ -88,11 +88,11 @@ def settings(module: str, given: dict[str, Any], project: str) -> dict[str, Any]
     return {**defaults, **given}
 
 
-def engine_of(image: str, build: str | None) -> str | None:
-    """The engine a database runs, when its image or build folder names one a module makes
+def kind_of(image: str, build: str | None) -> str | None:
+    """The kind of database it runs, when its image or build folder names one a module makes
     (`redis:7.2-bookworm`, `docker/postgres`); None when neither does (a name of its own)."""
     repository = image.split("@")[0].rsplit("/", 1)[-1].split(":")[0]
     names = [repository, *([build.rstrip("/").rsplit("/", 1)[-1]] if build else [])]
-    engines = {m.engine for m in MODULES.values() if m.engine}
-    found = sorted({engine for engine in engines for name in names if engine in name.lower()})
+    kinds = {m.kind for m in MODULES.values() if m.kind}
+    found = sorted({kind for kind in kinds for name in names if kind in name.lower()})
     return found[0] if len(found) == 1 else None

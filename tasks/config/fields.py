@@ -249,7 +249,7 @@ CLOUD = s.Fields(
     moved=cloud_db.MOVED,
 )
 # A task name as doit accepts it on the command line (`compose_jobs`, `s_a_dbs`).
-TASK_NAME = s.typed(r"[a-z][a-z0-9_]*", "task name", "'bootstrap' (lowercase letters, digits, '_')")
+TASK_NAME = s.typed(r"[a-z][a-z0-9_]*", "task name", "'seed_data' (lowercase letters, digits, '_')")
 TOP = s.Fields(
     {
         "project": s.NAME,

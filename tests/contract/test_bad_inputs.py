@@ -56,6 +56,22 @@ def replace(old: str, new: str, count: int = 1) -> Callable[[str], Edit]:
     return for_file
 
 
+def replaces(*pairs: tuple[str, str]) -> Callable[[str], Edit]:
+    """Several replacements in one file, in order (a case that needs two edits to be valid up
+    to the one mistake it tests)."""
+
+    def for_file(rel: str) -> Edit:
+        edits = [replace(old, new)(rel) for old, new in pairs]
+
+        def edit(root: Path) -> None:
+            for one in edits:
+                one(root)
+
+        return edit
+
+    return for_file
+
+
 def append(extra: str) -> Callable[[str], Edit]:
     def for_file(rel: str) -> Edit:
         def edit(root: Path) -> None:
@@ -719,7 +735,7 @@ CASES = [
         S,
         replace("uses: [rabbitmq, redis]", "uses: [rabbitmq, postgres]"),
         "services.engine.uses[1]",
-        "unknown database 'postgres'",
+        "'postgres' is neither a database nor a service",
         "postgres",
     ),
     c(
@@ -1573,7 +1589,15 @@ SECRET_CASES = [
     c(
         "secret-is-a-built-databases-image",
         S,
-        replace("  - RABBITMQ_PASSWORD", "  - RABBITMQ_PASSWORD\n  - REDIS_IMAGE"),
+        # Given to a container (rabbitmq's secret_env), so the stack alone is valid: only an
+        # environment that builds redis makes REDIS_IMAGE the tool's.
+        replaces(
+            ("  - RABBITMQ_PASSWORD", "  - RABBITMQ_PASSWORD\n  - REDIS_IMAGE"),
+            (
+                "RABBITMQ_DEFAULT_PASS: RABBITMQ_PASSWORD}",
+                "RABBITMQ_DEFAULT_PASS: RABBITMQ_PASSWORD, COPY: REDIS_IMAGE}",
+            ),
+        ),
         "secrets[1]",
         "passes the image of database 'redis' (databases.redis.build)",
         "REDIS_IMAGE",

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tasks.families.shared import registry
 from testing.fakes.cluster import FakeCluster
@@ -77,7 +78,11 @@ def test_every_listed_task_is_registered(project: Path) -> None:
     listed = run_doit(project, command="list")
     assert listed.code == 0, listed.out
     names = {line.split()[0] for line in listed.out.splitlines() if line.strip() and not line.startswith(" ")}
-    assert names == set(registry.tasks()) - {"minikube_load"}  # made only for `image-load`
+    # The project's aliases (stack.yaml `aliases:`) are listed too, as tasks of their own.
+    aliases = set(yaml.safe_load((project / "environments" / "stack.yaml").read_text()).get("aliases", {}))
+    assert (
+        aliases and names == (set(registry.tasks()) - {"minikube_load"}) | aliases
+    )  # minikube_load: only for `image-load`
     everything = run_doit(project, "--all", "--quiet", command="list")
     assert {line.split(":")[0] for line in everything.out.split()} == names
 
@@ -142,8 +147,15 @@ def test_a_copied_cloud_environment_never_acts_on_the_original_cluster(project: 
     assert result.code == 78, result.out
     assert "==> File environments/qa.yaml, line 10\n==> At cloud.cluster_name\n" in result.out, result.out
     assert "is also environment dev's" in result.out and "Fix: give qa its own cluster_name" in result.out
-    assert run_doit(project, "render").code == 0  # rendering changes no cluster
-    (envs / "qa.yaml").write_text((envs / "dev.yaml").read_text().replace("srvthreds-dev", "srvthreds-qa"))
+    # The copy also creates the account's shared resources again: refused when it loads, with
+    # the fix; once it only uses them, rendering works (and changes no cluster).
+    refused = run_doit(project, "render")
+    assert refused.code == 78 and "==> At cloud.create_shared\n" in refused.out, refused.out
+    assert "Fix: remove `create_shared: true` here" in refused.out
+    copy = (envs / "dev.yaml").read_text().replace("create_shared: true", "create_shared: false")
+    (envs / "qa.yaml").write_text(copy)
+    assert run_doit(project, "render").code == 0
+    (envs / "qa.yaml").write_text(copy.replace("srvthreds-dev", "srvthreds-qa"))
     assert "is also environment" not in run_doit(project, "rollback:qa").out
 
 

@@ -15,8 +15,11 @@ def test_a_new_secret_is_added_to_an_existing_env_file(project: Path) -> None:
     stack = project / "environments/stack.yaml"
     text = stack.read_text()
     assert "  - RABBITMQ_PASSWORD\n" in text
+    # Declared, and given to the one service that reads it (a secret no container gets is refused).
+    text = text.replace("  - RABBITMQ_PASSWORD\n", "  - RABBITMQ_PASSWORD\n  - API_SIGNING_KEY\n", 1)
+    assert "    kind: deployment\n" in text
     stack.write_text(
-        text.replace("  - RABBITMQ_PASSWORD\n", "  - RABBITMQ_PASSWORD\n  - API_SIGNING_KEY\n", 1)
+        text.replace("    kind: deployment\n", "    kind: deployment\n    secrets: [API_SIGNING_KEY]\n", 1)
     )
     result = run_doit(project, "_compose_env", "env=local")
     assert result.code == 0, result.out

@@ -54,6 +54,8 @@ RULES: tuple[Rule, ...] = (
     databases.a_cluster_placement_needs_kubernetes,
     databases.an_external_database_has_an_endpoint,
     databases.secret_env_names_declared_secrets,
+    # A secret's name first: the tool's own variables, before who receives it.
+    secrets.secrets_are_not_the_tools_variables,
     collisions.database_env_vars_are_distinct,
     collisions.database_addresses_are_not_secrets,
     collisions.config_keys_are_not_database_addresses,
@@ -80,7 +82,6 @@ RULES: tuple[Rule, ...] = (
     stack.lists_have_no_repeats,
     databases.only_external_databases_have_an_endpoint,
     stack.secrets_are_never_plain_values,
-    secrets.secrets_are_not_the_tools_variables,
     secrets.passwords_are_never_plain_values,
     stack.plain_settings_are_not_named_like_secrets,
     services.uses_and_optional_uses_are_disjoint,

@@ -79,13 +79,13 @@ def cloud_databases_get_a_module_of_their_engine(m: Merged) -> None:
     for at, db, entry in _entries(m):
         module = cloud_db.MODULES[entry["module"]]
         raw = m.data["databases"][db]
-        engine = cloud_db.engine_of(raw["image"], raw.get("build"))
-        if module.engine and engine and engine != module.engine:
-            fits = [name for name, other in cloud_db.MODULES.items() if other.engine == engine]
+        kind = cloud_db.kind_of(raw["image"], raw.get("build"))
+        if module.kind and kind and kind != module.kind:
+            fits = [name for name, other in cloud_db.MODULES.items() if other.kind == kind]
             raise m.error(
                 at + ("module",),
-                f"{db} runs {raw['image']} (a {engine} database), but module {entry['module']} "
-                f"makes a {module.engine} database",
+                f"{db} runs {raw['image']} (a {kind} database), but module {entry['module']} "
+                f"makes a {module.kind} database",
                 f"use `module: {' or '.join([*fits, cloud_db.EXTERNAL])}`",
             )
 

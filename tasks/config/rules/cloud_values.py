@@ -216,7 +216,8 @@ def the_rds_user_is_not_reserved(m: Merged) -> None:
             where: KeyPath = ("cloud", "databases", db) + (("username",) if given else ())
             raise m.error(
                 where,
-                f"RDS for PostgreSQL refuses the master user name {user!r}: it is reserved by the engine"
+                f"RDS for PostgreSQL refuses the master user name {user!r}: "
+                "it is one of PostgreSQL's reserved words"
                 + ("" if given else " (the default, from the project name)"),
                 f"{'change' if given else 'set'} `username:` under cloud.databases.{db}, e.g. {db}_admin",
             )

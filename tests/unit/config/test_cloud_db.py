@@ -75,4 +75,4 @@ def test_the_module_table_cannot_be_changed_by_a_caller() -> None:
 def test_a_database_engine_is_read_from_its_image_or_build_folder(
     image: str, build: Any, engine: Any
 ) -> None:
-    assert cloud_db.engine_of(image, build) == engine
+    assert cloud_db.kind_of(image, build) == engine

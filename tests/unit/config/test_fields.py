@@ -194,7 +194,7 @@ def test_cloud_values_are_checked_where_they_are_written(
 @pytest.mark.parametrize("missing", ["storage", "uid"])
 def test_a_cluster_block_names_its_storage_and_uid(root: Path, missing: str) -> None:
     data = stack()
-    data["databases"]["pg"]["cluster"] = {"storage": "1Gi", "uid": 1000}
+    data["databases"]["pg"]["cluster"] = {"storage": "1Gi", "uid": 10000}
     del data["databases"]["pg"]["cluster"][missing]
     err = refused(root, data)
     assert (err.keypath, err.problem) == ("databases.pg.cluster", f"missing required key {missing!r}")

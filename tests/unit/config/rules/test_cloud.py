@@ -178,7 +178,7 @@ def test_cloud_databases_get_a_module_of_their_engine(root: Path) -> None:
 
 def test_cloud_databases_are_placed_external(root: Path) -> None:
     data = three()
-    data["databases"]["redis"]["cluster"] = {"storage": "1Gi", "uid": 1000}
+    data["databases"]["redis"]["cluster"] = {"storage": "1Gi", "uid": 10000}
     data["databases"]["redis"]["data_dir"] = "/data"
     module = {"redis": {"module": "redis-cloud", "deployment_cidr": "192.168.1.0/24"}}
     err = broken(

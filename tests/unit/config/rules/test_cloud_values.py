@@ -30,10 +30,13 @@ def root(tmp_path: Path) -> Path:
     return small_project(tmp_path / "project")
 
 
-def named(root: Path, env: str, data: dict[str, Any], project: str = "shop") -> Merged:
-    """environments/<env>.yaml (and the stack with `project`), merged."""
+def named(root: Path, env: str, data: dict[str, Any], project: str = "shop", image: str = "") -> Merged:
+    """environments/<env>.yaml (and the stack with `project`, its database `pg` running
+    `image` when given), merged."""
     small = stack()
     small["project"] = project
+    if image:
+        small["databases"]["pg"]["image"] = image
     write(root, "stack.yaml", small)
     write(root, f"{env}.yaml", data)
     return loader.read(env, root)
@@ -177,7 +180,8 @@ def test_the_rds_user_is_not_reserved(root: Path) -> None:
         "change `username:` under cloud.databases.pg, e.g. pg_admin",
     )
     assert (
-        err.problem == "RDS for PostgreSQL refuses the master user name 'Admin': it is reserved by the engine"
+        err.problem == "RDS for PostgreSQL refuses the master user name 'Admin': "
+        "it is one of PostgreSQL's reserved words"
     )
     data = stack()
     data["project"] = "user"  # the default user name is the project's
@@ -383,12 +387,15 @@ def test_terraform_accepts_the_edges_the_rules_accept(root: Path, tmp_path: Path
     assert load_named(root, env, edges, "p" * 24).cloud is not None
     assert _terraform_refuses(root, env, tmp_path / "probe") == set()
     redis = cloud_env(databases=REDIS)
-    assert load_named(root, "e" * 35, redis, "shop").cloud is not None  # shop-eee...: exactly 40
+    # A Redis Cloud module makes a Redis database: pg runs redis here.
+    assert (
+        load_named(root, "e" * 35, redis, "shop", image="redis:7").cloud is not None
+    )  # shop-eee...: exactly 40
     assert _terraform_refuses(root, "e" * 35, tmp_path / "redis") == set()
 
 
-def load_named(root: Path, env: str, data: dict[str, Any], project: str) -> Any:
-    named(root, env, data, project=project)
+def load_named(root: Path, env: str, data: dict[str, Any], project: str, image: str = "") -> Any:
+    named(root, env, data, project=project, image=image)
     return loader.load(env, root)
 
 

@@ -59,7 +59,7 @@ def test_only_databases_with_a_cluster_block_run_in_a_cluster(root: Path) -> Non
         "use compose (host Docker), external (managed) or disabled",
     )
     data = stack()
-    data["databases"]["pg"]["cluster"] = {"storage": "1Gi", "uid": 1000}
+    data["databases"]["pg"]["cluster"] = {"storage": "1Gi", "uid": 10000}
     rules.only_databases_with_a_cluster_block_run_in_a_cluster(
         read(root, data, {**KUBE, "placement": {"pg": "cluster"}})
     )
@@ -67,7 +67,7 @@ def test_only_databases_with_a_cluster_block_run_in_a_cluster(root: Path) -> Non
 
 def test_a_cluster_placement_needs_kubernetes(root: Path) -> None:
     data = stack()
-    data["databases"]["pg"]["cluster"] = {"storage": "1Gi", "uid": 1000}
+    data["databases"]["pg"]["cluster"] = {"storage": "1Gi", "uid": 10000}
     err = broken(
         rules.a_cluster_placement_needs_kubernetes, root, data, {**LOCAL, "placement": {"pg": "cluster"}}
     )
@@ -114,7 +114,7 @@ def test_secret_env_names_declared_secrets(root: Path) -> None:
 
 def test_databases_that_may_run_in_a_cluster_have_a_data_dir(root: Path) -> None:
     data = stack()
-    data["databases"]["pg"]["cluster"] = {"storage": "1Gi", "uid": 1000}
+    data["databases"]["pg"]["cluster"] = {"storage": "1Gi", "uid": 10000}
     del data["databases"]["pg"]["data_dir"]
     err = broken(rules.databases_that_may_run_in_a_cluster_have_a_data_dir, root, data)
     assert (err.keypath, err.problem, err.fix) == (

@@ -68,7 +68,7 @@ def test_cluster_database_names_fit_a_statefulset(root: Path) -> None:
         "port": 1,
         "env_var": "OTHER_HOST",
         "data_dir": "/data",
-        "cluster": {"storage": "1Gi", "uid": 1000},
+        "cluster": {"storage": "1Gi", "uid": 10000},
     }
     err = broken(rules.cluster_database_names_fit_a_statefulset, root, data)
     assert err.keypath == f"databases.{'p' * 53}"
