@@ -117,8 +117,12 @@ def _code() -> list[str]:
 def _shared_deps(run: Run) -> list[str]:
     """Every template and the rendering code: the same for every subtask of one run, so the
     templates folder is walked once per run, not once per subtask."""
-    found: list[str] = run.once("render:shared-deps", lambda: [*paths.template_files(), *_code()])
+    found: list[str] = run.once("render:shared-deps", _templates_and_code)
     return found
+
+
+def _templates_and_code() -> list[str]:
+    return [*paths.template_files(), *_code()]
 
 
 def _targets(run: Run, produce: Produce) -> list[str]:

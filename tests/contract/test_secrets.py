@@ -102,8 +102,10 @@ def test_adding_a_secret_keeps_every_byte_of_a_file_without_a_final_newline(
 ) -> None:
     monkeypatch.delenv("RABBITMQ_PASSWORD", raising=False)
     stack = project / "environments" / "stack.yaml"
+    # Declared, and given to one service (a secret no container gets is refused).
+    text = stack.read_text().replace("  - RABBITMQ_PASSWORD\n", "  - RABBITMQ_PASSWORD\n  - API_TOKEN\n")
     stack.write_text(
-        stack.read_text().replace("  - RABBITMQ_PASSWORD\n", "  - RABBITMQ_PASSWORD\n  - API_TOKEN\n")
+        text.replace("    kind: deployment\n", "    kind: deployment\n    secrets: [API_TOKEN]\n", 1)
     )
     assert run_doit(project, "render").code == 0
     original = b"# mine\nRABBITMQ_PASSWORD=keepme123"

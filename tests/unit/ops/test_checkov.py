@@ -119,6 +119,6 @@ def test_checkov_missing_locally_warns_loudly_and_records_a_skip(
             monkeypatch.setenv("CI", ci)
         checkov.run(SCANS, config=Path(".checkov.yaml"), mode=MODE)
         out = capsys.readouterr().out
-        assert f"{'!' * 100}\n  {checkov.SKIPPED}\n{'!' * 100}" in out
+        assert f"{'!' * 100}\n  SKIPPED: {checkov.SKIPPED}\n{'!' * 100}" in out
         assert "skipping CKV_X_9" not in out  # nothing ran, so nothing was skipped
         assert MODE.read_text() == "skipped\n"

@@ -55,7 +55,7 @@ def test_a_broken_environment_only_drops_its_own_producers(tree: Path) -> None:
 def test_a_project_outside_the_tool_gets_module_copies(tree: Path) -> None:
     shutil.rmtree(tree / "tasks")
     made = names(plan.producers(tree))
-    assert made[-2:] == ["docs_placement", "terraform_modules"]
+    assert made[-3:] == ["docs_placement", "terraform_modules", "docker_builds"]
     copies = plan.terraform_modules(tree)
     assert "terraform/modules/README.md" in copies and "terraform/modules/eks/main.tf" in copies
 
