@@ -105,6 +105,13 @@ def test_readme_doctor_output_has_the_rows_doctor_prints(scratch: Path) -> None:
     assert block.splitlines()[0].split() == real[start].split()
 
 
+def test_readme_doit_cfg_is_the_examples_file() -> None:
+    # The README shows a user project's whole doit.cfg; the guestbook's is the one that runs.
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    [shown] = [body for lang, body in FENCE.findall(readme) if lang == "ini" and "[COMMAND]" in body]
+    assert shown == (REPO / "examples/guestbook/doit.cfg").read_text(encoding="utf-8")
+
+
 def normal(text: str) -> str:
     return " ".join(text.split())
 
