@@ -56,8 +56,9 @@ def write(produce: Produce, prune: tuple[str, ...], root: Path) -> None:
         changed = writer.write_all(outputs, root) + writer.prune_copies(outputs, root, listed)
     elif produce is plan.docker_builds:
         listed = build_copies.managed(root)  # before the README changes
-        changed = writer.write_all(outputs, root, prune=prune) + build_copies.prune(outputs, root, listed)
-        build_copies.sync_modes(outputs, root)
+        changed = writer.write_all(outputs, root, prune=prune)
+        changed += writer.prune_build_copies(outputs, root, listed)
+        writer.sync_modes(outputs, root)
     else:
         changed = writer.write_all(outputs, root, prune=prune)
     _say(root, changed)

@@ -8,8 +8,6 @@ and output come first.
 
 from __future__ import annotations
 
-import re
-
 from tasks.errors import StackError, ToolError
 from tasks.ops import compose_volumes as volumes
 from tasks.ops.compose_stack import Stack, image_env
@@ -19,16 +17,6 @@ from tasks.programs.compose import Container
 
 LOG_TAIL = 20
 HEALTH_TAIL = 10  # lines of the last health check's output
-
-# Authentication refusals as the common servers and clients word them (AMQP, SQL, Redis, Mongo).
-AUTH_REFUSED = re.compile(
-    r"ACCESS_REFUSED|authentication failed|ProbableAuthenticationError|WRONGPASS|"
-    r"invalid username-password|login (was )?refused",
-    re.IGNORECASE,
-)
-PROGRESS = re.compile(
-    r"^(Container|Network|Volume|Image)\s+\S+\s+(Creat|Start|Stop|Remov|Wait|Health|Recreat|Running|Pull)"
-)
 
 
 def explain(stack: Stack, names: list[str], error: ToolError) -> StackError:
@@ -41,7 +29,10 @@ def explain(stack: Stack, names: list[str], error: ToolError) -> StackError:
     bad = failing(containers, names)
     if not bad:
         return error
-    parts = [f"{', '.join(bad)} failed to start or become healthy (environment {stack.env}): {reason(error)}"]
+    parts = [
+        f"{', '.join(bad)} failed to start or become healthy (environment {stack.env}): "
+        + compose_cli.reason(error)
+    ]
     checks = docker.health([c.name for c in containers if c.service in bad and c.name])
     refused: list[str] = []
     for name in bad:
@@ -56,7 +47,7 @@ def explain(stack: Stack, names: list[str], error: ToolError) -> StackError:
             check=False,
         )
         text = logs.strip() or "(no output)"
-        if AUTH_REFUSED.search(text):
+        if compose_cli.refused_login(text):
             refused.append(name)
         parts.append(f"--- last {LOG_TAIL} log lines of {name} ---\n{text}")
     if refused and volumes.data_volumes(stack):
@@ -85,13 +76,6 @@ def health_lines(name: str, checks: list[docker.HealthCheck]) -> list[str]:
     said = "\n".join(check.output.splitlines()[-HEALTH_TAIL:]) or "(no output)"
     streak = f", {check.failing_streak} failed in a row" if check.failing_streak else ""
     return [f"--- last health check of {name} (exit {check.exit_code}{streak}) ---\n{said}"]
-
-
-def reason(error: ToolError) -> str:
-    """Compose's own last words, without its progress lines ("Container x Started")."""
-    lines = [line.strip() for line in (error.stderr + error.stdout).splitlines() if line.strip()]
-    words = [line for line in lines if not PROGRESS.match(line)]
-    return (words or lines or [f"exit {error.code}"])[-1]
 
 
 def failing(rows: list[Container], names: list[str]) -> list[str]:

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from tasks.errors import StackError, ToolError
 from tasks.ops import compose_volumes as volumes
 from tasks.ops.compose import Live, check_env_file
-from tasks.ops.compose_failures import AUTH_REFUSED, LOG_TAIL
+from tasks.ops.compose_failures import LOG_TAIL
 from tasks.ops.compose_stack import Stack, image_env
 from tasks.output import console
 from tasks.programs import compose as compose_cli
@@ -73,7 +73,7 @@ def run_job(stack: Stack, live: Live, job: str) -> None:
 
 def failed(stack: Stack, job: str, exc: ToolError) -> StackError:
     tail = "\n".join((exc.stdout + exc.stderr).strip().splitlines()[-LOG_TAIL:])
-    if AUTH_REFUSED.search(exc.stdout + exc.stderr) and volumes.data_volumes(stack):
+    if compose_cli.refused_login(exc.stdout + exc.stderr) and volumes.data_volumes(stack):
         return StackError(
             volumes.mismatch(stack, f"{job} cannot log in with the passwords in {stack.env_file}")
             + f".\nlast lines of {job}:\n{tail}",

@@ -2,20 +2,33 @@
 
 A `Project` names the files and the .env of one Compose project; `ps` returns `Container`s,
 `logs` and `config` their text, and the rest run a step (up, run, down) or raise ToolError.
-Callers never see argv or parse Compose's output.
+Callers never see argv or parse Compose's output: `reason` gives a failed step's cause, and
+`refused_login` reads what a service or job printed for a database's refused login.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tasks.errors import StackError
+from tasks.errors import StackError, ToolError
 from tasks.programs import tools
 
 Env = Mapping[str, str] | None
+
+# Compose's progress lines ("Container x Started"), which are not why a step failed.
+PROGRESS = re.compile(
+    r"^(Container|Network|Volume|Image)\s+\S+\s+(Creat|Start|Stop|Remov|Wait|Health|Recreat|Running|Pull)"
+)
+# Authentication refusals as the common servers and clients word them (AMQP, SQL, Redis, Mongo).
+AUTH_REFUSED = re.compile(
+    r"ACCESS_REFUSED|authentication failed|ProbableAuthenticationError|WRONGPASS|"
+    r"invalid username-password|login (was )?refused",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -135,3 +148,16 @@ def down(project: Project, *, volumes: bool, env: Env, prefix: str) -> None:
 def check_file(path: str, env_file: str) -> None:
     """`docker-compose config -q`: the file is valid Compose (ToolError naming the problem if not)."""
     tools.run("docker-compose", "-f", path, "--env-file", env_file, "config", "-q")
+
+
+def reason(error: ToolError) -> str:
+    """Compose's own last words in a failed step, without its progress lines."""
+    lines = [line.strip() for line in (error.stderr + error.stdout).splitlines() if line.strip()]
+    words = [line for line in lines if not PROGRESS.match(line)]
+    return (words or lines or [f"exit {error.code}"])[-1]
+
+
+def refused_login(text: str) -> bool:
+    """Does this output of a service or job (its logs, a failed `run`) say that a database
+    refused its login? Then the cause is the secrets, not the service."""
+    return AUTH_REFUSED.search(text) is not None

@@ -3,7 +3,9 @@ copies of the tool's generic docker/<name>/ folders (Redis, RabbitMQ from Debian
 that its databases build from (`build: docker/redis`), and docker/README.md listing them.
 
 As for Terraform modules (tasks/render/module_copies.py), a copy is the tool's: `doit
-render` keeps it byte-identical and removes it when no database builds from it any more.
+render` keeps it byte-identical (and its mode) and removes it when no database builds from it
+any more (tasks/render/writer.py `sync_modes`, `prune_build_copies`: the writer alone changes
+files).
 Which folders are copies is what docker/README.md lists (it carries our header): a folder
 it does not list is the project's own, and is never written or removed, even when its
 name is one of the tool's.
@@ -93,40 +95,3 @@ def tool_file_deps() -> list[str]:
 def _exact_text(source: Path) -> str:
     # Bytes decoded as they are (read_text would turn a CRLF into LF): a copy is the same bytes.
     return source.read_bytes().decode("utf-8")
-
-
-def sync_modes(outputs: dict[str, str], root: Path) -> None:
-    """A copy has its source's mode too (the writer writes 0644): an entrypoint script the
-    Dockerfile COPYs must stay executable."""
-    for rel in outputs:
-        parts = Path(rel).parts
-        if len(parts) < 3 or parts[0] != DOCKER:
-            continue
-        source = paths.TOOL / rel
-        mode = source.stat().st_mode & 0o777 if source.is_file() else None
-        if mode is not None and (root / rel).stat().st_mode & 0o777 != mode:
-            (root / rel).chmod(mode)
-
-
-def prune(outputs: dict[str, str], root: Path, listed: set[str]) -> list[str]:
-    """Remove what the copies `listed` before this render held and no database uses now: the
-    files at paths the tool's folder has (a file a user added is kept), the README when no
-    copy is left, and the folders that are left empty."""
-    removed: list[str] = []
-    for name in sorted(listed):
-        folder = root / DOCKER / name
-        tool = paths.TOOL / DOCKER / name
-        for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
-            rel = path.relative_to(root).as_posix()
-            ours = path.is_file() and (tool / path.relative_to(folder)).is_file()
-            if ours and rel not in outputs and not state.is_temp(path):
-                path.unlink()
-                removed.append(rel)
-        for sub in sorted((p for p in [folder, *folder.rglob("*")] if p.is_dir()), reverse=True):
-            if not any(sub.iterdir()):
-                sub.rmdir()
-    readme = root / README
-    if README not in outputs and readme.is_file() and MARK in readme.read_text(errors="replace")[:300]:
-        readme.unlink()
-        removed.append(README)
-    return removed

@@ -2,8 +2,9 @@
 
 Everything is rendered and parsed before the first write (`parse_check`); then every changed
 file is replaced all or nothing (`write_all`), and what no environment produces any more is
-removed: generated files in a task's folders, unused module copies (`prune_copies`), and what
-render made for an environment that is gone (`remove`, with tasks/render/plan.py `removed`).
+removed: generated files in a task's folders, unused module copies (`prune_copies`) and
+database build copies (`prune_build_copies`; `sync_modes` gives a copy its source's mode), and
+what render made for an environment that is gone (`remove`, with tasks/render/plan.py `removed`).
 Only files render made are removed (tasks/render/owned.py), never through a symlink out of
 the project.
 """
@@ -14,8 +15,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from tasks.errors import StackError
-from tasks.render import owned
-from tasks.store import state
+from tasks.render import build_copies, owned
+from tasks.store import paths, state
 
 
 def parse_check(outputs: dict[str, str]) -> None:
@@ -91,3 +92,41 @@ def prune_copies(outputs: dict[str, str], root: Path, listed: set[str]) -> list[
     terraform/modules/ (a team's own module, even one named like the tool's) is never touched.
     Emptied folders go too: a module folder without files would fail `tf_validate`."""
     return remove(root, [rel for rel in owned.copies_under(root, listed) if rel not in outputs])
+
+
+def sync_modes(outputs: dict[str, str], root: Path) -> None:
+    """A copy has its source's mode too (the writer writes 0644): an entrypoint script the
+    Dockerfile COPYs must stay executable."""
+    for rel in outputs:
+        parts = Path(rel).parts
+        if len(parts) < 3 or parts[0] != build_copies.DOCKER:
+            continue
+        source = paths.TOOL / rel
+        mode = source.stat().st_mode & 0o777 if source.is_file() else None
+        if mode is not None and (root / rel).stat().st_mode & 0o777 != mode:
+            (root / rel).chmod(mode)
+
+
+def prune_build_copies(outputs: dict[str, str], root: Path, listed: set[str]) -> list[str]:
+    """Remove what the copies `listed` before this render held and no database uses now: the
+    files at paths the tool's folder has (a file a user added is kept), docker/README.md when
+    no copy is left, and the folders that are left empty."""
+    removed: list[str] = []
+    for name in sorted(listed):
+        folder = root / build_copies.DOCKER / name
+        tool = paths.TOOL / build_copies.DOCKER / name
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+            rel = path.relative_to(root).as_posix()
+            ours = path.is_file() and (tool / path.relative_to(folder)).is_file()
+            if ours and rel not in outputs and not state.is_temp(path):
+                path.unlink()
+                removed.append(rel)
+        for sub in sorted((p for p in [folder, *folder.rglob("*")] if p.is_dir()), reverse=True):
+            if not any(sub.iterdir()):
+                sub.rmdir()
+    readme = root / build_copies.README
+    ours = readme.is_file() and build_copies.MARK in readme.read_text(errors="replace")[:300]
+    if build_copies.README not in outputs and ours:
+        readme.unlink()
+        removed.append(build_copies.README)
+    return removed

@@ -105,6 +105,43 @@ def test_readme_doctor_output_has_the_rows_doctor_prints(scratch: Path) -> None:
     assert block.splitlines()[0].split() == real[start].split()
 
 
+def test_readme_doit_cfg_is_the_examples_file() -> None:
+    # The README shows a user project's whole doit.cfg; the guestbook's is the one that runs.
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    [shown] = [body for lang, body in FENCE.findall(readme) if lang == "ini" and "[COMMAND]" in body]
+    assert shown == (REPO / "examples/guestbook/doit.cfg").read_text(encoding="utf-8")
+
+
+def architecture_tree() -> dict[str, set[str]]:
+    """docs/architecture.md's opening tree of tasks/: each folder (`tasks/ops/targets`) and the
+    words on its lines (a folder's line and the indented lines after it)."""
+    text = (REPO / "docs/architecture.md").read_text(encoding="utf-8")
+    lines = FENCE.findall(text)[0][1].splitlines()
+    assert lines[0] == "tasks/"
+    path, current = ["tasks"], "tasks"
+    words: dict[str, set[str]] = {current: set()}
+    for line in lines[1:]:
+        indent, first = len(line) - len(line.lstrip()), line.split()[0]
+        if first.endswith("/"):  # a folder: two spaces of indent per level
+            path = [*path[: indent // 2], first.rstrip("/")]
+            current = "/".join(path)
+            words.setdefault(current, set())
+        elif indent == 2:  # the flat core's line
+            current = "tasks"
+        words[current] |= set(re.findall(r"[a-z0-9_]+", line))
+    return words
+
+
+def test_the_architecture_tree_names_every_module_of_tasks() -> None:
+    tree = architecture_tree()
+    modules = sorted(p.relative_to(REPO) for p in (REPO / "tasks").rglob("*.py"))
+    assert sorted(tree) == sorted({m.parent.as_posix() for m in modules})  # every folder, no other
+    unnamed = [
+        m.as_posix() for m in modules if m.stem != "__init__" and m.stem not in tree[m.parent.as_posix()]
+    ]
+    assert unnamed == [], "name each in its folder's lines of the tree in docs/architecture.md"
+
+
 def normal(text: str) -> str:
     return " ".join(text.split())
 

@@ -1,5 +1,5 @@
 """tasks/ops/compose_failures.py against the fake `docker` and `docker-compose` (testing/fakes):
-which service a failed step blames, Compose's reason without its progress lines, the health
+which service a failed step blames, with Compose's reason (tasks/programs/compose.py), the health
 check's last output from Docker's health log, the last log lines, and the secrets' hint."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 
 from tasks.errors import StackError
 from tasks.ops import compose as cops
-from tasks.ops.compose_failures import LOG_TAIL, explain, failing, health_lines, reason
+from tasks.ops.compose_failures import LOG_TAIL, explain, failing, health_lines
 from tasks.programs import docker
 from tasks.programs.compose import Container
 from testing.composebox import ENV, PROJECT, PS_AND_LOGS, Box, box, ps_rows, record_ref, tool_error, write_env
@@ -92,14 +92,6 @@ def test_explain_shows_what_logs_said_even_when_it_fails(box: Box, monkeypatch: 
     ps_rows(monkeypatch, {"Service": "redis", "State": "exited", "Health": ""})
     explained = explain(box.stack, ["redis"], tool_error("redis exited"))
     assert explained.message.splitlines()[-1] == "no logs: gone"
-
-
-def test_reason_is_composes_last_word_without_progress_lines() -> None:
-    progress = " Container a-redis-1  Started\n Container a-redis-1  Waiting\n"
-    assert reason(tool_error(progress + "redis is unhealthy\n" + progress)) == "redis is unhealthy"
-    assert reason(tool_error(progress)) == "Container a-redis-1  Waiting"
-    assert reason(tool_error("", stdout="from stdout\n")) == "from stdout"
-    assert reason(tool_error("  \n", code=7)) == "exit 7"
 
 
 def test_failing_blames_unhealthy_and_stopped_over_starting_per_container() -> None:

@@ -10,6 +10,7 @@ import pytest
 from tasks.errors import StackError
 from tasks.ops import compose as cops
 from tasks.ops import compose_volumes as volumes
+from tasks.ops import docker_images
 from tasks.ops.compose_jobs import last_run, run_job
 from tasks.ops.targets.base import when
 from tasks.ops.targets.compose import job_rows
@@ -59,6 +60,20 @@ def test_a_job_that_succeeds_forgets_the_live_state(box: Box, capsys: pytest.Cap
         ["ps", "-a", "--filter", f"label=com.docker.compose.project={PROJECT}", "--format", FORMAT]
     ] * 2
     assert box.compose_argvs() == [["run", "--rm", "-T", "bootstrap"]]
+
+
+def test_a_jobs_run_log_leaves_the_build_log_of_its_namesake_image(box: Box) -> None:
+    # The demo's `bootstrap` is both an image and the job that runs it: one log each.
+    write_env("RABBITMQ_PASSWORD=x\n")
+    record_ref("bootstrap", "b:1")
+    build_log = Path(".build/logs") / f"{docker_images.log_step('bootstrap')}.log"
+    build_log.parent.mkdir(parents=True)
+    build_log.write_text("Step 1/9 : FROM node\n")
+    box.script_compose('echo "seeded 3 queues"\n')
+    run_job(box.stack, cops.Live(PROJECT), "bootstrap")
+    assert Path(".build/logs/job-bootstrap.log").read_text() == "seeded 3 queues\n"
+    assert build_log.read_text() == "Step 1/9 : FROM node\n"
+    assert sorted(p.name for p in build_log.parent.iterdir()) == ["build-bootstrap.log", "job-bootstrap.log"]
 
 
 def test_a_job_refuses_a_readable_env_file_before_running(box: Box) -> None:

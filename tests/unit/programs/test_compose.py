@@ -1,5 +1,6 @@
 """tasks/programs/compose.py against the fake docker-compose first on PATH: a project's command
-lines, `ps` as Containers (both JSON formats), the logs even of a failing call, file checks."""
+lines, `ps` as Containers (both JSON formats), the logs even of a failing call, file checks, a failed
+step's reason and a refused login read from what was printed."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from tasks.errors import StackError, ToolError
 from tasks.programs import compose as compose_cli
 from tasks.programs.compose import Container
-from testing.composebox import Box, box
+from testing.composebox import Box, box, tool_error
 
 __all__ = ["box"]  # the fixture
 
@@ -68,3 +69,32 @@ def test_check_file_asks_compose_to_validate_one_file(box: Box) -> None:
     assert box.fakes.argvs("docker-compose") == [
         ["-f", "compose/x/docker-compose-db.yml", "--env-file", "compose/x/.env.example", "config", "-q"]
     ]
+
+
+def test_reason_is_composes_last_word_without_progress_lines() -> None:
+    progress = " Container a-redis-1  Started\n Container a-redis-1  Waiting\n"
+    assert (
+        compose_cli.reason(tool_error(progress + "redis is unhealthy\n" + progress)) == "redis is unhealthy"
+    )
+    assert compose_cli.reason(tool_error(progress)) == "Container a-redis-1  Waiting"
+    assert compose_cli.reason(tool_error("", stdout="from stdout\n")) == "from stdout"
+    assert compose_cli.reason(tool_error("  \n", code=7)) == "exit 7"
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "(403) ACCESS_REFUSED - Login was refused using authentication mechanism PLAIN",
+        'FATAL:  password authentication failed for user "app"',
+        "pymongo.errors.OperationFailure: Authentication failed.",
+        "ReplyError: WRONGPASS invalid username-password pair or user is disabled.",
+        "amqp: login refused",
+    ],
+)
+def test_a_refused_login_is_recognised_as_each_server_words_it(said: str) -> None:
+    assert compose_cli.refused_login(f"engine-1  | starting\nengine-1  | {said}\n")
+
+
+def test_other_failures_are_no_refused_login() -> None:
+    for said in ("", "connection refused", "ECONNREFUSED 127.0.0.1:6379", "login ok", "authentication ok"):
+        assert not compose_cli.refused_login(said), said

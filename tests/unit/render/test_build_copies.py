@@ -1,6 +1,7 @@
 """tasks/render/build_copies.py on a small made-up project: which of the tool's database build
-folders a project gets copies of, their bytes and README, a project's own folder (never
-touched), the copies' modes, and what is removed when no database builds from a copy.
+folders a project gets copies of, their bytes and README, and a project's own folder (never
+touched). The copies' modes, and what is removed when no database builds from a copy, are
+tests/unit/render/test_writer.py's.
 
 The whole `doit render` in another project is tests/contract/test_other_project.py's."""
 
@@ -81,33 +82,3 @@ def test_a_readme_of_the_projects_own_is_refused_with_the_way_out(root: Path) ->
     assert (
         info.value.fix == "move your docker/README.md (e.g. to docs/docker.md), then run `doit render` again"
     )
-
-
-def test_copies_keep_their_sources_mode(root: Path) -> None:
-    outputs = templates.texts(build_copies.build_copies([config(root, "docker/rabbitmq")], root))
-    for rel, text in outputs.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-        (root / rel).chmod(0o644)  # as the writer writes every file
-    build_copies.sync_modes(outputs, root)
-    assert (root / "docker/rabbitmq/entrypoint.sh").stat().st_mode & 0o777 == 0o755
-    assert (root / "docker/rabbitmq/Dockerfile").stat().st_mode & 0o777 == 0o644
-
-
-def test_an_unused_copy_is_removed_and_what_a_user_added_is_kept(root: Path) -> None:
-    outputs = templates.texts(build_copies.build_copies([config(root, "docker/redis")], root))
-    for rel, text in outputs.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    listed = build_copies.managed(root)
-    assert listed == {"redis"}
-    assert build_copies.prune(outputs, root, listed) == []  # still used: nothing goes
-    assert build_copies.prune({}, root, listed) == ["docker/redis/Dockerfile", "docker/README.md"]
-    assert not (root / "docker" / "redis").exists() and not (root / "docker").joinpath("README.md").exists()
-    # A file the user put into a copy stays, with its folder.
-    for rel, text in outputs.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    (root / "docker" / "redis" / "notes.txt").write_text("ours\n")
-    assert build_copies.prune({}, root, {"redis"}) == ["docker/redis/Dockerfile", "docker/README.md"]
-    assert (root / "docker" / "redis" / "notes.txt").read_text() == "ours\n"

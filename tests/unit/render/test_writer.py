@@ -1,4 +1,5 @@
-"""tasks/render/writer.py: outputs parsed, then written all or nothing; stale outputs and copies pruned."""
+"""tasks/render/writer.py: outputs parsed, then written all or nothing; stale outputs and copies pruned,
+build copies given their sources' modes."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from tasks.errors import StackError
-from tasks.render import templates, writer
+from tasks.model import Config
+from tasks.render import build_copies, templates, writer
 from tasks.store import paths
+from testing.configs import LOCAL, load, small_project, stack
 
 
 def test_write_all_skips_unchanged_files_and_leaves_no_temp(tmp_path: Path) -> None:
@@ -154,3 +157,42 @@ def test_nothing_is_written_or_removed_through_a_symlink_out_of_the_project(tmp_
     (project / "compose").symlink_to(project / "real", target_is_directory=True)
     assert writer.write_all({"compose/dev/a.yml": "a: 1\n"}, project) == ["compose/dev/a.yml"]
     assert (project / "real" / "dev" / "a.yml").read_text() == "a: 1\n"
+
+
+def database_built_from(root: Path, build: str) -> Config:
+    """The small project's database `pg`, built from one of the tool's build folders."""
+    data = stack()
+    data["databases"]["pg"]["build"] = build
+    return load(root, data, {**LOCAL, "placement": {"pg": "compose"}})
+
+
+def test_copies_keep_their_sources_mode(tmp_path: Path) -> None:
+    root = small_project(tmp_path)
+    outputs = templates.texts(build_copies.build_copies([database_built_from(root, "docker/rabbitmq")], root))
+    for rel, text in outputs.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+        (root / rel).chmod(0o644)  # as the writer writes every file
+    writer.sync_modes(outputs, root)
+    assert (root / "docker/rabbitmq/entrypoint.sh").stat().st_mode & 0o777 == 0o755
+    assert (root / "docker/rabbitmq/Dockerfile").stat().st_mode & 0o777 == 0o644
+
+
+def test_an_unused_copy_is_removed_and_what_a_user_added_is_kept(tmp_path: Path) -> None:
+    root = small_project(tmp_path)
+    outputs = templates.texts(build_copies.build_copies([database_built_from(root, "docker/redis")], root))
+    for rel, text in outputs.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    listed = build_copies.managed(root)
+    assert listed == {"redis"}
+    assert writer.prune_build_copies(outputs, root, listed) == []  # still used: nothing goes
+    assert writer.prune_build_copies({}, root, listed) == ["docker/redis/Dockerfile", "docker/README.md"]
+    assert not (root / "docker" / "redis").exists() and not (root / "docker").joinpath("README.md").exists()
+    # A file the user put into a copy stays, with its folder.
+    for rel, text in outputs.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    (root / "docker" / "redis" / "notes.txt").write_text("ours\n")
+    assert writer.prune_build_copies({}, root, {"redis"}) == ["docker/redis/Dockerfile", "docker/README.md"]
+    assert (root / "docker" / "redis" / "notes.txt").read_text() == "ours\n"
