@@ -227,6 +227,7 @@ def test_only_the_files_the_tasks_read_must_be_valid(envs: Path) -> None:
     assert resolve(envs, "help").command == "help"  # no task named: nothing to load
     assert resolve(envs, "dumpdb").command == "dumpdb"
     assert resolve(envs, "forget", "compose_up").command == "forget"
+    assert resolve(envs, "help", "tf_plan:dev").command == "help"  # a task's help needs no valid file
     for argv in (
         ["tf_plan:dev"],
         ["compose_up", "env=dev"],
@@ -238,7 +239,6 @@ def test_only_the_files_the_tasks_read_must_be_valid(envs: Path) -> None:
         ["clean"],
         ["ignore"],
         ["reset-dep"],
-        ["help", "tf_plan:dev"],
         ["k8s/overlays/dev/kustomization.yaml"],
         ["compose/dev/docker-compose-services.yml"],
     ):
@@ -270,8 +270,11 @@ def test_every_broken_file_is_reported_once(envs: Path) -> None:
     with pytest.raises(Several) as same:
         resolve(envs, "list")
     files = [e.render().split(",")[0] for e in same.value.errors]
-    # local and offline take it from stack.yaml (one report); test.yaml sets services itself
-    assert files == ["==> File environments/stack.yaml", "==> File environments/test.yaml"]
+    # local and offline take it from stack.yaml: one report each, since each names its own fix
+    # (the environment file to set replicas in); test.yaml sets services itself.
+    assert files == ["==> File environments/stack.yaml"] * 2 + ["==> File environments/test.yaml"]
+    assert "environments/local.yaml" in same.value.errors[0].render()
+    assert "environments/offline.yaml" in same.value.errors[1].render()
     stack.write_text("nonsense_key: 1\n")
     with pytest.raises(ConfigError) as one:  # every environment merges the stack: one report
         resolve(envs, "list")

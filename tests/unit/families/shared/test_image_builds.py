@@ -163,7 +163,14 @@ def test_build_image_builds_with_the_run_time_arguments(
     build = Build("ctx", "ctx/Dockerfile", target="runtime")
     image_builds.build_image(cfg, image, "ctx/Dockerfile", "ctx", "me/engine", build, "engine", dict)
     argv = store.argvs()[0]
-    assert argv[:5] == ["build", "-f", "ctx/Dockerfile", "--target", "runtime"]
+    assert argv[:6] == [
+        "build",
+        "--force-rm",
+        "-f",
+        "ctx/Dockerfile",
+        "--target",
+        "runtime",
+    ]  # no container left by a failed step
     assert f"BASE_IMAGE={cfg.images.base_image}" in argv and "SERVICE=engine" in argv
     assert image.recorded() in store.refs()
     assert image_builds.image_in_daemon(image, dict) is True
