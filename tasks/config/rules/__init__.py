@@ -59,6 +59,9 @@ RULES: tuple[Rule, ...] = (
     collisions.config_keys_are_not_database_addresses,
     collisions.service_env_is_not_a_database_address,
     collisions.a_database_variable_is_plain_or_secret,
+    # Before every_secret_reaches_a_container: a secret named like a variable the tool sets is
+    # refused as that, whichever container it would reach.
+    secrets.secrets_are_not_the_tools_variables,
     services.disabled_services_are_known,
     services.uses_name_known_databases,
     services.calls_name_known_services,
@@ -80,7 +83,6 @@ RULES: tuple[Rule, ...] = (
     stack.lists_have_no_repeats,
     databases.only_external_databases_have_an_endpoint,
     stack.secrets_are_never_plain_values,
-    secrets.secrets_are_not_the_tools_variables,
     secrets.passwords_are_never_plain_values,
     stack.plain_settings_are_not_named_like_secrets,
     services.uses_and_optional_uses_are_disjoint,
