@@ -191,6 +191,15 @@ def _wanted(run: Run, tasks: list[str]) -> list[str | None]:
     return [*wanted, *run.envs] if everything else wanted
 
 
+def _creates_shared(run: Run, wanted: Iterable[str | None]) -> bool:
+    """A wanted environment creates its account's shared resources (`cloud.create_shared`)."""
+    for env in wanted:
+        got = run.try_config(env) if env else None
+        if isinstance(got, Config) and got.cloud is not None and got.cloud.create_shared:
+            return True
+    return False
+
+
 def _tolerant(word: str) -> bool:
     task = registry.task(word)
     return task is not None and task.tolerant
@@ -213,8 +222,9 @@ def _load_needed(run: Run, tasks: list[str]) -> list[StackError]:
         if isinstance(got, StackError) and got.render() not in seen:
             seen.add(got.render())
             errors.append(got)
-    if not errors and set(run.envs) <= set(wanted):
-        # Every environment is read: what holds across them can be judged now.
+    if not errors and (set(run.envs) <= set(wanted) or _creates_shared(run, wanted)):
+        # Every environment is read (or a task acts for one that creates what its AWS account
+        # shares, whose tf_apply another creator would break): judge what holds across them.
         try:
             cloudcheck.check_shared_created_once(run.root, {env: run.try_config(env) for env in run.envs})
         except StackError as exc:

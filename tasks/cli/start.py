@@ -12,6 +12,7 @@ from typing import Any
 
 from tasks.cli import exits
 from tasks.cli.resolve import resolve
+from tasks.config import load as config
 from tasks.errors import StackError
 from tasks.families.shared.run import Run
 from tasks.output import console
@@ -25,6 +26,7 @@ SWEPT = ("k8s", "compose", "terraform", str(state.BUILD / "state"), str(state.BU
 
 def start(argv: list[str], root: Path) -> Run:
     """What dodo.py calls: resolve (or report and exit), then make the run safe to execute."""
+    config.forget()  # a run reads the configuration as the disk has it now
     with exits.handled():
         run = resolve(argv, root)
     exits.install()  # again: idempotent, and dodo.py may not have called it

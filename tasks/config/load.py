@@ -133,6 +133,14 @@ def _stat(path: Path) -> tuple[int, int]:
     return (st.st_mtime_ns, st.st_size)
 
 
+def forget() -> None:
+    """Drop every loaded configuration: the next load reads and checks the files again. Each run
+    starts with this (tasks/cli/start.py): the cache is keyed on the environment files, but rules
+    also read the disk (a stray environments/*.yml, build inputs that became links or FIFOs), and
+    one process may run doit more than once."""
+    _load_cached.cache_clear()
+
+
 @functools.lru_cache(maxsize=64)
 def _load_cached(env: str | None, root: Path, key: tuple[tuple[str, int, int], ...]) -> Config:
     merged = _read(env, root)

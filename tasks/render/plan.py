@@ -117,7 +117,8 @@ _RENDERED: dict[tuple[Any, ...], dict[str, str]] = {}
 
 
 def rendered(root: Path) -> dict[str, str]:
-    """Every output of every loadable environment, rendered and parsed, once per input state."""
+    """Every output of every loadable environment, rendered and parsed, once per input state;
+    refused (before any subtask writes) when a changed one would be written through a link out."""
     key = _inputs_key(root)
     if key not in _RENDERED:
         outputs: Outputs = {}
@@ -125,6 +126,7 @@ def rendered(root: Path) -> dict[str, str]:
             outputs.update(produce(root))
         texts = templates.texts(outputs)
         writer.parse_check(texts)
+        writer.refuse_writes_out(texts, root)
         _RENDERED.clear()
         _RENDERED[key] = texts
     return _RENDERED[key]

@@ -46,6 +46,18 @@ def _holds(path: Path, text: str) -> bool:
         return False  # gremlin: pardon[equivalent] its one caller negates it: None is "not held" too
 
 
+def changed_outputs(outputs: dict[str, str], root: Path) -> list[str]:
+    """The outputs whose bytes on disk differ from what was rendered (or that are missing)."""
+    return [rel for rel, text in sorted(outputs.items()) if not _holds(root / rel, text)]
+
+
+def refuse_writes_out(outputs: dict[str, str], root: Path) -> None:
+    """Before a run's first write: no changed output is reached through a symlink out of the
+    project (each subtask writes its own files, so one refusing late would leave the others'
+    writes done)."""
+    owned.refuse_links_out(root, changed_outputs(outputs, root), doing="write")
+
+
 def write_all(outputs: dict[str, str], root: Path, *, prune: Iterable[str] = ()) -> list[str]:
     """Write every changed output, all or nothing; return the paths whose bytes changed (or were removed).
 
@@ -54,7 +66,7 @@ def write_all(outputs: dict[str, str], root: Path, *, prune: Iterable[str] = ())
     through a symlink out of the project. In `prune` folders, the files render made (they
     carry its header: tasks/render/owned.py) that are no longer produced are removed.
     """
-    changed = [rel for rel, text in sorted(outputs.items()) if not _holds(root / rel, text)]
+    changed = changed_outputs(outputs, root)
     stale = [rel for rel in owned.generated_under(root, prune) if rel not in outputs]
     owned.refuse_links_out(root, changed, doing="write")
     owned.refuse_links_out(root, stale, doing="remove")

@@ -54,13 +54,14 @@ RULES: tuple[Rule, ...] = (
     databases.a_cluster_placement_needs_kubernetes,
     databases.an_external_database_has_an_endpoint,
     databases.secret_env_names_declared_secrets,
-    # A secret's name first: the tool's own variables, before who receives it.
-    secrets.secrets_are_not_the_tools_variables,
     collisions.database_env_vars_are_distinct,
     collisions.database_addresses_are_not_secrets,
     collisions.config_keys_are_not_database_addresses,
     collisions.service_env_is_not_a_database_address,
     collisions.a_database_variable_is_plain_or_secret,
+    # Before every_secret_reaches_a_container: a secret named like a variable the tool sets is
+    # refused as that, whichever container it would reach.
+    secrets.secrets_are_not_the_tools_variables,
     services.disabled_services_are_known,
     services.uses_name_known_databases,
     services.calls_name_known_services,

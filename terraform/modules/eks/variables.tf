@@ -45,11 +45,14 @@ variable "public_access_cidrs" {
   description = "IPv4 CIDR blocks allowed to reach the public API endpoint when `endpoint_public_access` is `true` (your office, VPN or CI egress). Valid IPv4 CIDRs, never a /0 nor blocks that together are the whole internet; may be empty only when `endpoint_public_access` is `false`."
   default     = []
 
+  # public_cidr (tasks/config/fields.py, cloud.endpoint_public_cidrs) refuses a /0 at load time.
   validation {
     condition     = alltrue([for c in var.public_access_cidrs : can(cidrhost(c, 0)) && !endswith(c, "/0")])
     error_message = "Each entry of `public_access_cidrs` must be a valid IPv4 CIDR block narrower than /0."
   }
 
+  # public_endpoint_cidrs_do_not_add_up_to_the_internet (tasks/config/rules/cloud_values.py) judges
+  # the union the same way at load time.
   validation {
     condition     = try(sum(concat([0], [for c in distinct(var.public_access_cidrs) : pow(2, 32 - tonumber(split("/", c)[1]))])) < pow(2, 32), false)
     error_message = "The blocks of `public_access_cidrs` together must not be the whole internet (as `0.0.0.0/1` and `128.0.0.0/1` are)."
@@ -64,6 +67,8 @@ variable "access_entries" {
   }))
   description = "EKS access entries keyed by a short name: `principal_arn` (IAM role or user), `policy` (allowed values: `AmazonEKSClusterAdminPolicy`, `AmazonEKSAdminPolicy`, `AmazonEKSEditPolicy`, `AmazonEKSViewPolicy`) and optional `namespaces` (empty: the whole cluster). At least one entry must hold `AmazonEKSClusterAdminPolicy`: nobody else gets access, not even the identity that runs `terraform apply`."
 
+  # cluster_admins_are_listed (tasks/config/rules/cloud_values.py) refuses an empty
+  # cloud.access.admins at load time.
   validation {
     condition     = anytrue([for e in values(var.access_entries) : e.policy == "AmazonEKSClusterAdminPolicy"])
     error_message = "The `access_entries` must give at least one principal `AmazonEKSClusterAdminPolicy`, or nobody can administer the cluster."
@@ -74,6 +79,8 @@ variable "access_entries" {
     error_message = "Each entry of `access_entries` must use `AmazonEKSClusterAdminPolicy`, `AmazonEKSAdminPolicy`, `AmazonEKSEditPolicy` or `AmazonEKSViewPolicy`."
   }
 
+  # cluster_access_names_iam_roles_or_users (tasks/config/rules/cloud_values.py) refuses anything
+  # else (an STS assumed-role session) at load time.
   validation {
     condition     = alltrue([for e in values(var.access_entries) : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/", e.principal_arn))])
     error_message = "Each `principal_arn` in `access_entries` must be an IAM role or user ARN."
@@ -130,6 +137,8 @@ variable "node_groups" {
     error_message = "The `node_groups` must define at least one node group."
   }
 
+  # node_count_is_ordered (tasks/config/rules/cloud.py) and a_node_group_has_room_for_a_node
+  # (tasks/config/rules/cloud_values.py) refuse the same counts at load time.
   validation {
     condition     = alltrue([for g in values(var.node_groups) : g.min_size >= 0 && g.min_size <= g.desired_size && g.desired_size <= g.max_size && g.max_size >= 1])
     error_message = "Each node group must satisfy 0 <= `min_size` <= `desired_size` <= `max_size` and `max_size` >= 1."
@@ -140,6 +149,8 @@ variable "node_groups" {
     error_message = "Each node group's `capacity_type` must be `ON_DEMAND` or `SPOT`."
   }
 
+  # node_instance_types_are_listed (tasks/config/rules/cloud_values.py) refuses an empty list at
+  # load time.
   validation {
     condition     = alltrue([for g in values(var.node_groups) : length(g.instance_types) > 0 && g.disk_size_gb >= 20 && g.disk_size_gb <= 1000])
     error_message = "Each node group needs at least one entry in `instance_types` and a `disk_size_gb` from 20 to 1000."

@@ -2,6 +2,8 @@ variable "role_name" {
   type        = string
   description = "Name of the IAM role the deploy workflow assumes, for example `myapp-dev-deploy`. Letters, digits and `+=,.@_-`; 1 to 64 characters."
 
+  # The root names it <project>-<environment>-deploy: names_made_from_project_and_environment_fit
+  # (tasks/config/rules/cloud_values.py) refuses a longer one at load time.
   validation {
     condition     = can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.role_name))
     error_message = "The `role_name` must be 1 to 64 letters, digits or `+=,.@_-`."
@@ -12,6 +14,8 @@ variable "repository" {
   type        = string
   description = "GitHub repository (`owner/name`) whose workflows may assume the role (`cloud.github.repository`)."
 
+  # the_github_repository_is_owner_and_name (tasks/config/rules/cloud_values.py) refuses the same
+  # forms (`org/name.git`) at load time.
   validation {
     condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9_.-]{1,100}$", var.repository)) && !endswith(var.repository, ".git") && !endswith(var.repository, "/.") && !endswith(var.repository, "/..")
     error_message = "The `repository` must be written as `owner/name`, as GitHub's tokens name it (no `.git`, no URL)."

@@ -22,6 +22,8 @@ variable "cluster_name" {
   type        = string
   description = "Name of the Atlas cluster. Letters, digits and hyphens; 1 to 64 characters."
 
+  # The root names it <project>-<environment>: names_made_from_project_and_environment_fit
+  # (tasks/config/rules/cloud_values.py) refuses a longer one at load time.
   validation {
     condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9-]{0,63}$", var.cluster_name))
     error_message = "The `cluster_name` must be 1 to 64 letters, digits or hyphens, starting with a letter or digit."
@@ -32,6 +34,7 @@ variable "region" {
   type        = string
   description = "AWS region of the cluster in AWS notation, for example `us-west-2`; converted to the Atlas notation (`US_WEST_2`)."
 
+  # tasks/config/fields.py (cloud.region) refuses another form at load time.
   validation {
     condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
     error_message = "The `region` must be an AWS region name such as `us-west-2`."
@@ -43,6 +46,8 @@ variable "instance_size" {
   description = "Atlas dedicated tier of each replica-set member. Allowed values: `M10`, `M20`, `M30`, `M40`, `M50`, `M60`, `M80`."
   default     = "M10"
 
+  # tasks/config/fields.py (cloud.databases.<db>.instance_size, cloud_db.ATLAS_SIZES) refuses other
+  # sizes at load time.
   validation {
     condition     = contains(["M10", "M20", "M30", "M40", "M50", "M60", "M80"], var.instance_size)
     error_message = "The `instance_size` must be one of `M10`, `M20`, `M30`, `M40`, `M50`, `M60` or `M80`."
@@ -81,6 +86,8 @@ variable "database_name" {
   type        = string
   description = "Database the application user may read and write, for example `myapp`. 1 to 63 characters without `/\\. \"$`."
 
+  # cloud_database_names_fit_their_module (tasks/config/rules/cloud.py) refuses, at load time, a
+  # name outside a narrower form (1 to 40 letters, digits or '-').
   validation {
     condition     = can(regex("^[^/\\\\. \"$]{1,63}$", var.database_name))
     error_message = "The `database_name` must be 1 to 63 characters and must not contain `/`, `\\`, `.`, space, `\"` or `$`."
@@ -91,6 +98,8 @@ variable "database_username" {
   type        = string
   description = "Name of the application database user (SCRAM authentication). 1 to 64 characters."
 
+  # cloud_database_names_fit_their_module (tasks/config/rules/cloud.py) refuses, at load time, a
+  # name outside a narrower form (1 to 40 letters, digits or '-').
   validation {
     condition     = length(var.database_username) >= 1 && length(var.database_username) <= 64
     error_message = "The `database_username` must be 1 to 64 characters long."

@@ -2,6 +2,8 @@ variable "identifier" {
   type        = string
   description = "Name of the RDS instance and prefix of its resources, for example `myapp-prod`. Lowercase letters, digits and hyphens; 1 to 48 characters, starting with a letter."
 
+  # The root names it <project>-<environment>: names_made_from_project_and_environment_fit
+  # (tasks/config/rules/cloud_values.py) refuses a longer one at load time.
   validation {
     condition     = can(regex("^[a-z][a-z0-9-]{0,47}$", var.identifier)) && !endswith(var.identifier, "-")
     error_message = "The `identifier` must be 1 to 48 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen."
@@ -37,6 +39,7 @@ variable "instance_class" {
   type        = string
   description = "RDS instance class, for example `db.t4g.micro` or `db.m6g.large`."
 
+  # tasks/config/fields.py (cloud.databases.<db>.instance_class) refuses another form at load time.
   validation {
     condition     = can(regex("^db\\.[a-z0-9-]+\\.[a-z0-9]+$", var.instance_class))
     error_message = "The `instance_class` must be an RDS instance class such as `db.t4g.micro`."
@@ -48,6 +51,7 @@ variable "allocated_storage" {
   description = "Initial storage in GiB, 20 to 16384; storage autoscaling may grow it to four times as much."
   default     = 20
 
+  # tasks/config/fields.py (cloud.databases.<db>.storage_gb) refuses another size at load time.
   validation {
     condition     = var.allocated_storage >= 20 && var.allocated_storage <= 16384
     error_message = "The `allocated_storage` must be between 20 and 16384 GiB."
@@ -69,6 +73,8 @@ variable "database_name" {
   type        = string
   description = "Database created in the instance, for example `myapp`. Letters, digits and underscores; 1 to 63 characters, starting with a letter."
 
+  # cloud_database_names_fit_their_module (tasks/config/rules/cloud.py) refuses another form at load
+  # time.
   validation {
     condition     = can(regex("^[A-Za-z][A-Za-z0-9_]{0,62}$", var.database_name))
     error_message = "The `database_name` must be 1 to 63 letters, digits or underscores, starting with a letter."
@@ -79,13 +85,16 @@ variable "username" {
   type        = string
   description = "Name of the master user, for example `myapp`; its password is kept by RDS in Secrets Manager. Letters, digits and underscores; 1 to 63 characters, starting with a letter; not a reserved name (`admin`, SQL reserved words)."
 
+  # cloud_database_names_fit_their_module (tasks/config/rules/cloud.py) refuses another form at load
+  # time.
   validation {
     condition     = can(regex("^[A-Za-z][A-Za-z0-9_]{0,62}$", var.username))
     error_message = "The `username` must be 1 to 63 letters, digits or underscores, starting with a letter."
   }
 
   # RDS for PostgreSQL refuses these as the master user name: its own roles and PostgreSQL's
-  # reserved words (tasks/config/rules/cloud_values.py refuses them at load time).
+  # reserved words (the_rds_user_is_not_reserved, tasks/config/rules/cloud_values.py, refuses
+  # them at load time).
   validation {
     condition = !contains([
       "admin", "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "authorization",

@@ -2,6 +2,8 @@ variable "subscription_name" {
   type        = string
   description = "Name of the Redis Cloud Pro subscription, for example `myapp-prod`. 1 to 40 characters."
 
+  # The root names it <project>-<environment>: names_made_from_project_and_environment_fit
+  # (tasks/config/rules/cloud_values.py) refuses a longer one at load time.
   validation {
     condition     = length(var.subscription_name) >= 1 && length(var.subscription_name) <= 40
     error_message = "The `subscription_name` must be 1 to 40 characters long."
@@ -29,6 +31,7 @@ variable "region" {
   type        = string
   description = "AWS region of the subscription, for example `us-west-2`."
 
+  # tasks/config/fields.py (cloud.region) refuses another form at load time.
   validation {
     condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
     error_message = "The `region` must be an AWS region name such as `us-west-2`."
@@ -45,6 +48,8 @@ variable "deployment_cidr" {
   type        = string
   description = "Private /24 IPv4 CIDR that Redis Cloud deploys into; must not overlap the VPC (or any network it will be peered with)."
 
+  # slash24 (tasks/config/fields.py, cloud.databases.<db>.deployment_cidr) refuses another block at
+  # load time.
   validation {
     condition     = can(cidrhost(var.deployment_cidr, 0)) && endswith(var.deployment_cidr, "/24")
     error_message = "The `deployment_cidr` must be a valid IPv4 CIDR block of size /24."
@@ -55,6 +60,8 @@ variable "database_name" {
   type        = string
   description = "Name of the database inside the subscription, for example `myapp`. Letters, digits and hyphens; 1 to 40 characters."
 
+  # cloud_database_names_fit_their_module (tasks/config/rules/cloud.py) refuses another form at load
+  # time.
   validation {
     condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9-]{0,39}$", var.database_name))
     error_message = "The `database_name` must be 1 to 40 letters, digits or hyphens, starting with a letter or digit."

@@ -289,6 +289,28 @@ def test_a_broken_environment_is_still_an_environment(envs: Path) -> None:
         resolved.config("test")
 
 
+def test_a_task_of_an_environment_creating_the_shared_resources_meets_the_other_creators(
+    envs: Path,
+) -> None:
+    """dev creates what the account shares; prod claiming it too breaks either one's tf_apply, so
+    planning either is refused (every environment read), while staging's plan is not concerned."""
+    prod = envs / "environments" / "prod.yaml"
+    prod.write_text(
+        prod.read_text().replace(
+            "  endpoint_private: true\n", "  endpoint_private: true\n  create_shared: true\n"
+        )
+    )
+    for word in ("tf_plan:prod", "tf_plan:dev", "deploy:dev"):
+        with pytest.raises(ConfigError) as info:
+            resolve(envs, word)
+        assert (info.value.file, info.value.keypath, info.value.line) == (
+            "environments/prod.yaml",
+            "cloud.create_shared",
+            29,
+        ), word
+    assert resolve(envs, "tf_plan:staging").env == "staging"
+
+
 # --------------------------------------------------------------------------- options
 
 

@@ -86,6 +86,18 @@ def test_start_reports_every_broken_file(started: Path, capsys: pytest.CaptureFi
     assert err.count("ERROR: ") == 2 and "dev.yaml" in err and "test.yaml" in err
 
 
+def test_each_start_reads_the_configuration_as_the_disk_has_it(
+    started: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert start.start(["list"], started).env == "local"
+    # No environment file changes, but a rule reads environments/ itself.
+    (started / "environments" / "qa.yml").write_text("runtime: compose\n")
+    with pytest.raises(SystemExit) as info:
+        start.start(["list"], started)
+    assert info.value.code == exits.CONFIG
+    assert "environments/qa.yml is never read" in capsys.readouterr().err
+
+
 def test_a_build_folder_in_the_way_is_a_clear_error(
     started: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

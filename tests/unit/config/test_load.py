@@ -241,6 +241,16 @@ def test_a_loaded_environment_is_kept_until_its_files_change(root: Path) -> None
     assert config.load("test", root) is not first
 
 
+def test_a_forgotten_load_is_checked_again_against_the_disk(root: Path) -> None:
+    first = load(root, None, LOCAL)
+    write(root, "qa.yml", LOCAL)  # no environment file changed: the cache still answers
+    assert config.load("test", root) is first
+    config.forget()
+    with pytest.raises(ConfigError) as info:
+        config.load("test", root)
+    assert (info.value.file, info.value.keypath) == ("environments/qa.yml", "(file name)")
+
+
 # --- the default environment -----------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ import pytest
 from tasks.errors import StackError
 from tasks.render import plan
 from testing.environments import render_tree
+from testing.project import REPO
 
 
 @pytest.fixture
@@ -64,6 +65,21 @@ def test_an_output_that_is_not_yaml_stops_the_render(tree: Path) -> None:
     template = tree / "templates" / "k8s" / "base" / "namespace.yaml.j2"
     template.write_text(template.read_text() + "broken: [\n")
     with pytest.raises(StackError, match="rendering produced invalid YAML in k8s/base/namespace.yaml"):
+        plan.rendered(tree)
+
+
+def test_a_changed_output_behind_a_link_out_stops_the_render_before_any_write(
+    tree: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # terraform/ is a link to the tool's own (render_tree): its outputs are unchanged, so read only.
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "local"
+    shutil.copytree(REPO / "compose" / "local", elsewhere, ignore=shutil.ignore_patterns(".env"))
+    (tree / "compose").mkdir()
+    (tree / "compose" / "local").symlink_to(elsewhere, target_is_directory=True)
+    plan.rendered(tree)  # what is behind the links holds what render makes: nothing to write there
+    local = tree / "environments" / "local.yaml"
+    local.write_text(local.read_text() + "config: {EXTRA: x}\n")
+    with pytest.raises(StackError, match="refusing to write compose/local/docker-compose-services.yml: "):
         plan.rendered(tree)
 
 

@@ -196,3 +196,20 @@ def test_an_unused_copy_is_removed_and_what_a_user_added_is_kept(tmp_path: Path)
     (root / "docker" / "redis" / "notes.txt").write_text("ours\n")
     assert writer.prune_build_copies({}, root, {"redis"}) == ["docker/redis/Dockerfile", "docker/README.md"]
     assert (root / "docker" / "redis" / "notes.txt").read_text() == "ours\n"
+
+
+def test_a_changed_output_behind_a_link_out_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    (project / "k8s").mkdir(parents=True)
+    elsewhere.mkdir()
+    (elsewhere / "a.yml").write_text("a: 1\n")
+    (project / "compose").symlink_to(elsewhere, target_is_directory=True)
+    outputs = {"compose/a.yml": "a: 1\n", "k8s/b.yml": "b: 1\n"}
+    assert writer.changed_outputs(outputs, project) == ["k8s/b.yml"]
+    writer.refuse_writes_out(outputs, project)  # the file behind the link already holds its text
+    with pytest.raises(StackError) as info:
+        writer.refuse_writes_out({**outputs, "compose/a.yml": "a: 2\n"}, project)
+    assert info.value.message == (
+        f"refusing to write compose/a.yml: compose is a symlink to {elsewhere}, outside the project"
+    )
+    assert not (project / "k8s" / "b.yml").exists() and (elsewhere / "a.yml").read_text() == "a: 1\n"

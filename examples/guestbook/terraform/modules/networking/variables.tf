@@ -2,6 +2,8 @@ variable "name" {
   type        = string
   description = "Name prefix for every networking resource, for example `myapp-prod`. Lowercase letters, digits and hyphens; 1 to 48 characters."
 
+  # The root names it <project>-<environment>: names_made_from_project_and_environment_fit
+  # (tasks/config/rules/cloud_values.py) refuses a longer one at load time.
   validation {
     condition     = can(regex("^[a-z0-9][a-z0-9-]{0,47}$", var.name))
     error_message = "The `name` must be 1 to 48 characters of lowercase letters, digits and hyphens, starting with a letter or digit."
@@ -12,6 +14,8 @@ variable "vpc_cidr" {
   type        = string
   description = "IPv4 CIDR block of the VPC, for example `10.30.0.0/16`. Any valid IPv4 CIDR with a prefix length from /16 to /24."
 
+  # vpc_is_a_size_the_networking_module_takes (tasks/config/rules/cloud_values.py) refuses another
+  # size at load time.
   validation {
     condition     = can(cidrhost(var.vpc_cidr, 0)) && tonumber(split("/", var.vpc_cidr)[1]) >= 16 && tonumber(split("/", var.vpc_cidr)[1]) <= 24
     error_message = "The `vpc_cidr` must be a valid IPv4 CIDR block with a prefix length between /16 and /24."
