@@ -143,18 +143,19 @@ def test_a_copied_cloud_environment_never_acts_on_the_original_cluster(project: 
     # The unknown-environment hint says: cp environments/dev.yaml environments/<name>.yaml
     envs = project / "environments"
     (envs / "qa.yaml").write_text((envs / "dev.yaml").read_text())
+    # A verbatim copy creates the account's shared resources again: refused when it loads, by
+    # every task that reads it, with the fix, before any task runs.
+    for argv in (["render"], ["rollback:qa"]):
+        refused = run_doit(project, *argv)
+        assert refused.code == 78 and "==> At cloud.create_shared\n" in refused.out, refused.out
+        assert "Fix: remove `create_shared: true` here" in refused.out
+    copy = (envs / "dev.yaml").read_text().replace("create_shared: true", "create_shared: false")
+    (envs / "qa.yaml").write_text(copy)
     result = run_doit(project, "rollback:qa")
     assert result.code == 78, result.out
     assert "==> File environments/qa.yaml, line 10\n==> At cloud.cluster_name\n" in result.out, result.out
     assert "is also environment dev's" in result.out and "Fix: give qa its own cluster_name" in result.out
-    # The copy also creates the account's shared resources again: refused when it loads, with
-    # the fix; once it only uses them, rendering works (and changes no cluster).
-    refused = run_doit(project, "render")
-    assert refused.code == 78 and "==> At cloud.create_shared\n" in refused.out, refused.out
-    assert "Fix: remove `create_shared: true` here" in refused.out
-    copy = (envs / "dev.yaml").read_text().replace("create_shared: true", "create_shared: false")
-    (envs / "qa.yaml").write_text(copy)
-    assert run_doit(project, "render").code == 0
+    assert run_doit(project, "render").code == 0  # rendering changes no cluster
     (envs / "qa.yaml").write_text(copy.replace("srvthreds-dev", "srvthreds-qa"))
     assert "is also environment" not in run_doit(project, "rollback:qa").out
 
