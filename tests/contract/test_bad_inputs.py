@@ -2090,7 +2090,7 @@ CLOUD_VALUE_CASES = [
         D,
         rds("instance_class: db.t4g.micro, username: admin"),
         "cloud.databases.rabbitmq.username",
-        "RDS for PostgreSQL refuses the master user name 'admin': it is reserved by the engine",
+        "RDS for PostgreSQL refuses the master user name 'admin': it is one of PostgreSQL's reserved words",
         "username: admin",
         cmd=("tf_plan:dev",),
         extra=("change `username:` under cloud.databases.rabbitmq, e.g. rabbitmq_admin",),
@@ -2100,7 +2100,7 @@ CLOUD_VALUE_CASES = [
         D,
         rds("instance_class: db.t4g.micro, username: Select"),
         "cloud.databases.rabbitmq.username",
-        "refuses the master user name 'Select': it is reserved by the engine",
+        "refuses the master user name 'Select': it is one of PostgreSQL's reserved words",
         "username: Select",
         cmd=("tf_plan:dev",),
     ),
@@ -2109,7 +2109,7 @@ CLOUD_VALUE_CASES = [
         D,
         also(rds("instance_class: db.t4g.micro"), replace("project: srvthreds", "project: user")(S)),
         "cloud.databases.rabbitmq",
-        "refuses the master user name 'user': it is reserved by the engine "
+        "refuses the master user name 'user': it is one of PostgreSQL's reserved words "
         "(the default, from the project name)",
         "rabbitmq: {module: rds-postgres",
         cmd=("tf_plan:dev",),
