@@ -70,8 +70,9 @@ def fake_program(bin_dir: Path, name: str, script: str) -> None:
 
 
 def test_daemon_gone_after_the_preflight_gives_the_same_sentence(tmp_path: Path) -> None:
-    # `docker version` (the preflight) answers; every later call finds no daemon, as when
-    # the daemon stops mid-run. The uptodate check must not raise (it used to: a traceback).
+    # The first call (the preflight's image listing) answers; every later call finds no
+    # daemon, as when the daemon stops mid-run. The uptodate check must not raise (it used
+    # to: a traceback).
     project = copy_project(tmp_path / "p")
     record_images(project, "builder", "engine")
     bin_dir = tmp_path / "bin"
@@ -79,7 +80,7 @@ def test_daemon_gone_after_the_preflight_gives_the_same_sentence(tmp_path: Path)
     fake_program(
         bin_dir,
         "docker",
-        'if [ "$1" = version ]; then echo 24.0.7; exit 0; fi\n'
+        f'if [ ! -e "{tmp_path}/answered" ]; then touch "{tmp_path}/answered"; exit 0; fi\n'
         f'echo "Cannot connect to the Docker daemon at {NOWHERE}. Is the docker daemon running?" >&2\n'
         "exit 1\n",
     )
