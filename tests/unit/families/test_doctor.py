@@ -118,9 +118,8 @@ def test_the_preflights_of_one_run_ask_the_daemon_once(
     machine: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tasks.cli.resolve import resolve
-    from testing.tasks import run_action, subtask
-
     from tasks.ops import docker_images
+    from testing.tasks import run_action, subtask
 
     calls = tmp_path / "docker-calls"
     fake(machine, "docker", f'echo "$1" >> {calls}; echo "sha256:b1 srvthreds/base:b1"\n')
