@@ -7,7 +7,8 @@ Prints medians of n runs: a no-op `doit compose_up` paired with plain `docker-co
 goes first, so both see the same load), with the ratio; `doit list` (start-up); a forced `doit
 -a compose_up` (every task re-executed: image builds hit the layer cache, `up` recreates
 nothing); a cold start (`compose_down`, then `compose_up` until every service is healthy); and
-how many times the docker CLI was started by a no-op (a logging shim first on PATH).
+how many times a no-op started the docker and docker-compose CLIs (counted in a separate run
+with a logging shim first on PATH: the timed runs never go through the shim).
 Needs the stack's host ports free; leaves nothing running (volumes wiped at the end).
 """
 
@@ -31,7 +32,7 @@ sys.path.insert(0, str(REPO))
 from tasks.store import images
 from testing.project import copy_build_state, copy_project  # the same copy the tests use
 
-# Logs each docker CLI start (one JSON line), then runs the real docker.
+# Logs each start of a program (its arguments, one plain line), then runs the real one.
 SHIM = '#!/bin/sh\nprintf "%s\\n" "$*" >> "{log}"\nexec "{real}" "$@"\n'
 
 
@@ -41,19 +42,28 @@ def scratch_copy(env: str) -> Path:
     return dest
 
 
-def shimmed_env(work: Path) -> tuple[dict[str, str], Path]:
-    real = shutil.which("docker")
-    if real is None:
-        raise SystemExit("docker is not installed")
-    bin_dir, log = work / "shim", work / "docker-calls.log"
-    bin_dir.mkdir()
-    shim = bin_dir / "docker"
-    shim.write_text(SHIM.format(log=log, real=real))
-    shim.chmod(0o755)
-    path = os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+def bench_env(*first: Path) -> dict[str, str]:
+    """The environment of every measured run: this venv's programs, `first` before them."""
+    path = os.pathsep.join([*map(str, first), str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     env = {**os.environ, "PATH": path}
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # as on a developer's machine: imports read bytecode
-    return env, log
+    return env
+
+
+def shimmed_env(work: Path) -> tuple[dict[str, str], dict[str, Path]]:
+    """An environment whose docker and docker-compose log each start: program -> its log."""
+    bin_dir = work / "shim"
+    bin_dir.mkdir()
+    logs = {}
+    for program in ("docker", "docker-compose"):
+        real = shutil.which(program, path=bench_env()["PATH"])
+        if real is None:
+            raise SystemExit(f"{program} is not installed")
+        logs[program] = work / f"{program}-calls.log"
+        shim = bin_dir / program
+        shim.write_text(SHIM.format(log=logs[program], real=real))
+        shim.chmod(0o755)
+    return bench_env(bin_dir), logs
 
 
 def run(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
@@ -67,15 +77,15 @@ def run(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
 
 def plain_up(project: Path, env: str) -> list[str]:
     """`docker-compose up -d --wait` on the stack's files, .env and content references."""
-    folder = f"compose/{env}"
+    folder = project / "compose" / env
     files = ["-f", f"{folder}/docker-compose-db.yml", "-f", f"{folder}/docker-compose-services.yml"]
     return [
         str(Path(sys.executable).parent / "docker-compose"),
         "--project-directory",
-        folder,
+        str(folder),
         *files,
         "--env-file",
-        f"{folder}/.env",
+        str(folder / ".env"),
         "up",
         "-d",
         "--wait",
@@ -84,7 +94,7 @@ def plain_up(project: Path, env: str) -> list[str]:
 
 def image_env(project: Path, env: str) -> dict[str, str]:
     refs = {p.stem: p.read_text().strip() for p in (project / ".build" / env / "images").glob("*.ref")}
-    return {**os.environ, **{images.image_var(name): ref for name, ref in refs.items()}}
+    return {**bench_env(), **{images.image_var(name): ref for name, ref in refs.items()}}
 
 
 def median(n: int, measure: Callable[[], float]) -> float:
@@ -112,10 +122,11 @@ def main() -> None:
     opts = parser.parse_args()
     project = scratch_copy(opts.env)
     env = opts.env
-    shim_env, log = shimmed_env(project.parent)
+    timed_env = bench_env()
+    shim_env, logs = shimmed_env(project.parent)
 
-    def doit(*args: str) -> float:
-        return run([sys.executable, "-m", "doit", *args, f"env={env}"], project, shim_env)
+    def doit(*args: str, through: dict[str, str] = timed_env) -> float:
+        return run([sys.executable, "-m", "doit", *args, f"env={env}"], project, through)
 
     try:
         first = doit("compose_up")  # builds what is missing: not measured below
@@ -123,9 +134,8 @@ def main() -> None:
         noop, plain = paired(
             opts.n, lambda: doit("compose_up"), lambda: run(plain_up(project, env), project, plain_env)
         )
-        log.unlink(missing_ok=True)
-        doit("compose_up")
-        calls = log.read_text().splitlines() if log.exists() else []
+        doit("compose_up", through=shim_env)  # counted apart from the timed runs
+        calls = {p: log.read_text().splitlines() if log.exists() else [] for p, log in logs.items()}
         baseline = median(opts.n, lambda: doit("list"))
         forced = median(opts.n, lambda: doit("-a", "compose_up"))
 
@@ -157,7 +167,8 @@ def main() -> None:
         print(f"| {label:<44} | {value:7.2f} |")
     print(f"\nno-op compose_up / plain up -d --wait: {noop / plain:.2f}x")
     print(f"no-op overhead over doit startup: {noop - baseline:.2f} s")
-    print(f"docker CLI starts in a no-op: {len(calls)}: {json.dumps(calls)}")
+    for program, started in calls.items():
+        print(f"{program} CLI starts in a no-op: {len(started)}: {json.dumps(started)}")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,10 @@ with a skew (a few are used by many services, most by a few), as in a real stack
 grow with N (the demo's three, plus one more per 25 services: caches on the Redis image and
 document stores on the MongoDB image), and each follows the placement of its family in every
 environment (external ones get an endpoint, offline builds its caches from Debian packages as
-it does Redis, and disables document stores and every service that needs one).
+it does Redis, and disables document stores and every service that needs one). About half the
+services `call` one or two others (a NetworkPolicy path each), skewed the same way towards a
+few popular deployments; a callee gets a `ports:` entry on its health port, and only services
+that no environment disables are called (a call to a disabled service is refused).
 
 Each service has its own module in the demo's package (the builder lays out one folder per
 service), so changing one service's code changes exactly one service image. The output is
@@ -135,8 +138,34 @@ def stack_file(root: Path, n: int) -> tuple[dict[str, Any], dict[str, str]]:
     stack["services"] = {
         name: service_spec(rng, i, name, kind, databases) for i, (name, kind) in enumerate(names)
     }
+    add_calls(random.Random(n + 1), stack["services"], never_disabled(root, set(base_dbs), extras))
     path.write_text(yaml.safe_dump(stack, sort_keys=False))
     return stack, extras
+
+
+def never_disabled(root: Path, databases: set[str], extras: dict[str, str]) -> set[str]:
+    """The databases no environment disables (an extra one follows its family's placement)."""
+    off: set[str] = set()
+    for path in (root / "environments").glob("*.yaml"):
+        placement = (yaml.safe_load(path.read_text()) or {}).get("placement") or {}
+        off |= {db for db, where in placement.items() if where == "disabled"}
+    off |= {name for name, family in extras.items() if FAMILIES[family] in off}
+    return databases - off
+
+
+def add_calls(rng: random.Random, services: dict[str, Any], databases: set[str]) -> None:
+    """About half the services call one or two deployments that are never disabled."""
+    callable_ = [n for n, s in services.items() if s["kind"] == "deployment" and set(s["uses"]) <= databases]
+    weights = [1.0 / (rank + 1) for rank in range(len(callable_))]  # a few are called by many
+    for name, spec in services.items():
+        if rng.random() >= 0.5:
+            continue
+        callees = {c for c in rng.choices(callable_, weights=weights, k=rng.randint(1, 2)) if c != name}
+        for callee in sorted(callees):
+            target = services[callee]
+            if not target.get("ports"):
+                target["ports"] = [{"name": "http", "port": target["health"].get("port", 8080)}]
+            spec.setdefault("calls", {})[callee] = target["ports"][0]["port"]
 
 
 def environment_file(path: Path, stack: dict[str, Any], extras: dict[str, str]) -> None:

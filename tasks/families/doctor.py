@@ -34,12 +34,22 @@ def sentence(check: doctor.Check) -> str:
     return f"{check.label} is missing here ({check.found}): {check.fix.rstrip('.')}."
 
 
+def daemon_answers() -> doctor.Check:
+    """Docker for a preflight: the image listing every image's up-to-date check reads next
+    (kept for the run by docker_images) answers "is the daemon there?" as well."""
+    return doctor.docker_by(partial(docker_images.present, {}))
+
+
+# The cheapest check that still tells the truth, by key; the others are doctor.CHECKS.
+PREFLIGHT = {**doctor.PREFLIGHT, "docker": daemon_answers}
+
+
 def preflight(keys: tuple[str, ...], checked: Facts | None = None) -> TaskFailed | None:
     """The first of these checks that fails, as one sentence. `checked`: the run's answers,
     so a check several preflights ask for (docker, before images and before compose) runs once."""
     answers = Facts() if checked is None else checked
     for key in keys:
-        check = answers.ask(key, doctor.PREFLIGHT.get(key, doctor.CHECKS[key]))
+        check = answers.ask(key, PREFLIGHT.get(key, doctor.CHECKS[key]))
         if not check.ok:
             return TaskFailed(sentence(check))
     return None

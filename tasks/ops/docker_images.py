@@ -16,12 +16,15 @@ from tasks.store import images, state
 
 # One listing per daemon per run serves every image's up-to-date check; builds forget it.
 LISTINGS = Facts()
+# The listing is also the preflight's "does the daemon answer?" (tasks/families/doctor.py):
+# a daemon that hangs longer than this is reported as not reachable instead of waited for.
+LISTING_TIMEOUT = 30.0
 
 
 def present(docker_env: Mapping[str, str]) -> set[tuple[str, str]]:
     """(image ID, reference) pairs in the daemon: one call answers for every image."""
     key = repr(sorted(docker_env.items()))
-    return LISTINGS.ask(key, functools.partial(docker.image_pairs, dict(docker_env)))
+    return LISTINGS.ask(key, functools.partial(docker.image_pairs, dict(docker_env), timeout=LISTING_TIMEOUT))
 
 
 def is_current(iid: Path, ref: Path, docker_env: Mapping[str, str]) -> bool:

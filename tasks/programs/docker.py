@@ -36,10 +36,17 @@ def installed() -> bool:
     return tools.which("docker") is not None
 
 
-def image_pairs(env: Env = None) -> set[tuple[str, str]]:
+def image_pairs(env: Env = None, *, timeout: float | None = None) -> set[tuple[str, str]]:
     """(image ID, repo:tag) of every tagged image: one call answers for every image."""
     out = tools.run(
-        "docker", "image", "ls", "--no-trunc", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}", env=env
+        "docker",
+        "image",
+        "ls",
+        "--no-trunc",
+        "--format",
+        "{{.ID}} {{.Repository}}:{{.Tag}}",
+        env=env,
+        timeout=timeout,
     ).stdout
     return {(i, r) for i, _, r in (line.partition(" ") for line in out.splitlines()) if r}
 

@@ -115,30 +115,45 @@ def overlay_egress(cfg: Config, stack: Config) -> list[Egress]:
     return out
 
 
-def callers(stack: Config, name: str) -> dict[int, tuple[str, ...]]:
-    """port -> the services that call `name` on it."""
-    out: dict[int, list[str]] = {}
+def callers(stack: Config) -> dict[str, dict[int, tuple[str, ...]]]:
+    """service -> port -> the services that call it on that port: one pass over every
+    service's `calls` (asked per deployment, it made the ingress quadratic in the services)."""
+    found: dict[str, dict[int, list[str]]] = {}
     for svc in stack.services.values():
-        if name in svc.calls:
-            out.setdefault(svc.calls[name], []).append(svc.name)
-    return {port: tuple(sorted(names)) for port, names in sorted(out.items())}
+        for callee, port in svc.calls.items():
+            found.setdefault(callee, {}).setdefault(port, []).append(svc.name)
+    return {
+        callee: {port: tuple(sorted(names)) for port, names in sorted(ports.items())}
+        for callee, ports in found.items()
+    }
+
+
+def users(stack: Config) -> dict[str, tuple[str, ...]]:
+    """database -> the services that use it (or may), in the stack's order: one pass."""
+    found: dict[str, list[str]] = {}
+    for svc in stack.services.values():
+        for db in dict.fromkeys([*svc.uses, *svc.optional_uses]):
+            found.setdefault(db, []).append(svc.name)
+    return {db: tuple(names) for db, names in found.items()}
 
 
 def ingress(stack: Config) -> list[Ingress]:
     """An ingress policy for every deployment with ports and every database that may run in
     the cluster (an overlay deletes those of a disabled service or a database placed elsewhere)."""
     out = []
+    called = callers(stack)
     for svc in stack.deployments():
         if not svc.ports:
             continue
         public = tuple(sorted({p.port for p in svc.ports if p.publish}))
         rules = [Allow(public)] if public else []
         rules += [
-            Allow((port,), names) for port, names in callers(stack, svc.name).items() if port not in public
+            Allow((port,), names) for port, names in called.get(svc.name, {}).items() if port not in public
         ]
         out.append(Ingress(svc.name, tuple(rules)))
+    used_by = users(stack)
     for db in stack.databases.values():
         if db.cluster:
-            users = tuple(s.name for s in stack.services.values() if db.name in (*s.uses, *s.optional_uses))
-            out.append(Ingress(db.name, (Allow((db.port,), users),) if users else ()))
+            names = used_by.get(db.name, ())
+            out.append(Ingress(db.name, (Allow((db.port,), names),) if names else ()))
     return out

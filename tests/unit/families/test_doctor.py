@@ -80,11 +80,14 @@ def test_each_gap_is_one_sentence_with_its_fix() -> None:
 def test_a_preflight_stops_at_the_first_gap_and_checks_compose_cheaply(
     machine: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from tasks.ops import docker_images
 
+    docker_images.LISTINGS.forget()
     assert doctor_tasks.preflight(("docker", "compose")) is None
     fake(machine, "docker-compose", "exit 1\n")  # `version` fails, but the preflight only asks PATH
     assert doctor_tasks.preflight(("compose",)) is None
     fake(machine, "docker", 'echo "Cannot connect to the Docker daemon at unix:///x.sock." >&2; exit 1\n')
+    docker_images.LISTINGS.forget()  # the daemon's answer is kept for a run: this is a new one
     fake(machine, "aws", "exit 1\n")
     failed = doctor_tasks.preflight(("python", "docker", "aws"))
     assert failed is not None and "Docker daemon is not running" in failed.get_msg()
@@ -115,16 +118,24 @@ def test_the_preflights_of_one_run_ask_the_daemon_once(
     machine: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tasks.cli.resolve import resolve
+    from tasks.ops import docker_images
     from testing.tasks import run_action, subtask
 
     calls = tmp_path / "docker-calls"
-    fake(machine, "docker", f'echo "$1" >> {calls}; echo 24.0.7\n')
+    fake(machine, "docker", f'echo "$1" >> {calls}; echo "sha256:b1 srvthreds/base:b1"\n')
     monkeypatch.chdir(REPO)
+    docker_images.LISTINGS.forget()
     preflights = list(doctor_tasks.task__preflight(resolve(["compose_up"], REPO)))
     for name in ("images", "compose", "docker"):
         assert run_action(subtask(preflights, name)) is None
-    assert calls.read_text().split() == ["version"]
-    # The next run asks again: what a daemon says is never kept beyond its run.
+    # The image listing the image tasks' up-to-date checks read next is the answer: no
+    # `docker version` is started only to ask whether the daemon is there.
+    assert calls.read_text().split() == ["image"]
+    assert docker_images.present({}) == {("sha256:b1", "srvthreds/base:b1")}
+    assert calls.read_text().split() == ["image"]
+    # The next run (a new process: nothing kept) asks again.
+    docker_images.LISTINGS.forget()
     again = list(doctor_tasks.task__preflight(resolve(["compose_up"], REPO)))
     assert run_action(subtask(again, "compose")) is None
-    assert calls.read_text().split() == ["version", "version"]
+    assert calls.read_text().split() == ["image", "image"]
+    docker_images.LISTINGS.forget()

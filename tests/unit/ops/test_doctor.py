@@ -178,3 +178,32 @@ def test_our_own_ports_are_read_from_docker_ps(machine: Path) -> None:
     assert doctor.own_stack_ports(cfg) == {6379, 3000}
     fake(machine, "docker", "exit 1\n")
     assert doctor.own_stack_ports(cfg) == set()
+
+
+def test_the_preflight_docker_check_is_answered_by_a_read_the_run_needs(
+    machine: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tasks.errors import StackError
+    from tasks.programs import tools
+
+    asked: list[str] = []
+    assert doctor.docker_by(lambda: asked.append("listing")) == doctor.Check(
+        "docker", "Docker daemon", True, "answers"
+    )
+    assert asked == ["listing"]
+
+    def failing(stderr: str) -> None:
+        raise tools.failure(["docker", "image", "ls"], tools.Result(1, "", stderr))
+
+    down = doctor.docker_by(lambda: failing("Cannot connect to the Docker daemon at unix:///x.sock."))
+    assert (down.ok, down.found, down.fix) == (False, "daemon not reachable", tools.daemon_down_sentence())
+    denied = doctor.docker_by(lambda: failing("permission denied while trying to connect to the socket"))
+    assert (denied.ok, denied.found, denied.fix) == (False, "permission denied", tools.PERMISSION_DENIED)
+
+    def hangs() -> None:
+        raise StackError("`docker image ls` did not finish within 30 s", fix="check what it waits for")
+
+    assert doctor.docker_by(hangs).found == "daemon not reachable"
+    monkeypatch.setenv("PATH", str(tmp_path))  # no docker CLI at all: the read is never tried
+    missing = doctor.docker_by(lambda: asked.append("again"))
+    assert (missing.ok, missing.found, asked) == (False, "docker CLI not installed", ["listing"])

@@ -232,3 +232,22 @@ def test_a_disabled_service_loses_its_egress_policy_too() -> None:
         "cache-user",
         "egress-cache-user",
     }
+
+
+def test_callers_and_users_are_indexed_in_one_pass_over_the_services() -> None:
+    stack = make_config(
+        "stack",
+        [
+            service("a", calls={"orders": 9000, "audit": 7000}, optional_uses=("pg",)),
+            service("b", calls={"orders": 9000}, uses=("pg", "cache"), optional_uses=("pg",)),
+            service("c", kind="job", calls={"orders": 9100}),
+            service("orders", ports=(Port("grpc", 9000, None), Port("metrics", 9100, None))),
+        ],
+        [database("pg", port=5432), database("cache", port=6379)],
+    )
+    assert netpol.callers(stack) == {
+        "orders": {9000: ("a", "b"), 9100: ("c",)},
+        "audit": {7000: ("a",)},
+    }
+    # A service that both uses and may use a database is named once.
+    assert netpol.users(stack) == {"pg": ("a", "b"), "cache": ("b",)}

@@ -107,3 +107,16 @@ def test_dockerfiles_are_found_everywhere_but_in_state_and_environments(here: Pa
         "env/Dockerfile",
     )
     assert paths.dockerfiles() == ["Dockerfile", "demo/docker/Dockerfile.service", "docker/redis/Dockerfile"]
+
+
+def test_code_files_follow_imports_to_modules_and_packages_never_to_imported_names() -> None:
+    from tasks.families import render as render_family
+
+    sources = set(paths.code_files(render_family))
+    # `from tasks.render import plan`: the package and the module; `import ... creator`: a
+    # function, so no file; a module imported only inside a function counts too.
+    assert {"tasks/render/__init__.py", "tasks/render/plan.py", "tasks/families/shared/registry.py"} <= {
+        Path(s).relative_to(paths.TOOL).as_posix() if Path(s).is_absolute() else s for s in sources
+    }
+    assert all((paths.TOOL / s).is_file() for s in sources)
+    assert not any(s.endswith(("/creator.py", "/Scope.py")) for s in sources)
