@@ -118,18 +118,31 @@ def _key(text: str, pos: int, line: int) -> tuple[str, int, bool]:
             end += 1
             break
         if not (char in INLINE_SPACE or char in NAME_CHARS or unicodedata.category(char)[0] in "LN"):
-            # Only the name so far: the rest of the line may be a secret.
-            name = text[start : end + 1]
-            raise EnvSyntaxError(line, f"unexpected character {char!r} in the variable name {name[:40]!r}")
+            # Only the first word: after a space (`NAME value`) the rest of the line is a value,
+            # maybe a secret.
+            raise EnvSyntaxError(
+                line,
+                f"unexpected character {char!r} in the variable name {_first_word(text[start : end + 1])!r}",
+            )
         end += 1
     else:
         end = start  # no `=`, `:` or line end: Compose reads the rest as a value of no name
     key = key.rstrip(GO_SPACE)
     if " " in key:
-        raise EnvSyntaxError(line, f"the variable name {key!r} contains a space")
+        # `NAME value` (a space for `=`): what follows the space is a value, never printed.
+        raise EnvSyntaxError(
+            line,
+            f"a space follows the variable name {_first_word(key)!r}: "
+            "write NAME=value, with no space in NAME",
+        )
     while end < len(text) and text[end] in INLINE_SPACE:
         end += 1
     return key, end, inherited
+
+
+def _first_word(name: str) -> str:
+    words = name.split()
+    return words[0][:40] if words else ""
 
 
 def _value(text: str, pos: int, line: int, lookup: Lookup) -> tuple[str, int]:

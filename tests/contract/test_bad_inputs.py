@@ -1708,7 +1708,8 @@ SECRET_CASES = [
         DOTENV,
         dotenv("\nRABBITMQ PASSWORD=S3cretPw\n"),
         None,
-        f"{DOTENV}, line 2: the variable name 'RABBITMQ PASSWORD' contains a space",
+        f"{DOTENV}, line 2: a space follows the variable name 'RABBITMQ': "
+        "write NAME=value, with no space in NAME",
         cmd=("compose_config",),
         code=1,
     ),

@@ -136,6 +136,8 @@ REFUSED: dict[str, tuple[str, int]] = {
     "a required name empty": ("B=\nA=${B:?}", 2),
     "a dollar brace with no name": ("A=ok\n\n\n\nB=${C", 5),
     "a dollar brace with a digit": ("A=${1}", 1),
+    # A space for `=`, then a character no name may have: the words after the name are a value.
+    "a space for the equals sign, then a bad character": ("PASS Sup3r!", 1),
 }
 
 
@@ -228,3 +230,13 @@ def test_interpolation_operators_alone() -> None:
     assert sub("${X?e}", X="") == "" and sub("$X$$", X="v") == "v$"
     with pytest.raises(envsyntax.EnvSyntaxError, match="requires X"):
         sub("${X:?e}", X="")
+
+
+@pytest.mark.parametrize("text", ["A=1\nPASS Sup3r", "export PASS Sup3r", "PASS  Sup3r and more"])
+def test_a_space_for_the_equals_sign_is_refused_naming_only_the_name(text: str) -> None:
+    # Compose skips such a line silently (the secret would just be missing); ours names it,
+    # and never prints the words after the name: they are the value.
+    with pytest.raises(envsyntax.EnvSyntaxError) as info:
+        envsyntax.parse(text, {})
+    assert "'PASS'" in str(info.value) and "Sup3r" not in str(info.value)
+    assert "write NAME=value" in str(info.value)
