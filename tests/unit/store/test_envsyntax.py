@@ -232,7 +232,7 @@ def test_interpolation_operators_alone() -> None:
         sub("${X:?e}", X="")
 
 
-@pytest.mark.parametrize("text", ["A=1\nPASS Sup3r", "export PASS Sup3r", "PASS  Sup3r and more"])
+@pytest.mark.parametrize("text", ["A=1\nPASS Sup3r\n", "export PASS Sup3r\n", "PASS  Sup3r and more\nB=2\n"])
 def test_a_space_for_the_equals_sign_is_refused_naming_only_the_name(text: str) -> None:
     # Compose skips such a line silently (the secret would just be missing); ours names it,
     # and never prints the words after the name: they are the value.
