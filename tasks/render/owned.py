@@ -22,17 +22,23 @@ from tasks.render.module_copies import MODULES, MODULES_README
 from tasks.store import paths, state
 
 MARK = "`doit render`"
+# The first line render writes into every file it makes (tasks/render/templates.py HEADER, the
+# placement doc's): a file that only mentions `doit render` (a note, a copied header further
+# down) is the user's, never removed.
+HEADER = re.compile(
+    r"(#|<!--) Generated from \S+ by (`doit render`|\S+ \(`doit render`\))\. Do not edit\.( -->)?"
+)
 _ROW = re.compile(r"^\| `([a-z0-9-]+)` \|", re.MULTILINE)
 
 
 def generated(path: Path) -> bool:
-    """The file says render made it (its header)."""
+    """The file's first line is render's header."""
     try:
         with path.open("rb") as handle:
-            head = handle.read(300).decode("utf-8", errors="replace")
+            first = handle.readline(300).decode("utf-8", errors="replace").rstrip("\r\n")
     except OSError:
         return False
-    return MARK in head
+    return HEADER.fullmatch(first) is not None
 
 
 def generated_under(root: Path, folders: Iterable[str]) -> list[str]:

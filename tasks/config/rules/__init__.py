@@ -84,6 +84,7 @@ RULES: tuple[Rule, ...] = (
     databases.only_external_databases_have_an_endpoint,
     stack.secrets_are_never_plain_values,
     secrets.passwords_are_never_plain_values,
+    secrets.env_settings_are_not_named_like_secrets,
     stack.plain_settings_are_not_named_like_secrets,
     services.uses_and_optional_uses_are_disjoint,
     services.ports_are_unique_per_service,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from tasks.config.fields import SECRET_LIKE
 from tasks.config.merged import Merged
 from tasks.config.yamlpos import KeyPath
 from tasks.store import images
@@ -82,3 +83,21 @@ def passwords_are_never_plain_values(m: Merged) -> None:
                 "Secret): every service reads it by that name, and `databases.<db>.secret_env` passes it "
                 "to a database",
             )
+
+
+def env_settings_are_not_named_like_secrets(m: Merged) -> None:
+    """A service's or database's `env` is written as it is into the Compose files and the
+    Kubernetes manifests, both committed: a value named like a secret there is a secret in
+    plain text (`config` has its own rule: stack.plain_settings_are_not_named_like_secrets)."""
+    for kind in ("services", "databases"):
+        for name, raw in m.data[kind].items():
+            for key in raw.get("env", {}):
+                if SECRET_LIKE.search(key):
+                    raise m.error(
+                        (kind, name, "env", key),
+                        f"{key} is named like a secret, but an env value is written in plain text "
+                        "into the committed Compose files and Kubernetes manifests",
+                        f"list {key} under `secrets:`, give it to {name} ({kind}.{name}."
+                        f"{'secrets' if kind == 'services' else 'secret_env'}), and set its value in "
+                        "compose/<env>/.env or the Kubernetes Secret; or rename it",
+                    )

@@ -113,7 +113,9 @@ def test_a_touched_template_renders_again(tree: Path) -> None:
 def test_removed_is_what_render_made_that_nothing_makes_now(tree: Path) -> None:
     stale = tree / "k8s" / "overlays" / "gone" / "kustomization.yaml"
     stale.parent.mkdir(parents=True)
-    stale.write_text("# Generated from templates/k8s/overlay/kustomization.yaml.j2 by `doit render`.\n")
+    stale.write_text(
+        "# Generated from templates/k8s/overlay/kustomization.yaml.j2 by `doit render`. Do not edit.\n"
+    )
     mine = tree / "k8s" / "overlays" / "gone" / "notes.md"
     mine.write_text("the team's notes\n")
     assert plan.removed(tree) == ["k8s/overlays/gone/kustomization.yaml"]
@@ -126,7 +128,9 @@ def test_after_render_drops_what_render_removes_and_adds_what_it_makes(tree: Pat
     folder = "k8s/overlays/minikube"
     assert run_render(tree)
     patch = tree / folder / "scale-engine.patch.yaml"
-    patch.write_text("# Generated from templates/k8s/overlay/scale.patch.yaml.j2 by `doit render`.\n")
+    patch.write_text(
+        "# Generated from templates/k8s/overlay/scale.patch.yaml.j2 by `doit render`. Do not edit.\n"
+    )
     files = sorted(p.relative_to(tree).as_posix() for p in (tree / folder).iterdir())
     after = plan.after_render(tree, files, folder)
     assert f"{folder}/scale-engine.patch.yaml" not in after

@@ -128,3 +128,18 @@ def test_load_refuses_the_password_before_anything_is_built(root: Path) -> None:
     env = cloud_env() | {"endpoints": {"pg": "postgres://app:S3cretPw@db.example.net:5432"}}
     err = refused(root, None, env)
     assert err.keypath == "endpoints.pg" and "S3cretPw" not in err.render()
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "fix_key"), [("services", "web", "secrets"), ("databases", "pg", "secret_env")]
+)
+def test_env_settings_are_not_named_like_secrets(root: Path, kind: str, name: str, fix_key: str) -> None:
+    data = stack()
+    data[kind][name]["env"] = {"LOG_LEVEL": "info", "DB_PASSWORD": "plainpw"}
+    err = broken(rules.env_settings_are_not_named_like_secrets, root, data)
+    assert (err.file, err.keypath) == ("environments/stack.yaml", f"{kind}.{name}.env.DB_PASSWORD")
+    assert err.problem.startswith("DB_PASSWORD is named like a secret, but an env value is written in plain")
+    assert err.fix is not None and f"give it to {name} ({kind}.{name}.{fix_key})" in err.fix
+    assert "plainpw" not in err.render()
+    data[kind][name]["env"] = {"LOG_LEVEL": "info", "PASSES": "3"}  # not a secret's name
+    rules.env_settings_are_not_named_like_secrets(read(root, data))
