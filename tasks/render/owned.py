@@ -64,11 +64,25 @@ def is_copy(root: Path, rel: str, listed: set[str]) -> bool:
     inside = Path(rel).relative_to(MODULES)
     if len(inside.parts) < 2:
         return False
-    if inside.parts[0] in listed:
-        return True
     tool = paths.TOOL / MODULES / inside
+    if inside.parts[0] in listed:
+        # Only the tool's files: one the team added to a copy is theirs, never removed.
+        return tool.is_file()
+    # Not listed (made before the README listed copies): a copy only if the whole folder is
+    # the tool's module byte for byte; a module of the team's that started as one is theirs.
+    return _is_the_tools_module(root, inside.parts[0])
+
+
+def _is_the_tools_module(root: Path, name: str) -> bool:
+    ours, tools = root / MODULES / name, paths.TOOL / MODULES / name
     try:
-        return tool.is_file() and tool.read_bytes() == (root / rel).read_bytes()
+        mine = sorted(p.relative_to(ours) for p in ours.rglob("*") if p.is_file())
+        theirs = sorted(p.relative_to(tools) for p in tools.rglob("*") if p.is_file())
+        return (
+            bool(theirs)
+            and mine == theirs
+            and all((ours / rel).read_bytes() == (tools / rel).read_bytes() for rel in mine)
+        )
     except OSError:
         return False
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -53,9 +54,18 @@ def test_a_copy_is_listed_or_the_tools_bytes(tmp_path: Path) -> None:
     (folder / "main.tf").write_text("# ours\n")
     assert owned.is_copy(tmp_path, "terraform/modules/eks/main.tf", {"eks"})
     assert not owned.is_copy(tmp_path, "terraform/modules/eks/main.tf", set())
-    tool = paths.TOOL / "terraform" / "modules" / "eks" / "main.tf"
-    (folder / "main.tf").write_bytes(tool.read_bytes())
+    # A file the team added to a listed copy is theirs.
+    (folder / "custom.tf").write_text("# ours\n")
+    assert not owned.is_copy(tmp_path, "terraform/modules/eks/custom.tf", {"eks"})
+    # Not listed: a copy only when the whole folder is the tool's module, byte for byte.
+    tool = paths.TOOL / "terraform" / "modules" / "eks"
+    (folder / "main.tf").write_bytes((tool / "main.tf").read_bytes())
+    assert not owned.is_copy(tmp_path, "terraform/modules/eks/main.tf", set())  # custom.tf, no rest
+    shutil.rmtree(folder)
+    shutil.copytree(tool, folder)
     assert owned.is_copy(tmp_path, "terraform/modules/eks/main.tf", set())
+    (folder / "variables.tf").write_text((tool / "variables.tf").read_text() + "# tweaked\n")
+    assert not owned.is_copy(tmp_path, "terraform/modules/eks/main.tf", set())  # a module of theirs now
     assert not owned.is_copy(tmp_path, "terraform/modules/README.md", {"eks"})
 
 

@@ -3,6 +3,7 @@ build copies given their sources' modes."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -128,11 +129,17 @@ def test_a_hand_written_file_where_a_copy_would_go_is_never_removed(tmp_path: Pa
     own.write_text("# the team's own eks module\n")
     assert writer.prune_copies({}, tmp_path, set()) == []
     assert own.read_text() == "# the team's own eks module\n"
-    # A file with the tool's very bytes is a copy, listed or not: removing it loses nothing.
-    tool = paths.TOOL / "terraform" / "modules" / "eks" / "variables.tf"
-    (own.parent / "variables.tf").write_bytes(tool.read_bytes())
-    assert writer.prune_copies({}, tmp_path, set()) == ["terraform/modules/eks/variables.tf"]
+    # A file with the tool's very bytes in the team's module is still theirs: only a whole
+    # folder that is the tool's module, unlisted, is a copy (made before the README listed them).
+    tool = paths.TOOL / "terraform" / "modules" / "eks"
+    (own.parent / "variables.tf").write_bytes((tool / "variables.tf").read_bytes())
+    assert writer.prune_copies({}, tmp_path, set()) == []
     assert own.exists()
+    shutil.rmtree(own.parent)
+    shutil.copytree(tool, own.parent)
+    removed = writer.prune_copies({}, tmp_path, set())
+    assert removed and all(r.startswith("terraform/modules/eks/") for r in removed)
+    assert not own.parent.exists()
 
 
 def test_nothing_is_written_or_removed_through_a_symlink_out_of_the_project(tmp_path: Path) -> None:
