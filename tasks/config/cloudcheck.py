@@ -48,12 +48,10 @@ def check_distinct_clusters(
         if not others:
             continue
         other = owner if owner != env else others[0]
-        display = f"{config.ENV_DIR}/{env}.yaml"
-        line = yamlpos.load_yaml(config.env_file(env, root), display).line(KEY)
-        raise ConfigError(
-            display,
-            yamlpos.dotted(KEY),
-            line,
+        raise _at(
+            root,
+            env,
+            KEY,
             f"cluster {key[1]} ({key[0]}) is also environment {other}'s "
             f"({config.ENV_DIR}/{other}.yaml): its cloud tasks would change that cluster",
             fix=f"give {env} its own cluster_name (and state bucket) under cloud:",
@@ -78,15 +76,20 @@ def check_shared_created_once(root: Path, loaded: dict[str, Config | StackError]
             creators[account] = env
             continue
         first = creators[account]
-        display = f"{config.ENV_DIR}/{env}.yaml"
-        line = yamlpos.load_yaml(config.env_file(env, root), display).line(SHARED)
-        raise ConfigError(
-            display,
-            yamlpos.dotted(SHARED),
-            line,
+        raise _at(
+            root,
+            env,
+            SHARED,
             f"environment {first} ({config.ENV_DIR}/{first}.yaml) already creates what AWS account "
             f"{account} shares (its ECR repositories, GitHub's OIDC provider): the second tf_apply "
             "would fail, finding them made",
             fix=f"remove `create_shared: true` here (one environment per account creates them; "
             f"{env} uses them)",
         )
+
+
+def _at(root: Path, env: str, key: tuple[str, ...], problem: str, *, fix: str) -> ConfigError:
+    """An error at `key` of environments/<env>.yaml, with its line."""
+    display = f"{config.ENV_DIR}/{env}.yaml"
+    line = yamlpos.load_yaml(config.env_file(env, root), display).line(key)
+    return ConfigError(display, yamlpos.dotted(key), line, problem, fix=fix)

