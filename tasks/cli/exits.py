@@ -19,7 +19,9 @@ nothing else in the tool prints one.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
+import stat
 import sys
 from collections.abc import Iterator
 from types import FrameType, TracebackType
@@ -100,3 +102,15 @@ def install() -> None:
 
     hook.stackbuild = True  # type: ignore[attr-defined]
     sys.excepthook = hook
+
+
+def quiet_broken_pipe() -> None:
+    """`doit list | head -1`: a reader that stops early ends the listing as it ends `ls`, without
+    doit's BrokenPipeError traceback. Only when stdout is a pipe (a test capturing output in-process
+    keeps Python's handler), and only for commands that read: a run keeps going to record its state."""
+    try:
+        piped = stat.S_ISFIFO(os.fstat(sys.stdout.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError):  # no real stdout (closed, a StringIO)
+        return
+    if piped:
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)

@@ -50,11 +50,19 @@ def check_one_environment(run: Run, tasks: list[str]) -> None:
             f"one run may change one cloud environment; this one names {', '.join(mutated)}",
             fix="run one command per environment",
         )
-    if mutated and "env" in run.vars and run.vars["env"] != mutated[0]:
-        raise UsageError(
-            f"env={run.vars['env']} contradicts the environment in the task name ({mutated[0]})",
-            fix="leave env= out: a cloud task's environment is its name",
-        )
+    check_env_agrees(run, tasks)
+
+
+def check_env_agrees(run: Run, tasks: list[str]) -> None:
+    """`tf_plan:dev env=local`: a cloud task's environment is its name, so an env= that names
+    another one is a contradiction, whether or not the task changes anything."""
+    wanted = run.vars.get("env")
+    for _, env in _cloud_words(tasks):
+        if wanted is not None and env and env != wanted:
+            raise UsageError(
+                f"env={wanted} contradicts the environment in the task name ({env})",
+                fix="leave env= out: a cloud task's environment is its name",
+            )
 
 
 def _cloud_words(tasks: list[str]) -> list[tuple[str, str]]:

@@ -31,6 +31,8 @@ def start(argv: list[str], root: Path) -> Run:
         run = resolve(argv, root)
     exits.install()  # again: idempotent, and dodo.py may not have called it
     install_atomic_db()
+    if run.command in READ_ONLY:
+        exits.quiet_broken_pipe()
     try:  # (doit_config makes the state folder; here, a .build in the way is one clear error)
         if run.command not in READ_ONLY:
             # No task has started while it waits: Ctrl-C says that, not "the running task ...".

@@ -182,15 +182,26 @@ def nothing_to_run(stack: Stack) -> TaskDict:
 
 
 def always(
-    basename: str, doc: str, func: Callable[..., None], stack: Stack, *args: Any, needs_env: bool = False
+    basename: str,
+    doc: str,
+    func: Callable[..., None],
+    stack: Stack,
+    *args: Any,
+    needs_env: bool = False,
+    reads_files: bool = False,
 ) -> TaskDict:
-    return {
+    task: TaskDict = {
         "basename": basename,
         "doc": doc,
         "actions": [action(func, stack, *args)],
         "uptodate": [False],
         "task_dep": ["_compose_env"] if needs_env else [],
     }
+    if reads_files:
+        # The Compose files are render's targets: as a file_dep, doit renders them first, so
+        # what is shown is never a stale or missing file.
+        task["file_dep"] = list(stack.files)
+    return task
 
 
 # The family's public tasks: the command line and `doit list` know them from here.
@@ -252,6 +263,7 @@ def stack_tasks(stack: Stack) -> Iterator[TaskDict]:
         show_config,
         stack,
         needs_env=True,
+        reads_files=True,
     )
 
 

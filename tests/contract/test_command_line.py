@@ -4,6 +4,10 @@ in-process on a project copy, as a user would from its root."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -227,3 +231,20 @@ def test_a_broken_stack_file_does_not_block_help(project: Path) -> None:
         helped = run_doit(project, *argv, command="help")
         assert helped.code == 0 and "bogus_key" not in helped.out, (argv, helped.out)
     assert run_doit(project, "compose_up").code == 78  # what needs the file still stops with its error
+
+
+def test_a_listing_read_by_a_reader_that_stops_early_ends_without_a_traceback(project: Path) -> None:
+    """`doit list | head -1`: the reader is gone before doit writes its first line."""
+    lister = subprocess.Popen(
+        [sys.executable, "-m", "doit", "list", "--all"],
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": str(project)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert lister.stdout is not None
+    lister.stdout.close()
+    _, err = lister.communicate(timeout=300)
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    assert lister.returncode == -signal.SIGPIPE  # ended as `ls | head` ends: by the signal

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import signal
 import sys
 from collections.abc import Iterator
@@ -111,3 +112,10 @@ def test_sigterm_takes_the_ctrl_c_path(clean_hooks: list[type[BaseException]]) -
     exits.install()
     with pytest.raises(KeyboardInterrupt):
         signal.raise_signal(signal.SIGTERM)  # its handler runs before this returns
+
+
+def test_a_captured_stdout_keeps_pythons_broken_pipe_handling(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdout", io.StringIO())  # in-process doit under a test: no file descriptor
+    before = signal.getsignal(signal.SIGPIPE)
+    exits.quiet_broken_pipe()
+    assert signal.getsignal(signal.SIGPIPE) == before

@@ -74,6 +74,20 @@ def test_a_mutating_command_names_exactly_one_environment(
     assert (error.fix or "").startswith(fix)
 
 
+@pytest.mark.parametrize("argv", [("tf_plan:dev", "env=local"), ("kubeconfig:staging", "env=dev")])
+def test_a_read_only_cloud_task_refuses_an_env_that_contradicts_its_name(
+    root: Path, argv: tuple[str, ...]
+) -> None:
+    error = usage(root, *argv)
+    wanted, named = argv[1].partition("=")[2], argv[0].partition(":")[2]
+    assert error.message == f"env={wanted} contradicts the environment in the task name ({named})"
+    assert error.fix == "leave env= out: a cloud task's environment is its name"
+
+
+def test_a_cloud_task_with_its_own_env_repeated_is_accepted(root: Path) -> None:
+    assert resolve(root, "tf_plan:dev", "env=dev").env == "dev"
+
+
 def test_one_cloud_environment_may_be_named_by_several_tasks(root: Path) -> None:
     assert resolve(root, "push:dev", "deploy:dev", "env=dev").env == "dev"
     assert resolve(root, "tf_plan:dev", "smoke:dev").env == "dev"

@@ -110,6 +110,9 @@ def test_every_up_step_waits_for_its_images_and_the_preflight(work: Path) -> Non
         "compose_jobs",
     ]
     assert tasks["compose_config"]["task_dep"] == ["_compose_env"]
+    # What it shows is rendered first: the Compose files are render's targets.
+    assert tasks["compose_config"]["file_dep"] == list(Stack(cfg_of()).files)
+    assert tasks["compose_config"]["file_dep"] and "file_dep" not in tasks["compose_ps"]
     assert tasks["compose_logs"]["task_dep"] == []
     for name in ("compose_down", "compose_ps", "compose_logs", "compose_config"):
         assert tasks[name]["uptodate"] == [False], name  # they report or act each time
