@@ -62,12 +62,20 @@ def check_env_name(name: str, root: Path) -> None:
     if not name or not s.DNS1123.match(name):
         how = "use lowercase letters, digits and '-' (an environment is environments/<name>.yaml)"
     elif known:
-        how = f"To add one, copy a small file: cp {ENV_DIR}/{known[0]}.yaml {ENV_DIR}/{name}.yaml"
+        model = _copy_model(root, known)
+        how = f"To add one, copy a small file: cp {ENV_DIR}/{model}.yaml {ENV_DIR}/{name}.yaml"
     else:
         how = f"create {ENV_DIR}/{name}.yaml (see README, Configuration reference)"
     raise StackError(
         f"unknown environment {name!r}; known environments: {', '.join(known) or '(none)'}", fix=hint + how
     )
+
+
+def _copy_model(root: Path, known: list[str]) -> str:
+    """The environment to suggest copying: the first one without a `cloud:` block. A copied cloud
+    environment names the original's cluster, which the cloud guards then refuse."""
+    local = [env for env in known if "cloud" not in _raw(root / ENV_DIR / f"{env}.yaml")]
+    return (local or known)[0]
 
 
 def _raw(path: Path) -> dict[str, Any]:

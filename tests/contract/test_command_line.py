@@ -144,7 +144,7 @@ def test_a_mutating_cloud_task_never_touches_a_second_environment(
 
 
 def test_a_copied_cloud_environment_never_acts_on_the_original_cluster(project: Path) -> None:
-    # The unknown-environment hint says: cp environments/dev.yaml environments/<name>.yaml
+    # A team copies a cloud environment to make another one (the hint suggests a local one).
     envs = project / "environments"
     (envs / "qa.yaml").write_text((envs / "dev.yaml").read_text())
     # A verbatim copy creates the account's shared resources again: refused when it loads, by

@@ -118,7 +118,8 @@ def test_an_alias_that_hides_a_task_stops_every_command(envs: Path) -> None:
         ("local.yaml", "write env=local (the file name without .yaml)"),
         ("", "use lowercase letters, digits and '-'"),
         ("Bad_Name", "use lowercase letters, digits and '-'"),
-        ("qa", "To add one, copy a small file: cp environments/dev.yaml environments/qa.yaml"),
+        # dev, first by name, has a `cloud:` block: a copy would name its cluster
+        ("qa", "To add one, copy a small file: cp environments/local.yaml environments/qa.yaml"),
         ("prd", "did you mean 'prod'?"),
     ],
 )
