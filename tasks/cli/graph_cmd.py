@@ -47,10 +47,10 @@ def status(dep_manager: Any, task: Any, tasks: dict[str, Any]) -> tuple[str, str
         return "always", "runs every time"
     changed = sorted(got.reasons.get("changed_file_dep") or [])  # a set: sorted, so the text is stable
     missing = sorted(got.reasons.get("missing_target") or [])
+    if missing:  # first: a target that is gone says more than inputs it never saw
+        return "run", "missing: " + ", ".join(missing[:3]) + (" ..." if len(missing) > 3 else "")
     if changed:
         return "run", "changed: " + ", ".join(changed[:3]) + (" ..." if len(changed) > 3 else "")
-    if missing:
-        return "run", "missing: " + ", ".join(missing[:3]) + (" ..." if len(missing) > 3 else "")
     return "run", "never ran" if "checker_changed" not in got.reasons else "its checker changed"
 
 

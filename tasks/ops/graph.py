@@ -128,10 +128,11 @@ def svg(env: str, *, root: Path | None = None) -> str:
     return graphviz.svg(dot_source(nodes, env))
 
 
-def write(env: str, out: str = "", *, root: Path | None = None) -> Path:
-    """Write the graph to `out` (default .build/<env>/graph.svg) and say where it went."""
+def write(env: str, out: str = "") -> Path:
+    """Write the graph of the project in the current folder to `out` (default
+    .build/<env>/graph.svg) and say where it went."""
     path = Path(out) if out else state.graph_svg(env)
-    text = svg(env, root=root)
+    text = svg(env)
     try:
         state.write_atomic(path, text)
     except OSError as exc:
