@@ -104,6 +104,13 @@ def test_without_graphviz_the_command_fails_with_one_sentence(project: Path) -> 
     assert not (project / ".build" / "local" / "graph.svg").exists()
 
 
+def test_doit_list_shows_the_graph_task_with_its_one_line_doc(project: Path) -> None:
+    result = run_doit(project, command="list")
+    assert result.code == 0, result.out
+    line = next(line for line in result.out.splitlines() if line.split()[:1] == ["graph"])
+    assert "task graph as SVG, stale tasks highlighted" in line
+
+
 def test_the_readme_picture_names_every_task_of_the_demo(project: Path) -> None:
     assert "docs/images/graph.svg" in (REPO / "README.md").read_text()
     missing = sorted(listed(project, PICTURE_ENV) - set(drawn(PICTURE)))
