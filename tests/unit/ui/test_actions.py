@@ -19,13 +19,19 @@ def test_rebuild_runs_the_rows_image_and_its_up_step_on_compose() -> None:
         "compose_up_services",
     ]
     assert tasks_for("compose", Action("rebuild", "redis", "database"), built) == ["compose_up_dbs"]
-    assert tasks_for("compose", Action("rebuild", "bootstrap", "job"), built) == ["images:bootstrap", "compose_jobs"]
+    assert tasks_for("compose", Action("rebuild", "bootstrap", "job"), built) == [
+        "images:bootstrap",
+        "compose_jobs",
+    ]
     # A service whose image is pulled has no image task.
     assert tasks_for("compose", Action("rebuild", "proxy", "service"), built) == ["compose_up_services"]
 
 
 def test_restart_and_run_all_stale() -> None:
-    assert tasks_for("compose", Action("restart", "engine", "service"), set()) == ["restart", "service=engine"]
+    assert tasks_for("compose", Action("restart", "engine", "service"), set()) == [
+        "restart",
+        "service=engine",
+    ]
     assert tasks_for("compose", Action("stale"), set()) == ["compose_up"]
     assert tasks_for("minikube", Action("stale"), set()) == ["minikube_up"]
     assert tasks_for("minikube", Action("rebuild", "web", "service"), set()) == ["minikube_up"]

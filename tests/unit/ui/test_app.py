@@ -73,7 +73,12 @@ def test_the_page_carries_the_session_token_and_its_assets_are_served(client: Te
 
 def test_the_state_shows_the_rows_with_their_reason(client: TestClient) -> None:
     state = client.get("/api/state").json()
-    assert state["header"] == {"env": "offline", "runtime": "compose", "commit": "abc1234", "read_only": False}
+    assert state["header"] == {
+        "env": "offline",
+        "runtime": "compose",
+        "commit": "abc1234",
+        "read_only": False,
+    }
     assert state["rows"][0]["verdict"] == "failed" and state["rows"][0]["reason"] == "exited (1)"
 
 

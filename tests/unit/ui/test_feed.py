@@ -53,7 +53,13 @@ class _Cfg:
 def _source(kube: Kube, secrets: list[str] | None = None) -> feed.Source:
     refs = dict(kube.refs)
     target = KubeTarget(
-        cast(Config, _Cfg()), kube.t, lambda: dict(refs), lambda: dict(refs), True, "doit again", "the test cluster"
+        cast(Config, _Cfg()),
+        kube.t,
+        lambda: dict(refs),
+        lambda: dict(refs),
+        True,
+        "doit again",
+        "the test cluster",
     )
     return feed.Source(
         "test",
@@ -109,7 +115,9 @@ def test_the_watcher_puts_rows_and_masked_pod_logs_on_the_board(kube: Kube) -> N
     assert any(MASK in line for line in lines)
 
 
-def test_an_unreadable_state_is_said_and_the_rows_are_kept(kube: Kube, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unreadable_state_is_said_and_the_rows_are_kept(
+    kube: Kube, monkeypatch: pytest.MonkeyPatch
+) -> None:
     source = _source(kube)
     board = Board(Header("test", "minikube", "-", False))
     feed.Watcher(board, source).look()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import socket
 import urllib.request
+
 import pytest
 
 from tasks.errors import StackError
