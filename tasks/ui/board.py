@@ -9,6 +9,7 @@ the version a client last saw.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import deque
 from dataclasses import asdict, dataclass, field
@@ -17,6 +18,9 @@ from typing import Any
 from tasks.ops.compose import redact
 
 LINES = 200  # log lines kept per row
+# Terminal control sequences (a collapsed progress line's "erase to end of line"): a page is no
+# terminal.
+_CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,7 @@ class Board:
             tail = self._logs.setdefault(name, deque(maxlen=self.lines))
             for line in lines:
                 self._bump()
-                tail.append((self.version, redact(line, self.secrets)))
+                tail.append((self.version, redact(_CONTROL.sub("", line), self.secrets)))
 
     def log(self, name: str) -> list[str]:
         with self._lock:

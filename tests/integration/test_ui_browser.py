@@ -96,9 +96,10 @@ def page(project: Path) -> Iterator[str]:
     finally:
         proc.send_signal(2)
         try:
-            proc.wait(timeout=20)
+            proc.communicate(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.communicate()
 
 
 def verdict(driver: Any, name: str) -> str:

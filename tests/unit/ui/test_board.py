@@ -65,3 +65,9 @@ def test_an_error_reading_the_state_is_masked_too() -> None:
     board = Board(HEADER, secrets=["hunter2"])
     board.set_rows([], "login refused for hunter2")
     assert board.snapshot()["error"] == f"login refused for {MASK}"
+
+
+def test_terminal_control_sequences_do_not_reach_the_page() -> None:
+    board = Board(HEADER)
+    board.add_lines("engine", ["[compose] engine Healthy\x1b[K done", "bell\x07"])
+    assert board.log("engine") == ["[compose] engine Healthy done", "bell"]
