@@ -34,7 +34,7 @@ RUN_VARS = {
 # Commands whose words may be anything doit knows (`doit help task`): only task names are checked.
 ANY_WORDS = ("help", "dumpdb")
 # Commands that read every task, or every task when none is named.
-EVERY_TASK = ("list", "tabcompletion")
+EVERY_TASK = ("list", "tabcompletion", "taskgraph")
 EVERY_TASK_UNLESS_NAMED = ("clean", "forget", "ignore", "reset-dep")
 
 

@@ -38,6 +38,7 @@ INSTALL_HINTS = {
     "minikube": "install minikube: https://minikube.sigs.k8s.io/docs/start/",
     "debootstrap": "install it (Debian: `apt-get install debootstrap`)",
     "aws": "install the AWS CLI v2: https://docs.aws.amazon.com/cli/",
+    "dot": "install Graphviz (Debian: `apt-get install graphviz`)",
 }
 
 PORT_IN_USE = (

@@ -108,6 +108,11 @@ def minikube_dir(env: str) -> Path:
     return BUILD / env / "minikube"
 
 
+def graph_svg(env: str) -> Path:
+    """The environment's task graph, as `doit graph` last drew it (tasks/ops/graph.py)."""
+    return BUILD / env / "graph.svg"
+
+
 def tf_validate_dir() -> Path:
     """A copy of terraform/ that `tf_validate` inits and validates (never the source tree)."""
     return BUILD / "terraform" / "validate"

@@ -73,8 +73,17 @@ def doit_runner(root: Path) -> Runner:
 class Queue:
     """One worker; actions run in the order clicked; a waiting action is never doubled."""
 
-    def __init__(self, board: Board, env: str, runtime: str, runner: Runner, built: set[str]) -> None:
+    def __init__(
+        self,
+        board: Board,
+        env: str,
+        runtime: str,
+        runner: Runner,
+        built: set[str],
+        after: Callable[[], None] = lambda: None,
+    ) -> None:
         self.board, self.env, self.runtime, self.runner, self.built = board, env, runtime, runner, built
+        self.after = after  # what changes once an action ran (the task graph)
         self._waiting: set[str] = set()
         self._running = False
         self._lock = threading.Lock()
@@ -124,3 +133,4 @@ class Queue:
             self.board.add_lines(pane, [exc.message])
             ok = False
         self.board.set_action(action.key, "ok" if ok else "failed")
+        self.after()

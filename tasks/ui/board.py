@@ -59,6 +59,7 @@ class Board:
     # "rebuild engine" -> queued | running | ok | failed
     actions: dict[str, str] = field(default_factory=dict)
     graph: str = ""  # the task graph (SVG) when `doit graph` is available
+    graph_version: int = 0  # grows with each new picture (the page then fetches it again)
     _logs: dict[str, deque[tuple[int, str]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -80,6 +81,7 @@ class Board:
         with self._lock:
             if svg != self.graph:
                 self.graph = svg
+                self.graph_version += 1
                 self._bump()
 
     def add_lines(self, name: str, lines: list[str]) -> None:
@@ -111,6 +113,6 @@ class Board:
                 "rows": [asdict(r) for r in self.rows],
                 "error": redact(self.error, self.secrets),
                 "actions": dict(self.actions),
-                "graph": self.graph != "",
+                "graph": self.graph_version if self.graph else 0,
                 "logs": logs,
             }

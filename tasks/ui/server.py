@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
 import importlib
 import secrets
 import socket
@@ -86,13 +87,21 @@ def check_bind(host: str, token: str) -> str:
     return token
 
 
-def graph_svg(env: str) -> str:
-    """The task graph of `doit graph` (tasks/ops/graph.py), or "" where it is not available."""
+def graph_svg(env: str, root: Path) -> str:
+    """The task graph of `doit graph` (tasks/ops/graph.py), or "" where it is not available
+    (no Graphviz, or a checkout without that module)."""
     try:
         module = importlib.import_module("tasks.ops.graph")
-        return str(module.svg(env))
+        return str(module.svg(env, root=root))
     except (ImportError, AttributeError, StackError):
         return ""
+
+
+def draw_graph(board: Board, env: str, root: Path) -> None:
+    """Draw the graph in the background: it asks doit in a child process (seconds)."""
+    threading.Thread(
+        target=lambda: board.set_graph(graph_svg(env, root)), name="ui-graph", daemon=True
+    ).start()
 
 
 def start(
@@ -110,7 +119,12 @@ def start(
     source = feed.for_config(config.load(env, root))
     sock = bind(host, port)
     board = Board(feed.header(source, root))
-    queue = None if source.read_only else Queue(board, env, source.runtime, doit_runner(root), source.built)
+    redraw = functools.partial(draw_graph, board, env, root)
+    queue = (
+        None
+        if source.read_only
+        else Queue(board, env, source.runtime, doit_runner(root), source.built, redraw)
+    )
     closing = threading.Event()
     app = build(board, queue, Guard(host, port, token), closing)
     options = {"log_level": "warning", "lifespan": "off", "timeout_graceful_shutdown": 1, "access_log": False}
@@ -118,7 +132,7 @@ def start(
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
     watcher = feed.Watcher(board, source, interval=interval)
     watcher.look()  # the first rows before the first visitor
-    board.set_graph(graph_svg(env))
+    redraw()
     watcher.start()
     thread.start()
     deadline = time.monotonic() + 10

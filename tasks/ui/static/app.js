@@ -90,12 +90,12 @@ function show(s) {
     b.title = s.actions[key] || "";
   });
   const graph = document.getElementById("graph-body");
-  if (s.graph && !graph.querySelector("img")) {
-    graph.replaceChildren();
+  if (s.graph && graph.dataset.shown !== String(s.graph)) {
+    graph.dataset.shown = String(s.graph);
     const img = document.createElement("img");
-    img.src = "api/graph" + q;
-    img.alt = "task graph";
-    graph.appendChild(img);
+    img.src = "api/graph" + q + "&v=" + s.graph;  // a new picture after each action
+    img.alt = "task graph (stale tasks highlighted)";
+    graph.replaceChildren(img);
   }
   document.body.dataset.version = s.version;
 }

@@ -62,3 +62,8 @@ def test_an_address_off_loopback_needs_a_token() -> None:
         server.check_bind("0.0.0.0", "")
     assert server.check_bind("0.0.0.0", "given") == "given"
     assert len(server.check_bind("127.0.0.1", "")) > 20  # a fresh token per session
+
+
+def test_the_graph_is_doit_graphs_picture_of_the_environment() -> None:
+    svg = server.graph_svg("offline", REPO)
+    assert "<svg" in svg and "compose_up" in svg
