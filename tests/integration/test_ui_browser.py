@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -94,12 +95,14 @@ def page(project: Path) -> Iterator[str]:
         wait_for("the page answers", answers, 60, 0.3)
         yield url
     finally:
-        proc.send_signal(2)
+        # SIGTERM, as a CI job or a supervisor stops it (and as Ctrl-C does: the same unwinding).
+        proc.send_signal(signal.SIGTERM)
         try:
-            proc.communicate(timeout=20)
+            said = proc.communicate(timeout=20)[0]
         except subprocess.TimeoutExpired:
             proc.kill()
-            proc.communicate()
+            said = proc.communicate()[0] + "\n(killed: it did not stop within 20 s)"
+        assert "stopping the status page" in said, said
 
 
 def verdict(driver: Any, name: str) -> str:
