@@ -168,6 +168,31 @@ def show_logs(stack: Stack) -> None:
     console.show(compose_cli.logs(stack.compose_project(), env=env, timestamps=True), end="")
 
 
+def log_text(stack: Stack, *, tail: int) -> str:
+    """The last `tail` lines of every container, with timestamps, unmasked (the status page masks
+    them as they arrive); whatever Compose printed, even when it failed."""
+    env = image_env(stack, [], required=False)
+    return compose_cli.logs(stack.compose_project(), env=env, timestamps=True, tail=tail, check=False)
+
+
+def secret_values(stack: Stack) -> list[str]:
+    """The values of the stack's secrets in its .env ([] before the first `compose_up`), to mask."""
+    path = Path(stack.env_file)
+    return env_values(path, stack.cfg.secrets) if path.is_file() else []
+
+
+def restart(stack: Stack, name: str) -> None:
+    """Restart one service's containers in place (same image, same configuration)."""
+    if name not in [*stack.dbs(), *stack.services()]:
+        raise StackError(
+            f"{name!r} is not a service or database of environment {stack.env}",
+            fix=f"use one of: {', '.join([*stack.dbs(), *stack.services()]) or '(none)'}",
+        )
+    env = image_env(stack, [], required=False)
+    compose_cli.restart(stack.compose_project(), [name], env=env, prefix=f"restart-{name}")
+    console.step(f"restarted {name}")
+
+
 def show_config(stack: Stack) -> None:
     # Our reader first: a line Compose cannot read is reported without its value (Compose's own
     # error would quote it). Compose never sees a secret: a variable of its environment wins over

@@ -164,8 +164,19 @@ def reach(cfg: Config) -> None:
 
 def logs(cfg: Config, tail: int = 50) -> None:
     """The last `tail` lines of every pod of the stack."""
+    console.show(log_text(cfg, tail=tail), end="")
+
+
+def log_text(cfg: Config, *, tail: int) -> str:
+    """The last `tail` lines of every pod of the stack, each prefixed with pod and container."""
     t = kd.Target.of(cfg, cfg.minikube.profile)
-    console.show(kubectl.logs(t.scope, f"app.kubernetes.io/part-of={cfg.project}", tail=tail), end="")
+    return kubectl.logs(t.scope, f"app.kubernetes.io/part-of={cfg.project}", tail=tail)
+
+
+def secret_values(cfg: Config) -> list[str]:
+    """The stack's secret values this checkout knows (to mask), never generating any."""
+    t = kd.Target.of(cfg, cfg.minikube.profile)
+    return [v for v in (kd.secret_values(cfg, t, False) or {}).values() if v]
 
 
 def down(cfg: Config) -> None:

@@ -140,6 +140,11 @@ def run_once(project: Project, service: str, *, env: Env, prefix: str, timeout: 
     _run(project, "run", "--rm", "-T", service, env=env, prefix=prefix, timeout=timeout)
 
 
+def restart(project: Project, services: list[str], *, env: Env, prefix: str) -> None:
+    """Restart the services' containers (their image and configuration unchanged)."""
+    _run(project, "restart", *services, env=env, prefix=prefix)
+
+
 def down(project: Project, *, volumes: bool, env: Env, prefix: str) -> None:
     """Stop and remove the project's containers (and its volumes with `volumes`)."""
     _run(project, "down", "--remove-orphans", *(["--volumes"] if volumes else []), env=env, prefix=prefix)

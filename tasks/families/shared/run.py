@@ -21,6 +21,8 @@ from tasks.model import STACK, Config
 from tasks.store import state
 
 DEFAULT_TASKS = ["render", "validate"]
+# Tasks that run for as long as a person keeps them (the status page) and record nothing.
+SERVING = ("ui",)
 T = TypeVar("T")
 
 
@@ -106,6 +108,10 @@ class Run:
     def dep_file(self) -> Path:
         """doit's database of this run: its environment's, or, when that has no file (a project
         with no environment yet), the stack's, whose name no environment can have."""
+        if self.words and all(w.partition(":")[0] in SERVING for w in self.words):
+            # A page that serves until Ctrl-C must not write back, at its end, the database it read
+            # at its start: the runs its buttons start record their tasks there meanwhile.
+            return state.dep_file(f"{self.env}.serving")
         return state.dep_file(self.env if self.env in self.envs else STACK)
 
     def doit_config(self) -> dict[str, Any]:

@@ -239,3 +239,25 @@ def test_service_states_let_any_bad_container_of_a_service_win() -> None:
         s("agent", "running"),
     ]
     assert cops.service_states(states) == {"redis": "starting", "engine": "exited", "agent": "exited"}
+
+
+def test_log_text_asks_for_a_tail_with_timestamps_and_keeps_compose_prefixes(box: Box) -> None:
+    text = cops.log_text(box.stack, tail=100)
+    assert "engine-1  | engine: something went wrong" in text
+    assert box.compose_argvs() == [["logs", "--no-color", "--timestamps", "--tail", "100"]]
+
+
+def test_secret_values_are_the_env_files_values_and_none_before_it_exists(box: Box) -> None:
+    assert cops.secret_values(box.stack) == []
+    names = list(box.stack.cfg.secrets)
+    write_env("".join(f"{name}=value-of-{name}\n" for name in names))
+    assert sorted(cops.secret_values(box.stack)) == sorted(f"value-of-{name}" for name in names)
+
+
+def test_restart_restarts_one_known_service_and_refuses_another_name(box: Box) -> None:
+    box.script_compose("exit 0\n")
+    cops.restart(box.stack, "engine")
+    assert box.compose_argvs() == [["restart", "engine"]]
+    with pytest.raises(StackError, match="'nope' is not a service or database of environment offline"):
+        cops.restart(box.stack, "nope")
+    assert box.compose_argvs() == []

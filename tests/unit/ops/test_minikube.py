@@ -257,3 +257,18 @@ def test_apply_rollout_and_status_of_a_healthy_stack(
     assert "STALE" not in out and " present" in out and "not built" not in out
     c.delete_namespace(cfg.namespace)
     assert not ops.applied(ops.live(cfg), target)
+
+
+def test_secret_values_are_the_env_files_and_never_generated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    cfg = config.load("minikube", REPO)
+    assert cfg.secrets, "the demo's minikube environment has secrets"
+    assert ops.secret_values(cfg) == []  # no .env: nothing to mask, and nothing written
+    assert not (tmp_path / ".build").exists()
+    env_file = tmp_path / "compose" / "minikube" / ".env"
+    env_file.parent.mkdir(parents=True)
+    env_file.write_text("".join(f"{name}=value-of-{name}\n" for name in cfg.secrets))
+    env_file.chmod(0o600)
+    assert sorted(ops.secret_values(cfg)) == sorted(f"value-of-{name}" for name in cfg.secrets)

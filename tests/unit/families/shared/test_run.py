@@ -89,6 +89,14 @@ def test_the_doit_config_keeps_one_database_per_environment(
     assert (cfg["check_file_uptodate"], cfg["verbosity"]) == ("md5", 2)
 
 
+def test_the_status_page_keeps_its_own_database_so_its_buttons_runs_keep_theirs(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert resolve(["ui", "env=dev"], root).dep_file() == state.dep_file("dev.serving")
+    assert resolve(["ui", "compose_up", "env=dev"], root).dep_file() == state.dep_file("dev")
+
+
 def test_a_bound_creator_gets_the_run(root: Path) -> None:
     run = plain(root)
 

@@ -1,0 +1,160 @@
+"""tasks/ui/feed.py: rows from the deploy target's own status (here the Minikube runtime's
+KubeTarget on the stateful fake cluster), log lines split by service and new since the last
+look, and the Watcher that hands both to the board."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+
+import pytest
+
+from tasks.errors import StackError
+from tasks.model import Config
+from tasks.ops.compose import MASK
+from tasks.ops.targets import rollout
+from tasks.ops.targets.kubernetes import KubeTarget
+from tasks.programs import kubectl
+from tasks.store import devstate
+from tasks.ui import feed
+from tasks.ui.board import Board, Header
+from testing.fakes.cluster import FakeCluster
+from testing.k8s_overlay import Kube, make_kube
+
+
+@pytest.fixture
+def kube(fake_cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Kube:
+    return make_kube(fake_cluster, tmp_path, monkeypatch)
+
+
+@dataclass
+class _Named:
+    name: str
+
+
+class _Cfg:
+    """The fields KubeTarget reads, for the overlay of testing/k8s_overlay.py (a Deployment
+    `web` of 2 replicas and a Job `init`)."""
+
+    env = "test"
+    secrets: tuple[str, ...] = ()
+
+    def jobs(self) -> list[_Named]:
+        return [_Named("init")]
+
+    def deployments(self) -> list[_Named]:
+        return [_Named("web")]
+
+    def placed(self, where: str) -> list[_Named]:
+        return []
+
+
+def _source(kube: Kube, secrets: list[str] | None = None) -> feed.Source:
+    refs = dict(kube.refs)
+    target = KubeTarget(
+        cast(Config, _Cfg()),
+        kube.t,
+        lambda: dict(refs),
+        lambda: dict(refs),
+        True,
+        "doit again",
+        "the test cluster",
+    )
+    return feed.Source(
+        "test",
+        "minikube",
+        target,
+        logs=lambda tail: kubectl.logs(kube.t.scope, "app.kubernetes.io/part-of=acme", tail=tail),
+        secrets=lambda: list(secrets or []),
+    )
+
+
+def test_rows_are_the_fake_clusters_workloads_once_deployed(kube: Kube) -> None:
+    source = _source(kube)
+    rollout.converge(source.target)
+    rows = {r.name: r for r in source.items()}
+    assert set(rows) == {"web", "init"}
+    assert (rows["web"].kind, rows["web"].desired, rows["web"].ready, rows["web"].verdict) == (
+        "service",
+        "2",
+        "2",
+        "ok",
+    )
+    assert rows["web"].image == "acme/web:t1"
+    assert rows["init"].kind == "job" and rows["init"].verdict == "ok"
+
+
+def test_a_failing_rollout_shows_its_reason(kube: Kube) -> None:
+    kube.cluster.inject_rollout_failure("web")
+    source = _source(kube)
+    with pytest.raises(StackError):
+        rollout.converge(source.target)
+    web = next(r for r in source.items() if r.name == "web")
+    assert (web.verdict, web.reason) == ("failed", "CrashLoopBackOff")
+
+
+def test_the_inner_loops_record_joins_its_row(kube: Kube) -> None:
+    source = _source(kube)
+    rollout.converge(source.target)
+    devstate.update("test", "web", result="ok", seconds=1.5, changed_at=100.0, synced_at=101.0)
+    web = next(r for r in source.items() if r.name == "web")
+    assert (web.synced, web.result, web.seconds, web.changed_at) == (True, "ok", 1.5, 100.0)
+
+
+def test_the_watcher_puts_rows_and_masked_pod_logs_on_the_board(kube: Kube) -> None:
+    kube.cluster.inject_rollout_failure("web")  # its pods log "cannot connect to rabbitmq"
+    source = _source(kube, secrets=["rabbitmq"])
+    with pytest.raises(StackError):
+        rollout.converge(source.target)
+    board = Board(Header("test", "minikube", "-", False), secrets=[])
+    feed.Watcher(board, source).look()
+    assert [r.verdict for r in board.rows if r.name == "web"] == ["failed"]
+    lines = board.log("web")
+    assert lines and all("rabbitmq" not in line for line in lines)
+    assert any(MASK in line for line in lines)
+
+
+def test_an_unreadable_state_is_said_and_the_rows_are_kept(
+    kube: Kube, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = _source(kube)
+    board = Board(Header("test", "minikube", "-", False))
+    feed.Watcher(board, source).look()
+    before = list(board.rows)
+
+    def down() -> list[object]:
+        raise StackError("the cluster is not running", fix="start it")
+
+    monkeypatch.setattr(source, "items", down)
+    feed.Watcher(board, source).look()
+    assert board.rows == before and board.error == "the cluster is not running"
+
+
+def test_kinds_by_workload() -> None:
+    assert feed.kind_of("service/engine", {"redis"}) == ("service", "engine")
+    assert feed.kind_of("service/redis", {"redis"}) == ("database", "redis")
+    assert feed.kind_of("deployment/web", set()) == ("service", "web")
+    assert feed.kind_of("statefulset/mongo", set()) == ("database", "mongo")
+    assert feed.kind_of("job/init", set()) == ("job", "init")
+
+
+def test_log_lines_split_by_service_for_compose_and_kubectl() -> None:
+    text = (
+        "engine-1  | 2026-12-07T05:00:00.1Z started\n"
+        "session-agent-2  | hello | world\n"
+        "[pod/web-5f7c-x2/web] listening\n"
+        "Compose's own complaint without a prefix\n"
+    )
+    assert feed.split(text) == {
+        "engine": ["2026-12-07T05:00:00.1Z started"],
+        "session-agent": ["hello | world"],
+        "web": ["listening"],
+    }
+
+
+def test_new_lines_are_what_follows_the_last_look() -> None:
+    assert feed.new_lines([], ["a", "b"]) == ["a", "b"]
+    assert feed.new_lines(["a", "b"], ["a", "b"]) == []
+    assert feed.new_lines(["a", "b", "c"], ["b", "c", "d", "e"]) == ["d", "e"]
+    assert feed.new_lines(["x"], ["y", "z"]) == ["y", "z"]  # more than a tail was written
