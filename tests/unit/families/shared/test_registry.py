@@ -51,7 +51,10 @@ def test_each_family_declares_its_scope_and_default_environment() -> None:
 
 def test_every_option_is_known_by_name() -> None:
     known = registry.options()
-    assert sorted(known) == ["fix", "keep", "service", "tail", "wipe"]
+    assert sorted(known) == ["fix", "host", "keep", "out", "port", "service", "tail", "token", "wipe"]
+    # One name, one meaning: every task that takes `service=` reads it as text.
+    services = {opt for entry in registry.tasks().values() for opt in entry.options if opt.name == "service"}
+    assert {(opt.kind, opt.default) for opt in services} == {(str, "")}
     assert registry.tasks()["compose_down"].options == (known["wipe"],)
     assert (known["keep"].kind, known["keep"].default) == (int, 3)
     assert (known["tail"].kind, known["tail"].default) == (int, 50)
