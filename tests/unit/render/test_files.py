@@ -271,7 +271,10 @@ def test_every_value_of_ours_reads_back_through_compose_with_its_dollar_signs(
 def test_a_synced_service_keeps_a_writable_root_filesystem_in_compose() -> None:
     """`docker cp` (live sync) is refused on a read-only root: only a synced deployment drops it."""
     rule = (SyncRule("app/src", "/srv/app", "container"),)
-    sized = {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "1", "memory": "128Mi"}}
+    sized: dict[str, Any] = {
+        "requests": {"cpu": "100m", "memory": "64Mi"},
+        "limits": {"cpu": "1", "memory": "128Mi"},
+    }
     cfg = configs.config(
         "local",
         [
