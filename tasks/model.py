@@ -42,6 +42,20 @@ class Build:
 
 
 @dataclass(frozen=True)
+class SyncRule:
+    """One live-sync rule of a service (`services.<name>.sync`): a project path copied into the
+    running containers at `target`, then `restart` (RESTART_CONTAINER, a shell command, or "")."""
+
+    source: str  # relative to the project root: a file or a folder
+    target: str  # absolute path in the container
+    restart: str = ""
+
+
+# The `restart:` word of a sync rule that restarts the container instead of running a command.
+RESTART_CONTAINER = "container"
+
+
+@dataclass(frozen=True)
 class Service:
     name: str
     kind: str  # "deployment" (long-running) or "job" (runs once)
@@ -58,6 +72,7 @@ class Service:
     # Services it calls -> the port it calls (a number of the callee's `ports`).
     calls: dict[str, int] = field(default_factory=dict)
     secrets: tuple[str, ...] = ()  # secrets of its own, besides those of the databases it uses
+    sync: tuple[SyncRule, ...] = ()  # live-sync rules (`doit dev`): edits copied into running containers
 
     @property
     def env_prefix(self) -> str:

@@ -23,6 +23,7 @@ from tasks.model import (
     NodeCount,
     Port,
     Service,
+    SyncRule,
     TerraformState,
 )
 
@@ -129,6 +130,10 @@ def services(m: Merged) -> dict[str, Service]:
             build=build_spec(spec[1]),
             calls={callee: called_port(m, callee, port) for callee, port in raw.get("calls", {}).items()},
             secrets=tuple(raw.get("secrets", [])),
+            sync=tuple(
+                SyncRule(r["source"].rstrip("/"), r["target"], r.get("restart", ""))
+                for r in raw.get("sync", [])
+            ),
         )
     return out
 
