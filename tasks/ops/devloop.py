@@ -1,0 +1,260 @@
+"""The inner loop (`doit dev env=<env>`): watch, and on each batch of changes run one cycle.
+
+A cycle takes the checkout's run lock (only then: `doit compose_ps` works while the loop
+waits), reloads the configuration, maps the changed files to services (tasks/ops/devmap.py),
+live-syncs them when every file matches a sync rule (tasks/ops/sync.py, when present) or
+rebuilds exactly those services' images (tasks/ops/devbuild.py) and recreates only their
+containers (Compose) or applies and rolls out the overlay, of which only their Deployments
+changed (Minikube; the deploy engine skips what is unchanged). Then it writes the services'
+records (tasks/store/devstate.py) and prints ONE line. What the cycle's steps print goes to
+.build/logs/dev.log, which the line names when it failed.
+
+A failure (configuration, build, health) is that one line; the loop goes on, what ran keeps
+running, and nothing is recorded as done: the changed files' digests are kept only for
+cycles that succeeded, so saving the same content again retries. Ctrl-C and SIGTERM end
+the loop (exit 0); the stack keeps running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+from tasks.config import load as config
+from tasks.errors import StackError
+from tasks.model import Config
+from tasks.ops import compose, devbuild, devmap, devwatch
+from tasks.ops import minikube as mk_ops
+from tasks.ops.compose_jobs import run_job
+from tasks.ops.compose_stack import Stack
+from tasks.ops.targets import registry, rollout
+from tasks.output import console
+from tasks.render import plan as render_plan
+from tasks.render import templates, writer
+from tasks.store import devstate, state
+
+# How many changed files the cycle's line names before "(+N more)".
+SHOWN = 3
+# Longest failure summary on the line; the whole of it is in the log.
+SUMMARY = 240
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One cycle, as its line and the services' records say it."""
+
+    files: tuple[str, ...]
+    ran: str
+    seconds: float
+    ok: bool
+    summary: str = ""
+    services: tuple[str, ...] = ()
+    refs: dict[str, str] = field(default_factory=dict)
+
+    def line(self) -> str:
+        shown = ", ".join(self.files[:SHOWN]) + (
+            f" (+{len(self.files) - SHOWN} more)" if len(self.files) > SHOWN else ""
+        )
+        result = "healthy" if self.ok else f"FAILED: {self.summary}"
+        return f"[dev] {shown}: {self.ran} in {self.seconds:.1f} s: {result}"
+
+
+def log_file() -> Path:
+    return state.logs_dir() / "dev.log"
+
+
+def refuse_cloud(cfg: Config) -> None:
+    if cfg.cloud is not None:
+        raise StackError(
+            f"`doit dev` runs only local environments, and {cfg.env} deploys to the cloud",
+            fix="deploy it with `doit deploy`; run `doit dev` with a Compose or Minikube environment",
+        )
+
+
+def one_line(exc: StackError) -> str:
+    """The failure summary on one line (the full text is in the log)."""
+    text = " | ".join(line.strip() for line in exc.render().splitlines() if line.strip())
+    return text if len(text) <= SUMMARY else text[: SUMMARY - 3] + "..."
+
+
+class Digests:
+    """What each changed file held when a cycle last succeeded with it: a save that changes
+    nothing (the same bytes again) costs no cycle, and a failed cycle's files retry."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.known: dict[str, str] = {}
+
+    def of(self, rel: str) -> str:
+        try:
+            return hashlib.sha256((self.root / rel).read_bytes()).hexdigest()
+        except OSError:
+            return "gone"  # removed (or a folder): a change all the same
+
+    def changed(self, files: list[str]) -> list[str]:
+        return [f for f in files if self.known.get(f) != self.of(f)]
+
+    def settle(self, files: list[str], ok: bool) -> None:
+        for f in files:
+            if ok:
+                self.known[f] = self.of(f)
+            else:
+                self.known.pop(f, None)
+
+
+def sync_module() -> ModuleType | None:
+    """Live sync (tasks/ops/sync.py), when this checkout has it: until then every change rebuilds."""
+    try:
+        return importlib.import_module("tasks.ops.sync")
+    except ImportError:
+        return None
+
+
+def try_sync(cfg: Config, changed: list[str]) -> bool:
+    """Copy the changes into the running containers when every file matches a sync rule."""
+    sync = sync_module()
+    if sync is None:
+        return False
+    found = sync.plan(cfg, changed)
+    if found is None:
+        return False
+    sync.apply(cfg, found)
+    return True
+
+
+def render(cfg: Config, root: Path) -> None:
+    """The environment's Compose files (and overlay), as `doit render` makes them."""
+    outputs = render_plan.env_compose(cfg.env, root)
+    if cfg.runtime == "kubernetes":
+        outputs |= render_plan.env_overlay(cfg.env, root)
+    writer.write_all(templates.texts(outputs), root)
+
+
+def deploy_compose(cfg: Config, work: devmap.Work, changed: list[str]) -> dict[str, str]:
+    stack = Stack(cfg)
+    refs = devbuild.build(cfg, work.services, changed, full=work.config)
+    live = compose.Live(stack.project)
+    if work.config:
+        compose.up(stack, live, stack.dbs(), "databases")
+    names = [n for n in stack.services() if n in work.services]
+    if names:
+        compose.up(stack, live, names, "services")
+    for job in stack.jobs():
+        if job in work.services:
+            run_job(stack, live, job)
+    return refs
+
+
+def deploy_minikube(cfg: Config, work: devmap.Work, changed: list[str]) -> dict[str, str]:
+    facts = mk_ops.live(cfg)
+    refs = devbuild.build(
+        cfg, work.services, changed, daemon=mk_ops.IMAGES, docker_env=facts.docker_env(), full=work.config
+    )
+    # The whole overlay, of which only the rebuilt services' Deployments changed: the engine
+    # applies nothing when its hash is unchanged, and waits for every workload.
+    rollout.converge(registry.for_config(cfg))
+    return refs
+
+
+def run_work(cfg: Config, root: Path, work: devmap.Work, changed: list[str]) -> tuple[str, dict[str, str]]:
+    """Sync or rebuild, then deploy: (what ran, the new image refs)."""
+    if not work.config and try_sync(cfg, changed):
+        return f"synced {', '.join(work.services)}", {}
+    if work.config:
+        render(cfg, root)
+    deploy = deploy_compose if cfg.runtime == "compose" else deploy_minikube
+    refs = deploy(cfg, work, changed)
+    what = "configuration: rendered, rebuilt" if work.config else "rebuilt"
+    return f"{what} {', '.join(work.services) or 'nothing'}", refs
+
+
+@contextlib.contextmanager
+def cycle_output() -> Iterator[None]:
+    """What a cycle's steps print goes to the log, so the terminal gets one line per cycle."""
+    path = log_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as out:
+        out.write(f"\n--- cycle at {time.strftime('%H:%M:%S')}\n")
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            yield
+
+
+def cycle(env: str, root: Path, changed: list[str]) -> Outcome:
+    """One cycle under the run lock; never raises a StackError (the outcome says it)."""
+    started = time.monotonic()
+    state.acquire_lock(f"doit dev env={env} (a cycle)", waiting=console.say)
+    try:
+        services: tuple[str, ...] = ()
+        ran = "configuration"
+        try:
+            with cycle_output():
+                config.forget()  # the configuration as the disk has it now
+                cfg = config.load(env, root)
+                work = devmap.plan(cfg, changed)
+                services = work.services
+                ran, refs = run_work(cfg, root, work, changed)
+            outcome = Outcome(tuple(changed), ran, time.monotonic() - started, True, "", services, refs)
+        except StackError as exc:
+            with cycle_output():
+                console.error(exc.render())
+            summary = f"{one_line(exc)} (log: {log_file()})"
+            outcome = Outcome(tuple(changed), ran, time.monotonic() - started, False, summary, services)
+        record(env, outcome)
+        return outcome
+    finally:
+        state.release_lock()
+
+
+def record(env: str, outcome: Outcome) -> None:
+    """Each touched service's record; a failed cycle keeps the image of the last good one."""
+    now = time.time()
+    for name in outcome.services:
+        changes: dict[str, object] = {
+            "result": "ok" if outcome.ok else "failed",
+            "seconds": round(outcome.seconds, 2),
+            "changed_at": now,
+            "summary": outcome.summary,
+            "files": outcome.files[:SHOWN],
+        }
+        if name in outcome.refs:
+            changes |= {"image": outcome.refs[name], "synced_at": 0.0}  # a real build: no longer synced
+        devstate.update(env, name, **changes)
+
+
+def start_line(cfg: Config, watched: list[Path], root: Path) -> str:
+    names = ", ".join(str(p.relative_to(root.resolve())) for p in watched) or "nothing"
+    return f"[dev] watching {names} for {cfg.env} (Ctrl-C stops the loop; the stack keeps running)"
+
+
+def stop_line(cfg: Config) -> str:
+    down = "compose_down" if cfg.runtime == "compose" else "minikube_down"
+    return f"[dev] stopped; the stack keeps running (stop it with `doit {down} env={cfg.env}`)"
+
+
+def run(env: str, root: Path, *, stop: threading.Event | None = None) -> None:
+    """The loop: wait for changes, run a cycle per batch, until Ctrl-C, SIGTERM or `stop`."""
+    cfg = config.load(env, root)
+    refuse_cloud(cfg)
+    state.release_lock()  # the lock is the cycles' alone: others may run while the loop waits
+    stop = stop or threading.Event()
+    watched = devwatch.watched(cfg, root)
+    console.say(start_line(cfg, watched, root))
+    digests = Digests(root)
+    try:
+        for files in devwatch.batches(watched, root, stop):
+            changed = digests.changed(files)
+            if not changed:
+                continue  # the same bytes saved again: nothing to do
+            outcome = cycle(env, root, changed)
+            digests.settle(changed, outcome.ok)
+            console.say(outcome.line())
+    except KeyboardInterrupt:
+        pass  # Ctrl-C or SIGTERM (tasks/cli/exits.py makes it one): stop the loop, not the stack
+    console.say(stop_line(cfg))
