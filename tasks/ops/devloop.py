@@ -199,6 +199,7 @@ def cycle(env: str, root: Path, changed: list[str]) -> Outcome:
                 cfg = config.load(env, root)
                 work = devmap.plan(cfg, changed)
                 services = work.services
+                ran = f"rebuild of {', '.join(services)}"  # what was tried, should it fail
                 ran, refs = run_work(cfg, root, work, changed)
             outcome = Outcome(tuple(changed), ran, time.monotonic() - started, True, "", services, refs)
         except StackError as exc:
