@@ -33,7 +33,7 @@ def test_watched_paths_come_from_the_configuration(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    [".git/index", "app/.build/x", "app/.main.py.swp", "app/main.py~", "app/4913", "app/.#main.py", "app/#m#"],
+    [".git/index", "app/.build/x", "app/.main.py.swp", "app/main.py~", "app/4913", "app/.#main.py", "#m#"],
 )
 def test_editor_temp_files_and_git_are_ignored(path: str) -> None:
     assert devwatch.ignored(Path(path))
