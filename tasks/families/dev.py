@@ -10,6 +10,7 @@ A cloud environment is refused with one sentence: its deploys go through `doit d
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
@@ -23,21 +24,31 @@ DOC = "Watch the code and rebuild or live-sync only the changed services until C
 
 
 @creator(Task("dev", Scope.SELECTED))
-def task_dev(run: Run) -> dict[str, Any]:
+def task_dev(run: Run) -> Iterator[dict[str, Any]]:
     """The inner loop: the stack up first, then one cycle per batch of changed files."""
     env = run.env_for("dev")
     cfg = run.try_config(env)
     if isinstance(cfg, StackError):
-        return failing(cfg, doc=DOC)
+        yield failing(cfg, basename="dev", doc=DOC)
+        return
     try:
         devloop.refuse_cloud(cfg)
     except StackError as exc:
-        return failing(exc, doc=DOC)
+        yield failing(exc, basename="dev", doc=DOC)
+        return
+    yield {
+        "basename": "_dev_loop",
+        "doc": "Take the checkout's one inner loop (a second `doit dev` is refused before anything runs).",
+        "actions": [user_errors(partial(devloop.hold_loop, env))],
+        "uptodate": [False],
+    }
     up = "compose_up" if cfg.runtime == "compose" else "minikube_up"
-    return {
+    yield {
+        "basename": "dev",
         "doc": DOC,
         "actions": [user_errors(partial(devloop.run, env, run.root))],
-        "task_dep": [up],
+        # In this order: the loop's lock first, then the stack up as `doit compose_up` makes it.
+        "task_dep": ["_dev_loop", up],
         "uptodate": [False],
         # The cycles' lines are for the terminal as they happen, never captured.
         "verbosity": 2,

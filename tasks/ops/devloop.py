@@ -18,8 +18,11 @@ the loop (exit 0); the stack keeps running.
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import hashlib
 import importlib
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -68,6 +71,44 @@ class Outcome:
 
 def log_file() -> Path:
     return state.logs_dir() / "dev.log"
+
+
+def loop_lock() -> Path:
+    return state.BUILD / "dev.lock"
+
+
+_LOOP: list[int] = []  # the held loop lock's descriptor (kept open until the process ends)
+
+
+def hold_loop(env: str) -> None:
+    """One loop per checkout: two would race to rebuild the same change. Held for the life of
+    the process (the kernel drops it however the loop ends); taken before the stack comes up,
+    so a second `doit dev` is refused at once, not after a `compose_up`."""
+    if _LOOP:
+        return
+    path = loop_lock()
+    path.parent.mkdir(exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
+        os.close(fd)
+        if exc.errno not in (errno.EAGAIN, errno.EACCES):
+            raise
+        raise StackError(
+            f"another `doit dev` already runs in this checkout ({holder})",
+            fix="use that one, or stop it (Ctrl-C in its terminal) first",
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"pid {os.getpid()}, env={env}\n".encode(), 0)
+    _LOOP.append(fd)
+
+
+def release_loop() -> None:
+    """Give the loop's lock back (for callers that run several loops in one process)."""
+    while _LOOP:
+        os.close(_LOOP.pop())
 
 
 def refuse_cloud(cfg: Config) -> None:
