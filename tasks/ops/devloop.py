@@ -120,8 +120,11 @@ def refuse_cloud(cfg: Config) -> None:
 
 
 def one_line(exc: StackError) -> str:
-    """The failure summary on one line (the full text is in the log)."""
-    text = " | ".join(line.strip() for line in exc.render().splitlines() if line.strip())
+    """The failure summary on one line: its first line (what failed) and its last two (a
+    build's or a health check's own last words); all of it, and the fix, are in the log."""
+    lines = [line.strip() for line in exc.message.splitlines() if line.strip()]
+    kept = lines[:1] + [line for line in lines[1:][-2:]]
+    text = " | ".join(kept)
     return text if len(text) <= SUMMARY else text[: SUMMARY - 3] + "..."
 
 

@@ -132,10 +132,12 @@ def test_broken_code_is_one_failed_line_and_the_old_code_keeps_serving(loop: Loo
     line = loop.wait_for(f"[dev] {MODULE}", mark)
     assert "FAILED" in line and loop.proc.poll() is None, line
     assert served().get("revision") == 1  # what ran keeps running
+    assert "FAILED: image builder failed to build" in line, line
+    mark = len(loop.text())
     path.write_text(path.read_text().replace("\ndef broken(:\n", ""))
     serve_revision(loop.project, 2)
     wait_served(2)
-    assert loop.wait_for(f"[dev] {MODULE}", len(loop.text()) - 400).endswith("healthy")
+    assert loop.wait_for(f"[dev] {MODULE}", mark).endswith("healthy")
 
 
 def test_a_broken_configuration_is_one_failed_line_naming_the_file(loop: Loop) -> None:

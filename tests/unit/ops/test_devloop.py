@@ -43,6 +43,11 @@ def test_a_long_failure_becomes_one_short_line() -> None:
     assert text.startswith("first | second | x") and len(text) == devloop.SUMMARY and "\n" not in text
 
 
+def test_the_line_keeps_what_failed_and_its_last_words() -> None:
+    exc = StackError("image web failed to build:\n    noise 1\n    noise 2\n    E  SyntaxError\n    exit 1")
+    assert devloop.one_line(exc) == "image web failed to build: | E  SyntaxError | exit 1"
+
+
 def test_a_cloud_environment_is_refused_in_one_sentence(project: Path) -> None:
     cfg = configs.load(project, env=configs.cloud_env())
     with pytest.raises(StackError) as info:
