@@ -23,6 +23,7 @@ import fcntl
 import hashlib
 import importlib
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -47,6 +48,10 @@ from tasks.store import devstate, state
 SHOWN = 3
 # Longest failure summary on the line; the whole of it is in the log.
 SUMMARY = 240
+# The line of a failure's output that says what went wrong: an exception's name and message
+# (`SyntaxError: invalid syntax`, `TypeError: ...`), else a line that says error.
+EXCEPTION = re.compile(r"\b\w+(Error|Exception)\b:")
+ERROR = re.compile(r"\berr(or)?\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -120,11 +125,17 @@ def refuse_cloud(cfg: Config) -> None:
 
 
 def one_line(exc: StackError) -> str:
-    """The failure summary on one line: its first line (what failed) and its last two (a
-    build's or a health check's own last words); all of it, and the fix, are in the log."""
+    """The failure summary on one line: its first line (what failed), then the line of the
+    rest that names an error (`SyntaxError: ...`, `ERROR ...`), else its last two (a health
+    check's own last words); all of it, and the fix, are in the log."""
     lines = [line.strip() for line in exc.message.splitlines() if line.strip()]
-    kept = lines[:1] + [line for line in lines[1:][-2:]]
-    text = " | ".join(kept)
+    rest = lines[1:]
+    for pattern in (EXCEPTION, ERROR):
+        named = [line for line in rest if pattern.search(line)]
+        if named:
+            rest = named[-1:]
+            break
+    text = " | ".join(lines[:1] + rest[-2:])
     return text if len(text) <= SUMMARY else text[: SUMMARY - 3] + "..."
 
 

@@ -43,9 +43,16 @@ def test_a_long_failure_becomes_one_short_line() -> None:
     assert text.startswith("first | second | x") and len(text) == devloop.SUMMARY and "\n" not in text
 
 
-def test_the_line_keeps_what_failed_and_its_last_words() -> None:
-    exc = StackError("image web failed to build:\n    noise 1\n    noise 2\n    E  SyntaxError\n    exit 1")
-    assert devloop.one_line(exc) == "image web failed to build: | E  SyntaxError | exit 1"
+def test_the_line_keeps_what_failed_and_the_error_it_names() -> None:
+    build = StackError(
+        "image web failed to build:\n    E   SyntaxError: invalid syntax\n    ERROR tests/t.py\n"
+        "    1 error in 0.3s\n    Removing intermediate container 1f\n    The command returned 1"
+    )
+    assert devloop.one_line(build) == "image web failed to build: | E   SyntaxError: invalid syntax"
+    npm = StackError("image api failed to build:\n  npm ERR! missing script: build\n  exit 1")
+    assert devloop.one_line(npm) == "image api failed to build: | npm ERR! missing script: build"
+    health = StackError("1 workload(s) not healthy:\n  web: unhealthy\n  last check: refused")
+    assert devloop.one_line(health) == "1 workload(s) not healthy: | web: unhealthy | last check: refused"
 
 
 def test_a_cloud_environment_is_refused_in_one_sentence(project: Path) -> None:
