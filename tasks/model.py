@@ -42,6 +42,20 @@ class Build:
 
 
 @dataclass(frozen=True)
+class SyncRule:
+    """One live-sync rule of a service (`services.<name>.sync`): a project path copied into the
+    running containers at `target`, then `restart` (RESTART_CONTAINER, a shell command, or "")."""
+
+    source: str  # relative to the project root: a file or a folder
+    target: str  # absolute path in the container
+    restart: str = ""
+
+
+# The `restart:` word of a sync rule that restarts the container instead of running a command.
+RESTART_CONTAINER = "container"
+
+
+@dataclass(frozen=True)
 class Service:
     name: str
     kind: str  # "deployment" (long-running) or "job" (runs once)
@@ -61,6 +75,7 @@ class Service:
     # Files or folders (project-relative) only this service's image is made from, inside a build
     # context services share: `doit dev` rebuilds only this service when one of them changes.
     inputs: tuple[str, ...] = ()
+    sync: tuple[SyncRule, ...] = ()  # live-sync rules (`doit dev`): edits copied into running containers
 
     @property
     def env_prefix(self) -> str:

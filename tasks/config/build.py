@@ -23,6 +23,7 @@ from tasks.model import (
     NodeCount,
     Port,
     Service,
+    SyncRule,
     TerraformState,
 )
 
@@ -130,6 +131,10 @@ def services(m: Merged) -> dict[str, Service]:
             calls={callee: called_port(m, callee, port) for callee, port in raw.get("calls", {}).items()},
             secrets=tuple(raw.get("secrets", [])),
             inputs=tuple(raw.get("inputs", [])),
+            sync=tuple(
+                SyncRule(r["source"].rstrip("/"), r["target"], r.get("restart", ""))
+                for r in raw.get("sync", [])
+            ),
         )
     return out
 

@@ -90,6 +90,29 @@ HEALTH = s.Fields(
         "command": s.ListOf(s.STR),
     }
 )
+
+
+def container_path(value: Any) -> tuple[str, str] | None:
+    """Where a sync rule copies to: a path in the container, absolute (a relative one would
+    depend on the image's WORKDIR, which the configuration does not know)."""
+    if re.fullmatch(r"(?:/[A-Za-z0-9._@+-]+)+/?", value) and "/../" not in value + "/":
+        return None
+    return (
+        f"{value!r} is not an absolute path in the container",
+        "write the path the image keeps this code at, from /, e.g. '/app/myservice/main.py'",
+    )
+
+
+# One live-sync rule (rules about what it names: rules/sync.py).
+SYNC_RULE = s.Fields(
+    {
+        "source": s.REL_PATH,
+        "target": s.Scalar((str,), container_path),
+        # "container" (tasks.model.RESTART_CONTAINER) or a shell command run in the container.
+        "restart": COMMAND,
+    },
+    frozenset({"source", "target"}),
+)
 SERVICE = s.Fields(
     {
         "kind": s.Scalar((str,), s.one_of("deployment", "job")),
@@ -115,6 +138,8 @@ SERVICE = s.Fields(
         "resources": s.Fields(
             {"requests": RESOURCES, "limits": RESOURCES}, frozenset({"requests", "limits"})
         ),
+        # Live sync for `doit dev`: project paths copied into the running containers.
+        "sync": s.ListOf(SYNC_RULE),
     },
     frozenset({"command", "resources"}),
 )

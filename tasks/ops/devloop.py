@@ -2,7 +2,7 @@
 
 A cycle takes the checkout's run lock (only then: `doit compose_ps` works while the loop
 waits), reloads the configuration, maps the changed files to services (tasks/ops/devmap.py),
-live-syncs them when every file matches a sync rule (tasks/ops/sync.py, when present) or
+live-syncs them when every file matches a sync rule (tasks/ops/sync.py) or
 rebuilds exactly those services' images (tasks/ops/devbuild.py) and recreates only their
 containers (Compose) or applies and rolls out the overlay, of which only their Deployments
 changed (Minikube; the deploy engine skips what is unchanged). Then it writes the services'
@@ -21,7 +21,6 @@ import contextlib
 import errno
 import fcntl
 import hashlib
-import importlib
 import os
 import re
 import threading
@@ -29,12 +28,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 
 from tasks.config import load as config
 from tasks.errors import StackError
 from tasks.model import Config
-from tasks.ops import compose, devbuild, devmap, devwatch
+from tasks.ops import compose, devbuild, devmap, devwatch, sync
 from tasks.ops import minikube as mk_ops
 from tasks.ops.compose_jobs import run_job
 from tasks.ops.compose_stack import Stack
@@ -164,24 +162,14 @@ class Digests:
                 self.known.pop(f, None)
 
 
-def sync_module() -> ModuleType | None:
-    """Live sync (tasks/ops/sync.py), when this checkout has it: until then every change rebuilds."""
-    try:
-        return importlib.import_module("tasks.ops.sync")
-    except ImportError:
-        return None
-
-
-def try_sync(cfg: Config, changed: list[str]) -> bool:
-    """Copy the changes into the running containers when every file matches a sync rule."""
-    sync = sync_module()
-    if sync is None:
-        return False
-    found = sync.plan(cfg, changed)
+def try_sync(cfg: Config, root: Path, changed: list[str]) -> tuple[str, ...] | None:
+    """Copy the changes into the running containers when every file matches a sync rule
+    (tasks/ops/sync.py); the services synced, or None: rebuild instead."""
+    found = sync.plan(cfg, [Path(c) for c in changed], root=root)
     if found is None:
-        return False
+        return None
     sync.apply(cfg, found)
-    return True
+    return tuple(found.services)
 
 
 def render(cfg: Config, root: Path) -> None:
@@ -218,16 +206,19 @@ def deploy_minikube(cfg: Config, work: devmap.Work, changed: list[str]) -> dict[
     return refs
 
 
-def run_work(cfg: Config, root: Path, work: devmap.Work, changed: list[str]) -> tuple[str, dict[str, str]]:
-    """Sync or rebuild, then deploy: (what ran, the new image refs)."""
-    if not work.config and try_sync(cfg, changed):
-        return f"synced {', '.join(work.services)}", {}
+def run_work(
+    cfg: Config, root: Path, work: devmap.Work, changed: list[str]
+) -> tuple[str, tuple[str, ...], dict[str, str]]:
+    """Sync or rebuild, then deploy: (what ran, the services it touched, the new image refs)."""
+    synced = None if work.config else try_sync(cfg, root, changed)
+    if synced is not None:
+        return f"synced {', '.join(synced)}", synced, {}
     if work.config:
         render(cfg, root)
     deploy = deploy_compose if cfg.runtime == "compose" else deploy_minikube
     refs = deploy(cfg, work, changed)
     what = "configuration: rendered, rebuilt" if work.config else "rebuilt"
-    return f"{what} {', '.join(work.services) or 'nothing'}", refs
+    return f"{what} {', '.join(work.services) or 'nothing'}", work.services, refs
 
 
 @contextlib.contextmanager
@@ -255,7 +246,7 @@ def cycle(env: str, root: Path, changed: list[str]) -> Outcome:
                 work = devmap.plan(cfg, changed)
                 services = work.services
                 ran = f"rebuild of {', '.join(services)}"  # what was tried, should it fail
-                ran, refs = run_work(cfg, root, work, changed)
+                ran, services, refs = run_work(cfg, root, work, changed)
             outcome = Outcome(tuple(changed), ran, time.monotonic() - started, True, "", services, refs)
         except StackError as exc:
             with cycle_output():

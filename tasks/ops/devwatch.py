@@ -2,7 +2,7 @@
 
 The watched paths come from the configuration, never from a list of ours: every build
 context and Dockerfile (services, the shared builder, databases built here), a service's
-own `inputs`, and `environments/` and `templates/`. The watching is `watchfiles` (Rust's
+own `inputs` and sync sources, and `environments/` and `templates/`. The watching is `watchfiles` (Rust's
 notify under it): it debounces, and it keeps collecting while the caller runs a cycle, so
 a change made during a cycle comes back as the next batch once the cycle ends.
 """
@@ -35,7 +35,7 @@ def watched(cfg: Config, root: Path) -> list[Path]:
     """The existing paths to watch, outermost only (a folder covers what is inside it)."""
     names = {*CONFIG_FOLDERS}
     for svc in cfg.services.values():
-        names |= {svc.build.context, svc.build.dockerfile, *svc.inputs}
+        names |= {svc.build.context, svc.build.dockerfile, *svc.inputs, *(r.source for r in svc.sync)}
     if cfg.images.builder is not None:
         names |= {cfg.images.builder.context, cfg.images.builder.dockerfile}
     names |= {db.build for db in cfg.databases.values() if db.build and db.placement != "disabled"}

@@ -339,3 +339,43 @@ def volumes(label: str) -> list[str] | None:
     """Names of the volumes with `label`; None when the daemon cannot be asked."""
     result = tools.run("docker", "volume", "ls", "-q", "--filter", f"label={label}", check=False)
     return result.stdout.split() if result.code == 0 else None
+
+
+@dataclass(frozen=True)
+class Running:
+    """One running container: its ID and the image it was started from (as Docker names it)."""
+
+    id: str
+    image: str
+
+
+def service_containers(project: str, service: str) -> list[Running]:
+    """The running containers of one service of a Compose project (by Compose's labels)."""
+    out = tools.run(
+        "docker",
+        "ps",
+        "--filter",
+        f"label=com.docker.compose.project={project}",
+        "--filter",
+        f"label=com.docker.compose.service={service}",
+        "--format",
+        "{{.ID}} {{.Image}}",
+    ).stdout
+    return [Running(*line.split(" ", 1)) for line in out.splitlines() if " " in line.strip()]
+
+
+def copy_into(container: str, source: Path, target: str, *, timeout: float) -> None:
+    """Copy one file into a container (`docker cp`): the daemon writes it, so the container's
+    user needs no rights; the file keeps its mode and belongs to root, like the image's code."""
+    tools.run("docker", "cp", str(source), f"{container}:{target}", timeout=timeout)
+
+
+def exec_in(container: str, command: str, *, timeout: float) -> None:
+    """Run a shell command in a running container, as its own user."""
+    tools.run("docker", "exec", container, "sh", "-c", command, timeout=timeout)
+
+
+def restart(containers: list[str], *, grace: int, timeout: float) -> None:
+    """Restart containers in place (their writable layer, with what was copied in, stays):
+    SIGTERM, `grace` seconds, then SIGKILL."""
+    tools.run("docker", "restart", "--time", str(grace), *containers, timeout=timeout)

@@ -179,3 +179,32 @@ def port_forward(context: str, namespace: str, service: str, local: int, remote:
         "-n",
         namespace,
     )
+
+
+def pods(scope: Scope, selector: str) -> list[Doc]:
+    """The pods a label selector picks (`get pods -l ... -o json`); ToolError when kubectl fails."""
+    res = _run(scope.context, "get", "pods", "-l", selector, "-o", "json", namespace=scope.namespace)
+    return [d for d in (_json(res.stdout) or {}).get("items", []) if isinstance(d, dict)]
+
+
+def copy_into(scope: Scope, pod: str, container: str, source: str, target: str, *, timeout: float) -> None:
+    """Copy one file into a pod's container (`kubectl cp`: tar in the container, as its user)."""
+    target_ref = f"{pod}:{target}"
+    _run(scope.context, "cp", source, target_ref, "-c", container, namespace=scope.namespace, timeout=timeout)
+
+
+def exec_in(scope: Scope, pod: str, container: str, command: str, *, timeout: float) -> None:
+    """Run a shell command in a pod's container, as its own user."""
+    _run(
+        scope.context,
+        "exec",
+        pod,
+        "-c",
+        container,
+        "--",
+        "sh",
+        "-c",
+        command,
+        namespace=scope.namespace,
+        timeout=timeout,
+    )

@@ -63,3 +63,17 @@ def update(env: str, name: str, **changes: object) -> Record:
     records[name] = record
     write(env, records)
     return record
+
+
+def forget_syncs(env: str, deployed: dict[str, str]) -> list[str]:
+    """A deploy ran these services from these images (service -> image reference): a sync into
+    containers of another image is gone with them. Clears `synced_at` of those records (and
+    records the deployed image); returns their names. A deploy that kept a synced container
+    (its image unchanged) keeps its record: the synced code still runs there."""
+    records = read(env)
+    gone = [n for n, r in records.items() if r.synced and n in deployed and deployed[n] != r.image]
+    for name in gone:
+        records[name] = replace(records[name], synced_at=0.0, image=deployed[name])
+    if gone:
+        write(env, records)
+    return gone

@@ -132,6 +132,23 @@ class FakeCluster:
         with fs.transaction(self.state_dir) as state:
             state["job_failures"] = [j for j in state.get("job_failures", []) if j != name]
 
+    def inject_exec_failure(self, command: str) -> None:
+        """`kubectl exec ... -- <command>` (argv joined by spaces) exits 1 in every pod."""
+        with fs.transaction(self.state_dir) as state:
+            state.setdefault("exec_failures", []).append(command)
+
+    def pod_files(self, namespace: str = "default") -> dict[str, dict[str, dict[str, str]]]:
+        """What `kubectl cp` put in each pod: pod -> path -> {"text", "mode"}."""
+        found = self._cluster(fs.read_state(self.state_dir)).get("pod_files", {})
+        return {
+            key.split("/", 1)[1]: files for key, files in found.items() if key.startswith(namespace + "/")
+        }
+
+    def pod_execs(self, namespace: str = "default") -> dict[str, list[list[str]]]:
+        """The commands `kubectl exec` ran in each pod, in order."""
+        found = self._cluster(fs.read_state(self.state_dir)).get("pod_execs", {})
+        return {key.split("/", 1)[1]: runs for key, runs in found.items() if key.startswith(namespace + "/")}
+
     def delete_namespace(self, ns: str) -> bool:
         """Out-of-band drift: someone deleted the namespace (and everything in it)."""
         with fs.transaction(self.state_dir) as state:

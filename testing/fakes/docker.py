@@ -32,7 +32,7 @@ from testing import harness
 STATE_ENV = "FAKE_DOCKER_STATE"
 # Service images copy /out/shared and /out/services/<service> from the builder (the demo's layout).
 SHARED = ("srvthreds_demo/common", "srvthreds_demo/__init__.py", "srvthreds_demo/__main__.py")
-MUTATING = {"build", "tag", "import", "image rm", "rmi"}
+MUTATING = {"build", "tag", "import", "image rm", "rmi", "cp", "exec", "restart"}
 CREATED = "2026-11-01 10:00:00 +0000 UTC"
 
 Store = dict[str, Any]
@@ -338,6 +338,51 @@ def cmd_volume(store: Store, argv: list[str]) -> str:
     raise Exit(125, f"fake docker: unsupported volume call {argv}")
 
 
+def _container(store: Store, cid: str) -> dict[str, Any]:
+    if cid not in store["containers"]:
+        raise Exit(1, f"Error: No such container: {cid}")
+    container: dict[str, Any] = store["containers"][cid]
+    return container
+
+
+def cmd_cp(store: Store, argv: list[str]) -> str:
+    """`cp <file> <container>:<path>` only: keeps the text and mode at the path. The daemon
+    writes, as on a real one: the container's state does not matter, a read-only root does."""
+    if len(argv) != 2 or ":" not in argv[1]:
+        raise Exit(125, f"fake docker: unsupported cp call {argv}")
+    cid, _, target = argv[1].partition(":")
+    container = _container(store, cid)
+    if container.get("read_only"):
+        raise Exit(1, "Error response from daemon: container rootfs is marked read-only")
+    source = Path(argv[0])
+    if not source.is_file():
+        raise Exit(1, f"lstat {source}: no such file or directory")
+    mode = oct(source.stat().st_mode & 0o777)
+    container.setdefault("files", {})[target] = {"text": source.read_text(), "mode": mode}
+    return ""
+
+
+def cmd_exec(store: Store, argv: list[str]) -> str:
+    """`exec <container> <argv...>`: recorded; a command in the container's `exec_fails` exits 1."""
+    container = _container(store, argv[0])
+    if container["state"] != "running":
+        raise Exit(1, f"Error response from daemon: Container {argv[0]} is not running")
+    container.setdefault("execs", []).append(argv[1:])
+    if " ".join(argv[1:]) in container.get("exec_fails", []):
+        raise Exit(1, "")
+    return ""
+
+
+def cmd_restart(store: Store, argv: list[str]) -> str:
+    """`restart [--time N] <container>...`: counted per container; its files stay."""
+    names = [a for i, a in enumerate(argv) if a != "--time" and (i == 0 or argv[i - 1] != "--time")]
+    for cid in names:
+        container = _container(store, cid)
+        container["state"] = "running"
+        container["restarts"] = container.get("restarts", 0) + 1
+    return "".join(n + "\n" for n in names)
+
+
 def label(argv: list[str]) -> str:
     """The command, as MUTATING names it."""
     if argv[:1] == ["image"] and len(argv) > 1:
@@ -369,6 +414,8 @@ def run(argv: list[str]) -> str:
             return cmd_inspect(store, argv[1:])
         if command == "volume":
             return cmd_volume(store, argv[1:])
+        if command in ("cp", "exec", "restart"):
+            return {"cp": cmd_cp, "exec": cmd_exec, "restart": cmd_restart}[command](store, argv[1:])
     raise Exit(125, f"fake docker: unsupported call {argv}")
 
 

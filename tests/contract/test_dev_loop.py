@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tasks.ops import devloop
+from tasks.store import devstate
 from testing.composebox import host_ports
 from testing.fakes import compose as fake_compose
 from testing.fakes import docker as fake_docker
@@ -23,6 +24,7 @@ from testing.project import run_doit
 
 ENV = "offline"
 AGENT = "demo/srvthreds_demo/session_agent.py"
+AGENT_TEST = "demo/tests/test_session_agent.py"
 
 
 def edit(project: Path, rel: str) -> None:
@@ -60,18 +62,38 @@ def test_one_service_change_rebuilds_and_recreates_that_service_alone(
 ) -> None:
     project, fakes = compose_stack
     before = refs(project)
-    edit(project, AGENT)
-    outcome = devloop.cycle(ENV, project, [AGENT])
+    # The module has a sync rule, its test file none: a batch with a file outside the rules rebuilds.
+    changed = [AGENT, AGENT_TEST]
+    for rel in changed:
+        edit(project, rel)
+    outcome = devloop.cycle(ENV, project, changed)
     assert outcome.ok, outcome.line()
-    assert outcome.line().startswith(f"[dev] {AGENT}: rebuilt session-agent in ")
+    assert outcome.line().startswith(f"[dev] {AGENT}, {AGENT_TEST}: rebuilt session-agent in ")
     calls = read_calls(fakes.log)
     builds = [c["argv"] for c in calls if c["tool"] == "docker" and c["argv"][0] == "build"]
     assert len(builds) == 2 and "SERVICE=session-agent" in builds[0]  # its builder, then its image
     ups = [c["argv"] for c in calls if c["tool"] == "docker-compose" and "up" in c["argv"]]
     assert len(ups) == 1 and ups[0][-1] == "session-agent" and "engine" not in ups[0]
     after = refs(project)
-    changed = {name for name in after if after[name] != before.get(name)}
-    assert changed == {"builder", "session-agent"}
+    changed_refs = {name for name in after if after[name] != before.get(name)}
+    assert changed_refs == {"builder", "session-agent"}
+    record = devstate.read(ENV)["session-agent"]
+    assert record.result == "ok" and record.image == after["session-agent"] and not record.synced
+
+
+def test_a_change_inside_the_sync_rules_is_synced_without_a_build(
+    compose_stack: tuple[Path, FakeBin],
+) -> None:
+    project, fakes = compose_stack
+    before = refs(project)
+    edit(project, AGENT)
+    outcome = devloop.cycle(ENV, project, [AGENT])
+    assert outcome.ok and outcome.ran == "synced session-agent", outcome.line()
+    calls = read_calls(fakes.log)
+    assert not [c for c in calls if c["tool"] == "docker" and c["argv"][0] == "build"]
+    assert not [c for c in calls if c["tool"] == "docker-compose" and "up" in c["argv"]]
+    assert refs(project) == before  # the image is unchanged: only the container's files are
+    assert devstate.read(ENV)["session-agent"].synced
 
 
 def test_a_failing_build_keeps_what_runs_and_the_next_fix_is_healthy(

@@ -8,7 +8,7 @@ and each rule in file order.
 
 How to add a rule:
 1. Write a function `def <what_must_hold>(m: Merged) -> None` in the module of its subject
-   (stack, databases, services, builds, cloud, secrets). It reads `m.data` (the merged files, their
+   (stack, databases, services, builds, cloud, secrets, sync). It reads `m.data` (the merged files, their
    types already right) and raises `m.error(key_path, problem, fix)`: the error names the
    file that set the key, the key path and the line, and the fix is a sentence the user
    can act on.
@@ -36,6 +36,7 @@ from tasks.config.rules import (
     secrets,
     services,
     stack,
+    sync,
 )
 
 Rule = Callable[[Merged], None]
@@ -121,6 +122,12 @@ RULES: tuple[Rule, ...] = (
     cloud_values.public_endpoint_cidrs_do_not_add_up_to_the_internet,
     cloud_values.the_github_repository_is_owner_and_name,
     cloud_values.the_rds_user_is_not_reserved,
+    sync.sync_is_not_for_cloud_environments,
+    sync.only_deployments_sync,
+    sync.sync_sources_stay_in_the_project,
+    sync.sync_sources_exist,
+    sync.sync_sources_are_in_the_build_context,
+    sync.restarting_the_container_is_for_compose,
 )
 
 

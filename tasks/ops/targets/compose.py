@@ -20,7 +20,7 @@ from tasks.ops.targets.base import Failure, Row, job_note, when
 from tasks.programs import compose as compose_cli
 from tasks.programs import docker
 from tasks.programs.compose import Container
-from tasks.store import images
+from tasks.store import devstate, images
 
 
 class ComposeTarget:
@@ -47,6 +47,9 @@ class ComposeTarget:
         for what, names in (("databases", self.stack.dbs()), ("services", self.stack.services())):
             if self.step in (None, what):
                 compose.up(self.stack, self.live, names, what)
+        if self.step in (None, "services"):
+            # Containers of a new image no longer hold what live sync copied into the old ones.
+            devstate.forget_syncs(self.env, images.refs(self.env, self.stack.services()))
 
     def wait(self) -> list[Failure]:
         return []  # `up --wait` already waited, and raised with the failing services' logs

@@ -22,7 +22,7 @@ from tasks.ops.deploy_record import Outcome
 from tasks.ops.targets.base import Failure, Row, job_note
 from tasks.output import console
 from tasks.programs import kubectl
-from tasks.store import images
+from tasks.store import devstate, images
 
 
 @dataclass
@@ -117,6 +117,12 @@ class KubeTarget:
             self.t.record.set_release(self.env, pending.refs, self.t.registry)
         self.t.record.set_outcome(Outcome(ok=True, restored=False, failed=[]))
         self.t.record.clear_pending()
+        # Pods of a new image no longer hold what live sync copied into the old ones.
+        deployed = {
+            name: f"{self.t.registry}/{ref}" if self.t.registry else ref
+            for name, ref in self.recorded().items()
+        }
+        devstate.forget_syncs(self.env, deployed)
 
     def jobs(self) -> list[str]:
         return [j.name for j in self.cfg.jobs()]

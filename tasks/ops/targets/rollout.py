@@ -10,8 +10,9 @@ and report status. The steps that decide what is true live here, once:
             (workload, pod reason, last events, log tail) after rolling back what has a
             previous revision. A failure with nothing to roll back to stays stale, so
             the next run waits for it, and fails, again.
-  status    one table: workload, desired, ready, image, applied, verdict (ok/stale/failed);
-            an error (non-zero exit) unless every verdict is ok.
+  status    one table: workload, desired, ready, image, applied, verdict (ok/synced/stale/
+            failed); an error (non-zero exit) unless every verdict is ok or synced (live sync:
+            files copied into the running containers after the image was built, `synced`).
 
 Which target deploys an environment is tasks/ops/targets/registry.py's.
 """
@@ -19,10 +20,15 @@ Which target deploys an environment is tasks/ops/targets/registry.py's.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from tasks.errors import StackError
-from tasks.ops.targets.base import DeployTarget, Failure, Row
+from tasks.ops.targets.base import DeployTarget, Failure, Row, when
 from tasks.output import console
+from tasks.store import devstate
+
+# Verdicts of a workload that is as it should be: its image, or that image with files synced in.
+FINE = ("ok", "synced")
 
 
 def converge(target: DeployTarget) -> None:
@@ -72,10 +78,28 @@ def table(rows: list[Row]) -> str:
     )
 
 
+def synced(rows: list[Row], records: dict[str, devstate.Record]) -> list[Row]:
+    """A service whose containers got live-synced files (tasks/ops/sync.py) and still run the
+    image they got them in is "synced", with when: never shown as plainly its image. A failing
+    one stays "failed", with when it was synced in the note."""
+    out = []
+    for row in rows:
+        kind, _, name = row.workload.partition("/")
+        rec = records.get(name)
+        if kind in ("service", "deployment") and rec and rec.synced and rec.image in row.image.split():
+            at = f"synced at {when(rec.synced_at)}"
+            if row.verdict == "ok":
+                row = replace(row, verdict="synced", note=at)
+            elif row.verdict == "failed":
+                row = replace(row, note=f"{row.note}; {at}" if row.note else at)
+        out.append(row)
+    return out
+
+
 def status(target: DeployTarget, out: Callable[[str], None] = console.show) -> None:
-    rows = target.status()
+    rows = synced(target.status(), devstate.read(target.env))
     out(table(rows) if rows else "  (no workloads)")
-    bad = [r for r in rows if r.verdict != "ok"]
+    bad = [r for r in rows if r.verdict not in FINE]
     if bad:
         names = ", ".join(f"{r.workload} {r.verdict}" for r in bad)
         raise StackError(

@@ -26,6 +26,8 @@ COMMANDS: dict[str, Spec] = {
     "delete": {"--ignore-not-found": ("ignore", False)},
     "wait": {"--for": ("for", True), "--timeout": ("timeout", True)},
     "port-forward": {},
+    "cp": {"-c": ("container", True), "--container": ("container", True)},
+    "exec": {"-c": ("container", True), "--container": ("container", True)},
     "version": {"--client": ("client", False)},
     "kustomize": {},  # delegated verbatim; the real kubectl validates its flags
 }

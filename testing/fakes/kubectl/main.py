@@ -24,6 +24,7 @@ from testing.fakes.kubectl.common import (
 )
 from testing.fakes.kubectl.delegate import delegate, find_real_kubectl
 from testing.fakes.kubectl.get import cmd_get
+from testing.fakes.kubectl.into import cmd_cp, cmd_exec
 
 HANDLERS = {
     "get": cmd_get,
@@ -32,6 +33,8 @@ HANDLERS = {
     "delete": cmd_delete,
     "wait": cmd_wait,
     "port-forward": cmd_port_forward,
+    "cp": cmd_cp,
+    "exec": cmd_exec,
 }
 
 

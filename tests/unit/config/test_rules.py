@@ -20,12 +20,13 @@ from tasks.config.rules import (
     secrets,
     services,
     stack,
+    sync,
 )
 from tasks.errors import ConfigError
 from testing import configs
 from testing.configs import LOCAL, read, small_project
 
-MODULES = (builds, cloud, cloud_values, collisions, databases, limits, names, secrets, services, stack)
+MODULES = (builds, cloud, cloud_values, collisions, databases, limits, names, secrets, services, stack, sync)
 TESTS = Path(__file__).parent / "rules"
 
 

@@ -11,6 +11,7 @@ import yaml
 
 from tasks.checks import tfcheck
 from tasks.config import load as config
+from tasks.model import SyncRule
 from tasks.programs import compose as compose_cli
 from tasks.render import files as render
 from tasks.render import templates
@@ -265,3 +266,27 @@ def test_every_value_of_ours_reads_back_through_compose_with_its_dollar_signs(
     assert services["pg"]["environment"]["PGDATA"] == "/data/$sub"
     # What the tool means Compose to fill in still is: the secret from .env.
     assert services["pg"]["environment"]["POSTGRES_PASSWORD"] == "pw"
+
+
+def test_a_synced_service_keeps_a_writable_root_filesystem_in_compose() -> None:
+    """`docker cp` (live sync) is refused on a read-only root: only a synced deployment drops it."""
+    rule = (SyncRule("app/src", "/srv/app", "container"),)
+    sized: dict[str, Any] = {
+        "requests": {"cpu": "100m", "memory": "64Mi"},
+        "limits": {"cpu": "1", "memory": "128Mi"},
+    }
+    cfg = configs.config(
+        "local",
+        [
+            configs.service("web", sync=rule, **sized),
+            configs.service("api", **sized),
+            configs.service("seed", kind="job", **sized),
+        ],
+        [],
+    )
+    text = templates.texts(render.compose(cfg))["compose/local/docker-compose-services.yml"]
+    services = yaml.safe_load(text)["services"]
+    assert services["web"]["read_only"] is False
+    assert services["api"]["read_only"] is True and services["seed"]["read_only"] is True
+    assert services["web"]["cap_drop"] == ["ALL"]  # the rest of the hardening stays
+    assert "develop" not in services["web"] and "/srv/app" not in text  # the rules are ours, not Compose's

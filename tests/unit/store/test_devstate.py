@@ -37,3 +37,17 @@ def test_a_damaged_file_reads_as_no_records(here: Path) -> None:
     assert devstate.read("offline") == {}
     devstate.path("offline").write_text('{"api": {"unknown": 1}}')
     assert devstate.read("offline") == {}
+
+
+def test_a_deploy_of_a_new_image_forgets_the_sync_into_the_old_one() -> None:
+    devstate.update("offline", "api", synced_at=5.0, image="x/api:1", files=("app/a.js",))
+    devstate.update("offline", "worker", synced_at=5.0, image="x/worker:1")
+    devstate.update("offline", "web", image="x/web:1")
+    gone = devstate.forget_syncs("offline", {"api": "x/api:2", "worker": "x/worker:1", "web": "x/web:2"})
+    assert gone == ["api"]
+    records = devstate.read("offline")
+    assert not records["api"].synced and records["api"].image == "x/api:2"
+    assert records["api"].files == ("app/a.js",)
+    assert records["worker"].synced  # the same image: its containers were kept, with the sync
+    assert records["web"].image == "x/web:1"  # never synced: not this function's record to change
+    assert devstate.forget_syncs("offline", {}) == []

@@ -14,6 +14,7 @@ from tasks.ops.compose_jobs import JobRun
 from tasks.ops.targets import compose as target_ops
 from tasks.ops.targets.base import Failure
 from tasks.ops.targets.compose import ComposeTarget, job_row
+from tasks.store import devstate
 from testing.composebox import ENV, PROJECT, PS_AND_LOGS, Box, box, ps_rows, record_ref, write_env
 
 __all__ = ["box"]  # the fixture
@@ -142,3 +143,17 @@ def test_a_job_row_is_stale_when_its_image_or_volumes_changed_since_it_ran() -> 
     )
     # An image not built here (pulled) has no recorded reference: whatever ran counts.
     assert job_row("seed", run, None, run.volumes).verdict == "ok"
+
+
+def test_applying_the_services_forgets_a_sync_into_another_image(box: Box) -> None:
+    write_env("RABBITMQ_PASSWORD=x\n")
+    for name in ("redis", "rabbitmq", "engine", "session-agent"):
+        record_ref(name, f"{name}:2")
+    devstate.update(ENV, "engine", synced_at=5.0, image="engine:1")  # synced, then rebuilt
+    devstate.update(ENV, "session-agent", synced_at=5.0, image="session-agent:2")  # kept as it is
+    ComposeTarget(box.stack.cfg, cops.Live(PROJECT), "databases").apply()
+    assert devstate.read(ENV)["engine"].synced  # the databases step starts no service
+    ComposeTarget(box.stack.cfg, cops.Live(PROJECT), "services").apply()
+    records = devstate.read(ENV)
+    assert not records["engine"].synced and records["engine"].image == "engine:2"
+    assert records["session-agent"].synced

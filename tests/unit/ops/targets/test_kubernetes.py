@@ -22,6 +22,7 @@ from tasks.ops import k8s_deploy as kd
 from tasks.ops.targets import kubernetes, rollout
 from tasks.ops.targets.base import Failure, Row
 from tasks.ops.targets.kubernetes import KubeTarget
+from tasks.store import devstate
 from testing.fakes.cluster import FakeCluster
 from testing.k8s_overlay import NS, REFS, Kube, make_kube
 from testing.project import REPO
@@ -281,3 +282,12 @@ def test_missing_image_records_are_named_with_the_fix(
         kubernetes.cloud(config.load("dev", REPO)).refs()
     assert info.value.fix == "run `doit push:dev` first"
     assert kubernetes.cloud(config.load("dev", REPO)).recorded() == {}
+
+
+def test_a_recorded_deploy_forgets_a_sync_into_another_image(kube: Kube) -> None:
+    devstate.update(kube.t.env, "web", synced_at=5.0, image="acme/web:t0")
+    devstate.update(kube.t.env, "init", synced_at=5.0, image=REFS["init"])
+    rollout.converge(_target(kube))
+    records = devstate.read(kube.t.env)
+    assert not records["web"].synced and records["web"].image == REFS["web"]
+    assert records["init"].synced
