@@ -169,7 +169,16 @@ def try_sync(cfg: Config, root: Path, changed: list[str]) -> tuple[str, ...] | N
     if found is None:
         return None
     sync.apply(cfg, found)
-    return tuple(found.services)
+    names = tuple(found.services)
+    # The restart may not come back: "healthy" is said only once the deploy engine has seen it.
+    if cfg.runtime == "compose":
+        stack = Stack(cfg)
+        running = [n for n in stack.services() if n in names]
+        if running:
+            compose.up(stack, compose.Live(stack.project), running, "services")
+    else:
+        rollout.converge(registry.for_config(cfg))
+    return names
 
 
 def render(cfg: Config, root: Path) -> None:
