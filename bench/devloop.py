@@ -14,8 +14,9 @@ revision is served over HTTP (polled every 50 ms), median of n changes per row:
 
 The peers run the demo's own Dockerfiles, made one multi-stage file (the builder as a stage),
 with the same build arguments; their `develop.watch` rules name each service's module and the
-shared code, as the configuration's `inputs` and build contexts do for `doit dev`.
-Live sync needs `services.<name>.sync` (tasks/ops/sync.py): without it that row says so.
+shared code, as the configuration's `inputs` and build contexts do for `doit dev`; the sync
+row's change is the module alone (inside the demo's sync rule), the rebuild row's the module
+with its test file (outside every rule), in one save.
 
 Then the docker and docker-compose CLI starts of one `doit dev` cycle for a one-service
 change: on the real daemon for the demo (a logging shim first on PATH, in a run apart from the
@@ -59,6 +60,7 @@ from testing.project import copy_project
 ENV = "offline"
 AGENT = "http://127.0.0.1:3000/no-such-path"
 MODULE = "demo/srvthreds_demo/session_agent.py"
+MODULE_TEST = "demo/tests/test_session_agent.py"
 NOT_FOUND = re.compile(r'return 404, \{"error": "not found"[^}]*\}\n\n    return app')
 
 
@@ -70,7 +72,9 @@ class Change:
 
     def __init__(self, project: Path) -> None:
         self.path = project / MODULE
+        self.test = project / MODULE_TEST
         self.revision = 0
+        self.outside = False  # also touch session-agent's test file (no sync rule): a rebuild
 
     def write(self) -> float:
         self.revision += 1
@@ -78,6 +82,8 @@ class Change:
         text, count = NOT_FOUND.subn(body, self.path.read_text())
         assert count == 1, "session-agent's 404 answer moved: update bench/devloop.py"
         started = time.perf_counter()
+        if self.outside:
+            self.test.write_text(self.test.read_text() + f"# revision {self.revision}\n")
         self.path.write_text(text)
         return started
 
@@ -145,19 +151,23 @@ class Background:
         self.out.close()
 
 
-def dev_rows(project: Path, change: Change, n: int, env: dict[str, str]) -> list[float]:
-    """`doit dev`: n changes outside every sync rule, each after the previous cycle's line."""
+def dev_rows(project: Path, change: Change, n: int, env: dict[str, str]) -> tuple[list[float], list[float]]:
+    """`doit dev`: n changes inside the sync rules, then n with a file outside them, each after
+    the previous cycle's line."""
     loop = Background([sys.executable, "-m", "doit", "dev", f"env={ENV}"], project, env, "[dev] watching")
-    times = []
+    rows: tuple[list[float], list[float]] = ([], [])
     try:
-        for _ in range(n):
-            mark = len(loop.text())
-            times.append(change.timed())
-            line = loop.wait_for(f"[dev] {MODULE}", mark)
-            print(f"  {line}", file=sys.stderr)
+        for outside, times in ((False, rows[0]), (True, rows[1])):
+            change.outside = outside
+            for _ in range(n):
+                mark = len(loop.text())
+                times.append(change.timed())
+                line = loop.wait_for(f"[dev] {MODULE}", mark)
+                print(f"  {line}", file=sys.stderr)
     finally:
+        change.outside = False
         loop.stop()
-    return times
+    return rows
 
 
 # --------------------------------------------------------------------------- the peer
@@ -177,12 +187,18 @@ def peer_dockerfile(project: Path) -> Path:
 
 
 def peer_override(project: Path, action: str) -> Path:
-    """build: and develop.watch for the demo's services, with rules like `doit dev`'s mapping."""
+    """build: and develop.watch for the demo's services, with rules like `doit dev`'s: the
+    service's module (`action`: rebuild, or sync+restart to where the image has it), its test
+    file and the shared code (rebuild)."""
     base = (project / ".build" / ENV / "images" / "base.ref").read_text().strip()
     dockerfile = peer_dockerfile(project)
     demo = project / "demo"
     services = {}
     for name, module in (("engine", "engine"), ("session-agent", "session_agent")):
+        rule: dict[str, str] = {"action": action, "path": str(demo / "srvthreds_demo" / f"{module}.py")}
+        if action != "rebuild":
+            rule["target"] = f"/app/srvthreds_demo/{module}.py"
+        rebuild = [demo / "srvthreds_demo" / "common", demo / "tests" / f"test_{module}.py"]
         services[name] = {
             "image": f"srvthreds/{name}:peer",
             "build": {
@@ -190,14 +206,9 @@ def peer_override(project: Path, action: str) -> Path:
                 "dockerfile": str(dockerfile),
                 "args": {"BASE_IMAGE": base, "UID": "10001", "SERVICE": name},
             },
-            "develop": {
-                "watch": [
-                    {"action": action, "path": str(demo / "srvthreds_demo" / f"{module}.py")},
-                    {"action": "rebuild", "path": str(demo / "srvthreds_demo" / "common")},
-                ]
-            },
+            "develop": {"watch": [rule, *({"action": "rebuild", "path": str(p)} for p in rebuild)]},
         }
-    path = project / ".build" / "bench" / f"peer-{action}.yml"
+    path = project / ".build" / "bench" / f"peer-{action.replace('+', '-')}.yml"
     path.write_text(json.dumps({"services": services}, indent=2))
     return path
 
@@ -213,18 +224,30 @@ def compose_argv(project: Path, override: Path, *command: str) -> list[str]:
     return [*argv[:at], "-f", str(override), *command]
 
 
-def peer_rows(project: Path, change: Change, n: int) -> tuple[list[float], list[float]]:
-    override = peer_override(project, "rebuild")
+def peer_rows(project: Path, change: Change, n: int) -> dict[str, list[float]]:
+    """`docker compose up -d --build --wait` typed again, then `docker compose watch` with a
+    `rebuild` rule (the change with its test file), then with a `sync+restart` rule."""
     env = peer_env(project)
-    up = compose_argv(project, override, "up", "-d", "--build", "--wait", "engine", "session-agent")
+    rebuild = peer_override(project, "rebuild")
+    up = compose_argv(project, rebuild, "up", "-d", "--build", "--wait", "engine", "session-agent")
     run(up, project, env)  # the peer's images built once, untimed
-    plain = [change.timed(lambda: run(up, project, env)) for _ in range(n)]
-    watch = Background(compose_argv(project, override, "watch", "--no-up"), project, env, "Watch")
-    try:
-        watched = [change.timed() for _ in range(n)]
-    finally:
-        watch.stop()
-    return watched, plain
+    out: dict[str, list[float]] = {
+        "no watcher": [change.timed(lambda: run(up, project, env)) for _ in range(n)]
+    }
+    for row, action, outside in (("rebuild", "rebuild", True), ("live sync", "sync+restart", False)):
+        watch = Background(
+            compose_argv(project, peer_override(project, action), "watch", "--no-up"), project, env, "atch"
+        )
+        change.outside = outside
+        try:
+            out[row] = []
+            for _ in range(n):
+                out[row].append(change.timed())
+                time.sleep(2)  # the watch's own restart or rebuild settles before the next change
+        finally:
+            change.outside = False
+            watch.stop()
+    return out
 
 
 # --------------------------------------------------------------------------- docker calls
@@ -292,14 +315,15 @@ def main() -> None:
     project = scratch_copy(ENV)
     env = bench_env()
     change = Change(project)
-    rows: dict[str, tuple[str, str]] = {}
+    peers: dict[str, list[float]] = {}
     try:
         run([sys.executable, "-m", "doit", "compose_up", f"env={ENV}"], project, env)  # untimed
-        rebuild = dev_rows(project, change, opts.n, env)
+        synced, rebuilt = dev_rows(project, change, opts.n, env)
         up = [sys.executable, "-m", "doit", "compose_up", f"env={ENV}"]
         typed = [change.timed(lambda: run(up, project, env)) for _ in range(opts.n)]
         real = real_calls(project, change)
-        peer_watch, peer_up = ([], []) if opts.skip_peers else peer_rows(project, change, opts.n)
+        if not opts.skip_peers:
+            peers = peer_rows(project, change, opts.n)
     finally:
         subprocess.run(
             [sys.executable, "-m", "doit", "compose_down", f"env={ENV}", "wipe=1"],
@@ -313,16 +337,15 @@ def main() -> None:
     def med(values: list[float]) -> str:
         return f"{statistics.median(values):.2f} s" if values else "not measured"
 
-    rows["live sync"] = ("not measured: no `services.<name>.sync` in this checkout", "not measured")
-    rows["rebuild"] = (med(rebuild), med(peer_watch))
-    rows["no watcher"] = (med(typed), med(peer_up))
+    ours = {"live sync": synced, "rebuild": rebuilt, "no watcher": typed}
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"env={ENV}, median of {opts.n} changes per row; load average {load}")
     print("\n| path | ours | peer (same change, same run) |\n|---|---:|---:|")
-    for path, (ours, peer) in rows.items():
-        print(f"| {path} | {ours} | {peer} |")
-    for label, mine, theirs in (("rebuild", rebuild, peer_watch), ("no watcher", typed, peer_up)):
-        print(f"{label}, each (s): ours {[round(x, 2) for x in mine]}, peer {[round(x, 2) for x in theirs]}")
+    for path, mine in ours.items():
+        print(f"| {path} | {med(mine)} | {med(peers.get(path, []))} |")
+    for path, mine in ours.items():
+        theirs = peers.get(path, [])
+        print(f"{path}, each (s): ours {[round(x, 2) for x in mine]}, peer {[round(x, 2) for x in theirs]}")
     print(f"\nCLI starts of one `doit dev` cycle (one service changed), real daemon, demo: {real}")
     for n, (services, calls) in counts.items():
         kind = "demo" if n is None else "generated"

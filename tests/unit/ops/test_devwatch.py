@@ -9,26 +9,31 @@ from pathlib import Path
 
 import pytest
 
-from tasks.model import Build
+from tasks.model import Build, SyncRule
 from tasks.ops import devwatch
 from testing.configs import config, service
 
 
 def test_watched_paths_come_from_the_configuration(tmp_path: Path) -> None:
-    for folder in ("app", "other", "environments", "templates", "unused"):
+    for folder in ("app", "other", "environments", "templates", "unused", "conf"):
         (tmp_path / folder).mkdir()
     (tmp_path / "other/Dockerfile").write_text("FROM x\n")
     cfg = config(
         "dev",
         [
             service("a", build=Build(context="app", dockerfile="app/Dockerfile"), inputs=("app/a.py",)),
-            service("b", build=Build(context="other", dockerfile="other/Dockerfile")),
+            service(
+                "b",
+                build=Build(context="other", dockerfile="other/Dockerfile"),
+                sync=(SyncRule("conf", "/etc/b", ""),),
+            ),
         ],
         [],
     )
     got = [p.relative_to(tmp_path.resolve()).as_posix() for p in devwatch.watched(cfg, tmp_path)]
-    # Outermost only (the Dockerfiles and inputs are inside their contexts); missing paths skipped.
-    assert got == ["app", "environments", "other", "templates"]
+    # Outermost only (the Dockerfiles and inputs are inside their contexts), sync sources too;
+    # missing paths skipped.
+    assert got == ["app", "conf", "environments", "other", "templates"]
 
 
 @pytest.mark.parametrize(
