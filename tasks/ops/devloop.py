@@ -44,6 +44,9 @@ from tasks.store import devstate, state
 
 # How many changed files the cycle's line names before "(+N more)".
 SHOWN = 3
+# Seconds a replaced container gets to stop: a development server that ignores SIGTERM (a
+# PID 1 without a handler) must not cost Docker's default 10 s a cycle.
+STOP_GRACE = 1
 # Longest failure summary on the line; the whole of it is in the log.
 SUMMARY = 240
 # The line of a failure's output that says what went wrong: an exception's name and message
@@ -175,7 +178,7 @@ def try_sync(cfg: Config, root: Path, changed: list[str]) -> tuple[str, ...] | N
         stack = Stack(cfg)
         running = [n for n in stack.services() if n in names]
         if running:
-            compose.up(stack, compose.Live(stack.project), running, "services")
+            compose.up(stack, compose.Live(stack.project), running, "services", stop_grace=STOP_GRACE)
     else:
         rollout.converge(registry.for_config(cfg))
     return names
@@ -197,7 +200,7 @@ def deploy_compose(cfg: Config, work: devmap.Work, changed: list[str]) -> dict[s
         compose.up(stack, live, stack.dbs(), "databases")
     names = [n for n in stack.services() if n in work.services]
     if names:
-        compose.up(stack, live, names, "services")
+        compose.up(stack, live, names, "services", stop_grace=STOP_GRACE)
     for job in stack.jobs():
         if job in work.services:
             run_job(stack, live, job)
