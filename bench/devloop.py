@@ -64,6 +64,11 @@ MODULE_TEST = "demo/tests/test_session_agent.py"
 NOT_FOUND = re.compile(r'return 404, \{"error": "not found"[^}]*\}\n\n    return app')
 
 
+def say(text: str) -> None:
+    """A measurement as soon as it is made (stderr): a run cut short still leaves its numbers."""
+    print(text, file=sys.stderr, flush=True)
+
+
 # --------------------------------------------------------------------------- the change
 
 
@@ -234,6 +239,7 @@ def peer_rows(project: Path, change: Change, n: int) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {
         "no watcher": [change.timed(lambda: run(up, project, env)) for _ in range(n)]
     }
+    say(f"peer: no watcher {out['no watcher']}")
     for row, action, outside in (("rebuild", "rebuild", True), ("live sync", "sync+restart", False)):
         watch = Background(
             compose_argv(project, peer_override(project, action), "watch", "--no-up"), project, env, "atch"
@@ -244,6 +250,7 @@ def peer_rows(project: Path, change: Change, n: int) -> dict[str, list[float]]:
             for _ in range(n):
                 out[row].append(change.timed())
                 time.sleep(2)  # the watch's own restart or rebuild settles before the next change
+            say(f"peer: {row} {out[row]}")
         finally:
             change.outside = False
             watch.stop()
@@ -255,7 +262,9 @@ def peer_rows(project: Path, change: Change, n: int) -> dict[str, list[float]]:
 
 def real_calls(project: Path, change: Change) -> dict[str, int]:
     """CLI starts of one `doit dev` cycle on the real daemon (a logging shim first on PATH)."""
-    env, logs = shimmed_env(project.parent / f"shim-{change.revision}")
+    work = project.parent / f"shim-{change.revision}"
+    work.mkdir()
+    env, logs = shimmed_env(work)
     loop = Background([sys.executable, "-m", "doit", "dev", f"env={ENV}"], project, env, "[dev] watching")
     try:
         for log in logs.values():
@@ -312,6 +321,7 @@ def main() -> None:
     opts = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="stackbuild-devloop-"))
     counts = {n: fake_calls(work, n) for n in (None, 30)}
+    say(f"fake CLI starts of one cycle: {counts}")
     project = scratch_copy(ENV)
     env = bench_env()
     change = Change(project)
@@ -319,9 +329,12 @@ def main() -> None:
     try:
         run([sys.executable, "-m", "doit", "compose_up", f"env={ENV}"], project, env)  # untimed
         synced, rebuilt = dev_rows(project, change, opts.n, env)
+        say(f"ours: live sync {synced}, rebuild {rebuilt}")
         up = [sys.executable, "-m", "doit", "compose_up", f"env={ENV}"]
         typed = [change.timed(lambda: run(up, project, env)) for _ in range(opts.n)]
+        say(f"ours: no watcher {typed}")
         real = real_calls(project, change)
+        say(f"real CLI starts of one cycle: {real}")
         if not opts.skip_peers:
             peers = peer_rows(project, change, opts.n)
     finally:
