@@ -209,9 +209,13 @@ def deploy_compose(cfg: Config, work: devmap.Work, changed: list[str]) -> dict[s
 
 def deploy_minikube(cfg: Config, work: devmap.Work, changed: list[str]) -> dict[str, str]:
     facts = mk_ops.live(cfg)
+    inside = cfg.minikube.image_strategy == "docker-env"  # else built here, then loaded
+    docker_env = facts.docker_env() if inside else {}
     refs = devbuild.build(
-        cfg, work.services, changed, daemon=mk_ops.IMAGES, docker_env=facts.docker_env(), full=work.config
+        cfg, work.services, changed, daemon=mk_ops.IMAGES, docker_env=docker_env, full=work.config
     )
+    if not inside and refs:
+        mk_ops.load_images(cfg, facts)  # only the images the cluster lacks: the rebuilt ones
     # The whole overlay, of which only the rebuilt services' Deployments changed: the engine
     # applies nothing when its hash is unchanged, and waits for every workload.
     rollout.converge(registry.for_config(cfg))

@@ -136,6 +136,21 @@ def test_minikube_one_change_applies_one_deployment_and_a_no_op_cycle_mutates_no
     assert stack.cluster.mutating_calls() == []
 
 
+def test_minikube_image_load_sends_the_one_rebuilt_image(
+    project: Path, fake_cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack: Stack = make_stack(project, fake_cluster, tmp_path, monkeypatch, "image-load")
+    assert stack.up().code == 0
+    stack.cluster.clear_calls()
+    monkeypatch.chdir(project)
+    edit(project, "demo/srvthreds_demo/engine.py")
+    outcome = devloop.cycle(stack.env, project, ["demo/srvthreds_demo/engine.py"])
+    assert outcome.ok, outcome.line()
+    assert len(stack.loads()) == 1 and "srvthreds/engine:" in stack.loads()[0]
+    assert stack.cluster.revision("engine", NS) == 2
+    assert stack.cluster.revision("session-agent", NS) == 1
+
+
 def test_a_cloud_environment_is_refused_in_one_sentence(project: Path) -> None:
     env = next(p.stem for p in (project / "environments").glob("*.yaml") if "cloud:" in p.read_text())
     result = run_doit(project, "dev", f"env={env}")
