@@ -279,17 +279,17 @@ def real_calls(project: Path, change: Change) -> dict[str, int]:
 
 CYCLE = (
     "import sys; from pathlib import Path; from tasks.ops import devloop\n"
-    "o = devloop.cycle(sys.argv[1], Path('.'), [sys.argv[2]]); print(o.line()); sys.exit(0 if o.ok else 1)\n"
+    "o = devloop.cycle(sys.argv[1], Path('.'), sys.argv[2:]); print(o.line()); sys.exit(0 if o.ok else 1)\n"
 )
 
 
 def fake_calls(work: Path, services: int | None) -> tuple[int, dict[str, int]]:
     """CLI starts of one cycle on the fake docker: the demo (None) or a generated stack."""
     root = copy_project(work / f"fake-{services or 'demo'}")
-    module = MODULE
+    changed = [MODULE, MODULE_TEST]  # with its test file (no sync rule): a rebuild, not a sync
     if services is not None:
         names = stackgen.generate(root, services)
-        module = f"demo/srvthreds_demo/{names[0].replace('-', '_')}.py"
+        changed = [f"demo/srvthreds_demo/{names[0].replace('-', '_')}.py"]
     env_yaml = root / "environments" / f"{ENV}.yaml"
     env_yaml.write_text(env_yaml.read_text().replace("images:\n  base: debootstrap\n", ""))
     bin_dir, state, log = (
@@ -302,8 +302,9 @@ def fake_calls(work: Path, services: int | None) -> tuple[int, dict[str, int]]:
     env = {**os.environ, "PATH": harness.fake_path(bin_dir)}
     run([sys.executable, "-m", "doit", "compose_up", f"env={ENV}"], root, env)
     log.unlink(missing_ok=True)
-    (root / module).write_text((root / module).read_text() + "\n# one line\n")
-    run([sys.executable, "-c", CYCLE, ENV, module], root, env)
+    for rel in changed:
+        (root / rel).write_text((root / rel).read_text() + "\n# one line\n")
+    run([sys.executable, "-c", CYCLE, ENV, *changed], root, env)
     rows = harness.read_calls(log)
     stack = yaml.safe_load((root / "environments" / "stack.yaml").read_text())
     return len(stack["services"]), {
@@ -318,10 +319,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=5)
     parser.add_argument("--skip-peers", action="store_true")
+    parser.add_argument("--counts-only", action="store_true", help="only the CLI starts on the fake docker")
     opts = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="stackbuild-devloop-"))
     counts = {n: fake_calls(work, n) for n in (None, 30)}
     say(f"fake CLI starts of one cycle: {counts}")
+    if opts.counts_only:
+        shutil.rmtree(work, ignore_errors=True)
+        return
     project = scratch_copy(ENV)
     env = bench_env()
     change = Change(project)
