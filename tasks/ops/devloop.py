@@ -45,8 +45,9 @@ from tasks.store import devstate, state
 # How many changed files the cycle's line names before "(+N more)".
 SHOWN = 3
 # Seconds a replaced container gets to stop: a development server that ignores SIGTERM (a
-# PID 1 without a handler) must not cost Docker's default 10 s a cycle.
-STOP_GRACE = 1
+# PID 1 without a handler) must not cost Docker's default 10 s a cycle, and has nothing worth
+# a graceful stop (data lives in the databases' volumes; sync restarts the same way).
+STOP_GRACE = 0
 # Longest failure summary on the line; the whole of it is in the log.
 SUMMARY = 240
 # The line of a failure's output that says what went wrong: an exception's name and message

@@ -29,9 +29,12 @@ from tasks.ops.compose_stack import Stack
 from tasks.programs import docker, kubectl
 from tasks.store import devstate
 
-# How long a restarted container gets between SIGTERM and SIGKILL: a development process that
-# ignores SIGTERM (PID 1 without a handler does) must not cost Docker's default 10 s a cycle.
-RESTART_GRACE = 1
+# How long a restarted container gets between SIGTERM and SIGKILL: none. The new files are
+# already in place and the process is restarted only to load them; a development container
+# keeps no state worth a graceful stop (data lives in the databases' volumes), and a process
+# that ignores SIGTERM (PID 1 without a handler does: the demo's, the guestbook's) would cost
+# every cycle the whole grace (Docker's default: 10 s).
+RESTART_GRACE = 0
 # How many changed files a record keeps (what the status page and the loop's line show).
 FIRST_FILES = 5
 

@@ -350,18 +350,21 @@ class Running:
 
 
 def service_containers(project: str, service: str) -> list[Running]:
-    """The running containers of one service of a Compose project (by Compose's labels)."""
-    out = tools.run(
+    """The running containers of one service of a Compose project (by Compose's labels), each
+    with the image reference it was created from (`docker ps` may print an ID instead)."""
+    ids = tools.run(
         "docker",
         "ps",
+        "-q",
         "--filter",
         f"label=com.docker.compose.project={project}",
         "--filter",
         f"label=com.docker.compose.service={service}",
-        "--format",
-        "{{.ID}} {{.Image}}",
-    ).stdout
-    return [Running(*line.split(" ", 1)) for line in out.splitlines() if " " in line.strip()]
+    ).stdout.split()
+    if not ids:
+        return []
+    refs = tools.run("docker", "inspect", "--format", "{{.Config.Image}}", *ids).stdout.splitlines()
+    return [Running(cid, ref.strip()) for cid, ref in zip(ids, refs, strict=True)]
 
 
 def copy_into(container: str, source: Path, target: str, *, timeout: float) -> None:

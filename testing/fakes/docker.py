@@ -107,7 +107,7 @@ def render(fmt: str, fields: dict[str, str], labels: dict[str, str] | None = Non
         fmt,
     )
     out = re.sub(r"\{\{\s*json\s+\.([\w.]+)\s*\}\}", lambda m: fields.get(m.group(1), "null"), out)
-    return re.sub(r"\{\{\s*\.(\w+)\s*\}\}", lambda m: fields.get(m.group(1), ""), out)
+    return re.sub(r"\{\{\s*\.([\w.]+)\s*\}\}", lambda m: fields.get(m.group(1), ""), out)
 
 
 def _files(root: Path, rel: str) -> list[Path]:
@@ -296,6 +296,7 @@ def cmd_inspect(store: Store, argv: list[str]) -> str:
             continue
         fields = {
             "Image": container["image"],
+            "Config.Image": container.get("ref", container["image"]),
             "ID": name,
             "Name": f"/{name}",
             "State.Health": health_json(container),
@@ -488,6 +489,7 @@ class FakeDocker:
             iid = find_image(store, image) or image
             store["containers"][cid] = {
                 "image": iid,
+                "ref": image,
                 "state": state,
                 "labels": labels or {},
                 "health": health,

@@ -74,7 +74,7 @@ def test_one_service_change_rebuilds_and_recreates_that_service_alone(
     assert len(builds) == 2 and "SERVICE=session-agent" in builds[0]  # its builder, then its image
     ups = [c["argv"] for c in calls if c["tool"] == "docker-compose" and "up" in c["argv"]]
     assert len(ups) == 1 and ups[0][-1] == "session-agent" and "engine" not in ups[0]
-    assert ups[0][ups[0].index("--timeout") + 1] == "1"  # a replaced container gets 1 s to stop
+    assert ups[0][ups[0].index("--timeout") + 1] == "0"  # a replaced container is not waited for
     after = refs(project)
     changed_refs = {name for name in after if after[name] != before.get(name)}
     assert changed_refs == {"builder", "session-agent"}

@@ -154,3 +154,25 @@ def test_a_scripted_fake_is_marked_and_logs_argv_and_exit(
     ]
     fakebin.clear_calls()
     assert fakebin.calls() == []
+
+
+def test_cp_exec_and_restart_act_on_one_container(fake_docker_daemon: FakeDocker, tmp_path: Path) -> None:
+    fake_docker_daemon.add_container("c1", "img", state="running")
+    source = tmp_path / "a.py"
+    source.write_text("A = 1\n")
+    source.chmod(0o604)  # kept as it is: the daemon copies the mode
+    assert run("docker", "cp", str(source), "c1:/app/a.py").returncode == 0
+    assert run("docker", "exec", "c1", "sh", "-c", "true").returncode == 0
+    assert run("docker", "restart", "--time", "0", "c1").stdout == "c1\n"
+    c1 = fake_docker_daemon.store()["containers"]["c1"]
+    assert c1["files"] == {"/app/a.py": {"text": "A = 1\n", "mode": "0o604"}}
+    assert c1["execs"] == [["sh", "-c", "true"]] and c1["restarts"] == 1
+    assert [c["mutating"] for c in fake_docker_daemon.calls()] == [True, True, True]
+    # Like the daemon: a read-only root refuses a copy; a stopped container refuses exec.
+    fake_docker_daemon.update_container("c1", read_only=True, state="exited")
+    refused = run("docker", "cp", str(source), "c1:/app/a.py")
+    assert refused.returncode == 1 and "marked read-only" in refused.stderr
+    assert "is not running" in run("docker", "exec", "c1", "true").stderr
+    fake_docker_daemon.update_container("c1", state="running", exec_fails=["false"])
+    assert run("docker", "exec", "c1", "false").returncode == 1
+    assert "No such container: c2" in run("docker", "restart", "c2").stderr

@@ -435,3 +435,26 @@ def test_parallel_calls_do_not_lose_updates(running: FakeCluster, tmp_path: Path
         f"cm{i}" for i in range(8)
     ]
     assert len(running.calls()) == 9  # every call logged exactly once
+
+
+def test_cp_and_exec_reach_only_a_running_pods_container(running: FakeCluster, tmp_path: Path) -> None:
+    assert apply(deployment_yaml(replicas=1), tmp_path).returncode == 0
+    pods = json.loads(kubectl("-n", "srv", "get", "pods", "-o", "json").stdout)["items"]
+    pod = pods[0]["metadata"]["name"]
+    source = tmp_path / "lib.py"
+    source.write_text("X = 1\n")
+    source.chmod(0o640)
+    copied = kubectl("-n", "srv", "cp", str(source), f"{pod}:/app/lib.py", "-c", "engine")
+    assert copied.returncode == 0, copied.stderr
+    assert running.pod_files("srv") == {pod: {"/app/lib.py": {"text": "X = 1\n", "mode": "0o640"}}}
+    ran = kubectl("-n", "srv", "exec", pod, "-c", "engine", "--", "sh", "-c", "kill -HUP 1")
+    assert ran.returncode == 0, ran.stderr
+    running.inject_exec_failure("sh -c kill -HUP 1")
+    failed = kubectl("-n", "srv", "exec", pod, "-c", "engine", "--", "sh", "-c", "kill -HUP 1")
+    assert failed.returncode == 1 and "exit code 1" in failed.stderr
+    assert running.pod_execs("srv") == {pod: [["sh", "-c", "kill -HUP 1"]] * 2}
+    assert [c["mutating"] for c in running.calls()[-3:]] == [True, True, True]
+    # Like kubectl: an unknown pod or container, or a missing local file, is an error.
+    assert kubectl("-n", "srv", "cp", str(source), "nope:/x").returncode == 1
+    assert "not valid" in kubectl("-n", "srv", "exec", pod, "-c", "other", "--", "true").stderr
+    assert kubectl("-n", "srv", "cp", str(tmp_path / "gone"), f"{pod}:/x").returncode == 1

@@ -113,7 +113,7 @@ def test_apply_copies_into_every_container_restarts_and_records(
     assert restarts == [["restart", "--time", str(sync.RESTART_GRACE), "web1", "web2"]]
     record = devstate.read("test")["web"]
     assert record.synced and record.files == ("app/src/lib.py",)
-    assert record.image == store["web1"]["image"]
+    assert record.image == "acme/web:t1"  # the reference it runs, as `compose ps` shows it
     assert "worker" not in devstate.read("test")
 
 

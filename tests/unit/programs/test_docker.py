@@ -200,3 +200,41 @@ def test_port_holders_name_the_container_and_its_project(daemon: Daemon) -> None
         8443: docker.PortHolder("shop-local-web-1", "shop-local"),
         5432: docker.PortHolder("loose", ""),
     }
+
+
+def test_a_services_running_containers_with_the_reference_each_was_made_from(daemon: Daemon) -> None:
+    labels = {"com.docker.compose.project": "x", "com.docker.compose.service": "web"}
+    daemon.add_image("acme/web:t1")
+    daemon.add_container("w1", "acme/web:t1", state="running", labels=labels)
+    daemon.add_container("w2", "acme/web:t1", state="exited", labels=labels)
+    daemon.add_container(
+        "w3", "acme/web:t1", state="running", labels={**labels, "com.docker.compose.project": "y"}
+    )
+    assert docker.service_containers("x", "web") == [docker.Running("w1", "acme/web:t1")]
+    assert docker.service_containers("x", "api") == []
+    assert daemon.argvs()[-1] == [
+        "ps",
+        "-q",
+        "--filter",
+        "label=com.docker.compose.project=x",
+        "--filter",
+        "label=com.docker.compose.service=api",
+    ]  # no container: no inspect
+
+
+def test_copy_exec_and_restart_into_containers(daemon: Daemon, tmp_path: Path) -> None:
+    daemon.add_container("w1", "img", state="running")
+    source = tmp_path / "main.py"
+    source.write_text("print(2)\n")
+    docker.copy_into("w1", source, "/app/main.py", timeout=5)
+    docker.exec_in("w1", "kill -HUP 1", timeout=5)
+    docker.restart(["w1"], grace=0, timeout=5)
+    assert daemon.argvs()[-3:] == [
+        ["cp", str(source), "w1:/app/main.py"],
+        ["exec", "w1", "sh", "-c", "kill -HUP 1"],
+        ["restart", "--time", "0", "w1"],
+    ]
+    assert daemon.store()["containers"]["w1"]["files"]["/app/main.py"]["text"] == "print(2)\n"
+    with pytest.raises(ToolError) as info:
+        docker.copy_into("gone", source, "/app/main.py", timeout=5)
+    assert "No such container: gone" in info.value.stderr

@@ -129,3 +129,24 @@ def test_kustomize_builds_a_folder(tmp_path: Path) -> None:
     (tmp_path / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
     (tmp_path / "kustomization.yaml").write_text("namePrefix: p-\nresources: [cm.yaml]\n")
     assert "name: p-x" in kubectl.kustomize(str(tmp_path))
+
+
+def test_pods_by_label_and_copy_and_exec_into_one(kube: Kube, tmp_path: Path) -> None:
+    kube.applied()
+    scope = kubectl.Scope(PROFILE, NS)
+    pods = kubectl.pods(scope, "app.kubernetes.io/name=web")
+    assert len(pods) == 2 and all(p["metadata"]["name"].startswith("web-") for p in pods)
+    assert kubectl.pods(scope, "app.kubernetes.io/name=none") == []
+    pod = pods[0]["metadata"]["name"]
+    source = tmp_path / "lib.py"
+    source.write_text("X = 1\n")
+    kubectl.copy_into(scope, pod, "web", str(source), "/srv/lib.py", timeout=5)
+    kubectl.exec_in(scope, pod, "web", "kill -HUP 1", timeout=5)
+    argvs = [c["argv"] for c in kube.cluster.calls("kubectl")[-2:]]
+    assert argvs == [
+        ["--context", PROFILE, "-n", NS, "cp", str(source), f"{pod}:/srv/lib.py", "-c", "web"],
+        ["--context", PROFILE, "-n", NS, "exec", pod, "-c", "web", "--", "sh", "-c", "kill -HUP 1"],
+    ]
+    assert kube.cluster.pod_files(NS)[pod]["/srv/lib.py"]["text"] == "X = 1\n"
+    with pytest.raises(ToolError):
+        kubectl.exec_in(scope, pod, "other", "true", timeout=5)  # no such container in the pod
