@@ -28,6 +28,7 @@ Needs the stack's host ports free; leaves nothing running (volumes wiped at the 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import re
@@ -107,12 +108,16 @@ class Change:
 
 
 def revision() -> object:
+    """The revision session-agent serves now (None: not answering, or mid-restart)."""
     try:
         with urllib.request.urlopen(AGENT, timeout=2) as response:
             body = response.read()
     except urllib.error.HTTPError as exc:
-        body = exc.read()
-    except (urllib.error.URLError, OSError):
+        try:
+            body = exc.read()
+        except (OSError, http.client.HTTPException):
+            return None  # the container was stopped mid-answer
+    except (urllib.error.URLError, OSError, http.client.HTTPException):
         return None
     try:
         return json.loads(body or b"{}").get("revision")
