@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tasks.config import load
 from tasks.errors import StackError
 from tasks.model import Config, Minikube, SyncRule
 from tasks.ops import sync
@@ -17,6 +18,7 @@ from testing import configs
 from testing.fakes.cluster import FakeCluster
 from testing.fakes.docker import FakeDocker
 from testing.k8s_overlay import NS, PROFILE, make_kube
+from testing.project import REPO
 
 PROJECT = "shop-test"  # the Compose project of configs.config("test", ...)
 RULES = (
@@ -260,3 +262,19 @@ def test_minikube_failures_record_nothing(
     assert info.value.message.endswith(": exit 1 (command terminated with exit code 1)")
     assert info.value.fix is not None and "`doit minikube_up env=test`" in info.value.fix
     assert devstate.read("test") == {}
+
+
+def test_the_demos_rules_send_a_module_to_its_service_and_shared_code_to_all() -> None:
+    """environments/offline.yaml: targets where demo/docker/Dockerfile.service puts the code."""
+    cfg = load.load("offline", REPO)
+    demo = REPO / "demo" / "srvthreds_demo"
+    plan = sync.plan(cfg, [demo / "engine.py"], root=REPO)
+    assert plan is not None and list(plan.services) == ["engine"]
+    assert [c.target for c in plan.services["engine"].copies] == ["/app/srvthreds_demo/engine.py"]
+    assert plan.services["engine"].restarts == ("container",)
+    shared = sync.plan(cfg, [demo / "common" / "web.py"], root=REPO)
+    assert shared is not None and sorted(shared.services) == ["engine", "session-agent"]
+    assert {c.target for s in shared.services.values() for c in s.copies} == {
+        "/app/srvthreds_demo/common/web.py"
+    }
+    assert sync.plan(cfg, [REPO / "demo" / "docker" / "Dockerfile.service"], root=REPO) is None
