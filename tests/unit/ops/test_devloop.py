@@ -4,6 +4,10 @@ again, and Ctrl-C (or a stop) that ends the loop saying how to stop the stack.""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -15,6 +19,7 @@ from tasks.ops import devloop
 from tasks.store import devstate, state
 from testing import configs
 from testing.harness import FakeBin
+from testing.project import REPO
 
 
 @pytest.fixture
@@ -114,3 +119,27 @@ def test_the_loop_runs_a_cycle_per_change_and_stops_saying_how_to_stop_the_stack
     # The build failed: one line says so, and the loop went on until stopped.
     assert len(lines) == 1 and "FAILED" in lines[0], err
     assert "`doit compose_down env=test`" in err.splitlines()[-1]
+
+
+def test_sigterm_ends_the_loop_with_exit_0_within_2_s(project: Path) -> None:
+    (project / "environments/test.yaml").write_text("runtime: compose\nplacement: {pg: compose}\n")
+    code = (
+        "from pathlib import Path; from tasks.cli import exits; exits.install(); "
+        "from tasks.ops import devloop; devloop.run('test', Path('.'))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], cwd=project, env=env, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stderr is not None
+    try:
+        assert proc.stderr.readline().startswith("[dev] watching app, environments")
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        code_ = proc.wait(timeout=10)
+        assert code_ == 0 and time.monotonic() - started < 2
+        assert "(stop it with `doit compose_down env=test`)" in proc.stderr.read()
+    finally:
+        proc.kill()
+        proc.stderr.close()
+        proc.wait()
