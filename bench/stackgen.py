@@ -86,6 +86,8 @@ def service_spec(rng: random.Random, i: int, name: str, kind: str, databases: li
     weights = [1.0 / (rank + 1) for rank in range(len(databases))]  # Zipf-like: a few are popular
     uses = sorted(set(rng.choices(databases, weights=weights, k=rng.randint(1, 3))))
     spec: dict[str, Any] = {
+        # Its own module: `doit dev` rebuilds this service alone when it changes.
+        "inputs": [f"demo/{PACKAGE}/{module}.py"],
         "kind": kind,
         "command": ["python3", "-m", f"{PACKAGE}.{module}"],
         "env": {"LOG_LEVEL": rng.choice(["info", "info", "warning", "debug"])},

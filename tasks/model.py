@@ -72,6 +72,9 @@ class Service:
     # Services it calls -> the port it calls (a number of the callee's `ports`).
     calls: dict[str, int] = field(default_factory=dict)
     secrets: tuple[str, ...] = ()  # secrets of its own, besides those of the databases it uses
+    # Files or folders (project-relative) only this service's image is made from, inside a build
+    # context services share: `doit dev` rebuilds only this service when one of them changes.
+    inputs: tuple[str, ...] = ()
     sync: tuple[SyncRule, ...] = ()  # live-sync rules (`doit dev`): edits copied into running containers
 
     @property

@@ -25,7 +25,14 @@ COPY . .
 # The demo's tests run unprivileged (nobody); only laying out /out below needs root,
 # so that what service images copy stays root-owned and read-only to their user.
 USER 65534:65534
-RUN python3 -m pytest -q -p no:cacheprovider tests
+# SERVICE is set when only one service changed (`doit dev`): run that service's tests alone
+# (-k matches its module name: its test file and its parametrized cases). No test selected
+# (pytest's exit 5) is no failure. What /out holds below never depends on it, so the service
+# images built from either builder are the same.
+ARG SERVICE=""
+RUN if [ -z "$SERVICE" ]; then python3 -m pytest -q -p no:cacheprovider tests; \
+    else python3 -m pytest -q -p no:cacheprovider tests \
+        -k "$(python3 -c 'import os; print(os.environ["SERVICE"].replace("-", "_"))')" || [ $? -eq 5 ]; fi
 USER 0:0
 
 # One directory per service, named as in stack.yaml (session-agent), holding its

@@ -130,6 +130,7 @@ def services(m: Merged) -> dict[str, Service]:
             build=build_spec(spec[1]),
             calls={callee: called_port(m, callee, port) for callee, port in raw.get("calls", {}).items()},
             secrets=tuple(raw.get("secrets", [])),
+            inputs=tuple(raw.get("inputs", [])),
             sync=tuple(
                 SyncRule(r["source"].rstrip("/"), r["target"], r.get("restart", ""))
                 for r in raw.get("sync", [])

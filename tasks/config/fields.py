@@ -132,6 +132,9 @@ SERVICE = s.Fields(
         "calls": s.MapOf(s.Scalar((str, int), port_ref), s.dns_label),
         # Secrets of its own (declared under the top-level `secrets`), besides its databases'.
         "secrets": s.ListOf(s.Scalar((str,), s.env_var)),
+        # What only this service is built from (inside a shared build context): `doit dev`
+        # rebuilds this service alone when one of them changes.
+        "inputs": s.ListOf(s.REL_PATH),
         "resources": s.Fields(
             {"requests": RESOURCES, "limits": RESOURCES}, frozenset({"requests", "limits"})
         ),

@@ -115,7 +115,10 @@ def redact(text: str, values: list[str]) -> str:
     return text
 
 
-def up(stack: Stack, live: Live, names: list[str], what: str) -> None:
+def up(stack: Stack, live: Live, names: list[str], what: str, *, stop_grace: int | None = None) -> None:
+    """Start these containers and wait until healthy; `stop_grace`: seconds a replaced
+    container gets to stop (the inner loop's 1: a process that ignores SIGTERM, as a PID 1
+    without a handler does, must not cost Docker's 10 s a cycle)."""
     live.forget()  # whatever happens next, the cached `docker ps` is stale
     if not names:
         console.step(f"no {what} run in Compose for environment {stack.env}")
@@ -135,6 +138,7 @@ def up(stack: Stack, live: Live, names: list[str], what: str) -> None:
             env=env,
             prefix=f"compose-{what}",
             timeout=timeout + 120,
+            stop_grace=stop_grace,
         )
     except ToolError as exc:
         raise explain(stack, names, exc) from None

@@ -119,8 +119,19 @@ def config(project: Project, env: Env = None) -> str:
     return _run(project, "config", env=env).stdout
 
 
-def up(project: Project, services: list[str], *, wait: int, env: Env, prefix: str, timeout: float) -> None:
-    """Start the services and wait (at most `wait` seconds) until every one is healthy."""
+def up(
+    project: Project,
+    services: list[str],
+    *,
+    wait: int,
+    env: Env,
+    prefix: str,
+    timeout: float,
+    stop_grace: int | None = None,
+) -> None:
+    """Start the services and wait (at most `wait` seconds) until every one is healthy;
+    `stop_grace`: seconds a replaced container gets between SIGTERM and SIGKILL (Docker's own
+    default, 10, when None)."""
     _run(
         project,
         "up",
@@ -128,6 +139,7 @@ def up(project: Project, services: list[str], *, wait: int, env: Env, prefix: st
         "--wait",
         "--wait-timeout",
         str(wait),
+        *(["--timeout", str(stop_grace)] if stop_grace is not None else []),
         *services,
         env=env,
         prefix=prefix,

@@ -39,6 +39,7 @@ def test_project_arguments_and_the_command_lines(box: Box) -> None:
     compose_cli.logs(project, "redis", tail=5)
     compose_cli.config(project)
     compose_cli.up(project, ["redis"], wait=7, env=None, prefix="up", timeout=60)
+    compose_cli.up(project, ["web"], wait=7, env=None, prefix="up", timeout=60, stop_grace=1)
     compose_cli.run_once(project, "job", env=None, prefix="job", timeout=60)
     compose_cli.down(project, volumes=True, env=None, prefix="down")
     assert [argv[len(head) + 2 :] for argv in box.fakes.argvs("docker-compose")] == [
@@ -46,6 +47,7 @@ def test_project_arguments_and_the_command_lines(box: Box) -> None:
         ["logs", "--no-color", "--tail", "5", "redis"],
         ["config"],
         ["up", "-d", "--wait", "--wait-timeout", "7", "redis"],
+        ["up", "-d", "--wait", "--wait-timeout", "7", "--timeout", "1", "web"],
         ["run", "--rm", "-T", "job"],
         ["down", "--remove-orphans", "--volumes"],
     ]

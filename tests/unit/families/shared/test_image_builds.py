@@ -197,6 +197,11 @@ def own(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (project / "app" / "Dockerfile").write_text("FROM scratch AS runtime\n")
     (project / "app" / "server.js").write_text("// app\n")
     _edit_stack(project, _own_dockerfiles)
+    # The demo's sync rules name its package, which this stack's build context (app/) does not hold.
+    local = project / "environments" / "local.yaml"
+    data = yaml.safe_load(local.read_text())
+    data.pop("services", None)
+    local.write_text(yaml.safe_dump(data))
     monkeypatch.chdir(project)
     return project
 

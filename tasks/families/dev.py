@@ -1,0 +1,55 @@
+"""doit task: `doit dev env=<env>`, the inner loop (tasks/ops/devloop.py).
+
+    doit dev                     the default environment (Compose), until Ctrl-C
+    doit dev env=minikube        the same loop against Minikube
+
+It first brings the stack up as `doit compose_up` (or `minikube_up`) would, holding the run
+lock as every run does; then the loop gives the lock back and takes it only for each cycle.
+A cloud environment is refused with one sentence: its deploys go through `doit deploy`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import partial
+from typing import Any
+
+from tasks.errors import StackError
+from tasks.families.shared.creators import failing, user_errors
+from tasks.families.shared.registry import Scope, Task, creator
+from tasks.families.shared.run import Run
+from tasks.ops import devloop
+
+DOC = "Watch the code and rebuild or live-sync only the changed services until Ctrl-C (env=<name>)."
+
+
+@creator(Task("dev", Scope.SELECTED))
+def task_dev(run: Run) -> Iterator[dict[str, Any]]:
+    """The inner loop: the stack up first, then one cycle per batch of changed files."""
+    env = run.env_for("dev")
+    cfg = run.try_config(env)
+    if isinstance(cfg, StackError):
+        yield failing(cfg, basename="dev", doc=DOC)
+        return
+    try:
+        devloop.refuse_cloud(cfg)
+    except StackError as exc:
+        yield failing(exc, basename="dev", doc=DOC)
+        return
+    yield {
+        "basename": "_dev_loop",
+        "doc": "Take the checkout's one inner loop (a second `doit dev` is refused before anything runs).",
+        "actions": [user_errors(partial(devloop.hold_loop, env))],
+        "uptodate": [False],
+    }
+    up = "compose_up" if cfg.runtime == "compose" else "minikube_up"
+    yield {
+        "basename": "dev",
+        "doc": DOC,
+        "actions": [user_errors(partial(devloop.run, env, run.root))],
+        # In this order: the loop's lock first, then the stack up as `doit compose_up` makes it.
+        "task_dep": ["_dev_loop", up],
+        "uptodate": [False],
+        # The cycles' lines are for the terminal as they happen, never captured.
+        "verbosity": 2,
+    }
