@@ -30,9 +30,15 @@ class Merged:
         return self.env == STACK
 
     def error(self, path: KeyPath, problem: str, fix: str | None = None) -> ConfigError:
-        """The error at `path`, in the file that last set it (or the last file that could)."""
+        """The error at `path`, in the file that last set it. When no file set it: the environment
+        file if it has the top-level key (the fix usually goes there), else the last file."""
         for doc in reversed(self.docs):
-            if path in doc.lines or (path[:1] and path[:1] in doc.lines and doc is not self.docs[0]):
+            # Exact first: an environment file that only adds `sync` to a service does not own
+            # the `replicas` stack.yaml set for it.
+            if path in doc.lines:
+                return ConfigError(doc.file, dotted(path), doc.line(path), problem, fix=fix)
+        for doc in reversed(self.docs):
+            if path[:1] and path[:1] in doc.lines and doc is not self.docs[0]:
                 return ConfigError(doc.file, dotted(path), doc.line(path), problem, fix=fix)
         doc = self.docs[-1]
         return ConfigError(doc.file, dotted(path), doc.line(path), problem, fix=fix)

@@ -271,11 +271,12 @@ def test_every_broken_file_is_reported_once(envs: Path) -> None:
     with pytest.raises(Several) as same:
         resolve(envs, "list")
     files = [e.render().split(",")[0] for e in same.value.errors]
-    # local and offline take it from stack.yaml: one report each, since each names its own fix
-    # (the environment file to set replicas in); test.yaml sets services itself.
-    assert files == ["==> File environments/stack.yaml"] * 2 + ["==> File environments/test.yaml"]
-    assert "environments/local.yaml" in same.value.errors[0].render()
-    assert "environments/offline.yaml" in same.value.errors[1].render()
+    # Every Compose environment takes replicas from stack.yaml, where the 2 was written (an
+    # environment file that sets other keys of services does not own it): one report each, since
+    # each names its own fix (the environment file to set replicas in).
+    assert files == ["==> File environments/stack.yaml"] * 3
+    for error, env in zip(same.value.errors, ("local", "offline", "test"), strict=True):
+        assert f"environments/{env}.yaml" in error.render()
     stack.write_text("nonsense_key: 1\n")
     with pytest.raises(ConfigError) as one:  # every environment merges the stack: one report
         resolve(envs, "list")

@@ -73,3 +73,10 @@ def test_a_service_builds_from_its_own_spec_else_the_default(root: Path) -> None
     assert merged.build_of("migrate") == (("images", "service_build"), {"context": "app"})
     del data["images"]["service_build"]
     assert read(root, data).build_of("migrate") is None
+
+
+def test_a_value_the_stack_set_is_reported_in_the_stack_even_under_an_environment_section(root: Path) -> None:
+    merged = read(root, None, {**LOCAL, "databases": {"pg": {"image": "postgres:16"}}})
+    err = merged.error(("databases", "pg", "port"), "problem")
+    assert (err.file, err.line) == ("environments/stack.yaml", 40)
+    assert merged.error(("databases", "pg", "image"), "problem").file == "environments/test.yaml"
