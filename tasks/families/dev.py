@@ -2,28 +2,52 @@
 
     doit dev                     the default environment (Compose), until Ctrl-C
     doit dev env=minikube        the same loop against Minikube
+    doit dev port=10361          the status page on another port (default 10360)
 
 It first brings the stack up as `doit compose_up` (or `minikube_up`) would, holding the run
 lock as every run does; then the loop gives the lock back and takes it only for each cycle.
 A cloud environment is refused with one sentence: its deploys go through `doit deploy`.
+While it runs, the loop serves the status page (tasks/ui/, `doit ui`) and prints its address once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from tasks.errors import StackError
 from tasks.families.shared.creators import failing, user_errors
+from tasks.families.shared.options import Option
 from tasks.families.shared.registry import Scope, Task, creator
 from tasks.families.shared.run import Run
 from tasks.ops import devloop
+from tasks.output import console
+from tasks.ui import server
+
+PORT = Option("port", int, server.PORT, "the status page's port")
 
 DOC = "Watch the code and rebuild or live-sync only the changed services until Ctrl-C (env=<name>)."
 
 
-@creator(Task("dev", Scope.SELECTED))
+def loop_with_page(env: str, root: Path, port: int) -> None:
+    """The loop, with the status page served beside it. A page that cannot be served (its port
+    taken, say by a `doit ui` already running) is a note: the loop is what was asked for."""
+    try:
+        page = server.start(env, port=port, root=root)
+    except StackError as exc:
+        console.note(f"status page not served: {exc.message}" + (f" ({exc.fix})" if exc.fix else ""))
+        devloop.run(env, root)
+        return
+    console.say(f"[dev] status page: {page.url}")
+    try:
+        devloop.run(env, root)
+    finally:
+        page.stop()
+
+
+@creator(Task("dev", Scope.SELECTED, options=(PORT,)))
 def task_dev(run: Run) -> Iterator[dict[str, Any]]:
     """The inner loop: the stack up first, then one cycle per batch of changed files."""
     env = run.env_for("dev")
@@ -43,13 +67,15 @@ def task_dev(run: Run) -> Iterator[dict[str, Any]]:
         "uptodate": [False],
     }
     up = "compose_up" if cfg.runtime == "compose" else "minikube_up"
-    yield {
-        "basename": "dev",
-        "doc": DOC,
-        "actions": [user_errors(partial(devloop.run, env, run.root))],
-        # In this order: the loop's lock first, then the stack up as `doit compose_up` makes it.
-        "task_dep": ["_dev_loop", up],
-        "uptodate": [False],
-        # The cycles' lines are for the terminal as they happen, never captured.
-        "verbosity": 2,
-    }
+    yield run.with_params(
+        {
+            "basename": "dev",
+            "doc": DOC,
+            "actions": [user_errors(partial(loop_with_page, env, run.root))],
+            # In this order: the loop's lock first, then the stack up as `doit compose_up` makes it.
+            "task_dep": ["_dev_loop", up],
+            "uptodate": [False],
+            # The cycles' lines are for the terminal as they happen, never captured.
+            "verbosity": 2,
+        }
+    )

@@ -100,17 +100,21 @@ def build(board: Board, actions: Queue | None, guard: Guard, closing: threading.
 async def stream(board: Board, closing: threading.Event) -> AsyncIterator[str]:
     """Server-sent events: the whole state first, then what changed, within TICK of a change."""
     seen, quiet = -1, 0.0
-    while not closing.is_set():
-        if board.version != seen:
-            snap = {**board.snapshot(since=max(seen, 0)), "full": seen < 0}
-            seen = snap["version"]
-            quiet = 0.0
-            yield f"data: {json.dumps(snap)}\n\n"
-        elif quiet >= KEEPALIVE:
-            quiet = 0.0
-            yield ": keep-alive\n\n"
-        await asyncio.sleep(TICK)
-        quiet += TICK
+    board.viewer(True)
+    try:
+        while not closing.is_set():
+            if board.version != seen:
+                snap = {**board.snapshot(since=max(seen, 0)), "full": seen < 0}
+                seen = snap["version"]
+                quiet = 0.0
+                yield f"data: {json.dumps(snap)}\n\n"
+            elif quiet >= KEEPALIVE:
+                quiet = 0.0
+                yield ": keep-alive\n\n"
+            await asyncio.sleep(TICK)
+            quiet += TICK
+    finally:  # the page closed (or the server stops): one viewer fewer
+        board.viewer(False)
 
 
 __all__ = ["TOKEN_HEADER", "build", "page", "stream"]

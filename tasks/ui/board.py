@@ -60,11 +60,17 @@ class Board:
     actions: dict[str, str] = field(default_factory=dict)
     graph: str = ""  # the task graph (SVG) when `doit graph` is available
     graph_version: int = 0  # grows with each new picture (the page then fetches it again)
+    viewers: int = 0  # open event streams: with none, the watcher looks rarely (tasks/ui/feed.py)
     _logs: dict[str, deque[tuple[int, str]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _bump(self) -> None:
         self.version += 1
+
+    def viewer(self, joined: bool) -> None:
+        """A page opened (True) or closed (False) its event stream."""
+        with self._lock:
+            self.viewers = max(0, self.viewers + (1 if joined else -1))
 
     def set_rows(self, rows: list[Item], error: str = "") -> None:
         with self._lock:

@@ -132,11 +132,17 @@ def commit(root: Path) -> str:
     return line or "-"
 
 
-class Watcher:
-    """Asks the source once per `interval` and updates the board, until stopped."""
+# With no page open, one look per IDLE seconds: each look asks the runtime (docker ps, logs), which
+# is CPU the inner loop's cycles would otherwise share with a page nobody reads.
+IDLE = 10.0
 
-    def __init__(self, board: Board, source: Source, *, interval: float = 1.0) -> None:
-        self.board, self.source, self.interval = board, source, interval
+
+class Watcher:
+    """Asks the source once per `interval` while a page is open (once per `idle` when none is)
+    and updates the board, until stopped."""
+
+    def __init__(self, board: Board, source: Source, *, interval: float = 1.0, idle: float = IDLE) -> None:
+        self.board, self.source, self.interval, self.idle = board, source, interval, idle
         self.stopped = threading.Event()
         self._seen: dict[str, list[str]] = {}
         self._thread = threading.Thread(target=self._loop, name="ui-watch", daemon=True)
@@ -164,9 +170,13 @@ class Watcher:
             self._seen[name] = tail
 
     def _loop(self) -> None:
+        since = self.idle  # the first look is at once
         while not self.stopped.is_set():
-            self.look()
+            if self.board.viewers or since >= self.idle:
+                self.look()
+                since = 0.0
             self.stopped.wait(self.interval)
+            since += self.interval
 
 
 def header(source: Source, root: Path) -> Header:

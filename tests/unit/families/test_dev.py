@@ -15,6 +15,7 @@ from tasks.errors import StackError
 from tasks.families import dev
 from tasks.families.shared.run import Run
 from tasks.ops import devloop
+from tasks.ui import server
 from testing.project import REPO
 
 
@@ -63,3 +64,44 @@ def test_a_second_loop_in_the_checkout_is_refused(tmp_path: Path, monkeypatch: p
     devloop.hold_loop("y")  # the holder is gone: the kernel dropped its lock
     assert Path(".build/dev.lock").read_text().startswith("pid ")
     devloop.release_loop()
+
+
+def test_the_loop_takes_the_status_page_port_as_an_option() -> None:
+    params = {p["name"]: p["default"] for p in tasks_for("offline")["dev"]["params"]}  # type: ignore[attr-defined]
+    assert params["port"] == 10360
+
+
+class Page:
+    url = "http://127.0.0.1:10399/"
+
+    def __init__(self) -> None:
+        self.stopped = False
+
+    def stop(self) -> None:
+        self.stopped = True
+
+
+def test_the_loop_serves_the_status_page_and_stops_it_when_the_loop_ends(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page, loops = Page(), []
+    monkeypatch.setattr(server, "start", lambda env, *, port, root: page if port == 10399 else None)
+    monkeypatch.setattr(devloop, "run", lambda env, root: loops.append((env, page.stopped)))
+    dev.loop_with_page("offline", REPO, 10399)
+    assert loops == [("offline", False)] and page.stopped  # served during the loop, stopped after
+    assert capsys.readouterr().err.count(page.url) == 1  # its address, once
+
+
+def test_a_taken_status_page_port_is_a_note_and_the_loop_still_runs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def taken(env: str, *, port: int, root: Path) -> Page:
+        raise StackError(f"port {port} is taken", fix="choose another with port=<n>")
+
+    loops: list[str] = []
+    monkeypatch.setattr(server, "start", taken)
+    monkeypatch.setattr(devloop, "run", lambda env, root: loops.append(env))
+    dev.loop_with_page("offline", REPO, 10360)
+    assert loops == ["offline"]
+    out = capsys.readouterr()
+    assert "status page not served: port 10360 is taken (choose another with port=<n>)" in out.err

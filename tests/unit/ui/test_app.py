@@ -162,3 +162,15 @@ def test_the_event_stream_sends_everything_then_a_change_within_a_second(board: 
 def test_the_page_escapes_what_it_fills_in() -> None:
     text = page('"><script>', "offline")
     assert '"><script>' not in text and "&quot;&gt;&lt;script&gt;" in text
+
+
+def test_an_open_event_stream_counts_as_a_viewer_until_it_closes(board: Board) -> None:
+    async def open_then_close() -> tuple[int, int]:
+        gen = stream(board, threading.Event())
+        await anext(gen)
+        during = board.viewers
+        await gen.aclose()
+        return during, board.viewers
+
+    assert board.viewers == 0
+    assert asyncio.run(open_then_close()) == (1, 0)

@@ -4,6 +4,7 @@ look, and the Watcher that hands both to the board."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -158,3 +159,26 @@ def test_new_lines_are_what_follows_the_last_look() -> None:
     assert feed.new_lines(["a", "b"], ["a", "b"]) == []
     assert feed.new_lines(["a", "b", "c"], ["b", "c", "d", "e"]) == ["d", "e"]
     assert feed.new_lines(["x"], ["y", "z"]) == ["y", "z"]  # more than a tail was written
+
+
+def test_the_watcher_looks_each_interval_only_while_a_page_is_open(kube: Kube) -> None:
+    source, looks = _source(kube), []
+    board = Board(Header("test", "minikube", "-", False))
+    watcher = feed.Watcher(board, source, interval=0.01, idle=1000.0)
+    watcher.look = lambda: looks.append(board.viewers)  # type: ignore[method-assign]
+    watcher.start()
+    try:
+        time.sleep(0.3)
+        assert looks == [0]  # nobody on the page: the first look only, then one per `idle`
+        board.viewer(True)
+        deadline = time.monotonic() + 10
+        while len(looks) < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(looks) >= 5 and looks[1:] == [1] * (len(looks) - 1)
+        board.viewer(False)
+        time.sleep(0.1)
+        settled = len(looks)
+        time.sleep(0.3)
+        assert len(looks) == settled
+    finally:
+        watcher.stop()
