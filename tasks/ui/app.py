@@ -7,7 +7,7 @@ import asyncio
 import html
 import json
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, MutableMapping
 from importlib import resources
 from typing import Any
 
@@ -97,7 +97,7 @@ def build(board: Board, actions: Queue | None, guard: Guard, closing: threading.
     return app
 
 
-async def stream(board: Board, closing: threading.Event) -> AsyncIterator[str]:
+async def stream(board: Board, closing: threading.Event) -> AsyncGenerator[str, None]:
     """Server-sent events: the whole state first, then what changed, within TICK of a change."""
     seen, quiet = -1, 0.0
     board.viewer(True)
