@@ -58,12 +58,11 @@ def describe_action(action: Any) -> str:
 class Info(DoitInfo):  # type: ignore[misc]
     doc_purpose = "show info about a task: its actions, checks and why it would run"
 
-    def _execute(self, pos_args: list[str], hide_status: bool = False) -> int:
+    # doit passes every option by name (it reads this signature), so hide_status has no default.
+    def _execute(self, pos_args: list[str], hide_status: bool) -> int:
+        # doit's own info refuses anything but one known task, so here there is exactly one.
         code: int = super()._execute(pos_args, hide_status=hide_status)
-        tasks = {t.name: t for t in self.task_list}
-        task = tasks.get(pos_args[0]) if len(pos_args) == 1 else None
-        if task is None:
-            return code
+        task = {t.name: t for t in self.task_list}[pos_args[0]]
         if task.actions:
             self.outstream.write("\nactions    :\n")
             for action in task.actions:

@@ -1,11 +1,15 @@
-"""How `doit info` names actions and checks (tasks/cli/info_cmd.py), called directly: names,
-never memory addresses."""
+"""How `doit info` names actions and checks (tasks/cli/info_cmd.py): `describe` called directly,
+and the command run by doit on a few tasks of its own: names, never memory addresses."""
 
 from __future__ import annotations
 
 from functools import partial, wraps
+from pathlib import Path
 
+import pytest
 from doit.action import PythonAction
+from doit.cmd_base import ModuleTaskLoader
+from doit.doit_cmd import DoitMain
 
 from tasks.cli.info_cmd import describe, describe_action
 
@@ -46,3 +50,51 @@ def test_partials_and_wrappers_are_unwrapped_in_order() -> None:
     assert describe(partial(wrapper, "b")) == "_step('b')"
     assert describe_action(PythonAction(_step, ["a"], {"n": 1})) == "_step('a', n=1)"
     assert describe_action("echo hi") == "echo hi"
+
+
+def _stale(*args: object) -> bool:
+    """An uptodate check that always says the task must run."""
+    return False
+
+
+def _info(tmp_path: Path, task: str) -> int:
+    """`doit info <task>` with this command plugged in, as pyproject.toml plugs it in."""
+    tasks = {
+        "task_stale": lambda: {"actions": [(_step, ["x"]), "echo hi"], "uptodate": [(_stale, ["y"])]},
+        "task_fresh": lambda: {"actions": None, "uptodate": [True]},
+        "task_plain": lambda: {"actions": [(_step, [], {"n": 1})]},
+    }
+    main = DoitMain(
+        ModuleTaskLoader(tasks),
+        config_filenames=(),
+        extra_config={
+            "COMMAND": {"info": "tasks.cli.info_cmd:Info"},
+            "GLOBAL": {"dep_file": str(tmp_path / "doit.db")},
+        },
+    )
+    code: int = main.run(["info", task])
+    return code
+
+
+def test_info_lists_the_actions_and_names_the_check_that_says_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _info(tmp_path, "stale") == 1
+    out = capsys.readouterr().out
+    assert "\nactions    :\n - _step('x')\n - Cmd: echo hi\n" in out
+    assert "\nuptodate   :\n - _stale('y')\n" in out
+    assert " * The following uptodate checks say it must run:\n    - _stale('y')" in out
+    assert " at 0x" not in out
+
+
+def test_info_of_a_task_without_actions_or_checks_leaves_their_sections_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _info(tmp_path, "fresh") == 0
+    out = capsys.readouterr().out
+    assert "status     : up-to-date" in out
+    assert "actions    :" not in out and "uptodate   :\n - True\n" in out
+    assert _info(tmp_path, "plain") == 1
+    out = capsys.readouterr().out
+    assert "\nactions    :\n - _step(n=1)\n" in out and "uptodate   :" not in out
+    assert " * The task has no dependencies." in out and "uptodate checks" not in out

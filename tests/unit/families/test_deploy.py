@@ -6,13 +6,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from doit.exceptions import TaskFailed
 
+from tasks.cli.exits import UsageError
+from tasks.cli.resolve import resolve
 from tasks.config import load as config
 from tasks.families import deploy as deploy_tasks
 from tasks.families.shared.run import Run
 from tasks.model import Config
 from tasks.ops import cloud_deploy
+from tasks.ops.deploy_record import Record
+from testing.environments import copy_environments
+from testing.fakes.cluster import FakeCluster
 from testing.project import REPO
+from testing.tasks import run_action, subtask, up_to_date
 
 
 @pytest.fixture
@@ -32,3 +39,52 @@ def test_deploy_task_depends_on_the_environment_file_when_there_is_one(dev: Conf
     (task,) = deploy_tasks.task_deploy(run)
     assert str(env_file) in task["file_dep"]
     assert task["task_dep"] == ["push:dev"] and task["uptodate"] == [(cloud_deploy.current, [dev])]
+
+
+def cloud_run(root: Path) -> Run:
+    return Run(root=root, command="list", words=[], vars={}, env="dev", envs=config.environments(root))
+
+
+def test_deploy_and_rollback_must_name_their_environment_the_checks_need_not(tmp_path: Path) -> None:
+    root = copy_environments(tmp_path)
+    for task in ("deploy", "rollback"):
+        with pytest.raises(UsageError, match=f"`{task}` changes a cloud environment"):
+            resolve([task], root)
+    for task in ("smoke", "deploy_restored", "release_export"):
+        assert resolve([task], root).words == [task]
+
+
+def test_cloud_environments_without_a_cluster_get_no_deploy_tasks(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project)
+    staging = project / "environments" / "staging.yaml"
+    staging.write_text(staging.read_text().replace("runtime: kubernetes", "runtime: compose"))
+    run = cloud_run(project)
+    assert [env for env, _ in run.cloud_envs()] == ["dev", "prod", "staging"]
+    for creator in (
+        deploy_tasks.task_deploy,
+        deploy_tasks.task_smoke,
+        deploy_tasks.task_rollback,
+        deploy_tasks.task_deploy_restored,
+        deploy_tasks.task_release_export,
+    ):
+        assert [t["name"] for t in creator(run)] == ["dev", "prod"]
+
+
+def test_the_release_tasks_always_run_their_operation_on_their_environment(
+    dev: Config, fake_cluster: FakeCluster
+) -> None:
+    run = cloud_run(REPO)
+    for creator, failure in (
+        (deploy_tasks.task_rollback, "no known-good release recorded for dev"),
+        (deploy_tasks.task_deploy_restored, "the last deploy of dev did not restore the previous release"),
+        (deploy_tasks.task_release_export, "no healthy release recorded for dev"),
+    ):
+        task = subtask(creator(run), "dev")
+        assert "dev" in task["doc"] and up_to_date(task) is False
+        failed = run_action(task)
+        assert isinstance(failed, TaskFailed) and failure in str(failed)
+    Record.of("dev").set_release("dev", {"a": "r/a:1"}, "reg.io")
+    assert run_action(subtask(deploy_tasks.task_release_export(run), "dev")) is None
+    assert Path("releases/dev.json").is_file()

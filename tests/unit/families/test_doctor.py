@@ -139,3 +139,63 @@ def test_the_preflights_of_one_run_ask_the_daemon_once(
     assert run_action(subtask(again, "compose")) is None
     assert calls.read_text().split() == ["image", "image"]
     docker_images.LISTINGS.forget()
+
+
+def test_doctor_says_what_the_environment_uses_and_that_it_has_it(
+    machine: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    dev = config.load("dev", REPO)
+    assert doctor_tasks.run_doctor(dev) is None
+    out = capsys.readouterr().out
+    assert "free host ports (dev)" in out  # the environment's own check joins the machine's
+    assert "(* = used by environment dev: cloud)" in out
+    assert "environment dev: everything it needs is here" in out
+    fake(machine, "aws", "echo aws-cli/1.18.0\n")
+    failed = doctor_tasks.run_doctor(dev)
+    assert failed is not None
+    lines = failed.get_msg().strip().splitlines()
+    assert lines[0] == "environment dev cannot run here yet:" and len(lines) == 2
+    assert lines[1].startswith("  - AWS CLI v2 is missing here (aws-cli/1.18.0): install")
+    assert "everything it needs is here" not in capsys.readouterr().out
+
+
+def test_doctor_of_an_offline_environment_with_its_base_built_needs_no_debootstrap(
+    machine: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tasks.ops import docker_images
+
+    monkeypatch.chdir(tmp_path)
+    offline = config.load("offline", REPO)
+    failed = doctor_tasks.run_doctor(offline)
+    assert failed is not None and "debootstrap" in failed.get_msg()
+    assert "debootstrap and root are not needed now" not in capsys.readouterr().out
+    folder = tmp_path / ".build" / "offline" / "images"
+    folder.mkdir(parents=True)
+    (folder / "base.iid").write_text("sha256:b1\n")
+    (folder / "base.ref").write_text("srvthreds/base:b1\n")
+    fake(
+        machine,
+        "docker",
+        'case "$1" in version) echo 24.0.7;; image) echo "sha256:b1 srvthreds/base:b1";; esac\n',
+    )
+    docker_images.LISTINGS.forget()
+    failed = doctor_tasks.run_doctor(offline)
+    docker_images.LISTINGS.forget()
+    assert failed is None or "debootstrap" not in failed.get_msg()  # a busy host port may still fail it
+    out = capsys.readouterr().out
+    assert "(* = used by environment offline: compose, offline)" in out
+    assert "(debootstrap and root are not needed now: the offline base image is built and kept)" in out
+
+
+def test_doctor_always_runs_even_for_a_broken_environment(machine: Path, tmp_path: Path) -> None:
+    from tasks.cli.resolve import resolve
+    from testing.environments import break_environment, copy_environments
+    from testing.tasks import run_action, up_to_date
+
+    root = copy_environments(tmp_path)
+    break_environment(root, "local")
+    task = doctor_tasks.task_doctor(resolve(["doctor"], root))  # a broken file does not stop it
+    assert up_to_date(task) is False
+    failed = run_action(task)
+    assert failed is not None and "environments/local.yaml" in failed.get_msg()

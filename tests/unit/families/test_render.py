@@ -1,7 +1,9 @@
-"""tasks/families/render.py: the render tasks, called directly on a scratch copy of the tool's checkout."""
+"""tasks/families/render.py: the render tasks, called directly on a scratch copy of the tool's checkout
+or of another project (examples/guestbook: copies of the tool's modules and build folders)."""
 
 from __future__ import annotations
 
+import shutil
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,9 @@ from tasks.errors import StackError
 from tasks.families import render as render_tasks
 from tasks.families.shared.run import Run
 from tasks.render import plan, templates
+from testing.configs import LOCAL, load, small_project, stack
 from testing.environments import render_tree
+from testing.project import REPO
 
 
 @pytest.fixture
@@ -116,3 +120,81 @@ def test_the_render_tasks_fail_only_where_a_file_is_broken(tree: Path) -> None:
     # No `clean`: `doit clean` must never delete committed generated files.
     assert "clean" not in local and local["uptodate"] == [render_tasks.outputs_unchanged]
     assert tasks["docs-placement"]["targets"] == []  # it reads every environment, and dev is broken
+
+
+def test_prune_waits_for_every_subtask_that_writes(tree: Path) -> None:
+    resolved = Run(tree, "run", ["render"], {}, "local", ["dev", "local"])
+    tasks = {t["name"]: t for t in render_tasks.task_render(resolved)}
+    writers = [f"render:{name}" for name in tasks if name not in ("config", "prune")]
+    assert "render:terraform-dev" in writers and "render:k8s-dev" in writers
+    assert sorted(tasks["prune"]["task_dep"]) == sorted(writers)
+
+
+@pytest.fixture
+def example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of examples/guestbook: a project of its own, with copies of the tool's Terraform
+    modules and database build folders (doit runs in the project root)."""
+    root = tmp_path / "guestbook"
+    shutil.copytree(REPO / "examples" / "guestbook", root, ignore=shutil.ignore_patterns(".build", ".env"))
+    monkeypatch.chdir(root)
+    return root
+
+
+def test_a_module_of_the_teams_own_is_never_replaced_by_a_copy(example: Path) -> None:
+    modules = example / "terraform" / "modules"
+    (modules / "README.md").write_text("Our modules.\n")  # hand-written: it lists no copies
+    main = modules / "eks" / "main.tf"
+    main.write_text(main.read_text() + "# ours\n")
+    with pytest.raises(StackError, match="terraform/modules/eks/main.tf was not made by render"):
+        render_tasks.write(plan.terraform_modules, (), example)
+    assert main.read_text().endswith("# ours\n") and (modules / "README.md").read_text() == "Our modules.\n"
+
+
+def test_a_copy_no_environment_calls_is_removed(example: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    modules = example / "terraform" / "modules"
+    main = modules / "eks" / "main.tf"
+    main.write_text(main.read_text() + "# edited\n")
+    readme = modules / "README.md"
+    readme.write_text(readme.read_text() + "| `redis-cloud` | dev |\n")  # a copy an environment called
+    shutil.copytree(REPO / "terraform" / "modules" / "redis-cloud", modules / "redis-cloud")
+    render_tasks.write(plan.terraform_modules, (), example)
+    out = capsys.readouterr().out
+    assert "  wrote terraform/modules/eks/main.tf" in out and "# edited" not in main.read_text()
+    assert "  removed terraform/modules/redis-cloud/main.tf" in out and not (modules / "redis-cloud").exists()
+
+
+def test_a_build_copy_keeps_its_sources_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    root = small_project(tmp_path)
+    data = stack()
+    data["databases"]["pg"]["build"] = "docker/rabbitmq"  # the tool's build folder: render copies it
+    load(root, data, {**LOCAL, "placement": {"pg": "compose"}})
+    entrypoint = root / "docker" / "rabbitmq" / "entrypoint.sh"
+    render_tasks.write(plan.docker_builds, (), root)
+    assert entrypoint.stat().st_mode & 0o777 == 0o755  # the writer writes 0644
+    entrypoint.chmod(0o644)
+    render_tasks.write(plan.docker_builds, (), root)
+    assert entrypoint.stat().st_mode & 0o777 == 0o755
+
+
+def test_prune_removes_a_deleted_environments_outputs_and_keeps_the_teams_files(
+    example: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert render_tasks.nothing_to_prune(example) is True
+    (example / "environments" / "offline.yaml").unlink()
+    made = sorted(p.relative_to(example).as_posix() for p in (example / "compose" / "offline").rglob("*"))
+    assert made
+    mine = example / "compose" / "offline" / "notes.txt"
+    mine.write_text("ours\n")
+    assert render_tasks.nothing_to_prune(example) is False
+    break_env(example, "local")
+    assert render_tasks.nothing_to_prune(example) is True  # a broken file's outputs only look stale
+    render_tasks.prune(example)
+    assert all((example / rel).exists() for rel in made) and capsys.readouterr().out == ""
+    shutil.copy(REPO / "examples" / "guestbook" / "environments" / "local.yaml", example / "environments")
+    render_tasks.prune(example)
+    said = capsys.readouterr()
+    assert all(f"  removed {rel}" in said.out for rel in made)
+    assert not any((example / rel).exists() for rel in made)
+    assert "NOTE: kept compose/offline/notes.txt: render did not make it" in said.err and mine.exists()
+    assert render_tasks.nothing_to_prune(example) is True

@@ -5,6 +5,7 @@ Each test builds a small project in a temporary folder and runs from there, as d
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -120,3 +121,46 @@ def test_code_files_follow_imports_to_modules_and_packages_never_to_imported_nam
     }
     assert all((paths.TOOL / s).is_file() for s in sources)
     assert not any(s.endswith(("/creator.py", "/Scope.py")) for s in sources)
+
+
+def test_a_build_names_a_tool_folder_only_as_docker_slash_one_of_its_build_folders() -> None:
+    folders = paths.tool_build_folders()
+    assert folders and folders == sorted(folders)
+    assert all((paths.TOOL / "docker" / name / "Dockerfile").is_file() for name in folders)
+    name = folders[0]
+    assert paths.tool_build_folder(f"docker/{name}") == name
+    assert paths.tool_build_folder(f" docker/{name}\n") == name
+    for rel in (f"docker/{name}/Dockerfile", "docker", f"build/{name}", name, "docker/no-such-folder"):
+        assert paths.tool_build_folder(rel) is None, rel
+
+
+def test_only_folders_with_a_dockerfile_are_build_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(paths, "TOOL", tmp_path)  # a tool checkout of our making
+    assert paths.tool_build_folders() == []  # no docker/ at all
+    for name in ("b", "a", "notes"):
+        (tmp_path / "docker" / name).mkdir(parents=True)
+    (tmp_path / "docker" / "b" / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "docker" / "a" / "Dockerfile").write_text("FROM scratch\n")
+    assert paths.tool_build_folders() == ["a", "b"]
+
+
+def test_code_files_follow_only_the_tools_own_modules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A module of another project that imports the tool's modules beside others, and names a
+    # function of a package (no file).
+    probe = tmp_path / "importer_of_the_tool.py"
+    probe.write_text(
+        "import json, tasks.errors\n"
+        "from tasks import model; from email import message\n"
+        "from tasks.families import load\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(tmp_path)  # not the tool's checkout: the paths are absolute
+    module = ModuleType("importer_of_the_tool")
+    sources = {Path(s) for s in paths.code_files(module)}
+    tool = paths.TOOL / "tasks"
+    assert {probe.resolve(), tool / "errors.py", tool / "model.py", tool / "families/__init__.py"} <= sources
+    assert [s for s in sources if s != probe.resolve() and not s.is_relative_to(tool)] == []
