@@ -47,7 +47,7 @@ def read(env: str) -> dict[str, Record]:
     try:
         raw = json.loads(path(env).read_text(encoding="utf-8"))
         return {name: Record(**{**item, "files": tuple(item.get("files", ()))}) for name, item in raw.items()}
-    except (FileNotFoundError, ValueError, TypeError):
+    except (OSError, ValueError, TypeError, AttributeError):  # missing, a folder, not a mapping...
         return {}
 
 

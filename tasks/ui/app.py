@@ -38,7 +38,9 @@ class Guarded:
         if scope["type"] == "http":
             request = Request(scope)
             headers = {k.lower(): v for k, v in request.headers.items()}
-            why = self.guard.refusal(request.method, headers, request.query_params.get("token"))
+            why = self.guard.refusal(
+                request.method, headers, request.query_params.get("token"), request.url.path
+            )
             if why is not None:
                 await PlainTextResponse(f"refused: {why}\n", status_code=403)(scope, receive, send)
                 return

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
 TOKEN_HEADER = "x-stackbuild-token"
+STATIC = "/static/"  # where app.py serves the page's assets
 
 
 def is_loopback(host: str) -> bool:
@@ -41,7 +42,8 @@ class Guard:
         return self.host in ("0.0.0.0", "::", "[::]")
 
     def hosts(self) -> set[str]:
-        names = LOOPBACK_NAMES if self.loopback else (self.host,)
+        # Bound to one loopback address (127.0.0.2, say), that address is the page's own too.
+        names = {*LOOPBACK_NAMES, self.host} if self.loopback else {self.host}
         return {f"{name}:{self.port}" for name in names}
 
     def host_ok(self, host: str) -> bool:
@@ -58,7 +60,9 @@ class Guard:
     def token_ok(self, given: str | None) -> bool:
         return given is not None and hmac.compare_digest(given.encode(), self.token.encode())
 
-    def refusal(self, method: str, headers: dict[str, str], query_token: str | None) -> str | None:
+    def refusal(
+        self, method: str, headers: dict[str, str], query_token: str | None, path: str = "/"
+    ) -> str | None:
         """Why a request is refused (None: it may pass)."""
         if not self.host_ok(headers.get("host", "")):
             return "foreign Host"
@@ -67,6 +71,9 @@ class Guard:
         given = headers.get(TOKEN_HEADER) or query_token
         if method == "POST" and not self.token_ok(headers.get(TOKEN_HEADER)):
             return "missing or wrong token"
-        if not self.loopback and not self.token_ok(given):
+        # The page's stylesheet and script are the package's files, the same for everyone: the
+        # page that loads them (by plain links) and everything with data still needs the token.
+        public = method == "GET" and path.startswith(STATIC)
+        if not self.loopback and not public and not self.token_ok(given):
             return "missing or wrong token"
         return None

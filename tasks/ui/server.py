@@ -35,6 +35,7 @@ from tasks.ui.guard import Guard, is_loopback
 
 HOST = "127.0.0.1"
 PORT = 10360  # not Tilt's 10350, so both can run
+MIN_TOKEN = 16  # off loopback the token is all that stands between the network and the buttons
 
 
 @dataclass
@@ -75,14 +76,20 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def check_port(port: int) -> None:
+    """A port the page can be opened on (0 would pick one at random, which nobody can guess)."""
+    if not 1 <= port <= 65535:
+        raise StackError(f"port={port} is not a TCP port", fix="choose one from 1 to 65535, e.g. port=10360")
+
+
 def check_bind(host: str, token: str) -> str:
     """The session's token: the given one, or a fresh one on loopback."""
     if is_loopback(host):
         return token or secrets.token_urlsafe(24)
-    if not token:
+    if len(token) < MIN_TOKEN:
         raise StackError(
-            f"serving the page on {host} (not loopback) needs a token",
-            fix="add `token=<a long random value>` and open the page with ?token=<it>, or leave out `host=`",
+            f"serving the page on {host} (not loopback) needs a token of at least {MIN_TOKEN} characters",
+            fix="add `token=$(openssl rand -hex 16)` (a long random value), or leave out `host=`",
         )
     return token
 
@@ -115,6 +122,7 @@ def start(
 ) -> Handle:
     """Serve the page of environment `env` in a background thread; returns once it listens."""
     root = root or Path.cwd()
+    check_port(port)
     token = check_bind(host, token)
     source = feed.for_config(config.load(env, root))
     sock = bind(host, port)
@@ -139,7 +147,9 @@ def start(
     while not server.started and thread.is_alive() and time.monotonic() < deadline:
         time.sleep(0.02)
     shown = host if ":" not in host else f"[{host.strip('[]')}]"
-    return Handle(f"http://{shown}:{port}/", board, token, server, thread, watcher, queue, closing)
+    # Off loopback every request needs the token: the address to open carries it.
+    query = "" if is_loopback(host) else f"?token={token}"
+    return Handle(f"http://{shown}:{port}/{query}", board, token, server, thread, watcher, queue, closing)
 
 
 def serve(env: str, *, host: str = HOST, port: int = PORT, token: str = "") -> None:

@@ -37,6 +37,11 @@ def test_a_damaged_file_reads_as_no_records(here: Path) -> None:
     assert devstate.read("offline") == {}
     devstate.path("offline").write_text('{"api": {"unknown": 1}}')
     assert devstate.read("offline") == {}
+    devstate.path("offline").write_text("[]")  # valid JSON, not a mapping
+    assert devstate.read("offline") == {}
+    devstate.path("offline").unlink()
+    devstate.path("offline").mkdir()  # a folder where the file goes
+    assert devstate.read("offline") == {}
 
 
 def test_a_deploy_of_a_new_image_forgets_the_sync_into_the_old_one() -> None:

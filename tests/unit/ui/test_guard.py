@@ -32,3 +32,19 @@ def test_off_loopback_every_request_needs_the_token() -> None:
     assert lan.refusal("GET", {"host": "192.168.1.5:10360"}, None) == "missing or wrong token"
     assert lan.refusal("GET", {"host": "192.168.1.5:10360"}, "tok") is None
     assert lan.refusal("GET", {"host": "localhost:10360"}, "tok") == "foreign Host"
+
+
+def test_off_loopback_the_pages_own_assets_need_no_token_and_its_data_does() -> None:
+    lan = Guard("192.168.1.5", 10360, "tok")
+    own = {"host": "192.168.1.5:10360"}
+    assert lan.refusal("GET", own, None, "/static/app.js") is None
+    assert lan.refusal("GET", own, None, "/static/style.css") is None
+    for path in ("/", "/api/state", "/api/events", "/staticx"):
+        assert lan.refusal("GET", own, None, path) == "missing or wrong token", path
+    assert lan.refusal("POST", own, None, "/static/app.js") == "missing or wrong token"
+
+
+def test_a_loopback_address_of_its_own_is_the_pages_host() -> None:
+    other = Guard("127.0.0.2", 10360, "tok")
+    assert other.refusal("GET", {"host": "127.0.0.2:10360"}, None) is None
+    assert other.refusal("GET", {"host": "127.0.0.3:10360"}, None) == "foreign Host"

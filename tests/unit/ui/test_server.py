@@ -57,11 +57,21 @@ def test_a_taken_port_is_one_sentence_naming_the_option() -> None:
     assert "port=" in (info.value.fix or "")
 
 
-def test_an_address_off_loopback_needs_a_token() -> None:
-    with pytest.raises(StackError, match="not loopback\\) needs a token"):
-        server.check_bind("0.0.0.0", "")
-    assert server.check_bind("0.0.0.0", "given") == "given"
+def test_an_address_off_loopback_needs_a_long_token() -> None:
+    for weak in ("", "a", "x" * (server.MIN_TOKEN - 1)):
+        with pytest.raises(StackError, match="not loopback\\) needs a token of at least 16 characters"):
+            server.check_bind("0.0.0.0", weak)
+    strong = "k" * server.MIN_TOKEN
+    assert server.check_bind("0.0.0.0", strong) == strong
     assert len(server.check_bind("127.0.0.1", "")) > 20  # a fresh token per session
+
+
+@pytest.mark.parametrize("port", [0, -1, 65536, 99999999999])
+def test_a_port_outside_the_tcp_range_is_one_sentence(port: int) -> None:
+    with pytest.raises(StackError) as info:
+        server.start("offline", port=port)
+    assert info.value.message == f"port={port} is not a TCP port"
+    assert "1 to 65535" in (info.value.fix or "")
 
 
 def test_the_graph_is_doit_graphs_picture_of_the_environment() -> None:
