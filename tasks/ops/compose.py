@@ -192,6 +192,13 @@ def restart(stack: Stack, name: str) -> None:
             f"{name!r} is not a service or database of environment {stack.env}",
             fix=f"use one of: {', '.join([*stack.dbs(), *stack.services()]) or '(none)'}",
         )
+    states = Live(stack.project).states()
+    if states is not None and name not in states:
+        # Compose restarts what exists and says nothing of the rest: "restarted" would be a lie.
+        raise StackError(
+            f"{name} has no container in environment {stack.env}: there is nothing to restart",
+            fix=f"start the stack with `doit compose_up env={stack.env}`",
+        )
     env = image_env(stack, [], required=False)
     compose_cli.restart(stack.compose_project(), [name], env=env, prefix=f"restart-{name}")
     console.step(f"restarted {name}")

@@ -256,6 +256,10 @@ def test_secret_values_are_the_env_files_values_and_none_before_it_exists(box: B
 
 def test_restart_restarts_one_known_service_and_refuses_another_name(box: Box) -> None:
     box.script_compose("exit 0\n")
+    with pytest.raises(StackError, match="engine has no container in environment offline"):
+        cops.restart(box.stack, "engine")  # nothing runs: no "restarted" for a restart that did nothing
+    assert box.compose_argvs() == []
+    add(box, "engine", state="exited")  # a stopped container is restarted (Compose starts it)
     cops.restart(box.stack, "engine")
     assert box.compose_argvs() == [["restart", "engine"]]
     with pytest.raises(StackError, match="'nope' is not a service or database of environment offline"):
