@@ -63,6 +63,8 @@ def resolve(argv: list[str], root: Path) -> Run:
     tasks = [project_aliases.target(word, aliases) for word in tasks]
     for word in tasks:
         _check_word(word, envs, [*aliases, *grammar.commands], stack)
+    if executing:
+        _check_taken(tasks, words.vars)
     named = _named_envs(tasks)
     roles = {role: config.default_env(root, role) for role in (defaults.LOCAL, defaults.MINIKUBE)}
     env, inferred = _choose_env(tasks, named, words.vars, roles)
@@ -112,6 +114,24 @@ def _check_vars(given: dict[str, str]) -> None:
             options.parse(known[key], value)
         except ValueError as exc:
             raise UsageError(f"{key}={value} is not a valid value for {key}", fix=str(exc)) from None
+
+
+def _check_taken(tasks: list[str], given: dict[str, str]) -> None:
+    """`doit dev host=0.0.0.0`: an option no task of the run takes would be dropped silently."""
+    entries = [registry.task(word) for word in tasks]
+    if any(entry is None for entry in entries):
+        return  # an internal step (`_preflight`): doit checks it; its options are its own
+    taken = {opt.name for entry in entries if entry is not None for opt in entry.options}
+    for key in given:
+        if key in RUN_VARS or key in taken:
+            continue
+        takers = sorted(
+            name for name, entry in registry.tasks().items() if key in {o.name for o in entry.options}
+        )
+        raise UsageError(
+            f"no task of this run takes {key}= ({', '.join(tasks)})",
+            fix=f"{key}= is an option of {', '.join(takers)}: run that task, or leave {key}= out",
+        )
 
 
 def _stack(root: Path) -> Config | StackError:

@@ -319,3 +319,30 @@ def test_a_task_of_an_environment_creating_the_shared_resources_meets_the_other_
 def test_an_option_has_its_default_or_the_given_value(root: Path) -> None:
     assert resolve(root, "minikube_logs").params("minikube_logs")[0]["default"] == 50
     assert resolve(root, "minikube_logs", "tail=7").params("minikube_logs")[0]["default"] == 7
+
+
+@pytest.mark.parametrize(
+    ("argv", "message", "fix"),
+    [
+        (("dev", "host=0.0.0.0"), "no task of this run takes host= (dev)", "host= is an option of ui"),
+        (
+            ("compose_up", "wipe=1"),
+            "no task of this run takes wipe= (compose_up)",
+            "wipe= is an option of compose_down",
+        ),
+        (
+            ("ui", "service=engine"),
+            "no task of this run takes service= (ui)",
+            "service= is an option of port_forward, restart",
+        ),
+    ],
+)
+def test_an_option_no_task_of_the_run_takes_is_refused(
+    root: Path, argv: tuple[str, ...], message: str, fix: str
+) -> None:
+    error = usage(root, *argv)
+    assert error.message == message and (error.fix or "").startswith(fix)
+
+
+def test_an_option_taken_by_one_task_of_the_run_is_accepted(root: Path) -> None:
+    assert resolve(root, "compose_ps", "compose_down", "wipe=1").vars["wipe"] == "1"
