@@ -97,10 +97,14 @@ def container_path(value: Any) -> tuple[str, str] | None:
     depend on the image's WORKDIR, which the configuration does not know)."""
     if re.fullmatch(r"(?:/[A-Za-z0-9._@+-]+)+/?", value) and "/../" not in value + "/":
         return None
-    return (
-        f"{value!r} is not an absolute path in the container",
-        "write the path the image keeps this code at, from /, e.g. '/app/myservice/main.py'",
-    )
+    fix = "write the path the image keeps this code at, from /, e.g. '/app/myservice/main.py'"
+    if not value.startswith("/"):
+        return f"{value!r} is not an absolute path in the container", fix
+    if value.strip("/") == "":
+        return f"{value!r} is the container's root: a sync would copy over the whole filesystem", fix
+    if "/../" in value + "/":
+        return f"{value!r} climbs out of its folder with '..': say where the code lands directly", fix
+    return f"{value!r} has characters a container path of this tool may not have", fix
 
 
 # One live-sync rule (rules about what it names: rules/sync.py).

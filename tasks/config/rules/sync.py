@@ -82,7 +82,7 @@ def _contexts(m: Merged, name: str) -> list[str]:
     contexts = [str(spec[1]["context"]).rstrip("/")]
     if spec[1].get("builder", False) and "builder" in m.data["images"]:
         contexts.append(str(m.data["images"]["builder"]["context"]).rstrip("/"))
-    return contexts
+    return list(dict.fromkeys(contexts))  # the builder's context is often the service's own
 
 
 def sync_sources_are_in_the_build_context(m: Merged) -> None:

@@ -116,12 +116,21 @@ def test_restarting_the_container_is_for_compose(root: Path) -> None:
     rules.restarting_the_container_is_for_compose(read(root, synced(reload), KUBE))
 
 
-def test_a_sync_target_is_an_absolute_path(root: Path) -> None:
-    for bad in ("srv/main.py", "/srv/../etc/passwd", ""):
-        err = refused(root, synced({"source": "app/main.py", "target": bad}))
-        assert err.keypath == "services.web.sync[0].target"
-        assert err.problem == f"{bad!r} is not an absolute path in the container"
-        assert err.line is not None
+@pytest.mark.parametrize(
+    ("bad", "problem"),
+    [
+        ("srv/main.py", "is not an absolute path in the container"),
+        ("", "is not an absolute path in the container"),
+        ("/", "is the container's root: a sync would copy over the whole filesystem"),
+        ("/srv/../etc/passwd", "climbs out of its folder with '..': say where the code lands directly"),
+        ("/srv/ma in.py", "has characters a container path of this tool may not have"),
+    ],
+)
+def test_a_sync_target_is_an_absolute_path_below_the_root(root: Path, bad: str, problem: str) -> None:
+    err = refused(root, synced({"source": "app/main.py", "target": bad}))
+    assert err.keypath == "services.web.sync[0].target"
+    assert err.problem == f"{bad!r} {problem}"
+    assert err.line is not None
 
 
 def test_a_database_has_no_sync(root: Path) -> None:
