@@ -51,6 +51,7 @@ def resolve(argv: list[str], root: Path) -> Run:
         doit_argv.check_option_order(argv, grammar, task_flags=[s for s, flag in spelled.items() if flag])
     envs = config.environments(root)
     _check_vars(words.vars)
+    _check_dashed_values(argv)
     stack = _stack(root)
     aliases = project_aliases.checked(stack, root, tasks=known, commands=grammar.commands)
     if words.command in ANY_WORDS:
@@ -114,6 +115,25 @@ def _check_vars(given: dict[str, str]) -> None:
             options.parse(known[key], value)
         except ValueError as exc:
             raise UsageError(f"{key}={value} is not a valid value for {key}", fix=str(exc)) from None
+
+
+def _check_dashed_values(argv: list[str]) -> None:
+    """`doit ui --port=x`: a task option in doit's own spelling with a value of the wrong kind,
+    which doit would refuse with its raw parse error."""
+    known = registry.options()
+    for i, arg in enumerate(argv):
+        name, has_value, value = arg.partition("=")
+        opt = known.get(name[2:]) if name.startswith("--") else None
+        if opt is None or opt.kind is bool:
+            continue
+        if not has_value:
+            if i + 1 >= len(argv):
+                raise UsageError(f"{name} needs a value", fix=f"write {opt.name}=<value>")
+            value = argv[i + 1]
+        try:
+            options.parse(opt, value)
+        except ValueError as exc:
+            raise UsageError(f"{name}={value} is not a valid value for {opt.name}", fix=str(exc)) from None
 
 
 def _check_taken(tasks: list[str], given: dict[str, str]) -> None:

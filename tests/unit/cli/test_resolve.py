@@ -346,3 +346,22 @@ def test_an_option_no_task_of_the_run_takes_is_refused(
 
 def test_an_option_taken_by_one_task_of_the_run_is_accepted(root: Path) -> None:
     assert resolve(root, "compose_ps", "compose_down", "wipe=1").vars["wipe"] == "1"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message", "fix"),
+    [
+        (("ui", "--port=x"), "--port=x is not a valid value for port", "use a whole number"),
+        (("ui", "--port", "x"), "--port=x is not a valid value for port", "use a whole number"),
+        (("graph", "--out"), "--out needs a value", "write out=<value>"),
+    ],
+)
+def test_a_task_option_in_doits_spelling_with_a_bad_value_is_one_sentence(
+    root: Path, argv: tuple[str, ...], message: str, fix: str
+) -> None:
+    error = usage(root, *argv)
+    assert (error.message, error.fix) == (message, fix)
+
+
+def test_a_task_option_in_doits_spelling_with_a_good_value_passes(root: Path) -> None:
+    assert resolve(root, "ui", "--port=10400").words == ["ui"]
