@@ -1,6 +1,7 @@
 """Edit-to-served for a one-line change in one demo service: the inner loop against its peers.
 
     flock /tmp/stackbuild-docker.lock .venv/bin/python bench/devloop.py [-n 5] [--skip-peers]
+        [--only page|sync]
 
 On a scratch copy, env=offline, real daemon, in ONE run: a one-line change to session-agent's
 code (the body of its 404 answer names a revision), timed from the file write until the new
@@ -17,6 +18,16 @@ with the same build arguments; their `develop.watch` rules name each service's m
 shared code, as the configuration's `inputs` and build contexts do for `doit dev`; the sync
 row's change is the module alone (inside the demo's sync rule), the rebuild row's the module
 with its test file (outside every rule), in one save.
+
+The status page's cost (issue 25: under 50 ms a cycle): the rebuild row's change, `doit dev
+port=0` (no page) against `doit dev` serving the page with one event-stream client reading
+/api/events (so its watcher asks the runtime each second), one loop per change, the two
+alternated; `--only page` runs just these rows.
+
+Where a live sync's time goes: the loop's log (.build/logs/dev.log) has the wall-clock marks
+of each sync cycle (the batch in, the configuration, the containers found, the copies, the
+restart); with the file write and the first served answer they give the breakdown printed
+under the table; `--only sync` runs just the live sync row.
 
 Then the docker and docker-compose CLI starts of one `doit dev` cycle for a one-service
 change: on the real daemon for the demo (a logging shim first on PATH, in a run apart from the
@@ -38,6 +49,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -62,6 +74,7 @@ ENV = "offline"
 AGENT = "http://127.0.0.1:3000/no-such-path"
 MODULE = "demo/srvthreds_demo/session_agent.py"
 MODULE_TEST = "demo/tests/test_session_agent.py"
+PAGE_PORT = 10371  # the page's port in the bench: not the default, a person's `doit ui` may hold it
 NOT_FOUND = re.compile(r'return 404, \{"error": "not found"[^}]*\}\n\n    return app')
 
 
@@ -182,6 +195,72 @@ def dev_rows(project: Path, change: Change, n: int, env: dict[str, str]) -> tupl
         change.outside = False
         loop.stop()
     return rows
+
+
+# --------------------------------------------------------------------------- the status page
+
+
+class EventClient:
+    """One open page: reads the status page's event stream (/api/events, with the page's own
+    Host) in a thread until stopped, counting the events it got."""
+
+    def __init__(self, port: int, timeout: float = 60) -> None:
+        self.events = 0
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        deadline = time.monotonic() + timeout
+        while True:  # the page listens once the loop printed its address; retry briefly
+            try:
+                self.conn.request("GET", "/api/events", headers={"Host": f"127.0.0.1:{port}"})
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        self.response = self.conn.getresponse()
+        assert self.response.status == 200, f"/api/events answered {self.response.status}"
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        try:
+            for line in self.response:
+                if line.startswith(b"data:"):
+                    self.events += 1
+        except (OSError, http.client.HTTPException, ValueError):
+            pass  # the loop (and its page) stopped
+
+    def stop(self) -> None:
+        self.conn.close()
+
+
+def page_rows(project: Path, change: Change, n: int, env: dict[str, str]) -> dict[str, list[float]]:
+    """The rebuild row's change (a file outside the sync rules), one `doit dev` per change:
+    without the page (port=0) and with it served and one event-stream client connected,
+    alternating which goes first in each round; the time to served and the cycle's own seconds."""
+    out: dict[str, list[float]] = {"no page": [], "page": [], "no page cycle": [], "page cycle": []}
+    seconds = re.compile(r" in (\d+\.\d) s: ")
+    for i in range(n):
+        for port in (0, PAGE_PORT) if i % 2 == 0 else (PAGE_PORT, 0):
+            row = "page" if port else "no page"
+            argv = [sys.executable, "-m", "doit", "dev", f"env={ENV}", f"port={port}"]
+            loop = Background(argv, project, env, "[dev] watching")
+            client = EventClient(port) if port else None
+            try:
+                time.sleep(1.5)  # the page's first snapshot sent, its watcher at its 1 s pace
+                change.outside = True
+                mark = len(loop.text())
+                out[row].append(change.timed())
+                line = loop.wait_for(f"[dev] {MODULE}", mark)
+                found = seconds.search(line)
+                out[f"{row} cycle"].append(float(found.group(1)) if found else float("nan"))
+                events = f", {client.events} events read" if client else ""
+                say(f"  {row}: {out[row][-1]:.2f} s{events}: {line}")
+            finally:
+                change.outside = False
+                if client is not None:
+                    client.stop()
+                loop.stop()
+    return out
 
 
 # --------------------------------------------------------------------------- the peer

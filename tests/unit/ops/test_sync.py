@@ -108,7 +108,10 @@ def test_apply_copies_into_every_container_restarts_and_records(
     sync.apply(make_config(), plan)
     store = fake_docker_daemon.store()["containers"]
     for cid in ("web1", "web2"):
-        assert store[cid]["files"] == {"/srv/app/lib.py": {"text": "X = 1\n", "mode": "0o644"}}
+        # Root's (like the image's code), readable by the container's user.
+        assert store[cid]["files"] == {
+            "/srv/app/lib.py": {"text": "X = 1\n", "mode": "0o644", "owner": "0:0"}
+        }
         assert store[cid]["restarts"] == 1
     assert "files" not in store["other"]
     restarts = [argv for argv in fake_docker_daemon.argvs() if argv[0] == "restart"]
@@ -117,6 +120,30 @@ def test_apply_copies_into_every_container_restarts_and_records(
     assert record.synced and record.files == ("app/src/lib.py",)
     assert record.image == "acme/web:t1"  # the reference it runs, as `compose ps` shows it
     assert "worker" not in devstate.read("test")
+
+
+def test_all_files_of_a_service_go_in_one_copy_per_container_and_the_steps_are_marked(
+    root: Path, fake_docker_daemon: FakeDocker
+) -> None:
+    containers(fake_docker_daemon, "web", "web1", "web2")
+    (root / "app" / "src" / "static" / "b.css").write_text("b {}\n")
+    plan = sync.plan(make_config(), [Path("app/src")])
+    assert plan is not None and len(plan.services["web"].copies) == 3
+    del plan.services["worker"]
+    marks: sync.Marks = []
+    sync.apply(make_config(), plan, marks=marks)
+    files = fake_docker_daemon.store()["containers"]["web1"]["files"]
+    assert {path: f["text"] for path, f in files.items()} == {
+        "/srv/app/lib.py": "X = 1\n",
+        "/srv/app/static/a.css": "a {}\n",
+        "/srv/app/static/b.css": "b {}\n",
+    }
+    argvs = fake_docker_daemon.argvs()
+    # One listing (it names the images too), one copy per container, one restart for both.
+    assert [a[0] for a in argvs] == ["ps", "cp", "cp", "restart"]
+    assert [a[-1] for a in argvs if a[0] == "cp"] == ["web1:/", "web2:/"]
+    assert [what for what, _ in marks] == ["found", "copied", "restarted"]
+    assert [at for _, at in marks] == sorted(at for _, at in marks)
 
 
 def test_apply_runs_a_restart_command_in_each_container_and_keeps_executable_files_so(
