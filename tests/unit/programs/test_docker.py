@@ -241,9 +241,9 @@ def test_copy_exec_and_restart_into_containers(daemon: Daemon, tmp_path: Path) -
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         for name, text in (("app/main.py", b"print(2)\n"), ("app/lib/x.py", b"X = 1\n")):
-            info = tarfile.TarInfo(name)
-            info.size, info.mode = len(text), 0o640
-            tar.addfile(info, io.BytesIO(text))
+            entry = tarfile.TarInfo(name)
+            entry.size, entry.mode = len(text), 0o640
+            tar.addfile(entry, io.BytesIO(text))
     docker.copy_archive("w1", buffer.getvalue(), timeout=5)
     docker.exec_in("w1", "kill -HUP 1", timeout=5)
     docker.restart(["w1"], grace=0, timeout=5)
