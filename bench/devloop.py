@@ -22,7 +22,9 @@ with its test file (outside every rule), in one save.
 The status page's cost (issue 25: under 50 ms a cycle): the rebuild row's change, `doit dev
 port=0` (no page) against `doit dev` serving the page with one event-stream client reading
 /api/events (so its watcher asks the runtime each second), in the order no page, page, page,
-no page (n changes in all for each); `--only page` runs just these rows.
+no page (n changes in all for each): the time to served, the cycle's own seconds, and the
+CPU the loop's process (its children included) spent from the write to the cycle's line.
+`--only page` runs just these rows.
 
 Where a live sync's time goes: the loop's log (.build/logs/dev.log) has the wall-clock marks
 of each sync cycle (the batch in, the configuration, the containers found, the copies, the
@@ -124,12 +126,21 @@ def cycle_seconds(project: Path) -> float:
     return float(records["session-agent"]["seconds"])
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process so far, its waited-for children included (/proc/<pid>/stat:
+    utime, stime, cutime, cstime): the page's looks start `docker compose` children."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 def page_rows(project: Path, change: Change, n: int, env: dict[str, str]) -> dict[str, list[float]]:
     """The rebuild row's change (a file outside the sync rules), n times without the page
     (`doit dev port=0`) and n times with it served and one event-stream client connected: four
     loops, in the order no page, page, page, no page (drift in the machine's load falls on
     both alike); the time to served and the cycle's own seconds."""
-    out: dict[str, list[float]] = {"no page": [], "page": [], "no page cycle": [], "page cycle": []}
+    out: dict[str, list[float]] = {
+        name: [] for row in ("no page", "page") for name in (row, f"{row} cycle", f"{row} cpu")
+    }
     for changes, port in (((n + 1) // 2, 0), ((n + 1) // 2, PAGE_PORT), (n // 2, PAGE_PORT), (n // 2, 0)):
         if not changes:
             continue
@@ -142,8 +153,10 @@ def page_rows(project: Path, change: Change, n: int, env: dict[str, str]) -> dic
             change.outside = True
             for _ in range(changes):
                 mark = len(loop.text())
+                cpu = cpu_seconds(loop.proc.pid)
                 out[row].append(change.timed())
                 line = loop.wait_for(f"[dev] {MODULE}", mark)
+                out[f"{row} cpu"].append(cpu_seconds(loop.proc.pid) - cpu)
                 out[f"{row} cycle"].append(cycle_seconds(project))
                 events = f", {client.events} events read" if client else ""
                 say(f"  {row}: {out[row][-1]:.2f} s{events}: {line}")
@@ -240,8 +253,13 @@ def print_page(page: dict[str, list[float]]) -> None:
         f"| the loop's own seconds | {med(page['no page cycle'])} | {med(page['page cycle'])} "
         f"| {cycle * 1000:+.0f} ms |"
     )
-    for row in ("no page", "page", "no page cycle", "page cycle"):
-        print(f"{row}, each (s): {[round(x, 2) for x in page[row]]}")
+    cpu = statistics.median(page["page cpu"]) - statistics.median(page["no page cpu"])
+    print(
+        f"| CPU of the loop's process (children included), write to line | {med(page['no page cpu'])} "
+        f"| {med(page['page cpu'])} | {cpu * 1000:+.0f} ms |"
+    )
+    for row, values in page.items():
+        print(f"{row}, each (s): {[round(x, 2) for x in values]}")
 
 
 def main() -> None:
