@@ -12,10 +12,11 @@ The files a content tag is computed from (the build contexts) are only read, nev
 (a Compose copy is a tar stream made in memory; a Minikube copy comes from a staging folder
 outside the project), so the next real build gives the tag a rebuild of the edited tree gives.
 
-A sync's cost is mostly Docker's and the restarted process's: per service one `docker ps`
-(the containers, with their images), one `docker cp` per container whatever the number of
-files, one `docker restart` for all of them. `apply` can note when each step ended (`Marks`),
-which the inner loop writes to its log and bench/devloop.py reads.
+A sync's cost is mostly Docker's and the restarted process's: one `docker ps` for every
+service of the plan (the containers, with their images), one `docker cp` per container
+whatever the number of files, one `docker restart` for every container to restart. `apply`
+can note when each step ended (`Marks`), which the inner loop writes to its log and
+bench/devloop.py reads.
 """
 
 from __future__ import annotations
@@ -171,11 +172,11 @@ def apply(cfg: Config, plan: SyncPlan, *, marks: Marks | None = None) -> None:
             f"live sync does not run on cloud environment {cfg.env!r}",
             fix=f"deploy a build instead: `doit cloud_deploy env={cfg.env}`",
         )
-    running: dict[str, str] = {}
-    for name, what in plan.services.items():
-        if cfg.runtime == "compose":
-            running[name] = _compose(cfg, what, marks)
-        else:
+    if cfg.runtime == "compose":
+        running = _compose(cfg, plan, marks)
+    else:
+        running = {}
+        for name, what in plan.services.items():
             with tempfile.TemporaryDirectory(prefix="stackbuild-sync-") as folder:
                 running[name] = _minikube(cfg, what, Path(folder), marks)
     at = time.time()
@@ -199,33 +200,39 @@ def step(cfg: Config, name: str, doing: str) -> Iterator[None]:
         ) from None
 
 
-def _compose(cfg: Config, what: ServiceSync, marks: Marks | None) -> str:
-    """Into every running container of the service; returns the image they run."""
+def _compose(cfg: Config, plan: SyncPlan, marks: Marks | None) -> dict[str, str]:
+    """Into every running container of each service of the plan: one `docker ps` for all of
+    them, one `docker cp` per container, then one `docker restart` for every container to
+    restart; returns the image each service runs."""
     project = Stack(cfg).project
-    found = docker.service_containers(project, what.name)
-    if not found:
-        raise StackError(
-            f"live sync of {what.name!r} found no running container in Compose project {project}",
-            fix=f"start it: `doit compose_up env={cfg.env}`",
-        )
+    running = docker.project_containers(project)
+    for name in plan.services:
+        if not running.get(name):
+            raise StackError(
+                f"live sync of {name!r} found no running container in Compose project {project}",
+                fix=f"start it: `doit compose_up env={cfg.env}`",
+            )
     mark(marks, "found")
     limit = float(cfg.timeouts["healthy"])
-    files = ", ".join(what.files[:FIRST_FILES]) + (" ..." if len(what.files) > FIRST_FILES else "")
-    data = archive(what.copies)
-    for c in found:
-        with step(cfg, what.name, f"copying {files} into container {c.id[:12]}"):
-            docker.copy_archive(c.id, data, timeout=limit)
+    for name, what in plan.services.items():
+        files = ", ".join(what.files[:FIRST_FILES]) + (" ..." if len(what.files) > FIRST_FILES else "")
+        data = archive(what.copies)
+        for c in running[name]:
+            with step(cfg, name, f"copying {files} into container {c.id[:12]}"):
+                docker.copy_archive(c.id, data, timeout=limit)
     mark(marks, "copied")
-    for restart in _restarts(what):
-        if restart == RESTART_CONTAINER:
-            with step(cfg, what.name, "restarting its containers"):
-                docker.restart([c.id for c in found], grace=RESTART_GRACE, timeout=limit)
-            continue
-        for c in found:
-            with step(cfg, what.name, f"running `{restart}` in container {c.id[:12]}"):
-                docker.exec_in(c.id, restart, timeout=limit)
+    whole = [n for n, what in plan.services.items() if _restarts(what) == (RESTART_CONTAINER,)]
+    if whole:
+        doing = "restarting its containers" if len(whole) == 1 else "restarting their containers"
+        with step(cfg, ", ".join(whole), doing):
+            docker.restart([c.id for n in whole for c in running[n]], grace=RESTART_GRACE, timeout=limit)
+    for name, what in plan.services.items():
+        for restart in (r for r in _restarts(what) if r != RESTART_CONTAINER):
+            for c in running[name]:
+                with step(cfg, name, f"running `{restart}` in container {c.id[:12]}"):
+                    docker.exec_in(c.id, restart, timeout=limit)
     mark(marks, "restarted")
-    return found[0].image
+    return {name: running[name][0].image for name in plan.services}
 
 
 def _restarts(what: ServiceSync) -> tuple[str, ...]:

@@ -354,9 +354,9 @@ class Running:
 _IMAGE_ID = re.compile(r"^(sha256:)?[0-9a-f]{12,64}$")
 
 
-def service_containers(project: str, service: str) -> list[Running]:
-    """The running containers of one service of a Compose project (by Compose's labels), each
-    with the image reference it was created from. One `docker ps` names both; only a container
+def project_containers(project: str) -> dict[str, list[Running]]:
+    """The running containers of a Compose project by service (Compose's labels), each with
+    the image reference it was created from. One `docker ps` names all three; only a container
     whose reference has since moved to another image (ps then prints the image's ID) costs a
     `docker inspect` more, which still knows the reference."""
     rows = tools.run(
@@ -365,18 +365,19 @@ def service_containers(project: str, service: str) -> list[Running]:
         "--no-trunc",
         "--filter",
         f"label=com.docker.compose.project={project}",
-        "--filter",
-        f"label=com.docker.compose.service={service}",
         "--format",
-        "{{.ID}}\t{{.Image}}",
+        '{{.ID}}\t{{.Label "com.docker.compose.service"}}\t{{.Image}}',
     ).stdout.splitlines()
-    found = [(cid, image.strip()) for cid, _, image in (r.partition("\t") for r in rows) if cid.strip()]
-    moved = [cid for cid, image in found if _IMAGE_ID.match(image)]
+    found = [tuple(part.strip() for part in r.split("\t", 2)) for r in rows if r.count("\t") == 2]
+    moved = [cid for cid, _, image in found if _IMAGE_ID.match(image)]
     refs: dict[str, str] = {}
     if moved:
         out = tools.run("docker", "inspect", "--format", "{{.Config.Image}}", *moved).stdout.splitlines()
         refs = {cid: ref.strip() for cid, ref in zip(moved, out, strict=True)}
-    return [Running(cid, refs.get(cid, image)) for cid, image in found]
+    by_service: dict[str, list[Running]] = {}
+    for cid, service, image in found:
+        by_service.setdefault(service, []).append(Running(cid, refs.get(cid, image)))
+    return by_service
 
 
 def copy_archive(container: str, data: bytes, *, timeout: float) -> None:

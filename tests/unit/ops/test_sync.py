@@ -146,6 +146,37 @@ def test_all_files_of_a_service_go_in_one_copy_per_container_and_the_steps_are_m
     assert [at for _, at in marks] == sorted(at for _, at in marks)
 
 
+def test_a_change_for_two_services_lists_the_containers_once_and_restarts_them_in_one_call(
+    root: Path, fake_docker_daemon: FakeDocker
+) -> None:
+    containers(fake_docker_daemon, "web", "web1", "web2")
+    containers(fake_docker_daemon, "worker", "worker1", image="acme/worker:t1")
+    cfg = configs.config(
+        "test",
+        [
+            configs.service("web", sync=(SyncRule("app/src", "/srv/app", "container"),)),
+            configs.service("worker", sync=(SyncRule("app/src", "/w", "container"),)),
+        ],
+        [],
+    )
+    cfg = dataclasses.replace(cfg, timeouts={"healthy": 30, "rollout": 30})
+    plan = sync.plan(cfg, [Path("app/src/lib.py")])
+    assert plan is not None and sorted(plan.services) == ["web", "worker"]
+    sync.apply(cfg, plan)
+    argvs = fake_docker_daemon.argvs()
+    assert [a[0] for a in argvs] == ["ps", "cp", "cp", "cp", "restart"]
+    assert argvs[-1] == ["restart", "--time", "0", "web1", "web2", "worker1"]
+    store = fake_docker_daemon.store()["containers"]
+    assert store["worker1"]["files"]["/w/lib.py"]["text"] == "X = 1\n"
+    assert {c: store[c]["restarts"] for c in ("web1", "web2", "worker1")} == {
+        "web1": 1,
+        "web2": 1,
+        "worker1": 1,
+    }
+    records = devstate.read("test")
+    assert (records["web"].image, records["worker"].image) == ("acme/web:t1", "acme/worker:t1")
+
+
 def test_apply_runs_a_restart_command_in_each_container_and_keeps_executable_files_so(
     root: Path, fake_docker_daemon: FakeDocker
 ) -> None:

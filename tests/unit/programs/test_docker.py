@@ -204,27 +204,35 @@ def test_port_holders_name_the_container_and_its_project(daemon: Daemon) -> None
     }
 
 
-def test_a_services_running_containers_with_the_reference_each_was_made_from(daemon: Daemon) -> None:
+def test_a_projects_running_containers_by_service_with_the_reference_each_was_made_from(
+    daemon: Daemon,
+) -> None:
     labels = {"com.docker.compose.project": "x", "com.docker.compose.service": "web"}
     daemon.add_image("acme/web:t1")
+    daemon.add_image("acme/api:t1")
     daemon.add_container("w1", "acme/web:t1", state="running", labels=labels)
     daemon.add_container("w2", "acme/web:t1", state="exited", labels=labels)
     daemon.add_container(
         "w3", "acme/web:t1", state="running", labels={**labels, "com.docker.compose.project": "y"}
     )
-    assert docker.service_containers("x", "web") == [docker.Running("w1", "acme/web:t1")]
-    assert [a[0] for a in daemon.argvs()][-1:] == ["ps"]  # ps named the reference: no inspect
-    assert docker.service_containers("x", "api") == []
-    assert daemon.argvs()[-1] == [
-        "ps",
-        "--no-trunc",
-        "--filter",
-        "label=com.docker.compose.project=x",
-        "--filter",
-        "label=com.docker.compose.service=api",
-        "--format",
-        "{{.ID}}\t{{.Image}}",
+    daemon.add_container(
+        "a1", "acme/api:t1", state="running", labels={**labels, "com.docker.compose.service": "api"}
+    )
+    assert docker.project_containers("x") == {
+        "web": [docker.Running("w1", "acme/web:t1")],
+        "api": [docker.Running("a1", "acme/api:t1")],
+    }
+    assert daemon.argvs() == [  # ps named the references: no inspect
+        [
+            "ps",
+            "--no-trunc",
+            "--filter",
+            "label=com.docker.compose.project=x",
+            "--format",
+            '{{.ID}}\t{{.Label "com.docker.compose.service"}}\t{{.Image}}',
+        ]
     ]
+    assert docker.project_containers("z") == {}
 
 
 def test_a_container_whose_reference_moved_to_another_image_is_named_by_inspect(daemon: Daemon) -> None:
@@ -232,8 +240,8 @@ def test_a_container_whose_reference_moved_to_another_image_is_named_by_inspect(
     daemon.add_image("acme/web:t1")
     daemon.add_container("w1", "acme/web:t1", state="running", labels=labels)
     daemon.add_image("acme/web:t1", iid="sha256:" + "b" * 64)  # a newer build under the same tag
-    assert docker.service_containers("x", "web") == [docker.Running("w1", "acme/web:t1")]
-    assert [a[0] for a in daemon.argvs()][-2:] == ["ps", "inspect"]
+    assert docker.project_containers("x") == {"web": [docker.Running("w1", "acme/web:t1")]}
+    assert [a[0] for a in daemon.argvs()] == ["ps", "inspect"]
 
 
 def test_copy_exec_and_restart_into_containers(daemon: Daemon, tmp_path: Path) -> None:
