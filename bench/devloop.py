@@ -1,6 +1,7 @@
 """Edit-to-served for a one-line change in one demo service: the inner loop against its peers.
 
     flock /tmp/stackbuild-docker.lock .venv/bin/python bench/devloop.py [-n 5] [--skip-peers]
+        [--only page sync]
 
 On a scratch copy, env=offline, real daemon, in ONE run: a one-line change to session-agent's
 code (the body of its 404 answer names a revision), timed from the file write until the new
@@ -18,30 +19,38 @@ shared code, as the configuration's `inputs` and build contexts do for `doit dev
 row's change is the module alone (inside the demo's sync rule), the rebuild row's the module
 with its test file (outside every rule), in one save.
 
+The status page's cost (issue 25: under 50 ms a cycle): the rebuild row's change, `doit dev
+port=0` (no page) against `doit dev` serving the page with one event-stream client reading
+/api/events (so its watcher asks the runtime each second), in the order no page, page, page,
+no page (n changes in all for each): the time to served, the cycle's own seconds, and the
+CPU the loop's process (its children included) spent from the write to the cycle's line.
+`--only page` runs just these rows.
+
+Where a live sync's time goes: the loop's log (.build/logs/dev.log) has the wall-clock marks
+of each sync cycle (the batch in, the configuration, the containers found, the copies, the
+restart); with the file write and the first served answer they give the breakdown printed
+under the table; `--only sync` runs just the live sync row.
+
 Then the docker and docker-compose CLI starts of one `doit dev` cycle for a one-service
 change: on the real daemon for the demo (a logging shim first on PATH, in a run apart from the
 timed ones), and on the fake docker (testing/fakes) for the demo and for a generated stack of
 30 services (bench/stackgen.py), which must be the same.
-Needs the stack's host ports free; leaves nothing running (volumes wiped at the end).
+Needs the stack's host ports free; leaves nothing running (volumes wiped at the end). The
+change, the background loop and the page's client are in bench/devchange.py, the peers in
+bench/devpeer.py.
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
-import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -50,133 +59,56 @@ sys.path.insert(0, str(REPO / "bench"))
 
 import stackgen
 import yaml
+from devchange import ENV, MODULE, MODULE_TEST, PAGE_PORT, Background, Change, EventClient, say
+from devpeer import peer_rows
 
-from compose import bench_env, plain_up, run, scratch_copy, shimmed_env
-from tasks.store import images
+from compose import bench_env, run, scratch_copy, shimmed_env
 from testing import harness
 from testing.fakes import compose as fake_compose
 from testing.fakes import docker as fake_docker
 from testing.project import copy_project
 
-ENV = "offline"
-AGENT = "http://127.0.0.1:3000/no-such-path"
-MODULE = "demo/srvthreds_demo/session_agent.py"
-MODULE_TEST = "demo/tests/test_session_agent.py"
-NOT_FOUND = re.compile(r'return 404, \{"error": "not found"[^}]*\}\n\n    return app')
+# A sync's steps, from the loop's marks (tasks/ops/devloop.py `marks_line`): (name, from, to);
+# "wrote" is the file write, "served" the first answer with the new revision.
+STEPS = (
+    ("watch (debounce, batch)", "wrote", "cycle"),
+    ("lock, configuration, plan", "cycle", "planned"),
+    ("docker ps (the containers)", "planned", "found"),
+    ("docker cp (all files)", "found", "copied"),
+    ("docker restart (no grace)", "copied", "restarted"),
+    ("process start until it answers", "restarted", "served"),
+)
+MARKS = "[dev] sync marks: "
 
 
-def say(text: str) -> None:
-    """A measurement as soon as it is made (stderr): a run cut short still leaves its numbers."""
-    print(text, file=sys.stderr, flush=True)
+def sync_steps(project: Path, change: Change, seconds: float) -> dict[str, float]:
+    """Seconds per step of the last sync cycle, from the loop's log and the change's times."""
+    log = (project / ".build" / "logs" / "dev.log").read_text()
+    line = [x for x in log.splitlines() if x.startswith(MARKS)][-1]
+    at = {k: float(v) for k, v in (pair.split("=") for pair in line.removeprefix(MARKS).split())}
+    at |= {"wrote": change.wrote_at, "served": change.wrote_at + seconds}
+    steps = {name: at[end] - at[start] for name, start, end in STEPS}
+    steps["(after: compose up --wait until healthy)"] = at["healthy"] - at["restarted"]
+    return steps
 
 
-# --------------------------------------------------------------------------- the change
-
-
-class Change:
-    """Writes revision after revision of session-agent and times until each is served."""
-
-    def __init__(self, project: Path) -> None:
-        self.path = project / MODULE
-        self.test = project / MODULE_TEST
-        self.revision = 0
-        self.outside = False  # also touch session-agent's test file (no sync rule): a rebuild
-
-    def write(self) -> float:
-        self.revision += 1
-        body = f'return 404, {{"error": "not found", "revision": {self.revision}}}\n\n    return app'
-        text, count = NOT_FOUND.subn(body, self.path.read_text())
-        assert count == 1, "session-agent's 404 answer moved: update bench/devloop.py"
-        started = time.perf_counter()
-        if self.outside:
-            self.test.write_text(self.test.read_text() + f"# revision {self.revision}\n")
-        self.path.write_text(text)
-        return started
-
-    def served(self, started: float, timeout: float = 600) -> float:
-        while time.perf_counter() - started < timeout:
-            if revision() == self.revision:
-                return time.perf_counter() - started
-            time.sleep(0.05)
-        raise NotServed(f"revision {self.revision} was not served within {timeout} s")
-
-    def timed(self, action: Callable[[], object] | None = None, timeout: float = 600) -> float:
-        started = self.write()
-        if action is not None:
-            action()
-        return self.served(started, timeout)
-
-
-class NotServed(Exception):
-    """A change that never reached the HTTP answer in time."""
-
-
-def revision() -> object:
-    """The revision session-agent serves now (None: not answering, or mid-restart)."""
-    try:
-        with urllib.request.urlopen(AGENT, timeout=2) as response:
-            body = response.read()
-    except urllib.error.HTTPError as exc:
-        try:
-            body = exc.read()
-        except (OSError, http.client.HTTPException):
-            return None  # the container was stopped mid-answer
-    except (urllib.error.URLError, OSError, http.client.HTTPException):
-        return None
-    try:
-        return json.loads(body or b"{}").get("revision")
-    except ValueError:
-        return None
-
-
-# --------------------------------------------------------------------------- a background loop
-
-
-class Background:
-    """A long-running command (`doit dev`, `docker compose watch`) with its output in a file."""
-
-    def __init__(self, argv: list[str], cwd: Path, env: dict[str, str], ready: str) -> None:
-        self.log = cwd.parent / f"bg-{int(time.time() * 1000)}.txt"
-        self.out = self.log.open("w")
-        self.proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=self.out, stderr=subprocess.STDOUT)
-        self.wait_for(ready, 0, 900)
-
-    def text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def wait_for(self, needle: str, after: int, timeout: float = 300) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in self.text()[after:].splitlines():
-                if needle in line:
-                    return line
-            if self.proc.poll() is not None:
-                raise SystemExit(f"{self.proc.args!r} ended:\n{self.text()[-3000:]}")
-            time.sleep(0.1)
-        raise SystemExit(f"no {needle!r} from {self.proc.args!r}:\n{self.text()[-3000:]}")
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.out.close()
-
-
-def dev_rows(project: Path, change: Change, n: int, env: dict[str, str]) -> tuple[list[float], list[float]]:
-    """`doit dev`: n changes inside the sync rules, then n with a file outside them, each after
-    the previous cycle's line."""
+def dev_rows(
+    project: Path, change: Change, n: int, env: dict[str, str], *, rebuild: bool = True
+) -> tuple[list[float], list[float], list[dict[str, float]]]:
+    """`doit dev`: n changes inside the sync rules (with each one's steps), then n with a file
+    outside them (unless not `rebuild`), each after the previous cycle's line."""
     loop = Background([sys.executable, "-m", "doit", "dev", f"env={ENV}"], project, env, "[dev] watching")
-    rows: tuple[list[float], list[float]] = ([], [])
+    rows: tuple[list[float], list[float], list[dict[str, float]]] = ([], [], [])
     try:
-        for outside, times in ((False, rows[0]), (True, rows[1])):
+        for outside, times in ((False, rows[0]), (True, rows[1]))[: 2 if rebuild else 1]:
             change.outside = outside
             for _ in range(n):
                 mark = len(loop.text())
                 times.append(change.timed())
                 line = loop.wait_for(f"[dev] {MODULE}", mark)
+                if not outside:
+                    rows[2].append(sync_steps(project, change, times[-1]))
+                    line += " | " + " ".join(f"{v:.3f}" for v in rows[2][-1].values())
                 print(f"  {line}", file=sys.stderr)
     finally:
         change.outside = False
@@ -184,92 +116,55 @@ def dev_rows(project: Path, change: Change, n: int, env: dict[str, str]) -> tupl
     return rows
 
 
-# --------------------------------------------------------------------------- the peer
+# --------------------------------------------------------------------------- the status page
 
 
-def peer_dockerfile(project: Path) -> Path:
-    """The builder and service Dockerfiles as one file: the builder is the stage `peerbuilder`."""
-    docker = project / "demo" / "docker"
-    drop = re.compile(r"^ARG (BASE_IMAGE|BUILDER_IMAGE)\b.*\n", re.M)
-    builder = drop.sub("", (docker / "Dockerfile.builder").read_text())
-    builder = builder.replace("FROM ${BASE_IMAGE}\n", "FROM ${BASE_IMAGE} AS peerbuilder\n", 1)
-    service = drop.sub("", (docker / "Dockerfile.service").read_text())
-    path = project / ".build" / "bench" / "Dockerfile.peer"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("ARG BASE_IMAGE\nARG BUILDER_IMAGE=peerbuilder\n" + builder + "\n" + service)
-    return path
+def cycle_seconds(project: Path) -> float:
+    """The last cycle's own seconds, as the loop recorded them for session-agent (to 0.01 s;
+    its line rounds to 0.1 s)."""
+    records = json.loads((project / ".build" / ENV / "dev" / "state.json").read_text())
+    return float(records["session-agent"]["seconds"])
 
 
-def peer_override(project: Path, action: str) -> Path:
-    """build: and develop.watch for the demo's services, with rules like `doit dev`'s: the
-    service's module (`action`: rebuild, or sync+restart to where the image has it), its test
-    file and the shared code (rebuild)."""
-    base = (project / ".build" / ENV / "images" / "base.ref").read_text().strip()
-    dockerfile = peer_dockerfile(project)
-    demo = project / "demo"
-    services = {}
-    for name, module in (("engine", "engine"), ("session-agent", "session_agent")):
-        rule: dict[str, str] = {"action": action, "path": str(demo / "srvthreds_demo" / f"{module}.py")}
-        if action != "rebuild":
-            rule["target"] = f"/app/srvthreds_demo/{module}.py"
-        rebuild = [demo / "srvthreds_demo" / "common", demo / "tests" / f"test_{module}.py"]
-        services[name] = {
-            "image": f"srvthreds/{name}:peer",
-            "build": {
-                "context": str(demo),
-                "dockerfile": str(dockerfile),
-                "args": {"BASE_IMAGE": base, "UID": "10001", "SERVICE": name},
-            },
-            "develop": {"watch": [rule, *({"action": "rebuild", "path": str(p)} for p in rebuild)]},
-        }
-    path = project / ".build" / "bench" / f"peer-{action.replace('+', '-')}.yml"
-    path.write_text(json.dumps({"services": services}, indent=2))
-    return path
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process so far, its waited-for children included (/proc/<pid>/stat:
+    utime, stime, cutime, cstime): the page's looks start `docker compose` children."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
-def peer_env(project: Path) -> dict[str, str]:
-    refs = {p.stem: p.read_text().strip() for p in (project / ".build" / ENV / "images").glob("*.ref")}
-    return {**bench_env(), **{images.image_var(name): ref for name, ref in refs.items()}}
-
-
-def compose_argv(project: Path, override: Path, *command: str) -> list[str]:
-    argv = plain_up(project, ENV)
-    at = argv.index("up")
-    return [*argv[:at], "-f", str(override), *command]
-
-
-def peer_rows(project: Path, change: Change, n: int) -> dict[str, list[float]]:
-    """`docker compose up -d --build --wait` typed again, then `docker compose watch` with a
-    `rebuild` rule (the change with its test file), then with a `sync+restart` rule."""
-    env = peer_env(project)
-    rebuild = peer_override(project, "rebuild")
-    up = compose_argv(project, rebuild, "up", "-d", "--build", "--wait", "engine", "session-agent")
-    run(up, project, env)  # the peer's images built once, untimed
+def page_rows(project: Path, change: Change, n: int, env: dict[str, str]) -> dict[str, list[float]]:
+    """The rebuild row's change (a file outside the sync rules), n times without the page
+    (`doit dev port=0`) and n times with it served and one event-stream client connected: four
+    loops, in the order no page, page, page, no page (drift in the machine's load falls on
+    both alike); the time to served and the cycle's own seconds."""
     out: dict[str, list[float]] = {
-        "no watcher": [change.timed(lambda: run(up, project, env)) for _ in range(n)]
+        name: [] for row in ("no page", "page") for name in (row, f"{row} cycle", f"{row} cpu")
     }
-    say(f"peer: no watcher {out['no watcher']}")
-    for row, action, outside in (("rebuild", "rebuild", True), ("live sync", "sync+restart", False)):
-        watch = Background(
-            compose_argv(project, peer_override(project, action), "watch", "--no-up"), project, env, "atch"
-        )
-        change.outside = outside
+    for changes, port in (((n + 1) // 2, 0), ((n + 1) // 2, PAGE_PORT), (n // 2, PAGE_PORT), (n // 2, 0)):
+        if not changes:
+            continue
+        row = "page" if port else "no page"
+        argv = [sys.executable, "-m", "doit", "dev", f"env={ENV}", f"port={port}"]
+        loop = Background(argv, project, env, "[dev] watching")
+        client = EventClient(port) if port else None
         try:
-            out[row] = []
-            for _ in range(n):
-                try:
-                    out[row].append(change.timed(timeout=120))
-                except NotServed as exc:
-                    # The peer may fail where we do not (Docker 20.10 refuses compose watch's
-                    # copy into a container whose user is a bare UID:GID): say why, go on.
-                    failed = [line for line in watch.text().splitlines() if "level=warning" in line]
-                    say(f"peer: {row} failed: {exc}; compose watch said: {failed[-1:] or 'nothing'}")
-                    break
-                time.sleep(2)  # the watch's own restart or rebuild settles before the next change
-            say(f"peer: {row} {out[row]}")
+            time.sleep(1.5)  # the page's first snapshot sent, its watcher at its 1 s pace
+            change.outside = True
+            for _ in range(changes):
+                mark = len(loop.text())
+                cpu = cpu_seconds(loop.proc.pid)
+                out[row].append(change.timed())
+                line = loop.wait_for(f"[dev] {MODULE}", mark)
+                out[f"{row} cpu"].append(cpu_seconds(loop.proc.pid) - cpu)
+                out[f"{row} cycle"].append(cycle_seconds(project))
+                events = f", {client.events} events read" if client else ""
+                say(f"  {row}: {out[row][-1]:.2f} s{events}: {line}")
         finally:
             change.outside = False
-            watch.stop()
+            if client is not None:
+                client.stop()
+            loop.stop()
     return out
 
 
@@ -333,14 +228,54 @@ def fake_calls(work: Path, services: int | None) -> tuple[int, dict[str, int]]:
 # --------------------------------------------------------------------------- main
 
 
+def med(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} s" if values else "not measured"
+
+
+def print_steps(steps: list[dict[str, float]]) -> None:
+    if not steps:
+        return
+    print(f"\nWhere a live sync's time goes (median of {len(steps)}, seconds):")
+    for name in steps[0]:
+        each = [s[name] for s in steps]
+        print(f"  {name}: {statistics.median(each):.3f} (each {' '.join(f'{x:.3f}' for x in each)})")
+
+
+def print_page(page: dict[str, list[float]]) -> None:
+    if not page:
+        return
+    diff = statistics.median(page["page"]) - statistics.median(page["no page"])
+    cycle = statistics.median(page["page cycle"]) - statistics.median(page["no page cycle"])
+    print("\n| rebuild cycle (same change) | no page (`port=0`) | page + one event stream | difference |")
+    print("|---|---:|---:|---:|")
+    print(f"| write to served | {med(page['no page'])} | {med(page['page'])} | {diff * 1000:+.0f} ms |")
+    print(
+        f"| the loop's own seconds | {med(page['no page cycle'])} | {med(page['page cycle'])} "
+        f"| {cycle * 1000:+.0f} ms |"
+    )
+    cpu = statistics.median(page["page cpu"]) - statistics.median(page["no page cpu"])
+    print(
+        f"| CPU of the loop's process (children included), write to line | {med(page['no page cpu'])} "
+        f"| {med(page['page cpu'])} | {cpu * 1000:+.0f} ms |"
+    )
+    for row, values in page.items():
+        print(f"{row}, each (s): {[round(x, 2) for x in values]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=5)
     parser.add_argument("--skip-peers", action="store_true")
     parser.add_argument("--counts-only", action="store_true", help="only the CLI starts on the fake docker")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=("page", "sync"),
+        help="only the status page's rows and/or the live sync row",
+    )
     opts = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="stackbuild-devloop-"))
-    counts = {n: fake_calls(work, n) for n in (None, 30)}
+    counts = {} if opts.only else {n: fake_calls(work, n) for n in (None, 30)}
     say(f"fake CLI starts of one cycle: {counts}")
     if opts.counts_only:
         shutil.rmtree(work, ignore_errors=True)
@@ -349,17 +284,28 @@ def main() -> None:
     env = bench_env()
     change = Change(project)
     peers: dict[str, list[float]] = {}
+    synced: list[float] = []
+    rebuilt: list[float] = []
+    typed: list[float] = []
+    steps: list[dict[str, float]] = []
+    page: dict[str, list[float]] = {}
+    real: dict[str, int] = {}
     try:
         run([sys.executable, "-m", "doit", "compose_up", f"env={ENV}"], project, env)  # untimed
-        synced, rebuilt = dev_rows(project, change, opts.n, env)
-        say(f"ours: live sync {synced}, rebuild {rebuilt}")
-        up = [sys.executable, "-m", "doit", "compose_up", f"env={ENV}"]
-        typed = [change.timed(lambda: run(up, project, env)) for _ in range(opts.n)]
-        say(f"ours: no watcher {typed}")
-        real = real_calls(project, change)
-        say(f"real CLI starts of one cycle: {real}")
-        if not opts.skip_peers:
-            peers = peer_rows(project, change, opts.n)
+        if not opts.only or "sync" in opts.only:
+            synced, rebuilt, steps = dev_rows(project, change, opts.n, env, rebuild=not opts.only)
+            say(f"ours: live sync {synced}, rebuild {rebuilt}")
+        if not opts.only or "page" in opts.only:
+            page = page_rows(project, change, opts.n, env)
+            say(f"status page: {page}")
+        if not opts.only:
+            up = [sys.executable, "-m", "doit", "compose_up", f"env={ENV}"]
+            typed = [change.timed(lambda: run(up, project, env)) for _ in range(opts.n)]
+            say(f"ours: no watcher {typed}")
+            real = real_calls(project, change)
+            say(f"real CLI starts of one cycle: {real}")
+            if not opts.skip_peers:
+                peers = peer_rows(project, change, opts.n)
     finally:
         subprocess.run(
             [sys.executable, "-m", "doit", "compose_down", f"env={ENV}", "wipe=1"],
@@ -370,19 +316,23 @@ def main() -> None:
         shutil.rmtree(project.parent, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
 
-    def med(values: list[float]) -> str:
-        return f"{statistics.median(values):.2f} s" if values else "not measured"
-
     ours = {"live sync": synced, "rebuild": rebuilt, "no watcher": typed}
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"env={ENV}, median of {opts.n} changes per row; load average {load}")
-    print("\n| path | ours | peer (same change, same run) |\n|---|---:|---:|")
-    for path, mine in ours.items():
-        print(f"| {path} | {med(mine)} | {med(peers.get(path, []))} |")
-    for path, mine in ours.items():
-        theirs = peers.get(path, [])
-        print(f"{path}, each (s): ours {[round(x, 2) for x in mine]}, peer {[round(x, 2) for x in theirs]}")
-    print(f"\nCLI starts of one `doit dev` cycle (one service changed), real daemon, demo: {real}")
+    if synced or rebuilt or typed:
+        print("\n| path | ours | peer (same change, same run) |\n|---|---:|---:|")
+        for path, mine in ours.items():
+            if mine or peers.get(path):
+                print(f"| {path} | {med(mine)} | {med(peers.get(path, []))} |")
+        for path, mine in ours.items():
+            theirs = peers.get(path, [])
+            print(
+                f"{path}, each (s): ours {[round(x, 2) for x in mine]}, peer {[round(x, 2) for x in theirs]}"
+            )
+    print_steps(steps)
+    print_page(page)
+    if real:
+        print(f"\nCLI starts of one `doit dev` cycle (one service changed), real daemon, demo: {real}")
     for n, (services, calls) in counts.items():
         kind = "demo" if n is None else "generated"
         print(f"CLI starts of one cycle on the fake docker, {kind} ({services} services): {calls}")

@@ -3,6 +3,7 @@
     doit dev                     the default environment (Compose), until Ctrl-C
     doit dev env=minikube        the same loop against Minikube
     doit dev port=10361          the status page on another port (default 10360)
+    doit dev port=0              no status page: the loop alone
 
 It first brings the stack up as `doit compose_up` (or `minikube_up`) would, holding the run
 lock as every run does; then the loop gives the lock back and takes it only for each cycle.
@@ -26,14 +27,21 @@ from tasks.ops import devloop
 from tasks.output import console
 from tasks.ui import server
 
-PORT = Option("port", int, server.PORT, "the status page's port")
+# Port 0 is "no page" (not "any free port": the page's address is printed once and must be
+# the one a person opens); the benchmark times a cycle with and without the page this way.
+NO_PAGE = 0
+PORT = Option("port", int, server.PORT, f"the status page's port ({NO_PAGE}: no page)")
 
 DOC = "Watch the code and rebuild or live-sync only the changed services until Ctrl-C (env=<name>)."
 
 
 def loop_with_page(env: str, root: Path, port: int) -> None:
     """The loop, with the status page served beside it. A page that cannot be served (its port
-    taken, say by a `doit ui` already running) is a note: the loop is what was asked for."""
+    taken, say by a `doit ui` already running) is a note: the loop is what was asked for.
+    Port NO_PAGE: the loop alone, no page and no note."""
+    if port == NO_PAGE:
+        devloop.run(env, root)
+        return
     try:
         page = server.start(env, port=port, root=root)
     except StackError as exc:

@@ -166,13 +166,22 @@ class Digests:
                 self.known.pop(f, None)
 
 
-def try_sync(cfg: Config, root: Path, changed: list[str]) -> tuple[str, ...] | None:
+def marks_line(marks: sync.Marks) -> str:
+    """When each step of a sync cycle ended, for the log (bench/devloop.py reads it)."""
+    return "[dev] sync marks: " + " ".join(f"{what}={at:.3f}" for what, at in marks)
+
+
+def try_sync(
+    cfg: Config, root: Path, changed: list[str], marks: sync.Marks | None = None
+) -> tuple[str, ...] | None:
     """Copy the changes into the running containers when every file matches a sync rule
-    (tasks/ops/sync.py); the services synced, or None: rebuild instead."""
+    (tasks/ops/sync.py); the services synced, or None: rebuild instead. `marks` gets when
+    each step ended, and the log gets them."""
     found = sync.plan(cfg, [Path(c) for c in changed], root=root)
     if found is None:
         return None
-    sync.apply(cfg, found)
+    sync.mark(marks, "planned")
+    sync.apply(cfg, found, marks=marks)
     names = tuple(found.services)
     # The restart may not come back: "healthy" is said only once the deploy engine has seen it.
     if cfg.runtime == "compose":
@@ -182,6 +191,9 @@ def try_sync(cfg: Config, root: Path, changed: list[str]) -> tuple[str, ...] | N
             compose.up(stack, compose.Live(stack.project), running, "services", stop_grace=STOP_GRACE)
     else:
         rollout.converge(registry.for_config(cfg))
+    sync.mark(marks, "healthy")
+    if marks is not None:
+        console.say(marks_line(marks))
     return names
 
 
@@ -224,10 +236,10 @@ def deploy_minikube(cfg: Config, work: devmap.Work, changed: list[str]) -> dict[
 
 
 def run_work(
-    cfg: Config, root: Path, work: devmap.Work, changed: list[str]
+    cfg: Config, root: Path, work: devmap.Work, changed: list[str], marks: sync.Marks | None = None
 ) -> tuple[str, tuple[str, ...], dict[str, str]]:
     """Sync or rebuild, then deploy: (what ran, the services it touched, the new image refs)."""
-    synced = None if work.config else try_sync(cfg, root, changed)
+    synced = None if work.config else try_sync(cfg, root, changed, marks)
     if synced is not None:
         return f"synced {', '.join(synced)}", synced, {}
     if work.config:
@@ -252,7 +264,9 @@ def cycle_output() -> Iterator[None]:
 def cycle(env: str, root: Path, changed: list[str]) -> Outcome:
     """One cycle under the run lock; never raises a StackError (the outcome says it)."""
     started = time.monotonic()
+    marks: sync.Marks = [("cycle", time.time())]
     state.acquire_lock(f"doit dev env={env} (a cycle)", waiting=console.say)
+    sync.mark(marks, "locked")
     try:
         services: tuple[str, ...] = ()
         ran = "configuration"
@@ -263,7 +277,7 @@ def cycle(env: str, root: Path, changed: list[str]) -> Outcome:
                 work = devmap.plan(cfg, changed)
                 services = work.services
                 ran = f"rebuild of {', '.join(services)}"  # what was tried, should it fail
-                ran, services, refs = run_work(cfg, root, work, changed)
+                ran, services, refs = run_work(cfg, root, work, changed, marks)
             outcome = Outcome(tuple(changed), ran, time.monotonic() - started, True, "", services, refs)
         except StackError as exc:
             with cycle_output():

@@ -8,15 +8,23 @@ each service (Compose) or every running pod of its Deployment (Minikube), then t
 and records the sync in the inner loop's state (tasks/store/devstate.py), which is what makes
 `compose_ps` and `minikube_status` show the service as "synced" instead of as its image.
 
-Copies are made from a staging folder outside the project, never in it: the files a content
-tag is computed from (the build contexts) are only read, so the next real build gives the tag
-a rebuild of the edited tree gives.
+The files a content tag is computed from (the build contexts) are only read, never changed
+(a Compose copy is a tar stream made in memory; a Minikube copy comes from a staging folder
+outside the project), so the next real build gives the tag a rebuild of the edited tree gives.
+
+A sync's cost is mostly Docker's and the restarted process's: one `docker ps` for every
+service of the plan (the containers, with their images), one `docker cp` per container
+whatever the number of files, one `docker restart` for every container to restart. `apply`
+can note when each step ended (`Marks`), which the inner loop writes to its log and
+bench/devloop.py reads.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import shutil
+import tarfile
 import tempfile
 import time
 from collections.abc import Collection, Iterator
@@ -37,6 +45,14 @@ from tasks.store import devstate
 RESTART_GRACE = 0
 # How many changed files a record keeps (what the status page and the loop's line show).
 FIRST_FILES = 5
+
+# When each step of a sync ended: (step, wall-clock seconds), in order.
+Marks = list[tuple[str, float]]
+
+
+def mark(marks: Marks | None, what: str) -> None:
+    if marks is not None:
+        marks.append((what, time.time()))
 
 
 @dataclass(frozen=True)
@@ -112,20 +128,43 @@ def _rule(svc: Service, full: Path, base: Path) -> SyncRule | None:
     return rule_for(svc.sync, PurePosixPath(full.relative_to(base).as_posix()))
 
 
+def readable_mode(source: Path) -> int:
+    """0644, or 0755 when executable: the container's user is not the file's owner there,
+    whatever mode the checkout gave it."""
+    return 0o755 if source.stat().st_mode & 0o111 else 0o644
+
+
 def stage(copy: Copy, folder: Path) -> Path:
-    """A copy of the file readable by everyone (0644, or 0755 when executable): the container's
-    user is not the file's owner there, whatever mode the checkout gave it."""
+    """A copy of the file with its readable mode, for a program that copies from a path."""
     slot = folder / str(len(list(folder.iterdir())))
     slot.mkdir()
     staged = slot / PurePosixPath(copy.target).name
     shutil.copyfile(copy.source, staged)
-    staged.chmod(0o755 if copy.source.stat().st_mode & 0o111 else 0o644)
+    staged.chmod(readable_mode(copy.source))
     return staged
 
 
-def apply(cfg: Config, plan: SyncPlan) -> None:
+def archive(copies: tuple[Copy, ...]) -> bytes:
+    """A tar of the copies at their absolute targets, owned by root with their readable mode.
+    Files only, never their folders: a folder that exists keeps its owner and mode (one that
+    is missing is made by the daemon, root's, 0755)."""
+    buffer = io.BytesIO()
+    now = time.time()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for copy in copies:
+            data = copy.source.read_bytes()
+            info = tarfile.TarInfo(copy.target.lstrip("/"))
+            info.size, info.mode, info.mtime = len(data), readable_mode(copy.source), now
+            info.uid = info.gid = 0
+            info.uname = info.gname = "root"
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def apply(cfg: Config, plan: SyncPlan, *, marks: Marks | None = None) -> None:
     """Copy, then restart, every service of the plan; record each as synced only when all of
-    them succeeded. StackError (one sentence, and a fix) on the first failure."""
+    them succeeded. StackError (one sentence, and a fix) on the first failure. `marks` gets
+    when each step ended."""
     if not plan.services:
         return
     if cfg.cloud is not None:
@@ -133,11 +172,13 @@ def apply(cfg: Config, plan: SyncPlan) -> None:
             f"live sync does not run on cloud environment {cfg.env!r}",
             fix=f"deploy a build instead: `doit cloud_deploy env={cfg.env}`",
         )
-    send = _compose if cfg.runtime == "compose" else _minikube
-    running: dict[str, str] = {}
-    with tempfile.TemporaryDirectory(prefix="stackbuild-sync-") as folder:
+    if cfg.runtime == "compose":
+        running = _compose(cfg, plan, marks)
+    else:
+        running = {}
         for name, what in plan.services.items():
-            running[name] = send(cfg, what, Path(folder))
+            with tempfile.TemporaryDirectory(prefix="stackbuild-sync-") as folder:
+                running[name] = _minikube(cfg, what, Path(folder), marks)
     at = time.time()
     for name, what in plan.services.items():
         devstate.update(cfg.env, name, synced_at=at, files=what.files[:FIRST_FILES], image=running[name])
@@ -159,30 +200,39 @@ def step(cfg: Config, name: str, doing: str) -> Iterator[None]:
         ) from None
 
 
-def _compose(cfg: Config, what: ServiceSync, folder: Path) -> str:
-    """Into every running container of the service; returns the image they run."""
+def _compose(cfg: Config, plan: SyncPlan, marks: Marks | None) -> dict[str, str]:
+    """Into every running container of each service of the plan: one `docker ps` for all of
+    them, one `docker cp` per container, then one `docker restart` for every container to
+    restart; returns the image each service runs."""
     project = Stack(cfg).project
-    found = docker.service_containers(project, what.name)
-    if not found:
-        raise StackError(
-            f"live sync of {what.name!r} found no running container in Compose project {project}",
-            fix=f"start it: `doit compose_up env={cfg.env}`",
-        )
+    running = docker.project_containers(project)
+    for name in plan.services:
+        if not running.get(name):
+            raise StackError(
+                f"live sync of {name!r} found no running container in Compose project {project}",
+                fix=f"start it: `doit compose_up env={cfg.env}`",
+            )
+    mark(marks, "found")
     limit = float(cfg.timeouts["healthy"])
-    for copy in what.copies:
-        staged = stage(copy, folder)
-        for c in found:
-            with step(cfg, what.name, f"copying {copy.file} into container {c.id}"):
-                docker.copy_into(c.id, staged, copy.target, timeout=limit)
-    for restart in _restarts(what):
-        if restart == RESTART_CONTAINER:
-            with step(cfg, what.name, "restarting its containers"):
-                docker.restart([c.id for c in found], grace=RESTART_GRACE, timeout=limit)
-            continue
-        for c in found:
-            with step(cfg, what.name, f"running `{restart}` in container {c.id}"):
-                docker.exec_in(c.id, restart, timeout=limit)
-    return found[0].image
+    for name, what in plan.services.items():
+        files = ", ".join(what.files[:FIRST_FILES]) + (" ..." if len(what.files) > FIRST_FILES else "")
+        data = archive(what.copies)
+        for c in running[name]:
+            with step(cfg, name, f"copying {files} into container {c.id[:12]}"):
+                docker.copy_archive(c.id, data, timeout=limit)
+    mark(marks, "copied")
+    whole = [n for n, what in plan.services.items() if _restarts(what) == (RESTART_CONTAINER,)]
+    if whole:
+        doing = "restarting its containers" if len(whole) == 1 else "restarting their containers"
+        with step(cfg, ", ".join(whole), doing):
+            docker.restart([c.id for n in whole for c in running[n]], grace=RESTART_GRACE, timeout=limit)
+    for name, what in plan.services.items():
+        for restart in (r for r in _restarts(what) if r != RESTART_CONTAINER):
+            for c in running[name]:
+                with step(cfg, name, f"running `{restart}` in container {c.id[:12]}"):
+                    docker.exec_in(c.id, restart, timeout=limit)
+    mark(marks, "restarted")
+    return {name: running[name][0].image for name in plan.services}
 
 
 def _restarts(what: ServiceSync) -> tuple[str, ...]:
@@ -190,7 +240,7 @@ def _restarts(what: ServiceSync) -> tuple[str, ...]:
     return (RESTART_CONTAINER,) if RESTART_CONTAINER in what.restarts else what.restarts
 
 
-def _minikube(cfg: Config, what: ServiceSync, folder: Path) -> str:
+def _minikube(cfg: Config, what: ServiceSync, folder: Path, marks: Marks | None) -> str:
     """Into every running pod of the service's Deployment; returns the image they run."""
     scope = kubectl.Scope(cfg.minikube.profile, cfg.namespace)
     pods = [p for p in kubectl.pods(scope, f"app.kubernetes.io/name={what.name}") if _running(p)]
@@ -200,6 +250,7 @@ def _minikube(cfg: Config, what: ServiceSync, folder: Path) -> str:
             f"(Minikube profile {cfg.minikube.profile}, namespace {cfg.namespace})",
             fix=f"deploy it: `doit minikube_up env={cfg.env}`",
         )
+    mark(marks, "found")
     limit = float(cfg.timeouts["healthy"])
     names = [p["metadata"]["name"] for p in pods]
     for copy in what.copies:
@@ -207,10 +258,12 @@ def _minikube(cfg: Config, what: ServiceSync, folder: Path) -> str:
         for pod in names:
             with step(cfg, what.name, f"copying {copy.file} into pod {pod}"):
                 kubectl.copy_into(scope, pod, what.name, str(staged), copy.target, timeout=limit)
+    mark(marks, "copied")
     for restart in _restarts(what):  # never RESTART_CONTAINER: rules.sync refuses it on Kubernetes
         for pod in names:
             with step(cfg, what.name, f"running `{restart}` in pod {pod}"):
                 kubectl.exec_in(scope, pod, what.name, restart, timeout=limit)
+    mark(marks, "restarted")
     return _pod_image(pods[0], what.name)
 
 

@@ -349,28 +349,42 @@ class Running:
     image: str
 
 
-def service_containers(project: str, service: str) -> list[Running]:
-    """The running containers of one service of a Compose project (by Compose's labels), each
-    with the image reference it was created from (`docker ps` may print an ID instead)."""
-    ids = tools.run(
+# What `docker ps` prints as a container's image when the reference it was created from has
+# since moved to another image: the image's ID (short, or sha256:<64 hex> with --no-trunc).
+_IMAGE_ID = re.compile(r"^(sha256:)?[0-9a-f]{12,64}$")
+
+
+def project_containers(project: str) -> dict[str, list[Running]]:
+    """The running containers of a Compose project by service (Compose's labels), each with
+    the image reference it was created from. One `docker ps` names all three; only a container
+    whose reference has since moved to another image (ps then prints the image's ID) costs a
+    `docker inspect` more, which still knows the reference."""
+    rows = tools.run(
         "docker",
         "ps",
-        "-q",
+        "--no-trunc",
         "--filter",
         f"label=com.docker.compose.project={project}",
-        "--filter",
-        f"label=com.docker.compose.service={service}",
-    ).stdout.split()
-    if not ids:
-        return []
-    refs = tools.run("docker", "inspect", "--format", "{{.Config.Image}}", *ids).stdout.splitlines()
-    return [Running(cid, ref.strip()) for cid, ref in zip(ids, refs, strict=True)]
+        "--format",
+        '{{.ID}}\t{{.Label "com.docker.compose.service"}}\t{{.Image}}',
+    ).stdout.splitlines()
+    found = [tuple(part.strip() for part in r.split("\t", 2)) for r in rows if r.count("\t") == 2]
+    moved = [cid for cid, _, image in found if _IMAGE_ID.match(image)]
+    refs: dict[str, str] = {}
+    if moved:
+        out = tools.run("docker", "inspect", "--format", "{{.Config.Image}}", *moved).stdout.splitlines()
+        refs = {cid: ref.strip() for cid, ref in zip(moved, out, strict=True)}
+    by_service: dict[str, list[Running]] = {}
+    for cid, service, image in found:
+        by_service.setdefault(service, []).append(Running(cid, refs.get(cid, image)))
+    return by_service
 
 
-def copy_into(container: str, source: Path, target: str, *, timeout: float) -> None:
-    """Copy one file into a container (`docker cp`): the daemon writes it, so the container's
-    user needs no rights; the file keeps its mode and belongs to root, like the image's code."""
-    tools.run("docker", "cp", str(source), f"{container}:{target}", timeout=timeout)
+def copy_archive(container: str, data: bytes, *, timeout: float) -> None:
+    """Unpack a tar stream at the container's root (`docker cp - <container>:/`): any number of
+    files in ONE call. The daemon writes them, so the container's user needs no rights; each
+    gets the owner and mode its entry says."""
+    tools.run("docker", "cp", "-", f"{container}:/", input=data, timeout=timeout)
 
 
 def exec_in(container: str, command: str, *, timeout: float) -> None:

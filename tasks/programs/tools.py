@@ -120,7 +120,7 @@ def run(
     *args: str,
     cwd: str | Path | None = None,
     env: Mapping[str, str] | None = None,
-    input: str | None = None,
+    input: str | bytes | None = None,
     check: bool = True,
     prefix: str | None = None,
     echo: Callable[[str], None] | None = None,

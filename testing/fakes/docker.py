@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import re
 import sys
+import tarfile
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from testing import harness
@@ -231,6 +233,15 @@ def cmd_image_rm(store: Store, argv: list[str]) -> str:
     return "".join(line + "\n" for line in out)
 
 
+def ps_image(store: Store, container: dict[str, Any], *, no_trunc: bool) -> str:
+    """What `docker ps` prints as a container's image: the reference it was created from while
+    that still names its image, else the image's ID (--no-trunc: sha256:<hex>)."""
+    ref, iid = container.get("ref", container["image"]), str(container["image"])
+    if find_image(store, ref) == iid:
+        return str(ref)
+    return iid if no_trunc else iid.removeprefix("sha256:")[:12]
+
+
 def cmd_ps(store: Store, argv: list[str]) -> str:
     wanted: list[list[str]] = []
     i = 0
@@ -260,7 +271,7 @@ def cmd_ps(store: Store, argv: list[str]) -> str:
             "State": c["state"],
             "Status": status,
             "Ports": ports,
-            "Image": c["image"],
+            "Image": ps_image(store, c, no_trunc="--no-trunc" in argv),
         }
         rows.append(render(value_of(argv, "--format", "{{.ID}}") or "", fields, c["labels"]))
     return "".join(r + "\n" for r in rows)
@@ -347,19 +358,31 @@ def _container(store: Store, cid: str) -> dict[str, Any]:
 
 
 def cmd_cp(store: Store, argv: list[str]) -> str:
-    """`cp <file> <container>:<path>` only: keeps the text and mode at the path. The daemon
-    writes, as on a real one: the container's state does not matter, a read-only root does."""
+    """`cp <file> <container>:<path>`, or `cp - <container>:<folder>` with a tar on stdin (its
+    files, at the folder joined with their names): keeps each file's text and mode (and, from a
+    tar, its owner). The daemon writes, as on a real one: the container's state does not
+    matter, a read-only root does."""
     if len(argv) != 2 or ":" not in argv[1]:
         raise Exit(125, f"fake docker: unsupported cp call {argv}")
     cid, _, target = argv[1].partition(":")
     container = _container(store, cid)
     if container.get("read_only"):
         raise Exit(1, "Error response from daemon: container rootfs is marked read-only")
+    files = container.setdefault("files", {})
+    if argv[0] == "-":
+        with tarfile.open(fileobj=io.BytesIO(sys.stdin.buffer.read()), mode="r:") as tar:
+            for member in tar.getmembers():
+                data = tar.extractfile(member) if member.isfile() else None
+                if data is None:
+                    raise Exit(125, f"fake docker: only files in a cp tar, not {member.name}")
+                path = "/" + str(PurePosixPath(target.lstrip("/"), member.name))
+                owner, mode = f"{member.uid}:{member.gid}", oct(member.mode & 0o777)
+                files[path] = {"text": data.read().decode(), "mode": mode, "owner": owner}
+        return ""
     source = Path(argv[0])
     if not source.is_file():
         raise Exit(1, f"lstat {source}: no such file or directory")
-    mode = oct(source.stat().st_mode & 0o777)
-    container.setdefault("files", {})[target] = {"text": source.read_text(), "mode": mode}
+    files[target] = {"text": source.read_text(), "mode": oct(source.stat().st_mode & 0o777)}
     return ""
 
 

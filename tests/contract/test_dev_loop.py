@@ -96,6 +96,22 @@ def test_a_change_inside_the_sync_rules_is_synced_without_a_build(
     assert len(ups) == 1 and ups[0][-1] == "session-agent"  # waits for it to be healthy again
     assert refs(project) == before  # the image is unchanged: only the container's files are
     assert devstate.read(ENV)["session-agent"].synced
+    # Docker's part: one listing (with the images), one copy, one restart; then, after the
+    # restart, the deploy's volume listing before its `compose up --wait`.
+    assert [c["argv"][0] for c in calls if c["tool"] == "docker"] == ["ps", "cp", "restart", "volume"]
+    # The log has when each step ended, in order (bench/devloop.py reads it).
+    (line,) = [x for x in devloop.log_file().read_text().splitlines() if x.startswith("[dev] sync marks: ")]
+    marks = [pair.split("=") for pair in line.removeprefix("[dev] sync marks: ").split()]
+    assert [what for what, _ in marks] == [
+        "cycle",
+        "locked",
+        "planned",
+        "found",
+        "copied",
+        "restarted",
+        "healthy",
+    ]
+    assert [float(at) for _, at in marks] == sorted(float(at) for _, at in marks)
 
 
 def test_a_failing_build_keeps_what_runs_and_the_next_fix_is_healthy(

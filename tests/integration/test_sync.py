@@ -135,6 +135,7 @@ def test_1_the_stack_comes_up(project: Path) -> None:
 def test_2_an_edit_is_synced_into_the_running_container_and_served(project: Path) -> None:
     (before,) = api_containers()
     image = image_of(before)
+    folder = tools.run("docker", "exec", before, "stat", "-c", "%u %a", "/app").stdout.strip()
     ref = (project / images.ref_file(ENV, "api")).read_text()
     source = project / "app" / "api.js"
     text = source.read_text()
@@ -148,6 +149,11 @@ def test_2_an_edit_is_synced_into_the_running_container_and_served(project: Path
     assert served({"status": "ok", "synced": True}) == {"status": "ok", "synced": True}
     print(f"\nsync to served: {time.monotonic() - started:.2f} s")
     assert api_containers() == [before] and image_of(before) == image  # the container, not an image
+    # The copy (a tar stream) is root's and readable, like the image's code; its folder kept
+    # the image's owner and mode.
+    owners = tools.run("docker", "exec", before, "stat", "-c", "%n %u %a", "/app/api.js", "/app")
+    assert owners.stdout.split("\n")[0] == "/app/api.js 0 644"
+    assert owners.stdout.split("\n")[1] == f"/app {folder}"
     assert (project / images.ref_file(ENV, "api")).read_text() == ref  # nothing recorded as built
     record = devstate.read(ENV)["api"]
     assert record.synced and record.files == ("app/api.js",)

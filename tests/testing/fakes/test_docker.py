@@ -4,8 +4,10 @@ the fakes points at the product."""
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -176,3 +178,44 @@ def test_cp_exec_and_restart_act_on_one_container(fake_docker_daemon: FakeDocker
     fake_docker_daemon.update_container("c1", state="running", exec_fails=["false"])
     assert run("docker", "exec", "c1", "false").returncode == 1
     assert "No such container: c2" in run("docker", "restart", "c2").stderr
+
+
+def tar_of(*files: tuple[str, bytes, int, int]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, data, mode, uid in files:
+            entry = tarfile.TarInfo(name)
+            entry.size, entry.mode, entry.uid, entry.gid = len(data), mode, uid, uid
+            tar.addfile(entry, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def test_cp_of_a_tar_stream_unpacks_its_files_under_the_folder(fake_docker_daemon: FakeDocker) -> None:
+    fake_docker_daemon.add_container("c1", "img", state="running")
+    data = tar_of(("app/a.py", b"A = 1\n", 0o644, 0), ("app/lib/b.py", b"B = 2\n", 0o755, 10001))
+
+    def cp(target: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(["docker", "cp", "-", target], input=data, capture_output=True, check=False)
+
+    assert cp("c1:/").returncode == 0
+    assert cp("c1:/srv").returncode == 0
+    files = fake_docker_daemon.store()["containers"]["c1"]["files"]
+    assert files["/app/a.py"] == {"text": "A = 1\n", "mode": "0o644", "owner": "0:0"}
+    assert files["/app/lib/b.py"] == {"text": "B = 2\n", "mode": "0o755", "owner": "10001:10001"}
+    assert sorted(files) == ["/app/a.py", "/app/lib/b.py", "/srv/app/a.py", "/srv/app/lib/b.py"]
+    fake_docker_daemon.update_container("c1", read_only=True)
+    refused = cp("c1:/")
+    assert refused.returncode == 1 and b"marked read-only" in refused.stderr
+
+
+def test_ps_names_a_containers_image_by_its_reference_until_the_tag_moves(
+    fake_docker_daemon: FakeDocker,
+) -> None:
+    fake_docker_daemon.add_image("acme/web:t1")
+    fake_docker_daemon.add_container("c1", "acme/web:t1", state="running")
+    fmt = ["--format", "{{.Image}}"]
+    assert run("docker", "ps", *fmt).stdout == "acme/web:t1\n"
+    old = fake_docker_daemon.store()["containers"]["c1"]["image"]
+    fake_docker_daemon.add_image("acme/web:t1", iid="sha256:" + "c" * 64)  # rebuilt under the same tag
+    assert run("docker", "ps", *fmt).stdout == old.removeprefix("sha256:")[:12] + "\n"
+    assert run("docker", "ps", "--no-trunc", *fmt).stdout == old + "\n"

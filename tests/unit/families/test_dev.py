@@ -105,3 +105,21 @@ def test_a_taken_status_page_port_is_a_note_and_the_loop_still_runs(
     assert loops == ["offline"]
     out = capsys.readouterr()
     assert "status page not served: port 10360 is taken (choose another with port=<n>)" in out.err
+
+
+def test_port_zero_runs_the_loop_without_a_page(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    started: list[int] = []
+    loops: list[str] = []
+
+    def start(env: str, *, port: int, root: Path) -> Page:
+        started.append(port)
+        return Page()
+
+    monkeypatch.setattr(server, "start", start)
+    monkeypatch.setattr(devloop, "run", lambda env, root: loops.append(env))
+    dev.loop_with_page("offline", REPO, dev.NO_PAGE)
+    assert loops == ["offline"] and started == []  # the loop ran, no page was started
+    err = capsys.readouterr().err
+    assert "status page" not in err  # neither an address nor a note

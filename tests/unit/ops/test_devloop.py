@@ -43,6 +43,11 @@ def test_the_line_names_the_first_files_what_ran_the_time_and_the_result() -> No
     assert bad.line().endswith("FAILED: web: unhealthy") and "\n" not in bad.line()
 
 
+def test_the_marks_line_names_each_step_with_its_time() -> None:
+    line = devloop.marks_line([("cycle", 1700000000.12345), ("found", 1700000000.5)])
+    assert line == "[dev] sync marks: cycle=1700000000.123 found=1700000000.500"
+
+
 def test_a_long_failure_becomes_one_short_line() -> None:
     text = devloop.one_line(StackError("first\n  second\n" + "x" * 500, fix="do this"))
     assert text.startswith("first | second | x") and len(text) == devloop.SUMMARY and "\n" not in text

@@ -108,7 +108,10 @@ def test_apply_copies_into_every_container_restarts_and_records(
     sync.apply(make_config(), plan)
     store = fake_docker_daemon.store()["containers"]
     for cid in ("web1", "web2"):
-        assert store[cid]["files"] == {"/srv/app/lib.py": {"text": "X = 1\n", "mode": "0o644"}}
+        # Root's (like the image's code), readable by the container's user.
+        assert store[cid]["files"] == {
+            "/srv/app/lib.py": {"text": "X = 1\n", "mode": "0o644", "owner": "0:0"}
+        }
         assert store[cid]["restarts"] == 1
     assert "files" not in store["other"]
     restarts = [argv for argv in fake_docker_daemon.argvs() if argv[0] == "restart"]
@@ -117,6 +120,61 @@ def test_apply_copies_into_every_container_restarts_and_records(
     assert record.synced and record.files == ("app/src/lib.py",)
     assert record.image == "acme/web:t1"  # the reference it runs, as `compose ps` shows it
     assert "worker" not in devstate.read("test")
+
+
+def test_all_files_of_a_service_go_in_one_copy_per_container_and_the_steps_are_marked(
+    root: Path, fake_docker_daemon: FakeDocker
+) -> None:
+    containers(fake_docker_daemon, "web", "web1", "web2")
+    (root / "app" / "src" / "static" / "b.css").write_text("b {}\n")
+    plan = sync.plan(make_config(), [Path("app/src")])
+    assert plan is not None and len(plan.services["web"].copies) == 3
+    del plan.services["worker"]
+    marks: sync.Marks = []
+    sync.apply(make_config(), plan, marks=marks)
+    files = fake_docker_daemon.store()["containers"]["web1"]["files"]
+    assert {path: f["text"] for path, f in files.items()} == {
+        "/srv/app/lib.py": "X = 1\n",
+        "/srv/app/static/a.css": "a {}\n",
+        "/srv/app/static/b.css": "b {}\n",
+    }
+    argvs = fake_docker_daemon.argvs()
+    # One listing (it names the images too), one copy per container, one restart for both.
+    assert [a[0] for a in argvs] == ["ps", "cp", "cp", "restart"]
+    assert [a[-1] for a in argvs if a[0] == "cp"] == ["web1:/", "web2:/"]
+    assert [what for what, _ in marks] == ["found", "copied", "restarted"]
+    assert [at for _, at in marks] == sorted(at for _, at in marks)
+
+
+def test_a_change_for_two_services_lists_the_containers_once_and_restarts_them_in_one_call(
+    root: Path, fake_docker_daemon: FakeDocker
+) -> None:
+    containers(fake_docker_daemon, "web", "web1", "web2")
+    containers(fake_docker_daemon, "worker", "worker1", image="acme/worker:t1")
+    cfg = configs.config(
+        "test",
+        [
+            configs.service("web", sync=(SyncRule("app/src", "/srv/app", "container"),)),
+            configs.service("worker", sync=(SyncRule("app/src", "/w", "container"),)),
+        ],
+        [],
+    )
+    cfg = dataclasses.replace(cfg, timeouts={"healthy": 30, "rollout": 30})
+    plan = sync.plan(cfg, [Path("app/src/lib.py")])
+    assert plan is not None and sorted(plan.services) == ["web", "worker"]
+    sync.apply(cfg, plan)
+    argvs = fake_docker_daemon.argvs()
+    assert [a[0] for a in argvs] == ["ps", "cp", "cp", "cp", "restart"]
+    assert argvs[-1] == ["restart", "--time", "0", "web1", "web2", "worker1"]
+    store = fake_docker_daemon.store()["containers"]
+    assert store["worker1"]["files"]["/w/lib.py"]["text"] == "X = 1\n"
+    assert {c: store[c]["restarts"] for c in ("web1", "web2", "worker1")} == {
+        "web1": 1,
+        "web2": 1,
+        "worker1": 1,
+    }
+    records = devstate.read("test")
+    assert (records["web"].image, records["worker"].image) == ("acme/web:t1", "acme/worker:t1")
 
 
 def test_apply_runs_a_restart_command_in_each_container_and_keeps_executable_files_so(

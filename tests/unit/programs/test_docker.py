@@ -3,6 +3,8 @@ listing parsed into values, None when the daemon cannot answer, exact command li
 
 from __future__ import annotations
 
+import io
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -202,39 +204,68 @@ def test_port_holders_name_the_container_and_its_project(daemon: Daemon) -> None
     }
 
 
-def test_a_services_running_containers_with_the_reference_each_was_made_from(daemon: Daemon) -> None:
+def test_a_projects_running_containers_by_service_with_the_reference_each_was_made_from(
+    daemon: Daemon,
+) -> None:
     labels = {"com.docker.compose.project": "x", "com.docker.compose.service": "web"}
     daemon.add_image("acme/web:t1")
+    daemon.add_image("acme/api:t1")
     daemon.add_container("w1", "acme/web:t1", state="running", labels=labels)
     daemon.add_container("w2", "acme/web:t1", state="exited", labels=labels)
     daemon.add_container(
         "w3", "acme/web:t1", state="running", labels={**labels, "com.docker.compose.project": "y"}
     )
-    assert docker.service_containers("x", "web") == [docker.Running("w1", "acme/web:t1")]
-    assert docker.service_containers("x", "api") == []
-    assert daemon.argvs()[-1] == [
-        "ps",
-        "-q",
-        "--filter",
-        "label=com.docker.compose.project=x",
-        "--filter",
-        "label=com.docker.compose.service=api",
-    ]  # no container: no inspect
+    daemon.add_container(
+        "a1", "acme/api:t1", state="running", labels={**labels, "com.docker.compose.service": "api"}
+    )
+    assert docker.project_containers("x") == {
+        "web": [docker.Running("w1", "acme/web:t1")],
+        "api": [docker.Running("a1", "acme/api:t1")],
+    }
+    assert daemon.argvs() == [  # ps named the references: no inspect
+        [
+            "ps",
+            "--no-trunc",
+            "--filter",
+            "label=com.docker.compose.project=x",
+            "--format",
+            '{{.ID}}\t{{.Label "com.docker.compose.service"}}\t{{.Image}}',
+        ]
+    ]
+    assert docker.project_containers("z") == {}
+
+
+def test_a_container_whose_reference_moved_to_another_image_is_named_by_inspect(daemon: Daemon) -> None:
+    labels = {"com.docker.compose.project": "x", "com.docker.compose.service": "web"}
+    daemon.add_image("acme/web:t1")
+    daemon.add_container("w1", "acme/web:t1", state="running", labels=labels)
+    daemon.add_image("acme/web:t1", iid="sha256:" + "b" * 64)  # a newer build under the same tag
+    assert docker.project_containers("x") == {"web": [docker.Running("w1", "acme/web:t1")]}
+    assert [a[0] for a in daemon.argvs()] == ["ps", "inspect"]
 
 
 def test_copy_exec_and_restart_into_containers(daemon: Daemon, tmp_path: Path) -> None:
     daemon.add_container("w1", "img", state="running")
-    source = tmp_path / "main.py"
-    source.write_text("print(2)\n")
-    docker.copy_into("w1", source, "/app/main.py", timeout=5)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, text in (("app/main.py", b"print(2)\n"), ("app/lib/x.py", b"X = 1\n")):
+            entry = tarfile.TarInfo(name)
+            entry.size, entry.mode = len(text), 0o640
+            tar.addfile(entry, io.BytesIO(text))
+    docker.copy_archive("w1", buffer.getvalue(), timeout=5)
     docker.exec_in("w1", "kill -HUP 1", timeout=5)
     docker.restart(["w1"], grace=0, timeout=5)
     assert daemon.argvs()[-3:] == [
-        ["cp", str(source), "w1:/app/main.py"],
+        ["cp", "-", "w1:/"],
         ["exec", "w1", "sh", "-c", "kill -HUP 1"],
         ["restart", "--time", "0", "w1"],
     ]
-    assert daemon.store()["containers"]["w1"]["files"]["/app/main.py"]["text"] == "print(2)\n"
+    files = daemon.store()["containers"]["w1"]["files"]
+    assert {path: f["text"] for path, f in files.items()} == {
+        "/app/main.py": "print(2)\n",
+        "/app/lib/x.py": "X = 1\n",
+    }
+    assert files["/app/main.py"]["mode"] == "0o640"
     with pytest.raises(ToolError) as info:
-        docker.copy_into("gone", source, "/app/main.py", timeout=5)
+        docker.copy_archive("gone", buffer.getvalue(), timeout=5)
     assert "No such container: gone" in info.value.stderr
