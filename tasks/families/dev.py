@@ -30,6 +30,8 @@ from tasks.ui import server
 # Port 0 is "no page" (not "any free port": the page's address is printed once and must be
 # the one a person opens); the benchmark times a cycle with and without the page this way.
 NO_PAGE = 0
+# Ctrl-C ends the loop within 2 s: the page gets this long to close (its threads are daemons).
+PAGE_STOP_WAIT = 1.0
 PORT = Option("port", int, server.PORT, f"the status page's port ({NO_PAGE}: no page)")
 
 DOC = "Watch the code and rebuild or live-sync only the changed services until Ctrl-C (env=<name>)."
@@ -52,7 +54,7 @@ def loop_with_page(env: str, root: Path, port: int) -> None:
     try:
         devloop.run(env, root)
     finally:
-        page.stop()
+        page.stop(wait=PAGE_STOP_WAIT)
 
 
 @creator(Task("dev", Scope.SELECTED, options=(PORT,)))

@@ -256,6 +256,26 @@ def acquire_lock(describe: str, *, waiting: Callable[[str], None]) -> None:
     _HELD[key] = fd
 
 
+def lock_holder() -> str | None:
+    """Who holds the run lock now ("pid 12 (`doit compose_up`)"), or None. Read, never taken: a
+    holder writes that line when it takes the lock and empties it when it gives it back; a line
+    left by a killed holder names a process that is gone, so it counts as free."""
+    try:
+        line = lock_file().read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return None
+    pid = line.split()[1] if line.startswith("pid ") and len(line.split()) > 1 else ""
+    if not pid.isdigit():
+        return None
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass  # alive, another user's
+    return line
+
+
 def release_lock() -> None:
     """Give the lock back (for callers that run doit several times in one process)."""
     for key, fd in list(_HELD.items()):

@@ -102,9 +102,9 @@ class Queue:
         self._todo.put(action)
         return "queued"
 
-    def stop(self) -> None:
+    def stop(self, *, wait: float = 5.0) -> None:
         self._todo.put(None)
-        self._thread.join(timeout=5)
+        self._thread.join(timeout=wait)
 
     def idle(self) -> bool:
         with self._lock:

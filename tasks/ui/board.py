@@ -61,6 +61,7 @@ class Board:
     graph: str = ""  # the task graph (SVG) when `doit graph` is available
     graph_version: int = 0  # grows with each new picture (the page then fetches it again)
     viewers: int = 0  # open event streams: with none, the watcher looks rarely (tasks/ui/feed.py)
+    busy: str = ""  # who holds the checkout's run lock now (the rows are read again when it ends)
     _logs: dict[str, deque[tuple[int, str]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -71,6 +72,12 @@ class Board:
         """A page opened (True) or closed (False) its event stream."""
         with self._lock:
             self.viewers = max(0, self.viewers + (1 if joined else -1))
+
+    def set_busy(self, holder: str) -> None:
+        with self._lock:
+            if holder != self.busy:
+                self.busy = holder
+                self._bump()
 
     def set_rows(self, rows: list[Item], error: str = "") -> None:
         with self._lock:
@@ -118,6 +125,7 @@ class Board:
                 "header": asdict(self.header),
                 "rows": [asdict(r) for r in self.rows],
                 "error": redact(self.error, self.secrets),
+                "busy": redact(self.busy, self.secrets),
                 "actions": dict(self.actions),
                 "graph": self.graph_version if self.graph else 0,
                 "logs": logs,

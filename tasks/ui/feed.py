@@ -22,7 +22,7 @@ from tasks.ops.compose_stack import Stack
 from tasks.ops.targets import registry
 from tasks.ops.targets.base import DeployTarget, Row
 from tasks.programs import version
-from tasks.store import devstate
+from tasks.store import devstate, state
 from tasks.ui.board import Board, Header, Item
 
 TAIL = 100  # lines asked per look: more than a service writes in one second, in practice
@@ -150,9 +150,10 @@ class Watcher:
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, *, wait: float = 10.0) -> None:
         self.stopped.set()
-        self._thread.join(timeout=10)
+        if self._thread.is_alive():
+            self._thread.join(timeout=wait)
 
     def look(self) -> None:
         """One look: rows (or why they cannot be read) and the new log lines of each service."""
@@ -172,7 +173,11 @@ class Watcher:
     def _loop(self) -> None:
         since = self.idle  # the first look is at once
         while not self.stopped.is_set():
-            if self.board.viewers or since >= self.idle:
+            holder = state.lock_holder()
+            self.board.set_busy(holder or "")
+            # A run holds the checkout (a `doit dev` cycle, a button's run, a command): it changes
+            # what a look would read, and a look's docker calls would slow it. Look when it ends.
+            if holder is None and (self.board.viewers or since >= self.idle):
                 self.look()
                 since = 0.0
             self.stopped.wait(self.interval)

@@ -49,14 +49,17 @@ class Handle:
     _queue: Queue | None
     _closing: threading.Event = field(default_factory=threading.Event)
 
-    def stop(self) -> None:
-        """Stop serving (the event streams end, then uvicorn); an action running finishes first."""
+    def stop(self, *, wait: float = 10.0) -> None:
+        """Stop serving (the event streams end, then uvicorn), waiting at most `wait` seconds in
+        all: the threads are daemons, so a caller that must exit soon (`doit dev` on Ctrl-C)
+        passes a short wait and a look or an action still running ends with the process."""
+        deadline = time.monotonic() + wait
         self._closing.set()
-        self._watcher.stop()
         self._server.should_exit = True
-        self._thread.join(timeout=10)
+        self._watcher.stop(wait=max(0.0, deadline - time.monotonic()))
+        self._thread.join(timeout=max(0.0, deadline - time.monotonic()))
         if self._queue is not None:
-            self._queue.stop()
+            self._queue.stop(wait=max(0.0, deadline - time.monotonic()))
 
 
 def bind(host: str, port: int) -> socket.socket:

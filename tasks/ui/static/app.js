@@ -80,6 +80,9 @@ function show(s) {
   const err = document.getElementById("error");
   err.hidden = !s.error;
   err.textContent = s.error;
+  const busy = document.getElementById("busy");
+  busy.hidden = !s.busy;
+  busy.textContent = s.busy ? "A run holds the checkout (" + s.busy + "): the rows are read again when it ends." : "";
   s.rows.forEach(row);
   // A new connection starts with every line the server keeps: the panes start again too.
   if (s.full) document.querySelectorAll("pre.log").forEach((pre) => { pre.textContent = ""; });

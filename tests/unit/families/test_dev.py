@@ -76,9 +76,10 @@ class Page:
 
     def __init__(self) -> None:
         self.stopped = False
+        self.wait = -1.0
 
-    def stop(self) -> None:
-        self.stopped = True
+    def stop(self, *, wait: float) -> None:
+        self.stopped, self.wait = True, wait
 
 
 def test_the_loop_serves_the_status_page_and_stops_it_when_the_loop_ends(
@@ -89,6 +90,7 @@ def test_the_loop_serves_the_status_page_and_stops_it_when_the_loop_ends(
     monkeypatch.setattr(devloop, "run", lambda env, root: loops.append((env, page.stopped)))
     dev.loop_with_page("offline", REPO, 10399)
     assert loops == [("offline", False)] and page.stopped  # served during the loop, stopped after
+    assert 0 < page.wait <= 1.0  # Ctrl-C ends the loop within 2 s, page included
     assert capsys.readouterr().err.count(page.url) == 1  # its address, once
 
 

@@ -309,3 +309,18 @@ def test_ctrl_c_while_waiting_closes_the_lock_file(in_tmp: Path, monkeypatch: py
     with pytest.raises(KeyboardInterrupt):
         state.acquire_lock("doit render", waiting=said.append)
     assert said == ["another run"] and open_fds() == before and state._HELD == {}
+
+
+def test_the_lock_holder_is_read_without_taking_the_lock(in_tmp: Path) -> None:
+    assert state.lock_holder() is None  # no lock file yet
+    state.acquire_lock("doit dev", waiting=lambda _: None)
+    assert state.lock_holder() == f"pid {os.getpid()} (`doit dev`)"
+    state.release_lock()
+    assert state.lock_holder() is None  # given back: the line is emptied
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    state.lock_file().write_text(f"pid {gone.stdout.strip()} (`doit compose_up`)\n")
+    assert state.lock_holder() is None  # a killed holder's line names a process that is gone
+    state.lock_file().write_text("garbage\n")
+    assert state.lock_holder() is None

@@ -17,7 +17,7 @@ from tasks.ops.compose import MASK
 from tasks.ops.targets import rollout
 from tasks.ops.targets.kubernetes import KubeTarget
 from tasks.programs import kubectl
-from tasks.store import devstate
+from tasks.store import devstate, state
 from tasks.ui import feed
 from tasks.ui.board import Board, Header
 from testing.fakes.cluster import FakeCluster
@@ -180,5 +180,29 @@ def test_the_watcher_looks_each_interval_only_while_a_page_is_open(kube: Kube) -
         settled = len(looks)
         time.sleep(0.3)
         assert len(looks) == settled
+    finally:
+        watcher.stop()
+
+
+def test_the_watcher_does_not_look_while_a_run_holds_the_checkout(
+    kube: Kube, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    holder: list[str | None] = ["pid 1 (`doit dev`)"]
+    monkeypatch.setattr(state, "lock_holder", lambda: holder[0])
+    source, looks = _source(kube), []
+    board = Board(Header("test", "minikube", "-", False))
+    board.viewer(True)  # a page is open: without the run it would look each interval
+    watcher = feed.Watcher(board, source, interval=0.01, idle=1000.0)
+    watcher.look = lambda: looks.append(1)  # type: ignore[method-assign]
+    watcher.start()
+    try:
+        time.sleep(0.3)
+        assert looks == [] and board.busy == "pid 1 (`doit dev`)"
+        assert board.snapshot()["busy"] == "pid 1 (`doit dev`)"
+        holder[0] = None
+        deadline = time.monotonic() + 10
+        while not looks and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert looks and board.busy == ""
     finally:
         watcher.stop()
