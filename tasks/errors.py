@@ -49,3 +49,12 @@ class ToolError(StackError):
         if tail:
             msg += "\n" + "\n".join("    " + line for line in tail.splitlines())
         super().__init__(msg, fix=fix)
+
+
+def missing_package(exc: ImportError) -> StackError:
+    """A Python package a long-running task imports only when it runs (watchfiles, uvicorn,
+    starlette), absent from an environment installed before the project added it."""
+    return StackError(
+        f"the Python package {exc.name or '?'} is not installed in this virtualenv",
+        fix="install the project again, as the README says: .venv/bin/pip install -e '.[dev]'",
+    )

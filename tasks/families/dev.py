@@ -18,21 +18,21 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from tasks.errors import StackError
+from tasks.errors import StackError, missing_package
 from tasks.families.shared.creators import failing, user_errors
 from tasks.families.shared.options import Option
 from tasks.families.shared.registry import Scope, Task, creator
 from tasks.families.shared.run import Run
 from tasks.ops import devloop
 from tasks.output import console
-from tasks.ui import server
+from tasks.ui import PORT as PAGE_PORT
 
 # Port 0 is "no page" (not "any free port": the page's address is printed once and must be
 # the one a person opens); the benchmark times a cycle with and without the page this way.
 NO_PAGE = 0
 # Ctrl-C ends the loop within 2 s: the page gets this long to close (its threads are daemons).
 PAGE_STOP_WAIT = 1.0
-PORT = Option("port", int, server.PORT, f"the status page's port ({NO_PAGE}: no page)")
+PORT = Option("port", int, PAGE_PORT, f"the status page's port ({NO_PAGE}: no page)")
 
 DOC = "Watch the code and rebuild or live-sync only the changed services until Ctrl-C (env=<name>)."
 
@@ -45,7 +45,13 @@ def loop_with_page(env: str, root: Path, port: int) -> None:
         devloop.run(env, root)
         return
     try:
+        from tasks.ui import server  # the ASGI stack: loaded when a page is served, not by `doit list`
+
         page = server.start(env, port=port, root=root)
+    except ImportError as exc:
+        console.note(f"status page not served: {missing_package(exc).render()}")
+        devloop.run(env, root)
+        return
     except StackError as exc:
         console.note(f"status page not served: {exc.message}" + (f" ({exc.fix})" if exc.fix else ""))
         devloop.run(env, root)

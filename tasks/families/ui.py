@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
-from tasks.errors import StackError
+from tasks.errors import StackError, missing_package
 from tasks.families.shared.creators import failing_family, user_errors
 from tasks.families.shared.options import Option
 from tasks.families.shared.registry import creator, selected
@@ -21,17 +21,22 @@ from tasks.families.shared.run import Run
 from tasks.model import Config
 from tasks.ops.compose import restart
 from tasks.ops.compose_stack import Stack
-from tasks.ui import server
+from tasks.ui import HOST
+from tasks.ui import PORT as PAGE_PORT
 
 TaskDict = dict[str, Any]
 PUBLIC = ("ui", "restart")
-PORT = Option("port", int, server.PORT, "the status page's port")
-HOST = Option("host", str, server.HOST, "the address to listen on; anything but loopback needs token=")
+PORT = Option("port", int, PAGE_PORT, "the status page's port")
+HOST_OPTION = Option("host", str, HOST, "the address to listen on; anything but loopback needs token=")
 TOKEN = Option("token", str, "", "the page's token (required with a host other than loopback)")
 SERVICE = Option("service", str, "", "the Compose service or database to restart")
 
 
 def serve(env: str, port: int, host: str, token: str) -> None:
+    try:
+        from tasks.ui import server  # the ASGI stack: loaded when a page is served, not by `doit list`
+    except ImportError as exc:
+        raise missing_package(exc) from None
     server.serve(env, host=host, port=port, token=token)
 
 
@@ -46,7 +51,7 @@ def restart_one(cfg: Config, service: str) -> None:
     restart(Stack(cfg), service)
 
 
-@creator(*selected(*PUBLIC, options={"ui": (PORT, HOST, TOKEN), "restart": (SERVICE,)}))
+@creator(*selected(*PUBLIC, options={"ui": (PORT, HOST_OPTION, TOKEN), "restart": (SERVICE,)}))
 def task_ui(run: Run) -> Iterator[TaskDict]:
     """The status page (`doit ui`) and the restart its buttons run (env=<name>)."""
     env = run.env_for("ui")

@@ -323,9 +323,11 @@ def run(env: str, root: Path, *, stop: threading.Event | None = None) -> None:
     state.release_lock()  # the lock is the cycles' alone: others may run while the loop waits
     stop = stop or threading.Event()
     watched = devwatch.watched(cfg, root)
-    console.say(start_line(cfg, watched, root))
     digests = Digests(root)
     try:
+        # Inside the try: a Ctrl-C that lands while this line is still being written ends the
+        # loop like any other (the line is what a caller waits for before it may interrupt).
+        console.say(start_line(cfg, watched, root))
         for files in devwatch.batches(watched, root, stop):
             changed = digests.changed(files)
             if not changed:

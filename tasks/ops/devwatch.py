@@ -12,9 +12,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
-import watchfiles
-
+from tasks.errors import missing_package
 from tasks.model import Config
 
 # Folders of the project that describe the stack for every environment.
@@ -31,8 +31,19 @@ DEBOUNCE_MS = 150
 STEP_MS = 50
 
 
+def library() -> ModuleType:
+    """watchfiles, imported only by the loop: `doit list` neither loads nor needs it."""
+    try:
+        import watchfiles
+    except ImportError as exc:
+        raise missing_package(exc) from None
+    return watchfiles
+
+
 def watched(cfg: Config, root: Path) -> list[Path]:
-    """The existing paths to watch, outermost only (a folder covers what is inside it)."""
+    """The existing paths to watch, outermost only (a folder covers what is inside it). Loads
+    the watcher first: a missing one is said before the loop starts, not after its first line."""
+    library()
     names = {*CONFIG_FOLDERS}
     for svc in cfg.services.values():
         names |= {svc.build.context, svc.build.dockerfile, *svc.inputs, *(r.source for r in svc.sync)}
@@ -68,8 +79,9 @@ def relative(paths: set[str], root: Path) -> list[str]:
 
 def batches(paths: list[Path], root: Path, stop: threading.Event) -> Iterator[list[str]]:
     """Each debounced batch of changed files (project-relative), until `stop` is set."""
+    watchfiles = library()
 
-    def wanted(_change: watchfiles.Change, path: str) -> bool:
+    def wanted(_change: object, path: str) -> bool:
         return not ignored(Path(path))
 
     for changes in watchfiles.watch(

@@ -27,14 +27,14 @@ from tasks.config import load as config
 from tasks.errors import StackError
 from tasks.output import console
 from tasks.store import state
+from tasks.ui import HOST as HOST
+from tasks.ui import PORT as PORT
 from tasks.ui import feed
 from tasks.ui.actions import Queue, doit_runner
 from tasks.ui.app import build
 from tasks.ui.board import Board
 from tasks.ui.guard import Guard, is_loopback
 
-HOST = "127.0.0.1"
-PORT = 10360  # not Tilt's 10350, so both can run
 MIN_TOKEN = 16  # off loopback the token is all that stands between the network and the buttons
 
 

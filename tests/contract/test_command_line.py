@@ -248,3 +248,23 @@ def test_a_listing_read_by_a_reader_that_stops_early_ends_without_a_traceback(pr
     _, err = lister.communicate(timeout=300)
     assert "Traceback" not in err and "BrokenPipe" not in err, err
     assert lister.returncode == -signal.SIGPIPE  # ended as `ls | head` ends: by the signal
+
+
+def test_listing_needs_none_of_the_packages_only_long_running_tasks_use(project: Path) -> None:
+    """An environment installed before `doit dev` and `doit ui` existed still lists every task."""
+    code = (
+        "import sys\n"
+        "for name in ('watchfiles', 'uvicorn', 'starlette'): sys.modules[name] = None\n"
+        "from doit.doit_cmd import DoitMain\n"
+        "sys.exit(DoitMain().run(['list']))\n"
+    )
+    listed = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": str(project)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert listed.returncode == 0 and "Traceback" not in listed.stderr, listed.stderr
+    assert {"dev", "ui", "graph"} <= {line.split()[0] for line in listed.stdout.splitlines() if line.strip()}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tasks.errors import ConfigError, StackError, ToolError
+from tasks.errors import ConfigError, StackError, ToolError, missing_package
 
 
 def test_stack_error_shows_its_fix_only_when_there_is_one() -> None:
@@ -46,3 +46,9 @@ def test_tool_error_falls_back_to_stdout_and_may_have_no_tail() -> None:
         "command failed (exit 1): make\n    out 1\n    out 2"
     )
     assert str(ToolError(["make"], 1, "  \n")) == "command failed (exit 1): make"
+
+
+def test_a_missing_package_names_it_and_the_install_command() -> None:
+    error = missing_package(ImportError("No module named 'watchfiles'", name="watchfiles"))
+    assert error.message == "the Python package watchfiles is not installed in this virtualenv"
+    assert error.fix == "install the project again, as the README says: .venv/bin/pip install -e '.[dev]'"
