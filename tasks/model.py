@@ -56,6 +56,15 @@ RESTART_CONTAINER = "container"
 
 
 @dataclass(frozen=True)
+class Autoscale:
+    """A service's HorizontalPodAutoscaler: its replica range and CPU target (percent)."""
+
+    min: int
+    max: int
+    cpu: int = 70
+
+
+@dataclass(frozen=True)
 class Service:
     name: str
     kind: str  # "deployment" (long-running) or "job" (runs once)
@@ -76,6 +85,12 @@ class Service:
     # context services share: `doit dev` rebuilds only this service when one of them changes.
     inputs: tuple[str, ...] = ()
     sync: tuple[SyncRule, ...] = ()  # live-sync rules (`doit dev`): edits copied into running containers
+    autoscale: Autoscale | None = None  # an HPA in Kubernetes environments; None: fixed replicas
+
+    @property
+    def floor(self) -> int:
+        """The fewest replicas it runs: the autoscaler's minimum, else its fixed count."""
+        return self.autoscale.min if self.autoscale else self.replicas
 
     @property
     def env_prefix(self) -> str:

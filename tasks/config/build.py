@@ -11,6 +11,7 @@ from typing import Any
 from tasks.config.merged import Merged
 from tasks.model import (
     Access,
+    Autoscale,
     Build,
     Cloud,
     CloudDatabase,
@@ -119,7 +120,7 @@ def services(m: Merged) -> dict[str, Service]:
             name=name,
             kind=raw.get("kind", "deployment"),
             command=tuple(raw["command"]),
-            replicas=raw.get("replicas", 1),
+            replicas=replicas(raw),
             ports=tuple(Port(p["name"], p["port"], p.get("publish")) for p in raw.get("ports", [])),
             health=health(raw["health"]) if "health" in raw else None,
             env=dict(raw.get("env", {})),
@@ -135,8 +136,19 @@ def services(m: Merged) -> dict[str, Service]:
                 SyncRule(r["source"].rstrip("/"), r["target"], r.get("restart", ""))
                 for r in raw.get("sync", [])
             ),
+            autoscale=Autoscale(**raw["autoscale"]) if "autoscale" in raw else None,
         )
     return out
+
+
+def replicas(raw: dict[str, Any]) -> int:
+    """The Deployment's starting count. With an autoscaler, a count an earlier file set (the
+    stack's 1 under an environment's `autoscale: {min: 3}`) is brought into its range; one the
+    same file set outside it is refused (rules/autoscale.py)."""
+    count: int = raw.get("replicas", 1)
+    if "autoscale" in raw:
+        return max(raw["autoscale"]["min"], min(count, raw["autoscale"]["max"]))
+    return count
 
 
 def called_port(m: Merged, callee: str, port: int | str) -> int:

@@ -59,6 +59,22 @@ def pod_uid(value: Any) -> tuple[str, str] | None:
     )
 
 
+COMPONENTS = ("ingress",)
+
+
+def component(value: Any) -> tuple[str, str] | None:
+    """A Kustomize component an environment switches on. `hpa` was one (fixed numbers for every
+    Deployment) until autoscaling became a per-service key: its fix says where it went."""
+    if value == "hpa":
+        return (
+            "the hpa component is gone: an autoscaler is rendered only for a service that declares "
+            "`autoscale`",
+            "remove `hpa` and give each service to autoscale `autoscale: {min: 2, max: 6, cpu: 70}` "
+            "(under services.<name>, here or in environments/stack.yaml; docs/upgrading.md)",
+        )
+    return s.one_of(*COMPONENTS)(value)
+
+
 COMMAND = s.typed(r"\S.*", "shell command", "'make assets' (not empty)")
 ENV_MAP = s.MapOf(VALUE, s.env_var)
 RESOURCES = s.Fields(
@@ -117,6 +133,16 @@ SYNC_RULE = s.Fields(
     },
     frozenset({"source", "target"}),
 )
+# The replica range and CPU target (percent of the request) of a service's autoscaler.
+AUTOSCALE = s.Fields(
+    {
+        # An HPA's minReplicas is at least 1 (the API refuses 0).
+        "min": s.Scalar((int,), s.between(1, MAX_REPLICAS)),
+        "max": s.Scalar((int,), s.between(1, MAX_REPLICAS)),
+        "cpu": s.Scalar((int,), s.between(1, 100)),
+    },
+    frozenset({"min", "max"}),
+)
 SERVICE = s.Fields(
     {
         "kind": s.Scalar((str,), s.one_of("deployment", "job")),
@@ -144,6 +170,8 @@ SERVICE = s.Fields(
         ),
         # Live sync for `doit dev`: project paths copied into the running containers.
         "sync": s.ListOf(SYNC_RULE),
+        # A HorizontalPodAutoscaler (and a PodDisruptionBudget when min > 1); rules/autoscale.py.
+        "autoscale": AUTOSCALE,
     },
     frozenset({"command", "resources"}),
 )
@@ -324,7 +352,7 @@ TOP = s.Fields(
         "endpoints": s.MapOf(s.ENDPOINT),
         "disabled_services": s.STRS,
         "config": ENV_MAP,
-        "components": s.ListOf(s.Scalar((str,), s.one_of("ingress", "hpa"))),
+        "components": s.ListOf(s.Scalar((str,), component)),
         "host_address": s.HOSTNAME,
         "hooks": s.Fields({"pre_build": s.ListOf(COMMAND), "post_build": s.ListOf(COMMAND)}),
         "timeouts": s.Fields(

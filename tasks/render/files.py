@@ -80,7 +80,6 @@ def k8s_components(stack: Config) -> Outputs:
     out: Outputs = {}
     for name, files in (
         ("ingress", {"ingress.yaml": "ingress.yaml.j2"}),
-        ("hpa", {"hpa.yaml": "hpa.yaml.j2"}),
     ):
         folder = f"k8s/components/{name}"
         for target, template in files.items():
@@ -94,6 +93,13 @@ def k8s_components(stack: Config) -> Outputs:
     return out
 
 
+def scaling(cfg: Config) -> list[tuple[str, Service]]:
+    """The overlay's autoscaling objects: ("hpa", service) for each Deployment that declares
+    `autoscale`, ("pdb", service) for each whose fewest replicas is more than one."""
+    hpas = [("hpa", s) for s in cfg.deployments() if s.autoscale]
+    return hpas + [("pdb", s) for s in cfg.deployments() if s.floor > 1]
+
+
 def k8s_overlay(cfg: Config, stack: Config) -> Outputs:
     folder = f"k8s/overlays/{cfg.env}"
     files: Outputs = {
@@ -101,6 +107,9 @@ def k8s_overlay(cfg: Config, stack: Config) -> Outputs:
             "k8s/overlay/configmap.patch.yaml.j2", cfg=cfg, maps=config_maps(cfg)
         ),
     }
+    resources: Outputs = {}
+    if objects := scaling(cfg):
+        resources["scaling.yaml"] = render_later("k8s/overlay/scaling.yaml.j2", cfg=cfg, objects=objects)
     for svc in cfg.deployments():
         if svc.replicas != stack.services[svc.name].replicas:
             files[f"scale-{svc.name}.patch.yaml"] = render_later(
@@ -146,10 +155,11 @@ def k8s_overlay(cfg: Config, stack: Config) -> Outputs:
         "k8s/overlay/kustomization.yaml.j2",
         cfg=cfg,
         patches=sorted(files),
+        resources=sorted(resources),
         registry=registry,
         images=[cfg.image_ref(s) for s in cfg.services],
     )
-    return {f"{folder}/{name}": text for name, text in files.items()}
+    return {f"{folder}/{name}": text for name, text in {**files, **resources}.items()}
 
 
 # --- Docker Compose ---------------------------------------------------------------

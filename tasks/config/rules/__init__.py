@@ -26,6 +26,7 @@ from collections.abc import Callable
 
 from tasks.config.merged import Merged
 from tasks.config.rules import (
+    autoscale,
     builds,
     cloud,
     cloud_values,
@@ -93,6 +94,9 @@ RULES: tuple[Rule, ...] = (
     services.requests_are_at_most_limits,
     limits.resources_are_what_docker_accepts,
     limits.jobs_run_one_container,
+    autoscale.autoscale_min_is_at_most_max,
+    autoscale.only_deployments_autoscale,
+    autoscale.replicas_agree_with_autoscale,
     databases.databases_that_may_run_in_a_cluster_have_a_data_dir,
     stack.pod_uid_is_not_a_host_account,
     cloud.node_count_is_ordered,
