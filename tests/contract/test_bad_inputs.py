@@ -1034,7 +1034,7 @@ CASES = [
         M,
         replace("components: [ingress]", "components: [grafana]"),
         "components[0]",
-        "'grafana' is not one of ingress, hpa",
+        "'grafana' is not one of ingress",
         "grafana",
         cmd=("minikube_up",),
     ),

@@ -34,29 +34,40 @@ def _named(docs: list[dict[str, Any]], kind: str, name: str) -> list[dict[str, A
 
 def test_replicas_zero_is_accepted_and_leaves_no_autoscaler(project: Path) -> None:
     prod = project / "environments/prod.yaml"
-    prod.write_text(prod.read_text().replace("engine: {replicas: 3}", "engine: {replicas: 0}"))
+    text = prod.read_text()
+    assert "engine: {autoscale: {min: 3, max: 9, cpu: 70}}" in text
+    prod.write_text(text.replace("engine: {autoscale: {min: 3, max: 9, cpu: 70}}", "engine: {replicas: 0}"))
     result = run_doit(project, "render")
     assert result.code == 0, result.out
     docs = _built(project, "prod")
     (engine,) = _named(docs, "Deployment", "engine")
     assert engine["spec"]["replicas"] == 0
-    # The API refuses an HPA with minReplicas 0, and any autoscaler would scale it back up.
+    # No autoscale here: no autoscaler (the API refuses minReplicas 0) and no budget.
     assert _named(docs, "HorizontalPodAutoscaler", "engine") == []
+    assert _named(docs, "PodDisruptionBudget", "engine") == []
     (other,) = _named(docs, "HorizontalPodAutoscaler", "session-agent")
     assert other["spec"]["minReplicas"] == 2
     validated = run_doit(project, "validate:k8s-prod")
     assert validated.code == 0, validated.out
 
 
-def test_replicas_zero_in_the_stack_leaves_no_autoscaler_in_the_component(project: Path) -> None:
+def test_an_environments_autoscale_raises_the_stacks_replicas_to_its_minimum(project: Path) -> None:
     stack = project / "environments/stack.yaml"
     text = stack.read_text()
     assert text.count("    replicas: 1\n") == 3
     stack.write_text(text.replace("    replicas: 1\n", "    replicas: 0\n", 1))
     result = run_doit(project, "render")
     assert result.code == 0, result.out
-    hpas = [d for d in yaml.safe_load_all((project / "k8s/components/hpa/hpa.yaml").read_text()) if d]
-    assert len(hpas) == 2 and all(d["spec"]["minReplicas"] >= 1 for d in hpas)
+    docs = _built(project, "prod")
+    (engine,) = _named(docs, "Deployment", "engine")
+    (hpa,) = _named(docs, "HorizontalPodAutoscaler", "engine")
+    (pdb,) = _named(docs, "PodDisruptionBudget", "engine")
+    assert engine["spec"]["replicas"] == hpa["spec"]["minReplicas"] == 3
+    assert (hpa["spec"]["maxReplicas"], pdb["spec"]["maxUnavailable"]) == (9, 1)
+    # An environment without autoscale keeps the stack's count, with no autoscaler.
+    dev = _built(project, "dev")
+    assert _named(dev, "Deployment", "engine")[0]["spec"]["replicas"] == 0
+    assert [d for d in dev if d["kind"] in ("HorizontalPodAutoscaler", "PodDisruptionBudget")] == []
 
 
 @pytest.fixture

@@ -97,7 +97,7 @@ def test_every_setting_reaches_the_config(root: Path) -> None:
         "data_dir": "/data",
     }
     data["config"] = {"NODE_ENV": "x"}
-    data["components"] = ["hpa"]
+    data["components"] = ["ingress"]
     data["hooks"] = {"pre_build": ["make assets"]}
     data["minikube"] = {"addons": ["ingress"]}
     cfg = load(
@@ -115,7 +115,7 @@ def test_every_setting_reaches_the_config(root: Path) -> None:
     assert cfg.images.builder == Build(context="builder", dockerfile="builder/Containerfile")
     assert cfg.services["web"].build.builder is True and cfg.services["web"].env == {"LOG": "debug"}
     assert cfg.services["web"].replicas == 0 and cfg.services["web"].optional_uses == ("cache",)
-    assert cfg.config == {"NODE_ENV": "x"} and cfg.components == ("hpa",)
+    assert cfg.config == {"NODE_ENV": "x"} and cfg.components == ("ingress",)
     assert cfg.hooks == {"pre_build": ("make assets",), "post_build": ()}
     assert cfg.minikube.addons == ("ingress",)
     assert cfg.timeouts == {"rollout": 5, "healthy": 120}

@@ -10,6 +10,7 @@ import pytest
 
 from tasks.config import rules
 from tasks.config.rules import (
+    autoscale,
     builds,
     cloud,
     cloud_values,
@@ -26,7 +27,20 @@ from tasks.errors import ConfigError
 from testing import configs
 from testing.configs import LOCAL, read, small_project
 
-MODULES = (builds, cloud, cloud_values, collisions, databases, limits, names, secrets, services, stack, sync)
+MODULES = (
+    autoscale,
+    builds,
+    cloud,
+    cloud_values,
+    collisions,
+    databases,
+    limits,
+    names,
+    secrets,
+    services,
+    stack,
+    sync,
+)
 TESTS = Path(__file__).parent / "rules"
 
 

@@ -11,7 +11,7 @@ import yaml
 
 from tasks.checks import tfcheck
 from tasks.config import load as config
-from tasks.model import SyncRule
+from tasks.model import Autoscale, SyncRule
 from tasks.programs import compose as compose_cli
 from tasks.render import files as render
 from tasks.render import templates
@@ -290,3 +290,20 @@ def test_a_synced_service_keeps_a_writable_root_filesystem_in_compose() -> None:
     assert services["api"]["read_only"] is True and services["seed"]["read_only"] is True
     assert services["web"]["cap_drop"] == ["ALL"]  # the rest of the hardening stays
     assert "develop" not in services["web"] and "/srv/app" not in text  # the rules are ours, not Compose's
+
+
+def test_scaling_gives_an_autoscaler_where_declared_and_a_budget_above_one_replica() -> None:
+    cfg = configs.config(
+        "prod",
+        [
+            configs.service("api", autoscale=Autoscale(min=2, max=4, cpu=50)),
+            configs.service("solo", autoscale=Autoscale(min=1, max=3)),
+            configs.service("pair", replicas=2),
+            configs.service("one"),
+            configs.service("once", kind="job"),
+        ],
+        [],
+        runtime="kubernetes",
+    )
+    objects = [(kind, svc.name) for kind, svc in render.scaling(cfg)]
+    assert objects == [("hpa", "api"), ("hpa", "solo"), ("pdb", "api"), ("pdb", "pair")]

@@ -33,7 +33,7 @@ def test_required_keys_are_set(root: Path) -> None:
     "key, value, keypath, twice",
     [
         ("secrets", ["PG_PASSWORD", "PG_PASSWORD"], "secrets[1]", "PG_PASSWORD"),
-        ("components", ["hpa", "ingress", "hpa"], "components[2]", "hpa"),
+        ("components", ["ingress", "ingress"], "components[1]", "ingress"),
         ("minikube", {"addons": ["a", "a"]}, "minikube.addons[1]", "a"),
     ],
 )
