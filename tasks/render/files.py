@@ -225,6 +225,8 @@ def terraform(cfg: Config) -> Outputs:
             repositories=repositories,
             modules=modules,
             protected=cfg.protected,
+            namespace=cfg.namespace,
+            entries=list(cfg.secrets),
         )
         for name in ("terraform.tfvars", "backend.hcl")
     }

@@ -18,7 +18,7 @@ from tasks.store import paths, state
 
 # The modules every root calls (templates/terraform/root/main.tf.j2); the database modules
 # come from `cloud.databases` (cloud_db.chosen).
-BASE_MODULES = ("networking", "eks", "ecr", "github-oidc")
+BASE_MODULES = ("networking", "eks", "ecr", "github-oidc", "secrets-manager")
 MODULES = "terraform/modules"
 MODULES_README = f"{MODULES}/README.md"
 
