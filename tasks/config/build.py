@@ -147,7 +147,9 @@ def replicas(raw: dict[str, Any]) -> int:
     same file set outside it is refused (rules/autoscale.py)."""
     count: int = raw.get("replicas", 1)
     if "autoscale" in raw:
-        return max(raw["autoscale"]["min"], min(count, raw["autoscale"]["max"]))
+        low: int = raw["autoscale"]["min"]
+        high: int = raw["autoscale"]["max"]
+        return max(low, min(count, high))
     return count
 
 

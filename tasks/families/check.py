@@ -8,6 +8,7 @@ from typing import Any
 
 from doit.tools import config_changed
 
+from tasks.checks import crds
 from tasks.errors import StackError
 from tasks.families.shared.creators import failing, user_errors
 from tasks.families.shared.registry import Scope, Task, creator
@@ -37,7 +38,8 @@ def task_validate(run: Run) -> Iterator[dict[str, Any]]:
                 "actions": [(user_errors(validate.check_overlay), [env, version, out])],
                 # What the overlay holds once this run's render has run (it may remove a patch).
                 "file_dep": plan.after_render(run.root, files_under(*folders), *folders)
-                + code_files(validate),  # and the policy it checks with
+                + code_files(validate)  # and the policy it checks with
+                + crds.schema_files(),  # and the custom resources' CRD schemas
                 # The schema version is a value, not a file: changing it validates again.
                 "uptodate": [config_changed({"kubernetes_version": version})],
                 "targets": [out],

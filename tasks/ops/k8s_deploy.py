@@ -92,10 +92,12 @@ def _dump(docs: list[Doc]) -> str:
 
 def secret_values(cfg: Config, t: Target, generate: bool) -> dict[str, str] | None:
     """Values for `<project>-secrets`: compose/<env>/.env first, else random ones kept in
-    .build/<env>/deploy/secrets.env (git-ignored). None: not managed here (cloud secrets
-    without an .env are created out of band)."""
+    .build/<env>/deploy/secrets.env (git-ignored). None: not managed here (a cloud
+    environment's come from AWS Secrets Manager through the External Secrets Operator)."""
     wanted = list(cfg.secrets)
-    if not wanted:
+    if not wanted or cfg.cloud is not None:
+        # A cloud environment's Secret is the External Secrets Operator's (its ExternalSecret
+        # in the overlay, from AWS Secrets Manager): a local .env must not write over it.
         return None
     given = envfile.read_secrets(Path("compose") / t.env / ".env", t.env, wanted)
     if all(k in given for k in wanted):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from tasks.checks import policy
+from tasks.checks import crds, policy
 from tasks.errors import StackError
 from tasks.output import console
 from tasks.programs import compose, kubectl, kubernetes_validate
@@ -35,6 +35,7 @@ def check_overlay(env: str, version: str, out: str) -> None:
     keys = {document_key(doc, version): doc for doc in docs}
     known = validated()
     todo = [doc for key, doc in keys.items() if key not in known]
+    todo = crds.native(todo, f"k8s/overlays/{env}")  # custom resources: their shipped CRD schemas
     if todo:
         _validate_schemas(todo, version, target)
     problems = policy.violations(yaml.load_all(built, Loader=LOADER))

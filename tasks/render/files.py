@@ -78,9 +78,7 @@ def exposed(cfg: Config) -> list[tuple[Service, Any]]:
 
 def k8s_components(stack: Config) -> Outputs:
     out: Outputs = {}
-    for name, files in (
-        ("ingress", {"ingress.yaml": "ingress.yaml.j2"}),
-    ):
+    for name, files in (("ingress", {"ingress.yaml": "ingress.yaml.j2"}),):
         folder = f"k8s/components/{name}"
         for target, template in files.items():
             out[f"{folder}/{target}"] = render_later(
@@ -100,6 +98,20 @@ def scaling(cfg: Config) -> list[tuple[str, Service]]:
     return hpas + [("pdb", s) for s in cfg.deployments() if s.floor > 1]
 
 
+def external_secrets(cfg: Config) -> dict[str, str]:
+    """Names the overlay's External Secrets objects share with terraform/modules/secrets-manager,
+    as the root calls it (templates/terraform/root/main.tf.j2): the entries' prefix, the service
+    account its role trusts, and that role's ARN (the account is the registry's)."""
+    assert cfg.cloud is not None
+    account_id = cfg.cloud.registry.split(".")[0]  # rules.cloud_values.the_registry_is_ecr
+    return {
+        "prefix": f"{cfg.project}/{cfg.env}",
+        "account": f"{cfg.project}-external-secrets",
+        "store": f"{cfg.project}-secrets-manager",
+        "role_arn": f"arn:aws:iam::{account_id}:role/{cfg.project}-{cfg.env}-eso",
+    }
+
+
 def k8s_overlay(cfg: Config, stack: Config) -> Outputs:
     folder = f"k8s/overlays/{cfg.env}"
     files: Outputs = {
@@ -108,8 +120,12 @@ def k8s_overlay(cfg: Config, stack: Config) -> Outputs:
         ),
     }
     resources: Outputs = {}
-    if objects := scaling(cfg):
-        resources["scaling.yaml"] = render_later("k8s/overlay/scaling.yaml.j2", cfg=cfg, objects=objects)
+    if scaled := scaling(cfg):
+        resources["scaling.yaml"] = render_later("k8s/overlay/scaling.yaml.j2", cfg=cfg, objects=scaled)
+    if cfg.cloud and cfg.secrets:
+        resources["external-secrets.yaml"] = render_later(
+            "k8s/overlay/external-secrets.yaml.j2", cfg=cfg, **external_secrets(cfg)
+        )
     for svc in cfg.deployments():
         if svc.replicas != stack.services[svc.name].replicas:
             files[f"scale-{svc.name}.patch.yaml"] = render_later(

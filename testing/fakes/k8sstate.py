@@ -115,6 +115,9 @@ KINDS: dict[str, KindInfo] = {
         KindInfo("NetworkPolicy", "networking.k8s.io/v1", "networkpolicies", True, ("netpol",)),
         KindInfo("HorizontalPodAutoscaler", "autoscaling/v2", "horizontalpodautoscalers", True, ("hpa",)),
         KindInfo("PodDisruptionBudget", "policy/v1", "poddisruptionbudgets", True, ("pdb",)),
+        # A cloud cluster runs the External Secrets Operator (docs/operations.md).
+        KindInfo("ExternalSecret", "external-secrets.io/v1", "externalsecrets", True, ("es",)),
+        KindInfo("SecretStore", "external-secrets.io/v1", "secretstores", True, ("ss",)),
         KindInfo("Role", "rbac.authorization.k8s.io/v1", "roles", True),
         KindInfo("RoleBinding", "rbac.authorization.k8s.io/v1", "rolebindings", True),
         KindInfo("ClusterRole", "rbac.authorization.k8s.io/v1", "clusterroles", False),

@@ -32,12 +32,13 @@ def kube(fake_cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPa
 class _Cfg:
     """The one field secret_values reads."""
 
-    def __init__(self, *secrets: str) -> None:
+    def __init__(self, *secrets: str, cloud: object = None) -> None:
         self.secrets = secrets
+        self.cloud = cloud
 
 
-def _cfg(*secrets: str) -> Config:
-    return cast(Config, _Cfg(*secrets))
+def _cfg(*secrets: str, cloud: object = None) -> Config:
+    return cast(Config, _Cfg(*secrets, cloud=cloud))
 
 
 # --------------------------------------------------------------------------- secrets
@@ -46,6 +47,14 @@ def _cfg(*secrets: str) -> Config:
 def test_no_secrets_means_none_managed(kube: Kube) -> None:
     assert kd.secret_values(_cfg(), kube.t, generate=True) is None
     assert not (kube.t.state / "secrets.env").exists()
+
+
+def test_a_cloud_environments_secrets_are_never_written_from_a_local_env_file(kube: Kube) -> None:
+    """Its Secret is the External Secrets Operator's, from AWS Secrets Manager."""
+    kube.env_file("A=one\n")
+    assert kd.secret_values(_cfg("A", cloud=object()), kube.t, generate=True) is None
+    assert not (kube.t.state / "secrets.env").exists()
+    assert kd.secret_values(_cfg("A"), kube.t, generate=False) == {"A": "one"}
 
 
 def test_secrets_all_in_the_env_file_are_used_and_nothing_is_generated(kube: Kube) -> None:

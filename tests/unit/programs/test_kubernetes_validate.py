@@ -28,3 +28,14 @@ def test_strict_validation_rejects_unknown_fields(tmp_path: Path) -> None:
     with pytest.raises(StackError, match="kubernetes-validate") as info:
         kubernetes_validate.strict(_manifest(tmp_path, bogus=1), VERSION)
     assert "bogus" in str(info.value)
+
+
+def test_strict_validation_never_skips_a_kind_it_has_no_schema_for(tmp_path: Path) -> None:
+    """kubernetes-validate only warns about an unknown kind (exit 0): strict refuses it."""
+    path = tmp_path / "m.yaml"
+    path.write_text(
+        yaml.safe_dump({"apiVersion": "example.com/v1", "kind": "Gadget", "metadata": {"name": "x"}})
+    )
+    with pytest.raises(StackError) as info:
+        kubernetes_validate.strict(str(path), VERSION)
+    assert "no schema for Gadget (example.com/v1): a strict check never skips a kind" in str(info.value)

@@ -106,4 +106,4 @@ def test_the_cpu_target_defaults_to_70_and_is_a_percentage(root: Path) -> None:
 def test_the_hpa_component_says_where_autoscaling_went(root: Path) -> None:
     err = refused(root, None, {**KUBE, "components": ["hpa"]})
     assert err.keypath == "components[0]"
-    assert "the hpa component is gone" in err.problem and "autoscale" in err.fix
+    assert "the hpa component is gone" in err.problem and "autoscale" in str(err.fix)
