@@ -159,3 +159,16 @@ def test_a_document_that_fails_is_not_remembered(seen: list[list[str]]) -> None:
             check("minikube")
     assert len(seen) == 2 and seen[1] == seen[0]
     assert not Path(".build/k8s-validated/minikube.txt").exists()
+
+
+def test_a_custom_resource_its_crd_schema_refuses_is_never_written(in_project: Path) -> None:
+    path = in_project / "k8s/overlays/prod/external-secrets.yaml"
+    text = path.read_text()
+    assert "  refreshInterval: 1h\n" in text
+    path.write_text(text.replace("  refreshInterval: 1h\n", "  refreshInterval: 1h\n  refreshEvery: 1h\n"))
+    out = in_project / ".build/manifests/prod.yaml"
+    with pytest.raises(StackError) as info:
+        validate.check_overlay("prod", VERSION, str(out))
+    assert "ExternalSecret srvthreds-secrets (external-secrets.io/v1): spec:" in str(info.value)
+    assert "'refreshEvery' was unexpected" in str(info.value)
+    assert not out.exists()
