@@ -229,3 +229,45 @@ def test_egress_follows_an_environments_host_port_and_endpoint(project: Path) ->
     assert [16379] in _egress_ports(_built(project, "dev"), "session-agent")
     validated = run_doit(project, "validate:k8s-minikube", "validate:k8s-dev")
     assert validated.code == 0, validated.out
+
+
+NEW_SERVICE = """  notifier:
+    kind: deployment
+    command: [python3, -m, srvthreds_demo.notifier]
+    health: {port: 8080, path: /healthz}
+    secrets: [NOTIFIER_TOKEN]
+    autoscale: {min: 2, max: 5, cpu: 60}
+    resources:
+      requests: {cpu: 100m, memory: 64Mi}
+      limits: {cpu: 500m, memory: 256Mi}
+"""
+
+
+def test_a_service_added_to_the_stack_is_autoscaled_and_given_its_secrets_with_no_other_edit(
+    project: Path,
+) -> None:
+    stack = project / "environments/stack.yaml"
+    text = stack.read_text()
+    assert "\nsecrets:\n" in text and "  - RABBITMQ_PASSWORD\n" in text and "\ndatabases:\n" in text
+    text = text.replace("\nsecrets:\n", f"{NEW_SERVICE}\nsecrets:\n", 1)
+    stack.write_text(
+        text.replace("  - RABBITMQ_PASSWORD\n", "  - RABBITMQ_PASSWORD\n  - NOTIFIER_TOKEN\n", 1)
+    )
+    result = run_doit(project, "render", "validate:k8s-prod", "validate:k8s-dev")
+    assert result.code == 0, result.out
+    for env in ("prod", "dev"):
+        docs = _built(project, env)
+        (hpa,) = _named(docs, "HorizontalPodAutoscaler", "notifier")
+        assert hpa["spec"]["scaleTargetRef"]["name"] == "notifier"
+        assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (2, 5)
+        assert _named(docs, "PodDisruptionBudget", "notifier") != []
+        (external,) = _named(docs, "ExternalSecret", "srvthreds-secrets")
+        keys = {d["secretKey"]: d["remoteRef"]["key"] for d in external["spec"]["data"]}
+        assert keys == {
+            "RABBITMQ_PASSWORD": f"srvthreds/{env}/RABBITMQ_PASSWORD",
+            "NOTIFIER_TOKEN": f"srvthreds/{env}/NOTIFIER_TOKEN",
+        }
+    tfvars = (project / "terraform/environments/prod/terraform.tfvars").read_text()
+    assert '["RABBITMQ_PASSWORD", "NOTIFIER_TOKEN"]' in tfvars
+    # A service without autoscale gets no autoscaler.
+    assert _named(_built(project, "dev"), "HorizontalPodAutoscaler", "engine") == []

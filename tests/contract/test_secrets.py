@@ -183,3 +183,26 @@ def test_secrets_never_reach_committed_files_configmaps_or_logs(
         files_holding(project, "Sup3rS3cret", skip=(dotenv, project / "environments" / f"{env}.yaml")) == []
     )
     assert any((project / ".build" / "logs").iterdir())  # the logs were written, and searched
+
+
+def test_cloud_secret_values_never_reach_a_generated_file_or_an_offline_run(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cloud environments name their secrets (the ExternalSecret, the Secrets Manager entries in
+    Terraform) and never hold a value: with values in every cloud environment's .env and in the
+    environment doit runs in, neither a generated file nor what render and validate print holds one."""
+    values = {env: f"Sup3rS3cretCloud{env.title()}" for env in ("dev", "staging", "prod")}
+    dotenvs = tuple(write_env(project, f"RABBITMQ_PASSWORD={value}\n", env) for env, value in values.items())
+    monkeypatch.setenv("RABBITMQ_PASSWORD", "Sup3rS3cretCloudShell")
+    argv = ("render", "validate:k8s-dev", "validate:k8s-staging", "validate:k8s-prod", "tf_validate")
+    result = run_doit(project, *argv)
+    assert result.code == 0, result.out
+    assert "k8s/overlays/prod: schema" in result.out and "structural checks" in result.out
+    assert "Sup3rS3cret" not in result.out
+    for env in values:
+        external = (project / f"k8s/overlays/{env}/external-secrets.yaml").read_text()
+        assert f"key: srvthreds/{env}/RABBITMQ_PASSWORD" in external
+        tfvars = (project / f"terraform/environments/{env}/terraform.tfvars").read_text()
+        assert 'entry_names                  = ["RABBITMQ_PASSWORD"]' in tfvars
+    assert (project / ".build/manifests/prod.yaml").is_file()  # the built overlay was searched too
+    assert files_holding(project, "Sup3rS3cret", skip=dotenvs) == []
