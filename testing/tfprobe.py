@@ -36,6 +36,8 @@ OUTPUTS: dict[str, object] = {
     "nat_public_ips": ["198.51.100.7"],
     "vpc_id": "vpc-0aaaaaaaaaaaaaaa1",
     "role_arn": "arn:aws:iam::123456789012:role/probe-deploy",
+    "oidc_provider_arn": "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/PROBE",
+    "oidc_issuer_url": "https://oidc.eks.us-west-2.amazonaws.com/id/PROBE",
 }
 # Root variables set by the operator (TF_VAR_...), never rendered: valid stand-ins.
 NOT_RENDERED: dict[str, object] = {

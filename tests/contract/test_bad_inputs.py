@@ -221,7 +221,7 @@ CASES = [
     c(
         "replicas-str",
         P,
-        replace("engine: {replicas: 3}", "engine: {replicas: three}"),
+        replace("engine: {autoscale: {min: 3, max: 9, cpu: 70}}", "engine: {replicas: three}"),
         "services.engine.replicas",
         "expected int, got str",
         "three",
@@ -229,7 +229,7 @@ CASES = [
     c(
         "replicas-bool",
         P,
-        replace("engine: {replicas: 3}", "engine: {replicas: yes}"),
+        replace("engine: {autoscale: {min: 3, max: 9, cpu: 70}}", "engine: {replicas: yes}"),
         "services.engine.replicas",
         "expected int, got bool",
         "replicas: yes",
@@ -237,7 +237,7 @@ CASES = [
     c(
         "replicas-negative",
         P,
-        replace("engine: {replicas: 3}", "engine: {replicas: -1}"),
+        replace("engine: {autoscale: {min: 3, max: 9, cpu: 70}}", "engine: {replicas: -1}"),
         "services.engine.replicas",
         "-1 is not between 0 and 10000",
         "replicas: -1",
@@ -245,7 +245,7 @@ CASES = [
     c(
         "replicas-huge",
         P,
-        replace("engine: {replicas: 3}", "engine: {replicas: 1000000000}"),
+        replace("engine: {autoscale: {min: 3, max: 9, cpu: 70}}", "engine: {replicas: 1000000000}"),
         "services.engine.replicas",
         "is not between 0 and 10000",
         "1000000000",
@@ -1290,7 +1290,7 @@ CASES = [
     c(
         "list-broken-prod",
         P,
-        replace("engine: {replicas: 3}", "engine: {replicas: 3.5}"),
+        replace("engine: {autoscale: {min: 3, max: 9, cpu: 70}}", "engine: {replicas: 3.5}"),
         "services.engine.replicas",
         "expected int, got float",
         "3.5",
@@ -2426,7 +2426,7 @@ DOCKER_LIMIT_CASES = [
         "cpu-limit-in-a-kubernetes-environment",
         P,
         replace(
-            "engine: {replicas: 3}",
+            "engine: {autoscale: {min: 3, max: 9, cpu: 70}}",
             "engine: {replicas: 3, resources: "
             "{limits: {cpu: 9m, memory: 256Mi}, requests: {cpu: 9m, memory: 64Mi}}}",
         ),
@@ -2622,7 +2622,9 @@ RENDER_CASES = [
     c(
         "render-into-an-overlay-linked-out",
         P,
-        also(replace("  engine: {replicas: 3}\n", ""), moved_out("k8s/overlays/prod")),
+        also(
+            replace("  engine: {autoscale: {min: 3, max: 9, cpu: 70}}\n", ""), moved_out("k8s/overlays/prod")
+        ),
         None,
         "refusing to write k8s/overlays/prod/kustomization.yaml: k8s/overlays/prod is a symlink to ",
         code=1,
@@ -2701,7 +2703,7 @@ VALID_RUNS = [
     c(
         "replicas-back-to-the-default",
         P,
-        replace("  engine: {replicas: 3}\n", ""),
+        replace("  engine: {autoscale: {min: 3, max: 9, cpu: 70}}\n", ""),
         None,
         "removed k8s/overlays/prod/scale-engine.patch.yaml",
         cmd=("validate:k8s-prod",),

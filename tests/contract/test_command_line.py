@@ -166,7 +166,11 @@ def test_a_copied_cloud_environment_never_acts_on_the_original_cluster(project: 
 
 def test_a_target_of_a_broken_environment_shows_its_config_error(project: Path) -> None:
     prod = project / "environments" / "prod.yaml"
-    prod.write_text(prod.read_text().replace("engine: {replicas: 3}", "engine: {replicas: three}"))
+    prod.write_text(
+        prod.read_text().replace(
+            "engine: {autoscale: {min: 3, max: 9, cpu: 70}}", "engine: {replicas: three}"
+        )
+    )
     result = run_doit(project, "k8s/overlays/prod/kustomization.yaml")
     assert result.code == 78, result.out  # not doit's "Invalid parameter"
     assert "==> File environments/prod.yaml, line 11\n==> At services.engine.replicas\n" in result.out

@@ -58,7 +58,11 @@ def test_bad_config_fails_and_writes_nothing(project: Path) -> None:
     # A valid change to the stack (would re-render everything) plus a wrong type in one env.
     stack.write_text(stack.read_text().replace("LOG_LEVEL: info", "LOG_LEVEL: warn"))
     prod = project / "environments" / "prod.yaml"
-    prod.write_text(prod.read_text().replace("engine: {replicas: 3}", "engine: {replicas: three}"))
+    prod.write_text(
+        prod.read_text().replace(
+            "engine: {autoscale: {min: 3, max: 9, cpu: 70}}", "engine: {replicas: three}"
+        )
+    )
     result = run_doit(project, "render")
     assert result.code != 0
     assert "environments/prod.yaml" in result.out and "services.engine.replicas" in result.out
@@ -110,7 +114,9 @@ def test_rendering_is_the_same_in_fresh_processes_with_other_hash_seeds(project:
 
 def test_an_output_folder_that_cannot_be_written_is_one_sentence_not_a_traceback(project: Path) -> None:
     prod = project / "environments" / "prod.yaml"
-    prod.write_text(prod.read_text().replace("engine: {replicas: 3}", "engine: {replicas: 4}"))
+    prod.write_text(
+        prod.read_text().replace("engine: {autoscale: {min: 3, max: 9, cpu: 70}}", "engine: {replicas: 4}")
+    )
     overlay = project / "k8s" / "overlays" / "prod"
     shutil.rmtree(overlay)
     overlay.write_text("not a folder\n")  # as unwritable as a read-only folder, even for root
@@ -162,7 +168,9 @@ def test_a_valid_edit_that_removes_a_rendered_file_never_exits_2(project: Path) 
     assert first.code == 0, first.out[-3000:]
     scale = project / "k8s/overlays/prod/scale-engine.patch.yaml"
     assert scale.is_file()
-    _edit(project, "prod", "  engine: {replicas: 3}\n", "")  # back to the stack's default
+    _edit(
+        project, "prod", "  engine: {autoscale: {min: 3, max: 9, cpu: 70}}\n", ""
+    )  # back to the stack's default
     again = run_doit(project, "validate:k8s-prod")
     assert again.code == 0, again.out[-3000:]
     assert not scale.exists() and "validate:k8s-prod" in again.executed()

@@ -57,7 +57,9 @@ def test_minikube_points_databases_at_the_host(project: Path) -> None:
 
 
 def test_a_mistake_in_a_shipped_file_names_its_line(project: Path) -> None:
-    edit(project, "prod.yaml", "engine: {replicas: 3}", 'engine: {replicas: "three"}')
+    edit(
+        project, "prod.yaml", "engine: {autoscale: {min: 3, max: 9, cpu: 70}}", 'engine: {replicas: "three"}'
+    )
     assert str(error(project, "prod")) == (
         f"==> File environments/prod.yaml, line {line_of(project, 'prod.yaml', 'three')}\n"
         "==> At services.engine.replicas\n"
