@@ -112,13 +112,9 @@ def external_secrets(cfg: Config) -> dict[str, str]:
     }
 
 
-def k8s_overlay(cfg: Config, stack: Config) -> Outputs:
-    folder = f"k8s/overlays/{cfg.env}"
-    files: Outputs = {
-        f"configmap-{cfg.env}.yaml": render_later(
-            "k8s/overlay/configmap.patch.yaml.j2", cfg=cfg, maps=config_maps(cfg)
-        ),
-    }
+def overlay_resources(cfg: Config) -> Outputs:
+    """The overlay's own objects (its `resources:`, beside the base): the autoscalers and
+    budgets, and in a cloud environment with secrets the External Secrets objects."""
     resources: Outputs = {}
     if scaled := scaling(cfg):
         resources["scaling.yaml"] = render_later("k8s/overlay/scaling.yaml.j2", cfg=cfg, objects=scaled)
@@ -126,6 +122,17 @@ def k8s_overlay(cfg: Config, stack: Config) -> Outputs:
         resources["external-secrets.yaml"] = render_later(
             "k8s/overlay/external-secrets.yaml.j2", cfg=cfg, **external_secrets(cfg)
         )
+    return resources
+
+
+def k8s_overlay(cfg: Config, stack: Config) -> Outputs:
+    folder = f"k8s/overlays/{cfg.env}"
+    files: Outputs = {
+        f"configmap-{cfg.env}.yaml": render_later(
+            "k8s/overlay/configmap.patch.yaml.j2", cfg=cfg, maps=config_maps(cfg)
+        ),
+    }
+    resources = overlay_resources(cfg)
     for svc in cfg.deployments():
         if svc.replicas != stack.services[svc.name].replicas:
             files[f"scale-{svc.name}.patch.yaml"] = render_later(

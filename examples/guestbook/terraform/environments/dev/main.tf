@@ -89,6 +89,22 @@ module "github_oidc" {
   tags                = local.tags
 }
 
+# The stack's `secrets:` as AWS Secrets Manager entries (names only: values are set out of
+# band) and the role the External Secrets Operator reads them with (docs/operations.md).
+module "secrets" {
+  source = "../../modules/secrets-manager"
+
+  name_prefix       = "${var.project}/${var.environment}"
+  entries           = var.entry_names
+  region            = var.region
+  oidc_provider_arn = module.eks.oidc_provider_arn
+  oidc_issuer_url   = module.eks.oidc_issuer_url
+  namespace         = var.namespace
+  service_account   = "${var.project}-external-secrets"
+  role_name         = "${local.name}-eso"
+  tags              = local.tags
+}
+
 # postgres: chosen in `cloud.databases` of environments/<env>.yaml.
 # Reachable from the VPC only; the master password stays in Secrets Manager.
 module "rds_postgres" {

@@ -29,6 +29,16 @@ output "oidc_provider_arn" {
   value       = module.eks.oidc_provider_arn
 }
 
+output "external_secrets_role_arn" {
+  description = "ARN of the IAM role the External Secrets Operator assumes as the SecretStore's service account."
+  value       = module.secrets.role_arn
+}
+
+output "autoscaler_role_arn" {
+  description = "ARN of the Cluster Autoscaler's IAM role (annotate its service account with it)."
+  value       = module.eks.autoscaler_role_arn
+}
+
 output "registry" {
   description = "ECR registry host images are pulled from."
   value       = var.registry

@@ -13,6 +13,22 @@ variable "project" {
   }
 }
 
+variable "namespace" {
+  type        = string
+  description = "Kubernetes namespace of the stack (`namespace` of environments/stack.yaml): its SecretStore's service account reads the secrets."
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.namespace))
+    error_message = "The `namespace` must be a DNS-1123 label."
+  }
+}
+
+variable "entry_names" {
+  type        = list(string)
+  description = "Names of the stack's `secrets:`: one AWS Secrets Manager entry each, `<project>/<environment>/<NAME>`. Names only; values are set out of band."
+  default     = []
+}
+
 variable "environment" {
   type        = string
   description = "Environment name: the name of environments/<env>.yaml, for example `dev` or `qa`. Lowercase letters, digits and hyphens."

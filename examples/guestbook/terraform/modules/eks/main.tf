@@ -318,3 +318,88 @@ resource "aws_eks_node_group" "this" {
 
   depends_on = [aws_iam_role_policy_attachment.node]
 }
+
+################################################################################
+# Node autoscaling: the Cluster Autoscaler grows and shrinks the managed node
+# groups between their min_size and max_size. EKS tags each group's Auto Scaling
+# group for auto-discovery (k8s.io/cluster-autoscaler/<cluster>); this IRSA role
+# lets only the autoscaler's service account change those groups and no other.
+# Why not Karpenter: docs/decisions.md.
+################################################################################
+
+locals {
+  oidc_issuer = replace(aws_eks_cluster.this.identity[0].oidc[0].issuer, "https://", "")
+}
+
+data "aws_iam_policy_document" "autoscaler_trust" {
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+
+    principals {
+      type        = "Federated"
+      identifiers = [aws_iam_openid_connect_provider.this.arn]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "${local.oidc_issuer}:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "${local.oidc_issuer}:sub"
+      values   = ["system:serviceaccount:${var.autoscaler_service_account}"]
+    }
+  }
+}
+
+resource "aws_iam_role" "autoscaler" {
+  name_prefix        = "${substr(var.cluster_name, 0, 24)}-autoscaler-"
+  description        = "Cluster Autoscaler of ${var.cluster_name} (${var.autoscaler_service_account}): resizes its managed node groups"
+  assume_role_policy = data.aws_iam_policy_document.autoscaler_trust.json
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "autoscaler" {
+  # Describe* actions have no resource-level permissions: AWS requires `*`; they only read.
+  #checkov:skip=CKV_AWS_356:Only the Describe actions use `*`, which AWS requires (no resource-level permissions); they only read.
+  statement {
+    sid = "Discover"
+    actions = [
+      "autoscaling:DescribeAutoScalingGroups",
+      "autoscaling:DescribeAutoScalingInstances",
+      "autoscaling:DescribeLaunchConfigurations",
+      "autoscaling:DescribeScalingActivities",
+      "autoscaling:DescribeTags",
+      "ec2:DescribeImages",
+      "ec2:DescribeInstanceTypes",
+      "ec2:DescribeLaunchTemplateVersions",
+      "ec2:GetInstanceTypesFromInstanceRequirements",
+      "eks:DescribeNodegroup",
+    ]
+    resources = ["*"]
+  }
+
+  statement {
+    sid = "ResizeThisClustersGroups"
+    actions = [
+      "autoscaling:SetDesiredCapacity",
+      "autoscaling:TerminateInstanceInAutoScalingGroup",
+    ]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/k8s.io/cluster-autoscaler/${var.cluster_name}"
+      values   = ["owned"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "autoscaler" {
+  name   = "resize-node-groups"
+  role   = aws_iam_role.autoscaler.id
+  policy = data.aws_iam_policy_document.autoscaler.json
+}

@@ -47,3 +47,8 @@ output "node_group_names" {
   description = "Names of the managed node groups, keyed by the `node_groups` key."
   value       = { for k, g in aws_eks_node_group.this : k => g.node_group_name }
 }
+
+output "autoscaler_role_arn" {
+  description = "ARN of the Cluster Autoscaler's IAM role (the `eks.amazonaws.com/role-arn` annotation of its service account)."
+  value       = aws_iam_role.autoscaler.arn
+}

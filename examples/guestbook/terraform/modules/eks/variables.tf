@@ -162,3 +162,14 @@ variable "tags" {
   description = "Tags added to every resource. Any map of string keys to string values; empty by default."
   default     = {}
 }
+
+variable "autoscaler_service_account" {
+  type        = string
+  description = "`<namespace>:<name>` of the Cluster Autoscaler's service account, the only one that may assume its role."
+  default     = "kube-system:cluster-autoscaler"
+
+  validation {
+    condition     = can(regex("^[a-z0-9-]+:[a-z0-9.-]+$", var.autoscaler_service_account))
+    error_message = "The `autoscaler_service_account` must be written as `namespace:name`."
+  }
+}
