@@ -271,3 +271,26 @@ def test_a_service_added_to_the_stack_is_autoscaled_and_given_its_secrets_with_n
     assert '["RABBITMQ_PASSWORD", "NOTIFIER_TOKEN"]' in tfvars
     # A service without autoscale gets no autoscaler.
     assert _named(_built(project, "dev"), "HorizontalPodAutoscaler", "engine") == []
+
+
+def test_the_prod_overlay_autoscales_budgets_and_takes_its_secrets_from_secrets_manager() -> None:
+    docs = _built(REPO, "prod")
+    kinds = sorted({d["kind"] for d in docs})
+    assert {"HorizontalPodAutoscaler", "PodDisruptionBudget", "ExternalSecret", "SecretStore"} <= set(kinds)
+    deployments = sorted(d["metadata"]["name"] for d in docs if d["kind"] == "Deployment")
+    for kind in ("HorizontalPodAutoscaler", "PodDisruptionBudget"):
+        assert sorted(d["metadata"]["name"] for d in docs if d["kind"] == kind) == deployments
+    for d in docs:
+        if d["kind"] == "Deployment":
+            (hpa,) = _named(docs, "HorizontalPodAutoscaler", d["metadata"]["name"])
+            assert d["spec"]["replicas"] == hpa["spec"]["minReplicas"] >= 2
+    (store,) = [d for d in docs if d["kind"] == "SecretStore"]
+    (account,) = _named(docs, "ServiceAccount", "srvthreds-external-secrets")
+    auth = store["spec"]["provider"]["aws"]["auth"]["jwt"]["serviceAccountRef"]["name"]
+    assert auth == "srvthreds-external-secrets"
+    assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == (
+        "arn:aws:iam::123456789012:role/srvthreds-prod-eso"
+    )
+    assert account["automountServiceAccountToken"] is False
+    # Local environments keep the .env flow: no External Secrets objects.
+    assert [d for d in _built(REPO, "minikube") if "external-secrets" in str(d.get("apiVersion"))] == []
