@@ -34,7 +34,16 @@ ENVIRONMENTS_DIR = TERRAFORM / "environments"
 TEMPLATES_DIR = ROOT / "templates" / "terraform"
 
 
-EXPECTED_MODULES = ["ecr", "eks", "github-oidc", "mongodb-atlas", "networking", "rds-postgres", "redis-cloud"]
+EXPECTED_MODULES = [
+    "ecr",
+    "eks",
+    "github-oidc",
+    "mongodb-atlas",
+    "networking",
+    "rds-postgres",
+    "redis-cloud",
+    "secrets-manager",
+]
 
 
 # What the demo's environments call: every module but rds-postgres (it has no PostgreSQL).
@@ -119,6 +128,8 @@ def _context(env: str) -> dict[str, Any]:
         "repositories": ["srvthreds/engine", "srvthreds/session-agent"],
         "modules": cloud_db.chosen(build.cloud(data["cloud"]), "srvthreds"),
         "protected": data.get("protected", False),
+        "namespace": "srvthreds",
+        "entries": ["RABBITMQ_PASSWORD"],
     }
 
 
