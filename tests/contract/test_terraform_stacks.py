@@ -95,7 +95,7 @@ QA_CACHE = (
 )
 
 
-CORE_MODULES = {"networking", "eks", "ecr", "github-oidc"}
+CORE_MODULES = {"networking", "eks", "ecr", "github-oidc", "secrets-manager"}
 
 
 def _project(root: Path, stack: str, env_text: str, env: str = "qa") -> Path:
