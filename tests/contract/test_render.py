@@ -294,3 +294,18 @@ def test_the_prod_overlay_autoscales_budgets_and_takes_its_secrets_from_secrets_
     assert account["automountServiceAccountToken"] is False
     # Local environments keep the .env flow: no External Secrets objects.
     assert [d for d in _built(REPO, "minikube") if "external-secrets" in str(d.get("apiVersion"))] == []
+
+
+def test_the_overlays_service_account_and_role_are_the_ones_terraform_makes() -> None:
+    """The names are derived twice (the overlay, the root's module call): they must agree."""
+    main = (REPO / "terraform/environments/prod/main.tf").read_text()
+    assert 'service_account   = "${var.project}-external-secrets"' in main
+    assert (
+        'role_name         = "${local.name}-eso"' in main
+        and 'name       = "${var.project}-${var.environment}"' in main
+    )
+    assert 'name_prefix       = "${var.project}/${var.environment}"' in main
+    external = (REPO / "k8s/overlays/prod/external-secrets.yaml").read_text()
+    assert "name: srvthreds-external-secrets\n" in external
+    assert "eks.amazonaws.com/role-arn: arn:aws:iam::123456789012:role/srvthreds-prod-eso\n" in external
+    assert "key: srvthreds/prod/RABBITMQ_PASSWORD\n" in external
