@@ -1,0 +1,91 @@
+"""Start-up cost: `doit list` and the default `doit` no-op on the demo, against their floors.
+
+    .venv/bin/python bench/startup.py [-n 9]
+
+On a scratch copy of the project (the same copy the tests use; no daemon needed: the default
+tasks, render and validate, start no docker). Each round runs every row once, in a new order
+each round, so every row sees the same load; the table gives the median of n rounds, each row's
+ratio to `python -c pass` and to `doit list`. The floors:
+
+- `python -c pass`: the interpreter alone (the issue's yardstick);
+- `import doit`: doit's own import;
+- `doit list`, one task: doit's whole command on a dodo.py of one empty task (what any dodo
+  pays before its own code runs).
+
+The default `doit` no-op runs after one untimed first `doit` (which renders nothing new and
+validates everything once).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from testing.project import copy_project  # the same copy the tests use
+
+ONE_TASK = 'def task_one():\n    return {"actions": []}\n'
+
+
+def run(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    result = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=9, help="rounds (medians of n; at least 7 for the table)")
+    opts = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="stackbuild-startup-"))
+    try:
+        project = copy_project(work / "project")
+        floor = work / "one-task"
+        floor.mkdir()
+        (floor / "dodo.py").write_text(ONE_TASK)
+        env = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)  # as on a developer's machine: imports read bytecode
+        py = sys.executable
+        rows = {
+            "python -c pass": ([py, "-c", "pass"], work),
+            "python -c 'import doit'": ([py, "-c", "import doit"], work),
+            "doit list, one-task dodo.py (doit's floor)": ([py, "-m", "doit", "list"], floor),
+            "doit list (demo)": ([py, "-m", "doit", "list"], project),
+            "doit, no-op (demo: render, validate)": ([py, "-m", "doit"], project),
+        }
+        run([py, "-m", "doit"], project, env)  # first run: records render and validate
+        times: dict[str, list[float]] = {label: [] for label in rows}
+        order = list(rows)
+        for _ in range(opts.n):
+            random.shuffle(order)
+            for label in order:
+                argv, cwd = rows[label]
+                times[label].append(run(argv, cwd, env))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    med = {label: statistics.median(values) for label, values in times.items()}
+    base, listing = med["python -c pass"], med["doit list (demo)"]
+    load = os.getloadavg()
+    print(f"medians of {opts.n} rounds; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}\n")
+    print(f"| {'run':<44} | median s | × python -c pass | × doit list |")
+    print(f"|{'-' * 46}|---------:|-----------------:|------------:|")
+    for label, value in med.items():
+        print(f"| {label:<44} | {value:8.3f} | {value / base:15.1f}× | {value / listing:10.2f}× |")
+    print(f"\neach run, seconds: {'; '.join(f'{k}: ' + ' '.join(f'{v:.3f}' for v in times[k]) for k in times)}")
+
+
+if __name__ == "__main__":
+    main()
