@@ -84,7 +84,9 @@ def main() -> None:
     print(f"|{'-' * 46}|---------:|-----------------:|------------:|")
     for label, value in med.items():
         print(f"| {label:<44} | {value:8.3f} | {value / base:15.1f}× | {value / listing:10.2f}× |")
-    print(f"\neach run, seconds: {'; '.join(f'{k}: ' + ' '.join(f'{v:.3f}' for v in times[k]) for k in times)}")
+    print("\neach run, seconds:")
+    for label, values in times.items():
+        print(f"  {label}: {' '.join(f'{v:.3f}' for v in values)}")
 
 
 if __name__ == "__main__":

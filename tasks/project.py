@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from tasks import families
+from tasks.cli import argv as doit_argv
 from tasks.cli.reporter import SummaryReporter, install_json
 from tasks.cli.start import start
 from tasks.families.shared import registry
-from tasks.families.shared.run import Run
+from tasks.families.shared.run import DEFAULT_TASKS, Run
 
 
 def creators() -> dict[str, Any]:
@@ -45,6 +46,18 @@ def dodo(argv: list[str] | None = None, root: Path | None = None) -> dict[str, A
     install_json()  # `--reporter json` says "skipped" even where no doit.cfg names ours
     # Summary table and clean failures (tasks/cli/reporter.py).
     names: dict[str, Any] = {"RUN": run, "DOIT_CONFIG": {**run.doit_config(), "reporter": SummaryReporter}}
-    for name, creator in creators().items():
-        names[f"task_{name}"] = run.bind(creator)
+    everything = creators()
+    wanted = _needed(run)
+    for name, creator in everything.items():
+        if wanted is None or name in wanted:
+            names[f"task_{name}"] = run.bind(creator)
     return names
+
+
+def _needed(run: Run) -> set[str] | None:
+    """A run of named tasks creates only the tasks they need (registry.needed): creating every
+    task of every family is most of a no-op's time. Any other command (list, info, ...) and
+    a word that is not a public task (a target, an alias) gets them all."""
+    if run.command != doit_argv.RUN:
+        return None
+    return registry.needed(run.words or list(DEFAULT_TASKS))
