@@ -13,7 +13,9 @@ ratio to `python -c pass` and to `doit list`. The floors:
   pays before its own code runs).
 
 The default `doit` no-op runs after one untimed first `doit` (which renders nothing new and
-validates everything once).
+validates everything once). `--against DIR` adds the same two rows for another checkout of the
+tool (a throwaway one: `git archive main | tar -x -C DIR`; its .build/ is written), measured in
+the same rounds.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -37,10 +40,22 @@ from testing.project import copy_project  # the same copy the tests use
 ONE_TASK = 'def task_one():\n    return {"actions": []}\n'
 
 
-def run(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
+CPU: dict[str, list[float]] = {}
+
+
+def cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def run(argv: list[str], cwd: Path, env: dict[str, str], label: str = "") -> float:
+    """Wall seconds of one run; its CPU seconds (user + system, its children included) go to
+    CPU[label]: on a loaded machine CPU time moves far less than wall time."""
+    before = cpu()
     started = time.perf_counter()
     result = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
+    CPU.setdefault(label, []).append(cpu() - before)
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
     return elapsed
@@ -49,6 +64,7 @@ def run(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=9, help="rounds (medians of n; at least 7 for the table)")
+    parser.add_argument("--against", type=Path, help="another checkout of the tool, measured alongside")
     opts = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="stackbuild-startup-"))
     try:
@@ -66,6 +82,11 @@ def main() -> None:
             "doit list (demo)": ([py, "-m", "doit", "list"], project),
             "doit, no-op (demo: render, validate)": ([py, "-m", "doit"], project),
         }
+        if opts.against:
+            other = opts.against.resolve()
+            rows["doit list (demo), --against"] = ([py, "-m", "doit", "list"], other)
+            rows["doit, no-op (demo), --against"] = ([py, "-m", "doit"], other)
+            run([py, "-m", "doit"], other, env)
         run([py, "-m", "doit"], project, env)  # first run: records render and validate
         times: dict[str, list[float]] = {label: [] for label in rows}
         order = list(rows)
@@ -73,17 +94,18 @@ def main() -> None:
             random.shuffle(order)
             for label in order:
                 argv, cwd = rows[label]
-                times[label].append(run(argv, cwd, env))
+                times[label].append(run(argv, cwd, env, label))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    med = {label: statistics.median(values) for label, values in times.items()}
-    base, listing = med["python -c pass"], med["doit list (demo)"]
     load = os.getloadavg()
-    print(f"medians of {opts.n} rounds; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}\n")
-    print(f"| {'run':<44} | median s | × python -c pass | × doit list |")
-    print(f"|{'-' * 46}|---------:|-----------------:|------------:|")
-    for label, value in med.items():
-        print(f"| {label:<44} | {value:8.3f} | {value / base:15.1f}× | {value / listing:10.2f}× |")
+    print(f"medians of {opts.n} rounds; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
+    for what, table in (("wall", times), ("CPU", {label: CPU[label] for label in times})):
+        med = {label: statistics.median(values) for label, values in table.items()}
+        base, listing = med["python -c pass"], med["doit list (demo)"]
+        print(f"\n| {'run':<44} | {what} s | × python -c pass | × doit list |")
+        print(f"|{'-' * 46}|-------:|-----------------:|------------:|")
+        for label, value in med.items():
+            print(f"| {label:<44} | {value:6.3f} | {value / base:15.1f}× | {value / listing:10.2f}× |")
     print("\neach run, seconds:")
     for label, values in times.items():
         print(f"  {label}: {' '.join(f'{v:.3f}' for v in values)}")
