@@ -26,7 +26,7 @@ from tasks.cli import argv as doit_argv
 from tasks.cli.reporter import SummaryReporter, install_json
 from tasks.cli.start import start
 from tasks.families.shared import registry
-from tasks.families.shared.run import DEFAULT_TASKS, Run
+from tasks.families.shared.run import Run
 
 
 def creators() -> dict[str, Any]:
@@ -56,8 +56,10 @@ def dodo(argv: list[str] | None = None, root: Path | None = None) -> dict[str, A
 
 def _needed(run: Run) -> set[str] | None:
     """A run of named tasks creates only the tasks they need (registry.needed): creating every
-    task of every family is most of a no-op's time. Any other command (list, info, ...) and
-    a word that is not a public task (a target, an alias) gets them all."""
-    if run.command != doit_argv.RUN:
+    task of every family is most of a no-op's time. Any other command (list, info, ...), a
+    word that is not a public task (a target, an alias) and a run naming no task get them all:
+    the argv read here may not be what doit runs (a program calling `DoitMain().run(argv)`
+    keeps its own sys.argv), and `doit` alone saves little (its tasks need most families)."""
+    if run.command != doit_argv.RUN or not run.words:
         return None
-    return registry.needed(run.words or list(DEFAULT_TASKS))
+    return registry.needed(run.words)
