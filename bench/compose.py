@@ -10,6 +10,8 @@ nothing); a cold start (`compose_down`, then `compose_up` until every service is
 how many times a no-op started the docker and docker-compose CLIs (counted in a separate run
 with a logging shim first on PATH: the timed runs never go through the shim).
 Needs the stack's host ports free; leaves nothing running (volumes wiped at the end).
+`--quick` leaves out the forced and cold rows; `--profile FILE` also writes a cProfile of one
+no-op (untimed) to FILE, to see where its time goes (`python -m pstats FILE`).
 """
 
 from __future__ import annotations
@@ -119,6 +121,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--env", default="offline")
     parser.add_argument("-n", type=int, default=7)
+    parser.add_argument("--quick", action="store_true", help="no forced and no cold rows")
+    parser.add_argument("--profile", type=Path, help="write a cProfile of one no-op here")
     opts = parser.parse_args()
     project = scratch_copy(opts.env)
     env = opts.env
@@ -136,14 +140,19 @@ def main() -> None:
         )
         doit("compose_up", through=shim_env)  # counted apart from the timed runs
         calls = {p: log.read_text().splitlines() if log.exists() else [] for p, log in logs.items()}
+        if opts.profile:
+            profiled = ["-m", "cProfile", "-o", str(opts.profile.resolve()), "-m", "doit", "compose_up"]
+            run([sys.executable, *profiled, f"env={env}"], project, timed_env)
         baseline = median(opts.n, lambda: doit("list"))
-        forced = median(opts.n, lambda: doit("-a", "compose_up"))
+        forced = cold_start = float("nan")
+        if not opts.quick:
+            forced = median(opts.n, lambda: doit("-a", "compose_up"))
 
-        def cold() -> float:
-            doit("compose_down")
-            return doit("compose_up")
+            def cold() -> float:
+                doit("compose_down")
+                return doit("compose_up")
 
-        cold_start = median(opts.n, cold)
+            cold_start = median(opts.n, cold)
     finally:
         subprocess.run(
             [sys.executable, "-m", "doit", "compose_down", f"env={env}", "wipe=1"],

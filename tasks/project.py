@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks import families
+from tasks.cli import argv as doit_argv
 from tasks.cli.reporter import SummaryReporter, install_json
 from tasks.cli.start import start
 from tasks.families.shared import registry
@@ -45,6 +46,20 @@ def dodo(argv: list[str] | None = None, root: Path | None = None) -> dict[str, A
     install_json()  # `--reporter json` says "skipped" even where no doit.cfg names ours
     # Summary table and clean failures (tasks/cli/reporter.py).
     names: dict[str, Any] = {"RUN": run, "DOIT_CONFIG": {**run.doit_config(), "reporter": SummaryReporter}}
-    for name, creator in creators().items():
-        names[f"task_{name}"] = run.bind(creator)
+    everything = creators()
+    wanted = _needed(run)
+    for name, creator in everything.items():
+        if wanted is None or name in wanted:
+            names[f"task_{name}"] = run.bind(creator)
     return names
+
+
+def _needed(run: Run) -> set[str] | None:
+    """A run of named tasks creates only the tasks they need (registry.needed): creating every
+    task of every family is most of a no-op's time. Any other command (list, info, ...), a
+    word that is not a public task (a target, an alias) and a run naming no task get them all:
+    the argv read here may not be what doit runs (a program calling `DoitMain().run(argv)`
+    keeps its own sys.argv), and `doit` alone saves little (its tasks need most families)."""
+    if run.command != doit_argv.RUN or not run.words:
+        return None
+    return registry.needed(run.words)

@@ -15,7 +15,7 @@ from tasks.families.shared.run import Run
 from tasks.model import Config
 
 
-@creator()
+@creator(needs=("compose", "minikube"))
 def task__aliases(run: Run) -> Iterator[dict[str, Any]]:
     """Other names for tasks (hidden group; each alias is listed by its own name)."""
     stack = run.try_config(None)

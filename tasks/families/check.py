@@ -19,7 +19,7 @@ from tasks.store import state
 from tasks.store.paths import code_files, dockerfiles, files_under
 
 
-@creator(Task("validate", Scope.ALL))
+@creator(Task("validate", Scope.ALL), needs=("checkov", "render", "tf_fmt", "tf_validate"))
 def task_validate(run: Run) -> Iterator[dict[str, Any]]:
     """Check everything offline: kustomize + strict schemas + restricted profile, compose, hadolint,
     terraform, checkov."""

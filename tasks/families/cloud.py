@@ -94,7 +94,7 @@ def _push(env: str, names: list[str]) -> None:
     ops.push(env, names, _cloud(env).registry, push_dir(env))
 
 
-@creator(Task("push", Scope.NAMED, mutating=True))
+@creator(Task("push", Scope.NAMED, mutating=True), needs=("images",))
 def task_push(run: Run) -> Iterator[dict[str, Any]]:
     """Push the images an environment's cluster runs (building stale ones first), if the registry
     lacks them."""
@@ -167,7 +167,7 @@ def _checkov_ran() -> bool:
     return CHECKOV_MODE.exists() and CHECKOV_MODE.read_text().strip() == "ran"
 
 
-@creator(Task("checkov", Scope.ALL))
+@creator(Task("checkov", Scope.ALL), needs=("render", "validate"))
 def task_checkov(run: Run) -> dict[str, Any]:
     """checkov over Terraform, every Kubernetes overlay, the Dockerfiles and the GitHub workflows."""
     envs = checkov_envs(run)

@@ -267,7 +267,7 @@ def stack_tasks(stack: Stack) -> Iterator[TaskDict]:
     )
 
 
-@creator(*selected(*PUBLIC, options={"compose_down": (WIPE,)}))
+@creator(*selected(*PUBLIC, options={"compose_down": (WIPE,)}), needs=("_preflight", "images", "render"))
 def task_compose(run: Run) -> Iterator[TaskDict]:
     """Run the stack with Docker Compose: compose_up, compose_down, compose_ps, ... (env=<name>)."""
     # One creator for every task (doit's `basename`), so they share one Stack and one Live.

@@ -40,7 +40,7 @@ def _always(doc: str, action: Any, cfg: Config) -> dict[str, Any]:
     }
 
 
-@creator(Task("deploy", Scope.NAMED, mutating=True))
+@creator(Task("deploy", Scope.NAMED, mutating=True), needs=("images", "push", "render"))
 def task_deploy(run: Run) -> Iterator[dict[str, Any]]:
     """Deploy a cloud environment: pinned images, rollout wait, rollback on failure, smoke check."""
     return each_cloud_env(run, _deploy_task, kubernetes_only=True)

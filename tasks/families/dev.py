@@ -63,7 +63,7 @@ def loop_with_page(env: str, root: Path, port: int) -> None:
         page.stop(wait=PAGE_STOP_WAIT)
 
 
-@creator(Task("dev", Scope.SELECTED, options=(PORT,)))
+@creator(Task("dev", Scope.SELECTED, options=(PORT,)), needs=("compose", "minikube"))
 def task_dev(run: Run) -> Iterator[dict[str, Any]]:
     """The inner loop: the stack up first, then one cycle per batch of changed files."""
     env = run.env_for("dev")

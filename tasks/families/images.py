@@ -24,7 +24,7 @@ from tasks.families.shared.registry import Scope, Task, creator
 from tasks.families.shared.run import Run
 
 
-@creator(Task("images", Scope.SELECTED))
+@creator(Task("images", Scope.SELECTED), needs=("_preflight", "compose"))  # compose: pre_build hooks
 def task_images(run: Run) -> Iterator[dict[str, Any]]:
     """Build the builder and every service image (content-addressed tags) for env=<name>."""
     cfg = run.try_config(run.env_for("images"))
@@ -37,7 +37,7 @@ def task_images(run: Run) -> Iterator[dict[str, Any]]:
     yield from generate(cfg, task_dep=["_preflight:images", *pre])
 
 
-@creator(Task("builder_image", Scope.SELECTED))
+@creator(Task("builder_image", Scope.SELECTED), needs=("images", "base_image"))
 def task_builder_image(run: Run) -> dict[str, Any]:
     """Build only the shared builder image (and its base) for env=<name>."""
     cfg = run.try_config(run.env_for("builder_image"))
@@ -49,7 +49,7 @@ def task_builder_image(run: Run) -> dict[str, Any]:
     return {"actions": None, "task_dep": ["images:builder"]}
 
 
-@creator(Task("base_image", Scope.SELECTED))
+@creator(Task("base_image", Scope.SELECTED), needs=("images",))
 def task_base_image(run: Run) -> dict[str, Any]:
     """Make the base image with debootstrap, when the environment asks for it (images.base)."""
     cfg = run.try_config(run.env_for("base_image"))

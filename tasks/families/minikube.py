@@ -212,7 +212,8 @@ def _ops(cfg: Config, live: ops.Live, target: DeployTarget) -> Iterator[TaskDict
         "minikube_load",
         default_env=DEFAULT_ENV,
         options={"minikube_logs": (TAIL,), "port_forward": (SERVICE,)},
-    )
+    ),
+    needs=("compose", "render"),
 )
 def task_minikube(run: Run) -> Iterator[TaskDict]:
     """Minikube family (minikube_up, minikube_status, ...); env defaults to minikube."""

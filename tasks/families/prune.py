@@ -23,7 +23,7 @@ def prune(cfg: Config | StackError, keep: int) -> None:
     ops.prune(cfg, keep)
 
 
-@creator(Task("images_prune", Scope.SELECTED, options=(KEEP,)))
+@creator(Task("images_prune", Scope.SELECTED, options=(KEEP,)), needs=("_preflight",))
 def task_images_prune(run: Run) -> dict[str, Any]:
     """Remove old content tags from the local daemon, keeping the newest --keep per image."""
     cfg = run.try_config(run.env_for("images_prune"))

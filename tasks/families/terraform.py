@@ -49,7 +49,7 @@ def _fmt(fix: bool = False) -> None:
 FIX = Option("fix", bool, False, "rewrite the files instead of checking them")
 
 
-@creator(Task("tf_fmt", Scope.NONE, options=(FIX,)))
+@creator(Task("tf_fmt", Scope.NONE, options=(FIX,)), needs=("render",))
 def task_tf_fmt(run: Run) -> dict[str, Any]:
     """terraform fmt -check -recursive terraform (`--fix` rewrites the files instead)."""
     fix = bool(run.option(FIX))
@@ -173,7 +173,7 @@ def skipped_part() -> str | None:
     return mode[2] if len(mode) >= 3 and mode[0] == "skipped" else None
 
 
-@creator(Task("tf_validate", Scope.ALL))
+@creator(Task("tf_validate", Scope.ALL), needs=("render",))
 def task_tf_validate(run: Run) -> dict[str, Any]:
     """Validate terraform/: structural checks always, `terraform validate` with a provider mirror."""
     skipped = skipped_part()
@@ -195,7 +195,7 @@ def _plan(env: str) -> None:
     ops.plan(env)
 
 
-@creator(Task("tf_plan", Scope.NAMED))
+@creator(Task("tf_plan", Scope.NAMED), needs=("render",))
 def task_tf_plan(run: Run) -> Iterator[dict[str, Any]]:
     """terraform plan for each cloud environment, saved to .build/<env>/terraform/plan.tfplan."""
     # Outside the tool's checkout the modules the root calls are copies render makes.

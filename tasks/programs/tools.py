@@ -20,6 +20,7 @@ from typing import Any
 from tasks.errors import StackError, ToolError
 from tasks.output import console, progress
 from tasks.programs import tfrun  # only its name: it runs in a child process
+from tasks.programs.captured import Captured
 
 # checkov pins its own python-hcl2, which would replace the project's: its own virtualenv,
 # at the END of PATH. The one instruction, as .ci/run does it (README and docs quote it).
@@ -134,42 +135,98 @@ def run(
     On Ctrl-C or SIGTERM the program gets SIGTERM and `stop_grace` seconds to finish
     (default STOP_GRACE) before it is killed.
     """
-    import sh  # imported on first use: a no-op doit run starts no program at all
-
     exe = require(program)
     cmd = [program, *args]
     # NO_COLOR (https://no-color.org): what a program prints here is captured, for a log file,
     # an error message or a parser, never a terminal; colour codes would reach them raw.
     full_env = {**os.environ, "NO_COLOR": "1", "PATH": search_path(), **(env or {})}
+    grace = STOP_GRACE if stop_grace is None else stop_grace
+    if prefix is None:
+        result = _captured(exe, cmd, cwd=cwd, env=full_env, input=input, timeout=timeout, grace=grace)
+    else:
+        result = _streamed(
+            exe,
+            cmd,
+            cwd=cwd,
+            env=full_env,
+            input=input,
+            timeout=timeout,
+            grace=grace,
+            prefix=prefix,
+            echo=echo,
+        )
+    if check and result.code != 0:
+        raise failure(cmd, result)
+    return result
+
+
+def _timed_out(cmd: Sequence[str], timeout: float | None) -> StackError:
+    return StackError(
+        f"`{' '.join(cmd)}` did not finish within {timeout:g} s",
+        fix="check what it waits for, or raise the timeout",
+    )
+
+
+def _captured(
+    exe: str,
+    cmd: Sequence[str],
+    *,
+    cwd: str | Path | None,
+    env: Mapping[str, str],
+    input: str | bytes | None,
+    timeout: float | None,
+    grace: float,
+) -> Result:
+    """A quick query, its output captured whole (tasks/programs/captured.py), stopped on
+    Ctrl-C or SIGTERM like a streamed step."""
+    import subprocess
+
+    data = input.encode("utf-8") if isinstance(input, str) else input
+    child = Captured([exe, *cmd[1:]], cwd=cwd, env=env, data=data, timeout=timeout)
+    try:
+        _wait_or_stop(child, cmd, grace)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        raise _timed_out(cmd, timeout) from None
+    return Result(child.code, decode(child.stdout), decode(child.stderr))
+
+
+def _streamed(
+    exe: str,
+    cmd: Sequence[str],
+    *,
+    cwd: str | Path | None,
+    env: Mapping[str, str],
+    input: str | bytes | None,
+    timeout: float | None,
+    grace: float,
+    prefix: str,
+    echo: Callable[[str], None] | None,
+) -> Result:
+    """A long step, each line streamed as it arrives (through sh's line callbacks)."""
+    import sh  # imported on first use: only a streamed step pays for it
+
     # Streamed steps are collapsed to a counter + log file (tasks/output/progress.py) unless a
     # caller (a test) takes the lines itself.
-    collapsed = progress.Collapsed(prefix) if prefix is not None and echo is None else None
+    collapsed = progress.Collapsed(prefix) if echo is None else None
     out, err, streams = _streams(prefix, echo, collapsed)
     try:
         # Started in the background, in its own process group, and waited for here: a
         # terminal's Ctrl-C reaches only us, and we pass on exactly one SIGTERM (a second
         # signal makes terraform exit at once, without saving its state).
-        options: dict[str, Any] = {"_cwd": str(cwd) if cwd else None, "_env": full_env, "_in": input}
-        done = sh.Command(exe)(*args, _timeout=timeout, **options, **BACKGROUND, **streams)
-        _wait_or_stop(done, cmd, STOP_GRACE if stop_grace is None else stop_grace)
-        code, finished = 0, done
+        options: dict[str, Any] = {"_cwd": str(cwd) if cwd else None, "_env": dict(env), "_in": input}
+        done = sh.Command(exe)(*cmd[1:], _timeout=timeout, **options, **BACKGROUND, **streams)
+        _wait_or_stop(done, cmd, grace)
+        code = 0
     except sh.ErrorReturnCode as exc:
-        code, finished = exc.exit_code, exc
+        code = exc.exit_code
     except sh.TimeoutException:
         if collapsed is not None:
             collapsed.close(ok=False)
-        raise StackError(
-            f"`{' '.join(cmd)}` did not finish within {timeout:g} s",
-            fix="check what it waits for, or raise the timeout",
-        ) from None
-    if prefix is None:
-        out, err = [decode(finished.stdout)], [decode(finished.stderr)]
+        raise _timed_out(cmd, timeout) from None
     if collapsed is not None:
         collapsed.close(ok=code == 0)
-    result = Result(code, "".join(out), "".join(err))
-    if check and code != 0:
-        raise failure(cmd, result)
-    return result
+    return Result(code, "".join(out), "".join(err))
 
 
 def _streams(
@@ -190,9 +247,7 @@ def _streams(
         return take
 
     # Line callbacks cost sh a pseudo-terminal and a thread per stream (about 0.1 s a
-    # call); only streamed steps pay for them, quick queries let sh buffer the output.
-    if prefix is None:
-        return out, err, {"_tty_out": False}
+    # call); only streamed steps pay for them (quick queries do not go through sh at all).
     return out, err, {"_out": collect(out), "_err": collect(err)}
 
 

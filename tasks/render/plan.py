@@ -179,15 +179,22 @@ def removed(root: Path) -> list[str]:
 
 
 _REMOVED: dict[tuple[Any, ...], frozenset[str]] = {}
+_PRODUCED: dict[tuple[Any, ...], frozenset[str]] = {}
 
 
 def after_render(root: Path, files: Iterable[str], *folders: str) -> list[str]:
     """`files` as they will be once this run's render has run: without those it deletes, and
     with what it newly makes under `folders` (dependencies of tasks that read rendered files)."""
-    key = (*_inputs_key(root), *_stats(p for f in MANAGED for p in (root / f).rglob("*")))
+    inputs = _inputs_key(root)
+    key = (*inputs, *_stats(p for f in MANAGED for p in (root / f).rglob("*")))
     if key not in _REMOVED:
         _REMOVED.clear()
         _REMOVED[key] = frozenset(removed(root))
     gone = _REMOVED[key]
-    new = {rel for rel in produced(root) if folders and rel.startswith(tuple(f"{f}/" for f in folders))}
+    new: set[str] = set()
+    if folders:  # what render makes depends on its inputs only: known once per input state
+        if inputs not in _PRODUCED:
+            _PRODUCED.clear()
+            _PRODUCED[inputs] = frozenset(produced(root))
+        new = {rel for rel in _PRODUCED[inputs] if rel.startswith(tuple(f"{f}/" for f in folders))}
     return sorted({*(f for f in files if f not in gone), *new})

@@ -12,15 +12,17 @@ Build state (`.build/`) is not here: tasks/store/state.py names every state file
 from __future__ import annotations
 
 import ast
-import functools
+import contextlib
 import importlib.util
+import json
 import os
 import re
 import textwrap
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
-from tasks.store.state import is_temp
+from tasks.store.state import code_closure_file, is_temp, write_atomic
 
 __all__ = [
     "TERRAFORM",
@@ -76,8 +78,54 @@ def code_files(*modules: ModuleType) -> list[str]:
     return sorted(p.relative_to(TOOL).as_posix() if here else p.as_posix() for p in found)
 
 
-@functools.cache
 def _closure(name: str) -> frozenset[Path]:
+    """The files of module `name` and of every module of the tool it imports.
+
+    Remembered with the stat of each of those files and of their folders (in this process and
+    in `.build/state/code-closure.json`, for the next run): the walk reads and parses every
+    file, about a tenth of a `doit list`. An edited file changes its own stamp; a module added
+    beside them (which an unchanged `from tasks.x import y` may now name) changes its folder's."""
+    root = _origin(name)
+    key = f"{name}:{root}"  # the file the name stands for here: a copy of the tool has its own
+    known = _remembered().get(key)
+    stamp = _stamp(known.get("files")) if isinstance(known, dict) else None
+    if stamp is not None and known is not None and known.get("stamp") == stamp:
+        return frozenset(Path(f) for f in known["files"])
+    found = _walk(name)
+    files = sorted(str(p) for p in found)
+    _remembered()[key] = {"files": files, "stamp": _stamp(files)}
+    with contextlib.suppress(OSError):  # a read-only checkout only walks again next time
+        write_atomic(code_closure_file(), json.dumps(_remembered(), sort_keys=True))
+    return found
+
+
+_REMEMBERED: dict[str, Any] = {}
+
+
+def _remembered() -> dict[str, Any]:
+    if not _REMEMBERED:
+        with contextlib.suppress(OSError, ValueError):
+            loaded = json.loads(code_closure_file().read_text(encoding="utf-8"))
+            if isinstance(loaded, dict):
+                _REMEMBERED.update(loaded)
+        _REMEMBERED.setdefault("", {})  # read once per process, even when there was nothing
+    return _REMEMBERED
+
+
+def _stamp(files: Any) -> list[list[Any]] | None:
+    out: list[list[Any]] = []
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        return None  # a record this code did not write
+    try:
+        for path in [*files, *sorted({str(Path(f).parent) for f in files})]:
+            st = Path(path).stat()
+            out.append([path, st.st_mtime_ns, st.st_size])
+    except OSError:
+        return None  # gone: walk again
+    return out
+
+
+def _walk(name: str) -> frozenset[Path]:
     seen: dict[str, Path] = {}
     todo = [name]
     while todo:

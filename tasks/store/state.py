@@ -123,6 +123,12 @@ def tf_validate_mode() -> Path:
     return BUILD / "terraform" / "validate.mode"
 
 
+def code_closure_file() -> Path:
+    """Which of the tool's files each module's code depends on, with their stamps
+    (tasks/store/paths.py `code_files`; a cache: deleting it costs one walk)."""
+    return BUILD / "state" / "code-closure.json"
+
+
 def checkov_mode() -> Path:
     """Did the last `checkov` run, or was it skipped (checkov not installed)?"""
     return BUILD / "checkov" / "mode"

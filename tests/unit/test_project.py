@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import ast
+import fnmatch
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from doit import loader
 
 from tasks import project
 from tasks.cli.reporter import SummaryReporter
@@ -76,3 +79,50 @@ def test_every_dodo_is_the_same_few_lines() -> None:
         )
 
     assert calls(REPO / "dodo.py") == calls(REPO / "examples" / "guestbook" / "dodo.py")
+
+
+def _references(tasks: dict[str, Any]) -> set[str]:
+    """The tasks these tasks name: task_dep (wildcards expanded over `tasks`), setup, getargs."""
+    out: set[str] = set()
+    for task in tasks.values():
+        for ref in [*task.task_dep, *task.setup_tasks, *(ref[0] for ref in task.getargs.values())]:
+            out |= {name for name in tasks if fnmatch.fnmatchcase(name, ref)} or {ref}
+    return out
+
+
+def _load(names: dict[str, Any]) -> dict[str, Any]:
+    tasks = loader.load_tasks(names, command_names=(), allow_delayed=True)
+    return {task.name: task for task in tasks}
+
+
+@pytest.mark.parametrize("env", ["offline", "dev", "minikube", "staging", "local+hooks"])
+def test_a_run_of_named_tasks_creates_every_task_they_depend_on(root: Path, env: str) -> None:
+    if env.endswith("+hooks"):  # hooks are tasks of the Compose family that image builds wait for
+        env = env.removesuffix("+hooks")
+        path = root / "environments" / f"{env}.yaml"
+        path.write_text(path.read_text() + "hooks:\n  pre_build: ['true']\n  post_build: ['true']\n")
+    publics = sorted(project.dodo(["list"], root) and registry.tasks())  # (every family loaded)
+    assert len(publics) > 20
+    for public in publics:
+        # A task that changes a cloud environment names exactly one: dev (not protected).
+        mutating = registry.tasks()[public].mutating
+        argv = [f"{public}:dev"] if mutating else [public, f"env={env}"]
+        everything = _load(project.dodo(["list", f"env={'dev' if mutating else env}"], root))
+        made_by = {target: name for name, task in everything.items() for target in task.targets}
+        chosen = _load(project.dodo(argv, root))
+        made = {n for n in everything if n == public or n.startswith(f"{public}:")}
+        assert made <= set(chosen), public  # (minikube_load is made only for image-load clusters)
+        missing = {ref for ref in _references(chosen) if ref not in chosen}
+        assert not missing, f"{public} (env={env}) depends on tasks it does not create: {missing}"
+        # A file another task makes is made in this run too, so doit still orders the two.
+        inputs = {dep for task in chosen.values() for dep in task.file_dep if dep in made_by}
+        assert {made_by[dep] for dep in inputs} <= set(chosen), public
+
+
+def test_a_run_of_a_word_that_is_not_a_public_task_creates_every_task(root: Path) -> None:
+    chosen = {k for k in project.dodo(["compose_up", "env=offline"], root) if k.startswith("task_")}
+    every = {f"task_{name}" for name in registry.creators()}
+    assert chosen < every
+    # (a run naming no task: what dodo.py reads from sys.argv may not be what doit runs)
+    for argv in (["info", "render"], ["list"], [], ["-a"], ["compose/offline/docker-compose-db.yml"]):
+        assert {k for k in project.dodo(argv, root) if k.startswith("task_")} == every, argv

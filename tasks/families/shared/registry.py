@@ -58,12 +58,18 @@ def selected(
 
 _CREATORS: dict[str, Creator] = {}
 _TASKS: dict[str, Task] = {}
+_OWNERS: dict[str, str] = {}  # public task -> the creator that makes it
+_NEEDS: dict[str, tuple[str, ...]] = {}  # creator -> the creators whose tasks its tasks depend on
 
 
-def creator(*tasks: Task) -> Callable[[C], C]:
+def creator(*tasks: Task, needs: tuple[str, ...] = ()) -> Callable[[C], C]:
     """Register a task creator (`task_<name>`, doit's name for it) and the public tasks it makes.
 
-    A creator that makes only internal steps (`_preflight`) declares none."""
+    A creator that makes only internal steps (`_preflight`) declares none. `needs`: the other
+    creators (doit's names) that make a task its tasks depend on, through `task_dep`, `setup`,
+    `getargs` or a `file_dep` another task makes (tests/unit/test_project.py derives them
+    from the tasks themselves and fails when one is missing): a run of named tasks creates
+    only those (`needed`)."""
 
     def register(func: C) -> C:
         name = func.__name__.removeprefix("task_")
@@ -74,6 +80,8 @@ def creator(*tasks: Task) -> Callable[[C], C]:
                 raise ValueError(f"{func.__qualname__}: task {task.name!r} is registered twice")
         _CREATORS[name] = func
         _TASKS.update((task.name, task) for task in tasks)
+        _OWNERS.update((task.name, name) for task in tasks)
+        _NEEDS[name] = needs
         return func
 
     return register
@@ -97,3 +105,22 @@ def task(name: str) -> Task | None:
 def options() -> dict[str, Option]:
     """Every option name any task takes (for `key=value` words and "did you mean")."""
     return {opt.name: opt for entry in _TASKS.values() for opt in entry.options}
+
+
+def needed(names: list[str]) -> set[str] | None:
+    """The creators a run of these tasks needs: those that make them and, at any depth, the
+    ones those declare in `needs`. None when a name is not a public task (a target, a
+    project's alias): only the whole table can answer for it."""
+    todo = []
+    for word in names:
+        owner = _OWNERS.get(word.partition(":")[0])
+        if owner is None:
+            return None
+        todo.append(owner)
+    out: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name not in out:
+            out.add(name)
+            todo += _NEEDS.get(name, ())
+    return out

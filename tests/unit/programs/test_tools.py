@@ -427,3 +427,15 @@ def test_ctrl_c_in_a_terminal_interrupts_terraform_once(tmp_path: Path) -> None:
     assert proc.returncode != 0
     assert "Interrupt received." in rest
     assert "Two interrupts received" not in rest, rest
+
+
+def test_a_quick_query_does_not_load_the_streaming_library() -> None:
+    # sh (with asyncio) cost more than the docker queries of a no-op: only streamed steps use it.
+    probe = (
+        "import sys\n"
+        "from tasks.programs import tools\n"
+        "result = tools.run('sh', '-c', 'echo out; echo err >&2; exit 2', check=False)\n"
+        "print(result.code, result.stdout.strip(), result.stderr.strip(), 'sh' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.split() == ["2", "out", "err", "False"]

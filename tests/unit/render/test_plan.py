@@ -151,3 +151,12 @@ def run_render(root: Path) -> bool:
 
     writer.write_all(plan.rendered(root), root)
     return True
+
+
+def test_after_render_follows_an_environment_edited_since_it_was_last_asked(tree: Path) -> None:
+    folder = "k8s/overlays/minikube"
+    patch = f"{folder}/scale-engine.patch.yaml"
+    assert patch not in plan.after_render(tree, [], folder)
+    env = tree / "environments" / "minikube.yaml"
+    env.write_text(env.read_text() + "services:\n  engine: {replicas: 2}\n")
+    assert patch in plan.after_render(tree, [], folder)  # the same process: asked again, not remembered

@@ -4,6 +4,10 @@ Each test builds a small project in a temporary folder and runs from there, as d
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -164,3 +168,59 @@ def test_code_files_follow_only_the_tools_own_modules(
     tool = paths.TOOL / "tasks"
     assert {probe.resolve(), tool / "errors.py", tool / "model.py", tool / "families/__init__.py"} <= sources
     assert [s for s in sources if s != probe.resolve() and not s.is_relative_to(tool)] == []
+
+
+def _probe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str) -> tuple[Path, ModuleType]:
+    probe = tmp_path / "src" / "probe_of_the_closure.py"
+    probe.parent.mkdir(exist_ok=True)
+    probe.write_text(text)
+    monkeypatch.syspath_prepend(str(probe.parent))
+    monkeypatch.chdir(tmp_path)
+    return probe, ModuleType("probe_of_the_closure")
+
+
+def test_code_files_follow_an_import_added_to_a_file_they_already_walked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    probe, module = _probe(tmp_path, monkeypatch, "import tasks.errors\n")
+    tool = paths.TOOL / "tasks"
+    first = {Path(s) for s in paths.code_files(module)}
+    assert tool / "errors.py" in first and tool / "model.py" not in first
+    assert (tmp_path / ".build" / "state" / "code-closure.json").is_file()  # remembered for the next run
+    probe.write_text("import tasks.errors\nimport tasks.model\n")  # one more line: another stamp
+    assert tool / "model.py" in {Path(s) for s in paths.code_files(module)}
+
+
+def test_code_files_are_the_same_from_a_new_process_and_from_a_broken_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _probe(tmp_path, monkeypatch, "import tasks.errors\nfrom tasks.store import state\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "src"), str(paths.TOOL)])}
+    ask = [
+        sys.executable,
+        "-c",
+        "import types; from tasks.store import paths; "
+        "print(*paths.code_files(types.ModuleType('probe_of_the_closure')), sep='\\n')",
+    ]
+
+    def files() -> list[str]:
+        out = subprocess.run(ask, cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
+        return out.stdout.split()
+
+    walked = files()
+    assert str(paths.TOOL / "tasks/store/state.py") in walked
+    assert files() == walked  # from the record
+    record = tmp_path / ".build" / "state" / "code-closure.json"
+    record.write_text("{not json")
+    assert files() == walked
+    broken = {"x": 1, f"probe_of_the_closure:{tmp_path / 'src' / 'probe_of_the_closure.py'}": {"files": 3}}
+    record.write_text(json.dumps(broken))
+    assert files() == walked
+
+
+def test_code_files_work_where_nothing_can_be_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _probe(tmp_path, monkeypatch, "import tasks.defaults\n")
+    (tmp_path / ".build").write_text("a file where the folder would be")
+    assert str(paths.TOOL / "tasks/defaults.py") in paths.code_files(ModuleType("probe_of_the_closure"))

@@ -102,3 +102,14 @@ def test_selected_tasks_share_a_default_and_take_their_own_options() -> None:
     opt = registry.options()["wipe"]
     one, two = registry.selected("a", "b", default_env="minikube", options={"b": (opt,)})
     assert one == Task("a", Scope.SELECTED, "minikube") and two.options == (opt,)
+
+
+def test_a_run_of_named_tasks_needs_their_creators_and_what_those_declare() -> None:
+    families.load()
+    assert registry.needed(["render:compose-dev"]) == {"render"}
+    assert {"compose", "images", "_preflight", "render"} <= (registry.needed(["compose_up"]) or set())
+    assert "validate" not in (registry.needed(["compose_up"]) or set())
+    both = registry.needed(["compose_up", "tf_fmt"]) or set()
+    assert {"compose", "tf_fmt"} <= both and "minikube" not in both
+    assert registry.needed([]) == set()
+    assert registry.needed(["compose_up", "no_such_task"]) is None  # only the whole table answers
