@@ -40,6 +40,11 @@ class Live(Facts):
         found = docker.compose_states(self.project)
         return None if found is None else service_states(found)
 
+    def identity(self) -> tuple[str, ...] | None:
+        """Every container's ID, image, service and state, from one `docker ps`: the status
+        page compares it between looks, to read the full status only when it changed."""
+        return self.ask("identity", lambda: docker.compose_identity(self.project))
+
     def running(self, names: list[str]) -> bool:
         states = self.states()
         return states is not None and all(states.get(n) == "running" for n in names)

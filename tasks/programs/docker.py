@@ -225,6 +225,27 @@ def compose_states(project: str) -> list[ServiceState] | None:
     return None if rows is None else parse_states(rows)
 
 
+def compose_identity(project: str) -> tuple[str, ...] | None:
+    """What exists for a Compose project, from one `docker ps -a`: a line per container, its
+    ID, image, service and state (its health folded in as `compose_states` does), sorted. Any
+    change a status row shows (a container replaced, stopped, turned unhealthy) changes it;
+    the uptime `ps` prints does not. None when the daemon cannot be asked."""
+    rows = _ps(
+        f"com.docker.compose.project={project}",
+        '{{.ID}}\t{{.Image}}\t{{.Label "com.docker.compose.service"}}\t{{.State}}\t{{.Status}}',
+        all_states=True,
+    )
+    if rows is None:
+        return None
+    out = []
+    for line in rows:
+        cid, _, rest = line.partition("\t")
+        image, _, rest = rest.partition("\t")
+        states = parse_states([rest])
+        out.append(f"{cid} {image} " + (f"{states[0].service} {states[0].state}" if states else rest))
+    return tuple(sorted(out))
+
+
 def published_ports(label: str, *, timeout: float) -> set[int]:
     """Host ports the running containers with `label` publish (none when the daemon cannot
     be asked, or docker is not installed)."""

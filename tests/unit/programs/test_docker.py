@@ -54,6 +54,7 @@ def test_a_daemon_that_cannot_answer_gives_none(fakes: FakeBin) -> None:
     fakes.script("docker", "echo 'Cannot connect to the Docker daemon' >&2; exit 1\n")
     assert docker.image_refs(check=False) is None
     assert docker.compose_states("p") is None
+    assert docker.compose_identity("p") is None
     assert docker.published_ports("a=b", timeout=5) == set()
     assert docker.volumes("a=b") is None
     assert docker.volume_labels(["v"], "k") is None
@@ -77,6 +78,8 @@ def test_containers_and_volumes_by_label(daemon: Daemon) -> None:
     ]
     assert docker.published_ports("com.docker.compose.project=x", timeout=5) == {80}
     assert docker.volumes("p=x") == []
+    # The project's containers as one sign: ID, image, service, state; another project's not.
+    assert docker.compose_identity("x") == ("c1 img a running", "c2 img b exited")
     assert docker.in_registry("me/a:1") is True
 
 
