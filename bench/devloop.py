@@ -317,6 +317,8 @@ def main() -> None:
         for path, mine in ours.items():
             if mine or peers.get(path):
                 print(f"| {path} | {med(mine)} | {med(peers.get(path, []))} |")
+        for path in (p for p in peers if p not in ours):  # a peer's row of its own (sync+exec)
+            print(f"| {path} | | {med(peers[path])} |")
         for path, mine in ours.items():
             theirs = peers.get(path, [])
             print(

@@ -30,9 +30,10 @@ def peer_dockerfile(project: Path) -> Path:
 
 
 # The peers' live sync rows: the rule `docker compose watch` gets for the module, and the
-# command its `sync+exec` runs (the one the demo's own sync rule runs: environments/offline.yaml).
+# command its `sync+exec` runs: the demo's own rule's (environments/offline.yaml), through
+# `sh -c` as doit runs it (Compose runs argv as is, and the slim images have no /bin/kill).
 SYNC_ROWS = {"live sync": "sync+restart", "live sync, sync+exec": "sync+exec"}
-RELOAD = ["kill", "-HUP", "1"]
+RELOAD = ["sh", "-c", "kill -HUP 1"]
 SERVICES = ("engine", "session-agent")
 # The user the peer's synced containers run as. Compose watch copies with the container's
 # user as the files' owner, and Docker 20.10 looks that user up in the passwd database of the

@@ -118,6 +118,20 @@ def test_a_change_inside_the_sync_rules_is_synced_without_a_build(
     assert [float(at) for _, at in marks] == sorted(float(at) for _, at in marks)
 
 
+def test_a_failing_restart_command_is_one_failed_line_and_records_no_sync(
+    compose_stack: tuple[Path, FakeBin],
+) -> None:
+    project, fakes = compose_stack
+    edit(project, AGENT)
+    fakes.script("docker", 'if [ "$1" = exec ]; then echo "kill: (1) - No such process" >&2; exit 1; fi\n')
+    outcome = devloop.cycle(ENV, project, [AGENT])
+    assert not outcome.ok
+    assert "FAILED: live sync of 'session-agent' failed running `kill -HUP 1` in container " in outcome.line()
+    assert "No such process" in outcome.line()
+    assert not devstate.read(ENV)["session-agent"].synced  # tried, failed: never shown as synced
+    assert not [c for c in read_calls(fakes.log) if c["tool"] == "docker-compose" and "up" in c["argv"]]
+
+
 def test_a_failing_build_keeps_what_runs_and_the_next_fix_is_healthy(
     compose_stack: tuple[Path, FakeBin],
 ) -> None:
