@@ -7,6 +7,7 @@ refuses a cloud environment in one sentence."""
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -123,7 +124,12 @@ def test_a_failing_restart_command_is_one_failed_line_and_records_no_sync(
 ) -> None:
     project, fakes = compose_stack
     edit(project, AGENT)
-    fakes.script("docker", 'if [ "$1" = exec ]; then echo "kill: (1) - No such process" >&2; exit 1; fi\n')
+    stateful = fakes.root / "stateful-docker"  # every other call still goes to the fake daemon
+    shutil.copy(fakes.bin_dir / "docker", stateful)
+    fakes.script(
+        "docker",
+        f'if [ "$1" = exec ]; then echo "kill: (1) - No such process" >&2; exit 1; fi\nexec "{stateful}" "$@"\n',
+    )
     outcome = devloop.cycle(ENV, project, [AGENT])
     assert not outcome.ok
     assert "FAILED: live sync of 'session-agent' failed running `kill -HUP 1` in container " in outcome.line()
