@@ -126,10 +126,8 @@ def test_a_failing_restart_command_is_one_failed_line_and_records_no_sync(
     edit(project, AGENT)
     stateful = fakes.root / "stateful-docker"  # every other call still goes to the fake daemon
     shutil.copy(fakes.bin_dir / "docker", stateful)
-    fakes.script(
-        "docker",
-        f'if [ "$1" = exec ]; then echo "kill: (1) - No such process" >&2; exit 1; fi\nexec "{stateful}" "$@"\n',
-    )
+    refuse = 'if [ "$1" = exec ]; then echo "kill: (1) - No such process" >&2; exit 1; fi\n'
+    fakes.script("docker", refuse + f'exec "{stateful}" "$@"\n')
     outcome = devloop.cycle(ENV, project, [AGENT])
     assert not outcome.ok
     assert "FAILED: live sync of 'session-agent' failed running `kill -HUP 1` in container " in outcome.line()
