@@ -17,6 +17,7 @@ no-op (untimed) to FILE, to see where its time goes (`python -m pstats FILE`).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -25,7 +26,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -42,6 +44,31 @@ def scratch_copy(env: str) -> Path:
     dest = copy_project(Path(tempfile.mkdtemp(prefix="stackbuild-bench-")) / "project")
     copy_build_state(dest, env, "base")  # the debootstrap base is only rebuilt when missing
     return dest
+
+
+@dataclass(frozen=True)
+class Up:
+    project: Path  # the scratch copy
+    seconds: float  # its first `doit compose_up` (builds what is missing)
+
+
+@contextlib.contextmanager
+def stack_up(env: str) -> Iterator[Up]:
+    """A scratch copy of the project with `doit compose_up env=<env>` done; however the block
+    ends, the stack goes down with its volumes and the copy is removed (nothing is left on
+    the shared daemon)."""
+    project = scratch_copy(env)
+    try:
+        up = [sys.executable, "-m", "doit", "compose_up", f"env={env}"]
+        yield Up(project, run(up, project, bench_env()))
+    finally:
+        subprocess.run(
+            [sys.executable, "-m", "doit", "compose_down", f"env={env}", "wipe=1"],
+            cwd=project,
+            capture_output=True,
+            check=False,
+        )
+        shutil.rmtree(project.parent, ignore_errors=True)
 
 
 def bench_env(*first: Path) -> dict[str, str]:
@@ -124,16 +151,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="no forced and no cold rows")
     parser.add_argument("--profile", type=Path, help="write a cProfile of one no-op here")
     opts = parser.parse_args()
-    project = scratch_copy(opts.env)
     env = opts.env
     timed_env = bench_env()
-    shim_env, logs = shimmed_env(project.parent)
+    with stack_up(env) as up:
+        project, first = up.project, up.seconds
+        shim_env, logs = shimmed_env(project.parent)
 
-    def doit(*args: str, through: dict[str, str] = timed_env) -> float:
-        return run([sys.executable, "-m", "doit", *args, f"env={env}"], project, through)
+        def doit(*args: str, through: dict[str, str] = timed_env) -> float:
+            return run([sys.executable, "-m", "doit", *args, f"env={env}"], project, through)
 
-    try:
-        first = doit("compose_up")  # builds what is missing: not measured below
         plain_env = image_env(project, env)
         noop, plain = paired(
             opts.n, lambda: doit("compose_up"), lambda: run(plain_up(project, env), project, plain_env)
@@ -153,14 +179,6 @@ def main() -> None:
                 return doit("compose_up")
 
             cold_start = median(opts.n, cold)
-    finally:
-        subprocess.run(
-            [sys.executable, "-m", "doit", "compose_down", f"env={env}", "wipe=1"],
-            cwd=project,
-            capture_output=True,
-            check=False,
-        )
-        shutil.rmtree(project.parent, ignore_errors=True)
     rows = [
         ("first compose_up (builds, 1 run)", first),
         ("doit list (startup baseline)", baseline),

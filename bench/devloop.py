@@ -47,7 +47,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -60,9 +59,9 @@ sys.path.insert(0, str(REPO / "bench"))
 import stackgen
 import yaml
 from devchange import ENV, MODULE, MODULE_TEST, PAGE_PORT, Background, Change, EventClient, say
-from devpeer import peer_rows
+from devpeer import PEER_ROWS, SYNC_ROWS, peer_rows
 
-from compose import bench_env, run, scratch_copy, shimmed_env
+from compose import bench_env, run, shimmed_env, stack_up
 from testing import harness
 from testing.fakes import compose as fake_compose
 from testing.fakes import docker as fake_docker
@@ -75,7 +74,7 @@ STEPS = (
     ("lock, configuration, plan", "cycle", "planned"),
     ("docker ps (the containers)", "planned", "found"),
     ("docker cp (all files)", "found", "copied"),
-    ("docker restart (no grace)", "copied", "restarted"),
+    ("the rule's restart", "copied", "restarted"),
     ("process start until it answers", "restarted", "served"),
 )
 MARKS = "[dev] sync marks: "
@@ -271,7 +270,7 @@ def main() -> None:
         "--only",
         nargs="+",
         choices=("page", "sync"),
-        help="only the status page's rows and/or the live sync row",
+        help="only the page's rows and/or the live sync rows (ours; the peers' too unless --skip-peers)",
     )
     opts = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="stackbuild-devloop-"))
@@ -280,9 +279,7 @@ def main() -> None:
     if opts.counts_only:
         shutil.rmtree(work, ignore_errors=True)
         return
-    project = scratch_copy(ENV)
     env = bench_env()
-    change = Change(project)
     peers: dict[str, list[float]] = {}
     synced: list[float] = []
     rebuilt: list[float] = []
@@ -291,29 +288,25 @@ def main() -> None:
     page: dict[str, list[float]] = {}
     real: dict[str, int] = {}
     try:
-        run([sys.executable, "-m", "doit", "compose_up", f"env={ENV}"], project, env)  # untimed
-        if not opts.only or "sync" in opts.only:
-            synced, rebuilt, steps = dev_rows(project, change, opts.n, env, rebuild=not opts.only)
-            say(f"ours: live sync {synced}, rebuild {rebuilt}")
-        if not opts.only or "page" in opts.only:
-            page = page_rows(project, change, opts.n, env)
-            say(f"status page: {page}")
-        if not opts.only:
-            up = [sys.executable, "-m", "doit", "compose_up", f"env={ENV}"]
-            typed = [change.timed(lambda: run(up, project, env)) for _ in range(opts.n)]
-            say(f"ours: no watcher {typed}")
-            real = real_calls(project, change)
-            say(f"real CLI starts of one cycle: {real}")
-            if not opts.skip_peers:
-                peers = peer_rows(project, change, opts.n)
+        with stack_up(ENV) as up:  # the stack up once, untimed; down with its volumes at the end
+            project = up.project
+            change = Change(project)
+            if not opts.only or "sync" in opts.only:
+                synced, rebuilt, steps = dev_rows(project, change, opts.n, env, rebuild=not opts.only)
+                say(f"ours: live sync {synced}, rebuild {rebuilt}")
+            if not opts.only or "page" in opts.only:
+                page = page_rows(project, change, opts.n, env)
+                say(f"status page: {page}")
+            if not opts.only:
+                up_again = [sys.executable, "-m", "doit", "compose_up", f"env={ENV}"]
+                typed = [change.timed(lambda: run(up_again, project, env)) for _ in range(opts.n)]
+                say(f"ours: no watcher {typed}")
+                real = real_calls(project, change)
+                say(f"real CLI starts of one cycle: {real}")
+            if not opts.skip_peers and (not opts.only or "sync" in opts.only):
+                rows = PEER_ROWS if not opts.only else tuple(SYNC_ROWS)
+                peers = peer_rows(project, change, opts.n, rows)
     finally:
-        subprocess.run(
-            [sys.executable, "-m", "doit", "compose_down", f"env={ENV}", "wipe=1"],
-            cwd=project,
-            capture_output=True,
-            check=False,
-        )
-        shutil.rmtree(project.parent, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
 
     ours = {"live sync": synced, "rebuild": rebuilt, "no watcher": typed}
@@ -324,6 +317,8 @@ def main() -> None:
         for path, mine in ours.items():
             if mine or peers.get(path):
                 print(f"| {path} | {med(mine)} | {med(peers.get(path, []))} |")
+        for path in (p for p in peers if p not in ours):  # a peer's row of its own (sync+exec)
+            print(f"| {path} | | {med(peers[path])} |")
         for path, mine in ours.items():
             theirs = peers.get(path, [])
             print(

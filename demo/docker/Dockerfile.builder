@@ -41,7 +41,7 @@ USER 0:0
 RUN set -eu; \
     pkg=srvthreds_demo; \
     mkdir -p "/out/shared/$pkg"; \
-    cp -r --preserve=mode "$pkg/common" "$pkg/__init__.py" "$pkg/__main__.py" "/out/shared/$pkg/"; \
+    cp -r --preserve=mode "$pkg/common" "$pkg/__init__.py" "$pkg/__main__.py" "$pkg/serve.py" "/out/shared/$pkg/"; \
     for pair in engine:engine session-agent:session_agent \
                 persistence-agent:persistence_agent bootstrap:bootstrap; do \
         service=${pair%%:*}; module=${pair#*:}; \

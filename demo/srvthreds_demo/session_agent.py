@@ -63,4 +63,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # In a child that SIGHUP replaces with the code on disk (serve.py): live sync's restart.
+    from . import serve
+
+    raise SystemExit(serve.forever(__spec__.name, preload=("redis", "pika")))

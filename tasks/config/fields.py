@@ -14,6 +14,7 @@ from typing import Any
 
 from tasks.config import cloud_db
 from tasks.config import schema as s
+from tasks.model import RESTART_CONTAINER
 
 # The lowest UID a pod may run as: below it a UID may belong to a host account (the restricted
 # policy check, tasks/checks/policy.py, and checkov's CKV_K8S_40 refuse it).
@@ -123,13 +124,29 @@ def container_path(value: Any) -> tuple[str, str] | None:
     return f"{value!r} has characters a container path of this tool may not have", fix
 
 
+_COMMAND = s.pattern(r"\S.*", "shell command", "'make assets' (not empty)")
+
+
+def sync_restart(value: Any) -> tuple[str, str] | None:
+    """A sync rule's restart: the keyword `container` or a shell command. The keyword written in
+    another case ('Container') is refused, not run as a command: no image has a program of that
+    name, and the first save would fail inside the container instead of here."""
+    if str(value).strip().lower() == RESTART_CONTAINER and value != RESTART_CONTAINER:
+        return (
+            f"{value!r} is not the keyword {RESTART_CONTAINER!r}, and would run as a shell command",
+            f"write `restart: {RESTART_CONTAINER}` (lower case) to restart the container, or a "
+            "command that makes the process reload its code, e.g. 'kill -HUP 1'",
+        )
+    return _COMMAND(value)
+
+
 # One live-sync rule (rules about what it names: rules/sync.py).
 SYNC_RULE = s.Fields(
     {
         "source": s.REL_PATH,
         "target": s.Scalar((str,), container_path),
         # "container" (tasks.model.RESTART_CONTAINER) or a shell command run in the container.
-        "restart": COMMAND,
+        "restart": s.Scalar((str,), sync_restart),
     },
     frozenset({"source", "target"}),
 )

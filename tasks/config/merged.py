@@ -53,6 +53,19 @@ class Merged:
         disabled = self.data.get("disabled_services", [])
         return [name for name in self.data["services"] if name not in disabled]
 
+    def kind(self, service: str) -> str:
+        """A service's kind: "deployment" (a container that keeps running) unless it says "job"."""
+        return str(self.data["services"][service].get("kind", "deployment"))
+
+    def jobs_declaring(self, key: str) -> list[str]:
+        """The enabled jobs that set `key` to something (not an empty list or mapping): what
+        a rule refuses when `key` means a container that keeps running."""
+        return [
+            name
+            for name in self.enabled()
+            if self.kind(name) == "job" and self.data["services"][name].get(key, []) not in ([], {})
+        ]
+
     def build_of(self, service: str) -> tuple[KeyPath, dict[str, Any]] | None:
         """Where the service's build spec is and what it says: its own `build`, else
         `images.service_build`, as a whole (never merged key by key: a service with its own

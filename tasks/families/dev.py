@@ -78,8 +78,8 @@ def task_dev(run: Run) -> Iterator[dict[str, Any]]:
         return
     yield {
         "basename": "_dev_loop",
-        "doc": "Take the checkout's one inner loop (a second `doit dev` is refused before anything runs).",
-        "actions": [user_errors(partial(devloop.hold_loop, env))],
+        "doc": "Check the watcher is installed and take the checkout's one inner loop, before anything runs.",
+        "actions": [user_errors(partial(devloop.prepare, env))],
         "uptodate": [False],
     }
     up = "compose_up" if cfg.runtime == "compose" else "minikube_up"

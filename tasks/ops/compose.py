@@ -34,11 +34,20 @@ class Live(Facts):
 
     def states(self) -> dict[str, str] | None:
         """service -> "running"/"unhealthy"/...; None when the daemon cannot be asked."""
-        return self.ask("states", self._states)
-
-    def _states(self) -> dict[str, str] | None:
-        found = docker.compose_states(self.project)
+        found = self._containers()
         return None if found is None else service_states(found)
+
+    def _containers(self) -> list[docker.ServiceState] | None:
+        return self.ask("containers", lambda: docker.compose_states(self.project))
+
+    def identity(self) -> tuple[str, ...] | None:
+        """Every container's ID, image, service and state (health folded in), from the same
+        one `docker ps` as `states`: the status page compares it between looks, to read the
+        full status only when it changed (the uptime `ps` prints is left out)."""
+        found = self._containers()
+        if found is None:
+            return None
+        return tuple(sorted(f"{c.container} {c.image} {c.service} {c.state}" for c in found))
 
     def running(self, names: list[str]) -> bool:
         states = self.states()

@@ -112,6 +112,13 @@ def hold_loop(env: str) -> None:
     _LOOP.append(fd)
 
 
+def prepare(env: str) -> None:
+    """What `doit dev` checks before anything runs (before the stack comes up): the watcher
+    library is installed (else one sentence naming the install), and no other loop runs."""
+    devwatch.library()
+    hold_loop(env)
+
+
 def release_loop() -> None:
     """Give the loop's lock back (for callers that run several loops in one process)."""
     while _LOOP:

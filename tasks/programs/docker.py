@@ -178,6 +178,8 @@ class ServiceState:
     service: str  # its com.docker.compose.service label
     state: str  # running | exited | ...; a running container failing its healthcheck is
     # "unhealthy", one whose healthcheck has not passed yet "starting"
+    container: str = ""  # its ID
+    image: str = ""  # its image as `ps` names it (the reference, or the ID once that moved)
 
 
 def _ps(label: str, fmt: str, *, all_states: bool = False, timeout: float | None = None) -> list[str] | None:
@@ -210,7 +212,7 @@ def parse_states(lines: list[str]) -> list[ServiceState]:
             state = "unhealthy"
         elif state == "running" and "(health: starting)" in status:
             state = "starting"
-        out.append(ServiceState(service, state))
+        out.append(ServiceState(service, state, *parts[3:5]))
     return out
 
 
@@ -219,7 +221,7 @@ def compose_states(project: str) -> list[ServiceState] | None:
     be asked."""
     rows = _ps(
         f"com.docker.compose.project={project}",
-        '{{.Label "com.docker.compose.service"}}\t{{.State}}\t{{.Status}}',
+        '{{.Label "com.docker.compose.service"}}\t{{.State}}\t{{.Status}}\t{{.ID}}\t{{.Image}}',
         all_states=True,
     )
     return None if rows is None else parse_states(rows)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,9 @@ class Source:
     secrets: Callable[[], list[str]] = list
     read_only: bool = False
     built: set[str] = field(default_factory=set)  # the rows whose image this tool builds
+    # A cheap sign of what runs (Compose: one `docker ps`), equal between two looks when no
+    # container changed; None: no such sign, every look reads the rows in full.
+    identity: Callable[[], object] = lambda: None
 
     def items(self) -> list[Item]:
         """One row per workload of the target's status table, with the inner loop's record."""
@@ -111,6 +115,7 @@ def for_config(cfg: Config) -> Source:
             lambda tail: compose.log_text(stack, tail=tail),
             lambda: compose.secret_values(stack),
             built=set(stack.all_built()),
+            identity=lambda: compose.Live(stack.project).identity(),
         )
     databases = {d.name for d in cfg.placed("cluster")}
     if which == "minikube":
@@ -132,6 +137,9 @@ def commit(root: Path) -> str:
     return line or "-"
 
 
+# Seconds between full reads of the rows when the cheap sign says nothing changed: what no
+# container shows changes too (an image recorded by a build, a job's last run, the .env).
+FULL = 10.0
 # With no page open, one look per IDLE seconds: each look asks the runtime (docker ps, logs), which
 # is CPU the inner loop's cycles would otherwise share with a page nobody reads.
 IDLE = 10.0
@@ -145,6 +153,8 @@ class Watcher:
         self.board, self.source, self.interval, self.idle = board, source, interval, idle
         self.stopped = threading.Event()
         self._seen: dict[str, list[str]] = {}
+        self._mark: object = None  # the sign of the rows last read in full
+        self._full_at = 0.0  # when (monotonic)
         self._thread = threading.Thread(target=self._loop, name="ui-watch", daemon=True)
 
     def start(self) -> None:
@@ -155,12 +165,25 @@ class Watcher:
         if self._thread.is_alive():
             self._thread.join(timeout=wait)
 
+    def forget(self) -> None:
+        """Read the rows in full at the next look (a run ended: it may have changed anything)."""
+        self._mark = None
+
     def look(self) -> None:
-        """One look: rows (or why they cannot be read) and the new log lines of each service."""
+        """One look: rows (or why they cannot be read) and the new log lines of each service.
+        The rows are read in full (the target's status: `docker compose ps`, the volumes,
+        health logs) only when the source's sign or the inner loop's records changed since
+        the last full read, or FULL seconds passed; else one `docker ps` was the look's cost."""
         try:
-            self.board.secrets = self.source.secrets()
-            self.board.set_rows(self.source.items())
+            sign = self.source.identity()
+            mark = None if sign is None else (sign, devstate.read(self.source.env))
+            due = time.monotonic() - self._full_at >= FULL
+            if mark is None or mark != self._mark or due:
+                self.board.secrets = self.source.secrets()
+                self.board.set_rows(self.source.items())
+                self._mark, self._full_at = mark, time.monotonic()
         except StackError as exc:  # a daemon down, a cluster absent: said on the page, retried
+            self._mark = None
             self.board.set_rows(self.board.rows, exc.message)
         try:
             tails = split(self.source.logs(TAIL))
@@ -174,6 +197,8 @@ class Watcher:
         since = self.idle  # the first look is at once
         while not self.stopped.is_set():
             holder = state.lock_holder()
+            if holder:
+                self.forget()
             self.board.set_busy(holder or "")
             # A run holds the checkout (a `doit dev` cycle, a button's run, a command): it changes
             # what a look would read, and a look's docker calls would slow it. Look when it ends.

@@ -7,6 +7,8 @@ refuses a cloud environment in one sentence."""
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -96,9 +98,12 @@ def test_a_change_inside_the_sync_rules_is_synced_without_a_build(
     assert len(ups) == 1 and ups[0][-1] == "session-agent"  # waits for it to be healthy again
     assert refs(project) == before  # the image is unchanged: only the container's files are
     assert devstate.read(ENV)["session-agent"].synced
-    # Docker's part: one listing (with the images), one copy, one restart; then, after the
-    # restart, the deploy's volume listing before its `compose up --wait`.
-    assert [c["argv"][0] for c in calls if c["tool"] == "docker"] == ["ps", "cp", "restart", "volume"]
+    # Docker's part: one listing (with the images), one copy, the rule's restart command run in
+    # the container (offline's: `kill -HUP 1`, no container restart); then the deploy's volume
+    # listing before its `compose up --wait`.
+    assert [c["argv"][0] for c in calls if c["tool"] == "docker"] == ["ps", "cp", "exec", "volume"]
+    (run,) = [c["argv"] for c in calls if c["tool"] == "docker" and c["argv"][0] == "exec"]
+    assert run[-3:] == ["sh", "-c", "kill -HUP 1"]
     # The log has when each step ended, in order (bench/devloop.py reads it).
     (line,) = [x for x in devloop.log_file().read_text().splitlines() if x.startswith("[dev] sync marks: ")]
     marks = [pair.split("=") for pair in line.removeprefix("[dev] sync marks: ").split()]
@@ -112,6 +117,23 @@ def test_a_change_inside_the_sync_rules_is_synced_without_a_build(
         "healthy",
     ]
     assert [float(at) for _, at in marks] == sorted(float(at) for _, at in marks)
+
+
+def test_a_failing_restart_command_is_one_failed_line_and_records_no_sync(
+    compose_stack: tuple[Path, FakeBin],
+) -> None:
+    project, fakes = compose_stack
+    edit(project, AGENT)
+    stateful = fakes.root / "stateful-docker"  # every other call still goes to the fake daemon
+    shutil.copy(fakes.bin_dir / "docker", stateful)
+    refuse = 'if [ "$1" = exec ]; then echo "kill: (1) - No such process" >&2; exit 1; fi\n'
+    fakes.script("docker", refuse + f'exec "{stateful}" "$@"\n')
+    outcome = devloop.cycle(ENV, project, [AGENT])
+    assert not outcome.ok
+    assert "FAILED: live sync of 'session-agent' failed running `kill -HUP 1` in container " in outcome.line()
+    assert "No such process" in outcome.line()
+    assert not devstate.read(ENV)["session-agent"].synced  # tried, failed: never shown as synced
+    assert not [c for c in read_calls(fakes.log) if c["tool"] == "docker-compose" and "up" in c["argv"]]
 
 
 def test_a_failing_build_keeps_what_runs_and_the_next_fix_is_healthy(
@@ -165,6 +187,23 @@ def test_minikube_image_load_sends_the_one_rebuilt_image(
     assert len(stack.loads()) == 1 and "srvthreds/engine:" in stack.loads()[0]
     assert stack.cluster.revision("engine", NS) == 2
     assert stack.cluster.revision("session-agent", NS) == 1
+
+
+def test_a_missing_watcher_is_one_sentence_before_the_stack_comes_up(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fakes = FakeBin(project.parent / "fakes")
+    state = project.parent / "docker-state"
+    fake_docker.install(fakes.bin_dir, state, log=fakes.log)
+    fake_compose.install(fakes.bin_dir, state, log=fakes.log)
+    fakes.activate(monkeypatch)
+    monkeypatch.setitem(sys.modules, "watchfiles", None)  # an install from before `doit dev`
+    result = run_doit(project, "dev", f"env={ENV}")
+    assert result.code != 0
+    assert "the Python package watchfiles is not installed" in result.out, result.out
+    assert "Traceback" not in result.out
+    assert read_calls(fakes.log) == []  # nothing built, nothing started
+    assert not (project / devloop.loop_lock()).exists()  # the loop was not taken either
 
 
 def test_a_cloud_environment_is_refused_in_one_sentence(project: Path) -> None:

@@ -140,8 +140,7 @@ def used_databases_are_not_disabled(m: Merged) -> None:
 
 def deployments_have_a_health_check(m: Merged) -> None:
     for name in m.enabled():
-        raw = m.data["services"][name]
-        if raw.get("kind", "deployment") == "deployment" and "health" not in raw:
+        if m.kind(name) == "deployment" and "health" not in m.data["services"][name]:
             raise m.error(
                 ("services", name),
                 f"deployment {name!r} has no health check",
@@ -151,14 +150,12 @@ def deployments_have_a_health_check(m: Merged) -> None:
 
 
 def jobs_have_no_health_check(m: Merged) -> None:
-    for name in m.enabled():
-        raw = m.data["services"][name]
-        if raw.get("kind", "deployment") == "job" and "health" in raw:
-            raise m.error(
-                ("services", name, "health"),
-                f"job {name!r} has a health check",
-                "remove it: a job runs once, and its exit code says whether it worked",
-            )
+    for name in m.jobs_declaring("health"):
+        raise m.error(
+            ("services", name, "health"),
+            f"job {name!r} has a health check",
+            "remove it: a job runs once, and its exit code says whether it worked",
+        )
 
 
 def health_checks_have_the_keys_of_their_kind(m: Merged) -> None:

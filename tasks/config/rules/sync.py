@@ -39,14 +39,12 @@ def sync_is_not_for_cloud_environments(m: Merged) -> None:
 
 
 def only_deployments_sync(m: Merged) -> None:
-    for name in m.enabled():
-        raw = m.data["services"][name]
-        if raw.get("sync") and raw.get("kind", "deployment") == "job":
-            raise m.error(
-                ("services", name, "sync"),
-                f"job {name!r} has sync rules, but a job runs once: no container keeps running to sync into",
-                "remove `sync:` from the job; `doit dev` rebuilds its image when its files change",
-            )
+    for name in m.jobs_declaring("sync"):
+        raise m.error(
+            ("services", name, "sync"),
+            f"job {name!r} has sync rules, but a job runs once: no container keeps running to sync into",
+            "remove `sync:` from the job; `doit dev` rebuilds its image when its files change",
+        )
 
 
 def sync_sources_stay_in_the_project(m: Merged) -> None:

@@ -80,3 +80,19 @@ def test_a_value_the_stack_set_is_reported_in_the_stack_even_under_an_environmen
     err = merged.error(("databases", "pg", "port"), "problem")
     assert (err.file, err.line) == ("environments/stack.yaml", 40)
     assert merged.error(("databases", "pg", "image"), "problem").file == "environments/test.yaml"
+
+
+def test_a_service_is_a_deployment_unless_it_says_job(root: Path) -> None:
+    merged = read(root, None, LOCAL)
+    assert (merged.kind("web"), merged.kind("migrate")) == ("deployment", "job")
+
+
+def test_jobs_declaring_a_key_are_the_enabled_jobs_that_set_it_to_something(root: Path) -> None:
+    data = stack()
+    data["services"]["migrate"]["sync"] = [{"source": "app", "target": "/x"}]
+    data["services"]["web"]["sync"] = [{"source": "app", "target": "/x"}]  # a deployment: not listed
+    assert read(root, data, LOCAL).jobs_declaring("sync") == ["migrate"]
+    data["services"]["migrate"]["sync"] = []  # an empty list sets nothing
+    assert read(root, data, LOCAL).jobs_declaring("sync") == []
+    data["services"]["migrate"]["sync"] = [{"source": "app", "target": "/x"}]
+    assert read(root, data, {**LOCAL, "disabled_services": ["migrate"]}).jobs_declaring("sync") == []

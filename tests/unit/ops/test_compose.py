@@ -55,6 +55,17 @@ def test_live_states_are_asked_once_until_forgotten(box: Box) -> None:
     assert len(box.fakes.argvs("docker")) == 2
 
 
+def test_live_identity_changes_when_a_container_does_and_is_asked_once(box: Box) -> None:
+    add(box, "redis")
+    live = cops.Live(PROJECT)
+    first = live.identity()
+    assert first is not None and len(first) == 1 and first == live.identity()
+    assert len(box.fakes.argvs("docker")) == 1
+    add(box, "engine", health="unhealthy")
+    assert cops.Live(PROJECT).identity() != first  # a new container: a new sign
+    assert any(line.endswith(" engine unhealthy") for line in cops.Live(PROJECT).identity() or ())
+
+
 def test_a_daemon_that_cannot_be_asked_means_not_running(box: Box) -> None:
     box.fakes.script("docker", "echo 'Cannot connect to the Docker daemon' >&2; exit 1\n")
     live = cops.Live(PROJECT)

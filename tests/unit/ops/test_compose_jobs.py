@@ -17,7 +17,7 @@ from tasks.ops.targets.compose import job_rows
 from testing.composebox import ENV, PROJECT, Box, box, record_ref, write_env
 
 __all__ = ["box"]  # the fixture
-FORMAT = '{{.Label "com.docker.compose.service"}}\t{{.State}}\t{{.Status}}'
+FORMAT = '{{.Label "com.docker.compose.service"}}\t{{.State}}\t{{.Status}}\t{{.ID}}\t{{.Image}}'
 
 
 JOB_FAILS = """\

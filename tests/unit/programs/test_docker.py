@@ -71,9 +71,10 @@ def test_containers_and_volumes_by_label(daemon: Daemon) -> None:
     daemon.add_container("c2", "img", state="exited", labels=labels("x", "b"), ports=[81])
     daemon.add_container("c3", "img", state="running", labels=labels("y", "c"), ports=[82])
     # Stopped containers count for the project's states, only running ones publish ports.
+    # With each container's ID and image (the status page's sign of change).
     assert docker.compose_states("x") == [
-        docker.ServiceState("a", "running"),
-        docker.ServiceState("b", "exited"),
+        docker.ServiceState("a", "running", "c1", "img"),
+        docker.ServiceState("b", "exited", "c2", "img"),
     ]
     assert docker.published_ports("com.docker.compose.project=x", timeout=5) == {80}
     assert docker.volumes("p=x") == []
@@ -142,7 +143,7 @@ def test_compose_states_read_each_services_health() -> None:
 def test_compose_states_ask_for_every_container_of_the_project(daemon: Daemon) -> None:
     label = {"com.docker.compose.project": "p-local", "com.docker.compose.service": "redis"}
     daemon.add_container("c1", "img", state="running", labels=label, health="unhealthy")
-    assert docker.compose_states("p-local") == [docker.ServiceState("redis", "unhealthy")]
+    assert docker.compose_states("p-local") == [docker.ServiceState("redis", "unhealthy", "c1", "img")]
     assert daemon.argvs() == [
         [
             "ps",
@@ -150,7 +151,7 @@ def test_compose_states_ask_for_every_container_of_the_project(daemon: Daemon) -
             "--filter",
             "label=com.docker.compose.project=p-local",
             "--format",
-            '{{.Label "com.docker.compose.service"}}\t{{.State}}\t{{.Status}}',
+            '{{.Label "com.docker.compose.service"}}\t{{.State}}\t{{.Status}}\t{{.ID}}\t{{.Image}}',
         ]
     ]
 

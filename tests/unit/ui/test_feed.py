@@ -206,3 +206,56 @@ def test_the_watcher_does_not_look_while_a_run_holds_the_checkout(
         assert looks and board.busy == ""
     finally:
         watcher.stop()
+
+
+def test_rows_are_read_in_full_only_when_the_sign_or_the_loops_records_change(
+    kube: Kube, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sign, reads = ["containers a"], []
+    source = _source(kube)
+    source.identity = lambda: sign[0]
+    full = source.items
+
+    def counted() -> list[object]:
+        reads.append(1)
+        return list(full())
+
+    monkeypatch.setattr(source, "items", counted)
+    board = Board(Header("test", "minikube", "-", False))
+    watcher = feed.Watcher(board, source)
+    for _ in range(3):
+        watcher.look()
+    assert len(reads) == 1 and board.rows  # nothing changed: the sign alone was asked
+    sign[0] = "containers b"  # a container replaced, stopped, unhealthy
+    watcher.look()
+    assert len(reads) == 2
+    devstate.update("test", "web", result="ok", seconds=1.0)  # a cycle of the inner loop
+    watcher.look()
+    watcher.look()
+    assert len(reads) == 3
+    watcher.forget()  # a run ended
+    watcher.look()
+    assert len(reads) == 4
+    monkeypatch.setattr(feed, "FULL", 0.0)  # and at least every FULL seconds, whatever the sign
+    watcher.look()
+    assert len(reads) == 5
+
+
+def test_a_failed_full_read_is_retried_at_the_next_look(kube: Kube, monkeypatch: pytest.MonkeyPatch) -> None:
+    source, failing = _source(kube), [True]
+    source.identity = lambda: "the same containers"
+    full = source.items
+
+    def flaky() -> list[object]:
+        if failing[0]:
+            raise StackError("the daemon is not running", fix="start it")
+        return list(full())
+
+    monkeypatch.setattr(source, "items", flaky)
+    board = Board(Header("test", "minikube", "-", False))
+    watcher = feed.Watcher(board, source)
+    watcher.look()
+    assert board.error == "the daemon is not running" and not board.rows
+    failing[0] = False
+    watcher.look()  # the same sign, but the last read failed: read again
+    assert board.rows and board.error == ""

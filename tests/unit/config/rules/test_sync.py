@@ -133,6 +133,19 @@ def test_a_sync_target_is_an_absolute_path_below_the_root(root: Path, bad: str, 
     assert err.line is not None
 
 
+@pytest.mark.parametrize("word", ["Container", "CONTAINER", " container"])
+def test_the_restart_keyword_in_another_case_is_refused_not_run_as_a_command(root: Path, word: str) -> None:
+    err = refused(root, synced({**MAIN, "restart": word}))
+    assert err.keypath == "services.web.sync[0].restart" and err.line is not None
+    assert err.problem == f"{word!r} is not the keyword 'container', and would run as a shell command"
+    assert err.fix is not None and "`restart: container` (lower case)" in err.fix
+    # The keyword and commands (even one that mentions containers) stay as they were.
+    assert load(root, synced(MAIN)).services["web"].sync[0].restart == "container"
+    command = {**MAIN, "restart": "touch /tmp/container"}
+    assert load(root, synced(command)).services["web"].sync[0].restart == "touch /tmp/container"
+    assert refused(root, synced({**MAIN, "restart": " "})).problem == "' ' is not a valid shell command"
+
+
 def test_a_database_has_no_sync(root: Path) -> None:
     data = stack()
     data["databases"]["pg"]["sync"] = [MAIN]
