@@ -8,12 +8,11 @@ disk, is a named function in tasks/config/rules/ (see its docstring).
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Any
 
-from tasks.config import cloud_db
 from tasks.config import schema as s
+from tasks.config.cloud_fields import CLOUD
 from tasks.model import RESTART_CONTAINER
 
 # The lowest UID a pod may run as: below it a UID may belong to a host account (the restricted
@@ -23,7 +22,6 @@ MIN_POD_UID = 10000
 SECRET_LIKE = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY", re.IGNORECASE)
 # Kubernetes keeps replicas as int32; a value this large is a typo, not a plan.
 MAX_REPLICAS = 10_000
-NODES = s.Scalar((int,), s.between(0, 1000))
 VALUE = s.Scalar((str, int, bool))
 # minikube's own list (`minikube start --help`): a typo fails here, not at `minikube start`.
 MINIKUBE_DRIVERS = (
@@ -217,114 +215,6 @@ DATABASE = s.Fields(
 )
 
 
-def public_cidr(value: Any) -> tuple[str, str] | None:
-    """Who may reach the public Kubernetes API: a real block, never the whole internet."""
-    try:
-        net = ipaddress.IPv4Network(value)
-    except ValueError:
-        return f"{value!r} is not an IPv4 CIDR block", "write it like '203.0.113.0/24'"
-    if net.prefixlen == 0:
-        return (
-            f"{value!r} opens the Kubernetes API to the whole internet",
-            "list the CIDR blocks of your office, VPN or CI egress instead",
-        )
-    return None
-
-
-def iam_arn(value: Any) -> tuple[str, str] | None:
-    """The form of an IAM or STS ARN; that EKS takes only roles and users (never an assumed-role
-    session) is a rule, with the role to write instead (rules/cloud_values.py)."""
-    if re.match(r"^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:(role|user|assumed-role)/\S+$", value):
-        return None
-    return f"{value!r} is not an IAM role or user ARN", "write it like 'arn:aws:iam::123456789012:role/Admin'"
-
-
-def slash24(value: Any) -> tuple[str, str] | None:
-    """Redis Cloud deploys into exactly a /24."""
-    if bad := s.cidr(value):
-        return bad
-    return (
-        None if value.endswith("/24") else (f"{value!r} is not a /24 block", "write it like 192.168.10.0/24")
-    )
-
-
-CLUSTER_VERSION = re.compile(r"^1\.[0-9]+$")
-
-
-def k8s_minor(value: Any) -> tuple[str, str] | None:
-    if CLUSTER_VERSION.match(value):
-        return None
-    return f"{value!r} is not a Kubernetes minor version", "write it like '1.33' (quoted)"
-
-
-# Every module's settings in one mapping; which module takes which is a rule (rules/cloud.py).
-CLOUD_DATABASE = s.Fields(
-    {
-        "module": s.Scalar((str,), s.one_of(*cloud_db.MODULES)),
-        "instance_size": s.Scalar((str,), s.one_of(*cloud_db.ATLAS_SIZES)),
-        # Names: the pattern each module accepts is a rule (rules/cloud.py).
-        "username": s.typed(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}", "database user name", "'myapp'"),
-        "database_name": s.typed(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}", "database name", "'myapp'"),
-        "instance_class": s.typed(r"db\.[a-z0-9-]+\.[a-z0-9]+", "RDS instance class", "'db.t4g.micro'"),
-        "storage_gb": s.Scalar((int,), s.between(20, 16384)),
-        "deployment_cidr": s.Scalar((str,), slash24),
-    },
-    frozenset({"module"}),
-)
-CLOUD = s.Fields(
-    {
-        "region": s.typed(r"[a-z]{2}(?:-[a-z]+)+-[0-9]", "AWS region", "'us-west-2'"),
-        "cluster_name": s.NAME,
-        "registry": s.IMAGE_REPO,
-        "vpc_cidr": s.CIDR,
-        "node_instance_types": s.ListOf(s.typed(r"[a-z0-9-]+\.[a-z0-9]+", "EC2 instance type", "'m5.large'")),
-        "endpoint_private": s.BOOL,
-        # Kubernetes minor of the EKS control plane; must match kubernetes_version (a rule: rules/cloud.py).
-        "cluster_version": s.Scalar((str,), k8s_minor),
-        # Who may reach the public API endpoint (never 0.0.0.0/0); unused when endpoint_private.
-        "endpoint_public_cidrs": s.ListOf(s.Scalar((str,), public_cidr)),
-        # EKS access entries: cluster admins and read-only users (IAM ARNs). The CI deploy
-        # role is made by terraform/modules/github-oidc and gets its entry there.
-        "access": s.Fields(
-            {"admins": s.ListOf(s.Scalar((str,), iam_arn)), "readers": s.ListOf(s.Scalar((str,), iam_arn))},
-            frozenset({"admins"}),
-        ),
-        # GitHub repository (owner/name) whose deploy workflow may assume the deploy role.
-        "github": s.Fields(
-            {"repository": s.typed(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", "GitHub repository", "'owner/name'")},
-            frozenset({"repository"}),
-        ),
-        # One environment per AWS account creates what the account shares (ECR, GitHub OIDC provider).
-        "create_shared": s.BOOL,
-        # What creates each managed database: a Terraform module and its settings (tasks/config/cloud_db.py).
-        "databases": s.MapOf(CLOUD_DATABASE, s.dns_label),
-        "node_count": s.Fields(
-            {"min": NODES, "max": NODES, "desired": NODES}, frozenset({"min", "max", "desired"})
-        ),
-        "state": s.Fields(
-            {
-                "bucket": s.typed(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "S3 bucket name", "'myapp-tfstate'"),
-                "lock_table": s.typed(r"[A-Za-z0-9_.-]{3,255}", "DynamoDB table name", "'myapp-tflock'"),
-            },
-            frozenset({"bucket", "lock_table"}),
-        ),
-    },
-    frozenset(
-        {
-            "region",
-            "cluster_name",
-            "registry",
-            "vpc_cidr",
-            "node_instance_types",
-            "node_count",
-            "state",
-            "cluster_version",
-            "access",
-            "github",
-        }
-    ),
-    moved=cloud_db.MOVED,
-)
 # A task name as doit accepts it on the command line (`compose_jobs`, `s_a_dbs`).
 TASK_NAME = s.typed(r"[a-z][a-z0-9_]*", "task name", "'seed_data' (lowercase letters, digits, '_')")
 TOP = s.Fields(
