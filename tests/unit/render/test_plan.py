@@ -11,6 +11,7 @@ import pytest
 
 from tasks.errors import StackError
 from tasks.render import plan
+from tasks.render.templates import Outputs
 from testing.environments import render_tree
 from testing.project import REPO
 
@@ -114,7 +115,7 @@ def test_produced_names_each_output_once_per_input_state(tree: Path, monkeypatch
     calls: list[str] = []
     real = plan.env_overlay
 
-    def counted(env: str, root: Path) -> plan.Outputs:
+    def counted(env: str, root: Path) -> Outputs:
         calls.append(env)
         return real(env, root)
 
