@@ -128,6 +128,11 @@ def checkov_mode() -> Path:
     return BUILD / "checkov" / "mode"
 
 
+def checkov_passed() -> Path:
+    """The content keys of the checkov scans (and scanned files) that passed (store/passed.py)."""
+    return BUILD / "checkov" / "passed.txt"
+
+
 # --------------------------------------------------------------------------- writes
 
 
