@@ -11,6 +11,7 @@ schemas come from: schemas/crds/README.md.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,16 @@ def shipped() -> dict[tuple[str, str], Path]:
         group, kind, version = path.stem.split("_")
         out[(f"{group}/{version}", kind)] = path
     return out
+
+
+@functools.cache
+def fingerprint() -> str:
+    """A hash of every shipped schema: part of a document's validation key, so a schema update
+    checks again the custom resources that passed against the old one."""
+    digest = hashlib.sha256()
+    for path in sorted(folder().glob("*.json")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def groups() -> set[str]:

@@ -22,7 +22,7 @@ from tasks.errors import StackError
 from tasks.output import console
 from tasks.programs import compose, kubectl, kubernetes_validate
 from tasks.programs import hadolint as hadolint_cli
-from tasks.store import state
+from tasks.store import passed, state
 
 
 def check_overlay(env: str, version: str, out: str) -> None:
@@ -49,7 +49,8 @@ def check_overlay(env: str, version: str, out: str) -> None:
             "stays, it is the tool's templates/k8s/: please report it",
         )
     state.write_atomic(target, built)  # the built manifest exists only once every check passed
-    state.write_atomic(state.k8s_validated(env), "".join(f"{key}\n" for key in sorted(keys)))
+    if not passed.remember(state.k8s_validated(env), sorted(keys)):
+        console.note(f"{state.k8s_validated(env)} could not be written: the next check validates again")
     reused = (
         f" ({len(todo)} of {len(keys)} documents validated; the others passed before)" if todo != docs else ""
     )
@@ -68,8 +69,9 @@ def documents(built: str) -> list[str]:
 
 def document_key(doc: str, version: str) -> str:
     """What a strict schema check of one document depends on: its text, the Kubernetes version
-    and the validator's own version (its schemas ship with it)."""
-    return hashlib.sha256(f"{version}\0strict\0{_validator()}\0{doc}".encode()).hexdigest()
+    the validator's own version (its schemas ship with it) and the CRD schemas shipped here."""
+    checker = f"{_validator()}\0{crds.fingerprint()}"
+    return hashlib.sha256(f"{version}\0strict\0{checker}\0{doc}".encode()).hexdigest()
 
 
 @functools.cache
@@ -83,13 +85,8 @@ def _validator() -> str:
 
 
 def validated() -> set[str]:
-    """Keys of every document some environment's last check passed."""
-    folder = state.k8s_validated()
-    try:
-        files = list(folder.iterdir())
-    except OSError:
-        return set()
-    return {line for path in files if path.suffix == ".txt" for line in path.read_text().split()}
+    """Keys of every document some environment's checks passed (tasks/store/passed.py)."""
+    return passed.passed(state.k8s_validated())
 
 
 def _validate_schemas(docs: list[str], version: str, target: Path) -> None:

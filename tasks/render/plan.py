@@ -152,15 +152,25 @@ def _stats(files: Iterable[Path]) -> list[tuple[str, int, int]]:
     return out
 
 
+_PRODUCED: dict[tuple[Any, ...], frozenset[str]] = {}
+
+
 def produced(root: Path) -> set[str]:
-    """The path of every output this render makes (nothing is rendered to know them)."""
-    out: set[str] = set()
-    for produce in producers(root):
-        try:
-            out.update(produce(root))
-        except StackError:
-            continue
-    return out
+    """The path of every output this render makes (nothing is rendered to know them), once per
+    input state: every task that reads rendered files asks, and each answer builds every
+    environment's overlay names (its egress paths too), so asking again made `doit list` grow
+    with tasks x services."""
+    key = _inputs_key(root)
+    if key not in _PRODUCED:
+        out: set[str] = set()
+        for produce in producers(root):
+            try:
+                out.update(produce(root))
+            except StackError:
+                continue
+        _PRODUCED.clear()
+        _PRODUCED[key] = frozenset(out)
+    return set(_PRODUCED[key])
 
 
 def removed(root: Path) -> list[str]:

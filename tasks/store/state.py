@@ -60,8 +60,8 @@ def manifests(env: str) -> Path:
 
 
 def k8s_validated(env: str | None = None) -> Path:
-    """The content hashes of the documents of env's overlay that its last `validate` passed
-    (the folder of every environment's, when env is None)."""
+    """The content hashes of the documents of env's overlay that its checks passed, newest
+    first (tasks/store/passed.py; the folder of every environment's, when env is None)."""
     folder = BUILD / "k8s-validated"
     return folder if env is None else folder / f"{env}.txt"
 
@@ -132,6 +132,11 @@ def code_closure_file() -> Path:
 def checkov_mode() -> Path:
     """Did the last `checkov` run, or was it skipped (checkov not installed)?"""
     return BUILD / "checkov" / "mode"
+
+
+def checkov_passed() -> Path:
+    """The content keys of the checkov scans (and scanned files) that passed (store/passed.py)."""
+    return BUILD / "checkov" / "passed.txt"
 
 
 # --------------------------------------------------------------------------- writes

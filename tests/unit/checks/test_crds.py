@@ -138,3 +138,22 @@ def test_native_passes_kubernetes_kinds_on_and_refuses_a_bad_custom_resource() -
     message = str(info.value)
     assert message.startswith("k8s/overlays/prod has custom resources their CRD schemas refuse:")
     assert "ServiceMonitor engine (monitoring.coreos.com/v1): spec: Additional properties" in message
+
+
+def test_the_fingerprint_follows_the_content_of_every_shipped_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copied = tmp_path / "crds"
+    copied.mkdir()
+    for name in crds.schema_files():
+        (copied / Path(name).name).write_bytes(Path(name).read_bytes())
+    monkeypatch.setattr(crds, "folder", lambda: copied)
+    crds.fingerprint.cache_clear()
+    before = crds.fingerprint()
+    first = sorted(copied.glob("*.json"))[0]
+    first.write_text(first.read_text() + " ")
+    crds.fingerprint.cache_clear()
+    try:
+        assert crds.fingerprint() != before
+    finally:
+        crds.fingerprint.cache_clear()

@@ -82,6 +82,7 @@ def test_findings_are_reported_per_framework_and_forget_an_earlier_pass(
 ) -> None:
     checkov.run(SCANS, config=Path(".checkov.yaml"), mode=MODE)
     assert MODE.read_text() == "ran\n"
+    changed_inputs()  # what passed is remembered by content: give both scans new content
     monkeypatch.setenv("FAKE_CHECKOV_FAIL", "kubernetes")
     monkeypatch.setenv("FAKE_CHECKOV_SILENT", "terraform")
     with pytest.raises(StackError) as failed:
@@ -93,6 +94,62 @@ def test_findings_are_reported_per_framework_and_forget_an_earlier_pass(
     assert "suppress it next to the resource with a reason that is true" in str(failed.value.fix)
     assert "  checkov terraform: no summary (" in capsys.readouterr().out
     assert not MODE.exists()  # the next run checks again
+
+
+def changed_inputs(text: str = "# changed\n") -> None:
+    Path("terraform").mkdir(exist_ok=True)
+    Path("terraform/main.tf").write_text(text)
+    Path(".build/manifests").mkdir(parents=True, exist_ok=True)
+    Path(".build/manifests/dev.yaml").write_text(f"kind: ConfigMap\n{text}")
+
+
+def test_a_scan_whose_inputs_passed_before_does_not_run_again(
+    cloud_fakes: Path, work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    changed_inputs()
+    checkov.run(SCANS, config=Path(".checkov.yaml"), mode=MODE)
+    assert len(calls(cloud_fakes)) == 2
+    checkov.run(SCANS, config=Path(".checkov.yaml"), mode=MODE)
+    assert len(calls(cloud_fakes)) == 2  # nothing changed: nothing scanned
+    out = capsys.readouterr().out
+    assert "  checkov terraform: unchanged since it passed" in out
+    assert "  checkov kubernetes: unchanged since it passed" in out
+    assert MODE.read_text() == "ran\n"
+    Path(".build/manifests/dev.yaml").write_text("kind: ConfigMap\n# one value changed\n")
+    checkov.run(SCANS, config=Path(".checkov.yaml"), mode=MODE)
+    assert [argv[:3] for argv in calls(cloud_fakes)[2:]] == [["checkov", "--framework", "kubernetes"]]
+
+
+def test_a_scan_that_failed_runs_again_and_one_that_passed_beside_it_does_not(
+    cloud_fakes: Path, work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    changed_inputs()
+    monkeypatch.setenv("FAKE_CHECKOV_FAIL", "kubernetes")
+    with pytest.raises(StackError):
+        checkov.run(SCANS, config=Path(".checkov.yaml"), mode=MODE)
+    monkeypatch.delenv("FAKE_CHECKOV_FAIL")
+    checkov.run(SCANS, config=Path(".checkov.yaml"), mode=MODE)
+    assert [argv[:3] for argv in calls(cloud_fakes)[2:]] == [["checkov", "--framework", "kubernetes"]]
+
+
+def test_a_changed_config_scans_everything_again(cloud_fakes: Path, work: Path) -> None:
+    changed_inputs()
+    checkov.run(SCANS, config=Path(".checkov.yaml"), mode=MODE)
+    Path(".checkov.yaml").write_text("skip-check:\n  - CKV_X_8  # also safe by design here\n")
+    checkov.run(SCANS, config=Path(".checkov.yaml"), mode=MODE)
+    assert len(calls(cloud_fakes)) == 4
+
+
+def test_an_unwritable_record_of_passed_scans_is_a_note(
+    cloud_fakes: Path, work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    record = Path(".build/checkov/passed.txt")
+    record.mkdir(parents=True)
+    checkov.run(SCANS, config=Path(".checkov.yaml"), mode=MODE, record=record)
+    assert "could not be written: the next run scans terraform again" in capsys.readouterr().err
+    assert MODE.read_text() == "ran\n"
+    checkov.run(SCANS, config=Path(".checkov.yaml"), mode=MODE, record=record)
+    assert len(calls(cloud_fakes)) == 4
 
 
 def test_checkov_missing_under_ci_in_any_spelling_fails(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tasks.checks import crds
 from tasks.errors import StackError, ToolError
 from tasks.ops import validate
 from tasks.programs import kubernetes_validate
@@ -172,3 +173,54 @@ def test_a_custom_resource_its_crd_schema_refuses_is_never_written(in_project: P
     assert "ExternalSecret srvthreds-secrets (external-secrets.io/v1): spec:" in str(info.value)
     assert "'refreshEvery' was unexpected" in str(info.value)
     assert not out.exists()
+
+
+def test_a_document_changed_and_changed_back_is_not_validated_again(seen: list[list[str]]) -> None:
+    workload = Path("k8s/base") / a_deployment(Path()).name
+    original = workload.read_text()
+    check("minikube")
+    workload.write_text(original.replace("replicas: 1", "replicas: 4", 1))
+    check("minikube")
+    workload.write_text(original)
+    check("minikube")
+    assert [len(docs) for docs in seen[1:]] == [1]  # the edit alone; the way back passed before
+
+
+def test_a_corrupt_record_of_passed_documents_only_validates_again(seen: list[list[str]]) -> None:
+    check("minikube")
+    record = Path(".build/k8s-validated/minikube.txt")
+    record.write_bytes(b"\x00\xff not keys \xfe\n")
+    check("minikube")
+    assert len(seen) == 2 and seen[1] == seen[0]
+    check("minikube")
+    assert len(seen) == 2  # the record was written again, whole
+
+
+def test_an_unwritable_record_is_a_note_not_a_failure(
+    seen: list[list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    Path(".build/k8s-validated/minikube.txt").mkdir(parents=True)
+    check("minikube")
+    err = capsys.readouterr().err
+    assert "NOTE: .build/k8s-validated/minikube.txt could not be written" in err
+    assert Path(".build/manifests/minikube.yaml").is_file()
+
+
+def test_a_failing_validator_leaves_what_passed_before_remembered(seen: list[list[str]]) -> None:
+    check("minikube")
+    before = Path(".build/k8s-validated/minikube.txt").read_text()
+    workload = Path("k8s/base") / a_deployment(Path()).name
+    workload.write_text(workload.read_text().replace("\nspec:\n", "\nspec:\n  notAField: 1\n", 1))
+    with pytest.raises(ToolError, match="notAField"):
+        check("minikube")
+    assert len(seen[1]) == 1  # only the broken document was sent
+    assert Path(".build/k8s-validated/minikube.txt").read_text() == before
+
+
+def test_a_new_crd_schema_validates_the_documents_again(
+    seen: list[list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    check("minikube")
+    monkeypatch.setattr(crds, "fingerprint", lambda: "another set of shipped schemas")
+    check("minikube")
+    assert len(seen) == 2 and seen[1] == seen[0]

@@ -11,6 +11,7 @@ import pytest
 
 from tasks.errors import StackError
 from tasks.render import plan
+from tasks.render.templates import Outputs
 from testing.environments import render_tree
 from testing.project import REPO
 
@@ -108,6 +109,32 @@ def test_a_touched_template_renders_again(tree: Path) -> None:
     template = next(p for p in (tree / "templates").rglob("*") if p.is_file())
     os.utime(template, ns=(1, 1))
     assert plan.rendered(tree) is not first
+
+
+def test_produced_names_each_output_once_per_input_state(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real = plan.env_overlay
+
+    def counted(env: str, root: Path) -> Outputs:
+        calls.append(env)
+        return real(env, root)
+
+    monkeypatch.setattr(plan, "env_overlay", counted)
+    first = plan.produced(tree)
+    assert "k8s/overlays/staging/kustomization.yaml" in first
+    asked = len(calls)
+    assert asked > 0
+    assert plan.produced(tree) == first and len(calls) == asked  # asked again: nothing rebuilt
+    plan.produced(tree).add("mutated by the caller")
+    assert "mutated by the caller" not in plan.produced(tree)
+
+
+def test_produced_sees_an_edit_that_adds_an_output(tree: Path) -> None:
+    before = plan.produced(tree)
+    assert "k8s/overlays/staging/scale-engine.patch.yaml" not in before
+    path = tree / "environments" / "staging.yaml"
+    path.write_text(path.read_text() + "services:\n  engine: {replicas: 7}\n")
+    assert "k8s/overlays/staging/scale-engine.patch.yaml" in plan.produced(tree)
 
 
 def test_removed_is_what_render_made_that_nothing_makes_now(tree: Path) -> None:
