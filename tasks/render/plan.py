@@ -189,7 +189,6 @@ def removed(root: Path) -> list[str]:
 
 
 _REMOVED: dict[tuple[Any, ...], frozenset[str]] = {}
-_PRODUCED: dict[tuple[Any, ...], frozenset[str]] = {}
 
 
 def after_render(root: Path, files: Iterable[str], *folders: str) -> list[str]:
@@ -202,9 +201,6 @@ def after_render(root: Path, files: Iterable[str], *folders: str) -> list[str]:
         _REMOVED[key] = frozenset(removed(root))
     gone = _REMOVED[key]
     new: set[str] = set()
-    if folders:  # what render makes depends on its inputs only: known once per input state
-        if inputs not in _PRODUCED:
-            _PRODUCED.clear()
-            _PRODUCED[inputs] = frozenset(produced(root))
-        new = {rel for rel in _PRODUCED[inputs] if rel.startswith(tuple(f"{f}/" for f in folders))}
+    if folders:  # what render makes depends on its inputs only: produced() knows it once per state
+        new = {rel for rel in produced(root) if rel.startswith(tuple(f"{f}/" for f in folders))}
     return sorted({*(f for f in files if f not in gone), *new})
