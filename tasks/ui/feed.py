@@ -161,7 +161,8 @@ class Watcher:
             self.board.secrets = self.source.secrets()
             self.board.set_rows(self.source.items())
         except StackError as exc:  # a daemon down, a cluster absent: said on the page, retried
-            self.board.set_rows(self.board.rows, exc.message)
+            said = f"{exc.message}: {exc.fix}" if exc.fix else exc.message
+            self.board.set_rows(self.board.rows, said)
         try:
             tails = split(self.source.logs(TAIL))
         except StackError:

@@ -93,7 +93,19 @@ def test_an_unreadable_state_is_said_and_the_rows_are_kept(
 
     monkeypatch.setattr(source, "items", down)
     feed.Watcher(board, source).look()
-    assert board.rows == before and board.error == "the cluster is not running"
+    assert board.rows == before and board.error == "the cluster is not running: start it"
+
+
+def test_an_unreachable_cluster_is_said_with_its_fix_not_shown_as_nothing_deployed(kube: Kube) -> None:
+    source = _source(kube)
+    board = Board(Header("test", "minikube", "-", False))
+    kube.cluster.stop_cluster()  # the API server refuses connections
+    feed.Watcher(board, source).look()
+    assert board.rows == []
+    assert board.error == (
+        "the Kubernetes API of the test cluster is unreachable, so no workload can be read: "
+        "check that the cluster is running and that kubectl reaches it"
+    )
 
 
 def test_kinds_by_workload() -> None:

@@ -172,6 +172,20 @@ def test_status_before_anything_is_deployed(kube: Kube) -> None:
     assert rows["job/init"].verdict == "stale"
 
 
+def test_status_of_an_unreachable_cluster_is_one_error_with_its_fix_not_rows_not_deployed(kube: Kube) -> None:
+    kube.cluster.stop_cluster()  # the API server refuses connections
+    with pytest.raises(StackError) as info:
+        kube_target(kube).status()
+    assert (
+        info.value.message
+        == "the Kubernetes API of the test cluster is unreachable, so no workload can be read"
+    )
+    # The Minikube runtime's own target (no such context on this fake machine) names its start.
+    with pytest.raises(StackError, match="is unreachable") as info:
+        kubernetes.minikube(config.load("minikube", REPO)).status()
+    assert info.value.fix == "start the cluster with `doit minikube_up`"
+
+
 def test_status_after_a_deploy_is_ok_with_live_images(kube: Kube) -> None:
     tgt = kube_target(kube)
     rollout.converge(tgt)
