@@ -1,16 +1,20 @@
 """A tiny overlay of its own and a deploy Target on the stateful fake cluster, for the tests
-that call the kubectl adapter and tasks/ops (k8s_deploy, k8s_health, targets/kubernetes)
-directly: a few kubectl calls per test instead of a whole `doit` run on a project copy."""
+that call the kubectl adapter and tasks/ops (k8s_deploy, k8s_health, targets/kubernetes) and
+the status page's feed directly: a few kubectl calls per test instead of a whole `doit` run on
+a project copy."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import pytest
 import yaml
 
+from tasks.model import Config
 from tasks.ops import k8s_deploy as kd
+from tasks.ops.targets.kubernetes import KubeTarget
 from testing.fakes.cluster import FakeCluster
 
 NS = "mutns"
@@ -101,3 +105,45 @@ def make_kube(fake_cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.Mon
     k = Kube(root, cluster, kd.Target(ENV, PROFILE, NS, "acme", 30), dict(REFS))
     k.set_config("v1")
     return k
+
+
+@dataclass
+class Named:
+    name: str
+
+
+class OverlayConfig:
+    """The fields KubeTarget reads, for the overlay above (a Deployment `web` of 2 replicas and
+    a Job `init`), with `databases` placed in the cluster."""
+
+    env = ENV
+    secrets: tuple[str, ...] = ()
+
+    def __init__(self, databases: tuple[str, ...] = ()) -> None:
+        self.databases = databases
+
+    def jobs(self) -> list[Named]:
+        return [Named("init")]
+
+    def deployments(self) -> list[Named]:
+        return [Named("web")]
+
+    def placed(self, where: str) -> list[Named]:
+        return [Named(d) for d in self.databases] if where == "cluster" else []
+
+
+def kube_target(
+    kube: Kube, refs: dict[str, str] | None = None, databases: tuple[str, ...] = ()
+) -> KubeTarget:
+    """The Minikube runtime's KubeTarget on the overlay, deploying `refs` (the overlay's own by
+    default)."""
+    chosen = dict(refs or kube.refs)
+    return KubeTarget(
+        cast(Config, OverlayConfig(databases)),
+        kube.t,
+        lambda: dict(chosen),
+        lambda: dict(chosen),
+        True,
+        "doit again",
+        "the test cluster",
+    )

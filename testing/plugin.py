@@ -94,6 +94,15 @@ def fake_machine(fake_cluster: FakeCluster, tmp_path: Path) -> FakeMachine:
 
 
 @pytest.fixture(autouse=True)
+def no_hidden_values_between_tests() -> Iterator[None]:
+    """The secret values one test's operations declared are not masked in the next test's output."""
+    from tasks.output import console
+
+    yield
+    console.forget_hidden()
+
+
+@pytest.fixture(autouse=True)
 def real_program_guard(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[guard_mod.Guard]:

@@ -99,8 +99,11 @@ def check_no_old_volumes(stack: Stack) -> None:
 
 
 def check_env_file(stack: Stack) -> None:
-    """Before anything starts: the .env is private and, outside `local`, holds no placeholder."""
-    envfile.read_secrets(Path(stack.env_file), stack.env, stack.cfg.secrets)
+    """Before anything starts: the .env is private and, outside `local`, holds no placeholder.
+    Its secret values are masked from now on in every printed line and step log (a job or a
+    service may print its password, and the step log keeps what it printed)."""
+    values = envfile.read_secrets(Path(stack.env_file), stack.env, stack.cfg.secrets)
+    console.hide(value for name, value in values.items() if name in stack.cfg.secrets)
 
 
 def new_secret() -> str:
@@ -115,13 +118,8 @@ def env_values(path: Path, names: tuple[str, ...]) -> list[str]:
     return [value for key, value in envfile.read(path).items() if key in names and value]
 
 
-MASK = "********"
-
-
-def redact(text: str, values: list[str]) -> str:
-    for value in sorted(values, key=len, reverse=True):
-        text = text.replace(value, MASK)
-    return text
+MASK = console.MASK
+redact = console.redact  # whole values only (docs/decisions.md, "Masking whole values")
 
 
 def up(stack: Stack, live: Live, names: list[str], what: str, *, stop_grace: int | None = None) -> None:
@@ -209,6 +207,7 @@ def restart(stack: Stack, name: str) -> None:
             fix=f"start the stack with `doit compose_up env={stack.env}`",
         )
     env = image_env(stack, [], required=False)
+    console.hide(secret_values(stack))  # into the step log goes what Compose prints
     compose_cli.restart(stack.compose_project(), [name], env=env, prefix=f"restart-{name}")
     console.step(f"restarted {name}")
 

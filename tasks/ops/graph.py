@@ -128,10 +128,29 @@ def svg(env: str, *, root: Path | None = None) -> str:
     return graphviz.svg(dot_source(nodes, env))
 
 
+def writable(path: Path) -> None:
+    """One sentence naming the path and the fix when `path` cannot be a file: a folder there,
+    or a file where one of its folders would have to be (the OS would only say "File exists")."""
+    if path.is_dir():
+        example = path / "graph.svg"
+        raise StackError(
+            f"cannot write the task graph to {path}: it is a folder; name a file, e.g. out={example}."
+        )
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise StackError(
+                    f"cannot write the task graph to {path}: {parent} is a file, not a folder; "
+                    f"choose an out= path outside it, or move {parent} away."
+                )
+            return
+
+
 def write(env: str, out: str = "") -> Path:
     """Write the graph of the project in the current folder to `out` (default
     .build/<env>/graph.svg) and say where it went."""
     path = Path(out) if out else state.graph_svg(env)
+    writable(path)  # before the drawing, which takes seconds
     text = svg(env)
     try:
         state.write_atomic(path, text)

@@ -6,7 +6,7 @@ redraws one status line (`[engine] 123 lines: <last line>`), elsewhere (CI logs,
 pipes) it prints a plain progress line at most every PLAIN_EVERY seconds, so a
 CI log still shows that something is moving. On failure the caller shows the tail
 (ToolError carries it) and the log's path. STACKBUILD_VERBOSE=1 prints every line,
-as before.
+as before. Secret values declared with `console.hide` are masked in the log and the display.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from tasks.output import console
 from tasks.store import state
 
 LOGS = state.logs_dir()
@@ -61,7 +62,8 @@ class Collapsed:
         self.verbose = verbose()
 
     def __call__(self, line: str) -> None:
-        text = line.rstrip("\n")
+        # Masked before it is kept: the log outlives the run and is what a user pastes.
+        text = console.masked(line.rstrip("\n"))
         self.log.write(text + "\n")
         self.lines += 1
         if text.strip():

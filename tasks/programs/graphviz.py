@@ -19,6 +19,14 @@ def require() -> None:
 
 
 def svg(source: str) -> str:
-    """`dot -Tsvg` of `source` (DOT text): the SVG document as text."""
+    """`dot -Tsvg` of `source` (DOT text): the SVG document as text; a `dot` that exits 0 and
+    prints nothing (a broken install, a wrapper) is one sentence, never an empty picture."""
     require()
-    return tools.run(PROGRAM, "-Tsvg", input=source, timeout=TIMEOUT).stdout
+    text = tools.run(PROGRAM, "-Tsvg", input=source, timeout=TIMEOUT).stdout
+    if not text.strip():
+        found = tools.which(PROGRAM)
+        raise StackError(
+            f"Graphviz's `dot` ({found}) printed no SVG, so there is no picture to write: "
+            f"check that `dot -Tsvg` works there (reinstall it with `{INSTALL}`) and run again."
+        )
+    return text

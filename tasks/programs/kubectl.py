@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from tasks.errors import StackError
 from tasks.programs import tools
 
 Doc = dict[str, Any]
@@ -89,6 +90,16 @@ def items(scope: Scope, plural: str) -> list[Doc]:
     kubectl fails, [] when it prints no JSON list."""
     res = _run(scope.context, "get", plural, "-o", "json", namespace=scope.namespace)
     return [d for d in (_json(res.stdout) or {}).get("items", []) if isinstance(d, dict)]
+
+
+def reachable(context: str) -> bool:
+    """Whether the context's API server answers (a namespace that is not there answers too:
+    `get namespaces` lists whatever exists). A refused connection, a missing context or no
+    kubectl is False."""
+    try:
+        return _run(context, "get", "namespaces", "-o", "name", check=False, timeout=30).code == 0
+    except StackError:  # kubectl missing, or no answer in time
+        return False
 
 
 def namespace_uid(context: str, namespace: str) -> str | None:

@@ -59,7 +59,7 @@ def users(cfgs: Iterable[Config], root: Path) -> dict[str, list[str]]:
 def build_copies(cfgs: Iterable[Config], root: Path) -> Outputs:
     """The copies (path -> the tool's bytes) and their README."""
     folders = users(cfgs, root)
-    _check_readme(root, folders)
+    refuse_own_readme(root, README, list(folders), "stackbuild's build folders", "docs/docker.md")
     out: Outputs = {}
     for name in folders:
         for source in tool_files(name):
@@ -70,14 +70,16 @@ def build_copies(cfgs: Iterable[Config], root: Path) -> Outputs:
     return out
 
 
-def _check_readme(root: Path, folders: dict[str, list[str]]) -> None:
-    """A docker/README.md of the project's own is never overwritten: say so, with the way out."""
-    path = root / README
-    if folders and path.is_file() and MARK not in path.read_text(encoding="utf-8", errors="replace")[:300]:
+def refuse_own_readme(root: Path, readme: str, copied: list[str], what: str, elsewhere: str) -> None:
+    """The README that lists the copies (docker/README.md, terraform/modules/README.md) is
+    render's only while it carries render's header: one of the project's own is never
+    overwritten. Say so, with the way out, when there are copies to list there."""
+    path = root / readme
+    if copied and path.is_file() and MARK not in path.read_text(encoding="utf-8", errors="replace")[:300]:
         raise StackError(
-            f"{README} is the project's own, but `doit render` keeps the list of the copies of "
-            f"stackbuild's build folders there (for {', '.join(folders)})",
-            fix=f"move your {README} (e.g. to docs/docker.md), then run `doit render` again",
+            f"{readme} is the project's own, but `doit render` keeps the list of the copies of "
+            f"{what} there (for {', '.join(copied)})",
+            fix=f"move your {readme} (e.g. to {elsewhere}), then run `doit render` again",
         )
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tasks.config import cloud_db
 from tasks.model import Config
-from tasks.render import templates
+from tasks.render import build_copies, templates
 from tasks.render.templates import Outputs
 from tasks.store import paths, state
 
@@ -28,16 +28,20 @@ def modules_used(cfg: Config) -> list[str]:
     return sorted({*BASE_MODULES, *cloud_db.chosen(cfg.cloud, cfg.project)})
 
 
-def module_copies(cfgs: Iterable[Config]) -> Outputs:
+def module_copies(cfgs: Iterable[Config], root: Path) -> Outputs:
     """A project that is not the tool's checkout has no terraform/modules/ of its own: the
     tool's modules its roots call are copied into it byte for byte, so the roots' relative
     sources resolve and the project's terraform/ is complete (plan, validate, checkov). A
-    README there says so (a comment in a copy would change its bytes)."""
+    README there says so (a comment in a copy would change its bytes); a README of the
+    project's own there is never overwritten (as docker/README.md, tasks/render/build_copies.py)."""
     users: dict[str, list[str]] = {}
     for cfg in cfgs:
         if cfg.cloud is not None:
             for name in modules_used(cfg):
                 users.setdefault(name, []).append(cfg.env)
+    build_copies.refuse_own_readme(
+        root, MODULES_README, sorted(users), "stackbuild's Terraform modules", "docs/terraform-modules.md"
+    )
     out: Outputs = {}
     for name in sorted(users):
         for source in tool_module_files(name):

@@ -58,7 +58,7 @@ def docs_placement(root: Path) -> Outputs:
 def terraform_modules(root: Path) -> Outputs:
     """terraform/modules/ of a project that is not the tool's checkout: copies of the tool's
     modules its cloud roots call. Every environment must load (what one uses is kept)."""
-    return module_copies.module_copies(config.load(env, root) for env in config.environments(root))
+    return module_copies.module_copies((config.load(env, root) for env in config.environments(root)), root)
 
 
 def docker_builds(root: Path) -> Outputs:

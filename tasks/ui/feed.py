@@ -184,7 +184,8 @@ class Watcher:
                 self._mark, self._full_at = mark, time.monotonic()
         except StackError as exc:  # a daemon down, a cluster absent: said on the page, retried
             self._mark = None
-            self.board.set_rows(self.board.rows, exc.message)
+            said = f"{exc.message}: {exc.fix}" if exc.fix else exc.message
+            self.board.set_rows(self.board.rows, said)
         try:
             tails = split(self.source.logs(TAIL))
         except StackError:

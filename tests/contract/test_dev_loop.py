@@ -151,10 +151,18 @@ def test_a_failing_build_keeps_what_runs_and_the_next_fix_is_healthy(
     assert refs(project) == before  # nothing recorded: the running containers keep their images
 
 
+@pytest.mark.parametrize(("strategy", "loaded"), [("docker-env", 0), ("image-load", 1)])
 def test_minikube_one_change_applies_one_deployment_and_a_no_op_cycle_mutates_nothing(
-    project: Path, fake_cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    project: Path,
+    fake_cluster: FakeCluster,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    strategy: str,
+    loaded: int,
 ) -> None:
-    stack: Stack = make_stack(project, fake_cluster, tmp_path, monkeypatch, "docker-env")
+    """Both ways of getting an image into Minikube: built in its daemon (docker-env, nothing
+    loaded) or built here and the one rebuilt image loaded (image-load)."""
+    stack: Stack = make_stack(project, fake_cluster, tmp_path, monkeypatch, strategy)
     assert stack.up().code == 0
     stack.cluster.clear_calls()
     monkeypatch.chdir(project)
@@ -168,25 +176,11 @@ def test_minikube_one_change_applies_one_deployment_and_a_no_op_cycle_mutates_no
     assert stack.cluster.revision("session-agent", NS) == 1
     assert stack.cluster.revision("persistence-agent", NS) == 1
     assert len(stack.docker.builds()) == built + 2  # the builder (for engine) and engine
+    assert len(stack.loads()) == loaded and all("srvthreds/engine:" in ref for ref in stack.loads())
     stack.cluster.clear_calls()
     again = devloop.cycle(stack.env, project, ["demo/srvthreds_demo/engine.py"])  # the same bytes
     assert again.ok, again.line()
     assert stack.cluster.mutating_calls() == []
-
-
-def test_minikube_image_load_sends_the_one_rebuilt_image(
-    project: Path, fake_cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    stack: Stack = make_stack(project, fake_cluster, tmp_path, monkeypatch, "image-load")
-    assert stack.up().code == 0
-    stack.cluster.clear_calls()
-    monkeypatch.chdir(project)
-    edit(project, "demo/srvthreds_demo/engine.py")
-    outcome = devloop.cycle(stack.env, project, ["demo/srvthreds_demo/engine.py"])
-    assert outcome.ok, outcome.line()
-    assert len(stack.loads()) == 1 and "srvthreds/engine:" in stack.loads()[0]
-    assert stack.cluster.revision("engine", NS) == 2
-    assert stack.cluster.revision("session-agent", NS) == 1
 
 
 def test_a_missing_watcher_is_one_sentence_before_the_stack_comes_up(

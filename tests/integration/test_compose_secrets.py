@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from testing.compose_stack import ENV, containers, doit, volumes
-from testing.project import copy_build_state, copy_project
+from testing.compose_stack import ENV, containers, doit, scratch_stack
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.usefixtures("docker_daemon")]
 SENTENCE = "but the data volumes of Compose project srvthreds-offline exist and keep the passwords"
@@ -27,19 +26,8 @@ SENTENCE = "but the data volumes of Compose project srvthreds-offline exist and 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory, docker_daemon: None) -> Iterator[Path]:
-    if containers() or volumes():
-        pytest.fail(
-            f"srvthreds-{ENV} already has containers or volumes; "
-            f"run `doit compose_down env={ENV} wipe=1` first"
-        )
-    dest = copy_project(tmp_path_factory.mktemp("secrets") / "project")
-    copy_build_state(dest, ENV, "base")
-    up = doit(dest, "compose_up")
-    try:
-        assert up.returncode == 0, up.stdout[-4000:] + up.stderr[-4000:]
+    with scratch_stack(tmp_path_factory.mktemp("secrets") / "project") as dest:
         yield dest
-    finally:
-        doit(dest, "compose_down", "wipe=1", timeout=300)
 
 
 def _timed(project: Path, label: str) -> tuple[int, str, float]:

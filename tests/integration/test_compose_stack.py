@@ -22,8 +22,7 @@ import pytest
 import testinfra
 
 from tasks.programs import tools
-from testing.compose_stack import ENV, PROJECT, containers, doit, networks, volumes
-from testing.project import copy_build_state, copy_project
+from testing.compose_stack import ENV, PROJECT, containers, doit, networks, scratch_stack, volumes
 
 AGENT = "http://127.0.0.1:3000"
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.usefixtures("docker_daemon")]
@@ -44,20 +43,8 @@ def http(method: str, path: str, body: dict[str, Any] | None = None) -> tuple[in
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory, docker_daemon: None) -> Iterator[Path]:
     """A scratch copy with the stack up; torn down (volumes too) whatever happens."""
-    if containers() or volumes():
-        # Never touch someone's stack; its volumes also hold other credentials than ours.
-        pytest.fail(
-            f"{PROJECT} already has containers or volumes; run `doit compose_down env={ENV} wipe=1` first"
-        )
-    dest = copy_project(tmp_path_factory.mktemp("compose") / "project")
-    # The debootstrap base is only rebuilt when missing: reuse the repository's.
-    copy_build_state(dest, ENV, "base")
-    up = doit(dest, "compose_up")
-    try:
-        assert up.returncode == 0, up.stdout[-4000:] + up.stderr[-4000:]
+    with scratch_stack(tmp_path_factory.mktemp("compose") / "project") as dest:
         yield dest
-    finally:
-        doit(dest, "compose_down", "wipe=1", timeout=300)
 
 
 @pytest.fixture(scope="module")

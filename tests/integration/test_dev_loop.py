@@ -24,8 +24,7 @@ from pathlib import Path
 import pytest
 
 from tasks.programs import tools
-from testing.compose_stack import ENV, PROJECT, containers, doit, volumes
-from testing.project import copy_build_state, copy_project
+from testing.compose_stack import ENV, containers, doit, scratch_stack
 
 AGENT = "http://127.0.0.1:3000"
 MODULE = "demo/srvthreds_demo/session_agent.py"
@@ -103,20 +102,17 @@ def refs(project: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def loop(tmp_path_factory: pytest.TempPathFactory, docker_daemon: None) -> Iterator[Loop]:
-    if containers() or volumes():
-        pytest.fail(f"{PROJECT} already has containers or volumes; run `doit compose_down env={ENV} wipe=1`")
-    dest = copy_project(tmp_path_factory.mktemp("dev") / "project")
-    copy_build_state(dest, ENV, "base")  # the debootstrap base is only rebuilt when missing
-    running = Loop(dest)
-    try:
-        running.wait_for("[dev] watching")
-        yield running
-    finally:
-        if running.proc.poll() is None:
-            running.proc.kill()
-            running.proc.wait()
-        running.out.close()
-        doit(dest, "compose_down", "wipe=1", timeout=300)
+    # The loop brings the stack up itself; it is stopped before the stack is torn down.
+    with scratch_stack(tmp_path_factory.mktemp("dev") / "project", up=False) as dest:
+        running = Loop(dest)
+        try:
+            running.wait_for("[dev] watching")
+            yield running
+        finally:
+            if running.proc.poll() is None:
+                running.proc.kill()
+                running.proc.wait()
+            running.out.close()
 
 
 def container_image(service: str) -> str:

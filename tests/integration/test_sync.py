@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -27,6 +26,8 @@ from tasks.config import load
 from tasks.ops import sync
 from tasks.programs import tools
 from tasks.store import devstate, images
+from testing import compose_stack
+from testing.compose_stack import out, scratch_stack
 from testing.project import REPO
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.usefixtures("docker_daemon")]
@@ -47,18 +48,7 @@ services:
 
 
 def doit(project: Path, *args: str, timeout: float = 1200) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "doit", *args, f"env={ENV}"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def out(result: subprocess.CompletedProcess[str]) -> str:
-    return result.stdout[-4000:] + result.stderr[-4000:]
+    return compose_stack.doit(project, *args, env=ENV, timeout=timeout)
 
 
 def api_containers() -> list[str]:
@@ -109,21 +99,26 @@ def seed_base(project: Path) -> None:
     (project / images.ref_file(ENV, "base")).write_text(ref + "\n")
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory, docker_daemon: None) -> Iterator[Path]:
-    if api_containers():
-        pytest.fail(f"{PROJECT} is already up; run `doit compose_down env={ENV} wipe=1` where it was started")
-    dest = tmp_path_factory.mktemp("sync") / "guestbook"
+def example_copy(dest: Path) -> Path:
     shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns(".build", ".env", "__pycache__"))
     (dest / "environments" / f"{ENV}.yaml").write_text(ENV_FILE)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory, docker_daemon: None) -> Iterator[Path]:
+    """The example's scratch copy, current folder while it lasts; its stack is brought up by
+    the first test (a user's `compose_up`), torn down (volumes too) whatever happens."""
+    dest = tmp_path_factory.mktemp("sync") / "guestbook"
+    stack = scratch_stack(dest, make=example_copy, env=ENV, compose_project=PROJECT, up=False)
     here = Path.cwd()
-    os.chdir(dest)
-    try:
-        seed_base(dest)
-        yield dest
-    finally:
-        doit(dest, "compose_down", "wipe=1", timeout=300)
-        os.chdir(here)
+    with stack:
+        os.chdir(dest)
+        try:
+            seed_base(dest)
+            yield dest
+        finally:
+            os.chdir(here)
 
 
 def test_1_the_stack_comes_up(project: Path) -> None:

@@ -30,8 +30,8 @@ from tasks.ops.compose import MASK
 from tasks.programs import tools
 from tasks.store import envfile
 from testing.browser import chromium
-from testing.compose_stack import ENV, PROJECT, containers, doit, volumes
-from testing.project import REPO, copy_build_state, copy_project
+from testing.compose_stack import ENV, containers, scratch_stack
+from testing.project import REPO
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.usefixtures("docker_daemon")]
 ARTIFACTS = REPO / ".build" / "artifacts"
@@ -56,18 +56,8 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float, step: float = 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory, docker_daemon: None) -> Iterator[Path]:
     """A scratch copy with the offline stack up; torn down (volumes too) whatever happens."""
-    if containers() or volumes():
-        pytest.fail(
-            f"{PROJECT} already has containers or volumes; run `doit compose_down env={ENV} wipe=1` first"
-        )
-    dest = copy_project(tmp_path_factory.mktemp("ui") / "project")
-    copy_build_state(dest, ENV, "base")
-    up = doit(dest, "compose_up")
-    try:
-        assert up.returncode == 0, up.stdout[-4000:] + up.stderr[-4000:]
+    with scratch_stack(tmp_path_factory.mktemp("ui") / "project") as dest:
         yield dest
-    finally:
-        doit(dest, "compose_down", "wipe=1", timeout=300)
 
 
 @pytest.fixture(scope="module")

@@ -35,6 +35,7 @@ class KubeTarget:
     command: str  # what the user runs to deploy again, for the fix line
     label: str
     remember: bool = True  # a deploy remembers the release it replaces; a rollback does not
+    reach_fix: str = "check that the cluster is running and that kubectl reaches it"
     _ns: dict[str, Any] | None = field(default=None, repr=False)
     _failed: dict[str, health.Health] = field(default_factory=dict, repr=False)
 
@@ -129,6 +130,13 @@ class KubeTarget:
 
     def status(self) -> list[Row]:
         ns = kd.live_namespace(self.t)
+        if ns is None and not kubectl.reachable(self.t.context):
+            # An absent namespace means "not deployed"; a cluster that does not answer says
+            # nothing about the workloads, so every row "not deployed" would be a false answer.
+            raise StackError(
+                f"the Kubernetes API of {self.label} is unreachable, so no workload can be read",
+                fix=self.reach_fix,
+            )
         applied = kd.apply_current(self.t, ns)
         wanted = [("Deployment", d.name) for d in self.cfg.deployments()]
         wanted += [("StatefulSet", d.name) for d in self.cfg.placed("cluster")]
@@ -195,6 +203,7 @@ def minikube(cfg: Config) -> KubeTarget:
         True,
         f"doit minikube_up{_env_arg(cfg, 'minikube')}",
         f"Minikube profile {t.context}, namespace {t.namespace}",
+        reach_fix=f"start the cluster with `doit minikube_up{_env_arg(cfg, 'minikube')}`",
     )
 
 
@@ -222,4 +231,5 @@ def cloud(cfg: Config) -> KubeTarget:
         False,
         f"doit deploy:{env} env={env}",
         f"cluster {t.context}, namespace {t.namespace}",
+        reach_fix=f"run `doit kubeconfig:{env}` and check that this machine reaches cluster {t.context}",
     )

@@ -16,6 +16,23 @@ from testing.project import REPO
 __all__ = ["machine"]  # the fixture
 
 
+def base_built_and_kept(machine: Path, project: Path) -> None:
+    """The offline base recorded in `project` and held by the (fake) daemon, so it is kept:
+    no debootstrap and no root needed for it."""
+    from tasks.ops import docker_images
+
+    folder = project / ".build" / "offline" / "images"
+    folder.mkdir(parents=True)
+    (folder / "base.iid").write_text("sha256:b1\n")
+    (folder / "base.ref").write_text("srvthreds/base:b1\n")
+    fake(
+        machine,
+        "docker",
+        'case "$1" in version) echo 24.0.7;; image) echo "sha256:b1 srvthreds/base:b1";; esac\n',
+    )
+    docker_images.LISTINGS.forget()  # the daemon's listing of before the base was there
+
+
 def test_offline_preflight_needs_debootstrap_only_while_the_base_is_not_built(
     machine: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -34,16 +51,7 @@ def test_offline_preflight_needs_debootstrap_only_while_the_base_is_not_built(
         "install it (Debian: `apt-get install debootstrap`)."
     )
     # Once the daemon has the recorded base, it is kept: no debootstrap, no root needed.
-    folder = tmp_path / ".build" / "offline" / "images"
-    folder.mkdir(parents=True)
-    (folder / "base.iid").write_text("sha256:b1\n")
-    (folder / "base.ref").write_text("srvthreds/base:b1\n")
-    fake(
-        machine,
-        "docker",
-        'case "$1" in version) echo 24.0.7;; image) echo "sha256:b1 srvthreds/base:b1";; esac\n',
-    )
-    docker_images.LISTINGS.forget()
+    base_built_and_kept(machine, tmp_path)
     assert doctor_tasks.images_needs(offline) == ("docker",)
     assert doctor_tasks.preflight_images(offline) is None
     docker_images.LISTINGS.forget()
@@ -170,16 +178,7 @@ def test_doctor_of_an_offline_environment_with_its_base_built_needs_no_debootstr
     failed = doctor_tasks.run_doctor(offline)
     assert failed is not None and "debootstrap" in failed.get_msg()
     assert "debootstrap and root are not needed now" not in capsys.readouterr().out
-    folder = tmp_path / ".build" / "offline" / "images"
-    folder.mkdir(parents=True)
-    (folder / "base.iid").write_text("sha256:b1\n")
-    (folder / "base.ref").write_text("srvthreds/base:b1\n")
-    fake(
-        machine,
-        "docker",
-        'case "$1" in version) echo 24.0.7;; image) echo "sha256:b1 srvthreds/base:b1";; esac\n',
-    )
-    docker_images.LISTINGS.forget()
+    base_built_and_kept(machine, tmp_path)
     failed = doctor_tasks.run_doctor(offline)
     docker_images.LISTINGS.forget()
     assert failed is None or "debootstrap" not in failed.get_msg()  # a busy host port may still fail it

@@ -137,6 +137,23 @@ def test_redact_masks_the_longest_value_first() -> None:
     assert cops.redact("a=abcdef b=abc", ["abc", "abcdef"]) == "a=******** b=********"
 
 
+def test_config_masks_a_short_secret_value_only_where_it_stands_whole(
+    box: Box, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_env("RABBITMQ_PASSWORD=a\n")
+    box.script_compose('echo "image: alpine:3"; echo "url: amqp://app:a@queue"\n')
+    cops.show_config(box.stack)
+    assert capsys.readouterr().out == "image: alpine:3\nurl: amqp://app:********@queue\n"
+
+
+def test_a_restart_keeps_no_secret_value_in_its_step_log(box: Box) -> None:
+    write_env("RABBITMQ_PASSWORD=pw-4f9c\n")
+    add(box, "engine", state="exited")
+    box.script_compose('echo "engine restarted with password pw-4f9c"\n')
+    cops.restart(box.stack, "engine")
+    assert Path(".build/logs/restart-engine.log").read_text() == "engine restarted with password ********\n"
+
+
 def test_env_values_are_the_named_non_empty_ones(tmp_path: Path) -> None:
     path = tmp_path / ".env"
     path.write_text("A=1\nB=\nC=3\n")

@@ -14,6 +14,7 @@ from tasks.ops import docker_images
 from tasks.ops.compose_jobs import last_run, run_job
 from tasks.ops.targets.base import when
 from tasks.ops.targets.compose import job_rows
+from tasks.output import console
 from testing.composebox import ENV, PROJECT, Box, box, record_ref, write_env
 
 __all__ = ["box"]  # the fixture
@@ -74,6 +75,20 @@ def test_a_jobs_run_log_leaves_the_build_log_of_its_namesake_image(box: Box) -> 
     assert Path(".build/logs/job-bootstrap.log").read_text() == "seeded 3 queues\n"
     assert build_log.read_text() == "Step 1/9 : FROM node\n"
     assert sorted(p.name for p in build_log.parent.iterdir()) == ["build-bootstrap.log", "job-bootstrap.log"]
+
+
+def test_a_job_that_prints_a_secret_keeps_it_masked_in_its_step_log_and_its_failure(
+    box: Box, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_env("RABBITMQ_PASSWORD=s3cr3t-value\n")
+    record_ref("bootstrap", "b:1")
+    box.script_compose('echo "login as admin:s3cr3t-value"; exit 3\n')
+    with pytest.raises(StackError) as info:
+        run_job(box.stack, cops.Live(PROJECT), "bootstrap")
+    assert Path(".build/logs/job-bootstrap.log").read_text() == "login as admin:********\n"
+    console.error(info.value.render())  # as the run's one error handler prints it
+    said = capsys.readouterr()
+    assert "s3cr3t-value" not in said.out + said.err and "login as admin:********" in said.err
 
 
 def test_a_job_refuses_a_readable_env_file_before_running(box: Box) -> None:

@@ -127,3 +127,20 @@ def test_svg_without_graphviz_is_one_sentence_naming_the_install_command(
         graph.svg("local", root=tmp_path)
     assert info.value.render() == graphviz.MISSING
     assert "apt-get install graphviz" in info.value.render() and "\n" not in info.value.render()
+
+
+def test_an_out_path_under_a_file_is_one_sentence_naming_it_before_anything_is_drawn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot, no doit project: the path is checked first
+    (tmp_path / "notes.txt").write_text("mine\n")
+    out = tmp_path / "notes.txt" / "graphs" / "g.svg"
+    with pytest.raises(StackError) as info:
+        graph.write("local", str(out))
+    assert info.value.render() == (
+        f"cannot write the task graph to {out}: {tmp_path / 'notes.txt'} is a file, not a folder; "
+        f"choose an out= path outside it, or move {tmp_path / 'notes.txt'} away."
+    )
+    assert (tmp_path / "notes.txt").read_text() == "mine\n"
+    with pytest.raises(StackError, match=r"it is a folder; name a file, e\.g\. out=.*graph\.svg\.$"):
+        graph.write("local", str(tmp_path))

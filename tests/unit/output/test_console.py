@@ -61,3 +61,25 @@ def test_each_thread_takes_only_its_own_skips() -> None:
     for thread in threads:
         thread.join()
     assert got == {"checkov": ["checkov"], "tf_validate": ["tf_validate"]}
+
+
+def test_redact_masks_whole_values_only_longest_first() -> None:
+    text = "a rabbit ate a carrot; url amqp://u:a@h; key=abc-def abc"
+    assert console.redact(text, ["a"]) == (
+        "******** rabbit ate ******** carrot; url amqp://u:********@h; key=abc-def abc"
+    )
+    assert console.redact("k=abc-def abc", ["abc", "abc-def"]) == "k=******** ********"
+    assert console.redact("xabcx abc", ["abc", ""]) == "xabcx ********"  # an empty value masks nothing
+
+
+def test_hidden_values_are_masked_in_every_printed_line_until_forgotten(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    console.hide(["pw-1", ""])
+    console.step("user app, password pw-1")
+    console.error("login refused for pw-1")
+    said = capsys.readouterr()
+    assert (said.out, said.err) == ("  user app, password ********\n", "ERROR: login refused for ********\n")
+    console.forget_hidden()
+    console.show("pw-1")
+    assert capsys.readouterr().out == "pw-1\n"

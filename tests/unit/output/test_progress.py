@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.output import progress
+from tasks.output import console, progress
 from tasks.programs import tools
 from testing import harness
 
@@ -34,6 +34,16 @@ def test_plain_stream_gets_one_closing_line_and_the_log_has_everything() -> None
     sink.close(ok=True)
     assert out.getvalue() == "[engine] done (50 lines, full log: .build/logs/engine.log)\n"
     assert Path(".build/logs/engine.log").read_text().splitlines()[-1] == "step 49"
+
+
+def test_a_hidden_value_is_masked_in_the_step_log_and_on_the_terminal() -> None:
+    console.hide(["pw-7a1"])
+    out = Tty()
+    sink = progress.Collapsed("job-seed", stream=out)
+    sink("seeding with pw-7a1\n")
+    sink.close(ok=False)
+    assert Path(".build/logs/job-seed.log").read_text() == "seeding with ********\n"
+    assert "[job-seed] 1 lines: seeding with ********" in out.getvalue() and "pw-7a1" not in out.getvalue()
 
 
 def test_plain_stream_prints_progress_now_and_then(monkeypatch: pytest.MonkeyPatch) -> None:

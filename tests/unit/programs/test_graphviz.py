@@ -34,3 +34,18 @@ def test_a_broken_graph_fails_with_dots_complaint() -> None:
     with pytest.raises(ToolError) as info:
         graphviz.svg("digraph { a -> ; }")
     assert "syntax error" in info.value.render()
+
+
+def test_a_dot_that_prints_nothing_is_one_sentence_not_an_empty_picture(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dot = tmp_path / "dot"
+    dot.write_text("#!/bin/sh\ncat >/dev/null\nexit 0\n")
+    dot.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    with pytest.raises(StackError) as info:
+        graphviz.svg("digraph { a; }")
+    assert info.value.render() == (
+        f"Graphviz's `dot` ({dot}) printed no SVG, so there is no picture to write: "
+        f"check that `dot -Tsvg` works there (reinstall it with `{graphviz.INSTALL}`) and run again."
+    )

@@ -29,6 +29,17 @@ def test_namespace_uid_of_missing_contexts_namespaces_and_clusters(fake_cluster:
     assert kubectl.namespace_uid("p1", "absent") is None
 
 
+def test_a_cluster_is_reachable_while_its_api_answers_even_without_the_namespace(
+    fake_cluster: FakeCluster,
+) -> None:
+    assert kubectl.reachable("nope") is False  # no such context
+    c = FakeCluster(fake_cluster.state_dir, profile="p1")
+    c.create_cluster()
+    assert kubectl.reachable("p1") is True
+    c.stop_cluster()
+    assert kubectl.reachable("p1") is False
+
+
 def _write(path: Path, docs: list[dict[str, object]]) -> str:
     path.write_text(yaml.safe_dump_all(docs))
     return str(path)

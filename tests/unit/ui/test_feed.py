@@ -5,23 +5,19 @@ look, and the Watcher that hands both to the board."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 
 import pytest
 
 from tasks.errors import StackError
-from tasks.model import Config
 from tasks.ops.compose import MASK
 from tasks.ops.targets import rollout
-from tasks.ops.targets.kubernetes import KubeTarget
 from tasks.programs import kubectl
 from tasks.store import devstate, state
 from tasks.ui import feed
 from tasks.ui.board import Board, Header
 from testing.fakes.cluster import FakeCluster
-from testing.k8s_overlay import Kube, make_kube
+from testing.k8s_overlay import Kube, kube_target, make_kube
 
 
 @pytest.fixture
@@ -29,43 +25,11 @@ def kube(fake_cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     return make_kube(fake_cluster, tmp_path, monkeypatch)
 
 
-@dataclass
-class _Named:
-    name: str
-
-
-class _Cfg:
-    """The fields KubeTarget reads, for the overlay of testing/k8s_overlay.py (a Deployment
-    `web` of 2 replicas and a Job `init`)."""
-
-    env = "test"
-    secrets: tuple[str, ...] = ()
-
-    def jobs(self) -> list[_Named]:
-        return [_Named("init")]
-
-    def deployments(self) -> list[_Named]:
-        return [_Named("web")]
-
-    def placed(self, where: str) -> list[_Named]:
-        return []
-
-
 def _source(kube: Kube, secrets: list[str] | None = None) -> feed.Source:
-    refs = dict(kube.refs)
-    target = KubeTarget(
-        cast(Config, _Cfg()),
-        kube.t,
-        lambda: dict(refs),
-        lambda: dict(refs),
-        True,
-        "doit again",
-        "the test cluster",
-    )
     return feed.Source(
         "test",
         "minikube",
-        target,
+        kube_target(kube),
         logs=lambda tail: kubectl.logs(kube.t.scope, "app.kubernetes.io/part-of=acme", tail=tail),
         secrets=lambda: list(secrets or []),
     )
@@ -129,7 +93,19 @@ def test_an_unreadable_state_is_said_and_the_rows_are_kept(
 
     monkeypatch.setattr(source, "items", down)
     feed.Watcher(board, source).look()
-    assert board.rows == before and board.error == "the cluster is not running"
+    assert board.rows == before and board.error == "the cluster is not running: start it"
+
+
+def test_an_unreachable_cluster_is_said_with_its_fix_not_shown_as_nothing_deployed(kube: Kube) -> None:
+    source = _source(kube)
+    board = Board(Header("test", "minikube", "-", False))
+    kube.cluster.stop_cluster()  # the API server refuses connections
+    feed.Watcher(board, source).look()
+    assert board.rows == []
+    assert board.error == (
+        "the Kubernetes API of the test cluster is unreachable, so no workload can be read: "
+        "check that the cluster is running and that kubectl reaches it"
+    )
 
 
 def test_kinds_by_workload() -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
@@ -17,57 +16,19 @@ import pytest
 
 from tasks.config import load as config
 from tasks.errors import StackError
-from tasks.model import Config
 from tasks.ops import k8s_deploy as kd
 from tasks.ops.targets import kubernetes, rollout
 from tasks.ops.targets.base import Failure, Row
 from tasks.ops.targets.kubernetes import KubeTarget
 from tasks.store import devstate
 from testing.fakes.cluster import FakeCluster
-from testing.k8s_overlay import NS, REFS, Kube, make_kube
+from testing.k8s_overlay import NS, REFS, Kube, kube_target, make_kube
 from testing.project import REPO
 
 
 @pytest.fixture
 def kube(fake_cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Kube:
     return make_kube(fake_cluster, tmp_path, monkeypatch)
-
-
-@dataclass
-class _Named:
-    name: str
-
-
-class _Cfg:
-    """The fields KubeTarget reads, for the overlay of testing/k8s_overlay.py."""
-
-    env = "test"
-    secrets: tuple[str, ...] = ()
-
-    def __init__(self, databases: tuple[str, ...] = ()) -> None:
-        self.databases = databases
-
-    def jobs(self) -> list[_Named]:
-        return [_Named("init")]
-
-    def deployments(self) -> list[_Named]:
-        return [_Named("web")]
-
-    def placed(self, where: str) -> list[_Named]:
-        return [_Named(d) for d in self.databases] if where == "cluster" else []
-
-
-def _target(kube: Kube, refs: dict[str, str] | None = None, databases: tuple[str, ...] = ()) -> KubeTarget:
-    chosen = dict(refs or kube.refs)
-    return KubeTarget(
-        cast(Config, _Cfg(databases)),
-        kube.t,
-        lambda: dict(chosen),
-        lambda: dict(chosen),
-        True,
-        "doit again",
-        "the test cluster",
-    )
 
 
 def _outcome(kube: Kube) -> dict[str, object]:
@@ -77,7 +38,7 @@ def _outcome(kube: Kube) -> dict[str, object]:
 def test_converge_applies_waits_records_and_says_what_became_ready(
     kube: Kube, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    tgt = _target(kube)
+    tgt = kube_target(kube)
     rollout.converge(tgt)
     out = capsys.readouterr().out
     assert "waiting for 2 workload(s), 30s at most" in out
@@ -105,7 +66,7 @@ def test_converge_applies_waits_records_and_says_what_became_ready(
 
 
 def test_wait_with_nothing_pending_asks_nothing(kube: Kube) -> None:
-    tgt = _target(kube)
+    tgt = kube_target(kube)
     assert tgt.wait() == []
     (kube.t.state).mkdir(parents=True, exist_ok=True)
     (kube.t.state / "pending.json").write_text(json.dumps({"workloads": [], "jobs": []}))
@@ -115,14 +76,14 @@ def test_wait_with_nothing_pending_asks_nothing(kube: Kube) -> None:
 
 
 def test_a_deploy_remembers_the_release_it_replaces(kube: Kube) -> None:
-    rollout.converge(_target(kube))
+    rollout.converge(kube_target(kube))
     newer = {**REFS, "web": "acme/web:t2"}
-    _target(kube, newer).apply()
+    kube_target(kube, newer).apply()
     known = kube.t.record.known_good()
     assert known is not None and known.refs == REFS
     # A rollback target does not: what it replaces is the failure.
     kube.t.record.known_good_file.unlink()
-    tgt = _target(kube, newer)
+    tgt = kube_target(kube, newer)
     rollout.finish(tgt)
     tgt.remember = False
     tgt.apply(REFS)
@@ -131,7 +92,7 @@ def test_a_deploy_remembers_the_release_it_replaces(kube: Kube) -> None:
 
 def test_a_failed_first_revision_stays_failed_and_is_explained(kube: Kube) -> None:
     kube.cluster.inject_rollout_failure("web")
-    tgt = _target(kube)
+    tgt = kube_target(kube)
     with pytest.raises(StackError) as info:
         rollout.converge(tgt)
     text = str(info.value)
@@ -146,12 +107,12 @@ def test_a_failed_first_revision_stays_failed_and_is_explained(kube: Kube) -> No
 
 
 def test_a_failed_new_revision_is_undone_and_restored(kube: Kube, capsys: pytest.CaptureFixture[str]) -> None:
-    rollout.converge(_target(kube))
+    rollout.converge(kube_target(kube))
     bad = {**REFS, "web": "acme/web:bad"}
     kube.cluster.inject_rollout_failure("web", image="acme/web:bad")
     capsys.readouterr()
     with pytest.raises(StackError) as info:
-        rollout.converge(_target(kube, bad))
+        rollout.converge(kube_target(kube, bad))
     assert "1 of 1 workload(s) failed" in capsys.readouterr().out
     assert "deployment/web: CrashLoopBackOff; rolled back to the previous revision, which is ready" in str(
         info.value
@@ -161,17 +122,17 @@ def test_a_failed_new_revision_is_undone_and_restored(kube: Kube, capsys: pytest
 
 
 def test_an_undo_to_a_broken_revision_is_not_restored(kube: Kube) -> None:
-    rollout.converge(_target(kube))
+    rollout.converge(kube_target(kube))
     kube.cluster.inject_rollout_failure("web")  # every image fails, the previous one too
     with pytest.raises(StackError) as info:
-        rollout.converge(_target(kube, {**REFS, "web": "acme/web:t2"}))
+        rollout.converge(kube_target(kube, {**REFS, "web": "acme/web:t2"}))
     assert "rolled back, but the previous revision is not ready either (CrashLoopBackOff)" in str(info.value)
     assert _outcome(kube)["restored"] is False
 
 
 def test_a_failed_job_is_not_rolled_back_and_runs_again(kube: Kube) -> None:
     kube.cluster.inject_job_failure("init")
-    tgt = _target(kube)
+    tgt = kube_target(kube)
     with pytest.raises(StackError) as info:
         rollout.converge(tgt)
     assert "job/init: BackoffLimitExceeded; a failed job is not rolled back; it runs again next time" in str(
@@ -182,7 +143,7 @@ def test_a_failed_job_is_not_rolled_back_and_runs_again(kube: Kube) -> None:
 
 
 def test_roll_back_notes_for_unknown_and_statefulset_failures(kube: Kube) -> None:
-    tgt = _target(kube)
+    tgt = kube_target(kube)
     (kube.t.state).mkdir(parents=True, exist_ok=True)
     notes = tgt.roll_back([Failure("statefulset/db", "x", [])])
     assert notes == {"statefulset/db": "not rolled back (only Deployments keep revisions here)"}
@@ -191,7 +152,7 @@ def test_roll_back_notes_for_unknown_and_statefulset_failures(kube: Kube) -> Non
 
 
 def test_record_without_a_pending_apply_writes_only_the_outcome(kube: Kube) -> None:
-    tgt = _target(kube)
+    tgt = kube_target(kube)
     (kube.t.state).mkdir(parents=True, exist_ok=True)
     tgt.record()
     assert not (kube.t.state / "applied.json").exists()
@@ -204,15 +165,29 @@ def _rows(tgt: KubeTarget) -> dict[str, Row]:
 
 
 def test_status_before_anything_is_deployed(kube: Kube) -> None:
-    rows = _rows(_target(kube))
+    rows = _rows(kube_target(kube))
     assert rows["deployment/web"] == Row(
         "deployment/web", "-", "-", "acme/web:t1", "no", "stale", "not deployed"
     )
     assert rows["job/init"].verdict == "stale"
 
 
+def test_status_of_an_unreachable_cluster_is_one_error_with_its_fix_not_rows_not_deployed(kube: Kube) -> None:
+    kube.cluster.stop_cluster()  # the API server refuses connections
+    with pytest.raises(StackError) as info:
+        kube_target(kube).status()
+    assert (
+        info.value.message
+        == "the Kubernetes API of the test cluster is unreachable, so no workload can be read"
+    )
+    # The Minikube runtime's own target (no such context on this fake machine) names its start.
+    with pytest.raises(StackError, match="is unreachable") as info:
+        kubernetes.minikube(config.load("minikube", REPO)).status()
+    assert info.value.fix == "start the cluster with `doit minikube_up`"
+
+
 def test_status_after_a_deploy_is_ok_with_live_images(kube: Kube) -> None:
-    tgt = _target(kube)
+    tgt = kube_target(kube)
     rollout.converge(tgt)
     rows = _rows(tgt)
     assert rows["deployment/web"] == Row("deployment/web", "2", "2", "acme/web:t1", "yes", "ok", "")
@@ -232,7 +207,7 @@ def test_status_after_a_deploy_is_ok_with_live_images(kube: Kube) -> None:
 
 def test_status_of_a_failed_job_says_why_and_when(kube: Kube) -> None:
     kube.cluster.inject_job_failure("init")
-    tgt = _target(kube)
+    tgt = kube_target(kube)
     with pytest.raises(StackError):
         rollout.converge(tgt)
     job = _rows(tgt)["job/init"]
@@ -241,30 +216,30 @@ def test_status_of_a_failed_job_says_why_and_when(kube: Kube) -> None:
 
 
 def test_status_names_a_stale_image_an_unrecorded_apply_and_a_failure(kube: Kube) -> None:
-    rollout.converge(_target(kube))
-    rows = _rows(_target(kube, {**REFS, "web": "acme/web:t9"}))
+    rollout.converge(kube_target(kube))
+    rows = _rows(kube_target(kube, {**REFS, "web": "acme/web:t9"}))
     assert (rows["deployment/web"].verdict, rows["deployment/web"].note) == (
         "stale",
         "recorded image is acme/web:t9",
     )
     (kube.t.state / "applied.json").unlink()
-    rows = _rows(_target(kube))
+    rows = _rows(kube_target(kube))
     assert (rows["deployment/web"].verdict, rows["deployment/web"].note) == (
         "stale",
         "not recorded as applied",
     )
     assert rows["deployment/web"].applied == "no" and rows["job/init"].verdict == "ok"
     kube.cluster.inject_rollout_failure("web")
-    rows = _rows(_target(kube))
+    rows = _rows(kube_target(kube))
     assert (rows["deployment/web"].verdict, rows["deployment/web"].note) == ("failed", "CrashLoopBackOff")
     with pytest.raises(
         StackError, match=r"1 of 2 workload\(s\) in the test cluster are not ok: deployment/web failed"
     ):
-        rollout.status(_target(kube), out=lambda _: None)
+        rollout.status(kube_target(kube), out=lambda _: None)
 
 
 def test_status_of_a_cloud_target_prefixes_the_registry_and_lists_cluster_databases(kube: Kube) -> None:
-    tgt = _target(kube, databases=("db",))
+    tgt = kube_target(kube, databases=("db",))
     tgt.t = kd.Target(kube.t.env, kube.t.context, NS, "acme", 30, registry="reg.io")
     rows = _rows(tgt)
     assert rows["deployment/web"].image == "reg.io/acme/web:t1"
@@ -287,7 +262,7 @@ def test_missing_image_records_are_named_with_the_fix(
 def test_a_recorded_deploy_forgets_a_sync_into_another_image(kube: Kube) -> None:
     devstate.update(kube.t.env, "web", synced_at=5.0, image="acme/web:t0")
     devstate.update(kube.t.env, "init", synced_at=5.0, image=REFS["init"])
-    rollout.converge(_target(kube))
+    rollout.converge(kube_target(kube))
     records = devstate.read(kube.t.env)
     assert not records["web"].synced and records["web"].image == REFS["web"]
     assert records["init"].synced
