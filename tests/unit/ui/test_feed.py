@@ -231,7 +231,7 @@ def test_a_failed_full_read_is_retried_at_the_next_look(kube: Kube, monkeypatch:
     board = Board(Header("test", "minikube", "-", False))
     watcher = feed.Watcher(board, source)
     watcher.look()
-    assert board.error == "the daemon is not running" and not board.rows
+    assert board.error == "the daemon is not running: start it" and not board.rows
     failing[0] = False
     watcher.look()  # the same sign, but the last read failed: read again
     assert board.rows and board.error == ""
