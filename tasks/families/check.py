@@ -17,6 +17,8 @@ from tasks.render import plan
 from tasks.store import state
 from tasks.store.paths import code_files, dockerfiles, files_under
 
+WORKFLOWS = Path(".github/workflows")
+
 
 @creator(Task("validate", Scope.ALL))
 def task_validate(run: Run) -> Iterator[dict[str, Any]]:
@@ -84,4 +86,14 @@ def _dockerfiles() -> Iterator[dict[str, Any]]:
             "doc": "hadolint on every Dockerfile.",
             "actions": [(user_errors(validate.hadolint), [found])],
             "file_dep": found,
+        }
+    workflows = sorted(p.as_posix() for p in WORKFLOWS.glob("*.y*ml")) if WORKFLOWS.is_dir() else []
+    if workflows:
+        yield {
+            "name": "workflows",
+            "doc": "actionlint on every GitHub workflow.",
+            "actions": [(user_errors(validate.actionlint), [workflows])],
+            "file_dep": workflows,
+            # A run without actionlint is never recorded as up to date: it runs (and says so) again.
+            "uptodate": [validate.actionlint_found],
         }
