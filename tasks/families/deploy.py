@@ -26,7 +26,7 @@ from tasks.families.shared.registry import Scope, Task, creator
 from tasks.families.shared.run import Run
 from tasks.model import Config
 from tasks.ops import cloud_deploy as ops
-from tasks.ops import promote, release_record
+from tasks.ops import promote
 from tasks.store.paths import files_under
 
 
@@ -53,14 +53,13 @@ def task_deploy(run: Run) -> Iterator[dict[str, Any]]:
 def _deploy_task(cfg: Config) -> dict[str, Any]:
     env = cfg.env
     t = ops.target(cfg)
-    record = release_record.path(env)
     env_file = Path("compose") / env / ".env"
     return {
         "doc": f"Deploy {env} to {t.context} (images from {cfg.cloud.registry if cfg.cloud else ''}).",
         "actions": [user_errors(partial(ops.deploy, cfg))],
-        # The committed release record (a missing one is reported by the action with its fix).
+        # The committed release record is no file_dep: `current` compares what the cluster last
+        # ran healthy with what the record pins, whether or not the file existed when doit began.
         "file_dep": [
-            *([str(record)] if record.exists() else []),
             *files_under("k8s/base", "k8s/components", str(t.overlay)),
             *([str(env_file)] if env_file.exists() else []),
         ],

@@ -91,8 +91,10 @@ def _image(loc: Located, name: str, spec: object) -> Image:
     if extra:
         raise _bad(loc, (*key, extra[0]), f"unknown key {extra[0]!r}", f"keep only {', '.join(IMAGE_KEYS)}")
     for field in IMAGE_KEYS:
-        if not isinstance(spec.get(field), str) or not spec[field]:
-            raise _bad(loc, (*key, field), f"`{field}` is missing or not text", _REWRITE)
+        if field not in spec:
+            raise _bad(loc, key, f"`{field}` is missing", _REWRITE)
+        if not isinstance(spec[field], str) or not spec[field]:
+            raise _bad(loc, (*key, field), f"`{field}` is not text", 'quote it: `commit: "0123abc..."`')
     repo, digest, commit = (str(spec[f]) for f in IMAGE_KEYS)
     if "@" in repo or ":" in repo.split("/")[-1]:
         raise _bad(loc, (*key, "repository"), f"{repo!r} has a tag or digest", "write the repository alone")
@@ -123,7 +125,7 @@ def text(record: Record) -> str:
             f"  {name}:",
             f"    repository: {img.repository}",
             f"    digest: {img.digest}",
-            f"    commit: {img.commit}",
+            f'    commit: "{img.commit}"',  # quoted: an all-digit id would read as a number
         ]
     return "\n".join(lines) + "\n"
 

@@ -45,6 +45,16 @@ def _digest(text: str) -> str:
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
+def manifest(ref: str) -> str:
+    """The manifest this fake serves for a tagged `ref` (`<registry>/<repo>:<tag>`)."""
+    return json.dumps({"schemaVersion": 2, "fake": ref.split("/", 1)[1]}, sort_keys=True)
+
+
+def pinned(ref: str) -> str:
+    """`<registry>/<repo>@<digest>`: what a deploy of the tagged `ref` pins, through this fake."""
+    return f"{ref.rsplit(':', 1)[0]}@{_digest(manifest(ref))}"
+
+
 def _lookup(state: Path, ref: str) -> str | None:
     with harness.flock(_store(state).with_suffix(".lock")):
         known: dict[str, str] = json.loads(_store(state).read_text()) if _store(state).exists() else {}
@@ -52,7 +62,7 @@ def _lookup(state: Path, ref: str) -> str | None:
         if "@" in ref:
             digest = ref.rsplit("@", 1)[1]
             return None if digest in forgotten else known.get(digest)
-        text = json.dumps({"schemaVersion": 2, "fake": ref.split("/", 1)[1]}, sort_keys=True)
+        text = manifest(ref)
         known[_digest(text)] = text
         _store(state).write_text(json.dumps(known))
         return None if _digest(text) in forgotten else text
