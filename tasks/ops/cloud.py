@@ -51,13 +51,14 @@ def push(env: str, names: list[str], registry: str, out: Path) -> None:
     for name in names:
         ref = ref_file(env, name).read_text().strip()
         remote = f"{registry}/{ref}"
-        if skopeo.digest(remote) is not None:
+        digest = skopeo.digest(remote)
+        if digest is not None:
             console.step(f"{remote}: already in the registry")
         else:
             docker.tag(ref, remote)
             docker.push(remote, prefix=f"push-{name}")
             console.step(f"{remote}: pushed")
-        digest = skopeo.digest(remote)
+            digest = skopeo.digest(remote)  # what the registry serves, not what the daemon says
         if digest is None:
             raise StackError(
                 f"the registry does not serve {remote} right after it was pushed",

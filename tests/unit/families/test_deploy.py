@@ -42,7 +42,6 @@ def test_deploy_task_depends_on_the_environment_file_when_there_is_one(dev: Conf
     assert "task_dep" not in task and task["uptodate"] == [(cloud_deploy.current, [dev])]
 
 
-
 def cloud_run(root: Path) -> Run:
     return Run(root=root, command="list", words=[], vars={}, env="dev", envs=config.environments(root))
 
@@ -85,4 +84,3 @@ def test_the_release_tasks_always_run_their_operation_on_their_environment(
         assert "dev" in task["doc"] and up_to_date(task) is False
         failed = run_action(task)
         assert isinstance(failed, TaskFailed) and failure in str(failed)
-
