@@ -4,7 +4,8 @@ deploy's rendered manifests pin those digests; `promote` copies them to another 
 repositories with no build (every docker and skopeo call counted); a record naming a digest the
 registry lacks is refused before anything is applied (the cluster is the recording fake).
 
-Run it under the shared daemon's lock: `flock /tmp/stackbuild-docker.lock pytest tests/integration/test_registry_release.py`.
+Run it under the shared daemon's lock:
+`flock /tmp/stackbuild-docker.lock pytest tests/integration/test_registry_release.py`.
 """
 
 from __future__ import annotations

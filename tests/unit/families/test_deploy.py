@@ -15,7 +15,6 @@ from tasks.families import deploy as deploy_tasks
 from tasks.families.shared.run import Run
 from tasks.model import Config
 from tasks.ops import cloud_deploy
-from tasks.ops.deploy_record import Record
 from testing.environments import copy_environments
 from testing.fakes.cluster import FakeCluster
 from testing.project import REPO
