@@ -9,7 +9,8 @@ AWS registry. It keeps a store of manifests by digest (`manifests.json` in its s
   derived from the reference, stored under its digest, and printed;
 - `inspect --raw docker://<repo>@<digest>`: the stored manifest, or `manifest unknown`
   (exit 1) for a digest never served; FAKE_SKOPEO_FORGET (comma-separated digests) drops some;
-- `copy --all ... docker://A docker://B`: A must be known; B gets the same manifest.
+- `copy --all ... docker://A docker://B`: A must be known; B gets the same manifest;
+- FAKE_SKOPEO_SLOW: seconds every call waits first (a slow registry, to interrupt).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import hashlib
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 from testing import harness
@@ -70,6 +72,7 @@ def _lookup(state: Path, ref: str) -> str | None:
 
 def run(argv: list[str]) -> tuple[str, int]:
     state = Path(os.environ[STATE_ENV])
+    time.sleep(float(os.environ.get("FAKE_SKOPEO_SLOW", "0")))  # a slow registry, for a Ctrl-C
     refs = [a.removeprefix("docker://") for a in argv if a.startswith("docker://")]
     if argv[:1] == ["inspect"] and "--raw" in argv and len(refs) == 1:
         text = _lookup(state, refs[0])
