@@ -129,6 +129,9 @@ def actionlint_found() -> bool:
 def actionlint(workflows: list[str]) -> None:
     """actionlint over the GitHub workflows (a finding fails with its report). Without actionlint
     the check is SKIPPED loudly, and the task is never recorded as up to date (it runs again)."""
+    if not workflows:
+        console.step("no GitHub workflows (.github/workflows/): nothing for actionlint")
+        return
     if not actionlint_cli.found():
         console.skipped(f"actionlint is not installed: {ACTIONLINT_INSTALL}", loud=True)
         return
