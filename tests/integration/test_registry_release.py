@@ -73,7 +73,7 @@ def _served(reg: Registry, repo: str, tag: str) -> str:
 
 
 def _overlay(dev: Config) -> None:
-    """A minimal committed-style overlay: one Deployment per cluster image, by repository."""
+    """A minimal committed-style overlay: the Namespace, one Deployment per cluster image."""
     folder = Path("k8s/overlays/dev")
     folder.mkdir(parents=True)
     docs = [
@@ -91,7 +91,8 @@ def _overlay(dev: Config) -> None:
         }
         for name, repo in images.pushed(dev).items()
     ]
-    (folder / "workloads.yaml").write_text(yaml.safe_dump_all(docs))
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": dev.namespace}}
+    (folder / "workloads.yaml").write_text(yaml.safe_dump_all([namespace, *docs]))
     (folder / "kustomization.yaml").write_text("resources: [workloads.yaml]\n")
 
 
