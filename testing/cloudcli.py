@@ -1,6 +1,6 @@
 """Fixtures for tests of the cloud operations and their adapters (tasks/ops/cloud.py,
 tasks/ops/checkov.py, tasks/programs/aws.py, tasks/programs/checkov.py): recording fakes of
-`aws`, `docker` and `checkov` first on PATH.
+`aws`, `docker`, `skopeo` and `checkov` first on PATH.
 
 Import the fixture by name (`from testing.cloudcli import cloud_fakes`) and list it in the test
 module's `__all__`. Each call is logged with its argv, the colour variables checkov is given, and
@@ -8,6 +8,8 @@ what `docker login` read on stdin.
 
 - `aws ecr get-login-password` prints `s3cr3t-token`;
 - `docker manifest inspect REF` succeeds for a REF ending in one of FAKE_PRESENT (comma-separated);
+- `skopeo inspect --raw docker://REF` prints a small manifest for such a REF, or one `docker push`
+  sent earlier, and fails with `manifest unknown` for any other;
 - `checkov --framework F` prints a summary line, and fails with one finding for a framework in
   FAKE_CHECKOV_FAIL; a framework in FAKE_CHECKOV_SILENT passes without printing.
 """
@@ -36,6 +38,15 @@ with open(os.environ["FAKE_LOG"], "a") as log:
     log.write(json.dumps({{"argv": [name, *args], "env": env, "stdin": stdin}}) + "\\n")
 if name == "aws" and args[:2] == ["ecr", "get-login-password"]:
     print("s3cr3t-token")
+if name == "skopeo" and args[:1] == ["inspect"]:
+    ref = args[-1].removeprefix("docker://")
+    present = [r for r in os.environ.get("FAKE_PRESENT", "").split(",") if r]
+    with open(os.environ["FAKE_LOG"]) as log:
+        pushed = [json.loads(line)["argv"][2:] for line in log if '"docker", "push"' in line]
+    if not (any(ref.endswith(r) for r in present) or [ref] in pushed):
+        sys.stderr.write("manifest unknown\\n")
+        sys.exit(1)
+    print(json.dumps({{"fake": ref}}))
 if name == "docker" and args[:2] == ["manifest", "inspect"]:
     present = [ref for ref in os.environ.get("FAKE_PRESENT", "").split(",") if ref]
     sys.exit(0 if any(args[2].endswith(ref) for ref in present) else 1)
@@ -56,7 +67,7 @@ def cloud_fakes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Recording `aws`, `docker` and `checkov` first on PATH; returns their call log."""
     bin_dir = tmp_path / "cloud-bin"
     bin_dir.mkdir()
-    for name in ("aws", "docker", "checkov"):
+    for name in ("aws", "docker", "checkov", "skopeo"):
         harness.script(bin_dir, name, FAKE.format(python=sys.executable))
     log = tmp_path / "cloud-calls.jsonl"
     log.touch()

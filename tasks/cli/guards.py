@@ -98,26 +98,42 @@ def check_distinct_clusters(run: Run, tasks: list[str]) -> None:
         cloudcheck.check_distinct_clusters(run.root, wanted, configs)
 
 
+def _changed(run: Run, word: str) -> str:
+    """The cloud environment `word` changes: its subtask (`deploy:prod`), or the value of the
+    option that names it (`promote to=prod`); "" for a task that changes none."""
+    base, _, sub = word.partition(":")
+    task = registry.task(base)
+    if task is None:
+        return ""
+    if task.changes_option is not None:
+        return run.vars.get(task.changes_option, "")
+    return sub if task.mutating else ""
+
+
 def check_confirmed(run: Run, tasks: list[str]) -> None:
     for word in tasks:
-        base, _, sub = word.partition(":")
-        task = registry.task(base)
-        if task is None or not task.mutating or not sub:
+        sub = _changed(run, word)
+        if not sub or sub not in run.envs:
             continue
         if run.config(sub).protected and os.environ.get("CI") != "true" and run.vars.get("confirm") != sub:
             raise UsageError(
                 f"{sub} is a protected environment: `{word}` changes it",
-                fix=f"if you mean it, run `doit {word} confirm={sub}` (CI runs need no confirmation)",
+                fix=f"if you mean it, run `doit {' '.join([word, *_spelled(run, word)])} confirm={sub}` "
+                "(CI runs need no confirmation)",
             )
+
+
+def _spelled(run: Run, word: str) -> list[str]:
+    task = registry.task(word.partition(":")[0])
+    return [f"{o.name}={run.vars[o.name]}" for o in task.options if o.name in run.vars] if task else []
 
 
 def _protected_changed(run: Run, tasks: list[str]) -> list[str]:
     """The protected environments the named tasks change (`deploy:prod`)."""
     changed: list[str] = []
     for word in tasks:
-        base, _, sub = word.partition(":")
-        task = registry.task(base)
-        got = run.try_config(sub) if task is not None and task.mutating and sub else None
+        sub = _changed(run, word)
+        got = run.try_config(sub) if sub and sub in run.envs else None
         if isinstance(got, Config) and got.protected and sub not in changed:
             changed.append(sub)
     return changed

@@ -18,6 +18,8 @@ from tasks.render import plan
 from tasks.store import state
 from tasks.store.paths import code_files, dockerfiles, files_under
 
+WORKFLOWS = Path(".github/workflows")
+
 
 @creator(Task("validate", Scope.ALL), needs=("checkov", "render", "tf_fmt", "tf_validate"))
 def task_validate(run: Run) -> Iterator[dict[str, Any]]:
@@ -87,3 +89,14 @@ def _dockerfiles() -> Iterator[dict[str, Any]]:
             "actions": [(user_errors(validate.hadolint), [found])],
             "file_dep": found,
         }
+    workflows = sorted(p.as_posix() for p in WORKFLOWS.glob("*.y*ml")) if WORKFLOWS.is_dir() else []
+    # Always there (a project without workflows gets a step that says so): the task graph is
+    # the same whatever the folder holds.
+    yield {
+        "name": "workflows",
+        "doc": "actionlint on every GitHub workflow.",
+        "actions": [(user_errors(validate.actionlint), [workflows])],
+        "file_dep": workflows,
+        # A run without actionlint is never recorded as up to date: it runs (and says so) again.
+        "uptodate": [validate.actionlint_found],
+    }

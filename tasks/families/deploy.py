@@ -1,13 +1,15 @@
 """doit tasks: `doit deploy:<env>` rolls a cloud environment (one with a `cloud:` block) forward.
 
-It applies k8s/overlays/<env> with every image pinned to the content tag `push:<env>`
-recorded (.build/<env>/images/<name>.ref, prefixed with cloud.registry), starts Jobs whose
+It applies k8s/overlays/<env> with every image pinned to the digest the environment's
+committed release record names (deploy/<env>/release.yaml, written by `push:<env>` or
+`promote`; each digest is checked in the registry before anything is applied), starts Jobs whose
 inputs changed, waits for everything together (undo + reasons on failure), then
 smoke-checks that every Deployment is ready. Same engine as Minikube, in one task: a no-op
 is one read of the Namespace. What each task does is tasks/ops/cloud_deploy.py.
 
 `rollback:<env>` re-applies the known-good release the last deploy replaced, never a
 relative `rollout undo`: after a deploy that already undid its own failure it changes nothing.
+`promote from=<env> to=<env>` copies one environment's release record into another's, by digest.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from tasks.errors import StackError
 from tasks.families.shared.creators import each_cloud_env, user_errors
+from tasks.families.shared.options import Option
 from tasks.families.shared.registry import Scope, Task, creator
 from tasks.families.shared.run import Run
 from tasks.model import Config
 from tasks.ops import cloud_deploy as ops
-from tasks.store import images
+from tasks.ops import promote
 from tasks.store.paths import files_under
 
 
@@ -49,19 +53,17 @@ def task_deploy(run: Run) -> Iterator[dict[str, Any]]:
 def _deploy_task(cfg: Config) -> dict[str, Any]:
     env = cfg.env
     t = ops.target(cfg)
-    refs = [str(images.ref_file(env, n)) for n in cfg.cluster_images()]
     env_file = Path("compose") / env / ".env"
     return {
         "doc": f"Deploy {env} to {t.context} (images from {cfg.cloud.registry if cfg.cloud else ''}).",
         "actions": [user_errors(partial(ops.deploy, cfg))],
-        # Only refs that exist: a missing one is reported by the action with its fix.
+        # The committed release record is no file_dep: `current` compares what the cluster last
+        # ran healthy with what the record pins, whether or not the file existed when doit began.
         "file_dep": [
-            *(r for r in refs if Path(r).exists()),
             *files_under("k8s/base", "k8s/components", str(t.overlay)),
             *([str(env_file)] if env_file.exists() else []),
         ],
         "uptodate": [(ops.current, [cfg])],
-        "task_dep": [f"push:{env}"],  # the registry must hold what we pin
         "verbosity": 2,
     }
 
@@ -86,7 +88,34 @@ def task_deploy_restored(run: Run) -> Iterator[dict[str, Any]]:
     yield from _each(run, "Did the last deploy of {env} restore the previous release?", ops.restored)
 
 
-@creator(Task("release_export", Scope.NAMED))
-def task_release_export(run: Run) -> Iterator[dict[str, Any]]:
-    """Write releases/<env>.json: the images last seen healthy (for promotion)."""
-    yield from _each(run, "Copy {env}'s healthy release record to releases/{env}.json.", ops.export_release)
+FROM = Option("from", str, "", "the cloud environment whose release record is promoted")
+TO = Option("to", str, "", "the cloud environment that gets it (a protected one needs confirm=<env>)")
+
+
+@user_errors
+def _promote(run: Run, source: str, target: str) -> None:
+    if not source or not target:
+        raise StackError(
+            "promote needs from=<env> and to=<env>",
+            fix=f"run `doit promote from=<env> to=<env>`; cloud environments: {', '.join(_cloud(run))}",
+        )
+    for env in (source, target):
+        if env not in _cloud(run):
+            raise StackError(f"{env} is not a cloud environment", fix=f"use one of {', '.join(_cloud(run))}")
+    promote.promote(run.config(source), run.config(target))
+
+
+def _cloud(run: Run) -> list[str]:
+    return [env for env, _ in run.cloud_envs()]
+
+
+@creator(Task("promote", Scope.ALL, options=(FROM, TO), changes_option="to"))
+def task_promote(run: Run) -> dict[str, Any]:
+    """Promote a release by digest: from=<env>'s record into to=<env>'s (copied where the
+    registries differ; never a build)."""
+    return {
+        "actions": [(_promote, [run, str(run.option(FROM)), str(run.option(TO))])],
+        "uptodate": [False],
+        "verbosity": 2,
+        "params": run.params("promote"),
+    }

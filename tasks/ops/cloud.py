@@ -2,7 +2,9 @@
 
 Images are content-addressed (tasks/store/images.py): a reference names its content, so
 an image already in the registry never needs pushing again, and one cheap call per image
-(`docker manifest inspect`) decides.
+(`skopeo inspect`) decides. What the registry then serves, by digest, is written to the
+environment's release record (tasks/ops/release_record.py): the digest is read back from the
+registry, never taken from the local daemon, so the record names exactly what a cluster pulls.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from tasks.errors import StackError
+from tasks.ops import release_record
 from tasks.output import console
-from tasks.programs import aws, docker
+from tasks.programs import aws, docker, git, skopeo
 from tasks.store import state
 from tasks.store.images import ref_file, state_dir
 
@@ -33,7 +36,8 @@ def login(registry: str, region: str) -> None:
 
 
 def push(env: str, names: list[str], registry: str, out: Path) -> None:
-    """Push each image the registry lacks; record every remote reference in `out`/<name>.ref."""
+    """Push each image the registry lacks; record every remote reference in `out`/<name>.ref and
+    every digest the registry serves in the release record."""
     registry = registry.rstrip("/")
     missing = [n for n in names if not ref_file(env, n).exists()]
     if missing or not names:
@@ -41,13 +45,41 @@ def push(env: str, names: list[str], registry: str, out: Path) -> None:
             f"no built image recorded for {', '.join(missing) or 'any service'} in {state_dir(env)}/",
             fix=f"run `doit images env={env}` first",
         )
+    before = release_record.read(env)  # a malformed record stops the push before any upload
+    commit = git.head(Path.cwd()) or "unknown"
+    pinned: dict[str, release_record.Image] = {}
     for name in names:
         ref = ref_file(env, name).read_text().strip()
         remote = f"{registry}/{ref}"
-        if docker.in_registry(remote):
+        digest = skopeo.digest(remote)
+        if digest is not None:
             console.step(f"{remote}: already in the registry")
         else:
             docker.tag(ref, remote)
             docker.push(remote, prefix=f"push-{name}")
             console.step(f"{remote}: pushed")
+            digest = skopeo.digest(remote)  # what the registry serves, not what the daemon says
+        if digest is None:
+            raise StackError(
+                f"the registry does not serve {remote} right after it was pushed",
+                fix=f"check the registry {registry} (storage, logs), then run `doit push:{env}` again",
+            )
+        pinned[name] = _image(
+            remote.rsplit(":", 1)[0], digest, commit, before.images.get(name) if before else None
+        )
         state.write_atomic(out / f"{name}.ref", remote + "\n")  # write_atomic makes the folder
+    record = release_record.Record(env, pinned)
+    changed = release_record.write(record)
+    where = release_record.path(env).as_posix()
+    console.step(
+        f"{where}: {'written' if changed else 'unchanged'} ({len(pinned)} images by digest); commit it"
+    )
+
+
+def _image(
+    repository: str, digest: str, commit: str, old: release_record.Image | None
+) -> release_record.Image:
+    # The same digest is the same content: it keeps the commit it was first built from.
+    if old is not None and old.repository == repository and old.digest == digest:
+        return old
+    return release_record.Image(repository, digest, commit)

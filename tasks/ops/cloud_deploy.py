@@ -1,5 +1,5 @@
 """Cloud deploy operations (environments with a `cloud:` block): deploy, smoke-check, roll
-back to the known-good release, export the healthy release, and the checks doit asks.
+back to the known-good release, and the checks doit asks.
 
 The deploy is the engine (tasks/ops/targets/rollout.py) on the target the registry picks
 (tasks/ops/targets/registry.py: the Kubernetes target of the cloud cluster); the release
@@ -10,15 +10,13 @@ re-applies the known-good release the last deploy replaced, never a relative
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from tasks.errors import StackError
 from tasks.model import Config
 from tasks.ops import k8s_deploy as kd
+from tasks.ops import release_record
 from tasks.ops.targets import kubernetes, registry, rollout
 from tasks.output import console
 from tasks.programs import kubectl
-from tasks.store import atomic, images
 
 
 def target(cfg: Config) -> kd.Target:
@@ -47,8 +45,9 @@ def rollback(cfg: Config) -> None:
     if known is None:
         raise StackError(
             f"no known-good release recorded for {cfg.env} ({tgt.t.record.known_good_file} is missing)",
-            fix=f"a successful `doit deploy:{cfg.env}` records the release it replaces; "
-            f"or copy a release file (releases/{cfg.env}.json) there",
+            fix=f"a successful `doit deploy:{cfg.env}` records the release it replaces; to go back "
+            f"to an earlier committed release, revert {release_record.path(cfg.env).as_posix()} and "
+            f"run `doit deploy:{cfg.env}`",
         )
     console.step(
         f"re-applying the known-good release of {cfg.env}: "
@@ -58,25 +57,13 @@ def rollback(cfg: Config) -> None:
     rollout.finish(tgt)
 
 
-def export_release(cfg: Config) -> None:
-    """Copy the release last seen healthy to releases/<env>.json (for promotion)."""
-    healthy = target(cfg).record.release()
-    if healthy is None:
-        raise StackError(
-            f"no healthy release recorded for {cfg.env}", fix=f"run `doit deploy:{cfg.env}` first"
-        )
-    dest = Path("releases") / f"{cfg.env}.json"
-    atomic.write_text(dest, healthy.text)
-    console.step(f"{dest} written ({len(healthy.refs)} images)")
-
-
 def current(cfg: Config) -> bool:
     """Up to date: the cluster carries the applied hash, every job completed, and what it
     last ran healthy is what this deploy would pin."""
     t = target(cfg)
     # After a rollback the cluster is healthy and carries its hash, but runs the older release.
     healthy = t.record.release()
-    if healthy is None or healthy.refs != images.refs(t.env, cfg.cluster_images()):
+    if healthy is None or healthy.refs != _recorded(cfg):
         return False
     ns = kd.live_namespace(t)  # None when unreachable: then nothing below is current
     return kd.apply_current(t, ns) and all(kd.job_current(t, j.name, ns) for j in cfg.jobs())
@@ -97,3 +84,8 @@ def restored(cfg: Config) -> None:
             fix=f"`doit rollback:{cfg.env}` re-applies the known-good release",
         )
     console.step(f"the last deploy of {cfg.env} failed and restored the previous release itself")
+
+
+def _recorded(cfg: Config) -> dict[str, str]:
+    assert cfg.cloud is not None
+    return release_record.recorded(cfg.env, cfg.cloud.registry)

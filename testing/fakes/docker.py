@@ -30,6 +30,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from testing import harness
+from testing.fakes import skopeo as fake_skopeo
 
 STATE_ENV = "FAKE_DOCKER_STATE"
 # Service images copy /out/shared and /out/services/<service> from the builder (the demo's layout).
@@ -41,9 +42,13 @@ Store = dict[str, Any]
 
 
 def install(bin_dir: Path, state_dir: Path, log: Path | None = None) -> FakeDocker:
-    """Put the fake `docker` into bin_dir; its store and (by default) its call log in state_dir."""
+    """Put the fake `docker` into bin_dir; its store and (by default) its call log in state_dir.
+
+    The fake `skopeo` comes with it: the cloud registry (ECR) the fake docker "pushes" to, which
+    says it has every tag, as `docker manifest inspect` here always did."""
     state_dir.mkdir(parents=True, exist_ok=True)
     log = log or state_dir / "calls.jsonl"
+    fake_skopeo.install(bin_dir, state_dir / "registry", log)
     harness.install(
         bin_dir,
         "docker",

@@ -39,18 +39,25 @@ if name == "docker" and args[:2] == ["image", "ls"]:
     import glob
     for ref in glob.glob(".build/*/images/*.ref"):
         print(open(ref[:-4] + ".iid").read().strip(), open(ref).read().strip())
-if name == "docker" and args[:2] == ["manifest", "inspect"]:
+if name == "skopeo" and args[:1] == ["inspect"]:
+    # ECR: it has what FAKE_PRESENT names and what `docker push` sent (the log says what).
+    ref = args[-1].removeprefix("docker://")
     present = os.environ.get("FAKE_PRESENT", "").split(",")
-    sys.exit(0 if any(args[2].endswith("/" + ref) for ref in present if ref) else 1)
+    with open(os.environ["FAKE_LOG"]) as log:
+        pushed = [json.loads(line)[2:] for line in log if line.startswith('["docker", "push"')]
+    if not (any(ref.endswith("/" + r) for r in present if r) or [ref] in pushed):
+        sys.stderr.write("manifest unknown\\n")
+        sys.exit(1)
+    print(json.dumps({{"fake": ref}}))
 """
 
 
 @pytest.fixture
 def aws_docker(in_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Recording `aws` and `docker` first on PATH; returns the log file."""
+    """Recording `aws`, `docker` and `skopeo` first on PATH; returns the log file."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    for name in ("aws", "docker"):
+    for name in ("aws", "docker", "skopeo"):
         harness.script(bin_dir, name, FAKE_AWS_DOCKER.format(python=sys.executable))
     log = tmp_path / "calls.jsonl"
     log.touch()

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from testing.fakes import docker as fake_docker
+from testing.fakes import skopeo as fake_skopeo
 from testing.fakes.cluster import FakeCluster
 from testing.minikube_stack import NS
 from testing.project import run_doit
@@ -54,7 +55,7 @@ def _new_engine_release(project: Path, note: str) -> str:
     module = project / "demo/srvthreds_demo/engine.py"
     module.write_text(module.read_text() + f"\n# {note}\n")
     assert run_doit(project, "images:engine", "env=dev").code == 0
-    return f"{REGISTRY}/{_ref(project, 'engine')}"
+    return fake_skopeo.pinned(f"{REGISTRY}/{_ref(project, 'engine')}")
 
 
 def _kubectl_apply(cluster: FakeCluster, doc: dict[str, Any]) -> None:
@@ -74,7 +75,7 @@ def test_a_deploy_without_a_local_env_file_never_writes_the_cloud_secret(
     project: Path, dev: FakeCluster
 ) -> None:
     assert not (project / "compose/dev/.env").exists()
-    first = run_doit(project, "deploy:dev", "env=dev")
+    first = run_doit(project, "push:dev", "deploy:dev", "env=dev")
     assert first.code == 0, first.out
     assert dev.get("Secret", "srvthreds-secrets", NS) is None  # created out of band, not by us
     assert not (project / ".build/dev/deploy/secrets.env").exists()
@@ -87,14 +88,14 @@ def test_a_deploy_without_a_local_env_file_never_writes_the_cloud_secret(
     }
     _kubectl_apply(dev, real)
     _new_engine_release(project, "a change, so the next deploy applies")
-    second = run_doit(project, "deploy:dev", "env=dev")
+    second = run_doit(project, "push:dev", "deploy:dev", "env=dev")
     assert second.code == 0, second.out
     secret = dev.get("Secret", "srvthreds-secrets", NS)
     assert secret is not None and secret["stringData"] == {"RABBITMQ_PASSWORD": "the-real-one"}
 
 
 def test_smoke_fails_when_a_deployment_is_not_ready(project: Path, dev: FakeCluster) -> None:
-    assert run_doit(project, "deploy:dev", "env=dev").code == 0
+    assert run_doit(project, "push:dev", "deploy:dev", "env=dev").code == 0
     assert run_doit(project, "smoke:dev", "env=dev").code == 0
     dev.inject_rollout_failure("engine")  # its pods crash: 0 of 1 ready
     result = run_doit(project, "smoke:dev", "env=dev")
@@ -103,7 +104,7 @@ def test_smoke_fails_when_a_deployment_is_not_ready(project: Path, dev: FakeClus
 
 
 def test_smoke_fails_when_a_deployment_is_missing(project: Path, dev: FakeCluster) -> None:
-    assert run_doit(project, "deploy:dev", "env=dev").code == 0
+    assert run_doit(project, "push:dev", "deploy:dev", "env=dev").code == 0
     assert dev.delete_object("Deployment", "session-agent", NS)
     result = run_doit(project, "smoke:dev", "env=dev")
     assert result.code != 0, result.out
@@ -113,10 +114,10 @@ def test_smoke_fails_when_a_deployment_is_missing(project: Path, dev: FakeCluste
 def test_rollback_changes_what_runs_and_the_next_deploy_is_not_fooled(
     project: Path, dev: FakeCluster
 ) -> None:
-    assert run_doit(project, "deploy:dev", "env=dev").code == 0
+    assert run_doit(project, "push:dev", "deploy:dev", "env=dev").code == 0
     good = _image(dev, "engine")
     new = _new_engine_release(project, "a release that rolls out, then misbehaves")
-    assert run_doit(project, "deploy:dev", "env=dev").code == 0
+    assert run_doit(project, "push:dev", "deploy:dev", "env=dev").code == 0
     assert _image(dev, "engine") == new
     rolled = run_doit(project, "rollback:dev", "env=dev")
     assert rolled.code == 0, rolled.out
@@ -125,7 +126,7 @@ def test_rollback_changes_what_runs_and_the_next_deploy_is_not_fooled(
     assert status.code == 0, status.out
     # The images recorded for dev are still the new release: the cluster is not current,
     # and the next deploy must apply it again instead of calling it up to date.
-    again = run_doit(project, "deploy:dev", "env=dev")
+    again = run_doit(project, "push:dev", "deploy:dev", "env=dev")
     assert again.code == 0, again.out
     assert "deploy:dev" in again.executed()
     assert _image(dev, "engine") == new
@@ -173,9 +174,10 @@ def test_an_image_removed_from_the_daemon_is_built_again(
 
 
 def test_deploy_pins_registry_images_and_is_a_noop_twice(project: Path, dev: FakeCluster) -> None:
-    first = run_doit(project, "deploy:dev", "env=dev")
+    first = run_doit(project, "push:dev", "deploy:dev", "env=dev")
     assert first.code == 0, first.out
-    assert _image(dev, "engine") == f"{REGISTRY}/{_ref(project, 'engine')}"
+    # The digest the registry serves (read back after the push), not the daemon's tag.
+    assert _image(dev, "engine") == fake_skopeo.pinned(f"{REGISTRY}/{_ref(project, 'engine')}")
     assert dev.get("Job", "bootstrap", NS) is not None
     assert "smoke check: 3 deployments ready" in first.out
     assert all(
@@ -184,23 +186,23 @@ def test_deploy_pins_registry_images_and_is_a_noop_twice(project: Path, dev: Fak
         if c["argv"][0] != "kustomize"
     )
     dev.clear_calls()
-    again = run_doit(project, "deploy:dev", "env=dev")
+    again = run_doit(project, "push:dev", "deploy:dev", "env=dev")
     assert again.code == 0, again.out
     assert dev.mutating_calls() == []
     assert "deploy:dev" not in again.executed()
 
 
 def test_new_tag_rolls_out_and_failure_rolls_back(project: Path, dev: FakeCluster) -> None:
-    assert run_doit(project, "deploy:dev", "env=dev").code == 0
+    assert run_doit(project, "push:dev", "deploy:dev", "env=dev").code == 0
     good = _image(dev, "engine")
     module = project / "demo/srvthreds_demo/engine.py"
     module.write_text(module.read_text() + "\n# bad release\n")
     assert run_doit(project, "images:engine", "env=dev").code == 0
-    bad = f"{REGISTRY}/{_ref(project, 'engine')}"
+    bad = fake_skopeo.pinned(f"{REGISTRY}/{_ref(project, 'engine')}")
     assert bad != good
     dev.inject_rollout_failure("engine", image=bad)
     dev.clear_calls()
-    failed = run_doit(project, "deploy:dev", "env=dev")
+    failed = run_doit(project, "push:dev", "deploy:dev", "env=dev")
     assert failed.code != 0
     assert any(c["argv"][-2:] == ["undo", "deployment/engine"] for c in dev.mutating_calls("kubectl"))
     assert "CrashLoopBackOff" in failed.out and "Traceback" not in failed.out
@@ -212,7 +214,7 @@ def test_unreachable_cluster_fails_cleanly(project: Path, fake_cluster: FakeClus
     assert fake_cluster.bin_dir is not None
     fake_docker.install(fake_cluster.bin_dir, tmp_path / "fake-docker")
     assert run_doit(project, "images", "env=dev").code == 0
-    result = run_doit(project, "deploy:dev", "env=dev")  # no srvthreds-dev context exists
+    result = run_doit(project, "push:dev", "deploy:dev", "env=dev")  # no srvthreds-dev context exists
     assert result.code != 0
     assert 'context "srvthreds-dev" does not exist' in result.out and "Traceback" not in result.out
     assert "run `doit kubeconfig:<env>` (cloud)" in result.out  # the fix, not only kubectl's words

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from testing.fakes import docker as fake_docker
+from testing.fakes import skopeo as fake_skopeo
 from testing.fakes.cluster import FakeCluster
 from testing.minikube_stack import NS, Stack, make_stack
 from testing.project import REPO, DoitRun, run_doit
@@ -160,7 +161,7 @@ def _bad_release(project: Path, dev: FakeCluster) -> str:
     module = project / "demo/srvthreds_demo/engine.py"
     module.write_text(module.read_text() + "\n# bad release\n")
     assert run_doit(project, "images:engine", "env=dev").code == 0
-    bad = f"{REGISTRY}/{_ref(project, 'engine')}"
+    bad = fake_skopeo.pinned(f"{REGISTRY}/{_ref(project, 'engine')}")
     dev.inject_rollout_failure("engine", image=bad)
     return bad
 
@@ -175,10 +176,10 @@ def _workflow_rollback_needed(project: Path) -> bool:
 
 
 def test_failed_deploy_then_workflow_rollback_keeps_the_good_release(project: Path, dev: FakeCluster) -> None:
-    assert run_doit(project, "deploy:dev", "env=dev").code == 0
+    assert run_doit(project, "push:dev", "deploy:dev", "env=dev").code == 0
     good = _image(dev, "engine")
     _bad_release(project, dev)
-    failed = timed("cloud deploy of a bad release", run_doit, project, "deploy:dev", "env=dev")
+    failed = timed("cloud deploy of a bad release", run_doit, project, "push:dev", "deploy:dev", "env=dev")
     assert failed.code != 0
     assert _image(dev, "engine") == good  # the deploy restored it itself...
     assert not _workflow_rollback_needed(project)  # ...so the workflow skips its rollback step
@@ -193,12 +194,12 @@ def test_failed_deploy_then_workflow_rollback_keeps_the_good_release(project: Pa
 def test_rollback_after_a_bad_release_that_went_live_twice_changes_nothing(
     project: Path, dev: FakeCluster
 ) -> None:
-    assert run_doit(project, "deploy:dev", "env=dev").code == 0
+    assert run_doit(project, "push:dev", "deploy:dev", "env=dev").code == 0
     good = _image(dev, "engine")
     module = project / "demo/srvthreds_demo/engine.py"
     module.write_text(module.read_text() + "\n# release that passes its rollout, fails later\n")
     assert run_doit(project, "images:engine", "env=dev").code == 0
-    assert run_doit(project, "deploy:dev", "env=dev").code == 0
+    assert run_doit(project, "push:dev", "deploy:dev", "env=dev").code == 0
     assert _image(dev, "engine") != good
     assert _workflow_rollback_needed(
         project
@@ -213,10 +214,10 @@ def test_rollback_after_a_bad_release_that_went_live_twice_changes_nothing(
     assert second.code == 0, second.out
     assert dev.mutating_calls() == []
     assert _image(dev, "engine") == good
-    # The record is small and committed-friendly: service -> image, no secrets.
-    assert run_doit(project, "release_export:dev", "env=dev").code == 0
-    exported = (project / "releases/dev.json").read_text()
-    assert f'"engine": "{good}"' in exported and "PASSWORD" not in exported
+    # The committed record still names the bad release: the next deploy applies it again,
+    # unless the record is reverted (README, "Releases").
+    record = (project / "deploy/dev/release.yaml").read_text()
+    assert good.rsplit("@", 1)[-1] not in record and "PASSWORD" not in record
 
 
 def test_rollback_without_a_record_says_how_to_get_one(project: Path, dev: FakeCluster) -> None:

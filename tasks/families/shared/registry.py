@@ -46,6 +46,9 @@ class Task:
     # Shows a broken configuration itself (`doctor`: the machine's checks are worth seeing
     # anyway), so the command line does not stop the run for it.
     tolerant: bool = False
+    # Changes the cloud environment named by this option, not by a subtask (`promote to=staging`):
+    # a protected one needs confirm=<env> outside CI, as for a mutating task.
+    changes_option: str | None = None
 
 
 def selected(

@@ -18,6 +18,7 @@ from tasks.errors import StackError
 from tasks.model import Config
 from tasks.ops import k8s_deploy as kd
 from tasks.ops import k8s_health as health
+from tasks.ops import release_record
 from tasks.ops.deploy_record import Outcome
 from tasks.ops.targets.base import Failure, Row, job_note
 from tasks.output import console
@@ -209,25 +210,14 @@ def minikube(cfg: Config) -> KubeTarget:
 
 def cloud(cfg: Config) -> KubeTarget:
     assert cfg.cloud is not None
-    env = cfg.env
-    t = kd.Target.of(cfg, context=cfg.cloud.cluster_name, registry=cfg.cloud.registry)
-
-    def refs() -> dict[str, str]:
-        names = cfg.cluster_images()
-        found = images.refs(env, names)
-        missing = [n for n in names if n not in found]
-        if missing:
-            raise StackError(
-                f"no pushed image recorded for {', '.join(missing)} in .build/{env}/images/",
-                fix=f"run `doit push:{env}` first",
-            )
-        return found
-
+    env, registry = cfg.env, cfg.cloud.registry
+    t = kd.Target.of(cfg, context=cfg.cloud.cluster_name, registry=registry)
+    # Exactly what the committed release record says, each digest checked in the registry first.
     return KubeTarget(
         cfg,
         t,
-        refs,
-        partial(images.refs, env, cfg.cluster_images()),
+        partial(release_record.pinned, env, registry, cfg.cluster_images()),
+        partial(release_record.recorded, env, registry),
         False,
         f"doit deploy:{env} env={env}",
         f"cluster {t.context}, namespace {t.namespace}",

@@ -126,6 +126,22 @@ def test_a_protected_environment_needs_its_own_name_confirmed(
     assert resolve(root, "deploy:prod").env == "prod"
 
 
+def test_promoting_into_a_protected_environment_needs_it_confirmed(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refused = usage(root, "promote", "from=staging", "to=prod")
+    assert refused.message == "prod is a protected environment: `promote` changes it"
+    assert refused.fix == (
+        "if you mean it, run `doit promote from=staging to=prod confirm=prod` (CI runs need no confirmation)"
+    )
+    assert resolve(root, "promote", "from=staging", "to=prod", "confirm=prod").words == ["promote"]
+    assert resolve(root, "promote", "from=dev", "to=staging").words == ["promote"]  # not protected
+    wrong = usage(root, "promote", "from=dev", "to=staging", "confirm=prod")
+    assert wrong.message == "confirm=prod confirms nothing here: no task named changes prod"
+    monkeypatch.setenv("CI", "true")
+    assert resolve(root, "promote", "from=staging", "to=prod").words == ["promote"]
+
+
 def test_the_ci_variable_only_counts_when_true(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CI", "false")
     assert "protected" in usage(root, "deploy:prod").message

@@ -171,7 +171,7 @@ def test_usage_errors_name_the_word_and_the_fix(root: Path, argv: list[str], mes
 
 def test_every_option_word_is_listed_when_one_is_unknown(root: Path) -> None:
     assert usage(root, "render", "nope=1").fix == (
-        "known options: confirm, env, fix, host, keep, out, port, service, tail, token, wipe "
+        "known options: confirm, env, fix, from, host, keep, out, port, service, tail, to, token, wipe "
         "(`doit help <task>` lists a task's options)"
     )
 

@@ -182,12 +182,15 @@ def test_push_sends_to_the_environments_registry_and_records_under_its_push_fold
     monkeypatch.setenv("FAKE_PRESENT", "srvthreds/bootstrap:0f0f0f0f0f0f")
     assert cloud_tasks._push("staging", ["bootstrap", "engine"]) is None
     reg = REGISTRY
-    assert calls(cloud_fakes) == [
-        ["docker", "manifest", "inspect", f"{reg}/srvthreds/bootstrap:0f0f0f0f0f0f"],
-        ["docker", "manifest", "inspect", f"{reg}/srvthreds/engine:1a2b3c4d5e6f"],
+    inspect = ["skopeo", "inspect", "--raw", "--retry-times", "2"]
+    assert [c for c in calls(cloud_fakes) if c[0] != "git"] == [
+        [*inspect, f"docker://{reg}/srvthreds/bootstrap:0f0f0f0f0f0f"],
+        [*inspect, f"docker://{reg}/srvthreds/engine:1a2b3c4d5e6f"],
         ["docker", "tag", "srvthreds/engine:1a2b3c4d5e6f", f"{reg}/srvthreds/engine:1a2b3c4d5e6f"],
         ["docker", "push", f"{reg}/srvthreds/engine:1a2b3c4d5e6f"],
+        [*inspect, f"docker://{reg}/srvthreds/engine:1a2b3c4d5e6f"],
     ]
+    assert (in_project / "deploy/staging/release.yaml").is_file()
     pushed = in_project / ".build/staging/push"
     assert (pushed / "engine.ref").read_text().strip() == f"{reg}/srvthreds/engine:1a2b3c4d5e6f"
     assert (pushed / "bootstrap.ref").read_text().strip() == f"{reg}/srvthreds/bootstrap:0f0f0f0f0f0f"

@@ -15,7 +15,6 @@ from tasks.families import deploy as deploy_tasks
 from tasks.families.shared.run import Run
 from tasks.model import Config
 from tasks.ops import cloud_deploy
-from tasks.ops.deploy_record import Record
 from testing.environments import copy_environments
 from testing.fakes.cluster import FakeCluster
 from testing.project import REPO
@@ -38,7 +37,8 @@ def test_deploy_task_depends_on_the_environment_file_when_there_is_one(dev: Conf
     env_file.write_text("A=1\n")
     (task,) = deploy_tasks.task_deploy(run)
     assert str(env_file) in task["file_dep"]
-    assert task["task_dep"] == ["push:dev"] and task["uptodate"] == [(cloud_deploy.current, [dev])]
+    # What it applies is the committed record: a deploy never builds or pushes (promote made it).
+    assert "task_dep" not in task and task["uptodate"] == [(cloud_deploy.current, [dev])]
 
 
 def cloud_run(root: Path) -> Run:
@@ -50,7 +50,7 @@ def test_deploy_and_rollback_must_name_their_environment_the_checks_need_not(tmp
     for task in ("deploy", "rollback"):
         with pytest.raises(UsageError, match=f"`{task}` changes a cloud environment"):
             resolve([task], root)
-    for task in ("smoke", "deploy_restored", "release_export"):
+    for task in ("smoke", "deploy_restored"):
         assert resolve([task], root).words == [task]
 
 
@@ -67,7 +67,6 @@ def test_cloud_environments_without_a_cluster_get_no_deploy_tasks(
         deploy_tasks.task_smoke,
         deploy_tasks.task_rollback,
         deploy_tasks.task_deploy_restored,
-        deploy_tasks.task_release_export,
     ):
         assert [t["name"] for t in creator(run)] == ["dev", "prod"]
 
@@ -79,12 +78,8 @@ def test_the_release_tasks_always_run_their_operation_on_their_environment(
     for creator, failure in (
         (deploy_tasks.task_rollback, "no known-good release recorded for dev"),
         (deploy_tasks.task_deploy_restored, "the last deploy of dev did not restore the previous release"),
-        (deploy_tasks.task_release_export, "no healthy release recorded for dev"),
     ):
         task = subtask(creator(run), "dev")
         assert "dev" in task["doc"] and up_to_date(task) is False
         failed = run_action(task)
         assert isinstance(failed, TaskFailed) and failure in str(failed)
-    Record.of("dev").set_release("dev", {"a": "r/a:1"}, "reg.io")
-    assert run_action(subtask(deploy_tasks.task_release_export(run), "dev")) is None
-    assert Path("releases/dev.json").is_file()

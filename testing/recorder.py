@@ -1,0 +1,38 @@
+"""Count the calls of real programs: a wrapper first on PATH logs each argv, then runs the real
+program (the one found on PATH before the wrapper), so nothing is faked."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+WRAPPER = """#!/bin/sh
+printf '%s\\n' "{program} $*" >> {log}
+if [ -n "{fail}" ] && [ "$1" = "{fail}" ]; then echo "injected failure of {program} {fail}" >&2; exit 1; fi
+exec {real} "$@"
+"""
+
+
+def record(monkeypatch: pytest.MonkeyPatch, folder: Path, *programs: str, fail: str = "") -> Path:
+    """Put a logging wrapper of each program first on PATH; returns the log (one line a call,
+    `<program> <args>`). `fail`: a subcommand (`copy`) that fails, with a message, instead of
+    running."""
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / "calls.log"
+    log.touch()
+    for program in programs:
+        real = shutil.which(program)
+        wrapper = folder / program
+        # A missing program stays missing: the wrapper would otherwise hide it.
+        if real is not None:
+            wrapper.write_text(WRAPPER.format(program=program, log=log, real=real, fail=fail))
+            wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    return log
+
+
+def calls(log: Path, program: str) -> list[str]:
+    return [line for line in log.read_text().splitlines() if line.split(" ", 1)[0] == program]

@@ -1,0 +1,38 @@
+"""tasks/programs/git.py with the real git: the commit a release record names."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from tasks.programs import git
+
+
+def _git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.strip()
+
+
+def test_head_is_the_full_commit_and_says_when_tracked_files_differ(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    assert git.head(repo) is None  # no commit yet
+    (repo / "a.txt").write_text("1\n")
+    _git(repo, "add", "a.txt")
+    _git(repo, "commit", "-qm", "one")
+    sha = _git(repo, "rev-parse", "HEAD")
+    assert git.head(repo) == sha and len(sha) == 40
+    (repo / "new.txt").write_text("untracked\n")
+    assert git.head(repo) == sha  # an untracked file is not what the image was built from
+    (repo / "a.txt").write_text("2\n")
+    assert git.head(repo) == f"{sha}-dirty"
+
+
+def test_outside_a_repository_there_is_no_commit(tmp_path: Path) -> None:
+    assert git.head(tmp_path) is None
