@@ -47,7 +47,8 @@ def test_a_change_undone_is_not_validated_again(project: Path) -> None:
     assert run_doit(project, "validate:k8s-dev").code == 0
     scale(project, "dev", "engine", 6)
     changed = run_doit(project, "validate:k8s-dev")
-    assert validated_counts(changed.out)["dev"][0] == 1
+    # The engine's Deployment, and the PodDisruptionBudget its six replicas now get.
+    assert validated_counts(changed.out)["dev"][0] == 2
     path.write_text(original)  # back as it was: every document of it passed before
     back = run_doit(project, "validate:k8s-dev")
     assert back.code == 0, back.out
