@@ -9,11 +9,14 @@ about 50 ms, where a container restart costs Docker's restart (~0.6 s) and a new
 its libraries (~0.5 s under the container's CPU limit).
 
 - A child that ends before any SIGHUP ends this process with its exit code, as the service
-  alone would: the container's restart policy (or Kubernetes) decides what follows.
+  alone would (128+N for a child killed by signal N, as a shell reports it): the container's
+  restart policy (or Kubernetes) decides what follows.
 - After a SIGHUP, a child that ends (code that fails to import, say) is logged and the
   process waits for the next SIGHUP: the health check reports the service down, and the
   next save that fixes the code starts it again.
-- SIGTERM or SIGINT stops the child and ends with 0, at once (`docker stop` needs no grace).
+- SIGTERM or SIGINT is passed on to the child, which gets GRACE seconds to stop (a second
+  one, or the end of the grace, kills it); this process ends with the child's exit code.
+- Orphans (PID 1 inherits them) are reaped whatever the state, so none stays a zombie.
 """
 
 from __future__ import annotations
@@ -30,6 +33,10 @@ from collections.abc import Callable, Iterable
 
 PACKAGE = __package__ or "srvthreds_demo"
 WATCHED = {signal.SIGHUP, signal.SIGTERM, signal.SIGINT, signal.SIGCHLD}
+# Every environment runs its services under this process, so production pods keep their
+# graceful shutdown: shorter than Compose's 10 s and Kubernetes' 30 s before their SIGKILL,
+# so that the child is killed (and its exit code kept) by us, not with the whole container.
+GRACE = 8.0
 
 
 def say(text: str) -> None:
@@ -82,17 +89,30 @@ def start(name: str, main: Main) -> int:
     return pid
 
 
-def stop(pid: int) -> None:
-    """End the child now and reap it (its listening socket is closed once it is reaped)."""
+def exit_code(status: int) -> int:
+    """A wait status as a shell reports it: 128+N for a child ended by signal N.
+
+    Raising N on ourselves instead would not work: the kernel drops a signal without a
+    handler sent to a namespace's PID 1 (SIGKILL from inside included), so we would live on.
+    `sys.exit(-N)` (what waitstatus_to_exitcode gives) would exit 256-N, naming no signal."""
+    if os.WIFSIGNALED(status):
+        return 128 + os.WTERMSIG(status)
+    return os.WEXITSTATUS(status)
+
+
+def stop(pid: int) -> int:
+    """End the child now and reap it (its listening socket is closed once it is reaped); its
+    exit code. A reload does not wait: the new child needs the port, and reloads are dev only."""
     try:
         os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+        return exit_code(os.waitpid(pid, 0)[1])
     except (ProcessLookupError, ChildProcessError):
-        pass
+        return 128 + signal.SIGKILL
 
 
 def ended(pid: int) -> int | None:
-    """Reap every ended child (PID 1 inherits orphans); the exit code of `pid` if it ended."""
+    """Reap every ended child (PID 1 inherits orphans); the exit code of `pid` if it ended.
+    A pid of 0 (no child runs) still reaps: one SIGCHLD can stand for several children."""
     code = None
     while True:
         try:
@@ -102,21 +122,49 @@ def ended(pid: int) -> int | None:
         if done == 0:
             return code
         if done == pid:
-            code = os.waitstatus_to_exitcode(status)
+            code = exit_code(status)
+
+
+def shutdown(pid: int, sig: int) -> int:
+    """Pass `sig` on to the child, give it GRACE seconds, then kill it; its exit code."""
+    if not pid:
+        return 0  # stopped while waiting for a fixed save: nothing runs, nothing failed
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
+    deadline, why = time.monotonic() + GRACE, f"within {GRACE:g} s"
+    while (left := deadline - time.monotonic()) > 0:
+        info = signal.sigtimedwait(WATCHED, left)
+        if info is None:
+            break
+        if info.si_signo == signal.SIGCHLD:
+            code = ended(pid)
+            if code is not None:
+                return code
+        elif info.si_signo != signal.SIGHUP:
+            # Asked again (a second Ctrl-C): the person will not wait out the grace.
+            why = f"before a second {signal.Signals(info.si_signo).name}"
+            break
+        # A SIGHUP now is dropped: a new child would only be stopped in turn.
+    say(f"the child (pid {pid}) did not stop {why}; killing it")
+    return stop(pid)
 
 
 def forever(name: str, *, preload: Iterable[str] = (), main: Main = run_main) -> int:
     """Run module `name`'s main() (or `main(name)`) in a child until SIGTERM or SIGINT; a new
     child on SIGHUP. `preload`: libraries imported once here, so that children start with them."""
+    # Blocked first: a signal during the imports (or any fork) waits for sigwait instead of
+    # ending this process (outside a container) or being lost (PID 1 ignores it unhandled).
+    # Pending signals are not inherited by a fork, and standard signals coalesce, so two
+    # SIGHUPs back to back are one or two reloads, each from the disk as it is then.
+    signal.pthread_sigmask(signal.SIG_BLOCK, WATCHED)
     for library in preload:
         with contextlib.suppress(ImportError):  # the child reports it, if it needs it
             importlib.import_module(library)
-    signal.pthread_sigmask(signal.SIG_BLOCK, WATCHED)
     pid, reloaded = start(name, main), False
     while True:
         sig = signal.sigwait(WATCHED)
         if sig == signal.SIGCHLD:
-            code = ended(pid) if pid else None
+            code = ended(pid)
             if code is None:
                 continue
             if not reloaded:
@@ -129,6 +177,4 @@ def forever(name: str, *, preload: Iterable[str] = (), main: Main = run_main) ->
             pid, reloaded = start(name, main), True
             say(f"{name} started again from the code on disk (pid {pid})")
         else:
-            if pid:
-                stop(pid)
-            return 0
+            return shutdown(pid, sig)
