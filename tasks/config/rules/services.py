@@ -5,9 +5,32 @@ from __future__ import annotations
 from decimal import Decimal
 
 from tasks.config import schema as s
-from tasks.config.fields import HEALTH_KEYS
+from tasks.config.fields import HEALTH_KEYS, SERVICE
 from tasks.config.merged import Merged
 from tasks.config.yamlpos import KeyPath, dotted
+
+
+def environment_services_are_the_stacks_or_whole(m: Merged) -> None:
+    """An environment file may add a whole service; one it only tunes (no `command:`) and the
+    stack does not declare is a typo or a database: say that, not "missing `command`"."""
+    declared = m.docs[0].data.get("services") or {}
+    for doc in m.docs[1:]:
+        for name in doc.data.get("services") or {}:
+            if name in declared or not s.first_missing(m.data["services"][name], SERVICE):
+                continue
+            at = ("services", name)
+            if name in (m.data.get("databases") or {}):
+                raise m.error(
+                    at,
+                    f"{name!r} is a database, not a service",
+                    f"configure it under `databases: {{{name}: ...}}` (or its placement under "
+                    "`placement:`), not under `services:`",
+                )
+            raise m.error(
+                at,
+                f"unknown service {name!r}: environments/stack.yaml declares no such service",
+                s.did_you_mean(name, declared),
+            )
 
 
 def disabled_services_are_known(m: Merged) -> None:

@@ -10,12 +10,57 @@ from typing import Any
 import pytest
 
 from tasks.config.rules import services as rules
-from testing.configs import KUBE, LOCAL, RESOURCES, broken, edit, error, load, read, small_project, stack
+from tasks.errors import ConfigError
+from testing.configs import (
+    KUBE,
+    LOCAL,
+    RESOURCES,
+    broken,
+    edit,
+    error,
+    line_of,
+    load,
+    read,
+    small_project,
+    stack,
+)
 
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
     return small_project(tmp_path)
+
+
+def test_environment_services_are_the_stacks_or_whole(root: Path) -> None:
+    env = {**KUBE, "services": {"wbe": {"autoscale": {"min": 3, "max": 9}}}}
+    err = broken(rules.environment_services_are_the_stacks_or_whole, root, None, env)
+    assert (err.file, err.keypath) == ("environments/test.yaml", "services.wbe")
+    assert err.line == line_of(root, "test.yaml", "wbe:")
+    assert err.problem == "unknown service 'wbe': environments/stack.yaml declares no such service"
+    assert err.fix == "did you mean 'web'? (allowed: migrate, web)"
+    loaded = refused_env(root, env)
+    assert (loaded.keypath, loaded.problem) == (err.keypath, err.problem)
+
+
+def test_a_database_named_under_services_is_said_to_be_a_database(root: Path) -> None:
+    err = refused_env(root, {**KUBE, "services": {"pg": {"replicas": 2}}})
+    assert (err.file, err.keypath) == ("environments/test.yaml", "services.pg")
+    assert err.problem == "'pg' is a database, not a service"
+    assert err.fix.startswith("configure it under `databases: {pg: ...}`")
+
+
+def test_an_environment_may_add_a_whole_service(root: Path) -> None:
+    whole = {"command": ["work"], "resources": RESOURCES, "health": {"port": 9, "path": "/"}}
+    rules.environment_services_are_the_stacks_or_whole(
+        read(root, None, {**KUBE, "services": {"extra": whole}})
+    )
+
+
+def refused_env(root: Path, env: dict[str, Any]) -> Any:
+    """The error loading `env` as environments/test.yaml raises."""
+    with pytest.raises(ConfigError) as info:
+        load(root, None, env)
+    return info.value
 
 
 def test_disabled_services_are_known(root: Path) -> None:
