@@ -319,19 +319,24 @@ def requests_are_at_most_limits(m: Merged) -> None:
 
 def compose_runs_one_container_per_published_port(m: Merged) -> None:
     """Compose runs `replicas` containers of a service, but a host port can be bound by one
-    container only: the second would fail at `compose up` with "port is already allocated"."""
+    container only: the second would fail at `compose up` with "port is already allocated".
+    An autoscale `min` above the count raises it (build.replicas): refused the same way, at min."""
     if m.alone or m.data["runtime"] != "compose":
         return
     for name in m.enabled():
         raw = m.data["services"][name]
         published = [p["publish"] for p in raw.get("ports", []) if p.get("publish")]
-        replicas = raw.get("replicas", 1)
+        key, replicas = "replicas", raw.get("replicas", 1)
+        if "autoscale" in raw and raw["autoscale"]["min"] > replicas:
+            key, replicas = "autoscale", raw["autoscale"]["min"]
         if replicas > 1 and published:
+            at = ("services", name, "replicas") if key == "replicas" else ("services", name, key, "min")
+            setting = "replicas: 1" if key == "replicas" else "autoscale: {min: 1}"
             raise m.error(
-                ("services", name, "replicas"),
+                at,
                 f"{name} publishes host port {published[0]}, so Compose can run only one "
                 f"container of it, not {replicas}, in environment {m.env} ({m.docs[-1].file} "
                 "runs it with Compose)",
-                f"set `services: {{{name}: {{replicas: 1}}}}` in {m.docs[-1].file}, or remove "
+                f"set `services: {{{name}: {{{setting}}}}}` in {m.docs[-1].file}, or remove "
                 "`publish` from its ports (other services still reach it on the Compose network)",
             )

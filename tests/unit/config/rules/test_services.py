@@ -399,6 +399,25 @@ def test_requests_are_at_most_limits(root: Path, res: str, request_: str, limit:
         )
 
 
+def test_an_autoscale_min_above_one_is_refused_on_a_published_port_in_compose(root: Path) -> None:
+    """Compose has no autoscaler: `min` is the count it would run, refused like `replicas`."""
+    env = {**LOCAL, "services": {"web": {"autoscale": {"min": 2, "max": 4}}}}
+    err = broken(rules.compose_runs_one_container_per_published_port, root, None, env)
+    assert (err.file, err.keypath) == ("environments/test.yaml", "services.web.autoscale.min")
+    assert err.line == line_of(root, "test.yaml", "min: 2")
+    assert err.problem == (
+        "web publishes host port 8080, so Compose can run only one container of it, not 2, in "
+        "environment test (environments/test.yaml runs it with Compose)"
+    )
+    assert err.fix == (
+        "set `services: {web: {autoscale: {min: 1}}}` in environments/test.yaml, or remove `publish` "
+        "from its ports (other services still reach it on the Compose network)"
+    )
+    one = {**LOCAL, "services": {"web": {"autoscale": {"min": 1, "max": 4}}}}
+    rules.compose_runs_one_container_per_published_port(read(root, None, one))
+    assert load(root, None, {**KUBE, **env, "runtime": "kubernetes"}).services["web"].replicas == 2
+
+
 def test_compose_runs_one_container_per_published_port(root: Path) -> None:
     err = broken(
         rules.compose_runs_one_container_per_published_port,
