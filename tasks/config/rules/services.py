@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from decimal import Decimal
 
 from tasks.config import schema as s
@@ -11,8 +12,9 @@ from tasks.config.yamlpos import KeyPath, dotted
 
 
 def environment_services_are_the_stacks_or_whole(m: Merged) -> None:
-    """An environment file may add a whole service; one it only tunes (no `command:`) and the
-    stack does not declare is a typo or a database: say that, not "missing `command`"."""
+    """An environment file may add a whole service; one it only tunes (no `command:`), that the
+    stack does not declare and is a database's name or close to a service's, is that database or
+    a typo: say that, not "missing `command`" (a name like none is a new service, incomplete)."""
     declared = m.docs[0].data.get("services") or {}
     for doc in m.docs[1:]:
         for name in doc.data.get("services") or {}:
@@ -26,11 +28,12 @@ def environment_services_are_the_stacks_or_whole(m: Merged) -> None:
                     f"configure it under `databases: {{{name}: ...}}` (or its placement under "
                     "`placement:`), not under `services:`",
                 )
-            raise m.error(
-                at,
-                f"unknown service {name!r}: environments/stack.yaml declares no such service",
-                s.did_you_mean(name, declared),
-            )
+            if difflib.get_close_matches(name, list(declared), n=1):
+                raise m.error(
+                    at,
+                    f"unknown service {name!r}: environments/stack.yaml declares no such service",
+                    s.did_you_mean(name, declared),
+                )
 
 
 def disabled_services_are_known(m: Merged) -> None:

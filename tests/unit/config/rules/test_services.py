@@ -54,6 +54,12 @@ def test_an_environment_may_add_a_whole_service(root: Path) -> None:
     rules.environment_services_are_the_stacks_or_whole(
         read(root, None, {**KUBE, "services": {"extra": whole}})
     )
+    # A name like no service's is a new one, incomplete: its missing keys are the error.
+    err = refused_env(root, {**KUBE, "services": {"worker": {"kind": "job"}}})
+    assert (err.keypath, err.problem) == (
+        "services.worker",
+        "missing required key 'command' (also 'resources')",
+    )
 
 
 def refused_env(root: Path, env: dict[str, Any]) -> Any:
