@@ -76,6 +76,24 @@ def component(value: Any) -> tuple[str, str] | None:
 
 COMMAND = s.typed(r"\S.*", "shell command", "'make assets' (not empty)")
 ENV_MAP = s.MapOf(VALUE, s.env_var)
+# A declared secret is a key of the Secret a cluster's ExternalSecret fills (`secretKey`, at most
+# 253 characters of [-._a-zA-Z0-9]: schemas/crds/external-secrets.io_ExternalSecret_v1.json).
+# An environment variable name already fits the pattern; the length is refused here, at the key.
+MAX_SECRET_NAME = 253
+
+
+def secret_name(value: Any) -> tuple[str, str] | None:
+    if bad := s.env_var(value):
+        return bad
+    if len(value) > MAX_SECRET_NAME:
+        return (
+            f"the secret name is {len(value)} characters; it is a key of the cluster's Secret "
+            f"(an ExternalSecret `secretKey`), which takes at most {MAX_SECRET_NAME}",
+            f"shorten it to at most {MAX_SECRET_NAME} characters",
+        )
+    return None
+
+
 RESOURCES = s.Fields(
     {
         "cpu": s.Scalar((str, int, float), s.quantity(s.CPU, "'250m' or '1'")),
@@ -239,7 +257,7 @@ TOP = s.Fields(
             }
         ),
         "services": s.MapOf(SERVICE, s.dns_label),
-        "secrets": s.ListOf(s.Scalar((str,), s.env_var)),
+        "secrets": s.ListOf(s.Scalar((str,), secret_name)),
         "databases": s.MapOf(DATABASE, s.dns_label),
         "minikube": s.Fields(
             {

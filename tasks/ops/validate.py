@@ -33,10 +33,17 @@ def check_overlay(env: str, version: str, out: str) -> None:
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
     docs = documents(built)
+    if not docs:
+        # An empty stream passes every check vacuously: a broken kustomize would "validate".
+        raise StackError(
+            f"k8s/overlays/{env}: `kubectl kustomize` built no documents (it printed nothing)",
+            fix=f"run `doit render` to regenerate k8s/, and check that the `kubectl` on PATH is the "
+            f"real one (`kubectl kustomize k8s/overlays/{env}` must print the manifests)",
+        )
     keys = {document_key(doc, version): doc for doc in docs}
     known = validated()
-    todo = [doc for key, doc in keys.items() if key not in known]
-    todo = crds.native(todo, f"k8s/overlays/{env}")  # custom resources: their shipped CRD schemas
+    fresh = [doc for key, doc in keys.items() if key not in known]
+    todo = crds.native(fresh, f"k8s/overlays/{env}")  # custom resources: their shipped CRD schemas
     if todo:
         _validate_schemas(todo, version, target)
     problems = policy.violations(yaml.load_all(built, Loader=LOADER))
@@ -52,8 +59,11 @@ def check_overlay(env: str, version: str, out: str) -> None:
     state.write_atomic(target, built)  # the built manifest exists only once every check passed
     if not passed.remember(state.k8s_validated(env), sorted(keys)):
         console.note(f"{state.k8s_validated(env)} could not be written: the next check validates again")
+    # Custom resources were validated too (against their CRDs, in crds.native): count them.
     reused = (
-        f" ({len(todo)} of {len(keys)} documents validated; the others passed before)" if todo != docs else ""
+        f" ({len(fresh)} of {len(keys)} documents validated; the others passed before)"
+        if len(fresh) < len(keys)
+        else ""
     )
     console.step(f"k8s/overlays/{env}: schema {version} strict OK, restricted profile OK{reused}")
 

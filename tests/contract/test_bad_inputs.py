@@ -243,6 +243,22 @@ CASES = [
         "replicas: -1",
     ),
     c(
+        "service-name-typo-in-an-environment",
+        P,
+        replace("engine: {autoscale: {min: 3, max: 9, cpu: 70}}", "enigne: {autoscale: {min: 3, max: 9}}"),
+        "services.enigne",
+        "unknown service 'enigne'",
+        "enigne: {autoscale",
+    ),
+    c(
+        "database-under-an-environments-services",
+        P,
+        replace("engine: {autoscale: {min: 3, max: 9, cpu: 70}}", "mongodb: {autoscale: {min: 3, max: 9}}"),
+        "services.mongodb",
+        "'mongodb' is a database, not a service",
+        "mongodb: {autoscale",
+    ),
+    c(
         "replicas-huge",
         P,
         replace("engine: {autoscale: {min: 3, max: 9, cpu: 70}}", "engine: {replicas: 1000000000}"),

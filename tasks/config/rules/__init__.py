@@ -45,6 +45,8 @@ Rule = Callable[[Merged], None]
 RULES: tuple[Rule, ...] = (
     names.environment_files_end_in_yaml,
     names.environment_names_are_not_the_tools,
+    # Before required_keys_are_set: a typo'd service name is not a service missing `command`.
+    services.environment_services_are_the_stacks_or_whole,
     stack.required_keys_are_set,
     stack.stack_only_keys_are_set_in_the_stack_file,
     stack.default_env_names_an_environment,

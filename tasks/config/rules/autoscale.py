@@ -7,11 +7,15 @@ from tasks.config.merged import Merged
 
 
 def autoscale_min_is_at_most_max(m: Merged) -> None:
+    """Blamed at the bound the later file set: that value made a range that was one none (an
+    environment lowering the stack's max is wrong in the environment, not in stack.yaml)."""
     for name, raw in m.data["services"].items():
         scale = raw.get("autoscale")
         if scale and scale["min"] > scale["max"]:
+            at_min = ("services", name, "autoscale", "min")
+            at_max = ("services", name, "autoscale", "max")
             raise m.error(
-                ("services", name, "autoscale", "min"),
+                at_max if _file_of(m, at_max) > _file_of(m, at_min) else at_min,
                 f"autoscale min {scale['min']} is more than max {scale['max']}: the autoscaler has no "
                 "replica count it may choose",
                 f"lower min to {scale['max']} or less, or raise max to {scale['min']} or more",

@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
+import difflib
 from decimal import Decimal
 
 from tasks.config import schema as s
-from tasks.config.fields import HEALTH_KEYS
+from tasks.config.fields import HEALTH_KEYS, SERVICE
 from tasks.config.merged import Merged
 from tasks.config.yamlpos import KeyPath, dotted
+
+
+def environment_services_are_the_stacks_or_whole(m: Merged) -> None:
+    """An environment file may add a whole service; one it only tunes (no `command:`), that the
+    stack does not declare and is a database's name or close to a service's, is that database or
+    a typo: say that, not "missing `command`" (a name like none is a new service, incomplete)."""
+    declared = m.docs[0].data.get("services") or {}
+    for doc in m.docs[1:]:
+        for name in doc.data.get("services") or {}:
+            if name in declared or not s.first_missing(m.data["services"][name], SERVICE):
+                continue
+            at = ("services", name)
+            if name in (m.data.get("databases") or {}):
+                raise m.error(
+                    at,
+                    f"{name!r} is a database, not a service",
+                    f"configure it under `databases: {{{name}: ...}}` (or its placement under "
+                    "`placement:`), not under `services:`",
+                )
+            if difflib.get_close_matches(name, list(declared), n=1):
+                raise m.error(
+                    at,
+                    f"unknown service {name!r}: environments/stack.yaml declares no such service",
+                    s.did_you_mean(name, declared),
+                )
 
 
 def disabled_services_are_known(m: Merged) -> None:
@@ -296,19 +322,24 @@ def requests_are_at_most_limits(m: Merged) -> None:
 
 def compose_runs_one_container_per_published_port(m: Merged) -> None:
     """Compose runs `replicas` containers of a service, but a host port can be bound by one
-    container only: the second would fail at `compose up` with "port is already allocated"."""
+    container only: the second would fail at `compose up` with "port is already allocated".
+    An autoscale `min` above the count raises it (build.replicas): refused the same way, at min."""
     if m.alone or m.data["runtime"] != "compose":
         return
     for name in m.enabled():
         raw = m.data["services"][name]
         published = [p["publish"] for p in raw.get("ports", []) if p.get("publish")]
-        replicas = raw.get("replicas", 1)
+        key, replicas = "replicas", raw.get("replicas", 1)
+        if "autoscale" in raw and raw["autoscale"]["min"] > replicas:
+            key, replicas = "autoscale", raw["autoscale"]["min"]
         if replicas > 1 and published:
+            at = ("services", name, "replicas") if key == "replicas" else ("services", name, key, "min")
+            setting = "replicas: 1" if key == "replicas" else "autoscale: {min: 1}"
             raise m.error(
-                ("services", name, "replicas"),
+                at,
                 f"{name} publishes host port {published[0]}, so Compose can run only one "
                 f"container of it, not {replicas}, in environment {m.env} ({m.docs[-1].file} "
                 "runs it with Compose)",
-                f"set `services: {{{name}: {{replicas: 1}}}}` in {m.docs[-1].file}, or remove "
+                f"set `services: {{{name}: {{{setting}}}}}` in {m.docs[-1].file}, or remove "
                 "`publish` from its ports (other services still reach it on the Compose network)",
             )

@@ -85,6 +85,25 @@ def test_values_at_the_edge_of_their_range(root: Path) -> None:
     assert cfg.minikube.memory == 1024 and cfg.images.uid == 2**31 - 1
 
 
+def test_a_secret_name_longer_than_a_secret_key_is_refused_at_its_key(root: Path) -> None:
+    """Before, it rendered and `doit validate` failed on the ExternalSecret's `secretKey`."""
+    data = stack()
+    name = "S" * 254
+    data["secrets"] = ["PG_PASSWORD", name]
+    data["services"]["web"]["secrets"] = [name]
+    err = refused(root, data)
+    assert (err.file, err.keypath) == ("environments/stack.yaml", "secrets[1]")
+    lines = (root / "environments/stack.yaml").read_text().splitlines()
+    assert err.line is not None and lines[err.line - 1] == "- " + name  # the top-level entry
+    assert err.problem == (
+        "the secret name is 254 characters; it is a key of the cluster's Secret (an ExternalSecret "
+        "`secretKey`), which takes at most 253"
+    )
+    assert err.fix == "shorten it to at most 253 characters"
+    data["secrets"][1] = data["services"]["web"]["secrets"][0] = "S" * 253
+    assert load(root, data).secrets[1] == "S" * 253
+
+
 def test_a_database_uid_below_the_pod_floor_is_refused_at_its_key(root: Path) -> None:
     """Before, uid 999 passed here and failed `doit validate` with "fix the templates"."""
     data = stack()

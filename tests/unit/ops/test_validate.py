@@ -12,6 +12,7 @@ from tasks.checks import crds
 from tasks.errors import StackError, ToolError
 from tasks.ops import validate
 from tasks.programs import kubernetes_validate
+from testing.harness import FakeBin
 
 VERSION = "1.33.0"
 
@@ -238,3 +239,31 @@ def test_a_new_crd_schema_validates_the_documents_again(
     monkeypatch.setattr(crds, "fingerprint", lambda: "another set of shipped schemas")
     check("minikube")
     assert len(seen) == 2 and seen[1] == seen[0]
+
+
+def test_an_overlay_kustomize_builds_nothing_from_is_refused_and_not_written(
+    in_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    FakeBin(tmp_path / "fakes").activate(monkeypatch).script("kubectl", "exit 0\n")
+    out = in_project / ".build/manifests/dev.yaml"
+    with pytest.raises(StackError) as info:
+        validate.check_overlay("dev", VERSION, str(out))
+    assert str(info.value).startswith(
+        "k8s/overlays/dev: `kubectl kustomize` built no documents (it printed nothing)\n"
+    )
+    assert "`kubectl kustomize k8s/overlays/dev` must print the manifests" in (info.value.fix or "")
+    assert not out.exists()
+    assert validate.validated() == set()  # nothing remembered: the next run checks again
+
+
+def test_custom_resources_count_as_validated_in_the_summary(
+    seen: list[list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    check("prod")
+    assert "documents validated" not in capsys.readouterr().out  # no record: every one was checked
+    path = Path("k8s/overlays/prod/external-secrets.yaml")
+    text = path.read_text()
+    assert "  refreshInterval: 1h\n" in text
+    path.write_text(text.replace("  refreshInterval: 1h\n", "  refreshInterval: 2h\n", 1))
+    check("prod")
+    assert "restricted profile OK (1 of " in capsys.readouterr().out  # the changed ExternalSecret

@@ -31,7 +31,8 @@ def test_autoscale_min_is_at_most_max(root: Path) -> None:
 
 
 def test_autoscale_min_is_at_most_max_across_files(root: Path) -> None:
-    """The stack's range, its max lowered by an environment: the merged range is judged."""
+    """The stack's range, its max lowered by an environment: the merged range is judged, and the
+    error is at the environment's `max`, the value that made it wrong."""
     data = stack()
     data["services"]["web"]["autoscale"] = {"min": 4, "max": 8}
     err = broken(
@@ -40,8 +41,18 @@ def test_autoscale_min_is_at_most_max_across_files(root: Path) -> None:
         data,
         {**KUBE, "services": {"web": {"autoscale": {"max": 2}}}},
     )
-    assert (err.file, err.keypath) == ("environments/stack.yaml", "services.web.autoscale.min")
+    assert (err.file, err.keypath) == ("environments/test.yaml", "services.web.autoscale.max")
+    assert err.line == line_of(root, "test.yaml", "max: 2")
     assert err.problem.startswith("autoscale min 4 is more than max 2")
+
+
+def test_autoscale_min_is_at_most_max_blames_an_environment_min_above_the_stack_max(root: Path) -> None:
+    data = stack()
+    data["services"]["web"]["autoscale"] = {"min": 2, "max": 3}
+    env = {**KUBE, "services": {"web": {"autoscale": {"min": 5}}}}
+    err = broken(rules.autoscale_min_is_at_most_max, root, data, env)
+    assert (err.file, err.keypath) == ("environments/test.yaml", "services.web.autoscale.min")
+    assert err.line == line_of(root, "test.yaml", "min: 5")
 
 
 def test_only_deployments_autoscale(root: Path) -> None:

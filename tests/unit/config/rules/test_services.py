@@ -10,12 +10,63 @@ from typing import Any
 import pytest
 
 from tasks.config.rules import services as rules
-from testing.configs import KUBE, LOCAL, RESOURCES, broken, edit, error, load, read, small_project, stack
+from tasks.errors import ConfigError
+from testing.configs import (
+    KUBE,
+    LOCAL,
+    RESOURCES,
+    broken,
+    edit,
+    error,
+    line_of,
+    load,
+    read,
+    small_project,
+    stack,
+)
 
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
     return small_project(tmp_path)
+
+
+def test_environment_services_are_the_stacks_or_whole(root: Path) -> None:
+    env = {**KUBE, "services": {"wbe": {"autoscale": {"min": 3, "max": 9}}}}
+    err = broken(rules.environment_services_are_the_stacks_or_whole, root, None, env)
+    assert (err.file, err.keypath) == ("environments/test.yaml", "services.wbe")
+    assert err.line == line_of(root, "test.yaml", "wbe:")
+    assert err.problem == "unknown service 'wbe': environments/stack.yaml declares no such service"
+    assert err.fix == "did you mean 'web'? (allowed: migrate, web)"
+    loaded = refused_env(root, env)
+    assert (loaded.keypath, loaded.problem) == (err.keypath, err.problem)
+
+
+def test_a_database_named_under_services_is_said_to_be_a_database(root: Path) -> None:
+    err = refused_env(root, {**KUBE, "services": {"pg": {"replicas": 2}}})
+    assert (err.file, err.keypath) == ("environments/test.yaml", "services.pg")
+    assert err.problem == "'pg' is a database, not a service"
+    assert err.fix.startswith("configure it under `databases: {pg: ...}`")
+
+
+def test_an_environment_may_add_a_whole_service(root: Path) -> None:
+    whole = {"command": ["work"], "resources": RESOURCES, "health": {"port": 9, "path": "/"}}
+    rules.environment_services_are_the_stacks_or_whole(
+        read(root, None, {**KUBE, "services": {"extra": whole}})
+    )
+    # A name like no service's is a new one, incomplete: its missing keys are the error.
+    err = refused_env(root, {**KUBE, "services": {"worker": {"kind": "job"}}})
+    assert (err.keypath, err.problem) == (
+        "services.worker",
+        "missing required key 'command' (also 'resources')",
+    )
+
+
+def refused_env(root: Path, env: dict[str, Any]) -> Any:
+    """The error loading `env` as environments/test.yaml raises."""
+    with pytest.raises(ConfigError) as info:
+        load(root, None, env)
+    return info.value
 
 
 def test_disabled_services_are_known(root: Path) -> None:
@@ -352,6 +403,25 @@ def test_requests_are_at_most_limits(root: Path, res: str, request_: str, limit:
             f"the {res} request {request_} is above the limit {limit}",
             f"lower requests.{res} or raise limits.{res}",
         )
+
+
+def test_an_autoscale_min_above_one_is_refused_on_a_published_port_in_compose(root: Path) -> None:
+    """Compose has no autoscaler: `min` is the count it would run, refused like `replicas`."""
+    env = {**LOCAL, "services": {"web": {"autoscale": {"min": 2, "max": 4}}}}
+    err = broken(rules.compose_runs_one_container_per_published_port, root, None, env)
+    assert (err.file, err.keypath) == ("environments/test.yaml", "services.web.autoscale.min")
+    assert err.line == line_of(root, "test.yaml", "min: 2")
+    assert err.problem == (
+        "web publishes host port 8080, so Compose can run only one container of it, not 2, in "
+        "environment test (environments/test.yaml runs it with Compose)"
+    )
+    assert err.fix == (
+        "set `services: {web: {autoscale: {min: 1}}}` in environments/test.yaml, or remove `publish` "
+        "from its ports (other services still reach it on the Compose network)"
+    )
+    one = {**LOCAL, "services": {"web": {"autoscale": {"min": 1, "max": 4}}}}
+    rules.compose_runs_one_container_per_published_port(read(root, None, one))
+    assert load(root, None, {**KUBE, **env, "runtime": "kubernetes"}).services["web"].replicas == 2
 
 
 def test_compose_runs_one_container_per_published_port(root: Path) -> None:
