@@ -90,6 +90,12 @@ def test_the_dashed_spelling_names_the_environments_and_a_protected_target_needs
     assert unconfirmed.code != 0
     assert "prod is a protected environment" in unconfirmed.out and "confirm=prod" in unconfirmed.out
     assert not rr.path("prod").exists()
+    dashed_confirm = run_doit(released, "promote", "--from=dev", "--to=prod", "--confirm=prod")
+    assert dashed_confirm.code != 0 and "write `confirm=prod` without dashes" in dashed_confirm.out
+    assert not rr.path("prod").exists()
+    confirmed = run_doit(released, "promote", "--from=dev", "--to=prod", "confirm=prod")
+    assert confirmed.code == 0, confirmed.out
+    assert rr.read("prod") is not None
     twice = run_doit(released, "promote", "--to=prod", "to=staging", "from=dev")
     assert twice.code != 0 and "to= is given twice" in twice.out
 
