@@ -58,7 +58,8 @@ def path(env: str, root: Path | None = None) -> Path:
 
 def _bad(loc: Located, key: tuple[str | int, ...], problem: str, fix: str) -> ConfigError:
     dotted = ".".join(str(k) for k in key)
-    return ConfigError(loc.file, dotted, loc.line(key), problem, fix=fix)
+    filled = fix.format(file=loc.file, env=Path(loc.file).parent.name) if fix is _REWRITE else fix
+    return ConfigError(loc.file, dotted, loc.line(key), problem, fix=filled)
 
 
 def read(env: str, root: Path | None = None) -> Record | None:
@@ -89,8 +90,11 @@ def read(env: str, root: Path | None = None) -> Record | None:
     return Record(env, {str(name): _image(loc, str(name), spec) for name, spec in images.items()})
 
 
+# Filled in by `_bad` with the record's file and environment. "delete it": a push stops at a
+# malformed record (so as not to overwrite a hand edit unseen); a promote overwrites it itself.
 _REWRITE = (
-    "restore it with `git checkout` of the file, or write it again with `doit push:<env>` or `doit promote`"
+    "restore it with `git checkout -- {file}`, or delete it and write it again "
+    "(`doit push:{env}`, or `doit promote from=<env> to={env}`)"
 )
 
 

@@ -103,7 +103,10 @@ def test_an_empty_record_says_it_is_empty(work: Path) -> None:
     with pytest.raises(ConfigError) as info:
         rr.read("dev")
     assert (info.value.file, info.value.problem) == ("deploy/dev/release.yaml", "the file is empty")
-    assert "git checkout" in str(info.value.fix)
+    assert info.value.fix == (
+        "restore it with `git checkout -- deploy/dev/release.yaml`, or delete it and write it again "
+        "(`doit push:dev`, or `doit promote from=<env> to=dev`)"
+    )
 
 
 def test_a_record_that_cannot_be_written_is_one_error_naming_the_path_and_a_fix(work: Path) -> None:
