@@ -153,3 +153,22 @@ def check_dashed_vars(argv: list[str], known: Grammar, names: Collection[str]) -
             f"{arg}: {key} is not an option of doit or of a task but a run variable, written {key}=<value>",
             fix=f"write `{key}={value}` without dashes: `{fixed}`",
         )
+
+
+def dashed_values(argv: list[str], valued: Collection[str]) -> dict[str, str]:
+    """`--to=prod` or `--to prod`: a task's option in doit's spelling, as its `to=prod` word.
+
+    doit gives it to the task as a param, but the command line's checks (a protected target
+    needs confirm=, the creators' load-time options) read the `key=value` words: both
+    spellings must say the same to them. `valued`: the task options that take a value."""
+    given: dict[str, str] = {}
+    for i, arg in enumerate(argv):
+        name, has_value, value = arg.partition("=")
+        if name not in valued:
+            continue
+        if not has_value:
+            if i + 1 >= len(argv):
+                continue  # "needs a value" is said where the values are checked
+            value = argv[i + 1]
+        given[name[2:]] = value
+    return given

@@ -31,6 +31,12 @@ RUN_VARS = {
     "env": f"the environment (default: {defaults.describe()})",
     "confirm": "repeat a protected environment's name to change it outside CI",
 }
+# Tasks the tool had and no longer has: where each went (docs/upgrading.md says more), so an old
+# script's word gets an answer instead of doit's "unknown task".
+REMOVED = {
+    "release_export": "`release_export` is gone: `doit promote from=<env> to=<env>` copies a release "
+    'between environments (docs/upgrading.md, "From 0.1.0")',
+}
 # Commands whose words may be anything doit knows (`doit help task`): only task names are checked.
 ANY_WORDS = ("help", "dumpdb")
 # Commands that read every task, or every task when none is named.
@@ -45,13 +51,16 @@ def resolve(argv: list[str], root: Path) -> Run:
     spelled = {f"--{opt.name}": opt.kind is bool for opt in registry.options().values()}
     grammar = doit_argv.grammar(root)
     doit_argv.check_dashed_vars(argv, grammar, RUN_VARS)
-    words = doit_argv.split(argv, grammar, task_valued=[s for s, flag in spelled.items() if not flag])
+    task_valued = [s for s, flag in spelled.items() if not flag]
+    words = doit_argv.split(argv, grammar, task_valued=task_valued)
     executing = grammar.commands[words.command].executes
     if words.command == doit_argv.RUN:
         doit_argv.check_option_order(argv, grammar, task_flags=[s for s, flag in spelled.items() if flag])
     envs = config.environments(root)
     _check_vars(words.vars)
     _check_dashed_values(argv)
+    # (after its values are checked: `--port=x` is refused in the spelling it was given)
+    _merge_dashed(words.vars, doit_argv.dashed_values(argv, task_valued))
     stack = _stack(root)
     aliases = project_aliases.checked(stack, root, tasks=known, commands=grammar.commands)
     if words.command in ANY_WORDS:
@@ -117,6 +126,17 @@ def _check_vars(given: dict[str, str]) -> None:
             raise UsageError(f"{key}={value} is not a valid value for {key}", fix=str(exc)) from None
 
 
+def _merge_dashed(given: dict[str, str], dashed: dict[str, str]) -> None:
+    """`--to=prod` counts as `to=prod` for every check (and twice, differently, is refused)."""
+    for key, value in dashed.items():
+        if given.get(key, value) != value:
+            raise UsageError(
+                f"{key}= is given twice (--{key}={value}, {key}={given[key]})",
+                fix=f"give {key}= once",
+            )
+        given[key] = value
+
+
 def _check_dashed_values(argv: list[str]) -> None:
     """`doit ui --port=x`: a task option in doit's own spelling with a value of the wrong kind,
     which doit would refuse with its raw parse error."""
@@ -170,6 +190,8 @@ def _check_word(word: str, envs: list[str], others: Iterable[str], stack: Config
     task = registry.task(base)
     if task is None and isinstance(stack, StackError):
         raise stack  # the word may be an alias of the broken stack file: its error says what to fix
+    if task is None and base in REMOVED:
+        raise UsageError(f"there is no task {word!r} any more", fix=REMOVED[base])
     if task is None:
         raise UsageError(
             f"unknown task {word!r}",

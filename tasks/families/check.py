@@ -23,8 +23,9 @@ WORKFLOWS = Path(".github/workflows")
 
 @creator(Task("validate", Scope.ALL), needs=("checkov", "render", "tf_fmt", "tf_validate"))
 def task_validate(run: Run) -> Iterator[dict[str, Any]]:
-    """Check everything offline: kustomize + strict schemas + restricted profile, compose, hadolint,
-    terraform, checkov."""
+    """Check everything offline (kustomize, schemas, compose, hadolint, terraform, checkov).
+
+    Kubernetes manifests are checked against strict schemas and the restricted profile."""
     stack = run.try_config(None)
     version = stack.kubernetes_version if not isinstance(stack, StackError) else ""
     for env in run.envs:

@@ -96,8 +96,9 @@ def _push(env: str, names: list[str]) -> None:
 
 @creator(Task("push", Scope.NAMED, mutating=True), needs=("images",))
 def task_push(run: Run) -> Iterator[dict[str, Any]]:
-    """Push the images an environment's cluster runs (building stale ones first), if the registry
-    lacks them."""
+    """Push an environment's cluster images and write its release record (deploy/<env>/release.yaml).
+
+    Stale images are built first; only those the registry lacks are uploaded."""
     return each_cloud_env(run, _push_task)
 
 

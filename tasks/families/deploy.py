@@ -111,8 +111,10 @@ def _cloud(run: Run) -> list[str]:
 
 @creator(Task("promote", Scope.ALL, options=(FROM, TO), changes_option="to"))
 def task_promote(run: Run) -> dict[str, Any]:
-    """Promote a release by digest: from=<env>'s record into to=<env>'s (copied where the
-    registries differ; never a build)."""
+    """Promote a release by digest from=<env> to=<env>; a protected target needs confirm=<env>.
+
+    The source's record is copied into the target's (images copied where the registries
+    differ; never a build)."""
     return {
         "actions": [(_promote, [run, str(run.option(FROM)), str(run.option(TO))])],
         "uptodate": [False],

@@ -11,7 +11,7 @@ back from the target registry before the record names it.
 
 from __future__ import annotations
 
-from tasks.errors import StackError
+from tasks.errors import ConfigError, StackError
 from tasks.model import Config
 from tasks.ops import release_record as rr
 from tasks.output import console
@@ -42,14 +42,42 @@ def promote(source: Config, target: Config) -> None:
             f"(which {target.env} runs)",
             fix=rr.how(source.env),
         )
-    rr.read(target.env)  # a malformed target record stops here, before any copy
+    _check_in_registry(source.env, record, names, src_registry)
+    _check_target_record(target.env)
     promoted = {name: _one(record.images[name], src_registry, dst_registry) for name in names}
     changed = rr.write(rr.Record(target.env, promoted))
     where = rr.path(target.env).as_posix()
-    console.step(
-        f"{where}: {'rewritten' if changed else 'unchanged'} ({len(promoted)} images from {source.env}, "
-        f"nothing built); commit it, then `doit deploy:{target.env}`"
-    )
+    counted = f"{len(promoted)} images from {source.env}, nothing built"
+    if changed:
+        console.step(f"{where}: rewritten ({counted}); commit it, then `doit deploy:{target.env}`")
+    else:
+        console.step(
+            f"{where}: unchanged ({counted}), nothing to commit; `doit deploy:{target.env}` applies it"
+        )
+
+
+def _check_in_registry(env: str, record: rr.Record, names: list[str], registry: str) -> None:
+    """An image of the source record in another registry or account than the source's cannot
+    be mapped into the target's repositories: refused (as `deploy:<env>` refuses it), before any copy."""
+    foreign = sorted(n for n in names if not record.images[n].repository.startswith(registry + "/"))
+    if foreign:
+        raise StackError(
+            f"{rr.path(env).as_posix()}: {', '.join(foreign)} not in {env}'s registry {registry} "
+            f"({record.images[foreign[0]].repository}); nothing was copied",
+            fix=f"write {env}'s record again (`doit push:{env}`), or restore it with `git checkout`",
+        )
+
+
+def _check_target_record(env: str) -> None:
+    """A malformed target record is overwritten, not refused: promote writes the whole record
+    from the source's anyway (docs/decisions.md), and git keeps what was there."""
+    try:
+        rr.read(env)
+    except ConfigError as exc:
+        console.note(
+            f"{rr.path(env).as_posix()} is malformed (at {exc.keypath or 'the top'}: {exc.problem}); "
+            "promote writes it anew (`git diff` shows what it replaced)"
+        )
 
 
 def _one(image: rr.Image, src_registry: str, dst_registry: str) -> rr.Image:

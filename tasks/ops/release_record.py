@@ -12,6 +12,7 @@ is a ConfigError naming the file, key, line and fix.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ FOLDER = Path("deploy")
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 COMMIT = re.compile(r"^([0-9a-f]{7,64}(-dirty)?|unknown)$")
 IMAGE_KEYS = ("repository", "digest", "commit")
+TOP_KEYS = ("env", "images")
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,8 @@ def path(env: str, root: Path | None = None) -> Path:
 
 def _bad(loc: Located, key: tuple[str | int, ...], problem: str, fix: str) -> ConfigError:
     dotted = ".".join(str(k) for k in key)
-    return ConfigError(loc.file, dotted, loc.line(key), problem, fix=fix)
+    filled = fix.format(file=loc.file, env=Path(loc.file).parent.name) if fix is _REWRITE else fix
+    return ConfigError(loc.file, dotted, loc.line(key), problem, fix=filled)
 
 
 def read(env: str, root: Path | None = None) -> Record | None:
@@ -66,8 +69,17 @@ def read(env: str, root: Path | None = None) -> Record | None:
         return None
     loc = load_yaml(file, path(env).as_posix())
     data = loc.data
+    if not data:  # (an empty file parses as {})
+        raise _bad(loc, (), "the file is empty", _REWRITE)
     if not isinstance(data, dict):
         raise _bad(loc, (), "a release record is a mapping with `env` and `images`", _REWRITE)
+    unknown = sorted(str(k) for k in data if k not in TOP_KEYS)
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], TOP_KEYS, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise _bad(
+            loc, (unknown[0],), f"unknown key {unknown[0]!r}", f"{hint}keep only {', '.join(TOP_KEYS)}"
+        )
     if data.get("env") != env:
         raise _bad(
             loc, ("env",), f"`env` must be {env!r}, the folder's name, not {data.get('env')!r}", _REWRITE
@@ -78,8 +90,11 @@ def read(env: str, root: Path | None = None) -> Record | None:
     return Record(env, {str(name): _image(loc, str(name), spec) for name, spec in images.items()})
 
 
+# Filled in by `_bad` with the record's file and environment. "delete it": a push stops at a
+# malformed record (so as not to overwrite a hand edit unseen); a promote overwrites it itself.
 _REWRITE = (
-    "restore it with `git checkout` of the file, or write it again with `doit push:<env>` or `doit promote`"
+    "restore it with `git checkout -- {file}`, or delete it and write it again "
+    "(`doit push:{env}`, or `doit promote from=<env> to={env}`)"
 )
 
 
@@ -133,8 +148,16 @@ def text(record: Record) -> str:
 def write(record: Record, root: Path | None = None) -> bool:
     """Write the record atomically; only when it changes (returns whether it did)."""
     file = path(record.env, root)
-    file.parent.mkdir(parents=True, exist_ok=True)
-    return atomic.write_text(file, text(record))
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        return atomic.write_text(file, text(record))
+    except OSError as exc:  # `deploy/<env>` is a file, a folder is read-only, the disk is full
+        shown = path(record.env).as_posix()
+        raise StackError(
+            f"cannot write the release record {shown}: {exc.strerror or exc}",
+            fix=f"make {(FOLDER / record.env).as_posix()}/ a writable folder (move aside what is in its way),"
+            " then run again",
+        ) from None
 
 
 def required(env: str, *, how: str) -> Record:

@@ -94,3 +94,14 @@ def test_push_via_doit_is_incremental(
     monkeypatch.setenv("FAKE_SALT", "new content")  # the fake's builds now yield new image IDs
     again = run_doit(in_project, "push:dev")
     assert "images:engine" in again.executed() and "push:dev" in again.executed()
+
+
+def test_a_push_whose_record_folder_is_a_file_is_one_error_with_a_fix(
+    aws_docker: Path, in_project: Path
+) -> None:
+    (in_project / "deploy").mkdir(exist_ok=True)
+    (in_project / "deploy/dev").write_text("in the way\n")
+    result = run_doit(in_project, "push:dev")
+    assert result.code == 1 and "Traceback" not in result.out, result.out
+    assert "cannot write the release record deploy/dev/release.yaml" in result.out
+    assert "make deploy/dev/ a writable folder" in result.out

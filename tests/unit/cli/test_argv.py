@@ -172,3 +172,16 @@ def test_a_run_variable_given_twice_is_refused(words: list[str], message: str) -
     with pytest.raises(UsageError) as info:
         split(*words)
     assert info.value.message == message and info.value.fix == f"give {message.split('=')[0]}= once"
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        (["promote", "--from=dev", "--to=prod"], {"from": "dev", "to": "prod"}),
+        (["promote", "--from", "dev", "to=prod"], {"from": "dev"}),
+        (["promote", "from=dev", "--to"], {}),  # no value: said where values are checked
+        (["compose_down", "--wipe"], {}),  # a flag is not a valued option
+    ],
+)
+def test_a_dashed_task_option_reads_as_its_key_value_word(words: list[str], expected: dict[str, str]) -> None:
+    assert argv.dashed_values(words, ("--from", "--to")) == expected

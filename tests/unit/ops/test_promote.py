@@ -126,3 +126,34 @@ def test_promote_needs_a_source_record_and_two_environments(envs: tuple[Config, 
         promote.promote(dev, staging)
     with pytest.raises(StackError, match="from=dev and to=dev are the same environment"):
         promote.promote(dev, dev)
+
+
+def test_a_source_image_in_another_registry_or_account_is_refused_before_any_skopeo_call(
+    envs: tuple[Config, Config], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dev, staging = envs
+    record = _release(dev, tmp_path, "v1")
+    name = sorted(record.images)[0]
+    other = record.images[name].repository.replace("/dev/", "/other/")
+    rr.write(rr.Record("dev", {**record.images, name: rr.Image(other, record.images[name].digest, COMMIT)}))
+    log = recorder.record(monkeypatch, tmp_path / "rec", "skopeo")
+    with pytest.raises(StackError) as info:
+        promote.promote(dev, staging)
+    assert info.value.message.startswith(f"deploy/dev/release.yaml: {name} not in dev's registry")
+    assert f"({other}); nothing was copied" in info.value.message
+    assert recorder.calls(log, "skopeo") == [] and not rr.path("staging").exists()
+
+
+def test_a_malformed_target_record_is_rewritten_from_the_source(
+    envs: tuple[Config, Config], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dev, staging = envs
+    source = _release(dev, tmp_path, "v1")
+    rr.path("staging").parent.mkdir(parents=True)
+    rr.path("staging").write_text("env: staging\n")
+    promote.promote(dev, staging)
+    target = rr.read("staging")
+    assert target is not None and {n: i.digest for n, i in target.images.items()} == {
+        n: i.digest for n, i in source.images.items()
+    }
+    assert "NOTE: deploy/staging/release.yaml is malformed (at images:" in capsys.readouterr().err

@@ -79,6 +79,7 @@ images:
             "restore",
         ),
         ("images:", "images: [", 4, "", "malformed YAML", "fix the YAML syntax"),  # where YAML notices
+        ("images:", "imgaes:", 2, "imgaes", "unknown key 'imgaes'", "did you mean 'images'?"),
     ],
 )
 def test_a_malformed_record_names_file_key_line_and_fix(
@@ -93,6 +94,29 @@ def test_a_malformed_record_names_file_key_line_and_fix(
     err = info.value
     assert (err.file, err.keypath, err.line) == ("deploy/dev/release.yaml", key, line)
     assert problem in err.problem and fix in str(err.fix)
+
+
+def test_an_empty_record_says_it_is_empty(work: Path) -> None:
+    path = work / "deploy/dev/release.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text("# nothing yet\n")
+    with pytest.raises(ConfigError) as info:
+        rr.read("dev")
+    assert (info.value.file, info.value.problem) == ("deploy/dev/release.yaml", "the file is empty")
+    assert info.value.fix == (
+        "restore it with `git checkout -- deploy/dev/release.yaml`, or delete it and write it again "
+        "(`doit push:dev`, or `doit promote from=<env> to=dev`)"
+    )
+
+
+def test_a_record_that_cannot_be_written_is_one_error_naming_the_path_and_a_fix(work: Path) -> None:
+    (work / "deploy").mkdir()
+    (work / "deploy/dev").write_text("in the way\n")
+    with pytest.raises(StackError) as info:
+        rr.write(_record(engine=rr.Image("reg.io/shop/engine", DIGEST, COMMIT)))
+    assert "cannot write the release record deploy/dev/release.yaml" in info.value.message
+    assert "make deploy/dev/ a writable folder" in str(info.value.fix)
+    assert (work / "deploy/dev").read_text() == "in the way\n"
 
 
 def test_a_missing_field_is_named_at_its_image(work: Path) -> None:
