@@ -31,7 +31,11 @@ def promote(source: Config, target: Config) -> None:
     """Copy what `source`'s record pins into `target`'s registry (where it differs), then
     rewrite `target`'s record. Refuses, before copying anything, a record that lacks an image."""
     if source.env == target.env:
-        raise StackError(f"from={source.env} and to={target.env} are the same environment", fix="name two")
+        raise StackError(
+            f"from={source.env} and to={target.env} are the same environment",
+            fix=f"name the environment to promote {source.env}'s release into, e.g. "
+            f"`doit promote from={source.env} to=<another cloud environment>`",
+        )
     src_registry, dst_registry = _registry(source), _registry(target)
     record = rr.required(source.env, how=rr.how(source.env))
     names = target.cluster_images()

@@ -124,8 +124,9 @@ def test_promote_needs_a_source_record_and_two_environments(envs: tuple[Config, 
     dev, staging = envs
     with pytest.raises(StackError, match=r"dev has no release record \(deploy/dev/release.yaml is missing\)"):
         promote.promote(dev, staging)
-    with pytest.raises(StackError, match="from=dev and to=dev are the same environment"):
+    with pytest.raises(StackError, match="from=dev and to=dev are the same environment") as same:
         promote.promote(dev, dev)
+    assert "doit promote from=dev to=<another cloud environment>" in (same.value.fix or "")
 
 
 def test_a_source_image_in_another_registry_or_account_is_refused_before_any_skopeo_call(
