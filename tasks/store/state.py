@@ -129,14 +129,16 @@ def code_closure_file() -> Path:
     return BUILD / "state" / "code-closure.json"
 
 
+# Not under .build/checkov/: that is where the README installs checkov's own virtualenv, which
+# a user deletes to upgrade checkov (and a record there would sit among pip's files).
 def checkov_mode() -> Path:
     """Did the last `checkov` run, or was it skipped (checkov not installed)?"""
-    return BUILD / "checkov" / "mode"
+    return BUILD / "checkov-scans" / "mode"
 
 
 def checkov_passed() -> Path:
     """The content keys of the checkov scans (and scanned files) that passed (store/passed.py)."""
-    return BUILD / "checkov" / "passed.txt"
+    return BUILD / "checkov-scans" / "passed.txt"
 
 
 # --------------------------------------------------------------------------- writes

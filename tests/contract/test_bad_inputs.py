@@ -1474,7 +1474,7 @@ def _temps(root: Path) -> list[str]:
     return [
         p.relative_to(root).as_posix()
         for p in root.rglob("*")
-        if p.name.endswith(".tmp") and ".build/checkov" not in p.as_posix()
+        if p.name.endswith(".tmp") and ".build/checkov/" not in p.as_posix()
     ]
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from tasks.errors import StackError
 from tasks.ops import checkov
+from tasks.store import state
 from testing.cloudcli import calls, cloud_fakes
 
 __all__ = ["cloud_fakes"]  # the fixture
@@ -143,7 +144,7 @@ def test_a_changed_config_scans_everything_again(cloud_fakes: Path, work: Path) 
 def test_an_unwritable_record_of_passed_scans_is_a_note(
     cloud_fakes: Path, work: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    record = Path(".build/checkov/passed.txt")
+    record = state.checkov_passed()
     record.mkdir(parents=True)
     checkov.run(SCANS, config=Path(".checkov.yaml"), mode=MODE, record=record)
     assert "could not be written: the next run scans terraform again" in capsys.readouterr().err

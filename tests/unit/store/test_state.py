@@ -167,8 +167,11 @@ def test_every_state_path_has_its_own_place_below_build() -> None:
         state.tf_validate_dir(),
         state.tf_validate_mode(),
         state.checkov_mode(),
+        state.checkov_passed(),
     ]
     assert all(p.parts[0] == build.name for p in shared)
+    # .build/checkov/ is checkov's own virtualenv (README): the tool keeps nothing there.
+    assert not any(p.is_relative_to(build / "checkov") for p in shared)
     assert len(set(shared)) == len(shared) and not set(shared) & set(per_env.values())
     assert state.dep_file("dev") != state.dep_file("prod") and state.dep_file("dev").suffix == ".json"
     assert state.manifests("dev") != state.manifests("prod") and state.manifests("dev").suffix == ".yaml"
