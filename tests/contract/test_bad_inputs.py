@@ -812,7 +812,7 @@ CASES = [
         L,
         append("services:\n  worker: {kind: job}\n"),
         "services.worker",
-        "missing required key 'command'",
+        "is not a service of environments/stack.yaml, and as a service this file adds it lacks 'command'",
         "worker",
         cmd=("compose_up",),
     ),

@@ -14,11 +14,13 @@ from tasks.config.yamlpos import KeyPath, dotted
 def environment_services_are_the_stacks_or_whole(m: Merged) -> None:
     """An environment file may add a whole service; one it only tunes (no `command:`), that the
     stack does not declare and is a database's name or close to a service's, is that database or
-    a typo: say that, not "missing `command`" (a name like none is a new service, incomplete)."""
+    a typo: say that, not "missing `command`"; a name like none is a new service, incomplete, or
+    a service the user thought the stack had: the error says both."""
     declared = m.docs[0].data.get("services") or {}
     for doc in m.docs[1:]:
         for name in doc.data.get("services") or {}:
-            if name in declared or not s.first_missing(m.data["services"][name], SERVICE):
+            missing = s.first_missing(m.data["services"][name], SERVICE)
+            if name in declared or not missing:
                 continue
             at = ("services", name)
             if name in (m.data.get("databases") or {}):
@@ -33,6 +35,16 @@ def environment_services_are_the_stacks_or_whole(m: Merged) -> None:
                     at,
                     f"unknown service {name!r}: environments/stack.yaml declares no such service",
                     s.did_you_mean(name, declared),
+                )
+            where, keys = missing
+            if where == ():  # a nested key missing (a health check's port) is the schema's to say
+                wanted = ", ".join(f"`{k}:`" for k in keys)
+                raise m.error(
+                    at,
+                    f"{name!r} is not a service of environments/stack.yaml, and as a service this "
+                    f"file adds it lacks {', '.join(repr(k) for k in keys)}",
+                    f"add {wanted} under services.{name} to add a service here, or name one of the "
+                    f"stack's services ({', '.join(sorted(declared)) or 'none yet'})",
                 )
 
 

@@ -54,12 +54,25 @@ def test_an_environment_may_add_a_whole_service(root: Path) -> None:
     rules.environment_services_are_the_stacks_or_whole(
         read(root, None, {**KUBE, "services": {"extra": whole}})
     )
-    # A name like no service's is a new one, incomplete: its missing keys are the error.
+    # A name like no service's is a new one, incomplete, or one the user thought the stack had.
     err = refused_env(root, {**KUBE, "services": {"worker": {"kind": "job"}}})
-    assert (err.keypath, err.problem) == (
+    assert (err.file, err.keypath, err.line) == (
+        "environments/test.yaml",
         "services.worker",
-        "missing required key 'command' (also 'resources')",
+        line_of(root, "test.yaml", "worker:"),
     )
+    assert err.problem == (
+        "'worker' is not a service of environments/stack.yaml, and as a service this file adds it "
+        "lacks 'command', 'resources'"
+    )
+    assert err.fix == (
+        "add `command:`, `resources:` under services.worker to add a service here, or name one of "
+        "the stack's services (migrate, web)"
+    )
+    # Whole but for a key inside one: the check of that key names it.
+    nested = {**whole, "health": {"path": "/"}}
+    err = refused_env(root, {**KUBE, "services": {"extra": nested}})
+    assert (err.keypath, err.problem) == ("services.extra.health", "a health check of kind http needs 'port'")
 
 
 def refused_env(root: Path, env: dict[str, Any]) -> Any:
