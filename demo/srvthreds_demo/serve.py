@@ -160,7 +160,11 @@ def forever(name: str, *, preload: Iterable[str] = (), main: Main = run_main) ->
     for library in preload:
         with contextlib.suppress(ImportError):  # the child reports it, if it needs it
             importlib.import_module(library)
-    pid, reloaded = start(name, main), False
+    try:
+        pid, reloaded = start(name, main), False
+    except OSError as exc:  # no process left to make (EAGAIN, ENOMEM): end as a failed start
+        say(f"{name} could not be started: {exc}")
+        return 1
     while True:
         sig = signal.sigwait(WATCHED)
         if sig == signal.SIGCHLD:
@@ -174,7 +178,12 @@ def forever(name: str, *, preload: Iterable[str] = (), main: Main = run_main) ->
         elif sig == signal.SIGHUP:
             if pid:
                 stop(pid)
-            pid, reloaded = start(name, main), True
+            pid, reloaded = 0, True
+            try:
+                pid = start(name, main)
+            except OSError as exc:  # EAGAIN, ENOMEM: like a failed reload, wait for the next
+                say(f"{name} could not be started again ({exc}); waiting for the next SIGHUP")
+                continue
             say(f"{name} started again from the code on disk (pid {pid})")
         else:
             return shutdown(pid, sig)

@@ -19,7 +19,7 @@ DEMO_ROOT = Path(__file__).resolve().parent.parent
 # The child writes its pid to the file named by argv[1] and then runs what the file named by
 # argv[2] says: "wait" (a long-lived service), "fail" (code that does not import), "end 3",
 # "term 5" (stops with 5 on SIGTERM), "deaf" (ignores SIGTERM and SIGINT) or "orphan" (leaves
-# a process that writes its pid too and ends 0.5 s later). argv[3]: the grace ("" for the
+# a process that writes its pid too and ends 0.5 s later); while it says "nofork", a fork fails. argv[3]: the grace ("" for the
 # default); then the libraries to preload. The supervisor is a child subreaper, so orphans
 # come to it as they come to PID 1 in a container.
 SCRIPT = """
@@ -51,6 +51,14 @@ def child(name):
     time.sleep(60)
     return 0
 
+real_fork = os.fork
+
+def fork():  # "nofork": the system has no process left to give (EAGAIN)
+    if open(sys.argv[2]).read().split()[0] == "nofork":
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+    return real_fork()
+
+os.fork = fork
 ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
 if sys.argv[3]:
     serve.GRACE = float(sys.argv[3])
@@ -145,6 +153,38 @@ def test_after_a_reload_a_failing_child_leaves_the_supervisor_waiting_for_the_ne
     assert run.proc.wait(timeout=5) == 128 + signal.SIGINT
     err = run.err.read_text()
     assert "SyntaxError: invalid syntax" in err and "waiting for the next SIGHUP" in err
+
+
+def test_a_fork_that_fails_on_reload_leaves_the_supervisor_waiting_for_the_next(
+    tmp_path: Path, supervisor: list[Supervisor]
+) -> None:
+    run = Supervisor(tmp_path, "wait")
+    supervisor.append(run)
+    (first,) = run.children(1)
+    run.what.write_text("nofork")
+    run.send(signal.SIGHUP)
+    deadline = time.monotonic() + 20
+    while "could not be started again" not in run.err.read_text() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    err = run.err.read_text()
+    assert "could not be started again ([Errno 11] Resource temporarily unavailable)" in err
+    assert "Traceback" not in err and run.proc.poll() is None and not alive(first)
+    run.what.write_text("wait")
+    run.send(signal.SIGHUP)
+    assert alive(run.children(2)[1])
+    run.send(signal.SIGTERM)
+    assert run.proc.wait(timeout=5) == 128 + signal.SIGTERM
+
+
+def test_a_fork_that_fails_at_start_ends_the_supervisor_with_1_and_a_sentence(
+    tmp_path: Path, supervisor: list[Supervisor]
+) -> None:
+    run = Supervisor(tmp_path, "nofork")
+    supervisor.append(run)
+    assert run.proc.wait(timeout=20) == 1
+    err = run.err.read_text()
+    assert "could not be started: [Errno 11] Resource temporarily unavailable" in err
+    assert "Traceback" not in err
 
 
 def test_a_child_killed_by_a_signal_ends_the_supervisor_with_128_plus_the_signal(
