@@ -19,9 +19,9 @@ DEMO_ROOT = Path(__file__).resolve().parent.parent
 # The child writes its pid to the file named by argv[1] and then runs what the file named by
 # argv[2] says: "wait" (a long-lived service), "fail" (code that does not import), "end 3",
 # "term 5" (stops with 5 on SIGTERM), "deaf" (ignores SIGTERM and SIGINT) or "orphan" (leaves
-# a process that writes its pid too and ends 0.5 s later); while it says "nofork", a fork fails. argv[3]: the grace ("" for the
-# default); then the libraries to preload. The supervisor is a child subreaper, so orphans
-# come to it as they come to PID 1 in a container.
+# a process that writes its pid too and ends 0.5 s later); while it says "nofork", a fork fails.
+# argv[3]: the grace ("" for the default); then the libraries to preload. The supervisor is a
+# child subreaper, so orphans come to it as they come to PID 1 in a container.
 SCRIPT = """
 import ctypes, os, signal, sys, time
 from srvthreds_demo import serve
