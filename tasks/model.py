@@ -158,6 +158,19 @@ class GitHub:
 
 
 @dataclass(frozen=True)
+class ArgoCD:
+    """The Argo CD Application of an environment in argocd mode (docs/cloud.md, "Argo CD")."""
+
+    repo_url: str
+    revision: str = "HEAD"
+    namespace: str = "argocd"
+    project: str = "default"
+    automated: bool = True
+    prune: bool = False
+    self_heal: bool = True
+
+
+@dataclass(frozen=True)
 class TerraformState:
     bucket: str
     lock_table: str
@@ -191,6 +204,8 @@ class Cloud:
     endpoint_public_cidrs: tuple[str, ...] = ()  # who may reach the public API endpoint
     create_shared: bool = False  # this environment creates what the AWS account shares
     databases: dict[str, CloudDatabase] = field(default_factory=dict)
+    deploy_mode: str = "kubectl"  # kubectl | argocd
+    argocd: ArgoCD | None = None  # set in argocd mode only
 
 
 @dataclass(frozen=True)
