@@ -157,6 +157,10 @@ class GitHub:
     repository: str  # owner/name: its deploy workflow may assume the deploy role
 
 
+# In argocd mode, the Argo CD Application of an environment: k8s/overlays/<env>/<this>.
+ARGOCD_APPLICATION = "argocd-application.yaml"
+
+
 @dataclass(frozen=True)
 class ArgoCD:
     """The Argo CD Application of an environment in argocd mode (docs/cloud.md, "Argo CD")."""
@@ -233,6 +237,10 @@ class Config:
 
     def image_ref(self, service: str) -> str:
         return f"{self.images.prefix}/{service}"
+
+    def application_name(self) -> str:
+        """The name of this environment's Argo CD Application (argocd mode)."""
+        return f"{self.project}-{self.env}"
 
     def deployments(self) -> list[Service]:
         return [s for s in self.services.values() if s.kind == "deployment"]
