@@ -5,6 +5,7 @@ Kubernetes' schema is never written (and no scratch file is left), and what each
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -277,7 +278,7 @@ def test_an_argo_cd_application_beside_the_overlay_is_checked_with_it_and_writte
     validate.check_overlay("dev", VERSION, str(out))
     assert "kind: Application" not in out.read_text()  # kubectl mode: no Application
     beside = in_project / "k8s/overlays/dev/argocd-application.yaml"
-    app = {
+    app: dict[str, Any] = {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Application",
         "metadata": {"name": "srvthreds-dev", "namespace": "argocd"},

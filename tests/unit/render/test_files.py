@@ -339,7 +339,10 @@ def test_only_argocd_mode_renders_an_application_beside_the_overlay_not_into_it(
     assert "syncPolicy" not in app["spec"]  # automated: false, so a person syncs
     kustomization = yaml.safe_load(out["k8s/overlays/dev/kustomization.yaml"])
     assert "argocd-application.yaml" not in str(kustomization)
-    automated = replace(argo, cloud=replace(argo.cloud, argocd=ArgoCD("https://x.example/r.git", prune=True)))
+    automated = replace(
+        argo,
+        cloud=replace(dev.cloud, deploy_mode="argocd", argocd=ArgoCD("https://x.example/r.git", prune=True)),
+    )
     again = yaml.safe_load(
         templates.texts(render.k8s_overlay(automated, stack))["k8s/overlays/dev/argocd-application.yaml"]
     )
