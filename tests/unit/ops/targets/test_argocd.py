@@ -87,12 +87,6 @@ def _target(cfg: Config) -> argocd.ArgoTarget:
     return got
 
 
-def test_the_registry_picks_the_argocd_target_in_argocd_mode_only(dev: Config) -> None:
-    assert registry.name_of(dev) == "argocd"
-    plain = config.load("dev", REPO)
-    assert registry.name_of(plain) == "cloud"
-
-
 def test_converge_applies_nothing_and_succeeds_when_synced_and_healthy_at_head(
     dev: Config, cluster: FakeCluster, head: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
