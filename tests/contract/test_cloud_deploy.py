@@ -1,7 +1,9 @@
 """Contract tests for `doit deploy:<env>` (and smoke, rollback) on a project copy: images pinned
 to the registry, a no-op twice, a new tag rolled out and a failure rolled back, a clean
 failure for an unreachable cluster, secrets never written for the cloud, refusing an image
-the overlay does not pin. The cluster is the stateful fake kubectl, docker the fake docker."""
+the overlay does not pin; in argocd mode, a deploy that applies nothing and waits for the
+Application, and a Degraded one that fails with its message. The cluster is the stateful fake
+kubectl, docker the fake docker."""
 
 from __future__ import annotations
 
