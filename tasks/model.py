@@ -157,6 +157,23 @@ class GitHub:
     repository: str  # owner/name: its deploy workflow may assume the deploy role
 
 
+# In argocd mode, the Argo CD Application of an environment: k8s/overlays/<env>/<this>.
+ARGOCD_APPLICATION = "argocd-application.yaml"
+
+
+@dataclass(frozen=True)
+class ArgoCD:
+    """The Argo CD Application of an environment in argocd mode (docs/cloud.md, "Argo CD")."""
+
+    repo_url: str
+    revision: str = "HEAD"
+    namespace: str = "argocd"
+    project: str = "default"
+    automated: bool = True
+    prune: bool = False
+    self_heal: bool = True
+
+
 @dataclass(frozen=True)
 class TerraformState:
     bucket: str
@@ -191,6 +208,8 @@ class Cloud:
     endpoint_public_cidrs: tuple[str, ...] = ()  # who may reach the public API endpoint
     create_shared: bool = False  # this environment creates what the AWS account shares
     databases: dict[str, CloudDatabase] = field(default_factory=dict)
+    deploy_mode: str = "kubectl"  # kubectl | argocd
+    argocd: ArgoCD | None = None  # set in argocd mode only
 
 
 @dataclass(frozen=True)
@@ -218,6 +237,10 @@ class Config:
 
     def image_ref(self, service: str) -> str:
         return f"{self.images.prefix}/{service}"
+
+    def application_name(self) -> str:
+        """The name of this environment's Argo CD Application (argocd mode)."""
+        return f"{self.project}-{self.env}"
 
     def deployments(self) -> list[Service]:
         return [s for s in self.services.values() if s.kind == "deployment"]

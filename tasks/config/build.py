@@ -11,6 +11,7 @@ from typing import Any
 from tasks.config.merged import Merged
 from tasks.model import (
     Access,
+    ArgoCD,
     Autoscale,
     Build,
     Cloud,
@@ -203,4 +204,14 @@ def cloud(raw: dict[str, Any]) -> Cloud:
             db: CloudDatabase(entry["module"], {k: v for k, v in entry.items() if k != "module"})
             for db, entry in (raw.get("databases") or {}).items()
         },
+        deploy_mode=raw.get("deploy_mode", "kubectl"),
+        argocd=argocd(raw) if raw.get("deploy_mode") == "argocd" else None,
     )
+
+
+def argocd(raw: dict[str, Any]) -> ArgoCD:
+    """The Application's settings: the file's, over the defaults; the repository defaults to
+    the GitHub repository whose deploy workflow deploys this environment."""
+    given = dict(raw.get("argocd") or {})
+    given.setdefault("repo_url", f"https://github.com/{raw['github']['repository']}.git")
+    return ArgoCD(**given)

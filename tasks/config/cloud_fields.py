@@ -56,6 +56,27 @@ def k8s_minor(value: Any) -> tuple[str, str] | None:
     return f"{value!r} is not a Kubernetes minor version", "write it like '1.33' (quoted)"
 
 
+DEPLOY_MODES = ("kubectl", "argocd")
+ARGOCD = s.Fields(
+    {
+        # The Git repository Argo CD pulls (default: https://github.com/<cloud.github.repository>.git).
+        "repo_url": s.typed(
+            r"(https://|ssh://|git@)[A-Za-z0-9._~:/@%+-]+",
+            "Git repository URL",
+            "'https://github.com/owner/name.git'",
+        ),
+        # The branch, tag or commit it follows (default HEAD: the repository's default branch).
+        "revision": s.typed(r"[A-Za-z0-9._/-]{1,200}", "Git revision", "'main'"),
+        "namespace": s.NAME,  # where Argo CD runs and the Application lives (default argocd)
+        "project": s.NAME,  # the Argo CD project (default `default`)
+        "automated": s.BOOL,  # sync each new commit without a click (default true)
+        "prune": s.BOOL,  # delete what the overlay no longer has (default false)
+        "self_heal": s.BOOL,  # undo changes made in the cluster by hand (default true)
+    },
+    frozenset(),
+)
+
+
 # Every module's settings in one mapping; which module takes which is a rule (rules/cloud.py).
 CLOUD_DATABASE = s.Fields(
     {
@@ -93,6 +114,11 @@ CLOUD = s.Fields(
             {"repository": s.typed(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", "GitHub repository", "'owner/name'")},
             frozenset({"repository"}),
         ),
+        # How `doit deploy:<env>` deploys: `kubectl` applies the overlay itself; `argocd` renders
+        # an Argo CD Application (k8s/overlays/<env>/argocd-application.yaml) and only waits for it.
+        "deploy_mode": s.Scalar((str,), s.one_of(*DEPLOY_MODES)),
+        # The Application's settings, argocd mode only (defaults: tasks/model.py `ArgoCD`).
+        "argocd": ARGOCD,
         # One environment per AWS account creates what the account shares (ECR, GitHub OIDC provider).
         "create_shared": s.BOOL,
         # What creates each managed database: a Terraform module and its settings (tasks/config/cloud_db.py).

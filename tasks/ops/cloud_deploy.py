@@ -39,6 +39,14 @@ def smoke(cfg: Config) -> None:
 def rollback(cfg: Config) -> None:
     """Re-apply the known-good release the last deploy replaced."""
     kubectl.require()
+    assert cfg.cloud is not None
+    if cfg.cloud.deploy_mode == "argocd":
+        raise StackError(
+            f"{cfg.env} deploys through Argo CD (deploy_mode: argocd): a rollback here would be "
+            "undone by its next sync",
+            fix=f"revert the commit of {release_record.path(cfg.env).as_posix()}, push it, and run "
+            f"`doit deploy:{cfg.env}` (it waits for Argo CD to sync the revert)",
+        )
     tgt = kubernetes.cloud(cfg)
     tgt.remember = False
     known = tgt.t.record.known_good()

@@ -145,11 +145,36 @@ def text(record: Record) -> str:
     return "\n".join(lines) + "\n"
 
 
+def kustomization_path(env: str, root: Path | None = None) -> Path:
+    return (root or Path()) / FOLDER / env / "kustomization.yaml"
+
+
+def kustomization(record: Record) -> str:
+    """The record as kustomize reads it: the environment's overlay with each image pinned by
+    digest. Argo CD syncs this folder in argocd mode (docs/cloud.md, "Argo CD"); the kubectl
+    path pins the same digests in .build/ at deploy time."""
+    env = record.env
+    lines = [
+        f"# {path(env).as_posix()} as kustomize reads it: k8s/overlays/{env} with each image pinned",
+        "# by digest. Written with the record by `doit push` and `doit promote`; do not edit.",
+        "apiVersion: kustomize.config.k8s.io/v1beta1",
+        "kind: Kustomization",
+        "resources:",
+        f"  - ../../k8s/overlays/{env}",
+        "images:",
+    ]
+    for _, img in sorted(record.images.items()):
+        lines += [f"  - name: {img.repository}", f"    digest: {img.digest}"]
+    return "\n".join(lines) + "\n"
+
+
 def write(record: Record, root: Path | None = None) -> bool:
-    """Write the record atomically; only when it changes (returns whether it did)."""
+    """Write the record atomically, with its kustomization beside it; only when they change
+    (returns whether the record did)."""
     file = path(record.env, root)
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
+        atomic.write_text(kustomization_path(record.env, root), kustomization(record))
         return atomic.write_text(file, text(record))
     except OSError as exc:  # `deploy/<env>` is a file, a folder is read-only, the disk is full
         shown = path(record.env).as_posix()

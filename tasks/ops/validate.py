@@ -19,6 +19,7 @@ import yaml
 
 from tasks.checks import crds, policy
 from tasks.errors import StackError
+from tasks.model import ARGOCD_APPLICATION
 from tasks.output import console
 from tasks.programs import actionlint as actionlint_cli
 from tasks.programs import compose, kubectl, kubernetes_validate
@@ -29,7 +30,7 @@ from tasks.store import passed, state
 def check_overlay(env: str, version: str, out: str) -> None:
     """Build k8s/overlays/<env>, validate it strictly against Kubernetes `version` and the
     restricted profile; only then write the built manifests to `out`."""
-    built = kubectl.kustomize(f"k8s/overlays/{env}")
+    built = with_application(env, kubectl.kustomize(f"k8s/overlays/{env}"))
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
     docs = documents(built)
@@ -66,6 +67,16 @@ def check_overlay(env: str, version: str, out: str) -> None:
         else ""
     )
     console.step(f"k8s/overlays/{env}: schema {version} strict OK, restricted profile OK{reused}")
+
+
+def with_application(env: str, built: str) -> str:
+    """The built overlay and, in argocd mode, the Argo CD Application beside it (not one of
+    the overlay's resources): checked as strictly, against its shipped CRD schema, and
+    scanned by checkov with the rest."""
+    beside = Path(f"k8s/overlays/{env}") / ARGOCD_APPLICATION
+    if not beside.is_file():
+        return built
+    return built.rstrip("\n") + "\n---\n" + beside.read_text(encoding="utf-8")
 
 
 # libyaml when PyYAML has it: a 300-service overlay is a megabyte of YAML.

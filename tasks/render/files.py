@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from tasks.config import cloud_db
-from tasks.model import Config, Database, Service
+from tasks.model import ARGOCD_APPLICATION, Config, Database, Service
 from tasks.render import healthcheck, netpol
 from tasks.render.compose_text import literal, literals
 from tasks.render.templates import Outputs, render_later
@@ -182,7 +182,21 @@ def k8s_overlay(cfg: Config, stack: Config) -> Outputs:
         registry=registry,
         images=[cfg.image_ref(s) for s in cfg.services],
     )
-    return {f"{folder}/{name}": text for name, text in {**files, **resources}.items()}
+    return {f"{folder}/{name}": text for name, text in {**files, **resources, **beside(cfg)}.items()}
+
+
+def beside(cfg: Config) -> Outputs:
+    """What sits in the overlay's folder without being one of its resources: in argocd mode,
+    the environment's Argo CD Application."""
+    if not (cfg.cloud and cfg.cloud.argocd):
+        return {}
+    app = render_later(
+        "k8s/overlay/argocd-application.yaml.j2",
+        cfg=cfg,
+        argocd=cfg.cloud.argocd,
+        name=cfg.application_name(),
+    )
+    return {ARGOCD_APPLICATION: app}
 
 
 # --- Docker Compose ---------------------------------------------------------------

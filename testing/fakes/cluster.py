@@ -198,6 +198,37 @@ class FakeCluster:
         with fs.transaction(self.state_dir) as state:
             self._cluster(state)["status"] = "Stopped"
 
+    def add_object(self, manifest: dict[str, Any]) -> None:
+        """An object made behind the product's back (e.g. an Argo CD Application applied once
+        by hand), in its metadata.namespace; the namespace is created if missing."""
+        ns = manifest["metadata"].get("namespace")
+        with fs.transaction(self.state_dir) as state:
+            cluster = self._cluster(state)
+            if ns:
+                fs.ensure_namespace(cluster, ns)
+            fs.store_object(cluster, copy.deepcopy(manifest), ns)
+
+    def set_application(
+        self,
+        name: str,
+        namespace: str,
+        *,
+        sync: str,
+        health: str,
+        revision: str,
+        message: str = "",
+        resources: tuple[dict[str, Any], ...] = (),
+    ) -> None:
+        """What Argo CD reports for an Application: its sync and health status, the revision it
+        synced, a health message and the status of each resource it manages."""
+        status: dict[str, Any] = {
+            "sync": {"status": sync, "revision": revision},
+            "health": {"status": health, **({"message": message} if message else {})},
+            "resources": list(resources),
+        }
+        with fs.transaction(self.state_dir) as state:
+            state.setdefault("applications", {})[f"{namespace}/{name}"] = status
+
     def add_image(self, ref: str) -> None:
         """Record an image as present in the cluster (e.g. simulating a docker-env build)."""
         with fs.transaction(self.state_dir) as state:

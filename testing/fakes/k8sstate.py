@@ -118,6 +118,8 @@ KINDS: dict[str, KindInfo] = {
         # A cloud cluster runs the External Secrets Operator (docs/operations.md).
         KindInfo("ExternalSecret", "external-secrets.io/v1", "externalsecrets", True, ("es",)),
         KindInfo("SecretStore", "external-secrets.io/v1", "secretstores", True, ("ss",)),
+        # A cloud cluster in argocd mode runs Argo CD; FakeCluster.set_application sets its status.
+        KindInfo("Application", "argoproj.io/v1alpha1", "applications", True, ("app", "apps")),
         KindInfo("Role", "rbac.authorization.k8s.io/v1", "roles", True),
         KindInfo("RoleBinding", "rbac.authorization.k8s.io/v1", "rolebindings", True),
         KindInfo("ClusterRole", "rbac.authorization.k8s.io/v1", "clusterroles", False),

@@ -1,7 +1,9 @@
 """Contract tests for `doit deploy:<env>` (and smoke, rollback) on a project copy: images pinned
 to the registry, a no-op twice, a new tag rolled out and a failure rolled back, a clean
 failure for an unreachable cluster, secrets never written for the cloud, refusing an image
-the overlay does not pin. The cluster is the stateful fake kubectl, docker the fake docker."""
+the overlay does not pin; in argocd mode, a deploy that applies nothing and waits for the
+Application, and a Degraded one that fails with its message. The cluster is the stateful fake
+kubectl, docker the fake docker."""
 
 from __future__ import annotations
 
@@ -218,3 +220,84 @@ def test_unreachable_cluster_fails_cleanly(project: Path, fake_cluster: FakeClus
     assert result.code != 0
     assert 'context "srvthreds-dev" does not exist' in result.out and "Traceback" not in result.out
     assert "run `doit kubeconfig:<env>` (cloud)" in result.out  # the fix, not only kubectl's words
+
+
+# --------------------------------------------------------------------------- deploy_mode: argocd
+
+
+def _git(project: Path, *args: str) -> str:
+    got = subprocess.run(
+        ["git", "-C", str(project), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return got.stdout.strip()
+
+
+def _play_argo_cd(project: Path, cluster: FakeCluster) -> str:
+    """Switch dev to argocd mode, push, commit, then do what Argo CD would: sync deploy/dev
+    into the cluster (the test applies it, never the product) and hold the Application.
+    Returns the commit."""
+    env_file = project / "environments/dev.yaml"
+    env_file.write_text(
+        env_file.read_text().replace(
+            "  create_shared: true\n", "  create_shared: true\n  deploy_mode: argocd\n"
+        )
+    )
+    pushed = run_doit(project, "render", "push:dev", "env=dev")
+    assert pushed.code == 0, pushed.out
+    app = yaml.safe_load((project / "k8s/overlays/dev/argocd-application.yaml").read_text())
+    assert app["spec"]["source"]["path"] == "deploy/dev"
+    _git(project, "init", "-q")
+    _git(project, "add", "environments", "k8s", "deploy")
+    _git(project, "commit", "-qm", "release")
+    built = subprocess.run(
+        ["kubectl", "kustomize", str(project / "deploy/dev")], capture_output=True, text=True, check=True
+    ).stdout
+    assert f"{REGISTRY}/srvthreds/engine@sha256:" in built  # the record's digests, pinned
+    for doc in yaml.safe_load_all(built):
+        if doc:
+            _kubectl_apply(cluster, doc)
+    cluster.add_object(app)
+    return _git(project, "rev-parse", "HEAD")
+
+
+def test_in_argocd_mode_deploy_applies_nothing_and_waits_for_the_application(
+    project: Path, dev: FakeCluster
+) -> None:
+    head = _play_argo_cd(project, dev)
+    dev.set_application("srvthreds-dev", "argocd", sync="Synced", health="Healthy", revision=head)
+    dev.clear_calls()
+    result = run_doit(project, "deploy:dev", "env=dev")
+    assert result.code == 0, result.out
+    assert "argocd mode: nothing applied here" in result.out
+    assert f"Synced and Healthy at {head[:12]}" in result.out
+    assert "smoke check:" in result.out
+    kubectl_calls = dev.calls("kubectl")
+    assert kubectl_calls and dev.mutating_calls() == []
+    assert not [c for c in kubectl_calls if {"apply", "delete", "rollout"} & set(c["argv"])]
+
+
+def test_in_argocd_mode_a_degraded_application_fails_with_its_message_and_the_summary(
+    project: Path, dev: FakeCluster
+) -> None:
+    head = _play_argo_cd(project, dev)
+    dev.inject_rollout_failure("engine")
+    dev.set_application(
+        "srvthreds-dev",
+        "argocd",
+        sync="Synced",
+        health="Degraded",
+        revision=head,
+        message="Deployment engine has timed out progressing",
+    )
+    dev.clear_calls()
+    result = run_doit(project, "deploy:dev", "env=dev")
+    assert result.code != 0, result.out
+    assert "workload(s) not healthy in Argo CD Application argocd/srvthreds-dev" in result.out
+    assert "application/srvthreds-dev: Degraded" in result.out
+    assert "message: Deployment engine has timed out progressing" in result.out
+    assert "deployment/engine: CrashLoopBackOff" in result.out  # as the kubectl path diagnoses it
+    assert "Traceback" not in result.out
+    assert dev.mutating_calls() == []

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tasks.model import STACK, Build, Health, Port
+from tasks.model import STACK, ArgoCD, Build, Health, Port
 from testing.configs import cloud, cloud_database, config, database, service
 
 
@@ -93,3 +93,12 @@ def test_the_stack_alone_has_a_name_no_environment_can_have() -> None:
     # environments/<name>.yaml is an environment; stack.yaml is the stack itself.
     assert STACK == "stack"
     assert config(STACK, [], []).env == STACK
+
+
+def test_an_argo_cd_application_is_named_after_project_and_environment_with_safe_defaults() -> None:
+    dev = config("dev", [], [], runtime="kubernetes", cloud=cloud())
+    assert dev.application_name() == f"{dev.project}-dev"
+    defaults = ArgoCD("https://github.com/o/r.git")
+    assert (defaults.revision, defaults.namespace, defaults.project) == ("HEAD", "argocd", "default")
+    assert (defaults.automated, defaults.prune, defaults.self_heal) == (True, False, True)
+    assert dev.cloud is not None and (dev.cloud.deploy_mode, dev.cloud.argocd) == ("kubectl", None)

@@ -115,6 +115,7 @@ RULES: tuple[Rule, ...] = (
     builds.build_inputs_exist,
     builds.build_targets_are_stages_of_their_dockerfile,
     cloud.cluster_version_is_kubernetes_version,
+    cloud.argocd_settings_need_argocd_mode,
     cloud.a_public_endpoint_names_who_may_reach_it,
     cloud_values.the_project_name_fits_the_roots,
     cloud_values.names_made_from_project_and_environment_fit,

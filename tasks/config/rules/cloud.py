@@ -182,3 +182,15 @@ def a_public_endpoint_names_who_may_reach_it(m: Merged) -> None:
             "list them under `endpoint_public_cidrs:` (your office, VPN or CI egress), "
             "or set `endpoint_private: true`",
         )
+
+
+def argocd_settings_need_argocd_mode(m: Merged) -> None:
+    """An `argocd:` block is read only in argocd mode: anywhere else it would mislead."""
+    cloud = m.data.get("cloud") or {}
+    if "argocd" in cloud and cloud.get("deploy_mode") != "argocd":
+        raise m.error(
+            ("cloud", "argocd"),
+            f"`argocd:` is set, but deploy_mode is {cloud.get('deploy_mode', 'kubectl')!r}: "
+            "the settings would be ignored",
+            "add `deploy_mode: argocd` to the cloud block, or remove `argocd:`",
+        )

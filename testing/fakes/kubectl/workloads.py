@@ -129,6 +129,11 @@ def render(state: fs.State, cluster: fs.State, record: Obj) -> Obj:
                 "completionTime": record["created"],
                 "conditions": [{"type": "Complete", "status": "True"}],
             }
+    elif kind == "Application":
+        # What Argo CD would report; set by the test (FakeCluster.set_application).
+        obj["status"] = copy.deepcopy(
+            state.get("applications", {}).get(f"{meta.get('namespace')}/{meta['name']}", {})
+        )
     elif kind == "Service":
         spec = obj.setdefault("spec", {})
         h = int(fs.short_hash(meta["name"], 6).encode().hex(), 16)

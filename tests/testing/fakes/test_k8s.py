@@ -458,3 +458,28 @@ def test_cp_and_exec_reach_only_a_running_pods_container(running: FakeCluster, t
     assert kubectl("-n", "srv", "cp", str(source), "nope:/x").returncode == 1
     assert "not valid" in kubectl("-n", "srv", "exec", pod, "-c", "other", "--", "true").stderr
     assert kubectl("-n", "srv", "cp", str(tmp_path / "gone"), f"{pod}:/x").returncode == 1
+
+
+def test_an_application_reports_the_status_the_test_sets(running: FakeCluster) -> None:
+    app = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": "shop-dev", "namespace": "argocd"},
+        "spec": {"project": "default"},
+    }
+    running.add_object(app)
+    assert "argocd" in running.namespaces()
+    got = json.loads(
+        kubectl("get", "applications.argoproj.io", "shop-dev", "-n", "argocd", "-o", "json").stdout
+    )
+    assert got["status"] == {}  # Argo CD has said nothing yet
+    running.set_application(
+        "shop-dev", "argocd", sync="Synced", health="Degraded", revision="abc", message="m"
+    )
+    got = json.loads(kubectl("get", "app", "shop-dev", "-n", "argocd", "-o", "json").stdout)
+    assert got["status"] == {
+        "sync": {"status": "Synced", "revision": "abc"},
+        "health": {"status": "Degraded", "message": "m"},
+        "resources": [],
+    }
+    assert running.mutating_calls() == []

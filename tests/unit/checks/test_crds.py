@@ -45,8 +45,9 @@ PROMETHEUS_RULE: dict[str, Any] = {
 }
 
 
-def test_the_four_kinds_ship_with_a_named_source_version_and_licence() -> None:
+def test_the_five_kinds_ship_with_a_named_source_version_and_licence() -> None:
     assert sorted(kind for _, kind in crds.shipped()) == [
+        "Application",
         "ExternalSecret",
         "PrometheusRule",
         "SecretStore",
@@ -157,3 +158,31 @@ def test_the_fingerprint_follows_the_content_of_every_shipped_schema(
         assert crds.fingerprint() != before
     finally:
         crds.fingerprint.cache_clear()
+
+
+APPLICATION: dict[str, Any] = {
+    "apiVersion": "argoproj.io/v1alpha1",
+    "kind": "Application",
+    "metadata": {"name": "shop-dev", "namespace": "argocd"},
+    "spec": {
+        "project": "default",
+        "source": {"repoURL": "https://github.com/o/r.git", "targetRevision": "HEAD", "path": "deploy/dev"},
+        "destination": {"server": "https://kubernetes.default.svc", "namespace": "shop"},
+        "syncPolicy": {"automated": {"prune": False, "selfHeal": True}},
+    },
+}
+
+
+def test_an_argo_cd_application_is_checked_strictly_against_its_crd() -> None:
+    assert crds.problems(APPLICATION) == []
+    typo = copy.deepcopy(APPLICATION)
+    typo["spec"]["syncPolicy"]["automated"]["selfheal"] = True
+    (problem,) = crds.problems(typo)
+    assert problem.startswith("Application shop-dev (argoproj.io/v1alpha1): spec.syncPolicy.automated:")
+    assert "'selfheal' was unexpected" in problem
+    wrong = copy.deepcopy(APPLICATION)
+    del wrong["spec"]["destination"]
+    assert any("'destination' is a required property" in p for p in crds.problems(wrong))
+    other = {**APPLICATION, "kind": "ApplicationSet"}
+    (missing,) = crds.problems(other)
+    assert "no schema for this kind and version is shipped in schemas/crds" in missing

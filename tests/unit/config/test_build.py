@@ -11,6 +11,7 @@ from tasks.config import build
 from tasks.model import (
     STACK,
     Access,
+    ArgoCD,
     Build,
     CloudDatabase,
     Database,
@@ -20,7 +21,7 @@ from tasks.model import (
     Port,
     TerraformState,
 )
-from testing.configs import CLOUD, KUBE, LOCAL, cloud_env, load, read, small_project, stack
+from testing.configs import CLOUD, KUBE, LOCAL, cloud_env, load, read, refused, small_project, stack
 
 
 @pytest.fixture
@@ -217,3 +218,41 @@ def test_the_cloud_block_keeps_what_each_file_gives(root: Path) -> None:
     assert cfg.cloud.endpoint_public_cidrs == ("10.0.0.0/8", "203.0.113.7/32")
     assert cfg.cloud.access.admins == ("arn:aws:iam::123456789012:user/a",)
     assert cfg.cloud.databases == {"pg": CloudDatabase("rds-postgres", {"instance_class": "db.t4g.micro"})}
+
+
+def test_a_cloud_environment_deploys_with_kubectl_unless_it_says_argocd(tmp_path: Path) -> None:
+    root = small_project(tmp_path)
+    plain = load(root, None, cloud_env())
+    assert plain.cloud is not None
+    assert (plain.cloud.deploy_mode, plain.cloud.argocd) == ("kubectl", None)
+    argo = load(root, None, cloud_env(deploy_mode="argocd"))
+    assert argo.cloud is not None and argo.cloud.deploy_mode == "argocd"
+    assert argo.cloud.argocd == ArgoCD(f"https://github.com/{CLOUD['github']['repository']}.git")
+    assert (argo.cloud.argocd.automated, argo.cloud.argocd.prune, argo.cloud.argocd.self_heal) == (
+        True,
+        False,
+        True,
+    )
+    given = load(
+        root,
+        None,
+        cloud_env(
+            deploy_mode="argocd",
+            argocd={"repo_url": "git@example.com:o/r.git", "revision": "release", "prune": True},
+        ),
+    )
+    assert given.cloud is not None and given.cloud.argocd is not None
+    assert (given.cloud.argocd.repo_url, given.cloud.argocd.revision, given.cloud.argocd.prune) == (
+        "git@example.com:o/r.git",
+        "release",
+        True,
+    )
+
+
+def test_a_deploy_mode_other_than_kubectl_or_argocd_is_refused_at_its_line(tmp_path: Path) -> None:
+    root = small_project(tmp_path)
+    err = refused(root, None, cloud_env(deploy_mode="helm"))
+    assert (err.file, err.keypath) == ("environments/test.yaml", "cloud.deploy_mode")
+    assert err.line is not None and err.line > 1
+    assert err.problem == "'helm' is not one of kubectl, argocd"
+    assert "argocd, kubectl" in str(err.fix)

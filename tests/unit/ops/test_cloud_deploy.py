@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from tasks.config import load as config
 from tasks.errors import StackError
-from tasks.model import Config
+from tasks.model import ArgoCD, Config
 from tasks.ops import cloud_deploy
 from tasks.ops.deploy_record import Record
 from testing import releases
@@ -131,3 +132,14 @@ def test_rollback_without_kubectl_says_so_first(
     monkeypatch.setattr(sys, "executable", str(tmp_path / "empty" / "python"))
     with pytest.raises(StackError, match="`kubectl` is not installed"):
         cloud_deploy.rollback(dev)
+
+
+def test_rollback_in_argocd_mode_is_refused_with_the_way_back(dev: Config, fake_cluster: FakeCluster) -> None:
+    assert dev.cloud is not None
+    argo = replace(
+        dev, cloud=replace(dev.cloud, deploy_mode="argocd", argocd=ArgoCD("https://x.example/r.git"))
+    )
+    with pytest.raises(StackError, match="dev deploys through Argo CD") as info:
+        cloud_deploy.rollback(argo)
+    assert "revert the commit of deploy/dev/release.yaml, push it" in str(info.value.fix)
+    assert fake_cluster.calls("kubectl") == []

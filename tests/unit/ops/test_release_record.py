@@ -8,6 +8,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tasks.errors import ConfigError, StackError
 from tasks.ops import release_record as rr
@@ -177,3 +178,24 @@ def test_a_record_without_an_image_or_in_another_registry_is_refused(work: Path)
         == "deploy/dev/release.yaml: engine not in dev's registry reg.io (other.io/shop/engine)"
     )
     assert rr.recorded("dev", "other.io") == {"engine": f"shop/engine@{DIGEST}"}
+
+
+def test_the_record_is_written_with_its_kustomization_pinning_each_image_by_digest(work: Path) -> None:
+    other = "sha256:" + "cd" * 32
+    record = _record(
+        engine=rr.Image("reg.io/shop/engine", DIGEST, COMMIT), web=rr.Image("reg.io/shop/web", other, COMMIT)
+    )
+    rr.write(record)
+    text = (work / "deploy/dev/kustomization.yaml").read_text()
+    assert text == rr.kustomization(record)
+    assert text.startswith("# deploy/dev/release.yaml as kustomize reads it: k8s/overlays/dev")
+    doc = yaml.safe_load(text)
+    assert doc["resources"] == ["../../k8s/overlays/dev"]
+    assert doc["images"] == [
+        {"name": "reg.io/shop/engine", "digest": DIGEST},
+        {"name": "reg.io/shop/web", "digest": other},
+    ]
+    rr.write(_record(engine=rr.Image("reg.io/shop/engine", other, COMMIT)))  # the two change together
+    assert yaml.safe_load(rr.kustomization_path("dev").read_text())["images"] == [
+        {"name": "reg.io/shop/engine", "digest": other}
+    ]

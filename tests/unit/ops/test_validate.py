@@ -5,8 +5,10 @@ Kubernetes' schema is never written (and no scratch file is left), and what each
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from tasks.checks import crds
 from tasks.errors import StackError, ToolError
@@ -267,3 +269,33 @@ def test_custom_resources_count_as_validated_in_the_summary(
     path.write_text(text.replace("  refreshInterval: 1h\n", "  refreshInterval: 2h\n", 1))
     check("prod")
     assert "restricted profile OK (1 of " in capsys.readouterr().out  # the changed ExternalSecret
+
+
+def test_an_argo_cd_application_beside_the_overlay_is_checked_with_it_and_written_for_checkov(
+    in_project: Path,
+) -> None:
+    out = in_project / ".build/manifests/dev.yaml"
+    validate.check_overlay("dev", VERSION, str(out))
+    assert "kind: Application" not in out.read_text()  # kubectl mode: no Application
+    beside = in_project / "k8s/overlays/dev/argocd-application.yaml"
+    app: dict[str, Any] = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": "srvthreds-dev", "namespace": "argocd"},
+        "spec": {
+            "project": "default",
+            "source": {"repoURL": "https://github.com/o/r.git", "path": "deploy/dev"},
+            "destination": {"server": "https://kubernetes.default.svc", "namespace": "srvthreds"},
+        },
+    }
+    beside.write_text(yaml.safe_dump(app))
+    validate.check_overlay("dev", VERSION, str(out))
+    assert out.read_text().rstrip().endswith(yaml.safe_dump(app).rstrip())
+    app["spec"]["source"]["directory"] = {"recurse": True, "recursive": True}
+    beside.write_text(yaml.safe_dump(app))
+    out.unlink()
+    with pytest.raises(StackError) as info:
+        validate.check_overlay("dev", VERSION, str(out))
+    assert "Application srvthreds-dev (argoproj.io/v1alpha1): spec.source.directory:" in str(info.value)
+    assert "'recursive' was unexpected" in str(info.value)
+    assert not out.exists()

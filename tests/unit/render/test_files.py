@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tasks.checks import tfcheck
+from tasks.checks import crds, tfcheck
 from tasks.config import load as config
-from tasks.model import Autoscale, SyncRule
+from tasks.model import ArgoCD, Autoscale, SyncRule
 from tasks.programs import compose as compose_cli
 from tasks.render import files as render
 from tasks.render import templates
@@ -307,3 +307,44 @@ def test_scaling_gives_an_autoscaler_where_declared_and_a_budget_above_one_repli
     )
     objects = [(kind, svc.name) for kind, svc in render.scaling(cfg)]
     assert objects == [("hpa", "api"), ("hpa", "solo"), ("pdb", "api"), ("pdb", "pair")]
+
+
+def test_only_argocd_mode_renders_an_application_beside_the_overlay_not_into_it() -> None:
+    stack = config.load_stack(REPO)
+    dev = config.load("dev", REPO)
+    assert dev.cloud is not None
+    assert render.beside(dev) == {}
+    argo = replace(
+        dev,
+        cloud=replace(
+            dev.cloud,
+            deploy_mode="argocd",
+            argocd=ArgoCD("https://github.com/o/r.git", revision="main", automated=False),
+        ),
+    )
+    out = templates.texts(render.k8s_overlay(argo, stack))
+    app = yaml.safe_load(out["k8s/overlays/dev/argocd-application.yaml"])
+    assert crds.problems(app) == []
+    assert app["metadata"] == {
+        "name": "srvthreds-dev",
+        "namespace": "argocd",
+        "labels": {"app.kubernetes.io/part-of": "srvthreds"},
+    }
+    assert app["spec"]["source"] == {
+        "repoURL": "https://github.com/o/r.git",
+        "targetRevision": "main",
+        "path": "deploy/dev",
+    }
+    assert app["spec"]["destination"]["namespace"] == dev.namespace
+    assert "syncPolicy" not in app["spec"]  # automated: false, so a person syncs
+    kustomization = yaml.safe_load(out["k8s/overlays/dev/kustomization.yaml"])
+    assert "argocd-application.yaml" not in str(kustomization)
+    automated = replace(
+        argo,
+        cloud=replace(dev.cloud, deploy_mode="argocd", argocd=ArgoCD("https://x.example/r.git", prune=True)),
+    )
+    again = yaml.safe_load(
+        templates.texts(render.k8s_overlay(automated, stack))["k8s/overlays/dev/argocd-application.yaml"]
+    )
+    assert again["spec"]["syncPolicy"] == {"automated": {"prune": True, "selfHeal": True}}
+    assert crds.problems(again) == []

@@ -256,3 +256,14 @@ def test_redis_cloud_deploys_outside_the_vpc(root: Path) -> None:
     )
     outside = {"redis": {"module": "redis-cloud", "deployment_cidr": "10.1.0.0/24"}}
     rules.redis_cloud_deploys_outside_the_vpc(read(root, three(), env_with(outside)))
+
+
+def test_argocd_settings_need_argocd_mode(root: Path) -> None:
+    err = broken(rules.argocd_settings_need_argocd_mode, root, None, cloud_env(argocd={"prune": True}))
+    assert (err.keypath, err.problem, err.fix) == (
+        "cloud.argocd",
+        "`argocd:` is set, but deploy_mode is 'kubectl': the settings would be ignored",
+        "add `deploy_mode: argocd` to the cloud block, or remove `argocd:`",
+    )
+    assert err.line is not None
+    rules.argocd_settings_need_argocd_mode(read(root, None, cloud_env(deploy_mode="argocd", argocd={})))

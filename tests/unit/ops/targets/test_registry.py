@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tasks.config import load as config
+from tasks.model import ArgoCD
 from tasks.ops.targets import kubernetes, registry
+from tasks.ops.targets.argocd import ArgoTarget
 from tasks.ops.targets.compose import ComposeTarget
 from tasks.ops.targets.kubernetes import KubeTarget
 from testing.project import REPO
@@ -29,3 +33,16 @@ def test_the_registry_picks_the_target_of_each_environment() -> None:
         "minikube",
         "cloud",
     ]
+
+
+def test_a_cloud_environment_in_argocd_mode_gets_the_argocd_target() -> None:
+    cfg = config.load("dev", REPO)
+    assert cfg.cloud is not None
+    argo = replace(
+        cfg, cloud=replace(cfg.cloud, deploy_mode="argocd", argocd=ArgoCD("https://x.example/r.git"))
+    )
+    assert registry.name_of(argo) == "argocd"
+    got = registry.for_config(argo)
+    assert isinstance(got, ArgoTarget)
+    assert got.label == f"Argo CD Application argocd/srvthreds-dev (cluster {cfg.cloud.cluster_name})"
+    assert got.t.registry == cfg.cloud.registry
