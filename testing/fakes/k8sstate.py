@@ -118,6 +118,9 @@ KINDS: dict[str, KindInfo] = {
         # A cloud cluster runs the External Secrets Operator (docs/operations.md).
         KindInfo("ExternalSecret", "external-secrets.io/v1", "externalsecrets", True, ("es",)),
         KindInfo("SecretStore", "external-secrets.io/v1", "secretstores", True, ("ss",)),
+        # A cluster with the monitoring component runs the Prometheus Operator (docs/operations.md).
+        KindInfo("ServiceMonitor", "monitoring.coreos.com/v1", "servicemonitors", True, ("smon",)),
+        KindInfo("PrometheusRule", "monitoring.coreos.com/v1", "prometheusrules", True, ("promrule",)),
         KindInfo("Role", "rbac.authorization.k8s.io/v1", "roles", True),
         KindInfo("RoleBinding", "rbac.authorization.k8s.io/v1", "rolebindings", True),
         KindInfo("ClusterRole", "rbac.authorization.k8s.io/v1", "clusterroles", False),
