@@ -27,7 +27,8 @@ DOWN_FOR = "5m"
 ERROR_RATIO = 0.05
 ERRORS_FOR = "10m"
 QUEUE_WINDOW = "15m"
-RUNBOOKS = "docs/operations.md"
+# The runbooks are the tool's documentation, not the user's project's.
+RUNBOOKS = "stackbuild docs/operations.md"
 
 
 def _alert(
@@ -47,6 +48,8 @@ def _alert(
 
 def rules(cfg: Config, svc: Service) -> list[dict[str, Any]]:
     """One service's alerts: down, a high error rate, and (with a queue metric) a growing queue."""
+    metrics = svc.metrics
+    assert metrics is not None  # Config.monitored: only services that declare metrics
     sel = selector(cfg, svc)
     out = [
         _alert(
@@ -55,7 +58,7 @@ def rules(cfg: Config, svc: Service) -> list[dict[str, Any]]:
             f"max(up{sel}) == 0",
             DOWN_FOR,
             "critical",
-            f"{svc.name}: no pod answers on its metrics port ({svc.metrics.port if svc.metrics else ''})",
+            f"{svc.name}: no pod answers on its metrics port ({metrics.port})",
             "service-down",
         ),
         _alert(
@@ -68,8 +71,8 @@ def rules(cfg: Config, svc: Service) -> list[dict[str, Any]]:
             "high-error-rate",
         ),
     ]
-    if svc.metrics and svc.metrics.queue:
-        queue = f"{svc.metrics.queue}{sel}"
+    if metrics.queue:
+        queue = f"{metrics.queue}{sel}"
         out.append(
             _alert(
                 "QueueGrowing",
@@ -77,7 +80,7 @@ def rules(cfg: Config, svc: Service) -> list[dict[str, Any]]:
                 f"sum(delta({queue}[{QUEUE_WINDOW}])) > 0",
                 QUEUE_WINDOW,
                 "warning",
-                f"{svc.name}: {svc.metrics.queue} has grown for {QUEUE_WINDOW} without draining",
+                f"{svc.name}: {metrics.queue} has grown for {QUEUE_WINDOW} without draining",
                 "queue-growing",
             )
         )

@@ -16,6 +16,7 @@ from tasks.model import (
     Database,
     GitHub,
     Health,
+    Metrics,
     NodeCount,
     Port,
     TerraformState,
@@ -217,3 +218,15 @@ def test_the_cloud_block_keeps_what_each_file_gives(root: Path) -> None:
     assert cfg.cloud.endpoint_public_cidrs == ("10.0.0.0/8", "203.0.113.7/32")
     assert cfg.cloud.access.admins == ("arn:aws:iam::123456789012:user/a",)
     assert cfg.cloud.databases == {"pg": CloudDatabase("rds-postgres", {"instance_class": "db.t4g.micro"})}
+
+
+def test_metrics_load_with_the_name_of_their_port_and_the_prometheus_namespace(root: Path) -> None:
+    data = stack()
+    data["services"]["web"]["ports"].append({"name": "metrics", "port": 9100})
+    data["services"]["web"]["metrics"] = {"port": 9100, "path": "/stats"}
+    data["monitoring"] = {"namespace": "observability"}
+    cfg = load(root, data, KUBE)
+    assert cfg.services["web"].metrics == Metrics(port=9100, path="/stats", port_name="metrics", queue=None)
+    assert cfg.services["migrate"].metrics is None
+    assert cfg.monitoring_namespace == "observability"
+    assert load(root, stack(), KUBE).monitoring_namespace == "monitoring"

@@ -88,7 +88,7 @@ def test_each_service_with_metrics_gets_a_down_and_an_error_rate_alert() -> None
         'http_requests_total{namespace="shop", app_kubernetes_io_name="api", code=~"5.."}' in errors["expr"]
     )
     assert errors["expr"].endswith("> 0.05")
-    assert down["annotations"]["runbook"] == "docs/operations.md#service-down"
+    assert down["annotations"]["runbook"] == "stackbuild docs/operations.md#service-down"
 
 
 def test_a_queue_metric_adds_a_growing_queue_alert() -> None:

@@ -65,7 +65,7 @@ def test_metrics_port_of_a_service_without_ports_says_to_add_one(root: Path) -> 
     data = _watched(ports=[])
     err = broken(rules.metrics_port_is_one_of_the_services_ports, root, data)
     assert err.problem == "metrics port 8080 is not one of web's ports: it declares none"
-    assert err.fix.startswith("add `{name: metrics, port: 8080}` under services.web.ports")
+    assert str(err.fix).startswith("add `{name: metrics, port: 8080}` under services.web.ports")
 
 
 def test_one_monitoring_component(root: Path) -> None:
