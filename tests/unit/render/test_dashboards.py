@@ -64,7 +64,7 @@ def test_a_dashboard_holds_no_setting_environment_value_or_secret_name() -> None
         assert value not in text
 
 
-def test_a_long_uid_is_a_stable_hash_that_grafana_accepts() -> None:
+def test_a_long_uid_is_a_stable_hash_of_the_longest_length_allowed() -> None:
     svc = _api(name="a-very-long-service-name-that-goes-on-and-on")
     uid = dashboards.uid(_cfg(svc), svc)
     assert len(uid) == dashboards.MAX_UID and uid == dashboards.uid(_cfg(svc), svc)

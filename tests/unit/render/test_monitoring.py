@@ -36,7 +36,7 @@ def test_a_stack_without_metrics_gets_no_monitoring_component() -> None:
     assert monitoring.components(configs.config("stack", [configs.service("web")], [])) == {}
 
 
-def test_the_operator_component_scrapes_each_service_with_metrics_by_its_port_name() -> None:
+def test_the_default_component_scrapes_each_service_with_metrics_by_its_port_name() -> None:
     files = texts(monitoring.components(_stack()))
     [monitor] = _docs(files, "k8s/components/monitoring/servicemonitors.yaml")
     assert monitor["kind"] == "ServiceMonitor" and monitor["metadata"]["name"] == "api"
@@ -138,7 +138,7 @@ def test_the_annotations_component_annotates_pods_and_ships_the_rules_as_a_file(
     assert rules_file["groups"] == operator["spec"]["groups"]
 
 
-def test_dashboards_are_configmaps_for_grafanas_sidecar() -> None:
+def test_dashboards_are_configmaps_labelled_for_the_dashboard_sidecar() -> None:
     files = texts(monitoring.components(_stack()))
     for folder in ("monitoring", "monitoring-annotations"):
         [board] = _docs(files, f"k8s/components/{folder}/dashboards.yaml")
