@@ -65,6 +65,17 @@ class Autoscale:
 
 
 @dataclass(frozen=True)
+class Metrics:
+    """Where Prometheus scrapes a service (`services.<name>.metrics`), and the gauge of its queue
+    depth when it reports one (a growing-queue alert and dashboard panels)."""
+
+    port: int  # one of the service's `ports` (its Service exposes it by that port's name)
+    path: str
+    port_name: str
+    queue: str | None = None  # a Prometheus metric name, e.g. "work_queue_depth"
+
+
+@dataclass(frozen=True)
 class Service:
     name: str
     kind: str  # "deployment" (long-running) or "job" (runs once)
@@ -86,6 +97,7 @@ class Service:
     inputs: tuple[str, ...] = ()
     sync: tuple[SyncRule, ...] = ()  # live-sync rules (`doit dev`): edits copied into running containers
     autoscale: Autoscale | None = None  # an HPA in Kubernetes environments; None: fixed replicas
+    metrics: Metrics | None = None  # scraped by the monitoring components; None: not monitored
 
     @property
     def floor(self) -> int:
@@ -234,6 +246,8 @@ class Config:
     timeouts: dict[str, int]
     sources: tuple[Path, ...] = field(default_factory=tuple)
     aliases: dict[str, str] = field(default_factory=dict)  # other task names: alias -> task
+    # Where Prometheus runs (`monitoring.namespace`): it may reach each service's metrics port.
+    monitoring_namespace: str = "monitoring"
 
     def image_ref(self, service: str) -> str:
         return f"{self.images.prefix}/{service}"
@@ -244,6 +258,10 @@ class Config:
 
     def deployments(self) -> list[Service]:
         return [s for s in self.services.values() if s.kind == "deployment"]
+
+    def monitored(self) -> list[Service]:
+        """The deployments that declare `metrics` (what the monitoring components watch)."""
+        return [s for s in self.deployments() if s.metrics]
 
     def jobs(self) -> list[Service]:
         return [s for s in self.services.values() if s.kind == "job"]

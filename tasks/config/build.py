@@ -21,6 +21,7 @@ from tasks.model import (
     GitHub,
     Health,
     Images,
+    Metrics,
     Minikube,
     NodeCount,
     Port,
@@ -71,6 +72,7 @@ def config(m: Merged) -> Config:
         timeouts=dict(data["timeouts"]),
         sources=m.sources,
         aliases=dict(data.get("aliases", {})),
+        monitoring_namespace=data["monitoring"]["namespace"],
     )
 
 
@@ -138,6 +140,7 @@ def services(m: Merged) -> dict[str, Service]:
                 for r in raw.get("sync", [])
             ),
             autoscale=Autoscale(**raw["autoscale"]) if "autoscale" in raw else None,
+            metrics=metrics(m, name) if "metrics" in raw else None,
         )
     return out
 
@@ -152,6 +155,12 @@ def replicas(raw: dict[str, Any]) -> int:
         high: int = raw["autoscale"]["max"]
         return max(low, min(count, high))
     return count
+
+
+def metrics(m: Merged, name: str) -> Metrics:
+    raw = m.data["services"][name]["metrics"]
+    port = next(p for p in m.data["services"][name]["ports"] if p["port"] == raw["port"])
+    return Metrics(port=raw["port"], path=raw["path"], port_name=port["name"], queue=raw.get("queue"))
 
 
 def called_port(m: Merged, callee: str, port: int | str) -> int:

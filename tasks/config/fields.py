@@ -58,7 +58,9 @@ def pod_uid(value: Any) -> tuple[str, str] | None:
     )
 
 
-COMPONENTS = ("ingress",)
+# `monitoring` (Prometheus Operator: ServiceMonitors, a PrometheusRule) or, for a Prometheus
+# without the operator, `monitoring-annotations` (prometheus.io annotations, a rules file).
+COMPONENTS = ("ingress", "monitoring", "monitoring-annotations")
 
 
 def component(value: Any) -> tuple[str, str] | None:
@@ -122,6 +124,17 @@ HEALTH = s.Fields(
         "path": s.URL_PATH,
         "command": s.ListOf(s.STR),
     }
+)
+
+
+# A Prometheus metric name (the data model's `[a-zA-Z_:][a-zA-Z0-9_:]*`).
+METRIC_NAME = s.typed(r"[a-zA-Z_:][a-zA-Z0-9_:]*", "Prometheus metric name", "'work_queue_depth'")
+# Where Prometheus scrapes a service: one of its ports (rules/metrics.py), a URL path with no
+# query (a ServiceMonitor keeps the path and its parameters apart).
+METRICS_PATH = s.typed(r"/[A-Za-z0-9._~/-]*", "metrics path", "'/metrics'")
+METRICS = s.Fields(
+    {"port": s.PORT, "path": METRICS_PATH, "queue": METRIC_NAME},
+    frozenset({"port", "path"}),
 )
 
 
@@ -205,6 +218,8 @@ SERVICE = s.Fields(
         "sync": s.ListOf(SYNC_RULE),
         # A HorizontalPodAutoscaler (and a PodDisruptionBudget when min > 1); rules/autoscale.py.
         "autoscale": AUTOSCALE,
+        # Scraped by the monitoring components (alerts, dashboards); rules/metrics.py.
+        "metrics": METRICS,
     },
     frozenset({"command", "resources"}),
 )
@@ -278,6 +293,9 @@ TOP = s.Fields(
         "disabled_services": s.STRS,
         "config": ENV_MAP,
         "components": s.ListOf(s.Scalar((str,), component)),
+        # Where Prometheus (and Grafana) run: the monitoring components let that namespace
+        # reach each service's metrics port. stack.yaml only (the components are the stack's).
+        "monitoring": s.Fields({"namespace": s.NAME}),
         "host_address": s.HOSTNAME,
         "hooks": s.Fields({"pre_build": s.ListOf(COMMAND), "post_build": s.ListOf(COMMAND)}),
         "timeouts": s.Fields(
@@ -311,5 +329,6 @@ DEFAULTS: dict[str, Any] = {
         "image_strategy": "docker-env",
     },
     "host_address": "host.docker.internal",
+    "monitoring": {"namespace": "monitoring"},
     "timeouts": {"rollout": 180, "healthy": 120},
 }

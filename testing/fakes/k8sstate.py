@@ -120,6 +120,9 @@ KINDS: dict[str, KindInfo] = {
         KindInfo("SecretStore", "external-secrets.io/v1", "secretstores", True, ("ss",)),
         # A cloud cluster in argocd mode runs Argo CD; FakeCluster.set_application sets its status.
         KindInfo("Application", "argoproj.io/v1alpha1", "applications", True, ("app", "apps")),
+        # A cluster with the monitoring component runs the Prometheus Operator (docs/operations.md).
+        KindInfo("ServiceMonitor", "monitoring.coreos.com/v1", "servicemonitors", True, ("smon",)),
+        KindInfo("PrometheusRule", "monitoring.coreos.com/v1", "prometheusrules", True, ("promrule",)),
         KindInfo("Role", "rbac.authorization.k8s.io/v1", "roles", True),
         KindInfo("RoleBinding", "rbac.authorization.k8s.io/v1", "rolebindings", True),
         KindInfo("ClusterRole", "rbac.authorization.k8s.io/v1", "clusterroles", False),

@@ -776,15 +776,54 @@ CASES = [
     c(
         "publish-twice-services",
         S,
-        replace(
-            "    health: {port: 8080, path: /healthz}\n",
-            "    ports: [{name: http, port: 8080, publish: 3000}]\n"
-            "    health: {port: 8080, path: /healthz}\n",
-            1,
-        ),
+        replace("      - {name: http, port: 8080}\n", "      - {name: http, port: 8080, publish: 3000}\n", 1),
         "services.session-agent.ports[0].publish",
         "host port 3000 is already published by services.engine",
         "- {name: http, port: 3000, publish: 3000}",
+    ),
+    c(
+        "metrics-port-not-a-port",
+        S,
+        replace("    metrics: {port: 8080, path: /metrics}", "    metrics: {port: 9100, path: /metrics}", 1),
+        "services.engine.metrics.port",
+        "metrics port 9100 is not one of engine's ports (http (8080))",
+        "metrics: {port: 9100",
+    ),
+    c(
+        "metrics-path-relative",
+        S,
+        replace("    metrics: {port: 8080, path: /metrics}", "    metrics: {port: 8080, path: metrics}", 1),
+        "services.engine.metrics.path",
+        "'metrics' is not a valid metrics path",
+        "path: metrics}",
+    ),
+    c(
+        "metrics-on-a-job",
+        S,
+        replace("    kind: job\n", "    kind: job\n    metrics: {port: 9999, path: /metrics}\n", 1),
+        "services.bootstrap.metrics",
+        "job 'bootstrap' declares metrics",
+        "port: 9999",
+    ),
+    c(
+        "metrics-in-an-environment-file",
+        P,
+        replace(
+            "  engine: {autoscale: {min: 3, max: 9, cpu: 70}}", "  engine: {metrics: {port: 8080, path: /m}}"
+        ),
+        "services.engine.metrics",
+        "metrics of 'engine' are set in an environment file",
+        "path: /m}",
+    ),
+    c(
+        "monitoring-twice",
+        P,
+        replace(
+            "components: [ingress, monitoring]", "components: [ingress, monitoring, monitoring-annotations]"
+        ),
+        "components[2]",
+        "monitoring and monitoring-annotations are two ways to do the same",
+        "components:",
     ),
     c(
         "publish-service-and-db",

@@ -3,6 +3,7 @@ strict schemas and the restricted profile, and holds what its environment says."
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +12,8 @@ import yaml
 from tasks.checks import policy
 from tasks.config import load as config
 from tasks.programs import tools
-from testing.project import REPO
+from testing.configs import edit
+from testing.project import REPO, run_doit
 
 OVERLAYS = sorted(p.name for p in (REPO / "k8s" / "overlays").iterdir())
 VERSION = config.load_stack(REPO).kubernetes_version
@@ -85,3 +87,34 @@ def test_prod_scales_engine_and_agents() -> None:
         d["metadata"]["name"]: d["spec"]["replicas"] for d in build("prod") if d["kind"] == "Deployment"
     }
     assert replicas == {"engine": 3, "session-agent": 2, "persistence-agent": 2}
+
+
+def test_prod_watches_each_service_that_declares_metrics() -> None:
+    docs = build("prod")
+    watched = {"engine", "session-agent", "persistence-agent"}
+    assert {name for kind, name in kinds(docs) if kind == "ServiceMonitor"} == watched
+    assert ("PrometheusRule", "srvthreds-alerts") in kinds(docs)
+    assert {name for kind, name in kinds(docs) if kind == "ConfigMap" and "-dashboard-" in name} == {
+        f"srvthreds-dashboard-{name}" for name in watched
+    }
+    assert {
+        name for kind, name in kinds(docs) if kind == "NetworkPolicy" and name.startswith("allow-metrics-")
+    } == {f"allow-metrics-{name}" for name in watched}
+
+
+def test_an_environment_may_scrape_by_annotation_instead(project: Path) -> None:
+    """The other monitoring component, in a copy's Minikube environment: it renders, passes
+    `doit validate` (strict schemas, restricted profile) and annotates the watched pods."""
+    edit(project, "minikube.yaml", "components: [ingress]", "components: [ingress, monitoring-annotations]")
+    result = run_doit(project, "render", "validate:k8s-minikube")
+    assert result.code == 0, result.out
+    docs = [d for d in yaml.safe_load_all((project / ".build/manifests/minikube.yaml").read_text()) if d]
+    assert not {kind for kind, _ in kinds(docs)} & {"ServiceMonitor", "PrometheusRule"}
+    annotated = {
+        d["metadata"]["name"]
+        for d in docs
+        if d["kind"] == "Deployment"
+        and d["spec"]["template"]["metadata"].get("annotations", {}).get("prometheus.io/scrape") == "true"
+    }
+    assert annotated == {"engine", "session-agent", "persistence-agent"}
+    assert ("ConfigMap", "srvthreds-prometheus-rules") in kinds(docs)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tasks.model import STACK, ArgoCD, Build, Health, Port
+from tasks.model import STACK, ArgoCD, Build, Health, Metrics, Port
 from testing.configs import cloud, cloud_database, config, database, service
 
 
@@ -31,6 +31,16 @@ def test_model_queries() -> None:
     assert cfg.cluster_images() == ["web-api", "migrate", "worker", "pg"]
     assert [d.name for d in cfg.placed("cluster")] == ["pg", "cache"]
     assert [d.name for d in cfg.placed("external")] == ["ext"]
+
+
+def test_monitored_services_are_the_deployments_that_declare_metrics() -> None:
+    metrics = Metrics(port=8080, path="/metrics", port_name="http")
+    cfg = config(
+        "dev",
+        [service("web", metrics=metrics), service("worker"), service("migrate", kind="job", metrics=metrics)],
+        [],
+    )
+    assert [s.name for s in cfg.monitored()] == ["web"]
 
 
 def test_a_service_is_given_only_what_it_uses() -> None:

@@ -8,10 +8,10 @@ and each rule in file order.
 
 How to add a rule:
 1. Write a function `def <what_must_hold>(m: Merged) -> None` in the module of its subject
-   (stack, databases, services, builds, cloud, secrets, sync). It reads `m.data` (the merged files, their
-   types already right) and raises `m.error(key_path, problem, fix)`: the error names the
-   file that set the key, the key path and the line, and the fix is a sentence the user
-   can act on.
+   (stack, databases, services, builds, cloud, secrets, sync, autoscale, metrics). It reads
+   `m.data` (the merged files, their types already right) and raises
+   `m.error(key_path, problem, fix)`: the error names the file that set the key, the key path
+   and the line, and the fix is a sentence the user can act on.
 2. Add it to RULES below, after the rules whose guarantees it relies on (a rule about the
    databases a service uses comes after `uses_name_known_databases`).
 3. Add `test_<function name>` to tests/unit/config/rules/test_<module>.py: a file that
@@ -33,6 +33,7 @@ from tasks.config.rules import (
     collisions,
     databases,
     limits,
+    metrics,
     names,
     secrets,
     services,
@@ -99,6 +100,11 @@ RULES: tuple[Rule, ...] = (
     autoscale.autoscale_min_is_at_most_max,
     autoscale.only_deployments_autoscale,
     autoscale.replicas_agree_with_autoscale,
+    metrics.metrics_are_declared_in_the_stack_file,
+    metrics.only_deployments_declare_metrics,
+    metrics.metrics_port_is_one_of_the_services_ports,
+    metrics.one_monitoring_component,
+    metrics.monitoring_watches_a_service,
     databases.databases_that_may_run_in_a_cluster_have_a_data_dir,
     stack.pod_uid_is_not_a_host_account,
     cloud.node_count_is_ordered,

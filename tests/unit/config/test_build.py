@@ -17,6 +17,7 @@ from tasks.model import (
     Database,
     GitHub,
     Health,
+    Metrics,
     NodeCount,
     Port,
     TerraformState,
@@ -256,3 +257,15 @@ def test_a_deploy_mode_other_than_kubectl_or_argocd_is_refused_at_its_line(tmp_p
     assert err.line is not None and err.line > 1
     assert err.problem == "'helm' is not one of kubectl, argocd"
     assert "argocd, kubectl" in str(err.fix)
+
+
+def test_metrics_load_with_the_name_of_their_port_and_the_prometheus_namespace(root: Path) -> None:
+    data = stack()
+    data["services"]["web"]["ports"].append({"name": "metrics", "port": 9100})
+    data["services"]["web"]["metrics"] = {"port": 9100, "path": "/stats"}
+    data["monitoring"] = {"namespace": "observability"}
+    cfg = load(root, data, KUBE)
+    assert cfg.services["web"].metrics == Metrics(port=9100, path="/stats", port_name="metrics", queue=None)
+    assert cfg.services["migrate"].metrics is None
+    assert cfg.monitoring_namespace == "observability"
+    assert load(root, stack(), KUBE).monitoring_namespace == "monitoring"

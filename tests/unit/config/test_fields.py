@@ -177,3 +177,55 @@ def test_a_cluster_block_names_its_storage_and_uid(root: Path, missing: str) -> 
     del data["databases"]["pg"]["cluster"][missing]
     err = refused(root, data)
     assert (err.keypath, err.problem) == ("databases.pg.cluster", f"missing required key {missing!r}")
+
+
+def _with_metrics(**metrics: Any) -> dict[str, Any]:
+    data = stack()
+    data["services"]["web"]["metrics"] = metrics
+    return data
+
+
+@pytest.mark.parametrize(
+    ("metrics", "keypath", "problem", "fix"),
+    [
+        ({"port": 70000, "path": "/metrics"}, "port", "port 70000 is out of range", "between 1 and 65535"),
+        ({"port": 0, "path": "/metrics"}, "port", "port 0 is out of range", "between 1 and 65535"),
+        ({"port": 8080, "path": "metrics"}, "path", "'metrics' is not a valid metrics path", "'/metrics'"),
+        ({"port": 8080, "path": "/metrics?x=1"}, "path", "is not a valid metrics path", "'/metrics'"),
+        (
+            {"port": 8080, "path": "/metrics", "queue": "queue-depth"},
+            "queue",
+            "'queue-depth' is not a valid Prometheus metric name",
+            "'work_queue_depth'",
+        ),
+    ],
+)
+def test_a_bad_metrics_value_is_refused_at_its_key(
+    root: Path, metrics: dict[str, Any], keypath: str, problem: str, fix: str
+) -> None:
+    err = refused(root, _with_metrics(**metrics))
+    assert (err.file, err.keypath) == ("environments/stack.yaml", f"services.web.metrics.{keypath}")
+    assert err.line == line_of(root, "stack.yaml", f"{keypath}: {metrics[keypath]}")
+    assert problem in err.problem and fix in str(err.fix)
+
+
+def test_metrics_need_a_port_and_a_path(root: Path) -> None:
+    err = refused(root, _with_metrics(port=8080))
+    assert err.keypath == "services.web.metrics"
+    assert "path" in err.problem
+
+
+def test_metrics_on_a_declared_port_load(root: Path) -> None:
+    cfg = load(root, _with_metrics(port=8080, path="/metrics", queue="jobs_waiting"))
+    metrics = cfg.services["web"].metrics
+    assert metrics is not None
+    assert (metrics.port, metrics.port_name) == (8080, "http")
+    assert (metrics.path, metrics.queue) == ("/metrics", "jobs_waiting")
+
+
+def test_the_monitoring_components_are_known_and_a_typo_is_not(root: Path) -> None:
+    data = _with_metrics(port=8080, path="/metrics")
+    env = {"runtime": "kubernetes", "placement": {"pg": "compose"}}
+    assert load(root, data, {**env, "components": ["monitoring"]}).components == ("monitoring",)
+    err = refused(root, data, {**env, "components": ["monitorng"]})
+    assert err.keypath == "components[0]" and "monitoring" in str(err)

@@ -79,7 +79,10 @@ def test_secrets_are_never_plain_values(root: Path, where: str) -> None:
     )
 
 
-@pytest.mark.parametrize(("key", "value"), [("default_env", "test"), ("aliases", {"up": "compose_up"})])
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("default_env", "test"), ("aliases", {"up": "compose_up"}), ("monitoring", {"namespace": "obs"})],
+)
 def test_stack_only_keys_are_set_in_the_stack_file(root: Path, key: str, value: Any) -> None:
     err = broken(rules.stack_only_keys_are_set_in_the_stack_file, root, None, {**LOCAL, key: value})
     assert (err.file, err.keypath, err.problem, err.fix) == (

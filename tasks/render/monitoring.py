@@ -1,0 +1,157 @@
+"""The monitoring components, rendered from the stack for every deployment that declares
+`metrics`: how Prometheus finds it, the alerts on it and its Grafana dashboard.
+
+Two components, one per kind of Prometheus (an environment lists one, rules/metrics.py):
+`monitoring` for a cluster that runs the Prometheus Operator (a ServiceMonitor per service, one
+PrometheusRule) and `monitoring-annotations` for a Prometheus that discovers pods by their
+`prometheus.io/*` annotations (the annotations, and the same alerts as a rules file). Both carry
+the dashboards (ConfigMaps for Grafana's sidecar) and the NetworkPolicy that lets Prometheus's
+namespace reach each metrics port.
+
+The metric names and labels every query reads: tasks/render/promql.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from tasks.model import Config, Service
+from tasks.render import dashboards, promql
+from tasks.render.promql import CODE, DURATION, REQUESTS, selector
+from tasks.render.templates import Outputs, render_later
+
+# Alert thresholds (docs/operations.md, the runbooks): how long, and how much, before a page.
+DOWN_FOR = "5m"
+ERROR_RATIO = 0.05
+ERRORS_FOR = "10m"
+QUEUE_WINDOW = "15m"
+# The runbooks are the tool's documentation, not the user's project's.
+RUNBOOKS = "stackbuild docs/operations.md"
+
+
+def _alert(
+    name: str, svc: Service, expr: str, wait: str, severity: str, summary: str, anchor: str
+) -> dict[str, Any]:
+    return {
+        "alert": name,
+        "expr": expr,
+        "for": wait,
+        "labels": {"severity": severity, "service": svc.name},
+        "annotations": {
+            "summary": summary,
+            "runbook": f"{RUNBOOKS}#{anchor}",
+        },
+    }
+
+
+def rules(cfg: Config, svc: Service) -> list[dict[str, Any]]:
+    """One service's alerts: down, a high error rate, and (with a queue metric) a growing queue."""
+    metrics = svc.metrics
+    assert metrics is not None  # Config.monitored: only services that declare metrics
+    sel = selector(cfg, svc)
+    out = [
+        _alert(
+            "ServiceDown",
+            svc,
+            f"max(up{sel}) == 0",
+            DOWN_FOR,
+            "critical",
+            f"{svc.name}: no pod answers on its metrics port ({metrics.port})",
+            "service-down",
+        ),
+        _alert(
+            "HighErrorRate",
+            svc,
+            f"({promql.error_ratio(cfg, svc)}) > {ERROR_RATIO}",
+            ERRORS_FOR,
+            "warning",
+            f"{svc.name}: more than {ERROR_RATIO:.0%} of requests fail with a 5xx status",
+            "high-error-rate",
+        ),
+    ]
+    if metrics.queue:
+        queue = f"{metrics.queue}{sel}"
+        out.append(
+            _alert(
+                "QueueGrowing",
+                svc,
+                f"sum(delta({queue}[{QUEUE_WINDOW}])) > 0",
+                QUEUE_WINDOW,
+                "warning",
+                f"{svc.name}: {metrics.queue} has grown for {QUEUE_WINDOW} without draining",
+                "queue-growing",
+            )
+        )
+    return out
+
+
+def groups(cfg: Config) -> list[str]:
+    """The rule groups (one per watched service) as YAML lines, the body of `groups:`."""
+    data = [{"name": svc.name, "rules": rules(cfg, svc)} for svc in cfg.monitored()]
+    text = yaml.safe_dump(data, sort_keys=False, width=10_000, default_flow_style=False)
+    return text.splitlines()
+
+
+def components(stack: Config) -> Outputs:
+    """Both monitoring components, when a service of the stack declares metrics (else none:
+    an environment that lists one is refused, rules/metrics.py)."""
+    if not stack.monitored():
+        return {}
+    shared: Outputs = {"dashboards.yaml": _later("dashboards.yaml.j2", stack)}
+    shared["networkpolicy.yaml"] = _later("networkpolicy.yaml.j2", stack)
+    operator: Outputs = {
+        **shared,
+        "servicemonitors.yaml": _later("servicemonitors.yaml.j2", stack),
+        "prometheusrule.yaml": _later("prometheusrule.yaml.j2", stack, lines=groups(stack)),
+    }
+    annotations: Outputs = {
+        **shared,
+        "rules-configmap.yaml": _later("rules-configmap.yaml.j2", stack, lines=groups(stack)),
+    }
+    patches = {f"scrape-{svc.name}.patch.yaml": svc for svc in stack.monitored()}
+    out: Outputs = {}
+    for name, files, patched in (
+        ("monitoring", operator, {}),
+        ("monitoring-annotations", annotations, patches),
+    ):
+        folder = f"k8s/components/{name}"
+        for target, produce in files.items():
+            out[f"{folder}/{target}"] = produce
+        for target, svc in patched.items():
+            out[f"{folder}/{target}"] = _later("scrape.patch.yaml.j2", stack, svc=svc)
+        out[f"{folder}/kustomization.yaml"] = render_later(
+            "k8s/components/kustomization.yaml.j2",
+            cfg=stack,
+            resources=sorted(files),
+            patches=sorted(patched),
+        )
+        out[f"{folder}/README.md"] = render_later(
+            f"k8s/components/{name}/README.md.j2", cfg=stack, **_facts(stack)
+        )
+    return out
+
+
+def _later(template: str, stack: Config, **context: Any) -> Any:
+    return render_later(
+        f"k8s/components/monitoring/{template}",
+        cfg=stack,
+        services=stack.monitored(),
+        dashboard=dashboards.lines,
+        **context,
+    )
+
+
+def _facts(stack: Config) -> dict[str, Any]:
+    """What the READMEs say of the convention and the thresholds."""
+    return {
+        "services": stack.monitored(),
+        "requests": REQUESTS,
+        "duration": DURATION,
+        "code": CODE,
+        "down_for": DOWN_FOR,
+        "error_ratio": f"{ERROR_RATIO:.0%}",
+        "errors_for": ERRORS_FOR,
+        "queue_window": QUEUE_WINDOW,
+    }
