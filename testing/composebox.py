@@ -92,6 +92,7 @@ def add(box: Box, service: str, state: str = "running", health: str = "healthy",
 PS_AND_LOGS = """\
 case "$*" in
   *" ps "*) printf '%s\\n' "$PS_JSON";;
+  *" logs "*"--tail "*) n="${*##*--tail }"; printf '%s\\n' "$LOGS" | tail -n "${n%% *}";;
   *" logs "*) printf '%s\\n' "$LOGS";;
   *) exit 2;;
 esac

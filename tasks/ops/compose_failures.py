@@ -16,6 +16,10 @@ from tasks.programs import docker
 from tasks.programs.compose import Container
 
 LOG_TAIL = 20
+# How far back a refused login is looked for: a service logs it once, when its verdict changes,
+# and then its health endpoint may fill the last lines (a probe that timed out under load left a
+# ConnectionResetError traceback per try), so the last LOG_TAIL lines can miss it.
+LOG_SCAN = 200
 HEALTH_TAIL = 10  # lines of the last health check's output
 
 
@@ -43,12 +47,12 @@ def explain(stack: Stack, names: list[str], error: ToolError) -> StackError:
             stack.compose_project(),
             name,
             env=image_env(stack, [], required=False),
-            tail=LOG_TAIL,
+            tail=LOG_SCAN,
             check=False,
         )
-        text = logs.strip() or "(no output)"
-        if compose_cli.refused_login(text):
+        if compose_cli.refused_login(logs):
             refused.append(name)
+        text = "\n".join(logs.strip().splitlines()[-LOG_TAIL:]) or "(no output)"
         parts.append(f"--- last {LOG_TAIL} log lines of {name} ---\n{text}")
     if refused and volumes.data_volumes(stack):
         # One sentence first: the cause is the secrets, not the services.

@@ -53,11 +53,16 @@ def make_server(app: App, port: int, host: str = "0.0.0.0") -> ThreadingHTTPServ
                     log.exception("%s %s failed", method, self.path)
                     status, payload = 500, {"error": "internal error"}
             data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                # The client gave up (a health probe past its timeout): nothing to answer, and
+                # not worth a traceback that would push the service's real errors out of the logs.
+                log.debug("%s %s: the client went away before the answer", method, self.path)
 
         def do_GET(self) -> None:
             self._dispatch("GET")

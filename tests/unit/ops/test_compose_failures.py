@@ -10,7 +10,7 @@ import pytest
 
 from tasks.errors import StackError
 from tasks.ops import compose as cops
-from tasks.ops.compose_failures import LOG_TAIL, explain, failing, health_lines
+from tasks.ops.compose_failures import LOG_SCAN, LOG_TAIL, explain, failing, health_lines
 from tasks.programs import docker
 from tasks.programs.compose import Container
 from testing.composebox import ENV, PROJECT, PS_AND_LOGS, Box, box, ps_rows, record_ref, tool_error, write_env
@@ -39,7 +39,7 @@ def test_explain_names_the_broken_service_with_the_reason_and_its_logs(
     assert explained.fix is not None and f"doit compose_logs env={ENV}" in explained.fix
     assert box.compose_argvs() == [
         ["ps", "-a", "--format", "json", "redis", "rabbitmq"],
-        ["logs", "--no-color", "--tail", str(LOG_TAIL), "rabbitmq"],
+        ["logs", "--no-color", "--tail", str(LOG_SCAN), "rabbitmq"],
     ]
     # The tool's own fix, when it has one, is kept.
     assert explain(box.stack, ["rabbitmq"], tool_error("x", fix="free the port")).fix == "free the port"
@@ -74,6 +74,21 @@ def test_explain_blames_the_secrets_when_a_database_refuses_the_login(
     Path(box.stack.files[0]).write_text("name: x\nservices: {}\n")
     plain = explain(box.stack, ["engine"], tool_error("engine exited"))
     assert plain.message.startswith("engine failed to start or become healthy")
+
+
+def test_a_refused_login_older_than_the_lines_shown_still_blames_the_secrets(
+    box: Box, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    box.script_compose(PS_AND_LOGS)
+    ps_rows(monkeypatch, {"Service": "engine", "State": "running", "Health": "unhealthy"})
+    later = [
+        f"engine-1  | ConnectionResetError: [Errno 104] Connection reset by peer ({i})" for i in range(40)
+    ]
+    monkeypatch.setenv("LOGS", "\n".join(["engine-1  | amqp: ACCESS_REFUSED - Login was refused", *later]))
+    explained = explain(box.stack, ["engine"], tool_error("engine is unhealthy"))
+    assert explained.message.startswith(f"engine cannot log in with the passwords in compose/{ENV}/.env")
+    shown = explained.message.split(f"--- last {LOG_TAIL} log lines of engine ---\n", 1)[1].splitlines()
+    assert shown == later[-LOG_TAIL:]  # the lines shown are still the last ones
 
 
 def test_an_empty_log_is_said_so(box: Box, monkeypatch: pytest.MonkeyPatch) -> None:
