@@ -48,7 +48,15 @@ fi
 if ! pgrep -x dockerd >/dev/null 2>&1; then
     log "starting dockerd (log: $DOCKERD_LOG)"
     # containerd is started by dockerd itself when it is not already running.
-    nohup dockerd >"$DOCKERD_LOG" 2>&1 &
+    # The daemon outlives this script: it must not keep the caller's open files, such as a
+    # `flock <lockfile> bash .ci/run` lock, which it would then hold for as long as it runs.
+    (
+        for fd in /proc/$BASHPID/fd/*; do
+            fd=${fd##*/}
+            if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi
+        done
+        exec nohup dockerd </dev/null >"$DOCKERD_LOG" 2>&1
+    ) &
     disown || true
 fi
 
