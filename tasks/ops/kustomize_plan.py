@@ -2,7 +2,7 @@
 
 `kubectl kustomize` is quadratic in what it builds (its resource id matching, and each
 `images:` entry walking every document), so validation builds an overlay in slices of about
-SLICE_FILES resource files, each a scratch kustomization holding its share of the base, the
+SLICE_SIZE resources, each a scratch kustomization holding its share of the base, the
 overlay's own keys, the patches that name its resources and the `images:` entries its files
 mention. A plan is only made when the slices must build the same documents as the whole: an
 overlay that uses anything not understood here (generators, name prefixes, replacements,
@@ -22,8 +22,8 @@ from typing import Any
 
 import yaml
 
-# About 40 resource files a slice: at N=300 eight slices of the base (docs/benchmarks.md).
-SLICE_FILES = 40
+# Resources (documents) a slice: about 40 of a generated stack's files (docs/benchmarks.md).
+SLICE_SIZE = 100
 KUSTOMIZATION = "kustomization.yaml"
 OVERLAY_KEYS = {"apiVersion", "kind", "namespace", "resources", "components", "patches", "images"}
 BASE_KEYS = {"apiVersion", "kind", "namespace", "resources"}
@@ -41,6 +41,8 @@ NAMESPACE_REFERRERS = {
 # libyaml when PyYAML has it: the plan reads every resource file of the overlay.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")  # a name that is no regular expression
+_SEPARATOR = re.compile(rb"^---[ \t]*$", re.MULTILINE)
+_UNSAFE = re.compile(r"[^a-z0-9._-]")
 _FILE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*")
 
 
@@ -50,13 +52,15 @@ class Whole(Exception):
 
 @dataclass
 class Unit:
-    """One resource file: where it goes in a slice (`place`), its bytes and its objects' ids."""
+    """One resource (a document of a resource file): where its file goes in a slice (`place`:
+    "" the overlay, "base<i>" or "component<i>"), its bytes, its id, and the names a
+    NAMESPACE_REFERRERS document names."""
 
-    place: str  # "" (the overlay), "base<i>" or "component<i>"
-    path: str  # relative to its kustomization
+    place: str
     data: bytes
-    ids: list[tuple[str, str]]  # (kind, name)
-    names: set[str] = field(default_factory=set)  # names of what a NAMESPACE_REFERRERS doc names
+    kind: str
+    name: str
+    names: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -93,19 +97,30 @@ def _files(entries: Any, what: str) -> list[str]:
     return list(entries)
 
 
-def _unit(place: str, folder: Path, path: str) -> Unit:
+def _read(path: Path) -> bytes:
     try:
-        data = (folder / path).read_bytes()
+        return path.read_bytes()
     except OSError:
-        raise Whole(f"{folder / path} cannot be read") from None
-    unit = Unit(place, path, data, [])
-    for doc in _yaml(data, str(folder / path)):
-        if not isinstance(doc, dict) or not isinstance(doc.get("metadata"), dict):
-            raise Whole(f"{folder / path}: a document has no metadata")
-        unit.ids.append((str(doc.get("kind")), str(doc["metadata"].get("name"))))
-        if doc.get("kind") in NAMESPACE_REFERRERS:
-            unit.names |= _strings(doc)
-    return unit
+        raise Whole(f"{path} cannot be read") from None
+
+
+def _units_of(place: str, path: Path) -> list[Unit]:
+    """The resources of one file, one unit a document: kustomize reads a file as its
+    documents, so the documents of one file may go to different slices."""
+    units = []
+    for chunk in _SEPARATOR.split(_read(path)):
+        docs = _yaml(chunk, str(path))
+        if not docs:
+            continue
+        doc = docs[0]
+        meta = doc.get("metadata") if isinstance(doc, dict) else None
+        if len(docs) > 1 or not isinstance(meta, dict) or not isinstance(doc.get("kind"), str):
+            raise Whole(f"{path}: a document has no kind or metadata")
+        unit = Unit(place, chunk.strip(b"\n") + b"\n", doc["kind"], str(meta.get("name")))
+        if unit.kind in NAMESPACE_REFERRERS:
+            unit.names = _strings(doc)
+        units.append(unit)
+    return units
 
 
 def _strings(value: Any) -> set[str]:
@@ -132,23 +147,24 @@ def _units(overlay: Path, kust: dict[str, Any]) -> tuple[list[Unit], list[list[i
             place = f"base{len(kusts)}"
             kusts[place] = base = _kustomization(overlay / entry, BASE_KEYS)
             files = _files(base.get("resources") or [], str(overlay / entry))
-            units += [_unit(place, overlay / entry, f) for f in files]
+            units += [u for f in files for u in _units_of(place, overlay / entry / f)]
         elif "/" in entry:
             raise Whole(f"{overlay}: resource {entry} is outside the overlay's folder")
         else:
-            units.append(_unit("", overlay, entry))
+            units += _units_of("", overlay / entry)
     for i, entry in enumerate(kust.get("components") or []):
         folder = overlay / str(entry)
         place = f"component{i}"
         kusts[place] = comp = _kustomization(folder, COMPONENT_KEYS)
         files = _files(comp.get("resources") or [], str(folder))
-        groups.append(list(range(len(units), len(units) + len(files))))
-        units += [_unit(place, folder, f) for f in files]
+        added = [u for f in files for u in _units_of(place, folder / f)]
+        groups.append(list(range(len(units), len(units) + len(added))))
+        units += added
     return units, groups, kusts
 
 
 def _matches(units: list[Unit], kind: str, name: str) -> list[int]:
-    return [i for i, u in enumerate(units) if (kind, name) in u.ids]
+    return [i for i, u in enumerate(units) if (u.kind, u.name) == (kind, name)]
 
 
 def _patch_targets(overlay: Path, entry: Any, units: list[Unit]) -> tuple[list[int], bytes]:
@@ -159,7 +175,7 @@ def _patch_targets(overlay: Path, entry: Any, units: list[Unit]) -> tuple[list[i
         path = str(entry["path"])
         if "/" in path or not _FILE.fullmatch(path):
             raise Whole(f"{overlay}: patch {path} is outside the overlay's folder")
-        data = _unit("", overlay, path).data
+        data = _read(overlay / path)
     else:
         data = str(entry["patch"]).encode()
     docs = _yaml(data, f"{overlay}: a patch")
@@ -194,11 +210,13 @@ def _targeted(overlay: Path, target: Any, docs: list[Any], units: list[Unit]) ->
     return found
 
 
-def plan(overlay: Path) -> Plan:
-    """The slices of the overlay in `overlay`; raises Whole when it must be built whole."""
+def plan(overlay: Path, *, size: int = SLICE_SIZE) -> Plan:
+    """The slices of the overlay in `overlay`, of about `size` resources each; raises Whole
+    when it must be built whole."""
     kust = _kustomization(overlay, OVERLAY_KEYS)
     units, groups, kusts = _units(overlay, kust)
-    patches = [_patch_targets(overlay, e, units) for e in kust.get("patches") or []]
+    entries = list(kust.get("patches") or [])
+    patches = [_patch_targets(overlay, e, units) for e in entries]
     parent = list(range(len(units)))
 
     def root(i: int) -> int:
@@ -214,61 +232,64 @@ def plan(overlay: Path) -> Plan:
     for members in [*groups, *(hits for hits, _ in patches), *_shared(units)]:
         if members:
             join(members)
-    slices = _pack([root(i) for i in range(len(units))])
-    return Plan([_slice(kust, kusts, units, members, patches, root) for members in slices])
+    plan = Plan([])
+    for members in _pack([root(i) for i in range(len(units))], size):
+        mine = {root(i) for i in members}
+        routed = [(e, d) for e, (hits, d) in zip(entries, patches, strict=True) if root(hits[0]) in mine]
+        plan.slices.append(_slice(kust, kusts, [units[i] for i in members], routed))
+    return plan
 
 
 def _shared(units: list[Unit]) -> list[list[int]]:
-    """Units that must share a slice: one id in two files (kustomize refuses it, so must the
-    slices), and a namespace referrer with what it names."""
-    by_id: dict[tuple[str, str], list[int]] = {}
+    """Units that must share a slice: those of one name (one id twice is an error kustomize
+    must see; the others are what one service is made of, so a change to it rebuilds one
+    slice), and a namespace referrer with what it names."""
     by_name: dict[str, list[int]] = {}
     for i, unit in enumerate(units):
-        for kind, name in unit.ids:
-            by_id.setdefault((kind, name), []).append(i)
-            by_name.setdefault(name, []).append(i)
+        by_name.setdefault(unit.name, []).append(i)
     referrers = [[i, *(j for n in unit.names for j in by_name.get(n, []))] for i, unit in enumerate(units)]
-    return [*by_id.values(), *referrers]
+    return [*by_name.values(), *referrers]
 
 
-def _pack(roots: list[int]) -> list[list[int]]:
-    """Groups in file order, packed into slices of about SLICE_FILES files."""
+def _pack(roots: list[int], size: int) -> list[list[int]]:
+    """Groups in file order, packed into slices of about `size` resources."""
     groups: dict[int, list[int]] = {}
     for i, r in enumerate(roots):
         groups.setdefault(r, []).append(i)
     slices: list[list[int]] = [[]]
     for members in groups.values():
-        if slices[-1] and len(slices[-1]) + len(members) > SLICE_FILES:
+        if slices[-1] and len(slices[-1]) + len(members) > size:
             slices.append([])
         slices[-1] += members
     return [s for s in slices if s]
 
 
 def _slice(
-    kust: dict[str, Any],
-    kusts: Kusts,
-    units: list[Unit],
-    members: list[int],
-    patches: list[tuple[list[int], bytes]],
-    root: Any,
+    kust: dict[str, Any], kusts: Kusts, chosen: list[Unit], routed: list[tuple[Any, bytes]]
 ) -> dict[str, bytes]:
-    mine = {root(i) for i in members}
-    chosen = [units[i] for i in members]
-    routed = [(i, data) for i, (hits, data) in enumerate(patches) if hits and root(hits[0]) in mine]
+    """The files of one slice's folder: its resources, one file each, under the place they
+    came from, each base's and component's kustomization, the overlay's, its patches."""
     files: dict[str, bytes] = {}
+    listed: dict[str, list[str]] = {}
     for unit in chosen:
-        files[f"{unit.place}/{unit.path}" if unit.place else unit.path] = unit.data
-    places = sorted({u.place for u in chosen if u.place})
+        stem = _UNSAFE.sub("_", f"{unit.kind}-{unit.name}".lower())
+        folder = f"{unit.place}/" if unit.place else ""
+        taken = listed.setdefault(unit.place, [])
+        path = f"{stem}.yaml"
+        if path in taken:  # one kind and name twice: kustomize's error must reach the user
+            path = f"{stem}.{len(taken)}.yaml"
+        taken.append(path)
+        files[folder + path] = unit.data
+    places = sorted(p for p in listed if p)
     for place in places:
-        sub = dict(kusts[place], resources=[u.path for u in chosen if u.place == place])
-        files[f"{place}/{KUSTOMIZATION}"] = _dump(sub)
+        files[f"{place}/{KUSTOMIZATION}"] = _dump(dict(kusts[place], resources=listed[place]))
     text = b"\n".join([*files.values(), *(data for _, data in routed)])
     top = dict(kust)
-    top["resources"] = [p for p in places if p.startswith("base")] + [u.path for u in chosen if not u.place]
+    top["resources"] = [p for p in places if p.startswith("base")] + listed.get("", [])
     top["components"] = [p for p in places if p.startswith("component")]
-    top["patches"] = [kust["patches"][i] for i, _ in routed]
+    top["patches"] = [entry for entry, _ in routed]
     top["images"] = [e for e in kust.get("images") or [] if _named_in(e, text)]
-    for entry, (_, data) in zip(top["patches"], routed, strict=True):
+    for entry, data in routed:
         if "path" in entry:
             files[str(entry["path"])] = data
     files[KUSTOMIZATION] = _dump({k: v for k, v in top.items() if v or k not in OVERLAY_KEYS - BASE_KEYS})

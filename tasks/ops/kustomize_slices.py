@@ -38,10 +38,11 @@ def key(files: dict[str, bytes], identity: str) -> str:
     return digest.hexdigest()
 
 
-def build(overlay: str, env: str) -> Built:
-    """The documents `kubectl kustomize overlay` builds, built in slices when that is safe."""
+def build(overlay: str, env: str, *, size: int = kustomize_plan.SLICE_SIZE) -> Built:
+    """The documents `kubectl kustomize overlay` builds, built in slices of about `size`
+    resources when that is safe."""
     try:
-        plan = kustomize_plan.plan(Path(overlay))
+        plan = kustomize_plan.plan(Path(overlay), size=size)
     except kustomize_plan.Whole as why:
         return Built(kubectl.kustomize(overlay), why_whole=str(why))
     identity = kubectl.kustomize_identity()
