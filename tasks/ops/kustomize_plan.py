@@ -2,7 +2,7 @@
 
 `kubectl kustomize` is quadratic in what it builds (its resource id matching, and each
 `images:` entry walking every document), so validation builds an overlay in slices of about
-SLICE_SIZE resources, each a scratch kustomization holding its share of the base, the
+SLICE_SIZE services, each a scratch kustomization holding its share of the base, the
 overlay's own keys, the patches that name its resources and the `images:` entries its files
 mention. A plan is only made when the slices must build the same documents as the whole: an
 overlay that uses anything not understood here (generators, name prefixes, replacements,
@@ -15,6 +15,7 @@ namespace of what they name) and two resources with one id stay in one slice.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +23,9 @@ from typing import Any
 
 import yaml
 
-# Resources (documents) a slice: about 40 of a generated stack's files (docs/benchmarks.md).
-SLICE_SIZE = 100
+# Groups a slice, on average: a group is mostly one service's resources (they share its
+# name), so about 40 of a generated stack's base files (docs/benchmarks.md).
+SLICE_SIZE = 40
 KUSTOMIZATION = "kustomization.yaml"
 OVERLAY_KEYS = {"apiVersion", "kind", "namespace", "resources", "components", "patches", "images"}
 BASE_KEYS = {"apiVersion", "kind", "namespace", "resources"}
@@ -211,8 +213,8 @@ def _targeted(overlay: Path, target: Any, docs: list[Any], units: list[Unit]) ->
 
 
 def plan(overlay: Path, *, size: int = SLICE_SIZE) -> Plan:
-    """The slices of the overlay in `overlay`, of about `size` resources each; raises Whole
-    when it must be built whole."""
+    """The slices of the overlay in `overlay`, of about `size` groups of resources each (one
+    name's resources, or what must stay together); raises Whole when it must be built whole."""
     kust = _kustomization(overlay, OVERLAY_KEYS)
     units, groups, kusts = _units(overlay, kust)
     entries = list(kust.get("patches") or [])
@@ -232,12 +234,12 @@ def plan(overlay: Path, *, size: int = SLICE_SIZE) -> Plan:
     for members in [*groups, *(hits for hits, _ in patches), *_shared(units)]:
         if members:
             join(members)
-    plan = Plan([])
-    for members in _pack([root(i) for i in range(len(units))], size):
+    result = Plan([])
+    for members in _pack([root(i) for i in range(len(units))], units, size):
         mine = {root(i) for i in members}
         routed = [(e, d) for e, (hits, d) in zip(entries, patches, strict=True) if root(hits[0]) in mine]
-        plan.slices.append(_slice(kust, kusts, [units[i] for i in members], routed))
-    return plan
+        result.slices.append(_slice(kust, kusts, [units[i] for i in members], routed))
+    return result
 
 
 def _shared(units: list[Unit]) -> list[list[int]]:
@@ -251,16 +253,19 @@ def _shared(units: list[Unit]) -> list[list[int]]:
     return [*by_name.values(), *referrers]
 
 
-def _pack(roots: list[int], size: int) -> list[list[int]]:
-    """Groups in file order, packed into slices of about `size` resources."""
+def _pack(roots: list[int], units: list[Unit], size: int) -> list[list[int]]:
+    """Groups in file order, a slice ending after each group whose name's hash is 0 modulo
+    `size`: about `size` groups a slice, and the cuts depend on names alone, so a group that
+    gains or loses a resource (a disruption budget with its replicas) moves no other one."""
     groups: dict[int, list[int]] = {}
     for i, r in enumerate(roots):
         groups.setdefault(r, []).append(i)
     slices: list[list[int]] = [[]]
     for members in groups.values():
-        if slices[-1] and len(slices[-1]) + len(members) > size:
-            slices.append([])
         slices[-1] += members
+        digest = hashlib.sha256(units[members[0]].name.encode()).digest()
+        if int.from_bytes(digest[:4], "big") % size == 0:
+            slices.append([])
     return [s for s in slices if s]
 
 

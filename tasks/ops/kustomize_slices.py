@@ -40,7 +40,7 @@ def key(files: dict[str, bytes], identity: str) -> str:
 
 def build(overlay: str, env: str, *, size: int = kustomize_plan.SLICE_SIZE) -> Built:
     """The documents `kubectl kustomize overlay` builds, built in slices of about `size`
-    resources when that is safe."""
+    groups of resources (tasks/ops/kustomize_plan.py) when that is safe."""
     try:
         plan = kustomize_plan.plan(Path(overlay), size=size)
     except kustomize_plan.Whole as why:
