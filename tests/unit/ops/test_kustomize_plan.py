@@ -54,7 +54,9 @@ def test_what_one_name_is_made_of_shares_a_slice_and_slices_are_about_size(tmp_p
     assert len(plan.slices) == 4  # a Deployment and its Service share a name: never split
     for name in names:
         assert len(slice_of(plan, f"image: team/{name}")) == 1
-        assert slice_of(plan, f"image: team/{name}") == slice_of(plan, f"kind: Service\nmetadata:\n  name: {name}")
+        assert slice_of(plan, f"image: team/{name}") == slice_of(
+            plan, f"kind: Service\nmetadata:\n  name: {name}"
+        )
 
 
 def test_a_patch_goes_only_to_the_slice_holding_its_target(tmp_path: Path) -> None:
@@ -76,7 +78,12 @@ def test_a_binding_shares_a_slice_with_the_service_account_it_names(tmp_path: Pa
     folder = overlay(tmp_path, ["a", "b", "c"], resources=["../base", "rbac.yaml"])
     subject = {"kind": "ServiceAccount", "name": "robot"}
     role = {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"}
-    write(folder, "rbac.yaml", obj("RoleBinding", "read", subjects=[subject], roleRef=role), obj("Role", "reader"))
+    write(
+        folder,
+        "rbac.yaml",
+        obj("RoleBinding", "read", subjects=[subject], roleRef=role),
+        obj("Role", "reader"),
+    )
     write(tmp_path / "base", "robot.yaml", obj("ServiceAccount", "robot"))
     kust = yaml.safe_load((tmp_path / "base/kustomization.yaml").read_text())
     write(tmp_path / "base", "kustomization.yaml", dict(kust, resources=["robot.yaml", *kust["resources"]]))
@@ -103,23 +110,40 @@ def test_a_components_resources_share_one_slice(tmp_path: Path) -> None:
         ({"configMapGenerator": [{"name": "g", "literals": ["a=b"]}]}, "uses configMapGenerator"),
         ({"namePrefix": "x-"}, "uses namePrefix"),
         ({"patches": [{"path": "missing.yaml"}]}, "cannot be read"),
-        ({"patches": [{"patch": "kind: Deployment\nmetadata: {name: nope}\n"}]}, "matches no resource (Deployment nope)"),
-        ({"patches": [{"patch": "[]", "target": {"kind": "Deployment", "name": "a.*"}}]}, "not one kind and one plain name"),
         (
-            {"patches": [{"patch": '[{"op": "replace", "path": "/metadata/name", "value": "z"}]', "target": {"kind": "Deployment", "name": "a"}}]},
+            {"patches": [{"patch": "kind: Deployment\nmetadata: {name: nope}\n"}]},
+            "matches no resource (Deployment nope)",
+        ),
+        (
+            {"patches": [{"patch": "[]", "target": {"kind": "Deployment", "name": "a.*"}}]},
+            "not one kind and one plain name",
+        ),
+        (
+            {
+                "patches": [
+                    {
+                        "patch": '[{"op": "replace", "path": "/metadata/name", "value": "z"}]',
+                        "target": {"kind": "Deployment", "name": "a"},
+                    }
+                ]
+            },
             "leaving metadata alone",
         ),
         ({"resources": ["https://example.com/remote.yaml"]}, "is not a file or a local folder"),
     ],
 )
-def test_what_it_cannot_route_safely_is_built_whole(tmp_path: Path, keys: dict[str, Any], reason: str) -> None:
+def test_what_it_cannot_route_safely_is_built_whole(
+    tmp_path: Path, keys: dict[str, Any], reason: str
+) -> None:
     with pytest.raises(kustomize_plan.Whole, match=reason.replace("(", r"\(").replace(")", r"\)")):
         kustomize_plan.plan(overlay(tmp_path, ["a"], **keys))
 
 
 def test_a_targeted_json_patch_of_one_named_resource_is_routed(tmp_path: Path) -> None:
     op = '[{"op": "replace", "path": "/spec/replicas", "value": 3}]'
-    folder = overlay(tmp_path, ["a", "b"], patches=[{"patch": op, "target": {"kind": "Deployment", "name": "b"}}])
+    folder = overlay(
+        tmp_path, ["a", "b"], patches=[{"patch": op, "target": {"kind": "Deployment", "name": "b"}}]
+    )
     plan = kustomize_plan.plan(folder, size=1)
     routed = [i for i, files in enumerate(plan.slices) if kustomization(files).get("patches")]
     assert routed == slice_of(plan, "image: team/b")

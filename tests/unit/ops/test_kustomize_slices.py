@@ -24,7 +24,9 @@ from testing.project import REPO, run_doit
 
 GENERATED = 60  # services in the generated stack: several slices at the default size
 SOURCES = {"demo": REPO, "guestbook": REPO / "examples" / "guestbook"}
-CASES = [(source, p.name) for source, root in SOURCES.items() for p in sorted((root / "k8s/overlays").iterdir())]
+CASES = [
+    (source, p.name) for source, root in SOURCES.items() for p in sorted((root / "k8s/overlays").iterdir())
+]
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +86,9 @@ def test_one_replicas_change_rebuilds_exactly_one_slice(
     assert (first.rebuilt, again.rebuilt) == (first.slices, 0)
     assert len(recorder.calls(log, "kubectl")) == first.slices  # nothing built the second time
     env_file = project / "environments/staging.yaml"
-    env_file.write_text(env_file.read_text() + f"services:\n  {a_deployed_service(project)}: {{replicas: 4}}\n")
+    env_file.write_text(
+        env_file.read_text() + f"services:\n  {a_deployed_service(project)}: {{replicas: 4}}\n"
+    )
     assert run_doit(project, "render").code == 0
     log.write_text("")
     changed = kustomize_slices.build("k8s/overlays/staging", "staging", size=2)
@@ -94,7 +98,9 @@ def test_one_replicas_change_rebuilds_exactly_one_slice(
     assert "replicas: 4" in changed.text
 
 
-def test_a_slice_that_fails_reports_the_whole_builds_error(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_slice_that_fails_reports_the_whole_builds_error(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(project)
     broken = project / "k8s/base/configmap.yaml"
     text = broken.read_text()
@@ -108,7 +114,9 @@ def test_a_slice_that_fails_reports_the_whole_builds_error(project: Path, monkey
     assert not (state.kustomize_slices("staging") / "work").exists()  # no scratch left behind
 
 
-def test_a_damaged_slice_cache_only_means_building_again(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_damaged_slice_cache_only_means_building_again(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(project)
     first = kustomize_slices.build("k8s/overlays/prod", "prod", size=2)
     kept = sorted(state.kustomize_slices("prod").glob("*.yaml"))
@@ -131,4 +139,3 @@ def test_an_overlay_it_cannot_slice_is_built_whole(project: Path, monkeypatch: p
     assert (built.slices, built.why_whole) == (0, f"{kust.relative_to(project)} uses configMapGenerator")
     assert built.text == kubectl.kustomize("k8s/overlays/staging")
     assert "extra-" in built.text  # the generator's hash suffix: the whole build made it
-
