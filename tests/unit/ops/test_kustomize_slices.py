@@ -73,7 +73,7 @@ def test_joined_slices_are_the_whole_build_for_a_generated_stack(
 
 def a_deployed_service(project: Path) -> str:
     stack = yaml.safe_load((project / "environments/stack.yaml").read_text())
-    return next(name for name, svc in stack["services"].items() if svc.get("kind") == "deployment")
+    return next(str(name) for name, svc in stack["services"].items() if svc.get("kind") == "deployment")
 
 
 def test_one_replicas_change_rebuilds_exactly_one_slice(
