@@ -45,6 +45,8 @@ def build(overlay: str, env: str, *, size: int = kustomize_plan.SLICE_SIZE) -> B
         plan = kustomize_plan.plan(Path(overlay), size=size)
     except kustomize_plan.Whole as why:
         return Built(kubectl.kustomize(overlay), why_whole=str(why))
+    if not plan.slices:  # nothing to slice: whatever the whole build says is the answer
+        return Built(kubectl.kustomize(overlay), why_whole=f"{overlay} has no resources")
     identity = kubectl.kustomize_identity()
     keys = [key(files, identity) for files in plan.slices]
     outputs = {k: text for k in set(keys) if (text := slices.read(env, k)) is not None}

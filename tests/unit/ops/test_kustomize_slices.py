@@ -139,3 +139,13 @@ def test_an_overlay_it_cannot_slice_is_built_whole(project: Path, monkeypatch: p
     assert (built.slices, built.why_whole) == (0, f"{kust.relative_to(project)} uses configMapGenerator")
     assert built.text == kubectl.kustomize("k8s/overlays/staging")
     assert "extra-" in built.text  # the generator's hash suffix: the whole build made it
+
+
+def test_an_overlay_with_no_resources_is_asked_of_the_whole_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty/kustomization.yaml").write_text("namespace: ns\n")
+    built = kustomize_slices.build("empty", "dev")
+    assert (built.slices, built.text, built.why_whole) == (0, "", "empty has no resources")
