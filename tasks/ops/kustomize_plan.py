@@ -118,6 +118,8 @@ def _units_of(place: str, path: Path) -> list[Unit]:
         meta = doc.get("metadata") if isinstance(doc, dict) else None
         if len(docs) > 1 or not isinstance(meta, dict) or not isinstance(doc.get("kind"), str):
             raise Whole(f"{path}: a document has no kind or metadata")
+        if doc["kind"].endswith("List"):  # kustomize builds its items: their ids are inside
+            raise Whole(f"{path}: a {doc['kind']} of resources")
         unit = Unit(place, chunk.strip(b"\n") + b"\n", doc["kind"], str(meta.get("name")))
         if unit.kind in NAMESPACE_REFERRERS:
             unit.names = _strings(doc)
@@ -181,6 +183,8 @@ def _patch_targets(overlay: Path, entry: Any, units: list[Unit]) -> tuple[list[i
     else:
         data = str(entry["patch"]).encode()
     docs = _yaml(data, f"{overlay}: a patch")
+    if not docs:
+        raise Whole(f"{overlay}: a patch is empty")
     if "target" in entry:
         return _targeted(overlay, entry["target"], docs, units), data
     hits: list[int] = []

@@ -109,6 +109,7 @@ def test_a_components_resources_share_one_slice(tmp_path: Path) -> None:
     [
         ({"configMapGenerator": [{"name": "g", "literals": ["a=b"]}]}, "uses configMapGenerator"),
         ({"namePrefix": "x-"}, "uses namePrefix"),
+        ({"patches": [{"patch": "# nothing\n"}]}, "a patch is empty"),
         ({"patches": [{"path": "missing.yaml"}]}, "cannot be read"),
         (
             {"patches": [{"patch": "kind: Deployment\nmetadata: {name: nope}\n"}]},
@@ -137,6 +138,17 @@ def test_what_it_cannot_route_safely_is_built_whole(
 ) -> None:
     with pytest.raises(kustomize_plan.Whole, match=reason.replace("(", r"\(").replace(")", r"\)")):
         kustomize_plan.plan(overlay(tmp_path, ["a"], **keys))
+
+
+def test_a_list_of_resources_is_built_whole(tmp_path: Path) -> None:
+    folder = overlay(tmp_path, ["a"], resources=["../base", "list.yaml"])
+    write(
+        folder,
+        "list.yaml",
+        {"apiVersion": "v1", "kind": "List", "metadata": {}, "items": [obj("ConfigMap", "x")]},
+    )
+    with pytest.raises(kustomize_plan.Whole, match="a List of resources"):
+        kustomize_plan.plan(folder)
 
 
 def test_a_targeted_json_patch_of_one_named_resource_is_routed(tmp_path: Path) -> None:
