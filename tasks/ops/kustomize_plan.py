@@ -120,11 +120,21 @@ def _units_of(place: str, path: Path) -> list[Unit]:
             raise Whole(f"{path}: a document has no kind or metadata")
         if doc["kind"].endswith("List"):  # kustomize builds its items: their ids are inside
             raise Whole(f"{path}: a {doc['kind']} of resources")
-        unit = Unit(place, chunk.strip(b"\n") + b"\n", doc["kind"], str(meta.get("name")))
+        unit = Unit(place, _body(chunk), doc["kind"], str(meta.get("name")))
         if unit.kind in NAMESPACE_REFERRERS:
             unit.names = _strings(doc)
         units.append(unit)
     return units
+
+
+def _body(chunk: bytes) -> bytes:
+    """A document without the comment lines before it: a file's header belongs to whichever
+    document comes first, and a new first document must not change the bytes (and the
+    slice) of the one it pushed down. Comments do not reach kustomize's output."""
+    lines = chunk.strip(b"\n").split(b"\n")
+    while lines and (not lines[0].strip() or lines[0].lstrip().startswith(b"#")):
+        lines.pop(0)
+    return b"\n".join(lines) + b"\n"
 
 
 def _strings(value: Any) -> set[str]:

@@ -159,3 +159,15 @@ def test_a_targeted_json_patch_of_one_named_resource_is_routed(tmp_path: Path) -
     plan = kustomize_plan.plan(folder, size=1)
     routed = [i for i, files in enumerate(plan.slices) if kustomization(files).get("patches")]
     assert routed == slice_of(plan, "image: team/b")
+
+
+def test_a_document_added_first_to_a_file_leaves_the_other_slices_alone(tmp_path: Path) -> None:
+    folder = overlay(tmp_path, ["a", "b", "c"], resources=["../base", "budgets.yaml"])
+    budgets = folder / "budgets.yaml"
+    budgets.write_text("# Generated: do not edit.\n" + yaml.safe_dump_all([obj("PodDisruptionBudget", "c")]))
+    before = kustomize_plan.plan(folder, size=1).slices
+    budgets.write_text(
+        "# Generated: do not edit.\n" + yaml.safe_dump_all([obj("PodDisruptionBudget", n) for n in "ac"])
+    )
+    after = kustomize_plan.plan(folder, size=1).slices
+    assert [files in before for files in after] == [False, True, True]  # only a's slice changed
