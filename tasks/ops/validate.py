@@ -20,9 +20,10 @@ import yaml
 from tasks.checks import crds, policy
 from tasks.errors import StackError
 from tasks.model import ARGOCD_APPLICATION
+from tasks.ops import kustomize_slices
 from tasks.output import console
 from tasks.programs import actionlint as actionlint_cli
-from tasks.programs import compose, kubectl, kubernetes_validate
+from tasks.programs import compose, kubernetes_validate
 from tasks.programs import hadolint as hadolint_cli
 from tasks.store import passed, state
 
@@ -30,7 +31,8 @@ from tasks.store import passed, state
 def check_overlay(env: str, version: str, out: str) -> None:
     """Build k8s/overlays/<env>, validate it strictly against Kubernetes `version` and the
     restricted profile; only then write the built manifests to `out`."""
-    built = with_application(env, kubectl.kustomize(f"k8s/overlays/{env}"))
+    sliced = kustomize_slices.build(f"k8s/overlays/{env}", env)
+    built = with_application(env, sliced.text)
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
     docs = documents(built)
@@ -66,7 +68,9 @@ def check_overlay(env: str, version: str, out: str) -> None:
         if len(fresh) < len(keys)
         else ""
     )
-    console.step(f"k8s/overlays/{env}: schema {version} strict OK, restricted profile OK{reused}")
+    # Built in slices (tasks/ops/kustomize_slices.py): say how many kustomize had to build.
+    slices = f" ({sliced.rebuilt} of {sliced.slices} kustomize slices built)" if sliced.slices > 1 else ""
+    console.step(f"k8s/overlays/{env}: schema {version} strict OK, restricted profile OK{reused}{slices}")
 
 
 def with_application(env: str, built: str) -> str:

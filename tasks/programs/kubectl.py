@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from tasks.errors import StackError
@@ -59,6 +60,14 @@ def _run(context: str, *args: str, namespace: str | None = None, **kw: Any) -> t
 def kustomize(folder: str) -> str:
     """The manifests `kubectl kustomize` builds from a folder, as YAML text."""
     return tools.run("kubectl", "kustomize", folder).stdout
+
+
+def kustomize_identity() -> str:
+    """What stands for kustomize's version in a cache key, without starting it: the kubectl
+    on PATH (its path, size and modification time), so an upgrade builds everything again."""
+    path = Path(tools.require("kubectl")).resolve()
+    st = path.stat()
+    return f"{path}\0{st.st_size}\0{st.st_mtime_ns}"
 
 
 def _json(text: str) -> Doc | None:

@@ -88,6 +88,12 @@ def deploy_dir(env: str) -> Path:
     return BUILD / env / "deploy"
 
 
+def kustomize_slices(env: str) -> Path:
+    """The slices validation builds env's overlay in (tasks/ops/kustomize_slices.py): each
+    slice's output as <key>.yaml, and `work/`, the scratch kustomizations being built."""
+    return BUILD / env / "kustomize-slices"
+
+
 def compose_jobs_dir(env: str) -> Path:
     """<job>.json of each Compose job's last run: result, exit code, when, image, volumes."""
     return BUILD / env / "compose-jobs"

@@ -12,7 +12,7 @@ import yaml
 from tasks.errors import ToolError
 from tasks.programs import kubectl
 from testing.fakes.cluster import FakeCluster
-from testing.harness import FakeBin
+from testing.harness import FakeBin, fake_path
 from testing.k8s_overlay import NS, PROFILE, Kube, make_kube, manifests
 
 
@@ -161,3 +161,18 @@ def test_pods_by_label_and_copy_and_exec_into_one(kube: Kube, tmp_path: Path) ->
     assert kube.cluster.pod_files(NS)[pod]["/srv/lib.py"]["text"] == "X = 1\n"
     with pytest.raises(ToolError):
         kubectl.exec_in(scope, pod, "other", "true", timeout=5)  # no such container in the pod
+
+
+def test_kustomize_identity_changes_when_the_kubectl_on_path_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    program = tmp_path / "bin" / "kubectl"
+    program.parent.mkdir()
+    program.write_text("#!/bin/sh\necho v1\n")
+    program.chmod(0o755)
+    monkeypatch.setenv("PATH", fake_path(program.parent))
+    first = kubectl.kustomize_identity()
+    assert first.startswith(f"{program.resolve()}\0")
+    assert kubectl.kustomize_identity() == first  # nothing started, nothing changed
+    program.write_text("#!/bin/sh\necho v1.1\n")  # an upgrade: another size
+    assert kubectl.kustomize_identity() != first

@@ -1,0 +1,151 @@
+"""tasks/ops/kustomize_slices.py with the real kustomize: the joined slices are the documents
+of the whole `kubectl kustomize` build (as a multiset: slices come out slice by slice, so the
+order differs) for every overlay of the demo, of examples/guestbook and of a generated stack;
+a change rebuilds only the slice it touches; a failing slice reports the whole build's error;
+a damaged slice cache only means building again."""
+
+from __future__ import annotations
+
+import collections
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tasks.errors import StackError
+from tasks.ops import kustomize_slices, validate
+from tasks.programs import kubectl
+from tasks.store import state
+from testing import recorder
+from testing.project import REPO, run_doit
+
+GENERATED = 60  # services in the generated stack: several slices at the default size
+SOURCES = {"demo": REPO, "guestbook": REPO / "examples" / "guestbook"}
+CASES = [
+    (source, p.name) for source, root in SOURCES.items() for p in sorted((root / "k8s/overlays").iterdir())
+]
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A rendered copy of the project rewritten to a stack of GENERATED services."""
+    root = tmp_path_factory.mktemp("generated") / "project"
+    subprocess.run([sys.executable, str(REPO / "bench/stackgen.py"), str(GENERATED), str(root)], check=True)
+    assert run_doit(root, "render").code == 0
+    return root
+
+
+def documents(text: str) -> collections.Counter[str]:
+    return collections.Counter(validate.documents(text))
+
+
+def same_as_whole(overlay: str, built: kustomize_slices.Built) -> None:
+    whole = kubectl.kustomize(overlay)
+    assert built.text.count("\n---\n") == whole.count("\n---\n")
+    assert documents(built.text) == documents(whole)
+
+
+@pytest.mark.parametrize(("source", "overlay"), CASES)
+def test_joined_slices_are_the_whole_build_for_the_committed_overlays(
+    source: str, overlay: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(SOURCES[source] / "k8s", tmp_path / "k8s")
+    monkeypatch.chdir(tmp_path)
+    # The smallest slices (one group each): the demo's overlays are one slice by default.
+    built = kustomize_slices.build(f"k8s/overlays/{overlay}", overlay, size=1)
+    assert built.slices > 3
+    assert built.rebuilt == built.slices
+    same_as_whole(f"k8s/overlays/{overlay}", built)
+
+
+@pytest.mark.parametrize("overlay", sorted(p.name for p in (REPO / "k8s/overlays").iterdir()))
+def test_joined_slices_are_the_whole_build_for_a_generated_stack(
+    overlay: str, generated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(generated)
+    built = kustomize_slices.build(f"k8s/overlays/{overlay}", overlay, size=10)
+    assert built.slices > 2
+    same_as_whole(f"k8s/overlays/{overlay}", built)
+
+
+def a_deployed_service(project: Path) -> str:
+    stack = yaml.safe_load((project / "environments/stack.yaml").read_text())
+    return next(str(name) for name, svc in stack["services"].items() if svc.get("kind") == "deployment")
+
+
+def test_one_replicas_change_rebuilds_exactly_one_slice(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project)
+    log = recorder.record(monkeypatch, tmp_path / "calls", "kubectl")
+    first = kustomize_slices.build("k8s/overlays/staging", "staging", size=2)
+    again = kustomize_slices.build("k8s/overlays/staging", "staging", size=2)
+    assert (first.rebuilt, again.rebuilt) == (first.slices, 0)
+    assert len(recorder.calls(log, "kubectl")) == first.slices  # nothing built the second time
+    env_file = project / "environments/staging.yaml"
+    env_file.write_text(
+        env_file.read_text() + f"services:\n  {a_deployed_service(project)}: {{replicas: 4}}\n"
+    )
+    assert run_doit(project, "render").code == 0
+    log.write_text("")
+    changed = kustomize_slices.build("k8s/overlays/staging", "staging", size=2)
+    assert recorder.calls(log, "kubectl") == ["kubectl kustomize .build/staging/kustomize-slices/work/0"]
+    assert (changed.slices, changed.rebuilt) == (first.slices, 1)
+    same_as_whole("k8s/overlays/staging", changed)
+    assert "replicas: 4" in changed.text
+
+
+def test_a_slice_that_fails_reports_the_whole_builds_error(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project)
+    broken = project / "k8s/base/configmap.yaml"
+    text = broken.read_text()
+    broken.write_text(text.replace("metadata:\n  name:", "metadata:\n  labels: {a: b}\n  old-name:", 1))
+    with pytest.raises(StackError) as whole:
+        kubectl.kustomize("k8s/overlays/staging")
+    with pytest.raises(StackError) as sliced:
+        kustomize_slices.build("k8s/overlays/staging", "staging", size=2)
+    assert str(sliced.value) == str(whole.value)
+    assert "k8s/base/configmap.yaml" in str(sliced.value)
+    assert not (state.kustomize_slices("staging") / "work").exists()  # no scratch left behind
+
+
+def test_a_damaged_slice_cache_only_means_building_again(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project)
+    first = kustomize_slices.build("k8s/overlays/prod", "prod", size=2)
+    kept = sorted(state.kustomize_slices("prod").glob("*.yaml"))
+    assert len(kept) == first.slices
+    kept[0].write_text("# sha256 0\nkind: NotWhatWasBuilt\n")
+    kept[1].unlink()
+    kept[1].mkdir()  # a folder where the output goes: built, not kept, no failure
+    kept[2].write_bytes(kept[2].read_bytes()[:-10])
+    again = kustomize_slices.build("k8s/overlays/prod", "prod", size=2)
+    assert again.rebuilt == 3
+    same_as_whole("k8s/overlays/prod", again)
+
+
+def test_an_overlay_it_cannot_slice_is_built_whole(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(project)
+    kust = project / "k8s/overlays/staging/kustomization.yaml"
+    generator = "configMapGenerator:\n  - name: extra\n    literals: [A=b]\n"
+    kust.write_text(kust.read_text() + generator)
+    built = kustomize_slices.build("k8s/overlays/staging", "staging", size=2)
+    assert (built.slices, built.why_whole) == (0, f"{kust.relative_to(project)} uses configMapGenerator")
+    assert built.text == kubectl.kustomize("k8s/overlays/staging")
+    assert "extra-" in built.text  # the generator's hash suffix: the whole build made it
+
+
+def test_an_overlay_with_no_resources_is_asked_of_the_whole_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty/kustomization.yaml").write_text("namespace: ns\n")
+    built = kustomize_slices.build("empty", "dev")
+    assert (built.slices, built.text, built.why_whole) == (0, "", "empty has no resources")
