@@ -4,7 +4,8 @@
 
 Used by bench/scale.py. The services are not copies of one another: names come from domains
 and roles, about one in ten is a job, replicas, health checks (http, tcp, exec), published
-ports, environment and resources vary, and each service `uses` one to three databases drawn
+ports, environment and resources vary (an HTTP service declares its metrics on its health port),
+and each service `uses` one to three databases drawn
 with a skew (a few are used by many services, most by a few), as in a real stack. Databases
 grow with N (the demo's three, plus one more per 25 services: caches on the Redis image and
 document stores on the MongoDB image), and each follows the placement of its family in every
@@ -114,6 +115,12 @@ def service_spec(rng: random.Random, i: int, name: str, kind: str, databases: li
         spec["replicas"] = 1
     if rng.random() < 0.3:
         spec["env"]["FEATURE_FLAGS"] = rng.choice(["beta", "none", "canary"])
+    if spec["health"].get("path"):
+        # An HTTP service serves its metrics on its health port (prod's monitoring component
+        # needs at least one, and scrapes a port the service declares). No draw: the stack for a
+        # given N is the one it was before metrics existed, plus these keys.
+        spec["metrics"] = {"port": port, "path": "/metrics"}
+        spec.setdefault("ports", [{"name": "http", "port": port}])
     return spec
 
 

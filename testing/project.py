@@ -21,6 +21,8 @@ COPIED = [
     "terraform",
     "docker",
     "demo",
+    # The CRD schemas `doit validate` checks custom resources against (tasks/checks/crds.py).
+    "schemas",
 ]
 
 
