@@ -71,7 +71,7 @@ def test_event_round_trip(project: Path, before: dict[str, str]) -> None:
     assert state.get("event_count") == 1, state
 
 
-@pytest.mark.parametrize("service", ["engine", "session-agent", "redis", "rabbitmq"])
+@pytest.mark.parametrize("service", ["engine", "session-agent", "redis", "rabbitmq", "prometheus"])
 def test_containers_run_as_non_root(project: Path, before: dict[str, str], service: str) -> None:
     host = testinfra.get_host(f"docker://{before[service]}")
     assert host.user().uid != 0
