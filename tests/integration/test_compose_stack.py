@@ -4,7 +4,7 @@ second `compose_up` (also after Redis wrote its data, and after `compose_down` k
 service whose health check fails reported with the check's own output as soon as Docker
 marks it unhealthy, then `compose_down` leaving nothing behind.
 
-Needs host ports 3000, 6379 and 5672 free. The stack comes up once per module.
+Needs host ports 3000, 6379, 5672 and 9090 free. The stack comes up once per module.
 """
 
 from __future__ import annotations
