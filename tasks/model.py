@@ -126,6 +126,10 @@ class Database:
     data_dir: str | None
     env: dict[str, Scalar]
     secret_env: dict[str, str]  # container variable -> secret name
+    # Compose only: the host address its `publish` binds to ("" for every one), and files of the
+    # environment's compose folder mounted into it ("./<file>:<path>:ro"): Prometheus's own.
+    publish_host: str = ""
+    mounts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ FROM ${BASE_IMAGE}
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
-        python3 python3-pytest python3-pika python3-redis python3-pymongo \
+        python3 python3-pytest python3-pika python3-redis python3-pymongo python3-prometheus-client \
     && rm -rf /var/lib/apt/lists/*
 
 # No .pyc files: they would land in /out and embed timestamps.

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .common import logs, rabbit, redis_store, web
+from .common import logs, metrics, rabbit, redis_store, web
 from .common.config import Settings
 from .common.threads import (
     EVENTS_QUEUE,
@@ -51,6 +51,8 @@ def main() -> None:
         ),
         settings.health_port,
     )
+    user, password = settings.rabbitmq_user, settings.rabbitmq_password
+    metrics.watch_queue(EVENTS_QUEUE, lambda: rabbit.queue_depth(rabbit_at, user, password, EVENTS_QUEUE))
     # Separate connections: the consumer blocks its own, publishing uses another.
     publisher = rabbit.PikaBroker(rabbit_at, settings.rabbitmq_user, settings.rabbitmq_password)
     rabbit.consume_forever(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tasks.config import monitor
 from tasks.config.merged import Merged
 from tasks.model import (
     Access,
@@ -96,6 +97,8 @@ def databases(m: Merged) -> dict[str, Database]:
             env=dict(raw.get("env", {})),
             secret_env=dict(raw.get("secret_env", {})),
         )
+    if monitor.wanted(m):
+        out[monitor.NAME] = monitor.prometheus(m)
     return out
 
 

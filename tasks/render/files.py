@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from tasks.config import cloud_db
+from tasks.config import cloud_db, monitor
 from tasks.model import ARGOCD_APPLICATION, Config, Database, Service
 from tasks.render import healthcheck, monitoring, netpol
 from tasks.render.compose_text import literal, literals
@@ -240,6 +240,20 @@ def compose(cfg: Config) -> Outputs:
             **common,
         ),
         example: render_later("compose/env.example.j2", cfg=cfg),
+        **prometheus_config(cfg),
+    }
+
+
+def prometheus_config(cfg: Config) -> Outputs:
+    """The scrape configuration of the environment's Prometheus, where it runs one (its
+    monitoring component in Compose: tasks/config/monitor.py)."""
+    db = cfg.databases.get(monitor.NAME)
+    if db is None or db.build != monitor.BUILD or db.placement != "compose":
+        return {}
+    return {
+        f"compose/{cfg.env}/{monitor.CONFIG}": render_later(
+            "compose/prometheus.yml.j2", cfg=cfg, monitored=cfg.monitored(), port=monitor.PORT
+        )
     }
 
 

@@ -105,7 +105,8 @@ def test_up_runs_dbs_then_services_then_bootstrap_with_both_files_and_refs(stack
     result = up(stack)
     rows = calls(stack)
     assert verbs(rows) == [
-        ["up", "-d", "--wait", "--wait-timeout", "120", "redis", "rabbitmq"],
+        # Prometheus with the databases: the environment lists the monitoring component.
+        ["up", "-d", "--wait", "--wait-timeout", "120", "redis", "rabbitmq", "prometheus"],
         ["up", "-d", "--wait", "--wait-timeout", "120", "engine", "session-agent"],
         ["run", "--rm", "-T", "bootstrap"],
     ]
@@ -123,7 +124,11 @@ def test_up_runs_dbs_then_services_then_bootstrap_with_both_files_and_refs(stack
     # orders only through task_dep, so the databases may start while service images still
     # build (their ${NAME_IMAGE:-...} defaults are never started by that call); by the jobs,
     # every image is built and passed, so compose sees one consistent project.
-    needed = [["redis", "rabbitmq"], ["redis", "engine", "session-agent"], ["redis", "engine", "bootstrap"]]
+    needed = [
+        ["redis", "rabbitmq", "prometheus"],
+        ["redis", "engine", "session-agent"],
+        ["redis", "engine", "bootstrap"],
+    ]
     for row, names in zip(rows, needed, strict=True):
         for name in names:
             var = f"{name.upper().replace('-', '_')}_IMAGE"
@@ -131,6 +136,7 @@ def test_up_runs_dbs_then_services_then_bootstrap_with_both_files_and_refs(stack
     # Content tags of what the image tasks built into the (fake) daemon.
     assert re.fullmatch(r"srvthreds/engine:[0-9a-f]{12}", ref(stack, "engine"))
     assert re.fullmatch(r"srvthreds/redis-offline:[0-9a-f]{12}", ref(stack, "redis"))
+    assert re.fullmatch(r"srvthreds/prometheus:[0-9a-f]{12}", ref(stack, "prometheus"))
     assert {ref(stack, n) for n in ("engine", "redis", "bootstrap")} <= set(daemon_of(stack).refs())
 
 
@@ -273,7 +279,8 @@ def test_config_prints_effective_configuration_with_secrets_masked(stack: Path) 
 def test_aliases_run_their_target(stack: Path) -> None:
     result = run_doit(stack, "s_a_dbs", f"env={ENV}")
     assert result.code == 0, result.out
-    assert verbs(calls(stack)) == [["up", "-d", "--wait", "--wait-timeout", "120", "redis", "rabbitmq"]]
+    up_dbs = ["up", "-d", "--wait", "--wait-timeout", "120", "redis", "rabbitmq", "prometheus"]
+    assert verbs(calls(stack)) == [up_dbs]
 
 
 def test_hooks_run_around_the_image_build(stack: Path) -> None:

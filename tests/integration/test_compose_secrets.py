@@ -6,7 +6,7 @@ log in to RabbitMQ, which keeps the password its volume was created with): compo
 fails with one sentence naming the fix, not "healthy" plus 370 lines of retries.
 Exit codes and seconds until the failure is reported are printed for the closing note.
 
-Needs host ports 3000, 6379 and 5672 free, and no other srvthreds-offline stack.
+Needs host ports 3000, 6379, 5672 and 9090 free, and no other srvthreds-offline stack.
 """
 
 from __future__ import annotations

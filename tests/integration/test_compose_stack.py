@@ -4,7 +4,7 @@ second `compose_up` (also after Redis wrote its data, and after `compose_down` k
 service whose health check fails reported with the check's own output as soon as Docker
 marks it unhealthy, then `compose_down` leaving nothing behind.
 
-Needs host ports 3000, 6379 and 5672 free. The stack comes up once per module.
+Needs host ports 3000, 6379, 5672 and 9090 free. The stack comes up once per module.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def test_event_round_trip(project: Path, before: dict[str, str]) -> None:
     assert state.get("event_count") == 1, state
 
 
-@pytest.mark.parametrize("service", ["engine", "session-agent", "redis", "rabbitmq"])
+@pytest.mark.parametrize("service", ["engine", "session-agent", "redis", "rabbitmq", "prometheus"])
 def test_containers_run_as_non_root(project: Path, before: dict[str, str], service: str) -> None:
     host = testinfra.get_host(f"docker://{before[service]}")
     assert host.user().uid != 0

@@ -5,7 +5,7 @@ code is one FAILED line while the old code keeps serving;
 the fix is healthy again; a broken configuration mid-loop is one FAILED line naming the file;
 a second loop is refused; SIGINT ends the loop with exit 0 within 2 s and the stack still up.
 
-Needs host ports 3000, 6379 and 5672 free (run under the docker lock, see docs/testing.md).
+Needs host ports 3000, 6379, 5672 and 9090 free (run under the docker lock, see docs/testing.md).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ Every row healthy; a service broken on purpose turns failed, with its reason, wi
 value written to its log only masked). A screenshot is saved to .build/artifacts/ui.png (the CI
 artefact; docs/images/ui.png is a copy of one).
 
-Needs host ports 3000, 6379 and 5672 free (the offline stack) and one free port for the page.
+Needs host ports 3000, 6379, 5672 and 9090 free (the offline stack) and one free port for the page.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from . import metrics
 from .config import Endpoint
 
 log = logging.getLogger(__name__)
@@ -165,6 +166,7 @@ def consume_forever(
 
     The caller's health endpoint keeps answering (503) while the broker is away.
     """
+    on_message = metrics.consumed(queue, on_message)
     while True:
         consumer = PikaBroker(at, user, password)
         try:
@@ -174,3 +176,24 @@ def consume_forever(
         finally:
             consumer.close()
         time.sleep(RECONNECT_DELAY)
+
+
+def queue_depth(at: Endpoint, user: str, password: str, queue: str, timeout: float = 3.0) -> int:
+    """Messages waiting in `queue` (ready, not yet delivered), on a short-lived connection of
+    its own (pika connections are not thread-safe; this runs in a scrape's thread)."""
+    import pika  # type: ignore[import-not-found, unused-ignore]  # lazy: images only
+
+    params = pika.ConnectionParameters(
+        host=at.host,
+        port=at.port,
+        credentials=pika.PlainCredentials(user, password),
+        connection_attempts=1,
+        socket_timeout=timeout,
+        blocked_connection_timeout=timeout,
+    )
+    connection = pika.BlockingConnection(params)
+    try:
+        declared = connection.channel().queue_declare(queue=queue, durable=True, passive=True)
+        return int(declared.method.message_count)
+    finally:
+        connection.close()

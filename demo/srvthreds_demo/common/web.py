@@ -13,6 +13,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from . import metrics
 from .probes import Probe, run_probes
 
 Response = tuple[int, dict[str, Any]]
@@ -40,8 +41,14 @@ def health_app(probes: dict[str, Probe]) -> App:
 
 
 def make_server(app: App, port: int, host: str = "0.0.0.0") -> ThreadingHTTPServer:
+    """`app` behind HTTP, counted and timed, with its metrics at GET /metrics (metrics.py)."""
+    app = metrics.instrumented(app)
+
     class Handler(BaseHTTPRequestHandler):
         def _dispatch(self, method: str) -> None:
+            if method == "GET" and self.path.split("?", 1)[0] == metrics.PATH:
+                self._send(200, *metrics.page())
+                return
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_BODY:
                 status, payload = 413, {"error": "body too large"}
@@ -52,17 +59,19 @@ def make_server(app: App, port: int, host: str = "0.0.0.0") -> ThreadingHTTPServ
                 except Exception:
                     log.exception("%s %s failed", method, self.path)
                     status, payload = 500, {"error": "internal error"}
-            data = json.dumps(payload).encode()
+            self._send(status, json.dumps(payload).encode(), "application/json")
+
+        def _send(self, status: int, data: bytes, content_type: str) -> None:
             try:
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
             except (BrokenPipeError, ConnectionResetError):
                 # The client gave up (a health probe past its timeout): nothing to answer, and
                 # not worth a traceback that would push the service's real errors out of the logs.
-                log.debug("%s %s: the client went away before the answer", method, self.path)
+                log.debug("%s: the client went away before the answer", self.path)
 
         def do_GET(self) -> None:
             self._dispatch("GET")

@@ -105,6 +105,7 @@ RULES: tuple[Rule, ...] = (
     metrics.metrics_port_is_one_of_the_services_ports,
     metrics.one_monitoring_component,
     metrics.monitoring_watches_a_service,
+    metrics.compose_prometheus_has_its_name,
     databases.databases_that_may_run_in_a_cluster_have_a_data_dir,
     stack.pod_uid_is_not_a_host_account,
     cloud.node_count_is_ordered,

@@ -3,9 +3,10 @@ components that render its scrape configuration, alerts and dashboards."""
 
 from __future__ import annotations
 
+from tasks.config import monitor
 from tasks.config.merged import Merged
 
-MONITORING = ("monitoring", "monitoring-annotations")
+MONITORING = monitor.MONITORING
 
 
 def metrics_are_declared_in_the_stack_file(m: Merged) -> None:
@@ -83,4 +84,17 @@ def monitoring_watches_a_service(m: Merged) -> None:
             f"declare where each service serves its metrics in {m.docs[0].file}, e.g. "
             "`services: {api: {metrics: {port: 8080, path: /metrics}}}` (the port one of its "
             f"`ports`), or remove {chosen[0]} from components",
+        )
+
+
+def compose_prometheus_has_its_name(m: Merged) -> None:
+    """A Compose environment's monitoring runs a container named prometheus beside the databases
+    (tasks/config/monitor.py): a database of that name would be replaced by it."""
+    if monitor.wanted(m) and monitor.NAME in m.data["databases"]:
+        raise m.error(
+            ("databases", monitor.NAME),
+            f"database {monitor.NAME!r} has the name of the Prometheus container that a monitoring "
+            "component runs in a Compose environment",
+            f"rename the database, or remove the monitoring component from components (then run "
+            f"your own {monitor.NAME} as this database)",
         )

@@ -90,7 +90,14 @@ def test_every_up_step_waits_for_its_images_and_the_preflight(work: Path) -> Non
     stack = Stack(cfg_of())
     tasks = by_name(stack)
     dbs, services, jobs = tasks["compose_up_dbs"], tasks["compose_up_services"], tasks["compose_jobs"]
-    assert dbs["task_dep"] == [ct.PREFLIGHT, "_compose_env", "images:redis", "images:rabbitmq"]
+    # Prometheus too: the offline environment's monitoring component runs it beside the databases.
+    assert dbs["task_dep"] == [
+        ct.PREFLIGHT,
+        "_compose_env",
+        "images:redis",
+        "images:rabbitmq",
+        "images:prometheus",
+    ]
     assert services["task_dep"] == [
         ct.PREFLIGHT,
         "_compose_env",
@@ -147,7 +154,7 @@ def test_up_steps_are_current_only_while_their_containers_run(
     stack = Stack(cfg_of())
     check, args = by_name(stack)["compose_up_dbs"]["uptodate"][0]
     assert check(*args) is False
-    for name in ("redis", "rabbitmq"):
+    for name in ("redis", "rabbitmq", "prometheus"):
         labels = {"com.docker.compose.project": stack.project, "com.docker.compose.service": name}
         daemon.add_container(
             f"{stack.project}-{name}-1", "x", state="running", labels=labels, health="healthy"
@@ -171,7 +178,7 @@ def test_jobs_run_again_when_the_data_volumes_were_recreated_never_when_data_is_
     host_ports(monkeypatch)
     (work / "compose" / ENV / ".env").write_text("RABBITMQ_PASSWORD=x\n")
     (work / "compose" / ENV / ".env").chmod(0o600)
-    for name in ("redis", "rabbitmq"):
+    for name in ("redis", "rabbitmq", "prometheus"):
         (work / images.ref_file(ENV, name)).parent.mkdir(parents=True, exist_ok=True)
         (work / images.ref_file(ENV, name)).write_text(f"{name}:1\n")
     stack = Stack(cfg_of())

@@ -25,14 +25,14 @@ def test_compose_args_use_the_example_env_file_until_the_real_one_exists(box: Bo
 
 def test_names_of_what_each_step_starts(box: Box) -> None:
     stack = box.stack
-    assert stack.dbs() == ["redis", "rabbitmq"]
+    assert stack.dbs() == ["redis", "rabbitmq", "prometheus"]  # its monitoring component's Prometheus
     assert stack.services() == ["engine", "session-agent"]
     assert stack.jobs() == ["bootstrap"]
     assert stack.built(["rabbitmq", "nginx", "engine"]) == ["rabbitmq", "engine"]
     # Under runtime kubernetes Compose hosts only the databases.
     kube = Stack(dataclasses.replace(stack.cfg, runtime="kubernetes"))
     assert kube.services() == [] and kube.jobs() == []
-    assert kube.all_built() == ["redis", "rabbitmq"]
+    assert kube.all_built() == ["redis", "rabbitmq", "prometheus"]
 
 
 def test_image_env_passes_every_recorded_ref_and_requires_only_what_starts(box: Box) -> None:

@@ -17,7 +17,11 @@ __all__ = ["box"]  # the fixture
 
 
 def test_volume_ids_change_with_the_volumes_and_are_none_when_one_is_missing(box: Box) -> None:
-    assert volumes.data_volumes(box.stack) == [f"{PROJECT}_rabbitmq-data", f"{PROJECT}_redis-data"]
+    assert volumes.data_volumes(box.stack) == [
+        f"{PROJECT}_prometheus-data",
+        f"{PROJECT}_rabbitmq-data",
+        f"{PROJECT}_redis-data",
+    ]
     assert volumes.identity(box.stack) is None  # not created yet
     write_env("RABBITMQ_PASSWORD=x\n")
     record_ref("redis", "r:1")
@@ -47,12 +51,12 @@ def test_a_stack_without_data_volumes_has_a_constant_identity(box: Box) -> None:
 
 def test_volumes_are_created_with_composes_labels_and_a_random_id_once(box: Box) -> None:
     made = volumes.ensure(box.stack)
-    assert made == [f"{PROJECT}_rabbitmq-data", f"{PROJECT}_redis-data"]
+    assert made == [f"{PROJECT}_prometheus-data", f"{PROJECT}_rabbitmq-data", f"{PROJECT}_redis-data"]
     labels = box.daemon.volume_labels(f"{PROJECT}_redis-data")
     assert labels[volumes.PROJECT_LABEL] == PROJECT and labels[volumes.VOLUME_LABEL] == "redis-data"
     assert re.fullmatch(r"[0-9a-f]{32}", labels[volumes.ID_LABEL])
     ids = {name: box.daemon.volume_labels(name)[volumes.ID_LABEL] for name in made}
-    assert len(set(ids.values())) == 2  # one id per volume
+    assert len(set(ids.values())) == 3  # one id per volume
     assert volumes.ensure(box.stack) == []  # existing volumes are never touched
     assert {name: box.daemon.volume_labels(name)[volumes.ID_LABEL] for name in made} == ids
     identity = volumes.identity(box.stack)

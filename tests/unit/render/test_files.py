@@ -348,3 +348,35 @@ def test_only_argocd_mode_renders_an_application_beside_the_overlay_not_into_it(
     )
     assert again["spec"]["syncPolicy"] == {"automated": {"prune": True, "selfHeal": True}}
     assert crds.problems(again) == []
+
+
+def test_compose_monitoring_renders_prometheus_and_its_scrape_configuration(tmp_path: Path) -> None:
+    root = configs.small_project(tmp_path)
+    data = configs.stack()
+    data["services"]["web"]["metrics"] = {"port": 8080, "path": "/stats", "queue": "jobs_waiting"}
+    cfg = configs.load(root, data, {**configs.LOCAL, "components": ["monitoring"]})
+    texts = templates.texts(render.compose(cfg))
+    scrape = yaml.safe_load(texts["compose/test/prometheus.yml"])
+    assert scrape["scrape_configs"] == [
+        {
+            "job_name": "web",
+            "metrics_path": "/stats",
+            "static_configs": [{"targets": ["web:8080"], "labels": {"service": "web"}}],
+        }
+    ]
+    prometheus = yaml.safe_load(texts["compose/test/docker-compose-db.yml"])["services"]["prometheus"]
+    assert prometheus["image"] == "${PROMETHEUS_IMAGE:-acme/prometheus:latest}"
+    assert prometheus["ports"] == ["127.0.0.1:9090:9090"]
+    assert prometheus["volumes"] == [
+        "prometheus-data:/prometheus",
+        "./prometheus.yml:/etc/prometheus/prometheus.yml:ro",
+    ]
+    assert prometheus["healthcheck"]["test"] == ["CMD", "prometheus-healthy", "9090"]
+    assert prometheus["networks"] == ["shop-net"]
+    pg = yaml.safe_load(texts["compose/test/docker-compose-db.yml"])["services"]["pg"]
+    assert pg["ports"] == ["15432:5432"]  # a database publishes on every address, as before
+
+
+def test_no_scrape_configuration_without_compose_monitoring(tmp_path: Path) -> None:
+    root = configs.small_project(tmp_path)
+    assert "compose/test/prometheus.yml" not in render.compose(configs.load(root, None, configs.LOCAL))

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tasks.config.rules import metrics as rules
-from testing.configs import KUBE, broken, line_of, read, small_project, stack
+from testing.configs import KUBE, LOCAL, broken, line_of, read, small_project, stack
 
 METRICS = {"port": 8080, "path": "/metrics"}
 
@@ -93,3 +93,19 @@ def test_monitoring_watches_a_service_that_runs_here(root: Path) -> None:
     env = {**KUBE, "components": ["monitoring"], "disabled_services": ["web"]}
     err = broken(rules.monitoring_watches_a_service, root, _watched(), env)
     assert err.keypath == "components[0]"
+
+
+def test_a_database_named_prometheus_is_refused_where_compose_monitoring_runs_one(root: Path) -> None:
+    data = _watched()
+    data["databases"]["prometheus"] = {"image": "prom/prometheus:v2", "port": 9090, "env_var": "PROM"}
+    env = {**LOCAL, "components": ["monitoring"]}
+    err = broken(rules.compose_prometheus_has_its_name, root, data, env)
+    assert (err.file, err.keypath) == ("environments/stack.yaml", "databases.prometheus")
+    assert err.line == line_of(root, "stack.yaml", "prometheus:")
+    assert err.problem == (
+        "database 'prometheus' has the name of the Prometheus container that a monitoring component "
+        "runs in a Compose environment"
+    )
+    assert str(err.fix).startswith("rename the database, or remove the monitoring component")
+    rules.compose_prometheus_has_its_name(read(root, data, {**KUBE, "components": ["monitoring"]}))
+    rules.compose_prometheus_has_its_name(read(root, data, LOCAL))

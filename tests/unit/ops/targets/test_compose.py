@@ -18,19 +18,22 @@ from tasks.store import devstate
 from testing.composebox import ENV, PROJECT, PS_AND_LOGS, Box, box, ps_rows, record_ref, write_env
 
 __all__ = ["box"]  # the fixture
+# The offline environment's databases, and the Prometheus its monitoring component runs beside them.
+DBS = ["redis", "rabbitmq", "prometheus"]
 
 
 def test_target_applies_only_its_step(box: Box) -> None:
     write_env("RABBITMQ_PASSWORD=x\n")
-    for name in ("redis", "rabbitmq", "engine", "session-agent"):
+    for name in (*DBS, "engine", "session-agent"):
         record_ref(name, f"{name}:1")
     live = cops.Live(PROJECT)
     ComposeTarget(box.stack.cfg, live, "services").apply()
     assert [argv[-2:] for argv in box.compose_argvs()] == [["engine", "session-agent"]]
     ComposeTarget(box.stack.cfg, live, "databases").apply()
-    assert [argv[-2:] for argv in box.compose_argvs()] == [["redis", "rabbitmq"]]
+    assert [argv[-3:] for argv in box.compose_argvs()] == [DBS]
     ComposeTarget(box.stack.cfg).apply()
-    assert [argv[-2:] for argv in box.compose_argvs()] == [["redis", "rabbitmq"], ["engine", "session-agent"]]
+    dbs, services = box.compose_argvs()
+    assert (dbs[-3:], services[-2:]) == (DBS, ["engine", "session-agent"])
 
 
 def test_target_rolls_nothing_back_and_runs_the_stacks_jobs(box: Box) -> None:
@@ -61,6 +64,7 @@ def test_target_status_per_service(box: Box, monkeypatch: pytest.MonkeyPatch) ->
     assert list(rows) == [
         "service/redis",
         "service/rabbitmq",
+        "service/prometheus",
         "service/engine",
         "service/session-agent",
         "job/bootstrap",
@@ -69,6 +73,7 @@ def test_target_status_per_service(box: Box, monkeypatch: pytest.MonkeyPatch) ->
     assert as_tuples == {
         "service/redis": ("2", "1", "redis:new", "yes", "failed", "starting"),
         "service/rabbitmq": ("1", "1", "rabbitmq:new", "yes", "ok", ""),
+        "service/prometheus": ("1", "0", "-", "no", "stale", "not started"),
         "service/engine": ("1", "1", "engine:old", "no", "stale", "recorded image is engine:new"),
         "service/session-agent": ("1", "0", "-", "no", "stale", "not started"),
         "job/bootstrap": ("1", "0", "-", "no", "stale", "never ran here"),
@@ -97,16 +102,16 @@ def test_a_step_converges_and_the_status_table_fails_unless_all_are_ok(
     box: Box, capsys: pytest.CaptureFixture[str]
 ) -> None:
     write_env("RABBITMQ_PASSWORD=x\n")
-    for name in ("redis", "rabbitmq"):
+    for name in DBS:
         record_ref(name, f"{name}:1")
     target_ops.converge_step(box.stack, cops.Live(PROJECT), "databases")
-    assert "databases healthy: redis, rabbitmq" in capsys.readouterr().out
+    assert "databases healthy: redis, rabbitmq, prometheus" in capsys.readouterr().out
     with pytest.raises(StackError) as info:
         target_ops.show_status(box.stack)  # the services never started
     out = capsys.readouterr().out
     assert out.splitlines()[0].split() == ["workload", "desired", "ready", "image", "applied", "verdict"]
     assert "service/redis" in out and "service/engine" in out
-    assert info.value.message.startswith(f"3 of 5 workload(s) in Compose project {PROJECT} are not ok")
+    assert info.value.message.startswith(f"3 of 6 workload(s) in Compose project {PROJECT} are not ok")
 
 
 def test_status_names_the_cause_of_an_unhealthy_service_from_its_health_log(
@@ -147,7 +152,7 @@ def test_a_job_row_is_stale_when_its_image_or_volumes_changed_since_it_ran() -> 
 
 def test_applying_the_services_forgets_a_sync_into_another_image(box: Box) -> None:
     write_env("RABBITMQ_PASSWORD=x\n")
-    for name in ("redis", "rabbitmq", "engine", "session-agent"):
+    for name in (*DBS, "engine", "session-agent"):
         record_ref(name, f"{name}:2")
     devstate.update(ENV, "engine", synced_at=5.0, image="engine:1")  # synced, then rebuilt
     devstate.update(ENV, "session-agent", synced_at=5.0, image="session-agent:2")  # kept as it is
