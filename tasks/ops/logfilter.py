@@ -43,7 +43,8 @@ ID_KEYS = ("correlation_id", "correlationId", "trace_id", "traceId", "request_id
 _COMPOSE = re.compile(r"^(\S+)\s+\| ?(.*)$")
 _KUBECTL = re.compile(r"^\[([^\]]+)\] (.*)$")
 _PAIR = re.compile(r"\b(?:level|severity)=\"?([A-Za-z]+)")
-_WORD_EDGES = "[]():,<>|"
+_LEADING_NUMBERS = re.compile(r"^(?:\s*\d\S*)*\s*")  # timestamps, a process number (Redis's `1:M`)
+_FIRST_WORD = re.compile(r"^[\[(<]?([A-Za-z]+)")  # `ERROR`, `[warn]`, `INFO:root:...`, `Error:`
 
 
 @dataclass(frozen=True)
@@ -95,25 +96,15 @@ def split(line: str) -> tuple[str, str]:
     return "", line
 
 
-def _words(message: str) -> list[str]:
-    """The message's words after its leading timestamps and process numbers."""
-    words = message.split()
-    while words and words[0][:1].isdigit():
-        words.pop(0)
-    return words
-
-
 def _rank_of(name: Any) -> int | None:
-    return RANKS.get(name.strip(_WORD_EDGES).lower()) if isinstance(name, str) else None
+    return RANKS.get(name.strip().lower()) if isinstance(name, str) else None
 
 
-def _json(message: str) -> dict[str, Any] | None:
-    words = _words(message)
-    rest = message[message.find(words[0]) :] if words else ""
-    if not rest.startswith("{"):
+def _json(body: str) -> dict[str, Any] | None:
+    if not body.startswith("{"):
         return None
     try:
-        found = json.loads(rest)
+        found = json.loads(body)
     except ValueError:
         return None
     return found if isinstance(found, dict) else None
@@ -122,15 +113,16 @@ def _json(message: str) -> dict[str, Any] | None:
 def parse(line: str) -> Line:
     """One printed line, read: its source, its level's rank and its correlation ids."""
     source, message = split(line)
-    record = _json(message)
+    body = _LEADING_NUMBERS.sub("", message, count=1)
+    record = _json(body)
     if record is not None:
         rank = next((r for r in map(_rank_of, (record.get(k) for k in LEVEL_KEYS)) if r is not None), None)
         ids = tuple(str(record[k]) for k in ID_KEYS if record.get(k) not in (None, ""))
         return Line(source, rank, ids or None, line)
-    words = _words(message)
-    rank = _rank_of(words[0]) if words else None
+    word = _FIRST_WORD.match(body)
+    rank = _rank_of(word.group(1)) if word else None
     if rank is None:
-        pair = _PAIR.search(message)
+        pair = _PAIR.search(body)
         rank = _rank_of(pair.group(1)) if pair else None
     return Line(source, rank, None, line)
 

@@ -60,8 +60,10 @@ def test_level_keeps_that_level_and_above_from_json_keys_and_plain_words() -> No
         compose("b", "ERROR: disk full"),
         compose("b", 'msg="slow" level=warn'),
         kubectl("c", "FATAL out of memory"),
+        compose("d", "WARNING:root:retrying"),
+        compose("e", "1:M 07 Dec 2026 11:00:00.123 # Warning: no config file"),
     ]
-    assert lf.keep(lines, lf.LogFilter(level=lf.level_option("warn"))) == [lines[1], lines[2], *lines[4:]]
+    assert lf.keep(lines, lf.LogFilter(level=lf.level_option("warn"))) == [lines[1], lines[2], *lines[4:8]]
     assert lf.keep(lines, lf.LogFilter(level=lf.level_option("error"))) == [lines[2], lines[4], lines[6]]
     assert lf.keep(lines, lf.LogFilter(level=lf.level_option("debug"))) == lines
 
