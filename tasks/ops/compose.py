@@ -173,7 +173,7 @@ def down(stack: Stack, live: Live, wipe: bool = False) -> None:
     console.step(f"{stack.project} stopped" + ("; data volumes deleted" if wipe else "; data volumes kept"))
 
 
-def show_logs(stack: Stack, service: str = "", level: str = "", id: str = "") -> None:  # noqa: A002
+def show_logs(stack: Stack, service: str = "", level: str = "", id: str = "") -> None:
     """Every container's log lines, with timestamps; or one service's (Compose is asked for it
     alone), of `level` and above, naming correlation id `id` (tasks/ops/logfilter.py)."""
     wanted = logfilter.LogFilter(logfilter.level_option(level), id)

@@ -163,7 +163,7 @@ def reach(cfg: Config) -> None:
 # --------------------------------------------------------------------------- operations
 
 
-def logs(cfg: Config, tail: int = 50, service: str = "", level: str = "", id: str = "") -> None:  # noqa: A002
+def logs(cfg: Config, tail: int = 50, service: str = "", level: str = "", id: str = "") -> None:
     """The last `tail` lines of every pod of the stack, or of one service's pods (a label
     selector), of `level` and above, naming correlation id `id` (tasks/ops/logfilter.py)."""
     wanted = logfilter.LogFilter(logfilter.level_option(level), id)
