@@ -1,6 +1,7 @@
 """session-agent: the HTTP front door. Accepts events, shows thread state.
 
-POST /events        {"thread_id", "type", "data"} -> queued on "events" (202)
+POST /events        {"thread_id", "type", "data"} -> queued on "events" (202, with the event's
+                    new correlation_id: every service's log lines about it carry it)
 GET  /threads/<id>  current state from Redis (404 if none)
 GET  /healthz       200 if Redis answers and RabbitMQ accepts our login, else 503
 """
@@ -12,10 +13,23 @@ import logging
 from .common import logs, rabbit, redis_store, web
 from .common.config import Settings
 from .common.probes import Probe
-from .common.threads import EVENTS_QUEUE, ThreadStore, parse_event
+from .common.threads import EVENTS_QUEUE, Event, ThreadStore, parse_event
 
 log = logging.getLogger(__name__)
 THREADS_PREFIX = "/threads/"
+
+
+def accept(broker: rabbit.Broker, event: Event) -> web.Response:
+    """Queue an event under a new correlation id, the one every service logs while handling it
+    (common/logs.py); the client gets it back to follow the event."""
+    with logs.correlated(None) as correlation_id:
+        try:
+            broker.publish(EVENTS_QUEUE, event.to_dict())
+        except Exception as exc:  # noqa: BLE001 (broker down: tell the client 503)
+            log.error("publish failed: %s", exc)
+            return 503, {"error": "event queue unavailable", "correlation_id": correlation_id}
+        log.info("thread %s: event %s accepted", event.thread_id, event.type)
+    return 202, {"accepted": True, "thread_id": event.thread_id, "correlation_id": correlation_id}
 
 
 def make_app(broker: rabbit.Broker, store: ThreadStore, probes: dict[str, Probe]) -> web.App:
@@ -27,12 +41,7 @@ def make_app(broker: rabbit.Broker, store: ThreadStore, probes: dict[str, Probe]
                 event = parse_event(body)
             except (ValueError, TypeError) as exc:
                 return 400, {"error": str(exc)}
-            try:
-                broker.publish(EVENTS_QUEUE, event.to_dict())
-            except Exception as exc:  # noqa: BLE001 (broker down: tell the client 503)
-                log.error("publish failed: %s", exc)
-                return 503, {"error": "event queue unavailable"}
-            return 202, {"accepted": True, "thread_id": event.thread_id}
+            return accept(broker, event)
         if method == "GET" and path.startswith(THREADS_PREFIX):
             thread_id = path[len(THREADS_PREFIX) :]
             if not thread_id or "/" in thread_id:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from srvthreds_demo.common import rabbit
 from srvthreds_demo.common.threads import ThreadState
 
 
@@ -12,6 +13,8 @@ class FakeBroker:
     def __init__(self, fail: bool = False) -> None:
         self.declared: list[str] = []
         self.published: list[tuple[str, dict[str, Any]]] = []
+        # The correlation_id property PikaBroker would send with each (rabbit.properties).
+        self.correlation_ids: list[str | None] = []
         self.fail = fail
 
     def declare(self, queue: str) -> None:
@@ -23,6 +26,7 @@ class FakeBroker:
         if self.fail:
             raise ConnectionError("broker down")
         self.published.append((queue, copy.deepcopy(message)))
+        self.correlation_ids.append(rabbit.properties().get("correlation_id"))
 
 
 class FakeStore:

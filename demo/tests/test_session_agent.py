@@ -13,8 +13,10 @@ def test_post_event_publishes_to_events_queue() -> None:
     broker, store = FakeBroker(), FakeStore()
     app = make_app(broker, store, {})
     status, body = app("POST", "/events", b'{"thread_id": "t1", "type": "start", "data": {"k": 1}}')
+    correlation_id = body.pop("correlation_id")
     assert (status, body) == (202, {"accepted": True, "thread_id": "t1"})
     assert broker.published == [("events", {"thread_id": "t1", "type": "start", "data": {"k": 1}})]
+    assert broker.correlation_ids == [correlation_id] and len(correlation_id) == 32
 
 
 def test_bad_event_is_400_and_broker_down_is_503() -> None:

@@ -25,7 +25,7 @@ from typing import Any
 
 from tasks.errors import StackError
 from tasks.families.shared.creators import failing, failing_family, user_errors
-from tasks.families.shared.options import Option
+from tasks.families.shared.options import LOG_FILTERS, Option
 from tasks.families.shared.registry import creator, selected
 from tasks.families.shared.run import Run
 from tasks.ops import compose_volumes
@@ -253,7 +253,7 @@ def stack_tasks(stack: Stack) -> Iterator[TaskDict]:
     )
     yield always(
         "compose_logs",
-        "Show the logs of every container of the stack.",
+        "Show the logs of the stack's containers (service=, level=, id= filter them).",
         show_logs,
         stack,
     )
@@ -267,7 +267,10 @@ def stack_tasks(stack: Stack) -> Iterator[TaskDict]:
     )
 
 
-@creator(*selected(*PUBLIC, options={"compose_down": (WIPE,)}), needs=("_preflight", "images", "render"))
+@creator(
+    *selected(*PUBLIC, options={"compose_down": (WIPE,), "compose_logs": LOG_FILTERS}),
+    needs=("_preflight", "images", "render"),
+)
 def task_compose(run: Run) -> Iterator[TaskDict]:
     """Run the stack with Docker Compose: compose_up, compose_down, compose_ps, ... (env=<name>)."""
     # One creator for every task (doit's `basename`), so they share one Stack and one Live.

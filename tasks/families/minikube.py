@@ -25,7 +25,7 @@ from tasks import defaults
 from tasks.errors import StackError
 from tasks.families.shared.creators import failing_family, user_errors
 from tasks.families.shared.image_builds import generate
-from tasks.families.shared.options import Option
+from tasks.families.shared.options import LOG_FILTERS, Option
 from tasks.families.shared.registry import creator, selected
 from tasks.families.shared.run import Run
 from tasks.model import Config
@@ -191,7 +191,7 @@ def _ops(cfg: Config, live: ops.Live, target: DeployTarget) -> Iterator[TaskDict
     )
     yield _always(
         "minikube_logs",
-        "Tail the logs of every pod of the stack (tail=N lines, default 50).",
+        "Tail the logs of the stack's pods (tail=N lines, default 50; service=, level=, id= filter).",
         partial(ops.logs, cfg),
     )
     yield _always(
@@ -211,7 +211,7 @@ def _ops(cfg: Config, live: ops.Live, target: DeployTarget) -> Iterator[TaskDict
         *PUBLIC,
         "minikube_load",
         default_env=DEFAULT_ENV,
-        options={"minikube_logs": (TAIL,), "port_forward": (SERVICE,)},
+        options={"minikube_logs": (TAIL, *LOG_FILTERS), "port_forward": (SERVICE,)},
     ),
     needs=("compose", "render"),
 )

@@ -12,7 +12,7 @@ import secrets as secrets_module
 from pathlib import Path
 
 from tasks.errors import StackError, ToolError
-from tasks.ops import compose_ports
+from tasks.ops import compose_ports, logfilter
 from tasks.ops import compose_volumes as volumes
 from tasks.ops.compose_failures import explain
 from tasks.ops.compose_stack import Stack, image_env
@@ -173,10 +173,18 @@ def down(stack: Stack, live: Live, wipe: bool = False) -> None:
     console.step(f"{stack.project} stopped" + ("; data volumes deleted" if wipe else "; data volumes kept"))
 
 
-def show_logs(stack: Stack) -> None:
-    """Every container's log lines, with timestamps."""
+def show_logs(stack: Stack, service: str = "", level: str = "", id: str = "") -> None:
+    """Every container's log lines, with timestamps; or one service's (Compose is asked for it
+    alone), of `level` and above, naming correlation id `id` (tasks/ops/logfilter.py)."""
+    wanted = logfilter.LogFilter(logfilter.level_option(level), id)
+    names = [*stack.dbs(), *stack.services(), *stack.jobs()]
+    one = logfilter.service_option(service, names, f"environment {stack.env}")
     env = image_env(stack, [], required=False)
-    console.show(compose_cli.logs(stack.compose_project(), env=env, timestamps=True), end="")
+    text = compose_cli.logs(stack.compose_project(), *([one] if one else []), env=env, timestamps=True)
+    shown = logfilter.apply(text, wanted)
+    console.show(shown, end="")
+    if wanted.active() and not shown:
+        console.note("no log line matched")
 
 
 def log_text(stack: Stack, *, tail: int) -> str:

@@ -17,6 +17,7 @@ from tasks import defaults
 from tasks.errors import StackError
 from tasks.model import Config, Minikube
 from tasks.ops import k8s_deploy as kd
+from tasks.ops import logfilter
 from tasks.ops.live import Facts
 from tasks.ops.targets import rollout
 from tasks.ops.targets.base import DeployTarget
@@ -162,15 +163,25 @@ def reach(cfg: Config) -> None:
 # --------------------------------------------------------------------------- operations
 
 
-def logs(cfg: Config, tail: int = 50) -> None:
-    """The last `tail` lines of every pod of the stack."""
-    console.show(log_text(cfg, tail=tail), end="")
+def logs(cfg: Config, tail: int = 50, service: str = "", level: str = "", id: str = "") -> None:
+    """The last `tail` lines of every pod of the stack, or of one service's pods (a label
+    selector), of `level` and above, naming correlation id `id` (tasks/ops/logfilter.py)."""
+    wanted = logfilter.LogFilter(logfilter.level_option(level), id)
+    names = [*(s.name for s in cfg.services.values()), *(d.name for d in cfg.placed("cluster"))]
+    one = logfilter.service_option(service, names, f"environment {cfg.env}")
+    shown = logfilter.apply(log_text(cfg, tail=tail, service=one), wanted)
+    console.show(shown, end="")
+    if wanted.active() and not shown:
+        console.note("no log line matched")
 
 
-def log_text(cfg: Config, *, tail: int) -> str:
-    """The last `tail` lines of every pod of the stack, each prefixed with pod and container."""
+def log_text(cfg: Config, *, tail: int, service: str = "") -> str:
+    """The last `tail` lines of every pod of the stack (or of one service's), each prefixed with
+    pod and container."""
     t = kd.Target.of(cfg, cfg.minikube.profile)
-    return kubectl.logs(t.scope, f"app.kubernetes.io/part-of={cfg.project}", tail=tail)
+    selector = f"app.kubernetes.io/part-of={cfg.project}"
+    selector += f",app.kubernetes.io/name={service}" if service else ""
+    return kubectl.logs(t.scope, selector, tail=tail)
 
 
 def secret_values(cfg: Config) -> list[str]:

@@ -44,6 +44,24 @@ def test_down_ps_and_logs_work_before_the_first_up(
     assert not (project / "compose" / "test" / ".env").exists()  # no secrets made up to stop nothing
 
 
+def test_bad_log_filters_are_one_sentence_each_and_the_service_is_asked_of_compose(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fakes = tmp_path / "bin"
+    harness.script(fakes, "docker-compose", COMPOSE)
+    harness.script(fakes, "docker", '#!/bin/sh\n[ "$1" = version ] && echo 24.0.7\nexit 0\n')
+    monkeypatch.setenv("PATH", f"{fakes}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    level = run_doit(project, "compose_logs", "env=test", "level=loud")
+    assert level.code == 1 and "Traceback" not in level.out, level.out
+    assert "level=loud is not a log level: use one of debug, info, warn, error" in level.out, level.out
+    service = run_doit(project, "compose_logs", "env=test", "service=nope")
+    assert service.code == 1 and "Traceback" not in service.out, service.out
+    assert "service=nope names nothing that logs in environment test: use one of " in service.out
+    one = run_doit(project, "compose_logs", "env=test", "service=engine")
+    assert one.code == 0 and "compose logs --no-color --timestamps engine" in one.out, one.out
+
+
 def test_a_failing_hook_names_itself_and_where_it_is_configured(project: Path) -> None:
     local = project / "environments" / "local.yaml"
     local.write_text(local.read_text() + "hooks: {pre_build: ['true', 'exit 3']}\n")

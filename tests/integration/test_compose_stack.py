@@ -1,5 +1,6 @@
 """The offline stack for real: `doit compose_up env=offline` on a scratch copy, a round
-trip through session-agent -> RabbitMQ -> engine -> Redis, testinfra checks, a no-op
+trip through session-agent -> RabbitMQ -> engine -> Redis, that event's lines found by its
+correlation id with `compose_logs id=<id>` in every service that handled it, testinfra checks, a no-op
 second `compose_up` (also after Redis wrote its data, and after `compose_down` kept it), a
 service whose health check fails reported with the check's own output as soon as Docker
 marks it unhealthy, then `compose_down` leaving nothing behind.
@@ -10,6 +11,7 @@ Needs host ports 3000, 6379, 5672 and 9090 free. The stack comes up once per mod
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.error
 import urllib.request
@@ -69,6 +71,49 @@ def test_event_round_trip(project: Path, before: dict[str, str]) -> None:
         time.sleep(0.5)
     assert status == 200, state
     assert state.get("event_count") == 1, state
+
+
+# The services that handle an event in this environment: session-agent accepts it, the engine
+# consumes it (persistence-agent, its next consumer, is disabled: Debian packages no MongoDB).
+HANDLERS = {"session-agent", "engine"}
+COMPOSE_LINE = re.compile(r"^(\S+)-\d+\s+\| \S+ (\{.*\})$")  # service-1  | <timestamp> <JSON>
+
+
+def logged(project: Path, *options: str) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
+    """`doit compose_logs <options>`: its (service, JSON record) log lines, and its other lines."""
+    result = doit(project, "compose_logs", *options, timeout=120)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    records, other = [], []
+    for line in result.stdout.splitlines():
+        found = COMPOSE_LINE.match(line)
+        if found:
+            records.append((found.group(1), json.loads(found.group(2))))
+        else:
+            other.append(line)
+    return records, other
+
+
+def test_one_events_correlation_id_shows_its_lines_from_every_service_that_handled_it(
+    project: Path, before: dict[str, str]
+) -> None:
+    thread = f"it-{uuid.uuid4().hex[:8]}"
+    status, body = http("POST", "/events", {"thread_id": thread, "type": "traced"})
+    assert status == 202, body
+    correlation_id = body["correlation_id"]
+    deadline = time.monotonic() + 20
+    while http("GET", f"/threads/{thread}")[0] != 200 and time.monotonic() < deadline:
+        time.sleep(0.5)  # the engine consumes the event asynchronously
+    records, other = logged(project, f"id={correlation_id}")
+    print("\n" + "\n".join(f"{name}: {record}" for name, record in records))
+    assert {name for name, _ in records} == HANDLERS, records
+    assert len(records) == len(HANDLERS), records  # one line each: nothing else matched
+    for name, record in records:
+        assert (record["service"], record["correlation_id"]) == (name, correlation_id), record
+        assert thread in record["message"] and record["level"] == "info", record
+    assert [line for line in other if line.strip() and not line.startswith(".  ")] == [], other
+    engine_only, _ = logged(project, "service=engine", f"id={correlation_id}")
+    assert [name for name, _ in engine_only] == ["engine"], engine_only
+    assert logged(project, "level=error", f"id={correlation_id}")[0] == []
 
 
 @pytest.mark.parametrize("service", ["engine", "session-agent", "redis", "rabbitmq", "prometheus"])

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from . import metrics
+from . import logs, metrics
 from .config import Endpoint
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class PikaBroker:
         import pika  # type: ignore[import-not-found, unused-ignore]
 
         body = json.dumps(message).encode()
-        props = pika.BasicProperties(content_type="application/json", delivery_mode=2)
+        props = pika.BasicProperties(**properties())
         with self._lock:
             try:
                 self._open().basic_publish(exchange="", routing_key=queue, body=body, properties=props)
@@ -72,25 +72,8 @@ class PikaBroker:
         channel.queue_declare(queue=queue, durable=True)
         channel.basic_qos(prefetch_count=prefetch)
 
-        def on_message(ch: Any, method: Any, _props: Any, body: bytes) -> None:
-            try:
-                message = json.loads(body)
-            except ValueError:
-                # Poison message: requeueing would loop forever.
-                log.error("dropping non-JSON message on %s", queue)
-                ch.basic_reject(delivery_tag=method.delivery_tag, requeue=False)
-                return
-            try:
-                handler(message)
-            except (ValueError, TypeError) as exc:
-                log.error("dropping invalid message on %s: %s", queue, exc)
-                ch.basic_reject(delivery_tag=method.delivery_tag, requeue=False)
-                return
-            except Exception:
-                log.exception("handler failed; requeueing")
-                ch.basic_nack(delivery_tag=method.delivery_tag, requeue=True)
-                raise
-            ch.basic_ack(delivery_tag=method.delivery_tag)
+        def on_message(ch: Any, method: Any, props: Any, body: bytes) -> None:
+            deliver(queue, handler, ch, method, props, body)
 
         channel.basic_consume(queue=queue, on_message_callback=on_message)
         channel.start_consuming()
@@ -106,6 +89,40 @@ class PikaBroker:
     def close(self) -> None:
         with self._lock:
             self.close_locked()
+
+
+def properties() -> dict[str, Any]:
+    """A published message's properties: JSON, persistent, and the correlation id of the event
+    being handled (AMQP's own `correlation_id`), so the service that consumes it logs it too."""
+    props: dict[str, Any] = {"content_type": "application/json", "delivery_mode": 2}
+    correlation_id = logs.current_id()
+    if correlation_id:
+        props["correlation_id"] = correlation_id
+    return props
+
+
+def deliver(queue: str, handler: Handler, channel: Any, method: Any, props: Any, body: bytes) -> None:
+    """Feed one delivered message to `handler` under its correlation id (a new one when it came
+    without), then ack it; reject what cannot be handled, requeue what failed."""
+    with logs.correlated(getattr(props, "correlation_id", None)):
+        try:
+            message = json.loads(body)
+        except ValueError:
+            # Poison message: requeueing would loop forever.
+            log.error("dropping non-JSON message on %s", queue)
+            channel.basic_reject(delivery_tag=method.delivery_tag, requeue=False)
+            return
+        try:
+            handler(message)
+        except (ValueError, TypeError) as exc:
+            log.error("dropping invalid message on %s: %s", queue, exc)
+            channel.basic_reject(delivery_tag=method.delivery_tag, requeue=False)
+            return
+        except Exception:
+            log.exception("handler failed; requeueing")
+            channel.basic_nack(delivery_tag=method.delivery_tag, requeue=True)
+            raise
+        channel.basic_ack(delivery_tag=method.delivery_tag)
 
 
 RECONNECT_DELAY = 5.0

@@ -56,3 +56,11 @@ def params(options: Iterable[Option], given: Mapping[str, str]) -> list[dict[str
         }
         for opt in options
     ]
+
+
+# `compose_logs` and `minikube_logs` filter alike (tasks/ops/logfilter.py says how).
+LOG_FILTERS = (
+    Option("service", str, "", "only this service's (or database's) logs"),
+    Option("level", str, "", "only lines of this level and above: debug, info, warn or error"),
+    Option("id", str, "", "only lines of this correlation id"),
+)

@@ -171,7 +171,8 @@ def test_usage_errors_name_the_word_and_the_fix(root: Path, argv: list[str], mes
 
 def test_every_option_word_is_listed_when_one_is_unknown(root: Path) -> None:
     assert usage(root, "render", "nope=1").fix == (
-        "known options: confirm, env, fix, from, host, keep, out, port, service, tail, to, token, wipe "
+        "known options: confirm, env, fix, from, host, id, keep, level, out, port, service, tail, to, token, "
+        "wipe "
         "(`doit help <task>` lists a task's options)"
     )
 
@@ -333,7 +334,7 @@ def test_an_option_has_its_default_or_the_given_value(root: Path) -> None:
         (
             ("ui", "service=engine"),
             "no task of this run takes service= (ui)",
-            "service= is an option of port_forward, restart",
+            "service= is an option of compose_logs, minikube_logs, port_forward, restart",
         ),
     ],
 )

@@ -231,6 +231,7 @@ def test_a_broken_environment_gives_every_public_task_its_error() -> None:
 def test_public_tasks_take_their_options(work: Path) -> None:
     tasks = {t["basename"]: t for t in ct.task_compose(_run(ENV))}
     assert [p["name"] for p in tasks["compose_down"]["params"]] == ["wipe"]
+    assert [p["name"] for p in tasks["compose_logs"]["params"]] == ["service", "level", "id"]
     assert "params" in tasks["compose_up"]
     assert "params" not in tasks["_compose_env"]
 

@@ -15,6 +15,7 @@ from doit.exceptions import TaskFailed
 from tasks.config import load as config
 from tasks.errors import StackError
 from tasks.families import minikube as minikube_tasks
+from tasks.families.shared import registry
 from tasks.model import Config
 from tasks.store import images
 from testing.fakes import k8sstate as fs
@@ -152,6 +153,12 @@ def test_the_operations_always_run(root: Path) -> None:
     fam = _family(config.load(TEST_ENV, root))
     for name in ("minikube_status", "minikube_logs", "minikube_down", "minikube_delete", "port_forward"):
         assert fam[name]["uptodate"] == [False], name
+
+
+def test_the_logs_task_takes_its_tail_and_the_log_filters() -> None:
+    declared = registry.task("minikube_logs")
+    assert declared is not None
+    assert [o.name for o in declared.options] == ["tail", "service", "level", "id"]
 
 
 def test_the_start_task_is_done_once_the_cluster_runs_with_its_addons(

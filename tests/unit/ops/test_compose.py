@@ -224,6 +224,34 @@ def test_show_prints_both_streams(box: Box, capsys: pytest.CaptureFixture[str]) 
     assert capsys.readouterr().out == "out\n"
 
 
+def test_logs_of_one_service_are_asked_of_compose_and_filtered(
+    box: Box, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = [
+        'engine-1  | 2026-12-07T11:00:00Z {"level": "info", "message": "a", "correlation_id": "c-1"}',
+        'engine-1  | 2026-12-07T11:00:01Z {"level": "error", "message": "b", "correlation_id": "c-2"}',
+        "engine-1  | 2026-12-07T11:00:02Z WARNING c-1 retried",
+    ]
+    box.script_compose("".join(f"echo '{line}'\n" for line in lines))
+    cops.show_logs(box.stack, service="engine", id="c-1")
+    assert box.compose_argvs()[-1] == ["logs", "--no-color", "--timestamps", "engine"]
+    assert capsys.readouterr().out == f"{lines[0]}\n{lines[2]}\n"
+    cops.show_logs(box.stack, level="warn")
+    assert box.compose_argvs()[-1] == ["logs", "--no-color", "--timestamps"]
+    assert capsys.readouterr().out == f"{lines[1]}\n{lines[2]}\n"
+    cops.show_logs(box.stack, id="c-9")
+    captured = capsys.readouterr()
+    assert captured.out == "" and "no log line matched" in captured.err
+
+
+def test_bad_log_filters_are_refused_before_compose_runs(box: Box) -> None:
+    with pytest.raises(StackError, match=r"service=nope names nothing that logs in environment \S+: use one"):
+        cops.show_logs(box.stack, service="nope")
+    with pytest.raises(StackError, match="level=loud is not a log level: use one of debug, info, warn, err"):
+        cops.show_logs(box.stack, level="loud")
+    assert box.compose_argvs() == []
+
+
 def test_steps_say_what_they_did_and_forget_the_live_state(
     box: Box, capsys: pytest.CaptureFixture[str]
 ) -> None:

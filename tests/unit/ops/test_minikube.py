@@ -182,6 +182,40 @@ def test_table_aligns_columns() -> None:
     assert ops.table([("a", "bb", "x"), ("ccc", "d", "y")]) == "  a    bb  x\n  ccc  d   y"
 
 
+def test_logs_of_one_service_are_asked_by_its_label_and_filtered(
+    root: Path, fake_cluster: FakeCluster, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = config.load(TEST_ENV, root)
+    ops.start(cfg.minikube)
+    c = _cluster(fake_cluster, "mktest")
+    capsys.readouterr()
+    ops.logs(cfg, service="engine", level="error", id="c-1")
+    argv = c.calls("kubectl")[-1]["argv"]
+    assert f"app.kubernetes.io/part-of={cfg.project},app.kubernetes.io/name=engine" in argv
+    captured = capsys.readouterr()
+    assert captured.out == "" and "no log line matched" in captured.err
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ({"service": "nope"}, "service=nope names nothing that logs in environment " + TEST_ENV),
+        ({"level": "loud"}, "level=loud is not a log level: use one of debug, info, warn, error"),
+    ],
+)
+def test_bad_log_filters_are_refused_before_kubectl_runs(
+    root: Path, fake_cluster: FakeCluster, option: dict[str, str], message: str
+) -> None:
+    cfg = config.load(TEST_ENV, root)
+    ops.start(cfg.minikube)
+    c = _cluster(fake_cluster, "mktest")
+    before = len(c.calls("kubectl"))
+    with pytest.raises(StackError, match=message) as info:
+        ops.logs(cfg, service=option.get("service", ""), level=option.get("level", ""))
+    assert "engine" in str(info.value) or "level" in option
+    assert len(c.calls("kubectl")) == before
+
+
 def test_logs_down_delete_and_forward(
     root: Path, fake_cluster: FakeCluster, capsys: pytest.CaptureFixture[str]
 ) -> None:
