@@ -14,7 +14,7 @@ from tasks.config import load as config
 from tasks.families import deploy as deploy_tasks
 from tasks.families.shared.run import Run
 from tasks.model import Config
-from tasks.ops import cloud_deploy
+from tasks.ops import cloud_deploy, promote
 from testing.environments import copy_environments
 from testing.fakes.cluster import FakeCluster
 from testing.project import REPO
@@ -83,3 +83,51 @@ def test_the_release_tasks_always_run_their_operation_on_their_environment(
         assert "dev" in task["doc"] and up_to_date(task) is False
         failed = run_action(task)
         assert isinstance(failed, TaskFailed) and failure in str(failed)
+
+
+def promote_run(**given: str) -> Run:
+    return Run(
+        root=REPO, command="run", words=["promote"], vars=given, env="dev", envs=config.environments(REPO)
+    )
+
+
+def test_promote_without_both_environments_names_them_in_its_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for given in ({}, {"from": "dev"}, {"to": "staging"}):
+        task = deploy_tasks.task_promote(promote_run(**given))
+        assert task["uptodate"] == [False] and "params" in task
+        failed = run_action(task)
+        assert isinstance(failed, TaskFailed), given
+        assert "promote needs from=<env> and to=<env>" in str(failed)
+        assert "cloud environments: dev, prod, staging" in str(failed)
+
+
+def test_promote_refuses_an_environment_that_is_not_a_cloud_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for source, target in (("local", "staging"), ("dev", "offline")):
+        failed = run_action(deploy_tasks.task_promote(promote_run(**{"from": source, "to": target})))
+        wrong = source if source == "local" else target
+        assert isinstance(failed, TaskFailed) and f"{wrong} is not a cloud environment" in str(failed)
+        assert "use one of dev, prod, staging" in str(failed)
+
+
+def test_promote_hands_both_environments_to_the_operation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    calls: list[tuple[str, str]] = []
+    monkeypatch.setattr(promote, "promote", lambda source, target: calls.append((source.env, target.env)))
+    assert run_action(deploy_tasks.task_promote(promote_run(**{"from": "dev", "to": "staging"}))) in (
+        None,
+        True,
+    )
+    assert calls == [("dev", "staging")]
+
+
+def test_smoke_is_a_read_only_check_of_each_cloud_environment(dev: Config, fake_cluster: FakeCluster) -> None:
+    task = subtask(deploy_tasks.task_smoke(cloud_run(REPO)), "dev")
+    assert task["doc"] == "Smoke-check dev." and up_to_date(task) is False and task["verbosity"] == 2

@@ -3,6 +3,8 @@ environment as failing placeholders, and what `restart` refuses."""
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from doit.exceptions import TaskFailed
 
@@ -42,3 +44,34 @@ def test_restart_refuses_a_kubernetes_environment_and_needs_a_service() -> None:
         ui_tasks.restart_one(config.load("minikube", REPO), "engine")
     with pytest.raises(StackError, match="needs service=<name>"):
         ui_tasks.restart_one(config.load("offline", REPO), "")
+
+
+def test_ui_serves_the_page_of_its_environment_with_its_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tasks.ui import server
+
+    served: list[tuple[str, str, int, str]] = []
+    monkeypatch.setattr(
+        server, "serve", lambda env, *, host, port, token: served.append((env, host, port, token))
+    )
+    made = {t["basename"]: t for t in ui_tasks.task_ui(_run("offline"))}
+    assert made["ui"]["verbosity"] == 2 and "offline" not in made["ui"]["doc"]
+    ui_tasks.serve("offline", 10999, "127.0.0.1", "t0ken")
+    assert served == [("offline", "127.0.0.1", 10999, "t0ken")]
+
+
+def test_ui_without_its_web_packages_says_which_one_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tasks.ui
+
+    # The import fails as if starlette or uvicorn were not installed.
+    monkeypatch.delattr(tasks.ui, "server", raising=False)
+    monkeypatch.setitem(sys.modules, "tasks.ui.server", None)
+    with pytest.raises(StackError, match="is not installed in this virtualenv") as failed:
+        ui_tasks.serve("offline", 10360, "127.0.0.1", "")
+    assert failed.value.fix is not None and "pip install -e '.[dev]'" in failed.value.fix
+
+
+def test_restart_restarts_the_named_service_of_its_compose_stack(monkeypatch: pytest.MonkeyPatch) -> None:
+    restarted: list[tuple[str, str]] = []
+    monkeypatch.setattr(ui_tasks, "restart", lambda stack, name: restarted.append((stack.env, name)))
+    ui_tasks.restart_one(config.load("offline", REPO), "engine")
+    assert restarted == [("offline", "engine")]
