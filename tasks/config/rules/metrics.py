@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from tasks.config import monitor
 from tasks.config.merged import Merged
+from tasks.config.yamlpos import KeyPath
 
 MONITORING = monitor.MONITORING
 
@@ -106,7 +107,7 @@ def compose_prometheus_port_is_free(m: Merged) -> None:
     ("port is already allocated") instead of at its key."""
     if not monitor.wanted(m):
         return
-    published = [
+    published: list[KeyPath] = [
         ("services", name, "ports", i, "publish")
         for name in m.enabled()
         for i, p in enumerate(m.data["services"][name].get("ports", []))
