@@ -131,7 +131,7 @@ def test_a_damaged_slice_cache_only_means_building_again(
 
 
 def test_a_slice_folder_that_cannot_be_written_means_the_whole_build(
-    project: Path, monkeypatch: pytest.MonkeyPatch
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(project)
     folder = state.kustomize_slices("prod")
@@ -140,6 +140,9 @@ def test_a_slice_folder_that_cannot_be_written_means_the_whole_build(
     built = kustomize_slices.build("k8s/overlays/prod", "prod", size=2)
     assert built.slices == 0
     assert built.why_whole.startswith("the slices cannot be built (")
+    note = capsys.readouterr()
+    assert f"{folder.as_posix()} cannot be written (" in note.out + note.err
+    assert f"built whole (slower); delete {folder.as_posix()}" in note.out + note.err
     assert built.text == kubectl.kustomize("k8s/overlays/prod")
 
 
