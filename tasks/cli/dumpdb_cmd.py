@@ -64,6 +64,16 @@ def env_name(pos_args: list[str]) -> str | None:
     return name
 
 
+def project_root_here() -> None:
+    """The databases are relative to the project's root, as every doit command here: from another
+    folder (a subfolder of the project) there are none to read, which is no "nothing ran yet"."""
+    if not Path("environments").is_dir():
+        raise InvalidCommand(
+            f"{Path.cwd()} is not a project's root (it has no environments/ folder), so it has no "
+            f".build/state/ to read: run `{USAGE}` from the project's root"
+        )
+
+
 def dump(paths: list[Path]) -> str:
     """doit's layout (`task -> {values}`), under a line naming each database."""
     lines = []
@@ -81,7 +91,9 @@ class DumpDB(Command):  # type: ignore[misc]
     cmd_options = ()
 
     def execute(self, opt_values: dict[str, Any], pos_args: list[str]) -> int:
-        paths = databases(env_name(pos_args))
+        name = env_name(pos_args)
+        project_root_here()
+        paths = databases(name)
         # stdout, like doit's own dumpdb: it is the command's output, not a step's progress line.
         text = dump(paths) if paths else "no dependency database yet: no task has run here"
         sys.stdout.write(text + "\n")

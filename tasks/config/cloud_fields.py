@@ -56,15 +56,35 @@ def k8s_minor(value: Any) -> tuple[str, str] | None:
     return f"{value!r} is not a Kubernetes minor version", "write it like '1.33' (quoted)"
 
 
+_GIT_URL = s.pattern(
+    r"(https://|ssh://|git@)[A-Za-z0-9._~:/@%+-]+",
+    "Git repository URL",
+    "'https://github.com/owner/name.git'",
+)
+
+
+def git_url(value: Any) -> tuple[str, str] | None:
+    """A Git URL without credentials: it is written into a committed file (the Application), so
+    `https://<user>:<token>@host/...` would publish the token; Argo CD keeps credentials itself."""
+    if bad := _GIT_URL(value):
+        return bad
+    authority, _, rest = value[len("https://") :].partition("/")
+    if value.startswith("https://") and "@" in authority:
+        shown = f"https://***@{authority.rsplit('@', 1)[1]}/{rest}"  # never the token, even here
+        return (
+            f"{shown!r} carries credentials (a user or token before '@'), and it is written into "
+            "a committed file",
+            "write the URL without them, like 'https://github.com/owner/name.git', and give Argo CD "
+            "the credentials as a repository Secret (argocd.argoproj.io/secret-type: repository)",
+        )
+    return None
+
+
 DEPLOY_MODES = ("kubectl", "argocd")
 ARGOCD = s.Fields(
     {
         # The Git repository Argo CD pulls (default: https://github.com/<cloud.github.repository>.git).
-        "repo_url": s.typed(
-            r"(https://|ssh://|git@)[A-Za-z0-9._~:/@%+-]+",
-            "Git repository URL",
-            "'https://github.com/owner/name.git'",
-        ),
+        "repo_url": s.Scalar((str,), git_url),
         # The branch, tag or commit it follows (default HEAD: the repository's default branch).
         "revision": s.typed(r"[A-Za-z0-9._/-]{1,200}", "Git revision", "'main'"),
         "namespace": s.NAME,  # where Argo CD runs and the Application lives (default argocd)

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from tasks.errors import StackError
 from tasks.ops import kustomize_plan
+from tasks.output import console
 from tasks.programs import kubectl
-from tasks.store import slices
+from tasks.store import slices, state
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,12 @@ def build(overlay: str, env: str, *, size: int = kustomize_plan.SLICE_SIZE) -> B
             # The whole build fails with its own message (file and fix) or, if slicing was
             # wrong about this overlay, succeeds: either way the whole build is the answer.
             return Built(kubectl.kustomize(overlay), why_whole="a slice did not build")
+        except OSError as exc:
+            # The slices' folder cannot be written (a file in its place, a full or read-only
+            # disk): slicing is only a speed-up, so the whole build is the answer.
+            folder = state.kustomize_slices(env).as_posix()
+            console.note(f"{folder} cannot be written ({exc}): built whole (slower); delete {folder}")
+            return Built(kubectl.kustomize(overlay), why_whole=f"the slices cannot be built ({exc})")
     slices.keep_only(env, keys)
     text = "---\n".join(body + "\n" for k in keys if (body := outputs[k].strip("\n")))
     return Built(text, slices=len(keys), rebuilt=len(todo))

@@ -45,6 +45,10 @@ _KUBECTL = re.compile(r"^\[([^\]]+)\] (.*)$")
 _PAIR = re.compile(r"\b(?:level|severity)=\"?([A-Za-z]+)")
 _LEADING_NUMBERS = re.compile(r"^(?:\s*\d\S*)*\s*")  # timestamps, a process number (Redis's `1:M`)
 _FIRST_WORD = re.compile(r"^[\[(<]?([A-Za-z]+)")  # `ERROR`, `[warn]`, `INFO:root:...`, `Error:`
+# A level in capitals among a line's first words, after a prefix of another form:
+# `[2026-12-07 11:00:00] ERROR ...`, Python's `<asctime> - <logger> - ERROR - ...`.
+_PREFIX_WORDS = 4
+_CAPITALS = re.compile(r"^[\[(<]?([A-Z]+)[\])>:]?$")
 
 
 @dataclass(frozen=True)
@@ -124,7 +128,19 @@ def parse(line: str) -> Line:
     if rank is None:
         pair = _PAIR.search(body)
         rank = _rank_of(pair.group(1)) if pair else None
+    if rank is None:
+        rank = _capitals_rank(body)
     return Line(source, rank, None, line)
+
+
+def _capitals_rank(body: str) -> int | None:
+    """The rank of the first of a line's first words that is a level in capitals (`ERROR`,
+    `[WARN]`): lower-case words there are prose ("info about ..."), not a level."""
+    for word in body.split(None, _PREFIX_WORDS)[:_PREFIX_WORDS]:
+        found = _CAPITALS.match(word)
+        if found and found.group(1).lower() in RANKS:
+            return RANKS[found.group(1).lower()]
+    return None
 
 
 def _has_id(line: Line, wanted: str) -> bool:

@@ -172,7 +172,8 @@ def logs(cfg: Config, tail: int = 50, service: str = "", level: str = "", id: st
     shown = logfilter.apply(log_text(cfg, tail=tail, service=one), wanted)
     console.show(shown, end="")
     if wanted.active() and not shown:
-        console.note("no log line matched")
+        # The filter reads only what kubectl returned: say how little that was.
+        console.note(f"no log line matched in the last {tail} lines of each pod (tail=<n> reads more)")
 
 
 def log_text(cfg: Config, *, tail: int, service: str = "") -> str:

@@ -19,3 +19,26 @@ def head(root: Path) -> str | None:
         "git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", check=False, timeout=60
     )
     return got.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+def uncommitted(root: Path, *paths: Path) -> list[str]:
+    """Which of `paths` (relative to `root`) differ from HEAD: changed, staged or untracked;
+    [] outside a repository or without git (head() says that)."""
+    if tools.which("git") is None:
+        return []
+    where = [p.as_posix() for p in paths]
+    got = tools.run(
+        "git",
+        "-C",
+        str(root),
+        "status",
+        "--porcelain",
+        "--untracked-files=all",
+        "--",
+        *where,
+        check=False,
+        timeout=60,
+    )
+    if got.code != 0:
+        return []
+    return sorted({line[3:].strip() for line in got.stdout.splitlines() if len(line) > 3})

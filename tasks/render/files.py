@@ -162,6 +162,7 @@ def k8s_overlay(cfg: Config, stack: Config) -> Outputs:
                 ]
             if netpol.has_egress(svc):
                 objects.append(("NetworkPolicy", "networking.k8s.io/v1", f"egress-{name}"))
+            objects += monitoring.deleted_with(cfg, svc)
             files[f"delete-{name}.patch.yaml"] = render_later(
                 "k8s/overlay/delete.patch.yaml.j2",
                 cfg=cfg,

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from tasks.config import monitor
 from tasks.model import Config, Service
 from tasks.render import dashboards, promql
 from tasks.render.promql import CODE, DURATION, REQUESTS, selector
@@ -92,6 +93,22 @@ def groups(cfg: Config) -> list[str]:
     data = [{"name": svc.name, "rules": rules(cfg, svc)} for svc in cfg.monitored()]
     text = yaml.safe_dump(data, sort_keys=False, width=10_000, default_flow_style=False)
     return text.splitlines()
+
+
+def deleted_with(cfg: Config, svc: Service) -> list[tuple[str, str, str]]:
+    """What a monitoring component renders for one service (it is rendered once, from the stack,
+    for every environment): a disabled service's are deleted with it. Its alert group stays,
+    inert: with no target its `up` is absent and no alert fires."""
+    listed = [c for c in cfg.components if c in monitor.MONITORING]
+    if not svc.metrics or not listed:
+        return []
+    objects = [
+        ("ConfigMap", "v1", f"{cfg.project}-dashboard-{svc.name}"),
+        ("NetworkPolicy", "networking.k8s.io/v1", f"allow-metrics-{svc.name}"),
+    ]
+    if "monitoring" in listed:
+        objects.append(("ServiceMonitor", "monitoring.coreos.com/v1", svc.name))
+    return objects
 
 
 def components(stack: Config) -> Outputs:

@@ -826,6 +826,14 @@ CASES = [
         "components:",
     ),
     c(
+        "publish-prometheus-port",
+        S,
+        replace("- {name: http, port: 3000, publish: 3000}", "- {name: http, port: 3000, publish: 9090}", 1),
+        "services.session-agent.ports[0].publish",
+        "host port 9090 is where the Prometheus container of environment 'offline'",
+        "publish: 9090}",
+    ),
+    c(
         "publish-service-and-db",
         S,
         replace("publish: 3000}", "publish: 6379}"),

@@ -106,6 +106,7 @@ RULES: tuple[Rule, ...] = (
     metrics.one_monitoring_component,
     metrics.monitoring_watches_a_service,
     metrics.compose_prometheus_has_its_name,
+    metrics.compose_prometheus_port_is_free,
     databases.databases_that_may_run_in_a_cluster_have_a_data_dir,
     stack.pod_uid_is_not_a_host_account,
     cloud.node_count_is_ordered,

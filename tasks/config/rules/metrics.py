@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from tasks.config import monitor
 from tasks.config.merged import Merged
+from tasks.config.yamlpos import KeyPath
 
 MONITORING = monitor.MONITORING
 
@@ -97,4 +98,30 @@ def compose_prometheus_has_its_name(m: Merged) -> None:
             "component runs in a Compose environment",
             f"rename the database, or remove the monitoring component from components (then run "
             f"your own {monitor.NAME} as this database)",
+        )
+
+
+def compose_prometheus_port_is_free(m: Merged) -> None:
+    """A Compose environment's Prometheus publishes its API on the host's 127.0.0.1:9090: a
+    service or database publishing 9090 there would make `compose_up_dbs` fail at Docker
+    ("port is already allocated") instead of at its key."""
+    if not monitor.wanted(m):
+        return
+    published: list[KeyPath] = [
+        ("services", name, "ports", i, "publish")
+        for name in m.enabled()
+        for i, p in enumerate(m.data["services"][name].get("ports", []))
+        if p.get("publish") == monitor.PORT
+    ]
+    published += [
+        ("databases", name, "publish")
+        for name, raw in m.data["databases"].items()
+        if m.placement(name) == "compose" and raw.get("publish") == monitor.PORT
+    ]
+    for path in published:
+        raise m.error(
+            path,
+            f"host port {monitor.PORT} is where the Prometheus container of environment "
+            f"{m.env!r} (components: monitoring) publishes its API",
+            f"publish another host port here, or remove the monitoring component from {m.docs[-1].file}",
         )

@@ -119,6 +119,13 @@ class ArgoTarget:
                 "argocd mode waits for the commit this checkout is at, but git names none",
                 fix="run the deploy from a git checkout of the repository Argo CD syncs",
             )
+        pending = git.uncommitted(Path(), release_record.path(env), pins)
+        if pending:
+            raise StackError(
+                f"{', '.join(pending)} not committed: Argo CD syncs commit "
+                f"{head.removesuffix('-dirty')[:12]}, which does not hold this record; nothing was deployed",
+                fix=f"commit and push deploy/{env}/, then run `doit deploy:{env}` again",
+            )
         if head.endswith("-dirty"):
             console.note("this checkout has uncommitted changes: Argo CD syncs only what is pushed")
         self.revision = head.removesuffix("-dirty")

@@ -82,5 +82,18 @@ def test_doit_runs_this_command_instead_of_its_own(tmp_path: Path) -> None:
     assert "ERROR: .build/state/prod.json does not exist" in missing.stderr
     bad = _doit(tmp_path, "env=a/b")
     assert (bad.returncode, "not an environment name" in bad.stderr) == (3, True)
-    empty = _doit(tmp_path / "environments")
+    (folder / "dev.json").unlink()
+    empty = _doit(tmp_path)
     assert (empty.returncode, empty.stdout) == (0, "no dependency database yet: no task has run here\n")
+
+
+def test_a_folder_other_than_the_projects_root_is_refused_not_read_as_empty(tmp_path: Path) -> None:
+    folder = _project(tmp_path)
+    (folder / "dev.json").write_text(json.dumps({"render": {"checker": "md5"}}), encoding="utf-8")
+    inside = _doit(tmp_path / "environments", "env=dev")
+    assert (inside.returncode, inside.stdout) == (3, "")
+    assert "Traceback" not in inside.stderr
+    here = tmp_path / "environments"
+    assert f"{here} is not a project's root (it has no environments/ folder)" in inside.stderr
+    assert "run `doit dumpdb [env=<env>]` from the project's root" in inside.stderr
+    assert _doit(tmp_path / "environments").returncode == 3

@@ -44,3 +44,27 @@ def test_a_cluster_version_is_a_kubernetes_minor() -> None:
         "'1.33.0' is not a Kubernetes minor version",
         "write it like '1.33' (quoted)",
     )
+
+
+def test_a_git_url_carries_no_credentials_and_the_refusal_does_not_show_them() -> None:
+    for good in (
+        "https://github.com/acme/shop.git",
+        "ssh://git@github.com/acme/shop.git",
+        "git@github.com:acme/shop.git",
+        "https://github.com/acme/shop@v2.git",  # an '@' after the host is part of the path
+    ):
+        assert cloud_fields.git_url(good) is None, good
+    bad = cloud_fields.git_url("https://bot:ghp_s3cret@github.com/acme/shop.git")
+    assert bad is not None
+    problem, fix = bad
+    assert problem == (
+        "'https://***@github.com/acme/shop.git' carries credentials (a user or token before '@'), "
+        "and it is written into a committed file"
+    )
+    assert "ghp_s3cret" not in problem + fix and "bot" not in problem
+    assert "repository Secret" in fix
+    assert cloud_fields.git_url("https://ghp_s3cret@github.com/acme/shop.git") is not None
+    assert cloud_fields.git_url("ftp://example.com/shop") == (
+        "'ftp://example.com/shop' is not a valid Git repository URL",
+        "write it like 'https://github.com/owner/name.git'",
+    )

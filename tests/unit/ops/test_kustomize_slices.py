@@ -130,6 +130,22 @@ def test_a_damaged_slice_cache_only_means_building_again(
     same_as_whole("k8s/overlays/prod", again)
 
 
+def test_a_slice_folder_that_cannot_be_written_means_the_whole_build(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(project)
+    folder = state.kustomize_slices("prod")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.write_text("not a folder\n")  # where the slices and their scratch folder go
+    built = kustomize_slices.build("k8s/overlays/prod", "prod", size=2)
+    assert built.slices == 0
+    assert built.why_whole.startswith("the slices cannot be built (")
+    note = capsys.readouterr()
+    assert f"{folder.as_posix()} cannot be written (" in note.out + note.err
+    assert f"built whole (slower); delete {folder.as_posix()}" in note.out + note.err
+    assert built.text == kubectl.kustomize("k8s/overlays/prod")
+
+
 def test_an_overlay_it_cannot_slice_is_built_whole(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(project)
     kust = project / "k8s/overlays/staging/kustomization.yaml"

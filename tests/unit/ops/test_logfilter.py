@@ -68,6 +68,28 @@ def test_level_keeps_that_level_and_above_from_json_keys_and_plain_words() -> No
     assert lf.keep(lines, lf.LogFilter(level=lf.level_option("debug"))) == lines
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "[2026-12-07 11:00:00] ERROR the queue is gone",
+        "2026-12-07 11:00:00,123 - srvthreds.engine - ERROR - the queue is gone",
+        "[2026-12-07 11:00:00] [ERROR] the queue is gone",
+    ],
+)
+def test_a_level_in_capitals_after_another_kind_of_prefix_is_read(message: str) -> None:
+    """A bracketed timestamp or Python's `asctime - logger - LEVEL -` before the level: the
+    error was read as no level (the info line before it) and `level=error` hid it."""
+    calm = compose("api", "INFO listening")
+    error = f"api-1  | {message}"
+    assert lf.keep([calm, error], lf.LogFilter(level=lf.level_option("error"))) == [error]
+
+
+def test_a_level_word_in_lower_case_or_late_in_a_plain_line_is_prose() -> None:
+    calm = compose("api", "INFO listening")
+    prose = [compose("api", "- the user asked for info"), compose("api", "- asked us about the ERROR page")]
+    assert lf.keep([calm, *prose], lf.LogFilter(level=lf.level_option("warn"))) == []
+
+
 def test_a_line_without_a_level_continues_the_one_before_it_from_the_same_source() -> None:
     lines = [
         compose("a", "ERROR handler failed"),

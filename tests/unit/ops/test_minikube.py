@@ -194,6 +194,11 @@ def test_logs_of_one_service_are_asked_by_its_label_and_filtered(
     assert f"app.kubernetes.io/part-of={cfg.project},app.kubernetes.io/name=engine" in argv
     captured = capsys.readouterr()
     assert captured.out == "" and "no log line matched" in captured.err
+    # Only the last `tail` lines were read: the note says so, and how to read more.
+    assert "no log line matched in the last 50 lines of each pod (tail=<n> reads more)" in captured.err
+    ops.logs(cfg, tail=500, level="error")
+    assert "--tail=500" in c.calls("kubectl")[-1]["argv"]
+    assert "in the last 500 lines of each pod" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

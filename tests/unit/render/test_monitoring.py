@@ -150,3 +150,26 @@ def test_dashboards_are_configmaps_labelled_for_the_dashboard_sidecar() -> None:
 def test_services_without_metrics_and_jobs_are_not_watched() -> None:
     text = "".join(texts(monitoring.components(_stack())).values())
     assert "name: web" not in text and "migrate" not in text
+
+
+def test_a_disabled_service_loses_exactly_the_objects_its_component_renders_for_it() -> None:
+    """The components are rendered once for every environment: an environment that disables a
+    watched service deletes its monitor, dashboard and policy, named as the component names them."""
+    stack = _stack()
+    api, web = stack.services["api"], stack.services["web"]
+    rendered = {
+        (doc["kind"], doc["metadata"]["name"])
+        for path, text in texts(monitoring.components(stack)).items()
+        if path.endswith(".yaml")
+        for doc in yaml.safe_load_all(text)
+        if doc and "metadata" in doc and "$patch" not in doc
+    }
+    for component, monitor in (("monitoring", True), ("monitoring-annotations", False)):
+        env = replace(stack, components=(component,))
+        deleted = {(kind, name) for kind, _api, name in monitoring.deleted_with(env, api)}
+        assert deleted <= rendered
+        assert ("ConfigMap", f"{stack.project}-dashboard-api") in deleted
+        assert ("NetworkPolicy", "allow-metrics-api") in deleted
+        assert (("ServiceMonitor", "api") in deleted) is monitor
+        assert monitoring.deleted_with(env, web) == []  # no metrics: nothing rendered for it
+    assert monitoring.deleted_with(replace(stack, components=("ingress",)), api) == []

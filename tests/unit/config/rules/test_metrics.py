@@ -109,3 +109,30 @@ def test_a_database_named_prometheus_is_refused_where_compose_monitoring_runs_on
     assert str(err.fix).startswith("rename the database, or remove the monitoring component")
     rules.compose_prometheus_has_its_name(read(root, data, {**KUBE, "components": ["monitoring"]}))
     rules.compose_prometheus_has_its_name(read(root, data, LOCAL))
+
+
+def test_a_service_publishing_prometheus_port_is_refused_where_compose_monitoring_runs(root: Path) -> None:
+    data = _watched()
+    data["services"]["web"]["ports"][0]["publish"] = 9090
+    env = {**LOCAL, "components": ["monitoring"]}
+    err = broken(rules.compose_prometheus_port_is_free, root, data, env)
+    assert (err.file, err.keypath) == ("environments/stack.yaml", "services.web.ports[0].publish")
+    assert err.line == line_of(root, "stack.yaml", "publish: 9090")
+    assert err.problem == (
+        "host port 9090 is where the Prometheus container of environment 'test' "
+        "(components: monitoring) publishes its API"
+    )
+    assert err.fix == (
+        "publish another host port here, or remove the monitoring component from environments/test.yaml"
+    )
+    # Without Compose's Prometheus the port is the service's to publish.
+    rules.compose_prometheus_port_is_free(read(root, data, LOCAL))
+    rules.compose_prometheus_port_is_free(read(root, data, {**KUBE, "components": ["monitoring"]}))
+
+
+def test_a_database_publishing_prometheus_port_is_refused_where_compose_monitoring_runs(root: Path) -> None:
+    data = _watched()
+    data["databases"]["pg"]["publish"] = 9090
+    err = broken(rules.compose_prometheus_port_is_free, root, data, {**LOCAL, "components": ["monitoring"]})
+    assert err.keypath == "databases.pg.publish"
+    rules.compose_prometheus_port_is_free(read(root, _watched(), {**LOCAL, "components": ["monitoring"]}))

@@ -191,6 +191,23 @@ def test_a_kustomization_that_disagrees_with_the_record_is_refused_before_any_wa
     assert cluster.calls("kubectl") == []
 
 
+def test_a_record_not_committed_is_refused_before_any_wait(
+    dev: Config, cluster: FakeCluster, head: str
+) -> None:
+    """Argo CD syncs the commit: a record written by push but not committed would be reported
+    deployed while the cluster runs the record before it."""
+    releases.pin(dev, "t2")  # a new record, as `doit push:dev` writes it
+    cluster.clear_calls()
+    with pytest.raises(StackError) as info:
+        _target(dev).apply()
+    assert str(info.value).startswith(
+        "deploy/dev/kustomization.yaml, deploy/dev/release.yaml not committed: Argo CD syncs commit "
+        f"{head[:12]}, which does not hold this record; nothing was deployed"
+    )
+    assert info.value.fix == "commit and push deploy/dev/, then run `doit deploy:dev` again"
+    assert cluster.calls("kubectl") == []
+
+
 def test_without_a_release_record_nothing_is_asked_of_the_cluster(dev: Config, cluster: FakeCluster) -> None:
     cluster.clear_calls()
     with pytest.raises(StackError, match=r"dev has no release record \(deploy/dev/release.yaml is missing\)"):
