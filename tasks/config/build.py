@@ -22,6 +22,7 @@ from tasks.model import (
     GitHub,
     Health,
     Images,
+    LOKI_URL,
     Metrics,
     Minikube,
     NodeCount,
@@ -74,6 +75,8 @@ def config(m: Merged) -> Config:
         sources=m.sources,
         aliases=dict(data.get("aliases", {})),
         monitoring_namespace=data["monitoring"]["namespace"],
+        logging_namespace=data.get("logging", {}).get("namespace", ""),
+        loki_url=data.get("logging", {}).get("loki_url", LOKI_URL),
     )
 
 
