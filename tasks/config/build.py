@@ -11,6 +11,7 @@ from typing import Any
 from tasks.config import monitor
 from tasks.config.merged import Merged
 from tasks.model import (
+    LOKI_URL,
     Access,
     ArgoCD,
     Autoscale,
@@ -22,7 +23,6 @@ from tasks.model import (
     GitHub,
     Health,
     Images,
-    LOKI_URL,
     Metrics,
     Minikube,
     NodeCount,

@@ -40,17 +40,13 @@ def task_validate(run: Run) -> Iterator[dict[str, Any]]:
             yield {
                 "name": f"k8s-{env}",
                 "doc": f"kubectl kustomize k8s/overlays/{env}, strict schema, restricted profile.",
-                "actions": [
-                    (user_errors(validate.check_overlay), [env, version, out, shipper])
-                ],
+                "actions": [(user_errors(validate.check_overlay), [env, version, out, shipper])],
                 # What the overlay holds once this run's render has run (it may remove a patch).
                 "file_dep": plan.after_render(run.root, files_under(*folders), *folders)
                 + code_files(validate)  # and the policy it checks with
                 + crds.schema_files(),  # and the custom resources' CRD schemas
                 # The schema version is a value, not a file: changing it validates again.
-                "uptodate": [
-                    config_changed({"kubernetes_version": version, "log_namespace": shipper})
-                ],
+                "uptodate": [config_changed({"kubernetes_version": version, "log_namespace": shipper})],
                 "targets": [out],
                 "task_dep": ["render"],
                 "clean": True,
