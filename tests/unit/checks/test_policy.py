@@ -264,7 +264,9 @@ def test_rules_apply_to_init_containers_and_cronjobs() -> None:
     assert policy.violations([cron]) == ["CronJob/nightly: container init: hostPort is not allowed"]
 
 
-def _shipper(kind: str = "DaemonSet", name: str = "fluent-bit", namespace: str = "app-logging") -> dict[str, Any]:
+def _shipper(
+    kind: str = "DaemonSet", name: str = "fluent-bit", namespace: str = "app-logging"
+) -> dict[str, Any]:
     """GOOD, made into the logging component's pod: root, reading the node's /var/log."""
     obj = copy.deepcopy(GOOD)
     obj["kind"], obj["metadata"] = kind, {"name": name, "namespace": namespace}
