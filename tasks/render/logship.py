@@ -18,7 +18,7 @@ from tasks.render.templates import Outputs, render_later
 
 FOLDER = "k8s/components/logging"
 FILES = ("namespace.yaml", "rbac.yaml", "configmap.yaml", "daemonset.yaml")
-# Fluent Bit's image (a version tag; pin a digest in your fork of the template to drop the skip).
+# Fluent Bit's image, by version tag (no registry here to read a digest: the DaemonSet's skip says so).
 IMAGE = "cr.fluentbit.io/fluent/fluent-bit:3.2.10"
 HEALTH_PORT = 2020
 
