@@ -5,12 +5,13 @@
 SLICE_SIZE services, each a scratch kustomization holding its share of the base, the
 overlay's own keys, the patches that name its resources and the `images:` entries its files
 mention. A plan is only made when the slices must build the same documents as the whole: an
-overlay that uses anything not understood here (generators, name prefixes, replacements,
-patches whose target is not one named resource, remote or nested bases, components that do
-more than add files) gets no plan, and is built whole. Without a generator, prefix or
-replacement no name changes, so kustomize rewrites no reference from one resource to another;
-the references it still touches (a binding's subjects, a webhook's service, which take the
-namespace of what they name) and two resources with one id stay in one slice.
+overlay that uses anything not understood here (generators, name prefixes, replacements, any
+transformer but an unset-only NamespaceTransformer, patches whose target is not one named
+resource, remote or nested bases, components that do more than add files) gets no plan, and
+is built whole. Without a generator, prefix or replacement no name changes, so kustomize
+rewrites no reference from one resource to another; the references it still touches (a
+binding's subjects, a webhook's service, which take the namespace of what they name) and two
+resources with one id stay in one slice.
 """
 
 from __future__ import annotations
