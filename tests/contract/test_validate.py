@@ -25,6 +25,13 @@ def build(env: str) -> list[dict[str, Any]]:
     return [doc for doc in yaml.safe_load_all(text) if doc]
 
 
+def stack_config(docs: list[dict[str, Any]]) -> dict[str, str]:
+    """The stack's addresses ConfigMap (the logging component has a ConfigMap of its own)."""
+    wanted = ("ConfigMap", "srvthreds-addresses")
+    (data,) = [d["data"] for d in docs if (d["kind"], d["metadata"]["name"]) == wanted]
+    return dict(data)
+
+
 def kinds(docs: list[dict[str, Any]]) -> set[tuple[str, str]]:
     return {(d["kind"], d["metadata"]["name"]) for d in docs}
 
@@ -66,7 +73,7 @@ def test_minikube_overlay_content() -> None:
         ("Ingress", "srvthreds"),
     ]:
         assert item in found
-    data = next(d for d in docs if d["kind"] == "ConfigMap")["data"]
+    data = stack_config(docs)
     assert data["MONGO_HOST"] == "host.minikube.internal:27017"
     assert data["REDIS_HOST"] == "host.minikube.internal:6379"
     assert data["RABBITMQ_HOST"] == "rabbitmq:5672"
@@ -76,7 +83,7 @@ def test_minikube_overlay_content() -> None:
 def test_cloud_overlays_use_managed_endpoints_and_drop_rabbitmq(env: str) -> None:
     docs = build(env)
     assert ("StatefulSet", "rabbitmq") not in kinds(docs)
-    data = next(d for d in docs if d["kind"] == "ConfigMap")["data"]
+    data = stack_config(docs)
     assert data["MONGO_HOST"].endswith(".mongodb.net:27017")
     assert "cloudamqp.com" in data["RABBITMQ_HOST"]
     images = {
