@@ -11,6 +11,13 @@ Scalar = str | int | bool
 # The name `Config.env` has when the shared stack is loaded alone (what k8s/base is rendered
 # from): environments/stack.yaml is that file, so no environment can have this name.
 STACK = "stack"
+# Where the logging component pushes when the stack names no `logging.loki_url`: a Loki in
+# namespace `logging` (the Grafana chart's service name and Loki's push path).
+LOKI_URL = "http://loki.logging.svc:3100/loki/api/v1/push"
+# The logging component's DaemonSet, and its host-log volume: the restricted-profile check's
+# one written exception names both (tasks/checks/policy.py, docs/operations.md "Logging").
+LOG_SHIPPER = "fluent-bit"
+LOG_VOLUME = "varlog"
 
 
 @dataclass(frozen=True)
@@ -252,6 +259,14 @@ class Config:
     aliases: dict[str, str] = field(default_factory=dict)  # other task names: alias -> task
     # Where Prometheus runs (`monitoring.namespace`): it may reach each service's metrics port.
     monitoring_namespace: str = "monitoring"
+    # The logging component (`logging.namespace`, `logging.loki_url`): where its DaemonSet runs
+    # ("" means <project>-logging) and where it pushes.
+    logging_namespace: str = ""
+    loki_url: str = LOKI_URL
+
+    def log_namespace(self) -> str:
+        """The logging component's own namespace (a Fluent Bit DaemonSet; render/logging.py)."""
+        return self.logging_namespace or f"{self.project}-logging"
 
     def image_ref(self, service: str) -> str:
         return f"{self.images.prefix}/{service}"

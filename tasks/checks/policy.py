@@ -8,9 +8,11 @@ rendered overlay is checked here, offline, rule by rule as the standard words th
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from tasks.config.fields import MIN_POD_UID, SECRET_LIKE
+from tasks.model import LOG_SHIPPER, LOG_VOLUME
 
 POD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "Pod", "CronJob"}
 LONG_RUNNING = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"}
@@ -42,21 +44,68 @@ def pod_spec(obj: dict[str, Any]) -> dict[str, Any] | None:
     return spec
 
 
-def violations(objects: Iterable[dict[str, Any]]) -> list[str]:
+@dataclass(frozen=True)
+class Exemption:
+    """A written exception: the rules (problems, word for word) one workload, named by kind,
+    name and namespace, may break. Any other problem of it, or of any other workload, stands."""
+
+    kind: str
+    name: str
+    namespace: str
+    problems: frozenset[str]
+
+    def covers(self, obj: dict[str, Any]) -> bool:
+        meta = obj.get("metadata", {})
+        return (obj.get("kind"), meta.get("name"), meta.get("namespace")) == (
+            self.kind,
+            self.name,
+            self.namespace,
+        )
+
+
+def log_shipper(namespace: str) -> Exemption:
+    """The logging component's exception (docs/operations.md "Logging"): its DaemonSet, in its
+    own namespace, reads the node's /var/log through one hostPath volume, as uid 0."""
+    return Exemption(
+        "DaemonSet",
+        LOG_SHIPPER,
+        namespace,
+        frozenset(
+            {
+                f"volume {LOG_VOLUME} uses hostPath",
+                "pod runAsUser must not be 0",
+                f"container {LOG_SHIPPER}: runAsNonRoot must be true",
+                f"container {LOG_SHIPPER}: runAsUser must be a non-zero UID",
+            }
+        ),
+    )
+
+
+def violations(objects: Iterable[dict[str, Any]], exemptions: Iterable[Exemption] = ()) -> list[str]:
+    """Every problem of every object, but those a written exception covers for that object."""
     out: list[str] = []
+    granted = list(exemptions)
     for obj in objects:
         if not obj:
             continue
-        name = f"{obj.get('kind')}/{obj.get('metadata', {}).get('name')}"
-        if obj.get("kind") == "ConfigMap":
-            out += [
-                f"{name}: key {key} looks like a secret; put it in a Secret"
-                for key in obj.get("data", {})
-                if SECRETISH.search(key)
-            ]
-        spec = pod_spec(obj)
-        if spec is not None:
-            out += [f"{name}: {problem}" for problem in _pod(spec, long_running=obj["kind"] in LONG_RUNNING)]
+        allowed = frozenset().union(*(e.problems for e in granted if e.covers(obj)))
+        out += [problem for problem in _object(obj) if problem.split(": ", 1)[1] not in allowed]
+    return out
+
+
+def _object(obj: dict[str, Any]) -> list[str]:
+    """One object's problems, each as `<kind>/<name>: <problem>`."""
+    name = f"{obj.get('kind')}/{obj.get('metadata', {}).get('name')}"
+    out: list[str] = []
+    if obj.get("kind") == "ConfigMap":
+        out += [
+            f"{name}: key {key} looks like a secret; put it in a Secret"
+            for key in obj.get("data", {})
+            if SECRETISH.search(key)
+        ]
+    spec = pod_spec(obj)
+    if spec is not None:
+        out += [f"{name}: {problem}" for problem in _pod(spec, long_running=obj["kind"] in LONG_RUNNING)]
     return out
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from tasks.config import monitor
 from tasks.config.merged import Merged
 from tasks.model import (
+    LOKI_URL,
     Access,
     ArgoCD,
     Autoscale,
@@ -74,6 +75,8 @@ def config(m: Merged) -> Config:
         sources=m.sources,
         aliases=dict(data.get("aliases", {})),
         monitoring_namespace=data["monitoring"]["namespace"],
+        logging_namespace=data.get("logging", {}).get("namespace", ""),
+        loki_url=data.get("logging", {}).get("loki_url", LOKI_URL),
     )
 
 

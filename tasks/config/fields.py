@@ -60,7 +60,8 @@ def pod_uid(value: Any) -> tuple[str, str] | None:
 
 # `monitoring` (Prometheus Operator: ServiceMonitors, a PrometheusRule) or, for a Prometheus
 # without the operator, `monitoring-annotations` (prometheus.io annotations, a rules file).
-COMPONENTS = ("ingress", "monitoring", "monitoring-annotations")
+# `logging`: a Fluent Bit DaemonSet shipping the stack's container logs to Loki (render/logging.py).
+COMPONENTS = ("ingress", "logging", "monitoring", "monitoring-annotations")
 
 
 def component(value: Any) -> tuple[str, str] | None:
@@ -76,6 +77,11 @@ def component(value: Any) -> tuple[str, str] | None:
     return s.one_of(*COMPONENTS)(value)
 
 
+LOKI_URL = s.typed(
+    r"https?://[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~/-]*)?",
+    "Loki push URL",
+    "'http://loki.logging.svc:3100/loki/api/v1/push'",
+)
 COMMAND = s.typed(r"\S.*", "shell command", "'make assets' (not empty)")
 ENV_MAP = s.MapOf(VALUE, s.env_var)
 # A declared secret is a key of the Secret a cluster's ExternalSecret fills (`secretKey`, at most
@@ -296,6 +302,9 @@ TOP = s.Fields(
         # Where Prometheus (and Grafana) run: the monitoring components let that namespace
         # reach each service's metrics port. stack.yaml only (the components are the stack's).
         "monitoring": s.Fields({"namespace": s.NAME}),
+        # The logging component: its own namespace (default <project>-logging) and where Loki
+        # takes pushes. stack.yaml only (the component is the stack's).
+        "logging": s.Fields({"namespace": s.NAME, "loki_url": LOKI_URL}),
         "host_address": s.HOSTNAME,
         "hooks": s.Fields({"pre_build": s.ListOf(COMMAND), "post_build": s.ListOf(COMMAND)}),
         "timeouts": s.Fields(

@@ -34,17 +34,19 @@ def task_validate(run: Run) -> Iterator[dict[str, Any]]:
             continue  # render reports it (and the run stopped before this if validate needs it)
         if cfg.runtime == "kubernetes":
             out = str(state.manifests(env))
+            # The logging component's written exception holds only where it is switched on.
+            shipper = cfg.log_namespace() if "logging" in cfg.components else ""
             folders = ("k8s/base", "k8s/components", f"k8s/overlays/{env}")
             yield {
                 "name": f"k8s-{env}",
                 "doc": f"kubectl kustomize k8s/overlays/{env}, strict schema, restricted profile.",
-                "actions": [(user_errors(validate.check_overlay), [env, version, out])],
+                "actions": [(user_errors(validate.check_overlay), [env, version, out, shipper])],
                 # What the overlay holds once this run's render has run (it may remove a patch).
                 "file_dep": plan.after_render(run.root, files_under(*folders), *folders)
                 + code_files(validate)  # and the policy it checks with
                 + crds.schema_files(),  # and the custom resources' CRD schemas
                 # The schema version is a value, not a file: changing it validates again.
-                "uptodate": [config_changed({"kubernetes_version": version})],
+                "uptodate": [config_changed({"kubernetes_version": version, "log_namespace": shipper})],
                 "targets": [out],
                 "task_dep": ["render"],
                 "clean": True,

@@ -5,12 +5,13 @@
 SLICE_SIZE services, each a scratch kustomization holding its share of the base, the
 overlay's own keys, the patches that name its resources and the `images:` entries its files
 mention. A plan is only made when the slices must build the same documents as the whole: an
-overlay that uses anything not understood here (generators, name prefixes, replacements,
-patches whose target is not one named resource, remote or nested bases, components that do
-more than add files) gets no plan, and is built whole. Without a generator, prefix or
-replacement no name changes, so kustomize rewrites no reference from one resource to another;
-the references it still touches (a binding's subjects, a webhook's service, which take the
-namespace of what they name) and two resources with one id stay in one slice.
+overlay that uses anything not understood here (generators, name prefixes, replacements, any
+transformer but an unset-only NamespaceTransformer, patches whose target is not one named
+resource, remote or nested bases, components that do more than add files) gets no plan, and
+is built whole. Without a generator, prefix or replacement no name changes, so kustomize
+rewrites no reference from one resource to another; the references it still touches (a
+binding's subjects, a webhook's service, which take the namespace of what they name) and two
+resources with one id stay in one slice.
 """
 
 from __future__ import annotations
@@ -27,7 +28,20 @@ import yaml
 # name), so about 40 of a generated stack's base files (docs/benchmarks.md).
 SLICE_SIZE = 40
 KUSTOMIZATION = "kustomization.yaml"
-OVERLAY_KEYS = {"apiVersion", "kind", "namespace", "resources", "components", "patches", "images"}
+OVERLAY_KEYS = {
+    "apiVersion",
+    "kind",
+    "namespace",
+    "transformers",
+    "resources",
+    "components",
+    "patches",
+    "images",
+}
+# The one transformer a slice may carry: the namespace, set on each object that names none
+# (`unsetOnly`), binding subjects untouched. It changes each object alone, so every slice
+# carries it as the whole overlay does (an overlay with the logging component uses it).
+NAMESPACE_TRANSFORMER = {"apiVersion", "kind", "metadata", "unsetOnly", "setRoleBindingSubjects"}
 BASE_KEYS = {"apiVersion", "kind", "namespace", "resources"}
 COMPONENT_KEYS = {"apiVersion", "kind", "resources"}
 PATCH_KEYS = {"path", "patch", "target"}
@@ -177,6 +191,20 @@ def _units(overlay: Path, kust: dict[str, Any]) -> tuple[list[Unit], list[list[i
     return units, groups, kusts
 
 
+def _only_namespace_transformers(overlay: Path, entries: Any) -> None:
+    """Each transformer is an inline NamespaceTransformer for unset namespaces only."""
+    for entry in entries or []:
+        docs = _yaml(entry.encode(), f"{overlay}: a transformer") if isinstance(entry, str) else []
+        spec = docs[0] if len(docs) == 1 and isinstance(docs[0], dict) else {}
+        if not (
+            set(spec) <= NAMESPACE_TRANSFORMER
+            and (spec.get("apiVersion"), spec.get("kind")) == ("builtin", "NamespaceTransformer")
+            and spec.get("unsetOnly") is True
+            and spec.get("setRoleBindingSubjects") == "none"
+        ):
+            raise Whole(f"{overlay}/{KUSTOMIZATION} uses transformers")
+
+
 def _matches(units: list[Unit], kind: str, name: str) -> list[int]:
     return [i for i, u in enumerate(units) if (u.kind, u.name) == (kind, name)]
 
@@ -230,6 +258,7 @@ def plan(overlay: Path, *, size: int = SLICE_SIZE) -> Plan:
     """The slices of the overlay in `overlay`, of about `size` groups of resources each (one
     name's resources, or what must stay together); raises Whole when it must be built whole."""
     kust = _kustomization(overlay, OVERLAY_KEYS)
+    _only_namespace_transformers(overlay, kust.get("transformers"))
     units, groups, kusts = _units(overlay, kust)
     entries = list(kust.get("patches") or [])
     patches = [_patch_targets(overlay, e, units) for e in entries]

@@ -28,9 +28,10 @@ from tasks.programs import hadolint as hadolint_cli
 from tasks.store import passed, state
 
 
-def check_overlay(env: str, version: str, out: str) -> None:
+def check_overlay(env: str, version: str, out: str, log_namespace: str = "") -> None:
     """Build k8s/overlays/<env>, validate it strictly against Kubernetes `version` and the
-    restricted profile; only then write the built manifests to `out`."""
+    restricted profile (but the logging component's written exception, in `log_namespace`:
+    tasks/checks/policy.py `log_shipper`); only then write the built manifests to `out`."""
     sliced = kustomize_slices.build(f"k8s/overlays/{env}", env)
     built = with_application(env, sliced.text)
     target = Path(out)
@@ -49,7 +50,8 @@ def check_overlay(env: str, version: str, out: str) -> None:
     todo = crds.native(fresh, f"k8s/overlays/{env}")  # custom resources: their shipped CRD schemas
     if todo:
         _validate_schemas(todo, version, target)
-    problems = policy.violations(yaml.load_all(built, Loader=LOADER))
+    exemptions = [policy.log_shipper(log_namespace)] if log_namespace else []
+    problems = policy.violations(yaml.load_all(built, Loader=LOADER), exemptions)
     if problems:
         raise StackError(
             f"k8s/overlays/{env} breaks the restricted Pod Security Standard:\n"

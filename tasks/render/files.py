@@ -12,7 +12,7 @@ from typing import Any
 
 from tasks.config import cloud_db, monitor
 from tasks.model import ARGOCD_APPLICATION, Config, Database, Service
-from tasks.render import healthcheck, monitoring, netpol
+from tasks.render import healthcheck, logship, monitoring, netpol
 from tasks.render.compose_text import literal, literals
 from tasks.render.templates import Outputs, render_later
 from tasks.store import images
@@ -88,7 +88,7 @@ def k8s_components(stack: Config) -> Outputs:
             "k8s/components/kustomization.yaml.j2", cfg=stack, resources=sorted(files)
         )
         out[f"{folder}/README.md"] = render_later(f"{folder}/README.md.j2", cfg=stack)
-    return {**out, **monitoring.components(stack)}
+    return {**out, **monitoring.components(stack), **logship.components(stack)}
 
 
 def scaling(cfg: Config) -> list[tuple[str, Service]]:

@@ -819,7 +819,8 @@ CASES = [
         "monitoring-twice",
         P,
         replace(
-            "components: [ingress, monitoring]", "components: [ingress, monitoring, monitoring-annotations]"
+            "components: [ingress, monitoring, logging]",
+            "components: [ingress, monitoring, monitoring-annotations, logging]",
         ),
         "components[2]",
         "monitoring and monitoring-annotations are two ways to do the same",

@@ -17,11 +17,19 @@ from testing.project import REPO, run_doit
 
 OVERLAYS = sorted(p.name for p in (REPO / "k8s" / "overlays").iterdir())
 VERSION = config.load_stack(REPO).kubernetes_version
+LOGGING = f"{config.load_stack(REPO).project}-logging"  # the logging component's namespace
 
 
 def build(env: str) -> list[dict[str, Any]]:
     text = tools.run("kubectl", "kustomize", str(REPO / "k8s" / "overlays" / env)).stdout
     return [doc for doc in yaml.safe_load_all(text) if doc]
+
+
+def stack_config(docs: list[dict[str, Any]]) -> dict[str, str]:
+    """The stack's addresses ConfigMap (the logging component has a ConfigMap of its own)."""
+    wanted = ("ConfigMap", "srvthreds-addresses")
+    (data,) = [d["data"] for d in docs if (d["kind"], d["metadata"]["name"]) == wanted]
+    return dict(data)
 
 
 def kinds(docs: list[dict[str, Any]]) -> set[tuple[str, str]]:
@@ -39,12 +47,17 @@ def test_overlay_is_valid_and_restricted(env: str, tmp_path: Any) -> None:
     out = tmp_path / f"{env}.yaml"
     out.write_text(yaml.safe_dump_all(docs))
     tools.run("kubernetes-validate", "--strict", "--quiet", "-k", VERSION, str(out))
-    assert policy.violations(docs) == []
+    # The logging component (prod lists it) is the one written exception, in its own namespace.
+    assert policy.violations(docs, [policy.log_shipper(LOGGING)]) == []
     names = {name for _, name in kinds(docs)}
+    assert (("DaemonSet", "fluent-bit") in kinds(docs)) == (env == "prod")  # prod lists `logging`
     assert "mongodb" not in names and "redis" not in names
     for doc in docs:
-        if doc["kind"] != "Namespace":  # every other object, components' included, lands in ours
-            assert doc["metadata"].get("namespace") == "srvthreds", f"{doc['kind']}/{doc['metadata']['name']}"
+        if doc["kind"] in ("Namespace", "ClusterRole", "ClusterRoleBinding"):
+            continue
+        # Every other object, components' included, lands in ours; the logging component's in its own.
+        expected = LOGGING if doc["metadata"]["name"] == "fluent-bit" else "srvthreds"
+        assert doc["metadata"].get("namespace") == expected, f"{doc['kind']}/{doc['metadata']['name']}"
 
 
 def test_minikube_overlay_content() -> None:
@@ -60,7 +73,7 @@ def test_minikube_overlay_content() -> None:
         ("Ingress", "srvthreds"),
     ]:
         assert item in found
-    data = next(d for d in docs if d["kind"] == "ConfigMap")["data"]
+    data = stack_config(docs)
     assert data["MONGO_HOST"] == "host.minikube.internal:27017"
     assert data["REDIS_HOST"] == "host.minikube.internal:6379"
     assert data["RABBITMQ_HOST"] == "rabbitmq:5672"
@@ -70,7 +83,7 @@ def test_minikube_overlay_content() -> None:
 def test_cloud_overlays_use_managed_endpoints_and_drop_rabbitmq(env: str) -> None:
     docs = build(env)
     assert ("StatefulSet", "rabbitmq") not in kinds(docs)
-    data = next(d for d in docs if d["kind"] == "ConfigMap")["data"]
+    data = stack_config(docs)
     assert data["MONGO_HOST"].endswith(".mongodb.net:27017")
     assert "cloudamqp.com" in data["RABBITMQ_HOST"]
     images = {

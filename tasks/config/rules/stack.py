@@ -50,8 +50,8 @@ def secrets_are_never_plain_values(m: Merged) -> None:
 
 
 # Read before any environment is chosen (the run's environment, the command line's words), or
-# rendered once from the stack for every environment (the monitoring components).
-STACK_ONLY = ("default_env", "aliases", "monitoring")
+# rendered once from the stack for every environment (the monitoring and logging components).
+STACK_ONLY = ("default_env", "aliases", "monitoring", "logging")
 
 
 def stack_only_keys_are_set_in_the_stack_file(m: Merged) -> None:

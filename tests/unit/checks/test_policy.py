@@ -262,3 +262,59 @@ def test_rules_apply_to_init_containers_and_cronjobs() -> None:
         "spec": {"jobTemplate": {"spec": {"template": {"spec": spec}}}},
     }
     assert policy.violations([cron]) == ["CronJob/nightly: container init: hostPort is not allowed"]
+
+
+def _shipper(
+    kind: str = "DaemonSet", name: str = "fluent-bit", namespace: str = "app-logging"
+) -> dict[str, Any]:
+    """GOOD, made into the logging component's pod: root, reading the node's /var/log."""
+    obj = copy.deepcopy(GOOD)
+    obj["kind"], obj["metadata"] = kind, {"name": name, "namespace": namespace}
+    spec = obj["spec"]["template"]["spec"]
+    spec["securityContext"].update(runAsUser=0, runAsNonRoot=False)
+    spec["volumes"].append({"name": "varlog", "hostPath": {"path": "/var/log"}})
+    spec["containers"][0]["name"] = name
+    return obj
+
+
+def test_the_log_shipper_exception_covers_its_daemonset_in_its_namespace() -> None:
+    assert policy.violations([_shipper()], [policy.log_shipper("app-logging")]) == []
+
+
+def test_without_the_exception_the_log_shipper_is_refused_for_each_rule() -> None:
+    assert sorted(policy.violations([_shipper()])) == sorted(
+        [
+            "DaemonSet/fluent-bit: pod runAsUser must not be 0",
+            "DaemonSet/fluent-bit: volume varlog uses hostPath",
+            "DaemonSet/fluent-bit: container fluent-bit: runAsNonRoot must be true",
+            "DaemonSet/fluent-bit: container fluent-bit: runAsUser must be a non-zero UID",
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        _shipper(kind="Deployment", name="fluent-bit"),  # the same pod as a service's Deployment
+        _shipper(name="web"),  # another DaemonSet in the logging namespace
+        _shipper(namespace="app"),  # the DaemonSet in the stack's own namespace
+    ],
+    ids=["deployment", "other-name", "other-namespace"],
+)
+def test_the_same_host_path_elsewhere_is_still_refused(obj: dict[str, Any]) -> None:
+    problems = policy.violations([obj], [policy.log_shipper("app-logging")])
+    assert any("uses hostPath" in p for p in problems)
+    assert any("runAsUser must not be 0" in p for p in problems)
+
+
+def test_the_exception_covers_only_its_rules_not_others_of_the_same_pod() -> None:
+    obj = _shipper()
+    spec = obj["spec"]["template"]["spec"]
+    spec["volumes"].append({"name": "etc", "hostPath": {"path": "/etc"}})
+    spec["containers"][0]["securityContext"]["readOnlyRootFilesystem"] = False
+    spec["hostNetwork"] = True
+    assert policy.violations([obj], [policy.log_shipper("app-logging")]) == [
+        "DaemonSet/fluent-bit: hostNetwork must not be true",
+        "DaemonSet/fluent-bit: volume etc uses hostPath",
+        "DaemonSet/fluent-bit: container fluent-bit: readOnlyRootFilesystem must be true",
+    ]

@@ -229,3 +229,36 @@ def test_the_monitoring_components_are_known_and_a_typo_is_not(root: Path) -> No
     assert load(root, data, {**env, "components": ["monitoring"]}).components == ("monitoring",)
     err = refused(root, data, {**env, "components": ["monitorng"]})
     assert err.keypath == "components[0]" and "monitoring" in str(err)
+
+
+def test_the_logging_component_and_its_stack_settings_load(root: Path) -> None:
+    data = stack()
+    env = {"runtime": "kubernetes", "placement": {"pg": "compose"}, "components": ["logging"]}
+    cfg = load(root, data, env)
+    assert cfg.components == ("logging",)
+    assert cfg.log_namespace() == f"{cfg.project}-logging"
+    assert cfg.loki_url == "http://loki.logging.svc:3100/loki/api/v1/push"
+    data["logging"] = {"namespace": "logs", "loki_url": "https://loki.example.com/loki/api/v1/push"}
+    cfg = load(root, data, env)
+    assert (cfg.log_namespace(), cfg.loki_url) == ("logs", "https://loki.example.com/loki/api/v1/push")
+
+
+@pytest.mark.parametrize(
+    ("logging", "keypath", "problem"),
+    [
+        ({"loki_url": "loki:3100"}, "logging.loki_url", "Loki push URL"),
+        ({"namespace": "Logs_NS"}, "logging.namespace", "not a valid DNS-1123 label"),
+        ({"url": "http://loki:3100"}, "logging.url", "unknown key 'url'"),
+    ],
+    ids=["url-without-scheme", "namespace-not-a-label", "unknown-key"],
+)
+def test_a_bad_logging_setting_is_refused_at_its_key(
+    root: Path, logging: dict[str, str], keypath: str, problem: str
+) -> None:
+    data = stack()
+    data["logging"] = logging
+    err = refused(root, data)
+    assert (err.file, err.keypath) == ("environments/stack.yaml", keypath)
+    key, value = next(iter(logging.items()))
+    assert err.line == line_of(root, "stack.yaml", f"{key}: {value}")
+    assert problem in str(err)

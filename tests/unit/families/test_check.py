@@ -31,10 +31,15 @@ def test_validate_has_a_subtask_per_check(in_project: Path) -> None:
     minikube = tasks["k8s-minikube"]
     assert minikube["targets"] == [".build/manifests/minikube.yaml"] and minikube["clean"] is True
     (action,) = minikube["actions"]
-    assert action[1] == ["minikube", cfgs["minikube"].kubernetes_version, ".build/manifests/minikube.yaml"]
+    # No logging component here: no written exception to the restricted profile either.
+    version = cfgs["minikube"].kubernetes_version
+    assert action[1] == ["minikube", version, ".build/manifests/minikube.yaml", ""]
     assert "k8s/overlays/minikube/kustomization.yaml" in minikube["file_dep"]
-    (version,) = minikube["uptodate"]
-    assert version.config == {"kubernetes_version": cfgs["minikube"].kubernetes_version}
+    (changed,) = minikube["uptodate"]
+    assert changed.config == {"kubernetes_version": version, "log_namespace": ""}
+    # prod lists `logging`: its DaemonSet's exception holds in the component's namespace.
+    (prod,) = tasks["k8s-prod"]["actions"]
+    assert prod[1][3] == cfgs["prod"].log_namespace() == f"{cfgs['prod'].project}-logging"
 
 
 def test_validate_leaves_out_a_broken_environment_and_dockerfiles_when_none(

@@ -93,6 +93,18 @@ def test_a_binding_shares_a_slice_with_the_service_account_it_names(tmp_path: Pa
     assert together == slice_of(plan, "kind: RoleBinding") == slice_of(plan, "kind: Role\n")
 
 
+UNSET_ONLY = (
+    "apiVersion: builtin\nkind: NamespaceTransformer\nmetadata: {name: ns, namespace: ns}\n"
+    "unsetOnly: true\nsetRoleBindingSubjects: none\n"
+)
+
+
+def test_a_namespace_transformer_for_unset_namespaces_goes_to_every_slice(tmp_path: Path) -> None:
+    plan = kustomize_plan.plan(overlay(tmp_path, ["a", "b", "c"], transformers=[UNSET_ONLY]), size=1)
+    assert len(plan.slices) > 1
+    assert all(kustomization(files)["transformers"] == [UNSET_ONLY] for files in plan.slices)
+
+
 def test_a_components_resources_share_one_slice(tmp_path: Path) -> None:
     comp = tmp_path / "comp"
     write(comp, "kustomization.yaml", {"kind": "Component", "resources": ["extra.yaml"]})
@@ -131,6 +143,9 @@ def test_a_components_resources_share_one_slice(tmp_path: Path) -> None:
             "leaving metadata alone",
         ),
         ({"resources": ["https://example.com/remote.yaml"]}, "is not a file or a local folder"),
+        ({"transformers": ["labels.yaml"]}, "uses transformers"),
+        ({"transformers": [UNSET_ONLY.replace("unsetOnly: true", "unsetOnly: false")]}, "uses transformers"),
+        ({"transformers": [UNSET_ONLY.replace("Namespace", "Prefix")]}, "uses transformers"),
     ],
 )
 def test_what_it_cannot_route_safely_is_built_whole(

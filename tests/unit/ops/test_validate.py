@@ -126,7 +126,8 @@ def seen(project: Path, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
 
 
 def check(env: str, version: str = VERSION) -> None:
-    validate.check_overlay(env, version, f".build/manifests/{env}.yaml")
+    # The shipped prod lists the logging component: its DaemonSet's written exception.
+    validate.check_overlay(env, version, f".build/manifests/{env}.yaml", "srvthreds-logging")
 
 
 def test_documents_split_a_stream_into_its_documents() -> None:
@@ -190,6 +191,17 @@ def test_a_custom_resource_its_crd_schema_refuses_is_never_written(in_project: P
     assert "ExternalSecret srvthreds-secrets (external-secrets.io/v1): spec:" in str(info.value)
     assert "'refreshEvery' was unexpected" in str(info.value)
     assert not out.exists()
+
+
+def test_the_logging_daemonset_passes_only_in_the_namespace_of_its_exception(in_project: Path) -> None:
+    out = in_project / ".build/manifests/prod.yaml"
+    for namespace in ("", "srvthreds"):  # no exception, or one for another namespace
+        with pytest.raises(StackError) as info:
+            validate.check_overlay("prod", VERSION, str(out), namespace)
+        assert "DaemonSet/fluent-bit: volume varlog uses hostPath" in str(info.value)
+        assert not out.exists()
+    validate.check_overlay("prod", VERSION, str(out), "srvthreds-logging")
+    assert "kind: DaemonSet" in out.read_text()
 
 
 def test_a_document_changed_and_changed_back_is_not_validated_again(seen: list[list[str]]) -> None:

@@ -81,7 +81,12 @@ def test_secrets_are_never_plain_values(root: Path, where: str) -> None:
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("default_env", "test"), ("aliases", {"up": "compose_up"}), ("monitoring", {"namespace": "obs"})],
+    [
+        ("default_env", "test"),
+        ("aliases", {"up": "compose_up"}),
+        ("monitoring", {"namespace": "obs"}),
+        ("logging", {"namespace": "logs"}),
+    ],
 )
 def test_stack_only_keys_are_set_in_the_stack_file(root: Path, key: str, value: Any) -> None:
     err = broken(rules.stack_only_keys_are_set_in_the_stack_file, root, None, {**LOCAL, key: value})
