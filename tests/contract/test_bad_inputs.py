@@ -784,7 +784,7 @@ CASES = [
     c(
         "metrics-port-not-a-port",
         S,
-        replace("    metrics: {port: 8080, path: /metrics}", "    metrics: {port: 9100, path: /metrics}", 1),
+        replace("    metrics: {port: 8080, path: /metrics,", "    metrics: {port: 9100, path: /metrics,", 1),
         "services.engine.metrics.port",
         "metrics port 9100 is not one of engine's ports (http (8080))",
         "metrics: {port: 9100",
@@ -792,10 +792,10 @@ CASES = [
     c(
         "metrics-path-relative",
         S,
-        replace("    metrics: {port: 8080, path: /metrics}", "    metrics: {port: 8080, path: metrics}", 1),
+        replace("    metrics: {port: 8080, path: /metrics,", "    metrics: {port: 8080, path: metrics,", 1),
         "services.engine.metrics.path",
         "'metrics' is not a valid metrics path",
-        "path: metrics}",
+        "path: metrics,",
     ),
     c(
         "metrics-on-a-job",

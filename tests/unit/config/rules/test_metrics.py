@@ -95,7 +95,8 @@ def test_monitoring_watches_a_service_that_runs_here(root: Path) -> None:
     assert err.keypath == "components[0]"
 
 
-def test_a_database_named_prometheus_is_refused_where_compose_monitoring_runs_one(root: Path) -> None:
+def test_compose_prometheus_has_its_name(root: Path) -> None:
+    """A database named prometheus is refused where the Compose monitoring runs one."""
     data = _watched()
     data["databases"]["prometheus"] = {"image": "prom/prometheus:v2", "port": 9090, "env_var": "PROM"}
     env = {**LOCAL, "components": ["monitoring"]}
@@ -111,7 +112,8 @@ def test_a_database_named_prometheus_is_refused_where_compose_monitoring_runs_on
     rules.compose_prometheus_has_its_name(read(root, data, LOCAL))
 
 
-def test_a_service_publishing_prometheus_port_is_refused_where_compose_monitoring_runs(root: Path) -> None:
+def test_compose_prometheus_port_is_free(root: Path) -> None:
+    """A service publishing Prometheus's host port is refused where the Compose monitoring runs."""
     data = _watched()
     data["services"]["web"]["ports"][0]["publish"] = 9090
     env = {**LOCAL, "components": ["monitoring"]}
