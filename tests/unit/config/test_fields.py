@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tasks.config import fields
 from testing.configs import cloud_env, edit, error, line_of, load, refused, small_project, stack
 
 
@@ -262,3 +263,55 @@ def test_a_bad_logging_setting_is_refused_at_its_key(
     key, value = next(iter(logging.items()))
     assert err.line == line_of(root, "stack.yaml", f"{key}: {value}")
     assert problem in str(err)
+
+
+def test_a_port_reference_is_a_port_number_or_a_port_name() -> None:
+    assert fields.port_ref(8080) is None and fields.port_ref("http") is None
+    assert fields.port_ref(0) is not None and fields.port_ref(65536) is not None
+    assert fields.port_ref("Not_A_Label") is not None
+
+
+def test_a_pod_uid_below_the_floor_says_the_floor_and_a_uid_to_use() -> None:
+    assert fields.pod_uid(fields.MIN_POD_UID) is None
+    problem, fix = fields.pod_uid(fields.MIN_POD_UID - 1) or ("", "")
+    assert problem.startswith(f"uid {fields.MIN_POD_UID - 1} is below {fields.MIN_POD_UID}")
+    assert f"a uid of {fields.MIN_POD_UID} or more" in fix
+
+
+def test_the_removed_hpa_component_says_where_autoscaling_went() -> None:
+    for known in fields.COMPONENTS:
+        assert fields.component(known) is None
+    problem, fix = fields.component("hpa") or ("", "")
+    assert problem.startswith("the hpa component is gone") and "autoscale: {min: 2, max: 6, cpu: 70}" in fix
+    assert fields.component("ingres") is not None
+
+
+def test_a_secret_name_is_a_variable_name_of_at_most_a_secret_keys_length() -> None:
+    assert fields.secret_name("A" * fields.MAX_SECRET_NAME) is None
+    problem, fix = fields.secret_name("A" * (fields.MAX_SECRET_NAME + 1)) or ("", "")
+    assert problem.startswith(f"the secret name is {fields.MAX_SECRET_NAME + 1} characters")
+    assert fix == f"shorten it to at most {fields.MAX_SECRET_NAME} characters"
+    assert fields.secret_name("not a name") is not None
+
+
+@pytest.mark.parametrize(
+    ("path", "says"),
+    [
+        ("app/main.py", "is not an absolute path in the container"),
+        ("/", "is the container's root"),
+        ("//", "is the container's root"),
+        ("/app/../etc", "climbs out of its folder"),
+        ("/app/ma in.py", "has characters"),
+    ],
+)
+def test_a_sync_target_is_an_absolute_container_path(path: str, says: str) -> None:
+    assert fields.container_path("/app/srv/main.py") is None and fields.container_path("/app/") is None
+    problem, fix = fields.container_path(path) or ("", "")
+    assert says in problem and fix.startswith("write the path the image keeps this code at")
+
+
+def test_a_sync_restart_is_the_container_keyword_or_a_command() -> None:
+    assert fields.sync_restart("container") is None and fields.sync_restart("kill -HUP 1") is None
+    problem, fix = fields.sync_restart("Container") or ("", "")
+    assert "is not the keyword 'container'" in problem and "kill -HUP 1" in fix
+    assert fields.sync_restart(" ") is not None
