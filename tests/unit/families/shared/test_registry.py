@@ -52,7 +52,8 @@ def test_each_family_declares_its_scope_and_default_environment() -> None:
 def test_every_option_is_known_by_name() -> None:
     known = registry.options()
     assert sorted(known) == [
-        *("fix", "from", "host", "id", "keep", "level", "out", "port", "service", "tail", "to", "token", "wipe")
+        *("fix", "from", "host", "id", "keep", "level", "out", "port", "service", "tail", "to", "token"),
+        "wipe",
     ]
     # One name, one meaning: every task that takes `service=` reads it as text.
     services = {opt for entry in registry.tasks().values() for opt in entry.options if opt.name == "service"}
