@@ -6,6 +6,7 @@ import contextlib
 import io
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -104,3 +105,15 @@ def copy_build_state(project: Path, env: str, *names: str) -> None:
         for suffix in (".iid", ".ref"):
             if (src / f"{name}{suffix}").exists():
                 shutil.copy2(src / f"{name}{suffix}", dest / f"{name}{suffix}")
+
+
+def git(root: Path, *args: str) -> str:
+    """`git -C root <args>` as a test's scratch repository needs it (a committer of its own, so no
+    global configuration is read); its output, stripped. A failure raises."""
+    done = subprocess.run(
+        ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()

@@ -19,6 +19,7 @@ from testing.fakes import docker as fake_docker
 from testing.fakes import skopeo as fake_skopeo
 from testing.fakes.cluster import FakeCluster
 from testing.minikube_stack import NS
+from testing.project import git as _git
 from testing.project import run_doit
 
 REGISTRY = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
@@ -223,16 +224,6 @@ def test_unreachable_cluster_fails_cleanly(project: Path, fake_cluster: FakeClus
 
 
 # --------------------------------------------------------------------------- deploy_mode: argocd
-
-
-def _git(project: Path, *args: str) -> str:
-    got = subprocess.run(
-        ["git", "-C", str(project), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return got.stdout.strip()
 
 
 def _play_argo_cd(project: Path, cluster: FakeCluster) -> str:

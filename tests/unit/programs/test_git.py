@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 from tasks.programs import git
-
-
-def _git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", *args],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return done.stdout.strip()
+from testing.project import git as _git
 
 
 def test_head_is_the_full_commit_and_says_when_tracked_files_differ(tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ reports for it what the test sets (Synced/Healthy, Degraded with a message), as 
 from __future__ import annotations
 
 import json
-import subprocess
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -25,18 +24,9 @@ from testing import releases
 from testing.fakes import skopeo as fake_skopeo
 from testing.fakes.cluster import FakeCluster
 from testing.project import REPO
+from testing.project import git as _git
 
 ARGO_NS = "argocd"
-
-
-def _git(root: Path, *args: str) -> str:
-    run = subprocess.run(
-        ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return run.stdout.strip()
 
 
 def argocd_env(cfg: Config) -> Config:
