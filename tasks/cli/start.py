@@ -21,7 +21,14 @@ from tasks.store import state
 # Commands that only read: they never wait for (or take) the run lock.
 READ_ONLY = ("list", "info", "help", "dumpdb", "tabcompletion", "taskgraph")
 # Where a killed run may have left a half-written temp file (swept while holding the lock).
-SWEPT = ("k8s", "compose", "terraform", str(state.BUILD / "state"), str(state.BUILD / "manifests"))
+SWEPT = (
+    "k8s",
+    "compose",
+    "terraform",
+    str(state.BUILD / "state"),
+    str(state.BUILD / "manifests"),
+    str(state.BUILD / "memo"),
+)
 
 
 def start(argv: list[str], root: Path) -> Run:

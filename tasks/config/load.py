@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from tasks import defaults
-from tasks.config import build, rules
+from tasks.config import build, disk, rules, saved, yamlpos
 from tasks.config import schema as s
 from tasks.config.fields import DEFAULTS, TOP
 from tasks.config.merged import Merged
 from tasks.config.yamlpos import load_yaml
 from tasks.errors import ConfigError, StackError
 from tasks.model import STACK, Config
+from tasks.store import paths
 
 ENV_DIR = "environments"
 STACK_FILE = "stack.yaml"
@@ -32,9 +33,7 @@ MAX_ENV_NAME = 63
 def environments(root: Path) -> list[str]:
     """Every environment name: one file per environment beside stack.yaml. Hidden files
     are editors' lock and backup files (Emacs's `.#local.yaml`), never environments."""
-    return sorted(
-        p.stem for p in (root / ENV_DIR).glob("*.yaml") if p.name != STACK_FILE and not p.name.startswith(".")
-    )
+    return [Path(name).stem for name in disk.names(root / ENV_DIR, "*.yaml") if name != STACK_FILE]
 
 
 def env_file(name: str, root: Path) -> Path:
@@ -88,6 +87,20 @@ def _raw(path: Path) -> dict[str, Any]:
 
 
 def default_env(root: Path, role: str = defaults.LOCAL) -> str:
+    """`_default_env`, kept between runs (tasks/config/saved.py) under the contents of every
+    environment file: at 300 services, parsing stack.yaml for it took a quarter of `doit list`."""
+    files = [root / ENV_DIR / STACK_FILE] + [env_file(env, root) for env in environments(root)]
+    key = saved.key(files, "default_env", role, str(root.resolve()))
+    name = f"_default-{role}"
+    kept = saved.recall(root, name, key)
+    if isinstance(kept, str):
+        return kept
+    chosen = _default_env(root, role)
+    saved.keep(root, name, key, [], chosen)
+    return chosen
+
+
+def _default_env(root: Path, role: str) -> str:
     """The environment of a run that names none (`env=`, `deploy:dev`), for a family's role
     (tasks/defaults.py). LOCAL: `default_env:` of stack.yaml, else the first environment whose
     runtime is compose, else the first one. MINIKUBE: `minikube`, else the first Kubernetes
@@ -147,13 +160,24 @@ def forget() -> None:
     also read the disk (a stray environments/*.yml, build inputs that became links or FIFOs), and
     one process may run doit more than once."""
     _load_cached.cache_clear()
+    yamlpos.forget()
 
 
 @functools.lru_cache(maxsize=64)
 def _load_cached(env: str | None, root: Path, key: tuple[tuple[str, int, int], ...]) -> Config:
-    merged = _read(env, root)
-    rules.check(merged)
-    return build.config(merged)
+    # Then between runs: the files' stamps, the tool's code and every disk answer the rules got.
+    files = [Path(f) for f, _, _ in key]
+    memo_key = saved.key(files, "config", env, str(root.resolve()), paths.is_tool(root))
+    name = "_stack" if env is None else env  # `_` is in no environment's name
+    kept = saved.recall(root, name, memo_key)
+    if isinstance(kept, Config):
+        return kept
+    with disk.recording() as probes:
+        merged = _read(env, root)
+        rules.check(merged)
+        cfg = build.config(merged)
+    saved.keep(root, name, memo_key, probes, cfg)
+    return cfg
 
 
 def read(env: str, root: Path) -> Merged:

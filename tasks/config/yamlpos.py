@@ -77,6 +77,12 @@ def load_yaml(path: Path, display: str) -> Located:
     return _parse(path, display, st.st_mtime_ns, st.st_size)
 
 
+def forget() -> None:
+    """Parse every file again: a file rewritten in the same tick of the clock, at the same size,
+    keeps its stamp (a new run starts with this, tasks/config/load.py)."""
+    _parse.cache_clear()
+
+
 def _check_kind(mode: int, size: int, display: str) -> None:
     if stat.S_ISDIR(mode):
         raise ConfigError(

@@ -121,11 +121,11 @@ def components(stack: Config) -> Outputs:
     operator: Outputs = {
         **shared,
         "servicemonitors.yaml": _later("servicemonitors.yaml.j2", stack),
-        "prometheusrule.yaml": _later("prometheusrule.yaml.j2", stack, lines=groups(stack)),
+        "prometheusrule.yaml": _later("prometheusrule.yaml.j2", stack, groups=groups),
     }
     annotations: Outputs = {
         **shared,
-        "rules-configmap.yaml": _later("rules-configmap.yaml.j2", stack, lines=groups(stack)),
+        "rules-configmap.yaml": _later("rules-configmap.yaml.j2", stack, groups=groups),
     }
     patches = {f"scrape-{svc.name}.patch.yaml": svc for svc in stack.monitored()}
     out: Outputs = {}

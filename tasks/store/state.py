@@ -119,6 +119,11 @@ def graph_svg(env: str) -> Path:
     return BUILD / env / "graph.svg"
 
 
+def memo(name: str) -> Path:
+    """A value saved between runs under the key of its inputs (tasks/store/memo.py)."""
+    return BUILD / "memo" / f"{name}.pickle"
+
+
 def tf_validate_dir() -> Path:
     """A copy of terraform/ that `tf_validate` inits and validates (never the source tree)."""
     return BUILD / "terraform" / "validate"
@@ -150,8 +155,9 @@ def checkov_passed() -> Path:
 # --------------------------------------------------------------------------- writes
 
 
-def _stage(path: Path, data: str | bytes, mode: int) -> Path:
-    """The new bytes in a unique temp file next to `path` (fsynced, `mode` from its first byte)."""
+def _stage(path: Path, data: str | bytes, mode: int, durable: bool = True) -> Path:
+    """The new bytes in a unique temp file next to `path` (fsynced if `durable`, `mode` from its
+    first byte)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     tmp = Path(name)
@@ -160,7 +166,8 @@ def _stage(path: Path, data: str | bytes, mode: int) -> Path:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data.encode("utf-8") if isinstance(data, str) else data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -168,14 +175,15 @@ def _stage(path: Path, data: str | bytes, mode: int) -> Path:
     return tmp
 
 
-def write_atomic(path: Path, data: str | bytes, *, mode: int = 0o644) -> None:
+def write_atomic(path: Path, data: str | bytes, *, mode: int = 0o644, durable: bool = True) -> None:
     """Write through a unique temp file in the same folder, then rename over `path`.
 
     A reader (or a second run) sees the old bytes or the new ones, never a mix; the
     temp file has `mode` from its first byte (mkstemp creates it 0600), so a secret
-    is never readable by others, not even for a moment.
+    is never readable by others, not even for a moment. `durable=False` skips the fsync, for a
+    cache: after a crash its file may be empty, which only costs one recomputation.
     """
-    tmp = _stage(path, data, mode)
+    tmp = _stage(path, data, mode, durable)
     try:
         tmp.replace(path)
     except BaseException:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
+from tasks.config import disk
 from tasks.config.fields import TOOL_ARGS
 from tasks.config.merged import Merged
 from tasks.config.yamlpos import KeyPath
@@ -80,7 +82,7 @@ def build_inputs_stay_in_the_project(m: Merged) -> None:
     """A symlink out of the project would build from (and send the daemon) files no one reviewed."""
     root = m.root.resolve()
     for path, rel, _folder in _inputs(m):
-        real = (m.root / rel).resolve()
+        real = Path(disk.real(m.root / rel))
         if not real.is_relative_to(root):
             raise m.error(
                 path,
@@ -93,14 +95,14 @@ def build_inputs_exist(m: Merged) -> None:
     """Else `docker build` fails later, far from the line that named them. A FIFO or device named
     like a Dockerfile would hang every reader (hadolint, docker build): only regular files."""
     for path, rel, folder in _inputs(m):
-        target = m.root / rel
-        if target.exists() and not (target.is_dir() or target.is_file()):
+        kind = disk.kind(m.root / rel)
+        if kind == "other":
             raise m.error(
                 path,
                 f"{rel} is a special file (a FIFO, socket or device), not a {'folder' if folder else 'file'}",
                 f"replace it with a regular {'folder' if folder else 'file'}",
             )
-        if not (target.is_dir() if folder else target.is_file()):
+        if kind != ("dir" if folder else "file"):
             raise m.error(
                 path,
                 f"{rel} is not a {'folder' if folder else 'file'} in the project",
@@ -123,7 +125,7 @@ def build_targets_are_stages_of_their_dockerfile(m: Merged) -> None:
             continue
         context = str(spec["context"]).rstrip("/")
         dockerfile = spec.get("dockerfile", f"{context}/Dockerfile")
-        named = stages((m.root / dockerfile).read_text(encoding="utf-8", errors="replace"))
+        named = stages(disk.text(m.root / dockerfile))
         if spec["target"].lower() not in named:
             raise m.error(
                 at + ("target",),

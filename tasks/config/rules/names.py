@@ -3,6 +3,9 @@ files in environments/ the loader would never read."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from tasks.config import disk
 from tasks.config.merged import Merged
 from tasks.errors import ConfigError
 
@@ -39,15 +42,15 @@ def environment_names_are_not_the_tools(m: Merged) -> None:
 
 def environment_files_end_in_yaml(m: Merged) -> None:
     """`environments/qa.yml` is never read: environments are the `*.yaml` files."""
-    stray = sorted(p for p in (m.root / ENV_DIR).glob("*.yml") if not p.name.startswith("."))
+    stray = disk.names(m.root / ENV_DIR, "*.yml")
     if stray:
-        name = f"{ENV_DIR}/{stray[0].name}"
+        name = f"{ENV_DIR}/{stray[0]}"
         raise ConfigError(
             name,
             FILE_NAME,
             None,
             f"{name} is never read: environment files end in .yaml",
-            fix=f"rename it: git mv {name} {ENV_DIR}/{stray[0].stem}.yaml",
+            fix=f"rename it: git mv {name} {ENV_DIR}/{Path(stray[0]).stem}.yaml",
         )
 
 

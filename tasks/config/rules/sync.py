@@ -10,8 +10,10 @@ developer owns), never on a cloud environment.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+from tasks.config import disk
 from tasks.config.merged import Merged
 from tasks.config.yamlpos import KeyPath
 from tasks.model import RESTART_CONTAINER
@@ -51,7 +53,7 @@ def sync_sources_stay_in_the_project(m: Merged) -> None:
     """A symlink out of the project would copy files no one reviewed, which no build would make."""
     root = m.root.resolve()
     for _name, at, rule in _rules(m):
-        real = (m.root / rule["source"]).resolve()
+        real = Path(disk.real(m.root / rule["source"]))
         if not real.is_relative_to(root):
             raise m.error(
                 at + ("source",),
@@ -62,8 +64,7 @@ def sync_sources_stay_in_the_project(m: Merged) -> None:
 
 def sync_sources_exist(m: Merged) -> None:
     for _name, at, rule in _rules(m):
-        target = m.root / rule["source"]
-        if not (target.is_file() or target.is_dir()):
+        if disk.kind(m.root / rule["source"]) not in ("file", "dir"):
             raise m.error(
                 at + ("source",),
                 f"{rule['source']} is not a file or folder in the project",

@@ -3,6 +3,8 @@ merge, the cache, and the whole load of the shipped environments."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from tasks import defaults
 from tasks.config import load as config
 from tasks.errors import ConfigError, StackError
 from tasks.model import STACK
+from tasks.store import state
 from testing.configs import (
     KUBE,
     LOCAL,
@@ -251,6 +254,87 @@ def test_a_forgotten_load_is_checked_again_against_the_disk(root: Path) -> None:
     with pytest.raises(ConfigError) as info:
         config.load("test", root)
     assert (info.value.file, info.value.keypath) == ("environments/qa.yml", "(file name)")
+
+
+# --- kept between runs (.build/memo/) --------------------------------------------------------
+
+
+def _unparsable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From here on, a load that parses a YAML file fails: what loads came from the saved value."""
+
+    def refuse(path: Path, display: str) -> None:
+        raise AssertionError(f"{display} was parsed again")
+
+    monkeypatch.setattr(config, "load_yaml", refuse)
+
+
+def test_a_new_run_reads_the_saved_configuration_instead_of_the_files(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = load(root, None, LOCAL)
+    stack_alone = config.load_stack(root)
+    config.forget()  # as a new run starts
+    _unparsable(monkeypatch)
+    assert config.load("test", root) == first and config.load_stack(root) == stack_alone
+
+
+def test_an_edit_of_the_same_size_in_the_same_tick_is_seen_by_the_next_run(root: Path) -> None:
+    write(root, "test.yaml", {**LOCAL, "config": {"A": "1"}})
+    path = root / "environments" / "test.yaml"
+    stamp = path.stat()
+    assert config.load("test", root).config == {"A": "1"}
+    path.write_text(path.read_text().replace("'1'", "'2'"))
+    os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    config.forget()
+    assert config.load("test", root).config == {"A": "2"}
+
+
+def test_a_saved_configuration_is_refused_once_the_disk_says_otherwise(root: Path) -> None:
+    """Every disk fact the rules checked is asked again: a removed build context, a stray file."""
+    load(root, None, LOCAL)
+    shutil.rmtree(root / "app")
+    config.forget()
+    with pytest.raises(ConfigError) as info:
+        config.load("test", root)
+    assert "app is not a folder in the project" in info.value.problem
+    (root / "app").mkdir()
+    (root / "app" / "Dockerfile").write_text("FROM scratch\n")
+    config.forget()
+    assert config.load("test", root).env == "test"
+    write(root, "qa.yml", LOCAL)
+    config.forget()
+    with pytest.raises(ConfigError) as info:
+        config.load("test", root)
+    assert info.value.file == "environments/qa.yml"
+
+
+def test_a_refused_configuration_is_not_saved(root: Path) -> None:
+    write(root, "qa.yml", LOCAL)
+    with pytest.raises(ConfigError):
+        load(root, None, LOCAL)
+    assert not (root / state.memo("test")).exists()
+
+
+def test_a_torn_or_unwritable_cache_only_costs_a_load(root: Path) -> None:
+    first = load(root, None, LOCAL)
+    (root / state.memo("test")).write_bytes(b"torn")
+    config.forget()
+    assert config.load("test", root) == first
+    shutil.rmtree(root / ".build")
+    (root / ".build").write_text("a file where the folder should be")
+    config.forget()
+    assert config.load("test", root) == first
+
+
+def test_the_default_environment_is_saved_with_the_files_it_was_chosen_from(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(root, "laptop.yaml", LOCAL)
+    assert config.default_env(root) == "laptop"
+    write(root, "a.yaml", LOCAL)  # a new file: chosen again
+    assert config.default_env(root) == "a"
+    _unparsable(monkeypatch)
+    assert config.default_env(root) == "a"
 
 
 # --- the default environment -----------------------------------------------------------------

@@ -1,0 +1,41 @@
+"""tasks/config/saved.py: a key follows the files' contents and the caller's parts, and a kept
+value comes back only while every disk answer it was made with still holds."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tasks.config import disk, saved
+from tasks.store import memo, state
+
+
+def test_the_key_follows_file_contents_and_parts_not_stamps(tmp_path: Path) -> None:
+    f = tmp_path / "stack.yaml"
+    f.write_text("a: 1\n")
+    first = saved.key([f], "config", "dev")
+    assert saved.key([f], "config", "dev") == first
+    assert saved.key([f], "config", "prod") != first
+    stamp = f.stat()
+    f.write_text("a: 2\n")  # same size, and the same mtime: only the contents tell
+    os.utime(f, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    assert saved.key([f], "config", "dev") != first
+    f.unlink()
+    assert saved.key([f], "config", "dev") not in (first, saved.key([tmp_path], "config", "dev"))
+
+
+def test_a_kept_value_comes_back_until_a_disk_answer_changes(tmp_path: Path) -> None:
+    (tmp_path / "ctx").mkdir()
+    with disk.recording() as probes:
+        disk.kind(tmp_path / "ctx")
+    saved.keep(tmp_path, "dev", "k", probes, {"replicas": 2})
+    assert saved.recall(tmp_path, "dev", "k") == {"replicas": 2}
+    assert saved.recall(tmp_path, "dev", "other key") is None
+    assert saved.recall(tmp_path, "prod", "k") is None
+    (tmp_path / "ctx").rmdir()
+    assert saved.recall(tmp_path, "dev", "k") is None
+
+
+def test_a_file_of_another_shape_is_a_miss(tmp_path: Path) -> None:
+    memo.keep(tmp_path / state.memo("dev"), "k", "not a (probes, value) pair")
+    assert saved.recall(tmp_path, "dev", "k") is None
