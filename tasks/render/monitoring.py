@@ -32,6 +32,23 @@ QUEUE_WINDOW = "15m"
 RUNBOOKS = "stackbuild docs/operations.md"
 
 
+def down(sel: str) -> str:
+    """No target of the service is up: every one answers `up == 0`, or there is none at all
+    (no pod, or none discovered), when `up` has no series and `max` no value: `absent`."""
+    return f"max(up{sel}) == 0 or absent(up{sel})"
+
+
+def rule_name(cfg: Config, svc: Service) -> str:
+    """The PrometheusRule of one service: an object of its own, so an environment that disables
+    the service deletes its alerts with it (ServiceDown would fire on its absent `up`)."""
+    return f"{cfg.project}-alerts-{svc.name}"
+
+
+def rules_configmap(cfg: Config, svc: Service) -> str:
+    """The ConfigMap of one service's rules file (`<rule_name>.yaml`), for the same reason."""
+    return f"{cfg.project}-prometheus-rules-{svc.name}"
+
+
 def _alert(
     name: str, svc: Service, expr: str, wait: str, severity: str, summary: str, anchor: str
 ) -> dict[str, Any]:
@@ -56,7 +73,7 @@ def rules(cfg: Config, svc: Service) -> list[dict[str, Any]]:
         _alert(
             "ServiceDown",
             svc,
-            f"max(up{sel}) == 0",
+            down(sel),
             DOWN_FOR,
             "critical",
             f"{svc.name}: no pod answers on its metrics port ({metrics.port})",
@@ -88,17 +105,21 @@ def rules(cfg: Config, svc: Service) -> list[dict[str, Any]]:
     return out
 
 
-def groups(cfg: Config) -> list[str]:
-    """The rule groups (one per watched service) as YAML lines, the body of `groups:`."""
-    data = [{"name": svc.name, "rules": rules(cfg, svc)} for svc in cfg.monitored()]
-    text = yaml.safe_dump(data, sort_keys=False, width=10_000, default_flow_style=False)
-    return text.splitlines()
+def groups(cfg: Config) -> dict[str, list[str]]:
+    """Each watched service's rule group (one, named after it) as YAML lines: the body of
+    `groups:` in its own PrometheusRule and rules file."""
+    out = {}
+    for svc in cfg.monitored():
+        data = [{"name": svc.name, "rules": rules(cfg, svc)}]
+        text = yaml.safe_dump(data, sort_keys=False, width=10_000, default_flow_style=False)
+        out[svc.name] = text.splitlines()
+    return out
 
 
 def deleted_with(cfg: Config, svc: Service) -> list[tuple[str, str, str]]:
     """What a monitoring component renders for one service (it is rendered once, from the stack,
-    for every environment): a disabled service's are deleted with it. Its alert group stays,
-    inert: with no target its `up` is absent and no alert fires."""
+    for every environment): a disabled service's are deleted with it, its alerts too:
+    its ServiceDown would fire, since it has no target."""
     listed = [c for c in cfg.components if c in monitor.MONITORING]
     if not svc.metrics or not listed:
         return []
@@ -108,6 +129,9 @@ def deleted_with(cfg: Config, svc: Service) -> list[tuple[str, str, str]]:
     ]
     if "monitoring" in listed:
         objects.append(("ServiceMonitor", "monitoring.coreos.com/v1", svc.name))
+        objects.append(("PrometheusRule", "monitoring.coreos.com/v1", rule_name(cfg, svc)))
+    if "monitoring-annotations" in listed:
+        objects.append(("ConfigMap", "v1", rules_configmap(cfg, svc)))
     return objects
 
 
@@ -121,11 +145,11 @@ def components(stack: Config) -> Outputs:
     operator: Outputs = {
         **shared,
         "servicemonitors.yaml": _later("servicemonitors.yaml.j2", stack),
-        "prometheusrule.yaml": _later("prometheusrule.yaml.j2", stack, lines=groups(stack)),
+        "prometheusrule.yaml": _later("prometheusrule.yaml.j2", stack, groups=groups(stack)),
     }
     annotations: Outputs = {
         **shared,
-        "rules-configmap.yaml": _later("rules-configmap.yaml.j2", stack, lines=groups(stack)),
+        "rules-configmap.yaml": _later("rules-configmap.yaml.j2", stack, groups=groups(stack)),
     }
     patches = {f"scrape-{svc.name}.patch.yaml": svc for svc in stack.monitored()}
     out: Outputs = {}
@@ -156,6 +180,8 @@ def _later(template: str, stack: Config, **context: Any) -> Any:
         cfg=stack,
         services=stack.monitored(),
         dashboard=dashboards.lines,
+        rule_name=rule_name,
+        rules_configmap=rules_configmap,
         **context,
     )
 
