@@ -2,9 +2,10 @@
 `metrics`: how Prometheus finds it, the alerts on it and its Grafana dashboard.
 
 Two components, one per kind of Prometheus (an environment lists one, rules/metrics.py):
-`monitoring` for a cluster that runs the Prometheus Operator (a ServiceMonitor per service, one
-PrometheusRule) and `monitoring-annotations` for a Prometheus that discovers pods by their
-`prometheus.io/*` annotations (the annotations, and the same alerts as a rules file). Both carry
+`monitoring` for a cluster that runs the Prometheus Operator (a ServiceMonitor and a
+PrometheusRule per service) and `monitoring-annotations` for a Prometheus that discovers pods by
+their `prometheus.io/*` annotations (the annotations, and the same alerts as a rules file per
+service). Both carry
 the dashboards (ConfigMaps for Grafana's sidecar) and the NetworkPolicy that lets Prometheus's
 namespace reach each metrics port.
 
