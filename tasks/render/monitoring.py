@@ -2,9 +2,10 @@
 `metrics`: how Prometheus finds it, the alerts on it and its Grafana dashboard.
 
 Two components, one per kind of Prometheus (an environment lists one, rules/metrics.py):
-`monitoring` for a cluster that runs the Prometheus Operator (a ServiceMonitor per service, one
-PrometheusRule) and `monitoring-annotations` for a Prometheus that discovers pods by their
-`prometheus.io/*` annotations (the annotations, and the same alerts as a rules file). Both carry
+`monitoring` for a cluster that runs the Prometheus Operator (a ServiceMonitor and a
+PrometheusRule per service) and `monitoring-annotations` for a Prometheus that discovers pods by
+their `prometheus.io/*` annotations (the annotations, and the same alerts as a rules file per
+service). Both carry
 the dashboards (ConfigMaps for Grafana's sidecar) and the NetworkPolicy that lets Prometheus's
 namespace reach each metrics port.
 
@@ -32,6 +33,23 @@ QUEUE_WINDOW = "15m"
 RUNBOOKS = "stackbuild docs/operations.md"
 
 
+def down(sel: str) -> str:
+    """No target of the service is up: every one answers `up == 0`, or there is none at all
+    (no pod, or none discovered), when `up` has no series and `max` no value: `absent`."""
+    return f"max(up{sel}) == 0 or absent(up{sel})"
+
+
+def rule_name(cfg: Config, svc: Service) -> str:
+    """The PrometheusRule of one service: an object of its own, so an environment that disables
+    the service deletes its alerts with it (ServiceDown would fire on its absent `up`)."""
+    return f"{cfg.project}-alerts-{svc.name}"
+
+
+def rules_configmap(cfg: Config, svc: Service) -> str:
+    """The ConfigMap of one service's rules file (`<rule_name>.yaml`), for the same reason."""
+    return f"{cfg.project}-prometheus-rules-{svc.name}"
+
+
 def _alert(
     name: str, svc: Service, expr: str, wait: str, severity: str, summary: str, anchor: str
 ) -> dict[str, Any]:
@@ -56,7 +74,7 @@ def rules(cfg: Config, svc: Service) -> list[dict[str, Any]]:
         _alert(
             "ServiceDown",
             svc,
-            f"max(up{sel}) == 0",
+            down(sel),
             DOWN_FOR,
             "critical",
             f"{svc.name}: no pod answers on its metrics port ({metrics.port})",
@@ -88,17 +106,19 @@ def rules(cfg: Config, svc: Service) -> list[dict[str, Any]]:
     return out
 
 
-def groups(cfg: Config) -> list[str]:
-    """The rule groups (one per watched service) as YAML lines, the body of `groups:`."""
-    data = [{"name": svc.name, "rules": rules(cfg, svc)} for svc in cfg.monitored()]
-    text = yaml.safe_dump(data, sort_keys=False, width=10_000, default_flow_style=False)
-    return text.splitlines()
+def group(cfg: Config, svc: Service) -> list[str]:
+    """A watched service's rule group (one, named after it) as YAML lines: the body of `groups:`
+    in its own PrometheusRule and rules file. Called by the templates as they are written, so
+    knowing which files a render makes never dumps the rules (at 300 services that took most
+    of `doit list`)."""
+    data = [{"name": svc.name, "rules": rules(cfg, svc)}]
+    return yaml.safe_dump(data, sort_keys=False, width=10_000, default_flow_style=False).splitlines()
 
 
 def deleted_with(cfg: Config, svc: Service) -> list[tuple[str, str, str]]:
     """What a monitoring component renders for one service (it is rendered once, from the stack,
-    for every environment): a disabled service's are deleted with it. Its alert group stays,
-    inert: with no target its `up` is absent and no alert fires."""
+    for every environment): a disabled service's are deleted with it, its alerts too:
+    its ServiceDown would fire, since it has no target."""
     listed = [c for c in cfg.components if c in monitor.MONITORING]
     if not svc.metrics or not listed:
         return []
@@ -108,6 +128,9 @@ def deleted_with(cfg: Config, svc: Service) -> list[tuple[str, str, str]]:
     ]
     if "monitoring" in listed:
         objects.append(("ServiceMonitor", "monitoring.coreos.com/v1", svc.name))
+        objects.append(("PrometheusRule", "monitoring.coreos.com/v1", rule_name(cfg, svc)))
+    if "monitoring-annotations" in listed:
+        objects.append(("ConfigMap", "v1", rules_configmap(cfg, svc)))
     return objects
 
 
@@ -121,11 +144,11 @@ def components(stack: Config) -> Outputs:
     operator: Outputs = {
         **shared,
         "servicemonitors.yaml": _later("servicemonitors.yaml.j2", stack),
-        "prometheusrule.yaml": _later("prometheusrule.yaml.j2", stack, groups=groups),
+        "prometheusrule.yaml": _later("prometheusrule.yaml.j2", stack, group=group),
     }
     annotations: Outputs = {
         **shared,
-        "rules-configmap.yaml": _later("rules-configmap.yaml.j2", stack, groups=groups),
+        "rules-configmap.yaml": _later("rules-configmap.yaml.j2", stack, group=group),
     }
     patches = {f"scrape-{svc.name}.patch.yaml": svc for svc in stack.monitored()}
     out: Outputs = {}
@@ -156,6 +179,8 @@ def _later(template: str, stack: Config, **context: Any) -> Any:
         cfg=stack,
         services=stack.monitored(),
         dashboard=dashboards.lines,
+        rule_name=rule_name,
+        rules_configmap=rules_configmap,
         **context,
     )
 

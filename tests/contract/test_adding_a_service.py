@@ -65,8 +65,9 @@ def test_the_new_service_has_a_dashboard(prod: dict[tuple[str, str], dict[str, A
 
 
 def test_the_new_service_has_its_alerts(prod: dict[tuple[str, str], dict[str, Any]]) -> None:
-    rule = prod[("PrometheusRule", "srvthreds-alerts")]
-    [group] = [g for g in rule["spec"]["groups"] if g["name"] == "ledger"]
+    rule = prod[("PrometheusRule", "srvthreds-alerts-ledger")]
+    [group] = rule["spec"]["groups"]
+    assert group["name"] == "ledger"
     assert [r["alert"] for r in group["rules"]] == ["ServiceDown", "HighErrorRate", "QueueGrowing"]
     assert crds.problems(rule) == []
 

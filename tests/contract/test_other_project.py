@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,24 @@ def test_the_example_is_a_project_of_its_own() -> None:
     assert not paths.is_tool(EXAMPLE) and paths.is_tool(REPO)
     assert paths.templates(EXAMPLE) == paths.TOOL / "templates"
     assert paths.templates(REPO) == REPO / "templates"
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed (Debian's nodejs package)")
+def test_the_examples_own_node_tests_pass_its_metrics_text_format_among_them() -> None:
+    """The guestbook's unit tests (its image's `test` stage runs them too), on this host's node:
+    among them, what its hand-written /metrics page prints."""
+    result = subprocess.run(
+        ["node", "--test", "test/"],
+        cwd=EXAMPLE / "app",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "\n# fail 0\n" in result.stdout
+    for name in ("histogram buckets are cumulative and +Inf equals the count", "label values escape"):
+        assert f"ok {name}" in re.sub(r"ok \d+ - ", "ok ", result.stdout), name
 
 
 def test_render_from_the_example_folder_matches_its_committed_files(example: Path) -> None:

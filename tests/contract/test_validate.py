@@ -106,7 +106,9 @@ def test_prod_watches_each_service_that_declares_metrics() -> None:
     docs = build("prod")
     watched = {"engine", "session-agent", "persistence-agent"}
     assert {name for kind, name in kinds(docs) if kind == "ServiceMonitor"} == watched
-    assert ("PrometheusRule", "srvthreds-alerts") in kinds(docs)
+    assert {name for kind, name in kinds(docs) if kind == "PrometheusRule"} == {
+        f"srvthreds-alerts-{name}" for name in watched
+    }
     assert {name for kind, name in kinds(docs) if kind == "ConfigMap" and "-dashboard-" in name} == {
         f"srvthreds-dashboard-{name}" for name in watched
     }
@@ -130,4 +132,6 @@ def test_an_environment_may_scrape_by_annotation_instead(project: Path) -> None:
         and d["spec"]["template"]["metadata"].get("annotations", {}).get("prometheus.io/scrape") == "true"
     }
     assert annotated == {"engine", "session-agent", "persistence-agent"}
-    assert ("ConfigMap", "srvthreds-prometheus-rules") in kinds(docs)
+    assert {name for kind, name in kinds(docs) if kind == "ConfigMap" and "-prometheus-rules-" in name} == {
+        f"srvthreds-prometheus-rules-{name}" for name in annotated
+    }

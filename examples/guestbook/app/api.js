@@ -4,14 +4,17 @@
 //   GET  /entries        the newest 50 entries
 //   POST /entries        {"name": ..., "message": ...} -> 201 {"id": ...}
 //   GET  /entries/<id>   one entry; "words" is null until the worker has processed it
+//   GET  /metrics        Prometheus metrics of the above (lib/metrics.js)
 const http = require('http');
 const { pool, log } = require('./lib/db');
-const { InputError, parseEntry } = require('./lib/entries');
+const { InputError, parseEntry, routeOf } = require('./lib/entries');
+const { Registry } = require('./lib/metrics');
 
 const PORT = Number(process.env.PORT || 8080);
 const MAX_BODY = 16 * 1024;
 const COLUMNS = 'id, name, message, words, created_at, processed_at';
 const db = pool();
+const metrics = new Registry();
 
 function send(res, status, body) {
   const text = JSON.stringify(body);
@@ -65,7 +68,7 @@ async function route(req, res) {
   return send(res, 404, { error: `no route for ${req.method} ${url.pathname}` });
 }
 
-const server = http.createServer((req, res) => {
+function answer(req, res) {
   route(req, res).catch((err) => {
     if (err instanceof InputError) {
       return send(res, 400, { error: err.message });
@@ -73,7 +76,10 @@ const server = http.createServer((req, res) => {
     log(`${req.method} ${req.url} failed: ${err.message}`);
     return send(res, 503, { error: 'the database did not answer' });
   });
-});
+}
+
+const server = http.createServer(metrics.instrument(answer,
+  (req) => routeOf(new URL(req.url, 'http://localhost').pathname)));
 
 server.listen(PORT, () => log(`listening on ${PORT}`));
 

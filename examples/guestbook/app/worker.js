@@ -1,18 +1,25 @@
 'use strict';
 // The worker: takes entries nobody has processed yet and stores their word count.
 // Several replicas may run: FOR UPDATE SKIP LOCKED hands each entry to one of them.
-// No port: its health check (an exec check in stack.yaml) looks at the heartbeat file,
-// touched after every successful round trip to the database.
+// Its one port serves GET /metrics for Prometheus (lib/metrics.js): the entries it processed
+// and those waiting. Its health check (an exec check in stack.yaml) looks at the heartbeat
+// file, touched after every successful round trip to the database.
 const fs = require('fs');
+const http = require('http');
 const { pool, sleep, log } = require('./lib/db');
 const { summarize } = require('./lib/entries');
 const { checkHealth } = require('./lib/api');
+const { Counter, Gauge, Registry } = require('./lib/metrics');
 
 const HEARTBEAT = process.env.HEARTBEAT_FILE || '/tmp/worker.alive';
 const BATCH = 10;
 // The api, which the worker checks every API_EVERY_MS (stack.yaml: env API_URL, calls api).
 const API_URL = process.env.API_URL || 'http://api:8080';
 const API_EVERY_MS = 10000;
+const METRICS_PORT = Number(process.env.METRICS_PORT || 9464);
+const metrics = new Registry();
+const processed = metrics.add(new Counter('guestbook_entries_processed_total',
+  'Entries the worker summarized'));
 // PostgreSQL's SQLSTATE for "relation does not exist".
 const UNDEFINED_TABLE = '42P01';
 let stopping = false;
@@ -48,6 +55,7 @@ async function processBatch(db) {
       await client.query('UPDATE entries SET words = $1, processed_at = now() WHERE id = $2', [words, row.id]);
     }
     await client.query('COMMIT');
+    processed.inc({}, pending.rowCount);
     return pending.rowCount;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
@@ -57,9 +65,22 @@ async function processBatch(db) {
   }
 }
 
+// GET /metrics; anything else is a 404 (counted like the api's requests).
+function serveMetrics(db) {
+  metrics.add(new Gauge('guestbook_entries_pending', 'Entries waiting for the worker',
+    async () => (await db.query('SELECT count(*) AS n FROM entries WHERE processed_at IS NULL')).rows[0].n));
+  const server = http.createServer(metrics.instrument((req, res) => {
+    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end('only GET /metrics here\n');
+  }, () => 'other'));
+  server.listen(METRICS_PORT, () => log(`metrics on ${METRICS_PORT}`));
+  return server;
+}
+
 async function main() {
   const db = pool();
   log('started');
+  const server = serveMetrics(db);
   const watching = watchApi();
   while (!stopping) {
     let done = 0;
@@ -90,6 +111,7 @@ async function main() {
     }
   }
   await watching;
+  await new Promise((resolve) => server.close(resolve));
   await db.end();
   log('stopped');
 }

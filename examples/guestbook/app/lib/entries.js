@@ -44,4 +44,13 @@ function splitAddress(address) {
   return { host: match[1], port: Number(match[2]) };
 }
 
-module.exports = { InputError, parseEntry, summarize, splitAddress, MAX_NAME, MAX_MESSAGE };
+// The api's route of a URL path, the `route` label of its metrics: one of a fixed few, so an
+// entry's id never makes a series of its own.
+function routeOf(pathname) {
+  if (pathname === '/healthz' || pathname === '/entries') {
+    return pathname;
+  }
+  return /^\/entries\/[^/]+$/.test(pathname) ? '/entries/:id' : 'other';
+}
+
+module.exports = { InputError, parseEntry, summarize, splitAddress, routeOf, MAX_NAME, MAX_MESSAGE };
