@@ -12,6 +12,7 @@ from tasks.cli.resolve import resolve
 from tasks.config import load as config
 from tasks.families import check as check_tasks
 from tasks.families.shared.run import Run
+from tasks.ops import validate
 
 
 @pytest.fixture
@@ -54,3 +55,18 @@ def test_validate_leaves_out_a_broken_environment_and_dockerfiles_when_none(
     assert "k8s-staging" not in names and "compose-staging" not in names and "k8s-dev" in names
     monkeypatch.setattr(check_tasks, "dockerfiles", lambda: [])
     assert "dockerfiles" not in [t["name"] for t in check_tasks.task_validate(run)]
+
+
+def test_workflows_is_up_to_date_without_workflows_and_waits_for_actionlint_with_them(
+    in_project: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    run = resolve(["list"], in_project)
+    monkeypatch.setattr(check_tasks, "WORKFLOWS", tmp_path / "none")
+    (empty,) = [t for t in check_tasks.task_validate(run) if t["name"] == "workflows"]
+    assert empty["file_dep"] == [] and empty["uptodate"] == [True]  # nothing to check: a no-op
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "flows" / "ci.yml").write_text("on: push\n")
+    monkeypatch.setattr(check_tasks, "WORKFLOWS", tmp_path / "flows")
+    (some,) = [t for t in check_tasks.task_validate(run) if t["name"] == "workflows"]
+    assert some["file_dep"] == [(tmp_path / "flows" / "ci.yml").as_posix()]
+    assert some["uptodate"] == [validate.actionlint_found]
