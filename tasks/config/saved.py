@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
+import stat
 import sys
 from pathlib import Path
 from typing import Any
 
-from tasks.config import disk
+from tasks.config import disk, yamlpos
 from tasks.store import memo, paths, state
 
 # Part of every key: a change to what is saved (or to how keys are made) misses every old file.
@@ -33,10 +35,20 @@ def key(files: list[Path], *parts: object) -> str:
     for path in files:
         digest.update(f"\0{path}\0".encode("utf-8", errors="surrogatepass"))
         try:
-            digest.update(path.read_bytes())
+            digest.update(_contents(path))
         except OSError as exc:  # its load reports why; the key only has to differ
             digest.update(f"unreadable {exc.errno}".encode())
     return digest.hexdigest()
+
+
+def _contents(path: Path) -> bytes:
+    """What its load reads (tasks/config/yamlpos.py): a FIFO or device in a file's place is
+    refused there, so here it must neither block the open nor be read without end."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return b"\0not a regular file"
+        return handle.read(yamlpos.MAX_BYTES + 1)
 
 
 def recall(root: Path, name: str, key: str) -> Any | None:

@@ -39,3 +39,14 @@ def test_a_kept_value_comes_back_until_a_disk_answer_changes(tmp_path: Path) -> 
 def test_a_file_of_another_shape_is_a_miss(tmp_path: Path) -> None:
     memo.keep(tmp_path / state.memo("dev"), "k", "not a (probes, value) pair")
     assert saved.recall(tmp_path, "dev", "k") is None
+
+
+def test_a_fifo_or_an_endless_file_is_keyed_without_reading_it_through(tmp_path: Path) -> None:
+    """Its load refuses it (not a regular file, too large); the key must not hang or fill memory."""
+    fifo = tmp_path / "local.yaml"
+    os.mkfifo(fifo)  # no writer: a plain read would block forever
+    first = saved.key([fifo], "config")
+    assert first == saved.key([fifo], "config")
+    fifo.unlink()
+    fifo.symlink_to("/dev/zero")  # a character device that never ends
+    assert saved.key([fifo], "config") != saved.key([tmp_path / "none"], "config")
