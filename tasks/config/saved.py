@@ -30,7 +30,15 @@ FORMAT = 1
 def key(files: list[Path], *parts: object) -> str:
     """A key for a value made from the contents of `files` and from `parts`, by this tool's code."""
     digest = hashlib.sha256(
-        repr((FORMAT, sys.version_info[:2], _code(), paths.tool_build_folders(), parts)).encode()
+        repr(
+            (
+                FORMAT,
+                sys.version_info[:2],
+                _code(Path(__file__).resolve().parents[1]),
+                paths.tool_build_folders(),
+                parts,
+            )
+        ).encode()
     )
     for path in files:
         digest.update(f"\0{path}\0".encode("utf-8", errors="surrogatepass"))
@@ -65,11 +73,16 @@ def keep(root: Path, name: str, key: str, probes: list[disk.Probe], value: Any) 
 
 
 @functools.cache
-def _code() -> tuple[tuple[str, int, int], ...]:
+def _code(package: Path) -> tuple[tuple[str, int, int], ...]:
     # Stamps, not hashes: this runs on every start, and an editor's save changes the mtime.
-    package = Path(__file__).resolve().parents[1]
+    # Hidden files are editors' (Emacs's lock `.#load.py` is a link to nowhere), never code.
     stamps = []
     for path in sorted(package.rglob("*.py")):
-        st = path.stat()
+        if path.name.startswith("."):
+            continue
+        try:
+            st = path.stat()
+        except OSError:  # removed while we looked (a checkout under way): that is a change too
+            continue
         stamps.append((path.relative_to(package).as_posix(), st.st_mtime_ns, st.st_size))
     return tuple(stamps)

@@ -4,7 +4,10 @@ value comes back only while every disk answer it was made with still holds."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
+
+import pytest
 
 from tasks.config import disk, saved
 from tasks.store import memo, state
@@ -50,3 +53,25 @@ def test_a_fifo_or_an_endless_file_is_keyed_without_reading_it_through(tmp_path:
     fifo.unlink()
     fifo.symlink_to("/dev/zero")  # a character device that never ends
     assert saved.key([fifo], "config") != saved.key([tmp_path / "none"], "config")
+
+
+def test_an_edit_of_the_tools_code_changes_the_key_and_an_editors_lock_file_is_no_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each run is a new process: here, a copy of the tool per run (the stamps go with cp -a)."""
+
+    def key_in(tool: str) -> str:
+        monkeypatch.setattr(saved, "__file__", str(tmp_path / tool / "tasks" / "config" / "saved.py"))
+        return saved.key([], "config")
+
+    rules = tmp_path / "first" / "tasks" / "config" / "rules"
+    rules.mkdir(parents=True)
+    (rules / "names.py").write_text("RULE = 1\n")
+    first = key_in("first")
+    shutil.copytree(tmp_path / "first", tmp_path / "locked")
+    # Emacs's lock file while the rule is edited: a link to a file that does not exist.
+    (tmp_path / "locked" / "tasks" / "config" / "rules" / ".#names.py").symlink_to("user@host.42:1700000000")
+    assert key_in("locked") == first
+    shutil.copytree(tmp_path / "first", tmp_path / "edited")
+    (tmp_path / "edited" / "tasks" / "config" / "rules" / "names.py").write_text("RULE = 22\n")
+    assert key_in("edited") != first
