@@ -20,11 +20,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tasks.config import disk, yamlpos
+from tasks.config import disk
 from tasks.store import memo, paths, state
 
 # Part of every key: a change to what is saved (or to how keys are made) misses every old file.
 FORMAT = 1
+# What a key reads of a file at most: its load refuses any over 256 KiB (yamlpos.MAX_BYTES).
+_MOST = 1 << 20
 
 
 def key(files: list[Path], *parts: object) -> str:
@@ -56,7 +58,7 @@ def _contents(path: Path) -> bytes:
     with os.fdopen(fd, "rb") as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             return b"\0not a regular file"
-        return handle.read(yamlpos.MAX_BYTES + 1)
+        return handle.read(_MOST)
 
 
 def recall(root: Path, name: str, key: str) -> Any | None:
