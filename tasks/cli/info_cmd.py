@@ -15,6 +15,7 @@ from typing import Any
 
 from doit.action import PythonAction
 from doit.cmd_info import Info as DoitInfo
+from doit.exceptions import InvalidCommand
 
 SIMPLE = (str, int, float, bool)
 
@@ -60,9 +61,13 @@ class Info(DoitInfo):  # type: ignore[misc]
 
     # doit passes every option by name (it reads this signature), so hide_status has no default.
     def _execute(self, pos_args: list[str], hide_status: bool) -> int:
-        # doit's own info refuses anything but one known task, so here there is exactly one.
+        # doit's own info refuses anything but one task, so here there is exactly one; an unknown
+        # subtask (`render:nosuch`: the command line knows only families) would be its KeyError.
+        tasks = {t.name: t for t in self.task_list}
+        if len(pos_args) == 1 and pos_args[0] not in tasks:
+            raise InvalidCommand(not_found=pos_args[0])
         code: int = super()._execute(pos_args, hide_status=hide_status)
-        task = {t.name: t for t in self.task_list}[pos_args[0]]
+        task = tasks[pos_args[0]]
         if task.actions:
             self.outstream.write("\nactions    :\n")
             for action in task.actions:

@@ -166,18 +166,25 @@ def forget() -> None:
 @functools.lru_cache(maxsize=64)
 def _load_cached(env: str | None, root: Path, key: tuple[tuple[str, int, int], ...]) -> Config:
     # Then between runs: the files' stamps, the tool's code and every disk answer the rules got.
+    if env is not None and not s.DNS1123.match(env):  # `../x`: no file name; _read refuses it
+        return _checked(env, root)[0]
     files = [Path(f) for f, _, _ in key]
     memo_key = saved.key(files, "config", env, str(root.resolve()), paths.is_tool(root))
     name = "_stack" if env is None else env  # `_` is in no environment's name
     kept = saved.recall(root, name, memo_key)
     if isinstance(kept, Config):
         return kept
+    cfg, probes = _checked(env, root)
+    saved.keep(root, name, memo_key, probes, cfg)
+    return cfg
+
+
+def _checked(env: str | None, root: Path) -> tuple[Config, list[disk.Probe]]:
     with disk.recording() as probes:
         merged = _read(env, root)
         rules.check(merged)
         cfg = build.config(merged)
-    saved.keep(root, name, memo_key, probes, cfg)
-    return cfg
+    return cfg, probes
 
 
 def read(env: str, root: Path) -> Merged:

@@ -98,3 +98,12 @@ def test_info_of_a_task_without_actions_or_checks_leaves_their_sections_out(
     out = capsys.readouterr().out
     assert "\nactions    :\n - _step(n=1)\n" in out and "uptodate   :" not in out
     assert " * The task has no dependencies." in out and "uptodate checks" not in out
+
+
+def test_info_of_an_unknown_task_is_one_line_that_names_it_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`doit info render:nosuch`: the family exists (the command line lets it through), the task not."""
+    assert _info(tmp_path, "stale:nosuch") == 3
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and '"stale:nosuch"' in err

@@ -89,3 +89,17 @@ def test_a_hidden_file_or_an_unknown_question_is_judged_as_it_should(tmp_path: P
     (tmp_path / ".#qa.yml").write_text("")  # an editor's lock file is no environment
     assert disk.still_true(probes)
     assert not disk.still_true([*probes, ("question of a later version", str(tmp_path), "")])
+
+
+def test_a_symlink_loop_is_answered_never_raised(tmp_path: Path) -> None:
+    (tmp_path / "ctx").mkdir()
+    with disk.recording() as probes:
+        assert disk.real(tmp_path / "ctx" / "Dockerfile") == str(tmp_path.resolve() / "ctx" / "Dockerfile")
+        assert disk.kind(tmp_path / "ctx") == "dir"
+    shutil.rmtree(tmp_path / "ctx")
+    (tmp_path / "ctx").symlink_to(tmp_path / "loop")
+    (tmp_path / "loop").symlink_to(tmp_path / "ctx")
+    assert not disk.still_true(probes)  # asked again: a changed answer, no RuntimeError
+    assert not disk.still_true(probes[:1] + [("real", str(tmp_path / "ctx" / "x"), "")])
+    assert disk.real(tmp_path / "ctx" / "Dockerfile").startswith(str(tmp_path.resolve()))
+    assert disk.kind(tmp_path / "ctx") == "missing"

@@ -4,6 +4,7 @@ merge, the cache, and the whole load of the shipped environments."""
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 from pathlib import Path
 
@@ -335,6 +336,27 @@ def test_the_default_environment_is_saved_with_the_files_it_was_chosen_from(
     assert config.default_env(root) == "a"
     _unparsable(monkeypatch)
     assert config.default_env(root) == "a"
+
+
+def test_a_name_that_is_no_environment_never_opens_a_saved_file(root: Path) -> None:
+    """`env=../../x` names a file outside .build/memo/: it is refused before any is unpickled."""
+    marker = root / "unpickled"
+    planted = root / ".build" / "x.pickle"  # where .build/memo/../x.pickle leads
+    (root / ".build" / "memo").mkdir(parents=True)
+    planted.write_bytes(pickle.dumps(_Touch(marker)))
+    with pytest.raises(StackError):
+        config.load("../x", root)
+    assert not marker.exists()
+
+
+class _Touch:
+    """A pickle that, when loaded, creates a file: proof that it was loaded."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, tuple[Path]]:
+        return (Path.touch, (self.path,))
 
 
 # --- the default environment -----------------------------------------------------------------
