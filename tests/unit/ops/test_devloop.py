@@ -260,6 +260,10 @@ def test_a_failed_cycle_forgets_the_last_good_content_so_going_back_to_it_runs_a
 # --- one loop per checkout ------------------------------------------------------------------
 
 
+def open_files() -> int:
+    return len(list(Path("/proc/self/fd").iterdir()))
+
+
 def held_elsewhere(path: Path) -> bool:
     """Whether another open file of `path` may not take its lock (another process's view)."""
     fd = os.open(path, os.O_RDWR)
@@ -296,12 +300,12 @@ def test_a_second_loop_is_refused_naming_the_first_and_how_to_stop_it(project: P
     fd = os.open(path, os.O_RDWR)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        open_before = len(os.listdir("/proc/self/fd"))
+        open_before = open_files()
         with pytest.raises(StackError) as info:
             devloop.hold_loop("test")
         assert "already runs in this checkout (pid 4242, env=test)" in info.value.message
         assert "Ctrl-C" in str(info.value.fix)
-        assert len(os.listdir("/proc/self/fd")) == open_before  # its descriptor closed
+        assert open_files() == open_before  # its descriptor closed
         path.write_text("")
         with pytest.raises(StackError, match="another process"):
             devloop.hold_loop("test")
@@ -342,7 +346,7 @@ def test_prepare_names_the_missing_watcher_before_taking_the_lock(
 
 
 def test_a_local_environment_is_not_refused(project: Path) -> None:
-    assert devloop.refuse_cloud(configs.load(project, env=configs.LOCAL)) is None
+    devloop.refuse_cloud(configs.load(project, env=configs.LOCAL))  # raises nothing
 
 
 def test_the_cloud_refusal_names_the_environment(project: Path) -> None:
