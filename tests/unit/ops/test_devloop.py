@@ -532,3 +532,16 @@ def test_a_good_cycle_is_not_repeated_for_the_same_bytes_and_ctrl_c_ends_the_loo
     assert len(lines) == 1 and lines[0].endswith(": healthy")
     assert len(builds(fakes)) == 2  # web and migrate, once
     assert err[-1].startswith("[dev] stopped; the stack keeps running")
+
+
+def test_a_cycles_steps_go_to_the_log_under_one_heading_and_not_to_the_terminal(
+    running: tuple[Path, FakeBin], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, _fakes = running
+    capsys.readouterr()
+    headings = devloop.log_file().read_text().count("\n--- cycle at ")
+    (root / "app/main.py").write_text("print(3)\n")
+    assert devloop.cycle("test", root, ["app/main.py"]).ok
+    assert capsys.readouterr() == ("", "")
+    log = devloop.log_file().read_text()
+    assert log.count("\n--- cycle at ") == headings + 1 and "[web] docker build" in log
