@@ -3,15 +3,18 @@ files and .git/ are never changes; a real file change arrives as one debounced b
 
 from __future__ import annotations
 
+import dataclasses
+import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from tasks.errors import StackError
 from tasks.model import Build, SyncRule
 from tasks.ops import devwatch
-from testing.configs import config, service
+from testing.configs import config, database, service
 
 
 def test_watched_paths_come_from_the_configuration(tmp_path: Path) -> None:
@@ -36,6 +39,36 @@ def test_watched_paths_come_from_the_configuration(tmp_path: Path) -> None:
     assert got == ["app", "conf", "environments", "other", "templates"]
 
 
+def test_the_builder_and_the_databases_built_here_are_watched_unless_disabled(tmp_path: Path) -> None:
+    for folder in ("app", "builder", "cache", "old", "environments"):
+        (tmp_path / folder).mkdir()
+    cfg = config(
+        "dev",
+        [service("a")],
+        [
+            database("cache", build="cache"),
+            database("old", placement="disabled", build="old"),
+            database("pg"),
+        ],
+    )
+    cfg = dataclasses.replace(
+        cfg, images=dataclasses.replace(cfg.images, builder=Build("builder", "builder/Dockerfile"))
+    )
+    got = [p.relative_to(tmp_path.resolve()).as_posix() for p in devwatch.watched(cfg, tmp_path)]
+    assert got == ["app", "builder", "cache", "environments"]
+
+
+def test_a_missing_watcher_is_named_before_anything_is_watched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "watchfiles", None)  # not installed
+    with pytest.raises(StackError) as info:
+        devwatch.watched(config("dev", [service("a")], []), tmp_path)
+    assert "watchfiles" in info.value.message + str(info.value.fix)
+    with pytest.raises(StackError):
+        next(devwatch.batches([tmp_path], tmp_path, threading.Event()))
+
+
 @pytest.mark.parametrize(
     "path",
     [".git/index", "app/.build/x", "app/.main.py.swp", "app/main.py~", "app/4913", "app/.#main.py", "#m#"],
@@ -44,8 +77,15 @@ def test_editor_temp_files_and_git_are_ignored(path: str) -> None:
     assert devwatch.ignored(Path(path))
 
 
-def test_a_source_file_is_not_ignored() -> None:
-    assert not devwatch.ignored(Path("app/main.py"))
+@pytest.mark.parametrize("path", ["app/main.py", "app/a#b.py", "app/x.tmp.py", "app/49130", "app/git/x"])
+def test_a_source_file_is_not_ignored(path: str) -> None:
+    assert not devwatch.ignored(Path(path))
+
+
+def test_a_batch_of_only_ignored_files_is_empty(tmp_path: Path) -> None:
+    assert (
+        devwatch.relative({str(tmp_path / "app/.x.swp"), str(tmp_path / "node_modules/m.js")}, tmp_path) == []
+    )
 
 
 def test_relative_drops_ignored_and_outside_paths(tmp_path: Path) -> None:
