@@ -165,7 +165,7 @@ def forget() -> None:
 
 @functools.lru_cache(maxsize=64)
 def _load_cached(env: str | None, root: Path, key: tuple[tuple[str, int, int], ...]) -> Config:
-    # Then between runs: the files' stamps, the tool's code and every disk answer the rules got.
+    # Then between runs: the files' contents, the tool's code and every disk answer the rules got.
     if env is not None and not s.DNS1123.match(env):  # `../x`: no file name; _read refuses it
         return _checked(env, root)[0]
     files = [Path(f) for f, _, _ in key]
