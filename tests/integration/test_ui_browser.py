@@ -95,39 +95,51 @@ def page(project: Path) -> Iterator[str]:
         assert "stopping the status page" in said, said
 
 
+# The page replaces a row whenever its status changes, so an element found in one WebDriver call
+# may be gone by the next (a stale reference). Each read is one script: the DOM cannot change
+# while it runs.
+ROWS = """return Object.fromEntries([...document.querySelectorAll('tbody tr[id]')].map(r => [
+    r.id.replace(/^row-/, ''),
+    {kind: ((r.querySelector('.kind') || {}).textContent || '').trim(),
+     verdict: r.dataset.verdict || ''}]))"""
+
+
+def rows(driver: Any) -> dict[str, dict[str, str]]:
+    """Every row of the table: its name, kind and verdict."""
+    return dict(driver.execute_script(ROWS))
+
+
 def verdict(driver: Any, name: str) -> str:
-    rows = driver.find_elements("id", f"row-{name}")
-    return str(rows[0].get_attribute("data-verdict")) if rows else ""
+    return rows(driver).get(name, {}).get("verdict", "")
+
+
+TEXT = "return (document.querySelector(arguments[0]) || {}).textContent || ''"
+
+
+def text_of(driver: Any, selector: str) -> str:
+    return str(driver.execute_script(TEXT, selector))
 
 
 def test_the_page_follows_the_stack_and_its_rebuild_button_fixes_a_service(project: Path, page: str) -> None:
     with chromium() as driver:
         d: Any = driver
         d.get(page)
-        names = wait_for(
-            "every row is listed",
-            lambda: [
-                e.get_attribute("id").removeprefix("row-")
-                for e in d.find_elements("css selector", "tbody tr[id]")
-            ],
-            20,
-        )
+        names = list(wait_for("every row is listed", lambda: rows(d), 20))
         assert len(names) >= 2
         wait_for("every row healthy", lambda: all(verdict(d, n) == "ok" for n in names), 30)
-        service = next(
-            n for n in names if d.find_element("css selector", f"#row-{n} .kind").text == "service"
-        )
+        service = next(n for n, row in rows(d).items() if row["kind"] == "service")
 
         # Broken on purpose: its container stops. The row turns failed, with the reason, within 2 s.
         tools.run("docker", "stop", "-t", "1", containers()[service])
         broke = time.monotonic()
         wait_for(f"{service} failed", lambda: verdict(d, service) == "failed", 2.0, 0.05)
         took = time.monotonic() - broke
-        reason = d.find_element("css selector", f"#row-{service} .reason").text
+        reason = text_of(d, f"#row-{service} .reason")
         assert "exited" in reason, reason
 
         # "rebuild" runs the row's stale tasks through doit: the service comes back healthy.
-        d.find_element("css selector", f'#row-{service} button[data-verb="rebuild"]').click()
+        clicked = "const b = document.querySelector(arguments[0]); if (b) b.click(); return !!b"
+        assert d.execute_script(clicked, f'#row-{service} button[data-verb="rebuild"]')
         wait_for(f"{service} healthy again", lambda: verdict(d, service) == "ok", 240, 0.5)
 
         # A line the service just wrote appears in its pane; a secret value only masked.
@@ -139,7 +151,7 @@ def test_the_page_follows_the_stack_and_its_rebuild_button_fixes_a_service(proje
         pane = f"log-{service}"
         text = wait_for(
             "the marker in the log pane",
-            lambda: (t := d.find_element("id", pane).get_attribute("textContent")) and marker in t and t,
+            lambda: (t := text_of(d, f"#{pane}")) and marker in t and t,
             5,
         )
         assert secret not in text and f"{marker} {MASK}" in text
