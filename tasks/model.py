@@ -147,6 +147,8 @@ class Images:
     builder: Build | None  # the shared builder image, when some service copies from it
     suite: str
     uid: int
+    # What pushed images are built for ("linux/arm64"); empty: the host's platform only.
+    platforms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ def config(m: Merged) -> Config:
             builder=build_spec(img["builder"]) if "builder" in img else None,
             suite=img["suite"],
             uid=img["uid"],
+            platforms=tuple(img["platforms"]),
         ),
         services=services(m),
         databases=databases(m),

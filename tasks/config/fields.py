@@ -119,6 +119,9 @@ _BUILD_FIELDS: dict[str, s.Spec] = {
 BUILDER = s.Fields(_BUILD_FIELDS, frozenset({"context"}))
 BUILD = s.Fields({**_BUILD_FIELDS, "builder": s.BOOL}, frozenset({"context"}))
 # Build args the tool passes to every build itself; a stack may not redefine them.
+# The platforms images are built for: Docker's names of the Debian architectures that EKS nodes run
+# (Graviton: arm64). tasks/ops/platforms.py maps each to Debian's and qemu's names.
+PLATFORMS = ("linux/amd64", "linux/arm64")
 TOOL_ARGS = ("BASE_IMAGE", "UID", "SERVICE", "BUILDER_IMAGE")
 HEALTH_KINDS = ("http", "tcp", "exec")
 # Which keys each health kind needs; any other key is a mistake (a rule: rules/services.py).
@@ -273,6 +276,9 @@ TOP = s.Fields(
                 "base_image": s.IMAGE_REF,
                 "suite": s.typed(r"[a-z]+", "Debian suite", "'bookworm'"),
                 "uid": s.Scalar((int,), s.between(1, 2**31 - 1)),
+                # The platforms pushed images are built for (a manifest list when more than the
+                # host's); empty: the host's only. tasks/ops/platforms.py.
+                "platforms": s.ListOf(s.Scalar((str,), s.one_of(*PLATFORMS))),
                 "builder": BUILDER,
                 "service_build": BUILD,
             }
@@ -327,6 +333,7 @@ DEFAULTS: dict[str, Any] = {
         "base_image": "debian:bookworm-slim",
         "suite": "bookworm",
         "uid": 10001,
+        "platforms": [],
     },
     "minikube": {
         "profile": "minikube",

@@ -16,11 +16,11 @@ from tasks.families.shared.creators import each_cloud_env, user_errors
 from tasks.families.shared.registry import Scope, Task, creator
 from tasks.families.shared.run import Run
 from tasks.model import Cloud, Config
-from tasks.ops import checkov
+from tasks.ops import checkov, platforms
 from tasks.ops import cloud as ops
 from tasks.render import plan
 from tasks.store import state
-from tasks.store.images import ref_file
+from tasks.store.images import folder, ref_file
 from tasks.store.paths import TERRAFORM, dockerfiles, tf_files
 
 CHECKOV_CONFIG = Path(".checkov.yaml")
@@ -90,8 +90,8 @@ def _login_task(cfg: Config) -> dict[str, Any]:
 
 
 @user_errors
-def _push(env: str, names: list[str]) -> None:
-    ops.push(env, names, _cloud(env).registry, push_dir(env))
+def _push(env: str, names: list[str], listed: tuple[str, ...]) -> None:
+    ops.push(env, names, _cloud(env).registry, push_dir(env), listed)
 
 
 @creator(Task("push", Scope.NAMED, mutating=True), needs=("images",))
@@ -103,13 +103,15 @@ def task_push(run: Run) -> Iterator[dict[str, Any]]:
 
 
 def _push_task(cfg: Config) -> dict[str, Any]:
-    env, names = str(cfg.env), cfg.cluster_images()
+    env, names, listed = str(cfg.env), cfg.cluster_images(), cfg.images.platforms
     refs = [str(ref_file(env, n)) for n in names]
+    # A foreign platform's images (images:<name>@arm64) are pushed too, into one list per image.
+    foreign = [str(ref_file(env, n, folder("images", p))) for p in platforms.foreign(cfg) for n in names]
     return {
         "doc": f"Push the images of {env} (.build/{env}/images/*.ref) to its registry.",
-        "actions": [(_push, [env, names])],
+        "actions": [(_push, [env, names, listed])],
         # The .ref files are `images:<name>` targets: doit builds what is stale first.
-        "file_dep": refs,
+        "file_dep": refs + foreign,
         "targets": [str(push_dir(env) / Path(p).name) for p in refs],
         "verbosity": 2,
     }

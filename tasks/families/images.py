@@ -17,11 +17,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from doit.tools import config_changed
+
 from tasks.errors import StackError
-from tasks.families.shared.creators import failing
+from tasks.families.shared.creators import failing, user_errors
 from tasks.families.shared.image_builds import generate
 from tasks.families.shared.registry import Scope, Task, creator
 from tasks.families.shared.run import Run
+from tasks.model import Config
+from tasks.ops import platforms
+from tasks.output import console
 
 
 @creator(Task("images", Scope.SELECTED), needs=("_preflight", "compose"))  # compose: pre_build hooks
@@ -33,8 +38,35 @@ def task_images(run: Run) -> Iterator[dict[str, Any]]:
         return
     # The preflight (tasks/families/doctor.py) stops a run that cannot finish before any build
     # starts; the environment's pre_build hooks (tasks/families/compose.py) run before any build.
-    pre = ["_compose_pre_build"] if cfg.hooks["pre_build"] else []
-    yield from generate(cfg, task_dep=["_preflight:images", *pre])
+    deps = ["_preflight:images", *(["_compose_pre_build"] if cfg.hooks["pre_build"] else [])]
+    missing = platforms.unbuildable(cfg)
+    if cfg.images.platforms:
+        yield _platforms_task(cfg, missing)
+        deps.append("images:platforms")
+    foreign = tuple(p for p in platforms.foreign(cfg) if p not in missing)
+    yield from generate(cfg, task_dep=deps, foreign=foreign)
+
+
+@user_errors
+def check_platforms(cfg: Config, missing: tuple[str, ...]) -> None:
+    """A platform this machine cannot build: a cloud environment stops (its nodes may be of that
+    platform), a local one builds the host's and says so."""
+    if missing and cfg.cloud is not None:
+        raise platforms.refuse_unbuildable(cfg, missing)
+    if missing:
+        console.note(platforms.host_only_note(cfg, missing))
+    else:
+        console.step(f"images for {', '.join(platforms.pushed(cfg))} (host: {platforms.host()})")
+
+
+def _platforms_task(cfg: Config, missing: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        "name": "platforms",
+        "doc": "Which of images.platforms this machine can build (foreign ones need emulation).",
+        "actions": [(check_platforms, [cfg, missing])],
+        # Said once per answer: a run that changes neither the list nor the machine says nothing.
+        "uptodate": [config_changed({"platforms": cfg.images.platforms, "missing": missing})],
+    }
 
 
 @creator(Task("builder_image", Scope.SELECTED), needs=("images", "base_image"))

@@ -12,11 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from tasks.errors import StackError
-from tasks.ops import release_record
+from tasks.ops import platforms, release_record
 from tasks.output import console
 from tasks.programs import aws, docker, git, skopeo
 from tasks.store import state
-from tasks.store.images import ref_file, state_dir
+from tasks.store.images import folder, list_tag, ref_file, state_dir
 
 
 def kubeconfig(region: str, cluster: str) -> None:
@@ -35,35 +35,22 @@ def login(registry: str, region: str) -> None:
     console.step(f"logged in to {registry}")
 
 
-def push(env: str, names: list[str], registry: str, out: Path) -> None:
+def push(env: str, names: list[str], registry: str, out: Path, listed: tuple[str, ...] = ()) -> None:
     """Push each image the registry lacks; record every remote reference in `out`/<name>.ref and
-    every digest the registry serves in the release record."""
+    every digest the registry serves in the release record. `listed`: the environment's
+    images.platforms; more than the host's makes one manifest list per image, and the record
+    pins the list."""
     registry = registry.rstrip("/")
-    missing = [n for n in names if not ref_file(env, n).exists()]
-    if missing or not names:
-        raise StackError(
-            f"no built image recorded for {', '.join(missing) or 'any service'} in {state_dir(env)}/",
-            fix=f"run `doit images env={env}` first",
-        )
+    built = _built(env, names, listed)
     before = release_record.read(env)  # a malformed record stops the push before any upload
     commit = git.head(Path.cwd()) or "unknown"
     pinned: dict[str, release_record.Image] = {}
     for name in names:
-        ref = ref_file(env, name).read_text().strip()
-        remote = f"{registry}/{ref}"
-        digest = skopeo.digest(remote)
-        if digest is not None:
-            console.step(f"{remote}: already in the registry")
+        refs = built[name]
+        if tuple(refs) == (platforms.host(),):
+            remote, digest = _push_image(env, registry, refs[platforms.host()], name)
         else:
-            docker.tag(ref, remote)
-            docker.push(remote, prefix=f"push-{name}")
-            console.step(f"{remote}: pushed")
-            digest = skopeo.digest(remote)  # what the registry serves, not what the daemon says
-        if digest is None:
-            raise StackError(
-                f"the registry does not serve {remote} right after it was pushed",
-                fix=f"check the registry {registry} (storage, logs), then run `doit push:{env}` again",
-            )
+            remote, digest = _push_list(env, registry, refs, name)
         pinned[name] = _image(
             remote.rsplit(":", 1)[0], digest, commit, before.images.get(name) if before else None
         )
@@ -74,6 +61,66 @@ def push(env: str, names: list[str], registry: str, out: Path) -> None:
     console.step(
         f"{where}: {'written' if changed else 'unchanged'} ({len(pinned)} images by digest); commit it"
     )
+
+
+def _built(env: str, names: list[str], listed: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """name -> {platform: local reference} of every image to push; none missing."""
+    host = platforms.host()
+    wanted = listed or (host,)
+    files = {
+        name: {p: ref_file(env, name, folder("images", None if p == host else p)) for p in wanted}
+        for name in names
+    }
+    missing = [(n, f) for n in names for f in files[n].values() if not f.exists()]
+    if missing or not names:
+        where = sorted({f"{f.parent}/" for _, f in missing}) or [f"{state_dir(env)}/"]
+        raise StackError(
+            f"no built image recorded for {', '.join(dict.fromkeys(n for n, _ in missing)) or 'any service'}"
+            f" in {' and '.join(where)}",
+            fix=f"run `doit images env={env}` first",
+        )
+    return {n: {p: f.read_text().strip() for p, f in refs.items()} for n, refs in files.items()}
+
+
+def _push_image(env: str, registry: str, ref: str, step: str) -> tuple[str, str]:
+    """One image, pushed unless the registry has it: its remote reference and served digest."""
+    remote = f"{registry}/{ref}"
+    digest = skopeo.digest(remote)
+    if digest is not None:
+        console.step(f"{remote}: already in the registry")
+    else:
+        docker.tag(ref, remote)
+        docker.push(remote, prefix=f"push-{step}")
+        console.step(f"{remote}: pushed")
+        digest = skopeo.digest(remote)  # what the registry serves, not what the daemon says
+    return remote, _served(env, registry, remote, digest)
+
+
+def _push_list(env: str, registry: str, refs: dict[str, str], name: str) -> tuple[str, str]:
+    """Each platform's image, then the manifest list of them (unless the registry has it)."""
+    remotes = [
+        _push_image(env, registry, ref, f"{name}@{p.rpartition('/')[2]}")[0]
+        for p, ref in sorted(refs.items())
+    ]
+    repository = remotes[0].rsplit(":", 1)[0]
+    target = f"{repository}:{list_tag(refs)}"
+    digest = skopeo.digest(target)
+    if digest is not None:
+        console.step(f"{target}: manifest list already in the registry")
+    else:
+        docker.push_manifest_list(target, remotes, insecure=skopeo.plain_http(target))
+        console.step(f"{target}: manifest list of {', '.join(sorted(refs))} pushed")
+        digest = skopeo.digest(target)
+    return target, _served(env, registry, target, digest)
+
+
+def _served(env: str, registry: str, remote: str, digest: str | None) -> str:
+    if digest is None:
+        raise StackError(
+            f"the registry does not serve {remote} right after it was pushed",
+            fix=f"check the registry {registry} (storage, logs), then run `doit push:{env}` again",
+        )
+    return digest
 
 
 def _image(

@@ -54,8 +54,10 @@ def build(
     ref: Path,
     docker_env: Mapping[str, str],
     stage: str | None = None,
+    platform: str | None = None,
 ) -> str:
-    """Build, tag with the content tag, and record ID and reference (only on success)."""
+    """Build, tag with the content tag, and record ID and reference (only on success).
+    `platform`: a foreign one (`linux/arm64`), built under emulation."""
     iid.parent.mkdir(parents=True, exist_ok=True)
     tmp = iid.with_suffix(".iid.tmp")  # `docker build` removes a stale one itself
     if not Path(dockerfile).is_file():
@@ -70,7 +72,14 @@ def build(
     step = log_step(name)
     try:
         docker.build(
-            dockerfile, context, build_args=args, iidfile=tmp, prefix=step, env=docker_env, stage=stage
+            dockerfile,
+            context,
+            build_args=args,
+            iidfile=tmp,
+            prefix=step,
+            env=docker_env,
+            stage=stage,
+            platform=platform,
         )
     except tools.DaemonDown:
         raise
@@ -107,15 +116,29 @@ def build_failed(name: str, dockerfile: str, step: str, exc: ToolError) -> Stack
 
 
 def debootstrap_base(
-    name: str, *, suite: str, repo: str, iid: Path, ref: Path, docker_env: Mapping[str, str]
+    name: str,
+    *,
+    suite: str,
+    repo: str,
+    iid: Path,
+    ref: Path,
+    docker_env: Mapping[str, str],
+    platform: str | None = None,
 ) -> str:
-    """Make a base image with no registry: debootstrap a minimal root, then `docker import`."""
+    """Make a base image with no registry: debootstrap a minimal root, then `docker import`.
+    `platform`: a foreign one (`linux/arm64`): debootstrap's second stage runs emulated."""
     root = Path(tempfile.mkdtemp(prefix="stackbuild-rootfs-"))
+    arch = platform.rpartition("/")[2] if platform else None
     try:
-        console.show(f"[{name}] debootstrap --variant=minbase {suite} (about 30 s)")
+        # Measured in docs/benchmarks.md ("Foreign platforms"): emulation makes it slower.
+        took = f"{arch} under emulation, about 2 min" if arch else "about 30 s"
+        console.show(f"[{name}] debootstrap --variant=minbase {suite} ({took})")
         # No mirror argument: debootstrap's own default, so nothing site-specific is written here.
-        debootstrap.minbase(suite, root, prefix=log_step(name))
-        imported = docker.import_root(root, f"{repo}:{suite}", docker_env)
+        debootstrap.minbase(suite, root, prefix=log_step(name), arch=arch)
+        if platform is None:
+            imported = docker.import_root(root, f"{repo}:{suite}", docker_env)
+        else:
+            imported = docker.import_foreign_root(root, f"{repo}:{suite}-{arch}", platform, docker_env)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     if not imported.startswith("sha256:"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,9 +104,11 @@ def build(
     prefix: str,
     env: Env = None,
     stage: str | None = None,
+    platform: str | None = None,
 ) -> None:
     """`docker build`, the image ID written to `iidfile`; `stage`: the build spec's `target`
-    (a multi-stage Dockerfile's stage to stop at).
+    (a multi-stage Dockerfile's stage to stop at); `platform`: another than the host's
+    (`linux/arm64`), its RUN steps emulated.
 
     `--force-rm`: a failed step's container is removed too (the daemon is shared; nothing
     of a failed build should stay behind). A failure raises a ToolError whose tail is the
@@ -113,6 +116,7 @@ def build(
     report), not only Docker's summary ("returned a non-zero code: 1"), which is alone on
     stderr with the classic builder."""
     until = ["--target", stage] if stage else []
+    until += ["--platform", platform] if platform else []
     flags = [f for key, value in sorted(build_args.items()) for f in ("--build-arg", f"{key}={value}")]
     cmd = [
         "docker",
@@ -157,6 +161,20 @@ def import_root(root: Path, ref: str, env: Env = None) -> str:
     return tools.run("bash", "-c", script, "bash", str(root), ref, env=env).stdout.strip()
 
 
+def import_foreign_root(root: Path, ref: str, platform: str, env: Env = None) -> str:
+    """A root file system of another platform (`linux/arm64`) as the image `ref`; returns its ID.
+
+    Not `docker import --platform`: a daemon without experimental features ignores the flag and
+    labels the image with its own architecture, so a build on it would be labelled wrong too. A
+    build FROM scratch that ADDs the root's tar is labelled with the build's `--platform`."""
+    with tempfile.TemporaryDirectory(prefix="stackbuild-foreign-root-") as folder:
+        context = Path(folder)
+        tools.run("tar", "-C", str(root), "-cf", str(context / "root.tar"), ".")
+        (context / "Dockerfile").write_text("FROM scratch\nADD root.tar /\n")
+        cmd = ["docker", "build", "--quiet", "--platform", platform, "--tag", ref, str(context)]
+        return tools.run(*cmd, env=env).stdout.strip()
+
+
 def in_registry(remote: str) -> bool:
     """One cheap call: does the registry have this reference?"""
     return tools.run("docker", "manifest", "inspect", remote, check=False).code == 0
@@ -164,6 +182,16 @@ def in_registry(remote: str) -> bool:
 
 def push(remote: str, *, prefix: str) -> None:
     tools.run("docker", "push", remote, prefix=prefix)
+
+
+def push_manifest_list(target: str, images: list[str], *, insecure: bool) -> None:
+    """Make the manifest list `target` of pushed `images` (one per platform; the registry's
+    manifests give each one's platform) and push it. `--amend`: a list of that name left in
+    the CLI's store by an interrupted run is replaced, not an error; `--purge`: none is left
+    behind. `insecure`: a plain-HTTP registry (the loopback's)."""
+    plain = ["--insecure"] if insecure else []
+    tools.run("docker", "manifest", "create", *plain, "--amend", target, *images)
+    tools.run("docker", "manifest", "push", *plain, "--purge", target)
 
 
 def login(registry: str, username: str, password: str) -> None:

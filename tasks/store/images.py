@@ -10,6 +10,7 @@ daemon; other daemons (Minikube's) get their own folder.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,19 @@ if TYPE_CHECKING:
     from tasks.model import Config
 
 TAG_LENGTH = 12
+
+
+def folder(basename: str, platform: str | None) -> str:
+    """Where one platform's images are recorded: a foreign platform's (`linux/arm64`) apart from
+    the host's, in .build/<env>/<basename>-arm64/, under the same names."""
+    return basename if platform is None else f"{basename}-{platform.rpartition('/')[2]}"
+
+
+def list_tag(tags: dict[str, str]) -> str:
+    """The content tag of a manifest list, from its platforms' image references: the same
+    images make the same tag, so a list already in the registry is never pushed again."""
+    lines = "".join(f"{platform}={ref}\n" for platform, ref in sorted(tags.items()))
+    return "list-" + hashlib.sha256(lines.encode()).hexdigest()[:TAG_LENGTH]
 
 
 def state_dir(env: str, basename: str = "images") -> Path:

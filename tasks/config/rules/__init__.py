@@ -81,6 +81,7 @@ RULES: tuple[Rule, ...] = (
     builds.every_service_has_a_build_spec,
     builds.build_args_are_not_the_tools,
     builds.copying_from_the_builder_needs_a_builder,
+    builds.platforms_are_listed_once,
     services.service_names_are_not_the_tools_images,
     names.built_databases_are_not_named_like_the_tools_images,
     names.cluster_database_names_fit_a_statefulset,

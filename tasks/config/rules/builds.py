@@ -137,3 +137,15 @@ def build_targets_are_stages_of_their_dockerfile(m: Merged) -> None:
                 ),
                 "name one of its stages, or add `AS " + spec["target"] + "` to a FROM line",
             )
+
+
+def platforms_are_listed_once(m: Merged) -> None:
+    seen: set[str] = set()
+    for i, platform in enumerate(m.data["images"]["platforms"]):
+        if platform in seen:
+            raise m.error(
+                ("images", "platforms", i),
+                f"platform {platform} is listed twice",
+                "list each platform once: `platforms: [linux/amd64, linux/arm64]`",
+            )
+        seen.add(platform)

@@ -40,17 +40,23 @@ class Image:
     env: str
     basename: str
     name: str
+    platform: str | None = None  # a foreign platform's image (`linux/arm64`); None: the host's
+
+    @property
+    def task(self) -> str:
+        """The subtask's name: `api`, or `api@arm64` for a foreign platform's image."""
+        return self.name if self.platform is None else f"{self.name}@{self.platform.rpartition('/')[2]}"
 
     @property
     def iid(self) -> Path:
-        return images.iid_file(self.env, self.name, self.basename)
+        return images.iid_file(self.env, self.name, images.folder(self.basename, self.platform))
 
     @property
     def ref(self) -> Path:
-        return images.ref_file(self.env, self.name, self.basename)
+        return images.ref_file(self.env, self.name, images.folder(self.basename, self.platform))
 
     def sibling(self, name: str) -> Image:
-        return Image(self.env, self.basename, name)
+        return Image(self.env, self.basename, name, self.platform)
 
     def recorded(self) -> str:
         return self.ref.read_text().strip()
@@ -104,8 +110,9 @@ def make_base(cfg: Config, image: Image, docker_env: DockerEnv) -> None:
         console.show(f"[base] keeping {image.recorded()}")
         return
     docker_images.debootstrap_base(
-        "base",
+        image.task,
         suite=cfg.images.suite,
+        platform=image.platform,
         repo=f"{cfg.images.prefix}/base",
         iid=image.iid,
         ref=image.ref,
@@ -125,8 +132,9 @@ def build_image(
     docker_env: DockerEnv,
 ) -> None:
     docker_images.build(
-        image.name,
+        image.task,
         dockerfile=dockerfile,
+        platform=image.platform,
         context=context,
         args=build_args(cfg, image, build, service),
         stage=build.target if build else None,
@@ -148,6 +156,7 @@ class _Daemon(NamedTuple):
     # folder -> its files, walked once: services share build contexts (the demo's all use demo/),
     # and walking a shared context once per service would cost N walks of N files.
     listed: dict[str, list[str]]
+    platform: str | None  # a foreign platform these images are built for; None: the host's
 
     def files(self, folder: str) -> list[str]:
         if folder not in self.listed:
@@ -155,7 +164,7 @@ class _Daemon(NamedTuple):
         return list(self.listed[folder])
 
     def image(self, name: str) -> Image:
-        return Image(self.env, self.basename, name)
+        return Image(self.env, self.basename, name, self.platform)
 
 
 def generate(
@@ -164,13 +173,24 @@ def generate(
     basename: str = "images",
     docker_env: DockerEnv = _no_env,
     task_dep: list[str] | None = None,
+    foreign: tuple[str, ...] = (),
 ) -> list[dict[str, Any]]:
-    """Every image task of one environment, for one daemon (named by `basename`).
+    """Every image task of one environment, for one daemon (named by `basename`): the host
+    platform's, then the same images for each `foreign` platform (`<image>@arm64`).
 
     Returned as plain task dicts named `<basename>:<image>`, so the Minikube tasks can
     build the same images into Minikube's daemon under their own names and state.
     """
-    daemon = _Daemon(cfg, cfg.env, basename, docker_env, list(task_dep or []), {})
+    listed: dict[str, list[str]] = {}
+    tasks: list[dict[str, Any]] = []
+    for platform in (None, *foreign):
+        daemon = _Daemon(cfg, cfg.env, basename, docker_env, list(task_dep or []), listed, platform)
+        tasks += _platform_tasks(daemon)
+    return tasks
+
+
+def _platform_tasks(daemon: _Daemon) -> list[dict[str, Any]]:
+    cfg = daemon.cfg
     tasks = [_base_task(daemon)] if cfg.images.base == "debootstrap" else []
     builder = cfg.images.builder
     builder_inputs = daemon.files(builder.context) if builder else []
@@ -227,8 +247,9 @@ def _service_task(daemon: _Daemon, svc: Service, builder_inputs: list[str]) -> d
 def _base_task(daemon: _Daemon) -> dict[str, Any]:
     base = daemon.image("base")
     return {
-        "name": "base",
-        "doc": "Base image made offline with debootstrap + docker import.",
+        "name": base.task,
+        "doc": "Base image made offline with debootstrap + docker import."
+        + (f" For {base.platform}." if base.platform else ""),
         "actions": [(make_base, [daemon.cfg, base, daemon.docker_env])],
         "targets": [str(base.ref)],
         "task_dep": daemon.task_dep,
@@ -266,8 +287,8 @@ def _build_task(
             )
         )
     return {
-        "name": name,
-        "doc": doc,
+        "name": image.task,
+        "doc": doc if image.platform is None else f"{doc} For {image.platform}.",
         "actions": [(build_image, [cfg, image, dockerfile, context, repo, build, service, docker_env])],
         "file_dep": sorted({dockerfile, *inputs, *base_deps}),
         "targets": [str(image.ref), str(image.iid)],

@@ -58,7 +58,7 @@ def test_cloud_tasks_always_run_and_push_follows_the_refs(in_project: Path) -> N
     names = run.config("prod").cluster_images()
     assert push["file_dep"] == [f".build/prod/images/{n}.ref" for n in names]
     assert push["targets"] == [f".build/prod/push/{n}.ref" for n in names]
-    assert [args for _, args in push["actions"]] == [["prod", names]]
+    assert [args for _, args in push["actions"]] == [["prod", names, ()]]
 
 
 def test_a_broken_cloud_environment_keeps_its_failing_subtasks(in_project: Path) -> None:
@@ -180,7 +180,7 @@ def test_push_sends_to_the_environments_registry_and_records_under_its_push_fold
     write_ref("staging", "engine", "srvthreds/engine:1a2b3c4d5e6f")
     write_ref("staging", "bootstrap", "srvthreds/bootstrap:0f0f0f0f0f0f")
     monkeypatch.setenv("FAKE_PRESENT", "srvthreds/bootstrap:0f0f0f0f0f0f")
-    assert cloud_tasks._push("staging", ["bootstrap", "engine"]) is None
+    assert cloud_tasks._push("staging", ["bootstrap", "engine"], ()) is None
     reg = REGISTRY
     inspect = ["skopeo", "inspect", "--raw", "--retry-times", "2"]
     assert [c for c in calls(cloud_fakes) if c[0] != "git"] == [

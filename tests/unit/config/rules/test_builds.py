@@ -189,3 +189,16 @@ def test_build_targets_are_stages_of_their_dockerfile(root: Path) -> None:
 
 def test_stages_reads_the_named_stages_in_order() -> None:
     assert rules.stages("FROM a AS one\nFROM one\n  FROM --platform=x b as Two\n") == ["one", "two"]
+
+
+def test_platforms_are_listed_once(root: Path) -> None:
+    data = stack()
+    data["images"]["platforms"] = ["linux/amd64", "linux/arm64", "linux/amd64"]
+    err = broken(rules.platforms_are_listed_once, root, data)
+    assert (err.keypath, err.problem, err.fix) == (
+        "images.platforms[2]",
+        "platform linux/amd64 is listed twice",
+        "list each platform once: `platforms: [linux/amd64, linux/arm64]`",
+    )
+    data["images"]["platforms"] = ["linux/amd64", "linux/arm64"]
+    rules.platforms_are_listed_once(read(root, data))
