@@ -16,6 +16,29 @@ log() { printf 'ci-docker: %s\n' "$*" >&2; }
 
 daemon_up() { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }
 
+# The other platform of images.platforms (linux/arm64 on an amd64 machine) builds under qemu's
+# user-mode emulation, which the kernel starts through binfmt_misc: Debian's qemu-user-static
+# and binfmt-support, the kernel's binfmt_misc mounted (a container may not have it), the entry
+# enabled (no systemd here to do it). Checked by tests/integration/test_multi_platform.py.
+foreign_entry() { if [ "$(uname -m)" = aarch64 ]; then echo qemu-x86_64; else echo qemu-aarch64; fi; }
+emulation_ready() { grep -qs '^enabled' "/proc/sys/fs/binfmt_misc/$(foreign_entry)"; }
+emulation() {
+    emulation_ready && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        log "no qemu emulation of $(foreign_entry) and not root: the multi-platform test will fail"
+        return 0
+    fi
+    if ! command -v update-binfmts >/dev/null 2>&1 || ! ls /usr/bin/qemu-*-static >/dev/null 2>&1; then
+        log "installing qemu-user-static binfmt-support"
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-user-static binfmt-support >/dev/null
+    fi
+    [ -e /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+    update-binfmts --enable "$(foreign_entry)" 2>/dev/null || true
+    if emulation_ready; then log "qemu emulation of $(foreign_entry) enabled"; else log "could not enable $(foreign_entry)"; fi
+}
+emulation
+
 if daemon_up && command -v debootstrap >/dev/null 2>&1; then
     log "docker daemon already reachable"
     exit 0

@@ -9,7 +9,7 @@ what `docker login` read on stdin.
 - `aws ecr get-login-password` prints `s3cr3t-token`;
 - `docker manifest inspect REF` succeeds for a REF ending in one of FAKE_PRESENT (comma-separated);
 - `skopeo inspect --raw docker://REF` prints a small manifest for such a REF, or one `docker push`
-  sent earlier, and fails with `manifest unknown` for any other;
+  or `docker manifest push` sent earlier, and fails with `manifest unknown` for any other;
 - `checkov --framework F` prints a summary line, and fails with one finding for a framework in
   FAKE_CHECKOV_FAIL; a framework in FAKE_CHECKOV_SILENT passes without printing.
 """
@@ -42,8 +42,10 @@ if name == "skopeo" and args[:1] == ["inspect"]:
     ref = args[-1].removeprefix("docker://")
     present = [r for r in os.environ.get("FAKE_PRESENT", "").split(",") if r]
     with open(os.environ["FAKE_LOG"]) as log:
-        pushed = [json.loads(line)["argv"][2:] for line in log if '"docker", "push"' in line]
-    if not (any(ref.endswith(r) for r in present) or [ref] in pushed):
+        sent = [json.loads(line)["argv"] for line in log]
+    pushed = [argv[2:] for argv in sent if argv[:2] == ["docker", "push"]]
+    lists = [argv[-1] for argv in sent if argv[:3] == ["docker", "manifest", "push"]]
+    if not (any(ref.endswith(r) for r in present) or [ref] in pushed or ref in lists):
         sys.stderr.write("manifest unknown\\n")
         sys.exit(1)
     print(json.dumps({{"fake": ref}}))
@@ -88,8 +90,9 @@ def calls(log: Path) -> list[list[str]]:
     return [call["argv"] for call in logged(log)]
 
 
-def write_ref(env: str, name: str, ref: str) -> None:
-    """Record `ref` as the built image `name` of `env` (.build/<env>/images/<name>.ref)."""
-    folder = Path(".build") / env / "images"
+def write_ref(env: str, name: str, ref: str, images: str = "images") -> None:
+    """Record `ref` as the built image `name` of `env` (.build/<env>/<images>/<name>.ref; a
+    foreign platform's in images-arm64)."""
+    folder = Path(".build") / env / images
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{name}.ref").write_text(ref + "\n")

@@ -16,8 +16,13 @@ from testing.fakes import docker as fake_docker
 from testing.harness import FakeBin
 
 Daemon = fake_docker.FakeDocker
-# A debootstrap that makes a minimal root file system in its third argument.
-DEBOOTSTRAP = 'mkdir -p "$3/etc"; echo "$2" > "$3/etc/debian_version"\n'
+# A debootstrap that makes a minimal root file system in its last argument, the suite's name (the
+# one before it) in etc/debian_version, and the --arch it was given (if any) in etc/arch.
+DEBOOTSTRAP = (
+    "eval root=\\${$#}; eval suite=\\${$(($# - 1))}\n"
+    'mkdir -p "$root/etc"; echo "$suite" > "$root/etc/debian_version"\n'
+    'for a; do case "$a" in --arch=*) echo "${a#--arch=}" > "$root/etc/arch";; esac; done\n'
+)
 
 
 @pytest.fixture

@@ -50,16 +50,16 @@ def foreign(cfg: Config) -> tuple[str, ...]:
     return tuple(p for p in cfg.images.platforms if p != native)
 
 
-def emulated(platform: str, binfmt: Path = BINFMT) -> bool:
+def emulated(platform: str, binfmt: Path | None = None) -> bool:
     """Can this machine run `platform`'s programs? Its qemu entry in binfmt_misc is enabled."""
-    entry = binfmt / QEMU.get(platform, "")
+    entry = (binfmt or BINFMT) / QEMU.get(platform, "")
     try:
         return entry.is_file() and entry.read_text().startswith("enabled")
     except OSError:
         return False
 
 
-def unbuildable(cfg: Config, binfmt: Path = BINFMT) -> tuple[str, ...]:
+def unbuildable(cfg: Config, binfmt: Path | None = None) -> tuple[str, ...]:
     """The foreign platforms this machine cannot build (no emulation for them)."""
     return tuple(p for p in foreign(cfg) if not emulated(p, binfmt))
 

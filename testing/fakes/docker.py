@@ -1,7 +1,7 @@
 """The one fake `docker`: a stateful image and container store per DOCKER_HOST.
 
-It implements only what stackbuild calls: `build --iidfile`, `tag`, `import -`, `image ls`,
-`image rm`, `inspect` (a container's image, name and health log), `ps`, `volume
+It implements only what stackbuild calls: `build --iidfile` (or `--quiet`; `--platform`),
+`tag`, `import -`, `image ls`, `image rm`, `inspect` (a container's image, name and health log), `ps`, `volume
 create|inspect|ls`, `version`, `manifest inspect`. Anything
 else exits 125 ("unsupported"), so a new call shows up as a failing test, not a silent pass.
 
@@ -160,6 +160,8 @@ def cmd_build(store: Store, argv: list[str]) -> str:
     args: dict[str, str] = {}
     dockerfile = iidfile = None
     positional: list[str] = []
+    tags: list[str] = []
+    quiet = False
     i = 0
     while i < len(argv):
         if argv[i] == "-f":
@@ -169,19 +171,30 @@ def cmd_build(store: Store, argv: list[str]) -> str:
             args[k], i = v, i + 2
         elif argv[i] == "--iidfile":
             iidfile, i = argv[i + 1], i + 2
-        elif argv[i] == "--target":  # the stage to stop at: part of what is built
-            args["--target"], i = argv[i + 1], i + 2
+        elif argv[i] in ("--target", "--platform"):  # the stage, the platform: part of what is built
+            args[argv[i]], i = argv[i + 1], i + 2
+        elif argv[i] == "--tag":
+            tags.append(argv[i + 1])
+            i += 2
+        elif argv[i] == "--quiet":  # prints the image ID alone
+            quiet, i = True, i + 1
         elif argv[i] == "--force-rm":  # nothing of a failed build stays behind: nothing to fake
             i += 1
         else:
             positional.append(argv[i])
             i += 1
-    if not (dockerfile and iidfile and len(positional) == 1):
+    if not ((iidfile or quiet) and len(positional) == 1):
         raise Exit(125, f"fake docker: unsupported build call {argv}")
-    iid = image_id(Path(dockerfile), args, Path(positional[0]))
-    store["images"].setdefault(iid, {"refs": [], "created": tick(store)})
-    Path(iidfile).write_text(iid)
-    return f"Successfully built {iid[7:19]}\n"
+    context = Path(positional[0])
+    iid = image_id(Path(dockerfile) if dockerfile else context / "Dockerfile", args, context)
+    image = store["images"].setdefault(iid, {"refs": [], "created": tick(store)})
+    if "--platform" in args:
+        image["platform"] = args["--platform"]
+    for ref in tags:
+        add_tag(store, iid, ref)
+    if iidfile:
+        Path(iidfile).write_text(iid)
+    return iid + "\n" if quiet else f"Successfully built {iid[7:19]}\n"
 
 
 def cmd_import(store: Store, argv: list[str]) -> str:
@@ -483,6 +496,13 @@ class FakeDocker:
 
     def refs(self, host: str | None = None) -> list[str]:
         return sorted(r for image in self.store(host)["images"].values() for r in image["refs"])
+
+    def platform(self, ref: str, host: str | None = None) -> str | None:
+        """The platform an image was built for with `--platform` (None: the host's)."""
+        found = [image for image in self.store(host)["images"].values() if ref in image["refs"]]
+        assert len(found) == 1, f"no image {ref}"
+        platform = found[0].get("platform")
+        return str(platform) if platform else None
 
     def add_image(
         self, ref: str, iid: str | None = None, created: str | None = None, host: str | None = None

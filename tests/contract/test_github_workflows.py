@@ -28,6 +28,7 @@ ALLOWED_ACTIONS = {
     "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683": "v4.2.2",
     "actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065": "v5.6.0",
     "aws-actions/configure-aws-credentials@e3dd6a429d7300a6a4c196c26e071d42e0343502": "v4.0.2",
+    "docker/setup-qemu-action@29109295f81e9208d7d86ff1c6c12d2833863392": "v3.6.0",
 }
 USES_LINE = re.compile(r"^\s*(?:-\s*)?uses:\s*(\S+)(.*)$", re.MULTILINE)
 
@@ -204,4 +205,6 @@ def test_deploy_authenticates_through_oidc_without_stored_keys() -> None:
         < names.index("Log in to the registry")
     )
     assert "id-token" not in str(doc.get("permissions")), "only the deploy job may ask for an OIDC token"
+    # Foreign platforms (images.platforms) build under emulation, registered before the build.
+    assert names.index("Emulation for other platforms (QEMU)") < names.index("Build images")
     assert text.count("role-to-assume") == 1

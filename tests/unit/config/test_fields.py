@@ -315,3 +315,16 @@ def test_a_sync_restart_is_the_container_keyword_or_a_command() -> None:
     problem, fix = fields.sync_restart("Container") or ("", "")
     assert "is not the keyword 'container'" in problem and "kill -HUP 1" in fix
     assert fields.sync_restart(" ") is not None
+
+
+def test_an_unknown_platform_is_refused_at_its_line_with_the_known_ones(root: Path) -> None:
+    data = stack()
+    data["images"]["platforms"] = ["linux/amd64", "linux/s390x"]
+    err = refused(root, data)
+    assert (err.file, err.keypath) == ("environments/stack.yaml", "images.platforms[1]")
+    lines = (root / "environments/stack.yaml").read_text().splitlines()
+    assert err.line is not None and lines[err.line - 1].strip() == "- linux/s390x"
+    assert "linux/amd64" in f"{err.problem} {err.fix}" and "linux/arm64" in f"{err.problem} {err.fix}"
+    data["images"]["platforms"] = ["linux/arm64", "linux/amd64"]
+    assert load(root, data).images.platforms == ("linux/arm64", "linux/amd64")
+    assert load(root, stack()).images.platforms == ()  # none listed: the host's

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
+import yaml
 from doit.exceptions import TaskFailed
 
 from tasks.config import load as config
 from tasks.errors import StackError
 from tasks.families import images as image_tasks
 from tasks.families.shared import image_builds
+from tasks.ops import platforms
 from testing.project import REPO
 
 
@@ -50,3 +54,83 @@ def test_generate_puts_the_given_dependencies_on_every_image_task() -> None:
     for task in image_builds.generate(cfg, task_dep=["_preflight:images"]):
         assert task["task_dep"] == ["_preflight:images"], task["name"]
     assert all(task["task_dep"] == [] for task in image_builds.generate(cfg))
+
+
+def _list_platforms(project: Path, env: str) -> None:
+    path = project / "environments" / f"{env}.yaml"
+    data = yaml.safe_load(path.read_text())
+    data.setdefault("images", {})["platforms"] = ["linux/amd64", "linux/arm64"]
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+@pytest.fixture
+def no_emulation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr("platform.machine", lambda: "x86_64")
+    binfmt = tmp_path / "binfmt_misc"
+    binfmt.mkdir()
+    monkeypatch.setattr(platforms, "BINFMT", binfmt)
+    return binfmt
+
+
+def _images(project: Path, env: str) -> dict[str, dict[str, Any]]:
+    from tasks.cli.resolve import resolve
+
+    run = resolve(["images", f"env={env}"], project)
+    return {t["name"]: t for t in image_tasks.task_images(run)}
+
+
+def test_listed_platforms_are_checked_first_and_foreign_images_built_when_emulated(
+    project: Path, no_emulation: Path
+) -> None:
+    _list_platforms(project, "local")
+    tasks = _images(project, "local")
+    assert "engine@arm64" not in tasks  # no emulation: the host's images only
+    assert all("images:platforms" in t["task_dep"] for n, t in tasks.items() if n != "platforms")
+    (no_emulation / "qemu-aarch64").write_text("enabled\n")
+    tasks = _images(project, "local")
+    assert "engine@arm64" in tasks and "engine" in tasks
+    assert "images:platforms" in tasks["engine@arm64"]["task_dep"]
+
+
+def test_an_environment_listing_no_platform_has_no_platform_check(project: Path, no_emulation: Path) -> None:
+    tasks = _images(project, "local")
+    assert "platforms" not in tasks and all("images:platforms" not in t["task_dep"] for t in tasks.values())
+
+
+def test_without_emulation_a_local_environment_says_once_what_it_builds(
+    project: Path, no_emulation: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _list_platforms(project, "local")
+    check = _images(project, "local")["platforms"]
+    func, args = check["actions"][0]
+    assert func(*args) is None
+    assert (
+        "NOTE: linux/arm64 not built: this machine (linux/amd64) cannot run their programs"
+        in capsys.readouterr().err
+    )
+    assert check["uptodate"][0].config == {
+        "platforms": ("linux/amd64", "linux/arm64"),
+        "missing": ("linux/arm64",),
+    }
+
+
+def test_without_emulation_a_cloud_environment_fails_before_any_build(
+    project: Path, no_emulation: Path
+) -> None:
+    _list_platforms(project, "dev")
+    check = _images(project, "dev")["platforms"]
+    func, args = check["actions"][0]
+    failed = func(*args)
+    assert isinstance(failed, TaskFailed)
+    assert "environment dev lists images.platforms linux/amd64, linux/arm64" in str(failed)
+    assert "qemu-user-static" in str(failed)
+
+
+def test_with_emulation_the_check_names_the_platforms_built(
+    project: Path, no_emulation: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _list_platforms(project, "dev")
+    (no_emulation / "qemu-aarch64").write_text("enabled\n")
+    func, args = _images(project, "dev")["platforms"]["actions"][0]
+    assert func(*args) is None
+    assert "images for linux/amd64, linux/arm64 (host: linux/amd64)" in capsys.readouterr().out

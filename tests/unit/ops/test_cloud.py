@@ -11,6 +11,7 @@ import pytest
 
 from tasks.errors import StackError
 from tasks.ops import cloud, release_record
+from tasks.store import images
 from testing.cloudcli import REGISTRY, calls, cloud_fakes, logged, write_ref
 
 __all__ = ["cloud_fakes"]  # the fixture
@@ -114,3 +115,84 @@ def test_push_of_nothing_or_of_an_image_never_built_is_refused_before_any_call(
     assert missing.value.message == "no built image recorded for bootstrap, web in .build/dev/images/"
     assert calls(cloud_fakes) == []
     assert not (work / "pushed").exists()
+
+
+@pytest.fixture
+def on_amd64(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("platform.machine", lambda: "x86_64")
+
+
+TWO = ("linux/amd64", "linux/arm64")
+
+
+def test_push_for_two_platforms_sends_each_image_then_one_manifest_list_and_pins_the_list(
+    cloud_fakes: Path, work: Path, on_amd64: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_ref("prod", "engine", "shop/engine:aaaaaaaaaaaa")
+    write_ref("prod", "engine", "shop/engine:bbbbbbbbbbbb", images="images-arm64")
+    cloud.push("prod", ["engine"], REGISTRY, work / "pushed", TWO)
+    tag = images.list_tag(
+        {"linux/amd64": "shop/engine:aaaaaaaaaaaa", "linux/arm64": "shop/engine:bbbbbbbbbbbb"}
+    )
+    listed = f"{REGISTRY}/shop/engine:{tag}"
+    inspect = ["skopeo", "inspect", "--raw", "--retry-times", "2"]
+    amd64, arm64 = f"{REGISTRY}/shop/engine:aaaaaaaaaaaa", f"{REGISTRY}/shop/engine:bbbbbbbbbbbb"
+    assert [c for c in calls(cloud_fakes) if c[0] != "git"] == [
+        [*inspect, f"docker://{amd64}"],
+        ["docker", "tag", "shop/engine:aaaaaaaaaaaa", amd64],
+        ["docker", "push", amd64],
+        [*inspect, f"docker://{amd64}"],
+        [*inspect, f"docker://{arm64}"],
+        ["docker", "tag", "shop/engine:bbbbbbbbbbbb", arm64],
+        ["docker", "push", arm64],
+        [*inspect, f"docker://{arm64}"],
+        [*inspect, f"docker://{listed}"],
+        ["docker", "manifest", "create", "--amend", listed, amd64, arm64],  # ECR: TLS
+        ["docker", "manifest", "push", "--purge", listed],
+        [*inspect, f"docker://{listed}"],
+    ]
+    assert (work / "pushed" / "engine.ref").read_text() == listed + "\n"
+    record = release_record.read("prod")
+    assert record is not None
+    served = json.dumps({"fake": listed}) + "\n"
+    assert record.images["engine"].digest == "sha256:" + hashlib.sha256(served.encode()).hexdigest()
+    said = capsys.readouterr().out
+    assert f"{listed}: manifest list of linux/amd64, linux/arm64 pushed" in said
+    # Again: the images and the list are in the registry; nothing is sent, nothing is made.
+    before = len(calls(cloud_fakes))
+    cloud.push("prod", ["engine"], REGISTRY, work / "pushed", TWO)
+    assert [c[:2] for c in calls(cloud_fakes)[before:] if c[0] == "docker"] == []
+    assert f"{listed}: manifest list already in the registry" in capsys.readouterr().out
+
+
+def test_a_list_on_a_loopback_registry_is_made_over_plain_http(
+    cloud_fakes: Path, work: Path, on_amd64: None
+) -> None:
+    write_ref("dev", "engine", "shop/engine:aaaaaaaaaaaa")
+    write_ref("dev", "engine", "shop/engine:bbbbbbbbbbbb", images="images-arm64")
+    cloud.push("dev", ["engine"], "127.0.0.1:5000/dev", work / "pushed", TWO)
+    made = [c for c in calls(cloud_fakes) if c[:2] == ["docker", "manifest"]]
+    assert [c[:4] for c in made] == [
+        ["docker", "manifest", "create", "--insecure"],
+        ["docker", "manifest", "push", "--insecure"],
+    ]
+
+
+def test_a_platform_never_built_is_refused_before_any_call_with_its_folder(
+    cloud_fakes: Path, work: Path, on_amd64: None
+) -> None:
+    write_ref("prod", "engine", "shop/engine:aaaaaaaaaaaa")
+    with pytest.raises(StackError) as missing:
+        cloud.push("prod", ["engine"], REGISTRY, work / "pushed", TWO)
+    assert missing.value.message == "no built image recorded for engine in .build/prod/images-arm64/"
+    assert missing.value.fix == "run `doit images env=prod` first"
+    assert calls(cloud_fakes) == []
+
+
+def test_listing_only_the_hosts_platform_pushes_the_image_itself(
+    cloud_fakes: Path, work: Path, on_amd64: None
+) -> None:
+    write_ref("prod", "engine", "shop/engine:aaaaaaaaaaaa")
+    cloud.push("prod", ["engine"], REGISTRY, work / "pushed", ("linux/amd64",))
+    assert not [c for c in calls(cloud_fakes) if c[:2] == ["docker", "manifest"]]
+    assert (work / "pushed" / "engine.ref").read_text() == f"{REGISTRY}/shop/engine:aaaaaaaaaaaa\n"

@@ -214,3 +214,26 @@ def test_a_missing_dockerfile_says_to_render_before_docker_runs(daemon: Daemon) 
     assert info.value.message == "the Dockerfile of image cache, docker/redis/Dockerfile, does not exist"
     assert info.value.fix is not None and info.value.fix.startswith("run `doit render`")
     assert daemon.calls() == []
+
+
+def test_a_foreign_base_is_debootstrapped_for_its_arch_and_labelled_with_its_platform(
+    daemon: Daemon, fakes: FakeBin, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fakes.script("debootstrap", DEBOOTSTRAP)
+    iid, ref = Path(".build/prod/images-arm64/base.iid"), Path(".build/prod/images-arm64/base.ref")
+    target = docker_images.debootstrap_base(
+        "base@arm64",
+        suite="bookworm",
+        repo="me/base",
+        iid=iid,
+        ref=ref,
+        docker_env={},
+        platform="linux/arm64",
+    )
+    assert fakes.argvs("debootstrap")[0][:2] == ["--variant=minbase", "--arch=arm64"]
+    assert not [a for a in daemon.argvs() if a[:1] == ["import"]]  # an import would be labelled amd64
+    assert daemon.platform(target) == "linux/arm64" and "me/base:bookworm-arm64" in daemon.refs()
+    assert ref.read_text() == target + "\n" and iid.read_text().strip()[7:19] == target.rsplit(":", 1)[1]
+    assert "[base@arm64] debootstrap --variant=minbase bookworm (arm64 under emulation, about 2 min)" in (
+        capsys.readouterr().out
+    )

@@ -37,3 +37,12 @@ def test_a_failed_debootstrap_is_a_tool_error_with_its_last_words(work: Path, fa
         debootstrap.minbase("bookworm", work / "root", prefix="base")
     assert failed.value.code == 1 and failed.value.cmd[:2] == ["debootstrap", "--variant=minbase"]
     assert "E: Failed getting release file" in str(failed.value)
+
+
+def test_another_architecture_is_asked_for_by_name(work: Path, fakebin: FakeBin) -> None:
+    fakebin.script("debootstrap", DEBOOTSTRAP)
+    debootstrap.minbase("bookworm", work / "root", prefix="base", arch="arm64")
+    assert fakebin.argvs("debootstrap") == [
+        ["--variant=minbase", "--arch=arm64", "bookworm", str(work / "root")]
+    ]
+    assert (work / "root/etc/arch").read_text() == "arm64\n"

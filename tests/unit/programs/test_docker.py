@@ -270,3 +270,43 @@ def test_copy_exec_and_restart_into_containers(daemon: Daemon, tmp_path: Path) -
     with pytest.raises(ToolError) as info:
         docker.copy_archive("gone", buffer.getvalue(), timeout=5)
     assert "No such container: gone" in info.value.stderr
+
+
+def test_a_foreign_root_is_built_from_scratch_for_its_platform_and_tagged(
+    daemon: Daemon, tmp_path: Path
+) -> None:
+    root = tmp_path / "root"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc" / "debian_version").write_text("12\n")
+    image = docker.import_foreign_root(root, "me/base:bookworm-arm64", "linux/arm64")
+    assert image.startswith("sha256:")
+    (build,) = [a for a in daemon.argvs() if a[:1] == ["build"]]
+    assert build[1:6] == ["--quiet", "--platform", "linux/arm64", "--tag", "me/base:bookworm-arm64"]
+    assert daemon.platform("me/base:bookworm-arm64") == "linux/arm64"
+    assert not Path(build[-1]).exists()  # the build context (the root's tar) is removed
+
+
+def test_a_build_for_another_platform_says_so(daemon: Daemon, tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    docker.build(
+        str(tmp_path / "Dockerfile"),
+        str(tmp_path),
+        build_args={},
+        iidfile=tmp_path / "x.iid",
+        prefix="build-x",
+        platform="linux/arm64",
+    )
+    (build,) = [a for a in daemon.argvs() if a[:1] == ["build"]]
+    assert build[build.index("--platform") + 1] == "linux/arm64"
+
+
+def test_a_manifest_list_is_amended_and_purged_and_insecure_only_when_asked(fakes: FakeBin) -> None:
+    fakes.script("docker", "exit 0\n")
+    docker.push_manifest_list("r.example/a:list-1", ["r.example/a:1", "r.example/a:2"], insecure=False)
+    docker.push_manifest_list("127.0.0.1:5000/a:list-1", ["127.0.0.1:5000/a:1"], insecure=True)
+    assert fakes.argvs("docker") == [
+        ["manifest", "create", "--amend", "r.example/a:list-1", "r.example/a:1", "r.example/a:2"],
+        ["manifest", "push", "--purge", "r.example/a:list-1"],
+        ["manifest", "create", "--insecure", "--amend", "127.0.0.1:5000/a:list-1", "127.0.0.1:5000/a:1"],
+        ["manifest", "push", "--insecure", "--purge", "127.0.0.1:5000/a:list-1"],
+    ]

@@ -40,3 +40,20 @@ def test_pushed_images_are_services_and_cluster_databases_we_build() -> None:
 
 def test_image_var() -> None:
     assert images.image_var("session-agent") == "SESSION_AGENT_IMAGE"
+
+
+def test_a_foreign_platforms_images_are_recorded_in_a_folder_of_their_own() -> None:
+    assert images.folder("images", None) == "images"
+    assert images.folder("images", "linux/arm64") == "images-arm64"
+    assert images.ref_file("dev", "api", images.folder("images", "linux/arm64")).as_posix() == (
+        ".build/dev/images-arm64/api.ref"
+    )
+
+
+def test_a_list_tag_follows_its_images_not_their_order() -> None:
+    one = {"linux/amd64": "a/api:111111111111", "linux/arm64": "a/api:222222222222"}
+    tag = images.list_tag(one)
+    assert tag.startswith("list-") and len(tag) == len("list-") + images.TAG_LENGTH
+    assert images.list_tag(dict(reversed(one.items()))) == tag
+    assert images.list_tag({**one, "linux/arm64": "a/api:333333333333"}) != tag
+    assert images.list_tag({"linux/amd64": "a/api:111111111111"}) != tag

@@ -16,6 +16,7 @@ from tasks.families.shared import image_builds
 from tasks.model import Build, Config
 from tasks.ops import docker_images
 from tasks.store.paths import files_under
+from testing.dockerd import DEBOOTSTRAP
 from testing.fakes import docker as fake_docker
 from testing.harness import FakeBin
 from testing.project import REPO, run_doit
@@ -128,7 +129,7 @@ def test_changed_arguments_change_the_up_to_date_value(in_repo: None) -> None:
 def daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[FakeBin, fake_docker.FakeDocker]:
     fakes = FakeBin(tmp_path / "fakes")
     daemon = fake_docker.install(fakes.bin_dir, tmp_path / "docker-state", log=fakes.log)
-    fakes.script("debootstrap", 'mkdir -p "$3/etc"; echo "$2" > "$3/etc/debian_version"\n')
+    fakes.script("debootstrap", DEBOOTSTRAP)
     fakes.activate(monkeypatch)
     monkeypatch.delenv("DOCKER_HOST", raising=False)
     monkeypatch.chdir(tmp_path)
@@ -254,3 +255,53 @@ def test_build_args_and_target_are_part_of_up_to_date(own: Path) -> None:
     after = _tasks(config.load("local", own))["engine"]["uptodate"][1].config
     assert before["args"]["UID"] == "10001" and after["args"]["UID"] == "4242"
     assert after["target"] == "runtime"
+
+
+@pytest.mark.usefixtures("in_repo")
+def test_a_foreign_platform_gets_the_same_images_recorded_apart_each_on_its_own_base() -> None:
+    cfg = cfg_of("offline")
+    host = by_name(image_builds.generate(cfg))
+    both = by_name(image_builds.generate(cfg, task_dep=["x"], foreign=("linux/arm64",)))
+    assert set(both) == set(host) | {f"{name}@arm64" for name in host}
+    base, engine = both["base@arm64"], both["engine@arm64"]
+    assert base["targets"] == [".build/offline/images-arm64/base.ref"]
+    assert base["doc"].endswith("For linux/arm64.") and engine["doc"].endswith("For linux/arm64.")
+    assert engine["targets"] == [
+        ".build/offline/images-arm64/engine.ref",
+        ".build/offline/images-arm64/engine.iid",
+    ]
+    assert ".build/offline/images-arm64/base.ref" in engine["file_dep"]
+    assert ".build/offline/images-arm64/builder.ref" in engine["file_dep"]
+    assert ".build/offline/images/base.ref" not in engine["file_dep"]  # never the host's base
+    # The host's images are unchanged (config_changed objects compare by identity: their values).
+    same = {k: v for k, v in both["engine"].items() if k != "uptodate"}
+    assert same == {k: v for k, v in host["engine"].items() if k != "uptodate"} | {"task_dep": ["x"]}
+    assert both["engine"]["uptodate"][1].config == host["engine"]["uptodate"][1].config
+    image = engine["actions"][0][1][1]
+    assert image.platform == "linux/arm64" and image.sibling("base").ref.as_posix().endswith(
+        "images-arm64/base.ref"
+    )
+
+
+def test_a_foreign_platforms_base_and_images_are_made_for_it(
+    daemon: tuple[FakeBin, fake_docker.FakeDocker], capsys: pytest.CaptureFixture[str]
+) -> None:
+    fakes, store = daemon
+    cfg = cfg_of("offline")
+    base = image_builds.Image("offline", "images", "base", "linux/arm64")
+    image_builds.make_base(cfg, base, dict)
+    assert fakes.argvs("debootstrap")[0][:2] == ["--variant=minbase", "--arch=arm64"]
+    assert store.platform(base.recorded()) == "linux/arm64"
+    assert (
+        "[base@arm64] debootstrap --variant=minbase bookworm (arm64 under emulation"
+        in capsys.readouterr().out
+    )
+    Path("ctx").mkdir()
+    Path("ctx/Dockerfile").write_text("FROM x\n")
+    engine = base.sibling("engine")
+    image_builds.build_image(cfg, engine, "ctx/Dockerfile", "ctx", "me/engine", None, "engine", dict)
+    (build,) = [a for a in store.argvs() if a[:1] == ["build"] and "--iidfile" in a]
+    assert build[build.index("--platform") + 1] == "linux/arm64"
+    assert f"BASE_IMAGE={base.recorded()}" in build
+    assert store.platform(engine.recorded()) == "linux/arm64"
+    assert engine.ref.as_posix().endswith(".build/offline/images-arm64/engine.ref")
