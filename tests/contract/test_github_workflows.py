@@ -156,6 +156,19 @@ def test_deploy_steps_only_call_doit() -> None:
     assert _env_choices(doc) == ["dev", "prod", "staging"]
 
 
+def test_by_default_the_deploy_workflow_applies_the_committed_record_and_builds_nothing() -> None:
+    doc = _load(WORKFLOWS / "deploy.yml")
+    build = (doc.get("on") or doc[True])["workflow_dispatch"]["inputs"]["build"]
+    assert build == {"description": build["description"], "type": "boolean", "default": False}
+    steps = {step.get("name"): step for step in _steps(doc)}
+    # Only the input turns building and pushing on: a promoted environment's record (staging,
+    # prod) is deployed as reviewed, never replaced by a build of this run.
+    for name in ("Emulation for other platforms (QEMU)", "Build images", "Push images"):
+        assert steps[name]["if"] == "${{ inputs.build }}", name
+    for name in ("Log in to the registry", "Point kubectl at the cluster", "Deploy", "Smoke test"):
+        assert "if" not in steps[name], name  # every deploy checks the record's digests in the registry
+
+
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_secrets_are_referenced_never_inlined(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
