@@ -57,7 +57,9 @@ def check_platforms(cfg: Config, missing: tuple[str, ...], root: Path) -> None:
     if missing:
         console.note(platforms.host_only_note(cfg, missing))
     else:
-        console.step(f"images for {', '.join(platforms.pushed(cfg))} (host: {platforms.host()})")
+        # What is built: the host's images always (Compose and Minikube run them), then the foreign.
+        built = (platforms.host(), *platforms.foreign(cfg))
+        console.step(f"images for {', '.join(built)} (host: {platforms.host()})")
 
 
 def _platforms_task(cfg: Config, missing: tuple[str, ...], root: Path) -> dict[str, Any]:

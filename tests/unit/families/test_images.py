@@ -149,3 +149,18 @@ def test_with_emulation_the_check_names_the_platforms_built(
     func, args = _images(project, "dev")["platforms"]["actions"][0]
     assert func(*args) is None
     assert "images for linux/amd64, linux/arm64 (host: linux/amd64)" in capsys.readouterr().out
+
+
+def test_listing_the_foreign_platform_alone_still_says_the_hosts_images_are_built(
+    project: Path, no_emulation: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = project / "environments" / "local.yaml"
+    data = yaml.safe_load(path.read_text())
+    data.setdefault("images", {})["platforms"] = ["linux/arm64"]
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    (no_emulation / "qemu-aarch64").write_text(ENTRY)
+    tasks = _images(project, "local")
+    assert "engine" in tasks and "engine@arm64" in tasks
+    func, args = tasks["platforms"]["actions"][0]
+    assert func(*args) is None
+    assert "images for linux/amd64, linux/arm64 (host: linux/amd64)" in capsys.readouterr().out
