@@ -29,7 +29,8 @@ def _arg(value: Any) -> str:
         return describe(value)
     if callable(value):
         return str(getattr(value, "__qualname__", type(value).__name__)).replace(".<locals>", "")
-    name = getattr(value, "name", None) or getattr(value, "env", None)
+    # `label` first: what tells apart two values of one name (a foreign image: `engine@arm64`).
+    name = getattr(value, "label", None) or getattr(value, "name", None) or getattr(value, "env", None)
     return f"{type(value).__name__}({name})" if isinstance(name, str) else type(value).__name__
 
 

@@ -118,10 +118,10 @@ _BUILD_FIELDS: dict[str, s.Spec] = {
 }
 BUILDER = s.Fields(_BUILD_FIELDS, frozenset({"context"}))
 BUILD = s.Fields({**_BUILD_FIELDS, "builder": s.BOOL}, frozenset({"context"}))
-# Build args the tool passes to every build itself; a stack may not redefine them.
 # The platforms images are built for: Docker's names of the Debian architectures that EKS nodes run
 # (Graviton: arm64). tasks/ops/platforms.py maps each to Debian's and qemu's names.
 PLATFORMS = ("linux/amd64", "linux/arm64")
+# Build args the tool passes to every build itself; a stack may not redefine them.
 TOOL_ARGS = ("BASE_IMAGE", "UID", "SERVICE", "BUILDER_IMAGE")
 HEALTH_KINDS = ("http", "tcp", "exec")
 # Which keys each health kind needs; any other key is a mistake (a rule: rules/services.py).

@@ -104,15 +104,20 @@ def task_push(run: Run) -> Iterator[dict[str, Any]]:
 
 def _push_task(cfg: Config) -> dict[str, Any]:
     env, names, listed = str(cfg.env), cfg.cluster_images(), cfg.images.platforms
-    refs = [str(ref_file(env, n)) for n in names]
-    # A foreign platform's images (images:<name>@arm64) are pushed too, into one list per image.
-    foreign = [str(ref_file(env, n, folder("images", p))) for p in platforms.foreign(cfg) for n in names]
+    host = platforms.host()
+    # The images of each platform pushed (images:<name>, images:<name>@arm64), one list per image
+    # when more than one; a list of the foreign platform alone does not wait for the host's.
+    refs = [
+        str(ref_file(env, n, folder("images", None if p == host else p)))
+        for p in platforms.pushed(cfg)
+        for n in names
+    ]
     return {
         "doc": f"Push the images of {env} (.build/{env}/images/*.ref) to its registry.",
         "actions": [(_push, [env, names, listed])],
         # The .ref files are `images:<name>` targets: doit builds what is stale first.
-        "file_dep": refs + foreign,
-        "targets": [str(push_dir(env) / Path(p).name) for p in refs],
+        "file_dep": refs,
+        "targets": [str(push_dir(env) / f"{n}.ref") for n in names],
         "verbosity": 2,
     }
 

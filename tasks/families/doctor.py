@@ -98,6 +98,8 @@ def run_doctor(cfg: Config | StackError) -> TaskFailed | None:
     selected: list[str] = []
     if isinstance(cfg, Config):
         checks.append(doctor.ports(cfg, own_ports=partial(doctor.own_stack_ports, cfg)))
+        if cfg.images.platforms:
+            checks.append(doctor.emulation(cfg))
         selected = doctor.workflows_of(cfg)
     paint = term.painter(sys.stdout)
     console.show(doctor.table(checks, selected, paint=paint))
@@ -109,6 +111,10 @@ def run_doctor(cfg: Config | StackError) -> TaskFailed | None:
     if "offline" in selected and "debootstrap" not in images_needs(cfg):
         needed.discard("debootstrap")
         console.show("(debootstrap and root are not needed now: the offline base image is built and kept)")
+    if cfg.images.platforms and cfg.cloud is not None:
+        needed.add("emulation")  # images:platforms stops a cloud environment that cannot build one
+    elif cfg.images.platforms:
+        console.show("(without emulation a local environment builds the host's platform only)")
     gaps = doctor.missing(checks, needed)
     if gaps:
         return TaskFailed(

@@ -15,6 +15,7 @@ tasks (which build the same images into Minikube's daemon); this family names th
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from doit.tools import config_changed
@@ -41,29 +42,31 @@ def task_images(run: Run) -> Iterator[dict[str, Any]]:
     deps = ["_preflight:images", *(["_compose_pre_build"] if cfg.hooks["pre_build"] else [])]
     missing = platforms.unbuildable(cfg)
     if cfg.images.platforms:
-        yield _platforms_task(cfg, missing)
+        yield _platforms_task(cfg, missing, run.root)
         deps.append("images:platforms")
     foreign = tuple(p for p in platforms.foreign(cfg) if p not in missing)
     yield from generate(cfg, task_dep=deps, foreign=foreign)
 
 
 @user_errors
-def check_platforms(cfg: Config, missing: tuple[str, ...]) -> None:
+def check_platforms(cfg: Config, missing: tuple[str, ...], root: Path) -> None:
     """A platform this machine cannot build: a cloud environment stops (its nodes may be of that
     platform), a local one builds the host's and says so."""
     if missing and cfg.cloud is not None:
-        raise platforms.refuse_unbuildable(cfg, missing)
+        raise platforms.refuse_unbuildable(cfg, missing, root)
     if missing:
         console.note(platforms.host_only_note(cfg, missing))
     else:
-        console.step(f"images for {', '.join(platforms.pushed(cfg))} (host: {platforms.host()})")
+        # What is built: the host's images always (Compose and Minikube run them), then the foreign.
+        built = (platforms.host(), *platforms.foreign(cfg))
+        console.step(f"images for {', '.join(built)} (host: {platforms.host()})")
 
 
-def _platforms_task(cfg: Config, missing: tuple[str, ...]) -> dict[str, Any]:
+def _platforms_task(cfg: Config, missing: tuple[str, ...], root: Path) -> dict[str, Any]:
     return {
         "name": "platforms",
         "doc": "Which of images.platforms this machine can build (foreign ones need emulation).",
-        "actions": [(check_platforms, [cfg, missing])],
+        "actions": [(check_platforms, [cfg, missing, root])],
         # Said once per answer: a run that changes neither the list nor the machine says nothing.
         "uptodate": [config_changed({"platforms": cfg.images.platforms, "missing": missing})],
     }

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tasks.errors import StackError
 from tasks.model import Config
-from tasks.ops import compose_ports
+from tasks.ops import compose_ports, platforms
 from tasks.programs import docker as docker_cli
 from tasks.programs import tools, version
 
@@ -213,7 +213,18 @@ def ports(cfg: Config, *, own_ports: Callable[[], set[int]]) -> Check:
     )
 
 
-# Which checks each workflow needs (the ports check is added for the selected environment).
+def emulation(cfg: Config) -> Check:
+    """The foreign platforms the environment lists (images.platforms) and whether this machine
+    can build them: needed by a cloud environment (images:platforms stops it), a note otherwise."""
+    foreign = platforms.foreign(cfg)
+    missing = platforms.unbuildable(cfg)
+    label = f"qemu emulation ({cfg.env})"
+    if not missing:
+        return Check("emulation", label, True, ", ".join(foreign) or "no foreign platform listed")
+    return Check("emulation", label, False, f"cannot build {', '.join(missing)}", platforms.EMULATION_FIX)
+
+
+# Which checks each workflow needs (the ports and emulation checks are added for the selected environment).
 NEEDS: dict[str, tuple[str, ...]] = {
     "compose": ("python", "docker", "compose", "disk", "ports"),
     "offline": ("python", "docker", "debootstrap", "disk"),

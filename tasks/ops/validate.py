@@ -158,7 +158,7 @@ def actionlint(workflows: list[str]) -> None:
         console.step("no GitHub workflows (.github/workflows/): nothing for actionlint")
         return
     if not actionlint_cli.found():
-        console.skipped(f"actionlint is not installed: {ACTIONLINT_INSTALL}", loud=True)
+        console.skipped(actionlint_cli.not_found(), loud=True)
         return
     clean = f"  actionlint OK ({len(workflows)} workflows, {actionlint_cli.build()})"
     console.show(actionlint_cli.lint(workflows) or clean)

@@ -48,6 +48,11 @@ class Image:
         return self.name if self.platform is None else f"{self.name}@{self.platform.rpartition('/')[2]}"
 
     @property
+    def label(self) -> str:
+        """How `doit info` names it: its subtask's name, so a foreign image is not the host's."""
+        return self.task
+
+    @property
     def iid(self) -> Path:
         return images.iid_file(self.env, self.name, images.folder(self.basename, self.platform))
 

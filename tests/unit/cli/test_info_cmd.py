@@ -15,9 +15,10 @@ from tasks.cli.info_cmd import describe, describe_action
 
 
 class _Named:
-    def __init__(self, name: str | None = None, env: str | None = None) -> None:
+    def __init__(self, name: str | None = None, env: str | None = None, label: str | None = None) -> None:
         self.name = name
         self.env = env
+        self.label = label
 
 
 def _step(*args: object, **kwargs: object) -> None:
@@ -36,6 +37,8 @@ def test_each_argument_is_named_without_an_address() -> None:
     assert describe(_step, (local,)) == "_step(test_each_argument_is_named_without_an_address.local)"
     assert describe(_step, (_Named(name="api"), _Named(env="dev"))) == "_step(_Named(api), _Named(dev))"
     assert describe(_step, (_Named(), None)) == "_step(_Named, NoneType)"
+    # A label tells apart two values of one name (the same image for another platform).
+    assert describe(_step, (_Named(name="api", label="api@arm64"),)) == "_step(_Named(api@arm64))"
 
 
 def test_partials_and_wrappers_are_unwrapped_in_order() -> None:

@@ -61,6 +61,27 @@ def test_cloud_tasks_always_run_and_push_follows_the_refs(in_project: Path) -> N
     assert [args for _, args in push["actions"]] == [["prod", names, ()]]
 
 
+@pytest.mark.parametrize(
+    ("listed", "folders"),
+    [
+        ("[linux/amd64, linux/arm64]", ["images", "images-arm64"]),
+        ("[linux/arm64]", ["images-arm64"]),  # the nodes are arm64 alone: the host's are not pushed
+        ("[linux/amd64]", ["images"]),
+    ],
+)
+def test_push_waits_for_the_images_of_each_platform_it_pushes_and_no_other(
+    in_project: Path, monkeypatch: pytest.MonkeyPatch, listed: str, folders: list[str]
+) -> None:
+    monkeypatch.setattr("platform.machine", lambda: "x86_64")
+    with (in_project / "environments" / "prod.yaml").open("a") as f:
+        f.write(f"images:\n  platforms: {listed}\n")
+    run = resolve(["list"], in_project)
+    (push,) = [t for t in cloud_tasks.task_push(run) if t["name"] == "prod"]
+    names = run.config("prod").cluster_images()
+    assert push["file_dep"] == [f".build/prod/{d}/{n}.ref" for d in folders for n in names]
+    assert push["targets"] == [f".build/prod/push/{n}.ref" for n in names]
+
+
 def test_a_broken_cloud_environment_keeps_its_failing_subtasks(in_project: Path) -> None:
     edit(in_project, "staging.yaml", "region: us-west-2", "region: [not, a, region]")
     run = unchecked_run(in_project)

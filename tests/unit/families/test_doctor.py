@@ -3,13 +3,14 @@ offline base needs), the doctor table for a broken environment, the hidden prefl
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
 from tasks.config import load as config
 from tasks.families import doctor as doctor_tasks
-from tasks.ops import doctor
+from tasks.ops import doctor, platforms
 from testing.machine import fake, machine
 from testing.project import REPO
 
@@ -198,3 +199,29 @@ def test_doctor_always_runs_even_for_a_broken_environment(machine: Path, tmp_pat
     assert up_to_date(task) is False
     failed = run_action(task)
     assert failed is not None and "environments/local.yaml" in failed.get_msg()
+
+
+def test_doctor_of_an_environment_listing_a_platform_it_cannot_build(
+    machine: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("platform.machine", lambda: "x86_64")
+    monkeypatch.setattr(platforms, "BINFMT", tmp_path)  # no qemu entry
+    listed = ("linux/amd64", "linux/arm64")
+    dev = config.load("dev", REPO)
+    dev = dataclasses.replace(dev, images=dataclasses.replace(dev.images, platforms=listed))
+    failed = doctor_tasks.run_doctor(dev)  # a cloud environment needs it: images:platforms stops it
+    assert failed is not None
+    assert (
+        "  - qemu emulation (dev) is missing here (cannot build linux/arm64): install qemu"
+        in failed.get_msg()
+    )
+    local = config.load("local", REPO)
+    local = dataclasses.replace(local, images=dataclasses.replace(local.images, platforms=listed))
+    failed = doctor_tasks.run_doctor(local)
+    assert failed is None or "emulation" not in failed.get_msg()  # a busy host port may still fail it
+    out = capsys.readouterr().out
+    assert "(without emulation a local environment builds the host's platform only)" in out
+    (tmp_path / "qemu-aarch64").write_text("enabled\nflags: F\n")
+    assert doctor_tasks.run_doctor(dev) is None
+    assert "qemu emulation (dev)" in capsys.readouterr().out

@@ -56,6 +56,10 @@ def test_generate_puts_the_given_dependencies_on_every_image_task() -> None:
     assert all(task["task_dep"] == [] for task in image_builds.generate(cfg))
 
 
+# binfmt_misc's entry for qemu-aarch64, as Debian's qemu-user-static and docker/setup-qemu-action register it.
+ENTRY = "enabled\ninterpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\nflags: PF\noffset 0\n"
+
+
 def _list_platforms(project: Path, env: str) -> None:
     path = project / "environments" / f"{env}.yaml"
     data = yaml.safe_load(path.read_text())
@@ -86,7 +90,7 @@ def test_listed_platforms_are_checked_first_and_foreign_images_built_when_emulat
     tasks = _images(project, "local")
     assert "engine@arm64" not in tasks  # no emulation: the host's images only
     assert all("images:platforms" in t["task_dep"] for n, t in tasks.items() if n != "platforms")
-    (no_emulation / "qemu-aarch64").write_text("enabled\n")
+    (no_emulation / "qemu-aarch64").write_text(ENTRY)
     tasks = _images(project, "local")
     assert "engine@arm64" in tasks and "engine" in tasks
     assert "images:platforms" in tasks["engine@arm64"]["task_dep"]
@@ -122,15 +126,41 @@ def test_without_emulation_a_cloud_environment_fails_before_any_build(
     func, args = check["actions"][0]
     failed = func(*args)
     assert isinstance(failed, TaskFailed)
-    assert "environment dev lists images.platforms linux/amd64, linux/arm64" in str(failed)
-    assert "qemu-user-static" in str(failed)
+    said = str(failed)
+    assert "environment dev lists images.platforms linux/amd64, linux/arm64" in said
+    assert "qemu-user-static" in said
+    # Where the list is, and the other way out: the user's file, key and line.
+    listed = next(
+        n
+        for n, line in enumerate((project / "environments" / "dev.yaml").read_text().splitlines(), 1)
+        if line.strip() == "platforms:"
+    )
+    assert f"==> File environments/dev.yaml, line {listed}" in said
+    assert "==> At images.platforms" in said
+    assert "remove linux/arm64 from images.platforms" in said
+    assert "Traceback" not in said
 
 
 def test_with_emulation_the_check_names_the_platforms_built(
     project: Path, no_emulation: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _list_platforms(project, "dev")
-    (no_emulation / "qemu-aarch64").write_text("enabled\n")
+    (no_emulation / "qemu-aarch64").write_text(ENTRY)
     func, args = _images(project, "dev")["platforms"]["actions"][0]
+    assert func(*args) is None
+    assert "images for linux/amd64, linux/arm64 (host: linux/amd64)" in capsys.readouterr().out
+
+
+def test_listing_the_foreign_platform_alone_still_says_the_hosts_images_are_built(
+    project: Path, no_emulation: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = project / "environments" / "local.yaml"
+    data = yaml.safe_load(path.read_text())
+    data.setdefault("images", {})["platforms"] = ["linux/arm64"]
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    (no_emulation / "qemu-aarch64").write_text(ENTRY)
+    tasks = _images(project, "local")
+    assert "engine" in tasks and "engine@arm64" in tasks
+    func, args = tasks["platforms"]["actions"][0]
     assert func(*args) is None
     assert "images for linux/amd64, linux/arm64 (host: linux/amd64)" in capsys.readouterr().out

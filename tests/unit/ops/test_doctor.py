@@ -3,6 +3,7 @@ table, and the host ports; programs are fake executables first on PATH (testing/
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import sys
@@ -10,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tasks.ops import doctor
+from tasks.config import load as config
+from tasks.ops import doctor, platforms
 from testing.machine import fake, machine
+from testing.project import REPO
 
 
 def test_a_missing_aws_cli_is_said_in_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -195,3 +198,17 @@ def test_the_preflight_docker_check_is_answered_by_a_read_the_run_needs(
     monkeypatch.setenv("PATH", str(tmp_path))  # no docker CLI at all: the read is never tried
     missing = doctor.docker_by(lambda: asked.append("again"))
     assert (missing.ok, missing.found, asked) == (False, "docker CLI not installed", ["listing"])
+
+
+def test_the_emulation_check_names_the_foreign_platforms_it_cannot_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("platform.machine", lambda: "x86_64")
+    monkeypatch.setattr(platforms, "BINFMT", tmp_path)
+    cfg = config.load("dev", REPO)
+    cfg = dataclasses.replace(cfg, images=dataclasses.replace(cfg.images, platforms=("linux/arm64",)))
+    check = doctor.emulation(cfg)
+    assert (check.key, check.ok, check.found) == ("emulation", False, "cannot build linux/arm64")
+    assert check.fix == platforms.EMULATION_FIX
+    (tmp_path / "qemu-aarch64").write_text("enabled\nflags: PF\n")
+    assert doctor.emulation(cfg) == doctor.Check("emulation", "qemu emulation (dev)", True, "linux/arm64")

@@ -104,6 +104,8 @@ def test_workflows_without_actionlint_are_skipped_loudly_with_the_install(
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
     monkeypatch.setattr("sys.executable", str(empty / "python"))  # no virtualenv bin either
+    monkeypatch.setattr("sys.prefix", str(tmp_path / "venv"))  # nor its node_modules
+    monkeypatch.chdir(tmp_path)
     assert validate.actionlint_found() is False
     validate.actionlint([".github/workflows/ci.yml"])
     out = capsys.readouterr().out

@@ -305,3 +305,8 @@ def test_a_foreign_platforms_base_and_images_are_made_for_it(
     assert f"BASE_IMAGE={base.recorded()}" in build
     assert store.platform(engine.recorded()) == "linux/arm64"
     assert engine.ref.as_posix().endswith(".build/offline/images-arm64/engine.ref")
+
+
+def test_a_foreign_image_is_labelled_by_its_subtask_so_info_tells_it_from_the_hosts() -> None:
+    assert image_builds.Image("dev", "images", "engine").label == "engine"
+    assert image_builds.Image("dev", "images", "engine", "linux/arm64").label == "engine@arm64"
