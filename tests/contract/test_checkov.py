@@ -69,7 +69,7 @@ def test_a_failure_in_any_framework_fails_the_task(
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     harness.script(bin_dir, "checkov", FAKE_CHECKOV.format(python=sys.executable))
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("PATH", harness.fake_path(bin_dir))
     monkeypatch.setattr(cloud_tasks, "CHECKOV_MODE", tmp_path / "mode")
     task = cloud_tasks.task_checkov(resolve(["list"], at_repo))
     failed = run_action(task)

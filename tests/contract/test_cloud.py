@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -61,7 +60,7 @@ def aws_docker(in_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         harness.script(bin_dir, name, FAKE_AWS_DOCKER.format(python=sys.executable))
     log = tmp_path / "calls.jsonl"
     log.touch()
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("PATH", harness.fake_path(bin_dir))
     monkeypatch.setenv("FAKE_LOG", str(log))
     return log
 

@@ -3,7 +3,6 @@ the first `up`, with the daemon gone, hooks that fail, an environment that runs 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -32,7 +31,7 @@ def test_down_ps_and_logs_work_before_the_first_up(
         ("docker", '#!/bin/sh\n[ "$1" = version ] && echo 24.0.7\nexit 0\n'),
     ):
         harness.script(fakes, name, script)
-    monkeypatch.setenv("PATH", f"{fakes}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("PATH", harness.fake_path(fakes))  # the fakes before the venv's own programs
     monkeypatch.delenv("DOCKER_HOST", raising=False)
     assert not (project / "compose" / "test" / ".env").exists()
     for task in ("compose_down", "compose_ps", "compose_logs"):
@@ -50,7 +49,7 @@ def test_bad_log_filters_are_one_sentence_each_and_the_service_is_asked_of_compo
     fakes = tmp_path / "bin"
     harness.script(fakes, "docker-compose", COMPOSE)
     harness.script(fakes, "docker", '#!/bin/sh\n[ "$1" = version ] && echo 24.0.7\nexit 0\n')
-    monkeypatch.setenv("PATH", f"{fakes}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("PATH", harness.fake_path(fakes))  # the fakes before the venv's own programs
     monkeypatch.delenv("DOCKER_HOST", raising=False)
     level = run_doit(project, "compose_logs", "env=test", "level=loud")
     assert level.code == 1 and "Traceback" not in level.out, level.out
@@ -81,7 +80,7 @@ def test_compose_down_with_the_daemon_gone_is_the_one_sentence(
         " the path is correct and if the daemon is running: dial unix /nonexistent.sock: connect: no"
         " such file or directory' >&2\nexit 1\n",
     )
-    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("PATH", harness.fake_path(tmp_path / "bin"))
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent.sock")
     for task in ("compose_down", "compose_ps"):
         result = run_doit(project, task)

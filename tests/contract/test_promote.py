@@ -6,7 +6,6 @@ environments says how to name them; a malformed source record is named with file
 
 from __future__ import annotations
 
-import os
 import signal
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 
 from tasks.config import load as config
 from tasks.ops import release_record as rr
-from testing import releases
+from testing import harness, releases
 from testing.fakes import skopeo as fake_skopeo
 from testing.processes import Doit
 from testing.project import run_doit
@@ -26,7 +25,7 @@ def released(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     fake_skopeo.install(bin_dir, tmp_path / "ecr")
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("PATH", harness.fake_path(bin_dir))
     monkeypatch.chdir(project)
     releases.pin(config.load("dev", project), "v1")
     return project

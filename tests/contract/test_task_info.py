@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 import importlib.util
-import os
 from pathlib import Path
 
 import pytest
@@ -83,7 +82,7 @@ def test_status_of_minikube_images_with_minikube_down_is_not_a_traceback(
     fake_docker.install(fakes, tmp_path / "docker-state")  # the status of the local images asks docker
     harness.install(fakes, "kubectl", "testing.fakes.kubectl")  # no cluster: the cloud deploys' status asks
     monkeypatch.setenv("FAKE_K8S_STATE", str(tmp_path / "k8s-state"))
-    monkeypatch.setenv("PATH", f"{fakes}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("PATH", harness.fake_path(fakes))  # the fakes before the venv's own programs
     listed = run_doit(project, "--all", "--status", command="list")
     assert listed.code == 0, listed.out
     assert "Traceback" not in listed.out
