@@ -1,7 +1,12 @@
 """Release records for tests: pin an environment's cluster images by the digests its registry
-serves (the real one of testing/registry.py, or the fake skopeo that stands in for ECR)."""
+serves (the real one of testing/registry.py, or the fake skopeo that stands in for ECR), and the
+overlay a deploy of them applies."""
 
 from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
 
 from tasks.model import Config
 from tasks.ops import release_record as rr
@@ -24,3 +29,28 @@ def pin(cfg: Config, tag: str, *, commit: str = COMMIT) -> dict[str, str]:
     record = rr.Record(cfg.env, pinned)
     rr.write(record)
     return record.refs(registry)
+
+
+def overlay(cfg: Config) -> None:
+    """A minimal committed-style overlay k8s/overlays/<env> (under the working folder): the
+    Namespace and one Deployment per cluster image, named by repository as rendered."""
+    folder = Path("k8s/overlays") / cfg.env
+    folder.mkdir(parents=True)
+    docs = [
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": name},
+            "spec": {
+                "selector": {"matchLabels": {"app": name}},
+                "template": {
+                    "metadata": {"labels": {"app": name}},
+                    "spec": {"containers": [{"name": name, "image": repo}]},
+                },
+            },
+        }
+        for name, repo in images.pushed(cfg).items()
+    ]
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": cfg.namespace}}
+    (folder / "workloads.yaml").write_text(yaml.safe_dump_all([namespace, *docs]))
+    (folder / "kustomization.yaml").write_text("resources: [workloads.yaml]\n")

@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tasks.model import Config
 from tasks.ops import cloud, docker_images, platforms
@@ -26,7 +25,7 @@ from tasks.ops import k8s_deploy as kd
 from tasks.ops import release_record as rr
 from tasks.programs import skopeo, tools
 from tasks.store import images
-from testing import cloudenv, recorder
+from testing import cloudenv, recorder, releases
 from testing.registry import Registry, registry
 
 __all__ = ["registry"]  # the fixture
@@ -114,30 +113,6 @@ def built(
         tools.run("docker", "image", "rm", "-f", *refs, *pushed, check=False)
 
 
-def _overlay(dev: Config) -> None:
-    """The Namespace and one Deployment per cluster image, named by repository as rendered."""
-    folder = Path("k8s/overlays/dev")
-    folder.mkdir(parents=True)
-    docs = [
-        {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": {"name": name},
-            "spec": {
-                "selector": {"matchLabels": {"app": name}},
-                "template": {
-                    "metadata": {"labels": {"app": name}},
-                    "spec": {"containers": [{"name": name, "image": repo}]},
-                },
-            },
-        }
-        for name, repo in images.pushed(dev).items()
-    ]
-    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": dev.namespace}}
-    (folder / "workloads.yaml").write_text(yaml.safe_dump_all([namespace, *docs]))
-    (folder / "kustomization.yaml").write_text("resources: [workloads.yaml]\n")
-
-
 def test_push_makes_one_manifest_list_per_image_and_the_deploy_pins_its_digest(
     built: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -156,7 +131,7 @@ def test_push_makes_one_manifest_list_per_image_and_the_deploy_pins_its_digest(
         found = sorted(f"{m['platform']['os']}/{m['platform']['architecture']}" for m in raw["manifests"])
         assert found == sorted((HOST, FOREIGN))
         assert record.images[name].digest == skopeo.digest(listed)  # the list's, not one image's
-    _overlay(dev)
+    releases.overlay(dev)
     t = kd.Target.of(dev, context="unused", registry=dev.cloud.registry)
     plan = kd.plan(t, rr.pinned("dev", dev.cloud.registry, names), None)
     used = sorted(c["image"] for d in plan.main for c in kd.containers(d))

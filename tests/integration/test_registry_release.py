@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tasks.errors import StackError
 from tasks.model import Config
@@ -27,7 +26,7 @@ from tasks.ops import release_record as rr
 from tasks.ops.targets import kubernetes
 from tasks.programs import tools
 from tasks.store import images
-from testing import cloudenv, recorder
+from testing import cloudenv, recorder, releases
 from testing.fakes.cluster import FakeCluster
 from testing.registry import Registry, registry
 
@@ -72,30 +71,6 @@ def _served(reg: Registry, repo: str, tag: str) -> str:
         return str(answer.headers["Docker-Content-Digest"])
 
 
-def _overlay(dev: Config) -> None:
-    """A minimal committed-style overlay: the Namespace, one Deployment per cluster image."""
-    folder = Path("k8s/overlays/dev")
-    folder.mkdir(parents=True)
-    docs = [
-        {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": {"name": name},
-            "spec": {
-                "selector": {"matchLabels": {"app": name}},
-                "template": {
-                    "metadata": {"labels": {"app": name}},
-                    "spec": {"containers": [{"name": name, "image": repo}]},
-                },
-            },
-        }
-        for name, repo in images.pushed(dev).items()
-    ]
-    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": dev.namespace}}
-    (folder / "workloads.yaml").write_text(yaml.safe_dump_all([namespace, *docs]))
-    (folder / "kustomization.yaml").write_text("resources: [workloads.yaml]\n")
-
-
 def test_push_records_the_registry_digest_and_the_rendered_deploy_pins_it(
     built: Config, registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -113,7 +88,7 @@ def test_push_records_the_registry_digest_and_the_rendered_deploy_pins_it(
             "docker", "image", "inspect", "--format", "{{.Id}}", f"{repo}:{tag}"
         ).stdout.strip()
         assert served != local_id  # the registry's manifest digest, not the daemon's image ID
-    _overlay(dev)
+    releases.overlay(dev)
     t = kd.Target.of(dev, context="unused", registry=dev.cloud.registry)
     plan = kd.plan(t, rr.pinned("dev", dev.cloud.registry, names), None)
     used = sorted(c["image"] for d in plan.main for c in kd.containers(d))
