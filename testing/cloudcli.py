@@ -17,7 +17,6 @@ what `docker login` read on stdin.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -73,7 +72,7 @@ def cloud_fakes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         harness.script(bin_dir, name, FAKE.format(python=sys.executable))
     log = tmp_path / "cloud-calls.jsonl"
     log.touch()
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("PATH", harness.fake_path(bin_dir))
     monkeypatch.setenv("FAKE_LOG", str(log))
     for name in ("FAKE_PRESENT", "FAKE_CHECKOV_FAIL", "FAKE_CHECKOV_SILENT", "CI"):
         monkeypatch.delenv(name, raising=False)

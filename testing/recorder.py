@@ -1,13 +1,14 @@
 """Count the calls of real programs: a wrapper first on PATH logs each argv, then runs the real
-program (the one found on PATH before the wrapper), so nothing is faked."""
+program (the one the product would start: the virtualenv's first), so nothing is faked."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
+
+from tasks.programs import tools
+from testing import harness
 
 WRAPPER = """#!/bin/sh
 printf '%s\\n' "{program} $*" >> {log}
@@ -24,13 +25,14 @@ def record(monkeypatch: pytest.MonkeyPatch, folder: Path, *programs: str, fail: 
     log = folder / "calls.log"
     log.touch()
     for program in programs:
-        real = shutil.which(program)
+        real = tools.which(program)  # the one the product would start (the venv's first)
         wrapper = folder / program
         # A missing program stays missing: the wrapper would otherwise hide it.
         if real is not None:
             wrapper.write_text(WRAPPER.format(program=program, log=log, real=real, fail=fail))
             wrapper.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    # The wrappers before the venv: the product puts the venv's bin first unless PATH names it.
+    monkeypatch.setenv("PATH", harness.fake_path(folder))
     return log
 
 
