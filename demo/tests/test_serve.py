@@ -16,8 +16,8 @@ import pytest
 from srvthreds_demo import serve
 
 DEMO_ROOT = Path(__file__).resolve().parent.parent
-# The child writes its pid to the file named by argv[1] and then runs what the file named by
-# argv[2] says: "wait" (a long-lived service), "fail" (code that does not import), "end 3",
+# The child writes its pid to the file named by argv[1] (once its signal handlers are set) and
+# runs what the file named by argv[2] says: "wait" (a long-lived service), "fail" (code that does not import), "end 3",
 # "term 5" (stops with 5 on SIGTERM), "deaf" (ignores SIGTERM and SIGINT) or "orphan" (leaves
 # a process that writes its pid too and ends 0.5 s later); while it says "nofork", a fork fails.
 # argv[3]: the grace ("" for the default); then the libraries to preload. The supervisor is a
@@ -31,8 +31,13 @@ def note():
         out.write(f"{os.getpid()}\\n")
 
 def child(name):
-    note()
     what = open(sys.argv[2]).read().split()
+    if what[0] == "term":
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(int(what[1])))
+    if what[0] == "deaf":
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    note()  # after the handlers: a test signals the child once it sees its pid
     if what[0] == "orphan":
         if os.fork() == 0:
             note()
@@ -43,11 +48,6 @@ def child(name):
         raise SyntaxError("invalid syntax")
     if what[0] == "end":
         return int(what[1])
-    if what[0] == "term":
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(int(what[1])))
-    if what[0] == "deaf":
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
     time.sleep(60)
     return 0
 
