@@ -17,7 +17,8 @@ from srvthreds_demo import serve
 
 DEMO_ROOT = Path(__file__).resolve().parent.parent
 # The child writes its pid to the file named by argv[1] (once its signal handlers are set) and
-# runs what the file named by argv[2] says: "wait" (a long-lived service), "fail" (code that does not import), "end 3",
+# runs what the file named by argv[2] says: "wait" (a long-lived service), "fail" (code that
+# does not import), "end 3",
 # "term 5" (stops with 5 on SIGTERM), "deaf" (ignores SIGTERM and SIGINT) or "orphan" (leaves
 # a process that writes its pid too and ends 0.5 s later); while it says "nofork", a fork fails.
 # argv[3]: the grace ("" for the default); then the libraries to preload. The supervisor is a
