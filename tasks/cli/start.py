@@ -16,7 +16,8 @@ from tasks.config import load as config
 from tasks.errors import StackError
 from tasks.families.shared.run import Run
 from tasks.output import console
-from tasks.store import state
+from tasks.render import plan
+from tasks.store import paths, state
 
 # Commands that only read: they never wait for (or take) the run lock.
 READ_ONLY = ("list", "info", "help", "dumpdb", "tabcompletion", "taskgraph")
@@ -34,6 +35,8 @@ SWEPT = (
 def start(argv: list[str], root: Path) -> Run:
     """What dodo.py calls: resolve (or report and exit), then make the run safe to execute."""
     config.forget()  # a run reads the configuration as the disk has it now
+    plan.forget()  # and works out again what render will make and remove
+    paths.forget_listings()  # and walks the folders task creators list again
     with exits.handled():
         run = resolve(argv, root)
     exits.install()  # again: idempotent, and dodo.py may not have called it

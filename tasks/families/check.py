@@ -16,7 +16,7 @@ from tasks.families.shared.run import Run
 from tasks.ops import validate
 from tasks.render import plan
 from tasks.store import state
-from tasks.store.paths import code_files, dockerfiles, files_under
+from tasks.store.paths import code_files, dockerfiles, listed
 
 WORKFLOWS = Path(".github/workflows")
 
@@ -42,7 +42,7 @@ def task_validate(run: Run) -> Iterator[dict[str, Any]]:
                 "doc": f"kubectl kustomize k8s/overlays/{env}, strict schema, restricted profile.",
                 "actions": [(user_errors(validate.check_overlay), [env, version, out, shipper])],
                 # What the overlay holds once this run's render has run (it may remove a patch).
-                "file_dep": plan.after_render(run.root, files_under(*folders), *folders)
+                "file_dep": plan.after_render(run.root, listed(*folders), *folders)
                 + code_files(validate)  # and the policy it checks with
                 + crds.schema_files(),  # and the custom resources' CRD schemas
                 # The schema version is a value, not a file: changing it validates again.

@@ -27,7 +27,7 @@ from tasks.families.shared.run import Run
 from tasks.model import Config
 from tasks.ops import cloud_deploy as ops
 from tasks.ops import promote
-from tasks.store.paths import files_under
+from tasks.store.paths import listed
 
 
 def _each(run: Run, doc: str, action: Callable[[Config], None]) -> Iterator[dict[str, Any]]:
@@ -60,7 +60,7 @@ def _deploy_task(cfg: Config) -> dict[str, Any]:
         # The committed release record is no file_dep: `current` compares what the cluster last
         # ran healthy with what the record pins, whether or not the file existed when doit began.
         "file_dep": [
-            *files_under("k8s/base", "k8s/components", str(t.overlay)),
+            *listed("k8s/base", "k8s/components", str(t.overlay)),
             *([str(env_file)] if env_file.exists() else []),
         ],
         "uptodate": [(ops.current, [cfg])],

@@ -33,7 +33,7 @@ from tasks.ops import minikube as ops
 from tasks.ops.targets import registry, rollout
 from tasks.ops.targets.base import DeployTarget
 from tasks.render import plan
-from tasks.store.paths import files_under
+from tasks.store.paths import listed
 
 DEFAULT_ENV = defaults.MINIKUBE
 IMAGES = ops.IMAGES
@@ -150,7 +150,7 @@ def _apply(cfg: Config, live: ops.Live, target: DeployTarget, images_step: str) 
         "verbosity": 2,
         "file_dep": [
             *ops.ref_files(cfg),
-            *plan.after_render(Path.cwd(), files_under("k8s/base", "k8s/components", str(t.overlay))),
+            *plan.after_render(Path.cwd(), listed("k8s/base", "k8s/components", str(t.overlay))),
             *([str(env_file)] if env_file.exists() else []),
         ],
         # Rendering first: editing environments/<env>.yaml and running minikube_up is enough.

@@ -181,26 +181,32 @@ def removed(root: Path) -> list[str]:
     everything = every_environment_loads(root)
     if everything:
         folders += MANAGED
-    out = {rel for rel in owned.generated_under(root, folders) if rel not in made}
+    out = set(owned.generated_under(root, folders, skip=made))
     if everything and not paths.is_tool(root):
         listed = owned.listed_copies(root)
         out |= {rel for rel in owned.copies_under(root, listed) if rel not in made}
     return sorted(out)
 
 
-_REMOVED: dict[tuple[Any, ...], frozenset[str]] = {}
+_THIS_RUN: dict[Path, tuple[frozenset[str], frozenset[str]]] = {}
 
 
 def after_render(root: Path, files: Iterable[str], *folders: str) -> list[str]:
     """`files` as they will be once this run's render has run: without those it deletes, and
-    with what it newly makes under `folders` (dependencies of tasks that read rendered files)."""
-    inputs = _inputs_key(root)
-    key = (*inputs, *_stats(p for f in MANAGED for p in (root / f).rglob("*")))
-    if key not in _REMOVED:
-        _REMOVED.clear()
-        _REMOVED[key] = frozenset(removed(root))
-    gone = _REMOVED[key]
+    with what it newly makes under `folders` (dependencies of tasks that read rendered files).
+
+    Only task creators ask, and nothing renders while tasks are created, so the answer is
+    worked out once per run (`forget()` at each run's start): keying it on the disk at every
+    ask stamped every generated file each time, 16,000 stats in a `doit list` of 300 services."""
+    if root not in _THIS_RUN:
+        _THIS_RUN[root] = (frozenset(removed(root)), frozenset(produced(root)))
+    gone, made = _THIS_RUN[root]
     new: set[str] = set()
-    if folders:  # what render makes depends on its inputs only: produced() knows it once per state
-        new = {rel for rel in produced(root) if rel.startswith(tuple(f"{f}/" for f in folders))}
+    if folders:
+        new = {rel for rel in made if rel.startswith(tuple(f"{f}/" for f in folders))}
     return sorted({*(f for f in files if f not in gone), *new})
+
+
+def forget() -> None:
+    """A new run: what render removes and makes is worked out again on the next ask."""
+    _THIS_RUN.clear()

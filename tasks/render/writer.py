@@ -67,7 +67,7 @@ def write_all(outputs: dict[str, str], root: Path, *, prune: Iterable[str] = ())
     carry its header: tasks/render/owned.py) that are no longer produced are removed.
     """
     changed = changed_outputs(outputs, root)
-    stale = [rel for rel in owned.generated_under(root, prune) if rel not in outputs]
+    stale = owned.generated_under(root, prune, skip=outputs)
     owned.refuse_links_out(root, changed, doing="write")
     owned.refuse_links_out(root, stale, doing="remove")
     try:

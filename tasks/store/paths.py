@@ -30,6 +30,8 @@ __all__ = [
     "code_files",
     "dockerfiles",
     "files_under",
+    "forget_listings",
+    "listed",
     "is_tool",
     "root",
     "template_files",
@@ -221,6 +223,28 @@ def files_under(*folders: str) -> list[str]:
     for folder in folders:
         out += [p.as_posix() for p in Path(folder).rglob("*") if p.is_file() and not is_temp(p)]
     return sorted(out)
+
+
+_LISTED: dict[str, list[str]] = {}
+
+
+def listed(*folders: str) -> list[str]:
+    """files_under, each folder walked once per run: task creators list the same folders again
+    and again (k8s/base for every environment's validate, a build context shared by every
+    service and by two daemons), which at 300 services was most of `doit list`. Nothing
+    writes those folders while tasks are created; each run starts with `forget_listings()`
+    (tasks/cli/start.py), so an action, which runs later, must call files_under instead."""
+    out: list[str] = []
+    for folder in folders:
+        if folder not in _LISTED:
+            _LISTED[folder] = files_under(folder)
+        out += _LISTED[folder]
+    return sorted(out)
+
+
+def forget_listings() -> None:
+    """Walk the folders again on the next `listed` (a new run; one process may run doit twice)."""
+    _LISTED.clear()
 
 
 def tf_files(*folders: Path) -> list[str]:

@@ -23,7 +23,7 @@ from tasks.model import Build, Config, Service
 from tasks.ops import docker_images
 from tasks.output import console
 from tasks.store import images
-from tasks.store.paths import files_under
+from tasks.store.paths import listed
 
 DockerEnv = Callable[[], Mapping[str, str]]
 
@@ -158,15 +158,12 @@ class _Daemon(NamedTuple):
     basename: str
     docker_env: DockerEnv
     task_dep: list[str]
-    # folder -> its files, walked once: services share build contexts (the demo's all use demo/),
-    # and walking a shared context once per service would cost N walks of N files.
-    listed: dict[str, list[str]]
     platform: str | None  # a foreign platform these images are built for; None: the host's
 
     def files(self, folder: str) -> list[str]:
-        if folder not in self.listed:
-            self.listed[folder] = files_under(folder)
-        return list(self.listed[folder])
+        # Walked once per run: services share build contexts (the demo's all use demo/), and
+        # walking a shared context once per service would cost N walks of N files.
+        return listed(folder)
 
     def image(self, name: str) -> Image:
         return Image(self.env, self.basename, name, self.platform)
@@ -186,10 +183,9 @@ def generate(
     Returned as plain task dicts named `<basename>:<image>`, so the Minikube tasks can
     build the same images into Minikube's daemon under their own names and state.
     """
-    listed: dict[str, list[str]] = {}
     tasks: list[dict[str, Any]] = []
     for platform in (None, *foreign):
-        daemon = _Daemon(cfg, cfg.env, basename, docker_env, list(task_dep or []), listed, platform)
+        daemon = _Daemon(cfg, cfg.env, basename, docker_env, list(task_dep or []), platform)
         tasks += _platform_tasks(daemon)
     return tasks
 

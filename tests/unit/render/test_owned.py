@@ -36,6 +36,19 @@ def test_a_file_is_generated_when_its_header_says_so(tmp_path: Path) -> None:
     assert owned.generated_under(tmp_path, ["."]) == ["a.yaml", "docs/placement.md"]
 
 
+def test_files_the_caller_skips_are_neither_opened_nor_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    header = "# Generated from templates/a.j2 by `doit render`. Do not edit.\n"
+    for name in ("kept.yaml", "gone.yaml"):
+        (tmp_path / name).write_text(header)
+    opened: list[str] = []
+    real = owned.generated
+    monkeypatch.setattr(owned, "generated", lambda path: opened.append(path.name) or real(path))
+    assert owned.generated_under(tmp_path, ["."], skip={"kept.yaml"}) == ["gone.yaml"]
+    assert opened == ["gone.yaml"]
+
+
 def test_the_modules_readme_lists_the_copies(tmp_path: Path) -> None:
     readme = tmp_path / "terraform" / "modules" / "README.md"
     readme.parent.mkdir(parents=True)

@@ -180,10 +180,23 @@ def run_render(root: Path) -> bool:
     return True
 
 
-def test_after_render_follows_an_environment_edited_since_it_was_last_asked(tree: Path) -> None:
+def test_after_render_follows_an_environment_edited_before_the_next_run(tree: Path) -> None:
     folder = "k8s/overlays/minikube"
     patch = f"{folder}/scale-engine.patch.yaml"
     assert patch not in plan.after_render(tree, [], folder)
     env = tree / "environments" / "minikube.yaml"
     env.write_text(env.read_text() + "services:\n  engine: {replicas: 2}\n")
-    assert patch in plan.after_render(tree, [], folder)  # the same process: asked again, not remembered
+    plan.forget()  # what every run's start does (tasks/cli/start.py): one process may run doit twice
+    assert patch in plan.after_render(tree, [], folder)
+
+
+def test_after_render_works_out_removals_once_per_run(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[Path] = []
+    real = plan.removed
+    monkeypatch.setattr(plan, "removed", lambda root: calls.append(root) or real(root))
+    for folder in ("k8s/overlays/minikube", "k8s/overlays/dev", "compose/offline"):
+        plan.after_render(tree, [], folder)
+    assert calls == [tree]  # every environment's validate asks; the disk is read for the first
+    plan.forget()
+    plan.after_render(tree, [], "k8s/overlays/dev")
+    assert calls == [tree, tree]

@@ -76,6 +76,16 @@ def test_files_under_skips_folders_and_temp_files(here: Path) -> None:
     assert paths.files_under("k8s", "compose") == ["compose/c.yml", "k8s/base/a.yaml", "k8s/z.yaml"]
 
 
+def test_listed_walks_each_folder_once_per_run(here: Path) -> None:
+    paths.forget_listings()
+    touch(here, "k8s/z.yaml", "compose/c.yml")
+    assert paths.listed("k8s", "compose") == ["compose/c.yml", "k8s/z.yaml"]
+    touch(here, "k8s/base/a.yaml")  # task creators never write: within a run, the first walk stands
+    assert paths.listed("k8s") == ["k8s/z.yaml"]
+    paths.forget_listings()  # the next run walks again
+    assert paths.listed("compose", "k8s") == ["compose/c.yml", "k8s/base/a.yaml", "k8s/z.yaml"]
+
+
 def test_tf_files_are_terraform_sources_only(here: Path) -> None:
     touch(
         here,
