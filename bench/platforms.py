@@ -26,6 +26,7 @@ sys.path.insert(0, str(REPO))
 
 from tasks.ops import docker_images, platforms
 from tasks.programs import tools
+from tasks.store import images
 
 # What a Python service's image does on the base: Debian's Python from the mirror, a user.
 DOCKERFILE = (
@@ -39,7 +40,7 @@ DOCKERFILE = (
 def one_round(platform: str, work: Path, made: list[str]) -> tuple[float, float]:
     """(seconds for the base, seconds for the image on it) of one platform."""
     foreign = None if platform == platforms.host() else platform
-    tag = f"{platforms.arch(platform)}-{uuid.uuid4().hex[:8]}"
+    tag = f"{images.arch(platform)}-{uuid.uuid4().hex[:8]}"
     start = time.perf_counter()
     base = docker_images.debootstrap_base(
         f"base@{tag}",

@@ -20,7 +20,7 @@ from tasks.ops import checkov, platforms
 from tasks.ops import cloud as ops
 from tasks.render import plan
 from tasks.store import state
-from tasks.store.images import folder, ref_file
+from tasks.store.images import platform_ref
 from tasks.store.paths import TERRAFORM, dockerfiles, tf_files
 
 CHECKOV_CONFIG = Path(".checkov.yaml")
@@ -107,11 +107,7 @@ def _push_task(cfg: Config) -> dict[str, Any]:
     host = platforms.host()
     # The images of each platform pushed (images:<name>, images:<name>@arm64), one list per image
     # when more than one; a list of the foreign platform alone does not wait for the host's.
-    refs = [
-        str(ref_file(env, n, folder("images", None if p == host else p)))
-        for p in platforms.pushed(cfg)
-        for n in names
-    ]
+    refs = [str(platform_ref(env, n, p, host)) for p in platforms.pushed(cfg) for n in names]
     return {
         "doc": f"Push the images of {env} (.build/{env}/images/*.ref) to its registry.",
         "actions": [(_push, [env, names, listed])],

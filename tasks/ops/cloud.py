@@ -16,7 +16,7 @@ from tasks.ops import platforms, release_record
 from tasks.output import console
 from tasks.programs import aws, docker, docker_registry, git, skopeo
 from tasks.store import state
-from tasks.store.images import folder, list_tag, ref_file, state_dir
+from tasks.store.images import arch, list_tag, platform_ref, state_dir
 
 
 def kubeconfig(region: str, cluster: str) -> None:
@@ -67,10 +67,7 @@ def _built(env: str, names: list[str], listed: tuple[str, ...]) -> dict[str, dic
     """name -> {platform: local reference} of every image to push; none missing."""
     host = platforms.host()
     wanted = listed or (host,)
-    files = {
-        name: {p: ref_file(env, name, folder("images", None if p == host else p)) for p in wanted}
-        for name in names
-    }
+    files = {name: {p: platform_ref(env, name, p, host) for p in wanted} for name in names}
     missing = [(n, f) for n in names for f in files[n].values() if not f.exists()]
     if missing or not names:
         where = sorted({f"{f.parent}/" for _, f in missing}) or [f"{state_dir(env)}/"]
@@ -98,10 +95,7 @@ def _push_image(env: str, registry: str, ref: str, step: str) -> tuple[str, str]
 
 def _push_list(env: str, registry: str, refs: dict[str, str], name: str) -> tuple[str, str]:
     """Each platform's image, then the manifest list of them (unless the registry has it)."""
-    remotes = [
-        _push_image(env, registry, ref, f"{name}@{p.rpartition('/')[2]}")[0]
-        for p, ref in sorted(refs.items())
-    ]
+    remotes = [_push_image(env, registry, ref, f"{name}@{arch(p)}")[0] for p, ref in sorted(refs.items())]
     repository = remotes[0].rsplit(":", 1)[0]
     target = f"{repository}:{list_tag(refs)}"
     digest = skopeo.digest(target)

@@ -128,7 +128,7 @@ def debootstrap_base(
     """Make a base image with no registry: debootstrap a minimal root, then `docker import`.
     `platform`: a foreign one (`linux/arm64`): debootstrap's second stage runs emulated."""
     root = Path(tempfile.mkdtemp(prefix="stackbuild-rootfs-"))
-    arch = platform.rpartition("/")[2] if platform else None
+    arch = images.arch(platform) if platform else None
     try:
         # Measured in docs/benchmarks.md ("Foreign platforms"): emulation makes it slower.
         took = f"{arch} under emulation, about 2 min" if arch else "about 30 s"

@@ -35,11 +35,6 @@ def host() -> str:
     return MACHINES.get(machine, f"linux/{machine}")
 
 
-def arch(platform: str) -> str:
-    """`linux/arm64` -> `arm64`: Debian's architecture name and the suffix of the image tasks."""
-    return platform.rpartition("/")[2]
-
-
 def pushed(cfg: Config) -> tuple[str, ...]:
     """The platforms an environment's pushed images are made for (the host's when none listed)."""
     return cfg.images.platforms or (host(),)

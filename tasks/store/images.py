@@ -22,10 +22,22 @@ if TYPE_CHECKING:
 TAG_LENGTH = 12
 
 
+def arch(platform: str) -> str:
+    """`linux/arm64` -> `arm64`: Debian's architecture name, and the suffix of a foreign
+    platform's image tasks (`images:api@arm64`) and record folder (`images-arm64`)."""
+    return platform.rpartition("/")[2]
+
+
 def folder(basename: str, platform: str | None) -> str:
     """Where one platform's images are recorded: a foreign platform's (`linux/arm64`) apart from
     the host's, in .build/<env>/<basename>-arm64/, under the same names."""
-    return basename if platform is None else f"{basename}-{platform.rpartition('/')[2]}"
+    return basename if platform is None else f"{basename}-{arch(platform)}"
+
+
+def platform_ref(env: str, name: str, platform: str, host: str) -> Path:
+    """The .ref of one image built for `platform` by the local daemon: the host's own record
+    when it is the host's platform, else the foreign platform's folder."""
+    return ref_file(env, name, folder("images", None if platform == host else platform))
 
 
 def list_tag(tags: dict[str, str]) -> str:

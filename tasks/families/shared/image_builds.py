@@ -45,7 +45,7 @@ class Image:
     @property
     def task(self) -> str:
         """The subtask's name: `api`, or `api@arm64` for a foreign platform's image."""
-        return self.name if self.platform is None else f"{self.name}@{self.platform.rpartition('/')[2]}"
+        return self.name if self.platform is None else f"{self.name}@{images.arch(self.platform)}"
 
     @property
     def label(self) -> str:
@@ -112,7 +112,7 @@ def make_base(cfg: Config, image: Image, docker_env: DockerEnv) -> None:
     # would move every tag downstream, so a base the daemon still has is kept.
     # To make a fresh one, remove .build/<env>/<basename>/base.* first.
     if image_in_daemon(image, docker_env):
-        console.show(f"[base] keeping {image.recorded()}")
+        console.show(f"[{image.task}] keeping {image.recorded()}")
         return
     docker_images.debootstrap_base(
         image.task,

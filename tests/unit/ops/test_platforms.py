@@ -50,10 +50,6 @@ def test_the_host_is_named_as_docker_names_platforms(
     assert platforms.host() == platform
 
 
-def test_arch_is_the_last_part_of_a_platform() -> None:
-    assert platforms.arch("linux/arm64") == "arm64" and platforms.arch("linux/amd64") == "amd64"
-
-
 def test_an_environment_listing_no_platform_pushes_the_hosts(on_amd64: None) -> None:
     assert platforms.pushed(local()) == ("linux/amd64",)
     assert platforms.foreign(local()) == ()

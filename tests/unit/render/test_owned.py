@@ -44,7 +44,12 @@ def test_files_the_caller_skips_are_neither_opened_nor_listed(
         (tmp_path / name).write_text(header)
     opened: list[str] = []
     real = owned.generated
-    monkeypatch.setattr(owned, "generated", lambda path: opened.append(path.name) or real(path))
+
+    def generated(path: Path) -> bool:
+        opened.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(owned, "generated", generated)
     assert owned.generated_under(tmp_path, ["."], skip={"kept.yaml"}) == ["gone.yaml"]
     assert opened == ["gone.yaml"]
 

@@ -193,7 +193,12 @@ def test_after_render_follows_an_environment_edited_before_the_next_run(tree: Pa
 def test_after_render_works_out_removals_once_per_run(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[Path] = []
     real = plan.removed
-    monkeypatch.setattr(plan, "removed", lambda root: calls.append(root) or real(root))
+
+    def removed(root: Path) -> list[str]:
+        calls.append(root)
+        return real(root)
+
+    monkeypatch.setattr(plan, "removed", removed)
     for folder in ("k8s/overlays/minikube", "k8s/overlays/dev", "compose/offline"):
         plan.after_render(tree, [], folder)
     assert calls == [tree]  # every environment's validate asks; the disk is read for the first

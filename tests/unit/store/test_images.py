@@ -50,6 +50,22 @@ def test_a_foreign_platforms_images_are_recorded_in_a_folder_of_their_own() -> N
     )
 
 
+def test_arch_is_the_last_part_of_a_platform() -> None:
+    assert images.arch("linux/arm64") == "arm64" and images.arch("linux/amd64") == "amd64"
+
+
+def test_the_hosts_platform_is_recorded_where_a_build_with_no_platform_is() -> None:
+    host = "linux/amd64"
+    assert images.platform_ref("dev", "api", host, host) == images.ref_file("dev", "api")
+    assert (
+        images.platform_ref("dev", "api", "linux/arm64", host).as_posix() == ".build/dev/images-arm64/api.ref"
+    )
+    # On an arm64 machine the roles swap: its own images are the plain ones.
+    assert images.platform_ref("dev", "api", "linux/amd64", "linux/arm64").as_posix() == (
+        ".build/dev/images-amd64/api.ref"
+    )
+
+
 def test_a_list_tag_follows_its_images_not_their_order() -> None:
     one = {"linux/amd64": "a/api:111111111111", "linux/arm64": "a/api:222222222222"}
     tag = images.list_tag(one)

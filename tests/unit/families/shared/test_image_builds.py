@@ -137,12 +137,13 @@ def daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[FakeBin, fa
     return fakes, daemon
 
 
+@pytest.mark.parametrize("platform", [None, "linux/arm64"])
 def test_make_base_keeps_a_base_the_daemon_has_and_makes_a_missing_one(
-    daemon: tuple[FakeBin, fake_docker.FakeDocker], capsys: pytest.CaptureFixture[str]
+    daemon: tuple[FakeBin, fake_docker.FakeDocker], capsys: pytest.CaptureFixture[str], platform: str | None
 ) -> None:
     fakes, store = daemon
     cfg = cfg_of("offline")
-    base = image_builds.Image("offline", "images", "base")
+    base = image_builds.Image("offline", "images", "base", platform)
     assert image_builds.make_base(cfg, base, dict) is None
     assert len(fakes.argvs("debootstrap")) == 1
     made = base.recorded()
@@ -150,7 +151,7 @@ def test_make_base_keeps_a_base_the_daemon_has_and_makes_a_missing_one(
     docker_images.LISTINGS.forget()
     image_builds.make_base(cfg, base, dict)
     assert len(fakes.argvs("debootstrap")) == 1  # kept
-    assert f"[base] keeping {made}" in capsys.readouterr().out
+    assert f"[{base.task}] keeping {made}" in capsys.readouterr().out  # base, or base@arm64
 
 
 def test_build_image_builds_with_the_run_time_arguments(
