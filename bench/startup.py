@@ -16,6 +16,15 @@ The default `doit` no-op runs after one untimed first `doit` (which renders noth
 validates everything once). `--against DIR` adds the same two rows for another checkout of the
 tool (a throwaway one: `git archive main | tar -x -C DIR`; its .build/ is written), measured in
 the same rounds.
+
+`--size N` makes both copies stacks of N generated services (bench/stackgen.py, the same
+generator for both), so the rows measure what start-up costs at scale:
+
+    .venv/bin/python bench/startup.py -n 9 --size 300 --against /tmp/main
+
+Only `doit list` is paired then: a run with tasks imports the installed tool's `tasks`
+(doit's plugins load it before dodo.py), so the `--against` copy's no-op would run this
+checkout's code on the other copy's files; its row is left out.
 """
 
 from __future__ import annotations
@@ -34,6 +43,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+import stackgen  # noqa: E402  (bench/ is on sys.path when this script runs)
 
 from testing.project import copy_project  # the same copy the tests use
 
@@ -65,28 +76,36 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=9, help="rounds (medians of n; at least 7 for the table)")
     parser.add_argument("--against", type=Path, help="another checkout of the tool, measured alongside")
+    parser.add_argument("--size", type=int, help="N generated services in both copies instead of the demo")
     opts = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="stackbuild-startup-"))
     try:
         project = copy_project(work / "project")
+        other = opts.against.resolve() if opts.against else None
+        if opts.size:
+            for root in (project, *([other] if other else [])):
+                stackgen.generate(root, opts.size)
         floor = work / "one-task"
         floor.mkdir()
         (floor / "dodo.py").write_text(ONE_TASK)
         env = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])}
         env.pop("PYTHONDONTWRITEBYTECODE", None)  # as on a developer's machine: imports read bytecode
         py = sys.executable
+        stack = f"N={opts.size}" if opts.size else "demo"
         rows = {
             "python -c pass": ([py, "-c", "pass"], work),
             "python -c 'import doit'": ([py, "-c", "import doit"], work),
             "doit list, one-task dodo.py (doit's floor)": ([py, "-m", "doit", "list"], floor),
-            "doit list (demo)": ([py, "-m", "doit", "list"], project),
-            "doit, no-op (demo: render, validate)": ([py, "-m", "doit"], project),
+            f"doit list ({stack})": ([py, "-m", "doit", "list"], project),
+            f"doit, no-op ({stack}: render, validate)": ([py, "-m", "doit"], project),
         }
-        if opts.against:
-            other = opts.against.resolve()
-            rows["doit list (demo), --against"] = ([py, "-m", "doit", "list"], other)
-            rows["doit, no-op (demo), --against"] = ([py, "-m", "doit"], other)
-            run([py, "-m", "doit"], other, env)
+        if other:
+            rows[f"doit list ({stack}), --against"] = ([py, "-m", "doit", "list"], other)
+            if not opts.size:
+                rows[f"doit, no-op ({stack}), --against"] = ([py, "-m", "doit"], other)
+                run([py, "-m", "doit"], other, env)
+            else:
+                run([py, "-m", "doit", "render"], other, env)  # its outputs on disk, as a user's
         run([py, "-m", "doit"], project, env)  # first run: records render and validate
         times: dict[str, list[float]] = {label: [] for label in rows}
         order = list(rows)
@@ -101,7 +120,7 @@ def main() -> None:
     print(f"medians of {opts.n} rounds; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     for what, table in (("wall", times), ("CPU", {label: CPU[label] for label in times})):
         med = {label: statistics.median(values) for label, values in table.items()}
-        base, listing = med["python -c pass"], med["doit list (demo)"]
+        base, listing = med["python -c pass"], med[f"doit list ({stack})"]
         print(f"\n| {'run':<44} | {what} s | × python -c pass | × doit list |")
         print(f"|{'-' * 46}|-------:|-----------------:|------------:|")
         for label, value in med.items():

@@ -3,8 +3,10 @@
 Used by bench/scale.py (its steps table): each step runs in this process, in a project that
 `doit render` has rendered (the cwd is moved there, as doit's is), median of k runs:
 
-- kustomize + pinning: `kubectl kustomize` over an overlay (its `images:` pin every service
-  image), the built documents read, and the deploy's check that each recorded image is used;
+- kustomize + pinning: what a deploy builds, every slice built (none kept from a run before):
+  the overlay in slices, each under a kustomization whose `images:` pin the images it names
+  to a content tag, the documents read and put in kustomize's order, and the deploy's check
+  that each pinned image is used (tasks/ops/k8s_deploy.py `plan`);
 - policy check: the restricted Pod Security Standard over the built documents;
 - netpol render: the ingress and egress paths of the base, an overlay's egress patches, and
   the base's networkpolicy.yaml rendered from them;
@@ -31,9 +33,10 @@ sys.path.insert(0, str(REPO))
 
 from tasks.checks import policy
 from tasks.config import load as config
-from tasks.ops import k8s_deploy, validate
+from tasks.ops import k8s_deploy, kustomize_order, kustomize_slices, validate
 from tasks.programs import kubectl
 from tasks.render import files, netpol, placement
+from tasks.store import slices
 
 STEPS = ("kustomize + pinning", "policy check", "netpol render", "placement doc", "doit list")
 OVERLAY = "staging"  # an environment that runs in a cluster (it has an overlay) in every project
@@ -58,11 +61,30 @@ def timed(k: int, step: Callable[[], Any]) -> float:
     return statistics.median(runs)
 
 
-def kustomize_and_pin() -> list[dict[str, Any]]:
-    built = kubectl.kustomize(f"k8s/overlays/{OVERLAY}")
-    docs = [d for d in validate.documents(built) if d.strip()]
-    objects = [o for o in (yaml.load(d, Loader=validate.LOADER) for d in docs) if isinstance(o, dict)]
-    refs = {c["name"]: c["image"] for o in objects for c in k8s_deploy.containers(o)}
+def images_of(overlay: str) -> dict[str, str]:
+    """name -> a content-tagged reference for every image the overlay's containers run."""
+    built = kubectl.kustomize(overlay)
+    objects = [yaml.load(d, Loader=validate.LOADER) for d in validate.documents(built) if d.strip()]
+    repos = {
+        c["image"].rsplit(":", 1)[0] for o in objects if isinstance(o, dict) for c in k8s_deploy.containers(o)
+    }
+    return {repo.rsplit("/", 1)[-1]: f"{repo}:0123456789ab" for repo in sorted(repos)}
+
+
+def kustomize_and_pin(refs: dict[str, str]) -> list[dict[str, Any]]:
+    overlay = f"k8s/overlays/{OVERLAY}"
+    whole = Path(
+        ".build/bench-steps"
+    )  # what deploy writes around the overlay (built whole only if slicing cannot)
+    whole.mkdir(parents=True, exist_ok=True)
+    pins = k8s_deploy.image_entries(refs, None)
+    kustomization = {"resources": [os.path.relpath(overlay, whole)], "images": pins}
+    (whole / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
+    slices.keep_only(OVERLAY, [], "pinned")  # every slice built, as a first deploy does
+    built = kustomize_slices.build(overlay, OVERLAY, pins=pins, whole=str(whole))
+    objects = kustomize_order.ordered(
+        [d for d in yaml.load_all(built.text, Loader=validate.LOADER) if isinstance(d, dict)]
+    )
     k8s_deploy.check_pinned(objects, refs, None)
     return objects
 
@@ -76,10 +98,11 @@ def netpol_render(root: Path) -> str:
 def steps(root: Path, k: int, env: dict[str, str]) -> dict[str, float]:
     """step -> median seconds of k runs, in the rendered project at `root`."""
     with inside(root):
-        objects = kustomize_and_pin()
+        refs = images_of(f"k8s/overlays/{OVERLAY}")
+        objects = kustomize_and_pin(refs)
         configs = [config.load(e, root) for e in config.environments(root)]
         row = {
-            "kustomize + pinning": timed(k, kustomize_and_pin),
+            "kustomize + pinning": timed(k, lambda: kustomize_and_pin(refs)),
             "policy check": timed(k, lambda: policy.violations(objects)),
             "netpol render": timed(k, lambda: netpol_render(root)),
             "placement doc": timed(k, lambda: placement.markdown(configs)),

@@ -30,10 +30,14 @@ import yaml
 
 from tasks.errors import StackError
 from tasks.model import Config
+from tasks.ops import kustomize_order, kustomize_slices, kyaml
 from tasks.ops.deploy_record import Pending, Record
 from tasks.output import console
 from tasks.programs import kubectl
 from tasks.store import envfile, state
+
+# libyaml when PyYAML has it: a deploy reads every document of the overlay.
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 Doc = dict[str, Any]
 ANNOTATION = "stackbuild.dev/applied-hash"
@@ -84,7 +88,7 @@ def _digest(text: str) -> str:
 
 
 def _dump(docs: list[Doc]) -> str:
-    return yaml.safe_dump_all(docs, sort_keys=True)
+    return kyaml.dump_all(docs, sort_keys=True)
 
 
 # --------------------------------------------------------------------------- secrets
@@ -165,7 +169,7 @@ def write_kustomization(t: Target, refs: Mapping[str, str]) -> Path:
         "images": image_entries(refs, t.registry),
     }
     return t.record.write_kustomization(
-        "# Written by stackbuild at deploy time; not committed.\n" + yaml.safe_dump(doc, sort_keys=False)
+        "# Written by stackbuild at deploy time; not committed.\n" + kyaml.dump(doc)
     )
 
 
@@ -197,9 +201,16 @@ class Plan:
 
 
 def plan(t: Target, refs: Mapping[str, str], secrets: Mapping[str, str] | None) -> Plan:
+    # The record's kustomization is what was applied (build it to see); the build itself goes
+    # in slices, each kept by its inputs, so one changed image or replica count rebuilds one
+    # slice instead of the whole overlay, which kustomize builds in time quadratic in its size.
     folder = write_kustomization(t, refs)
-    built = kubectl.kustomize(str(folder.parent))
-    docs = [d for d in yaml.safe_load_all(built) if isinstance(d, dict)]
+    pins = image_entries(refs, t.registry)
+    built = kustomize_slices.build(str(t.overlay), t.env, pins=pins, whole=str(folder.parent))
+    # In kustomize's own order: the hash and the apply are those of the whole build.
+    docs = kustomize_order.ordered(
+        [d for d in yaml.load_all(built.text, Loader=LOADER) if isinstance(d, dict)]
+    )
     check_pinned(docs, refs, t.registry)
     fp = fingerprint(t, secrets)
     digest = _digest(_dump(docs) + fp)
@@ -272,7 +283,7 @@ def apply(t: Target, p: Plan, ns: Doc | None, refs: Mapping[str, str] | None = N
         console.show("\n".join(f"  {a.line}" for a in done if a.action != "unchanged"))
         if p.secret is not None:
             # On stdin: secret values are never written to a file kubectl reads.
-            kubectl.apply_text(t.scope, yaml.safe_dump(p.secret))
+            kubectl.apply_text(t.scope, kyaml.dump(p.secret, sort_keys=True))
         changed = [a.ref for a in done if a.kind in ("deployment", "statefulset") and a.changed]
         ns = live_namespace(t)  # the apply may have created it: jobs are keyed by its UID
     started = [name for name in p.jobs if not job_current(t, name, ns)]

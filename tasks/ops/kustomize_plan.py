@@ -24,6 +24,8 @@ from typing import Any
 
 import yaml
 
+from tasks.ops import kyaml
+
 # Groups a slice, on average: a group is mostly one service's resources (they share its
 # name), so about 40 of a generated stack's base files (docs/benchmarks.md).
 SLICE_SIZE = 40
@@ -336,7 +338,7 @@ def _slice(
     top["resources"] = [p for p in places if p.startswith("base")] + listed.get("", [])
     top["components"] = [p for p in places if p.startswith("component")]
     top["patches"] = [entry for entry, _ in routed]
-    top["images"] = [e for e in kust.get("images") or [] if _named_in(e, text)]
+    top["images"] = [e for e in kust.get("images") or [] if named_in(e, text)]
     for entry, data in routed:
         if "path" in entry:
             files[str(entry["path"])] = data
@@ -344,11 +346,11 @@ def _slice(
     return files
 
 
-def _named_in(entry: Any, text: bytes) -> bool:
+def named_in(entry: Any, text: bytes) -> bool:
     # A superset: an entry for a name no container uses changes nothing, one missing would.
     name = entry.get("name") if isinstance(entry, dict) else None
     return not isinstance(name, str) or name.encode() in text
 
 
 def _dump(data: dict[str, Any]) -> bytes:
-    return yaml.safe_dump(data, sort_keys=False).encode()
+    return kyaml.dump(data).encode()

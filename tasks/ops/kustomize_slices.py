@@ -1,23 +1,31 @@
-"""An overlay built in slices for validation, each slice's output kept by the content of its
-inputs, so a change rebuilds the slices it touches (tasks/ops/kustomize_plan.py says how an
-overlay splits, or that it must be built whole).
+"""An overlay built in slices, each slice's output kept by the content of its inputs, so a
+change rebuilds the slices it touches (tasks/ops/kustomize_plan.py says how an overlay splits,
+or that it must be built whole).
 
-The joined slices are the whole build's documents in another order (slice by slice). Deploy
-never uses this: it applies the whole build. A slice that fails to build sends the overlay to
-the whole build, so the error a user reads is the one `kubectl kustomize <overlay>` gives.
+The joined slices are the whole build's documents in another order (slice by slice; deploy
+puts them back in kustomize's, tasks/ops/kustomize_order.py). Validation builds the overlay;
+deploy builds it with its images pinned (`pins`: the `images:` entries of the kustomization it
+writes around the overlay), each slice wrapped the same way with the entries its files name.
+A slice that fails to build sends the overlay to the whole build, so the error a user reads is
+the one `kubectl kustomize <overlay>` gives.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tasks.errors import StackError
-from tasks.ops import kustomize_plan
+from tasks.ops import kustomize_plan, kyaml
 from tasks.output import console
 from tasks.programs import kubectl
-from tasks.store import slices, state
+from tasks.store import slices
+
+# The wrapped overlay's folder inside a pinned slice.
+INNER = "overlay"
 
 
 @dataclass(frozen=True)
@@ -39,39 +47,82 @@ def key(files: dict[str, bytes], identity: str) -> str:
     return digest.hexdigest()
 
 
-def build(overlay: str, env: str, *, size: int = kustomize_plan.SLICE_SIZE) -> Built:
+def build(
+    overlay: str,
+    env: str,
+    *,
+    size: int = kustomize_plan.SLICE_SIZE,
+    pins: list[dict[str, Any]] | None = None,
+    whole: str | None = None,
+) -> Built:
     """The documents `kubectl kustomize overlay` builds, built in slices of about `size`
-    groups of resources (tasks/ops/kustomize_plan.py) when that is safe."""
+    groups of resources (tasks/ops/kustomize_plan.py) when that is safe. With `pins`, what
+    `whole` (a kustomization of the overlay and those `images:` entries) builds."""
+    whole = whole or overlay
+    scope = "pinned" if pins is not None else ""
     try:
         plan = kustomize_plan.plan(Path(overlay), size=size)
     except kustomize_plan.Whole as why:
-        return Built(kubectl.kustomize(overlay), why_whole=str(why))
+        return Built(kubectl.kustomize(whole), why_whole=str(why))
     if not plan.slices:  # nothing to slice: whatever the whole build says is the answer
-        return Built(kubectl.kustomize(overlay), why_whole=f"{overlay} has no resources")
+        return Built(kubectl.kustomize(whole), why_whole=f"{overlay} has no resources")
+    parts = plan.slices if pins is None else [pinned(files, pins) for files in plan.slices]
     identity = kubectl.kustomize_identity()
-    keys = [key(files, identity) for files in plan.slices]
-    outputs = {k: text for k in set(keys) if (text := slices.read(env, k)) is not None}
-    todo = [(k, files) for k, files in zip(keys, plan.slices, strict=True) if k not in outputs]
+    keys = [key(files, identity) for files in parts]
+    outputs = {k: text for k in set(keys) if (text := slices.read(env, k, scope)) is not None}
+    todo = [(k, files) for k, files in zip(keys, parts, strict=True) if k not in outputs]
     if todo:
         try:
-            outputs.update(_build_slices(env, todo))
+            outputs.update(_build_slices(env, todo, scope))
         except StackError:
             # The whole build fails with its own message (file and fix) or, if slicing was
             # wrong about this overlay, succeeds: either way the whole build is the answer.
-            return Built(kubectl.kustomize(overlay), why_whole="a slice did not build")
+            return Built(kubectl.kustomize(whole), why_whole="a slice did not build")
         except OSError as exc:
             # The slices' folder cannot be written (a file in its place, a full or read-only
             # disk): slicing is only a speed-up, so the whole build is the answer.
-            folder = state.kustomize_slices(env).as_posix()
+            folder = slices.folder(env, scope).as_posix()
             console.note(f"{folder} cannot be written ({exc}): built whole (slower); delete {folder}")
-            return Built(kubectl.kustomize(overlay), why_whole=f"the slices cannot be built ({exc})")
-    slices.keep_only(env, keys)
+            return Built(kubectl.kustomize(whole), why_whole=f"the slices cannot be built ({exc})")
+    slices.keep_only(env, keys, scope)
     text = "---\n".join(body + "\n" for k in keys if (body := outputs[k].strip("\n")))
     return Built(text, slices=len(keys), rebuilt=len(todo))
 
 
-def _build_slices(env: str, todo: list[tuple[str, dict[str, bytes]]]) -> dict[str, str]:
-    work = slices.scratch(env)
+def pinned(files: dict[str, bytes], pins: list[dict[str, Any]]) -> dict[str, bytes]:
+    """One slice's files wrapped as deploy wraps the overlay: the slice in `overlay/`, under a
+    kustomization of it and the pins of the images it runs, so a new tag of one image rebuilds
+    the slices that run it and no other."""
+    used = images_in(b"\n".join(files.values()))
+    mine = [pin for pin in pins if not isinstance(pin.get("name"), str) or pin["name"] in used]
+    top = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": [INNER],
+        "images": mine,
+    }
+    wrapped = {f"{INNER}/{path}": data for path, data in files.items()}
+    wrapped[kustomize_plan.KUSTOMIZATION] = kyaml.dump(top).encode()
+    return wrapped
+
+
+# An `image:` field (kustomize's images transformer changes those alone), or an overlay's
+# `newName:` (a cloud overlay renames repo to <registry>/repo; deploy pins that name too).
+_IMAGE = re.compile(rb"""(?:\bimage|\bnewName):[ \t]*["']?([^\s"'#,}\]]+)""")
+
+
+def images_in(text: bytes) -> set[str]:
+    """The image names (without tag or digest) a slice's files run or rename to."""
+    out: set[str] = set()
+    for match in _IMAGE.finditer(text):
+        ref = match.group(1).decode("utf-8", "replace").split("@", 1)[0]
+        head, _, last = ref.rpartition("/")
+        out.add(f"{head}/{last.split(':', 1)[0]}" if head else last.split(":", 1)[0])
+    return out
+
+
+def _build_slices(env: str, todo: list[tuple[str, dict[str, bytes]]], scope: str) -> dict[str, str]:
+    work = slices.scratch(env, scope)
     built: dict[str, str] = {}
     try:
         for i, (k, files) in enumerate(todo):
@@ -81,7 +132,7 @@ def _build_slices(env: str, todo: list[tuple[str, dict[str, bytes]]]) -> dict[st
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)
             built[k] = kubectl.kustomize(str(folder))
-            slices.write(env, k, built[k])  # False: the next run builds it again
+            slices.write(env, k, built[k], scope)  # False: the next run builds it again
     finally:
-        slices.clear_scratch(env)
+        slices.clear_scratch(env, scope)
     return built

@@ -2,11 +2,13 @@
 of the whole `kubectl kustomize` build (as a multiset: slices come out slice by slice, so the
 order differs) for every overlay of the demo, of examples/guestbook and of a generated stack;
 a change rebuilds only the slice it touches; a failing slice reports the whole build's error;
-a damaged slice cache only means building again."""
+a damaged slice cache only means building again. Deploy's pinned slices, put in kustomize's
+order, are its whole pinned build document for document, in the same order."""
 
 from __future__ import annotations
 
 import collections
+import os
 import shutil
 import subprocess
 import sys
@@ -16,7 +18,7 @@ import pytest
 import yaml
 
 from tasks.errors import StackError
-from tasks.ops import kustomize_slices, validate
+from tasks.ops import k8s_deploy, kustomize_order, kustomize_slices, kyaml, validate
 from tasks.programs import kubectl
 from tasks.store import state
 from testing import recorder
@@ -165,3 +167,90 @@ def test_an_overlay_with_no_resources_is_asked_of_the_whole_build(
     (tmp_path / "empty/kustomization.yaml").write_text("namespace: ns\n")
     built = kustomize_slices.build("empty", "dev")
     assert (built.slices, built.text, built.why_whole) == (0, "", "empty has no resources")
+
+
+REGISTRY = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
+
+
+def deploy_pins(overlay: str, registry: str | None) -> tuple[list[dict[str, str]], str]:
+    """Deploy's `images:` entries for every image the overlay runs (each at a content tag),
+    and the folder of the kustomization deploy writes around the overlay with them."""
+    built = [yaml.safe_load(d) for d in validate.documents(kubectl.kustomize(overlay)) if d.strip()]
+    repos = {c["image"].rsplit(":", 1)[0] for d in built if d for c in k8s_deploy.containers(d)}
+    repos = {r.removeprefix(f"{REGISTRY}/") for r in repos}
+    refs = {r: f"{r}:{i:012x}" for i, r in enumerate(sorted(repos))}
+    pins = k8s_deploy.image_entries(refs, registry)
+    wrapper = Path(".build/wrapper")
+    wrapper.mkdir(parents=True, exist_ok=True)
+    doc = {"resources": [os.path.relpath(overlay, wrapper)], "images": pins}
+    (wrapper / "kustomization.yaml").write_text(kyaml.dump(doc))  # as deploy writes it
+    return pins, str(wrapper)
+
+
+def same_as_whole_pinned(built: kustomize_slices.Built, wrapper: str) -> list[dict[str, object]]:
+    whole = [yaml.safe_load(d) for d in validate.documents(kubectl.kustomize(wrapper)) if d.strip()]
+    sliced = kustomize_order.ordered([d for d in yaml.safe_load_all(built.text) if isinstance(d, dict)])
+    assert sliced == whole  # the same documents, in the same order
+    return sliced
+
+
+@pytest.mark.parametrize(("source", "overlay"), CASES)
+def test_pinned_slices_in_kustomizes_order_are_deploys_whole_build(
+    source: str, overlay: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(SOURCES[source] / "k8s", tmp_path / "k8s")
+    monkeypatch.chdir(tmp_path)
+    path = f"k8s/overlays/{overlay}"
+    # A cloud overlay renames each repository to its registry's: deploy pins both spellings.
+    registry = REGISTRY if REGISTRY in (tmp_path / path / "kustomization.yaml").read_text() else None
+    pins, wrapper = deploy_pins(path, registry)
+    built = kustomize_slices.build(path, overlay, size=1, pins=pins, whole=wrapper)
+    assert built.slices > 3
+    docs = same_as_whole_pinned(built, wrapper)
+    images = {c["image"] for d in docs for c in k8s_deploy.containers(d)}
+    assert images and all(image.rsplit(":", 1)[1] != "latest" for image in images)
+
+
+@pytest.mark.parametrize("overlay", ["staging", "minikube"])
+def test_pinned_slices_of_a_generated_stack_are_deploys_whole_build(
+    overlay: str, generated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(generated)
+    path = f"k8s/overlays/{overlay}"
+    pins, wrapper = deploy_pins(path, REGISTRY if overlay == "staging" else None)
+    built = kustomize_slices.build(path, overlay, size=10, pins=pins, whole=wrapper)
+    assert built.slices > 2
+    same_as_whole_pinned(built, wrapper)
+
+
+def test_one_new_image_tag_rebuilds_only_the_slices_that_run_it(
+    generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(generated)
+    path = "k8s/overlays/minikube"
+    pins, wrapper = deploy_pins(path, None)
+    log = recorder.record(monkeypatch, tmp_path / "calls", "kubectl")  # (kubectl's path is in the keys)
+    first = kustomize_slices.build(path, "minikube", size=10, pins=pins, whole=wrapper)
+    validating = kustomize_slices.build(path, "minikube", size=10)  # validation's slices are kept apart
+    again = kustomize_slices.build(path, "minikube", size=10, pins=pins, whole=wrapper)
+    assert (again.slices, again.rebuilt) == (first.slices, 0)
+    assert validating.slices == first.slices
+    # A database's image: its short name (`rabbitmq`) is in many slices' text, its image in one.
+    changed = [dict(pins[0], newTag="fedcba987654"), *pins[1:]]
+    log.write_text("")
+    after = kustomize_slices.build(path, "minikube", size=10, pins=changed, whole=wrapper)
+    assert after.rebuilt == 1 < after.slices
+    assert len(recorder.calls(log, "kubectl")) == after.rebuilt
+    assert f"{pins[0]['name']}:fedcba987654" in after.text
+
+
+def test_a_pinned_overlay_it_cannot_slice_is_deploys_whole_build(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project)
+    kust = project / "k8s/overlays/minikube/kustomization.yaml"
+    kust.write_text(kust.read_text() + "configMapGenerator:\n  - name: extra\n    literals: [A=b]\n")
+    pins, wrapper = deploy_pins("k8s/overlays/minikube", None)
+    built = kustomize_slices.build("k8s/overlays/minikube", "minikube", pins=pins, whole=wrapper)
+    assert built.slices == 0
+    assert built.text == kubectl.kustomize(wrapper)  # the pins applied by the whole build

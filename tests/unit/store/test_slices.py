@@ -60,3 +60,17 @@ def test_scratch_is_a_new_empty_folder_and_clear_scratch_removes_it() -> None:
 def test_a_key_that_is_no_hash_is_refused() -> None:
     with pytest.raises(ValueError, match="not a slice key"):
         slices.read("dev", "../../etc/passwd")
+
+
+def test_each_scope_keeps_its_own_outputs() -> None:
+    slices.write("dev", key("a"), "validated: 1\n")
+    slices.write("dev", key("b"), "pinned: 1\n", "pinned")
+    assert slices.read("dev", key("b")) is None and slices.read("dev", key("a"), "pinned") is None
+    slices.keep_only("dev", [], "pinned")  # deploy's cleanup never touches validation's
+    assert slices.read("dev", key("a")) == "validated: 1\n"
+    slices.write("dev", key("b"), "pinned: 1\n", "pinned")
+    slices.keep_only("dev", [])
+    assert slices.read("dev", key("b"), "pinned") == "pinned: 1\n"
+    assert slices.folder("dev", "pinned") == state.kustomize_slices("dev") / "pinned"
+    work = slices.scratch("dev", "pinned")
+    assert work.parent == slices.folder("dev", "pinned")
