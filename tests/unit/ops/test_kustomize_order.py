@@ -16,7 +16,9 @@ from testing.project import REPO
 
 
 def doc(kind: str, name: str = "x", namespace: str | None = None, api: str = "v1") -> dict[str, object]:
-    meta: dict[str, object] = {"name": name} | ({"namespace": namespace} if namespace else {})
+    meta: dict[str, object] = {"name": name}
+    if namespace:
+        meta["namespace"] = namespace
     return {"apiVersion": api, "kind": kind, "metadata": meta}
 
 
