@@ -17,7 +17,7 @@ from tasks.errors import StackError
 from tasks.families.shared.run import Run
 from tasks.output import console
 from tasks.render import plan
-from tasks.store import paths, state
+from tasks.store import images, paths, state
 
 # Commands that only read: they never wait for (or take) the run lock.
 READ_ONLY = ("list", "info", "help", "dumpdb", "tabcompletion", "taskgraph")
@@ -37,6 +37,7 @@ def start(argv: list[str], root: Path) -> Run:
     config.forget()  # a run reads the configuration as the disk has it now
     plan.forget()  # and works out again what render will make and remove
     paths.forget_listings()  # and walks the folders task creators list again
+    images.forget_digests()  # and reads the build contexts again
     with exits.handled():
         run = resolve(argv, root)
     exits.install()  # again: idempotent, and dodo.py may not have called it

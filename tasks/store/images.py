@@ -59,6 +59,38 @@ def ref_file(env: str, name: str, basename: str = "images") -> Path:
     return state_dir(env, basename) / f"{name}.ref"
 
 
+def context_stamp(env: str, folder: str, basename: str = "images") -> Path:
+    """The stamp of one build context: the SHA-256 of its files (tasks/families/shared/
+    image_builds.py), named by the folder's own hash (a path may hold any character)."""
+    name = hashlib.sha256(folder.encode()).hexdigest()[:TAG_LENGTH]
+    return state_dir(env, basename) / f"context-{name}.sha256"
+
+
+def context_digest(folder: str, files: list[str]) -> str:
+    """What a build context holds: each file's path and bytes. Its stamp changes exactly when
+    a file of it does, so an image that lists the stamp is built again then, and only then."""
+    digest = hashlib.sha256(f"{folder}\n".encode())
+    for rel in sorted(files):
+        data = Path(rel).read_bytes()
+        digest.update(f"{rel}\0{len(data)}\0".encode() + data)
+    return f"{digest.hexdigest()}  {folder}\n"
+
+
+_DIGESTS: dict[str, str] = {}
+
+
+def current_digest(folder: str, files: list[str]) -> str:
+    """context_digest of the folder as it is, worked out once per run: every image built from
+    the folder asks (tasks/cli/start.py forgets at each run's start)."""
+    if folder not in _DIGESTS:
+        _DIGESTS[folder] = context_digest(folder, files)
+    return _DIGESTS[folder]
+
+
+def forget_digests() -> None:
+    _DIGESTS.clear()
+
+
 def content_tag(image_id: str) -> str:
     """The tag is the image ID itself (shortened): same content, same tag, by construction."""
     return image_id.strip().removeprefix("sha256:")[:TAG_LENGTH]

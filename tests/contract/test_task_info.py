@@ -33,9 +33,13 @@ def test_info_names_the_action_and_the_checks(project: Path) -> None:
 
 def test_a_source_edit_is_the_service_images_own_reason_to_rebuild(project: Path) -> None:
     # The engine image copies from the builder; a source edit rebuilds the builder, then it.
-    result = run_doit(project, "images:engine", command="info")
+    # The build context is one stamp: its task names the file, the image names the context.
+    result = run_doit(project, "images:context:demo", command="info")
     changed = result.out.split("The following file dependencies have changed:")[1].split(" * ")[0]
     assert "demo/srvthreds_demo/engine.py" in changed
+    result = run_doit(project, "images:engine", command="info")
+    checks = result.out.split("The following uptodate checks say it must run:")[1]
+    assert "context_current('demo', " in checks, result.out
 
 
 def test_no_task_runs_or_checks_a_lambda(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,6 +6,11 @@ Propagation: the builder re-runs when its inputs change; every service build tha
 copies from it then re-runs too, but the layer cache makes a service whose copied
 files did not change come out with the same image ID, hence the same tag and the
 same .ref bytes, so nothing downstream of it (md5 on .ref files) moves.
+
+A build context is one input, not its files: `<basename>:context:<folder>` writes the digest
+of the folder's files to a stamp, and each image built from the folder lists the stamp. Every
+service of the demo builds from demo/ with its builder, so listing the files themselves gave
+each of N image tasks N files: `doit list` grew with the square of the services.
 """
 
 from __future__ import annotations
@@ -22,8 +27,8 @@ from tasks.families.shared.creators import user_errors
 from tasks.model import Build, Config, Service
 from tasks.ops import docker_images
 from tasks.output import console
-from tasks.store import images
-from tasks.store.paths import listed
+from tasks.store import atomic, images
+from tasks.store.paths import files_under, listed
 
 DockerEnv = Callable[[], Mapping[str, str]]
 
@@ -125,6 +130,23 @@ def make_base(cfg: Config, image: Image, docker_env: DockerEnv) -> None:
     )
 
 
+def context_current(folder: str, stamp: Path) -> bool:
+    """uptodate of an image: its build context holds what the stamp says. Until the context
+    task has run, the stamp still says what was built, so without this check `doit info`
+    would call an image up to date after an edit that will rebuild it."""
+    try:
+        stamped = stamp.read_text(encoding="utf-8")
+        return stamped == images.current_digest(folder, files_under(folder))
+    except (OSError, UnicodeDecodeError):  # no stamp yet, or a file vanished while it was read
+        return False
+
+
+@user_errors
+def stamp_context(folder: str, stamp: Path) -> None:
+    """The context's digest, written only when it changed (an image lists the stamp)."""
+    atomic.write_text(stamp, images.context_digest(folder, files_under(folder)))
+
+
 @user_errors
 def build_image(
     cfg: Config,
@@ -160,10 +182,9 @@ class _Daemon(NamedTuple):
     task_dep: list[str]
     platform: str | None  # a foreign platform these images are built for; None: the host's
 
-    def files(self, folder: str) -> list[str]:
-        # Walked once per run: services share build contexts (the demo's all use demo/), and
-        # walking a shared context once per service would cost N walks of N files.
-        return listed(folder)
+    def context(self, folder: str) -> str:
+        """The stamp of a build context (one per daemon, whatever the platform)."""
+        return str(images.context_stamp(self.env, folder, self.basename))
 
     def image(self, name: str) -> Image:
         return Image(self.env, self.basename, name, self.platform)
@@ -183,18 +204,21 @@ def generate(
     Returned as plain task dicts named `<basename>:<image>`, so the Minikube tasks can
     build the same images into Minikube's daemon under their own names and state.
     """
+    folders = {svc.build.context for svc in cfg.services.values()}
+    if cfg.images.builder and any(svc.build.builder for svc in cfg.services.values()):
+        folders.add(cfg.images.builder.context)
+    folders |= {db.build for db in cfg.databases.values() if db.build and db.placement != "disabled"}
     tasks: list[dict[str, Any]] = []
     for platform in (None, *foreign):
         daemon = _Daemon(cfg, cfg.env, basename, docker_env, list(task_dep or []), platform)
         tasks += _platform_tasks(daemon)
-    return tasks
+    return tasks + [_context_task(cfg.env, basename, folder) for folder in sorted(folders)]
 
 
 def _platform_tasks(daemon: _Daemon) -> list[dict[str, Any]]:
     cfg = daemon.cfg
     tasks = [_base_task(daemon)] if cfg.images.base == "debootstrap" else []
     builder = cfg.images.builder
-    builder_inputs = daemon.files(builder.context) if builder else []
     if builder is not None and any(svc.build.builder for svc in cfg.services.values()):
         tasks.append(
             _build_task(
@@ -202,13 +226,13 @@ def _platform_tasks(daemon: _Daemon) -> list[dict[str, Any]]:
                 "builder",
                 dockerfile=builder.dockerfile,
                 context=builder.context,
-                inputs=builder_inputs,
+                contexts=[builder.context],
                 repo=f"{cfg.images.prefix}/builder",
                 build=builder,
                 doc="Shared builder image: builds and tests the app once.",
             )
         )
-    tasks += [_service_task(daemon, svc, builder_inputs) for svc in cfg.services.values()]
+    tasks += [_service_task(daemon, svc) for svc in cfg.services.values()]
     for db in cfg.databases.values():
         if db.build and db.placement != "disabled":
             tasks.append(
@@ -217,7 +241,7 @@ def _platform_tasks(daemon: _Daemon) -> list[dict[str, Any]]:
                     db.name,
                     dockerfile=f"{db.build}/Dockerfile",
                     context=db.build,
-                    inputs=daemon.files(db.build),
+                    contexts=[db.build],
                     repo=db.image,
                     doc=f"Offline {db.name} image from Debian packages.",
                 )
@@ -225,24 +249,39 @@ def _platform_tasks(daemon: _Daemon) -> list[dict[str, Any]]:
     return tasks
 
 
-def _service_task(daemon: _Daemon, svc: Service, builder_inputs: list[str]) -> dict[str, Any]:
-    inputs = daemon.files(svc.build.context)
-    if svc.build.builder:
-        # The builder's inputs are listed too: a source edit then shows as this image's own
+def _service_task(daemon: _Daemon, svc: Service) -> dict[str, Any]:
+    contexts, refs = [svc.build.context], []
+    builder = daemon.cfg.images.builder
+    if svc.build.builder and builder is not None:
+        # The builder's context is checked too: a source edit then shows as this image's own
         # reason to rebuild in `doit info` (its builder will change), not as "up-to-date".
-        inputs += [str(daemon.image("builder").ref), *builder_inputs]
+        contexts.append(builder.context)
+        refs.append(str(daemon.image("builder").ref))
     how = "copies from the builder" if svc.build.builder else f"from {svc.build.dockerfile}"
     return _build_task(
         daemon,
         svc.name,
         dockerfile=svc.build.dockerfile,
         context=svc.build.context,
-        inputs=inputs,
+        contexts=contexts,
+        refs=refs,
         build=svc.build,
         service=svc.name,
         repo=daemon.cfg.image_ref(svc.name),
         doc=f"Service image for {svc.name} ({how}).",
     )
+
+
+def _context_task(env: str, basename: str, folder: str) -> dict[str, Any]:
+    stamp = images.context_stamp(env, folder, basename)
+    return {
+        "name": f"context:{folder}",
+        "doc": f"Digest of the build context {folder} (its files' paths and bytes).",
+        "actions": [(stamp_context, [folder, stamp])],
+        "file_dep": listed(folder),
+        "targets": [str(stamp)],
+        "clean": True,
+    }
 
 
 def _base_task(daemon: _Daemon) -> dict[str, Any]:
@@ -265,9 +304,10 @@ def _build_task(
     *,
     dockerfile: str,
     context: str,
-    inputs: list[str],
+    contexts: list[str],
     repo: str,
     doc: str,
+    refs: list[str] | None = None,
     build: Build | None = None,
     service: str | None = None,
 ) -> dict[str, Any]:
@@ -287,11 +327,14 @@ def _build_task(
                 }
             )
         )
+    # Each build context is its stamp, and is checked against the files as they are now.
+    stamps = {folder: daemon.context(folder) for folder in sorted(set(contexts))}
+    uptodate += [(context_current, [folder, Path(stamp)]) for folder, stamp in stamps.items()]
     return {
         "name": image.task,
         "doc": doc if image.platform is None else f"{doc} For {image.platform}.",
         "actions": [(build_image, [cfg, image, dockerfile, context, repo, build, service, docker_env])],
-        "file_dep": sorted({dockerfile, *inputs, *base_deps}),
+        "file_dep": sorted({dockerfile, *(refs or []), *stamps.values(), *base_deps}),
         "targets": [str(image.ref), str(image.iid)],
         "uptodate": uptodate,
         "task_dep": daemon.task_dep,

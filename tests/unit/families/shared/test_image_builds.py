@@ -5,6 +5,7 @@ builder is optional, and images.uid reaches every build."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from tasks.config import load as config
 from tasks.families.shared import image_builds
 from tasks.model import Build, Config
 from tasks.ops import docker_images
+from tasks.store import images
 from tasks.store.paths import files_under
 from testing.dockerd import DEBOOTSTRAP
 from testing.fakes import docker as fake_docker
@@ -74,7 +76,7 @@ def test_a_pulled_base_has_no_base_task_and_builder_copies_list_the_builder() ->
     cfg = cfg_of("local")
     tasks = by_name(image_builds.generate(cfg))
     assert "base" not in tasks
-    assert set(tasks) == {"builder", *cfg.services}
+    assert set(tasks) == {"builder", *cfg.services, "context:demo"}
     builder_ref = ".build/local/images/builder.ref"
     for name, svc in cfg.services.items():
         task = tasks[name]
@@ -82,10 +84,19 @@ def test_a_pulled_base_has_no_base_task_and_builder_copies_list_the_builder() ->
         assert task["targets"] == [f".build/local/images/{name}.ref", f".build/local/images/{name}.iid"]
         assert task["clean"] is True
         assert svc.build.dockerfile in task["file_dep"]
-        assert len(task["uptodate"]) == 2  # in the daemon, and the same arguments
+        # In the daemon, the same arguments, and its context (one: the builder's is demo/ too).
+        assert [u if isinstance(u, tuple) else "config" for u in task["uptodate"]][1] == "config"
+        assert [u[0].__name__ for u in task["uptodate"] if isinstance(u, tuple)] == [
+            "image_in_daemon",
+            "context_current",
+        ]
     assert any(cfg.services[n].build.builder for n in cfg.services)
     assert cfg.images.builder is not None
-    assert set(tasks["builder"]["file_dep"]) >= set(files_under(cfg.images.builder.context))
+    # The context is one stamp: the context task lists its files, once for every image.
+    stamp = ".build/local/images/context-" + hashlib.sha256(b"demo").hexdigest()[:12] + ".sha256"
+    assert stamp in tasks["builder"]["file_dep"] and stamp in tasks["engine"]["file_dep"]
+    assert tasks["context:demo"]["file_dep"] == files_under(cfg.images.builder.context)
+    assert tasks["context:demo"]["targets"] == [stamp]
 
 
 @pytest.mark.usefixtures("in_repo")
@@ -96,7 +107,7 @@ def test_no_builder_task_when_no_service_copies_from_it() -> None:
         for n, s in cfg.services.items()
     }
     tasks = by_name(image_builds.generate(dataclasses.replace(cfg, services=services)))
-    assert "builder" not in tasks and set(tasks) == set(cfg.services)
+    assert "builder" not in tasks and set(tasks) == {*cfg.services, "context:demo"}
 
 
 @pytest.mark.usefixtures("in_repo")
@@ -108,10 +119,16 @@ def test_an_offline_base_comes_first_and_every_build_depends_on_it() -> None:
     names = [t["name"] for t in tasks]
     assert "redis" in names and "rabbitmq" in names and "mongodb" not in names  # disabled there
     for task in tasks[1:]:
-        assert ".build/offline/minikube_images/base.ref" in task["file_dep"], task["name"]
+        if not task["name"].startswith("context:"):  # a context's digest needs no base
+            assert ".build/offline/minikube_images/base.ref" in task["file_dep"], task["name"]
     db = by_name(tasks)["redis"]
-    assert "docker/redis/Dockerfile" in db["file_dep"] and len(db["uptodate"]) == 1
-    assert all(t["task_dep"] == ["x"] for t in tasks)
+    assert "docker/redis/Dockerfile" in db["file_dep"]
+    assert [u[0].__name__ for u in db["uptodate"]] == ["image_in_daemon", "context_current"]
+    builds = [t for t in tasks if not t["name"].startswith("context:")]
+    assert all(t["task_dep"] == ["x"] for t in builds)  # a digest waits for no daemon
+    contexts = [t["name"] for t in tasks if t not in builds]
+    assert contexts == sorted(contexts) and {"context:demo", "context:docker/redis"} <= set(contexts)
+    assert not any("mongodb" in name for name in contexts)  # a disabled database builds nothing
 
 
 def test_changed_arguments_change_the_up_to_date_value(in_repo: None) -> None:
@@ -218,8 +235,10 @@ def test_a_stack_without_builder_builds_each_image_from_its_own_context(own: Pat
     tasks = _tasks(cfg)
     assert "builder" not in tasks and set(cfg.services) <= set(tasks)
     engine = tasks["engine"]
-    # Its context's files and its Dockerfile: nothing of the demo, no builder's .ref.
-    assert engine["file_dep"] == ["app/Dockerfile", "app/server.js"]
+    # Its context's stamp and its Dockerfile: nothing of the demo, no builder's .ref.
+    app = str(images.context_stamp("local", "app"))
+    assert engine["file_dep"] == sorted(["app/Dockerfile", app])
+    assert tasks["context:app"]["file_dep"] == ["app/Dockerfile", "app/server.js"]
     build = cfg.services["engine"].build
     assert (build.context, build.dockerfile, build.target, build.builder) == (
         "app",
@@ -244,7 +263,8 @@ def test_the_demo_service_images_copy_from_the_builder(
     tasks = _tasks(config.load("local", project))
     engine = tasks["engine"]["file_dep"]
     assert "demo/docker/Dockerfile.service" in engine and ".build/local/images/builder.ref" in engine
-    assert "demo/srvthreds_demo/engine.py" in engine
+    assert str(images.context_stamp("local", "demo")) in engine
+    assert "demo/srvthreds_demo/engine.py" in tasks["context:demo"]["file_dep"]
     assert (
         tasks["builder"]["file_dep"][0:1] and "demo/docker/Dockerfile.builder" in tasks["builder"]["file_dep"]
     )
@@ -263,7 +283,8 @@ def test_a_foreign_platform_gets_the_same_images_recorded_apart_each_on_its_own_
     cfg = cfg_of("offline")
     host = by_name(image_builds.generate(cfg))
     both = by_name(image_builds.generate(cfg, task_dep=["x"], foreign=("linux/arm64",)))
-    assert set(both) == set(host) | {f"{name}@arm64" for name in host}
+    # One context task for both platforms: a context's files are the same for either.
+    assert set(both) == set(host) | {f"{name}@arm64" for name in host if not name.startswith("context:")}
     base, engine = both["base@arm64"], both["engine@arm64"]
     assert base["targets"] == [".build/offline/images-arm64/base.ref"]
     assert base["doc"].endswith("For linux/arm64.") and engine["doc"].endswith("For linux/arm64.")
@@ -311,3 +332,48 @@ def test_a_foreign_platforms_base_and_images_are_made_for_it(
 def test_a_foreign_image_is_labelled_by_its_subtask_so_info_tells_it_from_the_hosts() -> None:
     assert image_builds.Image("dev", "images", "engine").label == "engine"
     assert image_builds.Image("dev", "images", "engine", "linux/arm64").label == "engine@arm64"
+
+
+def test_a_contexts_stamp_changes_when_a_file_of_it_does_and_only_then(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "app" / "lib").mkdir(parents=True)
+    (tmp_path / "app" / "lib" / "a.py").write_text("a = 1\n")
+    stamp = images.context_stamp("dev", "app")
+    image_builds.stamp_context("app", stamp)
+    first, written = stamp.read_text(), stamp.stat().st_mtime_ns
+    image_builds.stamp_context("app", stamp)
+    assert stamp.read_text() == first and stamp.stat().st_mtime_ns == written  # unchanged: not rewritten
+    (tmp_path / "app" / "lib" / "a.py").write_text("a = 2\n")
+    image_builds.stamp_context("app", stamp)
+    second = stamp.read_text()
+    assert second != first and second.endswith("  app\n")
+    (tmp_path / "app" / "lib" / "a.py").rename(tmp_path / "app" / "b.py")  # same bytes, moved
+    image_builds.stamp_context("app", stamp)
+    assert stamp.read_text() not in (first, second)
+    assert images.context_stamp("dev", "app") != images.context_stamp("dev", "app2")
+
+
+def test_an_image_is_stale_while_its_context_differs_from_the_stamp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `doit info` before a run: the context task has not stamped the edit yet, and the image
+    # must not be called up to date.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "main.py").write_text("v = 1\n")
+    stamp = images.context_stamp("dev", "app")
+    assert image_builds.context_current("app", stamp) is False  # never stamped
+    image_builds.stamp_context("app", stamp)
+    images.forget_digests()
+    assert image_builds.context_current("app", stamp) is True
+    (tmp_path / "app" / "main.py").write_text("v = 2\n")
+    images.forget_digests()  # a new run reads the context again
+    assert image_builds.context_current("app", stamp) is False
+    image_builds.stamp_context("app", stamp)  # the context task, later in the same run
+    assert image_builds.context_current("app", stamp) is True
+    (tmp_path / "app" / "main.py").write_text("v = 3\n")
+    assert image_builds.context_current("app", stamp) is True  # within a run, read once
+    images.forget_digests()
+    assert image_builds.context_current("app", stamp) is False
