@@ -254,3 +254,47 @@ def test_a_pinned_overlay_it_cannot_slice_is_deploys_whole_build(
     built = kustomize_slices.build("k8s/overlays/minikube", "minikube", pins=pins, whole=wrapper)
     assert built.slices == 0
     assert built.text == kubectl.kustomize(wrapper)  # the pins applied by the whole build
+
+
+# A Deployment whose container image is `app`, in two spellings YAML allows besides `image: app`.
+JSON_DEPLOYMENT = (
+    '{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "a"}, "spec": {"selector":'
+    ' {"matchLabels": {"app": "a"}}, "template": {"metadata": {"labels": {"app": "a"}}, "spec":'
+    ' {"containers": [{"name": "c", "image": "app"}]}}}}\n'
+)
+NEXT_LINE_DEPLOYMENT = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: a
+spec:
+  selector:
+    matchLabels: {app: a}
+  template:
+    metadata:
+      labels: {app: a}
+    spec:
+      containers:
+        - name: c
+          image:
+            app
+"""
+OTHER_DEPLOYMENT = JSON_DEPLOYMENT.replace('"a"', '"b"').replace('"app"', '"other"')
+
+
+@pytest.mark.parametrize("deployment", [JSON_DEPLOYMENT, NEXT_LINE_DEPLOYMENT], ids=["json", "next-line"])
+def test_pinned_slices_pin_images_in_any_yaml_spelling(
+    deployment: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    base, overlay = tmp_path / "k8s/base", tmp_path / "k8s/overlays/dev"
+    base.mkdir(parents=True)
+    overlay.mkdir(parents=True)
+    (base / "a.yaml").write_text(deployment)
+    (base / "b.yaml").write_text(OTHER_DEPLOYMENT)
+    (base / "kustomization.yaml").write_text("resources: [a.yaml, b.yaml]\n")
+    (overlay / "kustomization.yaml").write_text("resources: [../../base]\n")
+    pins, wrapper = deploy_pins("k8s/overlays/dev", None)
+    built = kustomize_slices.build("k8s/overlays/dev", "dev", size=1, pins=pins, whole=wrapper)
+    assert built.slices == 2
+    docs = same_as_whole_pinned(built, wrapper)
+    assert "image: app:000000000000" in kyaml.dump_all(docs)
