@@ -33,7 +33,9 @@ def _string(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     # Only where PyYAML would write it bare: what it quotes itself (`'5672'`) stays as it was, so
     # a deploy's hash moves only for the documents that kubectl could not read before.
     bare = dumper.resolve(yaml.ScalarNode, value, (True, False)) == STR  # type: ignore[no-untyped-call]
-    if bare and NUMBERISH.fullmatch(value):
+    # Go's reader drops every `_` after the first character before it parses a number
+    # (`1e5_0` is 1e+50 to kustomize, `+_1` is 1).
+    if bare and NUMBERISH.fullmatch(value[:1] + value[1:].replace("_", "")):
         return dumper.represent_scalar(STR, value, style="'")
     return dumper.represent_str(value)
 

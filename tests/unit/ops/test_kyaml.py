@@ -48,3 +48,23 @@ def test_kustomize_reads_a_tag_of_digits_as_written(tmp_path: Path, monkeypatch:
     doc = {"resources": ["pod.yaml"], "images": [{"name": "app/api", "newTag": "012345678908"}]}
     (tmp_path / "kustomization.yaml").write_text(kyaml.dump(doc))
     assert "image: app/api:012345678908" in kubectl.kustomize(".")
+
+
+# Go's YAML reader drops every `_` after a number's first character before it parses one.
+UNDERSCORED = ["1e5_0", "1e_5", "1.5e5_", "+_1", "-_0", "+_.5", "-_._5", "0.0e-0_1"]
+
+
+@pytest.mark.parametrize("value", UNDERSCORED)
+def test_a_number_with_underscores_anywhere_is_quoted(value: str) -> None:
+    assert kyaml.dump({"v": value}) == f"v: '{value}'\n"
+
+
+def test_kustomize_reads_a_configmap_value_with_underscores_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    data = {f"k{i}": value for i, value in enumerate(UNDERSCORED)}
+    config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": data}
+    (tmp_path / "config.yaml").write_text(kyaml.dump(config))
+    (tmp_path / "kustomization.yaml").write_text(kyaml.dump({"resources": ["config.yaml"]}))
+    assert yaml.load(kubectl.kustomize("."), Loader=yaml.BaseLoader)["data"] == data
