@@ -204,3 +204,16 @@ def test_hooks_run_around_the_real_image_build(
     assert daemon.builds() == []
     assert daemon.mutating_calls() == []
     assert _ups(fakebin) == []
+
+
+def test_the_project_root_as_build_context_builds_once(project: Path, fake_docker: FakeDocker) -> None:
+    # The build state (.build/) is inside that context: its stamp and refs are not its files.
+    stack = project / "environments/stack.yaml"
+    stack.write_text(stack.read_text().replace("    context: demo\n", "    context: .\n"))
+    first = run_doit(project, "images", "env=local")
+    assert first.code == 0, first.out
+    built = len(builds(fake_docker))
+    assert built == 1 + len(config.load("local", project).services)
+    again = run_doit(project, "images", "env=local")
+    assert again.code == 0, again.out
+    assert len(builds(fake_docker)) == built

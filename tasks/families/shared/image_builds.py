@@ -27,7 +27,7 @@ from tasks.families.shared.creators import user_errors
 from tasks.model import Build, Config, Service
 from tasks.ops import docker_images
 from tasks.output import console
-from tasks.store import atomic, images
+from tasks.store import atomic, images, state
 from tasks.store.paths import files_under, listed
 
 DockerEnv = Callable[[], Mapping[str, str]]
@@ -136,15 +136,22 @@ def context_current(folder: str, stamp: Path) -> bool:
     would call an image up to date after an edit that will rebuild it."""
     try:
         stamped = stamp.read_text(encoding="utf-8")
-        return stamped == images.current_digest(folder, files_under(folder))
+        return stamped == images.current_digest(folder, context_files(files_under(folder)))
     except (OSError, UnicodeDecodeError):  # no stamp yet, or a file vanished while it was read
         return False
+
+
+def context_files(files: list[str]) -> list[str]:
+    """A build context's files but the build state (.build/): with the project root as the
+    context (`.`), the stamp, refs and logs written there were files of the context they describe
+    (its stamp a file_dep of its own task: doit stopped on a cycle)."""
+    return [f for f in files if Path(f).parts[:1] != state.BUILD.parts]
 
 
 @user_errors
 def stamp_context(folder: str, stamp: Path) -> None:
     """The context's digest, written only when it changed (an image lists the stamp)."""
-    atomic.write_text(stamp, images.context_digest(folder, files_under(folder)))
+    atomic.write_text(stamp, images.context_digest(folder, context_files(files_under(folder))))
 
 
 @user_errors
@@ -278,7 +285,7 @@ def _context_task(env: str, basename: str, folder: str) -> dict[str, Any]:
         "name": f"context:{folder}",
         "doc": f"Digest of the build context {folder} (its files' paths and bytes).",
         "actions": [(stamp_context, [folder, stamp])],
-        "file_dep": listed(folder),
+        "file_dep": context_files(listed(folder)),
         "targets": [str(stamp)],
         "clean": True,
     }
