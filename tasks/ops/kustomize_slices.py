@@ -108,9 +108,11 @@ def pinned(files: dict[str, bytes], pins: list[dict[str, Any]]) -> dict[str, byt
 
 # An `image:` field (kustomize's images transformer changes those alone), or an overlay's
 # `newName:` (a cloud overlay renames repo to <registry>/repo; deploy pins that name too), in
-# any spelling YAML allows: a quoted key (`"image": "app"`, JSON) or the value on the next line.
-# Taking a name too many only keeps a pin that changes nothing.
-_IMAGE = re.compile(rb"""\b(?:image|newName)["']?[ \t]*:\s*["']?([^\s"'#,}\]]+)""")
+# any spelling YAML allows: a quoted key (`"image": "app"`, JSON), the value on the next line,
+# a tag (`!!str app`) or a block scalar (`>-`). A name too many only keeps a pin that changes nothing.
+_IMAGE = re.compile(
+    rb"""\b(?:image|newName)["']?[ \t]*:\s*(?:![^\s]*\s+)?(?:[|>][-+0-9]*\s+)?["']?([^\s"'#,}\]]+)"""
+)
 
 
 def images_in(text: bytes) -> set[str]:

@@ -281,7 +281,15 @@ spec:
 OTHER_DEPLOYMENT = JSON_DEPLOYMENT.replace('"a"', '"b"').replace('"app"', '"other"')
 
 
-@pytest.mark.parametrize("deployment", [JSON_DEPLOYMENT, NEXT_LINE_DEPLOYMENT], ids=["json", "next-line"])
+SPELLINGS = {
+    "json": JSON_DEPLOYMENT,
+    "next-line": NEXT_LINE_DEPLOYMENT,
+    "tagged": NEXT_LINE_DEPLOYMENT.replace("image:\n", "image: !!str\n"),
+    "block": NEXT_LINE_DEPLOYMENT.replace("image:\n", "image: >-\n"),
+}
+
+
+@pytest.mark.parametrize("deployment", SPELLINGS.values(), ids=SPELLINGS.keys())
 def test_pinned_slices_pin_images_in_any_yaml_spelling(
     deployment: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
