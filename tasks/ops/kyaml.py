@@ -21,6 +21,9 @@ NUMBERISH = re.compile(
     r"[-+]?(0[xXoObB][0-9a-fA-F_]+|(\.[0-9_]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?|\.(inf|Inf|INF)|\.(nan|NaN|NAN))"
 )
 
+# What Go's YAML 1.1 reader (sigs.k8s.io/yaml, which reads a kustomization) takes for booleans
+# and PyYAML does not: `newTag: y` stopped kustomize ("cannot unmarshal bool").
+GO_BOOLS = frozenset({"y", "Y", "n", "N"})
 
 STR = "tag:yaml.org,2002:str"
 
@@ -35,7 +38,7 @@ def _string(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     bare = dumper.resolve(yaml.ScalarNode, value, (True, False)) == STR  # type: ignore[no-untyped-call]
     # Go's reader drops every `_` after the first character before it parses a number
     # (`1e5_0` is 1e+50 to kustomize, `+_1` is 1).
-    if bare and NUMBERISH.fullmatch(value[:1] + value[1:].replace("_", "")):
+    if bare and (value in GO_BOOLS or NUMBERISH.fullmatch(value[:1] + value[1:].replace("_", ""))):
         return dumper.represent_scalar(STR, value, style="'")
     return dumper.represent_str(value)
 

@@ -24,8 +24,9 @@ def test_a_string_go_reads_as_a_number_is_quoted(value: str) -> None:
     "value", ["abc", "a1e5", "5672", "true", "1.5", "0x1f", "sha256:0123", "multi\nline"]
 )
 def test_any_other_string_is_written_as_pyyaml_writes_it(value: str) -> None:
-    assert kyaml.dump({"v": value, "n": [1, None]}) == yaml.safe_dump(
-        {"v": value, "n": [1, None]}, sort_keys=False
+    # (The key is not `n`: Go reads that key as `false`, so kyaml quotes it.)
+    assert kyaml.dump({"v": value, "list": [1, None]}) == yaml.safe_dump(
+        {"v": value, "list": [1, None]}, sort_keys=False
     )
 
 
@@ -68,3 +69,18 @@ def test_kustomize_reads_a_configmap_value_with_underscores_as_written(
     (tmp_path / "config.yaml").write_text(kyaml.dump(config))
     (tmp_path / "kustomization.yaml").write_text(kyaml.dump({"resources": ["config.yaml"]}))
     assert yaml.load(kubectl.kustomize("."), Loader=yaml.BaseLoader)["data"] == data
+
+
+@pytest.mark.parametrize("value", ["y", "Y", "n", "N"])
+def test_kustomize_reads_a_one_letter_yes_or_no_as_written(
+    value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # YAML 1.1 as Go reads a kustomization: `y` and `n` are booleans (PyYAML leaves them bare).
+    monkeypatch.chdir(tmp_path)
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}}
+    pod["spec"] = {"containers": [{"name": "c", "image": "app"}]}
+    (tmp_path / "pod.yaml").write_text(yaml.safe_dump(pod))
+    doc = {"resources": ["pod.yaml"], "images": [{"name": "app", "newTag": value}]}
+    (tmp_path / "kustomization.yaml").write_text(kyaml.dump(doc))
+    assert kyaml.dump({value: value}) == f"'{value}': '{value}'\n"
+    assert f"image: app:{value}\n" in kubectl.kustomize(".")
