@@ -136,22 +136,25 @@ def context_current(folder: str, stamp: Path) -> bool:
     would call an image up to date after an edit that will rebuild it."""
     try:
         stamped = stamp.read_text(encoding="utf-8")
-        return stamped == images.current_digest(folder, context_files(files_under(folder)))
+        return stamped == images.current_digest(folder, context_files(folder, files_under(folder)))
     except (OSError, UnicodeDecodeError):  # no stamp yet, or a file vanished while it was read
         return False
 
 
-def context_files(files: list[str]) -> list[str]:
+def context_files(folder: str, files: list[str]) -> list[str]:
     """A build context's files but the build state (.build/): with the project root as the
     context (`.`), the stamp, refs and logs written there were files of the context they describe
-    (its stamp a file_dep of its own task: doit stopped on a cycle)."""
+    (its stamp a file_dep of its own task: doit stopped on a cycle). A context inside .build/
+    (one a hook generates) keeps its files."""
+    if Path(folder).parts[:1] == state.BUILD.parts:
+        return files
     return [f for f in files if Path(f).parts[:1] != state.BUILD.parts]
 
 
 @user_errors
 def stamp_context(folder: str, stamp: Path) -> None:
     """The context's digest, written only when it changed (an image lists the stamp)."""
-    atomic.write_text(stamp, images.context_digest(folder, context_files(files_under(folder))))
+    atomic.write_text(stamp, images.context_digest(folder, context_files(folder, files_under(folder))))
 
 
 @user_errors
@@ -285,7 +288,7 @@ def _context_task(env: str, basename: str, folder: str) -> dict[str, Any]:
         "name": f"context:{folder}",
         "doc": f"Digest of the build context {folder} (its files' paths and bytes).",
         "actions": [(stamp_context, [folder, stamp])],
-        "file_dep": context_files(listed(folder)),
+        "file_dep": context_files(folder, listed(folder)),
         "targets": [str(stamp)],
         "clean": True,
     }

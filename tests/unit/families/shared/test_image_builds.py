@@ -400,4 +400,6 @@ def test_an_image_is_stale_while_its_context_differs_from_the_stamp(
 
 def test_the_build_state_is_no_file_of_a_context() -> None:
     files = [".build/local/images/context-0.sha256", ".buildrc", "app/.build/x", "app/main.py"]
-    assert image_builds.context_files(files) == [".buildrc", "app/.build/x", "app/main.py"]
+    assert image_builds.context_files(".", files) == [".buildrc", "app/.build/x", "app/main.py"]
+    generated = [".build/context/Dockerfile", ".build/context/app.py"]
+    assert image_builds.context_files(".build/context", generated) == generated
