@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from tasks.errors import StackError
 from tasks.ops import kustomize_plan, kyaml
 from tasks.output import console
@@ -93,7 +95,7 @@ def pinned(files: dict[str, bytes], pins: list[dict[str, Any]]) -> dict[str, byt
     """One slice's files wrapped as deploy wraps the overlay: the slice in `overlay/`, under a
     kustomization of it and the pins of the images it runs, so a new tag of one image rebuilds
     the slices that run it and no other."""
-    used = images_in(b"\n".join(files.values()))
+    used = images_in(b"\n".join([*files.values(), _inline_patches(files)]))
     mine = [pin for pin in pins if not isinstance(pin.get("name"), str) or pin["name"] in used]
     top = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
@@ -106,12 +108,29 @@ def pinned(files: dict[str, bytes], pins: list[dict[str, Any]]) -> dict[str, byt
     return wrapped
 
 
+def _inline_patches(files: dict[str, bytes]) -> bytes:
+    """The inline patches of a slice's kustomizations, as their text: a patch is a string, which
+    YAML may fold or escape (`value:\\` then `\\ app` on the next line) out of the pattern's sight."""
+    texts: list[str] = []
+    for path, data in files.items():
+        if path.rsplit("/", 1)[-1] not in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
+            continue
+        try:
+            doc = yaml.safe_load(data)
+        except yaml.YAMLError:  # kustomize says what is wrong with it
+            continue
+        patches = doc.get("patches") if isinstance(doc, dict) else None
+        texts += [str(p["patch"]) for p in patches or [] if isinstance(p, dict) and "patch" in p]
+    return "\n".join(texts).encode()
+
+
 # An `image:` field (kustomize's images transformer changes those alone), or an overlay's
 # `newName:` (a cloud overlay renames repo to <registry>/repo; deploy pins that name too), in
 # any spelling YAML allows: a quoted key (`"image": "app"`, JSON), the value on the next line,
-# a tag (`!!str app`) or a block scalar (`>-`). A name too many only keeps a pin that changes nothing.
+# a tag (`!!str app`) or a block scalar (`>-`); and every `value:` (a JSON patch's, which may
+# set an image). A name too many only keeps a pin that changes nothing.
 _IMAGE = re.compile(
-    rb"""\b(?:image|newName)["']?[ \t]*:\s*(?:![^\s]*\s+)?(?:[|>][-+0-9]*\s+)?["']?([^\s"'#,}\]]+)"""
+    rb"""\b(?:image|newName|value)["']?[ \t]*:\s*(?:![^\s]*\s+)?(?:[|>][-+0-9]*\s+)?["']?([^\s"'#,}\]]+)"""
 )
 
 

@@ -306,3 +306,24 @@ def test_pinned_slices_pin_images_in_any_yaml_spelling(
     assert built.slices == 2
     docs = same_as_whole_pinned(built, wrapper)
     assert "image: app:000000000000" in kyaml.dump_all(docs)
+
+
+def test_pinned_slices_pin_an_image_an_overlays_json_patch_sets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    base, overlay = tmp_path / "k8s/base", tmp_path / "k8s/overlays/dev"
+    base.mkdir(parents=True)
+    overlay.mkdir(parents=True)
+    (base / "a.yaml").write_text(JSON_DEPLOYMENT)
+    (base / "b.yaml").write_text(OTHER_DEPLOYMENT)
+    (base / "kustomization.yaml").write_text("resources: [a.yaml, b.yaml]\n")
+    op = {"op": "replace", "path": "/spec/template/spec/containers/0/image", "value": "patched:2"}
+    patch = {"target": {"kind": "Deployment", "name": "a"}, "patch": kyaml.dump([op])}
+    (overlay / "kustomization.yaml").write_text(kyaml.dump({"resources": ["../../base"], "patches": [patch]}))
+    pins, wrapper = deploy_pins("k8s/overlays/dev", None)
+    assert {pin["name"] for pin in pins} == {"patched", "other"}
+    built = kustomize_slices.build("k8s/overlays/dev", "dev", size=1, pins=pins, whole=wrapper)
+    assert built.slices == 2
+    docs = same_as_whole_pinned(built, wrapper)
+    assert "image: patched:" in kyaml.dump_all(docs) and "patched:2" not in kyaml.dump_all(docs)
