@@ -74,6 +74,15 @@ def test_output_written_while_it_stops_never_blocks_it() -> None:
     assert child.code == 0 and len(child.stdout) > 300000
 
 
+def test_a_finished_or_killed_program_is_not_alive() -> None:
+    done = started("exit 0")
+    done.wait()
+    assert done.is_alive() is False  # a bool, not merely falsy
+    killed = started("sleep 30")
+    killed.kill()  # its streams are closed: asked without them, from its exit status
+    assert killed.is_alive() is False and killed.code == -9
+
+
 def _exists(pid: int) -> bool:
     try:
         os.kill(pid, 0)
