@@ -47,7 +47,7 @@ def key(doc: dict[str, Any]) -> tuple[int, str, str]:
     namespace and name as one string, as kustomize compares them (`a|x` sorts after `ab|x`;
     an empty one is spelt `~X` or `~N`)."""
     api = str(doc.get("apiVersion") or "")
-    group, slash, version = api.rpartition("/")
+    group, slash, version = api.partition("/")  # at the first slash, as kustomize splits it
     if not slash:
         group, version = "", api
     kind = str(doc.get("kind") or "")

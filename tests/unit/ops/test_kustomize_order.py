@@ -88,6 +88,16 @@ def test_namespaces_and_names_come_out_as_the_real_kustomize_puts_them(
         doc("Namespace", "ns"),
         doc("ConfigMap", "c", "ns"),
     ]
+    # Kinds kustomize does not rank: by group (none sorts after any), version, then kind.
+    docs += [
+        doc("ReplicationController", "r", "ns"),
+        doc("Pod", "p", "ns"),
+        doc("NetworkPolicy", "n", "ns", api="networking.k8s.io/v1"),
+        doc("Ingress", "i", "ns", api="networking.k8s.io/v1"),
+        doc("ControllerRevision", "c", "ns", api="apps/v1"),
+        doc("HorizontalPodAutoscaler", "h", "ns", api="autoscaling/v2"),
+        doc("HorizontalPodAutoscaler", "g", "ns", api="autoscaling/v1"),
+    ]
     (tmp_path / "r.yaml").write_text(yaml.safe_dump_all(docs))
     (tmp_path / "kustomization.yaml").write_text("resources: [r.yaml]\n")
     built = [yaml.safe_load(d) for d in validate.documents(kubectl.kustomize(".")) if d.strip()]

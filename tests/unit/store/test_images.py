@@ -73,3 +73,46 @@ def test_a_list_tag_follows_its_images_not_their_order() -> None:
     assert images.list_tag(dict(reversed(one.items()))) == tag
     assert images.list_tag({**one, "linux/arm64": "a/api:333333333333"}) != tag
     assert images.list_tag({"linux/amd64": "a/api:111111111111"}) != tag
+
+
+def test_each_build_context_has_a_stamp_of_its_own() -> None:
+    stamp = images.context_stamp("dev", "demo")
+    assert stamp.parent == images.state_dir("dev") and stamp.name.startswith("context-")
+    assert stamp.suffix == ".sha256"
+    assert len({images.context_stamp("dev", f) for f in ("demo", "demo/", "app", "a/b")}) == 4
+    assert images.context_stamp("dev", "demo", "minikube_images").parent == images.state_dir(
+        "dev", "minikube_images"
+    )
+
+
+def test_a_contexts_digest_follows_each_files_path_and_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "a.py").write_text("a = 1\n")
+    (tmp_path / "app" / "b.py").write_text("b = 1\n")
+    first = images.context_digest("app", ["app/a.py", "app/b.py"])
+    assert first == images.context_digest("app", ["app/b.py", "app/a.py"])  # listed in any order
+    assert first.endswith("  app\n") and len(first.split()[0]) == 64
+    assert images.context_digest("other", ["app/a.py", "app/b.py"]) != first  # names its folder
+    assert images.context_digest("app", ["app/a.py"]) != first  # a file fewer
+    (tmp_path / "app" / "b.py").write_text("b = 2\n")
+    assert images.context_digest("app", ["app/a.py", "app/b.py"]) != first  # a file's bytes
+    # Bytes moved from one file to the next are another context: each file's length is hashed.
+    (tmp_path / "app" / "a.py").write_text("a = 1\nb")
+    (tmp_path / "app" / "b.py").write_text(" = 1\n")
+    assert images.context_digest("app", ["app/a.py", "app/b.py"]) != first
+
+
+def test_the_digest_as_it_is_is_read_once_per_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "a.py").write_text("a = 1\n")
+    images.forget_digests()
+    first = images.current_digest("app", ["app/a.py"])
+    assert first == images.context_digest("app", ["app/a.py"])
+    (tmp_path / "app" / "a.py").write_text("a = 2\n")
+    assert images.current_digest("app", ["app/a.py"]) == first  # the same run
+    images.forget_digests()
+    assert images.current_digest("app", ["app/a.py"]) != first

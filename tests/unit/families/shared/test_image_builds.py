@@ -403,3 +403,21 @@ def test_the_build_state_is_no_file_of_a_context() -> None:
     assert image_builds.context_files(".", files) == [".buildrc", "app/.build/x", "app/main.py"]
     generated = [".build/context/Dockerfile", ".build/context/app.py"]
     assert image_builds.context_files(".build/context", generated) == generated
+
+
+@pytest.mark.usefixtures("in_repo")
+def test_a_service_that_copies_from_the_builder_checks_both_contexts() -> None:
+    cfg = cfg_of("local")
+    services = {
+        n: dataclasses.replace(s, build=dataclasses.replace(s.build, context="app"))
+        for n, s in cfg.services.items()
+    }
+    assert cfg.images.builder is not None and cfg.images.builder.context == "demo"
+    tasks = by_name(image_builds.generate(dataclasses.replace(cfg, services=services)))
+    assert {"context:app", "context:demo"} <= set(tasks)  # the builder's, though no service builds from demo/
+    engine = tasks["engine"]
+    assert {str(images.context_stamp("local", f)) for f in ("app", "demo")} <= set(engine["file_dep"])
+    checked = [
+        u[1][0] for u in engine["uptodate"] if isinstance(u, tuple) and u[0].__name__ == "context_current"
+    ]
+    assert checked == ["app", "demo"]
