@@ -24,7 +24,7 @@ from typing import Any
 from tasks import defaults
 from tasks.errors import StackError
 from tasks.families.shared.creators import failing_family, user_errors
-from tasks.families.shared.image_builds import generate
+from tasks.families.shared.image_builds import CONTEXT, generate
 from tasks.families.shared.options import LOG_FILTERS, Option
 from tasks.families.shared.registry import creator, selected
 from tasks.families.shared.run import Run
@@ -120,7 +120,8 @@ def _images(cfg: Config, live: ops.Live) -> Iterator[TaskDict]:
         docker_env=live.docker_env if docker_env else dict,
         task_dep=["minikube_start"] if docker_env else [],
     ):
-        if task["name"] in keep:
+        # The cluster's images, and the build contexts they list.
+        if task["name"] in keep or task["name"].startswith(CONTEXT):
             yield {"basename": IMAGES, **task}
 
 

@@ -31,6 +31,8 @@ from tasks.store import atomic, images, state
 from tasks.store.paths import files_under, listed
 
 DockerEnv = Callable[[], Mapping[str, str]]
+# The name of a build context's task begins so (`images:context:demo`): no image's name can.
+CONTEXT = "context:"
 
 
 def _no_env() -> Mapping[str, str]:
@@ -222,7 +224,10 @@ def generate(
     for platform in (None, *foreign):
         daemon = _Daemon(cfg, cfg.env, basename, docker_env, list(task_dep or []), platform)
         tasks += _platform_tasks(daemon)
-    return tasks + [_context_task(cfg.env, basename, folder) for folder in sorted(folders)]
+    # A digest needs no daemon, but it waits as the images do: when the daemon is down, its
+    # preflight is the first and only thing a run says.
+    deps = list(task_dep or [])
+    return tasks + [_context_task(cfg.env, basename, folder, deps) for folder in sorted(folders)]
 
 
 def _platform_tasks(daemon: _Daemon) -> list[dict[str, Any]]:
@@ -282,14 +287,15 @@ def _service_task(daemon: _Daemon, svc: Service) -> dict[str, Any]:
     )
 
 
-def _context_task(env: str, basename: str, folder: str) -> dict[str, Any]:
+def _context_task(env: str, basename: str, folder: str, task_dep: list[str]) -> dict[str, Any]:
     stamp = images.context_stamp(env, folder, basename)
     return {
-        "name": f"context:{folder}",
+        "name": f"{CONTEXT}{folder}",
         "doc": f"Digest of the build context {folder} (its files' paths and bytes).",
         "actions": [(stamp_context, [folder, stamp])],
         "file_dep": context_files(folder, listed(folder)),
         "targets": [str(stamp)],
+        "task_dep": task_dep,
         "clean": True,
     }
 

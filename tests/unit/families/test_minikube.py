@@ -108,6 +108,15 @@ def test_the_family_of_each_strategy(root: Path) -> None:
         for n in config.load(TEST_ENV, root).cluster_images()
     ]
     assert "minikube_images:builder" in load and "minikube_images:engine" in load
+    # The build context the images list is made in the family too (its stamp is their file_dep).
+    stamps = {
+        t
+        for name, task in load.items()
+        if name.startswith("minikube_images:context:")
+        for t in task["targets"]
+    }
+    assert stamps and stamps <= set(load["minikube_images:engine"]["file_dep"])
+    assert docker_env["minikube_images:context:demo"]["task_dep"] == ["minikube_start"]
 
 
 def test_a_non_kubernetes_or_cloud_environment_is_refused(root: Path) -> None:
