@@ -51,11 +51,15 @@ class Captured:
         self.stdout, self.stderr = self.popen.communicate(self.data, timeout=self.timeout)
 
     def is_alive(self) -> bool:
+        if self.popen.stdout is None or self.popen.stdout.closed:  # killed: its pipes are closed
+            return self.popen.poll() is None
         try:  # reading on, so a child that writes while it stops never blocks on a full pipe
             self.stdout, self.stderr = self.popen.communicate(timeout=0.05)
         except subprocess.TimeoutExpired:
             return True
-        except (OSError, ValueError):
+        except (OSError, ValueError, AttributeError):
+            # A pipe closed under communicate (ValueError), after which subprocess's own state
+            # is half set up (AttributeError on the next call): ask the process instead.
             return self.popen.poll() is None
         return False
 

@@ -78,9 +78,10 @@ def test_a_finished_or_killed_program_is_not_alive() -> None:
     done = started("exit 0")
     done.wait()
     assert done.is_alive() is False  # a bool, not merely falsy
-    killed = started("sleep 30")
-    killed.kill()  # its streams are closed: asked without them, from its exit status
+    killed = started("sleep 30", data=b"never read\n")
+    killed.kill()  # its pipes are closed, stdin never read: asked from its exit status
     assert killed.is_alive() is False and killed.code == -9
+    assert killed.is_alive() is False  # and again (subprocess raised AttributeError the second time)
 
 
 def _exists(pid: int) -> bool:
