@@ -24,7 +24,7 @@ from doit.tools import config_changed
 
 from tasks.errors import StackError
 from tasks.families.shared.creators import user_errors
-from tasks.model import Build, Config, Service
+from tasks.model import Build, Config, Database, Service
 from tasks.ops import docker_images
 from tasks.output import console
 from tasks.store import atomic, images, state
@@ -138,7 +138,7 @@ def context_current(folder: str, stamp: Path) -> bool:
     would call an image up to date after an edit that will rebuild it."""
     try:
         stamped = stamp.read_text(encoding="utf-8")
-        return stamped == images.current_digest(folder, context_files(folder, files_under(folder)))
+        return stamped == images.current_digest(folder, _context_now(folder))
     except (OSError, UnicodeDecodeError):  # no stamp yet, or a file vanished while it was read
         return False
 
@@ -156,7 +156,13 @@ def context_files(folder: str, files: list[str]) -> list[str]:
 @user_errors
 def stamp_context(folder: str, stamp: Path) -> None:
     """The context's digest, written only when it changed (an image lists the stamp)."""
-    atomic.write_text(stamp, images.context_digest(folder, context_files(folder, files_under(folder))))
+    atomic.write_text(stamp, images.context_digest(folder, _context_now(folder)))
+
+
+def _context_now(folder: str) -> list[str]:
+    """The context's files as the disk has them now (an action's or a check's answer, never the
+    run's listing, which task creation made before any build ran)."""
+    return context_files(folder, files_under(folder))
 
 
 @user_errors
@@ -217,9 +223,9 @@ def generate(
     build the same images into Minikube's daemon under their own names and state.
     """
     folders = {svc.build.context for svc in cfg.services.values()}
-    if cfg.images.builder and any(svc.build.builder for svc in cfg.services.values()):
+    if cfg.images.builder and _builder_used(cfg):
         folders.add(cfg.images.builder.context)
-    folders |= {db.build for db in cfg.databases.values() if db.build and db.placement != "disabled"}
+    folders |= {str(db.build) for db in _built_databases(cfg)}
     tasks: list[dict[str, Any]] = []
     for platform in (None, *foreign):
         daemon = _Daemon(cfg, cfg.env, basename, docker_env, list(task_dep or []), platform)
@@ -234,7 +240,7 @@ def _platform_tasks(daemon: _Daemon) -> list[dict[str, Any]]:
     cfg = daemon.cfg
     tasks = [_base_task(daemon)] if cfg.images.base == "debootstrap" else []
     builder = cfg.images.builder
-    if builder is not None and any(svc.build.builder for svc in cfg.services.values()):
+    if builder is not None and _builder_used(cfg):
         tasks.append(
             _build_task(
                 daemon,
@@ -248,20 +254,29 @@ def _platform_tasks(daemon: _Daemon) -> list[dict[str, Any]]:
             )
         )
     tasks += [_service_task(daemon, svc) for svc in cfg.services.values()]
-    for db in cfg.databases.values():
-        if db.build and db.placement != "disabled":
-            tasks.append(
-                _build_task(
-                    daemon,
-                    db.name,
-                    dockerfile=f"{db.build}/Dockerfile",
-                    context=db.build,
-                    contexts=[db.build],
-                    repo=db.image,
-                    doc=f"Offline {db.name} image from Debian packages.",
-                )
+    for db in _built_databases(cfg):
+        tasks.append(
+            _build_task(
+                daemon,
+                db.name,
+                dockerfile=f"{db.build}/Dockerfile",
+                context=str(db.build),
+                contexts=[str(db.build)],
+                repo=db.image,
+                doc=f"Offline {db.name} image from Debian packages.",
             )
+        )
     return tasks
+
+
+def _builder_used(cfg: Config) -> bool:
+    """A service copies from the builder: only then is there a builder image (and context)."""
+    return any(svc.build.builder for svc in cfg.services.values())
+
+
+def _built_databases(cfg: Config) -> list[Database]:
+    """The databases whose images are ours to build (a `build:` folder, not disabled here)."""
+    return [db for db in cfg.databases.values() if db.build and db.placement != "disabled"]
 
 
 def _service_task(daemon: _Daemon, svc: Service) -> dict[str, Any]:

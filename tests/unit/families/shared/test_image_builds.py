@@ -334,14 +334,20 @@ def test_a_foreign_image_is_labelled_by_its_subtask_so_info_tells_it_from_the_ho
     assert image_builds.Image("dev", "images", "engine", "linux/arm64").label == "engine@arm64"
 
 
-def test_a_contexts_stamp_changes_when_a_file_of_it_does_and_only_then(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def stamped_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project with one build context, app/ (app/lib/a.py), stamped once; its stamp."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "app" / "lib").mkdir(parents=True)
     (tmp_path / "app" / "lib" / "a.py").write_text("a = 1\n")
     stamp = images.context_stamp("dev", "app")
     image_builds.stamp_context("app", stamp)
+    return stamp
+
+
+def test_a_contexts_stamp_changes_when_a_file_of_it_does_and_only_then(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stamp = stamped_app(tmp_path, monkeypatch)
     first, written = stamp.read_text(), stamp.stat().st_mtime_ns
     image_builds.stamp_context("app", stamp)
     assert stamp.read_text() == first and stamp.stat().st_mtime_ns == written  # unchanged: not rewritten
@@ -363,11 +369,7 @@ def test_a_contexts_stamp_changes_when_a_file_of_it_does_and_only_then(
 def test_a_symlink_added_to_a_context_changes_its_stamp(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "app" / "lib").mkdir(parents=True)
-    (tmp_path / "app" / "lib" / "a.py").write_text("a = 1\n")
-    stamp = images.context_stamp("dev", "app")
-    image_builds.stamp_context("app", stamp)
+    stamp = stamped_app(tmp_path, monkeypatch)
     first = stamp.read_text()
     (tmp_path / "app" / "current").symlink_to("lib")
     image_builds.stamp_context("app", stamp)
